@@ -1,0 +1,239 @@
+"""Packets: a compact, immutable header record plus payload bytes.
+
+The datapath classifies and rewrites these fields; the fabric carries them between
+interfaces; captures serialise them to real Ethernet frames (pcap) and back.
+Addresses are ints (fast to match and mask); `mac()`/`ip()` convert from text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass, replace
+
+ETH_IP = 0x0800
+ETH_ARP = 0x0806
+ETH_IPV6 = 0x86DD
+ETH_VLAN = 0x8100
+PROTO_ICMP = 1
+PROTO_TCP = 6
+PROTO_UDP = 17
+GENEVE_PORT = 6081
+ARP_REQUEST = 1
+ARP_REPLY = 2
+ICMP_ECHO_REPLY = 0
+ICMP_DEST_UNREACH = 3
+ICMP_ECHO_REQUEST = 8
+ICMP_TIME_EXCEEDED = 11
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+BROADCAST = 0xFFFFFFFFFFFF
+OVN_GENEVE_CLASS = 0x0102  # OVN's option class; type 0x80 carries inport/outport keys
+
+
+def mac(text: str) -> int:
+    return int(text.replace(":", ""), 16)
+
+
+def mac_str(value: int) -> str:
+    raw = f"{value:012x}"
+    return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+
+
+def ip(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+def ip_str(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+@dataclass(frozen=True, slots=True)
+class GeneveOption:
+    cls: int
+    type: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Geneve:
+    """The Geneve header of an underlay frame and the frame it carries."""
+
+    vni: int
+    inner: Packet
+    options: tuple[GeneveOption, ...] = ()
+    critical: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    eth_src: int = 0
+    eth_dst: int = 0
+    eth_type: int = ETH_IP
+    vlan_tci: int = 0  # 0x1000 | vid when 802.1Q tagged
+    # ARP
+    arp_op: int = 0
+    arp_sha: int = 0
+    arp_spa: int = 0
+    arp_tha: int = 0
+    arp_tpa: int = 0
+    # IPv4
+    ip_src: int = 0
+    ip_dst: int = 0
+    ip_proto: int = 0
+    ip_ttl: int = 64
+    ip_tos: int = 0
+    ip_id: int = 0
+    ip_frag: int = 0  # 0 = not a fragment (OVS nw_frag=no)
+    # ICMP
+    icmp_type: int = 0
+    icmp_code: int = 0
+    icmp_id: int = 0
+    icmp_seq: int = 0
+    # TCP / UDP
+    tp_src: int = 0
+    tp_dst: int = 0
+    tcp_flags: int = 0
+    tcp_seq: int = 0
+    tcp_ack: int = 0
+    payload: bytes = b""
+    geneve: Geneve | None = None
+
+    @property
+    def is_arp(self) -> bool:
+        return self.eth_type == ETH_ARP
+
+    @property
+    def is_ip(self) -> bool:
+        return self.eth_type == ETH_IP
+
+    def with_(self, **changes: object) -> Packet:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ wire format
+    def to_bytes(self) -> bytes:
+        eth = self.eth_dst.to_bytes(6, "big") + self.eth_src.to_bytes(6, "big")
+        if self.vlan_tci:
+            eth += struct.pack("!HH", ETH_VLAN, self.vlan_tci & 0xEFFF)
+        eth += struct.pack("!H", self.eth_type)
+        if self.eth_type == ETH_ARP:
+            return eth + struct.pack(
+                "!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, self.arp_op,
+                self.arp_sha.to_bytes(6, "big"), self.arp_spa.to_bytes(4, "big"),
+                self.arp_tha.to_bytes(6, "big"), self.arp_tpa.to_bytes(4, "big"),
+            )
+        if self.eth_type != ETH_IP:
+            return eth + self.payload
+        return eth + self._ip_bytes()
+
+    def _ip_bytes(self) -> bytes:
+        l4 = self._l4_bytes()
+        header = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id, 0x4000,
+            self.ip_ttl, self.ip_proto, 0,
+            self.ip_src.to_bytes(4, "big"), self.ip_dst.to_bytes(4, "big"),
+        )
+        header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
+        return header + l4
+
+    def _l4_bytes(self) -> bytes:
+        if self.ip_proto == PROTO_ICMP:
+            if self.icmp_type in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
+                rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
+            else:
+                rest = b"\0\0\0\0"
+            body = struct.pack("!BBH", self.icmp_type, self.icmp_code, 0) + rest + self.payload
+            return body[:2] + struct.pack("!H", _checksum(body)) + body[4:]
+        if self.ip_proto == PROTO_UDP:
+            data = self._geneve_bytes() if self.geneve else self.payload
+            return struct.pack("!HHHH", self.tp_src, self.tp_dst, 8 + len(data), 0) + data
+        if self.ip_proto == PROTO_TCP:
+            header = struct.pack("!HHIIBBHHH", self.tp_src, self.tp_dst, self.tcp_seq,
+                                 self.tcp_ack, 5 << 4, self.tcp_flags, 65535, 0, 0)
+            pseudo = struct.pack("!4s4sBBH", self.ip_src.to_bytes(4, "big"),
+                                 self.ip_dst.to_bytes(4, "big"), 0, PROTO_TCP,
+                                 len(header) + len(self.payload))
+            csum = _checksum(pseudo + header + self.payload)
+            return header[:16] + struct.pack("!H", csum) + header[18:] + self.payload
+        return self.payload
+
+    def _geneve_bytes(self) -> bytes:
+        assert self.geneve is not None
+        opts = b"".join(
+            struct.pack("!HBB", o.cls, o.type, len(o.data) // 4) + o.data
+            for o in self.geneve.options
+        )
+        flags = 0x01 if self.geneve.critical else 0  # the C bit (tcpdump: "Flags [C]")
+        header = struct.pack("!BBHI", len(opts) // 4, flags << 6, 0x6558, self.geneve.vni << 8)
+        return header + opts + self.geneve.inner.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, frame: bytes) -> Packet:
+        dst, src, eth_type = frame[0:6], frame[6:12], struct.unpack("!H", frame[12:14])[0]
+        fields: dict[str, object] = {
+            "eth_dst": int.from_bytes(dst, "big"), "eth_src": int.from_bytes(src, "big"),
+        }
+        off = 14
+        if eth_type == ETH_VLAN:
+            fields["vlan_tci"] = struct.unpack("!H", frame[14:16])[0] | 0x1000
+            eth_type = struct.unpack("!H", frame[16:18])[0]
+            off = 18
+        fields["eth_type"] = eth_type
+        body = frame[off:]
+        if eth_type == ETH_ARP:
+            _, _, _, _, op, sha, spa, tha, tpa = struct.unpack("!HHBBH6s4s6s4s", body[:28])
+            fields.update(arp_op=op, arp_sha=int.from_bytes(sha, "big"),
+                          arp_spa=int.from_bytes(spa, "big"),
+                          arp_tha=int.from_bytes(tha, "big"), arp_tpa=int.from_bytes(tpa, "big"))
+            return cls(**fields)  # type: ignore[arg-type]
+        if eth_type != ETH_IP:
+            return cls(payload=bytes(body), **fields)  # type: ignore[arg-type]
+        ihl = (body[0] & 0x0F) * 4
+        tos, total, ip_id, frag, ttl, proto = struct.unpack("!xBHHHBB", body[:10])
+        fields.update(ip_tos=tos, ip_id=ip_id, ip_ttl=ttl, ip_proto=proto,
+                      ip_frag=0 if frag & 0x3FFF == 0 else 1,
+                      ip_src=int.from_bytes(body[12:16], "big"),
+                      ip_dst=int.from_bytes(body[16:20], "big"))
+        l4 = body[ihl:total]
+        if proto == PROTO_ICMP:
+            itype, code = l4[0], l4[1]
+            fields.update(icmp_type=itype, icmp_code=code)
+            if itype in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
+                icmp_id, seq = struct.unpack("!HH", l4[4:8])
+                fields.update(icmp_id=icmp_id, icmp_seq=seq)
+            fields["payload"] = bytes(l4[8:])
+        elif proto == PROTO_UDP:
+            sport, dport = struct.unpack("!HH", l4[:4])
+            fields.update(tp_src=sport, tp_dst=dport)
+            if dport == GENEVE_PORT:
+                fields["geneve"] = _parse_geneve(l4[8:])
+            else:
+                fields["payload"] = bytes(l4[8:])
+        elif proto == PROTO_TCP:
+            sport, dport, seq, ack, doff, flags = struct.unpack("!HHIIBB", l4[:14])
+            fields.update(tp_src=sport, tp_dst=dport, tcp_seq=seq, tcp_ack=ack,
+                          tcp_flags=flags, payload=bytes(l4[(doff >> 4) * 4:]))
+        else:
+            fields["payload"] = bytes(l4)
+        return cls(**fields)  # type: ignore[arg-type]
+
+
+def _parse_geneve(data: bytes) -> Geneve:
+    ver_optlen, flags, _proto, vni_word = struct.unpack("!BBHI", data[:8])
+    optlen = (ver_optlen & 0x3F) * 4
+    opts, off = [], 8
+    while off < 8 + optlen:
+        ocls, otype, olen = struct.unpack("!HBB", data[off:off + 4])
+        size = (olen & 0x1F) * 4
+        opts.append(GeneveOption(ocls, otype, bytes(data[off + 4:off + 4 + size])))
+        off += 4 + size
+    return Geneve(vni=vni_word >> 8, inner=Packet.from_bytes(data[8 + optlen:]),
+                  options=tuple(opts), critical=bool(flags & 0x40))
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
