@@ -1,0 +1,1 @@
+"""ovn-northd: NB → SB (datapaths, port bindings, logical flows)."""
