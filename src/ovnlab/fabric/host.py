@@ -1,0 +1,581 @@
+"""A host's IPv4 stack: addresses, routes, ARP, ICMP, a TCP listener and UDP.
+
+It behaves like Linux where the lab can observe it: ARP requests retried 3 times a second
+apart, neighbour states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED) with a 30 s
+reachable time, packets queued while their next hop resolves, `arp_accept=0` (a
+gratuitous ARP updates an existing entry but never creates one), forwarding with TTL
+handling and ICMP errors for routers, echo replies, RST for closed TCP ports and ICMP port
+unreachable for closed UDP ports.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ovnlab.fabric.clock import Clock, Timer
+from ovnlab.fabric.link import Interface
+from ovnlab.packet import (
+    ARP_REPLY,
+    ARP_REQUEST,
+    BROADCAST,
+    ETH_ARP,
+    ETH_IP,
+    ICMP_DEST_UNREACH,
+    ICMP_ECHO_REPLY,
+    ICMP_ECHO_REQUEST,
+    ICMP_TIME_EXCEEDED,
+    PROTO_ICMP,
+    PROTO_TCP,
+    PROTO_UDP,
+    TCP_ACK,
+    TCP_FIN,
+    TCP_RST,
+    TCP_SYN,
+    Packet,
+    ip_str,
+)
+from ovnlab.packet import ip as parse_ip
+
+ARP_RETRIES = 3  # mcast_solicit / ucast_solicit
+ARP_RETRANS = 1.0  # retrans_time_ms
+REACHABLE_TIME = 30.0  # base_reachable_time (Linux randomises it; the lab does not)
+DELAY_FIRST_PROBE = 5.0  # delay_first_probe_time
+UNRES_QLEN = 101  # packets queued per unresolved neighbour
+DEFAULT_TTL = 64
+TCP_SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries: gives up after 127 s
+
+# ICMP destination-unreachable codes
+NET_UNREACH, HOST_UNREACH, PORT_UNREACH = 0, 1, 3
+
+IcmpHandler = Callable[[Packet, Packet | None], None]
+TcpHandler = Callable[[Packet], None]
+UdpHandler = Callable[[Packet], None]
+Tap = Callable[[Packet], bool]
+Observer = Callable[[str, str, Packet, str], None]
+
+
+def _mask(prefixlen: int) -> int:
+    return (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF if prefixlen else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    ip: int
+    prefixlen: int
+    dev: str
+
+    @property
+    def network(self) -> int:
+        return self.ip & _mask(self.prefixlen)
+
+    @property
+    def broadcast(self) -> int:
+        return self.network | (~_mask(self.prefixlen) & 0xFFFFFFFF)
+
+    def contains(self, ip: int) -> bool:
+        return ip & _mask(self.prefixlen) == self.network
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One routing-table entry; `proto` and `scope` as `ip route` prints them."""
+
+    dst: int
+    prefixlen: int
+    dev: str
+    via: int | None = None
+    src: int | None = None
+    proto: str = "boot"
+    scope: str = "global"
+    metric: int = 0
+
+    def matches(self, ip: int) -> bool:
+        return ip & _mask(self.prefixlen) == self.dst
+
+    @property
+    def prefix(self) -> str:
+        return "default" if self.prefixlen == 0 else (
+            ip_str(self.dst) if self.prefixlen == 32 and self.proto != "kernel"
+            else f"{ip_str(self.dst)}/{self.prefixlen}")
+
+
+@dataclass(slots=True)
+class Neighbour:
+    """An ARP cache entry (`ip neigh`)."""
+
+    ip: int
+    dev: str
+    mac: int | None = None
+    state: str = "INCOMPLETE"
+    confirmed: float = 0.0
+    probes: int = 0
+    timer: Timer | None = None
+    pending: list[tuple[Packet, bool]] = field(default_factory=list)
+
+
+class HostStack:
+    """The IP stack of one node (a VM, a router, an external host, a chassis's eth1)."""
+
+    def __init__(self, name: str, clock: Clock, *, forwarding: bool = False) -> None:
+        self.name = name
+        self.clock = clock
+        self.forwarding = forwarding
+        self.interfaces: dict[str, Interface] = {}
+        self.addresses: list[Address] = []
+        self.routes: list[Route] = []
+        self.neighbours: dict[tuple[str, int], Neighbour] = {}
+        self.tcp_listening: set[int] = set()
+        self.udp_handlers: dict[int, UdpHandler] = {}
+        self.icmp_sockets: dict[int, IcmpHandler] = {}
+        self.tcp_clients: dict[tuple[int, int, int], TcpHandler] = {}
+        self.taps: list[Tap] = []
+        self.observer: Observer | None = None  # the fabric's journey recorder
+        seed = zlib.crc32(name.encode())
+        self._ip_id = seed & 0xFFFF
+        self._icmp_ident = (seed >> 8) & 0x7FFF or 1
+        self._ephemeral = 32768 + seed % 28000
+        self._tcp_conns: dict[tuple[int, int, int, int], str] = {}  # server side state
+
+    # ------------------------------------------------------------ configuration
+    def add_interface(self, iface: Interface) -> None:
+        self.interfaces[iface.name] = iface
+
+    def add_address(self, dev: str, cidr: str) -> Address:
+        """`ip addr add CIDR dev DEV`: also adds the connected route, like the kernel."""
+        if dev not in self.interfaces:
+            raise ValueError(f"{self.name}: no interface {dev!r}")
+        ip_text, _, plen = cidr.partition("/")
+        addr = Address(parse_ip(ip_text), int(plen or 32), dev)
+        self.addresses.append(addr)
+        if addr.prefixlen < 32:
+            self.routes.append(Route(addr.network, addr.prefixlen, dev, src=addr.ip,
+                                     proto="kernel", scope="link"))
+        return addr
+
+    def add_route(self, dst: str, *, via: str | None = None, dev: str | None = None,
+                  src: str | None = None, metric: int = 0) -> Route:
+        """`ip route add DST [via GW] [dev DEV]`; the device is found from GW if omitted."""
+        net_text, _, plen_text = ("0.0.0.0/0" if dst == "default" else dst).partition("/")
+        plen = int(plen_text or 32)
+        gw = parse_ip(via) if via else None
+        if dev is None:
+            if gw is None:
+                raise ValueError(f"{self.name}: route {dst} needs via or dev")
+            hop = self.lookup_route(gw)
+            if hop is None or hop.via is not None:
+                raise ValueError(f"{self.name}: Nexthop has invalid gateway ({via})")
+            dev = hop.dev
+        route = Route(parse_ip(net_text) & _mask(plen), plen, dev, gw,
+                      parse_ip(src) if src else None,
+                      scope="global" if gw is not None else "link", metric=metric)
+        self.routes.append(route)
+        return route
+
+    def listen_tcp(self, *ports: int) -> None:
+        self.tcp_listening.update(ports)
+
+    def bind_udp(self, port: int, handler: UdpHandler) -> None:
+        self.udp_handlers[port] = handler
+
+    # ------------------------------------------------------------ lookups
+    @property
+    def local_ips(self) -> set[int]:
+        return {a.ip for a in self.addresses}
+
+    def primary_ip(self, dev: str | None = None) -> int | None:
+        for a in self.addresses:
+            if dev is None or a.dev == dev:
+                return a.ip
+        return None
+
+    def lookup_route(self, dst: int) -> Route | None:
+        best: Route | None = None
+        for r in self.routes:
+            if r.matches(dst) and (best is None or r.prefixlen > best.prefixlen
+                                   or (r.prefixlen == best.prefixlen and r.metric < best.metric)):
+                best = r
+        return best
+
+    def source_for(self, route: Route, dst: int) -> int:
+        if route.src is not None:
+            return route.src
+        on_dev = [a for a in self.addresses if a.dev == route.dev]
+        hop = route.via if route.via is not None else dst
+        for a in on_dev:
+            if a.contains(hop):
+                return a.ip
+        if on_dev:
+            return on_dev[0].ip
+        return self.primary_ip() or 0
+
+    def neighbour_state(self, n: Neighbour) -> str:
+        if n.state == "REACHABLE" and self.clock.now - n.confirmed >= REACHABLE_TIME:
+            n.state = "STALE"
+        return n.state
+
+    # ------------------------------------------------------------ identifiers
+    def next_icmp_ident(self) -> int:
+        self._icmp_ident = self._icmp_ident % 0xFFFF + 1
+        return self._icmp_ident
+
+    def next_port(self) -> int:
+        self._ephemeral = 32768 + (self._ephemeral - 32768 + 1) % 28232
+        return self._ephemeral
+
+    def _next_ip_id(self) -> int:
+        self._ip_id = (self._ip_id + 1) & 0xFFFF
+        return self._ip_id
+
+    def _note(self, action: str, dev: str, packet: Packet, note: str = "") -> None:
+        if self.observer is not None:
+            self.observer(action, dev, packet, note)
+
+    # ------------------------------------------------------------ sending
+    def send(self, packet: Packet) -> str | None:
+        """Send a locally generated IPv4 packet (L2 fields are filled in here).
+
+        Returns None when it left (or was queued for ARP), else the errno text the
+        application would see ("Network is unreachable")."""
+        if packet.ip_dst in self.local_ips or packet.ip_dst >> 24 == 127:
+            if not packet.ip_src:
+                packet = packet.with_(ip_src=packet.ip_dst)
+            self._note("loopback", "lo", packet)
+            self.clock.call_later(0.0, self._deliver_local, None, packet)
+            return None
+        route = self.lookup_route(packet.ip_dst)
+        if route is None:
+            self._note("drop", "", packet, "no route to host: Network is unreachable")
+            return "Network is unreachable"
+        changes: dict[str, object] = {}
+        if not packet.ip_src:
+            changes["ip_src"] = self.source_for(route, packet.ip_dst)
+        if not packet.ip_id:
+            changes["ip_id"] = self._next_ip_id()
+        if changes:
+            packet = packet.with_(**changes)
+        self._output(route, packet, local=True)
+        return None
+
+    def _output(self, route: Route, packet: Packet, *, local: bool) -> None:
+        iface = self.interfaces[route.dev]
+        hop = route.via if route.via is not None else packet.ip_dst
+        packet = packet.with_(eth_src=iface.mac, eth_type=ETH_IP)
+        on_dev = [a for a in self.addresses if a.dev == route.dev]
+        if hop == 0xFFFFFFFF or any(a.broadcast == hop and a.prefixlen < 31 for a in on_dev):
+            iface.send(packet.with_(eth_dst=BROADCAST))
+            return
+        n = self.neighbours.get((route.dev, hop))
+        state = self.neighbour_state(n) if n is not None else "NONE"
+        if n is not None and n.mac is not None and state != "FAILED" and state != "INCOMPLETE":
+            if state == "STALE":
+                self._start_delay(n)
+            iface.send(packet.with_(eth_dst=n.mac))
+            return
+        if n is None or state == "FAILED":
+            n = Neighbour(hop, route.dev)
+            self.neighbours[(route.dev, hop)] = n
+            n.pending.append((packet, local))
+            self._solicit(n)
+            n.timer = self.clock.call_later(ARP_RETRANS, self._arp_retry, n)
+        elif len(n.pending) < UNRES_QLEN:
+            n.pending.append((packet, local))
+
+    def _solicit(self, n: Neighbour, unicast: int | None = None) -> None:
+        iface = self.interfaces[n.dev]
+        spa = next((a.ip for a in self.addresses if a.dev == n.dev and a.contains(n.ip)),
+                   self.primary_ip(n.dev) or 0)
+        iface.send(Packet(eth_src=iface.mac, eth_dst=unicast if unicast is not None else BROADCAST,
+                          eth_type=ETH_ARP, arp_op=ARP_REQUEST, arp_sha=iface.mac, arp_spa=spa,
+                          arp_tha=0, arp_tpa=n.ip))
+
+    def _arp_retry(self, n: Neighbour) -> None:
+        if self.neighbours.get((n.dev, n.ip)) is not n or n.state not in ("INCOMPLETE", "PROBE"):
+            return
+        n.probes += 1
+        if n.probes >= ARP_RETRIES:
+            self._fail(n)
+            return
+        self._solicit(n, n.mac if n.state == "PROBE" else None)
+        n.timer = self.clock.call_later(ARP_RETRANS, self._arp_retry, n)
+
+    def _fail(self, n: Neighbour) -> None:
+        n.state, n.mac, n.timer = "FAILED", None, None
+        pending, n.pending = n.pending, []
+        for packet, local in pending:
+            self._note("drop", n.dev, packet, f"ARP for {ip_str(n.ip)} failed")
+            self._unreachable(packet, HOST_UNREACH, local)
+
+    def _start_delay(self, n: Neighbour) -> None:
+        n.state = "DELAY"
+        n.timer = self.clock.call_later(DELAY_FIRST_PROBE, self._delay_expired, n)
+
+    def _delay_expired(self, n: Neighbour) -> None:
+        if n.state != "DELAY":
+            return
+        if self.clock.now - n.confirmed < DELAY_FIRST_PROBE:
+            n.state = "REACHABLE"
+            return
+        n.state, n.probes = "PROBE", 0
+        self._solicit(n, n.mac)
+        n.timer = self.clock.call_later(ARP_RETRANS, self._arp_retry, n)
+
+    def _unreachable(self, packet: Packet, code: int, local: bool) -> None:
+        """Report a packet that could not be delivered: to the local socket if we sent it,
+        else with an ICMP error to its source (as a Linux router does)."""
+        if local:
+            me = packet.ip_src or self.primary_ip() or 0
+            err = icmp_error(packet, ICMP_DEST_UNREACH, code, me)
+            if err is not None:
+                self.clock.call_later(0.0, self._deliver_local, None, err)
+        else:
+            self._send_icmp_error(packet, ICMP_DEST_UNREACH, code, None)
+
+    def _send_icmp_error(self, packet: Packet, type_: int, code: int, dev: str | None) -> None:
+        src = self.primary_ip(dev) if dev else None
+        if src is None:
+            route = self.lookup_route(packet.ip_src)
+            src = self.source_for(route, packet.ip_src) if route else self.primary_ip()
+        err = icmp_error(packet, type_, code, src or 0)
+        if err is not None:
+            self.send(err.with_(ip_id=self._next_ip_id()))
+
+    # ------------------------------------------------------------ receiving
+    def receive(self, iface: Interface, packet: Packet) -> None:
+        dst = packet.eth_dst
+        if dst != iface.mac and dst != BROADCAST and not dst & (1 << 40):
+            return  # not promiscuous: another host's unicast flooded by the segment
+        if packet.eth_type == ETH_ARP:
+            self._arp_input(iface, packet)
+        elif packet.eth_type == ETH_IP:
+            self._ip_input(iface, packet)
+
+    def _arp_input(self, iface: Interface, packet: Packet) -> None:
+        dev, spa, tpa = iface.name, packet.arp_spa, packet.arp_tpa
+        mine = any(a.ip == tpa and a.dev == dev for a in self.addresses)
+        gratuitous = spa == tpa
+        n = self.neighbours.get((dev, spa))
+        if spa and (n is not None or (mine and not gratuitous)):
+            self._confirm(dev, spa, packet.arp_sha)
+        if packet.arp_op == ARP_REQUEST and mine and not gratuitous:
+            self._note("arp-reply", dev, packet, f"{ip_str(tpa)} is-at {iface.name}")
+            iface.send(Packet(eth_src=iface.mac, eth_dst=packet.arp_sha, eth_type=ETH_ARP,
+                              arp_op=ARP_REPLY, arp_sha=iface.mac, arp_spa=tpa,
+                              arp_tha=packet.arp_sha, arp_tpa=spa))
+
+    def _confirm(self, dev: str, ip: int, mac: int) -> None:
+        n = self.neighbours.get((dev, ip))
+        if n is None:
+            n = self.neighbours[(dev, ip)] = Neighbour(ip, dev)
+        if n.timer is not None:
+            n.timer.cancel()
+            n.timer = None
+        n.mac, n.state, n.confirmed, n.probes = mac, "REACHABLE", self.clock.now, 0
+        pending, n.pending = n.pending, []
+        iface = self.interfaces[dev]
+        for queued, _local in pending:
+            iface.send(queued.with_(eth_dst=mac))
+
+    def _is_local_dst(self, iface: Interface, ip: int) -> bool:
+        if ip == 0xFFFFFFFF or ip in self.local_ips:
+            return True
+        return any(a.dev == iface.name and a.broadcast == ip for a in self.addresses)
+
+    def _ip_input(self, iface: Interface, packet: Packet) -> None:
+        if self._is_local_dst(iface, packet.ip_dst):
+            self._deliver_local(iface, packet)
+            return
+        if not self.forwarding:
+            self._note("drop", iface.name, packet, "not for this host (forwarding off)")
+            return
+        if packet.ip_ttl <= 1:
+            self._note("drop", iface.name, packet, "TTL exceeded")
+            self._send_icmp_error(packet, ICMP_TIME_EXCEEDED, 0, iface.name)
+            return
+        route = self.lookup_route(packet.ip_dst)
+        if route is None:
+            self._note("drop", iface.name, packet, "no route")
+            self._send_icmp_error(packet, ICMP_DEST_UNREACH, NET_UNREACH, iface.name)
+            return
+        fwd = packet.with_(ip_ttl=packet.ip_ttl - 1)
+        self._note("forward", route.dev, fwd,
+                   f"routed via {ip_str(route.via) if route.via is not None else 'direct'}"
+                   f" dev {route.dev}")
+        self._output(route, fwd, local=False)
+
+    def _deliver_local(self, iface: Interface | None, packet: Packet) -> None:
+        self._note("deliver", iface.name if iface else "lo", packet)
+        for tap in list(self.taps):
+            if tap(packet):
+                return
+        if packet.ip_proto == PROTO_ICMP:
+            self._icmp_input(iface, packet)
+        elif packet.ip_proto == PROTO_TCP:
+            self._tcp_input(packet)
+        elif packet.ip_proto == PROTO_UDP:
+            handler = self.udp_handlers.get(packet.tp_dst)
+            if handler is not None:
+                handler(packet)
+            elif packet.ip_dst != 0xFFFFFFFF:
+                self._send_icmp_error(packet, ICMP_DEST_UNREACH, PORT_UNREACH, None)
+
+    def _icmp_input(self, iface: Interface | None, packet: Packet) -> None:
+        if packet.icmp_type == ICMP_ECHO_REQUEST:
+            self.send(Packet(eth_type=ETH_IP, ip_src=packet.ip_dst if packet.ip_dst
+                             in self.local_ips else 0, ip_dst=packet.ip_src,
+                             ip_proto=PROTO_ICMP, ip_ttl=DEFAULT_TTL,
+                             icmp_type=ICMP_ECHO_REPLY, icmp_id=packet.icmp_id,
+                             icmp_seq=packet.icmp_seq, payload=packet.payload))
+        elif packet.icmp_type == ICMP_ECHO_REPLY:
+            handler = self.icmp_sockets.get(packet.icmp_id)
+            if handler is not None:
+                handler(packet, None)
+        elif packet.icmp_type in (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED):
+            original = embedded_packet(packet)
+            if original is None:
+                return
+            if original.ip_proto == PROTO_ICMP:
+                handler = self.icmp_sockets.get(original.icmp_id)
+                if handler is not None:
+                    handler(packet, original)
+            elif original.ip_proto == PROTO_TCP:
+                tcp = self.tcp_clients.get((original.tp_src, original.ip_dst, original.tp_dst))
+                if tcp is not None:
+                    tcp(packet)
+
+    # ------------------------------------------------------------ TCP
+    def _tcp_input(self, packet: Packet) -> None:
+        client = self.tcp_clients.get((packet.tp_dst, packet.ip_src, packet.tp_src))
+        if client is not None:
+            client(packet)
+            return
+        key = (packet.ip_src, packet.tp_src, packet.ip_dst, packet.tp_dst)
+        flags = packet.tcp_flags
+        if flags & TCP_RST:
+            self._tcp_conns.pop(key, None)
+            return
+        if flags & TCP_SYN and not flags & TCP_ACK:
+            if packet.tp_dst in self.tcp_listening:
+                self._tcp_conns[key] = "SYN_RECV"
+                self._tcp_reply(packet, TCP_SYN | TCP_ACK, _isn(key), packet.tcp_seq + 1)
+            else:
+                self._tcp_reply(packet, TCP_RST | TCP_ACK, 0, packet.tcp_seq + 1)
+            return
+        state = self._tcp_conns.get(key)
+        if state is None:
+            self._tcp_reply(packet, TCP_RST, packet.tcp_ack, 0)
+        elif flags & TCP_FIN:
+            self._tcp_conns.pop(key)
+            self._tcp_reply(packet, TCP_FIN | TCP_ACK, packet.tcp_ack, packet.tcp_seq + 1)
+        elif flags & TCP_ACK:
+            self._tcp_conns[key] = "ESTABLISHED"
+
+    def _tcp_reply(self, packet: Packet, flags: int, seq: int, ack: int) -> None:
+        self.send(Packet(eth_type=ETH_IP, ip_src=packet.ip_dst, ip_dst=packet.ip_src,
+                         ip_proto=PROTO_TCP, ip_ttl=DEFAULT_TTL, tp_src=packet.tp_dst,
+                         tp_dst=packet.tp_src, tcp_flags=flags, tcp_seq=seq & 0xFFFFFFFF,
+                         tcp_ack=ack & 0xFFFFFFFF))
+
+    def connect_tcp(self, dst: int, dport: int, on_done: Callable[[str], None],
+                    timeout: float | None = None) -> None:
+        """A client connect() then close(): `on_done` gets "open", "Connection refused",
+        "No route to host", "Network is unreachable" or "timed out"/"Connection timed out"."""
+        sport = self.next_port()
+        key = (sport, dst, dport)
+        isn = _isn((0, sport, dst, dport))
+        state = {"done": False, "tries": 0}
+        timers: list[Timer] = []
+
+        def finish(result: str, linger: bool = False) -> None:
+            if state["done"]:
+                return
+            state["done"] = True
+            for t in timers:
+                t.cancel()
+            if not linger:
+                self.tcp_clients.pop(key, None)
+            on_done(result)
+
+        def syn() -> None:
+            if state["done"]:
+                return
+            err = self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
+                                   ip_ttl=DEFAULT_TTL, tp_src=sport, tp_dst=dport,
+                                   tcp_flags=TCP_SYN, tcp_seq=isn))
+            if err is not None:
+                finish(err)
+                return
+            if state["tries"] < TCP_SYN_RETRIES:
+                timers.append(self.clock.call_later(float(2 ** state["tries"]), syn))
+                state["tries"] += 1
+            else:
+                timers.append(self.clock.call_later(float(2 ** state["tries"]), finish,
+                                                    "Connection timed out"))
+
+        def segment(packet: Packet) -> None:
+            if packet.ip_proto == PROTO_ICMP:
+                if packet.icmp_type == ICMP_DEST_UNREACH and not state["done"]:
+                    finish("No route to host" if packet.icmp_code in (NET_UNREACH, HOST_UNREACH)
+                           else "Connection refused")
+                return
+            flags = packet.tcp_flags
+            if state["done"]:  # closing: acknowledge the server's FIN
+                if flags & TCP_FIN:
+                    self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
+                                     tp_src=sport, tp_dst=dport, tcp_flags=TCP_ACK,
+                                     tcp_seq=packet.tcp_ack, tcp_ack=packet.tcp_seq + 1))
+                    self.tcp_clients.pop(key, None)
+                return
+            if flags & TCP_RST:
+                finish("Connection refused")
+            elif flags & TCP_SYN and flags & TCP_ACK:
+                for fl in (TCP_ACK, TCP_FIN | TCP_ACK):
+                    self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
+                                     tp_src=sport, tp_dst=dport, tcp_flags=fl,
+                                     tcp_seq=isn + 1, tcp_ack=packet.tcp_seq + 1))
+                finish("open", linger=True)
+
+        self.tcp_clients[key] = segment
+        if timeout is not None:
+            timers.append(self.clock.call_later(timeout, finish, "timed out"))
+        syn()
+
+
+def _isn(key: tuple[int, int, int, int]) -> int:
+    """A deterministic initial sequence number per connection."""
+    return zlib.crc32(repr(key).encode())
+
+
+def icmp_error(packet: Packet, type_: int, code: int, src: int) -> Packet | None:
+    """The ICMP error about `packet` (its IP header + 8 bytes), or None where RFC 1122
+    forbids one (about an ICMP error, to a broadcast)."""
+    if packet.ip_proto == PROTO_ICMP and packet.icmp_type not in (ICMP_ECHO_REQUEST,
+                                                                  ICMP_ECHO_REPLY):
+        return None
+    if packet.ip_dst == 0xFFFFFFFF or not packet.ip_src:
+        return None
+    quoted = packet.to_bytes()[14 + (4 if packet.vlan_tci else 0):][:28]
+    return Packet(eth_type=ETH_IP, ip_src=src, ip_dst=packet.ip_src, ip_proto=PROTO_ICMP,
+                  ip_ttl=DEFAULT_TTL, icmp_type=type_, icmp_code=code, payload=quoted)
+
+
+def embedded_packet(error: Packet) -> Packet | None:
+    """The header quoted in an ICMP error, parsed (addresses, ports / echo id and seq)."""
+    data = error.payload
+    if len(data) < 28 or data[0] >> 4 != 4:
+        return None
+    ihl = (data[0] & 0x0F) * 4
+    l4 = data[ihl:ihl + 8]
+    if len(l4) < 8:
+        return None
+    fields: dict[str, int] = {
+        "ip_proto": data[9], "ip_ttl": data[8],
+        "ip_src": int.from_bytes(data[12:16], "big"), "ip_dst": int.from_bytes(data[16:20], "big"),
+    }
+    if data[9] == PROTO_ICMP:
+        fields.update(icmp_type=l4[0], icmp_code=l4[1], icmp_id=int.from_bytes(l4[4:6], "big"),
+                      icmp_seq=int.from_bytes(l4[6:8], "big"))
+    elif data[9] in (PROTO_TCP, PROTO_UDP):
+        fields.update(tp_src=int.from_bytes(l4[0:2], "big"), tp_dst=int.from_bytes(l4[2:4], "big"))
+    return Packet(eth_type=ETH_IP).with_(**fields)

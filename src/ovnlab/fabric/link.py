@@ -1,0 +1,136 @@
+"""Interfaces and what joins them: point-to-point wires and L2 segments.
+
+A frame sent on an interface is captured ("out"), carried by the medium after a fixed
+virtual latency, and captured ("in") on every receiving interface before its node sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from ovnlab.fabric.capture import Captured
+from ovnlab.packet import BROADCAST, Packet
+
+if TYPE_CHECKING:
+    from ovnlab.fabric.clock import Clock
+
+LINK_LATENCY = 50e-6  # seconds per wire or segment crossing
+MAC_AGEING = 300.0  # a learning switch forgets a MAC after this long (Linux bridge default)
+
+
+class Receiver(Protocol):
+    """A node: what an interface hands received frames to."""
+
+    name: str
+
+    def on_receive(self, iface: Interface, packet: Packet) -> None: ...
+
+
+class Medium(Protocol):
+    name: str
+
+    def carry(self, sender: Interface, packet: Packet) -> None: ...
+
+
+class Interface:
+    """A NIC (or a tap/veth end) of a node; records every frame it sends and receives."""
+
+    __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
+                 "index", "master", "sent", "received")
+
+    def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
+                 index: int = 0, master: str | None = None) -> None:
+        self.name = name
+        self.mac = mac
+        self.node = node
+        self.clock = clock
+        self.medium: Medium | None = None
+        self.captures: list[Captured] = []
+        self.listeners: list[Callable[[Captured], None]] = []
+        self.mtu = mtu
+        self.index = index  # ifindex on its node, for `ip addr`
+        self.master = master  # "ovs-system" when the NIC is an Open vSwitch port
+        self.sent = 0
+        self.received = 0
+
+    def __repr__(self) -> str:
+        return f"Interface({self.node.name}:{self.name})"
+
+    def _record(self, direction: str, packet: Packet) -> None:
+        cap = Captured(self.clock.now, self.name, direction, packet)
+        self.captures.append(cap)
+        for listener in self.listeners:
+            listener(cap)
+
+    def send(self, packet: Packet) -> None:
+        """The node transmits `packet` (no medium attached = cable unplugged: lost)."""
+        self._record("out", packet)
+        self.sent += 1
+        if self.medium is not None:
+            self.medium.carry(self, packet)
+
+    def deliver(self, packet: Packet) -> None:
+        """The medium hands a frame to this interface."""
+        self._record("in", packet)
+        self.received += 1
+        self.node.on_receive(self, packet)
+
+
+class Wire:
+    """A point-to-point link (a VM's NIC to its tap on br-int, veth pairs)."""
+
+    def __init__(self, name: str, a: Interface, b: Interface, clock: Clock,
+                 latency: float = LINK_LATENCY) -> None:
+        self.name = name
+        self.a, self.b = a, b
+        self.clock = clock
+        self.latency = latency
+        a.medium = self
+        b.medium = self
+
+    def carry(self, sender: Interface, packet: Packet) -> None:
+        peer = self.b if sender is self.a else self.a
+        self.clock.call_later(self.latency, peer.deliver, packet)
+
+    def unplug(self) -> None:
+        for end in (self.a, self.b):
+            if end.medium is self:
+                end.medium = None
+
+
+class Segment:
+    """An L2 broadcast domain, switched like a Linux bridge: it learns source MACs and
+    floods broadcast and unknown unicast, so a unicast frame is seen only by its target."""
+
+    def __init__(self, name: str, clock: Clock, latency: float = LINK_LATENCY) -> None:
+        self.name = name
+        self.clock = clock
+        self.latency = latency
+        self.ports: list[Interface] = []
+        self.fdb: dict[int, tuple[Interface, float]] = {}
+
+    def attach(self, iface: Interface) -> None:
+        if iface not in self.ports:
+            self.ports.append(iface)
+        iface.medium = self
+
+    def detach(self, iface: Interface) -> None:
+        if iface in self.ports:
+            self.ports.remove(iface)
+        if iface.medium is self:
+            iface.medium = None
+        self.fdb = {m: e for m, e in self.fdb.items() if e[0] is not iface}
+
+    def carry(self, sender: Interface, packet: Packet) -> None:
+        now = self.clock.now
+        if not packet.eth_src & (1 << 40):  # never learn a multicast source
+            self.fdb[packet.eth_src] = (sender, now)
+        dst = packet.eth_dst
+        entry = None if dst == BROADCAST or dst & (1 << 40) else self.fdb.get(dst)
+        if entry is not None and now - entry[1] <= MAC_AGEING and entry[0] in self.ports:
+            targets = [] if entry[0] is sender else [entry[0]]
+        else:
+            targets = [p for p in self.ports if p is not sender]
+        for port in targets:
+            self.clock.call_later(self.latency, port.deliver, packet)

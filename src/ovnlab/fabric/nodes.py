@@ -1,0 +1,283 @@
+"""The lab's nodes: hosts with an IP stack (VMs, routers, external and internet hosts) and
+chassis (an Open vSwitch with br-int and the provider bridges, driven by ovn-controller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ovnlab.fabric.host import HostStack
+from ovnlab.fabric.journey import Hop
+from ovnlab.fabric.link import Interface
+from ovnlab.fabric.ovs import as_ip, encapsulate, metadata0_of, tunnel_metadata
+from ovnlab.packet import GENEVE_PORT, Packet, ip_str
+
+if TYPE_CHECKING:
+    from ovnlab.fabric.clock import Clock
+
+CONTROLLER_LATENCY = 100e-6  # a packet-in's round trip through ovn-controller
+MAX_BRIDGE_DEPTH = 64  # patch-port hops within one chassis before a loop is declared
+
+Record = Callable[[Hop], None]
+
+
+class Node:
+    """Anything with interfaces."""
+
+    kind = "node"
+
+    def __init__(self, name: str, clock: Clock, record: Record) -> None:
+        self.name = name
+        self.clock = clock
+        self.interfaces: dict[str, Interface] = {}
+        self._record = record
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
+                      master: str | None = None) -> Interface:
+        iface = Interface(name, mac, self, self.clock, mtu=mtu, index=len(self.interfaces) + 2,
+                          master=master)
+        self.interfaces[name] = iface
+        return iface
+
+    def on_receive(self, iface: Interface, packet: Packet) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def hop(self, kind: str, where: str, packet: Packet, **extra: Any) -> None:
+        if self.clock.tag is not None:
+            self._record(Hop(self.clock.now, self.name, kind, where, packet, **extra))
+
+
+class IpNode(Node):
+    """A node whose interfaces belong to its own IP stack."""
+
+    kind = "host"
+
+    def __init__(self, name: str, clock: Clock, record: Record, *,
+                 forwarding: bool = False) -> None:
+        super().__init__(name, clock, record)
+        self.stack = HostStack(name, clock, forwarding=forwarding)
+        self.stack.observer = self._observe
+
+    def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
+                      master: str | None = None) -> Interface:
+        iface = super().add_interface(name, mac, mtu=mtu, master=master)
+        self.stack.add_interface(iface)
+        return iface
+
+    def _observe(self, action: str, dev: str, packet: Packet, note: str) -> None:
+        if self.clock.tag is not None:
+            self._record(Hop(self.clock.now, self.name, "host", dev, packet,
+                             note=f"{action}{': ' + note if note else ''}"))
+
+    def on_receive(self, iface: Interface, packet: Packet) -> None:
+        self.stack.receive(iface, packet)
+
+
+class VM(IpNode):
+    """A Nova server's NIC: `eth0` wired to `tap<port id[:11]>` on its chassis's br-int."""
+
+    kind = "vm"
+
+    def __init__(self, name: str, clock: Clock, record: Record, *, port: dict[str, Any],
+                 chassis: str, server: dict[str, Any] | None = None) -> None:
+        super().__init__(name, clock, record)
+        self.port = port
+        self.chassis = chassis
+        self.server = server or {}
+
+    @property
+    def tap(self) -> str:
+        return tap_name(self.port["id"])
+
+
+def tap_name(port_id: str) -> str:
+    return f"tap{port_id[:11]}"
+
+
+class ExternalRouter(IpNode):
+    kind = "router"
+
+    def __init__(self, name: str, clock: Clock, record: Record) -> None:
+        super().__init__(name, clock, record, forwarding=True)
+
+
+class ExternalHost(IpNode):
+    kind = "external-host"
+
+
+class InternetHost(IpNode):
+    kind = "internet-host"
+
+
+class Chassis(Node):
+    """A hypervisor or network node: its Open vSwitch, its ovn-controller, and a host IP
+    stack on the underlay NIC `eth1` that carries Geneve to the other chassis."""
+
+    kind = "chassis"
+
+    def __init__(self, name: str, clock: Clock, record: Record, *, vswitch: Any,
+                 controller: Any, tunnel_ip: str) -> None:
+        super().__init__(name, clock, record)
+        self.vswitch = vswitch
+        self.controller = controller
+        self.tunnel_ip = tunnel_ip
+        self.stack = HostStack(name, clock)
+        self.stack.observer = self._observe
+        self.stack.bind_udp(GENEVE_PORT, self._geneve_input)
+        self.packets_processed = 0
+        self.drops: list[str] = []
+
+    def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
+                      master: str | None = None) -> Interface:
+        iface = super().add_interface(name, mac, mtu=mtu, master=master)
+        if master is None:
+            self.stack.add_interface(iface)
+        return iface
+
+    def _observe(self, action: str, dev: str, packet: Packet, note: str) -> None:
+        self.hop("host", dev, packet, chassis=self.name,
+                 note=f"{action}{': ' + note if note else ''}")
+
+    # ------------------------------------------------------------ bridges
+    def bridge_of_port(self, port: str) -> Any:
+        for bridge in self.vswitch.bridges.values():
+            if port in bridge.ports:
+                return bridge
+        return None
+
+    def on_receive(self, iface: Interface, packet: Packet) -> None:
+        bridge = self.bridge_of_port(iface.name)
+        if bridge is not None:
+            self.inject(bridge, packet, iface.name)
+        elif iface.name in self.stack.interfaces:
+            self.stack.receive(iface, packet)
+
+    def inject(self, bridge: Any, packet: Packet, in_port: str, *, table: int | None = None,
+               regs: Any = None, tunnel: Any = None, depth: int = 0) -> None:
+        """Run `packet` through `bridge` and move what comes out."""
+        kwargs: dict[str, Any] = {}
+        if table is not None:
+            kwargs["table"] = table
+        if regs is not None:
+            kwargs["regs"] = regs
+        if tunnel is not None:
+            kwargs["tunnel"] = tunnel
+        result = bridge.process(packet, in_port, **kwargs)
+        self.packets_processed += 1
+        outputs = list(getattr(result, "outputs", ()) or ())
+        packet_ins = list(getattr(result, "packet_ins", ()) or ())
+        if self.clock.tag is not None:
+            note = "" if outputs or packet_ins else "dropped"
+            if packet_ins:
+                note = f"{len(packet_ins)} packet-in(s) to ovn-controller"
+            self.hop("bridge", bridge.name, packet, chassis=self.name, in_port=in_port,
+                     outputs=tuple((o.port, o.packet) for o in outputs),
+                     trace=getattr(result, "trace", None), note=note)
+        for out in outputs:
+            self.emit(bridge, out.port, out.packet, getattr(out, "tunnel", None), depth)
+        for event in packet_ins:
+            self.clock.call_later(CONTROLLER_LATENCY, self._packet_in, bridge, event)
+
+    def emit(self, bridge: Any, port_name: str, packet: Packet, tunnel: Any = None,
+             depth: int = 0) -> None:
+        """A bridge output: patch → peer bridge, geneve → underlay, else the wire."""
+        port = bridge.ports.get(port_name)
+        kind = getattr(port, "type", "") if port is not None else ""
+        if kind == "patch":
+            peer_name = port.options.get("peer", "")
+            peer = self.bridge_of_port(peer_name)
+            if peer is None:
+                self._drop(packet, f"{bridge.name}: patch port {port_name} has no peer")
+            elif depth >= MAX_BRIDGE_DEPTH:
+                self._drop(packet, f"{bridge.name}: patch loop over {MAX_BRIDGE_DEPTH} bridges")
+            else:
+                self.inject(peer, packet, peer_name, depth=depth + 1)
+        elif kind == "geneve":
+            self._encapsulate(port, packet, tunnel)
+        else:
+            iface = self.interfaces.get(port_name)
+            if iface is None:
+                self._drop(packet, f"{bridge.name}: output to {port_name}, which has no link")
+            else:
+                iface.send(packet)
+
+    def _drop(self, packet: Packet, why: str) -> None:
+        self.drops.append(why)
+        self.hop("drop", "", packet, chassis=self.name, note=why)
+
+    # ------------------------------------------------------------ Geneve
+    def _encapsulate(self, port: Any, inner: Packet, tunnel: Any) -> None:
+        dst = as_ip(getattr(tunnel, "tun_dst", 0)) or as_ip(port.options.get("remote_ip", ""))
+        if not dst:
+            self._drop(inner, f"tunnel port {port.name}: no remote_ip")
+            return
+        src = as_ip(getattr(tunnel, "tun_src", 0)) or as_ip(port.options.get("local_ip", "")) \
+            or as_ip(self.tunnel_ip)
+        vni = int(getattr(tunnel, "tun_id", 0) or 0)
+        md0 = int(getattr(tunnel, "tun_metadata0", 0) or 0)
+        outer = encapsulate(inner, vni=vni, metadata0=md0, src=src, dst=dst)
+        self.hop("encap", port.name, inner, chassis=self.name,
+                 note=f"geneve vni {vni:#x} opt {md0:#x} {ip_str(src)} -> {ip_str(dst)}")
+        err = self.stack.send(outer)
+        if err is not None:
+            self._drop(inner, f"underlay: {err}")
+
+    def _geneve_input(self, outer: Packet) -> None:
+        geneve = outer.geneve
+        if geneve is None:
+            return
+        src = outer.ip_src
+        port, bridge = self._tunnel_port_for(src)
+        if port is None:
+            self._drop(geneve.inner, f"geneve from {ip_str(src)}: no tunnel port with that remote_ip")
+            return
+        md0 = metadata0_of(geneve)
+        self.hop("decap", port.name, geneve.inner, chassis=self.name,
+                 note=f"geneve vni {geneve.vni:#x} opt {md0:#x} from {ip_str(src)}")
+        meta = tunnel_metadata(geneve.vni, src, outer.ip_dst, md0)
+        self.inject(bridge, geneve.inner, port.name, tunnel=meta)
+
+    def _tunnel_port_for(self, remote: int) -> tuple[Any, Any]:
+        wildcard: tuple[Any, Any] = (None, None)
+        for bridge in self.vswitch.bridges.values():
+            for port in bridge.ports.values():
+                if getattr(port, "type", "") != "geneve":
+                    continue
+                rip = port.options.get("remote_ip", "")
+                if rip == "flow":
+                    wildcard = (port, bridge)
+                elif as_ip(rip) == remote:
+                    return port, bridge
+        return wildcard
+
+    # ------------------------------------------------------------ ovn-controller
+    def _packet_in(self, bridge: Any, event: Any) -> None:
+        outs = self.controller.packet_in(event) if self.controller is not None else []
+        self.hop("controller", bridge.name, getattr(event, "packet", Packet()), chassis=self.name,
+                 note=f"packet-in table {getattr(event, 'table', '?')}, "
+                      f"{len(outs or [])} packet-out(s)")
+        self.packet_outs(outs or [])
+
+    def run_periodic(self) -> None:
+        if self.controller is None or not hasattr(self.controller, "periodic"):
+            return
+        self.packet_outs(self.controller.periodic(self.clock.now) or [])
+
+    def packet_outs(self, outs: Any) -> None:
+        for po in outs:
+            bridge = self.vswitch.bridges.get(getattr(po, "bridge", None) or "br-int")
+            if bridge is None:
+                continue
+            out_port = getattr(po, "output", None) or getattr(po, "out_port", None)
+            if out_port:
+                self.hop("controller", bridge.name, po.packet, chassis=self.name,
+                         note=f"packet-out to {out_port}")
+                self.emit(bridge, out_port, po.packet, getattr(po, "tunnel", None))
+            else:
+                self.inject(bridge, po.packet, getattr(po, "in_port", None) or "CONTROLLER",
+                            table=getattr(po, "table", None), regs=getattr(po, "regs", None),
+                            tunnel=getattr(po, "tunnel", None))
