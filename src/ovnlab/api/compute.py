@@ -1,0 +1,397 @@
+"""Nova v2.1 (microversions up to MAX_VERSION, always answered in the newest format):
+servers, the security group actions, flavors and hypervisors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
+
+from .http import NotAcceptable, Request, Response, Router, json_response
+
+MIN_VERSION = (2, 1)
+MAX_VERSION = (2, 96)
+UPDATED = "2013-07-23T11:33:21Z"
+
+Cloud = Any
+
+_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+                405: "badMethod", 409: "conflictingRequest", 413: "overLimit",
+                415: "badMediaType", 429: "overLimit", 501: "notImplemented",
+                503: "serviceUnavailable"}
+
+_SERVER_KEYS = frozenset({
+    "name", "imageRef", "flavorRef", "networks", "security_groups", "availability_zone",
+    "block_device_mapping_v2", "min_count", "max_count", "key_name", "user_data", "metadata",
+    "config_drive", "description", "tags", "OS-DCF:diskConfig", "adminPass", "hostname",
+    "return_reservation_id", "trusted_image_certificates", "host", "hypervisor_hostname",
+    "accessIPv4", "accessIPv6", "personality"})
+_NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
+
+
+def _v(t: tuple[int, int]) -> str:
+    return f"{t[0]}.{t[1]}"
+
+
+def nova_error(e: OvnlabError) -> dict[str, Any]:
+    return {_FAULT_NAMES.get(e.status, "computeFault"): {"code": e.status, "message": e.message}}
+
+
+def microversion(req: Request) -> tuple[int, int]:
+    """The requested microversion (OpenStack-API-Version or the legacy Nova header)."""
+    raw = ""
+    for part in req.header("OpenStack-API-Version").split(","):
+        service, _, value = part.strip().partition(" ")
+        if service.lower() == "compute":
+            raw = value.strip()
+    raw = raw or req.header("X-OpenStack-Nova-API-Version").strip()
+    if not raw:
+        return MIN_VERSION
+    if raw.lower() == "latest":
+        return MAX_VERSION
+    m = re.fullmatch(r"(\d{1,4})\.(\d{1,4})", raw)
+    if m is None:
+        raise BadRequest(f"API Version String {raw} is of invalid format. Must be of format "
+                         "MajorNum.MinorNum.")
+    version = (int(m.group(1)), int(m.group(2)))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise NotAcceptable(f"Version {raw} is not supported by the API. Minimum is "
+                            f"{_v(MIN_VERSION)} and maximum is {_v(MAX_VERSION)}.")
+    return version
+
+
+def version_headers(version: tuple[int, int]) -> tuple[tuple[str, str], ...]:
+    return (("OpenStack-API-Version", f"compute {_v(version)}"),
+            ("X-OpenStack-Nova-API-Version", _v(version)),
+            ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"))
+
+
+def _bad(message: str) -> BadRequest:
+    return BadRequest(message)
+
+
+def _validate_string(value: Any, what: str, *, min_len: int = 0, max_len: int = 255) -> str:
+    if not isinstance(value, str):
+        raise _bad(f"Invalid input for field/attribute {what}. Value: {value}. "
+                   f"{value!r} is not of type 'string'")
+    if not min_len <= len(value) <= max_len:
+        raise _bad(f"Invalid input for field/attribute {what}. Value: {value}. "
+                   f"{value!r} is too {'short' if len(value) < min_len else 'long'}")
+    return value
+
+
+def validate_server_create(body: Any) -> dict[str, Any]:
+    """Nova's create schema, the parts this emulation uses; extra properties are a 400."""
+    if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
+        raise _bad("Invalid input for field/attribute server. Value: None. 'server' is a "
+                   "required property")
+    extra = sorted(k for k in body if k not in ("server", "os:scheduler_hints",
+                                                "OS-SCH-HNT:scheduler_hints"))
+    if extra:
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+                   "were unexpected)")
+    server = dict(body["server"])
+    unknown = sorted(k for k in server if k not in _SERVER_KEYS)
+    if unknown:
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
+                   "were unexpected)")
+    for key in ("name", "flavorRef"):
+        if key not in server:
+            raise _bad(f"Invalid input for field/attribute server. Value: {server}. "
+                       f"'{key}' is a required property")
+    server["name"] = _validate_string(server["name"], "name", min_len=1)
+    flavor = server["flavorRef"]
+    if isinstance(flavor, int) and not isinstance(flavor, bool):
+        server["flavorRef"] = str(flavor)
+    server["flavorRef"] = _validate_string(server["flavorRef"], "flavorRef", min_len=1)
+    if "imageRef" in server:
+        server["imageRef"] = _validate_string(server["imageRef"], "imageRef")
+    if not server.get("imageRef") and not server.get("block_device_mapping_v2"):
+        raise _bad("Block Device Mapping is Invalid: Boot sequence for the instance and "
+                   "image/block device mapping combination is not valid.")
+    if "block_device_mapping_v2" in server and not isinstance(
+            server["block_device_mapping_v2"], list):
+        raise _bad("Invalid input for field/attribute block_device_mapping_v2. "
+                   f"Value: {server['block_device_mapping_v2']}. is not of type 'array'")
+    nets = server.get("networks", "auto")
+    if isinstance(nets, str):
+        if nets not in ("auto", "none"):
+            raise _bad(f"Invalid input for field/attribute networks. Value: {nets}. "
+                       f"'{nets}' is not one of ['auto', 'none']")
+    elif isinstance(nets, list):
+        for n in nets:
+            if not isinstance(n, dict) or any(k not in _NETWORK_KEYS for k in n):
+                raise _bad(f"Invalid input for field/attribute networks. Value: {nets}.")
+            for k in ("uuid", "fixed_ip", "port"):
+                if k in n and n[k] is not None:
+                    _validate_string(n[k], k)
+            if not n.get("uuid") and not n.get("port"):
+                raise _bad("Bad networks format: network uuid is not in proper format ()")
+    else:
+        raise _bad(f"Invalid input for field/attribute networks. Value: {nets}.")
+    server["networks"] = nets
+    sgs = server.get("security_groups", [])
+    if not isinstance(sgs, list) or any(
+            not isinstance(g, dict) or not isinstance(g.get("name"), str) or len(g) != 1
+            for g in sgs):
+        raise _bad(f"Invalid input for field/attribute security_groups. Value: {sgs}.")
+    if "availability_zone" in server:
+        _validate_string(server["availability_zone"], "availability_zone", min_len=1)
+    for key in ("min_count", "max_count"):
+        count = server.get(key, 1)
+        if isinstance(count, str) and count.isdigit():
+            count = int(count)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise _bad(f"Invalid input for field/attribute {key}. Value: {count}.")
+        if count != 1:
+            raise _bad("ovnlab boots one server per request: use min_count = max_count = 1")
+        server[key] = count
+    if "metadata" in server and not isinstance(server["metadata"], dict):
+        raise _bad("Invalid input for field/attribute metadata. Value: "
+                   f"{server['metadata']}. is not of type 'object'")
+    return server
+
+
+class Nova:
+    def __init__(self, cloud: Cloud) -> None:
+        self.cloud = cloud
+
+    def register(self, router: Router, prefix: str) -> None:
+        v21 = prefix + "/v2.1"
+        router.add("GET", prefix, self.versions, auth=False)
+        router.add("GET", prefix + "/", self.versions, auth=False)
+        router.add("GET", v21, self.version, auth=False)
+        router.add("GET", v21 + "/", self.version, auth=False)
+        router.add("GET", v21 + "/servers", self.list_servers)
+        router.add("GET", v21 + "/servers/detail", self.list_servers_detail)
+        router.add("POST", v21 + "/servers", self.create_server)
+        router.add("GET", v21 + "/servers/{id}", self.show_server)
+        router.add("DELETE", v21 + "/servers/{id}", self.delete_server)
+        router.add("POST", v21 + "/servers/{id}/action", self.server_action)
+        router.add("GET", v21 + "/flavors", self.list_flavors)
+        router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
+        router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
+        router.add("GET", v21 + "/os-hypervisors", self.list_hypervisors)
+        router.add("GET", v21 + "/os-hypervisors/detail", self.list_hypervisors_detail)
+        router.add("GET", v21 + "/os-hypervisors/{id}", self.show_hypervisor)
+
+    # -- discovery
+    def _version_doc(self, req: Request) -> dict[str, Any]:
+        return {"id": "v2.1", "status": "CURRENT", "version": _v(MAX_VERSION),
+                "min_version": _v(MIN_VERSION), "updated": UPDATED,
+                "links": [{"rel": "self", "href": f"{req.base_url}/compute/v2.1/"}],
+                "media-types": [{"base": "application/json",
+                                 "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+    def versions(self, req: Request) -> Response:
+        return json_response(200, {"versions": [self._version_doc(req)]})
+
+    def version(self, req: Request) -> Response:
+        return json_response(200, {"version": self._version_doc(req)})
+
+    # -- views
+    def _link(self, req: Request, coll: str, id_: str) -> list[dict[str, str]]:
+        return [{"rel": "self", "href": f"{req.base_url}/compute/v2.1/{coll}/{id_}"},
+                {"rel": "bookmark", "href": f"{req.base_url}/compute/{coll}/{id_}"}]
+
+    def _flavor_view(self, req: Request, f: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": str(f["id"]), "name": f.get("name", str(f["id"])), "ram": f.get("ram", 0),
+            "disk": f.get("disk", 0), "vcpus": f.get("vcpus", 1), "swap": f.get("swap", 0),
+            "OS-FLV-EXT-DATA:ephemeral": f.get("OS-FLV-EXT-DATA:ephemeral",
+                                               f.get("ephemeral", 0)),
+            "OS-FLV-DISABLED:disabled": f.get("OS-FLV-DISABLED:disabled", False),
+            "os-flavor-access:is_public": f.get("os-flavor-access:is_public",
+                                                f.get("is_public", True)),
+            "rxtx_factor": f.get("rxtx_factor", 1.0),
+            "description": f.get("description"),
+            "extra_specs": f.get("extra_specs", {}),
+        }
+        out["links"] = self._link(req, "flavors", out["id"])
+        return out
+
+    def _flavors(self, req: Request) -> list[dict[str, Any]]:
+        return [self._flavor_view(req, f) for f in self.cloud.get_flavors(req.context)]
+
+    def _embedded_flavor(self, req: Request, flavor: Any) -> dict[str, Any]:
+        """mv >= 2.47 embeds the flavor; accept an id or {id} from the model too."""
+        if isinstance(flavor, dict) and "original_name" in flavor:
+            return flavor
+        fid = flavor.get("id") if isinstance(flavor, dict) else flavor
+        found = next((f for f in self.cloud.get_flavors(req.context)
+                      if str(f.get("id")) == str(fid) or f.get("name") == fid), None)
+        src = found or (flavor if isinstance(flavor, dict) else {"id": fid})
+        return {"vcpus": src.get("vcpus", 1), "ram": src.get("ram", 0),
+                "disk": src.get("disk", 0), "ephemeral": src.get("ephemeral", 0),
+                "swap": src.get("swap", 0), "original_name": src.get("name", str(fid)),
+                "extra_specs": src.get("extra_specs", {})}
+
+    def _server_view(self, req: Request, s: dict[str, Any]) -> dict[str, Any]:
+        out = dict(s)
+        sid = str(out["id"])
+        image = out.get("image")
+        if isinstance(image, str) and image:
+            image = {"id": image}
+        if isinstance(image, dict):
+            image = {"id": image["id"], "links": [
+                {"rel": "bookmark", "href": f"{req.base_url}/compute/images/{image['id']}"}]}
+        else:
+            image = ""
+        out["image"] = image
+        out["flavor"] = self._embedded_flavor(req, out.get("flavor"))
+        defaults: dict[str, Any] = {
+            "status": "ACTIVE", "addresses": {}, "metadata": {}, "security_groups": [],
+            "tenant_id": out.get("project_id"), "user_id": None, "hostId": "",
+            "key_name": None, "locked": False, "locked_reason": None, "tags": [],
+            "progress": 0, "description": None, "accessIPv4": "", "accessIPv6": "",
+            "config_drive": "", "created": None, "updated": None,
+            "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": "nova",
+            "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": None,
+            "OS-EXT-STS:power_state": 1, "OS-SRV-USG:launched_at": None,
+            "OS-SRV-USG:terminated_at": None, "os-extended-volumes:volumes_attached": [],
+            "trusted_image_certificates": None, "server_groups": [],
+            "pinned_availability_zone": None,
+        }
+        for k, v in defaults.items():
+            out.setdefault(k, v)
+        out.pop("project_id", None)
+        if not req.context or not getattr(req.context, "is_admin", False):
+            for k in [k for k in out if k.startswith("OS-EXT-SRV-ATTR:")]:
+                del out[k]
+        out["links"] = self._link(req, "servers", sid)
+        return out
+
+    def _respond(self, req: Request, status: int, body: Any) -> Response:
+        return Response(status, body, version_headers(microversion(req)))
+
+    # -- servers
+    def _servers(self, req: Request) -> list[dict[str, Any]]:
+        servers = self.cloud.get_servers(req.context, None)
+        pattern = req.q1("name")
+        if pattern:
+            try:
+                rx = re.compile(pattern)
+                servers = [s for s in servers if rx.search(str(s.get("name", "")))]
+            except re.error:
+                servers = [s for s in servers if pattern in str(s.get("name", ""))]
+        for key in ("status", "host"):
+            want = req.q1(key)
+            if want:
+                field = "status" if key == "status" else "OS-EXT-SRV-ATTR:host"
+                servers = [s for s in servers if str(s.get(field, "")).upper() == want.upper()]
+        return servers
+
+    def list_servers(self, req: Request) -> Response:
+        body = [{"id": s["id"], "name": s.get("name"), "links": self._link(req, "servers",
+                                                                            s["id"])}
+                for s in self._servers(req)]
+        return self._respond(req, 200, {"servers": body})
+
+    def list_servers_detail(self, req: Request) -> Response:
+        body = [self._server_view(req, s) for s in self._servers(req)]
+        return self._respond(req, 200, {"servers": body})
+
+    def show_server(self, req: Request) -> Response:
+        microversion(req)
+        server = self.cloud.get_server(req.context, req.params["id"])
+        return self._respond(req, 200, {"server": self._server_view(req, server)})
+
+    def create_server(self, req: Request) -> Response:
+        microversion(req)
+        server = validate_server_create(req.json())
+        az = server.get("availability_zone", "")
+        if ":" in az and not getattr(req.context, "is_admin", False):
+            raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
+                            "to be performed.")
+        try:
+            created = self.cloud.create_server(req.context, {"server": server})
+        except NotFound as e:
+            # Nova reports an unknown network, flavor or image in the request as a 400.
+            raise BadRequest(e.message, type=e.type) from None
+        sid = str(created["id"])
+        admin_pass = created.get("adminPass") or hashlib.sha256(sid.encode()).hexdigest()[:12]
+        groups = created.get("security_groups") or [
+            {"name": g["name"]} for g in server.get("security_groups", [])] or [
+            {"name": "default"}]
+        body = {"server": {"id": sid, "links": self._link(req, "servers", sid),
+                           "OS-DCF:diskConfig": "MANUAL", "adminPass": admin_pass,
+                           "security_groups": groups}}
+        return Response(202, body, version_headers(microversion(req))
+                        + (("Location", f"{req.base_url}/compute/v2.1/servers/{sid}"),))
+
+    def delete_server(self, req: Request) -> Response:
+        version = microversion(req)
+        self.cloud.delete_server(req.context, req.params["id"])
+        return Response(204, None, version_headers(version))
+
+    def server_action(self, req: Request) -> Response:
+        version = microversion(req)
+        body = req.json()
+        if not isinstance(body, dict) or len(body) != 1:
+            raise BadRequest("Malformed request body")
+        (action, arg), = body.items()
+        if action not in ("addSecurityGroup", "removeSecurityGroup"):
+            raise BadRequest(f"There is no such action: {action}")
+        if not isinstance(arg, dict) or not isinstance(arg.get("name"), str) or not arg["name"]:
+            raise BadRequest(f"Invalid input for field/attribute {action}. Value: {arg}. "
+                             "'name' is a required property")
+        server_id = req.params["id"]
+        self.cloud.get_server(req.context, server_id)  # 404 for an unknown server first
+        if action == "addSecurityGroup":
+            self.cloud.server_add_security_group(req.context, server_id, arg["name"])
+        else:
+            self.cloud.server_remove_security_group(req.context, server_id, arg["name"])
+        return Response(202, None, version_headers(version))
+
+    # -- flavors
+    def list_flavors(self, req: Request) -> Response:
+        body = [{"id": f["id"], "name": f["name"], "description": f["description"],
+                 "links": f["links"]} for f in self._flavors(req)]
+        return self._respond(req, 200, {"flavors": body})
+
+    def list_flavors_detail(self, req: Request) -> Response:
+        return self._respond(req, 200, {"flavors": self._flavors(req)})
+
+    def show_flavor(self, req: Request) -> Response:
+        fid = req.params["id"]
+        for f in self._flavors(req):
+            if f["id"] == fid:
+                return self._respond(req, 200, {"flavor": f})
+        raise NotFound(f"Flavor {fid} could not be found.", type="FlavorNotFound")
+
+    # -- hypervisors (mv 2.88 format: UUID ids, no statistics)
+    def _hypervisors(self, req: Request) -> list[dict[str, Any]]:
+        if not getattr(req.context, "is_admin", False):
+            raise Forbidden("Policy doesn't allow os_compute_api:os-hypervisors:list-detail to "
+                            "be performed.")
+        out = []
+        for h in self.cloud.get_hypervisors(req.context):
+            hostname = h.get("hypervisor_hostname") or h.get("hostname") or h.get("host")
+            view = {"id": str(h["id"]), "hypervisor_hostname": hostname,
+                    "hypervisor_type": h.get("hypervisor_type", "QEMU"),
+                    "hypervisor_version": h.get("hypervisor_version", 6002000),
+                    "host_ip": h.get("host_ip"), "state": h.get("state", "up"),
+                    "status": h.get("status", "enabled"),
+                    "service": h.get("service") or {"host": hostname, "id": str(h["id"]),
+                                                    "disabled_reason": None},
+                    "uptime": h.get("uptime"), "cpu_info": h.get("cpu_info", {})}
+            out.append(view)
+        return out
+
+    def list_hypervisors(self, req: Request) -> Response:
+        body = [{k: h[k] for k in ("id", "hypervisor_hostname", "state", "status")}
+                for h in self._hypervisors(req)]
+        return self._respond(req, 200, {"hypervisors": body})
+
+    def list_hypervisors_detail(self, req: Request) -> Response:
+        return self._respond(req, 200, {"hypervisors": self._hypervisors(req)})
+
+    def show_hypervisor(self, req: Request) -> Response:
+        hid = req.params["id"]
+        for h in self._hypervisors(req):
+            if h["id"] == hid:
+                return self._respond(req, 200, {"hypervisor": h})
+        raise NotFound(f"Hypervisor with ID '{hid}' could not be found.",
+                       type="HypervisorNotFound")

@@ -1,0 +1,352 @@
+"""Neutron v2.0: the collections, filters, router interface actions and error bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ovnlab.errors import BadRequest, OvnlabError
+
+from .attrs import (
+    CIDR,
+    IP,
+    MAC,
+    Attr,
+    Bool,
+    Enum,
+    Int,
+    ListOf,
+    Obj,
+    Protocol,
+    Resource,
+    Str,
+)
+from .http import Request, Response, Router, json_response
+
+_S = Str()
+_S_NULL = Str(nullable=True)
+_DESC = Attr(Str(max_len=255))
+_OWNER = {"tenant_id": Attr(_S, put=False), "project_id": Attr(_S, put=False)}
+_FIXED_IPS = ListOf(Obj({"subnet_id": _S, "ip_address": IP()}))
+_ROUTES = ListOf(Obj({"destination": CIDR(), "nexthop": IP()}, ("destination", "nexthop")))
+
+NETWORK = Resource("networks", "network", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "admin_state_up": Attr(Bool()),
+    "shared": Attr(Bool()),
+    "router:external": Attr(Bool()),
+    "provider:network_type": Attr(Enum(("flat", "vlan", "geneve", "vxlan", "gre", "local"))),
+    "provider:physical_network": Attr(_S_NULL),
+    "provider:segmentation_id": Attr(Int(0, 16777215, nullable=True)),
+    "mtu": Attr(Int(68, 65535)),
+    "port_security_enabled": Attr(Bool()),
+    "availability_zone_hints": Attr(ListOf(_S), put=False),
+    "dns_domain": Attr(_S),
+    "qos_policy_id": Attr(_S_NULL),
+    "is_default": Attr(Bool()),
+    **_OWNER,
+})
+
+SUBNET = Resource("subnets", "subnet", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "network_id": Attr(_S, put=False, required=True),
+    "ip_version": Attr(Enum((4, 6)), put=False, required=True),
+    "cidr": Attr(CIDR(), put=False, required=True),
+    "gateway_ip": Attr(IP(nullable=True)),
+    "allocation_pools": Attr(ListOf(Obj({"start": IP(), "end": IP()}, ("start", "end")))),
+    "dns_nameservers": Attr(ListOf(IP())),
+    "host_routes": Attr(_ROUTES),
+    "enable_dhcp": Attr(Bool()),
+    "ipv6_ra_mode": Attr(Enum(("slaac", "dhcpv6-stateful", "dhcpv6-stateless"), nullable=True),
+                         put=False),
+    "ipv6_address_mode": Attr(Enum(("slaac", "dhcpv6-stateful", "dhcpv6-stateless"),
+                                   nullable=True), put=False),
+    "subnetpool_id": Attr(_S_NULL, put=False),
+    "segment_id": Attr(_S_NULL),
+    "service_types": Attr(ListOf(_S)),
+    "dns_publish_fixed_ip": Attr(Bool()),
+    **_OWNER,
+})
+
+PORT = Resource("ports", "port", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "network_id": Attr(_S, put=False, required=True),
+    "admin_state_up": Attr(Bool()),
+    "mac_address": Attr(MAC()),
+    "fixed_ips": Attr(_FIXED_IPS),
+    "device_id": Attr(_S),
+    "device_owner": Attr(_S),
+    "security_groups": Attr(ListOf(_S)),
+    "port_security_enabled": Attr(Bool()),
+    "allowed_address_pairs": Attr(ListOf(Obj({"ip_address": _S, "mac_address": MAC()},
+                                             ("ip_address",)))),
+    "binding:host_id": Attr(_S),
+    "binding:vnic_type": Attr(Enum(("normal", "direct", "macvtap", "baremetal",
+                                    "direct-physical", "virtio-forwarder", "smart-nic"))),
+    "binding:profile": Attr(Obj({}, extra=True, nullable=True)),
+    "dns_name": Attr(_S),
+    "qos_policy_id": Attr(_S_NULL),
+    "propagate_uplink_status": Attr(Bool()),
+    **_OWNER,
+})
+
+ROUTER = Resource("routers", "router", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "admin_state_up": Attr(Bool()),
+    "external_gateway_info": Attr(Obj({
+        "network_id": _S,
+        "enable_snat": Bool(),
+        "external_fixed_ips": ListOf(Obj({"subnet_id": _S, "ip_address": IP()})),
+        "qos_policy_id": _S_NULL,
+    }, ("network_id",), nullable=True)),
+    "distributed": Attr(Bool()),
+    "ha": Attr(Bool()),
+    "routes": Attr(_ROUTES, post=False),
+    "availability_zone_hints": Attr(ListOf(_S), put=False),
+    "flavor_id": Attr(_S_NULL, put=False),
+    "enable_ndp_proxy": Attr(Bool()),
+    **_OWNER,
+})
+
+FLOATINGIP = Resource("floatingips", "floatingip", {
+    "id": Attr(_S, put=False),
+    "floating_network_id": Attr(_S, put=False, required=True),
+    "floating_ip_address": Attr(IP(), put=False),
+    "subnet_id": Attr(_S_NULL, put=False),
+    "port_id": Attr(_S_NULL),
+    "fixed_ip_address": Attr(IP(nullable=True)),
+    "description": _DESC,
+    "dns_name": Attr(_S, put=False),
+    "dns_domain": Attr(_S, put=False),
+    "qos_policy_id": Attr(_S_NULL),
+    **_OWNER,
+})
+
+SECURITY_GROUP = Resource("security-groups", "security_group", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "stateful": Attr(Bool()),
+    **_OWNER,
+})
+
+SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
+    "id": Attr(_S, put=False),
+    "security_group_id": Attr(_S, put=False, required=True),
+    "direction": Attr(Enum(("ingress", "egress")), put=False, required=True),
+    "ethertype": Attr(Enum(("IPv4", "IPv6")), put=False),
+    "protocol": Attr(Protocol(), put=False),
+    "port_range_min": Attr(Int(0, 65535, nullable=True), put=False),
+    "port_range_max": Attr(Int(0, 65535, nullable=True), put=False),
+    "remote_ip_prefix": Attr(CIDR(nullable=True), put=False),
+    "remote_group_id": Attr(_S_NULL, put=False),
+    "remote_address_group_id": Attr(_S_NULL, put=False),
+    "description": _DESC,
+    **_OWNER,
+})
+
+RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
+                                   SECURITY_GROUP_RULE)
+
+# What this emulation actually implements. `external-gateway-multihoming` must stay out:
+# the client would switch `router set --external-gateway` to update_external_gateways.
+EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding"),
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+     "Extension of the router abstraction for specifying whether SNAT should occur"),
+    ("external-net", "Neutron external network", "Adds external network attribute"),
+    ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("security-group", "security-group", "The security groups extension."),
+    ("port-security", "Port Security", "Provides port security"),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id is "
+     "enabled."),
+    ("standard-attr-description", "standard-attr-description",
+     "Extension to add descriptions to standard attributes"),
+    ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."),
+)
+
+_NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
+
+
+def neutron_error(e: OvnlabError) -> dict[str, Any]:
+    return {"NeutronError": {"type": e.type, "message": e.message, "detail": ""}}
+
+
+def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
+    return {"alias": alias, "name": name, "description": description,
+            "updated": "2013-01-20T00:00:00-00:00", "links": []}
+
+
+def query_filters(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in query.items() if k not in _NOT_FILTERS}
+
+
+def _value_matches(value: Any, wanted: str) -> bool:
+    if isinstance(value, bool):
+        return wanted.lower() in (("true", "1") if value else ("false", "0"))
+    if value is None:
+        return wanted in ("", "None", "null")
+    if isinstance(value, dict):
+        # fixed_ips=ip_address=1.2.3.4 / fixed_ips=subnet_id=X, as Neutron accepts them
+        key, sep, want = wanted.partition("=")
+        return bool(sep) and key in value and _value_matches(value[key], want)
+    return str(value) == wanted
+
+
+def matches(item: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
+    """Neutron semantics: AND over attributes, OR over the values given for one attribute.
+    Filters on attributes the item does not have are ignored."""
+    for key, wanted in filters.items():
+        if key not in item:
+            continue
+        value = item[key]
+        candidates = value if isinstance(value, list) else [value]
+        if not any(_value_matches(c, w) for c in candidates for w in wanted):
+            return False
+    return True
+
+
+def project(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    if not fields:
+        return item
+    return {k: v for k, v in item.items() if k in fields}
+
+
+Cloud = Any
+
+
+def _call(cloud: Cloud, verb: str, res: Resource) -> Callable[..., Any]:
+    """The plugin method, Neutron-style: get_networks, create_security_group_rule, ..."""
+    if verb == "get_all":
+        return getattr(cloud, f"get_{res.member}s")
+    return getattr(cloud, f"{verb}_{res.member}")
+
+
+class Neutron:
+    """Route handlers bound to one cloud."""
+
+    def __init__(self, cloud: Cloud) -> None:
+        self.cloud = cloud
+
+    def register(self, router: Router, prefix: str) -> None:
+        router.add("GET", prefix, self.versions, auth=False)
+        router.add("GET", prefix + "/", self.versions, auth=False)
+        v2 = prefix + "/v2.0"
+        router.add("GET", v2, self.resources)
+        router.add("GET", v2 + "/", self.resources)
+        router.add("GET", v2 + "/extensions", self.extensions)
+        router.add("GET", v2 + "/extensions/{alias}", self.extension)
+        for res in RESOURCES:
+            coll = f"{v2}/{res.collection}"
+            router.add("GET", coll, self._list(res))
+            router.add("POST", coll, self._create(res))
+            router.add("GET", coll + "/{id}", self._show(res))
+            router.add("PUT", coll + "/{id}", self._update(res))
+            router.add("DELETE", coll + "/{id}", self._delete(res))
+        router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
+        router.add("PUT", v2 + "/routers/{id}/remove_router_interface", self.remove_interface)
+
+    # -- discovery
+    def versions(self, req: Request) -> Response:
+        href = f"{req.base_url}{_prefix(req.path)}/v2.0/"
+        return json_response(200, {"versions": [
+            {"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": href}]}]})
+
+    def resources(self, req: Request) -> Response:
+        base = f"{req.base_url}{_prefix(req.path)}/v2.0"
+        return json_response(200, {"resources": [
+            {"name": r.member, "collection": r.plural,
+             "links": [{"rel": "self", "href": f"{base}/{r.collection}"}]} for r in RESOURCES]})
+
+    def extensions(self, req: Request) -> Response:
+        return json_response(200, {"extensions": [_extension(*e) for e in EXTENSIONS]})
+
+    def extension(self, req: Request) -> Response:
+        alias = req.params["alias"]
+        for e in EXTENSIONS:
+            if e[0] == alias:
+                return json_response(200, {"extension": _extension(*e)})
+        raise OvnlabError(f"Extension with alias {alias} does not exist",
+                          type="HTTPNotFound") from None
+
+    # -- CRUD
+    def _list(self, res: Resource) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            items = _call(self.cloud, "get_all", res)(req.context)
+            filters = query_filters(req.query)
+            fields = req.query.get("fields")
+            body = [project(i, fields) for i in items if matches(i, filters)]
+            return json_response(200, {res.plural: body})
+        return handler
+
+    def _show(self, res: Resource) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            item = _call(self.cloud, "get", res)(req.context, req.params["id"])
+            return json_response(200, {res.member: project(item, req.query.get("fields"))})
+        return handler
+
+    def _create(self, res: Resource) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            data = res.validate(req.json(), "POST")
+            item = _call(self.cloud, "create", res)(req.context, {res.member: data})
+            return json_response(201, {res.member: item})
+        return handler
+
+    def _update(self, res: Resource) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            data = res.validate(req.json(), "PUT")
+            item = _call(self.cloud, "update", res)(req.context, req.params["id"],
+                                                    {res.member: data})
+            return json_response(200, {res.member: item})
+        return handler
+
+    def _delete(self, res: Resource) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            _call(self.cloud, "delete", res)(req.context, req.params["id"])
+            return Response(204)
+        return handler
+
+    # -- router interfaces (bare bodies, not wrapped)
+    def add_interface(self, req: Request) -> Response:
+        body = _interface_body(req.json())
+        info = self.cloud.add_router_interface(req.context, req.params["id"], body)
+        return json_response(200, info)
+
+    def remove_interface(self, req: Request) -> Response:
+        body = _interface_body(req.json())
+        info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
+        return json_response(200, info)
+
+
+def _interface_body(body: Any) -> dict[str, str]:
+    if not isinstance(body, dict):
+        raise BadRequest("Bad router request: Either subnet_id or port_id must be specified.",
+                         type="BadRequest")
+    unknown = sorted(k for k in body if k not in ("subnet_id", "port_id"))
+    if unknown:
+        raise BadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'",
+                         type="HTTPBadRequest")
+    if "subnet_id" in body and "port_id" in body:
+        raise BadRequest("Bad router request: Cannot specify both subnet-id and port-id.",
+                         type="BadRequest")
+    if not body:
+        raise BadRequest("Bad router request: Either subnet_id or port_id must be specified.",
+                         type="BadRequest")
+    for k, v in body.items():
+        Str().convert(v, k)
+    return dict(body)
+
+
+def _prefix(path: str) -> str:
+    """The service prefix of a request path ('/networking' or '')."""
+    head = path.split("/v2.0", 1)[0].rstrip("/")
+    return head
