@@ -1,0 +1,96 @@
+"""`nc -z` (OpenBSD netcat) on a lab node: does a TCP port answer?
+
+    nc -z [-v] [-w TIMEOUT] HOST PORT[-PORT]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovnlab.errors import NotFound
+from ovnlab.packet import ip_str
+from ovnlab.tools import ToolResult
+
+USAGE = "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n" \
+        "\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n" \
+        "\t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]\n" \
+        "\t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]\n" \
+        "\t  [destination] [port]"
+SERVICES = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
+            110: "pop3", 143: "imap2", 443: "https", 3306: "mysql", 5432: "postgresql",
+            6081: "*", 8080: "http-alt"}
+
+
+def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
+    args = list(argv)
+    zero = verbose = False
+    timeout: float | None = None
+    positional: list[str] = []
+    while args:
+        arg = args.pop(0)
+        if arg.startswith("-") and len(arg) > 1:
+            letters = arg[1:]
+            while letters:
+                flag, letters = letters[0], letters[1:]
+                if flag == "z":
+                    zero = True
+                elif flag == "v":
+                    verbose = True
+                elif flag == "n":
+                    pass
+                elif flag == "w":
+                    value = letters or (args.pop(0) if args else "")
+                    letters = ""
+                    try:
+                        timeout = float(value)
+                    except ValueError:
+                        return ToolResult(1, "", f"nc: timeout {value} is invalid\n")
+                else:
+                    return ToolResult(1, "", f"nc: invalid option -- '{flag}'\n{USAGE}\n")
+        else:
+            positional.append(arg)
+    if len(positional) != 2 or not zero:
+        return ToolResult(1, "", f"{USAGE}\n" if len(positional) != 2 else
+                          "nc: only port scans (-z) are emulated in ovnlab\n")
+    host, port_text = positional
+    lo, _, hi = port_text.partition("-")
+    try:
+        ports = range(int(lo), int(hi or lo) + 1)
+    except ValueError:
+        return ToolResult(1, "", f"nc: port number invalid: {port_text}\n")
+    if not ports or ports.start < 1 or ports.stop > 65536:
+        return ToolResult(1, "", f"nc: port range not valid: {port_text}\n")
+    try:
+        stack = fabric.ip_node(node).stack
+    except NotFound as exc:
+        return ToolResult(1, "", f"nc: {exc.message}\n")
+    target = fabric.resolve(host)
+    if target is None:
+        return ToolResult(1, "", f"nc: getaddrinfo for host \"{host}\" port {port_text}: "
+                                 "Name or service not known\n")
+    err: list[str] = []
+    rc = 1
+    for port in ports:
+        result = _connect(fabric, stack, target, port, timeout)
+        service = SERVICES.get(port, "*")
+        if result == "open":
+            rc = 0
+            if verbose:
+                err.append(f"Connection to {host} {port} port [tcp/{service}] succeeded!")
+        elif verbose or len(ports) == 1:
+            how = "timed out: Operation now in progress" if result == "timed out" \
+                else f"failed: {result}"
+            if verbose or result != "Connection refused":
+                err.append(f"nc: connect to {ip_str(target) if host != ip_str(target) else host}"
+                           f" port {port} (tcp) {how}")
+    return ToolResult(rc, "", "".join(line + "\n" for line in err))
+
+
+def _connect(fabric: Any, stack: Any, target: int, port: int, timeout: float | None) -> str:
+    results: list[str] = []
+    stack.connect_tcp(target, port, results.append, timeout)
+    clock = fabric.clock
+    while not results:
+        if not clock.step():
+            return "Connection timed out"
+    return results[0]

@@ -1,0 +1,270 @@
+"""`ping` (iputils) on a lab node, in virtual time.
+
+    ping [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-w DEADLINE] [-s SIZE] [-t TTL] [-n] [-q] DEST
+
+The echo requests leave the node's own IP stack and the clock runs until every reply is
+in (or the linger time passes), so times are the lab's virtual round-trip times. Without
+-c or -w, real ping runs until interrupted; `ovnlab exec` cannot interrupt it, so it
+stops after DEFAULT_COUNT requests.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovnlab.errors import NotFound
+from ovnlab.fabric.host import HostStack
+from ovnlab.packet import (
+    ETH_IP,
+    ICMP_DEST_UNREACH,
+    ICMP_ECHO_REQUEST,
+    ICMP_TIME_EXCEEDED,
+    PROTO_ICMP,
+    Packet,
+    ip_str,
+)
+from ovnlab.tools import ToolResult, fail
+
+DEFAULT_COUNT = 4
+DEFAULT_LINGER = 10.0  # iputils' MAXWAIT: how long to wait for replies after the last send
+USAGE = "Usage: ping [-c count] [-i interval] [-W timeout] [-w deadline] [-s packetsize] [-t ttl] [-n] [-q] destination"
+
+UNREACH_TEXT = {
+    0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
+    2: "Destination Protocol Unreachable", 3: "Destination Port Unreachable",
+    4: "Frag needed and DF set", 5: "Source Route Failed", 6: "Destination Net Unknown",
+    7: "Destination Host Unknown", 9: "Destination Net Prohibited",
+    10: "Destination Host Prohibited", 13: "Packet filtered",
+}
+EXCEEDED_TEXT = {0: "Time to live exceeded", 1: "Frag reassembly time exceeded"}
+
+
+@dataclass(slots=True)
+class _Options:
+    count: int | None = None
+    interval: float = 1.0
+    timeout: float | None = None
+    deadline: float | None = None
+    size: int = 56
+    ttl: int = 64
+    numeric: bool = False
+    quiet: bool = False
+    dest: str = ""
+
+
+@dataclass(slots=True)
+class _Run:
+    sent: dict[int, float] = field(default_factory=dict)
+    received: set[int] = field(default_factory=set)
+    rtts: list[float] = field(default_factory=list)
+    errors: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def _parse(argv: list[str]) -> _Options | ToolResult:
+    opts = _Options()
+    args = list(argv)
+    with_value = {"-c", "-i", "-W", "-w", "-s", "-t"}
+    while args:
+        arg = args.pop(0)
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg == "-":
+            if opts.dest:
+                return fail(f"ping: {arg}: Name or service not known", 2)
+            opts.dest = arg
+            continue
+        flag, inline = arg[:2], arg[2:]
+        if flag in ("-n", "-q") and inline == "":
+            if flag == "-n":
+                opts.numeric = True
+            else:
+                opts.quiet = True
+            continue
+        if flag not in with_value:
+            return fail(f"ping: invalid option -- '{arg[1:2]}'\n{USAGE}", 2)
+        if not inline:
+            if not args:
+                return fail(f"ping: option requires an argument -- '{flag[1]}'\n{USAGE}", 2)
+            inline = args.pop(0)
+        try:
+            value = float(inline)
+        except ValueError:
+            return fail(f"ping: invalid argument: '{inline}'", 1)
+        if flag == "-c":
+            if value != int(value) or value < 1:
+                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 9223372036854775807", 1)
+            opts.count = int(value)
+        elif flag == "-i":
+            if value < 0:
+                return fail(f"ping: bad timing interval: {inline}", 1)
+            opts.interval = value
+        elif flag == "-W":
+            if value < 0:
+                return fail(f"ping: bad linger time: {inline}", 1)
+            opts.timeout = value
+        elif flag == "-w":
+            if value < 0:
+                return fail(f"ping: bad wait time: {inline}", 1)
+            opts.deadline = value
+        elif flag == "-s":
+            if value != int(value) or not 0 <= value <= 65507:
+                return fail(f"ping: invalid argument: '{inline}': out of range: 0 <= value <= 65507", 1)
+            opts.size = int(value)
+        elif flag == "-t":
+            if value != int(value) or not 0 < value <= 255:
+                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 255", 1)
+            opts.ttl = int(value)
+    if args and not opts.dest:
+        opts.dest = args.pop(0)
+    if not opts.dest:
+        return fail(f"ping: usage error: Destination address required\n{USAGE}", 1)
+    return opts
+
+
+def _payload(size: int, now: float) -> bytes:
+    """iputils' payload: a struct timeval then the byte pattern 0x08, 0x09, ..."""
+    if size < 16:
+        return bytes(i & 0xFF for i in range(size))
+    usec = int(round(now * 1e6))
+    stamp = struct.pack("!QQ", usec // 1_000_000, usec % 1_000_000)
+    return stamp + bytes(i & 0xFF for i in range(16, size))
+
+
+def format_rtt(seconds: float) -> str:
+    """iputils' per-reply time: 3 decimals below 1 ms, 2 below 10, 1 below 100."""
+    us = int(round(seconds * 1e6))
+    if us >= 100000 - 50:
+        return f"{(us + 500) // 1000}"
+    if us >= 10000 - 5:
+        return f"{(us + 50) // 1000}.{((us + 50) % 1000) // 100}"
+    if us >= 1000:
+        return f"{(us + 5) // 1000}.{((us + 5) % 1000) // 10:02d}"
+    return f"{us // 1000}.{us % 1000:03d}"
+
+
+def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
+    parsed = _parse(argv)
+    if isinstance(parsed, ToolResult):
+        return parsed
+    opts = parsed
+    try:
+        stack: HostStack = fabric.ip_node(node).stack
+    except NotFound as exc:
+        return fail(f"ping: {exc.message}", 2)
+    target = fabric.resolve(opts.dest)
+    if target is None:
+        return fail(f"ping: {opts.dest}: Name or service not known", 2)
+    numeric = opts.numeric or fabric.resolve(opts.dest) is not None and _is_literal(opts.dest)
+    if stack.lookup_route(target) is None and target not in stack.local_ips and target >> 24 != 127:
+        return fail("ping: connect: Network is unreachable", 2)
+
+    def pr_addr(address: int) -> str:
+        if numeric:
+            return ip_str(address)
+        return f"{fabric.resolve_name(address) or ip_str(address)} ({ip_str(address)})"
+
+    clock = fabric.clock
+    start = clock.now
+    count = opts.count if opts.count is not None else (None if opts.deadline else DEFAULT_COUNT)
+    state = _Run()
+    out = [f"PING {opts.dest} ({ip_str(target)}) {opts.size}({opts.size + 28}) bytes of data."]
+    ident = stack.next_icmp_ident()
+
+    def on_icmp(packet: Packet, original: Packet | None) -> None:
+        now = clock.now
+        if original is None:  # an echo reply
+            seq = packet.icmp_seq
+            if seq not in state.sent:
+                return
+            dup = seq in state.received
+            state.received.add(seq)
+            rtt = now - state.sent[seq]
+            if not dup:
+                state.rtts.append(rtt)
+            line = (f"{len(packet.payload) + 8} bytes from {pr_addr(packet.ip_src)}: "
+                    f"icmp_seq={seq} ttl={packet.ip_ttl}")
+            if opts.size >= 16:
+                line += f" time={format_rtt(rtt)} ms"
+            if dup:
+                line += " (DUP!)"
+            if packet.ip_src != target:
+                line += " (DIFFERENT ADDRESS!)"
+            state.lines.append(line)
+            return
+        if original.icmp_type != ICMP_ECHO_REQUEST or original.icmp_seq not in state.sent:
+            return
+        state.errors += 1
+        if packet.icmp_type == ICMP_DEST_UNREACH:
+            text = UNREACH_TEXT.get(packet.icmp_code, f"Dest Unreachable, Bad Code: {packet.icmp_code}")
+        elif packet.icmp_type == ICMP_TIME_EXCEEDED:
+            text = EXCEEDED_TEXT.get(packet.icmp_code, f"Time exceeded, Bad Code: {packet.icmp_code}")
+        else:
+            text = f"Bad ICMP type: {packet.icmp_type}"
+        state.lines.append(f"From {pr_addr(packet.ip_src)} icmp_seq={original.icmp_seq} {text}")
+
+    def send(seq: int) -> None:
+        state.sent[seq] = clock.now
+        stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP, ip_ttl=opts.ttl,
+                          icmp_type=ICMP_ECHO_REQUEST, icmp_id=ident, icmp_seq=seq,
+                          payload=_payload(opts.size, clock.now)))
+
+    stack.icmp_sockets[ident] = on_icmp
+    timers = []
+    try:
+        deadline = start + opts.deadline if opts.deadline is not None else math.inf
+        n_sends = count if count is not None else int(opts.deadline / max(opts.interval, 1e-3)) + 1  # type: ignore[operator]
+        for i in range(n_sends):
+            when = start + i * opts.interval
+            if when > deadline:
+                break
+            timers.append(clock.call_at(when, send, i + 1))
+        last_send = start + (len(timers) - 1) * opts.interval
+        linger = opts.timeout if opts.timeout is not None else DEFAULT_LINGER
+        end = min(deadline, last_send + linger)
+        total = len(timers)
+        while True:
+            if state.sent and len(state.sent) == total and \
+                    len(state.received) + state.errors >= total:
+                break
+            if count is None and state.sent and len(state.received) >= 1 and opts.deadline \
+                    and clock.now >= deadline:
+                break
+            nxt = clock.next_time()
+            if nxt is None or nxt > end:
+                clock.run_until(end)
+                break
+            clock.step()
+            if not opts.quiet:
+                out.extend(state.lines)
+            state.lines.clear()
+    finally:
+        for t in timers:
+            t.cancel()
+        stack.icmp_sockets.pop(ident, None)
+    transmitted = len(state.sent)
+    received = len(state.received)
+    elapsed_ms = int(round((max(state.sent.values(), default=start) - start) * 1000))
+    loss = (transmitted - received) * 100.0 / transmitted if transmitted else 0.0
+    errors = f", +{state.errors} errors" if state.errors else ""
+    out.append("")
+    out.append(f"--- {opts.dest} ping statistics ---")
+    out.append(f"{transmitted} packets transmitted, {received} received{errors}, "
+               f"{loss:g}% packet loss, time {elapsed_ms}ms")
+    if state.rtts and opts.size >= 16:
+        ms = [r * 1000 for r in state.rtts]
+        avg = sum(ms) / len(ms)
+        mdev = math.sqrt(max(sum(m * m for m in ms) / len(ms) - avg * avg, 0.0))
+        out.append(f"rtt min/avg/max/mdev = {min(ms):.3f}/{avg:.3f}/{max(ms):.3f}/{mdev:.3f} ms")
+    rc = 0 if received else 1
+    if opts.deadline is not None and opts.count is not None and received < opts.count:
+        rc = 1
+    return ToolResult(rc, "\n".join(out) + "\n", "")
+
+
+def _is_literal(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 4 and all(p.isdigit() for p in parts)
