@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,3 +40,4 @@ class Journey:
     reply: Packet | None = None
     disposition: str = ""
     hops: list[Hop] = field(default_factory=list)
+    resolver: Callable[[int], str] | None = None  # cookie -> logical flow -> NB row

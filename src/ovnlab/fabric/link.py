@@ -37,7 +37,7 @@ class Interface:
     """A NIC (or a tap/veth end) of a node; records every frame it sends and receives."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
-                 "index", "master", "sent", "received")
+                 "index", "master", "sent", "received", "on_hop")
 
     def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
                  index: int = 0, master: str | None = None) -> None:
@@ -53,6 +53,7 @@ class Interface:
         self.master = master  # "ovs-system" when the NIC is an Open vSwitch port
         self.sent = 0
         self.received = 0
+        self.on_hop: Callable[[Interface, str, Packet], None] | None = None  # journeys
 
     def __repr__(self) -> str:
         return f"Interface({self.node.name}:{self.name})"
@@ -62,6 +63,8 @@ class Interface:
         self.captures.append(cap)
         for listener in self.listeners:
             listener(cap)
+        if self.clock.tag is not None and self.on_hop is not None:
+            self.on_hop(self, direction, packet)
 
     def send(self, packet: Packet) -> None:
         """The node transmits `packet` (no medium attached = cable unplugged: lost)."""

@@ -40,8 +40,13 @@ class Node:
                       master: str | None = None) -> Interface:
         iface = Interface(name, mac, self, self.clock, mtu=mtu, index=len(self.interfaces) + 2,
                           master=master)
+        iface.on_hop = self._iface_hop
         self.interfaces[name] = iface
         return iface
+
+    def _iface_hop(self, iface: Interface, direction: str, packet: Packet) -> None:
+        self.hop("send" if direction == "out" else "recv", iface.name, packet,
+                 chassis=self.name if isinstance(self, Chassis) else None)
 
     def on_receive(self, iface: Interface, packet: Packet) -> None:  # pragma: no cover
         raise NotImplementedError

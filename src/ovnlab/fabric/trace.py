@@ -1,0 +1,314 @@
+"""`ovnlab trace SRC DEST [--icmp|--tcp PORT|--udp PORT]`: send one packet from SRC's IP
+stack, follow everything it causes (ARP, controller round trips, tunnels, the reply) and
+render where it went, chassis by chassis.
+
+Unlike ovn-trace, which evaluates logical flows as if every port were local, this runs the
+real per-chassis OpenFlow tables on the emulated wires, so it shows which chassis did
+each step (routing, NAT, the tunnel, the drop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ovnlab.errors import BadRequest, NotFound
+from ovnlab.fabric.host import embedded_packet
+from ovnlab.fabric.journey import Hop, Journey
+from ovnlab.packet import (
+    ARP_REQUEST,
+    ETH_ARP,
+    ETH_IP,
+    ICMP_DEST_UNREACH,
+    ICMP_ECHO_REPLY,
+    ICMP_ECHO_REQUEST,
+    ICMP_TIME_EXCEEDED,
+    PROTO_ICMP,
+    PROTO_TCP,
+    PROTO_UDP,
+    TCP_ACK,
+    TCP_FIN,
+    TCP_PSH,
+    TCP_RST,
+    TCP_SYN,
+    Packet,
+    ip_str,
+    mac_str,
+)
+
+MODES = ("minimal", "summary", "detailed")
+PROTOS = ("icmp", "tcp", "udp")
+TRACE_WINDOW = 10.0  # virtual seconds to wait for the reply (covers ARP's 3 s of retries)
+Resolver = Callable[[int], str]
+
+UNREACH = {0: "net unreachable", 1: "host unreachable", 3: "port unreachable",
+           13: "administratively prohibited"}
+
+
+def trace(fabric: Any, src: str, dst: str, proto: str = "icmp", port: int = 0,
+          resolver: Resolver | None = None, *, window: float = TRACE_WINDOW) -> Journey:
+    """Send one packet SRC → DEST and record its journey (and its reply's)."""
+    if proto not in PROTOS:
+        raise BadRequest(f"unknown protocol {proto!r} (expected {', '.join(PROTOS)})")
+    if proto != "icmp" and not 0 < port < 65536:
+        raise BadRequest(f"--{proto} needs a port number (1-65535), got {port}")
+    stack = fabric.ip_node(src).stack
+    target = fabric.resolve(dst)
+    if target is None:
+        raise NotFound(f"{dst}: Name or service not known")
+    journey = Journey(src, dst, proto, port, resolver=resolver)
+    request = _request(stack, target, proto, port)
+    journey.request = request
+
+    def catch(packet: Packet) -> bool:
+        if journey.reply is None and _answers(request, packet):
+            journey.reply = packet
+            return True
+        return False
+
+    stack.taps.append(catch)
+    fabric.start_journey(journey)
+    try:
+        with fabric.clock.tagged(journey):
+            err = stack.send(request)
+        if err is None:
+            fabric.clock.run_until_idle(fabric.clock.now + window)
+    finally:
+        fabric.stop_journey()
+        stack.taps.remove(catch)
+    journey.disposition = err if err is not None else _disposition(journey, fabric)
+    return journey
+
+
+def _request(stack: Any, target: int, proto: str, port: int) -> Packet:
+    base = Packet(eth_type=ETH_IP, ip_dst=target, ip_ttl=64)
+    if proto == "icmp":
+        return base.with_(ip_proto=PROTO_ICMP, icmp_type=ICMP_ECHO_REQUEST,
+                          icmp_id=stack.next_icmp_ident(), icmp_seq=1, payload=bytes(56))
+    if proto == "tcp":
+        return base.with_(ip_proto=PROTO_TCP, tp_src=stack.next_port(), tp_dst=port,
+                          tcp_flags=TCP_SYN, tcp_seq=1)
+    return base.with_(ip_proto=PROTO_UDP, tp_src=stack.next_port(), tp_dst=port,
+                      payload=b"ovnlab trace\n")
+
+
+def _answers(request: Packet, packet: Packet) -> bool:
+    if packet.ip_proto == PROTO_ICMP and packet.icmp_type in (ICMP_DEST_UNREACH,
+                                                              ICMP_TIME_EXCEEDED):
+        inner = embedded_packet(packet)
+        return inner is not None and inner.ip_proto == request.ip_proto and (
+            inner.icmp_id == request.icmp_id if request.ip_proto == PROTO_ICMP
+            else inner.tp_src == request.tp_src)
+    if request.ip_proto == PROTO_ICMP:
+        return packet.ip_proto == PROTO_ICMP and packet.icmp_type == ICMP_ECHO_REPLY \
+            and packet.icmp_id == request.icmp_id
+    return packet.ip_proto == request.ip_proto and packet.tp_dst == request.tp_src \
+        and packet.tp_src == request.tp_dst
+
+
+def _disposition(journey: Journey, fabric: Any) -> str:
+    reply = journey.reply
+    if reply is not None:
+        who = ip_str(reply.ip_src)
+        if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_ECHO_REPLY:
+            return f"reply: echo reply from {who}"
+        if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_DEST_UNREACH:
+            return f"ICMP {UNREACH.get(reply.icmp_code, 'unreachable')} from {who}"
+        if reply.ip_proto == PROTO_ICMP:
+            return f"ICMP time exceeded from {who}"
+        if reply.ip_proto == PROTO_TCP:
+            if reply.tcp_flags & TCP_RST:
+                return f"port {journey.port} closed: RST from {who}"
+            return f"port {journey.port} open: SYN/ACK from {who}"
+        return f"reply: UDP from {who}"
+    drops = [h for h in journey.hops if _is_drop(h)]
+    if drops:
+        last = drops[-1]
+        where = f"{last.where} on {last.chassis or last.node}" if last.where else last.node
+        return f"no reply: dropped at {where}" + (f" ({last.note})" if last.note else "")
+    return "no reply"
+
+
+def _is_drop(hop: Hop) -> bool:
+    return hop.kind == "drop" or (hop.kind == "bridge" and not hop.outputs
+                                  and "packet-in" not in hop.note) or (
+        hop.kind == "host" and hop.note.startswith("drop"))
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render(journey: Journey, mode: str = "summary") -> str:
+    if mode not in MODES:
+        raise BadRequest(f"unknown trace mode {mode!r} (expected {', '.join(MODES)})")
+    resolver = journey.resolver
+    what = journey.proto if journey.proto == "icmp" else f"{journey.proto} port {journey.port}"
+    lines = [f"trace {journey.src} -> {journey.dst} ({what})"]
+    if journey.request is not None and journey.request.ip_src:
+        lines[0] += f": {describe(journey.request)}"
+    if mode == "minimal":
+        lines += _minimal(journey.hops)
+    else:
+        lines += _steps(journey.hops, detailed=mode == "detailed", resolver=resolver)
+        lines += [""] + _summary(journey.hops)
+    lines.append(f"disposition: {journey.disposition}")
+    return "\n".join(lines) + "\n"
+
+
+def _flow_hops(hops: Iterable[Hop]) -> list[Hop]:
+    return [h for h in hops if h.packet.eth_type != ETH_ARP]
+
+
+def _place(hop: Hop) -> str:
+    if hop.kind == "bridge":
+        return f"{hop.node}:{hop.where}"
+    if hop.kind in ("encap", "decap"):
+        return f"{hop.node}:{hop.where}(geneve)"
+    return f"{hop.node}:{hop.where}" if hop.where else hop.node
+
+
+def _minimal(hops: list[Hop]) -> list[str]:
+    """The path as a chain of places (node:interface or chassis:bridge), one line per
+    direction; a leg ends where a host stack takes the packet."""
+    legs: list[list[str]] = [[]]
+    for hop in _flow_hops(hops):
+        if hop.kind in ("controller", "encap", "decap"):
+            continue
+        if hop.kind == "host":
+            if hop.note.startswith("deliver"):
+                legs[-1].append(f"{hop.node} (delivered)")
+                legs.append([])
+            elif hop.note.startswith("drop"):
+                legs[-1].append(f"{hop.node} (dropped: {hop.note[6:]})")
+            continue
+        place = _place(hop)
+        if _is_drop(hop):
+            place += " (dropped)"
+        if not legs[-1] or legs[-1][-1] != place:
+            legs[-1].append(place)
+    return ["  " + " -> ".join(leg) for leg in legs if leg]
+
+
+def _steps(hops: list[Hop], *, detailed: bool, resolver: Resolver | None) -> list[str]:
+    lines = []
+    for hop in hops:
+        if hop.kind == "recv" and not detailed:
+            continue
+        t = f"{hop.time * 1000:9.3f}ms"
+        head = f"{t}  {hop.node:<12} {hop.kind:<10} {hop.where or '-':<18}"
+        if hop.kind == "bridge":
+            outs = ", ".join(dict.fromkeys(p for p, _ in hop.outputs)) or "drop"
+            text = f"in_port={hop.in_port} -> {outs}"
+            changes = sorted({c for _, out in hop.outputs for c in _changes(hop.packet, out)})
+            lines.append(f"{head} {text}  [{describe(hop.packet)}]")
+            for change in changes:
+                lines.append(f"{'':>13}{'':<12} {'':<10} {'':<18} {change}")
+            if hop.note:
+                lines.append(f"{'':>13}{'':<12} {'':<10} {'':<18} {hop.note}")
+            if detailed and hop.trace is not None:
+                lines += ["        " + line for line in _trace_lines(hop.trace, resolver)]
+        else:
+            note = f"  ({hop.note})" if hop.note else ""
+            lines.append(f"{head} {describe(hop.packet)}{note}")
+    return lines
+
+
+def _summary(hops: list[Hop]) -> list[str]:
+    chassis: dict[str, list[str]] = {}
+    nat: list[str] = []
+    tunnels: list[str] = []
+    for hop in hops:
+        if hop.chassis is None:
+            continue
+        if hop.kind == "bridge":
+            bridges = chassis.setdefault(hop.chassis, [])
+            if hop.where not in bridges:
+                bridges.append(hop.where)
+            for _, out in hop.outputs:
+                for change in _changes(hop.packet, out, nat_only=True):
+                    item = f"{change} on {hop.chassis}"
+                    if item not in nat:
+                        nat.append(item)
+        elif hop.kind == "encap":
+            tunnels.append(f"{hop.chassis} {hop.note}")
+    lines = ["chassis: " + ("; ".join(f"{c} ({', '.join(b)})" for c, b in chassis.items())
+                            or "none (no Open vSwitch on the path)")]
+    if nat:
+        lines.append("nat: " + "; ".join(nat))
+    if tunnels:
+        lines.append("tunnels: " + "; ".join(tunnels))
+    return lines
+
+
+def _changes(before: Packet, after: Packet, nat_only: bool = False) -> list[str]:
+    out: list[str] = []
+    if before.eth_type != ETH_IP or after.eth_type != ETH_IP:
+        return out
+    if before.ip_src != after.ip_src:
+        out.append(f"SNAT {ip_str(before.ip_src)} -> {ip_str(after.ip_src)}")
+    if before.ip_dst != after.ip_dst:
+        out.append(f"DNAT {ip_str(before.ip_dst)} -> {ip_str(after.ip_dst)}")
+    if before.ip_proto in (PROTO_TCP, PROTO_UDP):
+        if before.tp_src != after.tp_src:
+            out.append(f"source port {before.tp_src} -> {after.tp_src}")
+        if before.tp_dst != after.tp_dst:
+            out.append(f"destination port {before.tp_dst} -> {after.tp_dst}")
+    if nat_only:
+        return out
+    if before.ip_ttl != after.ip_ttl:
+        out.append(f"ttl {before.ip_ttl} -> {after.ip_ttl}")
+    if before.eth_src != after.eth_src:
+        out.append(f"eth.src {mac_str(before.eth_src)} -> {mac_str(after.eth_src)}")
+    if before.eth_dst != after.eth_dst:
+        out.append(f"eth.dst {mac_str(before.eth_dst)} -> {mac_str(after.eth_dst)}")
+    return out
+
+
+def _trace_lines(trace: Any, resolver: Resolver | None) -> list[str]:
+    """The datapath's per-table trace, each flow annotated with its logical flow."""
+    steps = getattr(trace, "steps", trace)
+    if isinstance(steps, str):
+        return steps.splitlines()
+    if not isinstance(steps, Iterable):
+        return [str(trace)]
+    lines = []
+    for step in steps:
+        lines.append(str(step))
+        flow = getattr(step, "flow", None)
+        cookie = getattr(flow, "cookie", None) if flow is not None else getattr(step, "cookie", None)
+        if cookie and resolver is not None:
+            described = resolver(int(cookie))
+            if described:
+                lines.append(f"    -> {described}")
+    return lines
+
+
+def describe(packet: Packet) -> str:
+    """One packet, tcpdump-style without names."""
+    if packet.eth_type == ETH_ARP:
+        if packet.arp_op == ARP_REQUEST:
+            return f"ARP who-has {ip_str(packet.arp_tpa)} tell {ip_str(packet.arp_spa)}"
+        return f"ARP {ip_str(packet.arp_spa)} is-at {mac_str(packet.arp_sha)}"
+    if packet.eth_type != ETH_IP:
+        return f"ethertype {packet.eth_type:#06x}"
+    s, d = ip_str(packet.ip_src), ip_str(packet.ip_dst)
+    ttl = f" ttl {packet.ip_ttl}"
+    if packet.geneve is not None:
+        return f"{s} > {d} geneve vni {packet.geneve.vni:#x}: {describe(packet.geneve.inner)}"
+    if packet.ip_proto == PROTO_ICMP:
+        kind = {ICMP_ECHO_REQUEST: "echo request", ICMP_ECHO_REPLY: "echo reply",
+                ICMP_DEST_UNREACH: f"{UNREACH.get(packet.icmp_code, 'unreachable')}",
+                ICMP_TIME_EXCEEDED: "time exceeded in-transit"}.get(
+            packet.icmp_type, f"type {packet.icmp_type}")
+        ids = f" id {packet.icmp_id} seq {packet.icmp_seq}" if packet.icmp_type in (
+            ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY) else ""
+        return f"{s} > {d} ICMP {kind}{ids}{ttl}"
+    if packet.ip_proto == PROTO_TCP:
+        flags = "".join(c for bit, c in ((TCP_SYN, "S"), (TCP_FIN, "F"), (TCP_RST, "R"),
+                                         (TCP_PSH, "P")) if packet.tcp_flags & bit)
+        if packet.tcp_flags & TCP_ACK:
+            flags += "."
+        return f"{s}.{packet.tp_src} > {d}.{packet.tp_dst} TCP [{flags or 'none'}]{ttl}"
+    if packet.ip_proto == PROTO_UDP:
+        return f"{s}.{packet.tp_src} > {d}.{packet.tp_dst} UDP{ttl}"
+    return f"{s} > {d} proto {packet.ip_proto}{ttl}"
