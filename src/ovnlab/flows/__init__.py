@@ -1,0 +1,66 @@
+"""The typed OpenFlow flow model shared by the datapath, the controller and the tools.
+
+`parse_flow(text)` reads `ovs-ofctl add-flow` syntax and `dump-flows` lines;
+`format_flow(flow, stats)` prints exactly what `ovs-ofctl dump-flows` prints;
+`make_flow(table, priority, match, actions)` is the controller's fast path.
+"""
+
+from ovnlab.flows.actions import (
+    Action,
+    Clone,
+    Conjunction,
+    Controller,
+    Ct,
+    CtClear,
+    DecTtl,
+    Load,
+    Mod,
+    Move,
+    Nat,
+    Note,
+    Output,
+    OutputReg,
+    Pop,
+    Push,
+    Resubmit,
+    SetField,
+    SubField,
+    format_actions,
+)
+from ovnlab.flows.fields import (
+    OFPP_ALL,
+    OFPP_CONTROLLER,
+    OFPP_FLOOD,
+    OFPP_IN_PORT,
+    OFPP_LOCAL,
+    OFPP_NORMAL,
+    lookup_field,
+)
+from ovnlab.flows.format import format_flow, format_match
+from ovnlab.flows.model import (
+    OFP_DEFAULT_PRIORITY,
+    Flow,
+    FlowError,
+    FlowStats,
+    Match,
+    make_flow,
+    make_match,
+)
+from ovnlab.flows.parse import (
+    ParsedFlow,
+    parse_actions,
+    parse_flow,
+    parse_flow_full,
+    parse_match,
+    parse_subfield,
+)
+
+__all__ = [
+    "Action", "Clone", "Conjunction", "Controller", "Ct", "CtClear", "DecTtl", "Flow",
+    "FlowError", "FlowStats", "Load", "Match", "Mod", "Move", "Nat", "Note",
+    "OFP_DEFAULT_PRIORITY", "OFPP_ALL", "OFPP_CONTROLLER", "OFPP_FLOOD", "OFPP_IN_PORT",
+    "OFPP_LOCAL", "OFPP_NORMAL", "Output", "OutputReg", "ParsedFlow", "Pop", "Push",
+    "Resubmit", "SetField", "SubField", "format_actions", "format_flow", "format_match",
+    "lookup_field", "make_flow", "make_match", "parse_actions", "parse_flow",
+    "parse_flow_full", "parse_match", "parse_subfield",
+]
