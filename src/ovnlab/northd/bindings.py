@@ -1,0 +1,384 @@
+"""SB structure from NB (northd.c build_datapaths / build_ports / build_mcast_groups):
+Datapath_Binding, Port_Binding (VIF, patch, localnet, chassisredirect), Multicast_Group,
+HA_Chassis_Group from Gateway_Chassis. Tunnel keys: lowest free, kept across changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovnlab.northd.env import Env
+from ovnlab.northd.model import cr_name, is_dgp, is_lsp_enabled, lrp_networks, parse_ipv4_cidr
+from ovnlab.ovsdb import Database, Row, Transaction
+
+MC_GROUPS = (("_MC_flood", 32768), ("_MC_unknown", 32769), ("_MC_flood_l2", 32773))
+KNOWN_LSP_TYPES = {"", "router", "localnet", "localport", "l2gateway", "vtep", "external",
+                   "virtual", "remote"}
+
+
+class KeyPool:
+    """Lowest free tunnel key (ovn_allocate_tunnel_key), with a hint so that allocating
+    N keys is not O(N^2)."""
+
+    __slots__ = ("used", "lo", "hi", "hint")
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.used: set[int] = set()
+        self.lo, self.hi, self.hint = lo, hi, lo
+
+    def take(self, key: int) -> None:
+        self.used.add(key)
+
+    def alloc(self) -> int:
+        k = self.hint
+        while k in self.used:
+            k += 1
+        if k > self.hi:
+            k = self.lo
+            while k in self.used:
+                k += 1
+            if k > self.hi:
+                raise RuntimeError("all tunnel keys are in use")
+        self.used.add(k)
+        self.hint = k + 1
+        return k
+
+    def free(self, key: int) -> None:
+        self.used.discard(key)
+        if key < self.hint:
+            self.hint = key
+
+
+class Bindings:
+    """Owns the SB rows derived from NB structure; `sync_*` are idempotent per NB row."""
+
+    def __init__(self, env: Env, sb: Database) -> None:
+        self.env = env
+        self.sb = sb
+        self.dp_of: dict[str, str] = {}  # NB LS/LR uuid -> SB Datapath_Binding uuid
+        self.dp_keys = KeyPool(1, (1 << 24) - 1)
+        self.port_keys: dict[str, KeyPool] = {}  # SB dp uuid -> pool
+        self.pb_of: dict[str, str] = {}  # logical_port name -> SB Port_Binding uuid
+        self.ports_of_nb: dict[str, set[str]] = {}  # NB LSP/LRP uuid -> logical port names
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """Pick up SB rows a previous northd wrote (keys stay stable across restarts)."""
+        for dp in self.sb.rows("Datapath_Binding"):
+            ids = dp["external_ids"]
+            nb = ids.get("logical-switch") or ids.get("logical-router")
+            if nb:
+                self.dp_of[nb] = dp.uuid
+                self.dp_keys.take(dp["tunnel_key"])
+        for pb in self.sb.rows("Port_Binding"):
+            self.pb_of[pb["logical_port"]] = pb.uuid
+            self.port_keys.setdefault(pb["datapath"], KeyPool(1, 32767)).take(pb["tunnel_key"])
+
+    # ---------------------------------------------------------------- datapaths
+    def sync_datapath(self, txn: Transaction, nb_uuid: str) -> None:
+        ls = self.env.row("Logical_Switch", nb_uuid)
+        lr = self.env.row("Logical_Router", nb_uuid) if ls is None else None
+        row = ls or lr
+        sb_uuid = self.dp_of.get(nb_uuid)
+        if row is None:
+            if sb_uuid is not None:
+                self._delete_datapath(txn, nb_uuid, sb_uuid)
+            return
+        kind = "logical-switch" if ls is not None else "logical-router"
+        ids = {kind: nb_uuid, "name": row["name"]}
+        name2 = row["external_ids"].get("neutron:network_name" if ls is not None
+                                        else "neutron:router_name")
+        if name2:
+            ids["name2"] = name2
+        if sb_uuid is None:
+            key = self.dp_keys.alloc()
+            new = txn.insert("Datapath_Binding", tunnel_key=key, external_ids=ids)
+            self.dp_of[nb_uuid] = new.uuid
+            self.port_keys[new.uuid] = KeyPool(1, 32767)
+        else:
+            txn.update("Datapath_Binding", sb_uuid, external_ids=ids)
+
+    def _delete_datapath(self, txn: Transaction, nb_uuid: str, sb_uuid: str) -> None:
+        for table in ("Port_Binding", "Multicast_Group", "MAC_Binding"):
+            for r in self.sb.find(table, datapath=sb_uuid):
+                if table == "Port_Binding":
+                    self.pb_of.pop(r["logical_port"], None)
+                txn.delete(table, r.uuid)
+        dp = self.sb.tables["Datapath_Binding"].get(sb_uuid)
+        if dp is not None:
+            self.dp_keys.free(dp["tunnel_key"])
+            txn.delete("Datapath_Binding", sb_uuid)
+        del self.dp_of[nb_uuid]
+        self.port_keys.pop(sb_uuid, None)
+
+    def datapath_key(self, nb_uuid: str) -> int | None:
+        u = self.dp_of.get(nb_uuid)
+        return None if u is None else self.sb.tables["Datapath_Binding"][u]["tunnel_key"]
+
+    # ---------------------------------------------------------------- ports
+    def sync_port(self, txn: Transaction, table: str, nb_uuid: str) -> None:
+        """One LSP, or one LRP (plus its cr-lrp when it is a distributed gateway port)."""
+        env = self.env
+        row = env.row(table, nb_uuid)
+        wanted: dict[str, tuple[str, dict[str, Any]]] = {}  # name -> (sb dp, columns)
+        if row is not None:
+            if table == "Logical_Switch_Port":
+                ls = env.idx.ls_of_lsp.get(nb_uuid)
+                if ls is not None and ls in self.dp_of:
+                    wanted[row["name"]] = (self.dp_of[ls], self._lsp_columns(row))
+            else:
+                lr_uuid = env.idx.lr_of_lrp.get(nb_uuid)
+                if lr_uuid is not None and lr_uuid in self.dp_of:
+                    lr = env.row("Logical_Router", lr_uuid)
+                    assert lr is not None
+                    dp = self.dp_of[lr_uuid]
+                    wanted[row["name"]] = (dp, self._lrp_columns(lr, row))
+                    if is_dgp(lr, row) and lrp_networks(row) is not None:
+                        wanted[cr_name(row["name"])] = (dp, self._cr_columns(txn, lr, row))
+        old = self.ports_of_nb.get(nb_uuid, set())
+        for name in old - set(wanted):
+            self._delete_port(txn, name)
+        for name, (dp, cols) in wanted.items():
+            self._upsert_port(txn, name, dp, cols)
+        if wanted:
+            self.ports_of_nb[nb_uuid] = set(wanted)
+        else:
+            self.ports_of_nb.pop(nb_uuid, None)
+
+    def _upsert_port(self, txn: Transaction, name: str, dp: str, cols: dict[str, Any]) -> None:
+        pb_uuid = self.pb_of.get(name)
+        pb = self.sb.tables["Port_Binding"].get(pb_uuid) if pb_uuid else None
+        if pb is not None and pb["datapath"] != dp:
+            self._delete_port(txn, name)
+            pb = None
+        if pb is None:
+            pool = self.port_keys.setdefault(dp, KeyPool(1, 32767))
+            new = txn.insert("Port_Binding", logical_port=name, datapath=dp,
+                             tunnel_key=pool.alloc(), **cols)
+            self.pb_of[name] = new.uuid
+        else:
+            changed = {k: v for k, v in cols.items() if pb[k] != v}
+            if changed:
+                txn.update("Port_Binding", pb.uuid, **changed)
+
+    def _delete_port(self, txn: Transaction, name: str) -> None:
+        pb_uuid = self.pb_of.pop(name, None)
+        if pb_uuid is None:
+            return
+        pb = self.sb.tables["Port_Binding"].get(pb_uuid)
+        if pb is None:
+            return
+        pool = self.port_keys.get(pb["datapath"])
+        if pool is not None:
+            pool.free(pb["tunnel_key"])
+        hcg = pb["ha_chassis_group"]
+        txn.delete("Port_Binding", pb_uuid)
+        for mb in self.sb.find("MAC_Binding", logical_port=name):
+            txn.delete("MAC_Binding", mb.uuid)
+        if hcg is not None:
+            self._delete_ha_group(txn, hcg)
+
+    def _lsp_columns(self, lsp: Row) -> dict[str, Any]:
+        env = self.env
+        ids = dict(lsp["external_ids"])
+        pname = ids.get("neutron:port_name")
+        if pname:
+            ids["name"] = pname
+        cols: dict[str, Any] = {
+            "parent_port": lsp["parent_name"], "tag": lsp["tag"],
+            "mac": tuple(lsp["addresses"]), "external_ids": ids,
+        }
+        typ = lsp["type"]
+        if typ != "router":
+            opts = dict(lsp["options"])
+            ls_uuid = env.idx.ls_of_lsp.get(lsp.uuid)
+            ls = env.row("Logical_Switch", ls_uuid) if ls_uuid else None
+            if ls is not None and ls["other_config"].get("vlan-passthru") == "true":
+                opts["vlan-passthru"] = "true"
+            cols.update(type=typ if typ in KNOWN_LSP_TYPES else "", options=opts,
+                        nat_addresses=())
+            rc = lsp["options"].get("requested-chassis")
+            cols["requested_chassis"] = self._chassis_uuid(rc) if rc else None
+        else:
+            peer = env.peer_lrp(lsp)
+            lr = env.row("Logical_Router", env.idx.lr_of_lrp[peer.uuid]) if peer else None
+            gw_chassis = lr["options"].get("chassis") if lr is not None else None
+            opts = {}
+            if lsp["options"].get("router-port"):
+                opts["peer"] = lsp["options"]["router-port"]
+            if gw_chassis:
+                opts["l3gateway-chassis"] = gw_chassis
+            cols.update(type="l3gateway" if gw_chassis else "patch", options=opts,
+                        nat_addresses=tuple(self._nat_addresses(lsp, peer, lr)))
+        return cols
+
+    def _nat_addresses(self, lsp: Row, peer: Row | None, lr: Row | None) -> list[str]:
+        """get_nat_addresses() plus the router port GARP entry (sync of nat_addresses)."""
+        if peer is None or lr is None:
+            return []
+        env = self.env
+        rctx = env.router(lr.uuid)
+        assert rctx is not None
+        nets = lrp_networks(peer)
+        assert nets is not None
+        out: list[str] = []
+        if lsp["options"].get("nat-addresses") == "router" and rctx.dgp is not None \
+                and rctx.n_dgp <= 1 and lr["nat"]:
+            central = nets.mac
+            has_central = False
+            router_ips = {str(ip.ip) for ip in nets.ipv4}
+            for u in lr["nat"]:
+                nat = env.row("NAT", u)
+                if nat is None:
+                    continue
+                ext = parse_ipv4_cidr(nat["external_ip"])
+                if ext is None or ext.network.prefixlen != 32:
+                    continue
+                if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
+                    from ovnlab.northd.model import parse_mac
+                    mac = parse_mac(nat["external_mac"])
+                    if mac is not None:
+                        out.append(f'{mac} {nat["external_ip"]} '
+                                   f'is_chassis_resident("{nat["logical_port"]}")')
+                elif nat["external_ip"] not in router_ips:
+                    central += f" {nat['external_ip']}"
+                    has_central = True
+            if has_central:
+                central += f' is_chassis_resident("{rctx.dgp.cr}")'
+                out.append(central)
+        if rctx.dgp is not None and rctx.dgp.uuid == peer.uuid:
+            garp = nets.mac + "".join(f" {ip.ip}" for ip in nets.ipv4)
+            garp += f' is_chassis_resident("{rctx.dgp.cr}")'
+            out.append(garp)
+        return out
+
+    def _lrp_columns(self, lr: Row, lrp: Row) -> dict[str, Any]:
+        peer_lsp = self.env.peer_lsp(lrp)
+        opts: dict[str, str] = {}
+        gw_chassis = lr["options"].get("chassis")
+        if peer_lsp is not None or lrp["peer"]:
+            opts["peer"] = lrp["peer"] or (peer_lsp["name"] if peer_lsp else "")
+            if is_dgp(lr, lrp):
+                opts["chassis-redirect-port"] = cr_name(lrp["name"])
+        if gw_chassis:
+            opts["l3gateway-chassis"] = gw_chassis
+        return {
+            "type": "l3gateway" if gw_chassis else "patch",
+            "options": opts, "parent_port": None, "tag": None,
+            "mac": (" ".join([lrp["mac"], *lrp["networks"]]),),
+            "external_ids": dict(lrp["external_ids"]), "nat_addresses": (),
+        }
+
+    def _cr_columns(self, txn: Transaction, lr: Row, lrp: Row) -> dict[str, Any]:
+        rctx = self.env.router(lr.uuid)
+        assert rctx is not None
+        has_distributed_nat = False
+        for u in lr["nat"]:
+            nat = self.env.row("NAT", u)
+            if nat is not None and nat["type"] == "dnat_and_snat" and nat["logical_port"] \
+                    and nat["external_mac"]:
+                has_distributed_nat = True
+                break
+        opts = {"distributed-port": lrp["name"]}
+        redirect_type = lrp["options"].get("redirect-type")
+        always = not has_distributed_nat
+        if redirect_type:
+            opts["redirect-type"] = redirect_type
+            if redirect_type == "bridged":
+                always = False
+        if always:
+            opts["always-redirect"] = "true"
+        return {
+            "type": "chassisredirect", "options": opts,
+            "mac": (" ".join([lrp["mac"], *lrp["networks"]]),),
+            "external_ids": dict(lrp["external_ids"]),
+            "ha_chassis_group": self._sync_ha_group(txn, lrp),
+            "gateway_chassis": (),
+        }
+
+    # ---------------------------------------------------------------- HA groups
+    def _chassis_uuid(self, name: str) -> str | None:
+        for ch in self.sb.rows("Chassis"):
+            if ch["name"] == name or ch["hostname"] == name:
+                return ch.uuid
+        return None
+
+    def _sync_ha_group(self, txn: Transaction, lrp: Row) -> str | None:
+        """copy_gw_chassis_from_nbrp_to_sbpb(): an SB HA_Chassis_Group named after the LRP,
+        one HA_Chassis per NB Gateway_Chassis with its priority."""
+        wanted: list[tuple[str, int, dict[str, str]]] = []
+        if lrp["ha_chassis_group"] is not None:
+            g = self.env.row("HA_Chassis_Group", lrp["ha_chassis_group"])
+            name = g["name"] if g is not None else lrp["name"]
+            members = [self.env.row("HA_Chassis", u) for u in (g["ha_chassis"] if g else ())]
+            for m in members:
+                if m is not None:
+                    wanted.append((m["chassis_name"], m["priority"], {}))
+        else:
+            name = lrp["name"]
+            for u in lrp["gateway_chassis"]:
+                gc = self.env.row("Gateway_Chassis", u)
+                if gc is not None:
+                    wanted.append((gc["chassis_name"], gc["priority"],
+                                   {"chassis-name": gc["chassis_name"]}))
+        existing = self.sb.find("HA_Chassis_Group", name=name)
+        old_members = []
+        if existing:
+            grp = existing[0]
+            old_members = [self.sb.tables["HA_Chassis"].get(u) for u in grp["ha_chassis"]]
+        else:
+            grp = txn.insert("HA_Chassis_Group", name=name)
+        cur = sorted((m["external_ids"].get("chassis-name", ""), m["priority"], m["chassis"])
+                     for m in old_members if m is not None)
+        new = sorted((c, p, self._chassis_uuid(c)) for c, p, _ in wanted)
+        if cur != new:
+            for m in old_members:
+                if m is not None:
+                    txn.delete("HA_Chassis", m.uuid)
+            uuids = []
+            for c, p, ch in new:
+                uuids.append(txn.insert("HA_Chassis", chassis=ch, priority=p,
+                                        external_ids={"chassis-name": c}).uuid)
+            txn.update("HA_Chassis_Group", grp.uuid, ha_chassis=tuple(uuids))
+        return grp.uuid
+
+    def _delete_ha_group(self, txn: Transaction, uuid: str) -> None:
+        grp = self.sb.tables["HA_Chassis_Group"].get(uuid)
+        if grp is None:
+            return
+        for m in grp["ha_chassis"]:
+            if m in self.sb.tables["HA_Chassis"]:
+                txn.delete("HA_Chassis", m)
+        txn.delete("HA_Chassis_Group", uuid)
+
+    # ---------------------------------------------------------------- multicast groups
+    def sync_mcast(self, txn: Transaction, ls_uuid: str) -> None:
+        sb_dp = self.dp_of.get(ls_uuid)
+        if sb_dp is None:
+            return
+        ls = self.env.row("Logical_Switch", ls_uuid)
+        members: dict[str, list[str]] = {n: [] for n, _ in MC_GROUPS}
+        if ls is not None:
+            for u in ls["ports"]:
+                lsp = self.env.row("Logical_Switch_Port", u)
+                if lsp is None or not is_lsp_enabled(lsp):
+                    continue
+                pb = self.pb_of.get(lsp["name"])
+                if pb is None:
+                    continue
+                members["_MC_flood"].append(pb)
+                if lsp["type"] != "router":
+                    members["_MC_flood_l2"].append(pb)
+                if "unknown" in lsp["addresses"]:
+                    members["_MC_unknown"].append(pb)
+        existing = {r["name"]: r for r in self.sb.find("Multicast_Group", datapath=sb_dp)}
+        for name, key in MC_GROUPS:
+            ports = tuple(members[name])
+            row = existing.get(name)
+            if not ports:
+                if row is not None:
+                    txn.delete("Multicast_Group", row.uuid)
+            elif row is None:
+                txn.insert("Multicast_Group", datapath=sb_dp, name=name, tunnel_key=key,
+                           ports=ports)
+            elif row["ports"] != ports:
+                txn.update("Multicast_Group", row.uuid, ports=ports)

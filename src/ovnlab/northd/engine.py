@@ -1,0 +1,443 @@
+"""ovn-northd: NB → SB, computed as a whole once, then incrementally per NB change.
+
+Flows are grouped by *owner*, the NB row whose generator produced them (a switch, a switch
+port, a router, a router port, a NAT rule, an ACL). An NB change marks owners dirty; only
+dirty owners are regenerated and their flows diffed against the SB. A datapath-wide fact
+changing (a switch's first stateful ACL, a router's gateway port...) dirties every owner
+with flows on that datapath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ovnlab.northd.bindings import Bindings
+from ovnlab.northd.env import Env
+from ovnlab.northd.lflow import FlowSink, LFlow
+from ovnlab.northd.model import NBIndex
+from ovnlab.northd.router import gen_nat, gen_router, gen_router_port
+from ovnlab.northd.switch import gen_acl, gen_self_orig, gen_switch, gen_switch_port
+from ovnlab.ovsdb import Change, Database, Row, Transaction
+
+Owner = tuple[str, str]  # (kind, NB uuid)
+_KIND_TABLE = {"ls": "Logical_Switch", "lsp": "Logical_Switch_Port", "selforig":
+               "Logical_Switch_Port", "lr": "Logical_Router", "lrp": "Logical_Router_Port",
+               "nat": "NAT", "acl": "ACL"}
+# Columns northd itself writes back into the NB: changes to them alone dirty nothing.
+_NB_STATUS_COLUMNS = {"Logical_Switch_Port": {"up"}, "Logical_Router_Port": {"status"}}
+
+
+@dataclass
+class RunStats:
+    owners: int = 0
+    lflows_added: int = 0
+    lflows_deleted: int = 0
+    full: bool = False
+
+
+@dataclass
+class _SbFlow:
+    uuid: str
+    refs: int
+    owners: list[Owner] = field(default_factory=list)
+
+
+class Northd:
+    """`Northd(nb, sb).run()` computes everything; later `run()` calls apply the NB changes
+    seen since (it subscribes to the NB); `recompute()` forces a full run."""
+
+    def __init__(self, nb: Database, sb: Database) -> None:
+        self.nb = nb
+        self.sb = sb
+        self.idx = NBIndex.build(nb)
+        self.env = Env(nb, self.idx)
+        self.bindings = Bindings(self.env, sb)
+        self.owner_flows: dict[Owner, list[LFlow]] = {}
+        self.dp_owners: dict[str, set[Owner]] = {}
+        self.sb_flows: dict[tuple[str, str, int, int, str, str], _SbFlow] = {}
+        self._pending: list[Change] = []
+        self._started = False
+        self._writing_nb = False
+        nb.subscribe(self._on_nb)
+        sb.subscribe(self._on_sb)
+
+    # ------------------------------------------------------------------ entry points
+    def run(self) -> RunStats:
+        if not self._started:
+            return self.recompute()
+        changes, self._pending = self._pending, []
+        if not changes:
+            return RunStats()
+        self.idx.apply(changes)
+        return self._incremental(changes)
+
+    def recompute(self) -> RunStats:
+        """Full recompute (what real ovn-northd 22.03 does on every change)."""
+        self._pending = []
+        self.idx = NBIndex.build(self.nb)
+        self.env = Env(self.nb, self.idx)
+        self.bindings.env = self.env
+        self._started = True
+        nb = self.nb
+        owners: list[Owner] = []
+        dps = [r.uuid for r in nb.rows("Logical_Switch")] + [r.uuid for r in nb.rows("Logical_Router")]
+        ports = ([("Logical_Switch_Port", r.uuid) for r in nb.rows("Logical_Switch_Port")]
+                 + [("Logical_Router_Port", r.uuid) for r in nb.rows("Logical_Router_Port")])
+        for r in nb.rows("Logical_Switch"):
+            owners.append(("ls", r.uuid))
+        for r in nb.rows("Logical_Switch_Port"):
+            owners.append(("lsp", r.uuid))
+            if r["type"] == "router":
+                owners.append(("selforig", r.uuid))
+        for r in nb.rows("ACL"):
+            owners.append(("acl", r.uuid))
+        for r in nb.rows("Logical_Router"):
+            owners.append(("lr", r.uuid))
+        for r in nb.rows("Logical_Router_Port"):
+            owners.append(("lrp", r.uuid))
+        for r in nb.rows("NAT"):
+            owners.append(("nat", r.uuid))
+        stale = set(self.owner_flows) - set(owners)
+        stats = self._apply(dps, ports, [r.uuid for r in nb.rows("Logical_Switch")],
+                            owners + sorted(stale), full=True)
+        return stats
+
+    # ------------------------------------------------------------------ listeners
+    def _on_nb(self, changes: list[Change]) -> None:
+        if self._writing_nb:
+            return
+        self._pending.extend(changes)
+
+    def _on_sb(self, changes: list[Change]) -> None:
+        """Port_Binding.up / chassis from the controllers → NB Logical_Switch_Port.up and
+        Logical_Router_Port.status:hosting-chassis (as ovn-northd does)."""
+        updates = [c for c in changes if c.table == "Port_Binding" and c.new is not None
+                   and (c.old is None or c.old["up"] != c.new["up"]
+                        or c.old["chassis"] != c.new["chassis"])]
+        if updates:
+            self.sync_nb_status([c.new for c in updates if c.new is not None])
+
+    def sync_nb_status(self, pbs: Iterable[Row]) -> None:
+        self._writing_nb = True
+        try:
+            with self.nb.transaction() as txn:
+                for pb in pbs:
+                    self._status_of(txn, pb)
+        finally:
+            self._writing_nb = False
+
+    def _status_of(self, txn: Transaction, pb: Row) -> None:
+        name = pb["logical_port"]
+        if pb["type"] == "chassisredirect":
+            lrp = self.env.lrp_named(pb["options"].get("distributed-port", ""))
+            if lrp is None:
+                return
+            status = dict(lrp["status"])
+            ch = self.sb.tables["Chassis"].get(pb["chassis"]) if pb["chassis"] else None
+            if ch is not None:
+                status["hosting-chassis"] = ch["name"]
+            else:
+                status.pop("hosting-chassis", None)
+            txn.update("Logical_Router_Port", lrp.uuid, status=status)
+            return
+        lsp = self.env.lsp_named(name)
+        if lsp is None:
+            return
+        if lsp["type"] == "router":
+            up = True
+        else:
+            up = bool(pb["up"]) and pb["chassis"] is not None
+        if lsp["up"] != up:
+            txn.update("Logical_Switch_Port", lsp.uuid, up=up)
+
+    # ------------------------------------------------------------------ incremental
+    def _incremental(self, changes: list[Change]) -> RunStats:
+        env = self.env
+        idx = self.idx
+        owners: set[Owner] = set()
+        dps: set[str] = set()
+        ports: set[tuple[str, str]] = set()
+        mcast: set[str] = set()
+        ctx_sw: set[str] = set()
+        ctx_rt: set[str] = set()
+
+        def lrp_peers(lrp_name: str) -> None:
+            for u in idx.router_lsps_by_peer.get(lrp_name, ()):
+                owners.add(("lsp", u))
+                owners.add(("selforig", u))
+                ports.add(("Logical_Switch_Port", u))
+
+        for ch in changes:
+            t, u = ch.table, ch.uuid
+            rows = [r for r in (ch.old, ch.new) if r is not None]
+            if ch.op == "update" and t in _NB_STATUS_COLUMNS and ch.old is not None \
+                    and ch.new is not None:
+                diff = {k for k in ch.new if ch.new[k] != ch.old[k]}
+                if diff <= _NB_STATUS_COLUMNS[t]:
+                    continue
+            if t == "Logical_Switch":
+                owners.add(("ls", u))
+                dps.add(u)
+                mcast.add(u)
+                ctx_sw.add(u)
+                old = set(ch.old["ports"]) if ch.old is not None else set()
+                new = set(ch.new["ports"]) if ch.new is not None else set()
+                for p in old ^ new:
+                    owners.add(("lsp", p))
+                    owners.add(("selforig", p))
+                    ports.add(("Logical_Switch_Port", p))
+                    lsp = env.row("Logical_Switch_Port", p)
+                    if lsp is not None and lsp["type"] in ("router", "localnet"):
+                        self._touch_routers_of_switch(u, ctx_rt)
+                oa = set(ch.old["acls"]) if ch.old is not None else set()
+                na = set(ch.new["acls"]) if ch.new is not None else set()
+                owners.update(("acl", a) for a in oa ^ na)
+            elif t == "Logical_Switch_Port":
+                owners.add(("lsp", u))
+                ports.add((t, u))
+                ls = idx.ls_of_lsp.get(u)
+                if ls is not None:
+                    ctx_sw.add(ls)
+                    mcast.add(ls)
+                for r in rows:
+                    if r["type"] == "router":
+                        owners.add(("selforig", u))
+                        peer = r["options"].get("router-port")
+                        if peer:
+                            lrp_u = idx.lrp_by_name.get(peer)
+                            if lrp_u is not None:
+                                owners.add(("lrp", lrp_u))
+                                ports.add(("Logical_Router_Port", lrp_u))
+                                lr = idx.lr_of_lrp.get(lrp_u)
+                                if lr is not None:
+                                    ctx_rt.add(lr)
+                    for n in idx.nats_by_lport.get(r["name"], ()):
+                        owners.add(("nat", n))
+            elif t == "ACL":
+                owners.add(("acl", u))
+                for ls in self._acl_switches(u):
+                    ctx_sw.add(ls)
+            elif t == "Port_Group":
+                for r in rows:
+                    owners.update(("acl", a) for a in r["acls"])
+                    for p in r["ports"]:
+                        ls = idx.ls_of_lsp.get(p)
+                        if ls is not None:
+                            ctx_sw.add(ls)
+                self._pg_switches_dirty(ch, ctx_sw)
+            elif t == "Logical_Router":
+                owners.add(("lr", u))
+                dps.add(u)
+                ctx_rt.add(u)
+                for col, kind, table in (("ports", "lrp", "Logical_Router_Port"),
+                                         ("nat", "nat", "NAT")):
+                    old = set(ch.old[col]) if ch.old is not None else set()
+                    new = set(ch.new[col]) if ch.new is not None else set()
+                    for p in old ^ new:
+                        owners.add((kind, p))
+                        if kind == "lrp":
+                            ports.add((table, p))
+                if ch.old is not None and ch.new is not None and \
+                        set(ch.old["nat"]) != set(ch.new["nat"]):
+                    self._nat_dependents(u, owners, ports)
+            elif t == "Logical_Router_Port":
+                owners.add(("lrp", u))
+                ports.add((t, u))
+                lr = idx.lr_of_lrp.get(u)
+                if lr is not None:
+                    ctx_rt.add(lr)
+                for r in rows:
+                    lrp_peers(r["name"])
+                    if ch.op != "update" or (ch.old is not None and ch.new is not None and
+                                             (ch.old["networks"] != ch.new["networks"]
+                                              or ch.old["mac"] != ch.new["mac"])):
+                        self._switch_ports_behind(r["name"], owners)
+            elif t == "NAT":
+                owners.add(("nat", u))
+                lr = idx.lr_of_nat.get(u)
+                if lr is not None:
+                    ctx_rt.add(lr)
+                    self._nat_dependents(lr, owners, ports)
+            elif t == "Logical_Router_Static_Route":
+                lr = idx.lr_of_route.get(u)
+                if lr is not None:
+                    owners.add(("lr", lr))
+            elif t in ("Gateway_Chassis", "HA_Chassis_Group", "HA_Chassis"):
+                for lrp in self.nb.rows("Logical_Router_Port"):
+                    ports.add(("Logical_Router_Port", lrp.uuid))
+        # Datapath-wide facts: a changed context dirties every owner on that datapath.
+        for ls in ctx_sw:
+            before = env.cached_switch(ls)
+            env.forget(ls)
+            after = env.switch(ls)
+            if before != after:
+                owners.update(self.dp_owners.get(ls, ()))
+                if after is not None and before is not None and \
+                        before.localnet_ports != after.localnet_ports:
+                    self._touch_routers_of_switch(ls, ctx_rt)
+        for lr in ctx_rt:
+            before_r = env.cached_router(lr)
+            env.forget(lr)
+            after_r = env.router(lr)
+            if before_r != after_r:
+                owners.update(self.dp_owners.get(lr, ()))
+                lr_row = env.row("Logical_Router", lr)
+                for p in (lr_row["ports"] if lr_row is not None else ()):
+                    lrp_row = env.row("Logical_Router_Port", p)
+                    if lrp_row is not None:
+                        lrp_peers(lrp_row["name"])
+                        ports.add(("Logical_Router_Port", p))
+        return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False)
+
+    def _touch_routers_of_switch(self, ls_uuid: str, ctx_rt: set[str]) -> None:
+        ls = self.env.row("Logical_Switch", ls_uuid)
+        for u in (ls["ports"] if ls is not None else ()):
+            lsp = self.env.row("Logical_Switch_Port", u)
+            if lsp is not None and lsp["type"] == "router":
+                lrp = self.idx.lrp_by_name.get(lsp["options"].get("router-port", ""))
+                lr = self.idx.lr_of_lrp.get(lrp) if lrp else None
+                if lr is not None:
+                    ctx_rt.add(lr)
+
+    def _switch_ports_behind(self, lrp_name: str, owners: set[Owner]) -> None:
+        """VIF ports whose router-side ARP resolution depends on this LRP's networks."""
+        for u in self.idx.router_lsps_by_peer.get(lrp_name, ()):
+            ls = self.idx.ls_of_lsp.get(u)
+            row = self.env.row("Logical_Switch", ls) if ls else None
+            for p in (row["ports"] if row is not None else ()):
+                owners.add(("lsp", p))
+
+    def _nat_dependents(self, lr: str, owners: set[Owner],
+                        ports: set[tuple[str, str]]) -> None:
+        """The gateway port's peer (self-originated ARP MACs, nat_addresses) and the
+        chassisredirect port (always-redirect) depend on the router's NAT list."""
+        ctx = self.env.router(lr)
+        if ctx is None or ctx.dgp is None:
+            return
+        ports.add(("Logical_Router_Port", ctx.dgp.uuid))
+        for u in self.idx.router_lsps_by_peer.get(ctx.dgp.name, ()):
+            owners.add(("selforig", u))
+            ports.add(("Logical_Switch_Port", u))
+
+    def _acl_switches(self, acl_uuid: str) -> list[str]:
+        out = []
+        ls = self.idx.ls_of_acl.get(acl_uuid)
+        if ls is not None:
+            out.append(ls)
+        for pg in self.idx.pgs_of_acl.get(acl_uuid, ()):
+            row = self.env.row("Port_Group", pg)
+            for p in (row["ports"] if row is not None else ()):
+                s = self.idx.ls_of_lsp.get(p)
+                if s is not None and s not in out:
+                    out.append(s)
+        return out
+
+    def _pg_switches_dirty(self, ch: Change, ctx_sw: set[str]) -> None:
+        for r in (ch.old, ch.new):
+            if r is None:
+                continue
+            for p in r["ports"]:
+                ls = self.idx.ls_of_lsp.get(p)
+                if ls is not None:
+                    ctx_sw.add(ls)
+
+    # ------------------------------------------------------------------ apply
+    def _generate(self, owner: Owner) -> list[LFlow]:
+        kind, uuid = owner
+        row = self.env.row(_KIND_TABLE[kind], uuid)
+        if row is None:
+            return []
+        sink = FlowSink()
+        gen: Callable[..., None]
+        if kind == "acl":
+            gen_acl(self.env, row, self._acl_switches(uuid), sink)
+            return sink.flows
+        gen = {"ls": gen_switch, "lsp": gen_switch_port, "selforig": gen_self_orig,
+               "lr": gen_router, "lrp": gen_router_port, "nat": gen_nat}[kind]
+        gen(self.env, row, sink)
+        return sink.flows
+
+    def _apply(self, dps: Iterable[str], ports: Iterable[tuple[str, str]], mcast: Iterable[str],
+               owners: Iterable[Owner], full: bool) -> RunStats:
+        stats = RunStats(full=full)
+        with self.sb.transaction() as txn:
+            for dp in dps:
+                self.bindings.sync_datapath(txn, dp)
+            # Datapaths that vanished without their own change (full recompute).
+            if full:
+                live = {r.uuid for r in self.nb.rows("Logical_Switch")} | \
+                    {r.uuid for r in self.nb.rows("Logical_Router")}
+                for dp in list(self.bindings.dp_of):
+                    if dp not in live:
+                        self.bindings.sync_datapath(txn, dp)
+            for table, u in ports:
+                self.bindings.sync_port(txn, table, u)
+            if full:
+                live_ports = {r.uuid for t in ("Logical_Switch_Port", "Logical_Router_Port")
+                              for r in self.nb.rows(t)}
+                for u in list(self.bindings.ports_of_nb):
+                    if u not in live_ports:
+                        table = ("Logical_Switch_Port" if u in self.nb.tables["Logical_Switch_Port"]
+                                 else "Logical_Router_Port")
+                        self.bindings.sync_port(txn, table, u)
+            for ls in mcast:
+                self.bindings.sync_mcast(txn, ls)
+            for owner in owners:
+                stats.owners += 1
+                new = self._generate(owner)
+                old = self.owner_flows.get(owner, [])
+                if old == new:
+                    continue
+                self._replace(txn, owner, old, new, stats)
+        return stats
+
+    def _replace(self, txn: Transaction, owner: Owner, old: list[LFlow], new: list[LFlow],
+                 stats: RunStats) -> None:
+        new_keys = {f.key for f in new}
+        old_keys = {f.key for f in old}
+        for f in old:
+            if f.key in new_keys:
+                continue
+            sbf = self.sb_flows.get(f.key)
+            if sbf is None:
+                continue
+            sbf.refs -= 1
+            if owner in sbf.owners:
+                sbf.owners.remove(owner)
+            if sbf.refs <= 0:
+                del self.sb_flows[f.key]
+                txn.delete("Logical_Flow", sbf.uuid)
+                stats.lflows_deleted += 1
+        for f in new:
+            if f.key in old_keys:
+                continue
+            sbf = self.sb_flows.get(f.key)
+            if sbf is not None:
+                sbf.refs += 1
+                sbf.owners.append(owner)
+                continue
+            dp_sb = self.bindings.dp_of.get(f.datapath)
+            if dp_sb is None:
+                continue
+            ids = {"stage-name": f.stage.name, "source": f.source}
+            if f.hint:
+                ids["stage-hint"] = f.hint[:8]
+            row = txn.insert("Logical_Flow", logical_datapath=dp_sb,
+                             pipeline=f.stage.pipeline.value, table_id=f.stage.table,
+                             priority=f.priority, match=f.match, actions=f.actions,
+                             tags={"in_out_port": f.io_port} if f.io_port else {},
+                             external_ids=ids)
+            self.sb_flows[f.key] = _SbFlow(row.uuid, 1, [owner])
+            stats.lflows_added += 1
+        # Keep the datapath → owners index for context-change fan-out.
+        for f in old:
+            s = self.dp_owners.get(f.datapath)
+            if s is not None:
+                s.discard(owner)
+        if new:
+            self.owner_flows[owner] = new
+            for f in new:
+                self.dp_owners.setdefault(f.datapath, set()).add(owner)
+        else:
+            self.owner_flows.pop(owner, None)
