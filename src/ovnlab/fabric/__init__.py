@@ -1,6 +1,7 @@
 """The lab's physical world: nodes, wires, segments, host IP stacks, the virtual clock,
 captures and packet journeys."""
 
+from ovnlab.fabric import trace
 from ovnlab.fabric.capture import Captured
 from ovnlab.fabric.clock import Clock
 from ovnlab.fabric.core import Fabric
@@ -10,5 +11,5 @@ from ovnlab.fabric.nodes import VM, Chassis, ExternalHost, ExternalRouter, Inter
 
 __all__ = [
     "VM", "Captured", "Chassis", "Clock", "ExternalHost", "ExternalRouter", "Fabric", "Hop",
-    "Interface", "InternetHost", "Journey", "Node", "Segment", "Wire",
+    "Interface", "InternetHost", "Journey", "Node", "Segment", "Wire", "trace",
 ]

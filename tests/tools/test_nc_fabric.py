@@ -1,0 +1,48 @@
+"""`nc -z` against the emulated TCP listeners."""
+
+from __future__ import annotations
+
+import pytest
+
+from ovnlab.fabric import Fabric
+from ovnlab.tools import nc
+
+
+def world() -> Fabric:
+    f = Fabric()
+    f.add_segment("extnet0")
+    f.add_external_router("extgw", "extnet0", "10.0.2.2", "02:00:0a:00:02:02", "10.0.2.0/24")
+    f.add_internet_host("google-dns", "8.8.8.8", "dns.google")
+    f.add_external_host("exthost", "extnet0", "10.0.2.100", "02:00:0a:00:02:64", "10.0.2.2",
+                        "10.0.2.0/24")
+    return f
+
+
+def test_open_port_succeeds() -> None:
+    r = nc.run(world(), "exthost", ["-zv", "10.0.2.2", "22"])
+    assert (r.rc, r.stderr) == (0, "Connection to 10.0.2.2 22 port [tcp/ssh] succeeded!\n")
+    r = nc.run(world(), "exthost", ["-z", "dns.google", "443"])
+    assert (r.rc, r.stderr) == (0, "")
+
+
+def test_closed_port_is_refused() -> None:
+    r = nc.run(world(), "exthost", ["-z", "-v", "8.8.8.8", "25"])
+    assert (r.rc, r.stderr) == (1, "nc: connect to 8.8.8.8 port 25 (tcp) failed: Connection refused\n")
+
+
+def test_unreachable_and_silent_hosts() -> None:
+    f = world()
+    r = nc.run(f, "exthost", ["-zv", "-w", "5", "10.0.2.50", "22"])
+    assert r.rc == 1  # ARP gives up after 3 s, before -w
+    assert r.stderr == "nc: connect to 10.0.2.50 port 22 (tcp) failed: No route to host\n"
+    f.node("google-dns").stack.taps.append(lambda p: True)  # type: ignore[attr-defined]
+    start = f.now
+    r = nc.run(f, "exthost", ["-zv", "-w", "2", "8.8.8.8", "22"])
+    assert r.stderr == "nc: connect to 8.8.8.8 port 22 (tcp) timed out: Operation now in progress\n"
+    assert f.now - start == pytest.approx(2.0)
+
+
+def test_usage_errors() -> None:
+    assert nc.run(world(), "exthost", ["-z", "10.0.2.2"]).rc == 1
+    r = nc.run(world(), "exthost", ["-z", "nohost", "22"])
+    assert r.rc == 1 and "Name or service not known" in r.stderr
