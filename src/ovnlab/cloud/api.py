@@ -1,0 +1,95 @@
+"""`Cloud`: Neutron's core and L3 plugins, the Nova/Glance parts networking needs, Keystone's
+projects, the `[ovn]` config, and the hooks the lab's control loop calls."""
+
+from __future__ import annotations
+
+from ovnlab.cloud import identity
+from ovnlab.cloud.base import Doc
+from ovnlab.cloud.context import Context
+from ovnlab.cloud.ids import META
+from ovnlab.cloud.nova import NovaOps
+from ovnlab.errors import BadRequest
+
+PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
+
+
+class Cloud(NovaOps):
+    """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
+
+    # ------------------------------------------------------------ identity
+    def authenticate(self, user: str, password: str, project: str) -> Context:
+        return identity.authenticate(self.topology, user, password, project)
+
+    def get_projects(self) -> list[Doc]:
+        return identity.projects(self.topology)
+
+    def get_users(self) -> list[Doc]:
+        return identity.users(self.topology)
+
+    def admin_context(self) -> Context:
+        """The topology's first admin user, scoped to its project."""
+        for project in self.topology.projects:
+            for user in project.users:
+                if user.admin:
+                    return self.authenticate(user.name, user.password, project.name)
+        raise BadRequest("the topology has no admin user")
+
+    # ------------------------------------------------------------ config
+    def get_config(self) -> Doc:
+        return self.config()
+
+    def set_config(self, *, enable_distributed_floating_ip: bool) -> None:
+        """Change `[ovn] enable_distributed_floating_ip` and apply it as a neutron-server
+        restart does (the driver rewrites the existing FIP NAT rows)."""
+        if not isinstance(enable_distributed_floating_ip, bool):
+            raise BadRequest("enable_distributed_floating_ip: expected true or false")
+        with self._txn():
+            config = self.config()
+            config["enable_distributed_floating_ip"] = enable_distributed_floating_ip
+            self.store.put(META, "config", config)
+            self.driver.set_distributed_floating_ip(enable_distributed_floating_ip, self._lsp_up)
+
+    def _lsp_up(self, port_id: str) -> bool:
+        port = self._doc("port", port_id)
+        return port is not None and port["status"] == "ACTIVE"
+
+    # ------------------------------------------------------------ control loop hooks
+    def update_port_status(self, port_id: str, status: str) -> None:
+        """The driver saw the port's LSP go up or down: the port, its server and its floating
+        IPs follow. Not announced back to the driver (it is where the news came from)."""
+        if status not in PORT_STATUSES:
+            raise BadRequest(f"port status must be one of {', '.join(PORT_STATUSES)}")
+        with self.store.transaction():
+            port = self._doc("port", port_id)
+            if port is None or port["status"] == status:
+                return
+            port["status"] = status
+            self._save("port", self._touch(port))
+            for fip in self.store.find("floatingip", port_id=port_id):
+                fip["status"] = self._fip_status(port_id)
+                self._save("floatingip", self._touch(fip))
+            if port["device_owner"].startswith("compute:") and port["device_id"]:
+                server = self._doc("server", port["device_id"])
+                if server is not None and self._refresh_server(server):
+                    self._save("server", server)
+
+    def resources(self) -> dict[str, list[Doc]]:
+        """Everything the driver needs to resync the NB (neutron-server's start-up sync), in
+        the driver's form."""
+        return {
+            "networks": self.store.all("network"),
+            "subnets": self.store.all("subnet"),
+            "ports": self.store.all("port"),
+            "routers": [self._router_driver_dict(r) for r in self.store.all("router")],
+            "floatingips": [self._fip_driver_dict(f) for f in self.store.all("floatingip")],
+            "security_groups": [self._sg_dict(sg) for sg in self.store.all("security_group")],
+            "security_group_rules": self.store.all("security_group_rule"),
+            "config": [self.config()],
+        }
+
+    def sync_driver(self) -> None:
+        with self._txn():
+            self.driver.sync(self.resources())
+
+
+

@@ -1,0 +1,543 @@
+"""Routers and floating IPs (neutron/db/l3_db.py and extraroute_db.py semantics)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ovnlab.cloud import exceptions as exc
+from ovnlab.cloud import ipam, policy
+from ovnlab.cloud.base import Doc, Filters
+from ovnlab.cloud.context import Context
+from ovnlab.cloud.ports import PortOps
+from ovnlab.errors import BadRequest, Conflict, NotFound
+
+ROUTER_CREATE = {"name", "admin_state_up", "external_gateway_info", "description", "tenant_id",
+                 "project_id", "distributed", "ha", "availability_zone_hints", "flavor_id",
+                 "tags", "enable_ndp_proxy"}
+ROUTER_UPDATE = {"name", "admin_state_up", "external_gateway_info", "description", "routes",
+                 "distributed", "ha", "tags", "enable_ndp_proxy"}
+FIP_CREATE = {"floating_network_id", "floating_ip_address", "subnet_id", "port_id",
+              "fixed_ip_address", "description", "tenant_id", "project_id", "dns_domain",
+              "dns_name", "qos_policy_id", "tags"}
+FIP_UPDATE = {"port_id", "fixed_ip_address", "description", "qos_policy_id", "tags",
+              "floating_ip_address", "floating_network_id", "subnet_id", "tenant_id",
+              "project_id"}
+INTERFACE = "network:router_interface"
+GATEWAY = "network:router_gateway"
+FLOATINGIP = "network:floatingip"
+
+
+class L3Ops(PortOps):
+    # ------------------------------------------------------------ lookups and views
+    def _router_doc(self, ctx: Context, router_id: object) -> Doc:
+        router = self._doc("router", router_id)
+        if router is None or not policy.owns(ctx, router):
+            raise exc.not_found("router", str(router_id))
+        return router
+
+    def _router_view(self, ctx: Context, router: Doc, fields: list[str] | None = None) -> Doc:
+        full = {**router, "distributed": bool(self.config().get("enable_distributed_floating_ip")),
+                "ha": False}
+        return self._view(ctx, "router", full, fields)
+
+    def _interfaces(self, router_id: str) -> list[Doc]:
+        return self.store.find("port", device_id=router_id, device_owner=INTERFACE)
+
+    def _router_driver_dict(self, router: Doc) -> Doc:
+        """The router for the driver: API form plus its gateway port and interfaces."""
+        gw_port = self._doc("port", router["gw_port_id"]) if router.get("gw_port_id") else None
+        interfaces = []
+        for port in self._interfaces(router["id"]):
+            for ip in port["fixed_ips"]:
+                subnet = self._doc("subnet", ip["subnet_id"]) or {}
+                interfaces.append({"port_id": port["id"], "subnet_id": ip["subnet_id"],
+                                   "ip_address": ip["ip_address"], "cidr": subnet.get("cidr"),
+                                   "network_id": port["network_id"],
+                                   "mac_address": port["mac_address"]})
+        return {**self._router_view(_ADMIN, router), "gw_port_id": router.get("gw_port_id"),
+                "gw_port": gw_port, "interfaces": interfaces}
+
+    # ------------------------------------------------------------ routers
+    def create_router(self, ctx: Context, body: object) -> Doc:
+        b = self._body(body, "router")
+        self._allowed(b, ROUTER_CREATE)
+        policy.check_write(ctx, "create", "router", b)
+        with self._txn():
+            project = policy.check_project(ctx, b)
+            router: Doc = {
+                "id": self.ids.uuid(), "name": self._str(b, "name"),
+                "project_id": project, "tenant_id": project,
+                "admin_state_up": self._bool(b, "admin_state_up", True), "status": "ACTIVE",
+                "external_gateway_info": None, "routes": [],
+                "description": self._str(b, "description"), "flavor_id": None,
+                "availability_zone_hints": list(b.get("availability_zone_hints") or []),
+                "availability_zones": [], "tags": list(b.get("tags") or []), "gw_port_id": None,
+            }
+            self._save("router", self._stamp(router))
+            self.driver.create_router(self._router_driver_dict(router))
+            if b.get("external_gateway_info"):
+                router = self._update_router(ctx, router, {"external_gateway_info":
+                                                           b["external_gateway_info"]})
+        return self._router_view(ctx, router)
+
+    def get_router(self, ctx: Context, id: str, fields: list[str] | None = None) -> Doc:
+        return self._router_view(ctx, self._router_doc(ctx, id), fields)
+
+    def get_routers(self, ctx: Context, filters: Filters | None = None,
+                    fields: list[str] | None = None) -> list[Doc]:
+        return [self._router_view(ctx, r, fields) for r in self.store.all("router")
+                if policy.owns(ctx, r) and self._matches(r, filters)]
+
+    def update_router(self, ctx: Context, id: str, body: object) -> Doc:
+        b = self._body(body, "router")
+        self._allowed(b, ROUTER_UPDATE)
+        policy.check_write(ctx, "update", "router", b)
+        with self._txn():
+            router = self._update_router(ctx, self._router_doc(ctx, id), b)
+        return self._router_view(ctx, router)
+
+    def _update_router(self, ctx: Context, router: Doc, b: Doc) -> Doc:
+        original = self._router_driver_dict(router)
+        if "external_gateway_info" in b:
+            self._set_gateway(ctx, router, b["external_gateway_info"])
+        if "routes" in b:
+            router["routes"] = self._routes(router, b["routes"])
+        for attr in ("name", "description"):
+            if attr in b:
+                router[attr] = self._str(b, attr)
+        if "admin_state_up" in b:
+            router["admin_state_up"] = self._bool(b, "admin_state_up", True)
+        if "tags" in b:
+            router["tags"] = list(b["tags"] or [])
+        self._save("router", self._touch(router))
+        self.driver.update_router(self._router_driver_dict(router), original)
+        return router
+
+    def delete_router(self, ctx: Context, id: str) -> None:
+        with self._txn():
+            router = self._router_doc(ctx, id)
+            attached = self._interfaces(id)
+            if attached:
+                raise Conflict(f"Router {id} has ports still attached: "
+                               + ", ".join(p["id"] for p in attached), type="RouterInUse")
+            full = self._router_driver_dict(router)
+            if router["gw_port_id"]:
+                self._clear_gateway(router)
+            self.store.delete("router", id)
+            self.driver.delete_router(full)
+
+    # ------------------------------------------------------------ external gateway
+    def _set_gateway(self, ctx: Context, router: Doc, info: Any) -> None:
+        if not info:
+            self._clear_gateway(router)
+            return
+        if not isinstance(info, dict) or not set(info) <= {"network_id", "enable_snat",
+                                                          "external_fixed_ips"}:
+            raise exc.invalid_attr("external_gateway_info",
+                                   f"Invalid data format for external gateway: '{info}'")
+        if not info.get("network_id"):
+            raise exc.invalid_attr("external_gateway_info", "'network_id' is required")
+        net = self._network_doc(ctx, info["network_id"])
+        if not net["router:external"]:
+            raise exc.bad_request("router", f"Network {net['id']} is not an external network")
+        enable_snat = self._bool(info, "enable_snat", True)
+        ext_ips = info.get("external_fixed_ips")
+        if ext_ips is not None and not isinstance(ext_ips, list):
+            raise exc.invalid_attr("external_fixed_ips", f"'{ext_ips}' is not a list")
+        subnets = self.store.find("subnet", network_id=net["id"])
+        for ext_ip in ext_ips or []:
+            if any(ext_ip.get("ip_address") == s["gateway_ip"] for s in subnets if s["gateway_ip"]):
+                raise exc.bad_request("router", f"External IP {ext_ip.get('ip_address')} is the "
+                                      "same as the gateway IP")
+        port = self._doc("port", router["gw_port_id"]) if router["gw_port_id"] else None
+        if port is not None and port["network_id"] == net["id"] and (
+                ext_ips is None or _same_ips(port["fixed_ips"], ext_ips)):
+            pass  # same gateway: only enable_snat may change
+        else:
+            if port is not None:
+                self._clear_gateway(router)
+            self._check_router_subnets(router, subnets)
+            port = self._create_port(_ADMIN, {
+                "network_id": net["id"], "fixed_ips": ext_ips, "device_owner": GATEWAY,
+                "device_id": router["id"], "name": "", "admin_state_up": True,
+            }, project="", net=net)
+            router["gw_port_id"] = port["id"]
+        router["external_gateway_info"] = {
+            "network_id": net["id"], "enable_snat": enable_snat,
+            "external_fixed_ips": [dict(ip) for ip in port["fixed_ips"]],
+        }
+
+    def _clear_gateway(self, router: Doc) -> None:
+        port = self._doc("port", router["gw_port_id"]) if router["gw_port_id"] else None
+        if port is not None:
+            for fip in self.store.find("floatingip", router_id=router["id"]):
+                if fip["floating_network_id"] == port["network_id"]:
+                    raise Conflict(
+                        f"Gateway cannot be updated for router {router['id']}, since a gateway "
+                        f"to external network {port['network_id']} is required by one or more "
+                        "floating IPs.", type="RouterExternalGatewayInUseByFloatingIp")
+            self._delete_port(port)
+        router["gw_port_id"] = None
+        router["external_gateway_info"] = None
+
+    def _check_router_subnets(self, router: Doc, new_subnets: list[Doc]) -> None:
+        """`_check_for_dup_router_subnets`: one port per subnet, no overlapping CIDRs."""
+        new_ids = {s["id"] for s in new_subnets}
+        router_subnets: list[Doc] = []
+        ports = self._interfaces(router["id"])
+        if router.get("gw_port_id"):
+            gw = self._doc("port", router["gw_port_id"])
+            ports = ports + ([gw] if gw else [])
+        for port in ports:
+            for ip in port["fixed_ips"]:
+                if ip["subnet_id"] in new_ids:
+                    raise exc.bad_request("router", "Router already has a port on subnet "
+                                          f"{ip['subnet_id']}")
+            if port["device_owner"] == GATEWAY:
+                router_subnets += self.store.find("subnet", network_id=port["network_id"])
+            else:
+                router_subnets += [s for ip in port["fixed_ips"]
+                                   if (s := self._doc("subnet", ip["subnet_id"])) is not None]
+        for new in new_subnets:
+            for old in router_subnets:
+                if ipam.overlaps(ipaddress.ip_network(new["cidr"]), ipaddress.ip_network(old["cidr"])):
+                    raise exc.bad_request(
+                        "router", f"Cidr {new['cidr']} of subnet {new['id']} overlaps with cidr "
+                        f"{old['cidr']} of subnet {old['id']}")
+
+    def _routes(self, router: Doc, raw: Any) -> list[dict[str, str]]:
+        routes = raw or []
+        if not isinstance(routes, list):
+            raise exc.invalid_attr("routes", f"'{raw}' is not a list")
+        connected = []
+        own_ips = set()
+        ports = self._interfaces(router["id"])
+        if router.get("gw_port_id"):
+            ports += [p for p in [self._doc("port", router["gw_port_id"])] if p]
+        for port in ports:
+            for ip in port["fixed_ips"]:
+                own_ips.add(ip["ip_address"])
+                subnet = self._doc("subnet", ip["subnet_id"])
+                if subnet:
+                    connected.append(ipaddress.ip_network(subnet["cidr"]))
+        out = []
+        for route in routes:
+            if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
+                raise exc.invalid_attr("routes", f"Invalid data format for hostroute: '{route}'")
+            try:
+                dest = ipaddress.ip_network(str(route["destination"]))
+                hop = ipaddress.ip_address(str(route["nexthop"]))
+            except ValueError:
+                raise exc.invalid_attr("routes",
+                                       f"Invalid data format for hostroute: '{route}'") from None
+            reason = ("the nexthop is used by router" if str(hop) in own_ips else
+                      None if any(hop in c for c in connected) else
+                      "the nexthop is not connected with router")
+            if reason:
+                raise BadRequest(f"Invalid format for routes: {routes}, {reason}",
+                                 type="InvalidRoutes")
+            out.append({"destination": str(dest), "nexthop": str(hop)})
+        return out
+
+    # ------------------------------------------------------------ interfaces
+    def add_router_interface(self, ctx: Context, router_id: str, body: object) -> Doc:
+        b = body if isinstance(body, dict) else {}
+        with self._txn():
+            router = self._router_doc(ctx, router_id)
+            if b.get("subnet_id") and b.get("port_id"):
+                raise exc.bad_request("router", "Cannot specify both subnet-id and port-id")
+            if not b.get("subnet_id") and not b.get("port_id"):
+                raise exc.bad_request("router", "Either subnet_id or port_id must be specified")
+            original = self._router_driver_dict(router)
+            if b.get("port_id"):
+                port, subnet = self._interface_by_port(ctx, router, b["port_id"])
+            else:
+                port, subnet = self._interface_by_subnet(ctx, router, b["subnet_id"])
+            self._save("router", self._touch(router))
+            full = self._router_driver_dict(router)
+            self.driver.add_router_interface(full, port, subnet)
+            del original
+        return _interface_info(router, port, subnet)
+
+    def _interface_by_subnet(self, ctx: Context, router: Doc, subnet_id: object) -> tuple[Doc, Doc]:
+        subnet = self._subnet_doc(ctx, subnet_id)
+        if not subnet["gateway_ip"]:
+            raise exc.bad_request("router", "Subnet for router interface must have a gateway IP")
+        self._check_router_subnets(router, [subnet])
+        net = self._doc("network", subnet["network_id"]) or {}
+        port = self._create_port(_ADMIN, {
+            "network_id": net["id"], "device_owner": INTERFACE, "device_id": router["id"],
+            "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}],
+            "name": "", "admin_state_up": True,
+        }, project=subnet["project_id"], net=net)
+        return port, subnet
+
+    def _interface_by_port(self, ctx: Context, router: Doc, port_id: object) -> tuple[Doc, Doc]:
+        port = self._port_doc(ctx, port_id)
+        if port["device_id"]:
+            raise Conflict(f"Unable to complete operation on port {port['id']} for network "
+                           f"{port['network_id']}. Port already has an attached device "
+                           f"{port['device_id']}.", type="PortInUse")
+        if not port["fixed_ips"]:
+            raise exc.bad_request("router", "Router port must have at least one fixed IP")
+        subnets = [s for ip in port["fixed_ips"]
+                   if (s := self._doc("subnet", ip["subnet_id"])) is not None]
+        if len([s for s in subnets if s["ip_version"] == 4]) > 1:
+            raise exc.bad_request("router", "Cannot have multiple IPv4 subnets on router port")
+        self._check_router_subnets(router, subnets)
+        port = self._update_port(ctx, port, {"device_owner": INTERFACE,
+                                             "device_id": router["id"]})
+        return port, subnets[0]
+
+    def remove_router_interface(self, ctx: Context, router_id: str, body: object) -> Doc:
+        b = body if isinstance(body, dict) else {}
+        with self._txn():
+            router = self._router_doc(ctx, router_id)
+            if not b.get("subnet_id") and not b.get("port_id"):
+                raise exc.bad_request("router", "Either subnet_id or port_id must be specified")
+            interfaces = self._interfaces(router["id"])
+            if b.get("port_id"):
+                port = next((p for p in interfaces if p["id"] == b["port_id"]), None)
+                if port is None:
+                    raise NotFound(f"Router {router['id']} does not have an interface with id "
+                                   f"{b['port_id']}", type="RouterInterfaceNotFound")
+                subnet_ids = [ip["subnet_id"] for ip in port["fixed_ips"]]
+                if b.get("subnet_id") and b["subnet_id"] not in subnet_ids:
+                    raise BadRequest(f"Subnet on port {port['id']} does not match the requested "
+                                     f"subnet {b['subnet_id']}.", type="SubnetMismatchForPort")
+                subnet_id = b.get("subnet_id") or subnet_ids[0]
+            else:
+                subnet_id = self._subnet_doc(ctx, b["subnet_id"])["id"]
+                port = next((p for p in interfaces
+                             if any(ip["subnet_id"] == subnet_id for ip in p["fixed_ips"])), None)
+                if port is None:
+                    raise NotFound(f"Router {router['id']} has no interface on subnet "
+                                   f"{subnet_id}", type="RouterInterfaceNotFoundForSubnet")
+            subnet = self._doc("subnet", subnet_id) or {"id": subnet_id}
+            self._check_interface_unused(router, port)
+            full = self._router_driver_dict(router)
+            self.driver.remove_router_interface(full, port, subnet)
+            self._delete_port(port)
+            self._save("router", self._touch(router))
+        return _interface_info(router, port, subnet)
+
+    def _check_interface_unused(self, router: Doc, port: Doc) -> None:
+        for ip in port["fixed_ips"]:
+            subnet = self._doc("subnet", ip["subnet_id"])
+            if subnet is None:
+                continue
+            cidr = ipaddress.ip_network(subnet["cidr"])
+            for fip in self.store.find("floatingip", router_id=router["id"]):
+                if fip["fixed_ip_address"] and ipaddress.ip_address(fip["fixed_ip_address"]) in cidr:
+                    raise Conflict(f"Router interface for subnet {subnet['id']} on router "
+                                   f"{router['id']} cannot be deleted, as it is required by one "
+                                   "or more floating IPs.", type="RouterInterfaceInUseByFloatingIP")
+            for route in router["routes"]:
+                if ipaddress.ip_address(route["nexthop"]) in cidr:
+                    raise Conflict(f"Router interface for subnet {subnet['id']} on router "
+                                   f"{router['id']} cannot be deleted, as it is required by one "
+                                   "or more routes.", type="RouterInterfaceInUseByRoute")
+
+    # ------------------------------------------------------------ floating IPs
+    def _fip_doc(self, ctx: Context, fip_id: object) -> Doc:
+        fip = self._doc("floatingip", fip_id)
+        if fip is None or not policy.owns(ctx, fip):
+            raise exc.not_found("floatingip", str(fip_id))
+        return fip
+
+    def _fip_full(self, fip: Doc) -> Doc:
+        port = self._doc("port", fip["port_id"]) if fip.get("port_id") else None
+        details = None if port is None else {
+            k: port[k] for k in ("name", "network_id", "mac_address", "admin_state_up",
+                                 "status", "device_id", "device_owner")}
+        return {**fip, "port_details": details}
+
+    def _fip_view(self, ctx: Context, fip: Doc, fields: list[str] | None = None) -> Doc:
+        return self._view(ctx, "floatingip", self._fip_full(fip), fields)
+
+    def _fip_driver_dict(self, fip: Doc) -> Doc:
+        fip_port = self._doc("port", fip["floating_port_id"]) or {}
+        return {**self._fip_full(fip), "floating_port_mac": fip_port.get("mac_address")}
+
+    def _fip_status(self, port_id: str | None) -> str:
+        port = self._doc("port", port_id) if port_id else None
+        return "ACTIVE" if port is not None and port["status"] == "ACTIVE" else "DOWN"
+
+    def create_floatingip(self, ctx: Context, body: object) -> Doc:
+        b = self._body(body, "floatingip")
+        self._allowed(b, FIP_CREATE)
+        policy.check_write(ctx, "create", "floatingip", b)
+        with self._txn():
+            project = policy.check_project(ctx, b)
+            if not b.get("floating_network_id"):
+                raise exc.required("floating_network_id")
+            net = self._network_doc(ctx, b["floating_network_id"])
+            if not net["router:external"]:
+                raise exc.bad_request("floatingip",
+                                      f"Network {net['id']} is not a valid external network")
+            if not any(s["ip_version"] == 4 for s in self.store.find("subnet", network_id=net["id"])):
+                raise exc.bad_request("floatingip",
+                                      f"Network {net['id']} does not contain any IPv4 subnet")
+            fip: Doc = {"id": self.ids.uuid(), "project_id": project, "tenant_id": project,
+                        "floating_network_id": net["id"], "router_id": None, "port_id": None,
+                        "fixed_ip_address": None, "status": "DOWN",
+                        "description": self._str(b, "description"), "port_forwardings": [],
+                        "dns_domain": "", "dns_name": "", "qos_policy_id": None,
+                        "qos_network_policy_id": None, "tags": list(b.get("tags") or [])}
+            if b.get("fixed_ip_address") and not b.get("port_id"):
+                raise exc.bad_request("floatingip",
+                                      "fixed_ip_address cannot be specified without a port_id")
+            if b.get("port_id"):
+                self._associate(ctx, fip, b["port_id"], b.get("fixed_ip_address"))
+            fixed: dict[str, Any] = {}
+            if b.get("subnet_id"):
+                fixed["subnet_id"] = b["subnet_id"]
+            if b.get("floating_ip_address"):
+                fixed["ip_address"] = b["floating_ip_address"]
+            port = self._create_port(_ADMIN, {
+                "network_id": net["id"], "fixed_ips": [fixed] if fixed else None,
+                "device_owner": FLOATINGIP, "device_id": fip["id"], "name": "",
+                "admin_state_up": True}, project="", net=net, status="N/A")
+            v4 = [ip for ip in port["fixed_ips"] if ipaddress.ip_address(ip["ip_address"]).version == 4]
+            if not v4:
+                raise BadRequest(f"Unable to find any IP address on external network {net['id']}.",
+                                 type="ExternalIpAddressExhausted")
+            fip["floating_ip_address"] = v4[0]["ip_address"]
+            fip["floating_port_id"] = port["id"]
+            self._save("floatingip", self._stamp(fip))
+            self.driver.create_floatingip(self._fip_driver_dict(fip))
+        return self._fip_view(ctx, fip)
+
+    def _associate(self, ctx: Context, fip: Doc, port_id: object, fixed_ip: Any) -> None:
+        """Checks and sets `port_id`, `fixed_ip_address`, `router_id`, `status`."""
+        port = self._port_doc(ctx, port_id)
+        if port["project_id"] != fip["project_id"] and not ctx.is_admin:
+            raise exc.bad_request("floatingip", "Cannot process floating IP association with "
+                                  f"Port {port['id']}, since that port is owned by a different "
+                                  "project")
+        if port["device_owner"].startswith(("network:", "neutron:")):
+            raise exc.bad_request("floatingip",
+                                  f"Port {port['id']} is unable to be assigned a floating IP")
+        if fixed_ip:
+            ip = ipam.parse_ip(fixed_ip, "fixed_ip_address")
+            if ip.version != 4:
+                raise exc.bad_request("floatingip", f"Cannot process floating IP association "
+                                      f"with {fixed_ip}, since that is not an IPv4 address")
+            match = [f for f in port["fixed_ips"] if f["ip_address"] == str(ip)]
+            if not match:
+                raise exc.bad_request("floatingip",
+                                      f"Port {port['id']} does not have fixed ip {fixed_ip}")
+            chosen = match[0]
+        else:
+            v4 = [f for f in port["fixed_ips"]
+                  if ipaddress.ip_address(f["ip_address"]).version == 4]
+            if not v4:
+                raise exc.bad_request("floatingip", f"Cannot add floating IP to port "
+                                      f"{port['id']} that has no fixed IPv4 addresses")
+            if len(v4) > 1:
+                raise exc.bad_request("floatingip", f"Port {port['id']} has multiple fixed IPv4 "
+                                      "addresses.  Must provide a specific IPv4 address when "
+                                      "assigning a floating IP")
+            chosen = v4[0]
+        router_id = self._router_for_fip(port, chosen["subnet_id"], fip["floating_network_id"])
+        if port["id"] != fip.get("port_id"):
+            for other in self.store.find("floatingip", port_id=port["id"]):
+                if (other["id"] != fip["id"] and other["fixed_ip_address"] == chosen["ip_address"]
+                        and other["floating_network_id"] == fip["floating_network_id"]):
+                    raise Conflict(
+                        f"Cannot associate floating IP {fip.get('floating_ip_address')} "
+                        f"({fip['id']}) with port {port['id']} using fixed IP "
+                        f"{chosen['ip_address']}, as that fixed IP already has a floating IP on "
+                        f"external network {fip['floating_network_id']}.",
+                        type="FloatingIPPortAlreadyAssociated")
+        fip.update(port_id=port["id"], fixed_ip_address=chosen["ip_address"],
+                   router_id=router_id, status=self._fip_status(port["id"]))
+
+    def _router_for_fip(self, port: Doc, subnet_id: str, ext_net_id: str) -> str:
+        """`get_router_for_floatingip`: a router with an interface on the port's subnet and
+        its gateway on the FIP's network; the one owning the subnet's gateway IP first."""
+        subnet = self._doc("subnet", subnet_id) or {}
+        first = None
+        for iface in self.store.find("port", network_id=port["network_id"],
+                                     device_owner=INTERFACE):
+            router = self._doc("router", iface["device_id"])
+            gw = self._doc("port", router["gw_port_id"]) if router and router["gw_port_id"] else None
+            if gw is None or gw["network_id"] != ext_net_id:
+                continue
+            for ip in iface["fixed_ips"]:
+                if ip["subnet_id"] != subnet_id:
+                    continue
+                if ip["ip_address"] == subnet.get("gateway_ip"):
+                    return str(iface["device_id"])
+                first = first or str(iface["device_id"])
+        if first:
+            return first
+        raise NotFound(f"External network {ext_net_id} is not reachable from subnet {subnet_id}."
+                       f"  Therefore, cannot associate Port {port['id']} with a Floating IP.",
+                       type="ExternalGatewayForFloatingIPNotFound")
+
+    def get_floatingip(self, ctx: Context, id: str, fields: list[str] | None = None) -> Doc:
+        return self._fip_view(ctx, self._fip_doc(ctx, id), fields)
+
+    def get_floatingips(self, ctx: Context, filters: Filters | None = None,
+                        fields: list[str] | None = None) -> list[Doc]:
+        return [self._fip_view(ctx, f, fields) for f in self.store.all("floatingip")
+                if policy.owns(ctx, f) and self._matches(f, filters)]
+
+    def update_floatingip(self, ctx: Context, id: str, body: object) -> Doc:
+        b = self._body(body, "floatingip")
+        self._allowed(b, FIP_UPDATE)
+        with self._txn():
+            fip = self._fip_doc(ctx, id)
+            self._immutable({k: v for k, v in b.items() if v != fip.get(k)},
+                            ("floating_ip_address", "floating_network_id", "subnet_id",
+                             "tenant_id", "project_id"))
+            original = self._fip_driver_dict(fip)
+            if "port_id" in b or "fixed_ip_address" in b:
+                port_id = b.get("port_id", fip["port_id"])
+                if b.get("fixed_ip_address") and not port_id:
+                    raise exc.bad_request("floatingip", "fixed_ip_address cannot be specified "
+                                          "without a port_id")
+                if port_id:
+                    self._associate(ctx, fip, port_id, b.get("fixed_ip_address"))
+                else:
+                    fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+            if "description" in b:
+                fip["description"] = self._str(b, "description")
+            if "tags" in b:
+                fip["tags"] = list(b["tags"] or [])
+            self._save("floatingip", self._touch(fip))
+            self.driver.update_floatingip(self._fip_driver_dict(fip), original)
+        return self._fip_view(ctx, fip)
+
+    def delete_floatingip(self, ctx: Context, id: str) -> None:
+        with self._txn():
+            fip = self._fip_doc(ctx, id)
+            full = self._fip_driver_dict(fip)
+            self.store.delete("floatingip", id)
+            self.driver.delete_floatingip(full)
+            port = self._doc("port", fip["floating_port_id"])
+            if port is not None:
+                self._delete_port(port)
+
+
+_ADMIN = Context(user_id="", project_id="", is_admin=True)
+
+
+def _same_ips(current: list[dict[str, str]], wanted: list[Any]) -> bool:
+    have = {(ip["subnet_id"], ip["ip_address"]) for ip in current}
+    for item in wanted:
+        if not isinstance(item, dict):
+            return False
+        if not any(item.get("subnet_id", s) == s and item.get("ip_address", a) == a
+                   for s, a in have):
+            return False
+    return len(wanted) == len(have) or not wanted
+
+
+def _interface_info(router: Doc, port: Doc, subnet: Doc) -> Doc:
+    return {"id": router["id"], "network_id": port["network_id"], "port_id": port["id"],
+            "subnet_id": subnet["id"], "subnet_ids": [subnet["id"]],
+            "tenant_id": port["project_id"] or router["project_id"],
+            "project_id": port["project_id"] or router["project_id"]}

@@ -1,0 +1,364 @@
+"""Nova's part: servers with a Neutron port per NIC, placement on compute nodes, flavors,
+images (Glance) and hypervisors. Server dicts are in microversion 2.100's format."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from ovnlab.cloud import catalog, policy
+from ovnlab.cloud.base import Doc, Filters
+from ovnlab.cloud.context import Context
+from ovnlab.cloud.l3 import L3Ops
+from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
+
+AZ = "nova"
+# Attributes Nova's default policy shows to admins only.
+ADMIN_ONLY = ("OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname",
+              "OS-EXT-SRV-ATTR:instance_name", "OS-EXT-SRV-ATTR:reservation_id",
+              "OS-EXT-SRV-ATTR:launch_index", "OS-EXT-SRV-ATTR:kernel_id",
+              "OS-EXT-SRV-ATTR:ramdisk_id", "OS-EXT-SRV-ATTR:root_device_name",
+              "OS-EXT-SRV-ATTR:user_data", "host_status")
+
+
+class NovaOps(L3Ops):
+    # ------------------------------------------------------------ catalog
+    def get_flavors(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
+        return [f for f in map(catalog.flavor_dict, catalog.FLAVORS) if self._matches(f, filters)]
+
+    def get_flavor(self, ctx: Context, id: str) -> Doc:
+        flavor = catalog.find_flavor(id)
+        if flavor is None:
+            raise NotFound(f"Flavor {id} could not be found.", type="FlavorNotFound")
+        return catalog.flavor_dict(flavor)
+
+    def get_images(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
+        return [i for i in map(catalog.image_dict, catalog.IMAGES) if self._matches(i, filters)]
+
+    def get_image(self, ctx: Context, id: str) -> Doc:
+        image = catalog.find_image(id)
+        if image is None:
+            raise NotFound(f"No image found with ID {id}", type="ImageNotFound")
+        return catalog.image_dict(image)
+
+    def get_hypervisors(self, ctx: Context) -> list[Doc]:
+        return [catalog.hypervisor_dict(n) for n in catalog.compute_nodes(self.topology)]
+
+    # ------------------------------------------------------------ lookups and views
+    def _server_doc(self, ctx: Context, server_id: object) -> Doc:
+        server = self._doc("server", server_id)
+        if server is None or not policy.owns(ctx, server):
+            raise NotFound(f"Instance {server_id} could not be found.", type="InstanceNotFound")
+        return server
+
+    def _server_ports(self, server: Doc) -> list[Doc]:
+        return self.store.find("port", device_id=server["id"])
+
+    def _server_view(self, ctx: Context, s: Doc) -> Doc:
+        ports = self._server_ports(s)
+        addresses: dict[str, list[Doc]] = {}
+        for port in ports:
+            net = self._doc("network", port["network_id"]) or {"name": port["network_id"]}
+            entries = addresses.setdefault(net["name"], [])
+            for ip in port["fixed_ips"]:
+                entries.append({"addr": ip["ip_address"],
+                                "version": 6 if ":" in ip["ip_address"] else 4,
+                                "OS-EXT-IPS:type": "fixed",
+                                "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+            for fip in self.store.find("floatingip", port_id=port["id"]):
+                entries.append({"addr": fip["floating_ip_address"], "version": 4,
+                                "OS-EXT-IPS:type": "floating",
+                                "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+        groups: list[str] = []
+        for port in ports:
+            for sg_id in port["security_groups"]:
+                sg = self._doc("security_group", sg_id)
+                name = sg["name"] if sg else sg_id
+                if name not in groups:
+                    groups.append(name)
+        flavor = catalog.find_flavor(s["flavor_id"])
+        active = s["status"] == "ACTIVE"
+        out: Doc = {
+            "id": s["id"], "name": s["name"], "status": s["status"],
+            "tenant_id": s["project_id"], "user_id": s["user_id"],
+            "metadata": dict(s["metadata"]),
+            "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest(),
+            "image": {"id": s["image_id"],
+                      "links": [{"rel": "bookmark", "href": f"/images/{s['image_id']}"}]},
+            "flavor": catalog.embedded_flavor(flavor) if flavor else {},
+            "created": s["created"], "updated": s["updated"], "addresses": addresses,
+            "accessIPv4": "", "accessIPv6": "",
+            "links": [{"rel": "self", "href": f"/v2.1/servers/{s['id']}"},
+                      {"rel": "bookmark", "href": f"/servers/{s['id']}"}],
+            "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+            "OS-EXT-AZ:availability_zone": s["availability_zone"], "config_drive": "",
+            "key_name": s["key_name"], "OS-SRV-USG:launched_at": s["launched_at"],
+            "OS-SRV-USG:terminated_at": None,
+            "security_groups": [{"name": g} for g in groups],
+            "OS-EXT-SRV-ATTR:host": s["host"],
+            "OS-EXT-SRV-ATTR:instance_name": f"instance-{s['instance_number']:08x}",
+            "OS-EXT-SRV-ATTR:hypervisor_hostname": s["host"],
+            "OS-EXT-SRV-ATTR:reservation_id": f"r-{s['id'][:8]}",
+            "OS-EXT-SRV-ATTR:launch_index": 0, "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
+            "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+            "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": None,
+            "OS-EXT-STS:task_state": None if active else "spawning",
+            "OS-EXT-STS:vm_state": "active" if active else "building",
+            "OS-EXT-STS:power_state": 1 if active else 0,
+            "os-extended-volumes:volumes_attached": [], "locked": False, "locked_reason": None,
+            "description": s["description"], "tags": [], "trusted_image_certificates": None,
+            "host_status": "UP", "server_groups": [], "pinned_availability_zone": None,
+            "scheduler_hints": {},
+        }
+        if not ctx.is_admin:
+            for key in ADMIN_ONLY:
+                out.pop(key, None)
+        return out
+
+    # ------------------------------------------------------------ servers
+    def get_server(self, ctx: Context, id: str) -> Doc:
+        return self._server_view(ctx, self._server_doc(ctx, id))
+
+    def get_servers(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
+        """The caller's servers (an admin sees every project's); `name` is a regex, as Nova's."""
+        wanted = dict(filters or {})
+        pattern = wanted.pop("name", None)
+        for key in ("all_tenants", "deleted", "is_public"):
+            wanted.pop(key, None)
+        if "host" in wanted:
+            wanted["OS-EXT-SRV-ATTR:host"] = wanted.pop("host")
+        if "project_id" in wanted:
+            wanted["tenant_id"] = wanted.pop("project_id")
+        out = []
+        for s in self.store.all("server"):
+            if not policy.owns(ctx, s):
+                continue
+            view = self._server_view(ctx, s)
+            if pattern is not None and not _name_matches(view["name"], pattern):
+                continue
+            if self._matches(view, wanted):
+                out.append(view)
+        return out
+
+    def create_server(self, ctx: Context, body: object) -> Doc:
+        b = self._body(body, "server")
+        name = b.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest("Invalid input for field/attribute server. Value: "
+                             f"{b}. 'name' is a required property", type="ValidationError")
+        flavor = catalog.find_flavor(b.get("flavorRef"))
+        if flavor is None:
+            raise BadRequest("Invalid flavorRef provided.", type="FlavorNotFound")
+        image = catalog.find_image(b.get("imageRef"))
+        if image is None:
+            raise BadRequest(f"Image {b.get('imageRef')} could not be found.",
+                             type="ImageNotFound")
+        with self._txn():
+            host = self._schedule(ctx, b.get("availability_zone"), b.get("host"))
+            counter = self.store.get("meta", "nova") or {"instances": 0}
+            counter["instances"] += 1
+            self.store.put("meta", "nova", counter)
+            now = self._now()
+            server: Doc = {
+                "id": self.ids.uuid(), "name": name, "project_id": ctx.project_id,
+                "user_id": ctx.user_id, "status": "BUILD", "host": host,
+                "availability_zone": AZ, "flavor_id": flavor.id, "image_id": image.id,
+                "instance_number": counter["instances"], "metadata": dict(b.get("metadata") or {}),
+                "key_name": b.get("key_name"), "description": b.get("description"),
+                "created": now, "updated": now, "launched_at": None, "nics": [],
+            }
+            self._save("server", server)
+            groups = self._server_groups(ctx, b.get("security_groups"))
+            for nic in self._nics(ctx, b.get("networks")):
+                port = self._plug(ctx, server, nic, groups)
+                server["nics"].append({"port_id": port["id"], "preexisting": "port" in nic})
+            self._refresh_server(server)
+            self._save("server", server)
+        return self._server_view(ctx, server)
+
+    def _schedule(self, ctx: Context, az: Any, forced: Any) -> str:
+        """Least-loaded compute node (fewest servers, then topology order), or the host an
+        admin asked for with `--availability-zone nova:HOST`."""
+        nodes = catalog.compute_nodes(self.topology)
+        host = None
+        if isinstance(az, str) and ":" in az:
+            zone, _, rest = az.partition(":")
+            host = rest.split(":")[0] or None
+            az = zone or AZ
+        if forced:
+            host = str(forced)
+        if az not in (None, "", AZ):
+            raise BadRequest("The requested availability zone is not available",
+                             type="InvalidRequest")
+        if host is not None:
+            if not ctx.is_admin:
+                raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
+                                "to be performed.", type="PolicyNotAuthorized")
+            for node in nodes:
+                if host in (node.hostname, node.system_id):
+                    return node.hostname
+            raise BadRequest(f"Compute host {host} could not be found.",
+                             type="ComputeHostNotFound")
+        load = {n.hostname: 0 for n in nodes}
+        for s in self.store.all("server"):
+            if s["host"] in load:
+                load[s["host"]] += 1
+        return min(load, key=lambda h: (load[h], list(load).index(h)))
+
+    def _server_groups(self, ctx: Context, raw: Any) -> list[str]:
+        self._ensure_default_sg(ctx.project_id)
+        names = [g.get("name") for g in raw] if isinstance(raw, list) else ["default"]
+        return [self._resolve_sg(ctx.project_id, str(n), create=True)["id"] for n in names]
+
+    def _resolve_sg(self, project: str, name_or_id: str, create: bool = False) -> Doc:
+        sg = self._doc("security_group", name_or_id)
+        if sg is not None and sg["project_id"] == project:
+            return sg
+        found = self.store.find("security_group", project_id=project, name=name_or_id)
+        if len(found) > 1:
+            raise Conflict(f"Multiple security groups found matching '{name_or_id}'. Use an ID "
+                           "to be more specific.", type="NoUniqueMatch")
+        if not found:
+            if create:
+                raise BadRequest(f"Security group {name_or_id} not found.",
+                                 type="SecurityGroupNotFound")
+            raise NotFound(f"Security group {name_or_id} not found for project {project}.",
+                           type="SecurityGroupNotFoundForProject")
+        return found[0]
+
+    def _nics(self, ctx: Context, raw: Any) -> list[Doc]:
+        if raw is None or raw == "auto":
+            nets = [n for n in self.store.all("network") if policy.network_visible(ctx, n)
+                    and not n["router:external"]]
+            if len(nets) > 1:
+                raise Conflict("Multiple possible networks found, use a Network ID to be more "
+                               "specific.", type="NetworkAmbiguous")
+            if not nets:
+                if raw == "auto":
+                    raise BadRequest("Unable to automatically allocate a network for project "
+                                     f"{ctx.project_id}", type="UnableToAutoAllocateNetwork")
+                return []
+            return [{"uuid": nets[0]["id"]}]
+        if raw == "none":
+            return []
+        if not isinstance(raw, list) or not all(isinstance(n, dict) for n in raw):
+            raise BadRequest(f"Invalid input for field/attribute networks. Value: {raw}.",
+                             type="ValidationError")
+        return raw
+
+    def _plug(self, ctx: Context, server: Doc, nic: Doc, groups: list[str]) -> Doc:
+        binding = {"device_id": server["id"], "device_owner": f"compute:{AZ}",
+                   "binding:host_id": server["host"]}
+        if nic.get("port"):
+            try:
+                port = self._port_doc(ctx, nic["port"])
+            except NotFound as e:
+                raise BadRequest(e.message, type=e.type) from None
+            if port["device_id"]:
+                raise Conflict(f"Port {port['id']} is still in use.", type="PortInUse")
+            return self._update_port(ctx.elevated(), port, binding)
+        try:
+            net = self._network_doc(ctx, nic.get("uuid"))
+        except NotFound:
+            raise BadRequest(f"Network {nic.get('uuid')} could not be found.",
+                             type="NetworkNotFound") from None
+        if not ctx.is_admin and not net["shared"] and net["project_id"] != ctx.project_id:
+            raise BadRequest(f"Network {net['id']} could not be found.", type="NetworkNotFound")
+        fixed = nic.get("fixed_ip") or nic.get("v4-fixed-ip")
+        body = {**binding, "network_id": net["id"], "name": "",
+                "fixed_ips": [{"ip_address": fixed}] if fixed else None,
+                "security_groups": groups if net["port_security_enabled"] else None}
+        try:
+            return self._create_port(ctx.elevated(), body, project=ctx.project_id, net=net)
+        except OvnlabError as e:
+            raise _nova_error(e, fixed, net["id"], self.store.all("port")) from None
+
+    def delete_server(self, ctx: Context, id: str) -> None:
+        with self._txn():
+            server = self._server_doc(ctx, id)
+            preexisting = {n["port_id"] for n in server["nics"] if n["preexisting"]}
+            for port in self._server_ports(server):
+                if port["id"] in preexisting:
+                    self._update_port(ctx.elevated(), port, {
+                        "device_id": "", "device_owner": "", "binding:host_id": ""})
+                else:
+                    self._delete_port(port)
+            self.store.delete("server", id)
+
+    def _refresh_server(self, server: Doc) -> bool:
+        """BUILD → ACTIVE once every port of the server is up (Nova waits for
+        network-vif-plugged); an active server stays active when a port goes down."""
+        if server["status"] != "BUILD":
+            return False
+        ports = self._server_ports(server)
+        if ports and any(p["status"] != "ACTIVE" for p in ports):
+            return False
+        server.update(status="ACTIVE", launched_at=self._now(), updated=self._now())
+        return True
+
+    # ------------------------------------------------------------ security groups
+    def server_add_security_group(self, ctx: Context, server_id: str, name_or_id: str) -> None:
+        with self._txn():
+            server = self._server_doc(ctx, server_id)
+            sg = self._resolve_sg(server["project_id"], name_or_id)
+            ports = self._server_ports(server)
+            if any(not p["port_security_enabled"] for p in ports):
+                raise BadRequest("Network requires port_security_enabled and subnet associated "
+                                 "in order to apply security groups.",
+                                 type="SecurityGroupCannotBeApplied")
+            if ports and all(sg["id"] in p["security_groups"] for p in ports):
+                raise BadRequest(f"Security group {sg['name']} is already associated with the "
+                                 f"instance {server['id']}", type="SecurityGroupExistsForInstance")
+            for port in ports:
+                if sg["id"] not in port["security_groups"]:
+                    self._update_port(ctx.elevated(), port, {
+                        "security_groups": [*port["security_groups"], sg["id"]]})
+
+    def server_remove_security_group(self, ctx: Context, server_id: str,
+                                     name_or_id: str) -> None:
+        with self._txn():
+            server = self._server_doc(ctx, server_id)
+            sg = self._resolve_sg(server["project_id"], name_or_id)
+            ports = [p for p in self._server_ports(server) if sg["id"] in p["security_groups"]]
+            if not ports:
+                raise BadRequest(f"Security group {sg['name']} not associated with the instance "
+                                 f"{server['id']}", type="SecurityGroupNotExistsForInstance")
+            for port in ports:
+                self._update_port(ctx.elevated(), port, {
+                    "security_groups": [g for g in port["security_groups"] if g != sg["id"]]})
+
+
+def _hostname(name: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+
+
+def _name_matches(name: str, pattern: Any) -> bool:
+    patterns = pattern if isinstance(pattern, (list, tuple)) else [pattern]
+    for p in patterns:
+        try:
+            if re.search(str(p), name):
+                return True
+        except re.error:
+            if str(p) in name:
+                return True
+    return False
+
+
+def _nova_error(e: OvnlabError, fixed: Any, net_id: str, ports: list[Doc]) -> OvnlabError:
+    """Neutron's port errors as Nova reports them (400s on server create)."""
+    if e.type == "IpAddressAlreadyAllocated":
+        owner = next((p["device_id"] for p in ports
+                      if any(ip["ip_address"] == fixed for ip in p["fixed_ips"])
+                      and p["network_id"] == net_id), "")
+        return BadRequest(f"Fixed IP address {fixed} is already in use on instance {owner}.",
+                          type="FixedIpAlreadyInUse")
+    if e.type == "IpAddressGenerationFailure":
+        return BadRequest(f"No fixed IP addresses available for network: {net_id}",
+                          type="NoMoreFixedIps")
+    if isinstance(e, (NotFound, Conflict)):
+        return BadRequest(e.message, type=e.type)
+    return e
+
+
+

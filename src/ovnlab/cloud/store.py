@@ -1,0 +1,153 @@
+"""A small document store on SQLite: JSON documents keyed by (kind, id).
+
+Generic on purpose: the cloud keeps Neutron/Nova resources here (kinds `network`, `port`...)
+and the lab may keep other rows (kinds like `nb:NAT`). Every write happens inside one SQLite
+transaction (`transaction()`, nested calls join the outer one), with WAL and
+``synchronous=FULL``, so a process killed mid-operation leaves either all of an operation
+or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# Attributes the cloud looks documents up by; `find` on any other attribute still works
+# (a scan of that kind's documents).
+DEFAULT_INDEXES = (
+    "name", "project_id", "network_id", "device_id", "device_owner", "mac_address",
+    "security_group_id", "floating_network_id", "port_id", "router_id",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    id   TEXT NOT NULL,
+    doc  TEXT NOT NULL,
+    UNIQUE (kind, id)
+)
+"""
+
+
+def _path(attr: str) -> str:
+    """A JSON path selecting one top-level key, quoted (keys like `binding:host_id`)."""
+    return '$."' + attr.replace('"', '\\"') + '"'
+
+
+class Store:
+    """`Store(path)` on a file, or `Store(None)` in memory."""
+
+    def __init__(self, path: str | Path | None = None,
+                 indexes: Iterable[str] = DEFAULT_INDEXES) -> None:
+        self.path = None if path is None else Path(path)
+        target = ":memory:" if self.path is None else str(self.path)
+        self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        if self.path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        with self.transaction():
+            self._conn.execute(_SCHEMA)
+            for i, attr in enumerate(sorted(set(indexes))):
+                self._conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS docs_attr_{i} "
+                    f"ON docs(kind, json_extract(doc, '{_path(attr)}'))"
+                )
+
+    # ------------------------------------------------------------ transactions
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One SQLite transaction; nested calls join it; any exception rolls it all back."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    # ------------------------------------------------------------ writes
+    def put(self, kind: str, id: str, doc: dict[str, Any]) -> None:
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO docs(kind, id, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc",
+                (kind, id, text),
+            )
+
+    def delete(self, kind: str, id: str) -> bool:
+        with self.transaction():
+            cur = self._conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, id))
+            return cur.rowcount > 0
+
+    # ------------------------------------------------------------ reads
+    def get(self, kind: str, id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc FROM docs WHERE kind = ? AND id = ?", (kind, id)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Every document of a kind, in creation order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM docs WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def find(self, kind: str, **attrs: Any) -> list[dict[str, Any]]:
+        """Documents whose top-level attributes equal the given values, in creation order."""
+        sql = ["SELECT doc FROM docs WHERE kind = ?"]
+        args: list[Any] = [kind]
+        for attr, value in attrs.items():
+            expr = f"json_extract(doc, '{_path(attr)}')"
+            if value is None:
+                sql.append(f"AND {expr} IS NULL")
+            elif isinstance(value, (dict, list)):
+                sql.append(f"AND json(json_extract(doc, '{_path(attr)}')) = json(?)")
+                args.append(json.dumps(value, sort_keys=True, separators=(",", ":")))
+            else:
+                sql.append(f"AND {expr} = ?")
+                args.append(int(value) if isinstance(value, bool) else value)
+        with self._lock:
+            rows = self._conn.execute(" ".join(sql) + " ORDER BY seq", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def find_one(self, kind: str, **attrs: Any) -> dict[str, Any] | None:
+        found = self.find(kind, **attrs)
+        return found[0] if found else None
+
+    def kinds(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT kind FROM docs ORDER BY kind").fetchall()
+        return [r[0] for r in rows]
+
+    def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every document by (kind, id): tests compare two of these for "nothing changed"."""
+        with self._lock:
+            rows = self._conn.execute("SELECT kind, id, doc FROM docs ORDER BY seq").fetchall()
+        return {(k, i): json.loads(d) for k, i, d in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
