@@ -1,0 +1,440 @@
+"""tcpdump 4.99's one-line packet format, for the packets ovnlab carries.
+
+`Formatter.format(packet, time)` prints what `tcpdump -r file [-n] [-e] [-v]` prints for the
+frame `packet.to_bytes()` (the oracle tests compare the two). A Formatter keeps the little
+state tcpdump keeps between packets: the initial sequence numbers of TCP conversations
+(tcpdump prints sequence numbers relative to them unless -S).
+
+Names: without -n, addresses go through a reverse resolver (`ip -> name | None`, the lab's
+DNS), ports through Debian's services table, MAC addresses get tcpdump's "(oui ...)" tag.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ovnlab.capture import _services
+from ovnlab.packet import (
+    BROADCAST,
+    ETH_ARP,
+    ETH_IP,
+    ETH_IPV6,
+    ETH_VLAN,
+    PROTO_ICMP,
+    PROTO_TCP,
+    PROTO_UDP,
+    TCP_ACK,
+    TCP_FIN,
+    TCP_RST,
+    TCP_SYN,
+    Geneve,
+    Packet,
+    ip_str,
+    mac_str,
+)
+
+Reverse = Callable[[str], "str | None"]
+
+ETHERTYPE_NAMES = {
+    ETH_IP: "IPv4", ETH_ARP: "ARP", ETH_VLAN: "802.1Q", ETH_IPV6: "IPv6", 0x8035: "Reverse ARP",
+    0x6558: "TEB", 0x88A8: "802.1Q-QinQ", 0x88CC: "LLDP", 0x8847: "MPLS unicast",
+    0x8848: "MPLS multicast",
+}
+# tcpdump's own OUI table (oui.c): only these vendors get a name, everything else "Unknown".
+OUI_NAMES = {
+    0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA", 0x000081: "Nortel Networks SONMP",
+    0x0000F8: "Cisco bridged", 0x0019A7: "ITU-T", 0x0080C2: "Ethernet bridged",
+    0x00A03E: "ATM Forum", 0x00E02F: "DOCSIS Spanning Tree", 0x080007: "Appletalk",
+    0x009069: "Juniper", 0x080009: "Hewlett-Packard", 0x00120F: "IEEE 802.3 Private",
+    0x0012BB: "ANSI/TIA", 0x001B21: "DCBX", 0x002320: "Nicira Networks",
+    0x5C16C7: "Big Switch Networks", 0xB0D2F5: "Vello Systems", 0x002481: "HP",
+    0x0004EA: "HP-Labs", 0x748771: "Infoblox Inc", 0xA42305: "Open Networking Lab",
+    0x00049F: "Freescale", 0x0015AD: "Netronome", 0x001018: "Broadcom", 0x00E004: "PMC-Sierra",
+    0xD0F0DB: "Ericsson",
+}
+IP_PROTO_NAMES = {PROTO_ICMP: "ICMP", 2: "IGMP", PROTO_TCP: "TCP", PROTO_UDP: "UDP", 47: "GRE",
+                  50: "ESP", 51: "AH", 89: "OSPF", 112: "VRRP", 132: "SCTP"}
+ICMP_TYPE_NAMES = {
+    0: "echo reply", 3: "unreachable", 4: "source quench", 5: "redirect", 8: "echo request",
+    9: "router advertisement", 10: "router solicitation", 11: "time exceeded",
+    12: "parameter problem", 13: "time stamp request", 14: "time stamp reply",
+    15: "information request", 16: "information reply", 17: "address mask request",
+    18: "address mask reply",
+}
+# print-icmp.c's unreach2str; "%s" is the unreachable destination of the quoted datagram.
+ICMP_UNREACH = {
+    0: "net %s unreachable", 1: "host %s unreachable",
+    5: "%s unreachable - source route failed", 6: "net %s unreachable - unknown",
+    7: "host %s unreachable - unknown", 8: "%s unreachable - source host isolated",
+    9: "net %s unreachable - admin prohibited", 10: "host %s unreachable - admin prohibited",
+    11: "net %s unreachable - tos prohibited", 12: "host %s unreachable - tos prohibited",
+    13: "host %s unreachable - admin prohibited filter",
+    14: "host %s unreachable - host precedence violation",
+    15: "host %s unreachable - precedence cutoff",
+}
+TCP_FLAG_CHARS = ((TCP_FIN, "F"), (TCP_SYN, "S"), (TCP_RST, "R"), (0x08, "P"), (TCP_ACK, "."),
+                  (0x20, "U"), (0x40, "E"), (0x80, "W"))
+TCP_WINDOW = 65535  # what Packet.to_bytes() puts on the wire
+GENEVE_FLAG_CHARS = ((0x80, "O"), (0x40, "C"))
+
+
+@dataclass(frozen=True, slots=True)
+class FormatOptions:
+    numeric: bool = False       # -n: no address or port names
+    link_header: bool = False   # -e: print the Ethernet header
+    verbose: int = 0            # -v: IP header details
+    timestamps: bool = True     # -t turns them off
+
+
+def timestamp(time: float) -> str:
+    """HH:MM:SS.ffffff of virtual seconds since lab start (what tcpdump -r prints, TZ=UTC)."""
+    usec = round(time * 1_000_000)
+    sec, frac = divmod(usec, 1_000_000)
+    minutes, s = divmod(sec, 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours % 24:02d}:{m:02d}:{s:02d}.{frac:06d}"
+
+
+# --------------------------------------------------------------------- wire sizes
+def l4_length(packet: Packet) -> int:
+    """Bytes after the IPv4 header, as Packet.to_bytes() lays them out."""
+    if packet.ip_proto == PROTO_ICMP:
+        return 8 + len(packet.payload)
+    if packet.ip_proto == PROTO_UDP:
+        return 8 + (geneve_length(packet.geneve) if packet.geneve else len(packet.payload))
+    if packet.ip_proto == PROTO_TCP:
+        return 20 + len(packet.payload)
+    return len(packet.payload)
+
+
+def geneve_length(geneve: Geneve) -> int:
+    return 8 + sum(4 + len(o.data) for o in geneve.options) + frame_length(geneve.inner)
+
+
+def frame_length(packet: Packet) -> int:
+    """Length of `packet.to_bytes()` without building it."""
+    header = 18 if packet.vlan_tci else 14
+    if packet.eth_type == ETH_ARP:
+        return header + 28
+    if packet.eth_type != ETH_IP:
+        return header + len(packet.payload)
+    return header + 20 + l4_length(packet)
+
+
+# --------------------------------------------------------------------- formatter
+@dataclass(slots=True)
+class _TcpConversation:
+    seq: int
+    ack: int
+
+
+@dataclass(slots=True)
+class Formatter:
+    """Renders packets one per line; keeps tcpdump's TCP relative-sequence state."""
+
+    options: FormatOptions = FormatOptions()
+    resolver: Reverse | None = None
+    _tcp: dict[tuple[int, int, int], _TcpConversation] = field(default_factory=dict)
+
+    def format(self, packet: Packet, time: float | None = None) -> str:
+        body = self.frame(packet)
+        if time is None or not self.options.timestamps:
+            return body
+        return f"{timestamp(time)} {body}"
+
+    # ------------------------------------------------------------ names
+    def host(self, address: int) -> str:
+        text = ip_str(address)
+        if self.options.numeric or self.resolver is None:
+            return text
+        return self.resolver(text) or text
+
+    def ether(self, address: int) -> str:
+        text = mac_str(address)
+        if self.options.numeric:
+            return text
+        if address == BROADCAST:
+            return "Broadcast"
+        return f"{text} (oui {OUI_NAMES.get(address >> 24, 'Unknown')})"
+
+    def port(self, port: int, proto: int) -> str:
+        if self.options.numeric:
+            return str(port)
+        table = _services.TCP if proto == PROTO_TCP else _services.UDP
+        return table.get(port, str(port))
+
+    # ------------------------------------------------------------ layers
+    def frame(self, packet: Packet) -> str:
+        if not self.options.link_header:
+            return self.network(packet, prefix=True)
+        head = f"{self.ether(packet.eth_src)} > {self.ether(packet.eth_dst)}, "
+        length = frame_length(packet)
+        if packet.vlan_tci:
+            vid, pcp = packet.vlan_tci & 0x0FFF, packet.vlan_tci >> 13
+            head += (f"{_ethertype(ETH_VLAN)}, length {length}: vlan {vid}, p {pcp}, "
+                     f"{_ethertype(packet.eth_type)}, ")
+        else:
+            head += f"{_ethertype(packet.eth_type)}, length {length}: "
+        return head + self.network(packet, prefix=False)
+
+    def network(self, packet: Packet, *, prefix: bool) -> str:
+        if packet.eth_type == ETH_IP:
+            return self.ipv4(packet, prefix=prefix)
+        if packet.eth_type == ETH_ARP:
+            return self.arp(packet, prefix=prefix)
+        if prefix:  # tcpdump shows the link header of frames it cannot decode, even without -e
+            return (f"{self.ether(packet.eth_src)} > {self.ether(packet.eth_dst)}, "
+                    f"{_ethertype(packet.eth_type)}, length {frame_length(packet)}: "
+                    + _hexdump(packet.payload))
+        return _hexdump(packet.payload)
+
+    def arp(self, packet: Packet, *, prefix: bool) -> str:
+        out = "ARP, " if prefix else ""
+        if self.options.verbose:
+            out += "Ethernet (len 6), IPv4 (len 4), "
+        if packet.arp_op == 1:
+            out += f"Request who-has {self.host(packet.arp_tpa)}"
+            if packet.arp_tha:
+                out += f" ({self.ether(packet.arp_tha)})"
+            out += f" tell {self.host(packet.arp_spa)}"
+        elif packet.arp_op == 2:
+            out += f"Reply {self.host(packet.arp_spa)} is-at {self.ether(packet.arp_sha)}"
+        else:
+            out += f"Unknown ({packet.arp_op})"
+        return out + ", length 28"
+
+    def ipv4(self, packet: Packet, *, prefix: bool) -> str:
+        out = "IP " if prefix else ""
+        if self.options.verbose:
+            out += _ip_header_verbose(packet) + "\n    "
+        src, dst = self.host(packet.ip_src), self.host(packet.ip_dst)
+        if packet.ip_proto == PROTO_ICMP:
+            return out + f"{src} > {dst}: " + self.icmp(packet)
+        if packet.ip_proto == PROTO_TCP:
+            sport, dport = self.port(packet.tp_src, PROTO_TCP), self.port(packet.tp_dst, PROTO_TCP)
+            return out + f"{src}.{sport} > {dst}.{dport}: " + self.tcp(packet)
+        if packet.ip_proto == PROTO_UDP:
+            sport, dport = self.port(packet.tp_src, PROTO_UDP), self.port(packet.tp_dst, PROTO_UDP)
+            return out + f"{src}.{sport} > {dst}.{dport}: " + self.udp(packet)
+        # tcpdump decodes many more protocols; ovnlab's fabric carries these three only
+        name = f"ip-proto-{packet.ip_proto}"
+        if not self.options.numeric:
+            name = _services.IP_PROTOCOLS.get(packet.ip_proto, name)
+        return out + f"{src} > {dst}:  {name} {len(packet.payload)}"
+
+    def icmp(self, packet: Packet) -> str:
+        itype, code = packet.icmp_type, packet.icmp_code
+        length = 8 + len(packet.payload)
+        if itype in (0, 8):
+            text = (f"{ICMP_TYPE_NAMES[itype]}, id {packet.icmp_id}, seq {packet.icmp_seq}")
+        elif itype == 3:
+            text = self._unreachable(code, packet.payload)
+        elif itype == 11:
+            text = {0: "time exceeded in-transit",
+                    1: "ip reassembly time exceeded"}.get(code, f"time exceeded-#{code}")
+        else:
+            text = _icmp_other(itype, code, packet.payload, self.host)
+        out = f"ICMP {text}, length {length}"
+        if self.options.verbose and itype in (3, 4, 5, 11, 12):
+            out += "\n\t" + self._quoted(packet.payload)
+        return out
+
+    def _quoted(self, data: bytes) -> str:
+        """-v: the datagram an ICMP error quotes (its IP header and first 8 bytes)."""
+        if len(data) < 20 or data[0] >> 4 != 4:
+            return " [|icmp]"
+        tos, total, ip_id, frag, ttl, proto = struct.unpack("!xBHHHBB", data[:10])
+        ihl = (data[0] & 0x0F) * 4
+        flags = "".join(n for bit, n in ((0x8000, "+"), (0x4000, "DF"), (0x2000, "+"))
+                        if frag & bit and n != "+") or "none"
+        name = IP_PROTO_NAMES.get(proto, "unknown")
+        src = self.host(int.from_bytes(data[12:16], "big"))
+        dst = self.host(int.from_bytes(data[16:20], "big"))
+        out = ("" if self.options.link_header else "IP ") + (
+               f"(tos 0x{tos:x}, ttl {ttl}, id {ip_id}, offset {(frag & 0x1FFF) * 8}, "
+               f"flags [{flags}], proto {name} ({proto}), length {total})\n    ")
+        l4 = data[ihl:]
+        if proto in (PROTO_TCP, PROTO_UDP) and len(l4) >= 4:
+            sport, dport = struct.unpack("!HH", l4[:4])
+            ends = (f"{src}.{self.port(sport, proto)} > {dst}.{self.port(dport, proto)}:")
+            if proto == PROTO_UDP and len(l4) >= 8:
+                if self.options.verbose > 1 and l4[6:8] == b"\0\0":
+                    ends += " [no cksum]"
+                return out + ends + f" UDP, length {struct.unpack('!H', l4[4:6])[0] - 8}"
+            return out + ends + f"  [|{name.lower()}]"
+        if proto == PROTO_ICMP and len(l4) >= 8 and l4[0] in (0, 8):
+            icmp_id, seq = struct.unpack("!HH", l4[4:8])
+            return (out + f"{src} > {dst}: ICMP {ICMP_TYPE_NAMES[l4[0]]}, id {icmp_id}, "
+                    f"seq {seq}, length {total - ihl}")
+        return out + f"{src} > {dst}:  [|{name.lower()}]"
+
+    def _unreachable(self, code: int, quoted: bytes) -> str:
+        if len(quoted) < 20:
+            return f"unreachable - #{code}" if code not in ICMP_UNREACH else "unreachable"
+        proto = quoted[9]
+        dst = self.host(int.from_bytes(quoted[16:20], "big"))
+        ihl = (quoted[0] & 0x0F) * 4
+        if code == 2:
+            return f"{dst} protocol {proto} unreachable"
+        if code == 3:
+            if len(quoted) < ihl + 4:
+                return f"{dst} port unreachable"
+            dport = struct.unpack("!H", quoted[ihl + 2:ihl + 4])[0]
+            if proto == PROTO_TCP:
+                return f"{dst} tcp port {self.port(dport, PROTO_TCP)} unreachable"
+            if proto == PROTO_UDP:
+                return f"{dst} udp port {self.port(dport, PROTO_UDP)} unreachable"
+            return f"{dst} protocol {proto} port {dport} unreachable"
+        if code == 4:
+            return f"{dst} unreachable - need to frag"
+        template = ICMP_UNREACH.get(code)
+        return template % dst if template else f"{dst} unreachable - #{code}"
+
+    def tcp(self, packet: Packet) -> str:
+        flags = packet.tcp_flags
+        seq, ack = packet.tcp_seq, packet.tcp_ack
+        if flags & TCP_ACK:
+            seq, ack = self._relative(packet, seq, ack)
+        names = "".join(c for bit, c in TCP_FLAG_CHARS if flags & bit) or "none"
+        length = len(packet.payload)
+        out = f"Flags [{names}]"
+        if self.options.verbose:
+            out += f", cksum 0x{_tcp_checksum(packet):04x} (correct)"
+        if self.options.verbose > 1 or length or flags & (TCP_SYN | TCP_FIN | TCP_RST):
+            out += f", seq {seq}"
+            if length:
+                out += f":{(seq + length) & 0xFFFFFFFF}"
+        if flags & TCP_ACK:
+            out += f", ack {ack}"
+        out += f", win {TCP_WINDOW}"
+        if flags & 0x20:
+            out += ", urg 0"  # Packet.to_bytes() leaves the urgent pointer zero
+        out += f", length {length}"
+        if flags & TCP_RST and self.options.verbose and length:
+            # tcpdump -v shows the text a RST carries (at most 30 bytes, "+" if cut)
+            cut = "+" if length > 30 else ""
+            out += f" [RST{cut} {_printable(packet.payload[:30])}]"
+        return out
+
+    def _relative(self, packet: Packet, seq: int, ack: int) -> tuple[int, int]:
+        # tcpdump's tcp_seq_hash: one entry per conversation, keyed in a canonical order;
+        # the first ACK-carrying packet (or any SYN) records the bases, later ones subtract.
+        sport, dport = packet.tp_src, packet.tp_dst
+        rev = sport > dport or (sport == dport and packet.ip_src > packet.ip_dst)
+        if rev:
+            key = (packet.ip_dst, packet.ip_src, (dport << 16) | sport)
+        else:
+            key = (packet.ip_src, packet.ip_dst, (sport << 16) | dport)
+        conv = self._tcp.get(key)
+        if conv is None or packet.tcp_flags & TCP_SYN:
+            if rev:
+                self._tcp[key] = _TcpConversation(seq=(ack - 1) & 0xFFFFFFFF, ack=seq)
+            else:
+                self._tcp[key] = _TcpConversation(seq=seq, ack=(ack - 1) & 0xFFFFFFFF)
+            return seq, ack
+        if rev:
+            return (seq - conv.ack) & 0xFFFFFFFF, (ack - conv.seq) & 0xFFFFFFFF
+        return (seq - conv.seq) & 0xFFFFFFFF, (ack - conv.ack) & 0xFFFFFFFF
+
+    def udp(self, packet: Packet) -> str:
+        if self.options.verbose > 1:  # Packet.to_bytes() sends UDP without a checksum
+            return "[no cksum] " + self._udp_body(packet)
+        return self._udp_body(packet)
+
+    def _udp_body(self, packet: Packet) -> str:
+        if packet.geneve is not None:
+            return self.geneve(packet.geneve)
+        return f"UDP, length {len(packet.payload)}"
+
+    def geneve(self, geneve: Geneve) -> str:
+        flags = 0x40 if geneve.critical else 0
+        names = "".join(c for bit, c in GENEVE_FLAG_CHARS if flags & bit) or "none"
+        out = f"Geneve, Flags [{names}], vni 0x{geneve.vni:x}"
+        if self.options.link_header:
+            out += f", proto {ETHERTYPE_NAMES[0x6558]} (0x6558)"
+        opts_len = sum(4 + len(o.data) for o in geneve.options)
+        if opts_len:
+            out += ", options"
+            if self.options.verbose:
+                out += " [" + " ".join(_geneve_option(o.cls, o.type, o.data,
+                                                      self.options.verbose)
+                                       for o in geneve.options) + "]"
+            else:
+                out += f" [{opts_len} bytes]"
+        out += "\n\t" if self.options.verbose else ": "
+        return out + self.frame(geneve.inner)
+
+
+def format_packet(packet: Packet, time: float | None = None, *,
+                  options: FormatOptions = FormatOptions(),
+                  resolver: Reverse | None = None) -> str:
+    """One packet on its own (no TCP conversation state carried over)."""
+    return Formatter(options, resolver).format(packet, time)
+
+
+# --------------------------------------------------------------------- helpers
+def _ethertype(value: int) -> str:
+    return f"ethertype {ETHERTYPE_NAMES.get(value, 'Unknown')} (0x{value:04x})"
+
+
+def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str]) -> str:
+    # Packet.to_bytes() writes zeros in the 4 bytes after the checksum for these types, so
+    # tcpdump reads a zero gateway / pointer / id / seq there.
+    if itype == 5:
+        dst = host(int.from_bytes(payload[16:20], "big")) if len(payload) >= 20 else "?"
+        kind = {0: "redirect %s to net %s", 1: "redirect %s to host %s",
+                2: "redirect-tos %s to net %s", 3: "redirect-tos %s to host %s"}.get(
+                    code, f"redirect-#{code} %s to net %s")
+        return kind % (dst, host(0))
+    if itype == 12:
+        return "parameter problem - octet 0" if code == 0 else f"parameter problem-#{code}"
+    if itype == 13:
+        return "time stamp query id 0 seq 0"
+    if itype == 18 and len(payload) >= 4:
+        return f"address mask is 0x{int.from_bytes(payload[:4], 'big'):08x}"
+    return ICMP_TYPE_NAMES.get(itype, f"type-#{itype}")
+
+
+def _ip_header_verbose(packet: Packet) -> str:
+    total = 20 + l4_length(packet)
+    proto = IP_PROTO_NAMES.get(packet.ip_proto, "unknown")
+    return (f"(tos 0x{packet.ip_tos:x}, ttl {packet.ip_ttl}, id {packet.ip_id}, offset 0, "
+            f"flags [DF], proto {proto} ({packet.ip_proto}), length {total})")
+
+
+def _tcp_checksum(packet: Packet) -> int:
+    frame = packet.with_(vlan_tci=0, geneve=None).to_bytes()
+    return int(struct.unpack("!H", frame[14 + 20 + 16:14 + 20 + 18])[0])
+
+
+def _geneve_option(cls: int, otype: int, data: bytes, verbose: int) -> str:
+    name = "Open Virtual Networking (OVN)" if cls == 0x0102 else "Unknown"
+    crit = "(C)" if otype & 0x80 else ""
+    out = f"class {name} (0x{cls:x}) type 0x{otype:x}{crit} len {4 + len(data)}"
+    if verbose > 1 and data:
+        out += " data " + " ".join(data[i:i + 4].hex() for i in range(0, len(data), 4))
+    return out
+
+
+def _printable(data: bytes) -> str:
+    """tcpdump's fn_print_char: M- for 8-bit bytes, ^X for control characters."""
+    out = []
+    for b in data:
+        prefix = ""
+        if b & 0x80:
+            prefix, b = "M-", b & 0x7F
+        out.append(prefix + (chr(b) if 0x20 <= b < 0x7F else "^" + chr(b ^ 0x40)))
+    return "".join(out)
+
+
+def _hexdump(data: bytes) -> str:
+    """tcpdump's hex_and_ascii_print: 16 bytes a line, hex words then printable ASCII."""
+    lines = []
+    for off in range(0, len(data), 16):
+        chunk = data[off:off + 16]
+        words = "".join(" " + chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
+    return "".join(lines)
