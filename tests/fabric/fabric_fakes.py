@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovnlab.packet import Packet
+from ovnlab.fabric import Fabric
+from ovnlab.packet import ARP_REPLY, ARP_REQUEST, ETH_ARP, Packet, ip, mac
+
+VM1_MAC, VM2_MAC = "fa:16:3e:11:11:10", "fa:16:3e:11:11:20"
+FIP_MAC, GW_MAC, EXTGW_MAC = "fa:16:3e:9f:84:ff", "fa:16:3e:00:01:01", "02:00:0a:00:02:02"
 
 
 @dataclass
@@ -27,10 +31,26 @@ class FakeOutput:
 
 
 @dataclass
+class FakeFlow:
+    cookie: int
+
+
+@dataclass
+class FakeStep:
+    """A datapath trace step: the table and flow that matched."""
+
+    text: str
+    flow: FakeFlow
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
 class FakeResult:
     outputs: list[FakeOutput] = field(default_factory=list)
     packet_ins: list[Any] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)
+    trace: list[Any] = field(default_factory=list)
 
 
 Rule = Callable[["FakeBridge", Packet, str, dict[str, Any]], FakeResult | None]
@@ -115,3 +135,47 @@ def patch(vswitch: FakeVswitch, a: str, b: str) -> tuple[str, str]:
 def vm_port(port_id: str, mac: str, ip: str, subnet: str = "sub-n1") -> dict[str, Any]:
     return {"id": port_id, "mac_address": mac, "device_id": "server-" + port_id[:4],
             "fixed_ips": [{"subnet_id": subnet, "ip_address": ip}]}
+
+
+def fip_lab(f: Fabric, vswitches: dict[str, FakeVswitch], host: str = "compute1") -> None:
+    """A fake br-int doing what OVN's distributed FIP does on `host`: answer ARP for the
+    gateway and the FIP, SNAT/DNAT 172.16.100.10 <-> 10.0.2.216, out through br-ex."""
+    vm = f.add_vm("vm_1", vm_port("11111111-aaaa", VM1_MAC, "172.16.100.10"), host)
+    vs = vswitches[host]
+    to_ex, _ = patch(vs, "br-int", "br-ex")
+    vs.bridges["br-ex"].rules.append(hub)
+
+    def arp_reply(pkt: Packet, ip_text: str, mac_text: str, port: str) -> FakeResult:
+        return FakeResult([FakeOutput(port, Packet(
+            eth_src=mac(mac_text), eth_dst=pkt.eth_src, eth_type=ETH_ARP, arp_op=ARP_REPLY,
+            arp_sha=mac(mac_text), arp_spa=ip(ip_text), arp_tha=pkt.arp_sha,
+            arp_tpa=pkt.arp_spa))], trace=["table=10 arp responder"])
+
+    def rule(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any]) -> FakeResult | None:
+        if pkt.eth_type == ETH_ARP and pkt.arp_op == ARP_REQUEST:
+            if in_port == vm.tap and pkt.arp_tpa == ip("172.16.100.1"):
+                return arp_reply(pkt, "172.16.100.1", GW_MAC, vm.tap)
+            if in_port == to_ex and pkt.arp_tpa == ip("10.0.2.216"):
+                return arp_reply(pkt, "10.0.2.216", FIP_MAC, to_ex)
+            return FakeResult()
+        if pkt.eth_type == ETH_ARP:
+            return FakeResult()
+        if in_port == vm.tap:
+            return FakeResult([FakeOutput(to_ex, pkt.with_(
+                ip_src=ip("10.0.2.216"), eth_src=mac(FIP_MAC), eth_dst=mac(EXTGW_MAC),
+                ip_ttl=pkt.ip_ttl - 1))], trace=[FakeStep("table=43 ct(commit,nat(src=10.0.2.216))", FakeFlow(0x43))])
+        if in_port == to_ex and pkt.ip_dst == ip("10.0.2.216"):
+            return FakeResult([FakeOutput(vm.tap, pkt.with_(
+                ip_dst=ip("172.16.100.10"), eth_src=mac(GW_MAC), eth_dst=mac(VM1_MAC),
+                ip_ttl=pkt.ip_ttl - 1))], trace=[FakeStep("table=14 ct(commit,nat(dst=172.16.100.10))", FakeFlow(0x14))])
+        return None
+
+    vs.bridges["br-int"].rules.append(rule)
+
+
+def teach_extnet(f: Fabric) -> None:
+    """The fake br-int skips OVN's next-hop ARP, which is what teaches the provider segment
+    where extgw is: let extgw talk once so unknown-unicast flooding does not blur tests."""
+    f.node("extgw").stack.send(  # type: ignore[attr-defined]
+        Packet(ip_dst=ip("10.0.2.100"), ip_proto=1, icmp_type=8, icmp_id=99, icmp_seq=1))
+    f.run_until_idle()

@@ -6,14 +6,19 @@ from typing import Any
 
 import pytest
 from fabric_fakes import (
+    FIP_MAC,
+    VM1_MAC,
+    VM2_MAC,
     FakeBridge,
     FakeController,
     FakeOutput,
     FakePacketOut,
     FakeResult,
     FakeVswitch,
+    fip_lab,
     hub,
     patch,
+    teach_extnet,
     vm_port,
 )
 
@@ -21,7 +26,6 @@ from ovnlab.errors import NotFound
 from ovnlab.fabric import Fabric
 from ovnlab.fabric.ovs import TunnelMetadata
 from ovnlab.packet import (
-    ARP_REPLY,
     ARP_REQUEST,
     BROADCAST,
     ETH_ARP,
@@ -35,8 +39,6 @@ from ovnlab.packet import (
 )
 
 World = tuple[Fabric, dict[str, FakeVswitch], dict[str, FakeController]]
-VM1_MAC, VM2_MAC = "fa:16:3e:11:11:10", "fa:16:3e:11:11:20"
-FIP_MAC, GW_MAC, EXTGW_MAC = "fa:16:3e:9f:84:ff", "fa:16:3e:00:01:01", "02:00:0a:00:02:02"
 
 
 def echo(dst: str, ident: int = 7) -> Packet:
@@ -160,49 +162,10 @@ def test_geneve_from_an_unknown_chassis_is_dropped(seed_fabric: World) -> None:
     assert not f.interface("vm_2", "eth0").captures
 
 
-def _fip_lab(f: Fabric, vswitches: dict[str, FakeVswitch], host: str = "compute1") -> None:
-    """A fake br-int doing what OVN's distributed FIP does on `host`: answer ARP for the
-    gateway and the FIP, SNAT/DNAT 172.16.100.10 <-> 10.0.2.216, out through br-ex."""
-    vm = f.add_vm("vm_1", vm_port("11111111-aaaa", VM1_MAC, "172.16.100.10"), host)
-    vs = vswitches[host]
-    to_ex, _ = patch(vs, "br-int", "br-ex")
-    vs.bridges["br-ex"].rules.append(hub)
-
-    def arp_reply(pkt: Packet, ip_text: str, mac_text: str, port: str) -> FakeResult:
-        return FakeResult([FakeOutput(port, Packet(
-            eth_src=mac(mac_text), eth_dst=pkt.eth_src, eth_type=ETH_ARP, arp_op=ARP_REPLY,
-            arp_sha=mac(mac_text), arp_spa=ip(ip_text), arp_tha=pkt.arp_sha,
-            arp_tpa=pkt.arp_spa))], trace=["table=10 arp responder"])
-
-    def rule(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any]) -> FakeResult | None:
-        if pkt.eth_type == ETH_ARP and pkt.arp_op == ARP_REQUEST:
-            if in_port == vm.tap and pkt.arp_tpa == ip("172.16.100.1"):
-                return arp_reply(pkt, "172.16.100.1", GW_MAC, vm.tap)
-            if in_port == to_ex and pkt.arp_tpa == ip("10.0.2.216"):
-                return arp_reply(pkt, "10.0.2.216", FIP_MAC, to_ex)
-            return FakeResult()
-        if pkt.eth_type == ETH_ARP:
-            return FakeResult()
-        if in_port == vm.tap:
-            return FakeResult([FakeOutput(to_ex, pkt.with_(
-                ip_src=ip("10.0.2.216"), eth_src=mac(FIP_MAC), eth_dst=mac(EXTGW_MAC),
-                ip_ttl=pkt.ip_ttl - 1))], trace=["table=43 ct(commit,nat(src=10.0.2.216))"])
-        if in_port == to_ex and pkt.ip_dst == ip("10.0.2.216"):
-            return FakeResult([FakeOutput(vm.tap, pkt.with_(
-                ip_dst=ip("172.16.100.10"), eth_src=mac(GW_MAC), eth_dst=mac(VM1_MAC),
-                ip_ttl=pkt.ip_ttl - 1))], trace=["table=14 ct(commit,nat(dst=172.16.100.10))"])
-        return None
-
-    vs.bridges["br-int"].rules.append(rule)
-
-
 def test_north_south_leaves_through_the_compute_nodes_own_eth0(seed_fabric: World) -> None:
     f, vswitches, _ = seed_fabric
-    _fip_lab(f, vswitches)
-    # the fake br-int skips OVN's next-hop ARP, which is what teaches the provider segment
-    # where extgw is; let extgw talk once so unknown-unicast flooding does not blur the test
-    f.node("extgw").stack.send(echo("10.0.2.100", ident=99))  # type: ignore[attr-defined]
-    f.run_until_idle()
+    fip_lab(f, vswitches)
+    teach_extnet(f)
     got = replies(f, "vm_1")
     f.node("vm_1").stack.send(echo("8.8.8.8"))  # type: ignore[attr-defined]
     f.run_until_idle()
@@ -219,7 +182,7 @@ def test_north_south_leaves_through_the_compute_nodes_own_eth0(seed_fabric: Worl
 
 def test_external_host_reaches_the_fip_directly(seed_fabric: World) -> None:
     f, vswitches, _ = seed_fabric
-    _fip_lab(f, vswitches)
+    fip_lab(f, vswitches)
     got = replies(f, "exthost")
     f.node("exthost").stack.send(echo("10.0.2.216"))  # type: ignore[attr-defined]
     f.run_until_idle()

@@ -76,7 +76,7 @@ def trace(fabric: Any, src: str, dst: str, proto: str = "icmp", port: int = 0,
     finally:
         fabric.stop_journey()
         stack.taps.remove(catch)
-    journey.disposition = err if err is not None else _disposition(journey, fabric)
+    journey.disposition = err if err is not None else _disposition(journey, stack.local_ips)
     return journey
 
 
@@ -106,27 +106,49 @@ def _answers(request: Packet, packet: Packet) -> bool:
         and packet.tp_src == request.tp_dst
 
 
-def _disposition(journey: Journey, fabric: Any) -> str:
+def _disposition(journey: Journey, local_ips: set[int]) -> str:
     reply = journey.reply
-    if reply is not None:
-        who = ip_str(reply.ip_src)
-        if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_ECHO_REPLY:
-            return f"reply: echo reply from {who}"
-        if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_DEST_UNREACH:
-            return f"ICMP {UNREACH.get(reply.icmp_code, 'unreachable')} from {who}"
-        if reply.ip_proto == PROTO_ICMP:
-            return f"ICMP time exceeded from {who}"
-        if reply.ip_proto == PROTO_TCP:
-            if reply.tcp_flags & TCP_RST:
-                return f"port {journey.port} closed: RST from {who}"
-            return f"port {journey.port} open: SYN/ACK from {who}"
-        return f"reply: UDP from {who}"
     drops = [h for h in journey.hops if _is_drop(h)]
+    if reply is not None and reply.ip_proto == PROTO_ICMP and reply.icmp_type in (
+            ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED) and reply.ip_src in local_ips and drops:
+        # the source's own stack gave up (ARP unanswered): say where the packets died
+        return f"{_answer(journey, reply)}; {_dropped_at(_culprit(drops))}"
+    if reply is not None:
+        return _answer(journey, reply)
     if drops:
-        last = drops[-1]
-        where = f"{last.where} on {last.chassis or last.node}" if last.where else last.node
-        return f"no reply: dropped at {where}" + (f" ({last.note})" if last.note else "")
+        return f"no reply: {_dropped_at(_culprit(drops))}"
     return "no reply"
+
+
+def _culprit(drops: list[Hop]) -> Hop:
+    """The first drop in Open vSwitch (an ACL, a missing flow) explains more than the host
+    stack giving up afterwards."""
+    for candidates in ([h for h in drops if h.packet.eth_type != ETH_ARP], drops):
+        for hop in candidates:
+            if hop.kind in ("bridge", "drop"):
+                return hop
+    return drops[-1]
+
+
+def _dropped_at(hop: Hop) -> str:
+    where = f"{hop.where} on {hop.chassis or hop.node}" if hop.where else hop.node
+    note = hop.note if hop.note and hop.note != "dropped" else ""
+    return f"dropped at {where}" + (f" ({note})" if note else "")
+
+
+def _answer(journey: Journey, reply: Packet) -> str:
+    who = ip_str(reply.ip_src)
+    if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_ECHO_REPLY:
+        return f"reply: echo reply from {who}"
+    if reply.ip_proto == PROTO_ICMP and reply.icmp_type == ICMP_DEST_UNREACH:
+        return f"ICMP {UNREACH.get(reply.icmp_code, 'unreachable')} from {who}"
+    if reply.ip_proto == PROTO_ICMP:
+        return f"ICMP time exceeded from {who}"
+    if reply.ip_proto == PROTO_TCP:
+        if reply.tcp_flags & TCP_RST:
+            return f"port {journey.port} closed: RST from {who}"
+        return f"port {journey.port} open: SYN/ACK from {who}"
+    return f"reply: UDP from {who}"
 
 
 def _is_drop(hop: Hop) -> bool:
@@ -217,7 +239,7 @@ def _summary(hops: list[Hop]) -> list[str]:
     chassis: dict[str, list[str]] = {}
     nat: list[str] = []
     tunnels: list[str] = []
-    for hop in hops:
+    for hop in _flow_hops(hops):  # ARP floods reach every chassis; the flow does not
         if hop.chassis is None:
             continue
         if hop.kind == "bridge":
