@@ -138,3 +138,22 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
     cloud.server_add_security_group(ctx, vm["id"], "allow-icmp-ssh")
     return {"n1": n1, "n1subnet": n1subnet, "ext": ext, "extsubnet": extsubnet, "vm": vm,
             "router": router, "fip": fip, "vm_port": vm_port, "sg": sg}
+
+
+def fails(cloud: Cloud, call: Callable[[], Any], status: int, type_: str,
+          message: str | None = None) -> Any:
+    """`call` must raise the given error and leave the store and the driver untouched."""
+    from ovnlab.errors import OvnlabError
+
+    before = cloud.store.snapshot()
+    driver = cloud.driver
+    calls_before = list(getattr(driver, "calls", []))
+    with pytest.raises(OvnlabError) as info:
+        call()
+    err = info.value
+    assert (err.status, err.type) == (status, type_), err.message
+    if message is not None:
+        assert err.message == message
+    assert cloud.store.snapshot() == before
+    assert list(getattr(driver, "calls", [])) == calls_before
+    return err
