@@ -4,6 +4,7 @@ HA_Chassis_Group from Gateway_Chassis. Tunnel keys: lowest free, kept across cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovnlab.northd.env import Env
@@ -382,3 +383,59 @@ class Bindings:
                            ports=ports)
             elif row["ports"] != ports:
                 txn.update("Multicast_Group", row.uuid, ports=ports)
+
+
+def sync_port_groups(env: Env, sb: Database, bindings: Bindings, txn: Transaction,
+                     pg_uuids: list[str] | None = None) -> None:
+    """sync_port_groups() of 22.03: one SB Port_Group per (switch, NB port group) named
+    "<datapath tunnel key>_<name>" holding that switch's port names; plus the address sets
+    OVN derives from each port group ("<name>_ip4": its ports' IPv4 addresses)."""
+    nb = env.nb
+    pgs = nb.rows("Port_Group") if pg_uuids is None else [
+        r for r in (nb.tables["Port_Group"].get(u) for u in pg_uuids) if r is not None]
+    wanted_pg: dict[str, tuple[str, ...]] = {}
+    wanted_as: dict[str, tuple[str, ...]] = {}
+    for pg in pgs:
+        per_ls: dict[str, list[str]] = {}
+        ips: list[str] = []
+        for u in pg["ports"]:
+            lsp = nb.tables["Logical_Switch_Port"].get(u)
+            ls = env.idx.ls_of_lsp.get(u)
+            if lsp is None or ls is None:
+                continue
+            per_ls.setdefault(ls, []).append(lsp["name"])
+            for a in (*lsp["addresses"], *(lsp["port_security"] or ())):
+                for w in a.split()[1:]:
+                    if "." in w and w.split("/")[0] not in ips:
+                        ips.append(w.split("/")[0])
+        for ls, names in per_ls.items():
+            key = bindings.datapath_key(ls)
+            if key is not None:
+                wanted_pg[f"{key}_{pg['name']}"] = tuple(sorted(names))
+        wanted_as[f"{pg['name']}_ip4"] = tuple(sorted(ips))
+        wanted_as[f"{pg['name']}_ip6"] = ()
+    prefixes = None if pg_uuids is None else {r["name"] for r in pgs}
+    _sync_named(sb, txn, "Port_Group", "ports", wanted_pg,
+                None if prefixes is None else (lambda n: n.split("_", 1)[-1] in prefixes))
+    if pg_uuids is None:
+        for a in nb.rows("Address_Set"):
+            wanted_as[a["name"]] = tuple(sorted(a["addresses"]))
+        _sync_named(sb, txn, "Address_Set", "addresses", wanted_as, None)
+    else:
+        _sync_named(sb, txn, "Address_Set", "addresses", wanted_as,
+                    lambda n: n.rsplit("_", 1)[0] in (prefixes or set()))
+
+
+def _sync_named(sb: Database, txn: Transaction, table: str, column: str,
+                wanted: dict[str, tuple[str, ...]], scope: Callable[[str], bool] | None) -> None:
+    existing = {r["name"]: r for r in sb.rows(table)}
+    for name, row in existing.items():
+        if name not in wanted and (scope is None or scope(name)):
+            txn.delete(table, row.uuid)
+    for name, values in wanted.items():
+        cur = existing.get(name)
+        if cur is None:
+            cols: dict[str, Any] = {"name": name, column: values}
+            txn.insert(table, **cols)
+        elif cur[column] != values:
+            txn.update(table, cur.uuid, **{column: values})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ovnlab.northd.bindings import Bindings
+from ovnlab.northd.bindings import Bindings, sync_port_groups
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, LFlow
 from ovnlab.northd.model import NBIndex
@@ -161,6 +161,7 @@ class Northd:
         mcast: set[str] = set()
         ctx_sw: set[str] = set()
         ctx_rt: set[str] = set()
+        pg_dirty: set[str] = set()
 
         def lrp_peers(lrp_name: str) -> None:
             for u in idx.router_lsps_by_peer.get(lrp_name, ()):
@@ -194,6 +195,7 @@ class Northd:
                 na = set(ch.new["acls"]) if ch.new is not None else set()
                 owners.update(("acl", a) for a in oa ^ na)
             elif t == "Logical_Switch_Port":
+                pg_dirty.update(idx.pgs_of_lsp.get(u, ()))
                 owners.add(("lsp", u))
                 ports.add((t, u))
                 ls = idx.ls_of_lsp.get(u)
@@ -219,6 +221,7 @@ class Northd:
                 for ls in self._acl_switches(u):
                     ctx_sw.add(ls)
             elif t == "Port_Group":
+                pg_dirty.add(u)
                 for r in rows:
                     owners.update(("acl", a) for a in r["acls"])
                     for p in r["ports"]:
@@ -288,7 +291,8 @@ class Northd:
                     if lrp_row is not None:
                         lrp_peers(lrp_row["name"])
                         ports.add(("Logical_Router_Port", p))
-        return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False)
+        return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False,
+                           pgs=pg_dirty)
 
     def _touch_routers_of_switch(self, ls_uuid: str, ctx_rt: set[str]) -> None:
         ls = self.env.row("Logical_Switch", ls_uuid)
@@ -310,15 +314,17 @@ class Northd:
 
     def _nat_dependents(self, lr: str, owners: set[Owner],
                         ports: set[tuple[str, str]]) -> None:
-        """The gateway port's peer (self-originated ARP MACs, nat_addresses) and the
+        """Router-port peers (self-originated ARP MACs, nat_addresses) and the
         chassisredirect port (always-redirect) depend on the router's NAT list."""
-        ctx = self.env.router(lr)
-        if ctx is None or ctx.dgp is None:
-            return
-        ports.add(("Logical_Router_Port", ctx.dgp.uuid))
-        for u in self.idx.router_lsps_by_peer.get(ctx.dgp.name, ()):
-            owners.add(("selforig", u))
-            ports.add(("Logical_Switch_Port", u))
+        row = self.env.row("Logical_Router", lr)
+        for p in (row["ports"] if row is not None else ()):
+            lrp = self.env.row("Logical_Router_Port", p)
+            if lrp is None:
+                continue
+            ports.add(("Logical_Router_Port", p))
+            for u in self.idx.router_lsps_by_peer.get(lrp["name"], ()):
+                owners.add(("selforig", u))
+                ports.add(("Logical_Switch_Port", u))
 
     def _acl_switches(self, acl_uuid: str) -> list[str]:
         out = []
@@ -359,7 +365,7 @@ class Northd:
         return sink.flows
 
     def _apply(self, dps: Iterable[str], ports: Iterable[tuple[str, str]], mcast: Iterable[str],
-               owners: Iterable[Owner], full: bool) -> RunStats:
+               owners: Iterable[Owner], full: bool, pgs: Iterable[str] = ()) -> RunStats:
         stats = RunStats(full=full)
         with self.sb.transaction() as txn:
             for dp in dps:
@@ -383,6 +389,10 @@ class Northd:
                         self.bindings.sync_port(txn, table, u)
             for ls in mcast:
                 self.bindings.sync_mcast(txn, ls)
+            if full:
+                sync_port_groups(self.env, self.sb, self.bindings, txn)
+            elif pgs:
+                sync_port_groups(self.env, self.sb, self.bindings, txn, sorted(pgs))
             for owner in owners:
                 stats.owners += 1
                 new = self._generate(owner)

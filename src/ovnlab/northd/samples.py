@@ -47,7 +47,8 @@ def pg_name(sg_id: str) -> str:
 
 def add_security_group(txn: Transaction, sg_id: str, ports: list[str]) -> str:
     """Neutron's port group for a security group (egress any + ingress icmp/ssh, stateful)
-    and neutron_pg_drop (default drop for every port in a group)."""
+    and neutron_pg_drop (default drop for every port in a group); `ports` are
+    Logical_Switch_Port UUIDs."""
     pg = pg_name(sg_id)
     acls = []
     for direction, match in (
@@ -61,6 +62,12 @@ def add_security_group(txn: Transaction, sg_id: str, ports: list[str]) -> str:
                                              _uuid(f"{sg_id}:{match}")}).uuid)
     txn.insert("Port_Group", name=pg, ports=tuple(ports), acls=tuple(acls),
                external_ids={"neutron:security_group_id": sg_id})
+    existing = txn.db.find("Port_Group", name="neutron_pg_drop")
+    if existing:
+        drop = existing[0]
+        txn.update("Port_Group", drop.uuid,
+                   ports=(*drop["ports"], *(p for p in ports if p not in drop["ports"])))
+        return pg
     drops = [txn.insert("ACL", priority=1001, direction=d, match=m, action="drop").uuid
              for d, m in (("from-lport", "inport == @neutron_pg_drop && ip"),
                           ("to-lport", "outport == @neutron_pg_drop && ip"))]
@@ -115,7 +122,7 @@ def seed_nb(distributed: bool = True, with_fip: bool = True,
         txn.insert("Logical_Router", uuid=_uuid("lr-r"), name=f"neutron-{s.router}",
                    ports=(lrp_if.uuid, lrp_gw.uuid), static_routes=(route.uuid,),
                    nat=tuple(nats), external_ids={"neutron:router_name": "r"})
-        add_security_group(txn, s.sg, [s.vm_port])
+        add_security_group(txn, s.sg, [vm.uuid])
     return nb
 
 
@@ -157,7 +164,7 @@ def fip_cloud(n_fips: int, n_chassis: int) -> Database:
                            nexthop="100.64.0.2")
         txn.insert("Logical_Router", name="neutron-router", ports=(lrp_if.uuid, lrp_gw.uuid),
                    nat=tuple(nats), static_routes=(route.uuid,))
-        add_security_group(txn, _uuid("bench-sg"), vm_names)
+        add_security_group(txn, _uuid("bench-sg"), ports)
     return nb
 
 

@@ -1,0 +1,119 @@
+"""Incremental runs must leave the SB exactly as a full recompute would."""
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ovnlab.northd import Northd
+from ovnlab.northd.samples import add_security_group, fip_cloud, fip_row
+from ovnlab.ovsdb import Database
+from ovnlab.sb import new_sb
+
+
+def sb_state(sb: Database) -> dict[str, Any]:
+    dp_name = {d.uuid: d["external_ids"]["name"] for d in sb.rows("Datapath_Binding")}
+    pb_name = {p.uuid: p["logical_port"] for p in sb.rows("Port_Binding")}
+    return {
+        "lflows": sorted((dp_name[f["logical_datapath"]], f["pipeline"], f["table_id"],
+                          f["priority"], f["match"], f["actions"]) for f in sb.rows("Logical_Flow")),
+        "ports": sorted((p["logical_port"], dp_name[p["datapath"]], p["type"],
+                         sorted(p["options"].items()), p["mac"], p["nat_addresses"])
+                        for p in sb.rows("Port_Binding")),
+        "mcast": sorted((dp_name[m["datapath"]], m["name"], sorted(pb_name[p] for p in m["ports"]))
+                        for m in sb.rows("Multicast_Group")),
+        "pgs": sorted((r["name"].split("_", 1)[1], r["ports"]) for r in sb.rows("Port_Group")),
+        "as": sorted((r["name"], r["addresses"]) for r in sb.rows("Address_Set")),
+    }
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["add_fip", "del_fip", "add_vm", "del_vm",
+                                           "toggle_mac", "del_snat", "add_snat", "gw_off",
+                                           "add_acl", "disable_vm"]),
+                         st.integers(0, 1000)), min_size=1, max_size=8)
+
+
+def apply(nb: Database, op: str, n: int) -> None:
+    lr = nb.rows("Logical_Router")[0]
+    tenant = nb.get("Logical_Switch", "neutron-tenant")
+    vms = [nb.get("Logical_Switch_Port", u) for u in tenant["ports"]]
+    vms = [v for v in vms if v["type"] == ""]
+    nats = [nb.get("NAT", u) for u in lr["nat"]]
+    with nb.transaction() as txn:
+        if op == "add_fip" and vms:
+            vm = vms[n % len(vms)]
+            txn.update("Logical_Router", lr.uuid,
+                       nat=(*lr["nat"], fip_row(txn, 500 + n, vm["name"])))
+        elif op == "del_fip" and nats:
+            nat = nats[n % len(nats)]
+            if nat["type"] == "dnat_and_snat":
+                txn.update("Logical_Router", lr.uuid,
+                           nat=tuple(u for u in lr["nat"] if u != nat.uuid))
+                txn.delete("NAT", nat.uuid)
+        elif op == "add_vm":
+            i = 700 + n
+            p = txn.insert("Logical_Switch_Port", name=f"vm-extra-{i}",
+                           addresses=(f"fa:16:3e:aa:{i // 256 % 256:02x}:{i % 256:02x} "
+                                      f"10.9.{i // 256 % 256}.{i % 256}",))
+            txn.update("Logical_Switch", tenant.uuid, ports=(*tenant["ports"], p.uuid))
+            pg = nb.get("Port_Group", "neutron_pg_drop")
+            txn.update("Port_Group", pg.uuid, ports=(*pg["ports"], p.uuid))
+        elif op == "del_vm" and vms:
+            vm = vms[n % len(vms)]
+            txn.update("Logical_Switch", tenant.uuid,
+                       ports=tuple(u for u in tenant["ports"] if u != vm.uuid))
+            for pg in nb.rows("Port_Group"):
+                if vm.uuid in pg["ports"]:
+                    txn.update("Port_Group", pg.uuid,
+                               ports=tuple(u for u in pg["ports"] if u != vm.uuid))
+            txn.delete("Logical_Switch_Port", vm.uuid)
+        elif op == "toggle_mac" and nats:
+            nat = nats[n % len(nats)]
+            if nat["type"] == "dnat_and_snat":
+                txn.update("NAT", nat.uuid, external_mac=None if nat["external_mac"]
+                           else f"fa:16:3e:bb:00:{n % 256:02x}")
+        elif op == "del_snat":
+            gone = [nat.uuid for nat in nats if nat["type"] == "snat"]
+            txn.update("Logical_Router", lr.uuid,
+                       nat=tuple(u for u in lr["nat"] if u not in gone))
+            for u in gone:
+                txn.delete("NAT", u)
+        elif op == "add_snat":
+            u = txn.insert("NAT", type="snat", external_ip=f"100.64.9.{n % 250}",
+                           logical_ip="10.0.0.0/8").uuid
+            txn.update("Logical_Router", lr.uuid, nat=(*lr["nat"], u))
+        elif op == "gw_off":
+            gw = nb.get("Logical_Router_Port", "lrp-rgw")
+            txn.update("Logical_Router_Port", gw.uuid,
+                       gateway_chassis=() if gw["gateway_chassis"] else gw["gateway_chassis"])
+        elif op == "add_acl":
+            add_security_group(txn, f"sg-{n}", [v.uuid for v in vms[:1]])
+        elif op == "disable_vm" and vms:
+            vm = vms[n % len(vms)]
+            txn.update("Logical_Switch_Port", vm.uuid, enabled=vm["enabled"] is not False and False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPS)
+def test_incremental_equals_full(ops: list[tuple[str, int]]) -> None:
+    nb = fip_cloud(3, 3)
+    sb = new_sb()
+    northd = Northd(nb, sb)
+    northd.run()
+    for op, n in ops:
+        apply(nb, op, n)
+        northd.run()
+    fresh = new_sb()
+    Northd(nb, fresh).run()
+    assert sb_state(sb) == sb_state(fresh)
+
+
+def test_one_fip_touches_only_its_flows() -> None:
+    nb = fip_cloud(50, 3)
+    sb = new_sb()
+    northd = Northd(nb, sb)
+    full = northd.run()
+    apply(nb, "add_fip", 7)
+    inc = northd.run()
+    assert inc.owners < 10 < full.owners
+    assert 10 <= inc.lflows_added <= 25 and inc.lflows_deleted <= 2
