@@ -37,7 +37,7 @@ def test_trace_vm_to_internet_shows_the_compute_node_doing_nat(seed_fabric: Worl
     assert "lr_out_snat" not in summary
     detailed = trace.render(journey, "detailed")
     assert "table=43 ct(commit,nat(src=10.0.2.216))" in detailed
-    assert "-> lr_out_snat priority 161: ct_snat(10.0.2.216) [NB NAT 10.0.2.216]" in detailed
+    assert "* lr_out_snat priority 161: ct_snat(10.0.2.216) [NB NAT 10.0.2.216]" in detailed
 
 
 def test_trace_records_only_its_own_packets(seed_fabric: World) -> None:

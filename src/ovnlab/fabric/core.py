@@ -106,6 +106,8 @@ class Fabric:
         chassis = Chassis(name, self.clock, self._record, vswitch=vswitch, controller=controller,
                           tunnel_ip=spec.tunnel_ip)
         self._add_node(chassis)
+        if hasattr(vswitch, "set_clock"):
+            vswitch.set_clock(self.clock)  # conntrack, MAC and flow ageing on lab time
         ext = vswitch.external_ids
         for key, value in (("system-id", spec.system_id), ("hostname", name),
                            ("ovn-encap-type", "geneve"), ("ovn-encap-ip", spec.tunnel_ip),

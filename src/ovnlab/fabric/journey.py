@@ -41,3 +41,4 @@ class Journey:
     disposition: str = ""
     hops: list[Hop] = field(default_factory=list)
     resolver: Callable[[int], str] | None = None  # cookie -> logical flow -> NB row
+    started: float = 0.0  # virtual time the packet was sent

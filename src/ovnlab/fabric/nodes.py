@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 from ovnlab.fabric.host import HostStack
 from ovnlab.fabric.journey import Hop
 from ovnlab.fabric.link import Interface
-from ovnlab.fabric.ovs import as_ip, encapsulate, metadata0_of, tunnel_metadata
+from ovnlab.fabric.ovs import (
+    accepts_trace_flag,
+    as_ip,
+    encapsulate,
+    metadata0_of,
+    tunnel_metadata,
+)
 from ovnlab.packet import GENEVE_PORT, Packet, ip_str
 
 if TYPE_CHECKING:
@@ -171,6 +177,8 @@ class Chassis(Node):
             kwargs["regs"] = regs
         if tunnel is not None:
             kwargs["tunnel"] = tunnel
+        if accepts_trace_flag(bridge):
+            kwargs["trace"] = self.clock.tag is not None
         result = bridge.process(packet, in_port, **kwargs)
         self.packets_processed += 1
         outputs = list(getattr(result, "outputs", ()) or ())
@@ -205,10 +213,10 @@ class Chassis(Node):
             self._encapsulate(port, packet, tunnel)
         else:
             iface = self.interfaces.get(port_name)
-            if iface is None:
-                self._drop(packet, f"{bridge.name}: output to {port_name}, which has no link")
-            else:
+            if iface is not None:
                 iface.send(packet)
+            elif kind != "internal":  # a bridge's own internal port: the host ignores it
+                self._drop(packet, f"{bridge.name}: output to {port_name}, which has no link")
 
     def _drop(self, packet: Packet, why: str) -> None:
         self.drops.append(why)

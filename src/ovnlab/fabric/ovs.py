@@ -54,6 +54,24 @@ class Vswitch(Protocol):
     def add_bridge(self, name: str, fail_mode: str | None = None) -> Any: ...
 
 
+_TRACE_KWARG: dict[type, bool] = {}
+
+
+def accepts_trace_flag(bridge: Any) -> bool:
+    """Whether `bridge.process` takes `trace=` (the datapath skips building a trace when
+    told nobody is looking: a large share of its cost)."""
+    cls = type(bridge)
+    if cls not in _TRACE_KWARG:
+        import inspect
+
+        try:
+            params = inspect.signature(bridge.process).parameters
+        except (TypeError, ValueError):
+            params = {}  # type: ignore[assignment]
+        _TRACE_KWARG[cls] = "trace" in params
+    return _TRACE_KWARG[cls]
+
+
 class Controller(Protocol):
     def packet_in(self, event: Any) -> Any: ...
 
@@ -73,7 +91,7 @@ class TunnelMetadata:
 def tunnel_metadata(tun_id: int, tun_src: int, tun_dst: int, tun_metadata0: int) -> Any:
     """The datapath's TunnelMetadata for a packet received on a tunnel port."""
     try:
-        from ovnlab.datapath import TunnelMetadata as DpTunnelMetadata  # type: ignore[attr-defined]
+        from ovnlab.datapath import TunnelMetadata as DpTunnelMetadata
     except ImportError:
         return TunnelMetadata(tun_id, tun_src, tun_dst, tun_metadata0)
     return DpTunnelMetadata(tun_id=tun_id, tun_src=tun_src, tun_dst=tun_dst,

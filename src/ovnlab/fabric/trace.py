@@ -9,6 +9,7 @@ each step (routing, NAT, the tunnel, the drop).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,7 +57,7 @@ def trace(fabric: Any, src: str, dst: str, proto: str = "icmp", port: int = 0,
     target = fabric.resolve(dst)
     if target is None:
         raise NotFound(f"{dst}: Name or service not known")
-    journey = Journey(src, dst, proto, port, resolver=resolver)
+    journey = Journey(src, dst, proto, port, resolver=resolver, started=fabric.clock.now)
     request = _request(stack, target, proto, port)
     journey.request = request
 
@@ -171,7 +172,8 @@ def render(journey: Journey, mode: str = "summary") -> str:
     if mode == "minimal":
         lines += _minimal(journey.hops)
     else:
-        lines += _steps(journey.hops, detailed=mode == "detailed", resolver=resolver)
+        lines += _steps(journey.hops, journey.started, detailed=mode == "detailed",
+                        resolver=resolver)
         lines += [""] + _summary(journey.hops)
     lines.append(f"disposition: {journey.disposition}")
     return "\n".join(lines) + "\n"
@@ -211,12 +213,13 @@ def _minimal(hops: list[Hop]) -> list[str]:
     return ["  " + " -> ".join(leg) for leg in legs if leg]
 
 
-def _steps(hops: list[Hop], *, detailed: bool, resolver: Resolver | None) -> list[str]:
+def _steps(hops: list[Hop], started: float, *, detailed: bool,
+           resolver: Resolver | None) -> list[str]:
     lines = []
     for hop in hops:
         if hop.kind == "recv" and not detailed:
             continue
-        t = f"{hop.time * 1000:9.3f}ms"
+        t = f"{(hop.time - started) * 1000:9.3f}ms"  # since the packet was sent
         head = f"{t}  {hop.node:<12} {hop.kind:<10} {hop.where or '-':<18}"
         if hop.kind == "bridge":
             outs = ", ".join(dict.fromkeys(p for p, _ in hop.outputs)) or "drop"
@@ -287,22 +290,32 @@ def _changes(before: Packet, after: Packet, nat_only: bool = False) -> list[str]
 
 
 def _trace_lines(trace: Any, resolver: Resolver | None) -> list[str]:
-    """The datapath's per-table trace, each flow annotated with its logical flow."""
-    steps = getattr(trace, "steps", trace)
-    if isinstance(steps, str):
-        return steps.splitlines()
-    if not isinstance(steps, Iterable):
-        return [str(trace)]
+    """The datapath's ofproto/trace text, each flow's cookie annotated with its logical
+    flow and NB row (what ovn-detrace adds to ofproto/trace)."""
+    if hasattr(trace, "render"):
+        steps: list[tuple[str, int | None]] = [
+            (line, _cookie_in(line)) for line in str(trace.render()).splitlines()]
+    elif isinstance(trace, Iterable) and not isinstance(trace, str):
+        steps = [(str(step), getattr(getattr(step, "flow", None), "cookie", None))
+                 for step in trace]
+    else:
+        steps = [(line, _cookie_in(line)) for line in str(trace).splitlines()]
     lines = []
-    for step in steps:
-        lines.append(str(step))
-        flow = getattr(step, "flow", None)
-        cookie = getattr(flow, "cookie", None) if flow is not None else getattr(step, "cookie", None)
-        if cookie and resolver is not None:
-            described = resolver(int(cookie))
-            if described:
-                lines.append(f"    -> {described}")
+    for line, cookie in steps:
+        lines.append(line)
+        described = resolver(int(cookie)) if cookie and resolver is not None else ""
+        if described:
+            indent = len(line) - len(line.lstrip())
+            lines.append(" " * (indent + 4) + f"* {described}")
     return lines
+
+
+def _cookie_in(line: str) -> int | None:
+    match = _COOKIE.search(line)
+    return int(match.group(1), 16) if match else None
+
+
+_COOKIE = re.compile(r"cookie (0x[0-9a-f]+)")
 
 
 def describe(packet: Packet) -> str:
