@@ -1,0 +1,708 @@
+"""ovn-controller for one chassis: registers the Chassis, claims port bindings, keeps the
+tunnel and localnet patch ports, and keeps br-int's OpenFlow tables current, recomputing
+only what an SB change touches (flows are indexed by the SB row that produced them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovnlab.controller import physical as ph
+from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
+from ovnlab.ovsdb import Change, Database, Row
+from ovnlab.packet import Packet
+from ovnlab.topology import NodeSpec
+
+BR_INT = "br-int"
+
+
+@dataclass(frozen=True, slots=True)
+class PacketOut:
+    """A packet the controller sends: resumed into `bridge` at `table` with `regs`
+    (OVN's packet-out/resume), or sent straight out of port `output`."""
+
+    packet: Packet
+    in_port: str | None = "CONTROLLER"
+    table: int | None = None
+    regs: dict[str, int] | None = None
+    output: str | None = None
+    bridge: str = BR_INT
+    tunnel: Any = None
+
+
+@dataclass
+class _State:
+    """Derived per-chassis state; a change in it triggers wider recomputation."""
+
+    ports: dict[str, ph.PortInfo] = field(default_factory=dict)
+    local_dps: frozenset[str] = frozenset()
+    vif_ofports: dict[str, int] = field(default_factory=dict)
+    patch_ofports: dict[str, int] = field(default_factory=dict)
+    tunnels: dict[str, int] = field(default_factory=dict)
+    active_cr: frozenset[str] = frozenset()
+    resident: frozenset[str] = frozenset()
+    localnet_of_dp: dict[str, str] = field(default_factory=dict)
+    dp_keys: dict[str, int] = field(default_factory=dict)
+    dp_switch: dict[str, bool] = field(default_factory=dict)
+    dp_snat_zone: dict[str, bool] = field(default_factory=dict)
+
+
+class Controller:
+    """`Controller(sb, vswitch, node)`; see the module docstring."""
+
+    def __init__(self, sb: Database, vswitch: Any, node: NodeSpec, *,
+                 install: bool = True) -> None:
+        self.sb = sb
+        self.vswitch = vswitch
+        self.node = node
+        self.name = node.system_id
+        self.install_enabled = install
+        self.errors: dict[str, str] = {}  # lflow uuid → why it was skipped
+        self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
+        self.ct_zones: dict[str, int] = {}
+        self._alive: dict[str, bool] = {}
+        self._state = _State()
+        self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
+        self._refs: dict[str, set[tuple[str, str]]] = {}
+        self._by_lflow: dict[str, set[tuple[str, str]]] = {}
+        self._envs: dict[str, LflowEnv] = {}
+        self._phys_ports: dict[str, list[OFFlow]] = {}
+        self._phys_mc: dict[str, list[OFFlow]] = {}
+        self._neighbors: dict[str, list[OFFlow]] = {}
+        self._pending: list[Change] = []
+        self._running = False
+        self._dirty_all = True
+        self._installed: list[OFFlow] | None = None
+        self._flow_cache: dict[OFFlow, Any] = {}
+        self.garp: Any = None  # pinctrl's GARP state, created lazily
+        self._register_chassis()
+        self._ensure_bridges()
+        sb.subscribe(self._on_sb)
+        self.run()
+
+    # ------------------------------------------------------------ chassis
+    def _register_chassis(self) -> None:
+        node = self.node
+        mappings = ",".join(f"{p}:{b}" for p, b in node.ovn_bridge_mappings)
+        cms = ",".join(node.ovn_cms_options)
+        cfg = {"ovn-bridge-mappings": mappings, "ovn-cms-options": cms}
+        ext = getattr(self.vswitch, "external_ids", None)
+        if isinstance(ext, dict):
+            ext.update({"system-id": node.system_id, "ovn-bridge-mappings": mappings,
+                        "ovn-encap-ip": node.tunnel_ip, "ovn-encap-type": "geneve",
+                        "ovn-cms-options": cms, "hostname": node.hostname})
+        with self.sb.transaction() as txn:
+            row = self.sb.lookup("Chassis", node.system_id)
+            if row is None:
+                encap = txn.insert("Encap", type="geneve", ip=node.tunnel_ip,
+                                   options={"csum": "true"}, chassis_name=node.system_id)
+                txn.insert("Chassis", name=node.system_id, hostname=node.hostname,
+                           encaps=(encap.uuid,), other_config=dict(cfg),
+                           external_ids=dict(cfg))
+            else:
+                txn.update("Chassis", row.uuid, hostname=node.hostname,
+                           other_config=dict(cfg), external_ids=dict(cfg))
+            if not self.sb.find("Chassis_Private", name=node.system_id):
+                ch = self.sb.get("Chassis", node.system_id)
+                txn.insert("Chassis_Private", name=node.system_id, chassis=ch.uuid)
+
+    def _ensure_bridges(self) -> None:
+        bridges = self.vswitch.bridges
+        if BR_INT not in bridges:
+            self.vswitch.add_bridge(BR_INT, fail_mode="secure")
+        for _physnet, br in self.node.ovn_bridge_mappings:
+            if br not in bridges:
+                self.vswitch.add_bridge(br)
+            bridge = bridges[br]
+            if hasattr(bridge, "replace_flows"):
+                bridge.replace_flows(self._to_engine([], ["table=0,priority=0,actions=NORMAL"]))
+
+    @property
+    def br_int(self) -> Any:
+        return self.vswitch.bridges[BR_INT]
+
+    def set_chassis_alive(self, chassis: str, alive: bool) -> None:
+        """This controller's view of a chassis's liveness (BFD), by name or hostname."""
+        name = self._chassis_name(chassis)
+        self._alive[name] = alive
+        self.run()
+
+    def _chassis_name(self, key: str) -> str:
+        for row in self.sb.rows("Chassis"):
+            if key in (row["name"], row["hostname"]):
+                return str(row["name"])
+        return key
+
+    def is_alive(self, chassis: str) -> bool:
+        return self._alive.get(chassis, True)
+
+    # ------------------------------------------------------------ main loop
+    def _on_sb(self, changes: list[Change]) -> None:
+        self._pending.extend(changes)
+        self.run()
+
+    def run(self) -> None:
+        """One ovn-controller iteration (re-entrant calls fold into the running one)."""
+        if self._running:
+            return
+        self._running = True
+        try:
+            for _ in range(8):
+                self._claim()
+                if not self._pending and not self._dirty_all:
+                    changes: list[Change] = []
+                else:
+                    changes, self._pending = self._pending, []
+                self._process(changes)
+                if not self._pending:
+                    break
+            self._install()
+        finally:
+            self._running = False
+
+    def recompute(self) -> None:
+        """Drop every cached result and rebuild from scratch (ovn-controller's full run)."""
+        self._lflows.clear()
+        self._refs.clear()
+        self._by_lflow.clear()
+        self._phys_ports.clear()
+        self._phys_mc.clear()
+        self._neighbors.clear()
+        self._state = _State()
+        self._dirty_all = True
+        self.run()
+
+    # ------------------------------------------------------------ binding
+    def _my_chassis_uuid(self) -> str:
+        return self.sb.get("Chassis", self.name).uuid
+
+    def _vif_ports(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for pname, port in self.br_int.ports.items():
+            iface = (getattr(port, "external_ids", None) or {}).get("iface-id")
+            if iface and getattr(port, "type", "") in ("", "internal", "system"):
+                out[iface] = int(getattr(port, "ofport", 0) or 0)
+            del pname
+        return out
+
+    def _ha_order(self, pb: Row) -> list[str]:
+        """HA chassis names, highest priority first (ha_chassis_get_ordered)."""
+        items: list[tuple[int, str]] = []
+        group = pb["ha_chassis_group"]
+        if group:
+            grp = self.sb.lookup("HA_Chassis_Group", group)
+            for hc in grp["ha_chassis"] if grp else ():
+                hrow = self.sb.lookup("HA_Chassis", hc)
+                if hrow and hrow["chassis"]:
+                    ch = self.sb.lookup("Chassis", hrow["chassis"])
+                    if ch:
+                        items.append((hrow["priority"], ch["name"]))
+        else:
+            for gc in pb["gateway_chassis"]:
+                grow = self.sb.lookup("Gateway_Chassis", gc)
+                if grow and grow["chassis"]:
+                    ch = self.sb.lookup("Chassis", grow["chassis"])
+                    if ch:
+                        items.append((grow["priority"], ch["name"]))
+        items.sort(key=lambda t: (-t[0], t[1]))
+        return [n for _p, n in items]
+
+    def _is_active_gw(self, order: list[str]) -> bool:
+        for ch in order:
+            if self.is_alive(ch):
+                return ch == self.name
+        return False
+
+    def _claim(self) -> None:
+        me = self._my_chassis_uuid()
+        vifs = self._vif_ports()
+        updates: list[tuple[str, dict[str, Any]]] = []
+        for pb in self.sb.rows("Port_Binding"):
+            typ = pb["type"]
+            mine = pb["chassis"] == me
+            if typ in ("", "virtual", "external"):
+                want = pb["logical_port"] in vifs and typ == ""
+            elif typ == "chassisredirect":
+                order = self._ha_order(pb)
+                want = self._is_active_gw(order) if order else mine
+            elif typ == "l3gateway":
+                want = pb["options"].get("l3gateway-chassis") == self.name
+            else:
+                continue
+            if want and not (mine and (typ != "" or pb["up"] is True)):
+                cols: dict[str, Any] = {"chassis": me}
+                if typ == "":
+                    cols["up"] = True
+                updates.append((pb.uuid, cols))
+            elif not want and mine:
+                cols = {"chassis": None}
+                if typ == "":
+                    cols["up"] = False
+                updates.append((pb.uuid, cols))
+        if updates:
+            with self.sb.transaction() as txn:
+                for uuid, cols in updates:
+                    if typ_of(self.sb, uuid) != "":
+                        cols.pop("up", None)
+                    txn.update("Port_Binding", uuid, **cols)
+
+    # ------------------------------------------------------------ derived state
+    def _derive(self) -> _State:
+        sb = self.sb
+        st = _State()
+        chassis_by_uuid = {r.uuid: r["name"] for r in sb.rows("Chassis")}
+        for dp in sb.rows("Datapath_Binding"):
+            st.dp_keys[dp.uuid] = dp["tunnel_key"]
+            ext = dp["external_ids"]
+            st.dp_switch[dp.uuid] = "logical-router" not in ext
+            st.dp_snat_zone[dp.uuid] = "snat-ct-zone" in ext
+        vifs = self._vif_ports()
+        active: set[str] = set()
+        ha_member: set[str] = set()
+        for pb in sb.rows("Port_Binding"):
+            order = self._ha_order(pb) if pb["type"] == "chassisredirect" else []
+            ch = chassis_by_uuid.get(pb["chassis"]) if pb["chassis"] else None
+            info = ph.PortInfo(
+                uuid=pb.uuid, name=pb["logical_port"], type=pb["type"], dp_uuid=pb["datapath"],
+                dp_key=st.dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"], chassis=ch,
+                peer=pb["options"].get("peer", ""),
+                distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
+                ha_chassis=tuple(order))
+            st.ports[info.name] = info
+            if pb["type"] == "chassisredirect":
+                if order and self.name in order:
+                    ha_member.add(pb["datapath"])
+                    if self._is_active_gw(order):
+                        active.add(info.name)
+                elif not order and ch == self.name:
+                    active.add(info.name)
+            if pb["type"] == "localnet":
+                st.localnet_of_dp[pb["datapath"]] = info.name
+        st.active_cr = frozenset(active)
+        # Local datapaths: where this chassis has a bound port, plus HA-member routers,
+        # closed over patch peers (binding.c add_local_datapath__).
+        seeds = {p.dp_uuid for p in st.ports.values() if p.chassis == self.name
+                 and p.type not in ("patch", "localnet")} | ha_member
+        seeds |= {st.ports[n].dp_uuid for n in active}
+        by_dp: dict[str, list[ph.PortInfo]] = {}
+        for p in st.ports.values():
+            by_dp.setdefault(p.dp_uuid, []).append(p)
+        local: set[str] = set()
+        todo = list(seeds)
+        while todo:
+            dpu = todo.pop()
+            if dpu in local:
+                continue
+            local.add(dpu)
+            for p in by_dp.get(dpu, ()):
+                if p.type in ("patch", "l3gateway") and p.peer in st.ports:
+                    todo.append(st.ports[p.peer].dp_uuid)
+        st.local_dps = frozenset(local)
+        st.vif_ofports = {n: o for n, o in vifs.items()
+                          if n in st.ports and st.ports[n].chassis == self.name}
+        res = {n for n, p in st.ports.items()
+               if (p.type != "chassisredirect" and p.chassis == self.name)}
+        res |= active
+        for n, p in st.ports.items():
+            if p.type == "chassisredirect" and not p.ha_chassis and p.chassis == self.name:
+                res.add(n)
+        st.resident = frozenset(res)
+        st.tunnels = self._sync_tunnels()
+        st.patch_ofports = self._sync_patches(st)
+        return st
+
+    def _sync_tunnels(self) -> dict[str, int]:
+        """encaps.c: one geneve port per remote chassis, `ovn-<id[:6]>-0`."""
+        br = self.br_int
+        want: dict[str, tuple[str, str]] = {}
+        for ch in self.sb.rows("Chassis"):
+            if ch["name"] == self.name:
+                continue
+            for eu in ch["encaps"]:
+                enc = self.sb.lookup("Encap", eu)
+                if enc and enc["type"] == "geneve":
+                    want[ch["name"]] = (f"ovn-{ch['name'][:6]}-0", enc["ip"])
+                    break
+        existing = {p.name: p for p in br.ports.values()
+                    if (getattr(p, "external_ids", None) or {}).get("ovn-chassis-id")}
+        out: dict[str, int] = {}
+        names = {n for n, _ip in want.values()}
+        for pname in list(existing):
+            if pname not in names:
+                br.del_port(pname)
+        for ch_name, (pname, ip) in sorted(want.items()):
+            port = br.ports.get(pname)
+            opts = {"remote_ip": ip, "key": "flow", "csum": "true"}
+            if port is None or dict(getattr(port, "options", {}) or {}) != opts:
+                if port is not None:
+                    br.del_port(pname)
+                port = br.add_port(pname, type="geneve", options=opts,
+                                   external_ids={"ovn-chassis-id": ch_name})
+            out[ch_name] = int(port.ofport)
+        return out
+
+    def _sync_patches(self, st: _State) -> dict[str, int]:
+        """patch.c: a patch pair per localnet port of a local datapath whose network has a
+        bridge mapping here."""
+        mappings = self.node.bridge_mappings
+        want: dict[str, str] = {}
+        for p in st.ports.values():
+            if p.type != "localnet" or p.dp_uuid not in st.local_dps:
+                continue
+            row = self.sb.lookup("Port_Binding", p.uuid)
+            net = row["options"].get("network_name", "") if row else ""
+            if net in mappings and mappings[net] in self.vswitch.bridges:
+                want[p.name] = mappings[net]
+        br = self.br_int
+        out: dict[str, int] = {}
+        for pname, port in list(br.ports.items()):
+            lport = (getattr(port, "external_ids", None) or {}).get("ovn-localnet-port")
+            if lport and lport not in want:
+                br.del_port(pname)
+                peer = (getattr(port, "options", None) or {}).get("peer", "")
+                for other in self.vswitch.bridges.values():
+                    if peer in other.ports:
+                        other.del_port(peer)
+        for lport, brname in sorted(want.items()):
+            n1, n2 = f"patch-{BR_INT}-to-{lport}", f"patch-{lport}-to-{BR_INT}"
+            ext = {"ovn-localnet-port": lport}
+            port = br.ports.get(n1)
+            if port is None:
+                port = br.add_port(n1, type="patch", options={"peer": n2}, external_ids=ext)
+            other = self.vswitch.bridges[brname]
+            if n2 not in other.ports:
+                other.add_port(n2, type="patch", options={"peer": n1}, external_ids=ext)
+            out[lport] = int(port.ofport)
+        return out
+
+    def _zones(self, st: _State) -> None:
+        """Conntrack zones: one per local lport, DNAT/SNAT per local router; zones stay
+        put while their user exists and new users get the lowest free ids (ct-zone.c)."""
+        users = set(st.vif_ofports) | set(st.patch_ofports)
+        for dp in st.local_dps:
+            if not st.dp_switch.get(dp, True):
+                users |= {f"{dp}_dnat", f"{dp}_snat"}
+        for u in list(self.ct_zones):
+            if u not in users:
+                del self.ct_zones[u]
+        used = set(self.ct_zones.values())
+        nxt = 1
+        for u in sorted(users - set(self.ct_zones)):
+            while nxt in used:
+                nxt += 1
+            self.ct_zones[u] = nxt
+            used.add(nxt)
+
+    # ------------------------------------------------------------ incremental compile
+    def _process(self, changes: list[Change]) -> None:
+        old = self._state
+        st = self._derive()
+        old_zones = dict(self.ct_zones)
+        self._zones(st)
+        self._state = st
+        self._envs = {}
+        full_phys = (self._dirty_all or st.local_dps != old.local_dps
+                     or st.tunnels != old.tunnels or st.patch_ofports != old.patch_ofports
+                     or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
+                     or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
+                     or st.localnet_of_dp != old.localnet_of_dp or self._alive_changed(old))
+        relink = {f"resident:{n}" for n in st.resident ^ old.resident}
+        tables = {c.table for c in changes}
+        pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
+        names: set[str] = set()
+        for c in changes:
+            if c.table == "Port_Binding":
+                for r in (c.old, c.new):
+                    if r is not None:
+                        names.add(r["logical_port"])
+            elif c.table == "Multicast_Group":
+                for r in (c.old, c.new):
+                    if r is not None:
+                        names.add(r["name"])
+            elif c.table == "Address_Set":
+                for r in (c.old, c.new):
+                    if r is not None:
+                        names.add("$" + r["name"])
+            elif c.table == "Port_Group":
+                for r in (c.old, c.new):
+                    if r is not None:
+                        names.add("@" + r["name"])
+        names |= relink
+        # -- logical flows
+        if self._dirty_all or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
+                or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch \
+                or (st.vif_ofports.keys() != old.vif_ofports.keys()
+                    and any(st.dp_switch.get(dp, True) for dp in st.local_dps)):
+            self._lflows.clear()
+            self._refs.clear()
+            self._by_lflow.clear()
+            for lf in self.sb.rows("Logical_Flow"):
+                self._compile_row(lf)
+        else:
+            dps_added = st.local_dps - old.local_dps
+            dps_removed = old.local_dps - st.local_dps
+            redo: set[str] = set()
+            for key in list(self._lflows):
+                if key[1] in dps_removed:
+                    self._drop(key)
+            for n in names:
+                for key in self._refs.get(n, set()).copy():
+                    redo.add(key[0])
+            for c in changes:
+                if c.table == "Logical_Flow":
+                    redo.add(c.uuid)
+            if dps_added:
+                for lf in self.sb.rows("Logical_Flow"):
+                    if set(self._lflow_dps(lf)) & dps_added:
+                        redo.add(lf.uuid)
+            for uuid in redo:
+                for key in list(self._by_lflow.get(uuid, ())):
+                    self._drop(key)
+                row = self.sb.tables["Logical_Flow"].get(uuid)
+                if row is not None:
+                    self._compile_row(row)
+        # -- physical
+        ctx = self._phys_ctx()
+        if full_phys:
+            self._phys_ports = {pb.uuid: ph.port_flows(ctx, p)
+                                for p in st.ports.values() for pb in (p,)}
+            self._phys_mc = {mc.uuid: ph.mc_flows(ctx, self._mc_info(mc))
+                             for mc in self.sb.rows("Multicast_Group")}
+        else:
+            for uuid in pb_changed:
+                self._phys_ports.pop(uuid, None)
+            for p in st.ports.values():
+                if p.uuid in pb_changed or p.peer in names:
+                    self._phys_ports[p.uuid] = ph.port_flows(ctx, p)
+            mc_touch = {c.uuid for c in changes if c.table == "Multicast_Group"}
+            for uuid in mc_touch:
+                self._phys_mc.pop(uuid, None)
+            for mc in self.sb.rows("Multicast_Group"):
+                if mc.uuid in mc_touch or set(mc["ports"]) & pb_changed:
+                    self._phys_mc[mc.uuid] = ph.mc_flows(ctx, self._mc_info(mc))
+        if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
+            touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
+            if full_phys or "Port_Binding" in tables:
+                touched = set(self._neighbors) | {r.uuid for r in self.sb.rows("MAC_Binding")}
+            for uuid in touched:
+                row = self.sb.tables["MAC_Binding"].get(uuid)
+                self._neighbors.pop(uuid, None)
+                if row is not None:
+                    self._neighbors[uuid] = self._neighbor(row)
+        self._tunnel_flows = ph.tunnel_flows(ctx)
+        self._alive_seen = dict(self._alive)
+        self._dirty_all = False
+
+    def _alive_changed(self, old: _State) -> bool:
+        return getattr(self, "_alive_seen", {}) != self._alive
+
+    def _lflow_dps(self, lf: Row) -> list[str]:
+        if lf["logical_datapath"]:
+            return [lf["logical_datapath"]]
+        if lf["logical_dp_group"]:
+            grp = self.sb.tables["Logical_DP_Group"].get(lf["logical_dp_group"])
+            return list(grp["datapaths"]) if grp else []
+        return []
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        comp = self._lflows.pop(key, None)
+        if comp is None:
+            return
+        keys = self._by_lflow.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_lflow[key[0]]
+        for ref in comp.refs:
+            s = self._refs.get(ref)
+            if s is not None:
+                s.discard(key)
+                if not s:
+                    del self._refs[ref]
+
+    def _compile_row(self, lf: Row) -> None:
+        st = self._state
+        for dp in self._lflow_dps(lf):
+            if dp not in st.local_dps:
+                continue
+            comp = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
+                                 priority=lf["priority"], match=lf["match"],
+                                 actions=lf["actions"], env=self._env(dp))
+            if comp.error:
+                self.errors[lf.uuid] = comp.error
+            else:
+                self.errors.pop(lf.uuid, None)
+            key = (lf.uuid, dp)
+            self._lflows[key] = comp
+            self._by_lflow.setdefault(lf.uuid, set()).add(key)
+            for ref in comp.refs:
+                self._refs.setdefault(ref, set()).add(key)
+
+    def _env(self, dp: str) -> LflowEnv:
+        env = self._envs.get(dp)
+        if env is None:
+            env = self._envs[dp] = self._make_env(dp)
+        return env
+
+    def _make_env(self, dp: str) -> LflowEnv:
+        st = self._state
+        ports = st.ports
+        sb = self.sb
+
+        def lookup(name: str) -> int | None:
+            p = ports.get(name)
+            if p is not None and p.dp_uuid == dp:
+                return p.key
+            for mc in sb.rows("Multicast_Group"):
+                if mc["name"] == name and mc["datapath"] == dp:
+                    return int(mc["tunnel_key"])
+            return None
+
+        related = frozenset(p.key for p in ports.values() if p.dp_uuid == dp and (
+            p.name in st.vif_ofports or p.type in ("patch", "localnet", "l2gateway",
+                                                    "l3gateway", "localport",
+                                                    "chassisredirect", "virtual")))
+        return LflowEnv(
+            dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
+            lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,
+            address_sets=_AddressSets(sb), port_groups=_PortGroups(sb),
+            related_port_keys=related,
+            common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
+
+    def _phys_ctx(self) -> ph.PhysCtx:
+        st = self._state
+        return ph.PhysCtx(chassis=self.name, ports=st.ports, local_dps=st.local_dps,
+                          vif_ofports=st.vif_ofports, patch_ofports=st.patch_ofports,
+                          tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
+                          alive=dict(self._alive), localnet_of_dp=st.localnet_of_dp)
+
+    def _mc_info(self, mc: Row) -> ph.McInfo:
+        names = []
+        for pu in mc["ports"]:
+            r = self.sb.tables["Port_Binding"].get(pu)
+            if r is not None:
+                names.append(r["logical_port"])
+        return ph.McInfo(mc.uuid, mc["name"], mc["datapath"],
+                         self._state.dp_keys.get(mc["datapath"], 0), mc["tunnel_key"],
+                         tuple(names))
+
+    def _neighbor(self, row: Row) -> list[OFFlow]:
+        p = self._state.ports.get(row["logical_port"])
+        if p is None or p.dp_uuid not in self._state.local_dps:
+            return []
+        return ph.neighbor_flows(row.uuid, p.dp_key, p.key, row["ip"], row["mac"])
+
+    # ------------------------------------------------------------ output
+    def flows(self) -> list[OFFlow]:
+        """The desired br-int flow table (what ovn-controller would install)."""
+        out: list[OFFlow] = []
+        for comp in self._lflows.values():
+            out.extend(comp.flows)
+        for group in (self._phys_ports, self._phys_mc, self._neighbors):
+            for fl in group.values():
+                out.extend(fl)
+        out.extend(getattr(self, "_tunnel_flows", []))
+        out.extend(ph.fixed_flows())
+        return _merge_conjunctions(out)
+
+    def dump_flows(self) -> list[str]:
+        """`ovs-ofctl dump-flows br-int` lines without cookie/duration/counters, sorted
+        as ovs-ofctl --rsort would not; sorted by table, then priority descending."""
+        fl = sorted(self.flows(), key=lambda f: (f.table, -f.priority, f.match_text()))
+        return [f.dump_text() for f in fl]
+
+    def _install(self) -> None:
+        if not self.install_enabled:
+            return
+        br = self.br_int
+        if not hasattr(br, "replace_flows"):
+            return
+        flows = self.flows()
+        br.replace_flows(self._to_engine(flows, []))
+
+    def _to_engine(self, flows: Iterable[OFFlow], texts: list[str]) -> list[Any]:
+        try:
+            from ovnlab.flows import parse_flow
+        except ImportError:  # the flows engine is optional for the compiler
+            return [f.ofctl() for f in flows] + texts
+        out: list[Any] = []
+        cache = self._flow_cache
+        for f in flows:
+            obj = cache.get(f)
+            if obj is None:
+                try:
+                    obj = cache[f] = parse_flow(f.ofctl())
+                except Exception as err:  # an action the flows engine lacks: report, skip
+                    self.install_errors[f.ofctl()] = str(err)
+                    continue
+            out.append(obj)
+        out.extend(parse_flow(t) for t in texts)
+        if len(cache) > 4 * max(len(out), 1000):
+            self._flow_cache = {}
+        return out
+
+    # ------------------------------------------------------------ controller actions
+    def packet_in(self, event: Any) -> list[PacketOut]:
+        from ovnlab.controller.pinctrl import packet_in
+        return packet_in(self, event)
+
+    def periodic(self, now: float) -> list[PacketOut]:
+        from ovnlab.controller.pinctrl import periodic
+        self.run()
+        return periodic(self, now)
+
+
+def typ_of(sb: Database, uuid: str) -> str:
+    row = sb.tables["Port_Binding"].get(uuid)
+    return str(row["type"]) if row is not None else ""
+
+
+class _AddressSets(dict):
+    """Lazy view of SB Address_Set by name."""
+
+    def __init__(self, sb: Database) -> None:
+        super().__init__()
+        self._sb = sb
+
+    def get(self, name: str, default: Any = ()) -> Any:
+        for r in self._sb.rows("Address_Set"):
+            if r["name"] == name:
+                return tuple(r["addresses"])
+        return default
+
+
+class _PortGroups(dict):
+    """Lazy view of SB Port_Group by name (ports are logical port names)."""
+
+    def __init__(self, sb: Database) -> None:
+        super().__init__()
+        self._sb = sb
+
+    def get(self, name: str, default: Any = ()) -> Any:
+        for r in self._sb.rows("Port_Group"):
+            if r["name"] == name:
+                return tuple(r["ports"])
+        return default
+
+
+def _merge_conjunctions(flows: list[OFFlow]) -> list[OFFlow]:
+    """ofctrl_add_or_append_flow: conjunction flows with one match share one flow."""
+    from ovnlab.controller.ofpacts import Conjunction
+    merged: dict[tuple[Any, ...], OFFlow] = {}
+    out: list[OFFlow] = []
+    for f in flows:
+        if f.actions and all(isinstance(a, Conjunction) for a in f.actions):
+            k = f.key()
+            prev = merged.get(k)
+            if prev is None:
+                merged[k] = f
+                out.append(f)
+            else:
+                nf = OFFlow(f.table, f.priority, f.match, prev.actions + f.actions, 0)
+                merged[k] = nf
+                out[out.index(prev)] = nf
+        else:
+            out.append(f)
+    return out

@@ -1,0 +1,530 @@
+"""OVN match expressions → OpenFlow matches (ovn/lib/expr.c, OVN 22.03).
+
+Pipeline, as in expr.c: parse (negations pushed into comparisons), annotate (expand
+predicates, add field prerequisites, resolve `$address_set`/`@port_group`, evaluate
+`is_chassis_resident`, resolve port names to tunnel keys), simplify (`!=` → disjunction
+of single-bit matches, `<`/`>` → masked matches), normalize to OR(AND(clause)) where a
+clause is a comparison or a disjunction over one field, then to OpenFlow matches:
+disjunctions become several flows; an AND with two or more disjunctive clauses becomes
+a conjunctive match (`conjunction(id,k/n)` flows plus one `conj_id=` flow).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ovnlab.controller import ofields
+from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
+from ovnlab.controller.symtab import SYMTAB, Symbol
+
+# ------------------------------------------------------------------ AST
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    symbol: Symbol
+    ofs: int  # bit offset within the symbol
+    nbits: int
+
+    @property
+    def whole(self) -> bool:
+        return self.ofs == 0 and self.nbits == self.symbol.nbits
+
+    def text(self) -> str:
+        if self.whole:
+            return self.symbol.name
+        if self.nbits == 1:
+            return f"{self.symbol.name}[{self.ofs}]"
+        return f"{self.symbol.name}[{self.ofs}..{self.ofs + self.nbits - 1}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    ref: FieldRef
+    relop: str
+    values: tuple[Const, ...]  # a set {a, b} has several
+
+
+@dataclass(frozen=True, slots=True)
+class Pred:  # a predicate or a bare 1-bit field used as a boolean
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    port: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    sub: Node
+
+
+@dataclass(frozen=True, slots=True)
+class AndOr:
+    op: str  # "&&" | "||"
+    subs: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+
+
+Node = Cmp | Pred | Resident | Not | AndOr | BoolLit
+
+_RELOPS = ("==", "!=", "<", "<=", ">", ">=")
+_NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def parse_field(cur: Cursor) -> FieldRef:
+    tok = cur.tok
+    if tok.kind != "id":
+        cur.error("expecting field name")
+    sym = SYMTAB.get(tok.text)
+    if sym is None:
+        raise SyntaxError_(f"Syntax error at `{tok.text}' expecting field name.") \
+            if tok.text[:1] in "$@" else SyntaxError_(f"Syntax error at `{tok.text}' "
+                                                        f"expecting field name.")
+    cur.next()
+    if sym.is_predicate:
+        raise SyntaxError_(f"Predicate symbol {sym.name} used where lvalue required.")
+    ofs, nbits = 0, sym.nbits
+    if cur.match("["):
+        lo = _int(cur)
+        hi = lo
+        if cur.match(".."):
+            hi = _int(cur)
+        cur.expect("]")
+        if hi < lo or hi >= sym.nbits:
+            raise SyntaxError_(f"Invalid bit range {lo} to {hi} for {sym.nbits}-bit field "
+                               f"{sym.name}.")
+        ofs, nbits = lo, hi - lo + 1
+    return FieldRef(sym, ofs, nbits)
+
+
+def _int(cur: Cursor) -> int:
+    t = cur.next()
+    if t.kind != "const" or t.const is None or t.const.is_string:
+        raise SyntaxError_(f"Syntax error at `{t.text}' expecting integer.")
+    return t.const.value
+
+
+def parse_match(text: str) -> Node:
+    cur = Cursor(text)
+    if cur.at_end():
+        return BoolLit(True)
+    node = _parse_or_and(cur)
+    if not cur.at_end():
+        cur.error("expecting end of input")
+    return node
+
+
+def _parse_or_and(cur: Cursor) -> Node:
+    first = _parse_term(cur)
+    if cur.tok.kind != "punct" or cur.tok.text not in ("&&", "||"):
+        return first
+    op = cur.tok.text
+    subs = [first]
+    while cur.match(op):
+        subs.append(_parse_term(cur))
+    if cur.tok.kind == "punct" and cur.tok.text in ("&&", "||"):
+        raise SyntaxError_(f"Syntax error at `{cur.tok.text}' && and || must be parenthesized "
+                           f"when used together.")
+    return AndOr(op, tuple(subs))
+
+
+def _parse_term(cur: Cursor) -> Node:
+    if cur.match("!"):
+        return Not(_parse_term(cur))
+    if cur.match("("):
+        node = _parse_or_and(cur)
+        cur.expect(")")
+        return node
+    tok = cur.tok
+    if tok.kind == "const" and tok.const is not None and not tok.const.is_string \
+            and tok.const.value in (0, 1) and tok.const.mask is None:
+        nxt = cur.peek()
+        if not (nxt.kind == "punct" and nxt.text in _RELOPS):
+            cur.next()
+            return BoolLit(bool(tok.const.value))
+    if tok.kind == "id" and tok.text == "is_chassis_resident":
+        cur.next()
+        cur.expect("(")
+        t = cur.next()
+        if t.kind != "const" or t.const is None or not t.const.is_string:
+            raise SyntaxError_(f"Syntax error at `{t.text}' expecting string.")
+        cur.expect(")")
+        return Resident(t.const.string)
+    if tok.kind != "id":
+        cur.error("expecting field name")
+    sym = SYMTAB.get(tok.text)
+    if sym is None:
+        raise SyntaxError_(f"Syntax error at `{tok.text}' expecting field name.")
+    if sym.is_predicate:
+        cur.next()
+        return Pred(sym.name)
+    ref = parse_field(cur)
+    if cur.tok.kind == "punct" and cur.tok.text in _RELOPS:
+        relop = cur.next().text
+        return Cmp(ref, relop, _parse_values(cur))
+    if ref.nbits != 1:
+        raise SyntaxError_("Explicit `!= 0' is required for inequality test of multibit "
+                           "field against 0.")
+    return Cmp(ref, "==", (Const(1),))
+
+
+def _parse_values(cur: Cursor) -> tuple[Const, ...]:
+    if cur.match("{"):
+        vals: list[Const] = []
+        while not cur.match("}"):
+            vals.extend(_parse_value(cur))
+            cur.match(",")
+        return tuple(vals)
+    return tuple(_parse_value(cur))
+
+
+def _parse_value(cur: Cursor) -> list[Const]:
+    t = cur.next()
+    if t.kind == "id" and t.text[:1] in "$@":
+        return [Const(fmt="set", string=t.text)]
+    if t.kind != "const" or t.const is None:
+        raise SyntaxError_(f"Syntax error at `{t.text}' expecting constant.")
+    return [t.const]
+
+
+# ------------------------------------------------------------------ annotation
+
+
+@dataclass(frozen=True, slots=True)
+class Eq:
+    """`mf & mask == value` over the whole meta-flow field (OVN's annotated cmp)."""
+
+    mf: str
+    value: int
+    mask: int
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    subs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    subs: tuple[Expr, ...]
+
+
+Expr = Eq | And | Or | BoolLit
+
+TRUE = BoolLit(True)
+FALSE = BoolLit(False)
+_CROSS = frozenset(s.mf for s in SYMTAB.values() if s.must_crossproduct and s.mf)
+
+
+@dataclass
+class Context:
+    """What annotation needs from the outside world (lflow.c's callbacks)."""
+
+    lookup_port: Callable[[str], int | None] = lambda name: None
+    is_chassis_resident: Callable[[str], bool] = lambda name: False
+    address_sets: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    port_groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    refs: set[str] = field(default_factory=set)  # "$as"/"@pg"/"port" names used
+
+
+def annotate(node: Node, ctx: Context, negate: bool = False, depth: int = 0) -> Expr:
+    if depth > 32:
+        raise SyntaxError_("Recursive expansion of symbol.")
+    if isinstance(node, BoolLit):
+        return BoolLit(node.value != negate)
+    if isinstance(node, Not):
+        return annotate(node.sub, ctx, not negate, depth)
+    if isinstance(node, AndOr):
+        subs = tuple(annotate(s, ctx, negate, depth) for s in node.subs)
+        conj = (node.op == "&&") != negate
+        return _and(subs) if conj else _or(subs)
+    if isinstance(node, Resident):
+        ctx.refs.add(f"resident:{node.port}")
+        return BoolLit(ctx.is_chassis_resident(node.port) != negate)
+    if isinstance(node, Pred):
+        sym = SYMTAB[node.name]
+        return annotate(parse_match(sym.predicate), ctx, negate, depth + 1)
+    return _annotate_cmp(node, ctx, negate, depth)
+
+
+def _annotate_cmp(node: Cmp, ctx: Context, negate: bool, depth: int) -> Expr:
+    relop = _NEG[node.relop] if negate else node.relop
+    ref = node.ref
+    sym = ref.symbol
+    consts = _expand_sets(node.values, sym, ctx)
+    mf = ofields.field(sym.mf)
+    base = sym.ofs + ref.ofs
+    width = ref.nbits
+    full = (1 << width) - 1
+    terms: list[Expr] = []
+    for c in consts:
+        if sym.string:
+            if not c.is_string:
+                raise SyntaxError_(f"{sym.name} requires string value.")
+            if relop not in ("==", "!="):
+                raise SyntaxError_("Only == and != operators may be used to compare a "
+                                   "field against a string value.")
+            key = ctx.lookup_port(c.string)
+            ctx.refs.add(c.string)
+            if key is None:
+                terms.append(FALSE if relop == "==" else TRUE)
+                continue
+            value, mask = key, full
+        else:
+            if c.is_string:
+                raise SyntaxError_(f"{sym.name} requires integer value.")
+            value = c.value
+            mask = full if c.mask is None else c.mask
+            if value > full or mask > full:
+                raise SyntaxError_(f"{value:#x} exceeds {width}-bit field {ref.text()}.")
+        terms.append(_relational(mf.name, base, width, relop, value, mask))
+    if relop == "!=":
+        cmp: Expr = _and(tuple(terms))
+    else:
+        cmp = _or(tuple(terms))
+    prereq = annotate(parse_match(sym.prereq), ctx, False, depth + 1) if sym.prereq else TRUE
+    return _and((cmp, prereq))
+
+
+def _expand_sets(values: tuple[Const, ...], sym: Symbol, ctx: Context) -> list[Const]:
+    out: list[Const] = []
+    for c in values:
+        if c.fmt != "set":
+            out.append(c)
+            continue
+        name = c.string
+        ctx.refs.add(name)
+        if name.startswith("$"):
+            if sym.string:
+                raise SyntaxError_(f"Address set {name} used with string field {sym.name}.")
+            for addr in ctx.address_sets.get(name[1:], ()):
+                out.append(_parse_address(addr))
+        else:
+            if not sym.string:
+                raise SyntaxError_(f"Port group {name} used with integer field {sym.name}.")
+            for port in ctx.port_groups.get(name[1:], ()):
+                out.append(Const(fmt="string", string=port))
+    return out
+
+
+def _parse_address(text: str) -> Const:
+    if "/" in text or "." in text or (":" in text and text.count(":") != 5):
+        net = ipaddress.ip_network(text, strict=False)
+        width = net.max_prefixlen
+        mask = ((1 << width) - 1) ^ ((1 << (width - net.prefixlen)) - 1)
+        return Const(int(net.network_address), None if net.prefixlen == width else mask,
+                     "ipv4" if width == 32 else "ipv6")
+    if text.count(":") == 5:
+        return Const(int(text.replace(":", ""), 16), None, "mac")
+    return Const(int(text, 0))
+
+
+def _relational(mf: str, base: int, width: int, relop: str, value: int, mask: int) -> Expr:
+    """One comparison of mf[base..base+width) as equality terms (expr_simplify)."""
+
+    def eq(v: int, m: int) -> Expr:
+        if m == 0:
+            return TRUE
+        return Eq(mf, v << base, m << base)
+
+    if relop == "==":
+        return eq(value & mask, mask)
+    if relop == "!=":
+        bits = [i for i in range(width) if mask >> i & 1]
+        if not bits:
+            return FALSE
+        return _or(tuple(eq((~value >> i & 1) << i, 1 << i) for i in bits))
+    if mask != (1 << width) - 1:
+        raise SyntaxError_("Only == and != operators may be used with masked constants.")
+    lt = relop in ("<", "<=")
+    inclusive = relop in ("<=", ">=")
+    if value == (mask if lt else 0):
+        # "tcp.dst <= 65535", "tcp.dst >= 0" are true; "< 65535", "> 0" mean "!=".
+        return TRUE if inclusive else _relational(mf, base, width, "!=", value, mask)
+    # expr_simplify_relational: e.g. x < v  ==  OR over 1-bits z of v of
+    # (x[z] == 0 and x[z+1..] == v[z+1..]).
+    start, end = 0, width
+    terms: list[Expr] = []
+    if inclusive:
+        terms.append(eq(value, mask))
+    for z in range(start, end):
+        if ((value >> z) & 1) != (1 if lt else 0):
+            continue
+        v = value ^ (1 << z)
+        v &= ~((1 << z) - 1)
+        m = mask & ~((1 << z) - 1)
+        terms.append(eq(v, m))
+    if not terms:
+        return FALSE
+    return _or(tuple(terms))
+
+
+def _and(subs: tuple[Expr, ...]) -> Expr:
+    flat: list[Expr] = []
+    for s in subs:
+        if isinstance(s, BoolLit):
+            if not s.value:
+                return FALSE
+            continue
+        flat.extend(s.subs if isinstance(s, And) else (s,))
+    if not flat:
+        return TRUE
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def _or(subs: tuple[Expr, ...]) -> Expr:
+    flat: list[Expr] = []
+    for s in subs:
+        if isinstance(s, BoolLit):
+            if s.value:
+                return TRUE
+            continue
+        flat.extend(s.subs if isinstance(s, Or) else (s,))
+    if not flat:
+        return FALSE
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+# ------------------------------------------------------------------ normalize
+
+
+@dataclass
+class _Term:
+    fixed: ofields.Match
+    clauses: list[list[Eq]]
+
+
+def _unique_mf(e: Or) -> str | None:
+    mfs = set()
+    for s in e.subs:
+        if not isinstance(s, Eq):
+            return None
+        mfs.add(s.mf)
+    if len(mfs) != 1:
+        return None
+    mf = next(iter(mfs))
+    return None if mf in _CROSS else mf
+
+
+def _constrain(m: ofields.Match, e: Eq) -> bool:
+    try:
+        m.set_field(ofields.field(e.mf), e.value, e.mask)
+        return True
+    except ofields.Conflict:
+        return False
+
+
+def _dnf(e: Expr, limit: int) -> list[_Term]:
+    if isinstance(e, BoolLit):
+        return [_Term(ofields.Match(), [])] if e.value else []
+    if isinstance(e, Eq):
+        m = ofields.Match()
+        _constrain(m, e)
+        return [_Term(m, [])]
+    if isinstance(e, Or):
+        out: list[_Term] = []
+        for s in e.subs:
+            out.extend(_dnf(s, limit))
+        return out
+    terms = [_Term(ofields.Match(), [])]
+    for s in e.subs:
+        if isinstance(s, Eq):
+            terms = [t for t in terms if _constrain(t.fixed, s)]
+        elif isinstance(s, Or) and _unique_mf(s):
+            for t in terms:
+                t.clauses.append([x for x in s.subs if isinstance(x, Eq)])
+        else:
+            sub = _dnf(s, limit)
+            new: list[_Term] = []
+            for t in terms:
+                for u in sub:
+                    m = t.fixed.copy()
+                    try:
+                        for slot, (v, mk) in u.fixed.slots.items():
+                            m.set(slot, v, mk)
+                    except ofields.Conflict:
+                        continue
+                    new.append(_Term(m, [list(c) for c in t.clauses + u.clauses]))
+            terms = new
+            if len(terms) > limit:
+                raise SyntaxError_(f"expression expands to more than {limit} flows")
+        if not terms:
+            return []
+    return terms
+
+
+def _reduce(t: _Term) -> _Term | None:
+    """Drop clause members that contradict the fixed part; fold 1-member clauses."""
+    changed = True
+    while changed:
+        changed = False
+        kept: list[list[Eq]] = []
+        for clause in t.clauses:
+            ok = [e for e in clause if _constrain(t.fixed.copy(), e)]
+            if not ok:
+                return None
+            if len(ok) == 1:
+                _constrain(t.fixed, ok[0])
+                changed = True
+            else:
+                kept.append(ok)
+        t.clauses = kept
+    return t
+
+
+@dataclass(frozen=True, slots=True)
+class ExprMatch:
+    """One OpenFlow match of a logical flow; `conj` lists (conj_id, clause, n_clauses) when
+    the flow is part of a conjunctive match (its actions are then `conjunction(...)`)."""
+
+    match: ofields.Match
+    conj: tuple[tuple[int, int, int], ...] = ()
+
+
+def to_matches(e: Expr, limit: int = 100000) -> tuple[list[ExprMatch], int]:
+    """Normalized matches and the number of conjunction ids used (ids are 1..n; the caller
+    adds its offset).  `conj_id` matches carry a `conj_id` slot."""
+    out: dict[ofields.Match, ExprMatch] = {}
+    n_conjs = 0
+    for raw in _dnf(e, limit):
+        t = _reduce(raw)
+        if t is None:
+            continue
+        if not t.clauses:
+            out.setdefault(t.fixed, ExprMatch(t.fixed))
+        elif len(t.clauses) == 1:
+            for member in t.clauses[0]:
+                m = t.fixed.copy()
+                if _constrain(m, member):
+                    out.setdefault(m, ExprMatch(m))
+        else:
+            n_conjs += 1
+            n = len(t.clauses)
+            for k, clause in enumerate(t.clauses):
+                for member in clause:
+                    m = t.fixed.copy()
+                    if not _constrain(m, member):
+                        continue
+                    prev = out.get(m)
+                    entry = (n_conjs, k + 1, n)
+                    if prev is None:
+                        out[m] = ExprMatch(m, (entry,))
+                    elif prev.conj:
+                        out[m] = ExprMatch(m, prev.conj + (entry,))
+            cm = ofields.Match({"conj_id": (n_conjs, 0xFFFFFFFF)})
+            out[cm] = ExprMatch(cm)
+    return list(out.values()), n_conjs
+
+
+def compile_match(text: str, ctx: Context, prereqs: Expr = TRUE) -> tuple[list[ExprMatch], int]:
+    """Parse, annotate and normalize one logical-flow match (plus action prerequisites)."""
+    e = annotate(parse_match(text), ctx)
+    return to_matches(_and((e, prereqs)))

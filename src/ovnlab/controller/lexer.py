@@ -1,0 +1,186 @@
+"""Tokens of OVN's logical-flow language (ovn/lib/lex.c), shared by matches and actions."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from ovnlab.errors import OvnlabError
+
+
+class SyntaxError_(OvnlabError):  # noqa: N801 - mirrors OVN's "Syntax error" wording
+    """A logical-flow match/action that does not parse (OVN logs `Syntax error at ...`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """An integer constant (value, optional mask, its textual format) or a string."""
+
+    value: int = 0
+    mask: int | None = None
+    fmt: str = "int"  # int | hex | ipv4 | ipv6 | mac | string
+    string: str = ""
+
+    @property
+    def is_string(self) -> bool:
+        return self.fmt == "string"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # id, const, punct, end
+    text: str
+    const: Const | None = None
+    pos: int = 0
+
+
+_PUNCT = ("<->", "&&", "||", "==", "!=", "<=", ">=", "..", "--", "->",
+          "(", ")", "{", "}", "[", "]", ",", ";", "=", "!", "<", ">", "/", ":")
+_ID = re.compile(r"[A-Za-z_$@][A-Za-z0-9_.]*")
+_MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+_IP4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_IP6 = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:.]*")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]+")
+_DEC = re.compile(r"\d+")
+
+
+def _scan_value(text: str, i: int) -> tuple[Const, int] | None:
+    for rx, fmt in ((_MAC, "mac"), (_IP4, "ipv4")):
+        m = rx.match(text, i)
+        if m and not (m.end() < len(text) and (text[m.end()].isalnum())):
+            s = m.group(0)
+            if fmt == "mac":
+                return Const(int(s.replace(":", ""), 16), None, "mac"), m.end()
+            try:
+                return Const(int(ipaddress.IPv4Address(s)), None, "ipv4"), m.end()
+            except ValueError:
+                raise SyntaxError_(f"Syntax error at `{s}' invalid IPv4 address.") from None
+    m = _IP6.match(text, i)
+    if m and m.group(0).count(":") >= 2:
+        try:
+            return Const(int(ipaddress.IPv6Address(m.group(0))), None, "ipv6"), m.end()
+        except ValueError:
+            pass
+    m = _HEX.match(text, i)
+    if m:
+        return Const(int(m.group(0), 16), None, "hex"), m.end()
+    m = _DEC.match(text, i)
+    if m:
+        return Const(int(m.group(0)), None, "int"), m.end()
+    return None
+
+
+def _with_mask(text: str, c: Const, i: int) -> tuple[Const, int]:
+    """`10.0.0.0/8`, `0x10/0x10`, `ff:ff:..:../01:..`: a masked constant."""
+    if i < len(text) and text[i] == "/":
+        nxt = _scan_value(text, i + 1)
+        if nxt is None:
+            raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' expecting mask.")
+        m, j = nxt
+        width = {"ipv4": 32, "ipv6": 128, "mac": 48}.get(c.fmt)
+        if width and m.fmt in ("int",) and m.value <= width:
+            mask = ((1 << width) - 1) ^ ((1 << (width - m.value)) - 1)
+        else:
+            mask = m.value
+        if c.value & ~mask:
+            raise SyntaxError_(f"Syntax error at `{text[i - 1:j]}' Value contains unmasked 1-bits.")
+        return Const(c.value, mask, c.fmt), j
+    return c, i
+
+
+def tokenize(text: str) -> list[Token]:
+    out: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == '"':
+            j = i + 1
+            buf = []
+            while j < n and text[j] != '"':
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise SyntaxError_(f"Syntax error at `{text[i:]}' unterminated string.")
+            s = "".join(buf)
+            out.append(Token("const", s, Const(fmt="string", string=s), i))
+            i = j + 1
+            continue
+        v6 = _IP6.match(text, i)
+        if ch.isdigit() or (ch in "abcdefABCDEF:" and (
+                _MAC.match(text, i) or (v6 is not None and v6.group(0).count(":") >= 2))):
+            scanned = _scan_value(text, i)
+            if scanned is not None:
+                c, j = scanned
+                c, j = _with_mask(text, c, j)
+                out.append(Token("const", text[i:j], c, i))
+                i = j
+                continue
+        m = _ID.match(text, i)
+        if m:
+            word = m.group(0)
+            # "reg0..3" style is not valid; but "1..5" handled by numbers.  An id may not
+            # end with '.', e.g. "next;" fine.
+            out.append(Token("id", word, None, i))
+            i = m.end()
+            continue
+        for p in _PUNCT:
+            if text.startswith(p, i):
+                out.append(Token("punct", p, None, i))
+                i += len(p)
+                break
+        else:
+            raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unexpected character.")
+    out.append(Token("end", "", None, n))
+    return out
+
+
+class Cursor:
+    """A token stream with OVN-style error messages."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def next(self) -> Token:
+        t = self.toks[self.i]
+        if t.kind != "end":
+            self.i += 1
+        return t
+
+    def match(self, punct: str) -> bool:
+        if self.tok.kind == "punct" and self.tok.text == punct:
+            self.i += 1
+            return True
+        return False
+
+    def match_id(self, word: str) -> bool:
+        if self.tok.kind == "id" and self.tok.text == word:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, punct: str) -> None:
+        if not self.match(punct):
+            self.error(f"expecting `{punct}'")
+
+    def error(self, msg: str) -> None:
+        t = self.tok
+        at = t.text if t.kind != "end" else "end of input"
+        raise SyntaxError_(f"Syntax error at `{at}' {msg}.")
+
+    def at_end(self) -> bool:
+        return self.tok.kind == "end"

@@ -1,0 +1,122 @@
+"""One SB Logical_Flow → OpenFlow flows for one local datapath (controller/lflow.c
+`consider_logical_flow__` + `add_matches_to_flow_table`, OVN 22.03)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ovnlab.controller import expr as ex
+from ovnlab.controller.actions import (
+    OFTABLE_LOG_EGRESS_PIPELINE,
+    OFTABLE_LOG_INGRESS_PIPELINE,
+    EncodeParams,
+    compile_actions,
+)
+from ovnlab.controller.ofields import Match, format_match
+from ovnlab.controller.ofpacts import Conjunction, Ofpact, format_actions
+
+OFP_DEFAULT_PRIORITY = 32768
+
+
+@dataclass(frozen=True, slots=True)
+class OFFlow:
+    """One OpenFlow flow as ovn-controller installs it."""
+
+    table: int
+    priority: int
+    match: Match
+    actions: tuple[Ofpact, ...]
+    cookie: int = 0
+
+    def match_text(self) -> str:
+        prio = None if self.priority == OFP_DEFAULT_PRIORITY else self.priority
+        return format_match(self.match.slots, prio)
+
+    def actions_text(self) -> str:
+        return format_actions(self.actions)
+
+    def dump_text(self) -> str:
+        """`ovs-ofctl dump-flows` line without cookie/duration/counters."""
+        m = self.match_text()
+        return f"table={self.table}, {m + ' ' if m else ''}actions={self.actions_text()}"
+
+    def ofctl(self) -> str:
+        """`ovs-ofctl add-flow` syntax (what `ovs-ofctl parse-flow` accepts)."""
+        m = self.match_text()
+        return (f"cookie={self.cookie:#x},table={self.table},{m + ',' if m else ''}"
+                f"actions={self.actions_text()}")
+
+    def key(self) -> tuple[int, int, tuple[tuple[str, int, int], ...]]:
+        return (self.table, self.priority, self.match.key())
+
+
+def cookie_of(uuid: str) -> int:
+    """OVN's cookie: the first 32 bits of the row's UUID."""
+    return int(uuid[:8], 16)
+
+
+@dataclass
+class LflowEnv:
+    """What compiling needs for one datapath on this chassis."""
+
+    dp_key: int
+    is_switch: bool
+    lookup_port: Callable[[str], int | None]
+    is_chassis_resident: Callable[[str], bool]
+    address_sets: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    port_groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    related_port_keys: frozenset[int] | None = None  # switch ports local to the chassis
+    common_nat_zone: str = "reg11"
+
+
+@dataclass
+class Compiled:
+    flows: list[OFFlow]
+    refs: set[str]  # port names, "$as", "@pg", "resident:<port>" the result depends on
+    error: str = ""
+
+
+def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, match: str,
+                  actions: str, env: LflowEnv, conj_base: int | None = None) -> Compiled:
+    ingress = pipeline == "ingress"
+    ctx = ex.Context(lookup_port=env.lookup_port, is_chassis_resident=env.is_chassis_resident,
+                     address_sets=env.address_sets, port_groups=env.port_groups)
+    ep = EncodeParams(ingress=ingress, cur_table=table_id, is_switch=env.is_switch,
+                      lookup_port=_tracking(env.lookup_port, ctx.refs),
+                      common_nat_zone=env.common_nat_zone)
+    try:
+        acts, prereqs = compile_actions(actions, ep)
+        matches, n_conjs = ex.compile_match(match, ctx, prereqs)
+    except Exception as err:  # OVN logs "error parsing match/actions" and skips the flow
+        return Compiled([], ctx.refs, f"{type(err).__name__}: {err}")
+    ptable = (OFTABLE_LOG_INGRESS_PIPELINE if ingress else OFTABLE_LOG_EGRESS_PIPELINE) + table_id
+    cookie = cookie_of(uuid)
+    base = (cookie if conj_base is None else conj_base) - 1
+    flows: list[OFFlow] = []
+    reg = "reg14" if ingress else "reg15"
+    for m in matches:
+        mm = m.match.copy()
+        conj_slot = mm.slots.get("conj_id")
+        if conj_slot is not None:
+            mm.slots["conj_id"] = ((conj_slot[0] + base) & 0xFFFFFFFF, 0xFFFFFFFF)
+        mm.set("metadata", env.dp_key, (1 << 64) - 1)
+        if env.is_switch and env.related_port_keys is not None:
+            port = mm.slots.get(reg)
+            if port and port[1] == 0xFFFFFFFF and port[0] not in env.related_port_keys:
+                continue  # lflow.c: "port in match is not local, skip"
+        if m.conj:
+            conj_acts: tuple[Ofpact, ...] = tuple(
+                Conjunction((cid + base) & 0xFFFFFFFF, k, n) for cid, k, n in m.conj)
+            flows.append(OFFlow(ptable, priority, mm, conj_acts, 0))
+        else:
+            flows.append(OFFlow(ptable, priority, mm, tuple(acts), cookie))
+    del n_conjs
+    return Compiled(flows, ctx.refs)
+
+
+def _tracking(lookup: Callable[[str], int | None], refs: set[str]) -> Callable[[str], int | None]:
+    def f(name: str) -> int | None:
+        refs.add(name)
+        return lookup(name)
+    return f

@@ -1,0 +1,317 @@
+"""Physical flows of br-int (controller/physical.c, OVN 22.03): table 0 classification,
+37 remote output, 38 local output, 39 loopback check, 64 save in_port, 65 logical to
+physical, and the MAC_Binding tables 66/67 (lflow.c `consider_neighbor_flow`).
+
+Pure functions of a `PhysCtx` snapshot; each port binding / multicast group yields its own
+list of flows so the controller can recompute one row at a time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ovnlab.controller.actions import (
+    OFTABLE_CHECK_LOOPBACK,
+    OFTABLE_LOCAL_OUTPUT,
+    OFTABLE_LOG_EGRESS_PIPELINE,
+    OFTABLE_LOG_INGRESS_PIPELINE,
+    OFTABLE_LOG_TO_PHY,
+    OFTABLE_MAC_BINDING,
+    OFTABLE_MAC_LOOKUP,
+    OFTABLE_REMOTE_OUTPUT,
+    OFTABLE_SAVE_INPORT,
+)
+from ovnlab.controller.lflow import OFFlow, cookie_of
+from ovnlab.controller.ofields import FIELDS, Match
+from ovnlab.controller.ofpacts import (
+    Clone,
+    Move,
+    Ofpact,
+    Output,
+    Pop,
+    Push,
+    Resubmit,
+    Simple,
+    Sub,
+    load,
+)
+from ovnlab.controller.symtab import (
+    MLF_ALLOW_LOOPBACK_BIT,
+    MLF_LOCAL_ONLY_BIT,
+    MLF_LOCALPORT_BIT,
+    MLF_LOOKUP_MAC_BIT,
+    MLF_RCV_FROM_RAMP_BIT,
+)
+
+OFPP_NONE = 0xFFFF
+N_LOG_REGS = 10
+FULL64 = (1 << 64) - 1
+FULL32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    """The parts of a SB Port_Binding the physical tables need."""
+
+    uuid: str
+    name: str
+    type: str
+    dp_uuid: str
+    dp_key: int
+    key: int
+    chassis: str | None  # chassis name it is bound to
+    peer: str = ""  # patch options:peer
+    distributed_port: str = ""  # chassisredirect options:distributed-port
+    tag: int | None = None
+    ha_chassis: tuple[str, ...] = ()  # HA chassis names, highest priority first
+
+
+@dataclass
+class PhysCtx:
+    chassis: str  # this chassis's name (system-id)
+    ports: Mapping[str, PortInfo]  # by logical port name
+    local_dps: frozenset[str]  # datapath uuids
+    vif_ofports: Mapping[str, int]  # logical port → ofport of a VIF on br-int bound here
+    patch_ofports: Mapping[str, int]  # localnet logical port → ofport of its patch port
+    tunnels: Mapping[str, int]  # remote chassis name → tunnel ofport
+    ct_zones: Mapping[str, int]  # lport name / "<dp uuid>_dnat|snat" → zone
+    active_cr: frozenset[str]  # chassisredirect ports active on this chassis
+    alive: Mapping[str, bool] = field(default_factory=dict)
+    localnet_of_dp: Mapping[str, str] = field(default_factory=dict)  # dp uuid → localnet port
+
+
+def _m(**slots: tuple[int, int]) -> Match:
+    return Match(slots)
+
+
+def _zone_loads(ctx: PhysCtx, p: PortInfo) -> list[Ofpact]:
+    acts: list[Ofpact] = []
+    ct = ctx.ct_zones.get(p.name)
+    dnat = ctx.ct_zones.get(f"{p.dp_uuid}_dnat")
+    snat = ctx.ct_zones.get(f"{p.dp_uuid}_snat")
+    if ct:
+        acts.append(load("reg13", ct))
+    if dnat:
+        acts.append(load("reg11", dnat))
+    if snat:
+        acts.append(load("reg12", snat))
+    return acts
+
+
+def _ingress_metadata(ctx: PhysCtx, p: PortInfo) -> list[Ofpact]:
+    return [*_zone_loads(ctx, p), load("metadata", p.dp_key), load("reg14", p.key)]
+
+
+def _local_common(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+    dpm = (p.dp_key, FULL64)
+    out = [
+        OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+               (*_zone_loads(ctx, p), Resubmit(OFTABLE_CHECK_LOOPBACK)), cookie),
+        OFFlow(OFTABLE_CHECK_LOOPBACK, 100,
+               _m(metadata=dpm, reg10=(0, 1 << MLF_ALLOW_LOOPBACK_BIT), reg14=(p.key, FULL32),
+                  reg15=(p.key, FULL32)), (), cookie),
+        OFFlow(OFTABLE_SAVE_INPORT, 100,
+               _m(metadata=dpm, reg10=(1 << MLF_ALLOW_LOOPBACK_BIT, 1 << MLF_ALLOW_LOOPBACK_BIT),
+                  reg15=(p.key, FULL32)),
+               (Push(Sub.whole("in_port")), load("in_port", OFPP_NONE),
+                Resubmit(OFTABLE_LOG_TO_PHY), Pop(Sub.whole("in_port"))), cookie),
+    ]
+    return out
+
+
+def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
+    """consider_port_binding()."""
+    if p.dp_uuid not in ctx.local_dps:
+        return []
+    cookie = cookie_of(p.uuid)
+    dpm = (p.dp_key, FULL64)
+    if p.type == "patch" or (p.type == "l3gateway" and p.chassis == ctx.chassis):
+        peer = ctx.ports.get(p.peer)
+        if peer is None or peer.type != p.type or peer.peer != p.name:
+            return []
+        flows = _local_common(ctx, p, cookie)
+        inner: list[Ofpact] = [Simple("ct_clear"), load("reg11", 0), load("reg12", 0),
+                               load("reg13", 0), *_ingress_metadata(ctx, peer),
+                               load("reg10", 0), load("reg15", 0)]
+        inner += [load(f"reg{i}", 0) for i in range(N_LOG_REGS)]
+        inner.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
+        flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                            (Clone(tuple(inner)),), cookie))
+        return flows
+    if p.type == "chassisredirect" and (p.chassis == ctx.chassis or p.name in ctx.active_cr):
+        dist = ctx.ports.get(p.distributed_port)
+        acts: tuple[Ofpact, ...] = ()
+        if dist is not None and dist.dp_uuid == p.dp_uuid:
+            acts = (load("reg15", dist.key), *_zone_loads(ctx, dist),
+                    Resubmit(OFTABLE_CHECK_LOOPBACK))
+        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                       acts, cookie)]
+    ofport = 0
+    if p.type in ("localnet", "l2gateway"):
+        ofport = ctx.patch_ofports.get(p.name, 0)
+    elif p.type not in ("chassisredirect", "patch", "l3gateway"):
+        ofport = ctx.vif_ofports.get(p.name, 0) if p.chassis == ctx.chassis else 0
+    if ofport:
+        flows = _local_common(ctx, p, cookie)
+        meta = _ingress_metadata(ctx, p)
+        if p.type == "localport":
+            meta.append(load("reg10", 1, MLF_LOCALPORT_BIT, 1))
+        meta.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
+        if p.type in ("localnet", "l2gateway") or p.tag:
+            tag = p.tag or 0
+            flows.append(OFFlow(0, 150 if tag else 100,
+                                _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
+                                (Simple("strip_vlan"), *meta), cookie))
+            if not tag:
+                flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
+                                    tuple(meta), cookie))
+        else:
+            flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
+        flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                            (Output(ofport),), cookie))
+        if p.type == "localnet":
+            for bit in (MLF_LOCALPORT_BIT, MLF_LOCAL_ONLY_BIT):
+                flows.append(OFFlow(OFTABLE_CHECK_LOOPBACK, 160,
+                                    _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
+                                       reg15=(p.key, FULL32)), (), cookie))
+        if p.type == "localport":
+            flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 150,
+                                _m(metadata=dpm, reg14=(p.key, FULL32)),
+                                (Resubmit(OFTABLE_LOCAL_OUTPUT),), cookie))
+        return flows
+    # Remote port: through the localnet port if the datapath has one, else a tunnel.
+    if p.type in ("localnet", "l2gateway", "localport"):
+        return []
+    localnet = ctx.localnet_of_dp.get(p.dp_uuid)
+    if localnet and localnet in ctx.patch_ofports:
+        ln = ctx.ports[localnet]
+        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                       (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
+    if localnet:
+        return []
+    if len(p.ha_chassis) >= 2:
+        # OVN emits bundle(...,active_backup,...) over the HA chassis' tunnels and BFD picks
+        # the live one; we resolve that choice here (the highest-priority live chassis).
+        target = next((c for c in p.ha_chassis if ctx.alive.get(c, True) and c in ctx.tunnels),
+                      None)
+    else:
+        target = p.chassis
+    if target is None or target not in ctx.tunnels:
+        return []
+    return [OFFlow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                   (*_encap(p.dp_key, p.key), Output(ctx.tunnels[target])), cookie)]
+
+
+def _encap(dp_key: int, outport: int) -> list[Ofpact]:
+    return [load("tun_id", dp_key, 0, 24), load("tun_metadata0", outport, 0, 32),
+            Move(Sub(FIELDS["reg14"], 0, 15), Sub(FIELDS["tun_metadata0"], 16, 15))]
+
+
+@dataclass(frozen=True, slots=True)
+class McInfo:
+    uuid: str
+    name: str
+    dp_uuid: str
+    dp_key: int
+    key: int
+    ports: tuple[str, ...]  # logical port names
+
+
+def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
+    """consider_mc_group()."""
+    if mc.dp_uuid not in ctx.local_dps:
+        return []
+    local: list[Ofpact] = []
+    remote: list[Ofpact] = []
+    remote_chassis: list[str] = []
+    has_localnet = mc.dp_uuid in ctx.localnet_of_dp
+    for name in mc.ports:
+        p = ctx.ports.get(name)
+        if p is None or p.dp_uuid != mc.dp_uuid:
+            continue
+        zone = ctx.ct_zones.get(p.name)
+        if zone:
+            local.append(load("reg13", zone))
+        if p.type in ("patch", "localport"):
+            remote += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+        elif p.chassis == ctx.chassis and (p.name in ctx.vif_ofports or p.type == "l3gateway"):
+            local += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+        elif p.name in ctx.patch_ofports:
+            local += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+        elif p.type == "chassisredirect" and p.chassis == ctx.chassis:
+            dist = ctx.ports.get(p.distributed_port)
+            if dist is not None and dist.dp_uuid == p.dp_uuid:
+                local += [load("reg15", dist.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+        elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
+            if p.chassis not in remote_chassis:
+                remote_chassis.append(p.chassis)
+    cookie = cookie_of(mc.uuid)
+    match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
+    flows: list[OFFlow] = []
+    has_local = any(isinstance(a, Resubmit) for a in local)
+    if has_local:
+        flows.append(OFFlow(OFTABLE_LOCAL_OUTPUT, 100, match,
+                            (*local, load("reg15", mc.key)), cookie))
+    tunnels = [ctx.tunnels[c] for c in sorted(remote_chassis) if c in ctx.tunnels]
+    if tunnels or remote:
+        acts: list[Ofpact] = list(remote)
+        if remote:
+            acts.append(load("reg15", mc.key))
+        if tunnels:
+            acts += _encap(mc.dp_key, mc.key)
+            acts += [Output(t) for t in tunnels]
+        if has_local:
+            acts.append(Resubmit(OFTABLE_LOCAL_OUTPUT))
+        flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 100, match, tuple(acts), cookie))
+    return flows
+
+
+def tunnel_flows(ctx: PhysCtx) -> list[OFFlow]:
+    acts: tuple[Ofpact, ...] = (
+        Move(Sub(FIELDS["tun_id"], 0, 24), Sub(FIELDS["metadata"], 0, 24)),
+        Move(Sub(FIELDS["tun_metadata0"], 16, 15), Sub(FIELDS["reg14"], 0, 15)),
+        Move(Sub(FIELDS["tun_metadata0"], 0, 16), Sub(FIELDS["reg15"], 0, 16)),
+        Resubmit(OFTABLE_LOCAL_OUTPUT))
+    return [OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), acts, 0)
+            for _ch, ofport in sorted(ctx.tunnels.items(), key=lambda kv: kv[1])]
+
+
+def fixed_flows() -> list[OFFlow]:
+    ramp = 1 << MLF_RCV_FROM_RAMP_BIT
+    local_only = 1 << MLF_LOCAL_ONLY_BIT
+    return [
+        OFFlow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(ramp, ramp)),
+               (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
+        OFFlow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(local_only, local_only)),
+               (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
+        OFFlow(OFTABLE_REMOTE_OUTPUT, 0, Match(), (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
+        OFFlow(OFTABLE_CHECK_LOOPBACK, 0, Match(),
+               (*(load(f"reg{i}", 0) for i in range(N_LOG_REGS)),
+                Resubmit(OFTABLE_LOG_EGRESS_PIPELINE))),
+        OFFlow(OFTABLE_SAVE_INPORT, 0, Match(), (Resubmit(OFTABLE_LOG_TO_PHY),)),
+    ]
+
+
+def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> list[OFFlow]:
+    """MAC_Binding → tables 66 (get_arp) and 67 (lookup_arp)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+        macv = int(mac.replace(":", ""), 16)
+    except ValueError:
+        return []
+    if addr.version != 4:
+        return []
+    cookie = cookie_of(uuid)
+    ipv = int(addr)
+    get = Match({"reg0": (ipv, FULL32), "reg15": (port_key, FULL32),
+                 "metadata": (dp_key, FULL64)})
+    look = Match({"dl_type": (0x0806, 0xFFFF), "reg0": (ipv, FULL32),
+                  "reg14": (port_key, FULL32), "metadata": (dp_key, FULL64),
+                  "dl_src": (macv, (1 << 48) - 1)})
+    return [OFFlow(OFTABLE_MAC_BINDING, 100, get,
+                   (load("eth_dst", macv), load("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)), cookie),
+            OFFlow(OFTABLE_MAC_LOOKUP, 100, look, (load("reg10", 1, MLF_LOOKUP_MAC_BIT, 1),),
+                   cookie)]
+

@@ -1,0 +1,274 @@
+"""Controller-side actions (controller/pinctrl.c, OVN 22.03): packet-ins for `arp {}`,
+`put_arp`, `icmp4 {}` / `icmp4_error {}`, and the periodic GARPs for NAT addresses of
+port bindings resident on this chassis.
+
+A packet-in carries the OVN userdata (opcode + nested OpenFlow 1.5 actions); the nested
+actions are applied here to the generated packet and the register snapshot, and every
+`resubmit(,N)` becomes a `PacketOut(..., table=N, regs=...)` (OVN's packet-out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ovnlab.controller.ofpacts import (
+    Move,
+    Ofpact,
+    Pop,
+    Push,
+    Resubmit,
+    SetField,
+    Sub,
+    parse_userdata,
+)
+from ovnlab.packet import (
+    ARP_REQUEST,
+    BROADCAST,
+    ETH_ARP,
+    ETH_IP,
+    ICMP_DEST_UNREACH,
+    PROTO_ICMP,
+    PROTO_UDP,
+    Packet,
+    ip,
+    ip_str,
+    mac,
+    mac_str,
+)
+
+if TYPE_CHECKING:
+    from ovnlab.controller.controller import Controller, PacketOut
+
+OFTABLE_LOG_INGRESS_PIPELINE = 8
+GARP_MAX_TIMEOUT = 16.0  # seconds (garp_rarp_max_timeout default)
+
+# Packet header fields the nested actions may read or write.
+_PKT_FIELD = {"eth_src": "eth_src", "eth_dst": "eth_dst", "eth_type": "eth_type",
+              "arp_op": "arp_op", "arp_spa": "arp_spa", "arp_tpa": "arp_tpa",
+              "arp_sha": "arp_sha", "arp_tha": "arp_tha", "ip_src": "ip_src",
+              "ip_dst": "ip_dst", "ip_ttl": "ip_ttl", "ip_proto": "ip_proto",
+              "icmp_type": "icmp_type", "icmp_code": "icmp_code", "tcp_src": "tp_src",
+              "tcp_dst": "tp_dst", "udp_src": "tp_src", "udp_dst": "tp_dst"}
+
+
+class _Machine:
+    """Executes the nested actions on (packet, registers) like the switch would."""
+
+    def __init__(self, packet: Packet, regs: Mapping[str, int]) -> None:
+        self.packet = packet
+        self.regs: dict[str, int] = {k: int(v) for k, v in regs.items()}
+        self.stack: list[int] = []
+
+    def _read_whole(self, name: str) -> int:
+        if name in _PKT_FIELD:
+            return int(getattr(self.packet, _PKT_FIELD[name]))
+        if name.startswith("xxreg"):
+            k = int(name[5:])
+            return sum(self.regs.get(f"reg{4 * k + j}", 0) << (32 * (3 - j)) for j in range(4))
+        if name.startswith("xreg"):
+            k = int(name[4:])
+            return sum(self.regs.get(f"reg{2 * k + j}", 0) << (32 * (1 - j)) for j in range(2))
+        return self.regs.get(name, 0)
+
+    def _write_whole(self, name: str, value: int) -> None:
+        if name in _PKT_FIELD:
+            self.packet = self.packet.with_(**{_PKT_FIELD[name]: value})
+        elif name.startswith("xxreg"):
+            k = int(name[5:])
+            for j in range(4):
+                self.regs[f"reg{4 * k + j}"] = (value >> (32 * (3 - j))) & 0xFFFFFFFF
+        elif name.startswith("xreg"):
+            k = int(name[4:])
+            for j in range(2):
+                self.regs[f"reg{2 * k + j}"] = (value >> (32 * (1 - j))) & 0xFFFFFFFF
+        else:
+            self.regs[name] = value
+
+    def read(self, s: Sub) -> int:
+        return (self._read_whole(s.mf.name) >> s.ofs) & ((1 << s.nbits) - 1)
+
+    def write(self, s: Sub, value: int) -> None:
+        mask = ((1 << s.nbits) - 1) << s.ofs
+        old = self._read_whole(s.mf.name)
+        self._write_whole(s.mf.name, (old & ~mask) | ((value << s.ofs) & mask))
+
+    def run(self, acts: list[Ofpact], emit: Any) -> None:
+        for a in acts:
+            if isinstance(a, SetField):
+                self.write(a.dst, a.value)
+            elif isinstance(a, Move):
+                self.write(a.dst, self.read(a.src))
+            elif isinstance(a, Push):
+                self.stack.append(self.read(a.sub))
+            elif isinstance(a, Pop):
+                if self.stack:
+                    self.write(a.sub, self.stack.pop())
+            elif isinstance(a, Resubmit):
+                emit(self.packet, dict(self.regs), a.table)
+
+
+def _regs_of(event: Any) -> dict[str, int]:
+    regs = dict(getattr(event, "regs", None) or {})
+    md = getattr(event, "metadata", None)
+    if isinstance(md, int):
+        regs.setdefault("metadata", md)
+    elif isinstance(md, Mapping):
+        regs.update(md)
+    return {k: int(v) for k, v in regs.items() if isinstance(v, int)}
+
+
+def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
+    from ovnlab.controller.controller import PacketOut
+
+    try:
+        opcode, nested = parse_userdata(bytes(getattr(event, "userdata", b"")))
+    except ValueError:
+        return []
+    pkt: Packet = event.packet
+    regs = _regs_of(event)
+    in_port = getattr(event, "in_port", None)
+    outs: list[PacketOut] = []
+
+    def emit(p: Packet, r: dict[str, int], table: int) -> None:
+        outs.append(PacketOut(packet=p, in_port=in_port if isinstance(in_port, str) else
+                              "CONTROLLER", table=table, regs=r))
+
+    if opcode == "ARP":
+        if not pkt.is_ip:
+            return []
+        arp = Packet(eth_src=pkt.eth_src, eth_dst=pkt.eth_dst, eth_type=ETH_ARP,
+                     vlan_tci=pkt.vlan_tci, arp_op=ARP_REQUEST, arp_sha=pkt.eth_src,
+                     arp_spa=pkt.ip_src, arp_tha=0, arp_tpa=pkt.ip_dst)
+        _Machine(arp, regs).run(nested, emit)
+    elif opcode in ("ICMP", "ICMP4_ERROR"):
+        if not pkt.is_ip:
+            return []
+        raw = pkt.to_bytes()
+        l3 = raw[14 + (4 if pkt.vlan_tci else 0):]
+        room = 576 - (14 + 20 + 8)
+        payload = b"\0\0\0\0" + l3[:room]  # unused 32 bits, then the invoking packet
+        code = 3 if pkt.ip_proto == PROTO_UDP and opcode == "ICMP" else 1
+        icmp = Packet(eth_src=pkt.eth_src, eth_dst=pkt.eth_dst, eth_type=ETH_IP,
+                      ip_src=pkt.ip_src, ip_dst=pkt.ip_dst, ip_proto=PROTO_ICMP, ip_ttl=255,
+                      ip_tos=0xC0, icmp_type=ICMP_DEST_UNREACH, icmp_code=code,
+                      payload=payload)
+        _Machine(icmp, regs).run(nested, emit)
+    elif opcode == "PUT_ARP":
+        put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
+                        ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
+    return outs
+
+
+def put_mac_binding(ctl: Controller, dp_key: int, port_key: int, ip_text: str,
+                    mac_text: str) -> None:
+    """pinctrl_handle_put_mac_binding + run_put_mac_binding: insert or update the row."""
+    sb = ctl.sb
+    dp = next((d for d in sb.rows("Datapath_Binding") if d["tunnel_key"] == dp_key), None)
+    if dp is None:
+        return
+    pb = next((p for p in sb.rows("Port_Binding")
+               if p["datapath"] == dp.uuid and p["tunnel_key"] == port_key), None)
+    if pb is None:
+        return
+    lport = pb["logical_port"]
+    with sb.transaction() as txn:
+        for row in sb.rows("MAC_Binding"):
+            if row["logical_port"] == lport and row["ip"] == ip_text:
+                if row["mac"] != mac_text:
+                    txn.update("MAC_Binding", row.uuid, mac=mac_text)
+                return
+        txn.insert("MAC_Binding", logical_port=lport, ip=ip_text, mac=mac_text,
+                   datapath=dp.uuid)
+
+
+# ------------------------------------------------------------------ GARPs
+
+_RESIDENT = re.compile(r'is_chassis_resident\("([^"]*)"\)')
+
+
+@dataclass
+class _Garp:
+    mac: int
+    ip: int
+    dp_key: int
+    port_key: int
+    announce: float
+    backoff: float = 1.0
+
+
+@dataclass
+class GarpState:
+    entries: dict[str, _Garp] = field(default_factory=dict)
+
+
+def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
+    """`<lport>-<ip>` → (mac, ip, dp key, port key) for NAT addresses to announce here
+    (get_nat_addresses_and_keys / consider_nat_address)."""
+    st = ctl._state
+    out: dict[str, tuple[int, int, int, int]] = {}
+    for pb in ctl.sb.rows("Port_Binding"):
+        if pb["type"] not in ("patch", "l3gateway") or pb["datapath"] not in st.local_dps:
+            continue
+        if pb["type"] == "l3gateway" and pb["chassis"] != ctl.sb.get("Chassis", ctl.name).uuid:
+            continue
+        entries = list(pb["nat_addresses"]) or (
+            [pb["options"]["nat-addresses"]] if "nat-addresses" in pb["options"] else [])
+        for entry in entries:
+            m = _RESIDENT.search(entry)
+            lport = m.group(1) if m else None
+            if lport is None and pb["type"] == "patch":
+                continue
+            if lport is not None and lport not in st.resident:
+                continue
+            words = entry[:m.start()].split() if m else entry.split()
+            if not words:
+                continue
+            try:
+                macv = mac(words[0])
+                for w in words[1:]:
+                    if "." in w:
+                        out[f"{pb['logical_port']}-{w}"] = (
+                            macv, ip(w.split("/")[0]), st.dp_keys.get(pb["datapath"], 0),
+                            pb["tunnel_key"])
+            except ValueError:
+                continue
+    return out
+
+
+def periodic(ctl: Controller, now: float) -> list[PacketOut]:
+    """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop."""
+    from ovnlab.controller.controller import PacketOut
+
+    if ctl.garp is None:
+        ctl.garp = GarpState()
+    state: GarpState = ctl.garp
+    wanted = nat_addresses(ctl)
+    for key in list(state.entries):
+        if key not in wanted:
+            del state.entries[key]
+    for key, (macv, ipv, dpk, pk) in wanted.items():
+        cur = state.entries.get(key)
+        if cur is None:
+            state.entries[key] = _Garp(macv, ipv, dpk, pk, now)
+        else:
+            cur.dp_key, cur.port_key = dpk, pk
+    outs: list[PacketOut] = []
+    for key in sorted(state.entries):
+        g = state.entries[key]
+        if now + 1e-9 < g.announce:
+            continue
+        pkt = Packet(eth_src=g.mac, eth_dst=BROADCAST, eth_type=ETH_ARP, arp_op=ARP_REQUEST,
+                     arp_sha=g.mac, arp_spa=g.ip, arp_tha=0, arp_tpa=g.ip)
+        outs.append(PacketOut(packet=pkt, in_port="CONTROLLER",
+                              table=OFTABLE_LOG_INGRESS_PIPELINE,
+                              regs={"metadata": g.dp_key, "reg14": g.port_key}))
+        if g.backoff < GARP_MAX_TIMEOUT:
+            g.announce = now + g.backoff
+        else:
+            g.announce = float("inf")
+        g.backoff = min(GARP_MAX_TIMEOUT, g.backoff * 2)
+    return outs
+
