@@ -1,0 +1,448 @@
+"""The database commands every OVSDB ctl tool shares (Open vSwitch lib/db-ctl-base.c,
+lib/ovsdb-data.c, lib/table.c): `list`, `find`, `get`, with OVSDB's value syntax and
+table styles. Works on any `ovsdb.Database`, so ovn-sbctl can reuse it.
+
+Rows are listed in UUID order (ovsdb-server's order is a hash order); sets and maps print
+sorted, as OVSDB stores them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ovnlab.ovsdb import Column, Database, Row, Schema
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class CtlError(Exception):
+    """A db-ctl error; the tool prints `<tool>: <message>` and exits 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """lib/table.h table_style: --format, --data, --no-headings (--bare = list/bare/none)."""
+
+    format: str = "list"  # list | table | csv
+    data: str = "string"  # string | bare
+    headings: bool = True
+
+
+# ------------------------------------------------------------------ values
+def is_uuid(s: str) -> bool:
+    return bool(_UUID_RE.match(s))
+
+
+def _needs_quotes(s: str) -> bool:
+    """ovsdb-data.c string_needs_quotes."""
+    if not s or not (s[0].isascii() and (s[0].isalpha() or s[0] == "_")):
+        return True
+    if any(not (c.isascii() and (c.isalnum() or c in "_-.")) for c in s[1:]):
+        return True
+    return s in ("true", "false") or is_uuid(s)
+
+
+def _json_string(s: str) -> str:
+    out = ['"']
+    for c in s:
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        elif ord(c) < 0x20:
+            out.append({"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c, f"\\u{ord(c):04x}"))
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def atom_to_string(value: Any, bare: bool = False) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    s = str(value)
+    if bare:
+        return s
+    return _json_string(s) if _needs_quotes(s) and not (is_uuid(s) and _is_ref_atom(value)) else s
+
+
+class _Ref(str):
+    """A UUID atom (printed bare, unlike a string that looks like a UUID)."""
+
+
+def _is_ref_atom(value: Any) -> bool:
+    return isinstance(value, _Ref)
+
+
+def _atoms(value: Any, col: Column) -> list[Any]:
+    if value is None or (col.kind in ("set", "map") and not value):
+        return []
+    if col.kind == "set":
+        items = list(value)
+    elif col.kind == "map":
+        return sorted(value.items(), key=lambda kv: _sort_key(kv[0]))
+    else:
+        items = [value]
+    if col.ref_table or col.kind == "uuid":
+        items = [_Ref(v) for v in items]
+    return sorted(items, key=_sort_key)
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    if isinstance(v, bool):
+        return (0, int(v))
+    if isinstance(v, int):
+        return (1, v)
+    return (2, str(v))
+
+
+def datum_to_string(value: Any, col: Column) -> str:
+    """ovsdb_datum_to_string: `[]`/`{}` for empty, brackets for sets and maps."""
+    atoms = _atoms(value, col)
+    if col.kind == "map":
+        body = ", ".join(f"{atom_to_string(k)}={atom_to_string(v)}" for k, v in atoms)
+        return "{" + body + "}"
+    body = ", ".join(atom_to_string(a) for a in atoms)
+    if col.kind == "set" or not atoms:
+        return "[" + body + "]"
+    return body
+
+
+def datum_to_bare(value: Any, col: Column) -> str:
+    atoms = _atoms(value, col)
+    if col.kind == "map":
+        return " ".join(f"{atom_to_string(k, True)}={atom_to_string(v, True)}" for k, v in atoms)
+    return " ".join(atom_to_string(a, True) for a in atoms)
+
+
+def uuid_column() -> Column:
+    return Column("uuid", "", ref_table="_self")
+
+
+# ------------------------------------------------------------------ parsing values (find)
+def _split_top(s: str, sep: str) -> list[str]:
+    parts, depth, quoted, cur = [], 0, False, []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if quoted:
+            cur.append(c)
+            if c == "\\" and i + 1 < len(s):
+                cur.append(s[i + 1])
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"':
+            quoted = True
+            cur.append(c)
+        elif c in "[{":
+            depth += 1
+            cur.append(c)
+        elif c in "]}":
+            depth -= 1
+            cur.append(c)
+        elif c == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def parse_atom(text: str, kind: str) -> Any:
+    text = text.strip()
+    if text.startswith('"'):
+        try:
+            s = json.loads(text)
+        except json.JSONDecodeError:
+            raise CtlError(f"{text}: syntax error in quoted string") from None
+    else:
+        s = text
+    if kind == "integer":
+        try:
+            return int(s)
+        except ValueError:
+            raise CtlError(f'"{s}" is not a valid integer') from None
+    if kind == "boolean":
+        if s not in ("true", "false"):
+            raise CtlError(f'"{s}" is not a valid boolean (use "true" or "false")')
+        return s == "true"
+    return s
+
+
+def parse_datum(text: str, col: Column) -> Any:
+    """ovsdb_datum_from_string, for the column types NB/SB use."""
+    text = text.strip()
+    elem = _element_kind(col)
+    if col.kind == "map":
+        inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+        out = {}
+        for item in _split_top(inner, ",") if inner.strip() else []:
+            k, sep, v = item.partition("=")
+            if not sep:
+                raise CtlError(f"{item}: missing '=' in map")
+            out[parse_atom(k, "string")] = parse_atom(v, "string")
+        return out
+    if col.kind == "set" or col.optional:
+        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        items = [parse_atom(i, elem) for i in _split_top(inner, ",")] if inner.strip() else []
+        if col.optional:
+            if len(items) > 1:
+                raise CtlError(f"{text}: too many values for a 0..1 column")
+            return items[0] if items else None
+        return tuple(items)
+    return parse_atom(text, elem)
+
+
+def _element_kind(col: Column) -> str:
+    if col.kind in ("set", "map"):
+        return "uuid" if col.ref_table else "string"
+    return col.kind
+
+
+# ------------------------------------------------------------------ tables, columns, rows
+def _score(name: str, s: str) -> int:
+    """db-ctl-base.c score_partial_match."""
+    if name == s:
+        return 1 << 30
+    def norm(c: str) -> str:
+        return "_" if c == "-" else c.lower()
+    n = 0
+    for a, b in zip(name, s, strict=False):
+        if norm(a) != norm(b):
+            return 0
+        n += 1
+    if len(s) == len(name):
+        return (1 << 30) - 1
+    return n if len(s) < len(name) and n == len(s) else 0
+
+
+def _best(names: Iterable[str], s: str) -> list[str]:
+    scored = [(n, _score(n, s)) for n in names]
+    best = max((sc for _, sc in scored), default=0)
+    return [n for n, sc in scored if sc and sc == best]
+
+
+def get_table(schema: Schema, name: str) -> str:
+    matches = _best(schema, name)
+    if not matches:
+        raise CtlError(f'unknown table "{name}"')
+    if len(matches) > 1:
+        raise CtlError(f'"{name}" matches multiple table names: {", ".join(sorted(matches))}')
+    return matches[0]
+
+
+def get_column(schema: Schema, table: str, name: str) -> str:
+    matches = _best(schema[table], name)
+    if not matches:
+        raise CtlError(f'{table} does not contain a column whose name matches "{name}"')
+    if len(matches) > 1:
+        raise CtlError(f'{table} contains more than one column whose name matches "{name}": '
+                       f'{", ".join(sorted(matches))}')
+    return matches[0]
+
+
+RowIds = Mapping[str, Sequence[tuple[str, str | None]]]
+
+
+def get_row(db: Database, table: str, record: str, row_ids: RowIds, must_exist: bool = True) -> Row | None:
+    """db-ctl-base.c ctl_get_row: UUID, then the table's name columns, then a UUID prefix."""
+    rows = db.tables[table]
+    row = rows.get(record.lower()) if is_uuid(record) else None
+    if row is None and record == "." and len(rows) == 1:
+        row = next(iter(rows.values()))
+    if row is None:
+        for column, key in row_ids.get(table, ()):
+            found = [r for r in sorted(rows.values(), key=lambda r: r.uuid)
+                     if (r[column].get(key) if key else r[column]) == record]
+            if len(found) > 1:
+                raise CtlError(f'multiple rows in {table} match "{record}"')
+            if found:
+                row = found[0]
+                break
+    if row is None and len(record) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", record):
+        found = [r for u, r in sorted(rows.items()) if u.startswith(record.lower())]
+        if len(found) > 1:
+            raise CtlError(f"{table} contains 2 or more rows whose UUIDs begin with {record}: "
+                           f"at least {found[0].uuid} and {found[1].uuid}")
+        row = found[0] if found else None
+    if row is None and must_exist:
+        raise CtlError(f'no row "{record}" in table {table}')
+    return row
+
+
+def parse_columns(schema: Schema, table: str, spec: str | None) -> list[str]:
+    """--columns=a,b (`_uuid` allowed); default: `_uuid` then every column by name."""
+    if spec is None:
+        return ["_uuid", *sorted(schema[table])]
+    cols = [c for c in re.split(r"[, ]+", spec) if c]
+    if not cols:
+        raise CtlError("must specify at least one column name")
+    return ["_uuid" if c.lower() == "_uuid" else get_column(schema, table, c) for c in cols]
+
+
+# ------------------------------------------------------------------ rendering
+def _cell(row: Row, column: str, schema: Schema, style: Style) -> str:
+    if column == "_uuid":
+        return row.uuid
+    col = schema[row.table][column]
+    value = row[column]
+    return datum_to_bare(value, col) if style.data == "bare" else datum_to_string(value, col)
+
+
+def render(schema: Schema, table: str, rows: Sequence[Row], columns: Sequence[str], style: Style) -> str:
+    cells = [[_cell(r, c, schema, style) for c in columns] for r in rows]
+    if style.format == "table":
+        return _render_table(columns, cells, style)
+    if style.format == "csv":
+        lines = [",".join(_csv(c) for c in columns)] if style.headings else []
+        lines += [",".join(_csv(c) for c in row) for row in cells]
+        return "".join(line + "\n" for line in lines)
+    out = []
+    for i, row_cells in enumerate(cells):
+        if i:
+            out.append("\n")
+        for heading, text in zip(columns, row_cells, strict=True):
+            out.append(f"{heading:<20}: {text}\n" if style.headings else f"{text}\n")
+    return "".join(out)
+
+
+def _render_table(columns: Sequence[str], cells: list[list[str]], style: Style) -> str:
+    widths = [max([len(r[x]) for r in cells] + ([len(c)] if style.headings else [0]))
+              for x, c in enumerate(columns)]
+    lines = []
+    if style.headings:
+        lines.append(" ".join(f"{c:<{w}}" for c, w in zip(columns, widths, strict=True)).rstrip())
+        lines.append(" ".join("-" * w for w in widths).rstrip())
+    for r in cells:
+        lines.append(" ".join(f"{t:<{w}}" for t, w in zip(r, widths, strict=True)).rstrip())
+    return "".join(line + "\n" for line in lines)
+
+
+def _csv(text: str) -> str:
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+# ------------------------------------------------------------------ commands
+def cmd_list(db: Database, table_name: str, records: Sequence[str], *, columns: str | None,
+             style: Style, row_ids: RowIds, if_exists: bool = False) -> str:
+    table = get_table(db.schema, table_name)
+    cols = parse_columns(db.schema, table, columns)
+    if records:
+        rows = [r for rec in records
+                if (r := get_row(db, table, rec, row_ids, must_exist=not if_exists)) is not None]
+    else:
+        rows = sorted(db.tables[table].values(), key=lambda r: r.uuid)
+    return render(db.schema, table, rows, cols, style)
+
+
+_FIND_OPS = ("{!=}", "{>=}", "{<=}", "{=}", "{<}", "{>}", "!=", ">=", "<=", "=", "<", ">")
+
+
+def parse_condition(schema: Schema, table: str, arg: str) -> tuple[str, str | None, str, str]:
+    """`COLUMN[:KEY]OP VALUE` -> (column, key, op, value text)."""
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_-]*)(?::((?:\"(?:[^\"\\]|\\.)*\")|[^=!<>{]+))?", arg)
+    if not m:
+        raise CtlError(f'{arg}: argument does not end in "=", "!=", "<", ">", "<=", ">=", "{{=}}", '
+                       f'"{{!=}}", "{{<}}", "{{>}}", "{{<=}}", or "{{>=}}" followed by a value.')
+    rest = arg[m.end():]
+    for op in _FIND_OPS:
+        if rest.startswith(op):
+            key = m.group(2)
+            if key is not None and key.startswith('"'):
+                key = json.loads(key)
+            return get_column(schema, table, m.group(1)), key, op, rest[len(op):]
+    raise CtlError(f'{arg}: argument does not end in "=", "!=", "<", ">", "<=", ">=", "{{=}}", '
+                   f'"{{!=}}", "{{<}}", "{{>}}", "{{<=}}", or "{{>=}}" followed by a value.')
+
+
+def row_matches(row: Row, schema: Schema, column: str, key: str | None, op: str, text: str) -> bool:
+    col = schema[row.table][column]
+    have: Any = row[column]
+    if key is not None:
+        if col.kind != "map":
+            raise CtlError(f"cannot specify key to check for non-map column {column}")
+        want_atom = parse_atom(text, "string")
+        if key not in have:
+            return op in ("!=", "{!=}")
+        have_v = have[key]
+        return _compare(have_v, want_atom, op.strip("{}"))
+    want = parse_datum(text, col)
+    if op.startswith("{"):
+        a, b = _as_set(have), _as_set(want)
+        return {"=": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op[1:-1]]
+    if op in ("=", "!="):
+        same = _normalize(have) == _normalize(want)
+        return same if op == "=" else not same
+    return _compare(have, want, op)
+
+
+def _as_set(v: Any) -> set[Any]:
+    if isinstance(v, dict):
+        return set(v.items())
+    if isinstance(v, tuple):
+        return set(v)
+    return set() if v is None else {v}
+
+
+def _normalize(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return tuple(sorted(v, key=_sort_key))
+    return v
+
+
+def _compare(have: Any, want: Any, op: str) -> bool:
+    try:
+        return {"=": have == want, "!=": have != want, "<": have < want, ">": have > want,
+                "<=": have <= want, ">=": have >= want}[op]
+    except TypeError:
+        return False
+
+
+def cmd_find(db: Database, table_name: str, conditions: Sequence[str], *, columns: str | None,
+             style: Style) -> str:
+    table = get_table(db.schema, table_name)
+    cols = parse_columns(db.schema, table, columns)
+    conds = [parse_condition(db.schema, table, c) for c in conditions]
+    rows = [r for r in sorted(db.tables[table].values(), key=lambda r: r.uuid)
+            if all(row_matches(r, db.schema, *c) for c in conds)]
+    return render(db.schema, table, rows, cols, style)
+
+
+def cmd_get(db: Database, table_name: str, record: str, columns: Sequence[str], *, row_ids: RowIds,
+            if_exists: bool = False) -> str:
+    table = get_table(db.schema, table_name)
+    row = get_row(db, table, record, row_ids, must_exist=not if_exists)
+    if row is None:
+        return ""
+    out = []
+    for spec in columns:
+        if spec.lower() in ("_uuid", "-uuid"):
+            out.append(row.uuid)
+            continue
+        name, sep, key = spec.partition(":")
+        column = get_column(db.schema, table, name)
+        col = db.schema[table][column]
+        if sep:
+            if col.kind != "map":
+                raise CtlError(f"cannot specify key to get for non-map column {column}")
+            k = parse_atom(key, "string")
+            if k not in row[column]:
+                if if_exists:
+                    out.append("")
+                    continue
+                raise CtlError(f'no key "{key}" in {table} record "{record}" column {column}')
+            out.append(atom_to_string(row[column][k]))
+        else:
+            out.append(datum_to_string(row[column], col))
+    return "".join(line + "\n" for line in out)

@@ -1,0 +1,503 @@
+"""`ovn-nbctl` against the NB database, printing as OVN's utilities/ovn-nbctl.c does
+(formats of OVN 23.03, whose `lr-nat-list` has the GATEWAY_PORT column).
+
+Commands: show, ls-list, lsp-list, lsp-get-up, lsp-get-addresses, lr-list, lrp-list,
+lrp-get-gateway-chassis, lr-route-list, lr-nat-list, lr-nat-del, acl-list, and the database
+commands list, find, get. Several commands may be joined with `--`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ovnlab.nb import ctl
+from ovnlab.nb.api import NbApi
+from ovnlab.nb.ctl import CtlError, Style
+from ovnlab.ovsdb import Database, Row
+from ovnlab.tools import ToolResult, fail, ok
+
+PROG = "ovn-nbctl"
+
+# ovn-nbctl.c `tables[]`: the columns a record may be named by.
+ROW_IDS: ctl.RowIds = {
+    "Logical_Switch": (("name", None), ("external_ids", "neutron:network_name")),
+    "Logical_Switch_Port": (("name", None), ("external_ids", "neutron:port_name")),
+    "Logical_Router": (("name", None), ("external_ids", "neutron:router_name")),
+    "Logical_Router_Port": (("name", None),),
+    "Address_Set": (("name", None),),
+    "Port_Group": (("name", None),),
+    "ACL": (("name", None),),
+    "HA_Chassis": (("chassis_name", None),),
+    "HA_Chassis_Group": (("name", None),),
+    "Load_Balancer": (("name", None),),
+    "Load_Balancer_Group": (("name", None),),
+    "Load_Balancer_Health_Check": (("vip", None),),
+    "Forwarding_Group": (("name", None),),
+    "Meter": (("name", None),),
+    "NAT": (("external_ip", None),),
+}
+
+_GLOBAL_FLAGS = {"--bare", "--no-headings", "--oneline", "--pretty", "--no-leader-only",
+                 "--leader-only", "--no-shuffle-remotes", "--shuffle-remotes", "--no-syslog",
+                 "--wait=none", "--no-wait"}
+_GLOBAL_VALUED = {"--db", "--format", "-f", "--data", "--timeout", "-t", "--wait", "--log-file",
+                  "-d"}
+
+
+@dataclass
+class _Command:
+    name: str
+    args: list[str]
+    options: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Syntax:
+    min_args: int
+    max_args: int
+    options: tuple[str, ...]
+    handler: Callable[[Database, _Command, Style], str]
+
+
+def run(nb: Database, argv: list[str]) -> ToolResult:
+    try:
+        style, commands = _parse(argv)
+        out = []
+        for cmd in commands:
+            out.append(_COMMANDS[cmd.name].handler(nb, cmd, style))
+        return ok("".join(out)) if any(out) else ToolResult(0, "", "")
+    except CtlError as exc:
+        return fail(f"{PROG}: {exc}")
+
+
+# ------------------------------------------------------------------ argument parsing
+def _parse(argv: list[str]) -> tuple[Style, list[_Command]]:
+    fmt, data, headings = "list", "string", True
+    args = list(argv)
+    i = 0
+    pending: dict[str, str | None] = {}
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        opt, sep, val = args[i].partition("=")
+        if args[i] in _GLOBAL_FLAGS or opt in _GLOBAL_VALUED:
+            if opt in _GLOBAL_VALUED and not sep:
+                if i + 1 >= len(args):
+                    raise CtlError(f"option '{opt}' requires an argument")
+                i += 1
+                val = args[i]
+            if opt in ("--format", "-f"):
+                if val not in ("list", "table", "csv"):
+                    raise CtlError(f"{val}: unknown output format")
+                fmt = val
+            elif opt in ("--data", "-d"):
+                if val not in ("string", "bare"):
+                    raise CtlError(f"{val}: unknown data format")
+                data = val
+            elif opt == "--no-headings":
+                headings = False
+            elif opt == "--bare":
+                fmt, data, headings = "list", "bare", False
+        else:  # a command option given before the first command, as ovn-nbctl allows
+            pending[opt] = val if sep else None
+        i += 1
+    style = Style(fmt, data, headings)
+    segments: list[list[str]] = [[]]
+    for arg in args[i:]:
+        if arg == "--":
+            segments.append([])
+        else:
+            segments[-1].append(arg)
+    commands = []
+    for seg in segments:
+        if not seg and not pending:
+            continue
+        options, rest = dict(pending), list(seg)
+        pending = {}
+        while rest and rest[0].startswith("--"):
+            opt, sep, val = rest.pop(0).partition("=")
+            if opt in options:
+                raise CtlError(f"'{opt}' option specified multiple times")
+            options[opt] = val if sep else None
+        if not rest:
+            raise CtlError("missing command name (use --help for help)")
+        commands.append(_command(rest[0], rest[1:], options))
+    if not commands:
+        raise CtlError("missing command name (use --help for help)")
+    return style, commands
+
+
+def _command(name: str, args: list[str], options: dict[str, str | None]) -> _Command:
+    syntax = _COMMANDS.get(name)
+    if syntax is None:
+        raise CtlError(f"unknown command '{name}'; use --help for help")
+    for opt, val in options.items():
+        spec = next((o for o in syntax.options if o.rstrip("=") == opt), None)
+        if spec is None:
+            raise CtlError(f"'{name}' command has no '{opt}' option")
+        if spec.endswith("=") and val is None:
+            raise CtlError(f"missing argument to '{opt}' option on '{name}' command")
+        if not spec.endswith("=") and val is not None:
+            raise CtlError(f"'{opt}' option on '{name}' does not accept an argument")
+    if len(args) < syntax.min_args:
+        raise CtlError(f"'{name}' command requires at least {syntax.min_args} arguments")
+    if len(args) > syntax.max_args:
+        if any(a.startswith("-") for a in args):
+            raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments (note that "
+                           'options must precede command names and follow a "--" argument)')
+        raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments")
+    return _Command(name, args, options)
+
+
+# ------------------------------------------------------------------ lookups (ovn-nbctl.c)
+def _by_name_or_uuid(nb: Database, table: str, ident: str, noun: str, must_exist: bool = True,
+                     multiple: str | None = None) -> Row | None:
+    """The `*_by_name_or_uuid` helpers: a UUID, else the name (`multiple` names the rows
+    in the error when a name is ambiguous; without it the first match wins)."""
+    row = nb.tables[table].get(ident.lower()) if ctl.is_uuid(ident) else None
+    if row is None:
+        found = [r for r in _ordered(nb.rows(table)) if r["name"] == ident]
+        if len(found) > 1 and multiple:
+            raise CtlError(f"Multiple {multiple} named '{ident}'.  Use a UUID.")
+        row = found[0] if found else None
+    if row is None and must_exist:
+        raise CtlError(f"{ident}: {noun} {'UUID' if ctl.is_uuid(ident) else 'name'} not found")
+    return row
+
+
+def _lr(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
+    return _by_name_or_uuid(nb, "Logical_Router", ident, "router", must_exist, "logical routers")
+
+
+def _ls(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
+    return _by_name_or_uuid(nb, "Logical_Switch", ident, "switch", must_exist, "logical switches")
+
+
+def _lrp(nb: Database, ident: str) -> Row | None:
+    return _by_name_or_uuid(nb, "Logical_Router_Port", ident, "port")
+
+
+def _pg(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
+    return _by_name_or_uuid(nb, "Port_Group", ident, "port group", must_exist)
+
+
+def _ordered(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: r.uuid)
+
+
+def _refs(nb: Database, parent: Row, column: str) -> list[Row]:
+    """A reference set in OVSDB order (sorted by UUID), as the IDL hands it to ovn-nbctl."""
+    table = nb.schema[parent.table][column].ref_table
+    assert table is not None
+    return _ordered([nb.tables[table][u] for u in parent[column] if u in nb.tables[table]])
+
+
+def _must(row: Row | None) -> Row:
+    assert row is not None
+    return row
+
+
+# ------------------------------------------------------------------ show
+def _alias(row: Row, key: str) -> str:
+    alias = row["external_ids"].get(key)
+    return f" (aka {alias})" if alias else ""
+
+
+def _print_ls(nb: Database, ls: Row) -> str:
+    out = [f"switch {ls.uuid} ({ls['name']}){_alias(ls, 'neutron:network_name')}\n"]
+    for lsp in _refs(nb, ls, "ports"):
+        out.append(f"    port {lsp['name']}{_alias(lsp, 'neutron:port_name')}\n")
+        if lsp["type"]:
+            out.append(f"        type: {lsp['type']}\n")
+        if lsp["parent_name"] is not None:
+            out.append(f"        parent: {lsp['parent_name']}\n")
+        if lsp["tag"] is not None:
+            out.append(f"        tag: {lsp['tag']}\n")
+        addrs = sorted(lsp["addresses"])
+        if addrs and addrs != ["router"]:
+            out.append("        addresses: [" + ", ".join(f'"{a}"' for a in addrs) + "]\n")
+        if "router-port" in lsp["options"]:
+            out.append(f"        router-port: {lsp['options']['router-port']}\n")
+    return "".join(out)
+
+
+def _gw_chassis_ordered(nb: Database, lrp: Row) -> list[Row]:
+    """get_ordered_gw_chassis_prio_list: priority, then name, both descending."""
+    gcs = _refs(nb, lrp, "gateway_chassis")
+    return sorted(gcs, key=lambda g: (g["priority"], g["name"]), reverse=True)
+
+
+def _print_lr(nb: Database, lr: Row) -> str:
+    out = [f"router {lr.uuid} ({lr['name']}){_alias(lr, 'neutron:router_name')}\n"]
+    for lrp in _refs(nb, lr, "ports"):
+        out.append(f"    port {lrp['name']}\n")
+        out.append(f'        mac: "{lrp["mac"]}"\n')
+        if lrp["networks"]:
+            out.append("        networks: [" + ", ".join(f'"{n}"' for n in sorted(lrp["networks"])) + "]\n")
+        if "route_table" in lrp["options"]:
+            out.append(f"        route-table: {lrp['options']['route_table']}\n")
+        gcs = _gw_chassis_ordered(nb, lrp)
+        if gcs:
+            out.append("        gateway chassis: [" + " ".join(g["chassis_name"] for g in gcs) + "]\n")
+    for nat in _refs(nb, lr, "nat"):
+        out.append(f"    nat {nat.uuid}\n")
+        out.append(f'        external ip: "{nat["external_ip"]}"\n')
+        if nat["external_port_range"]:
+            out.append(f'        external port(s): "{nat["external_port_range"]}"\n')
+        out.append(f'        logical ip: "{nat["logical_ip"]}"\n')
+        out.append(f'        type: "{nat["type"]}"\n')
+    return "".join(out)
+
+
+def _show(nb: Database, cmd: _Command, style: Style) -> str:
+    if cmd.args:
+        ls = _ls(nb, cmd.args[0], must_exist=False)
+        lr = _lr(nb, cmd.args[0], must_exist=False)
+        return (_print_ls(nb, ls) if ls else "") + (_print_lr(nb, lr) if lr else "")
+    return "".join(_print_ls(nb, ls) for ls in _ordered(nb.rows("Logical_Switch"))) + \
+        "".join(_print_lr(nb, lr) for lr in _ordered(nb.rows("Logical_Router")))
+
+
+# ------------------------------------------------------------------ lists
+def _name_list(rows: list[Row]) -> str:
+    """smap_sort by name of `UUID (name)` lines."""
+    return "".join(f"{r.uuid} ({r['name']})\n" for r in sorted(rows, key=lambda r: (r["name"], r.uuid)))
+
+
+def _ls_list(nb: Database, cmd: _Command, style: Style) -> str:
+    return _name_list(nb.rows("Logical_Switch"))
+
+
+def _lr_list(nb: Database, cmd: _Command, style: Style) -> str:
+    return _name_list(nb.rows("Logical_Router"))
+
+
+def _lsp_list(nb: Database, cmd: _Command, style: Style) -> str:
+    return _name_list(_refs(nb, _must(_ls(nb, cmd.args[0])), "ports"))
+
+
+def _lrp_list(nb: Database, cmd: _Command, style: Style) -> str:
+    return _name_list(_refs(nb, _must(_lr(nb, cmd.args[0])), "ports"))
+
+
+def _lsp(nb: Database, ident: str) -> Row:
+    return _must(_by_name_or_uuid(nb, "Logical_Switch_Port", ident, "port"))
+
+
+def _lsp_get_up(nb: Database, cmd: _Command, style: Style) -> str:
+    return "up\n" if _lsp(nb, cmd.args[0])["up"] is True else "down\n"
+
+
+def _lsp_get_addresses(nb: Database, cmd: _Command, style: Style) -> str:
+    return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["addresses"]))
+
+
+def _lrp_get_gateway_chassis(nb: Database, cmd: _Command, style: Style) -> str:
+    lrp = _must(_lrp(nb, cmd.args[0]))
+    return "".join(f"{g['name']} {g['priority']:5d}\n" for g in _gw_chassis_ordered(nb, lrp))
+
+
+# ------------------------------------------------------------------ NAT
+def _c(fmt_width: int, trunc: int, text: str) -> str:
+    """printf `%-W.Ts`."""
+    return f"{text[:trunc]:<{fmt_width}}"
+
+
+def _lr_nat_list(nb: Database, cmd: _Command, style: Style) -> str:
+    lr = _must(_lr(nb, cmd.args[0]))
+    entries = []
+    for nat in _refs(nb, lr, "nat"):
+        gw = nb.tables["Logical_Router_Port"].get(nat["gateway_port"] or "")
+        key = _c(17, 13, nat["type"]) + _c(22, 18, gw["name"] if gw else "") + nat["external_ip"]
+        if nat["external_mac"] is not None and nat["logical_port"] is not None:
+            value = (_c(17, 13, nat["external_port_range"]) + _c(20, 16, nat["logical_ip"])
+                     + _c(21, 17, nat["external_mac"]) + nat["logical_port"])
+        else:
+            value = _c(17, 13, nat["external_port_range"]) + nat["logical_ip"]
+        entries.append((key, value))
+    if not entries:
+        return ""
+    header = (_c(17, 13, "TYPE") + _c(22, 18, "GATEWAY_PORT") + _c(19, 15, "EXTERNAL_IP")
+              + _c(17, 13, "EXTERNAL_PORT") + _c(20, 16, "LOGICAL_IP") + _c(21, 17, "EXTERNAL_MAC")
+              + "LOGICAL_PORT\n")
+    return header + "".join(_c(58, 54, k) + v + "\n" for k, v in sorted(entries, key=lambda e: e[0]))
+
+
+def _normalize_prefix(text: str) -> str | None:
+    """normalize_prefix_str: `a.b.c.d` for /32, else the masked network."""
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    if net.prefixlen == net.max_prefixlen:
+        return str(net.network_address)
+    return str(net)
+
+
+def _lr_nat_del(nb: Database, cmd: _Command, style: Style) -> str:
+    """nbctl_lr_nat_del: ROUTER [TYPE [IP] [GATEWAY_PORT]]."""
+    lr = _must(_lr(nb, cmd.args[0]))
+    api = NbApi(nb)
+    nats = _refs(nb, lr, "nat")
+    doomed: list[Row] = []
+    if len(cmd.args) == 1:
+        doomed = nats
+    else:
+        nat_type = cmd.args[1]
+        if nat_type not in ("dnat", "snat", "dnat_and_snat"):
+            raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
+        typed = [n for n in nats if n["type"] == nat_type]
+
+        def ip_of(nat: Row) -> str | None:
+            return _normalize_prefix(nat["logical_ip"] if nat_type == "snat" else nat["external_ip"])
+
+        ip = _normalize_prefix(cmd.args[2]) if len(cmd.args) > 2 else None
+        if len(cmd.args) == 2:
+            doomed = typed
+        elif len(cmd.args) == 3 and ip is None:
+            port = _must(_lrp(nb, cmd.args[2]))
+            doomed = [n for n in typed if n["gateway_port"] == port.uuid]
+        elif len(cmd.args) == 3:
+            doomed = [n for n in typed if ip_of(n) == ip]
+        else:
+            if ip is None:
+                raise CtlError(f"{cmd.args[2]}: Invalid IP address or CIDR")
+            port = _must(_lrp(nb, cmd.args[3]))
+            doomed = [n for n in typed if ip_of(n) == ip and n["gateway_port"] == port.uuid][:1]
+            if not doomed and "--if-exists" not in cmd.options:
+                raise CtlError(f"no matching NAT with the type ({nat_type}), "
+                               f"{'logical_ip' if nat_type == 'snat' else 'external_ip'} ({ip}) "
+                               f"and gateway_port ({cmd.args[3]})")
+    with nb.transaction():
+        for nat in doomed:
+            api.delete("NAT", nat.uuid)
+    return ""
+
+
+# ------------------------------------------------------------------ routes, ACLs
+def _lr_route_list(nb: Database, cmd: _Command, style: Style) -> str:
+    lr = _must(_lr(nb, cmd.args[0]))
+    table = cmd.options.get("--route-table")
+    v4: list[tuple[tuple[str, int, int], Row]] = []
+    v6: list[tuple[tuple[str, int, int], Row]] = []
+    for route in _refs(nb, lr, "static_routes"):
+        if table is not None and route["route_table"] != table:
+            continue
+        try:
+            net = ipaddress.ip_network(route["ip_prefix"], strict=False)
+        except ValueError:
+            continue
+        policy = route["policy"] or "dst-ip"
+        prio = 2 * net.prefixlen + (1 if policy == "dst-ip" else 0)
+        rank = (str(route["route_table"]), -prio, int(net.network_address))
+        (v4 if net.version == 4 else v6).append((rank, route))
+    out: list[str] = []
+    for label, routes in (("IPv4 Routes", v4), ("IPv6 Routes", v6)):
+        if not routes:
+            continue
+        if out:
+            out.append("\n")
+        out.append(label + "\n")
+        routes.sort(key=lambda kr: (kr[0], kr[1]["ip_prefix"], kr[1]["nexthop"]))
+        for i, (key, route) in enumerate(routes):
+            ecmp = (i + 1 < len(routes) and routes[i + 1][0] == key) or (i > 0 and routes[i - 1][0] == key)
+            if i == 0 or route["route_table"] != routes[i - 1][1]["route_table"]:
+                out.append(f"{'' if i == 0 else chr(10)}Route Table {route['route_table'] or '<main>'}:\n")
+            out.append(_print_route(route, ecmp))
+    return "".join(out)
+
+
+def _print_route(route: Row, ecmp: bool) -> str:
+    prefix = _normalize_prefix(route["ip_prefix"]) or ""
+    nexthop = route["nexthop"]
+    nh = "discard" if nexthop == "discard" else (_normalize_prefix(nexthop) or "") if nexthop else ""
+    line = f"{prefix:>25} {nh:>25} {route['policy'] or 'dst-ip'}"
+    if route["output_port"] is not None:
+        line += f" {route['output_port']}"
+    if "ic-learned-route" in route["external_ids"]:
+        line += " (learned)"
+    if ecmp:
+        line += " ecmp"
+    if route["options"].get("ecmp_symmetric_reply") == "true":
+        line += " ecmp-symmetric-reply"
+    if route["bfd"] is not None:
+        line += " bfd"
+    return line + "\n"
+
+
+def _acl_list(nb: Database, cmd: _Command, style: Style) -> str:
+    ident = cmd.args[0]
+    kind = cmd.options.get("--type")
+    pg: Row | None = None
+    ls: Row | None = None
+    if kind is None:
+        pg = _pg(nb, ident, must_exist=False)
+        ls = _ls(nb, ident, must_exist=False)
+        if pg and ls:
+            raise CtlError(f"Same name '{ident}' exists in both port-groups and logical switches. "
+                           "Specify --type=port-group or switch, or use a UUID.")
+        if not pg and not ls:
+            raise CtlError(f"'{ident}' is not found for port-group or switch.")
+    elif kind == "port-group":
+        pg = _pg(nb, ident)
+    elif kind == "switch":
+        ls = _ls(nb, ident)
+    else:
+        raise CtlError(f"Invalid value '{kind}' for option --type")
+    owner = _must(pg or ls)
+    acls = _refs(nb, owner, "acls")
+    acls.sort(key=lambda a: (a["direction"] != "from-lport", a["options"].get("apply-after-lb") == "true",
+                             -a["priority"], a["match"]))
+    out = []
+    for acl in acls:
+        line = f"{acl['direction']:>10} {acl['priority']:5d} ({acl['match']}) {acl['action']}"
+        if acl["log"]:
+            parts = []
+            if acl["name"] is not None:
+                parts.append(f"name={acl['name']}")
+            if acl["severity"] is not None:
+                parts.append(f"severity={acl['severity']}")
+            if acl["meter"] is not None:
+                parts.append(f'meter="{acl["meter"]}"')
+            line += " log(" + ",".join(parts) + ")"
+        if acl["label"]:
+            line += f" label={acl['label']}"
+        if acl["options"].get("apply-after-lb") == "true":
+            line += " [after-lb]"
+        out.append(line + "\n")
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ database commands
+def _list(nb: Database, cmd: _Command, style: Style) -> str:
+    return ctl.cmd_list(nb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"),
+                        style=style, row_ids=ROW_IDS, if_exists="--if-exists" in cmd.options)
+
+
+def _find(nb: Database, cmd: _Command, style: Style) -> str:
+    return ctl.cmd_find(nb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"), style=style)
+
+
+def _get(nb: Database, cmd: _Command, style: Style) -> str:
+    return ctl.cmd_get(nb, cmd.args[0], cmd.args[1], cmd.args[2:], row_ids=ROW_IDS,
+                       if_exists="--if-exists" in cmd.options)
+
+
+_INF = 1 << 30
+_COMMANDS: dict[str, _Syntax] = {
+    "show": _Syntax(0, 1, (), _show),
+    "ls-list": _Syntax(0, 0, (), _ls_list),
+    "lsp-list": _Syntax(1, 1, (), _lsp_list),
+    "lsp-get-up": _Syntax(1, 1, (), _lsp_get_up),
+    "lsp-get-addresses": _Syntax(1, 1, (), _lsp_get_addresses),
+    "lr-list": _Syntax(0, 0, (), _lr_list),
+    "lrp-list": _Syntax(1, 1, (), _lrp_list),
+    "lrp-get-gateway-chassis": _Syntax(1, 1, (), _lrp_get_gateway_chassis),
+    "lr-route-list": _Syntax(1, 1, ("--route-table=",), _lr_route_list),
+    "lr-nat-list": _Syntax(1, 1, (), _lr_nat_list),
+    "lr-nat-del": _Syntax(1, 4, ("--if-exists",), _lr_nat_del),
+    "acl-list": _Syntax(1, 1, ("--type=",), _acl_list),
+    "list": _Syntax(1, _INF, ("--if-exists", "--columns="), _list),
+    "find": _Syntax(1, _INF, ("--columns=",), _find),
+    "get": _Syntax(2, _INF, ("--if-exists", "--id="), _get),
+}
