@@ -226,3 +226,13 @@ def test_controller_periodic_garps_reach_the_provider_network(seed_fabric: World
     seen = [c for c in f.interface("network", "eth0").captures if c.packet == garp]
     assert [c.time for c in seen] == pytest.approx([0.00005, 2.00005])
     assert all(c.direction == "in" for c in seen)
+
+
+def test_packet_out_from_the_controller_port_uses_openflow_numbering(seed_fabric: World) -> None:
+    f, vswitches, controllers = seed_fabric
+    br = vswitches["compute2"].bridges["br-int"]
+    garp = Packet(eth_src=mac(FIP_MAC), eth_dst=BROADCAST, eth_type=ETH_ARP)
+    controllers["compute2"].on_periodic = lambda now: [FakePacketOut(garp, None, 8)] \
+        if now == 0.0 else []
+    f.run(0.5)
+    assert [(p, port, kw) for p, port, kw in br.calls] == [(garp, 0xFFFD, {"table": 8})]

@@ -26,6 +26,7 @@ CONTROLLER_LATENCY = 100e-6  # a packet-in's round trip through ovn-controller
 MAX_BRIDGE_DEPTH = 64  # patch-port hops within one chassis before a loop is declared
 
 Record = Callable[[Hop], None]
+RESERVED_PORTS = {"CONTROLLER": 0xFFFD, "LOCAL": 0xFFFE, "NONE": 0xFFFF}  # OpenFlow 1.0
 
 
 class Node:
@@ -167,7 +168,7 @@ class Chassis(Node):
         elif iface.name in self.stack.interfaces:
             self.stack.receive(iface, packet)
 
-    def inject(self, bridge: Any, packet: Packet, in_port: str, *, table: int | None = None,
+    def inject(self, bridge: Any, packet: Packet, in_port: str | int, *, table: int | None = None,
                regs: Any = None, tunnel: Any = None, depth: int = 0) -> None:
         """Run `packet` through `bridge` and move what comes out."""
         kwargs: dict[str, Any] = {}
@@ -291,6 +292,9 @@ class Chassis(Node):
                          note=f"packet-out to {out_port}")
                 self.emit(bridge, out_port, po.packet, getattr(po, "tunnel", None))
             else:
-                self.inject(bridge, po.packet, getattr(po, "in_port", None) or "CONTROLLER",
+                in_port = getattr(po, "in_port", None) or "CONTROLLER"
+                if in_port not in bridge.ports and in_port in RESERVED_PORTS:
+                    in_port = RESERVED_PORTS[in_port]  # OpenFlow's number for it
+                self.inject(bridge, po.packet, in_port,
                             table=getattr(po, "table", None), regs=getattr(po, "regs", None),
                             tunnel=getattr(po, "tunnel", None))
