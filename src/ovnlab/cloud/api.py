@@ -47,11 +47,8 @@ class Cloud(NovaOps):
             config = self.config()
             config["enable_distributed_floating_ip"] = enable_distributed_floating_ip
             self.store.put(META, "config", config)
-            self.driver.set_distributed_floating_ip(enable_distributed_floating_ip, self._lsp_up)
-
-    def _lsp_up(self, port_id: str) -> bool:
-        port = self._doc("port", port_id)
-        return port is not None and port["status"] == "ACTIVE"
+            self.driver.set_distributed_floating_ip(enable_distributed_floating_ip,
+                                                    self._port_active)
 
     # ------------------------------------------------------------ control loop hooks
     def update_port_status(self, port_id: str, status: str) -> None:

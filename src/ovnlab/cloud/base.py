@@ -39,13 +39,23 @@ class CloudBase:
         self.driver: Driver = driver if driver is not None else NullDriver()
         self.ids = IdGenerator(self.store, seed)
         self.clock = clock or time.time
+        ovn = topology.neutron.ovn
         with self.store.transaction():
             if self.store.get(META, CONFIG_ID) is None:
-                ovn = topology.neutron.ovn
                 self.store.put(META, CONFIG_ID, {
                     "enable_distributed_floating_ip": ovn.enable_distributed_floating_ip,
                     "ovn_l3_scheduler": ovn.ovn_l3_scheduler,
                 })
+        # The persisted option (set by `config set`) wins over the topology's on a restart:
+        # the driver was built from the topology, tell it before it resyncs.
+        persisted = bool(self.config().get("enable_distributed_floating_ip"))
+        if driver is not None and persisted != ovn.enable_distributed_floating_ip:
+            with self._txn():
+                self.driver.set_distributed_floating_ip(persisted, self._port_active)
+
+    def _port_active(self, port_id: str) -> bool:
+        port = self.store.get("port", port_id)
+        return port is not None and port["status"] == "ACTIVE"
 
     def close(self) -> None:
         self.store.close()
