@@ -215,8 +215,11 @@ class OVNMechanismDriver:
                 self._update_lsp(port)
 
     def delete_port(self, port: Resource) -> None:
+        """`OVNClient.delete_port`; a router port's LRP cannot outlive it either."""
         with self.transaction():
             self.api.lsp_del(port["id"])
+            if port.get("device_owner") == n.OWNER_ROUTER_INTF:
+                self.api.lrp_del(n.lrp_name(port["id"]))
             self.store.drop("ports", port["id"])
 
     def _port_security(self, port: Resource) -> list[str]:
@@ -336,19 +339,16 @@ class OVNMechanismDriver:
             gw_new = router.get("external_gateway_info")
             gw_lrps = self._gw_lrps(lr)
             networks = self._router_v4_networks(router["id"])
-            if gw_new and not gw_lrps:
-                self._add_router_ext_gw(router, networks)
-            elif gw_lrps and not gw_new:
+            if not gw_new:
                 self._delete_router_ext_gw(lr)
-            elif gw_new:
-                if self._external_ips_changed(lr, router):
-                    self._delete_router_ext_gw(lr)
-                    self._add_router_ext_gw(router, networks)
-                else:
-                    snat = bool(gw_new.get("enable_snat", True))
-                    has_snat = any(nat["type"] == "snat" for nat in self.api.children(lr, "nat"))
-                    if has_snat != snat and networks:
-                        self._update_nat_rules(router, networks, snat)
+            elif not gw_lrps or self._external_ips_changed(lr, router):
+                self._delete_router_ext_gw(lr)
+                self._add_router_ext_gw(router, networks)
+            else:
+                snat = bool(gw_new.get("enable_snat", True))
+                has_snat = any(nat["type"] == "snat" for nat in self.api.children(lr, "nat"))
+                if has_snat != snat and networks:
+                    self._update_nat_rules(router, networks, snat)
             lr = self.nb.tables["Logical_Router"][lr.uuid]
             self.api.set(lr, external_ids=self._router_columns(router)["external_ids"],
                          enabled=bool(router.get("admin_state_up", True)))
@@ -377,7 +377,7 @@ class OVNMechanismDriver:
 
     def _gw_port(self, router: Resource) -> Resource:
         """The router's `network:router_gateway` port (`router['gw_port_id']`)."""
-        port = self.store.get("ports", router.get("gw_port_id"))
+        port = self.store.get("ports", router.get("gw_port_id")) or router.get("gw_port")
         if port is None:
             for p in self.store.values("ports"):
                 if p.get("device_owner") == n.OWNER_ROUTER_GW and p.get("device_id") == router["id"]:
@@ -457,21 +457,22 @@ class OVNMechanismDriver:
                                   external_ids={n.IS_EXT_GW: "true", n.SUBNET_ID: gw.subnet_id})
 
     def _delete_router_ext_gw(self, lr: Row) -> None:
-        """`DelLRouterExtGwCommand`: gateway routes, SNAT rows and gateway LRPs."""
-        gw_ips = {ipaddress.ip_interface(net).ip.compressed
-                  for p in self._gw_lrps(lr) for net in p["networks"]}
+        """`DelLRouterExtGwCommand`: gateway routes, SNAT rows and gateway LRPs (each
+        may already be gone: the cloud deletes the gateway port first)."""
         for route in self.api.children(lr, "static_routes"):
             if route["external_ids"].get(n.IS_EXT_GW) == "true":
                 self.api.delete("Logical_Router_Static_Route", route.uuid)
         for nat in self.api.children(lr, "nat"):
-            if nat["type"] == "snat" and nat["external_ip"] in gw_ips:
+            if nat["type"] == "snat":
                 self.api.delete("NAT", nat.uuid)
         for lrp in self._gw_lrps(lr):
             self.api.delete("Logical_Router_Port", lrp.uuid)
-            lsp = self.api.by_name("Logical_Switch_Port", n.port_id_from_lrp(lrp["name"]))
+            port_id = n.port_id_from_lrp(lrp["name"])
+            lsp = self.api.by_name("Logical_Switch_Port", port_id)
             if lsp is not None and lsp["type"] == "router":
-                # The Neutron gateway port is deleted with the gateway.
+                # The Neutron gateway port goes with the gateway.
                 self.api.delete("Logical_Switch_Port", lsp.uuid)
+            self.store.drop("ports", port_id)
 
     def _update_nat_rules(self, router: Resource, networks: list[str], enable_snat: bool) -> None:
         """`update_nat_rules`: one snat row per (v4 gateway IP, attached v4 CIDR)."""
@@ -919,7 +920,11 @@ class OVNMechanismDriver:
         chassis survive). See `ovnlab.ml2ovn.sync`."""
         from ovnlab.ml2ovn.sync import build, reconcile
 
+        config = (snapshot.get("config") or [{}])[0]
         with self.transaction():
+            if "enable_distributed_floating_ip" in config:
+                self.config = replace(self.config, enable_distributed_floating_ip=bool(
+                    config["enable_distributed_floating_ip"]))
             scratch = build(snapshot, self.sb, self.config, live=self.nb, seed=self._seed,
                             emit_need_to_frag=self.emit_need_to_frag)
             reconcile(self.nb, scratch.nb)
