@@ -40,7 +40,8 @@ class FakeStep:
     """A datapath trace step: the table and flow that matched."""
 
     text: str
-    flow: FakeFlow
+    flow: FakeFlow | None
+    table: int | None = None
 
     def __str__(self) -> str:
         return self.text

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from fabric_fakes import FakeController, FakeVswitch, fip_lab, teach_extnet
+from fabric_fakes import (
+    FakeBridge,
+    FakeController,
+    FakeFlow,
+    FakeResult,
+    FakeStep,
+    FakeVswitch,
+    fip_lab,
+    teach_extnet,
+)
 
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.fabric import Fabric, trace
@@ -85,3 +96,20 @@ def test_trace_argument_errors(seed_fabric: World) -> None:
         trace.trace(f, "exthost", "8.8.8.8", "sctp", 1)
     with pytest.raises(BadRequest):
         trace.render(trace.trace(f, "exthost", "8.8.8.8"), "verbose")
+
+
+def test_trace_names_the_flow_that_dropped_the_packet(seed_fabric: World) -> None:
+    f, vswitches, _ = seed_fabric
+    fip_lab(f, vswitches)
+    teach_extnet(f)
+    acl = FakeStep("table=44 priority=2000 actions=drop", FakeFlow(0x44), table=44)
+
+    def deny_ssh(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any]) -> FakeResult | None:
+        return FakeResult(trace=[acl]) if pkt.tp_dst == 22 else None
+
+    vswitches["compute1"].bridges["br-int"].rules.insert(0, deny_ssh)
+    journey = trace.trace(f, "exthost", "10.0.2.216", "tcp", 22,
+                          {0x44: "ls_out_acl priority 2000: match=(1) action=(drop;)"}.get)
+    assert journey.disposition == ("no reply: dropped at br-int on compute1 (table 44: "
+                                   "ls_out_acl priority 2000: match=(1) action=(drop;))")
+    assert "compute1:br-int (dropped)" in trace.render(journey, "minimal")

@@ -62,6 +62,7 @@ class Clock:
     # ------------------------------------------------------------ scheduling
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any,
                 daemon: bool = False) -> Timer:
+        when = round(when, 9)  # nanoseconds: 0.1 ms + 50 us is 0.00015, not 0.000150000...01
         if when < self._now:
             raise ValueError(f"cannot schedule in the past ({when} < {self._now})")
         timer = Timer(self, when, callback, args, daemon, self.tag)

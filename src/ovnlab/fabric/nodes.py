@@ -185,7 +185,7 @@ class Chassis(Node):
         outputs = list(getattr(result, "outputs", ()) or ())
         packet_ins = list(getattr(result, "packet_ins", ()) or ())
         if self.clock.tag is not None:
-            note = "" if outputs or packet_ins else "dropped"
+            note = ""
             if packet_ins:
                 note = f"{len(packet_ins)} packet-in(s) to ovn-controller"
             self.hop("bridge", bridge.name, packet, chassis=self.name, in_port=in_port,

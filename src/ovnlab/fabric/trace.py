@@ -113,11 +113,11 @@ def _disposition(journey: Journey, local_ips: set[int]) -> str:
     if reply is not None and reply.ip_proto == PROTO_ICMP and reply.icmp_type in (
             ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED) and reply.ip_src in local_ips and drops:
         # the source's own stack gave up (ARP unanswered): say where the packets died
-        return f"{_answer(journey, reply)}; {_dropped_at(_culprit(drops))}"
+        return f"{_answer(journey, reply)}; {_dropped_at(_culprit(drops), journey.resolver)}"
     if reply is not None:
         return _answer(journey, reply)
     if drops:
-        return f"no reply: {_dropped_at(_culprit(drops))}"
+        return f"no reply: {_dropped_at(_culprit(drops), journey.resolver)}"
     return "no reply"
 
 
@@ -131,10 +131,32 @@ def _culprit(drops: list[Hop]) -> Hop:
     return drops[-1]
 
 
-def _dropped_at(hop: Hop) -> str:
+def _dropped_at(hop: Hop, resolver: Resolver | None = None) -> str:
     where = f"{hop.where} on {hop.chassis or hop.node}" if hop.where else hop.node
     note = hop.note if hop.note and hop.note != "dropped" else ""
+    if hop.kind == "bridge" and hop.trace is not None:
+        last = _last_flow(hop.trace)
+        if last is not None:
+            table, cookie, missed = last
+            described = resolver(cookie) if resolver is not None and cookie else ""
+            note = f"table {table}: " + ("no flow matched" if missed else described
+                                         or f"cookie {cookie:#x}")
     return f"dropped at {where}" + (f" ({note})" if note else "")
+
+
+def _last_flow(trace: Any) -> tuple[int, int, bool] | None:
+    """The table and cookie of the last flow a dropped packet matched (an ACL's drop, or
+    the table where it missed)."""
+    steps = getattr(trace, "steps", trace)
+    if not isinstance(steps, Iterable) or isinstance(steps, str):
+        return None
+    last: tuple[int, int, bool] | None = None
+    for step in steps:
+        table = getattr(step, "table", None)
+        flow = getattr(step, "flow", None)
+        if table is not None:
+            last = (int(table), int(getattr(flow, "cookie", 0) or 0), flow is None)
+    return last
 
 
 def _answer(journey: Journey, reply: Packet) -> str:
@@ -239,16 +261,16 @@ def _steps(hops: list[Hop], started: float, *, detailed: bool,
 
 
 def _summary(hops: list[Hop]) -> list[str]:
-    chassis: dict[str, list[str]] = {}
+    chassis = _chassis_bridges(_flow_hops(hops))  # ARP floods reach every chassis
+    arp_only = not chassis
+    if arp_only:
+        chassis = _chassis_bridges(hops)
     nat: list[str] = []
     tunnels: list[str] = []
-    for hop in _flow_hops(hops):  # ARP floods reach every chassis; the flow does not
+    for hop in hops:
         if hop.chassis is None:
             continue
         if hop.kind == "bridge":
-            bridges = chassis.setdefault(hop.chassis, [])
-            if hop.where not in bridges:
-                bridges.append(hop.where)
             for _, out in hop.outputs:
                 for change in _changes(hop.packet, out, nat_only=True):
                     item = f"{change} on {hop.chassis}"
@@ -256,13 +278,24 @@ def _summary(hops: list[Hop]) -> list[str]:
                         nat.append(item)
         elif hop.kind == "encap":
             tunnels.append(f"{hop.chassis} {hop.note}")
-    lines = ["chassis: " + ("; ".join(f"{c} ({', '.join(b)})" for c, b in chassis.items())
-                            or "none (no Open vSwitch on the path)")]
+    listed = "; ".join(f"{c} ({', '.join(b)})" for c, b in chassis.items())
+    lines = ["chassis: " + (listed + (" [ARP only]" if arp_only else "") if listed
+                            else "none (no Open vSwitch on the path)")]
     if nat:
         lines.append("nat: " + "; ".join(nat))
     if tunnels:
         lines.append("tunnels: " + "; ".join(tunnels))
     return lines
+
+
+def _chassis_bridges(hops: Iterable[Hop]) -> dict[str, list[str]]:
+    chassis: dict[str, list[str]] = {}
+    for hop in hops:
+        if hop.chassis is not None and hop.kind == "bridge":
+            bridges = chassis.setdefault(hop.chassis, [])
+            if hop.where not in bridges:
+                bridges.append(hop.where)
+    return chassis
 
 
 def _changes(before: Packet, after: Packet, nat_only: bool = False) -> list[str]:
