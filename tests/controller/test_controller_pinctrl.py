@@ -1,0 +1,129 @@
+"""Controller-side actions: packet-ins (arp, put_arp, icmp4) and GARPs."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from dataclasses import dataclass, field
+
+import pytest
+from ctl_seed import FIP, FIP_MAC, GW_IP, GW_MAC, VM_IP, VM_MAC, seed_lab
+
+from ovnlab.controller.actions import EncodeParams, compile_actions
+from ovnlab.controller.ofpacts import Controller as CtlAction
+from ovnlab.packet import ARP_REQUEST, ETH_ARP, PROTO_ICMP, Packet, ip, ip_str, mac, mac_str
+
+
+@dataclass
+class PacketIn:
+    userdata: bytes
+    packet: Packet
+    table: int = 0
+    regs: dict[str, int] = field(default_factory=dict)
+
+
+def _userdata(actions: str, table: int = 17) -> bytes:
+    ep = EncodeParams(ingress=True, cur_table=table, is_switch=False, lookup_port={}.get)
+    acts, _ = compile_actions(actions, ep)
+    ctl = next(a for a in acts if isinstance(a, CtlAction))
+    return ctl.userdata
+
+
+def test_arp_action_generates_request_and_resumes() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    ud = _userdata("arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; "
+                   "arp.op = 1; output; };")
+    pkt = Packet(eth_src=mac(FIP_MAC), eth_dst=0, ip_src=ip(VM_IP), ip_dst=ip("8.8.8.8"),
+                 ip_proto=PROTO_ICMP, ip_ttl=63)
+    regs = {"reg0": ip("10.0.2.2"), "reg1": ip(FIP), "metadata": 3, "reg14": 2, "reg15": 1}
+    (out,) = c1.packet_in(PacketIn(ud, pkt, 25, regs))
+    assert out.table == 37
+    a = out.packet
+    assert (a.eth_type, a.arp_op) == (ETH_ARP, ARP_REQUEST)
+    assert (mac_str(a.eth_src), a.eth_dst) == (FIP_MAC, 0xFFFFFFFFFFFF)
+    assert (ip_str(a.arp_spa), ip_str(a.arp_tpa), mac_str(a.arp_sha)) == (FIP, "10.0.2.2",
+                                                                          FIP_MAC)
+    assert out.regs is not None and out.regs["reg15"] == 1 and out.regs["metadata"] == 3
+
+
+def test_put_arp_writes_and_updates_mac_binding() -> None:
+    lab = seed_lab()
+    c = lab.controllers["network"]
+    ud = _userdata("put_arp(inport, arp.spa, arp.sha);", table=2)
+    pkt = Packet(eth_src=mac("02:00:0a:00:02:02"), eth_type=ETH_ARP, arp_op=2)
+    regs = {"metadata": 3, "reg14": 1, "reg0": ip("10.0.2.2")}
+    assert c.packet_in(PacketIn(ud, pkt, 10, regs)) == []
+    (row,) = lab.sb.rows("MAC_Binding")
+    assert (row["logical_port"], row["ip"], row["mac"], row["datapath"]) == (
+        "lrp-r-gw", "10.0.2.2", "02:00:0a:00:02:02", lab.u["r"])
+    c.packet_in(PacketIn(ud, pkt.with_(eth_src=mac("02:00:0a:00:02:03")), 10, regs))
+    (row,) = lab.sb.rows("MAC_Binding")
+    assert row["mac"] == "02:00:0a:00:02:03"
+    # every chassis with the router datapath now resolves 10.0.2.2 in table 66
+    for ctl in lab.controllers.values():
+        assert ("table=66, priority=100,reg0=0xa000202,reg15=0x1,metadata=0x3 "
+                "actions=mod_dl_dst:02:00:0a:00:02:03,load:0x1->NXM_NX_REG10[6]"
+                ) in ctl.dump_flows()
+
+
+def test_icmp4_error_time_exceeded() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    ud = _userdata("icmp4 { eth.dst <-> eth.src; icmp4.type = 11; icmp4.code = 0; "
+                   "ip4.dst = ip4.src; ip4.src = 172.16.100.1; ip.ttl = 255; next; };", 3)
+    pkt = Packet(eth_src=mac(VM_MAC), eth_dst=mac("fa:16:3e:00:01:01"), ip_src=ip(VM_IP),
+                 ip_dst=ip("8.8.8.8"), ip_proto=PROTO_ICMP, ip_ttl=1, icmp_type=8)
+    (out,) = c1.packet_in(PacketIn(ud, pkt, 11, {"metadata": 3, "reg14": 2}))
+    e = out.packet
+    assert out.table == 12
+    assert (e.icmp_type, e.icmp_code, e.ip_ttl) == (11, 0, 255)
+    assert (ip_str(e.ip_src), ip_str(e.ip_dst)) == ("172.16.100.1", VM_IP)
+    assert (mac_str(e.eth_src), mac_str(e.eth_dst)) == ("fa:16:3e:00:01:01", VM_MAC)
+    assert e.payload[4:8] == pkt.to_bytes()[14:18]  # quotes the invoking IP header
+
+
+def test_garps_for_resident_nat_addresses_with_backoff() -> None:
+    lab = seed_lab()
+    sent: dict[str, list[float]] = {}
+    for t in range(0, 40):
+        for host, c in lab.controllers.items():
+            for po in c.periodic(float(t)):
+                p = po.packet
+                sent.setdefault(f"{host} {mac_str(p.eth_src)} {ip_str(p.arp_spa)}", []).append(t)
+                assert p.arp_spa == p.arp_tpa and p.eth_dst == 0xFFFFFFFFFFFF
+                assert po.table == 8 and po.regs == {"metadata": 2, "reg14": 2}
+    assert sent == {f"compute1 {FIP_MAC} {FIP}": [0, 1, 3, 7, 15],
+                    f"network {GW_MAC} {GW_IP}": [0, 1, 3, 7, 15]}
+
+
+def test_garp_follows_the_vm() -> None:
+    lab = seed_lab()
+    lab.controllers["compute1"].periodic(0.0)
+    lab.vswitches["compute1"].bridges["br-int"].ports.pop("tap-vm1")
+    lab.controllers["compute1"].run()
+    lab.vswitches["compute2"].bridges["br-int"].add_port("tap-vm1",
+                                                         external_ids={"iface-id": "vm_1"})
+    lab.controllers["compute2"].run()
+    assert lab.controllers["compute1"].periodic(1.0) == []
+    (po,) = lab.controllers["compute2"].periodic(1.0)
+    assert ip_str(po.packet.arp_spa) == FIP
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(shutil.which("ovs-ofctl") is None, reason="needs ovs-ofctl")
+def test_nested_actions_are_valid_openflow15() -> None:
+    """The userdata's nested actions decode with real OVS (as an OF1.5 packet-out)."""
+    ud = _userdata("arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; "
+                   "arp.op = 1; reg9[4] = 1; eth.src <-> eth.dst; output; };")
+    acts = ud[8:]
+    match = struct.pack("!HHIIxxxx", 1, 12, 0x80000004, 0xFFFFFFFD)
+    body = struct.pack("!IH2x", 0xFFFFFFFF, len(acts)) + match + acts
+    msg = struct.pack("!BBHI", 6, 13, 8 + len(body), 1) + body
+    r = subprocess.run(["ovs-ofctl", "ofp-print", msg.hex()], capture_output=True, text=True,
+                       check=False)
+    assert ("actions=set_field:ff:ff:ff:ff:ff:ff->eth_dst,move:NXM_NX_XXREG0[64..95]->"
+            "NXM_OF_ARP_SPA[],move:NXM_NX_XXREG0[96..127]->NXM_OF_ARP_TPA[],set_field:1->arp_op,"
+            "set_field:0x10/0x10->xreg4,push:NXM_OF_ETH_DST[],push:NXM_OF_ETH_SRC[],"
+            "pop:NXM_OF_ETH_DST[],pop:NXM_OF_ETH_SRC[],resubmit(,37)") in r.stdout, r.stdout
