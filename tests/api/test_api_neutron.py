@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Client
+from conftest import Client, snapshot
 
 N = "/networking/v2.0"
 
@@ -33,8 +33,7 @@ def test_extensions_never_advertise_multihoming(client: Client) -> None:
 def test_create_converts_string_segment_and_wraps(client: Client, cloud) -> None:
     net = _net(client, "n1", **{"provider:network_type": "geneve",
                                 "provider:segmentation_id": "123", "admin_state_up": True})
-    stored = cloud.store["network"][net["id"]]
-    assert stored["provider:segmentation_id"] == 123
+    assert net["provider:segmentation_id"] == 123
     r = client.get(f"{N}/networks/{net['id']}")
     assert r.status == 200 and r.body["network"]["name"] == "n1"
     assert r.headers["content-type"] == "application/json"
@@ -66,15 +65,16 @@ def test_filters_name_device_id_bool_and_fields(client: Client) -> None:
 
 def test_names_tried_as_ids_are_404(client: Client) -> None:
     for coll, typ in (("networks", "NetworkNotFound"), ("subnets", "SubnetNotFound"),
-                      ("routers", "RouterNotFound"), ("floatingips", "FloatingipNotFound")):
+                      ("routers", "RouterNotFound"), ("floatingips", "FloatingIPNotFound"),
+                      ("ports", "PortNotFound"), ("security-groups", "SecurityGroupNotFound")):
         r = client.get(f"{N}/{coll}/n1")
         assert r.status == 404
         assert r.body["NeutronError"]["type"] == typ
         assert r.body["NeutronError"]["detail"] == ""
 
 
-def test_bad_bodies_are_400_and_change_nothing(client: Client, cloud) -> None:
-    before = client.get(f"{N}/networks").body
+def test_bad_bodies_are_400_and_change_nothing(client: Client, cloud, driver) -> None:
+    before = snapshot(cloud)
     cases = [
         (b"{", "Malformed request body"),
         (b"", "Malformed request body"),
@@ -111,8 +111,8 @@ def test_bad_bodies_are_400_and_change_nothing(client: Client, cloud) -> None:
     r = client.put(f"{N}/subnets/whatever", {"subnet": {"cidr": "10.0.0.0/24"}})
     assert r.status == 400
     assert r.body["NeutronError"]["message"] == "Cannot update read-only attribute cidr"
-    assert client.get(f"{N}/networks").body == before
-    assert cloud.store["subnet"] == {}
+    assert snapshot(cloud) == before
+    assert driver.calls == []
 
 
 def test_update_and_delete(client: Client) -> None:
@@ -134,6 +134,11 @@ def test_router_interface_bare_bodies(client: Client) -> None:
     r = client.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub["id"]})
     assert r.status == 200 and r.body["subnet_id"] == sub["id"] and r.body["port_id"]
     r = client.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub["id"]})
+    assert r.status == 400 and "already has a port" in r.body["NeutronError"]["message"]
+    other = _net(client, "n2")
+    sub2 = client.post(f"{N}/subnets", {"subnet": {
+        "network_id": other["id"], "cidr": "172.16.0.0/16", "ip_version": 4}}).body["subnet"]
+    r = client.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub2["id"]})
     assert r.status == 400 and "overlaps" in r.body["NeutronError"]["message"]
     for body, msg in (({}, "Either subnet_id or port_id"), ([], "Either subnet_id"),
                       ({"subnet_id": 1}, "not a valid string"),
@@ -166,7 +171,9 @@ def test_external_gateway_update(client: Client) -> None:
 def test_security_group_rules(client: Client) -> None:
     sg = client.post(f"{N}/security-groups", {"security_group": {
         "name": "allow-icmp-ssh", "description": "allow-icmp-ssh"}})
-    assert sg.status == 201 and sg.body["security_group"]["security_group_rules"] == []
+    assert sg.status == 201
+    assert {r["direction"] for r in sg.body["security_group"]["security_group_rules"]} == {
+        "egress"}
     sid = sg.body["security_group"]["id"]
     r = client.post(f"{N}/security-group-rules", {"security_group_rule": {
         "security_group_id": sid, "direction": "ingress", "ethertype": "IPv4",
@@ -182,7 +189,7 @@ def test_security_group_rules(client: Client) -> None:
         "security_group_id": sid, "direction": "sideways"}})
     assert r.status == 400
     got = client.get(f"{N}/security-groups?name=allow-icmp-ssh").body["security_groups"]
-    assert len(got[0]["security_group_rules"]) == 1
+    assert len(got[0]["security_group_rules"]) == 3
 
 
 def test_policy_errors_come_back_as_neutron_errors(client: Client, demo: Client) -> None:

@@ -175,28 +175,20 @@ class MAC(Kind):
 
 @dataclass(frozen=True, slots=True)
 class Protocol(Kind):
-    """Security group rule protocol: a name, a number 0-255, or null (any)."""
+    """Security group rule protocol: a name or a number (string or int), or null for any.
+    Which names and numbers are valid is the model's call (SecurityGroupRuleInvalidProtocol)."""
 
     nullable: bool = True
-    names: tuple[str, ...] = ("ah", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "icmpv6",
-                              "igmp", "ipip", "ipv6-encap", "ipv6-frag", "ipv6-icmp",
-                              "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf", "pgm", "rsvp",
-                              "sctp", "tcp", "udp", "udplite", "vrrp", "any")
 
     def _convert(self, value: Any, attr: str) -> Any:
-        if isinstance(value, str) and value.lower() in self.names:
-            return None if value.lower() == "any" else value.lower()
-        number = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if isinstance(value, str) and value.isdigit():
-            number = int(value)
-        if number is not None and 0 <= number <= 255:
-            return str(number)
-        raise BadRequest(f"Security group rule protocol {value} not supported. Only protocol "
-                         f"values {list(self.names)} and integer representations [0 to 255] "
-                         "are supported.", type="SecurityGroupRuleInvalidProtocol")
+        if isinstance(value, str) and len(value) <= 32:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise invalid(attr, f"'{value}' is not a valid protocol")
 
     def _schema(self) -> dict[str, Any]:
-        return {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 255}]}
+        return {"anyOf": [{"type": "string", "maxLength": 32}, {"type": "integer"}]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from .http import Request, Response, Router, json_response
 _S = Str()
 _S_NULL = Str(nullable=True)
 _DESC = Attr(Str(max_len=255))
-_OWNER = {"tenant_id": Attr(_S, put=False), "project_id": Attr(_S, put=False)}
+_OWNER = {"tenant_id": Attr(_S, put=False), "project_id": Attr(_S, put=False),
+          "tags": Attr(ListOf(Str(max_len=255)))}
 _FIXED_IPS = ListOf(Obj({"subnet_id": _S, "ip_address": IP()}))
 _ROUTES = ListOf(Obj({"destination": CIDR(), "nexthop": IP()}, ("destination", "nexthop")))
 
@@ -69,6 +70,8 @@ SUBNET = Resource("subnets", "subnet", {
     "segment_id": Attr(_S_NULL),
     "service_types": Attr(ListOf(_S)),
     "dns_publish_fixed_ip": Attr(Bool()),
+    "use_default_subnetpool": Attr(Bool(), put=False),
+    "prefixlen": Attr(Int(0, 128), put=False),
     **_OWNER,
 })
 
@@ -93,6 +96,7 @@ PORT = Resource("ports", "port", {
     "dns_name": Attr(_S),
     "qos_policy_id": Attr(_S_NULL),
     "propagate_uplink_status": Attr(Bool()),
+    "extra_dhcp_opts": Attr(ListOf(Obj({}, extra=True))),
     **_OWNER,
 })
 
@@ -138,6 +142,7 @@ SECURITY_GROUP = Resource("security-groups", "security_group", {
     **_OWNER,
 })
 
+# Neutron has no update for rules (every attribute is allow_put=False).
 SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
     "id": Attr(_S, put=False),
     "security_group_id": Attr(_S, put=False, required=True),
@@ -149,8 +154,9 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
     "remote_ip_prefix": Attr(CIDR(nullable=True), put=False),
     "remote_group_id": Attr(_S_NULL, put=False),
     "remote_address_group_id": Attr(_S_NULL, put=False),
-    "description": _DESC,
-    **_OWNER,
+    "description": Attr(Str(), put=False),
+    "tenant_id": Attr(_S, put=False),
+    "project_id": Attr(_S, put=False),
 })
 
 RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
@@ -250,7 +256,8 @@ class Neutron:
             router.add("GET", coll, self._list(res))
             router.add("POST", coll, self._create(res))
             router.add("GET", coll + "/{id}", self._show(res))
-            router.add("PUT", coll + "/{id}", self._update(res))
+            if any(a.put for a in res.attrs.values()):
+                router.add("PUT", coll + "/{id}", self._update(res))
             router.add("DELETE", coll + "/{id}", self._delete(res))
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
         router.add("PUT", v2 + "/routers/{id}/remove_router_interface", self.remove_interface)
