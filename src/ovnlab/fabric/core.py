@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ovnlab.errors import NotFound
@@ -188,6 +188,27 @@ class Fabric:
         host.stack.listen_tcp(*HOST_TCP_PORTS)
         self.hosts.setdefault(name, ip(address))
         return host
+
+    def add_host(self, name: str, nics: Sequence[tuple[str, str, str | None]], *,
+                 routes: Sequence[tuple[str, str]] = (), forwarding: bool = False,
+                 tcp_ports: Sequence[int] = ()) -> IpNode:
+        """A plain Linux host or router: `nics` = (segment, CIDR, MAC or None) become
+        eth0, eth1...; `routes` = (destination, gateway) pairs."""
+        node: IpNode = ExternalRouter(name, self.clock, self._record) if forwarding else \
+            ExternalHost(name, self.clock, self._record)
+        self._add_node(node)
+        for i, (segment, cidr, mac_text) in enumerate(nics):
+            dev = f"eth{i}"
+            iface = node.add_interface(dev, mac(mac_text) if mac_text else
+                                       _mac_from(f"{name}/{dev}", 0x020000))
+            node.stack.add_address(dev, cidr)
+            self.add_segment(segment).attach(iface)
+        for dst, via in routes:
+            node.stack.add_route(dst, via=via)
+        node.stack.listen_tcp(*tcp_ports)
+        if nics:
+            self.hosts.setdefault(name, ip(nics[0][1].partition("/")[0]))
+        return node
 
     # ------------------------------------------------------------ Nova's VIF plugging
     def add_vm(self, name: str, port: Mapping[str, Any], chassis: str,
