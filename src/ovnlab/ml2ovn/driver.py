@@ -68,6 +68,7 @@ class OVNMechanismDriver:
         # Where `up` and the existing gateway chassis are read: the NB itself, except for
         # the scratch driver `sync` replays the cloud into.
         self._live = _live or nb
+        self._live_api = NbApi(_live) if _live is not None else self.api
         self._syncing = _live is not None
         if _live is None:
             nb.subscribe(self._on_nb_changes)
@@ -97,6 +98,7 @@ class OVNMechanismDriver:
                 self.store.commit()
         except BaseException:
             self.store.rollback()
+            self.api.reset()
             raise
         finally:
             self._depth = 0
@@ -316,8 +318,8 @@ class OVNMechanismDriver:
             raise NotFound(f"Port group {sorted(missing)[0]} does not exist")
 
     def _lsp_up(self, port_id: str) -> bool:
-        rows = self._live.find("Logical_Switch_Port", name=port_id)
-        return bool(rows and rows[0]["up"] is True)
+        lsp = self._live_api.by_name("Logical_Switch_Port", port_id)
+        return lsp is not None and lsp["up"] is True
 
     # ================================================================ routers
     def create_router(self, router: Resource) -> None:
@@ -928,6 +930,7 @@ class OVNMechanismDriver:
             scratch = build(snapshot, self.sb, self.config, live=self.nb, seed=self._seed,
                             emit_need_to_frag=self.emit_need_to_frag)
             reconcile(self.nb, scratch.nb)
+            self.api.reset()
             self.store.clear()
             for kind in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
                 for res in scratch.store.values(kind):

@@ -23,6 +23,8 @@ class NbApi:
         self.schema = schema
         # table -> [(referencing table, column)], to drop references to deleted rows
         self._referrers: dict[str, list[tuple[str, str]]] = {}
+        # table -> (row count when built, name -> uuids): see `by_name`
+        self._names: dict[str, tuple[int, dict[str, list[str]]]] = {}
         for table, cols in schema.items():
             for col, spec in cols.items():
                 if spec.ref_table:
@@ -30,10 +32,45 @@ class NbApi:
 
     # ------------------------------------------------------------------ reads
     def by_name(self, table: str, name: str) -> Row | None:
-        rows = self.db.find(table, name=name)
-        if len(rows) > 1:
+        """The row named `name`. An index makes this O(1): hits are re-checked against the
+        table, and the index is rebuilt when the table's size changed behind our back (row
+        names never change in ovnlab's NB; `reset()` after anything unusual)."""
+        rows = self.db.tables[table]
+        found = [rows[u] for u in self._name_index(table).get(name, ())
+                 if u in rows and rows[u]["name"] == name]
+        if len(found) > 1:
             raise Conflict(f"multiple rows in {table} named {name!r}")
-        return rows[0] if rows else None
+        return found[0] if found else None
+
+    def reset(self) -> None:
+        self._names.clear()
+
+    def _name_index(self, table: str) -> dict[str, list[str]]:
+        rows = self.db.tables[table]
+        entry = self._names.get(table)
+        if entry is None or entry[0] != len(rows):
+            index: dict[str, list[str]] = {}
+            for uuid, row in rows.items():
+                index.setdefault(row["name"], []).append(uuid)
+            entry = (len(rows), index)
+            self._names[table] = entry
+        return entry[1]
+
+    def _indexed(self, row: Row, added: bool) -> None:
+        entry = self._names.get(row.table)
+        if entry is None or "name" not in self.schema[row.table]:
+            return
+        count, index = entry
+        if added and count + 1 == len(self.db.tables[row.table]):
+            index.setdefault(row["name"], []).append(row.uuid)
+            self._names[row.table] = (count + 1, index)
+        elif not added and count - 1 == len(self.db.tables[row.table]):
+            uuids = index.get(row["name"], [])
+            if row.uuid in uuids:
+                uuids.remove(row.uuid)
+            self._names[row.table] = (count - 1, index)
+        else:
+            del self._names[row.table]
 
     def must(self, table: str, name: str) -> Row:
         row = self.by_name(table, name)
@@ -62,7 +99,9 @@ class NbApi:
     # ------------------------------------------------------------------ generic writes
     def insert(self, table: str, uuid: str | None = None, **cols: Any) -> Row:
         with self.db.transaction() as txn:
-            return txn.insert(table, uuid=uuid, **cols)
+            row = txn.insert(table, uuid=uuid, **cols)
+        self._indexed(row, added=True)
+        return row
 
     def set(self, row: Row, **cols: Any) -> Row:
         with self.db.transaction() as txn:
@@ -87,6 +126,7 @@ class NbApi:
             if row is None:
                 return
             txn.delete(table, uuid)
+            self._indexed(row, added=False)
             for col, spec in self.schema[table].items():
                 child_table = spec.ref_table
                 if child_table and child_table not in NB_ROOT_TABLES:
