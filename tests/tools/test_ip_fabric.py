@@ -70,3 +70,32 @@ def test_ip_errors() -> None:
     assert (r.rc, r.stderr) == (255, 'Object "frob" is unknown, try "ip help".\n')
     r = ip.run(world(), "exthost", ["route", "get", "nonsense"])
     assert r.rc == 1
+
+
+def test_ip_on_a_chassis_shows_ovs_devices_and_the_tunnel_ip() -> None:
+    from ovnlab import topology
+
+    class Vswitch:
+        def __init__(self) -> None:
+            self.bridges: dict[str, object] = {}
+            self.external_ids: dict[str, str] = {}
+
+        def add_bridge(self, name: str, fail_mode: str | None = None) -> object:
+            class Bridge:
+                ports: dict[str, object] = {}
+
+                def add_port(self, *a: object, **k: object) -> None:
+                    self.ports = {**self.ports, str(a[0]): type("P", (), {"type": "system"})()}
+
+            self.bridges[name] = Bridge()
+            return self.bridges[name]
+
+    topo = topology.load("seed")
+    f = Fabric.build(topo, {n.hostname: Vswitch() for n in topo.nodes}, {})
+    out = ip.run(f, "compute1", ["addr"]).stdout
+    assert "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel master ovs-system state UP" in out
+    assert "    inet 192.168.50.11/24 brd 192.168.50.255 scope global eth1\n" in out
+    assert "4: ovs-system: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN" in out
+    assert "5: br-int: " in out and "6: br-ex: " in out
+    assert ip.run(f, "compute1", ["route"]).stdout == \
+        "192.168.50.0/24 dev eth1 proto kernel scope link src 192.168.50.11 \n"

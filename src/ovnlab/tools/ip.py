@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from ovnlab.errors import NotFound
@@ -56,61 +58,86 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
         args = args[2:]
     if args:
         return fail(f'Command "{args[0]}" is unknown, try "ip {obj} help".', 255)
-    if dev is not None and dev != "lo" and dev not in {i.name for i in ifaces}:
+    links = _links(target, ifaces)
+    if dev is not None and dev not in {link.name for link in links}:
         return fail(f'Device "{dev}" does not exist.', 1)
     if obj == "addr":
-        return ok(_addr(stack, ifaces, dev, brief, show_addresses=True))
+        return ok(_addr(stack, links, dev, brief, show_addresses=True))
     if obj == "link":
-        return ok(_addr(stack, ifaces, dev, brief, show_addresses=False))
+        return ok(_addr(stack, links, dev, brief, show_addresses=False))
     if obj == "route":
         return ok(_routes(stack, dev))
     return ok(_neigh(stack, dev))
 
 
-def _flags(iface: Interface | None) -> str:
-    if iface is None:
-        return "<LOOPBACK,UP,LOWER_UP>"
-    return "<BROADCAST,MULTICAST,UP,LOWER_UP>"
+@dataclass(frozen=True, slots=True)
+class _Link:
+    index: int
+    name: str
+    mac: int
+    flags: str = "<BROADCAST,MULTICAST,UP,LOWER_UP>"
+    mtu: int = 1500
+    qdisc: str = "fq_codel"
+    master: str | None = None
+    state: str = "UP"
+    kind: str = "ether"
 
 
-def _addr(stack: HostStack | None, ifaces: list[Interface], dev: str | None, brief: bool,
+def _links(target: Any, ifaces: list[Interface]) -> list[_Link]:
+    """The node's links as the kernel lists them: lo, its NICs, and on a chassis the
+    devices Open vSwitch creates (ovs-system, one per bridge, genev_sys_6081)."""
+    links = [_Link(1, "lo", 0, "<LOOPBACK,UP,LOWER_UP>", 65536, "noqueue", None, "UNKNOWN",
+                   "loopback")]
+    links += [_Link(i.index, i.name, i.mac, mtu=i.mtu, master=i.master,
+                    state="UP" if i.medium is not None else "DOWN") for i in ifaces]
+    vswitch = getattr(target, "vswitch", None)
+    if vswitch is not None:
+        index = max(link.index for link in links)
+        extra: list[tuple[str, str, int, str, str | None, str]] = [
+            ("ovs-system", "<BROADCAST,MULTICAST>", 1500, "noop", None, "DOWN")]
+        extra += [(name, "<BROADCAST,MULTICAST>", 1500, "noop", None, "DOWN")
+                  for name in vswitch.bridges]
+        if any(p.type == "geneve" for b in vswitch.bridges.values() for p in b.ports.values()):
+            extra.append(("genev_sys_6081", "<BROADCAST,MULTICAST,UP,LOWER_UP>", 65000,
+                          "noqueue", "ovs-system", "UNKNOWN"))
+        for name, flags, mtu, qdisc, master, state in extra:
+            index += 1
+            mac = (0x02 << 40) | (zlib.crc32(f"{target.name}/{name}".encode()) & 0xFFFFFFFFFF)
+            links.append(_Link(index, name, mac, flags, mtu, qdisc, master, state))
+    return links
+
+
+def _addr(stack: HostStack | None, links: list[_Link], dev: str | None, brief: bool,
           show_addresses: bool) -> str:
     lines: list[str] = []
-    rows: list[tuple[int, str, Interface | None]] = [(1, "lo", None)] + [
-        (i.index, i.name, i) for i in ifaces]
-    for index, name, iface in rows:
-        if dev is not None and name != dev:
+    for link in links:
+        if dev is not None and link.name != dev:
             continue
         addrs = []
-        if iface is None:
+        if link.kind == "loopback":
             addrs.append(("127.0.0.1/8", "", "host"))
         elif stack is not None:
             for a in stack.addresses:
-                if a.dev == name:
+                if a.dev == link.name:
                     brd = f" brd {ip_str(a.broadcast)}" if a.prefixlen < 31 else ""
                     addrs.append((f"{ip_str(a.ip)}/{a.prefixlen}", brd, "global"))
-        state = "UNKNOWN" if iface is None else ("UP" if iface.medium is not None else "DOWN")
+        mac = mac_str(link.mac)
         if brief:
             if show_addresses:
                 cells = "".join(f"{a[0]} " for a in addrs)
-                lines.append(f"{name:<16} {state:<14} {cells}")
+                lines.append(f"{link.name:<16} {link.state:<14} {cells}")
             else:
-                mac = "00:00:00:00:00:00" if iface is None else mac_str(iface.mac)
-                lines.append(f"{name:<16} {state:<14} {mac} {_flags(iface)} ")
+                lines.append(f"{link.name:<16} {link.state:<14} {mac} {link.flags} ")
             continue
-        mtu = 65536 if iface is None else iface.mtu
-        qdisc = "noqueue" if iface is None else "fq_codel"
-        master = f" master {iface.master}" if iface is not None and iface.master else ""
+        master = f" master {link.master}" if link.master else ""
         mode = "" if show_addresses else " mode DEFAULT"
-        lines.append(f"{index}: {name}: {_flags(iface)} mtu {mtu} qdisc {qdisc}{master} "
-                     f"state {state}{mode} group default qlen 1000")
-        if iface is None:
-            lines.append("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00")
-        else:
-            lines.append(f"    link/ether {mac_str(iface.mac)} brd ff:ff:ff:ff:ff:ff")
+        lines.append(f"{link.index}: {link.name}: {link.flags} mtu {link.mtu} qdisc {link.qdisc}"
+                     f"{master} state {link.state}{mode} group default qlen 1000")
+        lines.append(f"    link/{link.kind} {mac} brd "
+                     f"{'00:00:00:00:00:00' if link.kind == 'loopback' else 'ff:ff:ff:ff:ff:ff'}")
         if show_addresses:
             for cidr, brd, scope in addrs:
-                lines.append(f"    inet {cidr}{brd} scope {scope} {name}")
+                lines.append(f"    inet {cidr}{brd} scope {scope} {link.name}")
                 lines.append("       valid_lft forever preferred_lft forever")
     return "\n".join(lines)
 
