@@ -372,7 +372,7 @@ class Bridge:
             start = tuple(k)
             n = len(passes)
             if trace:
-                x.steps, x.dp_actions, x.committed = [], [], None
+                x.steps, x.dp_actions, x.committed = [], [], k[:]
             x.run_table(k, t)
             if trace:
                 passes.append(self._pass(x, n, t, start, k))

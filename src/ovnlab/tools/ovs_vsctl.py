@@ -1,0 +1,173 @@
+"""`ovs-vsctl` on an emulated node: show, list-br, list-ports, br-exists, port-to-br,
+get/set on Open_vSwitch, Bridge and Interface, printed as Open vSwitch 3.1 prints them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from ovnlab.datapath import Bridge, Port, Vswitch
+from ovnlab.tools import ToolResult, fail, ok
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                   r"[0-9a-fA-F]{12}$")
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+TABLES = ("Open_vSwitch", "Bridge", "Port", "Interface")
+
+
+def quote(value: str) -> str:
+    """An OVSDB string as ovs-vsctl prints it: bare when it is a plain identifier."""
+    if _BARE.match(value) and value not in ("true", "false") and not _UUID.match(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_map(m: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{quote(k)}={quote(v)}" for k, v in sorted(m.items())) + "}"
+
+
+def open_vswitch_uuid(vswitch: Vswitch) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ovnlab:Open_vSwitch:{vswitch.hostname}"))
+
+
+def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
+    args = [a for a in argv if not a.startswith("--") or a == "--"]
+    if args and args[0] == "ovs-vsctl":
+        args = args[1:]
+    args = [a for a in args if a != "--"]
+    if not args:
+        return fail("ovs-vsctl: missing command name (use --help for help)")
+    cmd, params = args[0], args[1:]
+    if cmd == "show":
+        return ok(show(vswitch))
+    if cmd == "list-br":
+        return ok("\n".join(sorted(vswitch.bridges)))
+    if cmd in ("list-ports", "list-ifaces"):
+        if len(params) != 1:
+            return fail(f"ovs-vsctl: '{cmd}' command requires at least 1 arguments")
+        br = vswitch.bridges.get(params[0])
+        if br is None:
+            return fail(f"ovs-vsctl: no bridge named {params[0]}")
+        return ok("\n".join(sorted(p for p in br.ports if p != br.name)))
+    if cmd == "br-exists":
+        if len(params) != 1:
+            return fail("ovs-vsctl: 'br-exists' command requires at least 1 arguments")
+        return ToolResult(0 if params[0] in vswitch.bridges else 2)
+    if cmd == "port-to-br":
+        br = vswitch.bridge_of_port(params[0]) if params else None
+        if br is None or (params and params[0] == br.name):
+            return fail(f"ovs-vsctl: no port named {params[0] if params else ''}")
+        return ok(br.name)
+    if cmd == "get":
+        return _get(vswitch, params)
+    if cmd == "set":
+        return _set(vswitch, params)
+    return fail(f"ovs-vsctl: unknown command '{cmd}'; use --help for help")
+
+
+def show(vswitch: Vswitch) -> str:
+    lines = [open_vswitch_uuid(vswitch)]
+    for name in sorted(vswitch.bridges):
+        br = vswitch.bridges[name]
+        lines.append(f"    Bridge {name}")
+        if br.fail_mode:
+            lines.append(f"        fail_mode: {br.fail_mode}")
+        for pname in sorted(br.ports):
+            port = br.ports[pname]
+            lines.append(f"        Port {pname}")
+            lines.append(f"            Interface {pname}")
+            if port.type and port.type != "system":
+                lines.append(f"                type: {port.type}")
+            if port.options:
+                lines.append(f"                options: {format_map(port.options)}")
+    lines.append(f'    ovs_version: "{vswitch.ovs_version}"')
+    return "\n".join(lines)
+
+
+def _table(name: str) -> str | None:
+    for t in TABLES:
+        if t.lower().startswith(name.lower()) and len(name) >= 3 or t.lower() == name.lower():
+            return t
+    return None
+
+
+def _record(vswitch: Vswitch, table: str, ident: str) -> tuple[Bridge | Port | Vswitch | None,
+                                                                str]:
+    if table == "Open_vSwitch":
+        return (vswitch if ident in (".", open_vswitch_uuid(vswitch)) else None), ""
+    if table == "Bridge":
+        return vswitch.bridges.get(ident), ""
+    br = vswitch.bridge_of_port(ident)
+    return (br.ports[ident] if br is not None else None), ""
+
+
+def _column(obj: Bridge | Port | Vswitch, column: str) -> str | dict[str, str] | None:
+    if column == "external_ids":
+        return dict(obj.external_ids)
+    if isinstance(obj, Port):
+        if column == "options":
+            return dict(obj.options)
+        if column == "type":
+            return obj.type
+        if column == "ofport":
+            return str(obj.ofport)
+        if column == "name":
+            return obj.name
+    if isinstance(obj, Bridge):
+        if column == "fail_mode":
+            return obj.fail_mode or "[]"
+        if column == "name":
+            return obj.name
+    if isinstance(obj, Vswitch) and column == "ovs_version":
+        return obj.ovs_version
+    return None
+
+
+def _get(vswitch: Vswitch, params: list[str]) -> ToolResult:
+    if len(params) < 3:
+        return fail("ovs-vsctl: 'get' command requires at least 3 arguments")
+    table = _table(params[0])
+    if table is None:
+        return fail(f'ovs-vsctl: unknown table "{params[0]}"')
+    obj, _ = _record(vswitch, table, params[1])
+    if obj is None:
+        return fail(f'ovs-vsctl: no row "{params[1]}" in table {table}')
+    out = []
+    for spec in params[2:]:
+        column, _, key = spec.partition(":")
+        value = _column(obj, column)
+        if value is None:
+            return fail(f'ovs-vsctl: {table} does not contain a column whose name matches '
+                        f'"{column}"')
+        if key:
+            if not isinstance(value, dict):
+                return fail(f"ovs-vsctl: cannot specify key to get for non-map column {column}")
+            if key not in value:
+                return fail(f'ovs-vsctl: no key "{key}" in {table} record "{params[1]}" '
+                            f"column {column}")
+            out.append(quote(value[key]))
+        elif isinstance(value, dict):
+            out.append(format_map(value))
+        elif column in ("ofport",):
+            out.append(value)
+        else:
+            out.append(quote(value) if value != "[]" else value)
+    return ok("\n".join(out))
+
+
+def _set(vswitch: Vswitch, params: list[str]) -> ToolResult:
+    if len(params) < 3:
+        return fail("ovs-vsctl: 'set' command requires at least 3 arguments")
+    table = _table(params[0])
+    if table is None:
+        return fail(f'ovs-vsctl: unknown table "{params[0]}"')
+    obj, _ = _record(vswitch, table, params[1])
+    if obj is None:
+        return fail(f'ovs-vsctl: no row "{params[1]}" in table {table}')
+    for spec in params[2:]:
+        lhs, eq, value = spec.partition("=")
+        column, _, key = lhs.partition(":")
+        if not eq or column != "external_ids" or not key:
+            return fail(f"ovs-vsctl: {spec}: only external_ids:KEY=VALUE can be set here")
+        obj.external_ids[key] = value.strip('"')
+    return ok()
