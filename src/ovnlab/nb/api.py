@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ovnlab.errors import Conflict, NotFound
-from ovnlab.nb.schema import NB_ROOT_TABLES, NB_SCHEMA
+from ovnlab.nb.schema import NB_ROOT_TABLES, NB_SCHEMA, NB_WEAK_REFS
 from ovnlab.ovsdb import Database, Row, Schema
 
 
@@ -129,7 +129,8 @@ class NbApi:
             self._indexed(row, added=False)
             for col, spec in self.schema[table].items():
                 child_table = spec.ref_table
-                if child_table and child_table not in NB_ROOT_TABLES:
+                if child_table and child_table not in NB_ROOT_TABLES \
+                        and (table, col) not in NB_WEAK_REFS:
                     for child in _as_set(row[col]):
                         if not self._referenced(child_table, child):
                             self.delete(child_table, child)
@@ -143,7 +144,10 @@ class NbApi:
                         txn.update(ref_table, other.uuid, **{col: None})
 
     def _referenced(self, table: str, uuid: str) -> bool:
+        """Does a strong reference still hold the row?"""
         for ref_table, col in self._referrers.get(table, ()):
+            if (ref_table, col) in NB_WEAK_REFS:
+                continue
             for other in self.db.tables[ref_table].values():
                 value = other[col]
                 if value == uuid or (isinstance(value, tuple) and uuid in value):

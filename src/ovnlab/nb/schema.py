@@ -278,6 +278,16 @@ NB_ROOT_TABLES = frozenset({
     "Load_Balancer_Group", "Logical_Router", "Logical_Switch", "Meter", "NB_Global", "Port_Group",
 })
 
+# References with "refType": "weak": they do not keep the referenced row alive, and are
+# dropped when it is deleted (plus NAT.gateway_port, weak in OVN 22.06+).
+NB_WEAK_REFS = frozenset({
+    ("Logical_Switch", "load_balancer"), ("Logical_Switch", "dns_records"), ("Logical_Switch", "copp"),
+    ("Logical_Switch_Port", "dhcpv4_options"), ("Logical_Switch_Port", "dhcpv6_options"),
+    ("Port_Group", "ports"), ("Load_Balancer_Group", "load_balancer"),
+    ("Logical_Router", "load_balancer"), ("Logical_Router", "copp"),
+    ("Logical_Router_Static_Route", "bfd"), ("NAT", "gateway_port"),
+})
+
 # Unique indexes of the real schema (the name a command may look a row up by).
 NB_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "Copp": (("name",),),
