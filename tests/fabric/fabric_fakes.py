@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.fabric import Fabric
+from ovnlab.fabric.ovs import TunnelMetadata
 from ovnlab.packet import ARP_REPLY, ARP_REQUEST, ETH_ARP, Packet, ip, mac
 
 VM1_MAC, VM2_MAC = "fa:16:3e:11:11:10", "fa:16:3e:11:11:20"
@@ -180,3 +181,23 @@ def teach_extnet(f: Fabric) -> None:
     f.node("extgw").stack.send(  # type: ignore[attr-defined]
         Packet(ip_dst=ip("10.0.2.100"), ip_proto=1, icmp_type=8, icmp_id=99, icmp_seq=1))
     f.run_until_idle()
+
+
+def tunnel_lab(f: Fabric, vswitches: dict[str, FakeVswitch]) -> tuple[str, str]:
+    """vm_1 on compute1 and vm_2 on compute2, br-int = 'everything to the other side'."""
+    t1 = f.add_vm("vm_1", vm_port("11111111-aaaa", VM1_MAC, "172.16.100.10"), "compute1").tap
+    t2 = f.add_vm("vm_2", vm_port("22222222-bbbb", VM2_MAC, "172.16.100.20"), "compute2").tap
+    for host, tap, remote in (("compute1", t1, "192.168.50.12"), ("compute2", t2, "192.168.50.11")):
+        br = vswitches[host].bridges["br-int"]
+        tun = f"ovn-{remote}"
+        br.add_port(tun, type="geneve", options={"remote_ip": remote, "key": "flow"})
+
+        def rule(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any],
+                 tap: str = tap, tun: str = tun) -> FakeResult:
+            if in_port == tap:
+                return FakeResult([FakeOutput(tun, pkt, TunnelMetadata(tun_id=1,
+                                                                       tun_metadata0=0x10003))])
+            return FakeResult([FakeOutput(tap, pkt)])
+
+        br.rules.append(rule)
+    return t1, t2

@@ -11,7 +11,6 @@ from fabric_fakes import (
     VM2_MAC,
     FakeBridge,
     FakeController,
-    FakeOutput,
     FakePacketOut,
     FakeResult,
     FakeVswitch,
@@ -19,12 +18,12 @@ from fabric_fakes import (
     hub,
     patch,
     teach_extnet,
+    tunnel_lab,
     vm_port,
 )
 
 from ovnlab.errors import NotFound
 from ovnlab.fabric import Fabric
-from ovnlab.fabric.ovs import TunnelMetadata
 from ovnlab.packet import (
     ARP_REQUEST,
     BROADCAST,
@@ -102,29 +101,9 @@ def test_sync_vms_plugs_and_unplugs_like_nova(seed_fabric: World) -> None:
     assert f.host_names()[-1:] == ["vm_2"] and not f.has_node("vm_1")
 
 
-def _tunnel_lab(f: Fabric, vswitches: dict[str, FakeVswitch]) -> tuple[str, str]:
-    """vm_1 on compute1 and vm_2 on compute2, br-int = 'everything to the other side'."""
-    t1 = f.add_vm("vm_1", vm_port("11111111-aaaa", VM1_MAC, "172.16.100.10"), "compute1").tap
-    t2 = f.add_vm("vm_2", vm_port("22222222-bbbb", VM2_MAC, "172.16.100.20"), "compute2").tap
-    for host, tap, remote in (("compute1", t1, "192.168.50.12"), ("compute2", t2, "192.168.50.11")):
-        br = vswitches[host].bridges["br-int"]
-        tun = f"ovn-{remote}"
-        br.add_port(tun, type="geneve", options={"remote_ip": remote, "key": "flow"})
-
-        def rule(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any],
-                 tap: str = tap, tun: str = tun) -> FakeResult:
-            if in_port == tap:
-                return FakeResult([FakeOutput(tun, pkt, TunnelMetadata(tun_id=1,
-                                                                       tun_metadata0=0x10003))])
-            return FakeResult([FakeOutput(tap, pkt)])
-
-        br.rules.append(rule)
-    return t1, t2
-
-
 def test_geneve_carries_vm_traffic_between_chassis(seed_fabric: World) -> None:
     f, vswitches, _ = seed_fabric
-    _tunnel_lab(f, vswitches)
+    tunnel_lab(f, vswitches)
     got = replies(f, "vm_1")
     f.node("vm_1").stack.send(echo("172.16.100.20"))  # type: ignore[attr-defined]
     f.run_until_idle()
@@ -153,7 +132,7 @@ def test_geneve_carries_vm_traffic_between_chassis(seed_fabric: World) -> None:
 
 def test_geneve_from_an_unknown_chassis_is_dropped(seed_fabric: World) -> None:
     f, vswitches, _ = seed_fabric
-    _tunnel_lab(f, vswitches)
+    tunnel_lab(f, vswitches)
     del vswitches["compute2"].bridges["br-int"].ports["ovn-192.168.50.11"]
     f.node("vm_1").stack.send(echo("172.16.100.20"))  # type: ignore[attr-defined]
     f.run_until_idle()

@@ -14,6 +14,7 @@ from fabric_fakes import (
     FakeVswitch,
     fip_lab,
     teach_extnet,
+    tunnel_lab,
 )
 
 from ovnlab.errors import BadRequest, NotFound
@@ -113,3 +114,20 @@ def test_trace_names_the_flow_that_dropped_the_packet(seed_fabric: World) -> Non
     assert journey.disposition == ("no reply: dropped at br-int on compute1 (table 44: "
                                    "ls_out_acl priority 2000: match=(1) action=(drop;))")
     assert "compute1:br-int (dropped)" in trace.render(journey, "minimal")
+
+
+def test_trace_east_west_crosses_the_underlay_directly(seed_fabric: World) -> None:
+    f, vswitches, _ = seed_fabric
+    tunnel_lab(f, vswitches)
+    journey = trace.trace(f, "vm_1", "vm_2")
+    assert trace.render(journey, "minimal").splitlines()[1:3] == [
+        "  vm_1:eth0 -> compute1:tap11111111-aa -> compute1:br-int -> compute1:eth1"
+        " -> compute2:eth1 -> compute2:br-int -> compute2:tap22222222-bb -> vm_2:eth0"
+        " -> vm_2 (delivered)",
+        "  vm_2:eth0 -> compute2:tap22222222-bb -> compute2:br-int -> compute2:eth1"
+        " -> compute1:eth1 -> compute1:br-int -> compute1:tap11111111-aa -> vm_1:eth0"
+        " -> vm_1 (delivered)"]
+    summary = trace.render(journey, "summary")
+    assert ("tunnels: compute1 geneve vni 0x1 opt 0x10003 192.168.50.11 -> 192.168.50.12; "
+            "compute2 geneve vni 0x1 opt 0x10003 192.168.50.12 -> 192.168.50.11") in summary
+    assert "network" not in summary

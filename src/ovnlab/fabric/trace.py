@@ -202,7 +202,12 @@ def render(journey: Journey, mode: str = "summary") -> str:
 
 
 def _flow_hops(hops: Iterable[Hop]) -> list[Hop]:
-    return [h for h in hops if h.packet.eth_type != ETH_ARP]
+    """The hops of the traced flow itself, not the ARP it needed (even inside Geneve)."""
+    return [h for h in hops if _inner(h.packet).eth_type != ETH_ARP]
+
+
+def _inner(packet: Packet) -> Packet:
+    return packet.geneve.inner if packet.geneve is not None else packet
 
 
 def _place(hop: Hop) -> str:
@@ -221,6 +226,8 @@ def _minimal(hops: list[Hop]) -> list[str]:
         if hop.kind in ("controller", "encap", "decap"):
             continue
         if hop.kind == "host":
+            if hop.packet.geneve is not None:  # the underlay stack hands it to the tunnel
+                continue
             if hop.note.startswith("deliver"):
                 legs[-1].append(f"{hop.node} (delivered)")
                 legs.append([])
@@ -267,7 +274,7 @@ def _summary(hops: list[Hop]) -> list[str]:
         chassis = _chassis_bridges(hops)
     nat: list[str] = []
     tunnels: list[str] = []
-    for hop in hops:
+    for hop in _flow_hops(hops):
         if hop.chassis is None:
             continue
         if hop.kind == "bridge":
@@ -276,7 +283,7 @@ def _summary(hops: list[Hop]) -> list[str]:
                     item = f"{change} on {hop.chassis}"
                     if item not in nat:
                         nat.append(item)
-        elif hop.kind == "encap":
+        elif hop.kind == "encap" and f"{hop.chassis} {hop.note}" not in tunnels:
             tunnels.append(f"{hop.chassis} {hop.note}")
     listed = "; ".join(f"{c} ({', '.join(b)})" for c, b in chassis.items())
     lines = ["chassis: " + (listed + (" [ARP only]" if arp_only else "") if listed
