@@ -215,3 +215,19 @@ def test_packet_out_from_the_controller_port_uses_openflow_numbering(seed_fabric
         if now == 0.0 else []
     f.run(0.5)
     assert [(p, port, kw) for p, port, kw in br.calls] == [(garp, 0xFFFD, {"table": 8})]
+
+
+def test_datapath_translation_errors_drop_the_packet_not_the_lab(seed_fabric: World) -> None:
+    from ovnlab.datapath import DatapathError
+
+    f, vswitches, _ = seed_fabric
+    br = vswitches["compute1"].bridges["br-int"]
+    br.add_port("tapx")
+
+    def explode(b: FakeBridge, pkt: Packet, in_port: str, kw: dict[str, Any]) -> FakeResult:
+        raise DatapathError("br-int: over max translation depth 64")
+
+    br.rules.append(explode)
+    f.nodes["compute1"].inject(br, echo("1.2.3.4"), "tapx")  # type: ignore[attr-defined]
+    assert f.nodes["compute1"].drops == [  # type: ignore[attr-defined]
+        "translation error: br-int: over max translation depth 64"]

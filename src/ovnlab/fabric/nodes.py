@@ -29,6 +29,21 @@ Record = Callable[[Hop], None]
 RESERVED_PORTS = {"CONTROLLER": 0xFFFD, "LOCAL": 0xFFFE, "NONE": 0xFFFF}  # OpenFlow 1.0
 
 
+_DP_ERRORS: tuple[type[Exception], ...] | None = None
+
+
+def _datapath_errors() -> tuple[type[Exception], ...]:
+    global _DP_ERRORS
+    if _DP_ERRORS is None:
+        try:
+            from ovnlab.datapath import DatapathError
+        except ImportError:  # the fabric runs on fakes too
+            _DP_ERRORS = ()
+        else:
+            _DP_ERRORS = (DatapathError,)
+    return _DP_ERRORS
+
+
 class Node:
     """Anything with interfaces."""
 
@@ -180,7 +195,11 @@ class Chassis(Node):
             kwargs["tunnel"] = tunnel
         if accepts_trace_flag(bridge):
             kwargs["trace"] = self.clock.tag is not None
-        result = bridge.process(packet, in_port, **kwargs)
+        try:
+            result = bridge.process(packet, in_port, **kwargs)
+        except _datapath_errors() as exc:  # ovs-vswitchd logs a translation error, drops
+            self._drop(packet, f"translation error: {exc}", bridge.name)
+            return
         self.packets_processed += 1
         outputs = list(getattr(result, "outputs", ()) or ())
         packet_ins = list(getattr(result, "packet_ins", ()) or ())
@@ -219,9 +238,9 @@ class Chassis(Node):
             elif kind != "internal":  # a bridge's own internal port: the host ignores it
                 self._drop(packet, f"{bridge.name}: output to {port_name}, which has no link")
 
-    def _drop(self, packet: Packet, why: str) -> None:
+    def _drop(self, packet: Packet, why: str, where: str = "") -> None:
         self.drops.append(why)
-        self.hop("drop", "", packet, chassis=self.name, note=why)
+        self.hop("drop", where, packet, chassis=self.name, note=why)
 
     # ------------------------------------------------------------ Geneve
     def _encapsulate(self, port: Any, inner: Packet, tunnel: Any) -> None:
