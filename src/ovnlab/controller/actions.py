@@ -29,7 +29,7 @@ from ovnlab.controller.ofpacts import (
     controller_userdata,
     load,
 )
-from ovnlab.controller.symtab import MLF_LOOKUP_MAC_BIT
+from ovnlab.controller.symtab import MLF_LOOKUP_FDB_BIT, MLF_LOOKUP_MAC_BIT
 
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 OFTABLE_REMOTE_OUTPUT = 37
@@ -40,7 +40,9 @@ OFTABLE_SAVE_INPORT = 64
 OFTABLE_LOG_TO_PHY = 65
 OFTABLE_MAC_BINDING = 66
 OFTABLE_MAC_LOOKUP = 67
-LOG_PIPELINE_LEN = 24  # tables per pipeline (8..31 ingress, 40..63 egress)
+OFTABLE_GET_FDB = 71
+OFTABLE_LOOKUP_FDB = 72
+LOG_PIPELINE_LEN = 29  # lib/ovn-util.h: logical tables per pipeline
 
 
 @dataclass
@@ -201,18 +203,19 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
                        zone=_zone(zone_reg), nat=nat))
     elif word == "ct_clear":
         acts.append(Simple("ct_clear"))
-    elif word == "get_arp":
+    elif word in ("get_arp", "get_nd"):
         cur.expect("(")
         port = _field(cur, ep, rw=False)
         cur.expect(",")
         ip = _field(cur, ep, rw=False)
         cur.expect(")")
-        args = [(_resolve(port), "reg15"), (_resolve(ip), "reg0")]
+        args = [(_resolve(port), "reg15"), (_resolve(ip), "reg0" if word == "get_arp"
+                                                    else "xxreg0")]
         acts.extend(_setup_args(args))
         acts.append(load("eth_dst", 0))
         acts.append(Resubmit(OFTABLE_MAC_BINDING))
         acts.extend(_restore_args(args))
-    elif word == "put_arp":
+    elif word in ("put_arp", "put_nd"):
         cur.expect("(")
         port = _field(cur, ep, rw=False)
         cur.expect(",")
@@ -220,19 +223,44 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         cur.expect(",")
         mac = _field(cur, ep, rw=False)
         cur.expect(")")
-        args = [(_resolve(port), "reg14"), (_resolve(ip), "reg0"), (_resolve(mac), "eth_src")]
+        args = [(_resolve(port), "reg14"), (_resolve(ip), "reg0" if word == "put_arp"
+                                                    else "xxreg0"), (_resolve(mac), "eth_src")]
         acts.extend(_setup_args(args))
-        acts.append(Controller(controller_userdata("PUT_ARP")))
+        acts.append(Controller(controller_userdata("PUT_ARP" if word == "put_arp"
+                                                   else "PUT_ND")))
         acts.extend(_restore_args(args))
-    elif word in ("arp", "icmp4", "icmp4_error", "clone", "nd_ns", "tcp_reset", "reject"):
+    elif word in ("put_fdb", "handle_svc_check"):
+        cur.expect("(")
+        port = _field(cur, ep, rw=False)
+        args = [(_resolve(port), "reg14")]
+        if word == "put_fdb":
+            cur.expect(",")
+            args.append((_resolve(_field(cur, ep, rw=False)), "eth_src"))
+        cur.expect(")")
+        acts.extend(_setup_args(args))
+        acts.append(Controller(controller_userdata("PUT_FDB" if word == "put_fdb"
+                                                   else "HANDLE_SVC_CHECK")))
+        acts.extend(_restore_args(args))
+    elif word == "ct_lb":
+        ep.prereqs.append("ip")
+        if cur.tok.kind == "punct" and cur.tok.text == "(":
+            raise SyntaxError_("ct_lb with backends needs OpenFlow groups (not supported).")
+        acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1,
+                       zone=_zone("reg13" if ep.is_switch else "reg11"), nat=Nat()))
+    elif word in ("arp", "icmp4", "icmp4_error", "clone", "nd_ns", "tcp_reset", "reject",
+                  "sctp_abort", "icmp6", "icmp6_error", "nd_na", "nd_na_router"):
         prereq = {"arp": "ip4", "icmp4": "ip4", "icmp4_error": "ip4", "nd_ns": "ip6",
-                  "tcp_reset": "tcp", "clone": None, "reject": None}[word]
+                  "tcp_reset": "tcp", "clone": None, "reject": None, "sctp_abort": "sctp",
+                  "icmp6": "ip6", "icmp6_error": "ip6", "nd_na": "nd_ns",
+                  "nd_na_router": "nd_ns"}[word]
         inner = _nested(cur, ep, prereq)
         if word == "clone":
             acts.append(Clone(tuple(inner)))
         else:
             opcode = {"arp": "ARP", "icmp4": "ICMP", "icmp4_error": "ICMP4_ERROR",
-                      "nd_ns": "ND_NS", "tcp_reset": "TCP_RESET", "reject": "REJECT"}[word]
+                      "nd_ns": "ND_NS", "tcp_reset": "TCP_RESET", "reject": "REJECT",
+                      "sctp_abort": "SCTP_ABORT", "icmp6": "ICMP", "icmp6_error":
+                      "ICMP6_ERROR", "nd_na": "ND_NA", "nd_na_router": "ND_NA_ROUTER"}[word]
             acts.append(Controller(controller_userdata(opcode, inner)))
     else:
         raise SyntaxError_(f"Syntax error at `{word}' expecting action.")
@@ -286,9 +314,15 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         return
     cur.expect("=")
     tok = cur.tok
-    if tok.kind == "id" and tok.text in ("lookup_arp", "lookup_arp_ip"):
+    if tok.kind == "id" and tok.text in ("lookup_arp", "lookup_arp_ip", "lookup_nd",
+                                         "lookup_nd_ip"):
         cur.next()
-        _lookup_arp(cur, ep, lhs, acts, with_mac=tok.text == "lookup_arp")
+        _lookup_arp(cur, ep, lhs, acts, with_mac=not tok.text.endswith("_ip"),
+                    ip_reg="reg0" if "arp" in tok.text else "xxreg0")
+        return
+    if tok.kind == "id" and tok.text in ("get_fdb", "lookup_fdb"):
+        cur.next()
+        _fdb(cur, ep, lhs, acts, tok.text)
         return
     if tok.kind == "id":
         rhs_ref = _field(cur, ep, rw=False)
@@ -346,13 +380,37 @@ def _mask_segments(value: int, mask: int, width: int) -> list[tuple[_Seg, int]]:
     return out
 
 
+def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -> None:
+    """encode_GET_FDB / encode_LOOKUP_FDB."""
+    cur.expect("(")
+    if fn == "get_fdb":
+        args = [(_resolve(_field(cur, ep, rw=False)), "eth_dst")]
+    else:
+        port = _field(cur, ep, rw=False)
+        cur.expect(",")
+        args = [(_resolve(port), "reg14"), (_resolve(_field(cur, ep, rw=False)), "eth_src")]
+    cur.expect(")")
+    acts.extend(_setup_args(args))
+    if fn == "get_fdb":
+        acts.append(load("reg15", 0))
+        acts.append(Resubmit(OFTABLE_GET_FDB))
+        acts.extend(_restore_args(args))
+        if dst.mf.name != "reg15" or dst.nbits != 32:
+            acts.append(Move(Sub.whole("reg15"), dst))
+        return
+    acts.append(load("reg10", 0, MLF_LOOKUP_FDB_BIT, 1))
+    acts.append(Resubmit(OFTABLE_LOOKUP_FDB))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_FDB_BIT, 1), dst))
+    acts.extend(_restore_args(args))
+
+
 def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
-                with_mac: bool) -> None:
+                with_mac: bool, ip_reg: str = "reg0") -> None:
     cur.expect("(")
     port = _field(cur, ep, rw=False)
     cur.expect(",")
     ip = _field(cur, ep, rw=False)
-    args = [(_resolve(port), "reg14"), (_resolve(ip), "reg0")]
+    args = [(_resolve(port), "reg14"), (_resolve(ip), ip_reg)]
     if with_mac:
         cur.expect(",")
         args.append((_resolve(_field(cur, ep, rw=False)), "eth_src"))

@@ -567,7 +567,7 @@ class Controller:
         return LflowEnv(
             dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
             lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,
-            address_sets=_AddressSets(sb), port_groups=_PortGroups(sb),
+            address_sets=_AddressSets(sb), port_groups=_PortGroups(sb, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
 
@@ -674,17 +674,18 @@ class _AddressSets(dict):
 
 
 class _PortGroups(dict):
-    """Lazy view of SB Port_Group by name (ports are logical port names)."""
+    """Lazy view of SB Port_Group by name (ports are logical port names).  OVN 22.03's
+    northd writes one group per datapath, `<datapath tunnel key>_<name>`."""
 
-    def __init__(self, sb: Database) -> None:
+    def __init__(self, sb: Database, dp_key: int) -> None:
         super().__init__()
         self._sb = sb
+        self._dp_key = dp_key
 
     def get(self, name: str, default: Any = ()) -> Any:
-        for r in self._sb.rows("Port_Group"):
-            if r["name"] == name:
-                return tuple(r["ports"])
-        return default
+        rows = {r["name"]: r for r in self._sb.rows("Port_Group")}
+        row = rows.get(f"{self._dp_key}_{name}") or rows.get(name)
+        return tuple(row["ports"]) if row is not None else default
 
 
 def _merge_conjunctions(flows: list[OFFlow]) -> list[OFFlow]:

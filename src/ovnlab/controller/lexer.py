@@ -97,6 +97,16 @@ def tokenize(text: str) -> list[Token]:
         if ch.isspace():
             i += 1
             continue
+        if text.startswith("/*", i):  # OVN's lexer skips C and C++ comments
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unterminated comment.")
+            i = end + 2
+            continue
+        if text.startswith("//", i):
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl + 1
+            continue
         if ch == '"':
             j = i + 1
             buf = []

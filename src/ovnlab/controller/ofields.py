@@ -58,6 +58,10 @@ _FIELDS: tuple[MF, ...] = (
     MF("icmp_code", 8, "NXM_OF_ICMP_CODE", "tp_dst"),
     MF("icmpv6_type", 8, "NXM_NX_ICMPV6_TYPE", "tp_src"),
     MF("icmpv6_code", 8, "NXM_NX_ICMPV6_CODE", "tp_dst"),
+    MF("nd_target", 128, "NXM_NX_ND_TARGET", "nd_target"),
+    MF("nd_sll", 48, "NXM_NX_ND_SLL", "arp_sha"),
+    MF("nd_tll", 48, "NXM_NX_ND_TLL", "arp_tha"),
+    MF("ipv6_label", 20, "NXM_NX_IPV6_LABEL", "ipv6_label"),
     MF("arp_op", 16, "NXM_OF_ARP_OP", "nw_proto"),
     MF("arp_spa", 32, "NXM_OF_ARP_SPA", "nw_src"),
     MF("arp_tpa", 32, "NXM_OF_ARP_TPA", "nw_dst"),
@@ -305,6 +309,9 @@ def format_match(slots: Mapping[str, tuple[int, int]], priority: int | None = No
             out.append(_ip6("ipv6_src", *x))
         if (x := get("ipv6_dst")):
             out.append(_ip6("ipv6_dst", *x))
+        if (x := get("ipv6_label")):
+            v, m = x
+            out.append(f"ipv6_label=0x{v:05x}" + ("" if m == 0xFFFFF else f"/0x{m:05x}"))
     elif dl_type == ETH_TYPE_ARP:
         if (x := get("nw_src")):
             out.append(_ip("arp_spa", *x))
@@ -343,6 +350,13 @@ def format_match(slots: Mapping[str, tuple[int, int]], priority: int | None = No
         out.append(_be16(src, *x))
     if (x := get("tp_dst")):
         out.append(_be16(dst, *x))
+    if icmp and dl_type == ETH_TYPE_IPV6:
+        if (x := get("nd_target")):
+            out.append(_ip6("nd_target", *x))
+        if (x := get("arp_sha")):
+            out.append(_eth("nd_sll", *x))
+        if (x := get("arp_tha")):
+            out.append(_eth("nd_tll", *x))
     if (x := get("tcp_flags")):
         out.append(_tcp_flags(*x))
     text = ",".join(out)

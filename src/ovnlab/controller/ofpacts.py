@@ -196,6 +196,8 @@ _OXM: dict[str, tuple[int, int, int]] = {
     "icmp_type": (0x8000, 19, 1), "icmp_code": (0x8000, 20, 1), "arp_op": (0x8000, 21, 2),
     "arp_spa": (0x8000, 22, 4), "arp_tpa": (0x8000, 23, 4), "arp_sha": (0x8000, 24, 6),
     "arp_tha": (0x8000, 25, 6), "ipv6_src": (0x8000, 26, 16), "ipv6_dst": (0x8000, 27, 16),
+    "icmpv6_type": (0x8000, 29, 1), "icmpv6_code": (0x8000, 30, 1),
+    "nd_target": (0x8000, 31, 16), "nd_sll": (0x8000, 32, 6), "nd_tll": (0x8000, 33, 6),
     "tun_id": (0x8000, 38, 8), "ip_ttl": (0x0001, 29, 1), "pkt_mark": (0x0001, 33, 4),
     "ct_state": (0x0001, 105, 4), "ct_mark": (0x0001, 107, 4), "ct_label": (0x0001, 108, 16),
     **{f"reg{i}": (0x0001, i, 4) for i in range(16)},
