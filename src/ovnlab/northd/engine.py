@@ -128,6 +128,10 @@ class Northd:
             self._writing_nb = False
 
     def _status_of(self, txn: Transaction, pb: Row) -> None:
+        live = self.sb.tables["Port_Binding"].get(pb.uuid)
+        if live is None:  # deleted since the change was queued
+            return
+        pb = live  # a queued change may carry a row the controllers have updated since
         name = pb["logical_port"]
         if pb["type"] == "chassisredirect":
             lrp = self.env.lrp_named(pb["options"].get("distributed-port", ""))
@@ -260,6 +264,7 @@ class Northd:
                 owners.add(("nat", u))
                 lr = idx.lr_of_nat.get(u)
                 if lr is not None:
+                    env.nat_changed(lr, u)
                     ctx_rt.add(lr)
                     self._nat_dependents(lr, owners, ports)
             elif t == "Logical_Router_Static_Route":

@@ -1,0 +1,29 @@
+"""Talking to a running lab's control API (`/ovnlab/...`) on loopback."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from ovnlab.errors import LabNotRunning, OvnlabError
+from ovnlab.state import Runtime
+
+
+def call(runtime: Runtime, verb: str, body: dict[str, Any] | None = None,
+         timeout: float = 600.0) -> dict[str, Any]:
+    data = json.dumps(body or {}).encode()
+    req = urllib.request.Request(f"{runtime.url}/ovnlab/{verb}", data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            result: dict[str, Any] = json.loads(resp.read())
+            return result
+    except urllib.error.HTTPError as exc:
+        reply = json.loads(exc.read() or b"{}")
+        err = OvnlabError(reply.get("error", str(exc)), type=reply.get("type"))
+        err.status = exc.code
+        raise err from None
+    except (urllib.error.URLError, ConnectionError) as exc:
+        raise LabNotRunning(f"the lab at {runtime.url} does not answer: {exc}") from None

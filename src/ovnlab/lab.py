@@ -1,0 +1,237 @@
+"""The top object (Mininet's `Mininet` for OpenStack + OVN): builds a lab from a topology
+and wires every layer together.
+
+    cloud (Neutron/Nova) ─► ml2ovn driver ─► NB ─► northd ─► SB ─► controller per chassis
+        ─► br-int flows ─► datapath ◄─► fabric (wires, VMs, hosts, captures)
+
+After every cloud operation the lab *converges*: Nova plugs new VIFs, northd and the
+controllers run until nothing changes (port claims flow back up to Neutron as port-up
+events, which may rewrite NAT rows, which changes logical flows...).
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ovnlab import topology as topo_mod
+from ovnlab.client import OpenStack
+from ovnlab.cloud import Cloud
+from ovnlab.controller import Controller
+from ovnlab.datapath import Vswitch
+from ovnlab.errors import BadRequest, NotFound, ToolError
+from ovnlab.fabric import Fabric
+from ovnlab.ml2ovn import OVNMechanismDriver
+from ovnlab.nb.schema import NB_SCHEMA
+from ovnlab.northd import Northd
+from ovnlab.ovsdb import Database
+from ovnlab.sb.schema import SB_SCHEMA
+from ovnlab.state import StateDir
+from ovnlab.tools import ToolResult, fail
+
+MAX_CONVERGE_ROUNDS = 20
+CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
+# tool name -> module under ovnlab.tools, by what the tool inspects
+CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl"}
+CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
+HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc"}
+
+
+class Lab:
+    """`Lab.build("seed")` in memory, or `Lab.open(state_dir)` persisted."""
+
+    def __init__(self, topology: topo_mod.Topology, store_path: Path | None = None) -> None:
+        self.topology = topology
+        self.nb = Database("OVN_Northbound", NB_SCHEMA)
+        self.sb = Database("OVN_Southbound", SB_SCHEMA)
+        self.vswitches = {n.hostname: Vswitch(n.hostname) for n in topology.nodes}
+        self.controllers = {
+            n.hostname: Controller(self.sb, self.vswitches[n.hostname], n) for n in topology.nodes
+        }
+        self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
+        self.cloud = Cloud(store_path, topology, self.driver)
+        self.driver.on_port_status = self._port_status
+        self.northd = Northd(self.nb, self.sb)
+        self.admin = self.cloud.admin_context()
+        self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
+                                   subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
+        self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
+        self.converge()
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, topology: str | topo_mod.Topology = "seed",
+              overrides: Sequence[str] = ()) -> Lab:
+        topo = topology if isinstance(topology, topo_mod.Topology) else topo_mod.load(
+            topology, list(overrides))
+        return cls(topo)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Lab:
+        state = StateDir(Path(path))
+        return cls(state.topology(), state.db_file)
+
+    def close(self) -> None:
+        self.cloud.close()
+
+    @property
+    def openstack(self) -> OpenStack:
+        """The article's openstack verbs, as the admin, converging after each."""
+        return OpenStack(_Converging(self.cloud, self.converge), self.admin)
+
+    def locked_cloud(self, lock: threading.Lock) -> Any:
+        """The cloud for the REST API: serialised with the control API, converging."""
+        return _Converging(self.cloud, self.converge, lock)
+
+    # ------------------------------------------------------------ the control loop
+    def _port_status(self, port_id: str, up: bool) -> None:
+        self.cloud.update_port_status(port_id, "ACTIVE" if up else "DOWN")
+
+    def converge(self) -> None:
+        for _ in range(MAX_CONVERGE_ROUNDS):
+            before = (self.nb.seqno, self.sb.seqno)
+            plugged = self._plug_vifs()
+            self.northd.run()
+            for controller in self.controllers.values():
+                controller.run()
+            if not plugged and (self.nb.seqno, self.sb.seqno) == before:
+                return
+        raise RuntimeError("the lab did not converge")  # a bug, never user input
+
+    def _plug_vifs(self) -> bool:
+        """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
+        wanted = {}
+        for server in self.cloud.get_servers(self.admin):
+            host = server.get("OS-EXT-SRV-ATTR:host")
+            for port in self.cloud.get_ports(self.admin, filters={"device_id": [server["id"]]}):
+                wanted[port["id"]] = (server, port, host)
+        return bool(self.fabric.sync_vms(wanted))
+
+    # ------------------------------------------------------------ operator tools
+    def exec(self, node: str, argv: Sequence[str] | str) -> ToolResult:
+        args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+        if not args:
+            return fail("ovnlab exec: missing command", 2)
+        try:
+            return self._dispatch(self._node_name(node), args)
+        except ToolError as exc:
+            return fail(exc.message, exc.exit_code)
+        finally:
+            self.converge()
+
+    def _node_name(self, name: str) -> str:
+        for n in self.topology.nodes:
+            if name in (n.hostname, n.system_id):
+                return n.hostname
+        if self.fabric.has_node(name):
+            return name
+        raise NotFound(f"no node {name!r} in this lab (nodes: {', '.join(self.node_names())})")
+
+    def node_names(self) -> list[str]:
+        return [n.hostname for n in self.topology.nodes] + self.fabric.host_names()
+
+    def _dispatch(self, node: str, args: list[str]) -> ToolResult:
+        tool, rest = args[0], args[1:]
+        chassis = self.vswitches.get(node)
+        if tool in CENTRAL_TOOLS:
+            module = importlib.import_module(f"ovnlab.tools.{CENTRAL_TOOLS[tool]}")
+            return module.run(self.nb, rest) if tool == "ovn-nbctl" else module.run(
+                self.sb, rest, nb=self.nb)
+        if tool in CHASSIS_TOOLS and chassis is not None:
+            module = importlib.import_module(f"ovnlab.tools.{CHASSIS_TOOLS[tool]}")
+            return module.run(chassis, rest)
+        if tool == "tcpdump":
+            tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
+            return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,
+                               lambda iface: self.fabric.has_interface(node, iface))
+        if tool in HOST_TOOLS:
+            module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
+            return module.run(self.fabric, node, rest)
+        return fail(f"{tool}: command not found on {node}", 127)
+
+    # ------------------------------------------------------------ config, status, trace
+    def config_set(self, key: str, value: str) -> None:
+        if key not in CONFIG_KEYS:
+            raise BadRequest(f"unknown or read-only option {key!r} (settable: {', '.join(sorted(CONFIG_KEYS))})")
+        lowered = value.strip().lower()
+        if lowered not in ("true", "false"):
+            raise BadRequest(f"{key}: expected true or false, got {value!r}")
+        self.cloud.set_config(enable_distributed_floating_ip=lowered == "true")
+        self.converge()
+
+    def status(self) -> dict[str, Any]:
+        counts = {
+            "networks": len(self.cloud.get_networks(self.admin)),
+            "routers": len(self.cloud.get_routers(self.admin)),
+            "servers": len(self.cloud.get_servers(self.admin)),
+            "fips": len(self.cloud.get_floatingips(self.admin)),
+        }
+        return {"topology": self.topology.name, "nodes": self.node_names(), "counts": counts}
+
+    def trace_text(self, src: str, dst: str, proto: str = "icmp", port: int = 0,
+                   mode: str = "summary") -> str:
+        from ovnlab.fabric import trace
+
+        journey = trace.trace(self.fabric, src, dst, proto, port, self.describe_cookie)
+        self.converge()
+        return trace.render(journey, mode)
+
+    def describe_cookie(self, cookie: int) -> str:
+        """cookie → logical flow → NB row, as ovn-detrace annotates ofproto/trace."""
+        for lflow in self.sb.rows("Logical_Flow"):
+            if int(lflow.uuid[:8], 16) == cookie:
+                ext = lflow["external_ids"]
+                return (f"{ext.get('stage-name', '?')} priority {lflow['priority']}: "
+                        f"match=({lflow['match']}) action=({lflow['actions']})"
+                        + (f" [NB {ext['stage-hint']}]" if "stage-hint" in ext else ""))
+        return ""
+
+    # ------------------------------------------------------------ nodes
+    def __getitem__(self, name: str) -> Any:
+        return self.fabric.node(self._node_name(name))
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            self._node_name(name)
+        except NotFound:
+            return False
+        return True
+
+
+class _Converging:
+    """A cloud proxy that converges the lab after every call that may change it."""
+
+    def __init__(self, cloud: Cloud, converge: Callable[[], None],
+                 lock: threading.Lock | None = None) -> None:
+        self._cloud = cloud
+        self._converge = converge
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cloud, name)
+        if not callable(attr):
+            return attr
+        mutating = not name.startswith(("get_", "authenticate"))
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._locked():
+                try:
+                    return attr(*args, **kwargs)
+                finally:
+                    if mutating:
+                        self._converge()
+
+        return call
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+        else:
+            with self._lock:
+                yield
