@@ -329,3 +329,33 @@ def test_status_callback_is_optional(lab_factory) -> None:
     s = seed_scenario(lab.neutron, vm_up=False)
     set_lsp_up(lab.nb, s["vm_port"]["id"], True)
     assert lab.nb.tables["NAT"][s["fip"]["id"]]["external_mac"] == FIP_MAC
+
+
+# ----------------------------------------------------------------------------- event delivery
+def test_deferred_port_events_wait_for_run(lab) -> None:
+    lab.driver.defer_port_events = True
+    s = seed_scenario(lab.neutron, vm_up=False)
+    set_lsp_up(lab.nb, s["vm_port"]["id"], True)
+    assert fip_nat(lab, s["fip"])["external_mac"] is None
+    assert lab.status_events == []
+    assert lab.driver.run() is True
+    assert fip_nat(lab, s["fip"])["external_mac"] == FIP_MAC
+    assert lab.status_events == [(s["vm_port"]["id"], True)]
+    assert lab.driver.run() is False
+
+
+def test_out_of_order_deliveries_end_in_the_current_state(lab) -> None:
+    from ovnlab.ovsdb import Change
+    lab.driver.defer_port_events = True
+    s = seed_scenario(lab.neutron, vm_up=False)
+    lsp = lab.driver.api.must("Logical_Switch_Port", s["vm_port"]["id"])
+    up, down = lsp.replace(up=True), lsp.replace(up=False)
+    set_lsp_up(lab.nb, s["vm_port"]["id"], True)
+    set_lsp_up(lab.nb, s["vm_port"]["id"], False)
+    lab.driver._pending_status.clear()
+    # A nested commit's news (up -> down) arrives before the outer one's (none -> up).
+    lab.driver._on_nb_changes([Change("Logical_Switch_Port", "update", lsp.uuid, up, down)])
+    lab.driver._on_nb_changes([Change("Logical_Switch_Port", "update", lsp.uuid, lsp, up)])
+    lab.driver.run()
+    assert fip_nat(lab, s["fip"])["external_mac"] == FIP_MAC  # it was up once: DVR keeps the MAC
+    assert lab.status_events == [(s["vm_port"]["id"], False)]

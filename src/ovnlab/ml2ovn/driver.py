@@ -62,6 +62,8 @@ class OVNMechanismDriver:
         self.api = NbApi(nb)
         self.scheduler = sched.Scheduler(config.ovn_l3_scheduler, seed)
         self.on_port_status: PortStatusCallback | None = None
+        self.defer_port_events = False
+        self._pending_status: list[tuple[str, bool]] = []
         self.store = Store()
         self._seed = seed
         self._depth = 0
@@ -825,20 +827,43 @@ class OVNMechanismDriver:
             self.api.set(nat, external_mac=None)
 
     def _on_nb_changes(self, changes: list[Change]) -> None:
-        """`LogicalSwitchPortUpdateUpEvent` / `...DownEvent` (ovsdb_monitor.py)."""
-        events: list[tuple[str, bool]] = []
+        """`LogicalSwitchPortUpdateUpEvent` / `...DownEvent` (ovsdb_monitor.py).
+
+        Neutron handles these on its own thread, after the writer's transaction. With
+        `defer_port_events` set they wait for `run()` (the lab's control loop); otherwise
+        they are handled at once, from inside the NB commit that reported them."""
         for ch in changes:
             if ch.table != "Logical_Switch_Port" or ch.op != "update" or ch.old is None or ch.new is None:
                 continue
-            old_on = ch.old["up"] is True and ch.old["enabled"] is not False
-            new_on = ch.new["up"] is True and ch.new["enabled"] is not False
+            old_on, new_on = _lsp_on(ch.old), _lsp_on(ch.new)
             if new_on != old_on:
-                events.append((ch.new["name"], new_on))
-        for port_id, up in events:
-            if up:
-                self.set_port_status_up(port_id)
-            else:
-                self.set_port_status_down(port_id)
+                self._pending_status.append((ch.uuid, new_on))
+        if not self.defer_port_events:
+            self.run()
+
+    def run(self) -> bool:
+        """Handle the port up/down events seen so far; True if any was handled.
+
+        Listener calls arrive out of order when commits nest, so: every event updates the
+        NAT rows in arrival order (the result does not depend on it: distributed, up sets
+        external_mac and down keeps it; centralized, both clear it), then Neutron is told
+        each port's current state once."""
+        handled = False
+        while self._pending_status:
+            pending, self._pending_status = self._pending_status, []
+            names: dict[str, str] = {}
+            with self.transaction():
+                for uuid, up in pending:
+                    row = self.nb.tables["Logical_Switch_Port"].get(uuid)
+                    if row is not None:
+                        names[uuid] = row["name"]
+                        self._update_dnat_entry_if_needed(row["name"], up)
+            for uuid, name in names.items():
+                row = self.nb.tables["Logical_Switch_Port"].get(uuid)
+                if row is not None and self.on_port_status is not None:
+                    self.on_port_status(name, _lsp_on(row))
+            handled = handled or bool(names)
+        return handled
 
     def set_distributed_floating_ip(self, enabled: bool, lsp_up: Callable[[str], bool] | None = None) -> None:
         """`[ovn] enable_distributed_floating_ip` changed and neutron-server restarted: the
@@ -935,6 +960,11 @@ class OVNMechanismDriver:
             for kind in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
                 for res in scratch.store.values(kind):
                     self.store.put(kind, res)
+
+
+def _lsp_on(lsp: Row) -> bool:
+    """`is_lsp_up and is_lsp_enabled`."""
+    return lsp["up"] is True and lsp["enabled"] is not False
 
 
 def _rev(resource: Mapping[str, Any]) -> str:
