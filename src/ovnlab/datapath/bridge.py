@@ -50,13 +50,15 @@ def _is_conjunctive(flow: Flow) -> bool:
 class FlowTable:
     """One OpenFlow table: a classifier for ordinary flows, one for conjunctive flows."""
 
-    __slots__ = ("id", "main", "conj", "by_match")
+    __slots__ = ("id", "main", "conj", "by_match", "lookup")
 
     def __init__(self, table_id: int) -> None:
         self.id = table_id
         self.main = Classifier()
         self.conj = Classifier()
         self.by_match: dict[tuple[int, Match], Entry] = {}
+        # Tables without conjunctive flows look up the main classifier directly.
+        self.lookup: Callable[[K.Key], Entry | None] = self.main.lookup
 
     def __len__(self) -> int:
         return len(self.by_match)
@@ -64,16 +66,18 @@ class FlowTable:
     def insert(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).insert(entry)
         self.by_match[(entry.flow.priority, entry.flow.match)] = entry
+        self._pick_lookup()
 
     def remove(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).remove(entry)
         del self.by_match[(entry.flow.priority, entry.flow.match)]
+        self._pick_lookup()
 
-    def lookup(self, key: K.Key) -> Entry | None:
-        best = self.main.lookup(key)
-        if not len(self.conj):
-            return best
-        return self._conjunctive(key, best)
+    def _pick_lookup(self) -> None:
+        self.lookup = self.main.lookup if not len(self.conj) else self._lookup_conj
+
+    def _lookup_conj(self, key: K.Key) -> Entry | None:
+        return self._conjunctive(key, self.main.lookup(key))
 
     def _conjunctive(self, key: K.Key, best: Entry | None) -> Entry | None:
         """OVS conjunctive match: `conj_id=N` matches when every clause of N matched."""
@@ -111,6 +115,7 @@ class Bridge:
         self.ports: dict[str, Port] = {}
         self.ports_by_ofport: dict[int, Port] = {}
         self.tables: dict[int, FlowTable] = {}
+        self.lookups: dict[int, Callable[[K.Key], Entry | None]] = {}
         self.mac_table: dict[int, tuple[int, float]] = {}
         self.mac_aging = 300.0
         self.external_ids: dict[str, str] = {}
@@ -179,6 +184,9 @@ class Bridge:
             t = self.tables[table_id] = FlowTable(table_id)
         return t
 
+    def _sync_lookups(self) -> None:
+        self.lookups = {tid: t.lookup for tid, t in self.tables.items() if len(t)}
+
     def _as_flow(self, flow: Flow | str) -> Flow:
         return parse_flow(flow, port_map=self.port_map) if isinstance(flow, str) else flow
 
@@ -195,6 +203,7 @@ class Bridge:
             entry.n_packets, entry.n_bytes = old.n_packets, old.n_bytes
             entry.created, entry.used = old.created, old.used
         table.insert(entry)
+        self.lookups[f.table] = table.lookup
 
     def add_flows(self, flows: Iterable[Flow | str]) -> None:
         for f in flows:
@@ -218,6 +227,7 @@ class Bridge:
             if cur is None or (prio, match) not in cur.by_match:
                 self._table(table_id).insert(Entry(f, compile_actions(f.actions), self.clock()))
                 added += 1
+        self._sync_lookups()
         return added, removed
 
     def _selected(self, match: Match | None, *, table: int | None, priority: int | None,
@@ -268,6 +278,7 @@ class Bridge:
                                 cookie=cookie, cookie_mask=cookie_mask or 0, out_port=out_port)
         for t, e in chosen:
             t.remove(e)
+        self._sync_lookups()
         return len(chosen)
 
     def mod_flows(self, flow: Flow | str, *, strict: bool = False,
@@ -291,6 +302,7 @@ class Bridge:
             ne.n_packets, ne.n_bytes, ne.created, ne.used = (e.n_packets, e.n_bytes,
                                                             e.created, e.used)
             t.insert(ne)
+        self._sync_lookups()
         return len(chosen)
 
     def entries(self, table: int | None = None) -> list[Entry]:
@@ -361,7 +373,7 @@ class Bridge:
         key = K.packet_to_key(packet, ofport, tunnel)
         if regs is not None:
             _apply_regs(key, regs)
-        x = Xlate(self, packet, K.packet_length(packet), trace, now)
+        x = Xlate(self, packet, K.packet_length(packet), trace, now, key[:])
         passes: list[TracePass] = []
         start = tuple(key)
         x.run_table(key, table)

@@ -13,7 +13,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ovnlab.flows.fields import SLOT
+from ovnlab.flows.fields import SLOT, SLOT_WIDTH
+from ovnlab.flows.fields import SLOTS as SLOT_NAMES
 from ovnlab.flows.model import Flow
 
 Key = list[int]
@@ -43,7 +44,8 @@ def compile_extractor(sig: Signature) -> Callable[[Key], Any]:
         return lambda key: None
     terms = []
     for slot, mask in sig:
-        terms.append(f"k[{slot}] & {mask:#x}")
+        full = (1 << SLOT_WIDTH[SLOT_NAMES[slot]]) - 1
+        terms.append(f"k[{slot}]" if mask == full else f"k[{slot}] & {mask:#x}")
     body = terms[0] if len(terms) == 1 else "(" + ", ".join(terms) + ",)"
     fn: Callable[[Key], Any] = eval(f"lambda k: {body}", {"__builtins__": {}})  # noqa: S307
     return fn
@@ -138,7 +140,8 @@ class Classifier:
             if bucket is not None:
                 e = bucket[0]
                 if e.rank > best_rank:
-                    best, best_rank = e, e.rank
+                    best = e
+                    best_rank = e.rank
         return best
 
     def lookup_all(self, key: Key, min_rank: int = -1) -> list[Entry]:

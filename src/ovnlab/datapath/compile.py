@@ -46,6 +46,9 @@ from ovnlab.flows.fields import (
 if TYPE_CHECKING:
     from ovnlab.datapath.pipeline import Xlate
 
+MAX_DEPTH = 64  # OVS's resubmit depth limit
+MAX_RESUBMITS = 4096  # ... and its limit on resubmits per packet
+
 Op = Callable[["Xlate", K.Key], "bool | None"]
 Program = tuple[Op, ...]
 
@@ -191,6 +194,21 @@ def _output(port: int) -> Op:
     return lambda x, key: x.output(key, port, False)
 
 
+def _resubmit(port: int | None, table: int | None) -> Op:
+    if port is not None or table is None:
+        return lambda x, key: x.resubmit(key, port, table)
+
+    def resubmit(x: Xlate, key: K.Key) -> None:  # the common `resubmit(,N)`, inlined
+        if x.depth >= MAX_DEPTH or x.resubmits >= MAX_RESUBMITS:
+            x.limit_exceeded(table)
+        deepens = int(table <= x.table)  # see Xlate.resubmit
+        x.resubmits += 1
+        x.depth += deepens
+        x.run_table(key, table)
+        x.depth -= deepens
+    return resubmit
+
+
 def _clone(actions: tuple[Action, ...]) -> Op:
     program = compile_actions(actions)
 
@@ -242,8 +260,7 @@ def compile_action(a: Action) -> Op:
         r = reader(a.src)
         return lambda x, key: x.output(key, r(key), False)
     if isinstance(a, Resubmit):
-        port, table = a.port, a.table
-        return lambda x, key: x.resubmit(key, port, table)
+        return _resubmit(a.port, a.table)
     if isinstance(a, Load):
         return _load(a.dst, a.value)
     if isinstance(a, Move):

@@ -90,18 +90,20 @@ def packet_to_key(packet: Packet, in_port: int,
     return key
 
 
-def key_to_packet(key: Key, original: Packet) -> Packet:
-    """`original` with the header slots of `key` written back (others kept)."""
-    changes = {name: key[slot] for slot, name in HEADER_SLOTS
-               if key[slot] != getattr(original, name)}
+def key_to_packet(key: Key, original: Packet, start: Key | None = None) -> Packet:
+    """`original` with the header slots of `key` written back (others kept). `start` is the
+    key `original` was converted to, so unchanged headers cost one comparison each."""
+    if start is None:
+        start = packet_to_key(original, key[IN_PORT])
+    changes = {name: key[slot] for slot, name in HEADER_SLOTS if key[slot] != start[slot]}
+    if not changes:
+        return original
     eth_type = key[DL_TYPE]
-    if eth_type != ETH_IP:  # unset IP/L4 fields stay as they were in the original
+    if eth_type != ETH_IP:  # IP/L4 fields of a non-IP key are not headers
         changes = {n: v for n, v in changes.items() if not n.startswith(("ip_", "tp_", "icmp"))}
     if eth_type != ETH_ARP:
         changes = {n: v for n, v in changes.items() if not n.startswith("arp_")}
-    if not changes:
-        return original
-    return original.with_(**changes)
+    return original.with_(**changes) if changes else original
 
 
 def packet_length(packet: Packet) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ovnlab.datapath import key as K
-from ovnlab.datapath.compile import CtSpec, Program
+from ovnlab.datapath.compile import MAX_DEPTH, MAX_RESUBMITS, CtSpec, Program
 from ovnlab.datapath.conntrack import CtResult
 from ovnlab.errors import OvnlabError
 from ovnlab.flows.actions import Action, Controller
@@ -24,8 +24,6 @@ from ovnlab.packet import ETH_IP, PROTO_TCP, PROTO_UDP, Packet
 if TYPE_CHECKING:
     from ovnlab.datapath.bridge import Bridge, Port
 
-MAX_DEPTH = 64
-MAX_RESUBMITS = 4096
 MAX_RECIRCS = 64
 
 
@@ -87,11 +85,12 @@ class TraceStep:
 class Xlate:
     __slots__ = ("bridge", "packet", "size", "table", "depth", "resubmits", "outputs",
                  "packet_ins", "recircs", "steps", "stack", "now", "clone_depth",
-                 "dp_actions", "committed", "n_recircs", "cookie")
+                 "dp_actions", "committed", "n_recircs", "cookie", "start")
 
     def __init__(self, bridge: Bridge, packet: Packet, size: int, trace: bool,
-                 now: float) -> None:
+                 now: float, start: K.Key) -> None:
         self.bridge = bridge
+        self.start = start
         self.packet = packet
         self.size = size
         self.table = 0
@@ -111,13 +110,12 @@ class Xlate:
 
     # ------------------------------------------------------------ tables
     def run_table(self, key: K.Key, table_id: int) -> None:
-        table = self.bridge.tables.get(table_id)
-        entry = table.lookup(key) if table is not None else None
-        steps = self.steps
+        lookup = self.bridge.lookups.get(table_id)
+        entry = lookup(key) if lookup is not None else None
         if entry is None:
-            if steps is not None:
-                steps.append(TraceStep("miss", self.depth, table_id, None, "No match.",
-                                       tuple(key)))
+            if self.steps is not None:
+                self.steps.append(TraceStep("miss", self.depth, table_id, None, "No match.",
+                                            tuple(key)))
             return
         entry.n_packets += 1
         entry.n_bytes += self.size
@@ -125,14 +123,16 @@ class Xlate:
         prev_table, prev_cookie = self.table, self.cookie
         self.table = table_id
         self.cookie = entry.flow.cookie
-        if steps is None:
+        if self.steps is None:
             for op in entry.program:
                 if op(self, key):
                     break
         else:
-            steps.append(TraceStep("table", self.depth, table_id, entry.flow, "", tuple(key)))
+            self.steps.append(TraceStep("table", self.depth, table_id, entry.flow, "",
+                                        tuple(key)))
             self._traced(key, entry.flow.actions, entry.program)
-        self.table, self.cookie = prev_table, prev_cookie
+        self.table = prev_table
+        self.cookie = prev_cookie
 
     def _traced(self, key: K.Key, actions: tuple[Action, ...], program: Program) -> None:
         assert self.steps is not None
@@ -143,23 +143,29 @@ class Xlate:
                 break
 
     def resubmit(self, key: K.Key, port: int | None, table: int | None) -> None:
+        if self.depth >= MAX_DEPTH or self.resubmits >= MAX_RESUBMITS:
+            self.limit_exceeded(table)
+        target = self.table if table is None else table
+        # As OVS's xlate_recursively: only a resubmit to the same or an earlier table
+        # deepens; OVN's `next;` chains across ~100 tables rely on that.
+        deepens = int(target <= self.table)
+        self.resubmits += 1
+        self.depth += deepens
+        if port is None:
+            self.run_table(key, target)
+        else:
+            old_in = key[K.IN_PORT]
+            key[K.IN_PORT] = port
+            self.run_table(key, target)
+            key[K.IN_PORT] = old_in
+        self.depth -= deepens
+
+    def limit_exceeded(self, table: int | None) -> None:
         if self.depth >= MAX_DEPTH:
             raise ResubmitLoopError(
                 f"{self.bridge.name}: over max translation depth {MAX_DEPTH} "
                 f"(resubmit to table {table if table is not None else self.table})")
-        self.resubmits += 1
-        if self.resubmits > MAX_RESUBMITS:
-            raise ResubmitLoopError(
-                f"{self.bridge.name}: over {MAX_RESUBMITS} resubmit actions")
-        old_in = key[K.IN_PORT]
-        if port is not None:
-            key[K.IN_PORT] = port
-        self.depth += 1
-        try:
-            self.run_table(key, table if table is not None else self.table)
-        finally:
-            self.depth -= 1
-            key[K.IN_PORT] = old_in
+        raise ResubmitLoopError(f"{self.bridge.name}: over {MAX_RESUBMITS} resubmit actions")
 
     def clone(self, key: K.Key, program: Program, actions: tuple[Action, ...]) -> None:
         saved = key[:]
@@ -189,7 +195,7 @@ class Xlate:
         self._emit(key, port)
 
     def _emit(self, key: K.Key, port: Port) -> None:
-        packet = K.key_to_packet(key, self.packet)
+        packet = K.key_to_packet(key, self.packet, self.start)
         tunnel = _tunnel_out(key, port) if port.type == "geneve" else None
         self.outputs.append(Output(port.name, packet, tunnel))
         if self.steps is not None:
@@ -228,7 +234,7 @@ class Xlate:
         in_port = self.bridge.ports_by_ofport.get(key[K.IN_PORT])
         regs = tuple(key[K.REG0:K.REG0 + 16])
         self.packet_ins.append(PacketIn(
-            ctl.userdata, K.key_to_packet(key, self.packet), self.table, regs,
+            ctl.userdata, K.key_to_packet(key, self.packet, self.start), self.table, regs,
             key[K.METADATA], in_port.name if in_port else str(key[K.IN_PORT]),
             self.cookie, ctl.reason, ctl.pause, tuple(key), self.bridge.name))
         if self.steps is not None:
