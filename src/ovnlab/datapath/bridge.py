@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from ovnlab.datapath import key as K
 from ovnlab.datapath.classifier import Classifier, Entry
-from ovnlab.datapath.compile import compile_actions
+from ovnlab.datapath.compile import Program, compile_actions
 from ovnlab.datapath.conntrack import Conntrack
 from ovnlab.datapath.pipeline import Output, PacketIn, TraceStep, Xlate
 from ovnlab.datapath.trace import Trace, TracePass
 from ovnlab.errors import Conflict, NotFound
-from ovnlab.flows.actions import Conjunction, Note, OutputReg
+from ovnlab.flows.actions import Action, Conjunction, Note, OutputReg
 from ovnlab.flows.actions import Output as OutputAction
 from ovnlab.flows.fields import OFPP_LOCAL, lookup_field
 from ovnlab.flows.format import format_flow
@@ -43,8 +43,10 @@ class ProcessResult:
 
 
 def _is_conjunctive(flow: Flow) -> bool:
-    return bool(flow.actions) and all(isinstance(a, Conjunction | Note) for a in flow.actions) \
-        and any(isinstance(a, Conjunction) for a in flow.actions)
+    actions = flow.actions
+    return bool(actions) and type(actions[0]) in (Conjunction, Note) \
+        and all(isinstance(a, Conjunction | Note) for a in actions) \
+        and any(isinstance(a, Conjunction) for a in actions)
 
 
 class FlowTable:
@@ -120,6 +122,7 @@ class Bridge:
         self.mac_aging = 300.0
         self.external_ids: dict[str, str] = {}
         self._sorted_ports: list[Port] | None = None
+        self._programs: dict[tuple[Action, ...], Program] = {}
         self.add_port(name, type="internal", ofport=OFPP_LOCAL)
 
     def __repr__(self) -> str:
@@ -190,6 +193,15 @@ class Bridge:
     def _as_flow(self, flow: Flow | str) -> Flow:
         return parse_flow(flow, port_map=self.port_map) if isinstance(flow, str) else flow
 
+    def _program(self, actions: tuple[Action, ...]) -> Program:
+        """Compiled actions, shared by flows with identical actions (most of OVN's)."""
+        program = self._programs.get(actions)
+        if program is None:
+            if len(self._programs) > 200_000:
+                self._programs.clear()
+            program = self._programs[actions] = compile_actions(actions)
+        return program
+
     def add_flow(self, flow: Flow | str) -> None:
         """OpenFlow ADD: replaces a flow with the same table, priority and match, keeping
         its counters (as OVS does without `reset_counts`)."""
@@ -197,7 +209,7 @@ class Bridge:
         table = self._table(f.table)
         now = self.clock()
         old = table.by_match.get((f.priority, f.match))
-        entry = Entry(f, compile_actions(f.actions), now)
+        entry = Entry(f, self._program(f.actions), now)
         if old is not None:
             table.remove(old)
             entry.n_packets, entry.n_bytes = old.n_packets, old.n_bytes
@@ -225,7 +237,7 @@ class Bridge:
         for (table_id, prio, match), f in wanted.items():
             cur = self.tables.get(table_id)
             if cur is None or (prio, match) not in cur.by_match:
-                self._table(table_id).insert(Entry(f, compile_actions(f.actions), self.clock()))
+                self._table(table_id).insert(Entry(f, self._program(f.actions), self.clock()))
                 added += 1
         self._sync_lookups()
         return added, removed
@@ -298,7 +310,7 @@ class Bridge:
                        e.flow.match, f.actions, e.flow.idle_timeout, e.flow.hard_timeout,
                        e.flow.importance)
             t.remove(e)
-            ne = Entry(new, compile_actions(new.actions), now)
+            ne = Entry(new, self._program(new.actions), now)
             ne.n_packets, ne.n_bytes, ne.created, ne.used = (e.n_packets, e.n_bytes,
                                                             e.created, e.used)
             t.insert(ne)

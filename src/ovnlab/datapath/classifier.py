@@ -27,15 +27,18 @@ def flow_rank(flow: Flow) -> int:
 
 
 def signature(flow: Flow) -> Signature:
-    return tuple(sorted((SLOT[name], mask) for name, _v, mask in flow.match))
+    """The (slot, mask) set a flow matches on; match tuples are canonically ordered, so
+    flows over the same fields and masks share one signature."""
+    return tuple((SLOT[name], mask) for name, _v, mask in flow.match)
 
 
-def _values(flow: Flow, sig: Signature) -> Any:
-    by_slot = {SLOT[name]: value for name, value, _m in flow.match}
-    vals = tuple(by_slot[slot] for slot, _m in sig)
-    if not vals:
+def _values(flow: Flow) -> Any:
+    match = flow.match
+    if not match:
         return None
-    return vals[0] if len(vals) == 1 else vals
+    if len(match) == 1:
+        return match[0][1]
+    return tuple(value for _n, value, _m in match)
 
 
 def compile_extractor(sig: Signature) -> Callable[[Key], Any]:
@@ -55,11 +58,13 @@ class Entry:
     """An installed flow with its counters (mutable, owned by one table)."""
 
     __slots__ = ("flow", "rank", "program", "n_packets", "n_bytes", "created", "modified",
-                 "used")
+                 "used", "sig", "values")
 
     def __init__(self, flow: Flow, program: Any, now: float) -> None:
         self.flow = flow
         self.rank = flow_rank(flow)
+        self.sig = signature(flow)
+        self.values = _values(flow)
         self.program = program
         self.n_packets = 0
         self.n_bytes = 0
@@ -95,13 +100,16 @@ class Classifier:
                 yield from bucket
 
     def insert(self, entry: Entry) -> None:
-        sig = signature(entry.flow)
+        sig = entry.sig
         st = self._subtables.get(sig)
         if st is None:
             st = self._subtables[sig] = Subtable(sig)
-        bucket = st.buckets.setdefault(_values(entry.flow, sig), [])
-        bucket.append(entry)
-        bucket.sort(key=lambda e: -e.rank)
+        bucket = st.buckets.get(entry.values)
+        if bucket is None:
+            st.buckets[entry.values] = [entry]
+        else:
+            bucket.append(entry)
+            bucket.sort(key=lambda e: -e.rank)
         st.count += 1
         self._count += 1
         if entry.rank > st.max_rank:
@@ -109,9 +117,9 @@ class Classifier:
         self._dirty = True
 
     def remove(self, entry: Entry) -> None:
-        sig = signature(entry.flow)
+        sig = entry.sig
         st = self._subtables[sig]
-        values = _values(entry.flow, sig)
+        values = entry.values
         bucket = st.buckets[values]
         bucket.remove(entry)
         if not bucket:
