@@ -287,12 +287,45 @@ def test_rule_add_and_delete(lab) -> None:
 
 def test_port_security_disabled_port_is_open(lab) -> None:
     net = lab.neutron.network("n", network_type="geneve", segment=5)
-    sub = lab.neutron.subnet(net, "s", "192.168.1.0/24")
+    sub = lab.neutron.subnet(net, "s", "192.168.1.0/24", enable_dhcp=False)
     port = lab.neutron.port(net, [(sub, "192.168.1.5")], port_security=False)
     lsp = lab.driver.api.must("Logical_Switch_Port", port["id"])
     assert lsp["port_security"] == ()
     assert lsp["addresses"] == ("unknown",)
     assert all(lsp.uuid not in g["ports"] for g in lab.nb.rows("Port_Group"))
+    # With OVN's DHCP on the subnet the address is listed too (for the DHCP reply).
+    sub2 = lab.neutron.subnet(net, "s2", "192.168.2.0/24")
+    port2 = lab.neutron.port(net, [(sub2, "192.168.2.5")], port_security=False)
+    lsp2 = lab.driver.api.must("Logical_Switch_Port", port2["id"])
+    assert lsp2["addresses"] == (f"{port2['mac_address']} 192.168.2.5", "unknown")
+
+
+# ----------------------------------------------------------------------------- DHCP
+def test_dhcp_options_for_dhcp_subnets_and_their_ports(lab) -> None:
+    s = seed_scenario(lab.neutron)
+    [row] = lab.nb.rows("DHCP_Options")  # extsubnet has DHCP off
+    assert row["cidr"] == "172.16.100.0/24"
+    assert row["external_ids"]["subnet_id"] == s["n1subnet"]["id"]
+    opts = row["options"]
+    assert (opts["server_id"], opts["router"], opts["lease_time"], opts["mtu"]) == \
+        ("172.16.100.1", "172.16.100.1", "43200", "1442")
+    assert opts["server_mac"].startswith("fa:16:3e:")
+    vm = lab.driver.api.must("Logical_Switch_Port", s["vm_port"]["id"])
+    assert vm["dhcpv4_options"] == row.uuid
+    router_lsp = lab.driver.api.must("Logical_Switch_Port", s["interface"]["id"])
+    assert router_lsp["dhcpv4_options"] is None
+    # Turning DHCP off removes the row and the ports' references.
+    sub = {**s["n1subnet"], "enable_dhcp": False, "revision_number": 1}
+    lab.driver.update_subnet(sub, s["n1subnet"])
+    assert lab.nb.rows("DHCP_Options") == []
+    assert lab.driver.api.must("Logical_Switch_Port", s["vm_port"]["id"])["dhcpv4_options"] is None
+    sub = {**sub, "enable_dhcp": True, "dns_nameservers": ["8.8.8.8"],
+           "host_routes": [{"destination": "10.9.0.0/16", "nexthop": "172.16.100.254"}]}
+    lab.driver.update_subnet(sub)
+    [row] = lab.nb.rows("DHCP_Options")
+    assert row["options"]["dns_server"] == "{8.8.8.8}"
+    assert row["options"]["classless_static_route"] == "{10.9.0.0/16,172.16.100.254, 0.0.0.0/0,172.16.100.1}"
+    assert lab.driver.api.must("Logical_Switch_Port", s["vm_port"]["id"])["dhcpv4_options"] == row.uuid
 
 
 # ----------------------------------------------------------------------------- transactions

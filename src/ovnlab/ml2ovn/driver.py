@@ -6,7 +6,7 @@ mech_driver.py (`set_port_status_up/down`, `_update_dnat_entry_if_needed`),
 neutron/services/ovn_l3/plugin.py (`schedule_unhosted_gateways`). Function names in the
 comments point at the Neutron code each method mirrors.
 
-Not modelled: DHCP/metadata ports, DNS records, QoS, allowed-address-pair virtual ports,
+Not modelled: metadata ports, DHCPv6, extra DHCP options, DNS records, QoS, allowed-address-pair virtual ports,
 IPv6 RA configs, availability zones, port forwarding, OVN load balancers.
 `NAT.gateway_port` stays empty: OVN 22.03 has no such column, and Neutron master only sets
 it for routers using an HA_Chassis_Group (ovnlab schedules with Gateway_Chassis rows).
@@ -15,6 +15,7 @@ it for routers using an HA_Chassis_Group (ovnlab schedules with Gateway_Chassis 
 from __future__ import annotations
 
 import ipaddress
+import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -66,6 +67,7 @@ class OVNMechanismDriver:
         self._pending_status: list[tuple[str, bool]] = []
         self.store = Store()
         self._seed = seed
+        self._mac_rng = random.Random(f"ovn-dhcp-server-mac:{seed}")
         self._depth = 0
         # Where `up` and the existing gateway chassis are read: the NB itself, except for
         # the scratch driver `sync` replays the cloud into.
@@ -174,12 +176,16 @@ class OVNMechanismDriver:
 
     # ================================================================ subnets
     def create_subnet(self, subnet: Resource) -> None:
+        """`OVNClient.create_subnet`: a DHCP_Options row for a DHCP-enabled subnet."""
         with self.transaction():
             self.store.put("subnets", subnet)
+            self._sync_subnet_dhcp(subnet)
 
     def update_subnet(self, subnet: Resource, original: Resource | None = None) -> None:
+        """`OVNClient.update_subnet` (`_modify_subnet_dhcp_options`)."""
         with self.transaction():
             self.store.put("subnets", subnet)
+            self._sync_subnet_dhcp(subnet)
             # A new gateway_ip on an external subnet moves the routers' default routes.
             for router in self.store.values("routers"):
                 if any(g.subnet_id == subnet["id"] for g in self._gw_info(router)):
@@ -187,7 +193,77 @@ class OVNMechanismDriver:
 
     def delete_subnet(self, subnet: Resource) -> None:
         with self.transaction():
+            row = self._subnet_dhcp_row(subnet["id"])
+            if row is not None:
+                self.api.delete("DHCP_Options", row.uuid)
             self.store.drop("subnets", subnet["id"])
+
+    # ---------------------------------------------------------------- DHCP
+    def _subnet_dhcp_row(self, subnet_id: str, db: Database | None = None) -> Row | None:
+        for row in (db or self.nb).rows("DHCP_Options"):
+            ids = row["external_ids"]
+            if ids.get("subnet_id") == subnet_id and "port_id" not in ids:
+                return row
+        return None
+
+    def _dhcp_columns(self, subnet: Resource) -> dict[str, Any] | None:
+        """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet. No metadata
+        port is modelled, so there is no 169.254.169.254 route and a subnet without a
+        gateway gets no options; DNS servers come from the subnet only."""
+        version = int(subnet.get("ip_version") or ipaddress.ip_network(subnet["cidr"]).version)
+        if not subnet.get("enable_dhcp", True) or version != 4:
+            return None
+        options: dict[str, str] = {}
+        gw = subnet.get("gateway_ip")
+        if gw:
+            net = self.store.get("networks", subnet.get("network_id")) or {}
+            old = self._subnet_dhcp_row(subnet["id"]) or self._subnet_dhcp_row(subnet["id"], self._live)
+            mac = old["options"].get("server_mac") if old is not None else None
+            options = {"server_id": gw, "lease_time": "43200", "mtu": str(net.get("mtu", 1500)),
+                       "router": gw, "server_mac": mac or self._new_mac()}
+            dns = [d for d in subnet.get("dns_nameservers") or [] if ipaddress.ip_address(d).version == 4]
+            if dns:
+                options["dns_server"] = "{" + ", ".join(dns) + "}"
+            routes = [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
+            if routes:
+                routes.append(f"0.0.0.0/0,{gw}")
+                options["classless_static_route"] = "{" + ", ".join(routes) + "}"
+        return {"cidr": subnet["cidr"], "options": options,
+                "external_ids": {"subnet_id": subnet["id"], n.REVISION: _rev(subnet)}}
+
+    def _new_mac(self) -> str:
+        """`get_random_mac(base_mac)` from a seeded generator."""
+        return "fa:16:3e:" + ":".join(f"{self._mac_rng.randrange(256):02x}" for _ in range(3))
+
+    def _sync_subnet_dhcp(self, subnet: Resource) -> None:
+        cols = self._dhcp_columns(subnet)
+        row = self._subnet_dhcp_row(subnet["id"])
+        if cols is None and row is None:
+            return
+        if cols is None:
+            assert row is not None
+            self.api.delete("DHCP_Options", row.uuid)
+        elif row is None:
+            self.api.insert("DHCP_Options", **cols)
+        else:
+            self.api.set(row, **cols)
+        for port in self.store.values("ports"):
+            if any(f.get("subnet_id") == subnet["id"] for f in port.get("fixed_ips", [])) \
+                    and self.api.by_name("Logical_Switch_Port", port["id"]) is not None:
+                self._update_lsp(port)
+
+    def _port_dhcpv4(self, port: Resource) -> str | None:
+        """`_get_port_dhcp_options`: the first v4 subnet's row; none for network devices."""
+        owner = str(port.get("device_owner") or "")
+        if owner.startswith(("network:", "neutron:")):
+            return None
+        for fixed in port.get("fixed_ips", []):
+            if ipaddress.ip_address(fixed["ip_address"]).version != 4:
+                continue
+            row = self._subnet_dhcp_row(fixed["subnet_id"])
+            if row is not None:
+                return row.uuid
+        return None
 
     def _subnet(self, subnet_id: str) -> Resource:
         subnet = self.store.get("subnets", subnet_id)
@@ -250,8 +326,10 @@ class OVNMechanismDriver:
             address += f" {ip['ip_address']}"
             cidrs.append(f"{ip['ip_address']}/{subnet['cidr'].split('/')[1]}")
         port_security = self._port_security(port)
-        # OVN >= 21.03 learns MACs (FDB), so Neutron lists no address without port security.
-        addresses = [address] if port_security else []
+        dhcpv4 = self._port_dhcpv4(port)
+        # OVN >= 21.03 learns MACs (FDB): without port security or DHCP, Neutron lists no
+        # address, only "unknown".
+        addresses = [address] if port_security or dhcpv4 else []
         if not port_security:
             addresses.append(n.UNKNOWN_ADDR)
         sg_ids = _lsp_security_groups(port)
@@ -261,6 +339,7 @@ class OVNMechanismDriver:
             "port_security": tuple(port_security),
             "enabled": port.get("admin_state_up", True),
             "options": {"requested-chassis": str(port.get("binding:host_id") or "")},
+            "dhcpv4_options": dhcpv4,
             "external_ids": {
                 n.PORT_NAME: str(port.get("name") or ""),
                 n.DEVICE_ID: str(port.get("device_id") or ""),

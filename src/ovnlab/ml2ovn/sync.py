@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ovnlab.ml2ovn.driver import OVNMechanismDriver
 
 # The tables the driver owns, parents first.
-MANAGED = ("Port_Group", "ACL", "Logical_Switch", "Logical_Switch_Port", "Logical_Router",
+MANAGED = ("DHCP_Options", "Port_Group", "ACL", "Logical_Switch", "Logical_Switch_Port", "Logical_Router",
            "Logical_Router_Port", "Gateway_Chassis", "Logical_Router_Static_Route", "NAT")
 # Columns other writers own (northd sets `up`).
 _FOREIGN = {("Logical_Switch_Port", "up")}
@@ -92,6 +92,8 @@ def _key(db: Database, row: Row, index: dict[tuple[str, str], str]) -> tuple[Any
     if t in ("Port_Group", "Logical_Switch", "Logical_Router", "Logical_Switch_Port",
              "Logical_Router_Port", "Gateway_Chassis"):
         return (row["name"],)
+    if t == "DHCP_Options":
+        return (row["external_ids"].get("subnet_id"), row["external_ids"].get("port_id"))
     owner = _owner(db, row, index)
     if t == "ACL":
         return (owner, row["direction"], row["priority"], row["match"])
