@@ -1,0 +1,882 @@
+"""pcap-filter expressions (what `tcpdump EXPR` accepts) compiled into a predicate on Packet.
+
+The grammar follows libpcap 1.10's: `and`/`or` share one precedence and associate to the
+left, `not` binds tighter, a bare address after `and`/`or` inherits the qualifiers of the
+term before it (`host a or b`, `tcp port 22 or 23`), `vlan` and `geneve` move every primitive
+after them onto the encapsulated frame (so plain `icmp` never matches ICMP inside Geneve,
+`geneve and icmp` does). Byte accessors (`tcp[13] & 2 != 0`, `icmp[icmptype] == icmp-echo`)
+read the real frame; a read past its end rejects the packet, as BPF does.
+
+Errors carry tcpdump's text (`FilterError.message`; tcpdump prints "tcpdump: " + it, exit 1).
+
+Known differences from libpcap: IPv6, RARP, SCTP and DECnet are not modelled; a primitive
+after `vlan`/`geneve` is false on a frame without that encapsulation (BPF reads whatever lies
+at the shifted offset); libpcap's optimizer error "expression rejects all packets" is not
+raised (such filters simply match nothing).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ovnlab.capture import _services
+from ovnlab.capture.format import frame_length
+from ovnlab.packet import (
+    BROADCAST,
+    ETH_ARP,
+    ETH_IP,
+    ETH_IPV6,
+    ETH_VLAN,
+    GENEVE_PORT,
+    PROTO_TCP,
+    PROTO_UDP,
+    Packet,
+)
+
+Forward = Callable[[str], "str | None"]  # hostname -> dotted IPv4 (the lab's DNS)
+Predicate = Callable[[Packet], bool]
+
+
+class FilterError(ValueError):
+    """An expression tcpdump rejects; `message` is what follows "tcpdump: "."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _syntax() -> FilterError:
+    return FilterError("can't parse filter expression: syntax error")
+
+
+class _Reject(Exception):
+    """A load past the end of the frame: BPF rejects the packet outright."""
+
+
+# --------------------------------------------------------------------- lexer
+PROTOCOLS = {"ether", "link", "ip", "arp", "rarp", "ip6", "tcp", "udp", "icmp", "igmp", "sctp",
+             "icmp6", "vrrp", "pim", "ah", "esp"}
+DIRECTIONS = {"src", "dst"}
+ADDRESSES = {"host", "net", "port", "portrange", "gateway"}
+KEYWORDS = PROTOCOLS | DIRECTIONS | ADDRESSES | {
+    "and", "or", "not", "proto", "mask", "broadcast", "multicast", "less", "greater", "len",
+    "vlan", "geneve", "inbound", "outbound", "protochain", "mpls", "pppoed", "pppoes"}
+NAMED_NUMBERS = {
+    "icmptype": 0, "icmpcode": 1, "icmp-echoreply": 0, "icmp-unreach": 3,
+    "icmp-sourcequench": 4, "icmp-redirect": 5, "icmp-echo": 8, "icmp-routeradvert": 9,
+    "icmp-routersolicit": 10, "icmp-timxceed": 11, "icmp-paramprob": 12, "icmp-tstamp": 13,
+    "icmp-tstampreply": 14, "icmp-ireq": 15, "icmp-ireqreply": 16, "icmp-maskreq": 17,
+    "icmp-maskreply": 18, "tcpflags": 13, "tcp-fin": 0x01, "tcp-syn": 0x02, "tcp-rst": 0x04,
+    "tcp-push": 0x08, "tcp-ack": 0x10, "tcp-urg": 0x20, "tcp-ece": 0x40, "tcp-cwr": 0x80,
+}
+IP_PROTO_BY_NAME = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
+                    "ospf": 89, "pim": 103, "vrrp": 112, "sctp": 132}
+ETHER_PROTO_BY_NAME = {"ip": ETH_IP, "arp": ETH_ARP, "rarp": 0x8035, "ip6": ETH_IPV6}
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<op>&&|\|\||==|!=|>=|<=|<<|>>|[()!\[\]:&|+\-*/%^<>=])
+  | (?P<word>\\?[A-Za-z0-9_][-A-Za-z0-9_.:]*)
+""", re.VERBOSE)
+_MAC = re.compile(r"^[0-9A-Fa-f]{1,2}([:.-])[0-9A-Fa-f]{1,2}(\1[0-9A-Fa-f]{1,2}){4}$"
+                  r"|^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
+_HID = re.compile(r"^\d+(\.\d+){1,3}$")
+_NUM = re.compile(r"^(0[xX][0-9A-Fa-f]+|\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # "op", "kw", "num", "hid", "eid", "id", "end"
+    text: str
+    value: int = 0
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise _syntax()
+        pos = m.end()
+        if m.lastgroup == "ws":
+            continue
+        word = m.group()
+        if m.lastgroup == "word" and ":" in word and not _MAC.match(word):
+            if word.count(":") > 1:  # libpcap's lexer stops after the last colon
+                raise FilterError(f"bogus ethernet address {word[:word.rindex(':') + 1]}")
+            word = word[:word.index(":")]  # `tcp[2:2]`: a number, then the ":" operator
+            pos = m.start() + len(word)
+        if m.lastgroup == "op":
+            tokens.append(Token("op", word))
+        elif word.startswith("\\"):
+            tokens.append(Token("id", word[1:]))
+        elif word in KEYWORDS:
+            tokens.append(Token("kw", word))
+        elif word in NAMED_NUMBERS:
+            tokens.append(Token("num", word, NAMED_NUMBERS[word]))
+        elif _NUM.match(word):
+            try:
+                value = int(word, 8) if _octal(word) else int(word, 0)
+            except ValueError:
+                raise FilterError(f"number {word} contains non-octal digit") from None
+            tokens.append(Token("num", word, value))
+        elif _HID.match(word):
+            tokens.append(Token("hid", word))
+        elif _MAC.match(word):
+            tokens.append(Token("eid", word))
+        else:
+            tokens.append(Token("id", word))
+    tokens.append(Token("end", ""))
+    return tokens
+
+
+def _octal(word: str) -> bool:
+    return len(word) > 1 and word[0] == "0" and word[1] not in "xX"
+
+
+# --------------------------------------------------------------------- AST
+@dataclass(frozen=True, slots=True)
+class Qual:
+    proto: str | None = None  # pname or None (default)
+    dir: str | None = None    # "src", "dst", "src or dst", "src and dst" or None
+    addr: str | None = None   # host/net/port/portrange/proto/gateway or None (default)
+
+
+QERR = Qual(proto="<error>")  # libpcap's qerr: a bare id after this is an error
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    inner: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Id(Node):
+    """An address / number / name with the qualifiers that apply to it."""
+
+    token: Token
+    qual: Qual
+    layer: tuple[str, ...]
+    mask_len: int | None = None  # HID/len
+    mask: Token | None = None    # HID mask HID
+
+
+@dataclass(frozen=True, slots=True)
+class Proto(Node):
+    name: str
+    layer: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Other(Node):
+    """broadcast, multicast, less, greater, vlan, geneve."""
+
+    what: str
+    proto: str | None
+    number: int | None
+    layer: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    op: str  # "num", "len", "load", "neg", or a binary operator
+    value: int = 0
+    proto: str = ""
+    size: int = 1
+    args: tuple[Arith, ...] = ()
+    layer: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Relation(Node):
+    op: str
+    left: Arith
+    right: Arith
+
+
+# --------------------------------------------------------------------- parser
+_BINARY_LEVELS = (("|",), ("^",), ("&",), ("<<", ">>"), ("+", "-"), ("*", "/", "%"))
+_RELOPS = {">", ">=", "<", "<=", "=", "==", "!="}
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.layer: tuple[str, ...] = ()  # vlan/geneve seen so far, in parse order
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, n: int = 1) -> Token:
+        return self.tokens[min(self.pos + n, len(self.tokens) - 1)]
+
+    def is_(self, kind: str, *texts: str) -> bool:
+        return self.tok.kind == kind and (not texts or self.tok.text in texts)
+
+    def take(self) -> Token:
+        tok = self.tok
+        self.pos += 1
+        return tok
+
+    def expect_op(self, text: str) -> None:
+        if not self.is_("op", text):
+            raise _syntax()
+        self.pos += 1
+
+    def at_and(self) -> bool:
+        return self.is_("kw", "and") or self.is_("op", "&&")
+
+    def at_or(self) -> bool:
+        return self.is_("kw", "or") or self.is_("op", "||")
+
+    def at_not(self) -> bool:
+        return self.is_("kw", "not") or self.is_("op", "!")
+
+    # ------------------------------------------------------------ grammar
+    def program(self) -> Node | None:
+        if self.is_("end"):
+            return None
+        node, _ = self.expr(QERR)
+        if not self.is_("end"):
+            raise _syntax()
+        return node
+
+    def expr(self, q0: Qual) -> tuple[Node, Qual]:
+        node, q = self.term(q0)
+        while self.at_and() or self.at_or():
+            combine: type[And] | type[Or] = And if self.at_and() else Or
+            self.pos += 1
+            rhs, q = self.id_or_term(q)
+            node = combine(node, rhs)
+        return node, q
+
+    def id_or_term(self, q: Qual) -> tuple[Node, Qual]:
+        start, layer = self.pos, self.layer
+        if self.starts_id():
+            try:
+                node = self.id_(q)
+                if self.is_("end") or self.at_and() or self.at_or() or self.is_("op", ")"):
+                    return node, q
+            except FilterError as err:
+                if err.message != _syntax().message:
+                    raise
+            self.pos, self.layer = start, layer
+        return self.term(q)
+
+    def starts_id(self) -> bool:
+        return (self.tok.kind in ("id", "hid", "num", "eid") or self.is_("op", "(")
+                or self.at_not())
+
+    def term(self, q0: Qual) -> tuple[Node, Qual]:
+        if self.at_not():
+            self.pos += 1
+            node, q = self.term(q0)
+            return Not(node), q
+        return self.rterm(q0)
+
+    def rterm(self, q0: Qual) -> tuple[Node, Qual]:
+        tok = self.tok
+        if self.is_("op", "("):
+            start, layer = self.pos, self.layer
+            try:
+                self.pos += 1
+                node, _ = self.expr(q0)
+                self.expect_op(")")
+                if not self.at_relop_or_arith():
+                    return node, q0
+            except FilterError as err:
+                if err.message != _syntax().message:
+                    raise
+            self.pos, self.layer = start, layer
+            return self.relation(), QERR
+        if tok.kind == "kw":
+            word = tok.text
+            nxt = self.peek()
+            if word in PROTOCOLS:
+                if nxt.kind == "op" and nxt.text == "[":
+                    return self.relation(), QERR
+                if nxt.kind == "kw" and nxt.text in DIRECTIONS | ADDRESSES | {"proto"}:
+                    return self.head_id()
+                if nxt.kind == "kw" and nxt.text in ("broadcast", "multicast"):
+                    self.pos += 2
+                    return Other(nxt.text, word, None, self.layer), QERR
+                self.pos += 1
+                if word in ("ether", "link"):
+                    raise FilterError("link layer applied in wrong context")
+                return Proto(word, self.layer), QERR
+            if word in DIRECTIONS | ADDRESSES or word == "proto":
+                return self.head_id()
+            if word in ("broadcast", "multicast"):
+                self.pos += 1
+                return Other(word, None, None, self.layer), QERR
+            if word in ("less", "greater"):
+                self.pos += 1
+                if not self.is_("num"):
+                    raise _syntax()
+                return Other(word, None, self.take().value, self.layer), QERR
+            if word in ("vlan", "geneve"):
+                self.pos += 1
+                number = self.take().value if self.is_("num") else None
+                node = Other(word, None, number, self.layer)
+                self.layer = self.layer + (word,)
+                return node, QERR
+            if word == "len":
+                return self.relation(), QERR
+            if word in ("inbound", "outbound"):
+                raise FilterError(f"{word} not supported on linktype 0x1")
+            raise _syntax()
+        if tok.kind == "num" or self.is_("op", "-"):
+            return self.relation(), QERR
+        raise _syntax()
+
+    def at_relop_or_arith(self) -> bool:
+        return self.tok.kind == "op" and self.tok.text not in ("(", ")", "!", "&&", "||")
+
+    def head_id(self) -> tuple[Node, Qual]:
+        proto = dir_ = addr = None
+        if self.is_("kw") and self.tok.text in PROTOCOLS:
+            proto = self.take().text
+        if self.is_("kw") and self.tok.text in DIRECTIONS:
+            dir_ = self.take().text
+            nxt = self.peek()
+            if (self.at_and() or self.at_or()) and nxt.kind == "kw" and nxt.text in DIRECTIONS:
+                joiner = "and" if self.at_and() else "or"
+                self.pos += 2
+                dir_ = f"src {joiner} dst"
+        if self.is_("kw") and (self.tok.text in ADDRESSES or self.tok.text == "proto"):
+            if dir_ is not None and self.tok.text == "proto":
+                raise _syntax()
+            addr = self.take().text
+        if proto is None and dir_ is None and addr is None:
+            raise _syntax()
+        q = Qual(proto, dir_, addr)
+        return self.id_(q), q
+
+    def id_(self, q: Qual) -> Node:
+        if self.at_not():
+            self.pos += 1
+            return Not(self.id_(q))
+        if self.is_("op", "("):
+            self.pos += 1
+            node = self.id_(q)
+            while self.at_and() or self.at_or():
+                combine: type[And] | type[Or] = And if self.at_and() else Or
+                self.pos += 1
+                node = combine(node, self.id_(q))
+            self.expect_op(")")
+            return node
+        tok = self.tok
+        if tok.kind == "hid":
+            self.pos += 1
+            if self.is_("op", "/"):
+                self.pos += 1
+                if not self.is_("num"):
+                    raise _syntax()
+                return Id(tok, q, self.layer, mask_len=self.take().value)
+            if self.is_("kw", "mask"):
+                self.pos += 1
+                if not self.is_("hid"):
+                    raise _syntax()
+                return Id(tok, q, self.layer, mask=self.take())
+            return Id(tok, q, self.layer)
+        if tok.kind == "num" and self.peek().kind == "op" and self.peek().text == "/":
+            self.pos += 2
+            if not self.is_("num"):
+                raise _syntax()
+            return Id(tok, q, self.layer, mask_len=self.take().value)
+        if tok.kind in ("id", "num", "eid"):
+            self.pos += 1
+            return Id(tok, q, self.layer)
+        raise _syntax()
+
+    # ------------------------------------------------------------ arithmetic
+    def relation(self) -> Relation:
+        left = self.arith(0)
+        if not (self.tok.kind == "op" and self.tok.text in _RELOPS):
+            raise _syntax()
+        op = self.take().text
+        return Relation("==" if op == "=" else op, left, self.arith(0))
+
+    def arith(self, level: int) -> Arith:
+        if level == len(_BINARY_LEVELS):
+            return self.unary()
+        node = self.arith(level + 1)
+        while self.tok.kind == "op" and self.tok.text in _BINARY_LEVELS[level]:
+            op = self.take().text
+            node = Arith(op, args=(node, self.arith(level + 1)))
+        return node
+
+    def unary(self) -> Arith:
+        if self.is_("op", "-"):
+            self.pos += 1
+            return Arith("neg", args=(self.unary(),))
+        if self.is_("op", "("):
+            self.pos += 1
+            node = self.arith(0)
+            self.expect_op(")")
+            return node
+        if self.is_("num"):
+            return Arith("num", value=self.take().value)
+        if self.is_("kw", "len"):
+            self.pos += 1
+            return Arith("len")
+        if self.is_("kw") and self.tok.text in PROTOCOLS and self.peek().text == "[":
+            proto = self.take().text
+            self.pos += 1
+            offset = self.arith(0)
+            size = 1
+            if self.is_("op", ":"):
+                self.pos += 1
+                if not self.is_("num"):
+                    raise _syntax()
+                size = self.take().value
+                if size not in (1, 2, 4):
+                    raise FilterError("data size must be 1, 2, or 4")
+            self.expect_op("]")
+            return Arith("load", proto="ether" if proto == "link" else proto, size=size,
+                         args=(offset,), layer=self.layer)
+        raise _syntax()
+
+
+# --------------------------------------------------------------------- compiler
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A compiled expression; call it on a Packet."""
+
+    expression: str
+    predicate: Predicate
+
+    def __call__(self, packet: Packet) -> bool:
+        try:
+            return self.predicate(packet)
+        except _Reject:
+            return False
+
+
+def compile_filter(expression: str | list[str], resolve: Forward | None = None) -> Filter:
+    """Compile tcpdump's EXPR (argv words are joined with spaces, as tcpdump does)."""
+    text = " ".join(expression) if isinstance(expression, list) else expression
+    tree = _Parser(tokenize(text)).program()
+    if tree is None:
+        return Filter(text, lambda _packet: True)
+    return Filter(text, _Compiler(resolve).node(tree))
+
+
+class _Compiler:
+    def __init__(self, resolve: Forward | None) -> None:
+        self.resolve = resolve
+
+    def node(self, node: Node) -> Predicate:
+        if isinstance(node, And):
+            left, right = self.node(node.left), self.node(node.right)
+            return lambda p: left(p) and right(p)
+        if isinstance(node, Or):
+            left, right = self.node(node.left), self.node(node.right)
+            return lambda p: left(p) or right(p)
+        if isinstance(node, Not):
+            inner = self.node(node.inner)
+            return lambda p: not inner(p)
+        if isinstance(node, Proto):
+            return _layered(node.layer, _proto_check(node.name))
+        if isinstance(node, Other):
+            if node.what in ("less", "greater"):  # the whole frame's length, like `len`
+                return self.other(node)
+            return _layered(node.layer, self.other(node))
+        if isinstance(node, Id):
+            return _layered(node.layer, self.id_(node))
+        if isinstance(node, Relation):
+            return self.relation(node)
+        raise AssertionError(node)
+
+    # ------------------------------------------------------------ primitives
+    def other(self, node: Other) -> Predicate:
+        what, number = node.what, node.number
+        if what == "less":
+            limit = number or 0
+            return lambda p: frame_length(p) <= limit
+        if what == "greater":
+            limit = number or 0
+            return lambda p: frame_length(p) >= limit
+        if what == "vlan":
+            return lambda p: bool(p.vlan_tci) and (number is None
+                                                   or p.vlan_tci & 0x0FFF == number)
+        if what == "geneve":
+            return lambda p: _is_geneve(p) and (number is None or _geneve_vni(p) == number)
+        if node.proto in (None, "ether", "link"):
+            if what == "broadcast":
+                return lambda p: p.eth_dst == BROADCAST
+            return lambda p: bool(p.eth_dst & (1 << 40))
+        if node.proto == "ip":
+            if what == "broadcast":  # tcpdump -r: netmask 0, so only all-zeros/all-ones
+                return lambda p: _is_ip(p) and p.ip_dst in (0, 0xFFFFFFFF)
+            return lambda p: _is_ip(p) and p.ip_dst >> 28 == 0xE
+        raise FilterError("only link-layer/IP broadcast filters supported"
+                          if what == "broadcast" else
+                          "only link-layer/IP multicast filters supported")
+
+    def id_(self, node: Id) -> Predicate:
+        q, tok = node.qual, node.token
+        if q == QERR:
+            raise FilterError("syntax error in filter expression")
+        addr = q.addr
+        if tok.kind == "hid" and addr in ("port", "portrange", "proto"):
+            raise FilterError(f"'{addr}' modifier applied to ip host")
+        if addr == "gateway":
+            raise FilterError("'gateway' not supported in this configuration")
+        if addr in ("port", "portrange"):
+            return self.port(node)
+        if addr == "proto":
+            return self.proto_number(node)
+        if tok.kind == "eid":
+            if q.proto not in ("ether", "link") or addr not in (None, "host"):
+                raise FilterError("ethernet address used in non-ether expression")
+            return _ether_match(q.dir, _parse_mac(tok.text))
+        if q.proto in ("ether", "link"):
+            if tok.kind in ("hid", "num"):
+                raise FilterError("illegal link layer address")
+            raise FilterError(f"unknown ether host '{tok.text}'")
+        network, mask = self.ipv4(node)
+        return _host_match(q.proto, q.dir, network, mask)
+
+    def ipv4(self, node: Id) -> tuple[int, int]:
+        """(address, mask) of a host/net operand, with libpcap's promotions and checks."""
+        q, tok = node.qual, node.token
+        is_net = q.addr == "net"
+        if tok.kind == "id":
+            if is_net:
+                raise FilterError(f"unknown network '{tok.text}'")
+            address = self.resolve(tok.text) if self.resolve else None
+            if address is None:
+                raise FilterError(f"unknown host '{tok.text}'")
+            return int(ipaddress.IPv4Address(address)), 0xFFFFFFFF
+        if tok.kind == "num":
+            value, bits = tok.value, 32
+            if value > 0xFFFFFFFF:
+                raise FilterError(f"invalid IPv4 address '{tok.text}'")
+        else:
+            parts = tok.text.split(".")
+            if any(int(x) > 255 for x in parts):
+                raise FilterError(f"invalid IPv4 address '{tok.text}'")
+            value = 0
+            for x in parts:
+                value = (value << 8) | int(x)
+            bits = 8 * len(parts)
+        if node.mask_len is not None or node.mask is not None:
+            if q.addr == "host":
+                raise FilterError("Mask syntax for networks only")
+            value <<= 32 - bits
+            if node.mask is not None:
+                mask_parts = node.mask.text.split(".")
+                if len(mask_parts) != 4 or any(int(x) > 255 for x in mask_parts):
+                    raise FilterError(f"invalid IPv4 address '{node.mask.text}'")
+                mask = int(ipaddress.IPv4Address(node.mask.text))
+                shown = f"{tok.text} mask {node.mask.text}"
+            else:
+                length = node.mask_len or 0
+                if length > 32:
+                    raise FilterError("mask length must be <= 32")
+                mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+                shown = f"{tok.text}/{length}"
+            if value & ~mask:
+                raise FilterError(f'non-network bits set in "{shown}"')
+            return value, mask
+        mask = 0xFFFFFFFF
+        if tok.kind == "num" and is_net:
+            while value and not value & 0xFF000000:  # "net 10" is 10.0.0.0/8
+                value, mask = value << 8, (mask << 8) & 0xFFFFFFFF
+        else:
+            value <<= 32 - bits
+            mask = (mask << (32 - bits)) & 0xFFFFFFFF
+        return value, mask
+
+    def port(self, node: Id) -> Predicate:
+        q, tok = node.qual, node.token
+        if q.proto not in (None, "tcp", "udp", "sctp"):
+            raise FilterError(f"illegal qualifier of '{q.addr}'")
+        by_proto: dict[str, tuple[int, ...]] = {"tcp": (PROTO_TCP,), "udp": (PROTO_UDP,),
+                                                "sctp": (132,)}
+        protos = by_proto.get(q.proto or "", (PROTO_TCP, PROTO_UDP, 132))
+        if q.addr == "portrange":
+            if tok.kind == "num":
+                low = high = tok.value
+            else:
+                low, high, protos = self._port_range(tok.text, q.proto, protos)
+            for value in (low, high):
+                if value > 65535:
+                    raise FilterError(f"illegal port number {value} > 65535")
+            low, high = min(low, high), max(low, high)
+            return _port_match(protos, q.dir, lambda port: low <= port <= high)
+        if tok.kind == "num":
+            if tok.value > 65535:
+                raise FilterError(f"illegal port number {tok.value} > 65535")
+            number = tok.value
+        else:
+            number, protos = self._named_port(tok.text, q.proto, protos)
+        return _port_match(protos, q.dir, lambda port: port == number)
+
+    def _named_port(self, name: str, proto: str | None,
+                    protos: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+        tcp, udp = _services.TCP_BY_NAME.get(name), _services.UDP_BY_NAME.get(name)
+        if tcp is None and udp is None:
+            raise FilterError(f"unknown port '{name}'")
+        if proto == "udp" and udp is None:
+            raise FilterError(f"port '{name}' is tcp")
+        if proto == "tcp" and tcp is None:
+            raise FilterError(f"port '{name}' is udp")
+        if proto is None and (tcp is None or udp is None):
+            # libpcap: a service known for one protocol only means that protocol only
+            return (tcp, (PROTO_TCP,)) if tcp is not None else (udp or 0, (PROTO_UDP,))
+        number = udp if proto == "udp" else tcp
+        return number or 0, protos
+
+    def _port_range(self, text: str, proto: str | None,
+                    protos: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+        if "-" not in text:
+            number, protos = self._named_port(text, proto, protos)
+            return number, number, protos
+        low_text, high_text = text.split("-", 1)
+        values = []
+        for part in (low_text, high_text):
+            if part.isdigit():
+                values.append(int(part))
+            else:
+                number, protos = self._named_port(part, proto, protos)
+                values.append(number)
+        return values[0], values[1], protos
+
+    def proto_number(self, node: Id) -> Predicate:
+        q, tok = node.qual, node.token
+        if q.proto in ("ether", "link"):
+            if tok.kind == "id":
+                number = ETHER_PROTO_BY_NAME.get(tok.text)
+                if number is None:
+                    raise FilterError(f"unknown ether proto '{tok.text}'")
+            else:
+                number = tok.value
+            return lambda p: _ethertype(p) == number
+        if q.proto not in (None, "ip"):
+            raise FilterError("illegal qualifier of 'proto'")
+        if tok.kind == "id":
+            value = IP_PROTO_BY_NAME.get(tok.text)
+            if value is None:
+                raise FilterError(f"unknown ip proto '{tok.text}'")
+        else:
+            value = tok.value
+        return lambda p: _is_ip(p) and p.ip_proto == value
+
+    # ------------------------------------------------------------ arithmetic
+    def relation(self, node: Relation) -> Predicate:
+        checks = [_layered(a.layer, _proto_check(a.proto)) for a in _loads(node.left)
+                  + _loads(node.right)]
+        left, right = _arith(node.left), _arith(node.right)
+        compare = _COMPARE[node.op]
+        return lambda p: all(c(p) for c in checks) and compare(left(p), right(p))
+
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+}
+_BINARY: dict[str, Callable[[int, int], int]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "<<": lambda a, b: a << b if b < 32 else 0, ">>": lambda a, b: a >> b if b < 32 else 0,
+}
+
+
+def _loads(node: Arith) -> list[Arith]:
+    found = [node] if node.op == "load" else []
+    for arg in node.args:
+        found.extend(_loads(arg))
+    return found
+
+
+def _arith(node: Arith) -> Callable[[Packet], int]:
+    if node.op == "num":
+        value = node.value & 0xFFFFFFFF
+        return lambda _p: value
+    if node.op == "len":
+        return lambda p: frame_length(p)
+    if node.op == "neg":
+        inner = _arith(node.args[0])
+        return lambda p: -inner(p) & 0xFFFFFFFF
+    if node.op == "load":
+        offset = _arith(node.args[0])
+        return _load(node.proto, node.size, offset, node.layer)
+    if node.op in ("/", "%") and node.args[1].op == "num" and node.args[1].value == 0:
+        raise FilterError("division by zero" if node.op == "/" else "modulus by zero")
+    left, right = _arith(node.args[0]), _arith(node.args[1])
+    if node.op in ("/", "%"):
+        div = node.op == "/"
+
+        def divide(p: Packet) -> int:
+            b = right(p)
+            if b == 0:
+                raise _Reject
+            a = left(p)
+            return a // b if div else a % b
+        return divide
+    fn = _BINARY[node.op]
+    return lambda p: fn(left(p), right(p)) & 0xFFFFFFFF
+
+
+def _load(proto: str, size: int, offset: Callable[[Packet], int],
+          layer: tuple[str, ...]) -> Callable[[Packet], int]:
+    def load(outer: Packet) -> int:
+        view = _view(outer, layer)
+        if view is None:
+            raise _Reject
+        frame = view.to_bytes()
+        base = _header_offset(view, proto)
+        start = base + offset(outer)
+        if start + size > len(frame):
+            raise _Reject
+        return int.from_bytes(frame[start:start + size], "big")
+    return load
+
+
+def _header_offset(p: Packet, proto: str) -> int:
+    link = 18 if p.vlan_tci else 14
+    if proto == "ether":
+        return 0
+    if proto in ("ip", "arp", "rarp", "ip6"):
+        return link
+    return link + 20  # tcp/udp/icmp...: Packet.to_bytes() writes 20-byte IPv4 headers
+
+
+# --------------------------------------------------------------------- packet tests
+def _ethertype(p: Packet) -> int:
+    """The type field at the link header's type offset (0x8100 for a tagged frame)."""
+    return ETH_VLAN if p.vlan_tci else p.eth_type
+
+
+def _is_ip(p: Packet) -> bool:
+    return _ethertype(p) == ETH_IP
+
+
+def _is_arp(p: Packet) -> bool:
+    return _ethertype(p) == ETH_ARP
+
+
+def _is_geneve(p: Packet) -> bool:
+    if not (_is_ip(p) and p.ip_proto == PROTO_UDP and p.tp_dst == GENEVE_PORT):
+        return False
+    if p.geneve is not None:
+        return True
+    return bool(p.payload) and p.payload[0] >> 6 == 0
+
+
+def _geneve_vni(p: Packet) -> int:
+    if p.geneve is not None:
+        return p.geneve.vni
+    return int.from_bytes(p.payload[4:7], "big") if len(p.payload) >= 8 else -1
+
+
+def _view(p: Packet, layer: tuple[str, ...]) -> Packet | None:
+    """The frame the primitives after `vlan`/`geneve` look at."""
+    for step in layer:
+        if step == "vlan":
+            if not p.vlan_tci:
+                return None
+            p = p.with_(vlan_tci=0)
+        else:
+            if not _is_geneve(p) or p.geneve is None:
+                return None
+            p = p.geneve.inner
+    return p
+
+
+def _layered(layer: tuple[str, ...], predicate: Predicate) -> Predicate:
+    if not layer:
+        return predicate
+
+    def on_inner(p: Packet) -> bool:
+        view = _view(p, layer)
+        return view is not None and predicate(view)
+    return on_inner
+
+
+def _proto_check(name: str) -> Predicate:
+    if name in ("ether", "link"):
+        return lambda p: True
+    if name == "ip":
+        return _is_ip
+    if name == "arp":
+        return _is_arp
+    if name == "rarp":
+        return lambda p: _ethertype(p) == 0x8035
+    if name == "ip6":
+        return lambda p: _ethertype(p) == ETH_IPV6
+    if name == "icmp6":
+        return lambda p: False  # IPv6 is not modelled
+    number = IP_PROTO_BY_NAME[name]
+    return lambda p: _is_ip(p) and p.ip_proto == number
+
+
+def _direction(dir_: str | None, src: bool, dst: bool) -> bool:
+    if dir_ == "src":
+        return src
+    if dir_ == "dst":
+        return dst
+    if dir_ == "src and dst":
+        return src and dst
+    return src or dst
+
+
+def _host_match(proto: str | None, dir_: str | None, network: int, mask: int) -> Predicate:
+    def ip_match(p: Packet) -> bool:
+        return _is_ip(p) and _direction(dir_, p.ip_src & mask == network,
+                                        p.ip_dst & mask == network)
+
+    def arp_match(p: Packet) -> bool:
+        return _is_arp(p) and _direction(dir_, p.arp_spa & mask == network,
+                                         p.arp_tpa & mask == network)
+
+    if proto == "ip":
+        return ip_match
+    if proto in ("arp", "rarp"):
+        return arp_match if proto == "arp" else (lambda p: False)
+    if proto is None:
+        return lambda p: ip_match(p) or arp_match(p)
+    raise FilterError(f"'{proto}' modifier applied to host")
+
+
+def _ether_match(dir_: str | None, address: int) -> Predicate:
+    return lambda p: _direction(dir_, p.eth_src == address, p.eth_dst == address)
+
+
+def _port_match(protos: tuple[int, ...], dir_: str | None,
+                test: Callable[[int], bool]) -> Predicate:
+    return lambda p: (_is_ip(p) and p.ip_proto in protos
+                      and _direction(dir_, test(p.tp_src), test(p.tp_dst)))
+
+
+def _parse_mac(text: str) -> int:
+    digits = re.split(r"[:.-]", text)
+    if len(digits) == 3:  # xxxx.xxxx.xxxx
+        return int("".join(digits), 16)
+    return int("".join(d.zfill(2) for d in digits), 16)
