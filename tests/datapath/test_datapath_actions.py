@@ -216,3 +216,22 @@ def test_trace_renders_like_ofproto_trace(br: Bridge) -> None:
     assert " 8. reg14=0x1, priority 50\n    mod_dl_src:fa:16:3e:9f:84:ff\n    output:2\n" in text
     assert "Datapath actions: set(eth(src=fa:16:3e:9f:84:ff)),2\n" in text
     assert r.trace.tables == [0, 8]  # type: ignore[union-attr]
+
+
+def test_ct_clear_and_controller_pause(br: Bridge) -> None:
+    r = run(br, [
+        "table=0,ip,actions=ct(table=1,zone=3)",
+        "table=1,ct_state=+trk,ip,actions=ct_clear,resubmit(,2)",
+        "table=2,ct_state=-trk,ip,actions=controller(userdata=00.00.00.0c,pause)",
+    ], icmp())
+    (pin,) = r.packet_ins
+    assert pin.pause and pin.table == 2 and pin.field("ct_zone") == 0
+    assert pin.bridge == "br-int" and pin.in_port == "vm1"
+
+
+def test_controller_resume_with_regs(br: Bridge) -> None:
+    br.add_flow("table=9,reg14=0x1,metadata=0x3,actions=output:2")
+    r = br.process(icmp(), "vm1", table=9, regs={"reg14": 1, "metadata": 3})
+    assert [o.port for o in r.outputs] == ["vm2"]
+    assert [o.port for o in br.process(icmp(), "vm1", table=9,
+                                       regs=[0] * 14 + [1]).outputs] == []
