@@ -237,3 +237,35 @@ def test_lr_nat_del_as_in_observation_6() -> None:
     assert out.splitlines()[1:] == ["snat                                   10.0.2.211                          172.16.100.0/24"]
     res = run(seed.nb, ["lr-nat-del", seed.router, "bogus"])
     assert res.stderr == 'ovn-nbctl: bogus: type must be one of "dnat", "snat" and "dnat_and_snat".\n'
+
+
+def test_lsp_and_lrp_getters(seed: Seed) -> None:
+    vm = seed.s["vm_port"]["id"]
+    mac = seed.s["vm_port"]["mac_address"]
+    assert seed.nbctl("lsp-get-type", vm)[1] == "\n"
+    assert seed.nbctl("lsp-get-type", seed.s["gw_port"]["id"])[1] == "router\n"
+    assert seed.nbctl("lsp-get-options", vm)[1] == "requested-chassis=compute1\n"
+    assert seed.nbctl("lsp-get-port-security", vm)[1] == f"{mac} 172.16.100.10\n"
+    assert seed.nbctl("lsp-get-addresses", vm)[1] == f"{mac} 172.16.100.10\n"
+    assert seed.nbctl("lsp-get-enabled", vm)[1] == "enabled\n"
+    assert seed.nbctl("lsp-get-tag", vm)[1] == ""
+    assert seed.nbctl("lsp-get-ls", vm)[1] == "<uuid1> (neutron-<N1>)\n"
+    assert seed.nbctl("lsp-get-dhcpv4-options", vm)[1] == "<uuid1> (172.16.100.0/24)\n"
+    assert seed.nbctl("lrp-get-enabled", f"lrp-{seed.s['gw_port']['id']}")[1] == "enabled\n"
+    assert seed.nbctl("lr-policy-list", seed.router)[1] == ""
+
+
+def test_dhcp_options_commands(seed: Seed) -> None:
+    rc, out, _ = seed.nbctl("dhcp-options-list")
+    [uuid] = out.split()
+    res = run(seed.nb, ["dhcp-options-get-options", seed.nb.rows("DHCP_Options")[0].uuid])
+    keys = [line.split("=", 1)[0] for line in res.stdout.splitlines()]
+    assert keys == ["lease_time", "mtu", "router", "server_id", "server_mac"]
+    assert "router=172.16.100.1" in res.stdout.splitlines()
+    bad = run(seed.nb, ["dhcp-options-get-options", "nope"])
+    assert bad.stderr == "ovn-nbctl: nope: dhcp options UUID not found\n"
+
+
+def test_version(seed: Seed) -> None:
+    res = run(seed.nb, ["--version"])
+    assert res.rc == 0 and res.stdout.splitlines()[-1] == "DB Schema 6.1.0"

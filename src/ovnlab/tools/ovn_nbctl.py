@@ -1,9 +1,11 @@
 """`ovn-nbctl` against the NB database, printing as OVN's utilities/ovn-nbctl.c does
 (formats of OVN 23.03, whose `lr-nat-list` has the GATEWAY_PORT column).
 
-Commands: show, ls-list, lsp-list, lsp-get-up, lsp-get-addresses, lr-list, lrp-list,
-lrp-get-gateway-chassis, lr-route-list, lr-nat-list, lr-nat-del, acl-list, and the database
-commands list, find, get. Several commands may be joined with `--`.
+Commands: show, ls-list, lsp-list, lsp-get-{up,addresses,type,options,port-security,enabled,
+tag,dhcpv4-options,ls}, lr-list, lrp-list, lrp-get-enabled, lrp-get-gateway-chassis,
+lr-route-list, lr-policy-list, lr-nat-list, lr-nat-del, acl-list, dhcp-options-list,
+dhcp-options-get-options, and the database commands list, find, get. Several commands may be
+joined with `--`. Where the real tool prints a map in hash order, ovnlab sorts by key.
 """
 
 from __future__ import annotations
@@ -61,7 +63,12 @@ class _Syntax:
     handler: Callable[[Database, _Command, Style], str]
 
 
+VERSION = "ovn-nbctl 22.03.8\nOpen vSwitch Library 2.17.9\nDB Schema 6.1.0\n"
+
+
 def run(nb: Database, argv: list[str]) -> ToolResult:
+    if argv[:1] in (["--version"], ["-V"]):
+        return ok(VERSION)
     try:
         style, commands = _parse(argv)
         out = []
@@ -297,6 +304,76 @@ def _lrp_get_gateway_chassis(nb: Database, cmd: _Command, style: Style) -> str:
     return "".join(f"{g['name']} {g['priority']:5d}\n" for g in _gw_chassis_ordered(nb, lrp))
 
 
+def _lsp_get_type(nb: Database, cmd: _Command, style: Style) -> str:
+    return f"{_lsp(nb, cmd.args[0])['type']}\n"
+
+
+def _kv_lines(smap: dict[str, str]) -> str:
+    """SMAP_FOR_EACH prints in hash order; ovnlab prints by key."""
+    return "".join(f"{k}={v}\n" for k, v in sorted(smap.items()))
+
+
+def _lsp_get_options(nb: Database, cmd: _Command, style: Style) -> str:
+    return _kv_lines(_lsp(nb, cmd.args[0])["options"])
+
+
+def _lsp_get_port_security(nb: Database, cmd: _Command, style: Style) -> str:
+    return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["port_security"]))
+
+
+def _lsp_get_enabled(nb: Database, cmd: _Command, style: Style) -> str:
+    return "disabled\n" if _lsp(nb, cmd.args[0])["enabled"] is False else "enabled\n"
+
+
+def _lsp_get_tag(nb: Database, cmd: _Command, style: Style) -> str:
+    tag = _lsp(nb, cmd.args[0])["tag"]
+    return f"{tag}\n" if tag is not None else ""
+
+
+def _lsp_get_dhcpv4_options(nb: Database, cmd: _Command, style: Style) -> str:
+    ref = _lsp(nb, cmd.args[0])["dhcpv4_options"]
+    row = nb.tables["DHCP_Options"].get(ref) if ref else None
+    return f"{row.uuid} ({row['cidr']})\n" if row is not None else ""
+
+
+def _lsp_get_ls(nb: Database, cmd: _Command, style: Style) -> str:
+    lsp = _lsp(nb, cmd.args[0])
+    return "".join(f"{ls.uuid} ({ls['name']})\n" for ls in _ordered(nb.rows("Logical_Switch"))
+                   if lsp.uuid in ls["ports"])
+
+
+def _lrp_get_enabled(nb: Database, cmd: _Command, style: Style) -> str:
+    return "disabled\n" if _must(_lrp(nb, cmd.args[0]))["enabled"] is False else "enabled\n"
+
+
+def _dhcp_options_list(nb: Database, cmd: _Command, style: Style) -> str:
+    rows = sorted(nb.rows("DHCP_Options"), key=lambda r: (r["cidr"], r.uuid))
+    return "".join(f"{r.uuid}\n" for r in rows)
+
+
+def _dhcp_options_get_options(nb: Database, cmd: _Command, style: Style) -> str:
+    ident = cmd.args[0]
+    row = nb.tables["DHCP_Options"].get(ident.lower()) if ctl.is_uuid(ident) else None
+    if row is None:
+        raise CtlError(f"{ident}: dhcp options UUID not found")
+    return _kv_lines(row["options"])
+
+
+def _lr_policy_list(nb: Database, cmd: _Command, style: Style) -> str:
+    lr = _must(_lr(nb, cmd.args[0]))
+    policies = sorted(_refs(nb, lr, "policies"), key=lambda p: (-p["priority"], p["match"]))
+    out = ["Routing Policies\n"] if policies else []
+    for p in policies:
+        line = f"{p['priority']:10d} {p['match']:>50} {p['action']:>15}"
+        for i, hop in enumerate(sorted(p["nexthops"])):
+            text = _normalize_prefix(hop) or ""
+            line += f", {text}" if i else f" {text:>25}"
+        if p["options"]:
+            line += f"{'':15}" + ",".join(f"{k}={v}" for k, v in sorted(p["options"].items()))
+        out.append(line + "\n")
+    return "".join(out)
+
+
 # ------------------------------------------------------------------ NAT
 def _c(fmt_width: int, trunc: int, text: str) -> str:
     """printf `%-W.Ts`."""
@@ -490,6 +567,17 @@ _COMMANDS: dict[str, _Syntax] = {
     "lsp-list": _Syntax(1, 1, (), _lsp_list),
     "lsp-get-up": _Syntax(1, 1, (), _lsp_get_up),
     "lsp-get-addresses": _Syntax(1, 1, (), _lsp_get_addresses),
+    "lsp-get-type": _Syntax(1, 1, (), _lsp_get_type),
+    "lsp-get-options": _Syntax(1, 1, (), _lsp_get_options),
+    "lsp-get-port-security": _Syntax(1, 1, (), _lsp_get_port_security),
+    "lsp-get-enabled": _Syntax(1, 1, (), _lsp_get_enabled),
+    "lsp-get-tag": _Syntax(1, 1, (), _lsp_get_tag),
+    "lsp-get-dhcpv4-options": _Syntax(1, 1, (), _lsp_get_dhcpv4_options),
+    "lsp-get-ls": _Syntax(1, 1, (), _lsp_get_ls),
+    "lrp-get-enabled": _Syntax(1, 1, (), _lrp_get_enabled),
+    "lr-policy-list": _Syntax(1, 1, (), _lr_policy_list),
+    "dhcp-options-list": _Syntax(0, 0, (), _dhcp_options_list),
+    "dhcp-options-get-options": _Syntax(1, 1, (), _dhcp_options_get_options),
     "lr-list": _Syntax(0, 0, (), _lr_list),
     "lrp-list": _Syntax(1, 1, (), _lrp_list),
     "lrp-get-gateway-chassis": _Syntax(1, 1, (), _lrp_get_gateway_chassis),
