@@ -8,7 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ovnlab.northd.env import Env
-from ovnlab.northd.model import cr_name, is_dgp, is_lsp_enabled, lrp_networks, parse_ipv4_cidr
+from ovnlab.northd.model import (
+    cr_name,
+    is_dgp,
+    is_lsp_enabled,
+    lrp_networks,
+)
 from ovnlab.ovsdb import Database, Row, Transaction
 
 MC_GROUPS = (("_MC_flood", 32768), ("_MC_unknown", 32769), ("_MC_flood_l2", 32773))
@@ -227,21 +232,12 @@ class Bindings:
             central = nets.mac
             has_central = False
             router_ips = {str(ip.ip) for ip in nets.ipv4}
-            for u in lr["nat"]:
-                nat = env.row("NAT", u)
-                if nat is None:
-                    continue
-                ext = parse_ipv4_cidr(nat["external_ip"])
-                if ext is None or ext.network.prefixlen != 32:
-                    continue
-                if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
-                    from ovnlab.northd.model import parse_mac
-                    mac = parse_mac(nat["external_mac"])
-                    if mac is not None:
-                        out.append(f'{mac} {nat["external_ip"]} '
-                                   f'is_chassis_resident("{nat["logical_port"]}")')
-                elif nat["external_ip"] not in router_ips:
-                    central += f" {nat['external_ip']}"
+            rn = env.router_nats(lr.uuid)
+            assert rn is not None
+            out.extend(a for _, a in sorted(rn.garp.items()))
+            for _u, ip in sorted(rn.central.items()):
+                if ip not in router_ips:
+                    central += f" {ip}"
                     has_central = True
             if has_central:
                 central += f' is_chassis_resident("{rctx.dgp.cr}")'

@@ -236,7 +236,8 @@ class Northd:
             elif t == "Logical_Router":
                 owners.add(("lr", u))
                 dps.add(u)
-                ctx_rt.add(u)
+                if not self._only_fip_membership(ch):
+                    ctx_rt.add(u)
                 for col, kind, table in (("ports", "lrp", "Logical_Router_Port"),
                                          ("nat", "nat", "NAT")):
                     old = set(ch.old[col]) if ch.old is not None else set()
@@ -265,7 +266,8 @@ class Northd:
                 lr = idx.lr_of_nat.get(u)
                 if lr is not None:
                     env.nat_changed(lr, u)
-                    ctx_rt.add(lr)
+                    if any(r["type"] == "snat" for r in rows):
+                        ctx_rt.add(lr)  # SNAT IPs are part of the router context
                     self._nat_dependents(lr, owners, ports)
             elif t == "Logical_Router_Static_Route":
                 lr = idx.lr_of_route.get(u)
@@ -298,6 +300,23 @@ class Northd:
                         ports.add(("Logical_Router_Port", p))
         return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False,
                            pgs=pg_dirty)
+
+    def _only_fip_membership(self, ch: Change) -> bool:
+        """A router update that only adds/removes non-snat NAT rows (one more FIP) leaves
+        its context (gateway port, SNAT IPs, has-NAT) as it was."""
+        if ch.old is None or ch.new is None:
+            return False
+        if any(ch.old[k] != ch.new[k] for k in ch.new if k != "nat"):
+            return False
+        if bool(ch.old["nat"]) != bool(ch.new["nat"]):
+            return False
+        old, new = set(ch.old["nat"]), set(ch.new["nat"])
+        nats = self.nb.tables["NAT"]
+        for u in old ^ new:
+            row = nats.get(u)
+            if row is None or row["type"] == "snat":
+                return False  # a deleted row's type is unknown here: be conservative
+        return True
 
     def _touch_routers_of_switch(self, ls_uuid: str, ctx_rt: set[str]) -> None:
         ls = self.env.row("Logical_Switch", ls_uuid)

@@ -2,9 +2,92 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
+
 from ovnlab.northd.context import RouterCtx, SwitchCtx, router_ctx, switch_ctx
-from ovnlab.northd.model import NBIndex, lrp_networks
+from ovnlab.northd.model import (
+    NatEntry,
+    NBIndex,
+    check_nat_entry,
+    lrp_networks,
+    parse_ipv4_cidr,
+    parse_mac,
+)
 from ovnlab.ovsdb import Database, Row
+
+
+@dataclass
+class RouterNats:
+    """Aggregates over a router's NAT rows that some flows and bindings print in full
+    (self-originated ARP MACs, Port_Binding.nat_addresses), kept current per NAT change
+    so that adding one FIP costs O(1) bookkeeping plus one rendering of the aggregate."""
+
+    lr: Row | None = None
+    has_dgp: bool = False
+    entries: dict[str, tuple[Row, NatEntry | None]] = field(default_factory=dict)
+    macs: Counter[str] = field(default_factory=Counter)
+    # get_nat_addresses() pieces: "MAC IP is_chassis_resident(...)" per distributed NAT,
+    # and the external IPs of the others (centralized on the gateway chassis).
+    garp: dict[str, str] = field(default_factory=dict)
+    central: dict[str, str] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+
+    def _add(self, env: Env, u: str) -> None:
+        nat = env.row("NAT", u)
+        if nat is None:
+            return
+        e = env.nat_entry(nat, self.has_dgp)
+        self.entries[u] = (nat, e)
+        if e is not None and e.type != "snat" and nat["external_mac"]:
+            self.macs[nat["external_mac"]] += 1
+        ext = parse_ipv4_cidr(nat["external_ip"])
+        if ext is None or ext.network.prefixlen != 32:
+            return
+        if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
+            mac = parse_mac(nat["external_mac"])
+            if mac is not None:
+                self.garp[u] = (f'{mac} {nat["external_ip"]} '
+                                f'is_chassis_resident("{nat["logical_port"]}")')
+        else:
+            self.central[u] = nat["external_ip"]
+
+    def _remove(self, u: str) -> None:
+        old = self.entries.pop(u, None)
+        self.garp.pop(u, None)
+        self.central.pop(u, None)
+        if old is None:
+            return
+        nat, e = old
+        if e is not None and e.type != "snat" and nat["external_mac"]:
+            self.macs[nat["external_mac"]] -= 1
+            if self.macs[nat["external_mac"]] <= 0:
+                del self.macs[nat["external_mac"]]
+
+    def refresh(self, env: Env, lr: Row, has_dgp: bool) -> None:
+        if self.lr is None or has_dgp != self.has_dgp:
+            self.entries.clear()
+            self.macs.clear()
+            self.garp.clear()
+            self.central.clear()
+            self.has_dgp = has_dgp
+            for u in lr["nat"]:
+                self._add(env, u)
+        elif self.lr is not lr or self.dirty:
+            current = lr["nat"]
+            if self.lr is not lr and self.lr["nat"] != current:
+                now = set(current)
+                for u in [u for u in self.entries if u not in now]:
+                    self._remove(u)
+                for u in current:
+                    if u not in self.entries:
+                        self._add(env, u)
+            for u in self.dirty:
+                if u in self.entries:
+                    self._remove(u)
+                    self._add(env, u)
+        self.lr = lr
+        self.dirty.clear()
 
 
 class Env:
@@ -13,6 +96,32 @@ class Env:
         self.idx = idx
         self._sw: dict[str, SwitchCtx] = {}
         self._rt: dict[str, RouterCtx] = {}
+        self._nat: dict[str, tuple[Row, bool, NatEntry | None]] = {}
+        self._router_nats: dict[str, RouterNats] = {}
+
+    def router_nats(self, lr_uuid: str) -> RouterNats | None:
+        lr = self.row("Logical_Router", lr_uuid)
+        ctx = self.router(lr_uuid)
+        if lr is None or ctx is None:
+            self._router_nats.pop(lr_uuid, None)
+            return None
+        rn = self._router_nats.setdefault(lr_uuid, RouterNats())
+        rn.refresh(self, lr, ctx.dgp is not None)
+        return rn
+
+    def nat_changed(self, lr_uuid: str, nat_uuid: str) -> None:
+        rn = self._router_nats.get(lr_uuid)
+        if rn is not None:
+            rn.dirty.add(nat_uuid)
+
+    def nat_entry(self, nat: Row, has_dgp: bool) -> NatEntry | None:
+        """check_nat_entry(), memoised per row version (rows are replaced on update)."""
+        hit = self._nat.get(nat.uuid)
+        if hit is not None and hit[0] is nat and hit[1] == has_dgp:
+            return hit[2]
+        e = check_nat_entry(nat, has_dgp)
+        self._nat[nat.uuid] = (nat, has_dgp, e)
+        return e
 
     # -- rows
     def row(self, table: str, uuid: str) -> Row | None:

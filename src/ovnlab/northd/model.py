@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface
 
 from ovnlab.ovsdb import Change, Database, Row
@@ -17,6 +18,11 @@ _MAC_HEX = set("0123456789abcdefABCDEF")
 
 
 def parse_mac(text: str | None) -> str | None:
+    return _parse_mac(text) if text else None
+
+
+@lru_cache(maxsize=1 << 18)
+def _parse_mac(text: str) -> str | None:
     """An Ethernet address in northd's ETH_ADDR_FMT (lower case), or None if invalid."""
     if not text:
         return None
@@ -33,6 +39,7 @@ def parse_ipv4(text: str) -> IPv4Address | None:
         return None
 
 
+@lru_cache(maxsize=1 << 18)
 def parse_ipv4_cidr(text: str) -> IPv4Interface | None:
     """`a.b.c.d[/n]` (ip_parse_masked / ip_parse_cidr); host bits allowed."""
     try:
@@ -183,7 +190,7 @@ def _members(idx: dict[str, str], ch: Change, column: str) -> None:
     for m in old - new:
         if idx.get(m) == ch.uuid:
             del idx[m]
-    for m in new:
+    for m in (new - old) if ch.op == "update" else new:
         idx[m] = ch.uuid
 
 

@@ -14,7 +14,6 @@ from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
     NatEntry,
-    check_nat_entry,
     ip_in_networks,
     is_lrp_enabled,
     lrp_networks,
@@ -386,7 +385,7 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
     assert ctx is not None
     if ctx.n_dgp > 1:
         return
-    e = check_nat_entry(nat, ctx.dgp is not None)
+    e = env.nat_entry(nat, ctx.dgp is not None)
     if e is None:
         return
     dp = lr_uuid

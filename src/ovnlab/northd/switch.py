@@ -13,7 +13,6 @@ from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
     LportAddresses,
-    check_nat_entry,
     extract_lsp_addresses,
     ip_in_networks,
     is_lrp_enabled,
@@ -400,7 +399,7 @@ def _rport_arp_req_flows(env: Env, lsp: Row, peer: Row, dp: str, jk: str, all_ro
         nat = env.row("NAT", u)
         if nat is None or nat["type"] != "snat":
             continue
-        e = check_nat_entry(nat, rctx.dgp is not None)
+        e = env.nat_entry(nat, rctx.dgp is not None)
         if e is not None and e.external_ip not in seen:
             seen.add(e.external_ip)
             ips.append(e.external_ip)
@@ -437,20 +436,9 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
     nets = lrp_networks(peer)
     assert nets is not None
     lr_uuid = env.idx.lr_of_lrp[peer.uuid]
-    rctx = env.router(lr_uuid)
-    lr = env.row("Logical_Router", lr_uuid)
-    assert lr is not None and rctx is not None
-    macs = [nets.mac]
-    extra: set[str] = set()
-    for u in lr["nat"]:
-        nat = env.row("NAT", u)
-        if nat is None or nat["type"] == "snat" or not nat["external_mac"]:
-            continue
-        if check_nat_entry(nat, rctx.dgp is not None) is None:
-            continue
-        extra.add(nat["external_mac"])
-    extra.discard(nets.mac)
-    macs.extend(sorted(extra))
+    rn = env.router_nats(lr_uuid)
+    assert rn is not None
+    macs = [nets.mac, *sorted(m for m in rn.macs if m != nets.mac)]
     out.add(ls_uuid, "ls_in_l2_lkup", 75,
             "eth.src == {" + ", ".join(macs) + "} && (arp.op == 1 || nd_ns)",
             f'outport = "{MC_FLOOD_L2}"; output;',
