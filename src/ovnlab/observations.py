@@ -26,6 +26,7 @@ class Observation:
     title: str
     ok: bool = False
     evidence: list[str] = field(default_factory=list)
+    carried: str = ""  # which chassis carried the traffic, for the demo's summary
 
     def fail(self, why: str) -> Observation:
         self.ok = False
@@ -191,9 +192,15 @@ def outbound_distributed(lab: Lab, f: Fip, dest: str = "8.8.8.8") -> Observation
 
 
 def outbound_centralized(lab: Lab, f: Fip, dest: str = "8.8.8.8") -> Observation:
-    obs = _outbound(lab, f, dest, f.gw_ip, network_node(lab), "6",
-                    f"without the FIP, the ping leaves {network_node(lab)} as {f.gw_ip}")
-    return obs
+    return _outbound(lab, f, dest, f.gw_ip, network_node(lab), "6",
+                     f"without the FIP, the ping leaves {network_node(lab)} as {f.gw_ip}")
+
+
+def outbound_fip_centralized(lab: Lab, f: Fip, dest: str = "8.8.8.8") -> Observation:
+    """Distributed FIPs off: the FIP's traffic crosses the network node (the bottleneck)."""
+    assert f.fip is not None
+    return _outbound(lab, f, dest, f.fip, network_node(lab), "4c",
+                     f"distributed FIPs off: vm_1's FIP traffic leaves {network_node(lab)}")
 
 
 def inbound(lab: Lab, f: Fip, source: str = "exthost") -> Observation:

@@ -64,7 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
-    demo.add_argument("--lang", choices=("en", "zh-TW"), default="en")
     return p
 
 
@@ -198,7 +197,7 @@ def cmd_trace(args: argparse.Namespace, state: StateDir) -> int:
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
     from ovnlab.demo import run_demo
 
-    return run_demo(step=args.step, lang=args.lang)
+    return run_demo(step=args.step)
 
 
 COMMANDS = {
