@@ -392,3 +392,15 @@ def test_out_of_order_deliveries_end_in_the_current_state(lab) -> None:
     lab.driver.run()
     assert fip_nat(lab, s["fip"])["external_mac"] == FIP_MAC  # it was up once: DVR keeps the MAC
     assert lab.status_events == [(s["vm_port"]["id"], False)]
+
+
+def test_host_id_follows_the_port_state(lab) -> None:
+    s = seed_scenario(lab.neutron, vm_up=False)
+    vm = lambda: lab.driver.api.must("Logical_Switch_Port", s["vm_port"]["id"])  # noqa: E731
+    assert names.HOST_ID not in vm()["external_ids"]
+    set_lsp_up(lab.nb, s["vm_port"]["id"], True)
+    assert vm()["external_ids"][names.HOST_ID] == "compute1"
+    lab.neutron.update_port(s["vm_port"], name="web")  # a port update keeps it
+    assert vm()["external_ids"][names.HOST_ID] == "compute1"
+    set_lsp_up(lab.nb, s["vm_port"]["id"], False)
+    assert names.HOST_ID not in vm()["external_ids"]

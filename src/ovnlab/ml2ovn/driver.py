@@ -333,6 +333,8 @@ class OVNMechanismDriver:
         if not port_security:
             addresses.append(n.UNKNOWN_ADDR)
         sg_ids = _lsp_security_groups(port)
+        host_id = {n.HOST_ID: str(port["binding:host_id"])} \
+            if port.get("binding:host_id") and self._lsp_up(port["id"]) else {}
         return {
             "type": "",
             "addresses": tuple(addresses),
@@ -354,6 +356,7 @@ class OVNMechanismDriver:
                 n.VNIC_TYPE: str(port.get("binding:vnic_type") or "normal"),
                 n.PORT_CAPABILITIES: "",
                 n.MTU: "",
+                **host_id,
             },
         }
 
@@ -879,14 +882,28 @@ class OVNMechanismDriver:
         """`OVNMechanismDriver.set_port_status_up`."""
         with self.transaction():
             self._update_dnat_entry_if_needed(port_id, up=True)
+            self._update_lsp_host_info(port_id, up=True)
         if self.on_port_status is not None:
             self.on_port_status(port_id, True)
 
     def set_port_status_down(self, port_id: str) -> None:
         with self.transaction():
             self._update_dnat_entry_if_needed(port_id, up=False)
+            self._update_lsp_host_info(port_id, up=False)
         if self.on_port_status is not None:
             self.on_port_status(port_id, False)
+
+    def _update_lsp_host_info(self, port_id: str, up: bool) -> None:
+        """`update_lsp_host_info` (LP#2020058): `neutron:host_id` while the port is up."""
+        lsp = self.api.by_name("Logical_Switch_Port", port_id)
+        port = self.store.get("ports", port_id)
+        if lsp is None or _lsp_on(lsp) != up:
+            return
+        host = str((port or {}).get("binding:host_id") or "")
+        if up and host:
+            self.api.set(lsp, external_ids=merged(lsp["external_ids"], {n.HOST_ID: host}))
+        elif not up and n.HOST_ID in lsp["external_ids"]:
+            self.api.set(lsp, external_ids=merged(lsp["external_ids"], {n.HOST_ID: None}))
 
     def _update_dnat_entry_if_needed(self, port_id: str, up: bool) -> None:
         """Distributed: port up copies the FIP port MAC into external_mac, port down keeps
@@ -937,6 +954,7 @@ class OVNMechanismDriver:
                     if row is not None:
                         names[uuid] = row["name"]
                         self._update_dnat_entry_if_needed(row["name"], up)
+                        self._update_lsp_host_info(row["name"], up)
             for uuid, name in names.items():
                 row = self.nb.tables["Logical_Switch_Port"].get(uuid)
                 if row is not None and self.on_port_status is not None:

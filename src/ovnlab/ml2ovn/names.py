@@ -31,6 +31,7 @@ FIP_NETWORK_ID = "neutron:fip_network_id"
 REVISION = "neutron:revision_number"
 SG_IDS = "neutron:security_group_ids"
 DEVICE_OWNER = "neutron:device_owner"
+HOST_ID = "neutron:host_id"
 
 DROP_PORT_GROUP = "neutron_pg_drop"
 ACL_PRIORITY_ALLOW = 1002
