@@ -234,8 +234,8 @@ class Bindings:
             router_ips = {str(ip.ip) for ip in nets.ipv4}
             rn = env.router_nats(lr.uuid)
             assert rn is not None
-            out.extend(a for _, a in sorted(rn.garp.items()))
-            for _u, ip in sorted(rn.central.items()):
+            out.extend(rn.garp.values())
+            for ip in rn.central.values():
                 if ip not in router_ips:
                     central += f" {ip}"
                     has_central = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,36 +22,63 @@ from ovnlab.ovsdb import Database, Row
 class RouterNats:
     """Aggregates over a router's NAT rows that some flows and bindings print in full
     (self-originated ARP MACs, Port_Binding.nat_addresses), kept current per NAT change
-    so that adding one FIP costs O(1) bookkeeping plus one rendering of the aggregate."""
+    so that adding one FIP costs O(1) Python work plus C-speed copies of the aggregate.
+    `garp` and `central` keep the router's NAT order, as a full rebuild would."""
 
     lr: Row | None = None
     has_dgp: bool = False
     entries: dict[str, tuple[Row, NatEntry | None]] = field(default_factory=dict)
     macs: Counter[str] = field(default_factory=Counter)
+    sorted_macs: list[str] = field(default_factory=list)
     # get_nat_addresses() pieces: "MAC IP is_chassis_resident(...)" per distributed NAT,
     # and the external IPs of the others (centralized on the gateway chassis).
     garp: dict[str, str] = field(default_factory=dict)
     central: dict[str, str] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
 
-    def _add(self, env: Env, u: str) -> None:
+    def _facts(self, env: Env, u: str) -> tuple[Row, NatEntry | None, str | None,
+                                                str | None, str | None] | None:
         nat = env.row("NAT", u)
         if nat is None:
-            return
+            return None
         e = env.nat_entry(nat, self.has_dgp)
-        self.entries[u] = (nat, e)
-        if e is not None and e.type != "snat" and nat["external_mac"]:
-            self.macs[nat["external_mac"]] += 1
+        mac = nat["external_mac"] if e is not None and e.type != "snat" else None
+        garp = central = None
         ext = parse_ipv4_cidr(nat["external_ip"])
-        if ext is None or ext.network.prefixlen != 32:
+        if ext is not None and ext.network.prefixlen == 32:
+            if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
+                pm = parse_mac(nat["external_mac"])
+                if pm is not None:
+                    garp = (f'{pm} {nat["external_ip"]} '
+                            f'is_chassis_resident("{nat["logical_port"]}")')
+            else:
+                central = nat["external_ip"]
+        return nat, e, mac or None, garp, central
+
+    def _mac_inc(self, mac: str) -> None:
+        self.macs[mac] += 1
+        if self.macs[mac] == 1:
+            bisect.insort(self.sorted_macs, mac)
+
+    def _mac_dec(self, mac: str) -> None:
+        self.macs[mac] -= 1
+        if self.macs[mac] <= 0:
+            del self.macs[mac]
+            i = bisect.bisect_left(self.sorted_macs, mac)
+            del self.sorted_macs[i]
+
+    def _add(self, env: Env, u: str) -> None:
+        f = self._facts(env, u)
+        if f is None:
             return
-        if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
-            mac = parse_mac(nat["external_mac"])
-            if mac is not None:
-                self.garp[u] = (f'{mac} {nat["external_ip"]} '
-                                f'is_chassis_resident("{nat["logical_port"]}")')
-        else:
-            self.central[u] = nat["external_ip"]
+        nat, e, mac, garp, central = f
+        self.entries[u] = (nat, e)
+        if mac:
+            self._mac_inc(mac)
+        if garp is not None:
+            self.garp[u] = garp
+        if central is not None:
+            self.central[u] = central
 
     def _remove(self, u: str) -> None:
         old = self.entries.pop(u, None)
@@ -60,32 +88,67 @@ class RouterNats:
             return
         nat, e = old
         if e is not None and e.type != "snat" and nat["external_mac"]:
-            self.macs[nat["external_mac"]] -= 1
-            if self.macs[nat["external_mac"]] <= 0:
-                del self.macs[nat["external_mac"]]
+            self._mac_dec(nat["external_mac"])
+
+    def _update(self, env: Env, u: str) -> bool:
+        """Re-read one NAT in place; False if its position in the aggregates moved."""
+        old = self.entries.get(u)
+        if old is None:
+            return True
+        onat, oe = old
+        if oe is not None and oe.type != "snat" and onat["external_mac"]:
+            self._mac_dec(onat["external_mac"])
+        f = self._facts(env, u)
+        if f is None:
+            self._remove(u)
+            return True
+        nat, e, mac, garp, central = f
+        self.entries[u] = (nat, e)
+        if mac:
+            self._mac_inc(mac)
+        in_place = (garp is not None) == (u in self.garp) and \
+            (central is not None) == (u in self.central)
+        for d, v in ((self.garp, garp), (self.central, central)):
+            if v is None:
+                d.pop(u, None)
+            else:
+                d[u] = v
+        return in_place
+
+    def _rebuild(self, env: Env, lr: Row) -> None:
+        self.entries.clear()
+        self.macs.clear()
+        self.sorted_macs.clear()
+        self.garp.clear()
+        self.central.clear()
+        for u in lr["nat"]:
+            self._add(env, u)
 
     def refresh(self, env: Env, lr: Row, has_dgp: bool) -> None:
         if self.lr is None or has_dgp != self.has_dgp:
-            self.entries.clear()
-            self.macs.clear()
-            self.garp.clear()
-            self.central.clear()
             self.has_dgp = has_dgp
-            for u in lr["nat"]:
-                self._add(env, u)
+            self._rebuild(env, lr)
         elif self.lr is not lr or self.dirty:
+            ordered = True
             current = lr["nat"]
             if self.lr is not lr and self.lr["nat"] != current:
                 now = set(current)
-                for u in [u for u in self.entries if u not in now]:
+                for u in self.entries.keys() - now:
                     self._remove(u)
-                for u in current:
-                    if u not in self.entries:
-                        self._add(env, u)
+                added = now - self.entries.keys()
+                if added:
+                    tail = current[len(current) - len(added):]
+                    if set(tail) == added:
+                        for u in tail:
+                            self._add(env, u)
+                    else:
+                        for u in added:
+                            self._add(env, u)
+                        ordered = False
             for u in self.dirty:
-                if u in self.entries:
-                    self._remove(u)
-                    self._add(env, u)
+                ordered = self._update(env, u) and ordered
+            if not ordered:
+                self._rebuild(env, lr)
         self.lr = lr
         self.dirty.clear()
 
@@ -105,7 +168,9 @@ class Env:
         if lr is None or ctx is None:
             self._router_nats.pop(lr_uuid, None)
             return None
-        rn = self._router_nats.setdefault(lr_uuid, RouterNats())
+        rn = self._router_nats.get(lr_uuid)
+        if rn is None:
+            rn = self._router_nats[lr_uuid] = RouterNats()
         rn.refresh(self, lr, ctx.dgp is not None)
         return rn
 

@@ -438,7 +438,7 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
     lr_uuid = env.idx.lr_of_lrp[peer.uuid]
     rn = env.router_nats(lr_uuid)
     assert rn is not None
-    macs = [nets.mac, *sorted(m for m in rn.macs if m != nets.mac)]
+    macs = [nets.mac, *(m for m in rn.sorted_macs if m != nets.mac)]
     out.add(ls_uuid, "ls_in_l2_lkup", 75,
             "eth.src == {" + ", ".join(macs) + "} && (arp.op == 1 || nd_ns)",
             f'outport = "{MC_FLOOD_L2}"; output;',
