@@ -4,7 +4,9 @@
 - `geneve`: VM -> tap -> br-int -> Geneve over the underlay -> br-int -> tap -> VM between
   two chassis, with a pass-through bridge standing in for OpenFlow (fabric cost only:
   wires, encapsulation, underlay ARP/routing, decapsulation, captures).
-A "packet" is one frame delivered to an interface. Run: `python -m benchmarks.bench_fabric`.
+A "packet" is one frame delivered to an interface. Rates use CPU seconds of this process
+(stable on a shared machine); wall seconds are reported too.
+Run: `python -m benchmarks.bench_fabric`.
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ def _pings(f: Fabric, src: str, dst: str, n: int) -> dict[str, Any]:
                         Packet(ip_dst=ip(dst), ip_proto=PROTO_ICMP, icmp_type=8, icmp_id=4242,
                                icmp_seq=seq & 0xFFFF, payload=bytes(56)))
     before = _frames(f)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     f.run_until_idle(n * 0.001 + 10)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     frames = _frames(f) - before
     assert len(replies) == n, f"{len(replies)} of {n} replies"
-    return {"pings": n, "frames": frames, "seconds": round(wall, 4),
-            "packets_per_second": round(frames / wall), "round_trips_per_second": round(n / wall)}
+    return {"pings": n, "frames": frames, "cpu_seconds": round(cpu, 4),
+            "wall_seconds": round(wall, 4), "packets_per_second": round(frames / cpu),
+            "round_trips_per_second": round(n / cpu)}
 
 
 def bench_hosts(n: int = PINGS) -> dict[str, Any]:
@@ -129,13 +132,62 @@ def bench_geneve(n: int = PINGS) -> dict[str, Any]:
     return _pings(f, "vm_1", "172.16.100.20", n)
 
 
+def bench_scale(chassis: int = 100, vms_per_chassis: int = 10) -> dict[str, Any]:
+    """`chassis` chassis on the real datapath, `vms_per_chassis` VMs each; chassis 2j and
+    2j+1 are paired by a Geneve tunnel (VNI = VM slot), and every VM pings its partner
+    once: ARP + echo + reply over the underlay, OpenFlow on both ends."""
+    from ovnlab.datapath import Vswitch
+
+    t0 = time.perf_counter()
+    nodes = [{"hostname": f"c{i}", "role": "compute",
+              "system_id": f"00000000-0000-4000-8000-{i:012d}",
+              "tunnel_ip": f"192.168.50.{i + 1}"} for i in range(chassis)]
+    topo = topology.from_dict({"name": "scale", "nodes": nodes})
+    vswitches = {n.hostname: Vswitch(n.hostname) for n in topo.nodes}
+    for vs in vswitches.values():
+        vs.add_bridge("br-int", fail_mode="secure")
+    f = Fabric.build(topo, vswitches, {})
+    subnet = {"cidr": "172.16.0.0/16", "gateway_ip": "172.16.0.1"}
+    for i in range(chassis):
+        peer = i ^ 1
+        br = vswitches[f"c{i}"].bridges["br-int"]
+        br.add_port("ovn-peer", type="geneve",
+                    options={"remote_ip": f"192.168.50.{peer + 1}", "key": "flow"})
+        for k in range(vms_per_chassis):
+            pid = f"{i:05d}{k:03d}-port"
+            port = {"id": pid, "mac_address": f"fa:16:3e:{i >> 8:02x}:{i & 0xFF:02x}:{k:02x}",
+                    "fixed_ips": [{"subnet_id": "s", "ip_address": f"172.16.{i}.{k + 10}"}]}
+            tap = f.add_vm(f"vm-{i}-{k}", port, f"c{i}", subnet).tap
+            br.add_flow(f"in_port={tap},actions=set_field:{k + 1}->tun_id,output:ovn-peer")
+            br.add_flow(f"in_port=ovn-peer,tun_id={k + 1},actions=output:{tap}")
+    build = time.perf_counter() - t0
+    replies: list[int] = []
+    for i in range(chassis):
+        for k in range(vms_per_chassis):
+            stack = f.node(f"vm-{i}-{k}").stack  # type: ignore[attr-defined]
+            stack.icmp_sockets[7] = lambda p, o: replies.append(1)
+            f.clock.call_at((i * vms_per_chassis + k) * 1e-4, stack.send,
+                            Packet(ip_dst=ip(f"172.16.{i ^ 1}.{k + 10}"), ip_proto=PROTO_ICMP,
+                                   icmp_type=8, icmp_id=7, icmp_seq=1, payload=bytes(56)))
+    t1, c1 = time.perf_counter(), time.process_time()
+    f.run_until_idle(60.0)
+    wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+    n = chassis * vms_per_chassis
+    assert len(replies) == n, f"{len(replies)} of {n} replies"
+    frames = _frames(f)
+    return {"chassis": chassis, "vms": n, "build_seconds": round(build, 3),
+            "ping_all_cpu_seconds": round(cpu, 3), "ping_all_wall_seconds": round(wall, 3),
+            "frames": frames, "packets_per_second": round(frames / cpu)}
+
+
 def run() -> dict[str, Any]:
-    result: dict[str, Any] = {"hosts": bench_hosts(), "geneve": bench_geneve()}
+    result: dict[str, Any] = {"hosts": bench_hosts(), "geneve": bench_geneve(),
+                              "scale": bench_scale()}
     tracemalloc.start()  # a separate pass: tracing allocations slows everything down
-    bench_geneve()
+    bench_scale()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    result["geneve_peak_memory_mb"] = round(peak / 2**20, 1)
+    result["scale"]["peak_memory_mb"] = round(peak / 2**20, 1)
     return result
 
 
