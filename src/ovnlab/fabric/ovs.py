@@ -8,6 +8,7 @@ and `options`, `Controller.packet_in(event)` / `periodic(now)` returning packet-
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from dataclasses import dataclass
@@ -103,8 +104,13 @@ def as_ip(value: Any) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value and value != "flow":
-        return ip(value)
+        return _parse_ip(value)
     return 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ip(text: str) -> int:
+    return ip(text)  # port options are parsed per packet: remember them
 
 
 def udp_source_port(inner: Packet) -> int:
