@@ -106,7 +106,8 @@ def _key(db: Database, row: Row, index: dict[tuple[str, str], str]) -> tuple[Any
 
 def _keyed(db: Database) -> dict[str, dict[tuple[Any, ...], Row]]:
     index = _parent_index(db)
-    return {t: {_key(db, r, index): r for r in db.rows(t)} for t in MANAGED}
+    return {t: {_key(db, r, index): r for r in sorted(db.rows(t), key=lambda r: r.uuid)}
+            for t in MANAGED}
 
 
 def reconcile(live: Database, desired: Database) -> None:
@@ -115,6 +116,9 @@ def reconcile(live: Database, desired: Database) -> None:
     want = _keyed(desired)
     uuid_map: dict[str, str] = {}
     used = {u for rows in live.tables.values() for u in rows}
+    index = _parent_index(desired)
+    dupes = [(r.uuid, want[t][_key(desired, r, index)].uuid) for t in MANAGED for r in desired.rows(t)
+             if want[t][_key(desired, r, index)].uuid != r.uuid]
     for table in MANAGED:
         for key, row in want[table].items():
             old = have[table].get(key)
@@ -124,6 +128,8 @@ def reconcile(live: Database, desired: Database) -> None:
                 uuid_map[row.uuid] = row.uuid
             else:
                 uuid_map[row.uuid] = live.new_uuid()
+    for dup, kept in dupes:  # two rows with one identity: one row, as OVSDB indexes would force
+        uuid_map[dup] = uuid_map[kept]
     with live.transaction() as txn:
         for table in MANAGED:
             for key, old in have[table].items():
@@ -136,9 +142,16 @@ def reconcile(live: Database, desired: Database) -> None:
                 if old is None:
                     txn.insert(table, uuid=uuid_map[row.uuid], **cols)
                 else:
-                    changed = {c: v for c, v in cols.items() if old[c] != v}
+                    changed = {c: v for c, v in cols.items() if _same(table, c, old[c], v) is False}
                     if changed:
                         txn.update(table, old.uuid, **changed)
+
+
+def _same(table: str, col: str, a: Any, b: Any) -> bool:
+    """Equal as OVSDB values: a set's order does not matter."""
+    if NB_SCHEMA[table][col].kind == "set":
+        return sorted(a) == sorted(b)
+    return bool(a == b)
 
 
 def _forced_uuid(row: Row) -> bool:
@@ -150,7 +163,7 @@ def _translate(table: str, col: str, value: Any, uuid_map: Mapping[str, str]) ->
     if not NB_SCHEMA[table][col].ref_table:
         return value
     if isinstance(value, tuple):
-        return tuple(uuid_map.get(u, u) for u in value)
+        return tuple(dict.fromkeys(uuid_map.get(u, u) for u in value))
     if isinstance(value, str) and value:
         return uuid_map.get(value, value)
     return value

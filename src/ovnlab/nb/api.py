@@ -79,8 +79,10 @@ class NbApi:
         return row
 
     def children(self, parent: Row, column: str) -> list[Row]:
+        """The rows `parent` (as it is now in the database) references in `column`."""
         table = self.schema[parent.table][column].ref_table
         assert table is not None
+        parent = self.db.tables[parent.table].get(parent.uuid, parent)
         rows = self.db.tables[table]
         return [rows[u] for u in _as_set(parent[column]) if u in rows]
 
@@ -252,6 +254,7 @@ class NbApi:
             self.delete("Port_Group", pg.uuid)
 
     def pg_acl_add(self, pg: Row, may_exist: bool = True, **cols: Any) -> Row:
+        pg = self.db.tables["Port_Group"][pg.uuid]
         key = (cols.get("direction"), cols.get("priority"), cols.get("match"))
         for acl in self.children(pg, "acls"):
             if (acl["direction"], acl["priority"], acl["match"]) == key:
