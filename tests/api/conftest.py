@@ -63,7 +63,9 @@ class Client:
         path, _, query = path.partition("?")
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+            # PEP 3333: PATH_INFO carries the raw bytes decoded as latin-1
+            "REQUEST_METHOD": method, "PATH_INFO": path.encode().decode("latin-1"),
+            "QUERY_STRING": query,
             "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data),
             "wsgi.url_scheme": "http", "HTTP_HOST": "lab.test:5000",
             "CONTENT_TYPE": "application/json",
