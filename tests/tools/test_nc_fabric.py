@@ -23,11 +23,19 @@ def test_open_port_succeeds() -> None:
     assert (r.rc, r.stderr) == (0, "Connection to 10.0.2.2 22 port [tcp/ssh] succeeded!\n")
     r = nc.run(world(), "exthost", ["-z", "dns.google", "443"])
     assert (r.rc, r.stderr) == (0, "")
+    r = nc.run(world(), "exthost", ["-vz", "dns.google", "443"])
+    assert r.stderr == "Connection to dns.google (8.8.8.8) 443 port [tcp/https] succeeded!\n"
 
 
 def test_closed_port_is_refused() -> None:
     r = nc.run(world(), "exthost", ["-z", "-v", "8.8.8.8", "25"])
     assert (r.rc, r.stderr) == (1, "nc: connect to 8.8.8.8 port 25 (tcp) failed: Connection refused\n")
+    r = nc.run(world(), "exthost", ["-z", "8.8.8.8", "25"])
+    assert (r.rc, r.stderr) == (1, "")  # quiet without -v
+    r = nc.run(world(), "exthost", ["-zv", "dns.google", "24-25"])
+    assert r.stderr.splitlines() == [
+        "nc: connect to dns.google (8.8.8.8) port 24 (tcp) failed: Connection refused",
+        "nc: connect to dns.google (8.8.8.8) port 25 (tcp) failed: Connection refused"]
 
 
 def test_unreachable_and_silent_hosts() -> None:

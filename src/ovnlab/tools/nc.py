@@ -18,7 +18,7 @@ USAGE = "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n" 
         "\t  [destination] [port]"
 SERVICES = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
             110: "pop3", 143: "imap2", 443: "https", 3306: "mysql", 5432: "postgresql",
-            6081: "*", 8080: "http-alt"}
+            8080: "http-alt"}  # /etc/services
 
 
 def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
@@ -70,19 +70,20 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
                                  "Name or service not known\n")
     err: list[str] = []
     rc = 1
+    address = ip_str(target)
+    # netcat-openbsd shows the address only when it differs from what was typed
+    shown = host if host == address else f"{host} ({address})"
     for port in ports:
         result = _connect(fabric, stack, target, port, timeout)
         service = SERVICES.get(port, "*")
         if result == "open":
             rc = 0
             if verbose:
-                err.append(f"Connection to {host} {port} port [tcp/{service}] succeeded!")
-        elif verbose or len(ports) == 1:
+                err.append(f"Connection to {shown} {port} port [tcp/{service}] succeeded!")
+        elif verbose:
             how = "timed out: Operation now in progress" if result == "timed out" \
                 else f"failed: {result}"
-            if verbose or result != "Connection refused":
-                err.append(f"nc: connect to {ip_str(target) if host != ip_str(target) else host}"
-                           f" port {port} (tcp) {how}")
+            err.append(f"nc: connect to {shown} port {port} (tcp) {how}")
     return ToolResult(rc, "", "".join(line + "\n" for line in err))
 
 
