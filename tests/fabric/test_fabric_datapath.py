@@ -52,6 +52,14 @@ def test_br_ex_normal_switches_between_eth0_and_the_patch_port() -> None:
     assert icmp == [("out", ip("10.0.2.50")), ("in", ip("8.8.8.8"))] * 2
     for other in ("network", "compute2"):
         assert all(c.packet.eth_type == ETH_ARP for c in f.interface(other, "eth0").captures)
+    # `tcpdump -i br-ex` sees what NORMAL flooded to the bridge's LOCAL port: broadcasts
+    local = f.interface("compute1", "br-ex").captures
+    assert local and all(c.direction == "in" and c.packet.eth_type == ETH_ARP for c in local)
+    from ovnlab.tools import ip as ip_tool
+
+    links = ip_tool.run(f, "compute1", ["link"]).stdout
+    assert ": br-ex: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT" in links
+    assert links.count(": br-ex:") == 1
     # the flows' counters moved
     assert "n_packets=6," in br_ex.dump_flows()[0]  # ARP request+reply, 2 echoes+replies
     journey = trace.trace(f, "pvm", "8.8.8.8")

@@ -126,6 +126,11 @@ class Fabric:
                 bridge.add_port(nic, type="system")
             iface = chassis.add_interface(nic, _mac_from(f"{name}/{nic}"), master="ovs-system")
             self.add_segment(physnet).attach(iface)
+        for bridge_name, bridge in vswitch.bridges.items():
+            # the bridge's LOCAL port as the host sees it (`tcpdump -i br-ex`)
+            if bridge_name in bridge.ports and bridge_name not in chassis.interfaces:
+                chassis.add_interface(bridge_name, _mac_from(f"{name}/{bridge_name}"),
+                                      internal=True)
         eth1 = chassis.add_interface("eth1", _mac_from(f"{name}/eth1"))
         chassis.stack.add_address("eth1", f"{spec.tunnel_ip}/{UNDERLAY_PREFIX}")
         self.add_segment(UNDERLAY).attach(eth1)

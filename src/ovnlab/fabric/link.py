@@ -37,10 +37,10 @@ class Interface:
     """A NIC (or a tap/veth end) of a node; records every frame it sends and receives."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
-                 "index", "master", "sent", "received", "on_hop")
+                 "index", "master", "sent", "received", "on_hop", "internal")
 
     def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
-                 index: int = 0, master: str | None = None) -> None:
+                 index: int = 0, master: str | None = None, internal: bool = False) -> None:
         self.name = name
         self.mac = mac
         self.node = node
@@ -51,6 +51,7 @@ class Interface:
         self.mtu = mtu
         self.index = index  # ifindex on its node, for `ip addr`
         self.master = master  # "ovs-system" when the NIC is an Open vSwitch port
+        self.internal = internal  # an OVS bridge's own (LOCAL) port
         self.sent = 0
         self.received = 0
         self.on_hop: Callable[[Interface, str, Packet], None] | None = None  # journeys
@@ -65,6 +66,12 @@ class Interface:
             listener(cap)
         if self.clock.tag is not None and self.on_hop is not None:
             self.on_hop(self, direction, packet)
+
+    def absorb(self, packet: Packet) -> None:
+        """A frame handed to the host's side of an internal port (an OVS bridge's LOCAL
+        port): captured as received, then ignored (the host has no address on it)."""
+        self._record("in", packet)
+        self.received += 1
 
     def send(self, packet: Packet) -> None:
         """The node transmits `packet` (no medium attached = cable unplugged: lost)."""

@@ -59,9 +59,9 @@ class Node:
         return f"{type(self).__name__}({self.name!r})"
 
     def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
-                      master: str | None = None) -> Interface:
+                      master: str | None = None, internal: bool = False) -> Interface:
         iface = Interface(name, mac, self, self.clock, mtu=mtu, index=len(self.interfaces) + 2,
-                          master=master)
+                          master=master, internal=internal)
         iface.on_hop = self._iface_hop
         self.interfaces[name] = iface
         return iface
@@ -90,8 +90,8 @@ class IpNode(Node):
         self.stack.observer = self._observe
 
     def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
-                      master: str | None = None) -> Interface:
-        iface = super().add_interface(name, mac, mtu=mtu, master=master)
+                      master: str | None = None, internal: bool = False) -> Interface:
+        iface = super().add_interface(name, mac, mtu=mtu, master=master, internal=internal)
         self.stack.add_interface(iface)
         return iface
 
@@ -159,9 +159,9 @@ class Chassis(Node):
         self.drops: list[str] = []
 
     def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
-                      master: str | None = None) -> Interface:
-        iface = super().add_interface(name, mac, mtu=mtu, master=master)
-        if master is None:
+                      master: str | None = None, internal: bool = False) -> Interface:
+        iface = super().add_interface(name, mac, mtu=mtu, master=master, internal=internal)
+        if master is None and not internal:
             self.stack.add_interface(iface)
         return iface
 
@@ -233,9 +233,12 @@ class Chassis(Node):
             self._encapsulate(port, packet, tunnel)
         else:
             iface = self.interfaces.get(port_name)
-            if iface is not None:
+            if kind == "internal":  # a bridge's own port: the host sees it, nothing more
+                if iface is not None:
+                    iface.absorb(packet)
+            elif iface is not None:
                 iface.send(packet)
-            elif kind != "internal":  # a bridge's own internal port: the host ignores it
+            else:
                 self._drop(packet, f"{bridge.name}: output to {port_name}, which has no link")
 
     def _drop(self, packet: Packet, why: str, where: str = "") -> None:

@@ -89,14 +89,16 @@ def _links(target: Any, ifaces: list[Interface]) -> list[_Link]:
     links = [_Link(1, "lo", 0, "<LOOPBACK,UP,LOWER_UP>", 65536, "noqueue", None, "UNKNOWN",
                    "loopback")]
     links += [_Link(i.index, i.name, i.mac, mtu=i.mtu, master=i.master,
-                    state="UP" if i.medium is not None else "DOWN") for i in ifaces]
+                    state="UP" if i.medium is not None else "DOWN") if not i.internal else
+              _Link(i.index, i.name, i.mac, "<BROADCAST,MULTICAST>", i.mtu, "noop", None, "DOWN")
+              for i in ifaces]
     vswitch = getattr(target, "vswitch", None)
     if vswitch is not None:
         index = max(link.index for link in links)
         extra: list[tuple[str, str, int, str, str | None, str]] = [
             ("ovs-system", "<BROADCAST,MULTICAST>", 1500, "noop", None, "DOWN")]
         extra += [(name, "<BROADCAST,MULTICAST>", 1500, "noop", None, "DOWN")
-                  for name in vswitch.bridges]
+                  for name in vswitch.bridges if name not in target.interfaces]
         if any(p.type == "geneve" for b in vswitch.bridges.values() for p in b.ports.values()):
             extra.append(("genev_sys_6081", "<BROADCAST,MULTICAST,UP,LOWER_UP>", 65000,
                           "noqueue", "ovs-system", "UNKNOWN"))
