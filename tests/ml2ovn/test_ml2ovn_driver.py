@@ -404,3 +404,28 @@ def test_host_id_follows_the_port_state(lab) -> None:
     assert vm()["external_ids"][names.HOST_ID] == "compute1"
     set_lsp_up(lab.nb, s["vm_port"]["id"], False)
     assert names.HOST_ID not in vm()["external_ids"]
+
+
+def test_vlan_tenant_network_redirect_options_follow_distributed_fip(lab) -> None:
+    nt = lab.neutron
+    vnet = nt.network("v", network_type="vlan", physnet="extnet0", segment=30)
+    vsub = nt.subnet(vnet, "vs", "192.168.30.0/24")
+    ext = nt.network("ext", network_type="flat", physnet="extnet0", external=True)
+    esub = nt.subnet(ext, "es", "10.0.2.0/24", gateway_ip="10.0.2.2", enable_dhcp=False)
+    r = nt.router("r")
+    gw = nt.set_gateway(r, ext, esub, "10.0.2.211")
+    intf = nt.add_interface(r, vsub)
+    api = lab.driver.api
+    lrp_gw = lambda: api.must("Logical_Router_Port", f"lrp-{gw['id']}")["options"]  # noqa: E731
+    lrp_if = lambda: api.must("Logical_Router_Port", f"lrp-{intf['id']}")["options"]  # noqa: E731
+    # Distributed FIPs and only VLAN/flat networks: bridged redirect, nothing centralized.
+    assert lrp_gw() == {"redirect-type": "bridged"}
+    assert lrp_if() == {"reside-on-redirect-chassis": "false"}
+    lab.driver.set_distributed_floating_ip(False)
+    assert lrp_gw() == {}
+    assert lrp_if() == {"reside-on-redirect-chassis": "true"}
+    lab.driver.set_distributed_floating_ip(True)
+    # A geneve network on the router centralizes the VLAN one again.
+    gnet = nt.network("g", segment=31)
+    nt.add_interface(r, nt.subnet(gnet, "gs", "192.168.31.0/24"))
+    assert lrp_gw() == {}

@@ -128,6 +128,9 @@ class OVNMechanismDriver:
             else:
                 self.api.set(ls, **self._network_columns(net))
             self._sync_provnet(net)
+            for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
+                if subnet.get("network_id") == net["id"]:
+                    self._sync_subnet_dhcp(subnet)
 
     def delete_network(self, net: Resource) -> None:
         with self.transaction():
@@ -979,13 +982,11 @@ class OVNMechanismDriver:
                 elif not enabled and nat["external_mac"]:
                     self.api.set(nat, external_mac=None)
             for router in self.store.values("routers"):
-                if router.get("external_gateway_info"):
-                    lr = self.api.by_name("Logical_Router", n.ovn_name(router["id"]))
-                    if lr is not None:
-                        for lrp in self._gw_lrps(lr):
-                            port = self.store.get("ports", n.port_id_from_lrp(lrp["name"]))
-                            if port is not None:
-                                self.api.set(lrp, options=self._router_port_options(port))
+                lr = self.api.by_name("Logical_Router", n.ovn_name(router["id"]))
+                for lrp in self.api.children(lr, "ports") if lr is not None else []:
+                    port = self.store.get("ports", n.port_id_from_lrp(lrp["name"]))
+                    if port is not None:
+                        self.api.set(lrp, options=self._router_port_options(port))
 
     # ================================================================ security groups
     def _ensure_drop_port_group(self) -> None:
