@@ -1,0 +1,105 @@
+"""The article's scenario through the public Python API, observations 1-6 checked by
+running the lab (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ovnlab import observations as O
+from ovnlab.lab import Lab
+from ovnlab.scenario import run_article
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[Lab, O.Fip]:
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    return lab, O.facts(lab)
+
+
+def test_the_article_allocates_from_the_external_pool(seed: tuple[Lab, O.Fip]) -> None:
+    _, f = seed
+    assert f.fip is not None and f.vm_ip == "172.16.100.10" and f.vm_host.startswith("compute")
+    for address in (f.fip, f.gw_ip):
+        assert 210 <= int(address.rsplit(".", 1)[1]) <= 220
+    assert f.fip_mac is not None and f.fip_mac.startswith("fa:16:3e:")
+
+
+@pytest.mark.parametrize("check", [O.gateway_chassis, O.nat_rows, O.fip_flows],
+                         ids=["1-gateway-chassis", "2-nat-rows", "3-fip-flows"])
+def test_control_plane_observations(seed: tuple[Lab, O.Fip], check) -> None:  # type: ignore[no-untyped-def]
+    lab, f = seed
+    o = check(lab, f)
+    assert o.ok, o.evidence
+
+
+def test_observation_4_outbound_leaves_the_compute_node(seed: tuple[Lab, O.Fip]) -> None:
+    lab, f = seed
+    o = O.outbound_distributed(lab, f)
+    assert o.ok, o.evidence
+
+
+def test_observation_5_inbound_enters_the_compute_node(seed: tuple[Lab, O.Fip]) -> None:
+    lab, f = seed
+    o = O.inbound(lab, f)
+    assert o.ok, o.evidence
+
+
+def test_observation_6_without_fip_snat_on_the_network_node() -> None:
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    old_fip = O.facts(lab).fip or ""
+    lab.openstack.server_remove_floating_ip(old_fip)
+    f = O.facts(lab)
+    assert f.fip is None
+    o = O.outbound_centralized(lab, f)
+    assert o.ok, o.evidence
+    cap = O.Capture(lab)
+    lab.exec("vm_1", "ping -c 2 8.8.8.8")
+    # crossed the underlay from the VM's chassis to the gateway chassis, Geneve-encapsulated
+    sent = [c for c in cap.geneve(f.vm_host) if c.direction == "out"]
+    assert sent and all(c.packet.geneve is not None for c in sent)
+    # the FIP stays allocated but unassociated: nobody answers ARP for it any more
+    cap = O.Capture(lab)
+    rc, _ = O.ping(lab, "exthost", old_fip, 1)
+    assert rc == 1
+    assert not any(c.packet.eth_type == 0x0806 and c.packet.arp_op == 2
+                   for n in lab.topology.nodes for c in cap.frames(n.hostname, "eth0"))
+
+
+def test_dvr_off_then_on_moves_fip_traffic_without_recreating_anything() -> None:
+    lab = Lab.build("seed", ["ovn.enable_distributed_floating_ip=false"])
+    run_article(lab.openstack)
+    f = O.facts(lab)
+    assert O.nat_rows(lab, f, distributed=False).ok
+    assert O.fip_flows(lab, f, distributed=False).ok
+    lab.fabric.run(3.0)
+    assert O.outbound_fip_centralized(lab, f).ok
+    ids_before = {r["id"] for r in lab.cloud.get_ports(lab.admin)}
+
+    lab.config_set("ovn.enable_distributed_floating_ip", "true")
+    lab.fabric.run(3.0)  # the compute node's GARPs re-point the FIP at its external_mac
+    assert {r["id"] for r in lab.cloud.get_ports(lab.admin)} == ids_before
+    assert O.nat_rows(lab, f, distributed=True).ok
+    assert O.fip_flows(lab, f, distributed=True).ok
+    o = O.outbound_distributed(lab, f)
+    assert o.ok, o.evidence
+
+
+def test_gw_only_topology_schedules_only_the_flagged_node() -> None:
+    lab = Lab.build("gw-only")
+    run_article(lab.openstack)
+    f = O.facts(lab)
+    rows = [r for r in lab.nb.rows("Gateway_Chassis") if r["name"].startswith(f"lrp-{f.gw_port_id}_")]
+    network = lab.topology.node("network")
+    assert [(r["chassis_name"], r["priority"]) for r in rows] == [(network.system_id, 1)]
+    # distributed FIPs still work: the compute node has the bridge mapping
+    assert O.outbound_distributed(lab, f).ok
+
+
+def test_config_rejects_unknown_keys_and_values() -> None:
+    lab = Lab.build("seed")
+    with pytest.raises(Exception, match="unknown or read-only option"):
+        lab.config_set("ovn.enable_dvr", "true")
+    with pytest.raises(Exception, match="expected true or false"):
+        lab.config_set("ovn.enable_distributed_floating_ip", "maybe")
