@@ -78,6 +78,8 @@ class OVNMechanismDriver:
             nb.subscribe(self._on_nb_changes)
             sb.subscribe(self._on_sb_changes)
         with self.transaction():
+            if not nb.rows("NB_Global"):  # `ovn-nbctl init`, which ovn-ctl runs at start
+                self.api.insert("NB_Global")
             self._ensure_drop_port_group()
 
     # ================================================================ transactions
