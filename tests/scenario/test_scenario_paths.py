@@ -1,0 +1,106 @@
+"""Where packets go, for the paths beyond the article (issue: packets across the lab)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ovnlab import observations as O
+from ovnlab.lab import Lab
+from ovnlab.packet import ETH_IP, ICMP_ECHO_REQUEST, PROTO_ICMP, Packet, ip, ip_str
+from ovnlab.scenario import ARTICLE, run_article
+
+
+def _article_without_security_group() -> Lab:
+    lab = Lab.build("seed")
+    for step in ARTICLE[:-1]:
+        step.run(lab.openstack)
+    return lab
+
+
+def test_vm_with_fip_and_vm_without_fip_at_the_same_time() -> None:
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")
+    f1 = O.facts(lab, server="vm_1")
+    f2 = O.facts(lab, server="vm_2")
+    assert f1.vm_host == "compute1" and f2.vm_host == "compute2" and f2.fip is None
+
+    cap = O.Capture(lab)
+    rc1, _ = O.ping(lab, "vm_1", "8.8.8.8")
+    rc2, _ = O.ping(lab, "vm_2", "8.8.8.8")
+    assert rc1 == rc2 == 0
+    assert cap.icmp("compute1", src=f1.fip, kind=ICMP_ECHO_REQUEST)
+    assert cap.icmp("network", src=f2.gw_ip, kind=ICMP_ECHO_REQUEST)
+    assert not cap.icmp("network", src=f1.fip) and not cap.icmp("compute1", src=f2.gw_ip)
+    assert not cap.icmp("compute2")  # vm_2's traffic is tunnelled to the gateway chassis
+    assert [c for c in cap.geneve("compute2") if c.direction == "out"]
+
+
+def test_east_west_routed_on_the_source_chassis_and_tunnelled_directly() -> None:
+    lab = Lab.build("seed")
+    os = lab.openstack
+    os.network_create("a", provider_network_type="geneve")
+    os.subnet_create("a-sub", network="a", subnet_range="192.168.10.0/24")
+    os.network_create("b", provider_network_type="geneve")
+    os.subnet_create("b-sub", network="b", subnet_range="192.168.20.0/24")
+    os.router_create("r")
+    os.router_add_subnet("r", "a-sub")
+    os.router_add_subnet("r", "b-sub")
+    os.server_create("va", network="a", host="compute1")
+    vb = os.server_create("vb", network="b", host="compute2")
+    vb_ip = lab.cloud.get_ports(lab.admin, filters={"device_id": [vb["id"]]})[0]["fixed_ips"][0]["ip_address"]
+
+    cap = O.Capture(lab)
+    result = lab.exec("va", ["ping", "-c", "2", vb_ip])
+    assert result.rc == 0, result.stdout
+    assert "ttl=63" in result.stdout  # one router hop, done on compute1
+    sent = [c for c in cap.geneve("compute1") if c.direction == "out"]
+    assert sent
+    compute2 = lab.topology.node("compute2")
+    assert all(ip_str(c.packet.ip_dst) == compute2.tunnel_ip for c in sent)
+    assert not cap.geneve("network") and not cap.icmp("network")
+
+
+def test_default_security_group_drops_inbound_until_allow_icmp_ssh() -> None:
+    lab = _article_without_security_group()
+    f = O.facts(lab)
+    rc, _ = O.ping(lab, "exthost", f.fip or "", 2)
+    assert rc == 1
+    nc = lab.exec("exthost", ["nc", "-z", "-w", "1", f.fip or "", "22"])
+    assert nc.rc == 1
+    trace = lab.trace_text("exthost", f.fip or "", "icmp", 0, "detailed")
+    assert "acl" in trace.lower() and "drop" in trace.lower()
+
+    ARTICLE[-1].run(lab.openstack)  # openstack server add security group vm_1 allow-icmp-ssh
+    rc, out = O.ping(lab, "exthost", f.fip or "", 3)
+    assert rc == 0, out
+    nc = lab.exec("exthost", ["nc", "-z", "-v", "-w", "1", f.fip or "", "22"])
+    assert nc.rc == 0, nc.stdout + nc.stderr
+    # a port the group does not open stays closed (dropped, not reset)
+    assert lab.exec("exthost", ["nc", "-z", "-w", "1", f.fip or "", "80"]).rc == 1
+
+
+def test_egress_and_replies_pass_with_only_the_default_group() -> None:
+    lab = _article_without_security_group()
+    rc, out = O.ping(lab, "vm_1", "8.8.8.8")
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize("spoof", ["ip", "mac"])
+def test_port_security_drops_spoofed_frames(spoof: str) -> None:
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    O.ping(lab, "vm_1", "10.0.2.100", 1)  # resolve the gateway first
+    vm = lab["vm_1"]
+    eth0 = vm.interfaces["eth0"]
+    gw_mac = next(n.mac for n in vm.stack.neighbours.values() if n.mac is not None)
+    src_mac = 0x02AABBCCDDEE if spoof == "mac" else eth0.mac
+    src_ip = ip("172.16.100.99") if spoof == "ip" else ip("172.16.100.10")
+    cap = O.Capture(lab)
+    for seq in range(3):
+        eth0.send(Packet(eth_src=src_mac, eth_dst=gw_mac, eth_type=ETH_IP, ip_src=src_ip,
+                         ip_dst=ip("10.0.2.100"), ip_proto=PROTO_ICMP,
+                         icmp_type=ICMP_ECHO_REQUEST, icmp_id=7, icmp_seq=seq))
+    lab.fabric.run(1.0)
+    assert not any(cap.icmp(n.hostname) for n in lab.topology.nodes)
+    assert not any(cap.geneve(n.hostname) for n in lab.topology.nodes)
