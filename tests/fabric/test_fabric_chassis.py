@@ -11,6 +11,7 @@ from fabric_fakes import (
     VM2_MAC,
     FakeBridge,
     FakeController,
+    FakeOutput,
     FakePacketOut,
     FakeResult,
     FakeVswitch,
@@ -231,3 +232,17 @@ def test_datapath_translation_errors_drop_the_packet_not_the_lab(seed_fabric: Wo
     f.nodes["compute1"].inject(br, echo("1.2.3.4"), "tapx")  # type: ignore[attr-defined]
     assert f.nodes["compute1"].drops == [  # type: ignore[attr-defined]
         "translation error: br-int: over max translation depth 64"]
+
+
+def test_storm_control_stops_a_forwarding_loop(seed_fabric: World) -> None:
+    """Chassis whose br-ex send provider broadcasts back out of eth0 (a loop OVN's flows
+    never make): the segment's storm control ends it instead of stalling the lab."""
+    f, vswitches, _ = seed_fabric
+    for host in ("network", "compute1", "compute2"):
+        br = vswitches[host].bridges["br-ex"]
+        br.rules.append(lambda b, pkt, in_port, kw: FakeResult([FakeOutput("eth0", pkt)]))
+    f.interface("exthost", "eth0").send(Packet(
+        eth_src=mac("02:00:0a:00:02:64"), eth_dst=BROADCAST, eth_type=ETH_ARP,
+        arp_op=ARP_REQUEST, arp_spa=ip("10.0.2.100"), arp_tpa=ip("10.0.2.1")))
+    assert f.run_until_idle(5.0)
+    assert f.segments["extnet0"].storm_drops > 0

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 LINK_LATENCY = 50e-6  # seconds per wire or segment crossing
 MAC_AGEING = 300.0  # a learning switch forgets a MAC after this long (Linux bridge default)
+STORM_WINDOW = 0.01  # storm control: at most STORM_LIMIT floods per window, like a
+STORM_LIMIT = 5000  # physical switch's, so a forwarding loop cannot stall the lab
 
 
 class Receiver(Protocol):
@@ -119,6 +121,9 @@ class Segment:
         self.latency = latency
         self.ports: list[Interface] = []
         self.fdb: dict[int, tuple[Interface, float]] = {}
+        self.storm_drops = 0
+        self._window_start = -1.0
+        self._window_floods = 0
 
     def attach(self, iface: Interface) -> None:
         if iface not in self.ports:
@@ -141,6 +146,12 @@ class Segment:
         if entry is not None and now - entry[1] <= MAC_AGEING and entry[0] in self.ports:
             targets = [] if entry[0] is sender else [entry[0]]
         else:
+            if now - self._window_start >= STORM_WINDOW:
+                self._window_start, self._window_floods = now, 0
+            self._window_floods += 1
+            if self._window_floods > STORM_LIMIT:
+                self.storm_drops += 1
+                return
             targets = [p for p in self.ports if p is not sender]
         for port in targets:
             self.clock.call_later(self.latency, port.deliver, packet)
