@@ -269,3 +269,22 @@ def test_dhcp_options_commands(seed: Seed) -> None:
 def test_version(seed: Seed) -> None:
     res = run(seed.nb, ["--version"])
     assert res.rc == 0 and res.stdout.splitlines()[-1] == "DB Schema 6.1.0"
+
+
+def test_find_operators_and_record_lookup(seed: Seed) -> None:
+    mac = seed.s["vm_port"]["mac_address"]
+    rc, out, err = seed.nbctl("--bare", "--columns=name", "find", "Logical_Switch_Port",
+                              f'addresses{{>=}}"{mac} 172.16.100.10"')
+    assert (rc, out) == (0, "<VM_PORT>\n"), err
+    rc, out, _ = seed.nbctl("--bare", "--columns=type", "find", "Logical_Switch_Port", "up=true", "type!=router")
+    assert out == "\n"
+    rc, out, _ = seed.nbctl("--bare", "--columns=priority", "find", "Gateway_Chassis", "priority>=2")
+    assert sorted(out.split()) == ["2", "3"]
+    rc, out, _ = seed.nbctl("--bare", "--columns=type", "find", "NAT", "external_mac=[]")
+    assert out == "snat\n"
+    # A record by UUID prefix, by name, and --if-exists.
+    lr = seed.driver.api.must("Logical_Router", seed.router)
+    assert seed.nbctl("get", "Logical_Router", lr.uuid[:8], "name")[1] == "neutron-<ROUTER>\n"
+    assert seed.nbctl("--if-exists", "get", "NAT", "9.9.9.9", "type") == (0, "", "")
+    res = run(seed.nb, ["get", "Logical_Router", seed.router, "external_ids:nope"])
+    assert res.stderr == f'ovn-nbctl: no key "nope" in Logical_Router record "{seed.router}" column external_ids\n'
