@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from capture_oracle import Oracle, make_oracle
 from capture_strategies import frames, tcp
-from conftest import Oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +17,11 @@ FIP_MAC = mac("fa:16:3e:9f:84:ff")
 GW_PORT_MAC = mac("fa:16:3e:00:02:11")
 EXTGW_MAC = mac("02:00:0a:00:02:02")
 NAMES = {"8.8.8.8": "dns.google"}
+
+
+@pytest.fixture
+def oracle(tmp_path: Path) -> Oracle:
+    return make_oracle(tmp_path)
 
 
 def resolver(address: str) -> str | None:

@@ -6,13 +6,18 @@ import struct
 from pathlib import Path
 
 import pytest
+from capture_oracle import Oracle, make_oracle
 from capture_strategies import frames
-from conftest import Oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ovnlab.capture.pcap import PcapError, dumps, loads, read_file, write_file
 from ovnlab.packet import Packet, ip
+
+
+@pytest.fixture
+def oracle(tmp_path: Path) -> Oracle:
+    return make_oracle(tmp_path)
 
 
 def test_header_is_libpcap_ethernet_microseconds() -> None:

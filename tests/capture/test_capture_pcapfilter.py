@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
+from capture_oracle import Oracle, make_oracle
 from capture_strategies import IPS, MACS, frames
-from conftest import Oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,11 @@ from ovnlab.packet import BROADCAST, ETH_ARP, Geneve, Packet, ip, ip_str, mac, m
 
 FIP_MAC, EXTGW_MAC = mac("fa:16:3e:9f:84:ff"), mac("02:00:0a:00:02:02")
 DNS = {"dns.google": "8.8.8.8"}
+
+
+@pytest.fixture
+def oracle(tmp_path: Path) -> Oracle:
+    return make_oracle(tmp_path)
 
 
 def echo(src: str, dst: str, itype: int = 8) -> Packet:

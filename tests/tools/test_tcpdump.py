@@ -181,3 +181,14 @@ def test_written_pcap_reads_in_real_tcpdump(tmp_path: Path) -> None:
     mine = run(COMPUTE1, ["-i", "eth0", "-n", "--history"], None, exists)
     assert real.stdout == mine.stdout
     assert len(real.stdout.splitlines()) == 6
+
+
+def test_history_by_interface_as_the_fabric_keeps_it() -> None:
+    by_iface = {"eth0": [c for c in COMPUTE1 if c.iface == "eth0"],
+                "eth1": [c for c in COMPUTE1 if c.iface == "eth1"]}
+    result = run(by_iface, ["-i", "eth0", "-n", "--history", "host", "dns.google"],
+                 NAMES.get, forward=lambda name: 0x08080808 if name == "dns.google" else None)
+    assert len(result.stdout.splitlines()) == 4
+    assert run(by_iface, ["-i", "eth2"]).stderr.startswith("tcpdump: eth2: No such device")
+    merged = run(by_iface, ["-i", "any", "-n", "-t", "--history", "udp"])
+    assert merged.stdout.startswith("eth1  Out IP 192.168.50.11.51234 > 192.168.50.1.6081: ")

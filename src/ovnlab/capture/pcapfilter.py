@@ -36,7 +36,7 @@ from ovnlab.packet import (
     Packet,
 )
 
-Forward = Callable[[str], "str | None"]  # hostname -> dotted IPv4 (the lab's DNS)
+Forward = Callable[[str], "int | str | None"]  # hostname -> IPv4 (int or dotted), lab DNS
 Predicate = Callable[[Packet], bool]
 
 
@@ -572,7 +572,7 @@ class _Compiler:
             address = self.resolve(tok.text) if self.resolve else None
             if address is None:
                 raise FilterError(f"unknown host '{tok.text}'")
-            return int(ipaddress.IPv4Address(address)), 0xFFFFFFFF
+            return int(ipaddress.IPv4Address(address)), 0xFFFFFFFF  # int or dotted text
         if tok.kind == "num":
             value, bits = tok.value, 32
             if value > 0xFFFFFFFF:

@@ -14,14 +14,14 @@ stdout carries the packet lines; stderr the "listening on ..." header and the cl
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from ovnlab.capture.format import FormatOptions, Formatter, timestamp
 from ovnlab.capture.pcap import PcapError, PcapWriter, loads
-from ovnlab.capture.pcapfilter import Filter, FilterError, compile_filter
+from ovnlab.capture.pcapfilter import Filter, FilterError, Forward, compile_filter
 from ovnlab.errors import ToolError
 from ovnlab.packet import BROADCAST, Packet
 from ovnlab.tools import ToolResult
@@ -61,7 +61,7 @@ class Names(Protocol):
     """The lab's DNS: reverse lookups name addresses, forward ones resolve filter hosts."""
 
     def reverse(self, address: str) -> str | None: ...
-    def forward(self, name: str) -> str | None: ...
+    def forward(self, name: str) -> int | str | None: ...
 
 
 Resolver = Names | Callable[[str], "str | None"]
@@ -197,7 +197,7 @@ def _usage(first_line: str) -> ToolError:
 
 # --------------------------------------------------------------------- the live mode
 def _names(resolver: Resolver | None) -> tuple[Callable[[str], str | None] | None,
-                                                Callable[[str], str | None] | None]:
+                                                Forward | None]:
     if resolver is None:
         return None, None
     reverse = getattr(resolver, "reverse", None)
@@ -306,19 +306,28 @@ def _pkttype(captured: Captured) -> str:
 
 
 # --------------------------------------------------------------------- one-shot mode
-def run(history: Iterable[Captured], argv: Sequence[str], resolver: Resolver | None = None,
-        iface_exists: Callable[[str], bool] | None = None, *,
-        read_bytes: Callable[[str], bytes] | None = None,
+def run(history: Mapping[str, Sequence[Captured]] | Iterable[Captured], argv: Sequence[str],
+        resolver: Resolver | None = None, iface_exists: Callable[[str], bool] | None = None, *,
+        forward: Forward | None = None, read_bytes: Callable[[str], bytes] | None = None,
         write_bytes: Callable[[str, bytes], None] | None = None) -> ToolResult:
     """`tcpdump ARGS` without following live: --history, -r FILE, -w FILE.
 
-    `history` is what the node's interfaces recorded (any order-preserving iterable of
-    Captured); `read_bytes`/`write_bytes` reach the user's files (default: this machine's)."""
+    `history` is what the node's interfaces recorded: {iface: [Captured...]} (the fabric's
+    `captures(node)`) or one time-ordered iterable of Captured. `resolver` names addresses
+    (`ip -> name | None`, or an object with `reverse`/`forward`); `forward` resolves host
+    names in the filter (`name -> ip`). `read_bytes`/`write_bytes` reach the user's files
+    (default: this machine's)."""
     try:
         options = parse_args(argv)
+        if forward is not None:
+            resolver = _WithForward(resolver, forward)
         if options.read_file is not None:
             return _read(options, resolver, read_bytes or _read_path, write_bytes)
         iface = options.interface or "eth0"
+        if isinstance(history, Mapping):
+            if iface_exists is None:
+                iface_exists = history.__contains__
+            history = _merge(history, iface)
         if iface != "any" and iface_exists is not None and not iface_exists(iface):
             raise ToolError(f"tcpdump: {iface}: No such device exists\n(No such device exists)",
                             1)
@@ -347,6 +356,26 @@ def run(history: Iterable[Captured], argv: Sequence[str], resolver: Resolver | N
         if err.exit_code == 0:  # --version / --help
             return ToolResult(0, text, "")
         return ToolResult(err.exit_code, "", text)
+
+
+def _merge(by_iface: Mapping[str, Sequence[Captured]], iface: str) -> list[Captured]:
+    if iface != "any":
+        return list(by_iface.get(iface, ()))
+    merged = [c for frames in by_iface.values() for c in frames]
+    return sorted(merged, key=lambda c: c.time)  # stable: same-time frames keep iface order
+
+
+@dataclass(frozen=True, slots=True)
+class _WithForward:
+    resolver: Resolver | None
+    lookup: Forward
+
+    def reverse(self, address: str) -> str | None:
+        reverse, _ = _names(self.resolver)
+        return reverse(address) if reverse is not None else None
+
+    def forward(self, name: str) -> int | str | None:
+        return self.lookup(name)
 
 
 def _read(options: TcpdumpOptions, resolver: Resolver | None,

@@ -1,4 +1,4 @@
-"""Oracle helpers: Debian's tcpdump reading a pcap file written by ovnlab.capture.pcap."""
+"""Oracle: Debian's tcpdump reading a pcap file written by ovnlab.capture.pcap."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ class Oracle:
         return entries
 
 
-@pytest.fixture
-def oracle(tmp_path: Path) -> Oracle:
+def make_oracle(tmp: Path) -> Oracle:
+    """The `oracle` fixture's body (no conftest.py here: other test dirs import theirs)."""
     if TCPDUMP is None:
         pytest.skip("Debian's tcpdump is not installed")
-    return Oracle(tmp_path)
+    return Oracle(tmp)
