@@ -429,3 +429,16 @@ def test_vlan_tenant_network_redirect_options_follow_distributed_fip(lab) -> Non
     gnet = nt.network("g", segment=31)
     nt.add_interface(r, nt.subnet(gnet, "gs", "192.168.31.0/24"))
     assert lrp_gw() == {}
+
+
+def test_allowed_address_pairs(lab) -> None:
+    net = lab.neutron.network("n", segment=5)
+    sub = lab.neutron.subnet(net, "s", "192.168.1.0/24")
+    port = lab.neutron.port(net, [(sub, "192.168.1.5")])
+    mac = port["mac_address"]
+    lab.neutron.update_port(port, allowed_address_pairs=[
+        {"ip_address": "192.168.1.100", "mac_address": mac},
+        {"ip_address": "192.168.1.101", "mac_address": "fa:16:3e:00:00:99"}])
+    lsp = lab.driver.api.must("Logical_Switch_Port", port["id"])
+    assert lsp["port_security"] == (f"{mac} 192.168.1.5 192.168.1.100", "fa:16:3e:00:00:99 192.168.1.101")
+    assert lsp["addresses"] == (f"{mac} 192.168.1.5", "fa:16:3e:00:00:99")

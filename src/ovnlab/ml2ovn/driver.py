@@ -334,7 +334,10 @@ class OVNMechanismDriver:
         dhcpv4 = self._port_dhcpv4(port)
         # OVN >= 21.03 learns MACs (FDB): without port security or DHCP, Neutron lists no
         # address, only "unknown".
-        addresses = [address] if port_security or dhcpv4 else []
+        new_macs = sorted({p["mac_address"] for p in port.get("allowed_address_pairs") or []
+                           if p.get("mac_address", port["mac_address"]) != port["mac_address"]}) \
+            if port_security else []
+        addresses = [address, *new_macs] if port_security or dhcpv4 else []
         if not port_security:
             addresses.append(n.UNKNOWN_ADDR)
         sg_ids = _lsp_security_groups(port)
