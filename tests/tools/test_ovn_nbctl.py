@@ -288,3 +288,47 @@ def test_find_operators_and_record_lookup(seed: Seed) -> None:
     assert seed.nbctl("--if-exists", "get", "NAT", "9.9.9.9", "type") == (0, "", "")
     res = run(seed.nb, ["get", "Logical_Router", seed.router, "external_ids:nope"])
     assert res.stderr == f'ovn-nbctl: no key "nope" in Logical_Router record "{seed.router}" column external_ids\n'
+
+
+def test_lr_nat_add_after_del_restores_the_distributed_fip() -> None:
+    seed = Seed()
+    vm = seed.s["vm_port"]["id"]
+    assert run(seed.nb, ["lr-nat-del", seed.router, "dnat_and_snat", "10.0.2.216"]).rc == 0
+    res = run(seed.nb, ["lr-nat-add", seed.router, "dnat_and_snat", "10.0.2.216", "172.16.100.10",
+                        vm, "fa:16:3e:9f:84:ff"])
+    assert (res.rc, res.stderr) == (0, "")
+    rc, out, _ = seed.nbctl("lr-nat-list", seed.router)
+    assert out.splitlines()[1].split() == ["dnat_and_snat", "10.0.2.216", "172.16.100.10",
+                                           "fa:16:3e:9f:84:ff", "<VM_PORT>"]
+    nat = seed.nb.find("NAT", external_ip="10.0.2.216")[0]
+    assert nat["options"] == {"stateless": "false"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["dnat", "1.2.3.4", "10.0.0.1"], None),
+    (["nat", "1.2.3.4", "10.0.0.1"], 'nat: type must be one of "dnat", "snat" and "dnat_and_snat".'),
+    (["snat", "1.2.3", "10.0.0.0/24"], "1.2.3: Not a valid IPv4 or IPv6 address."),
+    (["dnat", "1.2.3.4", "10.0.0.0/24"], "10.0.0.0/24: Not a valid IPv4 address."),
+    (["snat", "10.0.2.211", "172.16.100.0/24"],
+     "10.0.2.211, 172.16.100.0/24: a NAT with this external_ip and logical_ip already exists"),
+    (["snat", "10.0.2.99", "172.16.100.0/24"],
+     "a NAT with this type (snat), logical_ip (172.16.100.0/24) already exists"),
+    (["snat", "10.0.2.99", "172.16.101.0/24", "p", "fa:16:3e:00:00:01"],
+     'logical_port and external_mac are only valid when type is "dnat_and_snat".'),
+    (["dnat_and_snat", "10.0.2.99", "172.16.100.99", "nope", "fa:16:3e:00:00:01"],
+     "nope: port name not found"),
+    (["dnat_and_snat", "10.0.2.99", "172.16.100.99", "<VM>", "zz:16:3e:00:00:01"],
+     "invalid mac address zz:16:3e:00:00:01."),
+    (["dnat_and_snat", "10.0.2.99", "172.16.100.99", "<VM>"],
+     "lr-nat-add with logical_port must also specify external_mac."),
+])
+def test_lr_nat_add_validation(args: list[str], message: str | None) -> None:
+    seed = Seed()
+    args = [a.replace("<VM>", seed.s["vm_port"]["id"]) for a in args]
+    before = len(seed.nb.rows("NAT"))
+    res = run(seed.nb, ["lr-nat-add", seed.router, *args])
+    if message is None:
+        assert res.rc == 0 and len(seed.nb.rows("NAT")) == before + 1
+    else:
+        assert (res.rc, res.stderr) == (1, f"ovn-nbctl: {message}\n")
+        assert len(seed.nb.rows("NAT")) == before

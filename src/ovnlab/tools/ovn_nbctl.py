@@ -3,7 +3,7 @@
 
 Commands: show, ls-list, lsp-list, lsp-get-{up,addresses,type,options,port-security,enabled,
 tag,dhcpv4-options,ls}, lr-list, lrp-list, lrp-get-enabled, lrp-get-gateway-chassis,
-lr-route-list, lr-policy-list, lr-nat-list, lr-nat-del, acl-list, dhcp-options-list,
+lr-route-list, lr-policy-list, lr-nat-list, lr-nat-add, lr-nat-del, acl-list, dhcp-options-list,
 dhcp-options-get-options, and the database commands list, find, get. Several commands may be
 joined with `--`. Where the real tool prints a map in hash order, ovnlab sorts by key.
 """
@@ -11,6 +11,7 @@ joined with `--`. Where the real tool prints a map in hash order, ovnlab sorts b
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -411,6 +412,119 @@ def _normalize_prefix(text: str) -> str | None:
     return str(net)
 
 
+def _addr(text: str, version: int | None = None) -> str | None:
+    """normalize_ipv{4,6}_addr_str."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return str(ip) if version in (None, ip.version) else None
+
+
+def _lr_nat_add(nb: Database, cmd: _Command, style: Style) -> str:
+    """nbctl_lr_nat_add: ROUTER TYPE EXTERNAL_IP LOGICAL_IP [LOGICAL_PORT EXTERNAL_MAC]
+    [EXTERNAL_PORT_RANGE]."""
+    lr = _must(_lr(nb, cmd.args[0]))
+    nat_type, external_ip, logical_ip = cmd.args[1:4]
+    opts = cmd.options
+    if nat_type not in ("dnat", "snat", "dnat_and_snat"):
+        raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
+    new_ext = _addr(external_ip)
+    if new_ext is None:
+        raise CtlError(f"{external_ip}: Not a valid IPv4 or IPv6 address.")
+    version = ipaddress.ip_address(new_ext).version
+    family = "IPv6" if version == 6 else "IPv4"
+    if nat_type != "snat":
+        new_log = _addr(logical_ip, version)
+        if new_log is None:
+            raise CtlError(f"{logical_ip}: Not a valid {family} address.")
+    else:
+        new_log = _normalize_prefix(logical_ip)
+        if new_log is None or ipaddress.ip_network(new_log).version != version:
+            raise CtlError(f"{logical_ip}: should be an {family} address or network.")
+    logical_port = external_mac = port_range = None
+    rest = cmd.args[4:]
+    if len(rest) == 1:
+        if "--portrange" not in opts:
+            raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
+        port_range = _port_range(rest[0])
+    elif len(rest) >= 2:
+        if nat_type != "dnat_and_snat":
+            raise CtlError('logical_port and external_mac are only valid when type is "dnat_and_snat".')
+        if len(rest) == 2 and "--portrange" in opts:
+            raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
+        logical_port = rest[0]
+        _lsp(nb, logical_port)
+        external_mac = rest[1]
+        if not re.fullmatch(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}", external_mac):
+            raise CtlError(f"invalid mac address {external_mac}.")
+        if len(rest) > 2:
+            port_range = _port_range(rest[2])
+    stateless = "--stateless" in opts
+    if nat_type != "dnat_and_snat" and stateless:
+        raise CtlError("stateless is not applicable to dnat or snat types")
+    if nat_type == "snat" and "--add-route" in opts:
+        raise CtlError("routes cannot be added for snat types.")
+    dgps = [p for p in _refs(nb, lr, "ports") if p["gateway_chassis"] or p["ha_chassis_group"]]
+    dgw: Row | None = None
+    if opts.get("--gateway-port"):
+        name = str(opts["--gateway-port"])
+        dgw = _must(_lrp(nb, name))
+        if dgw.uuid not in lr["ports"]:
+            raise CtlError(f"{name} is not a router port of logical router: {cmd.args[0]}.")
+        if dgw not in dgps:
+            raise CtlError(f"{name} is not a distributed gateway router port.")
+    else:
+        inside = [p for p in dgps if any(ipaddress.ip_address(new_ext) in ipaddress.ip_interface(n).network
+                                         for n in p["networks"])]
+        dgw = inside[-1] if inside else None
+        if len(dgps) > 1 and dgw is None:
+            raise CtlError(f"logical router: {cmd.args[0]} has multiple distributed gateway ports "
+                           "and gateway_port can not be determined from external IP of NAT rule.")
+    snat = nat_type == "snat"
+    for nat in _refs(nb, lr, "nat"):
+        old_ext, old_log = _normalize_prefix(nat["external_ip"]), _normalize_prefix(nat["logical_ip"])
+        if old_ext is None or old_log is None:
+            continue
+        if nat["type"] == nat_type and (len(dgps) <= 1 or nat["gateway_port"] == (dgw.uuid if dgw else None)):
+            if (new_log if snat else new_ext) == (old_log if snat else old_ext):
+                if (new_ext if snat else new_log) == (old_ext if snat else old_log):
+                    if "--may-exist" not in opts:
+                        raise CtlError(f"{new_ext}, {new_log}: a NAT with this external_ip and "
+                                       "logical_ip already exists")
+                    with nb.transaction() as txn:
+                        txn.update("NAT", nat.uuid, logical_port=logical_port, external_mac=external_mac)
+                    return ""
+                raise CtlError(f"a NAT with this type ({nat_type}), "
+                               f"{'logical_ip' if snat else 'external_ip'} "
+                               f"({new_log if snat else new_ext}) already exists")
+        if "dnat_and_snat" in (nat_type, nat["type"]) and old_ext == new_ext and \
+                (nat["options"].get("stateless") == "true" or stateless):
+            if "--may-exist" not in opts:
+                raise CtlError(f"{new_ext}, {new_log}: External ip cannot be shared across "
+                               "stateless and stateful NATs")
+            return ""
+    options = {"stateless": "true" if stateless else "false"}
+    if "--add-route" in opts:
+        options["add_route"] = "true"
+    api = NbApi(nb)
+    with nb.transaction():
+        nat = api.insert("NAT", type=nat_type, external_ip=external_ip, logical_ip=new_log,
+                         logical_port=logical_port, external_mac=external_mac,
+                         external_port_range=port_range or "", options=options,
+                         gateway_port=dgw.uuid if dgw is not None and opts.get("--gateway-port") else None)
+        api.add_ref(lr, "nat", nat.uuid)
+    return ""
+
+
+def _port_range(text: str) -> str:
+    m = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+    lo, hi = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (0, -1)
+    if not m or not (1 <= lo <= hi <= 65535):
+        raise CtlError(f"invalid port range {text}.")
+    return text
+
+
 def _lr_nat_del(nb: Database, cmd: _Command, style: Style) -> str:
     """nbctl_lr_nat_del: ROUTER [TYPE [IP] [GATEWAY_PORT]]."""
     lr = _must(_lr(nb, cmd.args[0]))
@@ -583,6 +697,8 @@ _COMMANDS: dict[str, _Syntax] = {
     "lrp-get-gateway-chassis": _Syntax(1, 1, (), _lrp_get_gateway_chassis),
     "lr-route-list": _Syntax(1, 1, ("--route-table=",), _lr_route_list),
     "lr-nat-list": _Syntax(1, 1, (), _lr_nat_list),
+    "lr-nat-add": _Syntax(4, 7, ("--may-exist", "--stateless", "--portrange", "--add-route",
+                                 "--gateway-port="), _lr_nat_add),
     "lr-nat-del": _Syntax(1, 4, ("--if-exists",), _lr_nat_del),
     "acl-list": _Syntax(1, 1, ("--type=",), _acl_list),
     "list": _Syntax(1, _INF, ("--if-exists", "--columns="), _list),
