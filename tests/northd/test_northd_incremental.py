@@ -1,5 +1,6 @@
 """Incremental runs must leave the SB exactly as a full recompute would."""
 
+import os
 from typing import Any
 
 from hypothesis import given, settings
@@ -52,6 +53,8 @@ def apply(nb: Database, op: str, n: int) -> None:
                 txn.delete("NAT", nat.uuid)
         elif op == "add_vm":
             i = 700 + n
+            while nb.lookup("Logical_Switch_Port", f"vm-extra-{i}") is not None:
+                i += 1
             p = txn.insert("Logical_Switch_Port", name=f"vm-extra-{i}",
                            addresses=(f"fa:16:3e:aa:{i // 256 % 256:02x}:{i % 256:02x} "
                                       f"10.9.{i // 256 % 256}.{i % 256}",))
@@ -93,7 +96,7 @@ def apply(nb: Database, op: str, n: int) -> None:
             txn.update("Logical_Switch_Port", vm.uuid, enabled=vm["enabled"] is not False and False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=int(os.environ.get("NORTHD_EXAMPLES", "60")), deadline=None)
 @given(OPS)
 def test_incremental_equals_full(ops: list[tuple[str, int]]) -> None:
     nb = fip_cloud(3, 3)

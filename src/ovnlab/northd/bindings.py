@@ -4,14 +4,12 @@ HA_Chassis_Group from Gateway_Chassis. Tunnel keys: lowest free, kept across cha
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ovnlab.northd.env import Env
 from ovnlab.northd.model import (
     cr_name,
     is_dgp,
-    is_lsp_enabled,
     lrp_networks,
 )
 from ovnlab.ovsdb import Database, Row, Transaction
@@ -65,6 +63,8 @@ class Bindings:
         self.port_keys: dict[str, KeyPool] = {}  # SB dp uuid -> pool
         self.pb_of: dict[str, str] = {}  # logical_port name -> SB Port_Binding uuid
         self.ports_of_nb: dict[str, set[str]] = {}  # NB LSP/LRP uuid -> logical port names
+        self.pb_of_lsp: dict[str, str] = {}  # NB LSP uuid -> its Port_Binding uuid
+        self.pg_sync = PortGroupSync(env, sb)
         self._adopt()
 
     def _adopt(self) -> None:
@@ -77,6 +77,9 @@ class Bindings:
                 self.dp_keys.take(dp["tunnel_key"])
         for pb in self.sb.rows("Port_Binding"):
             self.pb_of[pb["logical_port"]] = pb.uuid
+            u = self.env.idx.lsp_by_name.get(pb["logical_port"])
+            if u is not None:
+                self.pb_of_lsp[u] = pb.uuid
             self.port_keys.setdefault(pb["datapath"], KeyPool(1, 32767)).take(pb["tunnel_key"])
 
     # ---------------------------------------------------------------- datapaths
@@ -145,6 +148,12 @@ class Bindings:
             self._delete_port(txn, name)
         for name, (dp, cols) in wanted.items():
             self._upsert_port(txn, name, dp, cols)
+        if table == "Logical_Switch_Port":
+            pb = self.pb_of.get(row["name"]) if row is not None and wanted else None
+            if pb is None:
+                self.pb_of_lsp.pop(nb_uuid, None)
+            else:
+                self.pb_of_lsp[nb_uuid] = pb
         if wanted:
             self.ports_of_nb[nb_uuid] = set(wanted)
         else:
@@ -349,89 +358,103 @@ class Bindings:
 
     # ---------------------------------------------------------------- multicast groups
     def sync_mcast(self, txn: Transaction, ls_uuid: str) -> None:
+        """_MC_flood (enabled ports), _MC_flood_l2 (enabled non-router ports), _MC_unknown
+        (enabled ports with "unknown" addresses), with set operations on the switch."""
         sb_dp = self.dp_of.get(ls_uuid)
         if sb_dp is None:
             return
         ls = self.env.row("Logical_Switch", ls_uuid)
-        members: dict[str, list[str]] = {n: [] for n, _ in MC_GROUPS}
-        if ls is not None:
-            for u in ls["ports"]:
-                lsp = self.env.row("Logical_Switch_Port", u)
-                if lsp is None or not is_lsp_enabled(lsp):
-                    continue
-                pb = self.pb_of.get(lsp["name"])
-                if pb is None:
-                    continue
-                members["_MC_flood"].append(pb)
-                if lsp["type"] != "router":
-                    members["_MC_flood_l2"].append(pb)
-                if "unknown" in lsp["addresses"]:
-                    members["_MC_unknown"].append(pb)
+        idx = self.env.idx
+        ports = self.env.port_set(ls) if ls is not None else frozenset()
+        flood = ports - idx.disabled_lsps
+        members = {"_MC_flood": flood, "_MC_flood_l2": flood - idx.router_lsps,
+                   "_MC_unknown": ports & idx.unknown_lsps}
+        pb_of_nb = self.pb_of_lsp
         existing = {r["name"]: r for r in self.sb.find("Multicast_Group", datapath=sb_dp)}
         for name, key in MC_GROUPS:
-            ports = tuple(members[name])
+            pbs = tuple(sorted(pb_of_nb[u] for u in members[name] if u in pb_of_nb))
             row = existing.get(name)
-            if not ports:
+            if not pbs:
                 if row is not None:
                     txn.delete("Multicast_Group", row.uuid)
             elif row is None:
                 txn.insert("Multicast_Group", datapath=sb_dp, name=name, tunnel_key=key,
-                           ports=ports)
-            elif row["ports"] != ports:
-                txn.update("Multicast_Group", row.uuid, ports=ports)
+                           ports=pbs)
+            elif row["ports"] != pbs:
+                txn.update("Multicast_Group", row.uuid, ports=pbs)
 
 
-def sync_port_groups(env: Env, sb: Database, bindings: Bindings, txn: Transaction,
-                     pg_uuids: list[str] | None = None) -> None:
+class PortGroupSync:
     """sync_port_groups() of 22.03: one SB Port_Group per (switch, NB port group) named
-    "<datapath tunnel key>_<name>" holding that switch's port names; plus the address sets
-    OVN derives from each port group ("<name>_ip4": its ports' IPv4 addresses)."""
-    nb = env.nb
-    pgs = nb.rows("Port_Group") if pg_uuids is None else [
-        r for r in (nb.tables["Port_Group"].get(u) for u in pg_uuids) if r is not None]
-    wanted_pg: dict[str, tuple[str, ...]] = {}
-    wanted_as: dict[str, tuple[str, ...]] = {}
-    for pg in pgs:
-        per_ls: dict[str, list[str]] = {}
-        ips: list[str] = []
-        for u in pg["ports"]:
-            lsp = nb.tables["Logical_Switch_Port"].get(u)
-            ls = env.idx.ls_of_lsp.get(u)
-            if lsp is None or ls is None:
+    "<datapath tunnel key>_<name>" with that switch's member port names, and the address
+    sets OVN derives from each port group ("<name>_ip4" / "<name>_ip6"). Per NB port group,
+    only switches whose membership changed are rewritten."""
+
+    def __init__(self, env: Env, sb: Database) -> None:
+        self.env = env
+        self.sb = sb
+        self.written: dict[str, tuple[str, set[str]]] = {}  # pg uuid -> (name, SB names)
+
+    def sync(self, txn: Transaction, bindings: Bindings, pg_uuids: list[str],
+             lsps: set[str]) -> None:
+        env = self.env
+        idx = env.idx
+        for pg_u in pg_uuids:
+            pg = env.row("Port_Group", pg_u)
+            prev_name, prev_rows = self.written.pop(pg_u, ("", set()))
+            if pg is None:
+                for n in prev_rows:
+                    _delete_named(self.sb, txn, "Port_Group", n)
+                for n in (f"{prev_name}_ip4", f"{prev_name}_ip6"):
+                    _delete_named(self.sb, txn, "Address_Set", n)
                 continue
-            per_ls.setdefault(ls, []).append(lsp["name"])
-            for a in (*lsp["addresses"], *(lsp["port_security"] or ())):
-                for w in a.split()[1:]:
-                    if "." in w and w.split("/")[0] not in ips:
-                        ips.append(w.split("/")[0])
-        for ls, names in per_ls.items():
-            key = bindings.datapath_key(ls)
-            if key is not None:
-                wanted_pg[f"{key}_{pg['name']}"] = tuple(sorted(names))
-        wanted_as[f"{pg['name']}_ip4"] = tuple(sorted(ips))
-        wanted_as[f"{pg['name']}_ip6"] = ()
-    prefixes = None if pg_uuids is None else {r["name"] for r in pgs}
-    _sync_named(sb, txn, "Port_Group", "ports", wanted_pg,
-                None if prefixes is None else (lambda n: n.split("_", 1)[-1] in prefixes))
-    if pg_uuids is None:
-        for a in nb.rows("Address_Set"):
-            wanted_as[a["name"]] = tuple(sorted(a["addresses"]))
-        _sync_named(sb, txn, "Address_Set", "addresses", wanted_as, None)
-    else:
-        _sync_named(sb, txn, "Address_Set", "addresses", wanted_as,
-                    lambda n: n.rsplit("_", 1)[0] in (prefixes or set()))
+            ports = frozenset(pg["ports"])
+            wanted: dict[str, tuple[str, ...]] = {}
+            for ls_row in env.nb.tables["Logical_Switch"].values():
+                members = env.port_set(ls_row) & ports
+                if not members:
+                    continue
+                key = bindings.datapath_key(ls_row.uuid)
+                if key is not None:
+                    wanted[f"{key}_{pg['name']}"] = tuple(
+                        sorted(idx.name_of_lsp[u] for u in members if u in idx.name_of_lsp))
+            for n in prev_rows - set(wanted):
+                _delete_named(self.sb, txn, "Port_Group", n)
+            for n, names in wanted.items():
+                _put_named(self.sb, txn, "Port_Group", "ports", n, names)
+            ips: set[str] = set()
+            for u in ports:
+                ips.update(idx.ips_of_lsp.get(u, ()))
+            if prev_name and prev_name != pg["name"]:
+                for n in (f"{prev_name}_ip4", f"{prev_name}_ip6"):
+                    _delete_named(self.sb, txn, "Address_Set", n)
+            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip4",
+                       tuple(sorted(ips)))
+            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip6", ())
+            self.written[pg_u] = (pg["name"], set(wanted))
+        del lsps
+
+    def sync_address_sets(self, txn: Transaction) -> None:
+        """NB Address_Set rows copied by name (Neutron's older as_ip4_<sg> sets)."""
+        derived = {f"{n}_{v}" for n, _ in self.written.values() for v in ("ip4", "ip6")}
+        wanted = {a["name"]: tuple(sorted(a["addresses"])) for a in self.env.nb.rows("Address_Set")}
+        for r in self.sb.rows("Address_Set"):
+            if r["name"] not in wanted and r["name"] not in derived:
+                txn.delete("Address_Set", r.uuid)
+        for n, v in wanted.items():
+            _put_named(self.sb, txn, "Address_Set", "addresses", n, v)
 
 
-def _sync_named(sb: Database, txn: Transaction, table: str, column: str,
-                wanted: dict[str, tuple[str, ...]], scope: Callable[[str], bool] | None) -> None:
-    existing = {r["name"]: r for r in sb.rows(table)}
-    for name, row in existing.items():
-        if name not in wanted and (scope is None or scope(name)):
-            txn.delete(table, row.uuid)
-    for name, values in wanted.items():
-        cur = existing.get(name)
-        if cur is None:
-            cols: dict[str, Any] = {"name": name, column: values}
-            txn.insert(table, **cols)
-        elif cur[column] != values:
-            txn.update(table, cur.uuid, **{column: values})
+def _delete_named(sb: Database, txn: Transaction, table: str, name: str) -> None:
+    for r in sb.find(table, name=name):
+        txn.delete(table, r.uuid)
+
+
+def _put_named(sb: Database, txn: Transaction, table: str, column: str, name: str,
+               values: tuple[str, ...]) -> None:
+    rows = sb.find(table, name=name)
+    if not rows:
+        cols: dict[str, Any] = {"name": name, column: values}
+        txn.insert(table, **cols)
+    elif rows[0][column] != values:
+        txn.update(table, rows[0].uuid, **{column: values})

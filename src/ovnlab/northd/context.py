@@ -58,36 +58,24 @@ class RouterCtx:
 
 
 def switch_ctx(nb: Database, idx: NBIndex, ls: Row) -> SwitchCtx:
-    router_ports: list[str] = []
-    localnet: list[str] = []
-    has_unknown = False
-    ports = ls["ports"]
-    lsps = nb.tables["Logical_Switch_Port"]
-    for u in ports:
-        lsp = lsps.get(u)
-        if lsp is None:
-            continue
-        t = lsp["type"]
-        if t == "router":
-            router_ports.append(lsp["name"])
-        elif t == "localnet":
-            localnet.append(lsp["name"])
-        if "unknown" in lsp["addresses"] and lsp["enabled"] is not False:
-            has_unknown = True
+    ports = frozenset(ls["ports"])
+    names = idx.name_of_lsp
+    router_ports = sorted(names[u] for u in ports & idx.router_lsps if u in names)
+    localnet = sorted(names[u] for u in ports & idx.localnet_lsps if u in names)
+    has_unknown = not ports.isdisjoint(idx.unknown_lsps)
     acls = switch_acls(nb, idx, ls)
     acl_rows = nb.tables["ACL"]
     has_stateful = any(acl_rows[a]["action"] == "allow-related" for a in acls if a in acl_rows)
     return SwitchCtx(ls.uuid, ls["name"], bool(acls), has_stateful, has_unknown,
-                     len(router_ports) == len(ports), tuple(router_ports), tuple(localnet),
+                     len(router_ports) == len(ls["ports"]), tuple(router_ports), tuple(localnet),
                      ls["other_config"].get("vlan-passthru") == "true")
 
 
 def switch_port_groups(nb: Database, idx: NBIndex, ls: Row) -> list[str]:
     """Port groups with at least one port on this switch (ovn_port_group_ls)."""
-    pgs: set[str] = set()
-    for u in ls["ports"]:
-        pgs.update(idx.pgs_of_lsp.get(u, ()))
-    return sorted(pgs)
+    ports = frozenset(ls["ports"])
+    return sorted(pg.uuid for pg in nb.tables["Port_Group"].values()
+                  if not ports.isdisjoint(pg["ports"]))
 
 
 def switch_acls(nb: Database, idx: NBIndex, ls: Row) -> list[str]:

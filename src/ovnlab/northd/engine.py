@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ovnlab.northd.bindings import Bindings, sync_port_groups
+from ovnlab.northd.bindings import Bindings
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, LFlow
 from ovnlab.northd.model import NBIndex
@@ -78,6 +78,7 @@ class Northd:
         self.idx = NBIndex.build(self.nb)
         self.env = Env(self.nb, self.idx)
         self.bindings.env = self.env
+        self.bindings.pg_sync.env = self.env
         self._started = True
         nb = self.nb
         owners: list[Owner] = []
@@ -166,6 +167,7 @@ class Northd:
         ctx_sw: set[str] = set()
         ctx_rt: set[str] = set()
         pg_dirty: set[str] = set()
+        address_sets = False
 
         def lrp_peers(lrp_name: str) -> None:
             for u in idx.router_lsps_by_peer.get(lrp_name, ()):
@@ -192,6 +194,7 @@ class Northd:
                     owners.add(("lsp", p))
                     owners.add(("selforig", p))
                     ports.add(("Logical_Switch_Port", p))
+                    pg_dirty.update(idx.pgs_of_lsp.get(p, ()))
                     lsp = env.row("Logical_Switch_Port", p)
                     if lsp is not None and lsp["type"] in ("router", "localnet"):
                         self._touch_routers_of_switch(u, ctx_rt)
@@ -273,6 +276,8 @@ class Northd:
                 lr = idx.lr_of_route.get(u)
                 if lr is not None:
                     owners.add(("lr", lr))
+            elif t == "Address_Set":
+                address_sets = True
             elif t in ("Gateway_Chassis", "HA_Chassis_Group", "HA_Chassis"):
                 for lrp in self.nb.rows("Logical_Router_Port"):
                     ports.add(("Logical_Router_Port", lrp.uuid))
@@ -283,6 +288,10 @@ class Northd:
             after = env.switch(ls)
             if before != after:
                 owners.update(self.dp_owners.get(ls, ()))
+                for name in (after.router_ports if after is not None else ()):
+                    rp = idx.lsp_by_name.get(name)
+                    if rp is not None:
+                        owners.add(("selforig", rp))
                 if after is not None and before is not None and \
                         before.localnet_ports != after.localnet_ports:
                     self._touch_routers_of_switch(ls, ctx_rt)
@@ -299,7 +308,7 @@ class Northd:
                         lrp_peers(lrp_row["name"])
                         ports.add(("Logical_Router_Port", p))
         return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False,
-                           pgs=pg_dirty)
+                           pgs=pg_dirty, address_sets=address_sets)
 
     def _only_fip_membership(self, ch: Change) -> bool:
         """A router update that only adds/removes non-snat NAT rows (one more FIP) leaves
@@ -389,7 +398,8 @@ class Northd:
         return sink.flows
 
     def _apply(self, dps: Iterable[str], ports: Iterable[tuple[str, str]], mcast: Iterable[str],
-               owners: Iterable[Owner], full: bool, pgs: Iterable[str] = ()) -> RunStats:
+               owners: Iterable[Owner], full: bool, pgs: Iterable[str] = (),
+               address_sets: bool = False) -> RunStats:
         stats = RunStats(full=full)
         with self.sb.transaction() as txn:
             for dp in dps:
@@ -413,10 +423,17 @@ class Northd:
                         self.bindings.sync_port(txn, table, u)
             for ls in mcast:
                 self.bindings.sync_mcast(txn, ls)
+            pg_sync = self.bindings.pg_sync
             if full:
-                sync_port_groups(self.env, self.sb, self.bindings, txn)
-            elif pgs:
-                sync_port_groups(self.env, self.sb, self.bindings, txn, sorted(pgs))
+                gone = [u for u in pg_sync.written if u not in self.nb.tables["Port_Group"]]
+                pg_sync.sync(txn, self.bindings,
+                             [r.uuid for r in self.nb.rows("Port_Group")] + gone, set())
+                pg_sync.sync_address_sets(txn)
+            else:
+                if pgs:
+                    pg_sync.sync(txn, self.bindings, sorted(pgs), set())
+                if address_sets:
+                    pg_sync.sync_address_sets(txn)
             for owner in owners:
                 stats.owners += 1
                 new = self._generate(owner)

@@ -161,6 +161,16 @@ class Env:
         self._rt: dict[str, RouterCtx] = {}
         self._nat: dict[str, tuple[Row, bool, NatEntry | None]] = {}
         self._router_nats: dict[str, RouterNats] = {}
+        self._port_sets: dict[str, tuple[Row, frozenset[str]]] = {}
+
+    def port_set(self, ls: Row) -> frozenset[str]:
+        """frozenset(ls["ports"]), cached per row version."""
+        hit = self._port_sets.get(ls.uuid)
+        if hit is not None and hit[0] is ls:
+            return hit[1]
+        ports = frozenset(ls["ports"])
+        self._port_sets[ls.uuid] = (ls, ports)
+        return ports
 
     def router_nats(self, lr_uuid: str) -> RouterNats | None:
         lr = self.row("Logical_Router", lr_uuid)

@@ -159,6 +159,14 @@ class NBIndex:
     pgs_of_acl: dict[str, set[str]] = field(default_factory=dict)
     ls_of_acl: dict[str, str] = field(default_factory=dict)
     router_lsps_by_peer: dict[str, set[str]] = field(default_factory=dict)
+    # Switch-port facts by LSP UUID, so that per-switch questions become C-speed set
+    # operations on the switch's `ports` (no Python loop over every port).
+    router_lsps: set[str] = field(default_factory=set)
+    localnet_lsps: set[str] = field(default_factory=set)
+    unknown_lsps: set[str] = field(default_factory=set)  # enabled, with "unknown"
+    disabled_lsps: set[str] = field(default_factory=set)
+    name_of_lsp: dict[str, str] = field(default_factory=dict)
+    ips_of_lsp: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, nb: Database) -> NBIndex:
@@ -196,6 +204,30 @@ def _members(idx: dict[str, str], ch: Change, column: str) -> None:
 
 def _on_lsp(idx: NBIndex, ch: Change) -> None:
     _names(idx.lsp_by_name, ch)
+    u = ch.uuid
+    for s in (idx.router_lsps, idx.localnet_lsps, idx.unknown_lsps, idx.disabled_lsps):
+        s.discard(u)
+    idx.name_of_lsp.pop(u, None)
+    idx.ips_of_lsp.pop(u, None)
+    if ch.new is not None:
+        new = ch.new
+        if new["type"] == "router":
+            idx.router_lsps.add(u)
+        elif new["type"] == "localnet":
+            idx.localnet_lsps.add(u)
+        enabled = new["enabled"] is not False
+        if not enabled:
+            idx.disabled_lsps.add(u)
+        if enabled and "unknown" in new["addresses"]:
+            idx.unknown_lsps.add(u)
+        idx.name_of_lsp[u] = new["name"]
+        ips: list[str] = []
+        for a in (*new["addresses"], *new["port_security"]):
+            for w in a.split()[1:]:
+                ip = w.split("/")[0]
+                if "." in ip and ip not in ips:
+                    ips.append(ip)
+        idx.ips_of_lsp[u] = tuple(ips)
     if ch.old is not None and ch.old["type"] == "router":
         idx.router_lsps_by_peer.get(ch.old["options"].get("router-port", ""), set()).discard(ch.uuid)
     if ch.new is not None and ch.new["type"] == "router":
