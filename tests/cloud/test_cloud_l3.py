@@ -218,3 +218,17 @@ def test_fip_of_another_project(cloud: Cloud, admin: Context, demo: Context,
           403, "PolicyNotAuthorized")
     assert [f["id"] for f in cloud.get_floatingips(demo)] == [fip["id"]]
     fails(cloud, lambda: cloud.delete_floatingip(demo, "nope"), 404, "FloatingIPNotFound")
+
+
+def test_interface_on_someone_elses_subnet(cloud: Cloud, admin: Context, demo: Context) -> None:
+    shared = cloud.create_network(admin, {"name": "shared", "shared": True})
+    sub = cloud.create_subnet(admin, {"network_id": shared["id"], "cidr": "10.50.0.0/24"})
+    router = cloud.create_router(demo, {"name": "mine"})
+    fails(cloud, lambda: cloud.add_router_interface(demo, router["id"], {"subnet_id": sub["id"]}),
+          400, "BadRequest", "Bad router request: Cannot add interface to router because subnet "
+          f"{sub['id']} is not owned by project making the request.")
+    own = cloud.create_network(demo, {"name": "own"})
+    own_sub = cloud.create_subnet(demo, {"network_id": own["id"], "cidr": "10.60.0.0/24"})
+    info = cloud.add_router_interface(demo, router["id"], {"subnet_id": own_sub["id"]})
+    assert info["project_id"] == demo.project_id
+    assert cloud.get_ports(demo, {"device_id": [router["id"]]})[0]["id"] == info["port_id"]

@@ -61,18 +61,21 @@ def test_transaction_rolls_back_and_nests() -> None:
     assert not s.in_transaction
 
 
-def test_inner_failure_caught_inside_still_rolls_back_only_with_outer() -> None:
+def test_failed_nested_block_is_undone_even_if_caught() -> None:
     s = Store(None)
     with s.transaction():
         s.put("k", "a", {"v": 1})
         try:
             with s.transaction():
                 s.put("k", "b", {"v": 2})
+                s.delete("k", "a")
                 raise ValueError
         except ValueError:
             pass
-    # a nested block joins: there is no partial rollback, the outer transaction commits both
-    assert s.get("k", "a") == {"v": 1} and s.get("k", "b") == {"v": 2}
+        with s.transaction():
+            s.put("k", "c", {"v": 3})
+    assert s.get("k", "a") == {"v": 1} and s.get("k", "b") is None
+    assert s.get("k", "c") == {"v": 3}
 
 
 def test_persists_across_reopen_with_wal(tmp_path: Path) -> None:

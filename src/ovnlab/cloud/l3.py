@@ -264,13 +264,16 @@ class L3Ops(PortOps):
         subnet = self._subnet_doc(ctx, subnet_id)
         if not subnet["gateway_ip"]:
             raise exc.bad_request("router", "Subnet for router interface must have a gateway IP")
+        if subnet["project_id"] != ctx.project_id and not ctx.is_admin:
+            raise exc.bad_request("router", "Cannot add interface to router because subnet "
+                                  f"{subnet['id']} is not owned by project making the request")
         self._check_router_subnets(router, [subnet])
         net = self._doc("network", subnet["network_id"]) or {}
         port = self._create_port(_ADMIN, {
             "network_id": net["id"], "device_owner": INTERFACE, "device_id": router["id"],
             "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}],
             "name": "", "admin_state_up": True,
-        }, project=subnet["project_id"], net=net)
+        }, project=router["project_id"], net=net)
         return port, subnet
 
     def _interface_by_port(self, ctx: Context, router: Doc, port_id: object) -> tuple[Doc, Doc]:

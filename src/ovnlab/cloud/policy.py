@@ -51,6 +51,9 @@ def check_write(ctx: Context, action: str, resource: str, body: dict[str, Any]) 
 
 def check_project(ctx: Context, body: dict[str, Any]) -> str:
     """The owning project of a new resource: the caller's, or any for an admin."""
+    for key in ("project_id", "tenant_id"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise exc.invalid_attr(key, f"'{body[key]}' is not a valid string")
     wanted = {body[k] for k in ("project_id", "tenant_id") if body.get(k) is not None}
     if len(wanted) > 1:
         raise exc.BadRequest("'project_id' and 'tenant_id' do not match",

@@ -2,7 +2,7 @@
 
 Generic on purpose: the cloud keeps Neutron/Nova resources here (kinds `network`, `port`...)
 and the lab may keep other rows (kinds like `nb:NAT`). Every write happens inside one SQLite
-transaction (`transaction()`, nested calls join the outer one), with WAL and
+transaction (`transaction()`, nested calls join the outer one as savepoints), with WAL and
 ``synchronous=FULL``, so a process killed mid-operation leaves either all of an operation
 or none of it.
 """
@@ -65,22 +65,25 @@ class Store:
     # ------------------------------------------------------------ transactions
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """One SQLite transaction; nested calls join it; any exception rolls it all back."""
+        """One SQLite transaction; nested calls join it; an exception rolls back everything
+        since the block began (a nested block that fails is undone even if the outer code
+        catches the exception: it runs inside a SAVEPOINT)."""
         with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._conn.execute("BEGIN IMMEDIATE")
+            depth = self._depth
+            self._conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
             self._depth += 1
             try:
                 yield self
             except BaseException:
                 self._depth -= 1
-                if outer:
+                if depth == 0:
                     self._conn.execute("ROLLBACK")
+                else:
+                    self._conn.execute(f"ROLLBACK TO sp{depth}")
+                    self._conn.execute(f"RELEASE sp{depth}")
                 raise
             self._depth -= 1
-            if outer:
-                self._conn.execute("COMMIT")
+            self._conn.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
 
     @property
     def in_transaction(self) -> bool:
