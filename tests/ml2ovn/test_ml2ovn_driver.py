@@ -442,3 +442,12 @@ def test_allowed_address_pairs(lab) -> None:
     lsp = lab.driver.api.must("Logical_Switch_Port", port["id"])
     assert lsp["port_security"] == (f"{mac} 192.168.1.5 192.168.1.100", "fa:16:3e:00:00:99 192.168.1.101")
     assert lsp["addresses"] == (f"{mac} 192.168.1.5", "fa:16:3e:00:00:99")
+
+
+def test_failed_config_change_keeps_the_old_setting(lab) -> None:
+    seed_scenario(lab.neutron)
+    with pytest.raises(RuntimeError), lab.driver.transaction():
+        lab.driver.set_distributed_floating_ip(False)
+        raise RuntimeError("the cloud's config write failed")
+    assert lab.driver.distributed is True
+    assert lab.nb.find("NAT", type="dnat_and_snat")[0]["external_mac"] == FIP_MAC

@@ -96,6 +96,7 @@ class OVNMechanismDriver:
             return
         self._depth = 1
         self.store.begin()
+        config = self.config
         try:
             with self.nb.transaction() as txn:
                 yield txn
@@ -105,6 +106,7 @@ class OVNMechanismDriver:
         except BaseException:
             self.store.rollback()
             self.api.reset()
+            self.config = config
             raise
         finally:
             self._depth = 0
