@@ -332,3 +332,21 @@ def test_lr_nat_add_validation(args: list[str], message: str | None) -> None:
     else:
         assert (res.rc, res.stderr) == (1, f"ovn-nbctl: {message}\n")
         assert len(seed.nb.rows("NAT")) == before
+
+
+def test_json_and_csv_formats(seed: Seed) -> None:
+    import json
+    res = run(seed.nb, ["--format=json", "--columns=_uuid,type,external_mac,logical_port,external_ids", "find",
+                        "NAT", "type=dnat_and_snat"])
+    doc = json.loads(res.stdout)
+    assert doc["headings"] == ["_uuid", "type", "external_mac", "logical_port", "external_ids"]
+    [[uuid, typ, mac, port, ids]] = doc["data"]
+    assert uuid == ["uuid", seed.s["fip"]["id"]]
+    assert (typ, mac, port) == ("dnat_and_snat", "fa:16:3e:9f:84:ff", seed.s["vm_port"]["id"])
+    assert ids[0] == "map" and ["neutron:fip_id", seed.s["fip"]["id"]] in ids[1]
+    assert res.stdout.startswith('{"data":[[["uuid",')
+    res = run(seed.nb, ["--format=json", "--columns=gateway_chassis", "list", "Logical_Router_Port",
+                        f"lrp-{seed.s['gw_port']['id']}"])
+    assert json.loads(res.stdout)["data"][0][0][0] == "set"
+    rc, out, _ = seed.nbctl("-f", "csv", "--columns=type,external_ip", "find", "NAT", "type=snat")
+    assert out == 'type,external_ip\nsnat,"""10.0.2.211"""\n'

@@ -27,7 +27,7 @@ class CtlError(Exception):
 class Style:
     """lib/table.h table_style: --format, --data, --no-headings (--bare = list/bare/none)."""
 
-    format: str = "list"  # list | table | csv
+    format: str = "list"  # list | table | csv | json
     data: str = "string"  # string | bare
     headings: bool = True
 
@@ -298,7 +298,24 @@ def _cell(row: Row, column: str, schema: Schema, style: Style) -> str:
     return datum_to_bare(value, col) if style.data == "bare" else datum_to_string(value, col)
 
 
+def datum_to_json(value: Any, col: Column) -> Any:
+    """ovsdb_datum_to_json: one atom bare, else ["set", [...]] / ["map", [[k, v]...]]."""
+    def atom(a: Any) -> Any:
+        return ["uuid", str(a)] if isinstance(a, _Ref) else a
+    atoms = _atoms(value, col)
+    if col.kind == "map":
+        return ["map", [[atom(k), atom(v)] for k, v in atoms]]
+    if len(atoms) == 1:
+        return atom(atoms[0])
+    return ["set", [atom(a) for a in atoms]]
+
+
 def render(schema: Schema, table: str, rows: Sequence[Row], columns: Sequence[str], style: Style) -> str:
+    if style.format == "json":
+        data = [[["uuid", r.uuid] if c == "_uuid" else datum_to_json(r[c], schema[table][c])
+                 for c in columns] for r in rows]
+        return json.dumps({"data": data, "headings": list(columns)}, separators=(",", ":"),
+                          ensure_ascii=False) + "\n"
     cells = [[_cell(r, c, schema, style) for c in columns] for r in rows]
     if style.format == "table":
         return _render_table(columns, cells, style)

@@ -95,7 +95,7 @@ def _parse(argv: list[str]) -> tuple[Style, list[_Command]]:
                 i += 1
                 val = args[i]
             if opt in ("--format", "-f"):
-                if val not in ("list", "table", "csv"):
+                if val not in ("list", "table", "csv", "json"):
                     raise CtlError(f"{val}: unknown output format")
                 fmt = val
             elif opt in ("--data", "-d"):
