@@ -5,6 +5,9 @@ only what an SB change touches (flows are indexed by the SB row that produced th
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +19,7 @@ from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
 
 BR_INT = "br-int"
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +72,19 @@ class Controller:
         self._refs: dict[str, set[tuple[str, str]]] = {}
         self._by_lflow: dict[str, set[tuple[str, str]]] = {}
         self._envs: dict[str, LflowEnv] = {}
+        self._as_index: dict[str, tuple[str, ...]] = {}
+        self._pg_index: dict[str, tuple[str, ...]] = {}
+        self._mc_index: dict[tuple[str, str], int] = {}
         self._phys_ports: dict[str, list[OFFlow]] = {}
         self._phys_mc: dict[str, list[OFFlow]] = {}
         self._neighbors: dict[str, list[OFFlow]] = {}
         self._pending: list[Change] = []
         self._running = False
         self._dirty_all = True
-        self._installed: list[OFFlow] | None = None
-        self._flow_cache: dict[OFFlow, Any] = {}
+        self._installed: dict[tuple[int, int, Any], OFFlow] | None = None
+        self._flow_cache: dict[tuple[Any, ...], Any] = {}
+        self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
+                                        "last_run_s": 0.0, "last_install_s": 0.0}
         self.garp: Any = None  # pinctrl's GARP state, created lazily
         self._register_chassis()
         self._ensure_bridges()
@@ -148,6 +157,11 @@ class Controller:
         if self._running:
             return
         self._running = True
+        t0 = time.perf_counter()
+        # The compiled state is millions of small acyclic objects: cyclic GC passes over
+        # them would dominate an incremental run, so collection waits until we are done.
+        gc_enabled = gc.isenabled()
+        gc.disable()
         try:
             for _ in range(8):
                 self._claim()
@@ -158,9 +172,15 @@ class Controller:
                 self._process(changes)
                 if not self._pending:
                     break
+            t1 = time.perf_counter()
             self._install()
+            self.stats["last_install_s"] = time.perf_counter() - t1
+            self.stats["last_run_s"] = time.perf_counter() - t0
+            self.stats["runs"] += 1
         finally:
             self._running = False
+            if gc_enabled:
+                gc.enable()
 
     def recompute(self) -> None:
         """Drop every cached result and rebuild from scratch (ovn-controller's full run)."""
@@ -403,6 +423,10 @@ class Controller:
         self._zones(st)
         self._state = st
         self._envs = {}
+        self._as_index = {r["name"]: tuple(r["addresses"]) for r in self.sb.rows("Address_Set")}
+        self._pg_index = {r["name"]: tuple(r["ports"]) for r in self.sb.rows("Port_Group")}
+        self._mc_index = {(r["datapath"], r["name"]): int(r["tunnel_key"])
+                          for r in self.sb.rows("Multicast_Group")}
         full_phys = (self._dirty_all or st.local_dps != old.local_dps
                      or st.tunnels != old.tunnels or st.patch_ofports != old.patch_ofports
                      or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
@@ -414,9 +438,13 @@ class Controller:
         names: set[str] = set()
         for c in changes:
             if c.table == "Port_Binding":
-                for r in (c.old, c.new):
-                    if r is not None:
-                        names.add(r["logical_port"])
+                # Only what port-name lookups see matters to logical flows (residency is
+                # tracked separately through `relink`).
+                if c.old is None or c.new is None or any(
+                        c.old[k] != c.new[k] for k in ("logical_port", "tunnel_key", "datapath")):
+                    for r in (c.old, c.new):
+                        if r is not None:
+                            names.add(r["logical_port"])
             elif c.table == "Multicast_Group":
                 for r in (c.old, c.new):
                     if r is not None:
@@ -435,6 +463,7 @@ class Controller:
                 or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch \
                 or (st.vif_ofports.keys() != old.vif_ofports.keys()
                     and any(st.dp_switch.get(dp, True) for dp in st.local_dps)):
+            self.stats["full_recomputes"] += 1
             self._lflows.clear()
             self._refs.clear()
             self._by_lflow.clear()
@@ -527,6 +556,7 @@ class Controller:
         for dp in self._lflow_dps(lf):
             if dp not in st.local_dps:
                 continue
+            self.stats["lflows_compiled"] += 1
             comp = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
                                  priority=lf["priority"], match=lf["match"],
                                  actions=lf["actions"], env=self._env(dp))
@@ -549,16 +579,15 @@ class Controller:
     def _make_env(self, dp: str) -> LflowEnv:
         st = self._state
         ports = st.ports
-        sb = self.sb
+        mcs = self._mc_index
 
         def lookup(name: str) -> int | None:
+            if name == "none":  # lflow.c lookup_port_cb: the "no output port yet" key
+                return 0
             p = ports.get(name)
             if p is not None and p.dp_uuid == dp:
                 return p.key
-            for mc in sb.rows("Multicast_Group"):
-                if mc["name"] == name and mc["datapath"] == dp:
-                    return int(mc["tunnel_key"])
-            return None
+            return mcs.get((dp, name))
 
         related = frozenset(p.key for p in ports.values() if p.dp_uuid == dp and (
             p.name in st.vif_ofports or p.type in ("patch", "localnet", "l2gateway",
@@ -567,7 +596,8 @@ class Controller:
         return LflowEnv(
             dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
             lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,
-            address_sets=_AddressSets(sb), port_groups=_PortGroups(sb, st.dp_keys.get(dp, 0)),
+            address_sets=self._as_index,
+            port_groups=_PortGroups(self._pg_index, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
 
@@ -614,13 +644,30 @@ class Controller:
         return [f.dump_text() for f in fl]
 
     def _install(self) -> None:
+        """Push the desired table to br-int: the first time all of it, then only the flows
+        that differ from what was installed (ofctrl_put's diff)."""
         if not self.install_enabled:
             return
         br = self.br_int
         if not hasattr(br, "replace_flows"):
             return
-        flows = self.flows()
-        br.replace_flows(self._to_engine(flows, []))
+        desired: dict[tuple[int, int, Any], OFFlow] = {}
+        for f in self.flows():
+            desired[(f.table, f.priority, f.match)] = f
+        prev = self._installed
+        if prev is None or not hasattr(br, "add_flow") or not hasattr(br, "del_flows"):
+            br.replace_flows(self._to_engine(desired.values(), []))
+            self._installed = desired
+            return
+        added = [f for k, f in desired.items()
+                 if (old := prev.get(k)) is not f and old != f]
+        removed = [f for k, f in prev.items() if k not in desired]
+        for f in removed:
+            for obj in self._to_engine([f], []):
+                br.del_flows(obj, strict=True)
+        for obj in self._to_engine(added, []):
+            br.add_flow(obj)
+        self._installed = desired
 
     def _to_engine(self, flows: Iterable[OFFlow], texts: list[str]) -> list[Any]:
         try:
@@ -630,14 +677,21 @@ class Controller:
         out: list[Any] = []
         cache = self._flow_cache
         for f in flows:
-            obj = cache.get(f)
-            if obj is None:
+            # Keyed without the cookie: a replaced lflow often yields the same flows under a
+            # new cookie, and re-parsing them would dominate an incremental run.
+            key = (f.table, f.priority, f.match, f.actions)
+            obj = cache.get(key, _MISSING)
+            if obj is _MISSING:
                 try:
-                    obj = cache[f] = parse_flow(f.ofctl())
+                    obj = parse_flow(f.ofctl())
                 except Exception as err:  # an action the flows engine lacks: report, skip
                     self.install_errors[f.ofctl()] = str(err)
-                    continue
-            out.append(obj)
+                    obj = None
+                cache[key] = obj
+            if obj is not None:
+                if obj.cookie != f.cookie:
+                    obj = dataclasses.replace(obj, cookie=f.cookie)
+                out.append(obj)
         out.extend(parse_flow(t) for t in texts)
         if len(cache) > 4 * max(len(out), 1000):
             self._flow_cache = {}
@@ -659,33 +713,20 @@ def typ_of(sb: Database, uuid: str) -> str:
     return str(row["type"]) if row is not None else ""
 
 
-class _AddressSets(dict):
-    """Lazy view of SB Address_Set by name."""
-
-    def __init__(self, sb: Database) -> None:
-        super().__init__()
-        self._sb = sb
-
-    def get(self, name: str, default: Any = ()) -> Any:
-        for r in self._sb.rows("Address_Set"):
-            if r["name"] == name:
-                return tuple(r["addresses"])
-        return default
-
-
 class _PortGroups(dict):
-    """Lazy view of SB Port_Group by name (ports are logical port names).  OVN 22.03's
-    northd writes one group per datapath, `<datapath tunnel key>_<name>`."""
+    """SB Port_Group by name.  OVN 22.03's northd writes one group per datapath,
+    `<datapath tunnel key>_<name>`; plain names are accepted too."""
 
-    def __init__(self, sb: Database, dp_key: int) -> None:
+    def __init__(self, index: dict[str, tuple[str, ...]], dp_key: int) -> None:
         super().__init__()
-        self._sb = sb
+        self._index = index
         self._dp_key = dp_key
 
     def get(self, name: str, default: Any = ()) -> Any:
-        rows = {r["name"]: r for r in self._sb.rows("Port_Group")}
-        row = rows.get(f"{self._dp_key}_{name}") or rows.get(name)
-        return tuple(row["ports"]) if row is not None else default
+        found = self._index.get(f"{self._dp_key}_{name}")
+        if found is None:
+            found = self._index.get(name)
+        return default if found is None else found
 
 
 def _merge_conjunctions(flows: list[OFFlow]) -> list[OFFlow]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ovnlab.controller import ofields
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
@@ -112,7 +113,9 @@ def _int(cur: Cursor) -> int:
     return t.const.value
 
 
+@lru_cache(maxsize=65536)
 def parse_match(text: str) -> Node:
+    """The AST of a match (immutable, so parses are shared)."""
     cur = Cursor(text)
     if cur.at_end():
         return BoolLit(True)
@@ -250,9 +253,14 @@ def annotate(node: Node, ctx: Context, negate: bool = False, depth: int = 0) -> 
         ctx.refs.add(f"resident:{node.port}")
         return BoolLit(ctx.is_chassis_resident(node.port) != negate)
     if isinstance(node, Pred):
-        sym = SYMTAB[node.name]
-        return annotate(parse_match(sym.predicate), ctx, negate, depth + 1)
+        return _expansion(SYMTAB[node.name].predicate, negate)
     return _annotate_cmp(node, ctx, negate, depth)
+
+
+@lru_cache(maxsize=1024)
+def _expansion(text: str, negate: bool) -> Expr:
+    """A predicate or prerequisite, annotated once (they name no ports and no chassis)."""
+    return annotate(parse_match(text), Context(), negate, 1)
 
 
 def _annotate_cmp(node: Cmp, ctx: Context, negate: bool, depth: int) -> Expr:
@@ -290,7 +298,7 @@ def _annotate_cmp(node: Cmp, ctx: Context, negate: bool, depth: int) -> Expr:
         cmp: Expr = _and(tuple(terms))
     else:
         cmp = _or(tuple(terms))
-    prereq = annotate(parse_match(sym.prereq), ctx, False, depth + 1) if sym.prereq else TRUE
+    prereq = _expansion(sym.prereq, False) if sym.prereq else TRUE
     return _and((cmp, prereq))
 
 

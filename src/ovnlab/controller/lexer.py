@@ -35,8 +35,6 @@ class Token:
     pos: int = 0
 
 
-_PUNCT = ("<->", "&&", "||", "==", "!=", "<=", ">=", "..", "--", "->",
-          "(", ")", "{", "}", "[", "]", ",", ";", "=", "!", "<", ">", "/", ":")
 _ID = re.compile(r"[A-Za-z_$@][A-Za-z0-9_.]*")
 _MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 _IP4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
@@ -89,63 +87,52 @@ def _with_mask(text: str, c: Const, i: int) -> tuple[Const, int]:
     return c, i
 
 
+_MASTER = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>/\*.*?\*/|//[^\n]*)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<value>[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?![0-9a-zA-Z])
+             |[0-9a-fA-F:]*::?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*
+             |\d{1,3}(?:\.\d{1,3}){3}(?![0-9a-zA-Z])
+             |0[xX][0-9a-fA-F]+|\d+)
+  | (?P<id>[A-Za-z_$@][A-Za-z0-9_.]*)
+  | (?P<punct><->|&&|\|\||==|!=|<=|>=|\.\.|--|->|[(){}\[\],;=!<>/:-])
+""", re.X | re.S)
+
+
 def tokenize(text: str) -> list[Token]:
     out: list[Token] = []
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if text.startswith("/*", i):  # OVN's lexer skips C and C++ comments
-            end = text.find("*/", i + 2)
-            if end < 0:
+        m = _MASTER.match(text, i)
+        if m is None:
+            if text.startswith("/*", i):
                 raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unterminated comment.")
-            i = end + 2
-            continue
-        if text.startswith("//", i):
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl + 1
-            continue
-        if ch == '"':
-            j = i + 1
-            buf = []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
+            if text[i] == '"':
                 raise SyntaxError_(f"Syntax error at `{text[i:]}' unterminated string.")
-            s = "".join(buf)
+            raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unexpected character.")
+        kind = m.lastgroup
+        j = m.end()
+        if kind in ("ws", "comment"):
+            pass
+        elif kind == "string":
+            raw = m.group(0)[1:-1]
+            s = re.sub(r"\\(.)", r"\1", raw)
             out.append(Token("const", s, Const(fmt="string", string=s), i))
-            i = j + 1
-            continue
-        v6 = _IP6.match(text, i)
-        if ch.isdigit() or (ch in "abcdefABCDEF:" and (
-                _MAC.match(text, i) or (v6 is not None and v6.group(0).count(":") >= 2))):
+        elif kind == "value":
             scanned = _scan_value(text, i)
-            if scanned is not None:
+            if scanned is None:  # e.g. a lone ':'
+                out.append(Token("punct", text[i], None, i))
+                j = i + 1
+            else:
                 c, j = scanned
                 c, j = _with_mask(text, c, j)
                 out.append(Token("const", text[i:j], c, i))
-                i = j
-                continue
-        m = _ID.match(text, i)
-        if m:
-            word = m.group(0)
-            # "reg0..3" style is not valid; but "1..5" handled by numbers.  An id may not
-            # end with '.', e.g. "next;" fine.
-            out.append(Token("id", word, None, i))
-            i = m.end()
-            continue
-        for p in _PUNCT:
-            if text.startswith(p, i):
-                out.append(Token("punct", p, None, i))
-                i += len(p)
-                break
+        elif kind == "id":
+            out.append(Token("id", m.group(0), None, i))
         else:
-            raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unexpected character.")
+            out.append(Token("punct", m.group(0), None, i))
+        i = j
     out.append(Token("end", "", None, n))
     return out
 

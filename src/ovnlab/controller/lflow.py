@@ -99,7 +99,8 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
         mm = m.match.copy()
         conj_slot = mm.slots.get("conj_id")
         if conj_slot is not None:
-            mm.slots["conj_id"] = ((conj_slot[0] + base) & 0xFFFFFFFF, 0xFFFFFFFF)
+            del mm.slots["conj_id"]
+            mm.set("conj_id", (conj_slot[0] + base) & 0xFFFFFFFF, 0xFFFFFFFF)
         mm.set("metadata", env.dp_key, (1 << 64) - 1)
         if env.is_switch and env.related_port_keys is not None:
             port = mm.slots.get(reg)

@@ -126,10 +126,11 @@ class Conflict(Exception):
 class Match:
     """A flow match as OVS stores it: slot → (value, mask)."""
 
-    __slots__ = ("slots",)
+    __slots__ = ("slots", "_hash")
 
     def __init__(self, slots: Mapping[str, tuple[int, int]] | None = None) -> None:
         self.slots: dict[str, tuple[int, int]] = dict(slots or {})
+        self._hash: int | None = None
 
     def copy(self) -> Match:
         return Match(self.slots)
@@ -137,6 +138,7 @@ class Match:
     def set(self, slot: str, value: int, mask: int) -> None:
         """Intersect with `slot & mask == value`; raises Conflict if impossible."""
         value &= mask
+        self._hash = None
         old = self.slots.get(slot)
         if old is not None:
             ov, om = old
@@ -162,7 +164,9 @@ class Match:
         return isinstance(other, Match) and self.slots == other.slots
 
     def __hash__(self) -> int:
-        return hash(self.key())
+        if self._hash is None:
+            self._hash = hash(self.key())
+        return self._hash
 
     def format(self) -> str:
         return format_match(self.slots)

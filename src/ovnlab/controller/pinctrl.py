@@ -111,7 +111,9 @@ class _Machine:
 
 
 def _regs_of(event: Any) -> dict[str, int]:
-    regs = dict(getattr(event, "regs", None) or {})
+    raw = getattr(event, "regs", None) or {}
+    # the datapath's PacketIn carries reg0..reg15 as a tuple; tests may pass a mapping
+    regs = dict(raw) if isinstance(raw, Mapping) else {f"reg{i}": v for i, v in enumerate(raw)}
     md = getattr(event, "metadata", None)
     if isinstance(md, int):
         regs.setdefault("metadata", md)
