@@ -59,10 +59,18 @@ def build(snapshot: Mapping[str, Any], sb: Database, config: OvnConfig, *, live:
         for port in res["ports"]:
             if port.get("device_owner") == n.OWNER_ROUTER_INTF and port.get("device_id") == router["id"]:
                 drv.add_router_interface(plain, port)
+        drv.store.put("routers", router)
+    # Gateways last, in the order their ports were created: the order they were set, which
+    # is the order the least-loaded scheduler saw them in.
+    position = {p["id"]: i for i, p in enumerate(res["ports"])}
+
+    def gw_order(router: dict[str, Any]) -> int:
+        gw = router.get("gw_port_id") or (router.get("gw_port") or {}).get("id")
+        return position.get(gw, len(position)) if gw else len(position)
+
+    for router in sorted(res["routers"], key=gw_order):
         if router.get("external_gateway_info"):
             drv.update_router(router)
-        else:
-            drv.store.put("routers", router)
     for fip in res["floatingips"]:
         drv.create_floatingip(fip)
     return drv
