@@ -15,7 +15,7 @@ demo: $(STAMP)
 	$(VENV)/bin/ovnlab demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
 test: lint
