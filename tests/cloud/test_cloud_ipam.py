@@ -100,3 +100,57 @@ def test_repeated_allocation_never_duplicates(case: tuple[ipam.IPNetwork, ipam.I
         assert ip not in taken and ip in net and ip != gateway
         taken.add(ip)
     assert taken >= set(net.hosts()) - {gateway}
+
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("auto"), st.just(0)),
+    st.tuples(st.just("ask"), st.integers(min_value=0, max_value=15)),
+    st.tuples(st.just("delete"), st.integers(min_value=0, max_value=20)),
+), max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops)
+def test_port_ipam_invariants(sequence: list[tuple[str, int]]) -> None:
+    """Ports on a /28 with pool .2-.14: addresses stay unique, inside the subnet, asked-for
+    addresses are honoured or refused with Neutron's errors, freed addresses are reused."""
+    from ovnlab import topology
+    from ovnlab.cloud import Cloud
+    from ovnlab.errors import OvnlabError
+
+    cloud = Cloud(None, topology.load("seed"))
+    admin = cloud.admin_context()
+    net = cloud.create_network(admin, {"name": "n"})
+    sub = cloud.create_subnet(admin, {"network_id": net["id"], "cidr": "10.9.0.0/28"})
+    cidr = ipaddress.ip_network("10.9.0.0/28")
+    pool = {str(cidr[i]) for i in range(2, 15)}
+    live: list[str] = []
+    for op, arg in sequence:
+        used = {cloud.get_port(admin, p)["fixed_ips"][0]["ip_address"] for p in live}
+        if op == "delete":
+            if live:
+                cloud.delete_port(admin, live.pop(arg % len(live)))
+            continue
+        body: dict = {"network_id": net["id"]}
+        wanted = str(cidr[arg]) if op == "ask" else None
+        if wanted:
+            body["fixed_ips"] = [{"subnet_id": sub["id"], "ip_address": wanted}]
+        try:
+            port = cloud.create_port(admin, body)
+        except OvnlabError as e:
+            if wanted is None:
+                assert e.type == "IpAddressGenerationFailure" and used >= pool
+            elif arg in (0, 15):
+                assert e.type == "InvalidIpForSubnet"
+            else:
+                assert e.type == "IpAddressAlreadyAllocated" and wanted in used
+            continue
+        ip = port["fixed_ips"][0]["ip_address"]
+        assert ip not in used and ipaddress.ip_address(ip) in cidr
+        if wanted:
+            assert ip == wanted
+        else:
+            free = sorted(pool - used, key=ipaddress.ip_address)
+            assert ip == free[0]
+        live.append(port["id"])
+    cloud.close()
