@@ -142,3 +142,26 @@ def test_device_id_filter(cloud: Cloud, admin: Context, net: dict[str, Any]) -> 
     assert [p["device_id"] for p in cloud.get_ports(admin, {"device_id": ["dev-2"]})] == ["dev-2"]
     found = cloud.get_ports(admin, {"fixed_ips": ["ip_address=10.1.0.3"]})
     assert [p["device_id"] for p in found] == ["dev-2"]
+
+
+def test_shared_network_users_cannot_pick_addresses(cloud: Cloud, admin: Context, demo: Context) -> None:
+    shared = cloud.create_network(admin, {"name": "shared", "shared": True})
+    cloud.create_subnet(admin, {"network_id": shared["id"], "cidr": "10.5.0.0/24"})
+    port = cloud.create_port(demo, {"network_id": shared["id"]})
+    assert port["project_id"] == demo.project_id
+    fails(cloud, lambda: cloud.create_port(demo, {"network_id": shared["id"],
+                                                  "fixed_ips": [{"ip_address": "10.5.0.9"}]}),
+          403, "PolicyNotAuthorized", "(rule:create_port and "
+          "rule:create_port:fixed_ips:ip_address) is disallowed by policy")
+    fails(cloud, lambda: cloud.update_port(demo, port["id"], {"mac_address": "fa:16:3e:01:02:03"}),
+          403, "PolicyNotAuthorized")
+
+
+def test_update_keeps_the_address_on_a_kept_subnet(cloud: Cloud, admin: Context,
+                                                   net: dict[str, Any]) -> None:
+    nid, sid = net["net"]["id"], net["subnet"]["id"]
+    cloud.create_port(admin, {"network_id": nid})  # .2
+    port = cloud.create_port(admin, {"network_id": nid})  # .3
+    cloud.delete_port(admin, cloud.get_ports(admin)[0]["id"])  # .2 is free again
+    same = cloud.update_port(admin, port["id"], {"fixed_ips": [{"subnet_id": sid}]})
+    assert same["fixed_ips"] == [{"subnet_id": sid, "ip_address": "10.1.0.3"}]

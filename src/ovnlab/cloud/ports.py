@@ -52,8 +52,23 @@ class PortOps(NetworkOps):
             net = self._network_doc(ctx, b["network_id"])
             if not ctx.is_admin and not net["shared"] and net["project_id"] != project:
                 raise exc.hidden()
+            self._check_network_owner_attrs(ctx, net, b, "create")
             port = self._create_port(ctx, b, project=project, net=net)
         return self._view(ctx, "port", port)
+
+    @staticmethod
+    def _check_network_owner_attrs(ctx: Context, net: Doc, b: Doc, action: str) -> None:
+        """`create_port:fixed_ips:ip_address` and `create_port:mac_address` are
+        `admin_or_network_owner`: a user of someone else's shared network cannot pick them."""
+        if ctx.is_admin or net["project_id"] == ctx.project_id:
+            return
+        denied = []
+        if any(isinstance(f, dict) and "ip_address" in f for f in b.get("fixed_ips") or []):
+            denied.append(f"{action}_port:fixed_ips:ip_address")
+        if "mac_address" in b:
+            denied.append(f"{action}_port:mac_address")
+        if denied:
+            raise exc.policy(f"{action}_port", *denied)
 
     def get_port(self, ctx: Context, id: str, fields: list[str] | None = None) -> Doc:
         return self._view(ctx, "port", self._port_doc(ctx, id), fields)
@@ -71,6 +86,9 @@ class PortOps(NetworkOps):
         policy.check_write(ctx, "update", "port", b)
         with self._txn():
             port = self._port_doc(ctx, id)
+            net = self._doc("network", port["network_id"]) or {}
+            self._check_network_owner_attrs(ctx, {"project_id": net.get("project_id")}, b,
+                                            "update")
             port = self._update_port(ctx, port, b)
         return self._view(ctx, "port", port)
 
@@ -237,6 +255,11 @@ class PortOps(NetworkOps):
                 used.add(ip)
         out = []
         for subnet, ip in chosen:
+            if ip is None:  # an updated port keeps its address on a subnet it stays on
+                mine = [ipaddress.ip_address(a) for s, a in own if s == subnet["id"]]
+                ip = next((a for a in mine if a not in taken[subnet["id"]]), None)
+                if ip is not None:
+                    taken[subnet["id"]].add(ip)
             if ip is None:
                 ip = self._pick(net, subnet, taken[subnet["id"]])
             out.append({"subnet_id": subnet["id"], "ip_address": str(ip)})
