@@ -4,6 +4,7 @@ HA_Chassis_Group from Gateway_Chassis. Tunnel keys: lowest free, kept across cha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ovnlab.northd.env import Env
@@ -12,6 +13,7 @@ from ovnlab.northd.model import (
     is_dgp,
     lrp_networks,
 )
+from ovnlab.northd.sortedview import SortedBag, SortedView
 from ovnlab.ovsdb import Database, Row, Transaction
 
 MC_GROUPS = (("_MC_flood", 32768), ("_MC_unknown", 32769), ("_MC_flood_l2", 32773))
@@ -65,6 +67,7 @@ class Bindings:
         self.ports_of_nb: dict[str, set[str]] = {}  # NB LSP/LRP uuid -> logical port names
         self.pb_of_lsp: dict[str, str] = {}  # NB LSP uuid -> its Port_Binding uuid
         self.pg_sync = PortGroupSync(env, sb)
+        self._mc: dict[str, dict[str, SortedView]] = {}  # LS -> group -> members
         self._adopt()
 
     def _adopt(self) -> None:
@@ -357,31 +360,34 @@ class Bindings:
         txn.delete("HA_Chassis_Group", uuid)
 
     # ---------------------------------------------------------------- multicast groups
-    def sync_mcast(self, txn: Transaction, ls_uuid: str) -> None:
+    def sync_mcast(self, txn: Transaction, ls_uuid: str, dirty: Iterable[str] = ()) -> None:
         """_MC_flood (enabled ports), _MC_flood_l2 (enabled non-router ports), _MC_unknown
-        (enabled ports with "unknown" addresses), with set operations on the switch."""
+        (enabled ports with "unknown" addresses); `dirty`: LSPs whose binding may differ."""
         sb_dp = self.dp_of.get(ls_uuid)
-        if sb_dp is None:
-            return
         ls = self.env.row("Logical_Switch", ls_uuid)
+        if sb_dp is None or ls is None:
+            self._mc.pop(ls_uuid, None)
+            return
         idx = self.env.idx
-        ports = self.env.port_set(ls) if ls is not None else frozenset()
+        ports = self.env.port_set(ls)
         flood = ports - idx.disabled_lsps
         members = {"_MC_flood": flood, "_MC_flood_l2": flood - idx.router_lsps,
                    "_MC_unknown": ports & idx.unknown_lsps}
-        pb_of_nb = self.pb_of_lsp
+        views = self._mc.setdefault(ls_uuid, {})
         existing = {r["name"]: r for r in self.sb.find("Multicast_Group", datapath=sb_dp)}
+        dirty = list(dirty)
         for name, key in MC_GROUPS:
-            pbs = tuple(sorted(pb_of_nb[u] for u in members[name] if u in pb_of_nb))
+            view = views.setdefault(name, SortedView())
+            view.sync(members[name], self.pb_of_lsp.get, dirty)
             row = existing.get(name)
-            if not pbs:
+            if not view.values:
                 if row is not None:
                     txn.delete("Multicast_Group", row.uuid)
             elif row is None:
                 txn.insert("Multicast_Group", datapath=sb_dp, name=name, tunnel_key=key,
-                           ports=pbs)
-            elif row["ports"] != pbs:
-                txn.update("Multicast_Group", row.uuid, ports=pbs)
+                           ports=tuple(view.values))
+            elif len(row["ports"]) != len(view.values) or list(row["ports"]) != view.values:
+                txn.update("Multicast_Group", row.uuid, ports=tuple(view.values))
 
 
 class PortGroupSync:
@@ -394,50 +400,56 @@ class PortGroupSync:
         self.env = env
         self.sb = sb
         self.written: dict[str, tuple[str, set[str]]] = {}  # pg uuid -> (name, SB names)
+        self._views: dict[str, dict[str, SortedView]] = {}  # pg -> LS -> member names
+        self._ips: dict[str, SortedBag] = {}  # pg -> member IPv4 addresses
 
     def sync(self, txn: Transaction, bindings: Bindings, pg_uuids: list[str],
-             lsps: set[str]) -> None:
+             lsps: Iterable[str]) -> None:
+        """`lsps`: switch ports whose name or addresses may have changed."""
         env = self.env
         idx = env.idx
+        dirty = list(lsps)
         for pg_u in pg_uuids:
             pg = env.row("Port_Group", pg_u)
             prev_name, prev_rows = self.written.pop(pg_u, ("", set()))
-            if pg is None:
+            if pg is None or (prev_name and prev_name != pg["name"]):
                 for n in prev_rows:
                     _delete_named(self.sb, txn, "Port_Group", n)
                 for n in (f"{prev_name}_ip4", f"{prev_name}_ip6"):
                     _delete_named(self.sb, txn, "Address_Set", n)
-                continue
+                self._views.pop(pg_u, None)
+                self._ips.pop(pg_u, None)
+                prev_rows = set()
+                if pg is None:
+                    continue
             ports = frozenset(pg["ports"])
-            wanted: dict[str, tuple[str, ...]] = {}
+            views = self._views.setdefault(pg_u, {})
+            wanted: set[str] = set()
             for ls_row in env.nb.tables["Logical_Switch"].values():
                 members = env.port_set(ls_row) & ports
-                if not members:
-                    continue
                 key = bindings.datapath_key(ls_row.uuid)
-                if key is not None:
-                    wanted[f"{key}_{pg['name']}"] = tuple(
-                        sorted(idx.name_of_lsp[u] for u in members if u in idx.name_of_lsp))
-            for n in prev_rows - set(wanted):
+                if not members or key is None:
+                    views.pop(ls_row.uuid, None)
+                    continue
+                view = views.setdefault(ls_row.uuid, SortedView())
+                view.sync(members, idx.name_of_lsp.get, dirty)
+                name = f"{key}_{pg['name']}"
+                wanted.add(name)
+                _put_named(self.sb, txn, "Port_Group", "ports", name, view.values)
+            for gone in [u for u in views if u not in env.nb.tables["Logical_Switch"]]:
+                del views[gone]
+            for n in prev_rows - wanted:
                 _delete_named(self.sb, txn, "Port_Group", n)
-            for n, names in wanted.items():
-                _put_named(self.sb, txn, "Port_Group", "ports", n, names)
-            ips: set[str] = set()
-            for u in ports:
-                ips.update(idx.ips_of_lsp.get(u, ()))
-            if prev_name and prev_name != pg["name"]:
-                for n in (f"{prev_name}_ip4", f"{prev_name}_ip6"):
-                    _delete_named(self.sb, txn, "Address_Set", n)
-            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip4",
-                       tuple(sorted(ips)))
-            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip6", ())
-            self.written[pg_u] = (pg["name"], set(wanted))
-        del lsps
+            bag = self._ips.setdefault(pg_u, SortedBag())
+            bag.sync(ports, lambda u: idx.ips_of_lsp.get(u, ()), dirty)
+            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip4", bag.values)
+            _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip6", [])
+            self.written[pg_u] = (pg["name"], wanted)
 
     def sync_address_sets(self, txn: Transaction) -> None:
         """NB Address_Set rows copied by name (Neutron's older as_ip4_<sg> sets)."""
         derived = {f"{n}_{v}" for n, _ in self.written.values() for v in ("ip4", "ip6")}
-        wanted = {a["name"]: tuple(sorted(a["addresses"])) for a in self.env.nb.rows("Address_Set")}
+        wanted = {a["name"]: sorted(a["addresses"]) for a in self.env.nb.rows("Address_Set")}
         for r in self.sb.rows("Address_Set"):
             if r["name"] not in wanted and r["name"] not in derived:
                 txn.delete("Address_Set", r.uuid)
@@ -451,10 +463,10 @@ def _delete_named(sb: Database, txn: Transaction, table: str, name: str) -> None
 
 
 def _put_named(sb: Database, txn: Transaction, table: str, column: str, name: str,
-               values: tuple[str, ...]) -> None:
+               values: list[str]) -> None:
     rows = sb.find(table, name=name)
     if not rows:
-        cols: dict[str, Any] = {"name": name, column: values}
+        cols: dict[str, Any] = {"name": name, column: tuple(values)}
         txn.insert(table, **cols)
-    elif rows[0][column] != values:
-        txn.update(table, rows[0].uuid, **{column: values})
+    elif len(rows[0][column]) != len(values) or list(rows[0][column]) != values:
+        txn.update(table, rows[0].uuid, **{column: tuple(values)})

@@ -57,6 +57,7 @@ class Northd:
         self.dp_owners: dict[str, set[Owner]] = {}
         self.sb_flows: dict[tuple[str, str, int, int, str, str], _SbFlow] = {}
         self._pending: list[Change] = []
+        self._pg_span: dict[str, frozenset[str]] = {}
         self._started = False
         self._writing_nb = False
         nb.subscribe(self._on_nb)
@@ -79,6 +80,7 @@ class Northd:
         self.env = Env(self.nb, self.idx)
         self.bindings.env = self.env
         self.bindings.pg_sync.env = self.env
+        self._pg_span = {r.uuid: self._span(r) for r in self.nb.rows("Port_Group")}
         self._started = True
         nb = self.nb
         owners: list[Owner] = []
@@ -229,13 +231,12 @@ class Northd:
                     ctx_sw.add(ls)
             elif t == "Port_Group":
                 pg_dirty.add(u)
-                for r in rows:
-                    owners.update(("acl", a) for a in r["acls"])
-                    for p in r["ports"]:
-                        ls = idx.ls_of_lsp.get(p)
-                        if ls is not None:
-                            ctx_sw.add(ls)
-                self._pg_switches_dirty(ch, ctx_sw)
+                if ch.old is None or ch.new is None or ch.old["acls"] != ch.new["acls"]:
+                    for r in rows:
+                        owners.update(("acl", a) for a in r["acls"])
+                    ctx_sw.update(self._pg_span.get(u, ()))
+                    if ch.new is not None:
+                        ctx_sw.update(self._span(ch.new))
             elif t == "Logical_Router":
                 owners.add(("lr", u))
                 dps.add(u)
@@ -281,6 +282,17 @@ class Northd:
             elif t in ("Gateway_Chassis", "HA_Chassis_Group", "HA_Chassis"):
                 for lrp in self.nb.rows("Logical_Router_Port"):
                     ports.add(("Logical_Router_Port", lrp.uuid))
+        # ACL flows move when the set of switches a port group spans changes (ports added
+        # to the group, or its ports moving between switches).
+        for pg_u in pg_dirty:
+            pg_row = env.row("Port_Group", pg_u)
+            old_span = self._pg_span.pop(pg_u, frozenset())
+            new_span = self._span(pg_row) if pg_row is not None else frozenset()
+            if pg_row is not None:
+                self._pg_span[pg_u] = new_span
+            if old_span != new_span:
+                owners.update(("acl", a) for a in (pg_row["acls"] if pg_row is not None else ()))
+                ctx_sw.update(old_span ^ new_span)
         # Datapath-wide facts: a changed context dirties every owner on that datapath.
         for ls in ctx_sw:
             before = env.cached_switch(ls)
@@ -308,7 +320,8 @@ class Northd:
                         lrp_peers(lrp_row["name"])
                         ports.add(("Logical_Router_Port", p))
         return self._apply(sorted(dps), sorted(ports), sorted(mcast), sorted(owners), full=False,
-                           pgs=pg_dirty, address_sets=address_sets)
+                           pgs=pg_dirty, address_sets=address_sets,
+                           dirty_lsps=[u for t, u in ports if t == "Logical_Switch_Port"])
 
     def _only_fip_membership(self, ch: Change) -> bool:
         """A router update that only adds/removes non-snat NAT rows (one more FIP) leaves
@@ -372,14 +385,10 @@ class Northd:
                     out.append(s)
         return out
 
-    def _pg_switches_dirty(self, ch: Change, ctx_sw: set[str]) -> None:
-        for r in (ch.old, ch.new):
-            if r is None:
-                continue
-            for p in r["ports"]:
-                ls = self.idx.ls_of_lsp.get(p)
-                if ls is not None:
-                    ctx_sw.add(ls)
+    def _span(self, pg: Row) -> frozenset[str]:
+        """The switches holding at least one port of this port group."""
+        return frozenset(sw.uuid for sw in self.nb.tables["Logical_Switch"].values()
+                         if not self.env.port_set(sw).isdisjoint(pg["ports"]))
 
     # ------------------------------------------------------------------ apply
     def _generate(self, owner: Owner) -> list[LFlow]:
@@ -399,7 +408,8 @@ class Northd:
 
     def _apply(self, dps: Iterable[str], ports: Iterable[tuple[str, str]], mcast: Iterable[str],
                owners: Iterable[Owner], full: bool, pgs: Iterable[str] = (),
-               address_sets: bool = False) -> RunStats:
+               address_sets: bool = False, dirty_lsps: Iterable[str] = ()) -> RunStats:
+        dirty_lsps = list(dirty_lsps)
         stats = RunStats(full=full)
         with self.sb.transaction() as txn:
             for dp in dps:
@@ -422,16 +432,16 @@ class Northd:
                                  else "Logical_Router_Port")
                         self.bindings.sync_port(txn, table, u)
             for ls in mcast:
-                self.bindings.sync_mcast(txn, ls)
+                self.bindings.sync_mcast(txn, ls, dirty_lsps)
             pg_sync = self.bindings.pg_sync
             if full:
                 gone = [u for u in pg_sync.written if u not in self.nb.tables["Port_Group"]]
                 pg_sync.sync(txn, self.bindings,
-                             [r.uuid for r in self.nb.rows("Port_Group")] + gone, set())
+                             [r.uuid for r in self.nb.rows("Port_Group")] + gone, ())
                 pg_sync.sync_address_sets(txn)
             else:
                 if pgs:
-                    pg_sync.sync(txn, self.bindings, sorted(pgs), set())
+                    pg_sync.sync(txn, self.bindings, sorted(pgs), dirty_lsps)
                 if address_sets:
                     pg_sync.sync_address_sets(txn)
             for owner in owners:

@@ -265,7 +265,7 @@ def _on_pg(idx: NBIndex, ch: Change) -> None:
         new = set(ch.new[column]) if ch.new is not None else set()
         for m in old - new:
             index.get(m, set()).discard(ch.uuid)
-        for m in new:
+        for m in new - old:
             index.setdefault(m, set()).add(ch.uuid)
 
 
