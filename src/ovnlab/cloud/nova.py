@@ -10,7 +10,7 @@ from typing import Any
 from ovnlab.cloud import catalog, policy
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.l3 import L3Ops
+from ovnlab.cloud.floatingips import FloatingIPOps
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
 
 AZ = "nova"
@@ -22,7 +22,7 @@ ADMIN_ONLY = ("OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname",
               "OS-EXT-SRV-ATTR:user_data", "host_status")
 
 
-class NovaOps(L3Ops):
+class NovaOps(FloatingIPOps):
     # ------------------------------------------------------------ catalog
     def get_flavors(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
         return [f for f in map(catalog.flavor_dict, catalog.FLAVORS) if self._matches(f, filters)]
