@@ -235,3 +235,13 @@ def test_controller_resume_with_regs(br: Bridge) -> None:
     assert [o.port for o in r.outputs] == ["vm2"]
     assert [o.port for o in br.process(icmp(), "vm1", table=9,
                                        regs=[0] * 14 + [1]).outputs] == []
+
+
+def test_vlan_actions(br: Bridge) -> None:
+    tagged = icmp().with_(vlan_tci=0x1000)
+    r = run(br, ["in_port=1,dl_vlan=0,actions=strip_vlan,output:2",
+                 "in_port=1,vlan_tci=0x0000,actions=mod_vlan_vid:7,mod_vlan_pcp:3,output:2"],
+            tagged)
+    assert [o.packet.vlan_tci for o in r.outputs] == [0]
+    r = br.process(icmp(), "vm1")
+    assert [o.packet.vlan_tci for o in r.outputs] == [0x1000 | 7 | 3 << 13]

@@ -22,7 +22,8 @@ def _ip(rng: random.Random) -> str:
 
 def _match(rng: random.Random) -> tuple[str, str]:
     """A random valid match and the protocol it implies (for action prerequisites)."""
-    proto = rng.choice(["", "ip", "ip", "icmp", "tcp", "udp", "arp", "ipv6", "dl_type=0x88cc"])
+    proto = rng.choice(["", "ip", "ip", "icmp", "tcp", "udp", "arp", "ipv6", "dl_type=0x88cc",
+                        "icmp6"])
     parts: list[str] = [proto] if proto else []
     for _ in range(rng.randint(0, 5)):
         parts.append(rng.choice([
@@ -63,6 +64,11 @@ def _match(rng: random.Random) -> tuple[str, str]:
                                  f"arp_spa={_ip(rng)}/24", f"arp_sha={rng.choice(MACS)}"]))
     if proto == "ipv6":
         parts.append(rng.choice(["ipv6_src=fe80::/64", "ipv6_dst=::1"]))
+    if proto == "icmp6":
+        parts.append(rng.choice(["icmp_type=135,nd_target=fe80::1",
+                                 "icmp_type=135,nd_sll=00:00:00:00:00:00",
+                                 "icmp_type=136,nd_tll=fa:16:3e:00:00:01",
+                                 "icmp_type=136,nw_ttl=255"]))
     seen: dict[str, str] = {}
     for part in parts:
         key = part.split("=")[0]
@@ -116,6 +122,11 @@ def _action(rng: random.Random, proto: str) -> str:
     if proto in ("tcp", "udp"):
         choices += [f"mod_tp_dst:{rng.randint(1, 65535)}", f"set_field:99->{proto}_src",
                     "ct(commit,nat(src=10.0.0.1-10.0.0.2:1000-2000,random),table=2)"]
+    if proto == "icmp6":
+        choices += ["move:NXM_NX_ND_TARGET[]->NXM_NX_XXREG0[]", "push:NXM_NX_IPV6_SRC[]",
+                    "set_field:fe80::2->ipv6_src"]
+    if proto == "":
+        choices += ["strip_vlan", f"mod_vlan_vid:{rng.randint(1, 4094)}"]
     if proto == "arp":
         choices += ["load:0x2->NXM_OF_ARP_OP[]", "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]",
                     f"set_field:{_ip(rng)}->arp_spa", f"set_field:{rng.choice(MACS)}->arp_sha"]

@@ -31,6 +31,7 @@ from ovnlab.flows.actions import (
     Push,
     Resubmit,
     SetField,
+    StripVlan,
     SubField,
 )
 from ovnlab.flows.fields import (
@@ -137,6 +138,14 @@ _MOD_SLOT = {"dl_src": K.DL_SRC, "dl_dst": K.DL_DST, "nw_src": K.NW_SRC, "nw_dst
 
 
 def _mod(field: str, value: int) -> Op:
+    if field == "vlan_vid":
+        def mod_vid(x: Xlate, key: K.Key) -> None:
+            key[K.VLAN_TCI] = (key[K.VLAN_TCI] & 0xE000) | 0x1000 | value
+        return mod_vid
+    if field == "vlan_pcp":
+        def mod_pcp(x: Xlate, key: K.Key) -> None:
+            key[K.VLAN_TCI] = (key[K.VLAN_TCI] & 0x0FFF) | 0x1000 | value << 13
+        return mod_pcp
     if field == "nw_tos":
         def mod_tos(x: Xlate, key: K.Key) -> None:
             key[K.NW_TOS] = (key[K.NW_TOS] & 0x03) | (value & 0xFC)
@@ -232,6 +241,10 @@ def _ct_clear(x: Xlate, key: K.Key) -> None:
     key[K.CT_STATE] = key[K.CT_ZONE] = key[K.CT_MARK] = key[K.CT_LABEL] = 0
 
 
+def _strip_vlan(x: Xlate, key: K.Key) -> None:
+    key[K.VLAN_TCI] = 0
+
+
 def _noop(x: Xlate, key: K.Key) -> None:
     return None
 
@@ -283,6 +296,8 @@ def compile_action(a: Action) -> Op:
         return _ct(a)
     if isinstance(a, CtClear):
         return _ct_clear
+    if isinstance(a, StripVlan):
+        return _strip_vlan
     if isinstance(a, Controller):
         ctl = a
         return lambda x, key: x.packet_in(key, ctl)

@@ -24,6 +24,7 @@ from ovnlab.flows.actions import (
     Push,
     Resubmit,
     SetField,
+    StripVlan,
     SubField,
     format_actions,
 )
@@ -60,7 +61,7 @@ __all__ = [
     "FlowError", "FlowStats", "Load", "Match", "Mod", "Move", "Nat", "Note",
     "OFP_DEFAULT_PRIORITY", "OFPP_ALL", "OFPP_CONTROLLER", "OFPP_FLOOD", "OFPP_IN_PORT",
     "OFPP_LOCAL", "OFPP_NORMAL", "Output", "OutputReg", "ParsedFlow", "Pop", "Push",
-    "Resubmit", "SetField", "SubField", "format_actions", "format_flow", "format_match",
+    "Resubmit", "SetField", "StripVlan", "SubField", "format_actions", "format_flow", "format_match",
     "lookup_field", "make_flow", "make_match", "parse_actions", "parse_flow",
     "parse_flow_full", "parse_match", "parse_subfield",
 ]

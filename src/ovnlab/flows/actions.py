@@ -125,12 +125,14 @@ class SetField:
         return f"set_field:{v}->{self.field}"
 
 
-MOD_FIELDS = ("dl_src", "dl_dst", "nw_src", "nw_dst", "tp_src", "tp_dst", "nw_tos")
+MOD_FIELDS = ("dl_src", "dl_dst", "nw_src", "nw_dst", "tp_src", "tp_dst", "nw_tos", "vlan_vid",
+              "vlan_pcp")
 
 
 @dataclass(frozen=True, slots=True)
 class Mod:
-    """`mod_dl_src:MAC`, `mod_nw_dst:IP`, `mod_tp_src:PORT`, `mod_nw_tos:TOS`."""
+    """`mod_dl_src:MAC`, `mod_nw_dst:IP`, `mod_tp_src:PORT`, `mod_nw_tos:TOS`,
+    `mod_vlan_vid:VID` (tags an untagged packet), `mod_vlan_pcp:PCP`."""
 
     field: str  # one of MOD_FIELDS (a key slot name)
     value: int
@@ -236,6 +238,12 @@ class Ct:
 
 
 @dataclass(frozen=True, slots=True)
+class StripVlan:
+    def format(self, namer: PortNamer | None = None) -> str:
+        return "strip_vlan"
+
+
+@dataclass(frozen=True, slots=True)
 class CtClear:
     def format(self, namer: PortNamer | None = None) -> str:
         return "ct_clear"
@@ -320,7 +328,7 @@ class Pop:
 
 
 Action = (Output | OutputReg | Resubmit | Load | Move | SetField | Mod | DecTtl | Nat | Ct
-          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop)
+          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop | StripVlan)
 
 
 def format_actions(actions: tuple[Action, ...], namer: PortNamer | None = None) -> str:

@@ -25,7 +25,7 @@ SLOTS: tuple[str, ...] = (
     "ct_state", "ct_zone", "ct_mark", "ct_label",
     "tun_id", "tun_src", "tun_dst",
     *(f"tun_metadata{i}" for i in range(N_TUN_METADATA)),
-    "ipv6_src", "ipv6_dst",
+    "ipv6_src", "ipv6_dst", "nd_target", "nd_sll", "nd_tll",
 )
 SLOT: dict[str, int] = {name: i for i, name in enumerate(SLOTS)}
 N_SLOTS = len(SLOTS)
@@ -38,6 +38,7 @@ SLOT_WIDTH: dict[str, int] = {
     "arp_op": 16, "arp_spa": 32, "arp_tpa": 32, "arp_sha": 48, "arp_tha": 48,
     "ct_state": 32, "ct_zone": 16, "ct_mark": 32, "ct_label": 128,
     "tun_id": 64, "tun_src": 32, "tun_dst": 32, "ipv6_src": 128, "ipv6_dst": 128,
+    "nd_target": 128, "nd_sll": 48, "nd_tll": 48,
     **{f"reg{i}": 32 for i in range(N_REGS)},
     **{f"tun_metadata{i}": 32 for i in range(N_TUN_METADATA)},
 }
@@ -58,7 +59,7 @@ MATCH_ORDER: tuple[str, ...] = (
     "metadata", "in_port", "vlan_tci", "dl_src", "dl_dst", "dl_type",
     "ipv6_src", "ipv6_dst", "nw_src", "nw_dst", "arp_spa", "arp_tpa",
     "nw_proto", "arp_op", "arp_sha", "arp_tha", "nw_tos", "nw_ttl", "nw_frag",
-    "icmp_type", "icmp_code", "tp_src", "tp_dst", "tcp_flags",
+    "icmp_type", "icmp_code", "nd_target", "nd_sll", "nd_tll", "tp_src", "tp_dst", "tcp_flags",
 )
 MATCH_RANK: dict[str, int] = {name: i for i, name in enumerate(MATCH_ORDER)}
 
@@ -155,6 +156,9 @@ def _build_fields() -> dict[str, Field]:
         _simple("tun_dst", "NXM_NX_TUN_IPV4_DST"),
         _simple("ipv6_src", "NXM_NX_IPV6_SRC"),
         _simple("ipv6_dst", "NXM_NX_IPV6_DST"),
+        _simple("nd_target", "NXM_NX_ND_TARGET"),
+        _simple("nd_sll", "NXM_NX_ND_SLL"),
+        _simple("nd_tll", "NXM_NX_ND_TLL"),
     ]
     fields += [_simple(f"reg{i}", f"NXM_NX_REG{i}") for i in range(N_REGS)]
     fields += [_simple(f"tun_metadata{i}", f"NXM_NX_TUN_METADATA{i}")

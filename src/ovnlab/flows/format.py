@@ -22,7 +22,7 @@ _SHORT_IP = {1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 132: "sctp"}
 _SHORT_IPV6 = {IPPROTO_ICMPV6: "icmp6", 6: "tcp6", 17: "udp6", 132: "sctp6"}
 _HEX = frozenset({"pkt_mark", "ct_mark", "metadata", "tun_id", "ct_label",
                   *(f"reg{i}" for i in range(16)), *(f"tun_metadata{i}" for i in range(8))})
-_ETH = frozenset({"dl_src", "dl_dst", "arp_sha", "arp_tha"})
+_ETH = frozenset({"dl_src", "dl_dst", "arp_sha", "arp_tha", "nd_sll", "nd_tll"})
 _IP4 = frozenset({"nw_src", "nw_dst", "arp_spa", "arp_tpa", "tun_src", "tun_dst"})
 _BE16 = frozenset({"tp_src", "tp_dst", "icmp_type", "icmp_code", "ct_zone"})
 _DEC = frozenset({"conj_id", "nw_proto", "arp_op", "nw_ttl"})
@@ -76,7 +76,7 @@ def format_value(name: str, value: int, mask: int) -> str:
         if plen is not None:
             return f"{ip_text(value)}/{plen}"
         return f"{ip_text(value)}/{ip_text(mask)}"
-    if name in ("ipv6_src", "ipv6_dst"):
+    if name in ("ipv6_src", "ipv6_dst", "nd_target"):
         addr = str(ipaddress.IPv6Address(value))
         plen = _prefix_len(mask, 128)
         if plen == 128:

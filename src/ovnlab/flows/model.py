@@ -101,6 +101,7 @@ _IPANY = frozenset({"nw_proto", "nw_ttl", "nw_tos", "nw_frag"})
 _ARP = frozenset({"arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha"})
 _L4 = frozenset({"tp_src", "tp_dst"})
 _ICMP = frozenset({"icmp_type", "icmp_code"})
+_ND = frozenset({"nd_target", "nd_sll", "nd_tll"})
 
 
 def add_match_item(items: dict[str, tuple[int, int]], name: str, value: int,
@@ -110,10 +111,12 @@ def add_match_item(items: dict[str, tuple[int, int]], name: str, value: int,
     if name.startswith(("xreg", "xxreg")) and name in FIELDS:
         f = FIELDS[name]
         m = (1 << f.width) - 1 if mask is None else mask
-        for slot_idx, ofs, nbits in f.segments:
+        for slot_idx, ofs, nbits in f.segments:  # replaces both registers, as OVS does
             part = (m >> ofs) & ((1 << nbits) - 1)
+            name = _slot_name(slot_idx)
+            items.pop(name, None)
             if part:
-                _merge(items, _slot_name(slot_idx), (value >> ofs) & part, part)
+                items[name] = ((value >> ofs) & part, part)
         return
     width = SLOT_WIDTH.get(name)
     if width is None:
@@ -168,6 +171,8 @@ def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
         elif name in _ICMP:
             ok = ((dl_type == ETH_TYPE_IP and proto == IPPROTO_ICMP)
                   or (dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6))
+        elif name in _ND:
+            ok = dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6
         elif name == "tcp_flags":
             ok = dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6) and proto == IPPROTO_TCP
         if not ok:

@@ -32,6 +32,7 @@ from ovnlab.flows.actions import (
     Push,
     Resubmit,
     SetField,
+    StripVlan,
     SubField,
 )
 from ovnlab.flows.fields import (
@@ -61,9 +62,9 @@ from ovnlab.flows.model import (
 
 PortMap = Mapping[str, int]
 
-_ETH_SLOTS = frozenset({"dl_src", "dl_dst", "arp_sha", "arp_tha"})
+_ETH_SLOTS = frozenset({"dl_src", "dl_dst", "arp_sha", "arp_tha", "nd_sll", "nd_tll"})
 _IP_SLOTS = frozenset({"nw_src", "nw_dst", "arp_spa", "arp_tpa", "tun_src", "tun_dst"})
-_IP6_SLOTS = frozenset({"ipv6_src", "ipv6_dst"})
+_IP6_SLOTS = frozenset({"ipv6_src", "ipv6_dst", "nd_target"})
 _STAT_KEYS = frozenset({"duration", "n_packets", "n_bytes", "idle_age", "hard_age"})
 _FLAG_KEYS = frozenset({"send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
                         "no_byte_counts"})
@@ -455,6 +456,8 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool) -> list[Act
         return [_ct(paren or "", port_map)]
     if lname == "ct_clear":
         return [CtClear()]
+    if lname == "strip_vlan" and arg is None and paren is None:
+        return [StripVlan()]
     if lname == "clone":
         return [Clone(parse_actions(paren or "", port_map=port_map))]
     if lname == "conjunction":
@@ -617,6 +620,10 @@ def _mod(name: str, arg: str, piece: str) -> list[Action]:
         return [Mod("nw_tos", tos)]
     if kind == "nw_ttl":
         return [Load(SubField.whole("nw_ttl"), parse_int(arg, kind) & 0xFF)]
+    if kind == "vlan_vid":
+        return [Mod("vlan_vid", parse_int(arg, kind) & 0x0FFF)]
+    if kind == "vlan_pcp":
+        return [Mod("vlan_pcp", parse_int(arg, kind) & 0x7)]
     raise FlowError(f"unknown action {name}")
 
 
