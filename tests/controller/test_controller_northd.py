@@ -69,3 +69,55 @@ def test_northd_dump_accepted_by_ovs_ofctl() -> None:
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("ADD") == len(texts)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_equals_recompute_on_northd_changes(seed: int) -> None:
+    """NB changes through northd (FIPs on and off, the VM moving) keep every chassis's
+    incremental flow table equal to a full recompute, and br-int equal to that table."""
+    import random
+
+    from ovnlab.northd.samples import FIP_MAC
+    rng = random.Random(seed)
+    topo = load("seed")
+    nodes = [dataclasses.replace(n, system_id=c) for n, c in zip(topo.nodes, SEED.chassis,
+                                                                   strict=True)]
+    sb = new_sb()
+    vs = {n.hostname: Vswitch(n.hostname) for n in nodes}
+    ctl = {n.hostname: Controller(sb, vs[n.hostname], n) for n in nodes}
+    nb = seed_nb()
+    northd = Northd(nb, sb)
+    northd.run()
+    where = "compute1"
+    vs[where].bridges["br-int"].add_port("tap-vm1", external_ids={"iface-id": SEED.vm_port})
+    ctl[where].run()
+    northd.run()
+    for _ in range(8):
+        op = rng.choice(["fip_off", "fip_on", "move"])
+        router = nb.rows("Logical_Router")[0]
+        fips = [r for r in nb.rows("NAT") if r["type"] == "dnat_and_snat"]
+        if op == "fip_off" and fips:
+            with nb.transaction() as txn:
+                txn.update("Logical_Router", router.uuid,
+                           nat=tuple(u for u in router["nat"] if u != fips[0].uuid))
+                txn.delete("NAT", fips[0].uuid)
+        elif op == "fip_on" and not fips:
+            with nb.transaction() as txn:
+                nat = txn.insert("NAT", type="dnat_and_snat", external_ip="10.0.2.216",
+                                 logical_ip="172.16.100.10", logical_port=SEED.vm_port,
+                                 external_mac=FIP_MAC)
+                txn.update("Logical_Router", router.uuid, nat=(*router["nat"], nat.uuid))
+        elif op == "move":
+            vs[where].bridges["br-int"].del_port("tap-vm1")
+            ctl[where].run()
+            where = "compute2" if where == "compute1" else "compute1"
+            vs[where].bridges["br-int"].add_port("tap-vm1",
+                                                 external_ids={"iface-id": SEED.vm_port})
+            ctl[where].run()
+        northd.run()
+        for h, c in ctl.items():
+            inc = sorted(f.ofctl() for f in c.flows())
+            installed = set(vs[h].bridges["br-int"].flows())
+            assert installed == set(c._to_engine(c.flows(), [])), (seed, op, h)
+            c.recompute()
+            assert inc == sorted(f.ofctl() for f in c.flows()), (seed, op, h)

@@ -459,10 +459,10 @@ class Controller:
                         names.add("@" + r["name"])
         names |= relink
         # -- logical flows
+        # A VIF appearing or leaving changes which switch-port flows are "related" here.
+        names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
         if self._dirty_all or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
-                or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch \
-                or (st.vif_ofports.keys() != old.vif_ofports.keys()
-                    and any(st.dp_switch.get(dp, True) for dp in st.local_dps)):
+                or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
             self.stats["full_recomputes"] += 1
             self._lflows.clear()
             self._refs.clear()
@@ -553,13 +553,23 @@ class Controller:
 
     def _compile_row(self, lf: Row) -> None:
         st = self._state
+        tagged = lf["tags"].get("in_out_port") if lf["tags"] else None
         for dp in self._lflow_dps(lf):
             if dp not in st.local_dps:
+                continue
+            env = self._env(dp)
+            if tagged and env.is_switch and not self._related(dp, tagged):
+                # A flow for a port of another chassis: OVN's conditional monitoring never
+                # even sends it (tags:in_out_port); remember the port to revisit it.
+                key = (lf.uuid, dp)
+                self._lflows[key] = Compiled([], {tagged})
+                self._by_lflow.setdefault(lf.uuid, set()).add(key)
+                self._refs.setdefault(tagged, set()).add(key)
                 continue
             self.stats["lflows_compiled"] += 1
             comp = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
                                  priority=lf["priority"], match=lf["match"],
-                                 actions=lf["actions"], env=self._env(dp))
+                                 actions=lf["actions"], env=env)
             if comp.error:
                 self.errors[lf.uuid] = comp.error
             else:
@@ -569,6 +579,13 @@ class Controller:
             self._by_lflow.setdefault(lf.uuid, set()).add(key)
             for ref in comp.refs:
                 self._refs.setdefault(ref, set()).add(key)
+
+    def _related(self, dp: str, port: str) -> bool:
+        p = self._state.ports.get(port)
+        if p is None or p.dp_uuid != dp:
+            return True  # unknown here: compile it and let the lookup decide
+        env = self._env(dp)
+        return env.related_port_keys is None or p.key in env.related_port_keys
 
     def _env(self, dp: str) -> LflowEnv:
         env = self._envs.get(dp)

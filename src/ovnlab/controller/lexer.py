@@ -91,20 +91,41 @@ _MASTER = re.compile(r"""
     (?P<ws>\s+)
   | (?P<comment>/\*.*?\*/|//[^\n]*)
   | (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<value>[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?![0-9a-zA-Z])
-             |[0-9a-fA-F:]*::?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*
-             |\d{1,3}(?:\.\d{1,3}){3}(?![0-9a-zA-Z])
-             |0[xX][0-9a-fA-F]+|\d+)
+  | (?P<mac>[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})(?![0-9a-zA-Z:])
+  | (?P<ip4>\d{1,3}(?:\.\d{1,3}){3})(?![0-9a-zA-Z.])
+  | (?P<ip6>[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*)
+  | (?P<hex>0[xX][0-9a-fA-F]+)
+  | (?P<dec>\d+)
   | (?P<id>[A-Za-z_$@][A-Za-z0-9_.]*)
   | (?P<punct><->|&&|\|\||==|!=|<=|>=|\.\.|--|->|[(){}\[\],;=!<>/:-])
 """, re.X | re.S)
 
 
+def _const(kind: str, text: str) -> Const:
+    if kind == "mac":
+        return Const(int(text.replace(":", ""), 16), None, "mac")
+    if kind == "ip4":
+        try:
+            return Const(int(ipaddress.IPv4Address(text)), None, "ipv4")
+        except ValueError:
+            raise SyntaxError_(f"Syntax error at `{text}' invalid IPv4 address.") from None
+    if kind == "ip6":
+        try:
+            return Const(int(ipaddress.IPv6Address(text)), None, "ipv6")
+        except ValueError:
+            raise SyntaxError_(f"Syntax error at `{text}' invalid IPv6 address.") from None
+    if kind == "hex":
+        return Const(int(text, 16), None, "hex")
+    return Const(int(text), None, "int")
+
+
 def tokenize(text: str) -> list[Token]:
     out: list[Token] = []
     i, n = 0, len(text)
+    match = _MASTER.match
+    append = out.append
     while i < n:
-        m = _MASTER.match(text, i)
+        m = match(text, i)
         if m is None:
             if text.startswith("/*", i):
                 raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unterminated comment.")
@@ -113,27 +134,23 @@ def tokenize(text: str) -> list[Token]:
             raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unexpected character.")
         kind = m.lastgroup
         j = m.end()
-        if kind in ("ws", "comment"):
+        if kind == "ws" or kind == "comment":
             pass
+        elif kind == "id":
+            append(Token("id", m.group(0), None, i))
+        elif kind == "punct":
+            append(Token("punct", m.group(0), None, i))
         elif kind == "string":
             raw = m.group(0)[1:-1]
-            s = re.sub(r"\\(.)", r"\1", raw)
-            out.append(Token("const", s, Const(fmt="string", string=s), i))
-        elif kind == "value":
-            scanned = _scan_value(text, i)
-            if scanned is None:  # e.g. a lone ':'
-                out.append(Token("punct", text[i], None, i))
-                j = i + 1
-            else:
-                c, j = scanned
-                c, j = _with_mask(text, c, j)
-                out.append(Token("const", text[i:j], c, i))
-        elif kind == "id":
-            out.append(Token("id", m.group(0), None, i))
+            s = re.sub(r"\\(.)", r"\1", raw) if "\\" in raw else raw
+            append(Token("const", s, Const(fmt="string", string=s), i))
         else:
-            out.append(Token("punct", m.group(0), None, i))
+            c = _const(kind or "", m.group(0))
+            if j < n and text[j] == "/":
+                c, j = _with_mask(text, c, j)
+            append(Token("const", text[i:j], c, i))
         i = j
-    out.append(Token("end", "", None, n))
+    append(Token("end", "", None, n))
     return out
 
 
