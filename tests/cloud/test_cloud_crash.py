@@ -14,7 +14,7 @@ from ovnlab.cloud import Cloud
 CHILD = """
 import os, sys
 sys.path.insert(0, {tests!r})
-from conftest import RecordingDriver, article
+from cloud_helpers import RecordingDriver, article
 from ovnlab import topology
 from ovnlab.cloud import Cloud
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Clock, RecordingDriver, article
+from cloud_helpers import Clock, RecordingDriver, article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

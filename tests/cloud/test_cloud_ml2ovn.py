@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Clock, article
+from cloud_helpers import Clock, article
 
 from ovnlab import topology
 from ovnlab.cloud import Cloud

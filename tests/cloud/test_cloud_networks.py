@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import RecordingDriver, fails
+from cloud_helpers import RecordingDriver, fails
 
 from ovnlab.cloud import Cloud, Context
 

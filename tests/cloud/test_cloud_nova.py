@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import RecordingDriver, fails
+from cloud_helpers import RecordingDriver, fails
 
 from ovnlab.cloud import Cloud, Context
 from ovnlab.errors import BadRequest

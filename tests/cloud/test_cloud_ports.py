@@ -4,7 +4,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import RecordingDriver, fails
+from cloud_helpers import RecordingDriver, fails
 
 from ovnlab.cloud import Cloud, Context
 

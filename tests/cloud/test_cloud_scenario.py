@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from conftest import Clock, RecordingDriver, article, fails
+from cloud_helpers import Clock, RecordingDriver, article, fails
 
 from ovnlab import topology
 from ovnlab.cloud import Cloud, Context

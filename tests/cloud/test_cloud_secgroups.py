@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import RecordingDriver, fails
+from cloud_helpers import RecordingDriver, fails
 
 from ovnlab.cloud import Cloud, Context
 
