@@ -232,3 +232,18 @@ def test_interface_on_someone_elses_subnet(cloud: Cloud, admin: Context, demo: C
     info = cloud.add_router_interface(demo, router["id"], {"subnet_id": own_sub["id"]})
     assert info["project_id"] == demo.project_id
     assert cloud.get_ports(demo, {"device_id": [router["id"]]})[0]["id"] == info["port_id"]
+
+
+def test_changing_the_gateway_address_keeps_the_port(cloud: Cloud, admin: Context,
+                                                      lab: dict[str, Any],
+                                                      driver: RecordingDriver) -> None:
+    rid, ext = lab["router"]["id"], lab["ext"]["id"]
+    cloud.update_router(admin, rid, {"external_gateway_info": {"network_id": ext}})
+    gw = cloud.get_ports(admin, {"device_owner": ["network:router_gateway"]})[0]
+    router = cloud.update_router(admin, rid, {"external_gateway_info": {
+        "network_id": ext, "external_fixed_ips": [{"ip_address": "10.0.2.212"}]}})
+    assert router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"] == "10.0.2.212"
+    again = cloud.get_ports(admin, {"device_owner": ["network:router_gateway"]})
+    assert [p["id"] for p in again] == [gw["id"]]
+    assert again[0]["fixed_ips"][0]["ip_address"] == "10.0.2.212"
+    assert driver.names()[-2:] == ["update_port", "update_router"]

@@ -146,9 +146,9 @@ class RouterOps(PortOps):
                 raise exc.bad_request("router", f"External IP {ext_ip.get('ip_address')} is the "
                                       "same as the gateway IP")
         port = self._doc("port", router["gw_port_id"]) if router["gw_port_id"] else None
-        if port is not None and port["network_id"] == net["id"] and (
-                ext_ips is None or _same_ips(port["fixed_ips"], ext_ips)):
-            pass  # same gateway: only enable_snat may change
+        if port is not None and port["network_id"] == net["id"]:
+            if ext_ips is not None and not _same_ips(port["fixed_ips"], ext_ips):
+                port = self._update_port(_ADMIN, port, {"fixed_ips": ext_ips})
         else:
             if port is not None:
                 self._clear_gateway(router)
