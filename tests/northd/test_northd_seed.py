@@ -121,3 +121,24 @@ def test_lsp_up_follows_port_binding() -> None:
     with sb.transaction() as txn:
         txn.update("Port_Binding", cr.uuid, chassis=ch.uuid)
     assert nb.get("Logical_Router_Port", GW)["status"]["hosting-chassis"] == "compute1"
+
+
+def test_ha_chassis_resolved_when_chassis_register_later() -> None:
+    nb = seed_nb()
+    sb = new_sb()
+    northd = Northd(nb, sb)
+    northd.run()
+    assert all(h["chassis"] is None for h in sb.rows("HA_Chassis"))
+    with sb.transaction() as txn:
+        for name in SEED.chassis:
+            txn.insert("Chassis", name=name, hostname=name[:8])
+    northd.run()
+    names = {sb.get("Chassis", h["chassis"])["name"]: h["priority"] for h in sb.rows("HA_Chassis")}
+    assert names == {SEED.chassis[0]: 3, SEED.chassis[1]: 2, SEED.chassis[2]: 1}
+
+
+def test_initial_lsp_up() -> None:
+    nb, sb = compile_seed()
+    assert nb.get("Logical_Switch_Port", VM)["up"] is False
+    assert nb.get("Logical_Switch_Port", SEED.gw_port)["up"] is True
+    assert all(pb["up"] is False for pb in sb.rows("Port_Binding"))

@@ -170,8 +170,9 @@ class Bindings:
             pb = None
         if pb is None:
             pool = self.port_keys.setdefault(dp, KeyPool(1, 32767))
+            # ovn-controller updates `up` only if northd set it to false first.
             new = txn.insert("Port_Binding", logical_port=name, datapath=dp,
-                             tunnel_key=pool.alloc(), **cols)
+                             tunnel_key=pool.alloc(), up=False, **cols)
             self.pb_of[name] = new.uuid
         else:
             changed = {k: v for k, v in cols.items() if pb[k] != v}

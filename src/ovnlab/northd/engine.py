@@ -58,6 +58,7 @@ class Northd:
         self.sb_flows: dict[tuple[str, str, int, int, str, str], _SbFlow] = {}
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
+        self._chassis_dirty = False
         self._started = False
         self._writing_nb = False
         nb.subscribe(self._on_nb)
@@ -66,12 +67,14 @@ class Northd:
     # ------------------------------------------------------------------ entry points
     def run(self) -> RunStats:
         if not self._started:
+            self._chassis_dirty = False
             return self.recompute()
         changes, self._pending = self._pending, []
-        if not changes:
+        chassis_dirty, self._chassis_dirty = self._chassis_dirty, False
+        if not changes and not chassis_dirty:
             return RunStats()
         self.idx.apply(changes)
-        return self._incremental(changes)
+        return self._incremental(changes, chassis_dirty)
 
     def recompute(self) -> RunStats:
         """Full recompute (what real ovn-northd 22.03 does on every change)."""
@@ -115,6 +118,11 @@ class Northd:
     def _on_sb(self, changes: list[Change]) -> None:
         """Port_Binding.up / chassis from the controllers → NB Logical_Switch_Port.up and
         Logical_Router_Port.status:hosting-chassis (as ovn-northd does)."""
+        if any(c.table == "Chassis" and (c.op != "update" or c.old is None or c.new is None
+                                         or c.old["name"] != c.new["name"]
+                                         or c.old["hostname"] != c.new["hostname"])
+               for c in changes):
+            self._chassis_dirty = True
         updates = [c for c in changes if c.table == "Port_Binding" and c.new is not None
                    and (c.old is None or c.old["up"] != c.new["up"]
                         or c.old["chassis"] != c.new["chassis"])]
@@ -153,13 +161,19 @@ class Northd:
             return
         if lsp["type"] == "router":
             up = True
+        elif pb["chassis"] is not None:
+            # handle_port_binding_changes(): with the chassis's port-up notification the
+            # controller's Port_Binding.up decides; without, being bound is enough.
+            ch = self.sb.tables["Chassis"].get(pb["chassis"])
+            notif = ch is not None and ch["other_config"].get("port-up-notif") == "true"
+            up = bool(pb["up"]) if notif else True
         else:
-            up = bool(pb["up"]) and pb["chassis"] is not None
+            up = False
         if lsp["up"] != up:
             txn.update("Logical_Switch_Port", lsp.uuid, up=up)
 
     # ------------------------------------------------------------------ incremental
-    def _incremental(self, changes: list[Change]) -> RunStats:
+    def _incremental(self, changes: list[Change], chassis_dirty: bool = False) -> RunStats:
         env = self.env
         idx = self.idx
         owners: set[Owner] = set()
@@ -170,6 +184,15 @@ class Northd:
         ctx_rt: set[str] = set()
         pg_dirty: set[str] = set()
         address_sets = False
+        if chassis_dirty:
+            # SB Chassis rows appeared/vanished: HA_Chassis.chassis and requested_chassis
+            # references are resolved by name again.
+            for lrp in self.nb.rows("Logical_Router_Port"):
+                if lrp["gateway_chassis"] or lrp["ha_chassis_group"] is not None:
+                    ports.add(("Logical_Router_Port", lrp.uuid))
+            for lsp in self.nb.rows("Logical_Switch_Port"):
+                if lsp["options"].get("requested-chassis"):
+                    ports.add(("Logical_Switch_Port", lsp.uuid))
 
         def lrp_peers(lrp_name: str) -> None:
             for u in idx.router_lsps_by_peer.get(lrp_name, ()):
@@ -197,8 +220,8 @@ class Northd:
                     owners.add(("selforig", p))
                     ports.add(("Logical_Switch_Port", p))
                     pg_dirty.update(idx.pgs_of_lsp.get(p, ()))
-                    lsp = env.row("Logical_Switch_Port", p)
-                    if lsp is not None and lsp["type"] in ("router", "localnet"):
+                    moved = env.row("Logical_Switch_Port", p)
+                    if moved is not None and moved["type"] in ("router", "localnet"):
                         self._touch_routers_of_switch(u, ctx_rt)
                 oa = set(ch.old["acls"]) if ch.old is not None else set()
                 na = set(ch.new["acls"]) if ch.new is not None else set()
@@ -406,6 +429,16 @@ class Northd:
         gen(self.env, row, sink)
         return sink.flows
 
+    def _sync_lsp_status(self, lsp_uuids: Iterable[str]) -> None:
+        pbs = []
+        for u in lsp_uuids:
+            pb_uuid = self.bindings.pb_of_lsp.get(u)
+            pb = self.sb.tables["Port_Binding"].get(pb_uuid) if pb_uuid else None
+            if pb is not None:
+                pbs.append(pb)
+        if pbs:
+            self.sync_nb_status(pbs)
+
     def _apply(self, dps: Iterable[str], ports: Iterable[tuple[str, str]], mcast: Iterable[str],
                owners: Iterable[Owner], full: bool, pgs: Iterable[str] = (),
                address_sets: bool = False, dirty_lsps: Iterable[str] = ()) -> RunStats:
@@ -421,6 +454,7 @@ class Northd:
                 for dp in list(self.bindings.dp_of):
                     if dp not in live:
                         self.bindings.sync_datapath(txn, dp)
+            ports = list(ports)
             for table, u in ports:
                 self.bindings.sync_port(txn, table, u)
             if full:
@@ -451,6 +485,9 @@ class Northd:
                 if old == new:
                     continue
                 self._replace(txn, owner, old, new, stats)
+        self._sync_lsp_status(
+            [r.uuid for r in self.nb.rows("Logical_Switch_Port")] if full
+            else [u for t, u in ports if t == "Logical_Switch_Port"])
         return stats
 
     def _replace(self, txn: Transaction, owner: Owner, old: list[LFlow], new: list[LFlow],
