@@ -245,3 +245,27 @@ def test_vlan_actions(br: Bridge) -> None:
     assert [o.packet.vlan_tci for o in r.outputs] == [0]
     r = br.process(icmp(), "vm1")
     assert [o.packet.vlan_tci for o in r.outputs] == [0x1000 | 7 | 3 << 13]
+
+
+def test_timeouts_expire_on_the_clock() -> None:
+    clock = Clock()
+    b = Bridge("br-int", clock=clock)
+    b.add_port("vm1")
+    b.add_flow("priority=5,idle_timeout=10,actions=drop")
+    b.add_flow("priority=4,hard_timeout=30,actions=drop")
+    clock.t = 8.0
+    b.process(icmp(), "vm1")  # refreshes the idle flow
+    clock.t = 17.0
+    assert b.n_flows == 2 and len(b.dump_flows()) == 2
+    clock.t = 18.5
+    assert [f.priority for f in b.flows()] == [4]
+    clock.t = 30.0
+    b.process(icmp(), "vm1")
+    assert b.n_flows == 0
+
+
+def test_ip_rewrites_are_no_ops_on_other_packets(br: Bridge) -> None:
+    arp = Packet(eth_type=ETH_ARP, arp_op=1, arp_spa=ip("10.0.0.1"))
+    r = run(br, ["actions=mod_nw_src:1.2.3.4,mod_tp_dst:80,dec_ttl,output:2"], arp)
+    (out,) = r.outputs
+    assert out.packet == arp

@@ -116,7 +116,13 @@ def test_normalisation_matches_ovs_ofctl(text: str, printed: str) -> None:
     ("reg1=1,reg1=2,actions=drop", "field reg1 set multiple times"),
     ("actions=drop,output:1", "\"drop\" must not be accompanied"),
     ("actions=move:NXM_NX_REG0[]->NXM_NX_REG1[0..15]", "source field is 32 bits wide"),
+    ("actions=ct(commit)", "OFPBAC_MATCH_INCONSISTENT"),
+    ("udp,actions=set_field:5->tcp_dst", "OFPBAC_MATCH_INCONSISTENT"),
+    ("actions=load:1->NXM_OF_ARP_OP[]", "OFPBAC_MATCH_INCONSISTENT"),
+    ("actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[]", "OFPBAC_MATCH_INCONSISTENT"),
+    ("actions=clone(load:1->NXM_OF_ARP_OP[])", "OFPBAC_MATCH_INCONSISTENT"),
 ])
+
 def test_errors_read_like_ovs_ofctl(text: str, message: str) -> None:
     with pytest.raises(FlowError, match=None) as info:
         parse_flow(text)
@@ -148,3 +154,11 @@ def test_resubmit_and_mod_values() -> None:
     flow = parse_flow("tcp,actions=resubmit(,8),resubmit:3,mod_tp_dst:80,mod_nw_src:1.2.3.4")
     assert flow.actions == (Resubmit(None, 8), Resubmit(3, None), Mod("tp_dst", 80),
                             Mod("nw_src", ip("1.2.3.4")))
+
+
+@pytest.mark.parametrize("text", [
+    "actions=mod_nw_src:1.2.3.4", "ip,actions=mod_tp_dst:80", "arp,actions=dec_ttl",
+    "arp,actions=load:1->NXM_OF_ARP_OP[]", "tcp,actions=set_field:5->tcp_dst",
+])
+def test_legacy_actions_without_prerequisites_are_accepted(text: str) -> None:
+    assert parse_flow(text).actions

@@ -52,7 +52,7 @@ def _is_conjunctive(flow: Flow) -> bool:
 class FlowTable:
     """One OpenFlow table: a classifier for ordinary flows, one for conjunctive flows."""
 
-    __slots__ = ("id", "main", "conj", "by_match", "lookup")
+    __slots__ = ("id", "main", "conj", "by_match", "lookup", "timed")
 
     def __init__(self, table_id: int) -> None:
         self.id = table_id
@@ -61,6 +61,7 @@ class FlowTable:
         self.by_match: dict[tuple[int, Match], Entry] = {}
         # Tables without conjunctive flows look up the main classifier directly.
         self.lookup: Callable[[K.Key], Entry | None] = self.main.lookup
+        self.timed: set[Entry] = set()  # entries with an idle or hard timeout
 
     def __len__(self) -> int:
         return len(self.by_match)
@@ -68,11 +69,14 @@ class FlowTable:
     def insert(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).insert(entry)
         self.by_match[(entry.flow.priority, entry.flow.match)] = entry
+        if entry.flow.idle_timeout or entry.flow.hard_timeout:
+            self.timed.add(entry)
         self._pick_lookup()
 
     def remove(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).remove(entry)
         del self.by_match[(entry.flow.priority, entry.flow.match)]
+        self.timed.discard(entry)
         self._pick_lookup()
 
     def _pick_lookup(self) -> None:
@@ -123,6 +127,7 @@ class Bridge:
         self.external_ids: dict[str, str] = {}
         self._sorted_ports: list[Port] | None = None
         self._programs: dict[tuple[Action, ...], Program] = {}
+        self._timed_flows = False  # set once a flow with a timeout is installed
         self.add_port(name, type="internal", ofport=OFPP_LOCAL)
 
     def __repr__(self) -> str:
@@ -193,6 +198,10 @@ class Bridge:
     def _as_flow(self, flow: Flow | str) -> Flow:
         return parse_flow(flow, port_map=self.port_map) if isinstance(flow, str) else flow
 
+    def _note_timeouts(self, flow: Flow) -> None:
+        if flow.idle_timeout or flow.hard_timeout:
+            self._timed_flows = True
+
     def _program(self, actions: tuple[Action, ...]) -> Program:
         """Compiled actions, shared by flows with identical actions (most of OVN's)."""
         program = self._programs.get(actions)
@@ -206,6 +215,7 @@ class Bridge:
         """OpenFlow ADD: replaces a flow with the same table, priority and match, keeping
         its counters (as OVS does without `reset_counts`)."""
         f = self._as_flow(flow)
+        self._note_timeouts(f)
         table = self._table(f.table)
         now = self.clock()
         old = table.by_match.get((f.priority, f.match))
@@ -227,6 +237,7 @@ class Bridge:
         wanted: dict[tuple[int, int, Match], Flow] = {}
         for f in flows:
             wanted[(f.table, f.priority, f.match)] = f
+            self._note_timeouts(f)
         removed = 0
         for table in list(self.tables.values()):
             for (prio, match), entry in list(table.by_match.items()):
@@ -317,8 +328,28 @@ class Bridge:
         self._sync_lookups()
         return len(chosen)
 
+    def expire(self) -> int:
+        """Removes flows whose idle or hard timeout has passed on the clock."""
+        now = self.clock()
+        gone = 0
+        for t in self.tables.values():
+            for e in list(t.timed):
+                f = e.flow
+                if (f.hard_timeout and now - e.modified >= f.hard_timeout) or (
+                        f.idle_timeout and now - e.used >= f.idle_timeout):
+                    t.remove(e)
+                    gone += 1
+        if gone:
+            self._sync_lookups()
+        return gone
+
+    def _has_timeouts(self) -> bool:
+        return any(t.timed for t in self.tables.values())
+
     def entries(self, table: int | None = None) -> list[Entry]:
         """Installed entries in dump order: by table, then priority (highest first)."""
+        if self._timed_flows:
+            self.expire()
         tables = sorted(self.tables) if table is None else [table]
         out: list[Entry] = []
         for tid in tables:
@@ -381,6 +412,8 @@ class Bridge:
                 tunnel: K.TunnelMetadata | None = None, trace: bool = True) -> ProcessResult:
         """Runs `packet` arriving on `in_port` from `table` (then any ct recirculations)."""
         ofport = self.ofport(in_port)
+        if self._timed_flows and self._has_timeouts():
+            self.expire()
         now = self.clock()
         key = K.packet_to_key(packet, ofport, tunnel)
         if regs is not None:

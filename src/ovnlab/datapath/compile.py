@@ -148,13 +148,27 @@ def _mod(field: str, value: int) -> Op:
         return mod_pcp
     if field == "nw_tos":
         def mod_tos(x: Xlate, key: K.Key) -> None:
-            key[K.NW_TOS] = (key[K.NW_TOS] & 0x03) | (value & 0xFC)
+            if key[K.DL_TYPE] in _IP_TYPES:
+                key[K.NW_TOS] = (key[K.NW_TOS] & 0x03) | (value & 0xFC)
         return mod_tos
     slot = _MOD_SLOT[field]
+    if field in ("nw_src", "nw_dst"):
+        def mod_nw(x: Xlate, key: K.Key) -> None:  # OpenFlow 1.0: ignored unless IPv4
+            if key[K.DL_TYPE] == 0x0800:
+                key[slot] = value
+        return mod_nw
+    if field in ("tp_src", "tp_dst"):
+        def mod_tp(x: Xlate, key: K.Key) -> None:  # ignored unless TCP/UDP/SCTP
+            if key[K.DL_TYPE] in _IP_TYPES and key[K.NW_PROTO] in (6, 17, 132):
+                key[slot] = value
+        return mod_tp
 
     def mod(x: Xlate, key: K.Key) -> None:
         key[slot] = value
     return mod
+
+
+_IP_TYPES = (0x0800, 0x86DD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +242,8 @@ def _clone(actions: tuple[Action, ...]) -> Op:
 
 def _dec_ttl(ids: tuple[int, ...] | None) -> Op:
     def dec_ttl(x: Xlate, key: K.Key) -> bool:
+        if key[K.DL_TYPE] not in (0x0800, 0x86DD):
+            return False  # OVS: a no-op on non-IP packets
         ttl = key[K.NW_TTL]
         if ttl > 1:
             key[K.NW_TTL] = ttl - 1

@@ -150,33 +150,85 @@ def _merge(items: dict[str, tuple[int, int]], name: str, value: int, mask: int) 
         items.pop(name, None)
 
 
-def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
+def _satisfied(name: str, dl_type: int | None, proto: int | None) -> bool:
+    """Whether a slot's prerequisites (dl_type / nw_proto) hold."""
+    if name in _L3:
+        return dl_type == ETH_TYPE_IP
+    if name in _IPANY:
+        return dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6)
+    if name in ("ipv6_src", "ipv6_dst"):
+        return dl_type == ETH_TYPE_IPV6
+    if name in _ARP:
+        return dl_type in (ETH_TYPE_ARP, ETH_TYPE_RARP)
+    if name in _L4:
+        return (dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6)
+                and proto in (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP))
+    if name in _ICMP:
+        return ((dl_type == ETH_TYPE_IP and proto == IPPROTO_ICMP)
+                or (dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6))
+    if name in _ND:
+        return dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6
+    if name == "tcp_flags":
+        return dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6) and proto == IPPROTO_TCP
+    return True
+
+
+def _l2_l3(items: Mapping[str, tuple[int, int]]) -> tuple[int | None, int | None]:
     dl = items.get("dl_type")
-    dl_type = dl[0] if dl else None
-    proto_item = items.get("nw_proto")
-    proto = proto_item[0] if proto_item else None
+    proto = items.get("nw_proto")
+    return (dl[0] if dl else None), (proto[0] if proto else None)
+
+
+def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
+    dl_type, proto = _l2_l3(items)
     for name in items:
-        ok = True
-        if name in _L3:
-            ok = dl_type == ETH_TYPE_IP
-        elif name in _IPANY:
-            ok = dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6)
-        elif name in ("ipv6_src", "ipv6_dst"):
-            ok = dl_type == ETH_TYPE_IPV6
-        elif name in _ARP:
-            ok = dl_type in (ETH_TYPE_ARP, ETH_TYPE_RARP)
-        elif name in _L4:
-            ok = (dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6)
-                  and proto in (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP))
-        elif name in _ICMP:
-            ok = ((dl_type == ETH_TYPE_IP and proto == IPPROTO_ICMP)
-                  or (dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6))
-        elif name in _ND:
-            ok = dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6
-        elif name == "tcp_flags":
-            ok = dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6) and proto == IPPROTO_TCP
-        if not ok:
+        if not _satisfied(name, dl_type, proto):
             raise FlowError(f"{name}: prerequisites not met (missing or wrong dl_type/nw_proto)")
+
+
+def _action_needs(action: Action) -> list[str]:
+    """The slots an action touches (plus `tcp`/`udp` for protocol-specific fields)."""
+    from ovnlab.flows import actions as A
+    from ovnlab.flows.fields import FIELDS, SLOTS
+
+    def of(field: str) -> list[str]:
+        f = FIELDS[field]
+        extra = ["tcp"] if field in ("tcp_src", "tcp_dst") else (
+            ["udp"] if field in ("udp_src", "udp_dst") else [])
+        return [SLOTS[f.segments[0][0]], *extra]
+
+    if isinstance(action, A.Load | A.Pop):
+        return of(action.dst.field)
+    if isinstance(action, A.Move):
+        return of(action.src.field) + of(action.dst.field)
+    if isinstance(action, A.Push | A.OutputReg):
+        return of(action.src.field)
+    if isinstance(action, A.SetField):
+        return of(action.field)
+    if isinstance(action, A.Ct):  # conntrack needs IPv4 or IPv6
+        needs = ["nw_ttl"] + (of(action.zone_src.field) if action.zone_src else [])
+        return needs + [n for a in action.actions for n in _action_needs(a)]
+    if isinstance(action, A.Clone):
+        return [n for a in action.actions for n in _action_needs(a)]
+    return []
+
+
+def check_action_prerequisites(items: Mapping[str, tuple[int, int]],
+                               actions: Iterable[Action]) -> None:
+    """ovs-ofctl rejects actions on fields the match does not guarantee (e.g. `mod_nw_src`
+    without `ip`) with OFPBAC_MATCH_INCONSISTENT."""
+    dl_type, proto = _l2_l3(items)
+    for action in actions:
+        for need in _action_needs(action):
+            if need == "tcp":
+                ok = proto == IPPROTO_TCP
+            elif need == "udp":
+                ok = proto == IPPROTO_UDP
+            else:
+                ok = _satisfied(need, dl_type, proto)
+            if not ok:
+                raise FlowError("actions are invalid with specified match "
+                                "(OFPBAC_MATCH_INCONSISTENT)")
 
 
 def canonical_match(items: Mapping[str, tuple[int, int]]) -> Match:
@@ -205,5 +257,10 @@ def make_match(fields: Mapping[str, int | tuple[int, int]], *, check: bool = Tru
 def make_flow(table: int, priority: int, match: Mapping[str, int | tuple[int, int]],
               actions: Iterable[Action], cookie: int = 0, *, check: bool = True) -> Flow:
     """Builds a flow without text: `make_flow(14, 100, {"ip": 1, "reg14": 1,
-    "metadata": 3, "nw_dst": ip}, [Ct(...)], cookie=...)`. Protocol shorthands take any value."""
-    return Flow(table, priority, cookie, make_match(match, check=check), tuple(actions))
+    "metadata": 3, "nw_dst": ip}, [Ct(...)], cookie=...)`. Protocol shorthands take any value.
+    `check=False` skips prerequisite checks (for callers that already guarantee them)."""
+    m = make_match(match, check=check)
+    acts = tuple(actions)
+    if check:
+        check_action_prerequisites({n: (v, mk) for n, v, mk in m}, acts)
+    return Flow(table, priority, cookie, m, acts)

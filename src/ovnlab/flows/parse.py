@@ -57,6 +57,7 @@ from ovnlab.flows.model import (
     _merge,
     add_match_item,
     canonical_match,
+    check_action_prerequisites,
     check_prerequisites,
 )
 
@@ -328,7 +329,11 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None) -> ParsedFlow
             seen.add(canon)
             add_match_text(items, key, value, port_map)
     check_prerequisites(items)
-    actions = parse_actions(actions_text, port_map=port_map) if actions_text is not None else ()
+    set_fields: list[str] = []
+    actions = (parse_actions(actions_text, port_map=port_map, set_fields=set_fields)
+               if actions_text is not None else ())
+    check_action_prerequisites(items, actions)
+    check_action_prerequisites(items, [SetField(f, 0) for f in set_fields])
     if actions_text and split_top(actions_text)[-1].startswith("goto_table"):
         last = actions[-1]
         if isinstance(last, Resubmit) and last.table is not None and last.table <= table:
@@ -372,8 +377,10 @@ def parse_subfield(text: str) -> SubField:
     return SubField(f.name, lo, hi - lo + 1)
 
 
-def parse_actions(text: str, *, port_map: PortMap | None = None,
-                  in_ct: bool = False) -> tuple[Action, ...]:
+def parse_actions(text: str, *, port_map: PortMap | None = None, in_ct: bool = False,
+                  set_fields: list[str] | None = None) -> tuple[Action, ...]:
+    """Actions text → typed actions. `set_fields` collects the fields `set_field` names,
+    whose prerequisites survive its rewriting into `mod_*` actions."""
     pieces = split_top(text)
     actions: list[Action] = []
     for i, piece in enumerate(pieces):
@@ -385,7 +392,7 @@ def parse_actions(text: str, *, port_map: PortMap | None = None,
                 raise FlowError('"drop" must not be accompanied by any other action or '
                                 "instruction")
             continue
-        actions.extend(_parse_action(piece, port_map, in_ct))
+        actions.extend(_parse_action(piece, port_map, in_ct, set_fields))
     if any(isinstance(a, Conjunction) for a in actions):
         for a in actions:
             if not isinstance(a, Conjunction | Note):
@@ -406,7 +413,8 @@ def _name_arg(piece: str) -> tuple[str, str | None, str | None]:
     return piece, None, None
 
 
-def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool) -> list[Action]:
+def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
+                  set_fields: list[str] | None = None) -> list[Action]:
     name, arg, paren = _name_arg(piece)
     lname = name.lower()
     if lname in ("output", "resubmit", "load", "move", "set_field", "goto_table", "push",
@@ -445,7 +453,12 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool) -> list[Act
         return [Move(src, dst)]
     if lname == "set_field":
         assert arg is not None
-        return _set_field(arg, in_ct)
+        acts = _set_field(arg, in_ct)
+        if set_fields is not None:
+            f = lookup_field(arg.rpartition("->")[2].strip())
+            if f is not None:
+                set_fields.append(f.name)
+        return acts
     if lname.startswith("mod_"):
         return _mod(lname, arg or "", piece)
     if lname == "dec_ttl":
@@ -459,7 +472,7 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool) -> list[Act
     if lname == "strip_vlan" and arg is None and paren is None:
         return [StripVlan()]
     if lname == "clone":
-        return [Clone(parse_actions(paren or "", port_map=port_map))]
+        return [Clone(parse_actions(paren or "", port_map=port_map, set_fields=set_fields))]
     if lname == "conjunction":
         return [_conjunction(paren or "", piece)]
     if lname == "note":
