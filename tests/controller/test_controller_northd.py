@@ -121,3 +121,38 @@ def test_incremental_equals_recompute_on_northd_changes(seed: int) -> None:
             assert installed == set(c._to_engine(c.flows(), [])), (seed, op, h)
             c.recompute()
             assert inc == sorted(f.ofctl() for f in c.flows()), (seed, op, h)
+
+
+def test_vm_ping_leaves_compute_node_with_fip_on_real_datapath() -> None:
+    """vm_1 → 8.8.8.8 on compute1: the controller ARPs for 10.0.2.2 from the FIP MAC, learns
+    the reply (put_arp → MAC_Binding), then the ping leaves compute1's localnet SNATed."""
+    from ovnlab.packet import ARP_REPLY, ETH_ARP, PROTO_ICMP, Packet, ip, ip_str, mac, mac_str
+    ctl, vs = _lab()
+    c1 = ctl["compute1"]
+    br = vs["compute1"].bridges["br-int"]
+    patch = next(n for n in br.ports if n.startswith("patch-br-int-to-provnet-"))
+    ping = Packet(eth_src=mac("fa:16:3e:11:11:10"), eth_dst=mac("fa:16:3e:00:01:01"),
+                  ip_src=ip("172.16.100.10"), ip_dst=ip("8.8.8.8"), ip_proto=PROTO_ICMP,
+                  ip_ttl=64, icmp_type=8, icmp_id=7, icmp_seq=1)
+    res = br.process(ping, "tap-vm1")
+    assert not res.outputs and len(res.packet_ins) == 1
+    (po,) = c1.packet_in(res.packet_ins[0])
+    arp = po.packet
+    assert (mac_str(arp.eth_src), ip_str(arp.arp_spa), ip_str(arp.arp_tpa)) == (
+        "fa:16:3e:9f:84:ff", "10.0.2.216", "10.0.2.2")
+    out = br.process(po.packet, po.in_port, table=po.table, regs=po.regs)
+    assert [o.port for o in out.outputs] == [patch]
+    gw_mac = mac("02:00:0a:00:02:02")
+    reply = Packet(eth_src=gw_mac, eth_dst=arp.eth_src, eth_type=ETH_ARP, arp_op=ARP_REPLY,
+                   arp_sha=gw_mac, arp_spa=ip("10.0.2.2"), arp_tha=arp.eth_src,
+                   arp_tpa=ip("10.0.2.216"))
+    learn = br.process(reply, patch)
+    for pin in learn.packet_ins:
+        assert c1.packet_in(pin) == []
+    (mb,) = c1.sb.rows("MAC_Binding")
+    assert (mb["ip"], mb["mac"]) == ("10.0.2.2", "02:00:0a:00:02:02")
+    res = br.process(ping, "tap-vm1")
+    assert [o.port for o in res.outputs] == [patch] and not res.packet_ins
+    sent = res.outputs[0].packet
+    assert (ip_str(sent.ip_src), mac_str(sent.eth_src), mac_str(sent.eth_dst), sent.ip_ttl) == (
+        "10.0.2.216", "fa:16:3e:9f:84:ff", "02:00:0a:00:02:02", 63)
