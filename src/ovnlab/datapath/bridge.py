@@ -10,7 +10,7 @@ from ovnlab.datapath import key as K
 from ovnlab.datapath.classifier import Classifier, Entry
 from ovnlab.datapath.compile import Program, compile_actions
 from ovnlab.datapath.conntrack import Conntrack
-from ovnlab.datapath.pipeline import Output, PacketIn, TraceStep, Xlate
+from ovnlab.datapath.pipeline import Output, PacketIn, Xlate
 from ovnlab.datapath.trace import Trace, TracePass
 from ovnlab.errors import Conflict, NotFound
 from ovnlab.flows.actions import Action, Conjunction, Note, OutputReg
@@ -438,8 +438,8 @@ class Bridge:
 
     def _pass(self, x: Xlate, recirc: int | None, table: int, start: tuple[int, ...],
               key: K.Key) -> TracePass:
-        steps: list[TraceStep] = x.steps or []
-        return TracePass(recirc, table, start, tuple(steps), tuple(key), tuple(x.dp_actions))
+        return TracePass(recirc, table, start, tuple(x.steps or ()), tuple(key),
+                         tuple(x.dp_actions))
 
 
 def _apply_regs(key: K.Key, regs: Mapping[str, int] | Sequence[int]) -> None:

@@ -82,6 +82,10 @@ class TraceStep:
     key: tuple[int, ...] | None = None
 
 
+RawStep = tuple[str, int, "int | None", "Flow | None", "str | Action", "tuple[int, ...] | None",
+                int]
+
+
 class Xlate:
     __slots__ = ("bridge", "packet", "size", "table", "depth", "resubmits", "outputs",
                  "packet_ins", "recircs", "steps", "stack", "now", "clone_depth",
@@ -99,7 +103,9 @@ class Xlate:
         self.outputs: list[Output] = []
         self.packet_ins: list[PacketIn] = []
         self.recircs: deque[tuple[int, K.Key]] = deque()
-        self.steps: list[TraceStep] | None = [] if trace else None
+        # Raw step tuples (kind, depth, table, flow, detail, key, indent); TraceStep objects
+        # are built only when a trace is read, which keeps tracing cheap.
+        self.steps: list[RawStep] | None = [] if trace else None
         self.stack: list[int] = []
         self.now = now
         self.clone_depth = 0
@@ -114,8 +120,8 @@ class Xlate:
         entry = lookup(key) if lookup is not None else None
         if entry is None:
             if self.steps is not None:
-                self.steps.append(TraceStep("miss", self.depth, table_id, None, "No match.",
-                                            tuple(key)))
+                self.steps.append(("miss", self.depth, table_id, None, "No match.",
+                                   tuple(key), 0))
             return
         entry.n_packets += 1
         entry.n_bytes += self.size
@@ -128,8 +134,7 @@ class Xlate:
                 if op(self, key):
                     break
         else:
-            self.steps.append(TraceStep("table", self.depth, table_id, entry.flow, "",
-                                        tuple(key)))
+            self.steps.append(("table", self.depth, table_id, entry.flow, "", tuple(key), 0))
             self._traced(key, entry.flow.actions, entry.program)
         self.table = prev_table
         self.cookie = prev_cookie
@@ -137,8 +142,8 @@ class Xlate:
     def _traced(self, key: K.Key, actions: tuple[Action, ...], program: Program) -> None:
         assert self.steps is not None
         for action, op in zip(actions, program, strict=True):
-            self.steps.append(TraceStep("action", self.depth, self.table, None,
-                                        "    " * self.clone_depth + action.format()))
+            self.steps.append(("action", self.depth, self.table, None, action, None,
+                               self.clone_depth))
             if op(self, key):
                 break
 
@@ -201,7 +206,7 @@ class Xlate:
         if self.steps is not None:
             self._commit_headers(key)
             self.dp_actions.append(str(port.ofport))
-            self.steps.append(TraceStep("output", self.depth, self.table, None, port.name))
+            self.steps.append(("output", self.depth, self.table, None, port.name, None, 0))
 
     def flood(self, key: K.Key) -> None:
         in_port = key[K.IN_PORT]
@@ -239,8 +244,8 @@ class Xlate:
             self.cookie, ctl.reason, ctl.pause, tuple(key), self.bridge.name))
         if self.steps is not None:
             self.dp_actions.append("userspace(controller)")
-            self.steps.append(TraceStep("controller", self.depth, self.table, None,
-                                        ctl.format()))
+            self.steps.append(("controller", self.depth, self.table, None, ctl.format(), None,
+                               0))
 
     def ttl_expired(self, key: K.Key, ids: tuple[int, ...] | None) -> None:
         if ids is not None:
@@ -291,16 +296,16 @@ class Xlate:
         self.recircs.append((table, fork))
         if self.steps is not None:
             self.dp_actions.append(f"recirc({self.n_recircs:#x})")
-            self.steps.append(TraceStep(
+            self.steps.append((
                 "ct", self.depth, self.table, None,
                 f"A clone of the packet is forked to recirculate. The forked pipeline will "
-                f"be resumed at table {table}.", tuple(fork)))
+                f"be resumed at table {table}.", tuple(fork), 0))
 
     # ------------------------------------------------------------ trace helpers
     def _note(self, text: str) -> None:
         if self.steps is not None:
-            self.steps.append(TraceStep("note", self.depth, self.table, None,
-                                        "    " * self.clone_depth + text))
+            self.steps.append(("note", self.depth, self.table, None, text, None,
+                               self.clone_depth))
 
     def _commit_headers(self, key: K.Key) -> None:
         """Datapath `set(...)` actions for headers changed since the last commit."""

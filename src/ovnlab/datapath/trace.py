@@ -11,7 +11,7 @@ from ovnlab.flows.model import OFP_DEFAULT_PRIORITY, Match
 from ovnlab.packet import ETH_ARP, ETH_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP
 
 if TYPE_CHECKING:
-    from ovnlab.datapath.pipeline import TraceStep
+    from ovnlab.datapath.pipeline import RawStep, TraceStep
 
 _RULE = "=" * 79
 
@@ -23,9 +23,19 @@ class TracePass:
     recirc: int | None
     table: int
     start: tuple[int, ...]
-    steps: tuple[TraceStep, ...]
+    raw: tuple[RawStep, ...]
     final: tuple[int, ...]
     dp_actions: tuple[str, ...]
+
+    @property
+    def steps(self) -> tuple[TraceStep, ...]:
+        from ovnlab.datapath.pipeline import TraceStep
+
+        out = []
+        for kind, depth, table, flow, detail, key, indent in self.raw:
+            text = detail if isinstance(detail, str) else detail.format()
+            out.append(TraceStep(kind, depth, table, flow, "    " * indent + text, key))
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
