@@ -89,11 +89,12 @@ RawStep = tuple[str, int, "int | None", "Flow | None", "str | Action", "tuple[in
 class Xlate:
     __slots__ = ("bridge", "packet", "size", "table", "depth", "resubmits", "outputs",
                  "packet_ins", "recircs", "steps", "stack", "now", "clone_depth",
-                 "dp_actions", "committed", "n_recircs", "cookie", "start")
+                 "dp_actions", "committed", "n_recircs", "cookie", "start", "lookups")
 
     def __init__(self, bridge: Bridge, packet: Packet, size: int, trace: bool,
                  now: float, start: K.Key) -> None:
         self.bridge = bridge
+        self.lookups = bridge.lookups
         self.start = start
         self.packet = packet
         self.size = size
@@ -116,7 +117,7 @@ class Xlate:
 
     # ------------------------------------------------------------ tables
     def run_table(self, key: K.Key, table_id: int) -> None:
-        lookup = self.bridge.lookups.get(table_id)
+        lookup = self.lookups.get(table_id)
         entry = lookup(key) if lookup is not None else None
         if entry is None:
             if self.steps is not None:
