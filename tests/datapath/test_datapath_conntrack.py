@@ -205,3 +205,13 @@ def test_ct_state_visible_after_recirculation() -> None:
     (pin,) = r.packet_ins
     assert pin.field("ct_state") == TRK | EST | RPL and pin.field("ct_zone") == 7
     assert pin.field("ct_mark") == 2
+
+
+def test_expired_connections_are_swept() -> None:
+    clock = Clock()
+    ct = Conntrack(clock)
+    for i in range(5):
+        echo(ct, VM, EXT + i, 8)
+    assert len(ct) == 5
+    clock.t = 61.0
+    assert ct.expire() == 5 and len(ct) == 0

@@ -100,6 +100,7 @@ class Conntrack:
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self._by_tuple: dict[Tuple5, tuple[Connection, bool]] = {}  # tuple -> (conn, is_reply)
+        self._ops = 0
 
     def __len__(self) -> int:
         return len({id(c) for c, _ in self._by_tuple.values()})
@@ -109,6 +110,14 @@ class Conntrack:
             self._by_tuple.clear()
         else:
             self._by_tuple = {t: v for t, v in self._by_tuple.items() if t[0] != zone}
+
+    def expire(self, now: float | None = None) -> int:
+        """Drops connections whose timeout has passed; returns how many."""
+        t = self.clock() if now is None else now
+        dead = {id(c): c for c, _ in self._by_tuple.values() if c.expires < t}
+        for conn in dead.values():
+            self._delete(conn)
+        return len(dead)
 
     def _get(self, tup: Tuple5, now: float) -> tuple[Connection, bool] | None:
         found = self._by_tuple.get(tup)
@@ -127,6 +136,9 @@ class Conntrack:
                 label: tuple[int, int] | None = None, force: bool = False) -> CtResult:
         """One pass of a packet through `ct(...)` in `zone`."""
         now = self.clock()
+        self._ops += 1
+        if not self._ops & 0x3FF:  # amortised sweep of expired connections
+            self.expire(now)
         tup = packet_tuple(zone, proto, src, dst, sport, dport, icmp_type, icmp_id)
         if tup is None:
             if proto == PROTO_ICMP and icmp_type in ICMP_ERRORS:
