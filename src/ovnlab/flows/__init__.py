@@ -47,14 +47,8 @@ from ovnlab.flows.model import (
     make_flow,
     make_match,
 )
-from ovnlab.flows.parse import (
-    ParsedFlow,
-    parse_actions,
-    parse_flow,
-    parse_flow_full,
-    parse_match,
-    parse_subfield,
-)
+from ovnlab.flows.parse import ParsedFlow, parse_flow, parse_flow_full, parse_match
+from ovnlab.flows.parse_actions import parse_actions, parse_subfield
 
 __all__ = [
     "Action", "Clone", "Conjunction", "Controller", "Ct", "CtClear", "DecTtl", "Flow",

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ovnlab.errors import BadRequest
+from ovnlab.flows import actions as A
 from ovnlab.flows.actions import Action
 from ovnlab.flows.fields import (
     ETH_TYPE_ARP,
@@ -26,6 +27,7 @@ from ovnlab.flows.fields import (
     MATCH_RANK,
     SLOT,
     SLOT_WIDTH,
+    SLOTS,
     UNMASKABLE,
 )
 
@@ -188,9 +190,6 @@ def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
 
 def _action_needs(action: Action) -> list[str]:
     """The slots an action touches (plus `tcp`/`udp` for protocol-specific fields)."""
-    from ovnlab.flows import actions as A
-    from ovnlab.flows.fields import FIELDS, SLOTS
-
     def of(field: str) -> list[str]:
         f = FIELDS[field]
         extra = ["tcp"] if field in ("tcp_src", "tcp_dst") else (
