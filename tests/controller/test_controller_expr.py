@@ -171,3 +171,58 @@ def test_prefix_match_semantics(plen: int, net: int, probe: int) -> None:
     (m,) = ms
     v, mask = m.match.slots["nw_dst"]
     assert ((probe & mask) == v) == (ipaddress.IPv4Address(probe) in network)
+
+
+# ------------------------------------------------------------------ truth-table property
+
+_ATOMS = ["reg9[0] == 1", "reg9[1] == 0", "reg9[2] == 1", "reg8[0..1] == {1, 2}",
+          "reg8[0..1] != 3", "reg9[3]", "reg8[2..3] == {0, 3}", "reg8[2..3] < 2"]
+
+
+def _exprs() -> st.SearchStrategy[str]:
+    atom = st.sampled_from(_ATOMS)
+    return st.recursive(atom, lambda sub: st.one_of(
+        st.builds(lambda a: f"!({a})", sub),
+        st.builds(lambda a, b: f"({a}) && ({b})", sub, sub),
+        st.builds(lambda a, b: f"({a}) || ({b})", sub, sub)), max_leaves=6)
+
+
+def _eval(text: str, r8: int, r9: int) -> bool:
+    py = text.replace("&&", " and ").replace("||", " or ").replace("!(", " not (")
+    py = py.replace("reg9[3]", "(reg9 >> 3 & 1) == 1")
+    for field, var in (("reg8[0..1]", "(reg8 & 3)"), ("reg8[2..3]", "(reg8 >> 2 & 3)")):
+        py = py.replace(f"{field} == {{1, 2}}", f"{var} in (1, 2)")
+        py = py.replace(f"{field} == {{0, 3}}", f"{var} in (0, 3)")
+        py = py.replace(field, var)
+    for i in range(3):
+        py = py.replace(f"reg9[{i}]", f"(reg9 >> {i} & 1)")
+    return bool(eval(py, {}, {"reg8": r8, "reg9": r9}))  # noqa: S307 - test oracle
+
+
+def _hit(m: ex.ExprMatch, r8: int, r9: int) -> bool:
+    for slot, (v, mask) in m.match.slots.items():
+        val = {"reg8": r8, "reg9": r9}[slot]
+        if val & mask != v:
+            return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(_exprs())
+def test_normalized_flows_match_exactly_the_expression(text: str) -> None:
+    """Flows (plain, and conjunctive clauses) cover exactly the expression's truth table."""
+    ms, _n = ex.compile_match(text, ctx())
+    plain = [m for m in ms if not m.conj and "conj_id" not in m.match.slots]
+    conj: dict[int, dict[int, list[ex.ExprMatch]]] = {}
+    sizes: dict[int, int] = {}
+    for m in ms:
+        for cid, k, n in m.conj:
+            conj.setdefault(cid, {}).setdefault(k, []).append(m)
+            sizes[cid] = n
+    for r8 in range(16):
+        for r9 in range(16):
+            got = any(_hit(m, r8, r9) for m in plain) or any(
+                len(cl) == sizes[cid] and all(any(_hit(m, r8, r9) for m in ms_k)
+                                              for ms_k in cl.values())
+                for cid, cl in conj.items())
+            assert got == _eval(text, r8, r9), (text, r8, r9)

@@ -502,17 +502,23 @@ def to_matches(e: Expr, limit: int = 100000) -> tuple[list[ExprMatch], int]:
     adds its offset).  `conj_id` matches carry a `conj_id` slot."""
     out: dict[ofields.Match, ExprMatch] = {}
     n_conjs = 0
+
+    def plain(m: ofields.Match) -> None:
+        # A plain flow subsumes a conjunctive clause flow with the same match: the packets
+        # it covers get the actions anyway.
+        out[m] = ExprMatch(m)
+
     for raw in _dnf(e, limit):
         t = _reduce(raw)
         if t is None:
             continue
         if not t.clauses:
-            out.setdefault(t.fixed, ExprMatch(t.fixed))
+            plain(t.fixed)
         elif len(t.clauses) == 1:
             for member in t.clauses[0]:
                 m = t.fixed.copy()
                 if _constrain(m, member):
-                    out.setdefault(m, ExprMatch(m))
+                    plain(m)
         else:
             n_conjs += 1
             n = len(t.clauses)
@@ -525,7 +531,7 @@ def to_matches(e: Expr, limit: int = 100000) -> tuple[list[ExprMatch], int]:
                     entry = (n_conjs, k + 1, n)
                     if prev is None:
                         out[m] = ExprMatch(m, (entry,))
-                    elif prev.conj:
+                    elif prev.conj and entry not in prev.conj:
                         out[m] = ExprMatch(m, prev.conj + (entry,))
             cm = ofields.Match({"conj_id": (n_conjs, 0xFFFFFFFF)})
             out[cm] = ExprMatch(cm)
