@@ -269,3 +269,19 @@ def test_ip_rewrites_are_no_ops_on_other_packets(br: Bridge) -> None:
     r = run(br, ["actions=mod_nw_src:1.2.3.4,mod_tp_dst:80,dec_ttl,output:2"], arp)
     (out,) = r.outputs
     assert out.packet == arp
+
+
+def test_trace_nests_non_tail_resubmits(br: Bridge) -> None:
+    r = run(br, ["table=0,actions=resubmit(,1),output:2",
+                 "table=1,actions=load:0x1->NXM_NX_REG0[],resubmit(,2)",
+                 "table=2,actions=output:3"], icmp())
+    text = r.trace.render()  # type: ignore[union-attr]
+    assert (" 0. priority 32768\n"
+            "    resubmit(,1)\n"
+            "     1. priority 32768\n"
+            "        load:0x1->NXM_NX_REG0[]\n"
+            "        resubmit(,2)\n"
+            "     2. priority 32768\n"
+            "        output:3\n"
+            "         -> output to ovn-comp2-0\n"
+            "    output:2\n") in text

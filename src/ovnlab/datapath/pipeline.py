@@ -16,7 +16,7 @@ from ovnlab.datapath import key as K
 from ovnlab.datapath.compile import MAX_DEPTH, MAX_RESUBMITS, CtSpec, Program
 from ovnlab.datapath.conntrack import CtResult
 from ovnlab.errors import OvnlabError
-from ovnlab.flows.actions import Action, Controller
+from ovnlab.flows.actions import Action, Controller, Resubmit
 from ovnlab.flows.fields import CS_INVALID, CS_TRACKED, lookup_field
 from ovnlab.flows.model import Flow
 from ovnlab.packet import ETH_IP, PROTO_TCP, PROTO_UDP, Packet
@@ -88,7 +88,7 @@ RawStep = tuple[str, int, "int | None", "Flow | None", "str | Action", "tuple[in
 
 class Xlate:
     __slots__ = ("bridge", "packet", "size", "table", "depth", "resubmits", "outputs",
-                 "packet_ins", "recircs", "steps", "stack", "now", "clone_depth",
+                 "packet_ins", "recircs", "steps", "stack", "now", "indent",
                  "dp_actions", "committed", "n_recircs", "cookie", "start", "lookups")
 
     def __init__(self, bridge: Bridge, packet: Packet, size: int, trace: bool,
@@ -109,7 +109,7 @@ class Xlate:
         self.steps: list[RawStep] | None = [] if trace else None
         self.stack: list[int] = []
         self.now = now
-        self.clone_depth = 0
+        self.indent = 0
         self.dp_actions: list[str] = []
         self.committed: list[int] | None = None
         self.n_recircs = 0
@@ -122,7 +122,7 @@ class Xlate:
         if entry is None:
             if self.steps is not None:
                 self.steps.append(("miss", self.depth, table_id, None, "No match.",
-                                   tuple(key), 0))
+                                   tuple(key), self.indent))
             return
         entry.n_packets += 1
         entry.n_bytes += self.size
@@ -135,17 +135,25 @@ class Xlate:
                 if op(self, key):
                     break
         else:
-            self.steps.append(("table", self.depth, table_id, entry.flow, "", tuple(key), 0))
+            self.steps.append(("table", self.depth, table_id, entry.flow, "", tuple(key),
+                               self.indent))
             self._traced(key, entry.flow.actions, entry.program)
         self.table = prev_table
         self.cookie = prev_cookie
 
     def _traced(self, key: K.Key, actions: tuple[Action, ...], program: Program) -> None:
+        """Runs a traced action list. As in ofproto/trace, a resubmit that is not the last
+        action nests what it runs one level deeper; tail resubmits stay flat."""
         assert self.steps is not None
-        for action, op in zip(actions, program, strict=True):
+        last = len(actions) - 1
+        for i, (action, op) in enumerate(zip(actions, program, strict=True)):
             self.steps.append(("action", self.depth, self.table, None, action, None,
-                               self.clone_depth))
-            if op(self, key):
+                               self.indent))
+            nest = i != last and isinstance(action, Resubmit)
+            self.indent += nest
+            stop = op(self, key)
+            self.indent -= nest
+            if stop:
                 break
 
     def resubmit(self, key: K.Key, port: int | None, table: int | None) -> None:
@@ -176,7 +184,7 @@ class Xlate:
     def clone(self, key: K.Key, program: Program, actions: tuple[Action, ...]) -> None:
         saved = key[:]
         saved_stack = self.stack[:]
-        self.clone_depth += 1
+        self.indent += 1
         try:
             if self.steps is None:
                 for op in program:
@@ -185,7 +193,7 @@ class Xlate:
             else:
                 self._traced(key, actions, program)
         finally:
-            self.clone_depth -= 1
+            self.indent -= 1
             key[:] = saved
             self.stack = saved_stack
 
@@ -207,7 +215,8 @@ class Xlate:
         if self.steps is not None:
             self._commit_headers(key)
             self.dp_actions.append(str(port.ofport))
-            self.steps.append(("output", self.depth, self.table, None, port.name, None, 0))
+            self.steps.append(("output", self.depth, self.table, None, port.name, None,
+                               self.indent))
 
     def flood(self, key: K.Key) -> None:
         in_port = key[K.IN_PORT]
@@ -246,7 +255,7 @@ class Xlate:
         if self.steps is not None:
             self.dp_actions.append("userspace(controller)")
             self.steps.append(("controller", self.depth, self.table, None, ctl.format(), None,
-                               0))
+                               self.indent))
 
     def ttl_expired(self, key: K.Key, ids: tuple[int, ...] | None) -> None:
         if ids is not None:
@@ -300,13 +309,13 @@ class Xlate:
             self.steps.append((
                 "ct", self.depth, self.table, None,
                 f"A clone of the packet is forked to recirculate. The forked pipeline will "
-                f"be resumed at table {table}.", tuple(fork), 0))
+                f"be resumed at table {table}.", tuple(fork), self.indent))
 
     # ------------------------------------------------------------ trace helpers
     def _note(self, text: str) -> None:
         if self.steps is not None:
             self.steps.append(("note", self.depth, self.table, None, text, None,
-                               self.clone_depth))
+                               self.indent))
 
     def _commit_headers(self, key: K.Key) -> None:
         """Datapath `set(...)` actions for headers changed since the last commit."""

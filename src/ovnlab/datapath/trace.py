@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ovnlab.datapath import key as K
 from ovnlab.flows.format import format_match
-from ovnlab.flows.model import OFP_DEFAULT_PRIORITY, Match
+from ovnlab.flows.model import OFP_DEFAULT_PRIORITY, Flow, Match
 from ovnlab.packet import ETH_ARP, ETH_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP
 
 if TYPE_CHECKING:
@@ -110,21 +110,17 @@ def key_flow_text(key: tuple[int, ...] | list[int], *, recirc: int | None = None
 
     match: Match = canonical_match({n: (v, m) for n, v, m in items})
     text = format_match(match, OFP_DEFAULT_PRIORITY)
-    if dl_type not in (ETH_IP, ETH_ARP):
-        text = text.replace("dl_type=", "eth,dl_type=", 1)
     return (f"recirc_id={recirc:#x}," if recirc else "") + text
 
 
-def _table_line(step: TraceStep) -> str:
-    assert step.table is not None
-    head = f"{step.table:2d}. "
-    if step.kind == "miss":
+def _table_line(kind: str, table: int | None, flow: Flow | None) -> str:
+    head = f"{table:2d}. "
+    if kind == "miss" or flow is None:
         return head + "No match."
-    assert step.flow is not None
-    text = format_match(step.flow.match, OFP_DEFAULT_PRIORITY)
-    line = head + (text + ", " if text else "") + f"priority {step.flow.priority}"
-    if step.flow.cookie:
-        line += f", cookie {step.flow.cookie:#x}"
+    text = format_match(flow.match, OFP_DEFAULT_PRIORITY)
+    line = head + (text + ", " if text else "") + f"priority {flow.priority}"
+    if flow.cookie:
+        line += f", cookie {flow.cookie:#x}"
     return line
 
 
@@ -133,18 +129,18 @@ def render_pass(bridge: str, p: TracePass) -> list[str]:
     out += [f'bridge("{bridge}")', "-" * (len(bridge) + 10)]
     if p.recirc:
         out += ["    thaw", f"        Resuming from table {p.table}"]
-    for step in p.steps:
-        if step.kind in ("table", "miss"):
-            out.append(_table_line(step))
-            if step.kind == "miss":
-                out.append("    drop")
-        elif step.kind == "action":
-            out.append("    " + step.detail)
-        elif step.kind in ("note", "ct"):
-            body = step.detail.lstrip(" ")
-            out.append(" " * (5 + len(step.detail) - len(body)) + "-> " + body)
-        elif step.kind == "output":
-            out.append(f"     -> output to {step.detail}")
+    for kind, _depth, table, flow, detail, _key, indent in p.raw:
+        pad = "    " * indent
+        if kind in ("table", "miss"):
+            out.append(pad + _table_line(kind, table, flow))
+            if kind == "miss":
+                out.append(pad + "    drop")
+        elif kind == "action":
+            out.append(pad + "    " + (detail if isinstance(detail, str) else detail.format()))
+        elif kind in ("note", "ct"):
+            out.append(pad + "     -> " + str(detail))
+        elif kind == "output":
+            out.append(pad + f"     -> output to {detail}")
     final = key_flow_text(p.final, recirc=p.recirc)
     out.append("")
     out.append("Final flow: " + ("unchanged" if p.final == p.start else final))
