@@ -81,6 +81,7 @@ class Controller:
         self._pending: list[Change] = []
         self._running = False
         self._dirty_all = True
+        self._last_snap: tuple[Any, ...] | None = None
         self._installed: dict[tuple[int, int, Any], OFFlow] | None = None
         self._flow_cache: dict[tuple[Any, ...], Any] = {}
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
@@ -156,6 +157,11 @@ class Controller:
         """One ovn-controller iteration (re-entrant calls fold into the running one)."""
         if self._running:
             return
+        snap = (tuple(sorted(self._vif_ports().items())), tuple(sorted(self._alive.items())))
+        if (not self._pending and not self._dirty_all and snap == self._last_snap
+                and (self._installed is not None or not self.install_enabled)):
+            return  # nothing this chassis watches has changed (the poll loop's no-op)
+        self._last_snap = snap
         self._running = True
         t0 = time.perf_counter()
         # The compiled state is millions of small acyclic objects: cyclic GC passes over
@@ -192,6 +198,7 @@ class Controller:
         self._neighbors.clear()
         self._state = _State()
         self._dirty_all = True
+        self._last_snap = None
         self.run()
 
     # ------------------------------------------------------------ binding
