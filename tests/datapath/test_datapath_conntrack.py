@@ -215,3 +215,31 @@ def test_expired_connections_are_swept() -> None:
     assert len(ct) == 5
     clock.t = 61.0
     assert ct.expire() == 5 and len(ct) == 0
+
+
+def test_snat_of_colliding_flows_moves_the_id_or_port() -> None:
+    b = Bridge("br-int")
+    b.add_port("vms")  # 1
+    b.add_port("ext")  # 2
+    b.add_flows([
+        "table=0,in_port=1,ip,actions=ct(commit,table=1,zone=1,nat(src=10.0.2.211))",
+        "table=1,actions=output:2",
+        "table=0,in_port=2,ip,actions=ct(table=2,zone=1,nat)",
+        "table=2,actions=output:1",
+    ])
+    outs = []
+    for vm in (VM, VM + 1):
+        p = Packet(ip_src=vm, ip_dst=EXT, ip_proto=PROTO_ICMP, icmp_type=8, icmp_id=42)
+        (o,) = b.process(p, "vms").outputs
+        outs.append(o.packet)
+    assert [p.ip_src for p in outs] == [ip("10.0.2.211")] * 2
+    assert outs[0].icmp_id == 42 and outs[1].icmp_id != 42
+    for sent, vm in zip(outs, (VM, VM + 1), strict=True):
+        reply = Packet(ip_src=EXT, ip_dst=sent.ip_src, ip_proto=PROTO_ICMP, icmp_type=0,
+                       icmp_id=sent.icmp_id)
+        (o,) = b.process(reply, "ext").outputs
+        assert (o.packet.ip_dst, o.packet.icmp_id) == (vm, 42)
+    udp = [Packet(ip_src=vm, ip_dst=EXT, ip_proto=PROTO_UDP, tp_src=5000, tp_dst=53)
+           for vm in (VM, VM + 1)]
+    ports = [b.process(p, "vms").outputs[0].packet.tp_src for p in udp]
+    assert ports[0] == 5000 and ports[1] not in (5000, 0)

@@ -9,7 +9,7 @@ action asks for `nat`, as in OVS. Expiry uses the injected clock.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ovnlab.flows.actions import Nat
@@ -207,22 +207,20 @@ class Conntrack:
         return conn
 
     def _pick_nat(self, tup: Tuple5, nat: Nat) -> Tuple5:
-        """The first free address (and port) in the range, deterministically."""
+        """The first free address and port (ICMP: echo id) in the range, deterministically.
+        Like OVS, SNAT moves to another source port or id when the tuple is taken."""
         zone, proto, src, dst, sport, dport = tup
         assert nat.ip_min is not None
         ip_max = nat.ip_max if nat.ip_max is not None else nat.ip_min
         src_side = nat.kind == "src"
-        orig_port = sport if src_side else dport
-        if nat.port_min is not None and proto in (PROTO_TCP, PROTO_UDP):
-            p_max = nat.port_max if nat.port_max is not None else nat.port_min
-            ports = [orig_port] if nat.port_min <= orig_port <= p_max else []
-            ports += [p for p in range(nat.port_min, p_max + 1) if p != orig_port]
-        else:
-            ports = [orig_port]
+        orig = sport if src_side else dport
         candidate: Tuple5 | None = None
         for addr in range(nat.ip_min, ip_max + 1):
-            for port in ports:
-                if src_side:
+            for port in _nat_ports(proto, orig, nat, src_side):
+                if proto == PROTO_ICMP:
+                    candidate = ((zone, proto, dst, addr, port, port) if src_side
+                                 else (zone, proto, addr, src, port, port))
+                elif src_side:
                     candidate = (zone, proto, dst, addr, dport, port)
                 else:
                     candidate = (zone, proto, addr, src, port, sport)
@@ -302,6 +300,21 @@ class Conntrack:
                         c.tcp_state if c.orig[1] == PROTO_TCP else "",
                         c.expires - now) for c in seen.values()]
         return sorted(rows, key=lambda r: (r.zone, r.orig))
+
+
+def _nat_ports(proto: int, orig: int, nat: Nat, src_side: bool) -> Iterator[int]:
+    """Ports (or ICMP ids) to try, the packet's own first."""
+    if proto in (PROTO_TCP, PROTO_UDP) and nat.port_min is not None:
+        p_max = nat.port_max if nat.port_max is not None else nat.port_min
+        if nat.port_min <= orig <= p_max:
+            yield orig
+        yield from (p for p in range(nat.port_min, p_max + 1) if p != orig)
+        return
+    yield orig
+    if proto == PROTO_ICMP:
+        yield from (i for i in range(1, 65536) if i != orig)
+    elif proto in (PROTO_TCP, PROTO_UDP) and src_side:
+        yield from (p for p in range(1024, 65536) if p != orig)
 
 
 def _inner_tuple(zone: int, payload: bytes) -> Tuple5 | None:

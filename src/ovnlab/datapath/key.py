@@ -30,6 +30,9 @@ CT_STATE, CT_ZONE, CT_MARK, CT_LABEL = SLOT["ct_state"], SLOT["ct_zone"], SLOT["
     SLOT["ct_label"]
 TUN_ID, TUN_SRC, TUN_DST = SLOT["tun_id"], SLOT["tun_src"], SLOT["tun_dst"]
 TUN_METADATA0 = SLOT["tun_metadata0"]
+# Not an OpenFlow field: the ICMP echo id rides in the key so conntrack NAT can rewrite it.
+ICMP_ID = N_SLOTS
+KEY_SIZE = N_SLOTS + 1
 
 # Slots that are packet headers (rebuilt into the Packet on output).
 HEADER_SLOTS: tuple[tuple[int, str], ...] = (
@@ -38,7 +41,7 @@ HEADER_SLOTS: tuple[tuple[int, str], ...] = (
     (NW_TOS, "ip_tos"), (TP_SRC, "tp_src"), (TP_DST, "tp_dst"),
     (ICMP_TYPE, "icmp_type"), (ICMP_CODE, "icmp_code"),
     (ARP_OP, "arp_op"), (ARP_SPA, "arp_spa"), (ARP_TPA, "arp_tpa"), (ARP_SHA, "arp_sha"),
-    (ARP_THA, "arp_tha"),
+    (ARP_THA, "arp_tha"), (ICMP_ID, "icmp_id"),
 )
 
 
@@ -54,7 +57,7 @@ class TunnelMetadata:
 
 def packet_to_key(packet: Packet, in_port: int,
                   tunnel: TunnelMetadata | None = None) -> Key:
-    key = [0] * N_SLOTS
+    key = [0] * KEY_SIZE
     key[IN_PORT] = in_port
     key[DL_SRC] = packet.eth_src
     key[DL_DST] = packet.eth_dst
@@ -72,6 +75,7 @@ def packet_to_key(packet: Packet, in_port: int,
         if proto == PROTO_ICMP:
             key[ICMP_TYPE] = packet.icmp_type
             key[ICMP_CODE] = packet.icmp_code
+            key[ICMP_ID] = packet.icmp_id
         else:
             key[TP_SRC] = packet.tp_src
             key[TP_DST] = packet.tp_dst

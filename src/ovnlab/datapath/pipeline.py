@@ -19,7 +19,7 @@ from ovnlab.errors import OvnlabError
 from ovnlab.flows.actions import Action, Controller, Resubmit
 from ovnlab.flows.fields import CS_INVALID, CS_TRACKED, lookup_field
 from ovnlab.flows.model import Flow
-from ovnlab.packet import ETH_IP, PROTO_TCP, PROTO_UDP, Packet
+from ovnlab.packet import ETH_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
 
 if TYPE_CHECKING:
     from ovnlab.datapath.bridge import Bridge, Port
@@ -281,7 +281,7 @@ class Xlate:
             result = self.bridge.conntrack.execute(
                 zone=zone, proto=key[K.NW_PROTO], src=key[K.NW_SRC], dst=key[K.NW_DST],
                 sport=key[K.TP_SRC], dport=key[K.TP_DST], icmp_type=key[K.ICMP_TYPE],
-                icmp_id=self.packet.icmp_id, tcp_flags=key[K.TCP_FLAGS],
+                icmp_id=key[K.ICMP_ID], tcp_flags=key[K.TCP_FLAGS],
                 payload=self.packet.payload, commit=commit, nat=spec.nat, mark=mark,
                 label=label, force=spec.action.force)
         if self.steps is not None:
@@ -339,7 +339,11 @@ def _apply_nat(key: K.Key, result: CtResult) -> None:
         key[K.NW_SRC] = result.nw_src
     if result.nw_dst is not None:
         key[K.NW_DST] = result.nw_dst
-    if key[K.NW_PROTO] in (PROTO_TCP, PROTO_UDP):
+    proto = key[K.NW_PROTO]
+    if proto == PROTO_ICMP:
+        if result.tp_src is not None:
+            key[K.ICMP_ID] = result.tp_src
+    elif proto in (PROTO_TCP, PROTO_UDP):
         if result.tp_src is not None:
             key[K.TP_SRC] = result.tp_src
         if result.tp_dst is not None:
