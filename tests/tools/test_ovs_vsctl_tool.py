@@ -89,3 +89,25 @@ def test_quoting_rules() -> None:
     assert ovs_vsctl.quote("192.168.50.1") == '"192.168.50.1"'
     assert ovs_vsctl.quote("provnet-0") == "provnet-0"
     assert ovs_vsctl.quote("extnet0:br-ex") == '"extnet0:br-ex"'
+
+
+def test_add_and_delete_bridges_and_ports_in_one_chain() -> None:
+    vs = _node()
+    res = ovs_vsctl.run(vs, ["--may-exist", "add-br", "br-int", "--", "add-port", "br-int",
+                             "tap9", "--", "set", "Interface", "tap9",
+                             "external_ids:iface-id=vm_9", "--", "set", "Bridge", "br-int",
+                             "fail_mode=secure"])
+    assert res.rc == 0, res.stderr
+    port = vs.bridges["br-int"].ports["tap9"]
+    assert port.external_ids == {"iface-id": "vm_9"} and port.ofport == 3
+    assert ovs_vsctl.run(vs, ["add-port", "br-ex", "tap9"]).stderr == (
+        "ovs-vsctl: cannot create a port named tap9 because a port named tap9 already exists "
+        "on bridge br-int\n")
+    assert ovs_vsctl.run(vs, ["add-port", "br-int", "patch-a", "--", "set", "Interface",
+                              "patch-a", "type=patch", "options:peer=patch-b"]).rc == 0
+    assert vs.bridges["br-int"].ports["patch-a"].type == "patch"
+    assert ovs_vsctl.run(vs, ["del-port", "br-int", "tap9"]).rc == 0
+    assert ovs_vsctl.run(vs, ["del-port", "tap9"]).stderr == "ovs-vsctl: no port named tap9\n"
+    assert ovs_vsctl.run(vs, ["--if-exists", "del-port", "tap9"]).rc == 0
+    assert ovs_vsctl.run(vs, ["add-br", "br-ex"]).rc == 1
+    assert ovs_vsctl.run(vs, ["del-br", "br-ex"]).rc == 0 and "br-ex" not in vs.bridges

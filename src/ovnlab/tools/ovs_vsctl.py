@@ -31,13 +31,33 @@ def open_vswitch_uuid(vswitch: Vswitch) -> str:
 
 
 def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
-    args = [a for a in argv if not a.startswith("--") or a == "--"]
+    """Runs `ovs-vsctl [OPTS] CMD ARGS [-- [OPTS] CMD ARGS]...`; commands run in order and
+    stop at the first error (real ovs-vsctl would also roll back the earlier ones)."""
+    args = list(argv)
     if args and args[0] == "ovs-vsctl":
         args = args[1:]
-    args = [a for a in args if a != "--"]
-    if not args:
+    groups: list[list[str]] = [[]]
+    for a in args:
+        if a == "--":
+            groups.append([])
+        else:
+            groups[-1].append(a)
+    commands = [g for g in groups if any(not a.startswith("--") for a in g)]
+    if not commands:
         return fail("ovs-vsctl: missing command name (use --help for help)")
-    cmd, params = args[0], args[1:]
+    out: list[str] = []
+    for group in commands:
+        opts = {a for a in group if a.startswith("--")}
+        words = [a for a in group if not a.startswith("--")]
+        res = _command(vswitch, words[0], words[1:], opts)
+        if res.rc != 0:
+            return res
+        if res.stdout:
+            out.append(res.stdout.rstrip("\n"))
+    return ok("\n".join(out))
+
+
+def _command(vswitch: Vswitch, cmd: str, params: list[str], opts: set[str]) -> ToolResult:
     if cmd == "show":
         return ok(show(vswitch))
     if cmd == "list-br":
@@ -62,7 +82,67 @@ def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
         return _get(vswitch, params)
     if cmd == "set":
         return _set(vswitch, params)
+    if cmd in ("add-br", "del-br", "add-port", "del-port"):
+        return _add_del(vswitch, cmd, params, opts)
     return fail(f"ovs-vsctl: unknown command '{cmd}'; use --help for help")
+
+
+def _add_del(vswitch: Vswitch, cmd: str, params: list[str], opts: set[str]) -> ToolResult:
+    if not params:
+        return fail(f"ovs-vsctl: '{cmd}' command requires at least 1 arguments")
+    if cmd == "add-br":
+        if params[0] in vswitch.bridges:
+            return ok() if "--may-exist" in opts else fail(
+                f"ovs-vsctl: cannot create a bridge named {params[0]} because a bridge named "
+                f"{params[0]} already exists")
+        vswitch.add_bridge(params[0])
+        return ok()
+    if cmd == "del-br":
+        if params[0] not in vswitch.bridges:
+            return ok() if "--if-exists" in opts else fail(
+                f"ovs-vsctl: no bridge named {params[0]}")
+        vswitch.del_bridge(params[0])
+        return ok()
+    if cmd == "add-port":
+        if len(params) < 2:
+            return fail("ovs-vsctl: 'add-port' command requires at least 2 arguments")
+        br = vswitch.bridges.get(params[0])
+        if br is None:
+            return fail(f"ovs-vsctl: no bridge named {params[0]}")
+        owner = vswitch.bridge_of_port(params[1])
+        if owner is not None:
+            return ok() if "--may-exist" in opts else fail(
+                f"ovs-vsctl: cannot create a port named {params[1]} because a port named "
+                f"{params[1]} already exists on bridge {owner.name}")
+        port = br.add_port(params[1])
+        return _assign(port, params[2:], "Port")
+    name = params[-1]
+    br = vswitch.bridge_of_port(name)
+    if br is None or name == br.name or (len(params) > 1 and params[0] != br.name):
+        return ok() if "--if-exists" in opts else fail(f"ovs-vsctl: no port named {name}")
+    br.del_port(name)
+    return ok()
+
+
+def _assign(obj: Bridge | Port | Vswitch, specs: list[str], table: str) -> ToolResult:
+    """`column=value` and `column:key=value` settings on one record."""
+    for spec in specs:
+        lhs, eq, value = spec.partition("=")
+        column, _, key = lhs.partition(":")
+        value = value.strip('"')
+        if not eq:
+            return fail(f"ovs-vsctl: {spec}: argument does not end in \"=\" followed by a value.")
+        if column == "external_ids" and key:
+            obj.external_ids[key] = value
+        elif isinstance(obj, Port) and column == "options" and key:
+            obj.options[key] = value
+        elif isinstance(obj, Port) and column == "type" and not key:
+            obj.type = value
+        elif isinstance(obj, Bridge) and column == "fail_mode" and not key:
+            obj.fail_mode = value or None
+        else:
+            return fail(f"ovs-vsctl: {spec}: {table} column {column} cannot be set here")
+    return ok()
 
 
 def show(vswitch: Vswitch) -> str:
@@ -164,10 +244,4 @@ def _set(vswitch: Vswitch, params: list[str]) -> ToolResult:
     obj, _ = _record(vswitch, table, params[1])
     if obj is None:
         return fail(f'ovs-vsctl: no row "{params[1]}" in table {table}')
-    for spec in params[2:]:
-        lhs, eq, value = spec.partition("=")
-        column, _, key = lhs.partition(":")
-        if not eq or column != "external_ids" or not key:
-            return fail(f"ovs-vsctl: {spec}: only external_ids:KEY=VALUE can be set here")
-        obj.external_ids[key] = value.strip('"')
-    return ok()
+    return _assign(obj, params[2:], table)
