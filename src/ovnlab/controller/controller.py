@@ -405,15 +405,26 @@ class Controller:
         return out
 
     def _zones(self, st: _State) -> None:
-        """Conntrack zones: one per local lport, DNAT/SNAT per local router; zones stay
-        put while their user exists and new users get the lowest free ids (ct-zone.c)."""
+        """Conntrack zones (ovn-controller.c update_ct_zones): one per local lport and a
+        DNAT and an SNAT zone per local datapath (switches too, as OVN 22.03 does);
+        `snat-ct-zone` requests are honoured; zones stay put while their user exists and
+        new users get the lowest free ids."""
         users = set(st.vif_ofports) | set(st.patch_ofports)
+        requested: dict[str, int] = {}
         for dp in st.local_dps:
-            if not st.dp_switch.get(dp, True):
-                users |= {f"{dp}_dnat", f"{dp}_snat"}
+            users |= {f"{dp}_dnat", f"{dp}_snat"}
+            row = self.sb.tables["Datapath_Binding"].get(dp)
+            req = row["external_ids"].get("snat-ct-zone") if row is not None else None
+            if req is not None and req.isdigit():
+                requested[f"{dp}_snat"] = int(req)
         for u in list(self.ct_zones):
             if u not in users:
                 del self.ct_zones[u]
+        for u, zone in requested.items():
+            for other, z in list(self.ct_zones.items()):
+                if z == zone and other != u:
+                    del self.ct_zones[other]
+            self.ct_zones[u] = zone
         used = set(self.ct_zones.values())
         nxt = 1
         for u in sorted(users - set(self.ct_zones)):
