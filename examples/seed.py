@@ -1,4 +1,4 @@
-"""The article's scenario (shared/seed) through the Python API, observations 1-6 printed.
+"""The article's scenario (iThome 2023, day 27) through the Python API, observations 1-6 printed.
 
     .venv/bin/python examples/seed.py
 
