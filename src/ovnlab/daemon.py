@@ -7,20 +7,23 @@ Everything runs under one lock: the lab is single-threaded, like one event loop.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ovnlab.errors import OvnlabError
+from ovnlab.errors import OvnlabError, ToolError
+from ovnlab.live import wants_live
 from ovnlab.state import Runtime, StateDir
 
 log = logging.getLogger("ovnlab.daemon")
+LIVE_POLL = 0.5  # seconds between a live tcpdump's checks for new frames (and a closed client)
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -28,13 +31,19 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
 def control_app(lab: Any, lock: threading.Lock, stop: Callable[[], None]) -> WSGIApp:
-    """`/ovnlab/<verb>`: JSON in, JSON out."""
+    """`/ovnlab/<verb>`: JSON in; JSON out, except `exec`, which streams NDJSON events
+    (`{"stdout": ...}`, `{"stderr": ...}`, finally `{"rc": N}`) so tcpdump can follow live."""
 
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         verb = environ.get("PATH_INFO", "").removeprefix("/ovnlab/").strip("/")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            if verb == "exec":
+                events = _exec_events(lab, lock, body)
+                first = next(events)  # errors in the request surface before the 200
+                start_response("200 OK", [("Content-Type", "application/x-ndjson")])
+                return itertools.chain([first], events)
             with lock:
                 status, reply = _dispatch(lab, verb, body, stop)
         except OvnlabError as exc:
@@ -49,13 +58,44 @@ def control_app(lab: Any, lock: threading.Lock, stop: Callable[[], None]) -> WSG
     return app
 
 
+def _event(**fields: Any) -> bytes:
+    return json.dumps(fields).encode() + b"\n"
+
+
+def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterator[bytes]:
+    node, argv = str(body["node"]), [str(a) for a in body["argv"]]
+    cwd = Path(body.get("cwd") or Path.cwd())
+    if not wants_live(argv):
+        with lock:
+            result = lab.exec(node, argv, cwd)
+        yield _event(stdout=result.stdout)
+        yield _event(stderr=result.stderr)
+        yield _event(rc=result.rc)
+        return
+    with lock:
+        try:
+            capture = lab.live_capture(node, argv, cwd)
+        except ToolError as exc:
+            yield _event(stderr=exc.message if exc.message.endswith("\n") else exc.message + "\n")
+            yield _event(rc=exc.exit_code)
+            return
+    try:
+        yield _event(stderr=capture.header())
+        while not capture.done:
+            lines = capture.poll(LIVE_POLL)
+            # an empty event now and then: a closed client shows up as a failed write
+            yield _event(stdout="".join(line + "\n" for line in lines))
+    finally:
+        with lock:
+            summary = capture.close()
+    yield _event(stderr=summary)
+    yield _event(rc=0)
+
+
 def _dispatch(lab: Any, verb: str, body: dict[str, Any],
               stop: Callable[[], None]) -> tuple[int, dict[str, Any]]:
     if verb == "status":
         return 200, lab.status()
-    if verb == "exec":
-        result = lab.exec(body["node"], list(body["argv"]))
-        return 200, {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
     if verb == "config":
         lab.config_set(str(body["key"]), str(body["value"]))
         return 200, {"key": body["key"], "value": body["value"]}

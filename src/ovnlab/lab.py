@@ -26,6 +26,7 @@ from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
 from ovnlab.fabric import Fabric
+from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.northd import Northd
@@ -56,6 +57,7 @@ class Lab:
         self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
         self.cloud = Cloud(store_path, topology, self.driver)
         self.driver.on_port_status = self._port_status
+        self.driver.defer_port_events = True  # handled after commits, as Neutron's own thread does
         self.northd = Northd(self.nb, self.sb)
         self.admin = self.cloud.admin_context()
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
@@ -99,7 +101,8 @@ class Lab:
             self.northd.run()
             for controller in self.controllers.values():
                 controller.run()
-            if not plugged and (self.nb.seqno, self.sb.seqno) == before:
+            events = self.driver.run()
+            if not plugged and not events and (self.nb.seqno, self.sb.seqno) == before:
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
 
@@ -113,16 +116,21 @@ class Lab:
         return bool(self.fabric.sync_vms(wanted))
 
     # ------------------------------------------------------------ operator tools
-    def exec(self, node: str, argv: Sequence[str] | str) -> ToolResult:
+    def exec(self, node: str, argv: Sequence[str] | str, cwd: Path | None = None) -> ToolResult:
+        """Run a node's tool; `cwd` is where relative file names (tcpdump -w/-r) live."""
         args = shlex.split(argv) if isinstance(argv, str) else list(argv)
         if not args:
             return fail("ovnlab exec: missing command", 2)
         try:
-            return self._dispatch(self._node_name(node), args)
+            return self._dispatch(self._node_name(node), args, cwd or Path.cwd())
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)
         finally:
             self.converge()
+
+    def live_capture(self, node: str, argv: Sequence[str], cwd: Path) -> LiveCapture:
+        """`tcpdump` following live (the daemon streams its lines)."""
+        return LiveCapture(self.fabric, self._node_name(node), list(argv), cwd)
 
     def _node_name(self, name: str) -> str:
         for n in self.topology.nodes:
@@ -135,7 +143,7 @@ class Lab:
     def node_names(self) -> list[str]:
         return [n.hostname for n in self.topology.nodes] + self.fabric.host_names()
 
-    def _dispatch(self, node: str, args: list[str]) -> ToolResult:
+    def _dispatch(self, node: str, args: list[str], cwd: Path) -> ToolResult:
         tool, rest = args[0], args[1:]
         chassis = self.vswitches.get(node)
         if tool in CENTRAL_TOOLS:
@@ -148,7 +156,9 @@ class Lab:
         if tool == "tcpdump":
             tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
             return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,
-                               lambda iface: self.fabric.has_interface(node, iface))
+                               lambda iface: self.fabric.has_interface(node, iface),
+                               read_bytes=lambda p: (cwd / p).read_bytes(),
+                               write_bytes=lambda p, data: _write_file(cwd / p, data))
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
             return module.run(self.fabric, node, rest)
@@ -201,6 +211,10 @@ class Lab:
         except NotFound:
             return False
         return True
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 class _Converging:

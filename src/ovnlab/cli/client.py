@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from ovnlab.errors import LabNotRunning, OvnlabError
@@ -27,3 +28,24 @@ def call(runtime: Runtime, verb: str, body: dict[str, Any] | None = None,
         raise err from None
     except (urllib.error.URLError, ConnectionError) as exc:
         raise LabNotRunning(f"the lab at {runtime.url} does not answer: {exc}") from None
+
+
+def stream(runtime: Runtime, verb: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """An NDJSON control call (`exec`): events as they come (a live tcpdump never ends
+    by itself; closing the generator closes the connection, which stops it)."""
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(f"{runtime.url}/ovnlab/{verb}", data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        resp = urllib.request.urlopen(req, timeout=None)
+    except urllib.error.HTTPError as exc:
+        reply = json.loads(exc.read() or b"{}")
+        err = OvnlabError(reply.get("error", str(exc)), type=reply.get("type"))
+        err.status = exc.code
+        raise err from None
+    except (urllib.error.URLError, ConnectionError) as exc:
+        raise LabNotRunning(f"the lab at {runtime.url} does not answer: {exc}") from None
+    with resp:
+        for line in resp:
+            if line.strip():
+                yield json.loads(line)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ovnlab import state as state_mod
 from ovnlab import topology as topo_mod
-from ovnlab.cli.client import call
+from ovnlab.cli.client import call, stream
 from ovnlab.errors import OvnlabError
 from ovnlab.state import StateDir
 
@@ -163,10 +163,17 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
         print("ovnlab exec: missing command (ovnlab exec NODE -- COMMAND ARGS...)", file=sys.stderr)
         return 2
     rt = state.require_runtime()
-    reply = call(rt, "exec", {"node": args.node, "argv": argv})
-    sys.stdout.write(reply["stdout"])
-    sys.stderr.write(reply["stderr"])
-    return int(reply["rc"])
+    rc = 1
+    for event in stream(rt, "exec", {"node": args.node, "argv": argv, "cwd": os.getcwd()}):
+        if event.get("stdout"):
+            sys.stdout.write(event["stdout"])
+            sys.stdout.flush()
+        if event.get("stderr"):
+            sys.stderr.write(event["stderr"])
+            sys.stderr.flush()
+        if "rc" in event:
+            rc = int(event["rc"])
+    return rc
 
 
 def cmd_config(args: argparse.Namespace, state: StateDir) -> int:

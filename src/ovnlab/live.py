@@ -1,0 +1,67 @@
+"""`tcpdump` following live on a running lab (`ovnlab exec NODE -- tcpdump -i IF ...`).
+
+The capture registers on the node's interfaces; frames arrive from whichever thread runs
+the lab (a ping in another terminal), lines leave through `poll()` in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+from collections.abc import Callable
+from pathlib import Path
+
+from ovnlab.errors import ToolError
+from ovnlab.fabric import Fabric
+from ovnlab.fabric.capture import Captured
+from ovnlab.fabric.link import Interface
+from ovnlab.tools import tcpdump
+
+
+def wants_live(argv: list[str]) -> bool:
+    """tcpdump without --history or -r follows live, as the real one does."""
+    return bool(argv) and argv[0] == "tcpdump" and "--history" not in argv and not any(
+        a == "-r" or a.startswith("-r") and not a.startswith("--") for a in argv[1:])
+
+
+class LiveCapture:
+    def __init__(self, fabric: Fabric, node: str, argv: list[str], cwd: Path) -> None:
+        options = tcpdump.parse_args(argv[1:])  # argv[0] is "tcpdump"
+        iface = options.interface or "eth0"
+        if iface != "any" and not fabric.has_interface(node, iface):
+            raise ToolError(f"tcpdump: {iface}: No such device exists\n(No such device exists)", 1)
+        self._pcap = io.BytesIO() if options.write_file else None
+        self._path = (cwd / options.write_file) if options.write_file else None
+        self.follower = tcpdump.Follower(options, fabric.resolve_name, self._pcap)
+        self._queue: queue.SimpleQueue[Captured] = queue.SimpleQueue()
+        self._ifaces: list[Interface] = [
+            i for i in fabric.node(node).interfaces.values() if iface in ("any", i.name)]
+        self._listener: Callable[[Captured], None] = self._queue.put
+        for i in self._ifaces:
+            i.listeners.append(self._listener)
+
+    def header(self) -> str:
+        return self.follower.header()
+
+    @property
+    def done(self) -> bool:
+        return self.follower.done
+
+    def poll(self, timeout: float) -> list[str]:
+        lines: list[str] = []
+        try:
+            item = self._queue.get(timeout=timeout)
+            while True:
+                lines += self.follower.feed(item)
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            return lines
+
+    def close(self) -> str:
+        for i in self._ifaces:
+            if self._listener in i.listeners:
+                i.listeners.remove(self._listener)
+        self.follower.close()
+        if self._pcap is not None and self._path is not None:
+            self._path.write_bytes(self._pcap.getvalue())
+        return self.follower.summary()

@@ -1,0 +1,37 @@
+"""tcpdump follows live through `ovnlab exec`, like the real one: lines appear as another
+terminal's ping runs, and it stops after -c N."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import ovnlab
+
+pytestmark = pytest.mark.slow
+
+
+def test_tcpdump_follows_a_ping_from_another_terminal(state_dir: Path, tmp_path: Path) -> None:
+    assert ovnlab(state_dir, "up").returncode == 0
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "ovnlab.cli.main", "--state", str(state_dir), "exec", "exthost",
+         "--", "tcpdump", "-i", "eth0", "-c", "3", "-w", "ping.pcap", "--print", "icmp"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert follower.stderr is not None
+    assert "listening on eth0" in follower.stderr.readline() + follower.stderr.readline()
+    assert ovnlab(state_dir, "exec", "exthost", "--", "ping", "-c", "2", "8.8.8.8").returncode == 0
+    out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert "IP 10.0.2.100 > dns.google: ICMP echo request, id" in lines[0]
+    assert "IP dns.google > 10.0.2.100: ICMP echo reply" in lines[1]
+    assert "3 packets captured" in err
+    # -w wrote a pcap file where the client runs, readable by the real tcpdump
+    assert (tmp_path / "ping.pcap").stat().st_size > 24
+    real = subprocess.run(["tcpdump", "-r", str(tmp_path / "ping.pcap"), "-n"],
+                          capture_output=True, text=True)
+    if real.returncode == 0 or "command not found" not in real.stderr:
+        assert real.stdout.count("ICMP echo") == 3, real.stderr
