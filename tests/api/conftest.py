@@ -20,19 +20,32 @@ PROJECTS = TOPOLOGY.projects
 
 
 class RecordingDriver:
-    """A mechanism driver that records the hooks the cloud calls (and has a transaction)."""
+    """A mechanism driver that records the hooks the cloud calls. Like the NB transaction,
+    calls made in a transaction that fails are dropped."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self._pending: list[str] | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        yield None
+        if self._pending is not None:  # nested: joins the outer transaction
+            yield None
+            return
+        self._pending = []
+        try:
+            yield None
+            self.calls += self._pending
+        finally:
+            self._pending = None
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self.calls.append(name)
+
+        def hook(*args: Any, **kwargs: Any) -> None:
+            (self.calls if self._pending is None else self._pending).append(name)
+        return hook
 
 
 def snapshot(cloud: Cloud) -> Any:

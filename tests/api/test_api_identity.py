@@ -115,3 +115,5 @@ def test_request_ids_and_timings_are_recorded(client: Client, app: api.App) -> N
     last = app.timings[-1]
     assert (last.method, last.route, last.status) == ("GET", "/networking/v2.0/networks", 200)
     assert 0 < last.seconds < 1
+    stats = app.stats()["GET /networking/v2.0/networks"]
+    assert stats["count"] == 1 and stats["max_ms"] == stats["mean_ms"] == last.seconds * 1e3

@@ -195,3 +195,11 @@ def test_glance_discovery_list_filters_and_show(client: Client, cloud) -> None:
     assert client.get(f"/image/v2/images/{iid}").body["name"] == "cirros"
     r = client.get("/image/v2/images/cirros")
     assert r.status == 404 and "No image found" in r.body["message"]
+
+
+def test_availability_zones(client: Client, demo: Client) -> None:
+    zones = client.get(f"{C}/os-availability-zone").body["availabilityZoneInfo"]
+    assert zones == [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]
+    detail = client.get(f"{C}/os-availability-zone/detail").body["availabilityZoneInfo"]
+    assert sorted(detail[0]["hosts"]) == ["compute1", "compute2"]
+    assert demo.get(f"{C}/os-availability-zone/detail").status == 403

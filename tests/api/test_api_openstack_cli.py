@@ -81,7 +81,7 @@ def test_article_scenario_with_the_real_client(osc: Osc, app: api.App) -> None:
     server = osc.json("server show vm_1 -f json")
     assert server["name"] == "vm_1" and server["flavor"]["name"] == "m1.nano"
     assert server["image"] == f"cirros ({image_id})"
-    assert "172.16.100.10" in server["addresses"]["n1"]
+    assert server["addresses"]["n1"] == ["172.16.100.10", fip]
     assert {"name": "allow-icmp-ssh"} in server["security_groups"]
     router = osc.json("router show r -f json")
     assert [i["ip_address"] for i in router["interfaces_info"]] == ["172.16.100.1"]
@@ -90,6 +90,9 @@ def test_article_scenario_with_the_real_client(osc: Osc, app: api.App) -> None:
     assert any(p["Fixed IP Addresses"][0]["ip_address"] == "172.16.100.10" for p in ports)
     networks = {n["Name"]: n for n in osc.json("network list -f json")}
     assert set(networks) == {"n1", "ext_n2"} and len(networks["n1"]["Subnets"]) == 1
+    servers = osc.json("server list -f json")
+    assert [(s["Name"], s["Image"], s["Flavor"], s["Status"]) for s in servers] == [
+        ("vm_1", "cirros", "m1.nano", server["status"])]
     hypervisors = osc.json("hypervisor list -f json")
     assert [h["Hypervisor Hostname"] for h in hypervisors] == ["compute1", "compute2"]
     c = Client(app)
@@ -99,6 +102,8 @@ def test_article_scenario_with_the_real_client(osc: Osc, app: api.App) -> None:
     osc(f"floating ip delete {fip}")
     assert c.get("/networking/v2.0/floatingips").body["floatingips"] == []
     slowest = max(t.seconds for t in app.timings)
+    for route, st in app.stats().items():
+        print(f"  {route:60} {st['count']:4.0f} x {st['mean_ms']:6.2f} ms (max {st['max_ms']:.2f})")
     print(f"\n{len(osc.wall)} openstack commands in {sum(osc.wall):.1f} s wall; "
           f"{len(app.timings)} requests, server time total "
           f"{sum(t.seconds for t in app.timings) * 1e3:.1f} ms, max {slowest * 1e3:.2f} ms")

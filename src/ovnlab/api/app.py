@@ -66,6 +66,14 @@ class App:
         self.timings: deque[Timing] = deque(maxlen=timings)
         self._request_ids = itertools.count(1)
 
+    def stats(self) -> dict[str, dict[str, float]]:
+        """Server time per route over the recorded requests: count, mean/max milliseconds."""
+        per: dict[str, list[float]] = {}
+        for t in list(self.timings):
+            per.setdefault(f"{t.method} {t.route}", []).append(t.seconds)
+        return {k: {"count": len(v), "mean_ms": 1e3 * sum(v) / len(v), "max_ms": 1e3 * max(v)}
+                for k, v in sorted(per.items())}
+
     def _openapi(self, req: Request) -> Response:
         from .openapi import document
         return json_response(200, document(self, req.base_url))

@@ -173,6 +173,8 @@ class Nova:
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
+        router.add("GET", v21 + "/os-availability-zone", self.availability_zones)
+        router.add("GET", v21 + "/os-availability-zone/detail", self.availability_zones_detail)
         router.add("GET", v21 + "/os-hypervisors", self.list_hypervisors)
         router.add("GET", v21 + "/os-hypervisors/detail", self.list_hypervisors_detail)
         router.add("GET", v21 + "/os-hypervisors/{id}", self.show_hypervisor)
@@ -360,6 +362,18 @@ class Nova:
             if f["id"] == fid:
                 return self._respond(req, 200, {"flavor": f})
         raise NotFound(f"Flavor {fid} could not be found.", type="FlavorNotFound")
+
+    # -- availability zones: one, "nova", holding every compute node
+    def availability_zones(self, req: Request) -> Response:
+        zone = {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}
+        return self._respond(req, 200, {"availabilityZoneInfo": [zone]})
+
+    def availability_zones_detail(self, req: Request) -> Response:
+        hosts = {h["hypervisor_hostname"]: {"nova-compute": {
+            "available": True, "active": True, "updated_at": None}}
+            for h in self._hypervisors(req)}
+        zone = {"zoneName": "nova", "zoneState": {"available": True}, "hosts": hosts}
+        return self._respond(req, 200, {"availabilityZoneInfo": [zone]})
 
     # -- hypervisors (mv 2.88 format: UUID ids, no statistics)
     def _hypervisors(self, req: Request) -> list[dict[str, Any]]:
