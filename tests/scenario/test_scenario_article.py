@@ -7,7 +7,7 @@ import pytest
 
 from ovnlab import observations as O
 from ovnlab.lab import Lab
-from ovnlab.scenario import run_article
+from ovnlab.scenario import ARTICLE, run_article
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,41 @@ def test_config_rejects_unknown_keys_and_values() -> None:
         lab.config_set("ovn.enable_dvr", "true")
     with pytest.raises(Exception, match="expected true or false"):
         lab.config_set("ovn.enable_distributed_floating_ip", "maybe")
+
+
+def test_fip_on_a_port_that_is_down_has_no_external_mac_until_it_comes_up() -> None:
+    lab = Lab.build("seed")
+    for step in ARTICLE:
+        if "server create" in step.command:
+            continue  # the FIP goes to a plain port first: nothing plugs it, it stays DOWN
+        if "floating ip" in step.command or "security group" in step.command:
+            break
+        step.run(lab.openstack)
+    net = lab.openstack.find("network", "n1")
+    port = lab.cloud.create_port(lab.admin, {"network_id": net["id"], "name": "spare"})
+    fip = lab.openstack.floating_ip_create("ext_n2")
+    lab.cloud.update_floatingip(lab.admin, fip["id"], {"port_id": port["id"]})
+    lab.converge()
+    nat = next(n for n in lab.nb.rows("NAT") if n["type"] == "dnat_and_snat")
+    assert lab.cloud.get_port(lab.admin, port["id"])["status"] == "DOWN"
+    assert not nat["external_mac"] and nat["logical_port"] == port["id"]
+    assert nat["external_ids"]["neutron:fip_external_mac"]
+
+
+def test_dump_flows_counters_move_as_packets_pass(seed: tuple[Lab, O.Fip]) -> None:
+    lab, f = seed
+
+    def dnat_packets() -> int:
+        """lr_in_unsnat's ct(nat) in the common zone: every inbound FIP packet crosses it
+        (the lr_in_dnat commit flow only sees a connection's first packet)."""
+        flows = O.nat_flows(lab, f, f.vm_host)
+        line = next(x for x in flows if "table=12," in x and "reg10=0/0x1" in x)
+        return int(line.split("n_packets=")[1].split(",")[0])
+
+    before = dnat_packets()
+    vm = lab["vm_1"]
+    seen = len(vm.interfaces["eth0"].captures)
+    O.ping(lab, "exthost", f.fip or "", 3)
+    delivered = [c for c in vm.interfaces["eth0"].captures[seen:]
+                 if c.direction == "in" and c.packet.icmp_type == 8 and c.packet.ip_proto == 1]
+    assert delivered and dnat_packets() == before + len(delivered)
