@@ -194,15 +194,24 @@ class Formatter:
         out = "ARP, " if prefix else ""
         if self.options.verbose:
             out += "Ethernet (len 6), IPv4 (len 4), "
-        if packet.arp_op == 1:
+        op, sha, tha = packet.arp_op, packet.arp_sha, packet.arp_tha
+        if op == 1:
             out += f"Request who-has {self.host(packet.arp_tpa)}"
-            if packet.arp_tha:
-                out += f" ({self.ether(packet.arp_tha)})"
+            if tha:
+                out += f" ({self.ether(tha)})"
             out += f" tell {self.host(packet.arp_spa)}"
-        elif packet.arp_op == 2:
-            out += f"Reply {self.host(packet.arp_spa)} is-at {self.ether(packet.arp_sha)}"
+        elif op == 2:
+            out += f"Reply {self.host(packet.arp_spa)} is-at {self.ether(sha)}"
+        elif op in (3, 8):
+            kind = "Reverse" if op == 3 else "Inverse"
+            out += f"{kind} Request who-is {self.ether(tha)} tell {self.ether(sha)}"
+        elif op == 4:
+            out += f"Reverse Reply {self.ether(tha)} at {self.host(packet.arp_tpa)}"
+        elif op == 9:
+            out += f"Inverse Reply {self.ether(sha)} at {self.host(packet.arp_spa)}"
         else:
-            out += f"Unknown ({packet.arp_op})"
+            name = {10: "NACK Reply"}.get(op, f"Unknown ({op})")
+            return out + name + " " + _hexdump(packet.to_bytes()[-28:])
         return out + ", length 28"
 
     def ipv4(self, packet: Packet, *, prefix: bool) -> str:
@@ -211,6 +220,8 @@ class Formatter:
             out += _ip_header_verbose(packet) + "\n    "
         src, dst = self.host(packet.ip_src), self.host(packet.ip_dst)
         if packet.ip_proto == PROTO_ICMP:
+            if _icmp_truncated(packet):  # tcpdump gives up on the whole ICMP text
+                return out + f"{src} > {dst}:  [|icmp]"
             return out + f"{src} > {dst}: " + self.icmp(packet)
         if packet.ip_proto == PROTO_TCP:
             sport, dport = self.port(packet.tp_src, PROTO_TCP), self.port(packet.tp_dst, PROTO_TCP)
@@ -256,7 +267,10 @@ class Formatter:
                f"(tos 0x{tos:x}, ttl {ttl}, id {ip_id}, offset {(frag & 0x1FFF) * 8}, "
                f"flags [{flags}], proto {name} ({proto}), length {total})\n    ")
         l4 = data[ihl:]
-        if proto in (PROTO_TCP, PROTO_UDP) and len(l4) >= 4:
+        if proto in (PROTO_TCP, PROTO_UDP) and len(l4) < 4:  # no ports to print
+            gap = " " if proto == PROTO_TCP else "  "
+            return out + f"{src} > {dst}:{gap}[|{name.lower()}]"
+        if proto in (PROTO_TCP, PROTO_UDP):
             sport, dport = struct.unpack("!HH", l4[:4])
             ends = (f"{src}.{self.port(sport, proto)} > {dst}.{self.port(dport, proto)}:")
             if proto == PROTO_UDP and len(l4) >= 8:
@@ -377,6 +391,18 @@ def format_packet(packet: Packet, time: float | None = None, *,
 # --------------------------------------------------------------------- helpers
 def _ethertype(value: int) -> str:
     return f"ethertype {ETHERTYPE_NAMES.get(value, 'Unknown')} (0x{value:04x})"
+
+
+def _icmp_truncated(packet: Packet) -> bool:
+    """An ICMP error whose quoted datagram is too short for what tcpdump reads from it."""
+    if packet.icmp_type not in (3, 5, 11):
+        return False
+    quoted = packet.payload
+    if len(quoted) < 20:
+        return True
+    if packet.icmp_type == 3 and packet.icmp_code == 3:  # reads the quoted ports
+        return len(quoted) < (quoted[0] & 0x0F) * 4 + 4
+    return False
 
 
 def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str]) -> str:
