@@ -17,6 +17,18 @@ TCPDUMP = shutil.which("tcpdump") or next(
     (p for p in ("/usr/bin/tcpdump", "/usr/sbin/tcpdump") if os.path.exists(p)), None)
 
 
+def _dns_isolation() -> list[str] | None:
+    """A prefix that runs tcpdump without network, so its reverse DNS fails at once (and
+    cannot find real names such as dns.google) when a test prints names (no -n)."""
+    if shutil.which("unshare") is None:
+        return None
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
+    return ["unshare", "-n"] if probe.returncode == 0 else None
+
+
+NO_DNS = _dns_isolation() if TCPDUMP is not None else None
+
+
 class Oracle:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -28,6 +40,9 @@ class Oracle:
         path = self.tmp / f"oracle{self.count}.pcap"
         write_file(path, packets)
         argv = [str(TCPDUMP), "-r", str(path), *flags]
+        if not any(f.startswith("-") and "n" in f for f in flags):
+            assert NO_DNS is not None, "resolving tcpdump runs need `unshare -n`"
+            argv = [*NO_DNS, *argv]
         if expr is not None:
             argv.append(expr)
         # TZ=UTC: tcpdump prints local time of day; our pcap epoch is the lab's start

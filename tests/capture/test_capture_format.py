@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from capture_oracle import Oracle, make_oracle
+from capture_oracle import NO_DNS, Oracle, make_oracle
 from capture_strategies import frames, tcp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -131,16 +131,19 @@ def test_tcp_handshake_relative_sequence_numbers_and_port_names() -> None:
 
 
 # ------------------------------------------------------------------ real tcpdump as oracle
-FLAG_SETS = [("-n",), (), ("-n", "-e"), ("-e",), ("-n", "-v"), ("-v", "-e"), ("-n", "-vv")]
+FLAG_SETS = [("-n",), ("-n", "-e"), ("-n", "-v"), ("-n", "-vv"), ("-nev",)]
+if NO_DNS is not None:  # names (ports, OUIs, Broadcast) only when tcpdump's DNS cannot answer
+    FLAG_SETS += [(), ("-e",), ("-v", "-e")]
 
 
 def _options(flags: tuple[str, ...]) -> FormatOptions:
-    verbose = sum(f.count("v") for f in flags if f.startswith("-v"))
-    return FormatOptions(numeric="-n" in flags, link_header="-e" in flags, verbose=verbose)
+    letters = "".join(f[1:] for f in flags)
+    return FormatOptions(numeric="n" in letters, link_header="e" in letters,
+                         verbose=letters.count("v"))
 
 
 @pytest.mark.oracle
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(packets=st.lists(frames, min_size=1, max_size=12), flags=st.sampled_from(FLAG_SETS),
        start=st.floats(0, 200000, allow_nan=False))
@@ -157,9 +160,9 @@ def test_lines_match_real_tcpdump(oracle: Oracle, packets: list[Packet],
 @pytest.mark.oracle
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(packets=st.lists(tcp(), min_size=2, max_size=15), seed=st.randoms())
+@given(packets=st.lists(tcp(), min_size=2, max_size=15), absolute=st.booleans())
 def test_tcp_conversations_match_real_tcpdump(oracle: Oracle, packets: list[Packet],
-                                              seed: object) -> None:
+                                              absolute: bool) -> None:
     # squeeze the packets into two conversations so the relative-sequence state is exercised
     a, b = ip("10.0.2.100"), ip("10.0.2.216")
     squeezed = []
@@ -169,5 +172,6 @@ def test_tcp_conversations_match_real_tcpdump(oracle: Oracle, packets: list[Pack
                                 tp_src=40000 if fwd else 22, tp_dst=22 if fwd else 40000,
                                 vlan_tci=0))
     timed = [(i * 0.001, p) for i, p in enumerate(squeezed)]
-    f = Formatter(FormatOptions(numeric=True))
-    assert [f.format(p, t) for t, p in timed] == oracle.lines(timed, ("-n",))
+    f = Formatter(FormatOptions(numeric=True, absolute_seq=absolute))
+    flags = ("-n", "-S") if absolute else ("-n",)
+    assert [f.format(p, t) for t, p in timed] == oracle.lines(timed, flags)

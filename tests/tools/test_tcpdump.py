@@ -141,6 +141,7 @@ def test_parse_args() -> None:
     assert parse_args(["-i", "eth1", "--history", "-w", "x.pcap", "udp port 6081"]) == \
         TcpdumpOptions(interface="eth1", history=True, write_file="x.pcap",
                        expression="udp port 6081")
+    assert parse_args(["-Sti", "eth0"]).format_options.absolute_seq
     with pytest.raises(ToolError):
         parse_args(["-X"])
 
@@ -155,6 +156,7 @@ def test_follower_streams_lines_and_stops_after_count() -> None:
     ]
     assert follower.done
     assert follower.summary().startswith("2 packets captured\n")
+    assert follower.summary(interrupted=True).startswith("\n2 packets captured\n")
 
 
 def test_write_then_read_back(tmp_path: Path) -> None:

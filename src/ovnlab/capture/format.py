@@ -86,6 +86,7 @@ class FormatOptions:
     link_header: bool = False   # -e: print the Ethernet header
     verbose: int = 0            # -v: IP header details
     timestamps: bool = True     # -t turns them off
+    absolute_seq: bool = False  # -S: TCP sequence numbers as on the wire
 
 
 def timestamp(time: float) -> str:
@@ -309,7 +310,7 @@ class Formatter:
     def tcp(self, packet: Packet) -> str:
         flags = packet.tcp_flags
         seq, ack = packet.tcp_seq, packet.tcp_ack
-        if flags & TCP_ACK:
+        if flags & TCP_ACK and not self.options.absolute_seq:
             seq, ack = self._relative(packet, seq, ack)
         names = "".join(c for bit, c in TCP_FLAG_CHARS if flags & bit) or "none"
         length = len(packet.payload)

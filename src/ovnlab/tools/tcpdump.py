@@ -81,13 +81,15 @@ class TcpdumpOptions:
     numbered: bool = False       # -# / --number
     print_too: bool = False      # --print: print lines even with -w
     direction: str | None = None  # -Q in|out (None = inout)
+    absolute_seq: bool = False   # -S
     history: bool = False        # ovnlab: print what the interface recorded
     expression: str = ""
 
     @property
     def format_options(self) -> FormatOptions:
         return FormatOptions(numeric=bool(self.numeric), link_header=self.link_header,
-                             verbose=self.verbose, timestamps=self.timestamps)
+                             verbose=self.verbose, timestamps=self.timestamps,
+                             absolute_seq=self.absolute_seq)
 
 
 def parse_args(argv: Sequence[str]) -> TcpdumpOptions:
@@ -162,7 +164,7 @@ def _set_option(opts: dict[str, object], letter: str, value: str | None) -> None
     elif letter == "t":
         opts["timestamps"] = False
     elif letter == "S":
-        raise ToolError("tcpdump: (ovnlab) option -S is not supported", 1)
+        opts["absolute_seq"] = True
     elif letter == "#":
         opts["numbered"] = True
     elif letter == "c":
@@ -283,9 +285,10 @@ class Follower:
             text = f"{self.captured:5}  {text}"
         return text
 
-    def summary(self, received: int | None = None) -> str:
+    def summary(self, received: int | None = None, *, interrupted: bool = False) -> str:
+        """The closing statistics; after ^C tcpdump first ends the "^C" line."""
         seen = self.received if received is None else received
-        return (f"{_plural(self.captured, 'packet captured')}\n"
+        return ("\n" if interrupted else "") + (f"{_plural(self.captured, 'packet captured')}\n"
                 f"{_plural(seen, 'packet received by filter')}\n"
                 f"{_plural(0, 'packet dropped by kernel')}\n")
 
