@@ -14,6 +14,7 @@ from typing import Any
 
 from ovnlab.controller import physical as ph
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
+from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
@@ -766,20 +767,19 @@ class _PortGroups(dict):
 
 def _merge_conjunctions(flows: list[OFFlow]) -> list[OFFlow]:
     """ofctrl_add_or_append_flow: conjunction flows with one match share one flow."""
-    from ovnlab.controller.ofpacts import Conjunction
-    merged: dict[tuple[Any, ...], OFFlow] = {}
+    where: dict[tuple[Any, ...], int] = {}
     out: list[OFFlow] = []
     for f in flows:
-        if f.actions and all(isinstance(a, Conjunction) for a in f.actions):
+        if f.actions and type(f.actions[0]) is Conjunction and all(
+                type(a) is Conjunction for a in f.actions):
             k = f.key()
-            prev = merged.get(k)
-            if prev is None:
-                merged[k] = f
+            i = where.get(k)
+            if i is None:
+                where[k] = len(out)
                 out.append(f)
             else:
-                nf = OFFlow(f.table, f.priority, f.match, prev.actions + f.actions, 0)
-                merged[k] = nf
-                out[out.index(prev)] = nf
+                prev = out[i]
+                out[i] = OFFlow(f.table, f.priority, f.match, prev.actions + f.actions, 0)
         else:
             out.append(f)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ovnlab.errors import OvnlabError
 
@@ -13,8 +13,7 @@ class SyntaxError_(OvnlabError):  # noqa: N801 - mirrors OVN's "Syntax error" wo
     """A logical-flow match/action that does not parse (OVN logs `Syntax error at ...`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(NamedTuple):
     """An integer constant (value, optional mask, its textual format) or a string."""
 
     value: int = 0
@@ -27,8 +26,7 @@ class Const:
         return self.fmt == "string"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # id, const, punct, end
     text: str
     const: Const | None = None
@@ -87,9 +85,8 @@ def _with_mask(text: str, c: Const, i: int) -> tuple[Const, int]:
     return c, i
 
 
-_MASTER = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>/\*.*?\*/|//[^\n]*)
+_MASTER = re.compile(r"""\s*(?:
+    (?P<comment>/\*.*?\*/|//[^\n]*)
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<mac>[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})(?![0-9a-zA-Z:])
   | (?P<ip4>\d{1,3}(?:\.\d{1,3}){3})(?![0-9a-zA-Z.])
@@ -98,7 +95,7 @@ _MASTER = re.compile(r"""
   | (?P<dec>\d+)
   | (?P<id>[A-Za-z_$@][A-Za-z0-9_.]*)
   | (?P<punct><->|&&|\|\||==|!=|<=|>=|\.\.|--|->|[(){}\[\],;=!<>/:-])
-""", re.X | re.S)
+  | (?P<ws>$))""", re.X | re.S)
 
 
 def _const(kind: str, text: str) -> Const:
@@ -127,6 +124,7 @@ def tokenize(text: str) -> list[Token]:
     while i < n:
         m = match(text, i)
         if m is None:
+            i = n - len(text[i:].lstrip())
             if text.startswith("/*", i):
                 raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unterminated comment.")
             if text[i] == '"':
@@ -134,18 +132,19 @@ def tokenize(text: str) -> list[Token]:
             raise SyntaxError_(f"Syntax error at `{text[i:i + 10]}' unexpected character.")
         kind = m.lastgroup
         j = m.end()
+        i = m.start(kind) if kind else j
         if kind == "ws" or kind == "comment":
             pass
         elif kind == "id":
-            append(Token("id", m.group(0), None, i))
+            append(Token("id", m.group(kind), None, i))
         elif kind == "punct":
-            append(Token("punct", m.group(0), None, i))
+            append(Token("punct", m.group(kind), None, i))
         elif kind == "string":
-            raw = m.group(0)[1:-1]
+            raw = m.group(kind)[1:-1]
             s = re.sub(r"\\(.)", r"\1", raw) if "\\" in raw else raw
             append(Token("const", s, Const(fmt="string", string=s), i))
         else:
-            c = _const(kind or "", m.group(0))
+            c = _const(kind or "", m.group(kind or 0))
             if j < n and text[j] == "/":
                 c, j = _with_mask(text, c, j)
             append(Token("const", text[i:j], c, i))
@@ -157,33 +156,37 @@ def tokenize(text: str) -> list[Token]:
 class Cursor:
     """A token stream with OVN-style error messages."""
 
+    __slots__ = ("text", "toks", "i", "tok")
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.toks[self.i]
+        self.tok: Token = self.toks[0]
 
     def peek(self, k: int = 1) -> Token:
         return self.toks[min(self.i + k, len(self.toks) - 1)]
 
     def next(self) -> Token:
-        t = self.toks[self.i]
+        t = self.tok
         if t.kind != "end":
             self.i += 1
+            self.tok = self.toks[self.i]
         return t
 
     def match(self, punct: str) -> bool:
-        if self.tok.kind == "punct" and self.tok.text == punct:
+        t = self.tok
+        if t.text == punct and t.kind == "punct":
             self.i += 1
+            self.tok = self.toks[self.i]
             return True
         return False
 
     def match_id(self, word: str) -> bool:
-        if self.tok.kind == "id" and self.tok.text == word:
+        t = self.tok
+        if t.text == word and t.kind == "id":
             self.i += 1
+            self.tok = self.toks[self.i]
             return True
         return False
 
