@@ -91,11 +91,23 @@ def test_byte_accessors_read_the_frame() -> None:
     ("ether host zz", "unknown ether host 'zz'"),
     ("host fa:16:3e:9f:84:ff", "ethernet address used in non-ether expression"),
     ("ether", "link layer applied in wrong context"),
+    ("vlan 5000", "VLAN tag 5000 greater than maximum 4095"),
+    ("portrange ssh", "unknown port in range 'ssh'"),
+    ("gateway 10.0.2.2", "'gateway' requires a name"),
 ])
 def test_errors_are_tcpdumps(expr: str, message: str) -> None:
     with pytest.raises(FilterError) as err:
         compile_filter(expr, DNS.get)
     assert err.value.message == message
+
+
+def test_inbound_outbound_need_a_direction() -> None:
+    f = compile_filter("outbound and icmp")
+    assert f(REQUEST, "out") and not f(REQUEST, "in") and not f(ARP_WHO_HAS, "out")
+    with pytest.raises(FilterError) as err:
+        compile_filter("inbound", live=False)
+    assert err.value.message == ("inbound/outbound not supported on Ethernet when reading "
+                                 "savefiles")
 
 
 # ------------------------------------------------------------------ real tcpdump as oracle
@@ -160,7 +172,7 @@ def test_filter_agrees_with_real_tcpdump(oracle: Oracle, packets: list[Packet],
     timed = [(float(i), p) for i, p in enumerate(packets)]
     real = oracle.run(timed, ("-n", "-t"), expr)
     try:
-        f = compile_filter(expr)
+        f = compile_filter(expr, live=False)
     except FilterError as err:
         assert real.returncode == 1
         assert real.stderr.splitlines()[-1] == f"tcpdump: {err.message}"

@@ -99,6 +99,20 @@ def test_filter_hostnames_resolve_through_the_lab() -> None:
     assert (unknown.rc, unknown.stderr) == (1, "tcpdump: unknown host 'nosuch'\n")
 
 
+def test_inbound_outbound_use_the_capture_direction(tmp_path: Path) -> None:
+    out = run(COMPUTE1, ["-i", "eth0", "-n", "-t", "--history", "outbound", "and", "icmp"],
+              None, exists)
+    assert out.stdout.splitlines() == [
+        "IP 10.0.2.216 > 8.8.8.8: ICMP echo request, id 1, seq 1, length 64",
+        "IP 10.0.2.216 > 8.8.8.8: ICMP echo request, id 1, seq 2, length 64",
+    ]
+    path = tmp_path / "x.pcap"
+    run(COMPUTE1, ["-i", "eth0", "--history", "-w", str(path)], None, exists)
+    from_file = run([], ["-r", str(path), "inbound"], None, exists)
+    assert (from_file.rc, from_file.stderr) == (
+        1, "tcpdump: inbound/outbound not supported on Ethernet when reading savefiles\n")
+
+
 def test_a_bare_callable_resolver_names_addresses() -> None:
     result = run(COMPUTE1, ["-i", "eth0", "-c", "1", "--history", "icmp"], NAMES.get, exists)
     assert "IP 10.0.2.216 > dns.google" in result.stdout

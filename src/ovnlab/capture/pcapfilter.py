@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ovnlab.capture import _services
@@ -347,7 +348,8 @@ class _Parser:
             if word == "len":
                 return self.relation(), QERR
             if word in ("inbound", "outbound"):
-                raise FilterError(f"{word} not supported on linktype 0x1")
+                self.pos += 1
+                return Other(word, None, None, ()), QERR
             raise _syntax()
         if tok.kind == "num" or self.is_("op", "-"):
             return self.relation(), QERR
@@ -470,25 +472,39 @@ class Filter:
     expression: str
     predicate: Predicate
 
-    def __call__(self, packet: Packet) -> bool:
+    def __call__(self, packet: Packet, direction: str | None = None) -> bool:
+        """`direction` ("in"/"out", the capturing node's view) feeds inbound/outbound."""
+        token = _DIRECTION.set(direction)
         try:
             return self.predicate(packet)
         except _Reject:
             return False
+        finally:
+            _DIRECTION.reset(token)
 
 
-def compile_filter(expression: str | list[str], resolve: Forward | None = None) -> Filter:
-    """Compile tcpdump's EXPR (argv words are joined with spaces, as tcpdump does)."""
+# inbound/outbound read the direction of the frame being filtered (Linux live captures
+# know it from the socket; a savefile does not)
+_DIRECTION: ContextVar[str | None] = ContextVar("pcapfilter_direction", default=None)
+
+
+def compile_filter(expression: str | list[str], resolve: Forward | None = None, *,
+                   live: bool = True) -> Filter:
+    """Compile tcpdump's EXPR (argv words are joined with spaces, as tcpdump does).
+
+    `resolve` turns host names into addresses; `live=False` is reading a savefile (-r),
+    where tcpdump refuses inbound/outbound."""
     text = " ".join(expression) if isinstance(expression, list) else expression
     tree = _Parser(tokenize(text)).program()
     if tree is None:
         return Filter(text, lambda _packet: True)
-    return Filter(text, _Compiler(resolve).node(tree))
+    return Filter(text, _Compiler(resolve, live).node(tree))
 
 
 class _Compiler:
-    def __init__(self, resolve: Forward | None) -> None:
+    def __init__(self, resolve: Forward | None, live: bool = True) -> None:
         self.resolve = resolve
+        self.live = live
 
     def node(self, node: Node) -> Predicate:
         if isinstance(node, And):
@@ -515,6 +531,14 @@ class _Compiler:
     # ------------------------------------------------------------ primitives
     def other(self, node: Other) -> Predicate:
         what, number = node.what, node.number
+        if what in ("inbound", "outbound"):
+            if not self.live:
+                raise FilterError("inbound/outbound not supported on Ethernet when reading "
+                                  "savefiles")
+            wanted = "in" if what == "inbound" else "out"
+            return lambda _p: _DIRECTION.get() == wanted
+        if what == "vlan" and number is not None and number > 4095:
+            raise FilterError(f"VLAN tag {number} greater than maximum 4095")
         if what == "less":
             limit = number or 0
             return lambda p: frame_length(p) <= limit
@@ -546,6 +570,8 @@ class _Compiler:
         if tok.kind == "hid" and addr in ("port", "portrange", "proto"):
             raise FilterError(f"'{addr}' modifier applied to ip host")
         if addr == "gateway":
+            if tok.kind != "id":
+                raise FilterError("'gateway' requires a name")
             raise FilterError("'gateway' not supported in this configuration")
         if addr in ("port", "portrange"):
             return self.port(node)
@@ -586,8 +612,6 @@ class _Compiler:
                 value = (value << 8) | int(x)
             bits = 8 * len(parts)
         if node.mask_len is not None or node.mask is not None:
-            if q.addr == "host":
-                raise FilterError("Mask syntax for networks only")
             value <<= 32 - bits
             if node.mask is not None:
                 mask_parts = node.mask.text.split(".")
@@ -603,6 +627,8 @@ class _Compiler:
                 shown = f"{tok.text}/{length}"
             if value & ~mask:
                 raise FilterError(f'non-network bits set in "{shown}"')
+            if q.addr == "host":
+                raise FilterError("Mask syntax for networks only")
             return value, mask
         mask = 0xFFFFFFFF
         if tok.kind == "num" and is_net:
@@ -656,8 +682,10 @@ class _Compiler:
     def _port_range(self, text: str, proto: str | None,
                     protos: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
         if "-" not in text:
-            number, protos = self._named_port(text, proto, protos)
-            return number, number, protos
+            raise FilterError(f"unknown port in range '{text}'")
+        numeric = re.match(r"^(\d+)-(\d+)", text)  # libpcap's sscanf("%d-%d")
+        if numeric:
+            return int(numeric.group(1)), int(numeric.group(2)), protos
         low_text, high_text = text.split("-", 1)
         values = []
         for part in (low_text, high_text):
@@ -862,6 +890,8 @@ def _host_match(proto: str | None, dir_: str | None, network: int, mask: int) ->
         return arp_match if proto == "arp" else (lambda p: False)
     if proto is None:
         return lambda p: ip_match(p) or arp_match(p)
+    if proto == "ip6":
+        raise FilterError("'ip6' modifier applied to ip host")
     raise FilterError(f"'{proto}' modifier applied to host")
 
 

@@ -224,6 +224,7 @@ class Follower:
     options: TcpdumpOptions
     resolver: Resolver | None = None
     output: BinaryIO | None = None  # where -w writes (the caller opens the file)
+    live: bool = True  # False: reading a savefile (-r), which has no directions
     captured: int = 0
     received: int = 0
     _filter: Filter = field(init=False)
@@ -233,7 +234,7 @@ class Follower:
     def __post_init__(self) -> None:
         reverse, forward = _names(self.resolver)
         try:
-            self._filter = compile_filter(self.options.expression, forward)
+            self._filter = compile_filter(self.options.expression, forward, live=self.live)
         except FilterError as err:
             raise ToolError(f"tcpdump: {err.message}", 1) from None
         self._formatter = Formatter(self.options.format_options, reverse)
@@ -262,7 +263,7 @@ class Follower:
             return False
         if self.options.direction is not None and captured.direction != self.options.direction:
             return False
-        return self._filter(captured.packet)
+        return self._filter(captured.packet, captured.direction)
 
     def feed(self, captured: Captured) -> list[str]:
         if self.done or not self.wants(captured):
@@ -394,7 +395,8 @@ def _read(options: TcpdumpOptions, resolver: Resolver | None,
         raise ToolError(f"tcpdump: {path}: {err}", 1) from None
     header = f"reading from file {path}, link-type EN10MB (Ethernet), snapshot length {SNAPLEN}\n"
     output = io.BytesIO() if options.write_file is not None else None
-    follower = Follower(replace(options, interface=None), resolver, output)  # -r ignores -i
+    follower = Follower(replace(options, interface=None), resolver, output,  # -r ignores -i
+                        live=False)
     lines: list[str] = []
     for rec in records:
         if follower.done:
