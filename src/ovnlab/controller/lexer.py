@@ -102,10 +102,10 @@ def _const(kind: str, text: str) -> Const:
     if kind == "mac":
         return Const(int(text.replace(":", ""), 16), None, "mac")
     if kind == "ip4":
-        try:
-            return Const(int(ipaddress.IPv4Address(text)), None, "ipv4")
-        except ValueError:
-            raise SyntaxError_(f"Syntax error at `{text}' invalid IPv4 address.") from None
+        a, b, c, d = (int(x) for x in text.split("."))
+        if max(a, b, c, d) > 255:
+            raise SyntaxError_(f"Syntax error at `{text}' invalid IPv4 address.")
+        return Const((a << 24) | (b << 16) | (c << 8) | d, None, "ipv4")
     if kind == "ip6":
         try:
             return Const(int(ipaddress.IPv6Address(text)), None, "ipv6")
