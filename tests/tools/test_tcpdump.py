@@ -11,7 +11,14 @@ import pytest
 from ovnlab.errors import ToolError
 from ovnlab.fabric.capture import Captured
 from ovnlab.packet import BROADCAST, ETH_ARP, Geneve, GeneveOption, Packet, ip, mac
-from ovnlab.tools.tcpdump import Follower, TcpdumpOptions, parse_args, run
+from ovnlab.tools.tcpdump import (
+    CaptureCursor,
+    Follower,
+    TcpdumpOptions,
+    parse_args,
+    run,
+    start,
+)
 
 FIP_MAC, EXTGW_MAC, GW_MAC = mac("fa:16:3e:9f:84:ff"), mac("02:00:0a:00:02:02"), mac(
     "fa:16:3e:00:02:11")
@@ -208,3 +215,31 @@ def test_history_by_interface_as_the_fabric_keeps_it() -> None:
     assert run(by_iface, ["-i", "eth2"]).stderr.startswith("tcpdump: eth2: No such device")
     merged = run(by_iface, ["-i", "any", "-n", "-t", "--history", "udp"])
     assert merged.stdout.startswith("eth1  Out IP 192.168.50.11.51234 > 192.168.50.1.6081: ")
+
+
+def test_live_start_and_cursor_stream_only_new_frames() -> None:
+    by_iface: dict[str, list[Captured]] = {"eth0": list(COMPUTE1[:2]), "eth1": []}
+    follower = start(["-i", "eth0", "-n", "-c", "3"], None, by_iface.__contains__)
+    cursor = CaptureCursor(by_iface)
+    assert cursor.poll() == []
+    by_iface["eth0"].extend(c for c in COMPUTE1[2:] if c.iface == "eth0")
+    by_iface["eth1"].append(COMPUTE1[-1])
+    lines = []
+    for captured in cursor.poll():
+        lines.extend(follower.feed(captured))
+        if follower.done:
+            break
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "IP 10.0.2.216 > 8.8.8.8: ICMP echo request, id 1, seq 1, length 64",
+        "IP 8.8.8.8 > 10.0.2.216: ICMP echo reply, id 1, seq 1, length 64",
+        "IP 10.0.2.216 > 8.8.8.8: ICMP echo request, id 1, seq 2, length 64",
+    ]
+    assert follower.done
+    with pytest.raises(ToolError) as err:
+        start(["-i", "eth7"], None, by_iface.__contains__)
+    assert err.value.message == "tcpdump: eth7: No such device exists\n(No such device exists)"
+    with pytest.raises(ToolError) as err:
+        start(["-i", "eth0", "host", "dns.google"], NAMES.get, by_iface.__contains__)
+    assert err.value.message == "tcpdump: unknown host 'dns.google'"
+    assert start(["-i", "eth0", "host", "dns.google"], NAMES.get, by_iface.__contains__,
+                 forward=LabNames().forward).feed(COMPUTE1[2])

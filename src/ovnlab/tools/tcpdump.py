@@ -4,8 +4,10 @@ Two ways to run it, both printing what tcpdump 4.99 prints:
 - `run(history, argv, resolver, iface_exists)`: one shot. With `--history` (an ovnlab
   extension) it prints what the interface recorded since the lab started; with `-r FILE` it
   reads a pcap file; `-w FILE` writes a pcap file that Debian's tcpdump and Wireshark read.
-- `Follower(options, resolver)`: the live mode a daemon drives; `feed(captured)` returns the
-  lines to stream as packets arrive, `done` turns true after `-c N` packets.
+- `start(argv, resolver, iface_exists)` -> `Follower`: the live mode a daemon drives; print
+  `header()` on stderr, then `feed(captured)` for each new frame (a `CaptureCursor` over the
+  fabric's `captures(node)` yields them) and stream the lines it returns; stop when `done`
+  (after `-c N`) or on ^C, then print `summary(interrupted=...)` on stderr.
 
 stdout carries the packet lines; stderr the "listening on ..." header and the closing
 "N packets captured" statistics, as the real tool does.
@@ -225,6 +227,7 @@ class Follower:
     resolver: Resolver | None = None
     output: BinaryIO | None = None  # where -w writes (the caller opens the file)
     live: bool = True  # False: reading a savefile (-r), which has no directions
+    forward: Forward | None = None  # filter host names -> addresses (else resolver.forward)
     captured: int = 0
     received: int = 0
     _filter: Filter = field(init=False)
@@ -233,6 +236,7 @@ class Follower:
 
     def __post_init__(self) -> None:
         reverse, forward = _names(self.resolver)
+        forward = self.forward or forward
         try:
             self._filter = compile_filter(self.options.expression, forward, live=self.live)
         except FilterError as err:
@@ -296,6 +300,39 @@ class Follower:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.flush()
+
+
+def start(argv: Sequence[str], resolver: Resolver | None = None,
+          iface_exists: Callable[[str], bool] | None = None, *, forward: Forward | None = None,
+          output: BinaryIO | None = None) -> Follower:
+    """A live tcpdump for the daemon: parses ARGS and checks the interface and the filter the
+    way tcpdump does before it prints anything; raises ToolError (message, exit code)."""
+    options = parse_args(argv)
+    if options.read_file is not None:
+        raise ToolError("tcpdump: (ovnlab) -r is not a live capture; use run()", 1)
+    iface = options.interface or "eth0"
+    if iface != "any" and iface_exists is not None and not iface_exists(iface):
+        raise ToolError(f"tcpdump: {iface}: No such device exists\n(No such device exists)", 1)
+    if options.write_file is not None and output is None:
+        raise ToolError("tcpdump: (ovnlab) -w needs an output file from the caller", 1)
+    return Follower(options, resolver, output, forward=forward)
+
+
+class CaptureCursor:
+    """New frames since the last poll across a node's interfaces ({iface: list} as the
+    fabric keeps them, lists only ever appended to), in time order."""
+
+    def __init__(self, by_iface: Mapping[str, Sequence[Captured]]) -> None:
+        self.by_iface = by_iface
+        self.seen = {name: len(frames) for name, frames in by_iface.items()}
+
+    def poll(self) -> list[Captured]:
+        fresh: list[Captured] = []
+        for name, frames in self.by_iface.items():
+            start = self.seen.get(name, 0)
+            fresh.extend(frames[start:])
+            self.seen[name] = len(frames)
+        return sorted(fresh, key=lambda c: c.time)
 
 
 def _pkttype(captured: Captured) -> str:
