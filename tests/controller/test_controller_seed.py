@@ -148,3 +148,18 @@ def test_fip_arp_reply_only_where_resident() -> None:
         arp = [x for x in c.dump_flows() if x.startswith("table=11, priority=92")
                and FIP in x]
         assert bool(arp) == (host == "compute1"), host
+
+
+def test_requested_chassis_blocks_claim_elsewhere() -> None:
+    lab = seed_lab(boot_vm=False)
+    with lab.sb.transaction() as txn:
+        txn.update("Port_Binding", lab.u["vm_1"], options={"requested-chassis": "compute2"})
+    lab.vswitches["compute1"].bridges["br-int"].add_port(
+        "tap-vm1", external_ids={"iface-id": "vm_1"})
+    lab.controllers["compute1"].run()
+    assert lab.sb.get("Port_Binding", lab.u["vm_1"])["chassis"] is None
+    lab.vswitches["compute2"].bridges["br-int"].add_port(
+        "tap-vm1", external_ids={"iface-id": "vm_1"})
+    lab.controllers["compute2"].run()
+    ch = lab.sb.get("Port_Binding", lab.u["vm_1"])["chassis"]
+    assert lab.sb.get("Chassis", ch)["hostname"] == "compute2"

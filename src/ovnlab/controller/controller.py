@@ -251,7 +251,11 @@ class Controller:
             typ = pb["type"]
             mine = pb["chassis"] == me
             if typ in ("", "virtual", "external"):
-                want = pb["logical_port"] in vifs and typ == ""
+                # binding.c: a VIF is claimed where its iface-id is plugged, unless
+                # options:requested-chassis names another chassis.
+                req = pb["options"].get("requested-chassis")
+                want = (typ == "" and pb["logical_port"] in vifs
+                        and (not req or req in (self.name, self.node.hostname)))
             elif typ == "chassisredirect":
                 order = self._ha_order(pb)
                 want = self._is_active_gw(order) if order else mine
@@ -272,8 +276,6 @@ class Controller:
         if updates:
             with self.sb.transaction() as txn:
                 for uuid, cols in updates:
-                    if typ_of(self.sb, uuid) != "":
-                        cols.pop("up", None)
                     txn.update("Port_Binding", uuid, **cols)
 
     # ------------------------------------------------------------ derived state
@@ -742,11 +744,6 @@ class Controller:
         from ovnlab.controller.pinctrl import periodic
         self.run()
         return periodic(self, now)
-
-
-def typ_of(sb: Database, uuid: str) -> str:
-    row = sb.tables["Port_Binding"].get(uuid)
-    return str(row["type"]) if row is not None else ""
 
 
 class _PortGroups(dict):
