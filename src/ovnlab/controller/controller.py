@@ -79,6 +79,11 @@ class Controller:
         self._phys_ports: dict[str, list[OFFlow]] = {}
         self._phys_mc: dict[str, list[OFFlow]] = {}
         self._neighbors: dict[str, list[OFFlow]] = {}
+        # The desired table, maintained per producing unit (an lflow on a datapath, a port
+        # binding, a multicast group...): flow key → the flows units want there.
+        self._units: dict[Any, list[OFFlow]] = {}
+        self._contrib: dict[tuple[int, int, Any], list[OFFlow]] = {}
+        self._dirty_keys: set[tuple[int, int, Any]] = set()
         self._pending: list[Change] = []
         self._running = False
         self._dirty_all = True
@@ -197,6 +202,8 @@ class Controller:
         self._phys_ports.clear()
         self._phys_mc.clear()
         self._neighbors.clear()
+        for unit in list(self._units):
+            self._set_unit(unit, [])
         self._state = _State()
         self._dirty_all = True
         self._last_snap = None
@@ -485,9 +492,8 @@ class Controller:
         if self._dirty_all or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
                 or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
             self.stats["full_recomputes"] += 1
-            self._lflows.clear()
-            self._refs.clear()
-            self._by_lflow.clear()
+            for key in list(self._lflows):
+                self._drop(key)
             for lf in self.sb.rows("Logical_Flow"):
                 self._compile_row(lf)
         else:
@@ -516,32 +522,38 @@ class Controller:
         # -- physical
         ctx = self._phys_ctx()
         if full_phys:
-            self._phys_ports = {pb.uuid: ph.port_flows(ctx, p)
-                                for p in st.ports.values() for pb in (p,)}
-            self._phys_mc = {mc.uuid: ph.mc_flows(ctx, self._mc_info(mc))
-                             for mc in self.sb.rows("Multicast_Group")}
+            for uuid in list(self._phys_ports):
+                self._put(self._phys_ports, "pb", uuid, None)
+            for uuid in list(self._phys_mc):
+                self._put(self._phys_mc, "mc", uuid, None)
+            for p in st.ports.values():
+                self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
+            for mc in self.sb.rows("Multicast_Group"):
+                self._put(self._phys_mc, "mc", mc.uuid, ph.mc_flows(ctx, self._mc_info(mc)))
         else:
             for uuid in pb_changed:
-                self._phys_ports.pop(uuid, None)
+                self._put(self._phys_ports, "pb", uuid, None)
             for p in st.ports.values():
                 if p.uuid in pb_changed or p.peer in names:
-                    self._phys_ports[p.uuid] = ph.port_flows(ctx, p)
+                    self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
             mc_touch = {c.uuid for c in changes if c.table == "Multicast_Group"}
             for uuid in mc_touch:
-                self._phys_mc.pop(uuid, None)
+                self._put(self._phys_mc, "mc", uuid, None)
             for mc in self.sb.rows("Multicast_Group"):
                 if mc.uuid in mc_touch or set(mc["ports"]) & pb_changed:
-                    self._phys_mc[mc.uuid] = ph.mc_flows(ctx, self._mc_info(mc))
+                    self._put(self._phys_mc, "mc", mc.uuid,
+                              ph.mc_flows(ctx, self._mc_info(mc)))
         if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
             touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
             if full_phys or "Port_Binding" in tables:
                 touched = set(self._neighbors) | {r.uuid for r in self.sb.rows("MAC_Binding")}
             for uuid in touched:
                 row = self.sb.tables["MAC_Binding"].get(uuid)
-                self._neighbors.pop(uuid, None)
-                if row is not None:
-                    self._neighbors[uuid] = self._neighbor(row)
-        self._tunnel_flows = ph.tunnel_flows(ctx)
+                self._put(self._neighbors, "nb", uuid,
+                          self._neighbor(row) if row is not None else None)
+        self._set_unit(("tunnels",), ph.tunnel_flows(ctx))
+        if ("fixed",) not in self._units:
+            self._set_unit(("fixed",), ph.fixed_flows())
         self._alive_seen = dict(self._alive)
         self._dirty_all = False
 
@@ -560,6 +572,7 @@ class Controller:
         comp = self._lflows.pop(key, None)
         if comp is None:
             return
+        self._set_unit(key, [])
         keys = self._by_lflow.get(key[0])
         if keys is not None:
             keys.discard(key)
@@ -597,6 +610,7 @@ class Controller:
                 self.errors.pop(lf.uuid, None)
             key = (lf.uuid, dp)
             self._lflows[key] = comp
+            self._set_unit(key, comp.flows)
             self._by_lflow.setdefault(lf.uuid, set()).add(key)
             for ref in comp.refs:
                 self._refs.setdefault(ref, set()).add(key)
@@ -663,17 +677,62 @@ class Controller:
         return ph.neighbor_flows(row.uuid, p.dp_key, p.key, row["ip"], row["mac"])
 
     # ------------------------------------------------------------ output
+    def _put(self, group: dict[str, list[OFFlow]], kind: str, uuid: str,
+             flows: list[OFFlow] | None) -> None:
+        if flows is None:
+            group.pop(uuid, None)
+            self._set_unit((kind, uuid), [])
+        else:
+            group[uuid] = flows
+            self._set_unit((kind, uuid), flows)
+
+    def _set_unit(self, unit: Any, flows: list[OFFlow]) -> None:
+        """Replace what one unit contributes to the desired table, noting the keys touched."""
+        old = self._units.pop(unit, None)
+        contrib, dirty = self._contrib, self._dirty_keys
+        if old:
+            for f in old:
+                k = (f.table, f.priority, f.match)
+                lst = contrib.get(k)
+                if lst is not None:
+                    for i, g in enumerate(lst):
+                        if g is f:
+                            del lst[i]
+                            break
+                    if not lst:
+                        del contrib[k]
+                dirty.add(k)
+        if flows:
+            self._units[unit] = flows
+            for f in flows:
+                k = (f.table, f.priority, f.match)
+                contrib.setdefault(k, []).append(f)
+                dirty.add(k)
+
+    def _effective(self, key: tuple[int, int, Any]) -> OFFlow | None:
+        """The one flow installed for a key: conjunction flows from several lflows merge
+        (ofctrl_add_or_append_flow); otherwise the lowest cookie wins, deterministically."""
+        lst = self._contrib.get(key)
+        if not lst:
+            return None
+        if len(lst) == 1:
+            return lst[0]
+        plain = [f for f in lst if not (f.actions and all(type(a) is Conjunction
+                                                          for a in f.actions))]
+        if plain:
+            return min(plain, key=lambda f: (f.cookie, f.actions_text()))
+        acts = sorted({a for f in lst for a in f.actions},
+                      key=lambda a: (a.id, a.clause))  # type: ignore[union-attr]
+        return OFFlow(lst[0].table, lst[0].priority, lst[0].match, tuple(acts), 0)
+
     def flows(self) -> list[OFFlow]:
         """The desired br-int flow table (what ovn-controller would install)."""
-        out: list[OFFlow] = []
-        for comp in self._lflows.values():
-            out.extend(comp.flows)
-        for group in (self._phys_ports, self._phys_mc, self._neighbors):
-            for fl in group.values():
-                out.extend(fl)
-        out.extend(getattr(self, "_tunnel_flows", []))
-        out.extend(ph.fixed_flows())
-        return _merge_conjunctions(out)
+        out = []
+        for k in self._contrib:
+            f = self._effective(k)
+            if f is not None:
+                out.append(f)
+        return out
 
     def dump_flows(self) -> list[str]:
         """`ovs-ofctl dump-flows br-int` lines without cookie/duration/counters, sorted
@@ -689,23 +748,31 @@ class Controller:
         br = self.br_int
         if not hasattr(br, "replace_flows"):
             return
-        desired: dict[tuple[int, int, Any], OFFlow] = {}
-        for f in self.flows():
-            desired[(f.table, f.priority, f.match)] = f
         prev = self._installed
         if prev is None or not hasattr(br, "add_flow") or not hasattr(br, "del_flows"):
+            desired = {(f.table, f.priority, f.match): f for f in self.flows()}
             br.replace_flows(self._to_engine(desired.values(), []))
             self._installed = desired
+            self._dirty_keys.clear()
             return
-        added = [f for k, f in desired.items()
-                 if (old := prev.get(k)) is not f and old != f]
-        removed = [f for k, f in prev.items() if k not in desired]
+        added: list[OFFlow] = []
+        removed: list[OFFlow] = []
+        for k in self._dirty_keys:
+            new = self._effective(k)
+            old = prev.get(k)
+            if new is None:
+                if old is not None:
+                    removed.append(old)
+                    del prev[k]
+            elif old is not new and old != new:
+                added.append(new)
+                prev[k] = new
+        self._dirty_keys.clear()
         for f in removed:
             for obj in self._to_engine([f], []):
                 br.del_flows(obj, strict=True)
         for obj in self._to_engine(added, []):
             br.add_flow(obj)
-        self._installed = desired
 
     def _to_engine(self, flows: Iterable[OFFlow], texts: list[str]) -> list[Any]:
         try:
@@ -760,23 +827,3 @@ class _PortGroups(dict):
         if found is None:
             found = self._index.get(name)
         return default if found is None else found
-
-
-def _merge_conjunctions(flows: list[OFFlow]) -> list[OFFlow]:
-    """ofctrl_add_or_append_flow: conjunction flows with one match share one flow."""
-    where: dict[tuple[Any, ...], int] = {}
-    out: list[OFFlow] = []
-    for f in flows:
-        if f.actions and type(f.actions[0]) is Conjunction and all(
-                type(a) is Conjunction for a in f.actions):
-            k = f.key()
-            i = where.get(k)
-            if i is None:
-                where[k] = len(out)
-                out.append(f)
-            else:
-                prev = out[i]
-                out[i] = OFFlow(f.table, f.priority, f.match, prev.actions + f.actions, 0)
-        else:
-            out.append(f)
-    return out
