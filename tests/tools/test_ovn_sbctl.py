@@ -71,6 +71,8 @@ def test_show_lists_bound_ports() -> None:
         '        ip: "192.168.50.11"\n'
         '        options: {csum="true"}\n'
         f'    Port_Binding "{SEED.vm_port}"\n')
+    # ovnlab names chassis by hostname too (DESIGN.md §3)
+    assert run(sb, ["get", "Chassis", "compute1", "encaps"]).stdout == f"[{enc.uuid}]\n"
 
 
 def test_database_commands() -> None:

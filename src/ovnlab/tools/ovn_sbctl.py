@@ -20,7 +20,7 @@ PROG = "ovn-sbctl"
 
 # ovn-sbctl.c `tables[]`: the columns a record may be named by.
 ROW_IDS: ctl.RowIds = {
-    "Chassis": (("name", None),),
+    "Chassis": (("name", None), ("hostname", None)),  # hostname: ovnlab nodes are named
     "Chassis_Private": (("name", None),),
     "Datapath_Binding": (("external_ids", "name"), ("external_ids", "name2"),
                          ("external_ids", "logical-switch"), ("external_ids", "logical-router")),
