@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from conftest import Client, Clock, auth_body
 
 from ovnlab import api
@@ -117,3 +119,30 @@ def test_request_ids_and_timings_are_recorded(client: Client, app: api.App) -> N
     assert 0 < last.seconds < 1
     stats = app.stats()["GET /networking/v2.0/networks"]
     assert stats["count"] == 1 and stats["max_ms"] == stats["mean_ms"] == last.seconds * 1e3
+
+
+def test_a_bug_in_the_model_is_a_logged_500_in_the_service_format(client: Client, cloud,
+                                                                 monkeypatch, caplog) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cloud, "get_networks", broken)
+    r = client.get("/networking/v2.0/networks")
+    assert r.status == 500
+    assert r.body["NeutronError"]["type"] == "HTTPInternalServerError"
+    assert "boom" not in r.raw.decode()
+    assert "internal error on GET /networking/v2.0/networks" in caplog.text
+
+
+def test_serve_binds_without_serving_until_started(app: api.App) -> None:
+    import urllib.request
+
+    server = api.serve(app, "127.0.0.1", 0)
+    try:
+        assert server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
+        server.start()
+        with urllib.request.urlopen(server.url + "/compute/v2.1", timeout=10) as resp:
+            body = json.loads(resp.read())
+        assert body["version"]["links"][0]["href"] == f"{server.url}/compute/v2.1/"
+    finally:
+        server.close()

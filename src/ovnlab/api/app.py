@@ -94,10 +94,9 @@ class App:
             with self.lock:
                 return route_name, route.handler(req)
         except OvnlabError as e:
-            status = e.status if 400 <= e.status < 600 else 500
-            if e.type == "HTTPNotFound":
-                status = 404
-            return route_name, json_response(status, _renderer(req.path)(_with_status(e, status)))
+            if not 400 <= e.status < 600:  # the base class (500) or a misuse: still an error
+                e = _with_status(e, 500)
+            return route_name, json_response(e.status, _renderer(req.path)(e))
         except Exception as e:  # a bug, never a client error: log it, answer 500
             log.exception("internal error on %s %s", req.method, req.path)
             err = OvnlabError(f"Request Failed: internal server error while processing your "

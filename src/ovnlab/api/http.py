@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from ovnlab.errors import BadRequest, OvnlabError
+from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 MAX_BODY = 1 << 20  # 1 MiB: far above any real request, small enough to refuse abuse
 
@@ -106,7 +106,7 @@ class Router:
         if allowed:
             raise MethodNotAllowed(f"The method {method} is not allowed for {path}.",
                                    type="HTTPMethodNotAllowed")
-        raise OvnlabError("The resource could not be found.", type="HTTPNotFound") from None
+        raise NotFound("The resource could not be found.", type="HTTPNotFound")
 
 
 ErrorRenderer = Callable[[OvnlabError], Any]

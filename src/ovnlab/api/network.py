@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ovnlab.errors import BadRequest, OvnlabError
+from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
     CIDR,
@@ -282,8 +282,7 @@ class Neutron:
         for e in EXTENSIONS:
             if e[0] == alias:
                 return json_response(200, {"extension": _extension(*e)})
-        raise OvnlabError(f"Extension with alias {alias} does not exist",
-                          type="HTTPNotFound") from None
+        raise NotFound(f"Extension with alias {alias} does not exist", type="HTTPNotFound")
 
     # -- CRUD
     def _list(self, res: Resource) -> Callable[[Request], Response]:
