@@ -142,3 +142,17 @@ def test_initial_lsp_up() -> None:
     assert nb.get("Logical_Switch_Port", VM)["up"] is False
     assert nb.get("Logical_Switch_Port", SEED.gw_port)["up"] is True
     assert all(pb["up"] is False for pb in sb.rows("Port_Binding"))
+
+
+def test_globals_and_svc_monitor_mac() -> None:
+    nb, sb = compile_seed()
+    nbg = nb.rows("NB_Global")[0]
+    sbg = sb.rows("SB_Global")[0]
+    mac = nbg["options"]["svc_monitor_mac"]
+    assert sbg["options"] == nbg["options"] and nbg["options"]["max_tunid"] == "16711679"
+    assert int(mac.split(":")[0], 16) & 0x03 == 0x02  # locally administered unicast
+    assert sb.find("Address_Set", name="svc_monitor_mac")[0]["addresses"] == (mac,)
+    with nb.transaction() as txn:
+        txn.update("NB_Global", nbg.uuid, nb_cfg=7)
+    Northd(nb, new_sb()).run()
+    assert nb.rows("NB_Global")[0]["sb_cfg"] == 7

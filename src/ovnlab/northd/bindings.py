@@ -447,10 +447,13 @@ class PortGroupSync:
             _put_named(self.sb, txn, "Address_Set", "addresses", f"{pg['name']}_ip6", [])
             self.written[pg_u] = (pg["name"], wanted)
 
-    def sync_address_sets(self, txn: Transaction) -> None:
-        """NB Address_Set rows copied by name (Neutron's older as_ip4_<sg> sets)."""
+    def sync_address_sets(self, txn: Transaction, svc_monitor_mac: str) -> None:
+        """NB Address_Set rows copied by name (Neutron's older as_ip4_<sg> sets), plus
+        `svc_monitor_mac` (the `$svc_monitor_mac` of northd's flows)."""
         derived = {f"{n}_{v}" for n, _ in self.written.values() for v in ("ip4", "ip6")}
         wanted = {a["name"]: sorted(a["addresses"]) for a in self.env.nb.rows("Address_Set")}
+        if svc_monitor_mac:
+            wanted["svc_monitor_mac"] = [svc_monitor_mac]
         for r in self.sb.rows("Address_Set"):
             if r["name"] not in wanted and r["name"] not in derived:
                 txn.delete("Address_Set", r.uuid)

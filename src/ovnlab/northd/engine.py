@@ -9,13 +9,14 @@ with flows on that datapath.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ovnlab.northd.bindings import Bindings
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, LFlow
-from ovnlab.northd.model import NBIndex
+from ovnlab.northd.model import NBIndex, parse_mac
 from ovnlab.northd.router import gen_nat, gen_router, gen_router_port
 from ovnlab.northd.switch import gen_acl, gen_self_orig, gen_switch, gen_switch_port
 from ovnlab.ovsdb import Change, Database, Row, Transaction
@@ -59,6 +60,7 @@ class Northd:
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
         self._chassis_dirty = False
+        self._svc_monitor_mac = ""
         self._started = False
         self._writing_nb = False
         nb.subscribe(self._on_nb)
@@ -84,6 +86,7 @@ class Northd:
         self.bindings.env = self.env
         self.bindings.pg_sync.env = self.env
         self._pg_span = {r.uuid: self._span(r) for r in self.nb.rows("Port_Group")}
+        self._sync_globals()
         self._started = True
         nb = self.nb
         owners: list[Owner] = []
@@ -108,6 +111,46 @@ class Northd:
         stats = self._apply(dps, ports, [r.uuid for r in nb.rows("Logical_Switch")],
                             owners + sorted(stale), full=True)
         return stats
+
+    # ------------------------------------------------------------------ globals
+    def _sync_globals(self) -> None:
+        """ovnnb_db_run(): NB_Global exists and carries mac_prefix / svc_monitor_mac /
+        max_tunid; SB_Global copies NB_Global's options and nb_cfg; NB sb_cfg follows.
+        The random MACs real northd picks are derived from the database name here
+        (deterministic runs)."""
+        nb_rows = self.nb.rows("NB_Global")
+        seed = hashlib.sha256(f"{self.nb.name}:{self.nb.seed}".encode()).digest()
+        self._writing_nb = True
+        try:
+            with self.nb.transaction() as txn:
+                nbg = nb_rows[0] if nb_rows else txn.insert("NB_Global")
+                opts = dict(nbg["options"])
+                if parse_mac("00:00:00:" + opts.get("mac_prefix", "")) is None:
+                    opts["mac_prefix"] = ":".join(f"{b:02x}" for b in seed[:3])
+                if parse_mac(opts.get("svc_monitor_mac")) is None:
+                    # eth_addr_random(): locally administered, unicast
+                    first = (seed[3] & 0xFC) | 0x02
+                    opts["svc_monitor_mac"] = ":".join(
+                        f"{b:02x}" for b in (first, *seed[4:9]))
+                # OVN_MAX_DP_KEY_LOCAL (geneve): 2^24 - 1 - OVN_MAX_DP_GLOBAL_NUM
+                opts["max_tunid"] = str((1 << 24) - 1 - (1 << 16))
+                if opts != nbg["options"]:
+                    nbg = txn.update("NB_Global", nbg.uuid, options=opts)
+        finally:
+            self._writing_nb = False
+        self._svc_monitor_mac = nbg["options"]["svc_monitor_mac"]
+        with self.sb.transaction() as txn:
+            sb_rows = self.sb.rows("SB_Global")
+            sbg = sb_rows[0] if sb_rows else txn.insert("SB_Global")
+            txn.update("SB_Global", sbg.uuid, options=dict(nbg["options"]),
+                       nb_cfg=nbg["nb_cfg"], ipsec=nbg["ipsec"])
+        if nbg["sb_cfg"] != nbg["nb_cfg"]:
+            self._writing_nb = True
+            try:
+                with self.nb.transaction() as txn:
+                    txn.update("NB_Global", nbg.uuid, sb_cfg=nbg["nb_cfg"])
+            finally:
+                self._writing_nb = False
 
     # ------------------------------------------------------------------ listeners
     def _on_nb(self, changes: list[Change]) -> None:
@@ -302,6 +345,9 @@ class Northd:
                     owners.add(("lr", lr))
             elif t == "Address_Set":
                 address_sets = True
+            elif t == "NB_Global":
+                self._sync_globals()
+                address_sets = True
             elif t in ("Gateway_Chassis", "HA_Chassis_Group", "HA_Chassis"):
                 for lrp in self.nb.rows("Logical_Router_Port"):
                     ports.add(("Logical_Router_Port", lrp.uuid))
@@ -472,12 +518,12 @@ class Northd:
                 gone = [u for u in pg_sync.written if u not in self.nb.tables["Port_Group"]]
                 pg_sync.sync(txn, self.bindings,
                              [r.uuid for r in self.nb.rows("Port_Group")] + gone, ())
-                pg_sync.sync_address_sets(txn)
+                pg_sync.sync_address_sets(txn, self._svc_monitor_mac)
             else:
                 if pgs:
                     pg_sync.sync(txn, self.bindings, sorted(pgs), dirty_lsps)
                 if address_sets:
-                    pg_sync.sync_address_sets(txn)
+                    pg_sync.sync_address_sets(txn, self._svc_monitor_mac)
             for owner in owners:
                 stats.owners += 1
                 new = self._generate(owner)
