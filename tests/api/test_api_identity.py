@@ -146,3 +146,22 @@ def test_serve_binds_without_serving_until_started(app: api.App) -> None:
         assert body["version"]["links"][0]["href"] == f"{server.url}/compute/v2.1/"
     finally:
         server.close()
+
+
+def test_projects_and_users_are_readable_by_admins(client: Client, make_client) -> None:
+    projects = client.get("/identity/v3/projects").body
+    assert [p["name"] for p in projects["projects"]] == ["admin", "demo"]
+    assert projects["links"]["next"] is None
+    demo_id = client.get("/v3/projects?name=demo").body["projects"][0]["id"]
+    shown = client.get(f"/v3/projects/{demo_id}").body["project"]
+    assert shown["name"] == "demo" and shown["links"]["self"].endswith(f"/v3/projects/{demo_id}")
+    r = client.get("/v3/projects/demo")
+    assert r.status == 404 and r.body["error"]["message"] == "Could not find project: demo."
+    assert [u["name"] for u in client.get("/v3/users").body["users"]] == ["admin", "demo"]
+    demo: Client = make_client()
+    tok = demo.login("demo", "demo").body["token"]
+    r = demo.get("/v3/projects")
+    assert r.status == 403 and "identity:list_projects" in r.body["error"]["message"]
+    assert demo.get(f"/v3/projects/{tok['project']['id']}").status == 200
+    assert demo.get(f"/v3/users/{tok['user']['id']}").body["user"]["name"] == "demo"
+    assert demo.get("/v3/users").status == 403

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ovnlab.errors import BadRequest, NotFound, OvnlabError, Unauthorized
+from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError, Unauthorized
 
 from .http import Request, Response, Router, json_response
 
@@ -122,6 +122,10 @@ class Keystone:
             router.add("GET", root + "/v3/auth/tokens", self.check_token)
             router.add("HEAD", root + "/v3/auth/tokens", self.check_token)
             router.add("DELETE", root + "/v3/auth/tokens", self.revoke_token)
+            router.add("GET", root + "/v3/projects", self.list_projects)
+            router.add("GET", root + "/v3/projects/{id}", self.show_project)
+            router.add("GET", root + "/v3/users", self.list_users)
+            router.add("GET", root + "/v3/users/{id}", self.show_user)
 
     def _v3(self, req: Request) -> dict[str, Any]:
         root = "/identity" if req.path.startswith("/identity") else ""
@@ -216,6 +220,48 @@ class Keystone:
             raise NotFound(f"Could not find token: {subject}.") from None
         return json_response(200, self._token_body(token, req.base_url),
                              ("X-Subject-Token", token.id))
+
+    # -- read-only projects and users (from the topology), admin-only as Keystone's policy
+    def _admin(self, req: Request, action: str) -> None:
+        if not getattr(req.context, "is_admin", False):
+            raise Forbidden("You are not authorized to perform the requested action: "
+                            f"identity:{action}.")
+
+    def _listing(self, req: Request, kind: str, items: list[dict[str, Any]]) -> Response:
+        root = "/identity" if req.path.startswith("/identity") else ""
+        base = f"{req.base_url}{root}/v3/{kind}"
+        name = req.q1("name")
+        out = [{**i, "links": {"self": f"{base}/{i['id']}"}} for i in items
+               if name is None or i.get("name") == name]
+        return json_response(200, {kind: out, "links": {"self": base, "previous": None,
+                                                        "next": None}})
+
+    def _member(self, req: Request, kind: str, items: list[dict[str, Any]]) -> Response:
+        root = "/identity" if req.path.startswith("/identity") else ""
+        wanted = req.params["id"]
+        for i in items:
+            if i["id"] == wanted:
+                link = f"{req.base_url}{root}/v3/{kind}s/{i['id']}"
+                return json_response(200, {kind: {**i, "links": {"self": link}}})
+        raise NotFound(f"Could not find {kind}: {wanted}.")
+
+    def list_projects(self, req: Request) -> Response:
+        self._admin(req, "list_projects")
+        return self._listing(req, "projects", self.cloud.get_projects())
+
+    def show_project(self, req: Request) -> Response:
+        if req.params["id"] != getattr(req.context, "project_id", None):
+            self._admin(req, "get_project")
+        return self._member(req, "project", self.cloud.get_projects())
+
+    def list_users(self, req: Request) -> Response:
+        self._admin(req, "list_users")
+        return self._listing(req, "users", self.cloud.get_users())
+
+    def show_user(self, req: Request) -> Response:
+        if req.params["id"] != getattr(req.context, "user_id", None):
+            self._admin(req, "get_user")
+        return self._member(req, "user", self.cloud.get_users())
 
     def revoke_token(self, req: Request) -> Response:
         subject = req.header("X-Subject-Token")
