@@ -37,6 +37,19 @@ class RunStats:
     full: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Why a Logical_Flow exists: its stage, the northd.c function ovnlab mirrors, the NB
+    row that owns it (`owner_table`/`owner_uuid`, what an incremental run regenerates) and
+    the NB row OVN would name as its stage-hint."""
+
+    stage: str
+    source: str
+    owner_table: str
+    owner_uuid: str
+    hint_uuid: str | None
+
+
 @dataclass
 class _SbFlow:
     uuid: str
@@ -57,6 +70,7 @@ class Northd:
         self.owner_flows: dict[Owner, list[LFlow]] = {}
         self.dp_owners: dict[str, set[Owner]] = {}
         self.sb_flows: dict[tuple[str, str, int, int, str, str], _SbFlow] = {}
+        self._key_of_sb: dict[str, tuple[str, str, int, int, str, str]] = {}
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
         self._chassis_dirty = False
@@ -111,6 +125,22 @@ class Northd:
         stats = self._apply(dps, ports, [r.uuid for r in nb.rows("Logical_Switch")],
                             owners + sorted(stale), full=True)
         return stats
+
+    def provenance(self, lflow_uuid: str) -> list[Provenance]:
+        """The generators and NB rows behind one SB Logical_Flow (several when identical
+        flows from different owners were merged, as ovn_lflow_add merges them)."""
+        key = self._key_of_sb.get(lflow_uuid)
+        sbf = self.sb_flows.get(key) if key is not None else None
+        if sbf is None:
+            return []
+        out = []
+        for owner in sbf.owners:
+            for f in self.owner_flows.get(owner, ()):
+                if f.key == key:
+                    out.append(Provenance(f.stage.name, f.source, _KIND_TABLE[owner[0]],
+                                          owner[1], f.hint))
+                    break
+        return out
 
     # ------------------------------------------------------------------ globals
     def _sync_globals(self) -> None:
@@ -551,6 +581,7 @@ class Northd:
                 sbf.owners.remove(owner)
             if sbf.refs <= 0:
                 del self.sb_flows[f.key]
+                self._key_of_sb.pop(sbf.uuid, None)
                 txn.delete("Logical_Flow", sbf.uuid)
                 stats.lflows_deleted += 1
         for f in new:
@@ -573,6 +604,7 @@ class Northd:
                              tags={"in_out_port": f.io_port} if f.io_port else {},
                              external_ids=ids)
             self.sb_flows[f.key] = _SbFlow(row.uuid, 1, [owner])
+            self._key_of_sb[row.uuid] = f.key
             stats.lflows_added += 1
         # Keep the datapath → owners index for context-change fan-out.
         for f in old:
