@@ -1,7 +1,7 @@
 """The seed scenario's NB compiled by northd: the flows real OVN prints (real-ovn-lab.md)."""
 
 from ovnlab.northd import Northd
-from ovnlab.northd.samples import FIP_MAC, GW_MAC, SEED, seed_nb
+from ovnlab.northd.samples import FIP_MAC, GW_MAC, SEED, VM_MAC, seed_nb
 from ovnlab.ovsdb import Database, Row
 from ovnlab.sb import new_sb
 
@@ -156,3 +156,38 @@ def test_globals_and_svc_monitor_mac() -> None:
         txn.update("NB_Global", nbg.uuid, nb_cfg=7)
     Northd(nb, new_sb()).run()
     assert nb.rows("NB_Global")[0]["sb_cfg"] == 7
+
+
+def test_duplicate_logical_port_name_is_ignored() -> None:
+    nb, sb = seed_nb(), new_sb()
+    northd = Northd(nb, sb)
+    northd.run()
+    ls = nb.get("Logical_Switch", f"neutron-{SEED.net_n1}")
+    with nb.transaction() as txn:
+        dup = txn.insert("Logical_Switch_Port", name=VM, addresses=("fa:16:3e:00:00:99 172.16.100.99",))
+        txn.update("Logical_Switch", ls.uuid, ports=(*ls["ports"], dup.uuid))
+    northd.run()
+    pbs = sb.find("Port_Binding", logical_port=VM)
+    assert len(pbs) == 1 and pbs[0]["mac"] == (f"{VM_MAC} 172.16.100.10",)
+    for mc in sb.rows("Multicast_Group"):
+        assert all(p in sb.tables["Port_Binding"] for p in mc["ports"])
+
+
+def test_restart_adopts_existing_southbound() -> None:
+    """A new northd on a populated SB (ovn-northd restarting) converges to the same rows."""
+    nb, sb = compile_seed()
+    before = {(f["logical_datapath"], f["pipeline"], f["table_id"], f["priority"], f["match"],
+               f["actions"]): f.uuid for f in sb.rows("Logical_Flow")}
+    pbs = {p["logical_port"]: (p.uuid, p["tunnel_key"]) for p in sb.rows("Port_Binding")}
+    with nb.transaction() as txn:  # a change while no northd was running
+        lr = nb.rows("Logical_Router")[0]
+        fip = [u for u in lr["nat"] if nb.get("NAT", u)["type"] == "dnat_and_snat"][0]
+        txn.update("Logical_Router", lr.uuid, nat=tuple(u for u in lr["nat"] if u != fip))
+        txn.delete("NAT", fip)
+    Northd(nb, sb).run()
+    after = {(f["logical_datapath"], f["pipeline"], f["table_id"], f["priority"], f["match"],
+              f["actions"]): f.uuid for f in sb.rows("Logical_Flow")}
+    assert len(after) == len(sb.rows("Logical_Flow"))  # no duplicates
+    assert all(before[k] == u for k, u in after.items() if k in before)  # rows kept
+    assert not [k for k in after if "10.0.2.216" in k[4]]
+    assert {p["logical_port"]: (p.uuid, p["tunnel_key"]) for p in sb.rows("Port_Binding")} == pbs

@@ -66,6 +66,7 @@ class Bindings:
         self.pb_of: dict[str, str] = {}  # logical_port name -> SB Port_Binding uuid
         self.ports_of_nb: dict[str, set[str]] = {}  # NB LSP/LRP uuid -> logical port names
         self.pb_of_lsp: dict[str, str] = {}  # NB LSP uuid -> its Port_Binding uuid
+        self.name_owner: dict[str, str] = {}  # logical port name -> NB row holding it
         self.pg_sync = PortGroupSync(env, sb)
         self._mc: dict[str, dict[str, SortedView]] = {}  # LS -> group -> members
         self._adopt()
@@ -146,11 +147,19 @@ class Bindings:
                     wanted[row["name"]] = (dp, self._lrp_columns(lr, row))
                     if is_dgp(lr, row) and lrp_networks(row) is not None:
                         wanted[cr_name(row["name"])] = (dp, self._cr_columns(txn, lr, row))
+        # A logical port name is unique across LSPs and LRPs; a duplicate is ignored
+        # (northd logs "duplicate logical port" and skips it) until the holder goes away.
+        for name in list(wanted):
+            holder = self.name_owner.get(name)
+            if holder is not None and holder != nb_uuid and self._live(holder):
+                del wanted[name]
         old = self.ports_of_nb.get(nb_uuid, set())
         for name in old - set(wanted):
             self._delete_port(txn, name)
+            self.name_owner.pop(name, None)
         for name, (dp, cols) in wanted.items():
             self._upsert_port(txn, name, dp, cols)
+            self.name_owner[name] = nb_uuid
         if table == "Logical_Switch_Port":
             pb = self.pb_of.get(row["name"]) if row is not None and wanted else None
             if pb is None:
@@ -161,6 +170,10 @@ class Bindings:
             self.ports_of_nb[nb_uuid] = set(wanted)
         else:
             self.ports_of_nb.pop(nb_uuid, None)
+
+    def _live(self, nb_uuid: str) -> bool:
+        nb = self.env.nb.tables
+        return nb_uuid in nb["Logical_Switch_Port"] or nb_uuid in nb["Logical_Router_Port"]
 
     def _upsert_port(self, txn: Transaction, name: str, dp: str, cols: dict[str, Any]) -> None:
         pb_uuid = self.pb_of.get(name)

@@ -71,6 +71,7 @@ class Northd:
         self.dp_owners: dict[str, set[Owner]] = {}
         self.sb_flows: dict[tuple[str, str, int, int, str, str], _SbFlow] = {}
         self._key_of_sb: dict[str, tuple[str, str, int, int, str, str]] = {}
+        self._adopted = self._adopt_lflows()
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
         self._chassis_dirty = False
@@ -140,6 +141,18 @@ class Northd:
                     out.append(Provenance(f.stage.name, f.source, _KIND_TABLE[owner[0]],
                                           owner[1], f.hint))
                     break
+        return out
+
+    def _adopt_lflows(self) -> dict[tuple[str, str, int, int, str, str], str]:
+        """Logical_Flow rows a previous northd left in the SB, by flow identity; the first
+        full run keeps the ones it still wants and deletes the rest."""
+        nb_of_dp = {sb_dp: nb_dp for nb_dp, sb_dp in self.bindings.dp_of.items()}
+        out: dict[tuple[str, str, int, int, str, str], str] = {}
+        for f in self.sb.rows("Logical_Flow"):
+            dp = nb_of_dp.get(f["logical_datapath"] or "")
+            if dp is not None:
+                out.setdefault((dp, f["pipeline"], f["table_id"], f["priority"], f["match"],
+                                f["actions"]), f.uuid)
         return out
 
     # ------------------------------------------------------------------ globals
@@ -561,6 +574,14 @@ class Northd:
                 if old == new:
                     continue
                 self._replace(txn, owner, old, new, stats)
+            if full:
+                # Whatever a previous northd wrote and this one does not want.
+                keep = {s.uuid for s in self.sb_flows.values()}
+                for f in list(self.sb.tables["Logical_Flow"].values()):
+                    if f.uuid not in keep:
+                        txn.delete("Logical_Flow", f.uuid)
+                        stats.lflows_deleted += 1
+                self._adopted = {}
         self._sync_lsp_status(
             [r.uuid for r in self.nb.rows("Logical_Switch_Port")] if full
             else [u for t, u in ports if t == "Logical_Switch_Port"])
@@ -594,6 +615,11 @@ class Northd:
                 continue
             dp_sb = self.bindings.dp_of.get(f.datapath)
             if dp_sb is None:
+                continue
+            adopted = self._adopted.pop(f.key, None)
+            if adopted is not None and adopted in self.sb.tables["Logical_Flow"]:
+                self.sb_flows[f.key] = _SbFlow(adopted, 1, [owner])
+                self._key_of_sb[adopted] = f.key
                 continue
             ids = {"stage-name": f.stage.name, "source": f.source}
             if f.hint:
