@@ -116,3 +116,15 @@ with s.transaction():
     s = Store(path)
     assert [d["v"] for d in s.all("k")] == [0]
     s.close()
+
+
+def test_pluck_one_attribute() -> None:
+    s = Store(None)
+    s.put("port", "a", {"net": "n", "fixed_ips": [{"ip_address": "10.0.0.2"}], "up": True,
+                        "n": 3, "name": "x"})
+    s.put("port", "b", {"net": "n", "fixed_ips": [], "up": False, "n": None})
+    s.put("port", "c", {"net": "m", "fixed_ips": [{"ip_address": "10.0.0.9"}]})
+    assert s.pluck("port", "fixed_ips", net="n") == [[{"ip_address": "10.0.0.2"}], []]
+    assert s.pluck("port", "up", net="n") == [True, False]
+    assert s.pluck("port", "n") == [3, None, None]
+    assert s.pluck("port", "name") == ["x", None, None]

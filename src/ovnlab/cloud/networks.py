@@ -378,8 +378,9 @@ class NetworkOps(SecurityGroupOps):
 
     def _used_ips(self, subnet: Doc) -> set[ipam.IPAddress]:
         return {ipaddress.ip_address(ip["ip_address"])
-                for p in self.store.find("port", network_id=subnet["network_id"])
-                for ip in p["fixed_ips"] if ip["subnet_id"] == subnet["id"]}
+                for fixed_ips in self.store.pluck("port", "fixed_ips",
+                                                  network_id=subnet["network_id"])
+                for ip in fixed_ips or [] if ip["subnet_id"] == subnet["id"]}
 
 
 def _segmentation_id(value: Any) -> int | None:

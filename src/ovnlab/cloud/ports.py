@@ -194,19 +194,17 @@ class PortOps(NetworkOps):
         return {**fip, "floating_port_mac": fip_port.get("mac_address")}
 
     def _mac(self, net: Doc, requested: Any) -> str:
-        ports = self.store.all("port")
         if requested is not None:
             mac = str(requested).lower()
             if not MAC_RE.match(mac) or mac == "00:00:00:00:00:00":
                 raise exc.invalid_attr("mac_address", f"'{requested}' is not a valid MAC address")
-            if any(p["mac_address"] == mac and p["network_id"] == net["id"] for p in ports):
+            if self.store.find("port", mac_address=mac, network_id=net["id"]):
                 raise Conflict(f"Unable to complete operation for network {net['id']}. The mac "
                                f"address {mac} is in use.", type="MacAddressInUse")
             return mac
-        used = {p["mac_address"] for p in ports}
         for _ in range(MAX_MAC_TRIES):
             mac = self.ids.mac()
-            if mac not in used:
+            if not self.store.find("port", mac_address=mac):
                 return mac
         raise exc.ServiceUnavailable("Unable to generate unique mac", type="MacAddressGenerationFailure")
 

@@ -120,7 +120,20 @@ class Store:
 
     def find(self, kind: str, **attrs: Any) -> list[dict[str, Any]]:
         """Documents whose top-level attributes equal the given values, in creation order."""
-        sql = ["SELECT doc FROM docs WHERE kind = ?"]
+        return [json.loads(text) for text in self._select("doc", kind, attrs)]
+
+    def pluck(self, kind: str, attr: str, **attrs: Any) -> list[Any]:
+        """One attribute of the matching documents (without decoding whole documents)."""
+        out = []
+        for value in self._select(f"json_extract(doc, '{_path(attr)}'), "
+                                  f"json_type(doc, '{_path(attr)}')", kind, attrs):
+            raw, type_ = value
+            out.append(json.loads(raw) if type_ in ("object", "array") else
+                       bool(raw) if type_ in ("true", "false") else raw)
+        return out
+
+    def _select(self, what: str, kind: str, attrs: dict[str, Any]) -> list[Any]:
+        sql = [f"SELECT {what} FROM docs WHERE kind = ?"]
         args: list[Any] = [kind]
         for attr, value in attrs.items():
             expr = f"json_extract(doc, '{_path(attr)}')"
@@ -134,7 +147,7 @@ class Store:
                 args.append(int(value) if isinstance(value, bool) else value)
         with self._lock:
             rows = self._conn.execute(" ".join(sql) + " ORDER BY seq", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [r[0] if len(r) == 1 else r for r in rows]
 
     def find_one(self, kind: str, **attrs: Any) -> dict[str, Any] | None:
         found = self.find(kind, **attrs)
