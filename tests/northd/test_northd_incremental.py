@@ -30,7 +30,8 @@ def sb_state(sb: Database) -> dict[str, Any]:
 
 OPS = st.lists(st.tuples(st.sampled_from(["add_fip", "del_fip", "add_vm", "del_vm",
                                            "toggle_mac", "del_snat", "add_snat", "gw_off",
-                                           "add_acl", "disable_vm"]),
+                                           "add_acl", "disable_vm", "route", "lrp_net",
+                                           "vm_addr", "nat_ip", "ls_acl"]),
                          st.integers(0, 1000)), min_size=1, max_size=8)
 
 
@@ -91,6 +92,27 @@ def apply(nb: Database, op: str, n: int) -> None:
                        gateway_chassis=() if gw["gateway_chassis"] else gw["gateway_chassis"])
         elif op == "add_acl":
             add_security_group(txn, f"sg-{n}", [v.uuid for v in vms[:1]])
+        elif op == "route":
+            r = txn.insert("Logical_Router_Static_Route", ip_prefix=f"192.168.{n % 250}.0/24",
+                           nexthop="100.64.0.9")
+            txn.update("Logical_Router", lr.uuid, static_routes=(*lr["static_routes"], r.uuid))
+        elif op == "lrp_net":
+            rif = nb.get("Logical_Router_Port", "lrp-rif")
+            txn.update("Logical_Router_Port", rif.uuid,
+                       networks=("10.0.0.1/8",) if n % 2 else ("10.0.0.1/8", "172.31.0.1/16"))
+        elif op == "vm_addr" and vms:
+            vm = vms[n % len(vms)]
+            mac = vm["addresses"][0].split()[0]
+            txn.update("Logical_Switch_Port", vm.uuid,
+                       addresses=(f"{mac} 10.8.{n // 256 % 256}.{n % 256}",))
+        elif op == "nat_ip" and nats:
+            nat = nats[n % len(nats)]
+            if nat["type"] == "dnat_and_snat":
+                txn.update("NAT", nat.uuid, external_ip=f"100.65.{n // 256 % 256}.{n % 256}")
+        elif op == "ls_acl":
+            a = txn.insert("ACL", priority=1000 + n % 100, direction="to-lport",
+                           match=f"outport == \"rif\" && udp.dst == {n}", action="allow-related")
+            txn.update("Logical_Switch", tenant.uuid, acls=(*tenant["acls"], a.uuid))
         elif op == "disable_vm" and vms:
             vm = vms[n % len(vms)]
             txn.update("Logical_Switch_Port", vm.uuid, enabled=vm["enabled"] is not False and False)
