@@ -16,6 +16,7 @@ import importlib
 import inspect
 import json
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -54,11 +55,29 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
     return result
 
 
+def source_version() -> dict[str, Any]:
+    """The commit measured, and whether src/ differed from it (a shared work tree)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", "src")
+    return {"commit": git("rev-parse", "HEAD"),
+            "src_modified": None if status is None else bool(status)}
+
+
 def run_all(names: Sequence[str] = BENCHMARKS, quick: bool = False) -> dict[str, Any]:
     return {
         "ovnlab_benchmarks": 1,
         "quick": quick,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": source_version(),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "processor": platform.machine()},
         "benchmarks": {name: run_one(name, quick) for name in names},

@@ -24,6 +24,7 @@ def test_quick_lab_benchmark_json_shape(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert json.loads(out.read_text()) == doc
     assert doc["quick"] is True and list(doc["benchmarks"]) == ["lab"]
+    assert {"commit", "src_modified"} <= set(doc["source"])
     entry = doc["benchmarks"]["lab"]
     assert entry["ok"] is True and _numbers(entry["wall_seconds"], entry["cpu_seconds"])
     lab = entry["result"]
