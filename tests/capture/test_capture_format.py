@@ -131,7 +131,8 @@ def test_tcp_handshake_relative_sequence_numbers_and_port_names() -> None:
 
 
 # ------------------------------------------------------------------ real tcpdump as oracle
-FLAG_SETS = [("-n",), ("-n", "-e"), ("-n", "-v"), ("-n", "-vv"), ("-nev",)]
+FLAG_SETS = [("-n",), ("-n", "-e"), ("-n", "-v"), ("-n", "-vv"), ("-nev",), ("-nx",),
+             ("-nXX",), ("-nX", "-e"), ("-nxx",)]
 if NO_DNS is not None:  # names (ports, OUIs, Broadcast) only when tcpdump's DNS cannot answer
     FLAG_SETS += [(), ("-e",), ("-v", "-e")]
 
@@ -139,7 +140,9 @@ if NO_DNS is not None:  # names (ports, OUIs, Broadcast) only when tcpdump's DNS
 def _options(flags: tuple[str, ...]) -> FormatOptions:
     letters = "".join(f[1:] for f in flags)
     return FormatOptions(numeric="n" in letters, link_header="e" in letters,
-                         verbose=letters.count("v"))
+                         verbose=letters.count("v"),
+                         hex_dump=min(2, letters.count("x") + letters.count("X")),
+                         hex_ascii="X" in letters)
 
 
 @pytest.mark.oracle

@@ -163,8 +163,10 @@ def test_parse_args() -> None:
         TcpdumpOptions(interface="eth1", history=True, write_file="x.pcap",
                        expression="udp port 6081")
     assert parse_args(["-Sti", "eth0"]).format_options.absolute_seq
+    assert parse_args(["-XX"]).format_options.hex_dump == 2
+    assert parse_args(["-X"]).format_options.hex_ascii
     with pytest.raises(ToolError):
-        parse_args(["-X"])
+        parse_args(["-A"])
 
 
 def test_follower_streams_lines_and_stops_after_count() -> None:

@@ -87,6 +87,8 @@ class FormatOptions:
     verbose: int = 0            # -v: IP header details
     timestamps: bool = True     # -t turns them off
     absolute_seq: bool = False  # -S: TCP sequence numbers as on the wire
+    hex_dump: int = 0           # -x: 1 = after the link header, 2 (-xx) = the whole frame
+    hex_ascii: bool = False     # -X: the dump gets tcpdump's ASCII column
 
 
 def timestamp(time: float) -> str:
@@ -138,9 +140,18 @@ class Formatter:
     options: FormatOptions = FormatOptions()
     resolver: Reverse | None = None
     _tcp: dict[tuple[int, int, int], _TcpConversation] = field(default_factory=dict)
+    _cut: bool = False  # the last packet ended in a truncation marker
 
     def format(self, packet: Packet, time: float | None = None) -> str:
+        self._cut = False
         body = self.frame(packet)
+        if self.options.hex_dump:
+            frame = packet.to_bytes()
+            # -x skips the link header (tags included) unless the decoder gave up on a
+            # truncated packet: tcpdump then no longer knows that length and dumps it all
+            if self.options.hex_dump == 1 and not self._cut:
+                frame = frame[18 if packet.vlan_tci else 14:]
+            body += _hexdump(frame) if self.options.hex_ascii else _hexwords(frame)
         if time is None or not self.options.timestamps:
             return body
         return f"{timestamp(time)} {body}"
@@ -222,6 +233,7 @@ class Formatter:
         src, dst = self.host(packet.ip_src), self.host(packet.ip_dst)
         if packet.ip_proto == PROTO_ICMP:
             if _icmp_truncated(packet):  # tcpdump gives up on the whole ICMP text
+                self._cut = _icmp_bails_out(packet)
                 return out + f"{src} > {dst}:  [|icmp]"
             return out + f"{src} > {dst}: " + self.icmp(packet)
         if packet.ip_proto == PROTO_TCP:
@@ -406,6 +418,14 @@ def _icmp_truncated(packet: Packet) -> bool:
     return False
 
 
+def _icmp_bails_out(packet: Packet) -> bool:
+    """Whether print-icmp.c leaves a truncated packet by longjmp (GET_* macros) rather than
+    by its trunc label; only matters for where -x starts its dump."""
+    if packet.icmp_type == 11:
+        return False
+    return not (packet.icmp_type == 3 and packet.icmp_code == 3 and not packet.payload)
+
+
 def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str]) -> str:
     # Packet.to_bytes() writes zeros in the 4 bytes after the checksum for these types, so
     # tcpdump reads a zero gateway / pointer / id / seq there.
@@ -456,12 +476,22 @@ def _printable(data: bytes) -> str:
     return "".join(out)
 
 
+def _hexwords(data: bytes) -> str:
+    """tcpdump's hex_print (-x): 16 bytes a line in 2-byte words, no ASCII column."""
+    lines = []
+    for off in range(0, len(data), 16):
+        chunk = data[off:off + 16]
+        words = "".join(" " + chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
+        lines.append(f"\n\t0x{off:04x}: {words}")
+    return "".join(lines)
+
+
 def _hexdump(data: bytes) -> str:
     """tcpdump's hex_and_ascii_print: 16 bytes a line, hex words then printable ASCII."""
     lines = []
     for off in range(0, len(data), 16):
         chunk = data[off:off + 16]
         words = "".join(" " + chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
-        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
         lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
     return "".join(lines)

@@ -43,7 +43,7 @@ SNAPLEN = 262144
 # tcpdump's getopt string: which letters exist and which take an argument
 _WITH_ARG = set("BcCEFGijJmMQrsTVwWyzZ")
 _NO_ARG = set("aAbdDefhHIKlLnNOpqStuUvxXY#")
-_SUPPORTED = set("ceilnrtvwQS#") | {"--history", "--count", "--number", "--print"}
+_SUPPORTED = set("ceilnrtvwxXQS#") | {"--history", "--count", "--number", "--print"}
 
 
 class Captured(Protocol):
@@ -84,6 +84,8 @@ class TcpdumpOptions:
     print_too: bool = False      # --print: print lines even with -w
     direction: str | None = None  # -Q in|out (None = inout)
     absolute_seq: bool = False   # -S
+    hex_dump: int = 0            # -x / -xx (-X / -XX add ASCII)
+    hex_ascii: bool = False
     history: bool = False        # ovnlab: print what the interface recorded
     expression: str = ""
 
@@ -91,7 +93,8 @@ class TcpdumpOptions:
     def format_options(self) -> FormatOptions:
         return FormatOptions(numeric=bool(self.numeric), link_header=self.link_header,
                              verbose=self.verbose, timestamps=self.timestamps,
-                             absolute_seq=self.absolute_seq)
+                             absolute_seq=self.absolute_seq, hex_dump=self.hex_dump,
+                             hex_ascii=self.hex_ascii)
 
 
 def parse_args(argv: Sequence[str]) -> TcpdumpOptions:
@@ -167,6 +170,10 @@ def _set_option(opts: dict[str, object], letter: str, value: str | None) -> None
         opts["timestamps"] = False
     elif letter == "S":
         opts["absolute_seq"] = True
+    elif letter in "xX":
+        opts["hex_dump"] = min(2, int(opts.get("hex_dump", 0)) + 1)  # type: ignore[call-overload]
+        if letter == "X":
+            opts["hex_ascii"] = True
     elif letter == "#":
         opts["numbered"] = True
     elif letter == "c":
