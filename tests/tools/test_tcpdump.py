@@ -215,6 +215,9 @@ def test_history_by_interface_as_the_fabric_keeps_it() -> None:
                  NAMES.get, forward=lambda name: 0x08080808 if name == "dns.google" else None)
     assert len(result.stdout.splitlines()) == 4
     assert run(by_iface, ["-i", "eth2"]).stderr.startswith("tcpdump: eth2: No such device")
+    assert run(by_iface, ["-D"]).stdout == (
+        "1.eth0 [Up, Running, Connected]\n2.eth1 [Up, Running, Connected]\n"
+        "3.any (Pseudo-device that captures on all interfaces) [Up, Running]\n")
     merged = run(by_iface, ["-i", "any", "-n", "-t", "--history", "udp"])
     assert merged.stdout.startswith("eth1  Out IP 192.168.50.11.51234 > 192.168.50.1.6081: ")
 

@@ -43,7 +43,7 @@ SNAPLEN = 262144
 # tcpdump's getopt string: which letters exist and which take an argument
 _WITH_ARG = set("BcCEFGijJmMQrsTVwWyzZ")
 _NO_ARG = set("aAbdDefhHIKlLnNOpqStuUvxXY#")
-_SUPPORTED = set("ceilnrtvwxXQS#") | {"--history", "--count", "--number", "--print"}
+_SUPPORTED = set("ceDilnrtvwxXQS#") | {"--history", "--count", "--number", "--print"}
 
 
 class Captured(Protocol):
@@ -87,6 +87,7 @@ class TcpdumpOptions:
     hex_dump: int = 0            # -x / -xx (-X / -XX add ASCII)
     hex_ascii: bool = False
     history: bool = False        # ovnlab: print what the interface recorded
+    list_interfaces: bool = False  # -D
     expression: str = ""
 
     @property
@@ -174,6 +175,8 @@ def _set_option(opts: dict[str, object], letter: str, value: str | None) -> None
         opts["hex_dump"] = min(2, int(opts.get("hex_dump", 0)) + 1)  # type: ignore[call-overload]
         if letter == "X":
             opts["hex_ascii"] = True
+    elif letter == "D":
+        opts["list_interfaces"] = True
     elif letter == "#":
         opts["numbered"] = True
     elif letter == "c":
@@ -371,6 +374,10 @@ def run(history: Mapping[str, Sequence[Captured]] | Iterable[Captured], argv: Se
             resolver = _WithForward(resolver, forward)
         if options.read_file is not None:
             return _read(options, resolver, read_bytes or _read_path, write_bytes)
+        if options.list_interfaces:
+            if not isinstance(history, Mapping):
+                raise ToolError("tcpdump: (ovnlab) -D needs the node's interfaces", 1)
+            return ToolResult(0, _interface_list(list(history)), "")
         iface = options.interface or "eth0"
         if isinstance(history, Mapping):
             if iface_exists is None:
@@ -404,6 +411,14 @@ def run(history: Mapping[str, Sequence[Captured]] | Iterable[Captured], argv: Se
         if err.exit_code == 0:  # --version / --help
             return ToolResult(0, text, "")
         return ToolResult(err.exit_code, "", text)
+
+
+def _interface_list(names: Sequence[str]) -> str:
+    """`tcpdump -D`: the node's interfaces (all up), then libpcap's `any` pseudo-device."""
+    lines = [f"{i}.{name} [Up, Running, Connected]" for i, name in enumerate(names, 1)]
+    lines.append(f"{len(names) + 1}.any (Pseudo-device that captures on all interfaces) "
+                 "[Up, Running]")
+    return "".join(line + "\n" for line in lines)
 
 
 def _merge(by_iface: Mapping[str, Sequence[Captured]], iface: str) -> list[Captured]:
