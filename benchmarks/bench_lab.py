@@ -34,7 +34,15 @@ from typing import Any
 
 from ovnlab import topology
 from ovnlab.lab import Lab
-from ovnlab.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, PROTO_ICMP, Packet, ip, ip_str
+from ovnlab.packet import (
+    ETH_ARP,
+    ICMP_ECHO_REPLY,
+    ICMP_ECHO_REQUEST,
+    PROTO_ICMP,
+    Packet,
+    ip,
+    ip_str,
+)
 from ovnlab.scenario import run_article
 
 PING_DEST = "8.8.8.8"
@@ -62,6 +70,8 @@ QUICK_SCALE = Scale(3, 4, tenant_networks=2, routers=1, fip_every=2, budget_s=60
 FIP_SIZES = (Scale(10, 20, budget_s=300.0), Scale(30, 30, budget_s=300.0))
 QUICK_FIP_SIZES = (Scale(3, 2, tenant_networks=1, routers=1, fip_every=1000, budget_s=60.0),)
 FIP_REPEATS, QUICK_FIP_REPEATS = 3, 1
+# VM counts at which the build records its progress (and the cost of that one boot)
+CHECKPOINTS = frozenset((1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000))
 
 
 # ---------------------------------------------------------------- helpers
@@ -210,14 +220,14 @@ class Built:
     fips: dict[str, str]  # VM → FIP
 
 
-def _associate(lab: Lab, vm: str) -> tuple[str, float, float]:
-    """A new FIP on `vm`: (address, create seconds, associate seconds)."""
+def _associate(lab: Lab, vm: str) -> tuple[str, float, tuple[float, float]]:
+    """A new FIP on `vm`: (address, create seconds, associate (wall, CPU) seconds)."""
     os = lab.openstack
     t0 = time.perf_counter()
     fip = os.floating_ip_create("ext")["floating_ip_address"]
-    t1 = time.perf_counter()
+    start = _clock()
     os.server_add_floating_ip(vm, fip)
-    return fip, t1 - t0, time.perf_counter() - t1
+    return fip, start[0] - t0, _since(start)
 
 
 def build_cloud(scale: Scale, profile_ops: int = 3) -> Built:
@@ -247,7 +257,6 @@ def build_cloud(scale: Scale, profile_ops: int = 3) -> Built:
     fips: dict[str, str] = {}
     fip_log: list[dict[str, Any]] = []
     checkpoints: list[dict[str, Any]] = []
-    every = max(1, scale.vms // 10)
     prof: cProfile.Profile | None = None
     stop_at = scale.vms
     profiled_from = 0
@@ -262,18 +271,23 @@ def build_cloud(scale: Scale, profile_ops: int = 3) -> Built:
             profiled_from = v
             prof.enable()
         name, host = f"vm-{v}", computes[v % len(computes)]
+        t_boot, c_boot = _clock()
         os.server_create(name, network=f"tenant-{v % scale.tenant_networks}", host=host)
         vms.append(name)
         hosts[name] = host
         if v % scale.fip_every == 0:
-            fip, create_s, assoc_s = _associate(lab, name)
+            fip, create_s, (assoc_s, assoc_cpu) = _associate(lab, name)
             fips[name] = fip
             fip_log.append({"vms": len(vms), "create_s": round(create_s, 3),
-                            "associate_s": round(assoc_s, 3)})
-        if len(vms) % every == 0:
+                            "associate_s": round(assoc_s, 3),
+                            "associate_cpu_s": round(assoc_cpu, 3)})
+        if len(vms) in CHECKPOINTS or len(vms) == stop_at:
             wall, cpu = _since(t_vms)
             checkpoints.append({"vms": len(vms), "wall_s": round(wall, 2),
-                                "cpu_s": round(cpu, 2)})
+                                "cpu_s": round(cpu, 2),
+                                "this_boot_wall_s": round(time.perf_counter() - t_boot, 3),
+                                "this_boot_cpu_s": round(time.process_time() - c_boot, 3),
+                                "profiled": prof is not None})
     if prof is not None:
         prof.disable()
     vms_wall, vms_cpu = _since(t_vms)
@@ -309,7 +323,7 @@ def ping_all(built: Built) -> dict[str, Any]:
     out: dict[str, Any] = {}
     lab = built.lab
     for n, label in enumerate(("cold", "warm")):
-        before = _frames(lab)
+        before, marks, t_virtual = _frames(lab), _capture_marks(lab), lab.fabric.now
         start = _clock()
         got = _echo_all(lab, built.vms, PING_DEST, 1000 + n * 20000)
         wall, cpu = _since(start)
@@ -321,8 +335,32 @@ def ping_all(built: Built) -> dict[str, Any]:
             "failed_with_fip": sum(1 for vm in failed if vm in built.fips),
             "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "frames": frames,
             "frames_per_cpu_second": round(frames / cpu) if cpu else None,
+            "virtual_seconds": round(lab.fabric.now - t_virtual, 3),
+            "frames_by_kind": _kinds_since(lab, marks),
         }
     return out
+
+
+def _capture_marks(lab: Lab) -> dict[tuple[str, str], int]:
+    return {(node, iface): len(frames) for node in lab.fabric.nodes
+            for iface, frames in lab.fabric.captures(node).items()}
+
+
+def _kinds_since(lab: Lab, marks: dict[tuple[str, str], int]) -> dict[str, int]:
+    """Frames received since `marks`, by kind (what filled the run: ARP, GARPs, echoes)."""
+    kinds: dict[str, int] = {}
+    for node in lab.fabric.nodes:
+        for iface, frames in lab.fabric.captures(node).items():
+            for c in frames[marks.get((node, iface), 0):]:
+                if c.direction != "in":
+                    continue
+                p = c.packet.geneve.inner if c.packet.geneve is not None else c.packet
+                kind = ("arp" if p.eth_type == ETH_ARP else
+                        "icmp" if p.ip_proto == PROTO_ICMP else "other")
+                if c.packet.geneve is not None:
+                    kind = f"geneve/{kind}"
+                kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items()))
 
 
 # ---------------------------------------------------------------- (c) one FIP → flows
@@ -340,9 +378,10 @@ def fip_flows_current(lab: Lab, host: str, vm_ip: str, fip: str) -> bool:
 def measure_fip(built: Built, repeats: int) -> dict[str, Any]:
     lab = built.lab
     candidates = [vm for vm in reversed(built.vms) if vm not in built.fips][:repeats]
-    times, checks = [], []
+    times, cpus, checks = [], [], []
     for vm in candidates:
-        fip, _create, assoc = _associate(lab, vm)
+        fip, _create, (assoc, cpu) = _associate(lab, vm)
+        cpus.append(cpu)
         built.fips[vm] = fip
         server = lab.openstack.find("server", vm)
         port = lab.cloud.get_ports(lab.admin, filters={"device_id": [server["id"]]})[0]
@@ -354,6 +393,7 @@ def measure_fip(built: Built, repeats: int) -> dict[str, Any]:
         "fips_before": len(built.fips) - len(times),
         "associate_to_flows_current_s": [round(t, 3) for t in times],
         "median_s": round(statistics.median(times), 3) if times else None,
+        "cpu_s": [round(c, 3) for c in cpus],
         "flows_current_after_call": checks,
     }
 
