@@ -132,9 +132,9 @@ def test_tcp_handshake_relative_sequence_numbers_and_port_names() -> None:
 
 # ------------------------------------------------------------------ real tcpdump as oracle
 FLAG_SETS = [("-n",), ("-n", "-e"), ("-n", "-v"), ("-n", "-vv"), ("-nev",), ("-nx",),
-             ("-nXX",), ("-nX", "-e"), ("-nxx",)]
+             ("-nXX",), ("-nX", "-e"), ("-nxx",), ("-nq",), ("-nqe",), ("-nqv",)]
 if NO_DNS is not None:  # names (ports, OUIs, Broadcast) only when tcpdump's DNS cannot answer
-    FLAG_SETS += [(), ("-e",), ("-v", "-e")]
+    FLAG_SETS += [(), ("-e",), ("-v", "-e"), ("-q",)]
 
 
 def _options(flags: tuple[str, ...]) -> FormatOptions:
@@ -142,7 +142,7 @@ def _options(flags: tuple[str, ...]) -> FormatOptions:
     return FormatOptions(numeric="n" in letters, link_header="e" in letters,
                          verbose=letters.count("v"),
                          hex_dump=min(2, letters.count("x") + letters.count("X")),
-                         hex_ascii="X" in letters)
+                         hex_ascii="X" in letters, quiet="q" in letters)
 
 
 @pytest.mark.oracle

@@ -89,6 +89,7 @@ class FormatOptions:
     absolute_seq: bool = False  # -S: TCP sequence numbers as on the wire
     hex_dump: int = 0           # -x: 1 = after the link header, 2 (-xx) = the whole frame
     hex_ascii: bool = False     # -X: the dump gets tcpdump's ASCII column
+    quiet: bool = False         # -q: less protocol detail
 
 
 def timestamp(time: float) -> str:
@@ -183,24 +184,32 @@ class Formatter:
             return self.network(packet, prefix=True)
         head = f"{self.ether(packet.eth_src)} > {self.ether(packet.eth_dst)}, "
         length = frame_length(packet)
+        kind = self._ethertype
         if packet.vlan_tci:
             vid, pcp = packet.vlan_tci & 0x0FFF, packet.vlan_tci >> 13
-            head += (f"{_ethertype(ETH_VLAN)}, length {length}: vlan {vid}, p {pcp}, "
-                     f"{_ethertype(packet.eth_type)}, ")
+            head += (f"{kind(ETH_VLAN)}, length {length}: vlan {vid}, p {pcp}, "
+                     f"{kind(packet.eth_type)}, ")
         else:
-            head += f"{_ethertype(packet.eth_type)}, length {length}: "
+            head += f"{kind(packet.eth_type)}, length {length}: "
         return head + self.network(packet, prefix=False)
+
+    def _ethertype(self, value: int) -> str:
+        if not self.options.quiet:
+            return _ethertype(value)
+        name = ETHERTYPE_NAMES.get(value)
+        return name if name else f"Unknown Ethertype (0x{value:04x})"
 
     def network(self, packet: Packet, *, prefix: bool) -> str:
         if packet.eth_type == ETH_IP:
             return self.ipv4(packet, prefix=prefix)
         if packet.eth_type == ETH_ARP:
             return self.arp(packet, prefix=prefix)
+        dump = "" if self.options.quiet else _hexdump(packet.payload)
         if prefix:  # tcpdump shows the link header of frames it cannot decode, even without -e
             return (f"{self.ether(packet.eth_src)} > {self.ether(packet.eth_dst)}, "
-                    f"{_ethertype(packet.eth_type)}, length {frame_length(packet)}: "
-                    + _hexdump(packet.payload))
-        return _hexdump(packet.payload)
+                    f"{self._ethertype(packet.eth_type)}, length {frame_length(packet)}: "
+                    + dump)
+        return dump
 
     def arp(self, packet: Packet, *, prefix: bool) -> str:
         out = "ARP, " if prefix else ""
@@ -320,6 +329,8 @@ class Formatter:
         return template % dst if template else f"{dst} unreachable - #{code}"
 
     def tcp(self, packet: Packet) -> str:
+        if self.options.quiet:
+            return f"tcp {len(packet.payload)}"
         flags = packet.tcp_flags
         seq, ack = packet.tcp_seq, packet.tcp_ack
         if flags & TCP_ACK and not self.options.absolute_seq:
@@ -366,6 +377,8 @@ class Formatter:
         return (seq - conv.seq) & 0xFFFFFFFF, (ack - conv.ack) & 0xFFFFFFFF
 
     def udp(self, packet: Packet) -> str:
+        if self.options.quiet:  # no application or tunnel decoding
+            return f"UDP, length {l4_length(packet) - 8}"
         if self.options.verbose > 1:  # Packet.to_bytes() sends UDP without a checksum
             return "[no cksum] " + self._udp_body(packet)
         return self._udp_body(packet)
@@ -437,11 +450,22 @@ def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str
         return kind % (dst, host(0))
     if itype == 12:
         return "parameter problem - octet 0" if code == 0 else f"parameter problem-#{code}"
+    if itype == 9:  # zero addresses, lifetime and entry size: tcpdump stops at the size
+        return "router advertisement lifetime 0 0: [size 0]"
     if itype == 13:
         return "time stamp query id 0 seq 0"
+    if itype == 14 and len(payload) >= 12:
+        org, recv, xmit = (_ms_of_day(payload[i:i + 4]) for i in (0, 4, 8))
+        return f"time stamp reply id 0 seq 0: org {org}, recv {recv}, xmit {xmit}"
     if itype == 18 and len(payload) >= 4:
         return f"address mask is 0x{int.from_bytes(payload[:4], 'big'):08x}"
     return ICMP_TYPE_NAMES.get(itype, f"type-#{itype}")
+
+
+def _ms_of_day(raw: bytes) -> str:
+    ms = int.from_bytes(raw, "big")
+    return (f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}."
+            f"{ms % 1000:03d}")
 
 
 def _ip_header_verbose(packet: Packet) -> str:

@@ -43,7 +43,7 @@ SNAPLEN = 262144
 # tcpdump's getopt string: which letters exist and which take an argument
 _WITH_ARG = set("BcCEFGijJmMQrsTVwWyzZ")
 _NO_ARG = set("aAbdDefhHIKlLnNOpqStuUvxXY#")
-_SUPPORTED = set("ceDilnrtvwxXQS#") | {"--history", "--count", "--number", "--print"}
+_SUPPORTED = set("ceDilnqrtvwxXQS#") | {"--history", "--count", "--number", "--print"}
 
 
 class Captured(Protocol):
@@ -86,6 +86,7 @@ class TcpdumpOptions:
     absolute_seq: bool = False   # -S
     hex_dump: int = 0            # -x / -xx (-X / -XX add ASCII)
     hex_ascii: bool = False
+    quiet: bool = False          # -q
     history: bool = False        # ovnlab: print what the interface recorded
     list_interfaces: bool = False  # -D
     expression: str = ""
@@ -95,7 +96,7 @@ class TcpdumpOptions:
         return FormatOptions(numeric=bool(self.numeric), link_header=self.link_header,
                              verbose=self.verbose, timestamps=self.timestamps,
                              absolute_seq=self.absolute_seq, hex_dump=self.hex_dump,
-                             hex_ascii=self.hex_ascii)
+                             hex_ascii=self.hex_ascii, quiet=self.quiet)
 
 
 def parse_args(argv: Sequence[str]) -> TcpdumpOptions:
@@ -175,6 +176,8 @@ def _set_option(opts: dict[str, object], letter: str, value: str | None) -> None
         opts["hex_dump"] = min(2, int(opts.get("hex_dump", 0)) + 1)  # type: ignore[call-overload]
         if letter == "X":
             opts["hex_ascii"] = True
+    elif letter == "q":
+        opts["quiet"] = True
     elif letter == "D":
         opts["list_interfaces"] = True
     elif letter == "#":
