@@ -62,6 +62,15 @@ def icmp_error(draw: st.DrawFn) -> Packet:
 
 
 @st.composite
+def icmp_other(draw: st.DrawFn) -> Packet:
+    itype = draw(st.sampled_from([4, 5, 9, 10, 12, 13, 14, 15, 16, 17, 18, 40]))
+    quoted = Packet(**_ip(draw), ip_proto=17, tp_src=40000, tp_dst=33434).to_bytes()[14:42]
+    payload = quoted if itype in (4, 5, 12) else draw(st.binary(min_size=12, max_size=16))
+    return Packet(**draw(ethernet()), **_ip(draw), ip_proto=1, icmp_type=itype,
+                  icmp_code=draw(st.sampled_from([0, 0, 1])), payload=payload)
+
+
+@st.composite
 def arp(draw: st.DrawFn) -> Packet:
     sha = draw(macs)
     op = draw(st.sampled_from([1, 2, 1, 2, 3, 4, 8, 9]))
@@ -90,7 +99,7 @@ def other_ip(draw: st.DrawFn) -> Packet:
                   payload=bytes(draw(st.integers(0, 20))))
 
 
-plain = st.one_of(icmp_echo(), icmp_error(), arp(), tcp(), udp(), other_ip())
+plain = st.one_of(icmp_echo(), icmp_error(), icmp_other(), arp(), tcp(), udp(), other_ip())
 
 
 @st.composite

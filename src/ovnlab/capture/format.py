@@ -449,7 +449,7 @@ def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str
                     code, f"redirect-#{code} %s to net %s")
         return kind % (dst, host(0))
     if itype == 12:
-        return "parameter problem - octet 0" if code == 0 else f"parameter problem-#{code}"
+        return "parameter problem - octet 0" if code == 0 else f"parameter problem - code {code}"
     if itype == 9:  # zero addresses, lifetime and entry size: tcpdump stops at the size
         return "router advertisement lifetime 0 0: [size 0]"
     if itype == 13:
