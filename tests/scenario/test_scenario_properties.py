@@ -203,7 +203,7 @@ def ping_from(lab: Lab, vm: str, dest: str, count: int = 2) -> PingSeen:
 # ---------------------------------------------------------------- properties
 
 
-@settings(LAB_SETTINGS, max_examples=12)
+@settings(LAB_SETTINGS, max_examples=20)
 @given(topo_specs())
 @example(TopoSpec(2, (True, True, True), (False, False, False), True))  # the seed's lab
 def test_gateway_chassis_scheduling_and_the_active_gateway(spec: TopoSpec) -> None:
@@ -231,7 +231,7 @@ def test_gateway_chassis_scheduling_and_the_active_gateway(spec: TopoSpec) -> No
 SEED_LIKE = TopoSpec(2, (True, True, True), (False, False, False), True)
 
 
-@settings(LAB_SETTINGS, max_examples=20)
+@settings(LAB_SETTINGS, max_examples=30)
 @given(clouds())
 @example((SEED_LIKE, CloudSpec(1, True, ((1, 0, True), (2, 0, False)))))  # FIP + no FIP
 @example((TopoSpec(2, (True,) * 3, (True, False, True), False),  # centralized FIPs
@@ -286,7 +286,7 @@ def _all_captures(lab: Lab) -> list[tuple[str, str, float, str, bytes]]:
             for c in frames]
 
 
-@settings(LAB_SETTINGS, max_examples=3)
+@settings(LAB_SETTINGS, max_examples=5)
 @given(clouds())
 def test_same_operations_give_identical_captures(case: tuple[TopoSpec, CloudSpec]) -> None:
     spec, cloud = case
