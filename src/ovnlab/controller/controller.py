@@ -68,6 +68,7 @@ class Controller:
         self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
         self.ct_zones: dict[str, int] = {}
         self._alive: dict[str, bool] = {}
+        self._alive_seen: dict[str, bool] = {}
         self._state = _State()
         self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[tuple[str, str]]] = {}
@@ -558,7 +559,7 @@ class Controller:
         self._dirty_all = False
 
     def _alive_changed(self, old: _State) -> bool:
-        return getattr(self, "_alive_seen", {}) != self._alive
+        return self._alive_seen != self._alive
 
     def _lflow_dps(self, lf: Row) -> list[str]:
         if lf["logical_datapath"]:

@@ -87,7 +87,7 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
                       common_nat_zone=env.common_nat_zone)
     try:
         acts, prereqs = compile_actions(actions, ep)
-        matches, n_conjs = ex.compile_match(match, ctx, prereqs)
+        matches, _n_conjs = ex.compile_match(match, ctx, prereqs)
     except Exception as err:  # OVN logs "error parsing match/actions" and skips the flow
         return Compiled([], ctx.refs, f"{type(err).__name__}: {err}")
     ptable = (OFTABLE_LOG_INGRESS_PIPELINE if ingress else OFTABLE_LOG_EGRESS_PIPELINE) + table_id
@@ -112,7 +112,6 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
             flows.append(OFFlow(ptable, priority, mm, conj_acts, 0))
         else:
             flows.append(OFFlow(ptable, priority, mm, tuple(acts), cookie))
-    del n_conjs
     return Compiled(flows, ctx.refs)
 
 
