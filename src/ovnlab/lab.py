@@ -157,7 +157,7 @@ class Lab:
             tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
             return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,
                                lambda iface: self.fabric.has_interface(node, iface),
-                               read_bytes=lambda p: (cwd / p).read_bytes(),
+                               forward=self.fabric.resolve, read_bytes=lambda p: (cwd / p).read_bytes(),
                                write_bytes=lambda p, data: _write_file(cwd / p, data))
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")

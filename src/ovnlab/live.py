@@ -11,7 +11,6 @@ import queue
 from collections.abc import Callable
 from pathlib import Path
 
-from ovnlab.errors import ToolError
 from ovnlab.fabric import Fabric
 from ovnlab.fabric.capture import Captured
 from ovnlab.fabric.link import Interface
@@ -19,20 +18,23 @@ from ovnlab.tools import tcpdump
 
 
 def wants_live(argv: list[str]) -> bool:
-    """tcpdump without --history or -r follows live, as the real one does."""
-    return bool(argv) and argv[0] == "tcpdump" and "--history" not in argv and not any(
-        a == "-r" or a.startswith("-r") and not a.startswith("--") for a in argv[1:])
+    """tcpdump follows live as the real one does, except with --history (ovnlab's replay
+    of what the interface recorded), -r (a file) and -D (list interfaces)."""
+    if not argv or argv[0] != "tcpdump" or "--history" in argv:
+        return False
+    short = "".join(a[1:] for a in argv[1:] if a.startswith("-") and not a.startswith("--"))
+    return "r" not in short and "D" not in short
 
 
 class LiveCapture:
     def __init__(self, fabric: Fabric, node: str, argv: list[str], cwd: Path) -> None:
         options = tcpdump.parse_args(argv[1:])  # argv[0] is "tcpdump"
-        iface = options.interface or "eth0"
-        if iface != "any" and not fabric.has_interface(node, iface):
-            raise ToolError(f"tcpdump: {iface}: No such device exists\n(No such device exists)", 1)
         self._pcap = io.BytesIO() if options.write_file else None
         self._path = (cwd / options.write_file) if options.write_file else None
-        self.follower = tcpdump.Follower(options, fabric.resolve_name, self._pcap)
+        self.follower = tcpdump.start(argv[1:], fabric.resolve_name,
+                                      lambda iface: fabric.has_interface(node, iface),
+                                      forward=fabric.resolve, output=self._pcap)
+        iface = self.follower.interface
         self._queue: queue.SimpleQueue[Captured] = queue.SimpleQueue()
         self._ifaces: list[Interface] = [
             i for i in fabric.node(node).interfaces.values() if iface in ("any", i.name)]
@@ -57,11 +59,11 @@ class LiveCapture:
         except queue.Empty:
             return lines
 
-    def close(self) -> str:
+    def close(self, interrupted: bool = False) -> str:
         for i in self._ifaces:
             if self._listener in i.listeners:
                 i.listeners.remove(self._listener)
         self.follower.close()
         if self._pcap is not None and self._path is not None:
             self._path.write_bytes(self._pcap.getvalue())
-        return self.follower.summary()
+        return self.follower.summary(interrupted=interrupted)

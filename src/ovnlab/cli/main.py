@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import subprocess
 import sys
@@ -163,17 +164,33 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
         print("ovnlab exec: missing command (ovnlab exec NODE -- COMMAND ARGS...)", file=sys.stderr)
         return 2
     rt = state.require_runtime()
-    rc = 1
-    for event in stream(rt, "exec", {"node": args.node, "argv": argv, "cwd": os.getcwd()}):
-        if event.get("stdout"):
-            sys.stdout.write(event["stdout"])
-            sys.stdout.flush()
-        if event.get("stderr"):
-            sys.stderr.write(event["stderr"])
-            sys.stderr.flush()
-        if "rc" in event:
-            rc = int(event["rc"])
+    rc, lines = 1, 0
+    try:
+        for event in stream(rt, "exec", {"node": args.node, "argv": argv, "cwd": os.getcwd()}):
+            if event.get("stdout"):
+                lines += event["stdout"].count("\n")
+                sys.stdout.write(event["stdout"])
+                sys.stdout.flush()
+            if event.get("stderr"):
+                sys.stderr.write(event["stderr"])
+                sys.stderr.flush()
+            if "rc" in event:
+                rc = int(event["rc"])
+    except KeyboardInterrupt:
+        if argv[0] != "tcpdump":
+            raise
+        sys.stderr.write(_tcpdump_interrupted(argv[1:], lines))
+        return 0  # tcpdump exits 0 when interrupted, after its statistics
     return rc
+
+
+def _tcpdump_interrupted(argv: list[str], captured: int) -> str:
+    """The statistics tcpdump prints on ^C (the daemon's side just saw the client go)."""
+    from ovnlab.tools import tcpdump
+
+    follower = tcpdump.start(argv, output=io.BytesIO())
+    follower.captured = follower.received = captured
+    return follower.summary(interrupted=True)
 
 
 def cmd_config(args: argparse.Namespace, state: StateDir) -> int:
