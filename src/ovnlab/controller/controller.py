@@ -94,6 +94,8 @@ class Controller:
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.garp: Any = None  # pinctrl's GARP state, created lazily
+        # pinctrl's buffered packets: (datapath key, next-hop IP) -> [(packet, registers)]
+        self.buffered: dict[tuple[int, int], list[tuple[Packet, dict[str, int]]]] = {}
         self._register_chassis()
         self._ensure_bridges()
         sb.subscribe(self._on_sb)

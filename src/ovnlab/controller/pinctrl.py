@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
 from ovnlab.controller.ofpacts import (
     Move,
     Ofpact,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 GARP_MAX_TIMEOUT = 16.0  # seconds (garp_rarp_max_timeout default)
+BUFFER_QUEUE_DEPTH = 4  # packets kept per next hop while its MAC is resolved (pinctrl.c)
 
 # Packet header fields the nested actions may read or write.
 _PKT_FIELD = {"eth_src": "eth_src", "eth_dst": "eth_dst", "eth_type": "eth_type",
@@ -145,6 +147,8 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
                      vlan_tci=pkt.vlan_tci, arp_op=ARP_REQUEST, arp_sha=pkt.eth_src,
                      arp_spa=pkt.ip_src, arp_tha=0, arp_tpa=pkt.ip_dst)
         _Machine(arp, regs).run(nested, emit)
+        for out in outs:  # pinctrl_handle_buffered_packets: keep the packet for the reply
+            _buffer(ctl, (regs.get("metadata", 0), out.packet.arp_tpa), pkt, regs)
     elif opcode in ("ICMP", "ICMP4_ERROR"):
         if not pkt.is_ip:
             return []
@@ -161,7 +165,24 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     elif opcode == "PUT_ARP":
         put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
                         ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
+        outs += _flush(ctl, (regs.get("metadata", 0), regs.get("reg0", 0)), pkt.eth_src)
     return outs
+
+
+def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, int]) -> None:
+    queue = ctl.buffered.setdefault(key, [])
+    queue.append((pkt, dict(regs)))
+    del queue[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
+
+
+def _flush(ctl: Controller, key: tuple[int, int], mac_value: int) -> list[PacketOut]:
+    """buffered_send_packets: the MAC is known now; each held packet gets it as eth.dst
+    and resumes where `arp` took it, at the output stage (OFTABLE_REMOTE_OUTPUT)."""
+    from ovnlab.controller.controller import PacketOut
+
+    return [PacketOut(packet=p.with_(eth_dst=mac_value), in_port="CONTROLLER",
+                      table=OFTABLE_REMOTE_OUTPUT, regs=r)
+            for p, r in ctl.buffered.pop(key, [])]
 
 
 def put_mac_binding(ctl: Controller, dp_key: int, port_key: int, ip_text: str,

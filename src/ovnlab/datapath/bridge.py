@@ -15,7 +15,7 @@ from ovnlab.datapath.trace import Trace, TracePass
 from ovnlab.errors import Conflict, NotFound
 from ovnlab.flows.actions import Action, Conjunction, Note, OutputReg
 from ovnlab.flows.actions import Output as OutputAction
-from ovnlab.flows.fields import OFPP_LOCAL, lookup_field
+from ovnlab.flows.fields import OFPP_CONTROLLER, OFPP_LOCAL, lookup_field
 from ovnlab.flows.format import format_flow
 from ovnlab.flows.model import Flow, FlowStats, Match
 from ovnlab.flows.parse import parse_flow, parse_flow_full
@@ -110,6 +110,9 @@ class FlowTable:
         return best
 
 
+RESERVED_PORTS = {"CONTROLLER": OFPP_CONTROLLER, "LOCAL": OFPP_LOCAL}
+
+
 class Bridge:
     def __init__(self, name: str, *, fail_mode: str | None = None,
                  conntrack: Conntrack | None = None,
@@ -179,6 +182,8 @@ class Bridge:
             return port.ofport
         if name_or_number.isdigit():
             return int(name_or_number)
+        if name_or_number in RESERVED_PORTS:  # a controller's packet-out: in_port=CONTROLLER
+            return RESERVED_PORTS[name_or_number]
         raise NotFound(f"{name_or_number}: unknown port on bridge {self.name}")
 
     # ------------------------------------------------------------ flows
