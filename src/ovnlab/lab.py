@@ -108,11 +108,12 @@ class Lab:
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
-        wanted = {}
-        for server in self.cloud.get_servers(self.admin):
-            host = server.get("OS-EXT-SRV-ATTR:host")
-            for port in self.cloud.get_ports(self.admin, filters={"device_id": [server["id"]]}):
-                wanted[port["id"]] = (server, port, host)
+        servers = {s["id"]: s for s in self.cloud.get_servers(self.admin)}
+        wanted = {
+            port["id"]: (servers[port["device_id"]], port,
+                         servers[port["device_id"]].get("OS-EXT-SRV-ATTR:host"))
+            for port in self.cloud.get_ports(self.admin) if port["device_id"] in servers
+        }
         return bool(self.fabric.sync_vms(wanted))
 
     # ------------------------------------------------------------ operator tools
