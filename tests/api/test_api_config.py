@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import PROJECTS, Client
+from api_helpers import PROJECTS, Client
 
 from ovnlab import api
 from ovnlab.errors import NotFound

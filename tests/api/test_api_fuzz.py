@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from conftest import TOPOLOGY, Client, RecordingDriver, snapshot
+from api_helpers import TOPOLOGY, Client, RecordingDriver, snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Client, Clock, auth_body
+from api_helpers import Client, Clock, auth_body
 
 from ovnlab import api
 

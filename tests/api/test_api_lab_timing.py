@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import Client
+from api_helpers import Client
 
 from ovnlab import api
 from ovnlab.lab import Lab

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Client, snapshot
+from api_helpers import Client, snapshot
 
 C = "/compute/v2.1"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECTS, Client
+from api_helpers import PROJECTS, Client
 
 from ovnlab import api
 
