@@ -167,7 +167,7 @@ def _body(template: str, method: str, data: st.DataObject, ids: list[str]) -> by
     return json.dumps(data.draw(st.sampled_from(pool).flatmap(lambda s: s))).encode()
 
 
-@settings(max_examples=int(__import__("os").environ.get("API_FUZZ_EXAMPLES", "40")), deadline=None,
+@settings(max_examples=int(__import__("os").environ.get("API_FUZZ_EXAMPLES", "100")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_generated_requests_never_5xx_and_4xx_change_nothing(data: st.DataObject) -> None:
