@@ -39,7 +39,7 @@ def test_quick_lab_benchmark_json_shape(tmp_path: Path) -> None:
     assert build["complete"] and build["vms_built"] == build["scale"]["vms"]
     assert _numbers(build["lab_start_s"], build["networks_routers_s"], build["vm_boots_s"])
     assert build["checkpoints"][-1]["vms"] == build["vms_built"]
-    assert {"by_tottime", "by_cumulative"} <= set(build["profile"])
+    assert {"phases", "by_tottime", "by_cumulative"} <= set(build["profile"])
     assert all({"function", "ncalls", "tottime_s", "cumtime_s"} <= set(r)
                for r in build["profile"]["by_tottime"])
     for rnd in ("cold", "warm"):
