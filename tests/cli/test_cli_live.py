@@ -3,14 +3,30 @@ terminal's ping runs, and it stops after -c N."""
 
 from __future__ import annotations
 
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 from cli_helpers import ovnlab
 
 pytestmark = pytest.mark.slow
+
+
+def _read_until(stream: IO[str], text: str, timeout: float) -> str:
+    """Lines from a pipe until one contains `text` (tcpdump's header), or the timeout."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.2)
+        if ready:
+            line = stream.readline()
+            if not line:
+                break
+            seen += line
+    return seen
 
 
 def test_tcpdump_follows_a_ping_from_another_terminal(state_dir: Path, tmp_path: Path) -> None:
@@ -20,7 +36,8 @@ def test_tcpdump_follows_a_ping_from_another_terminal(state_dir: Path, tmp_path:
          "--", "tcpdump", "-i", "eth0", "-c", "3", "-w", "ping.pcap", "--print", "icmp"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     assert follower.stderr is not None
-    assert "listening on eth0" in follower.stderr.readline() + follower.stderr.readline()
+    header = _read_until(follower.stderr, "listening on eth0", timeout=60)
+    assert "listening on eth0" in header, header
     assert ovnlab(state_dir, "exec", "exthost", "--", "ping", "-c", "2", "8.8.8.8").returncode == 0
     out, err = follower.communicate(timeout=60)
     assert follower.returncode == 0, err
