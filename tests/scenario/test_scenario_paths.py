@@ -114,3 +114,14 @@ def test_first_packet_is_buffered_while_the_next_hop_is_resolved() -> None:
     f = O.facts(lab)
     assert lab.exec("vm_1", ["ping", "-c", "1", "8.8.8.8"]).rc == 0
     assert lab.exec("exthost", ["ping", "-c", "1", f.fip or ""]).rc == 0
+
+
+def test_packet_held_on_one_chassis_is_released_by_a_mac_learnt_on_another() -> None:
+    """Centralized: the VM's chassis routes and ARPs, but the reply reaches the gateway
+    chassis, which writes the MAC_Binding; the SB change releases the held packet."""
+    lab = Lab.build("seed", ["ovn.enable_distributed_floating_ip=false"])
+    run_article(lab.openstack)
+    result = lab.exec("vm_1", ["ping", "-c", "1", "8.8.8.8"])
+    assert result.rc == 0, result.stdout
+    (mb,) = [m for m in lab.sb.rows("MAC_Binding") if m["ip"] == "10.0.2.2"]
+    assert mb["mac"] == "02:00:0a:00:02:02"

@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.controller import physical as ph
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
 from ovnlab.controller.ofpacts import Conjunction
+from ovnlab.controller.pinctrl import release_buffered
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
@@ -96,6 +97,8 @@ class Controller:
         self.garp: Any = None  # pinctrl's GARP state, created lazily
         # pinctrl's buffered packets: (datapath key, next-hop IP) -> [(packet, registers)]
         self.buffered: dict[tuple[int, int], list[tuple[Packet, dict[str, int]]]] = {}
+        self.ready: list[PacketOut] = []
+        self.on_ready: Callable[[], None] | None = None  # the fabric's wake-up for `ready`
         self._register_chassis()
         self._ensure_bridges()
         sb.subscribe(self._on_sb)
@@ -161,6 +164,14 @@ class Controller:
     def _on_sb(self, changes: list[Change]) -> None:
         self._pending.extend(changes)
         self.run()
+        if self.buffered and release_buffered(self, changes) and self.on_ready is not None:
+            self.on_ready()
+
+    def take_ready(self) -> list[PacketOut]:
+        """Packet-outs that became ready outside a packet-in (buffered packets released
+        by a MAC_Binding, possibly learnt on another chassis)."""
+        ready, self.ready = self.ready, []
+        return ready
 
     def run(self) -> None:
         """One ovn-controller iteration (re-entrant calls fold into the running one)."""

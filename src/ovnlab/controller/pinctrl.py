@@ -165,7 +165,6 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     elif opcode == "PUT_ARP":
         put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
                         ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
-        outs += _flush(ctl, (regs.get("metadata", 0), regs.get("reg0", 0)), pkt.eth_src)
     return outs
 
 
@@ -175,14 +174,24 @@ def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, 
     del queue[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
 
 
-def _flush(ctl: Controller, key: tuple[int, int], mac_value: int) -> list[PacketOut]:
-    """buffered_send_packets: the MAC is known now; each held packet gets it as eth.dst
-    and resumes where `arp` took it, at the output stage (OFTABLE_REMOTE_OUTPUT)."""
+def release_buffered(ctl: Controller, changes: list[Any]) -> bool:
+    """run_buffered_binding: a MAC_Binding appeared or changed in the SB (learnt here or on
+    any chassis): each packet held for that next hop gets the MAC as eth.dst and resumes
+    where `arp` took it, at the output stage (OFTABLE_REMOTE_OUTPUT). True if any did."""
     from ovnlab.controller.controller import PacketOut
 
-    return [PacketOut(packet=p.with_(eth_dst=mac_value), in_port="CONTROLLER",
-                      table=OFTABLE_REMOTE_OUTPUT, regs=r)
-            for p, r in ctl.buffered.pop(key, [])]
+    dp_keys = {d.uuid: d["tunnel_key"] for d in ctl.sb.rows("Datapath_Binding")}
+    released = False
+    for ch in changes:
+        if ch.table != "MAC_Binding" or ch.new is None:
+            continue
+        key = (dp_keys.get(ch.new["datapath"], -1), ip(ch.new["ip"]))
+        for p, r in ctl.buffered.pop(key, []):
+            ctl.ready.append(PacketOut(packet=p.with_(eth_dst=mac(ch.new["mac"])),
+                                       in_port="CONTROLLER", table=OFTABLE_REMOTE_OUTPUT,
+                                       regs=r))
+            released = True
+    return released
 
 
 def put_mac_binding(ctl: Controller, dp_key: int, port_key: int, ip_text: str,

@@ -20,6 +20,7 @@ from ovnlab.fabric.clock import Clock, Periodic
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Interface, Segment, Wire
 from ovnlab.fabric.nodes import (
+    CONTROLLER_LATENCY,
     VM,
     Chassis,
     ExternalHost,
@@ -137,6 +138,9 @@ class Fabric:
         self.hosts.setdefault(name, ip(spec.tunnel_ip))
         if controller is not None and hasattr(controller, "periodic"):
             self.timers.append(self.clock.every(CONTROLLER_PERIOD, chassis.run_periodic))
+        if controller is not None and hasattr(controller, "take_ready"):
+            controller.on_ready = lambda: self.clock.call_later(CONTROLLER_LATENCY,
+                                                                chassis.run_ready)
         return chassis
 
     def add_external_router(self, name: str, physnet: str, address: str, mac_text: str,

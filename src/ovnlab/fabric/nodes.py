@@ -303,6 +303,11 @@ class Chassis(Node):
             return
         self.packet_outs(self.controller.periodic(self.clock.now) or [])
 
+    def run_ready(self) -> None:
+        """ovn-controller woke up with packet-outs of its own (released buffered packets)."""
+        if self.controller is not None:
+            self.packet_outs(self.controller.take_ready())
+
     def packet_outs(self, outs: Any) -> None:
         for po in outs:
             bridge = self.vswitch.bridges.get(getattr(po, "bridge", None) or "br-int")
