@@ -125,3 +125,15 @@ def test_packet_held_on_one_chassis_is_released_by_a_mac_learnt_on_another() -> 
     assert result.rc == 0, result.stdout
     (mb,) = [m for m in lab.sb.rows("MAC_Binding") if m["ip"] == "10.0.2.2"]
     assert mb["mac"] == "02:00:0a:00:02:02"
+
+
+def test_an_ipv6_only_server_boots_unaddressed_and_the_lab_keeps_working() -> None:
+    lab = Lab.build("seed")
+    os = lab.openstack
+    os.network_create("v6", provider_network_type="geneve")
+    lab.cloud.create_subnet(lab.admin, {"name": "v6s", "network_id": os.find("network", "v6")["id"],
+                                        "cidr": "2001:db8::/64", "ip_version": 6})
+    os.server_create("v6vm", network="v6")
+    assert os.find("server", "v6vm")["status"] == "ACTIVE"
+    assert "inet " not in lab.exec("v6vm", "ip -4 addr show eth0").stdout
+    assert lab.exec("exthost", "ping -c 1 8.8.8.8").rc == 0

@@ -231,10 +231,11 @@ class Fabric:
             raise NotFound(f"no chassis {chassis!r} to plug {name!r} into")
         if not port.get("fixed_ips"):
             raise ValueError(f"port {port['id']} has no fixed IP")
-        fixed = port["fixed_ips"][0]
-        if subnet is None and self.subnet_lookup is not None:
+        # the VMs' stacks are IPv4 (DESIGN.md); an IPv6-only port is plugged unaddressed
+        fixed = next((f for f in port["fixed_ips"] if ":" not in f["ip_address"]), None)
+        if fixed is not None and subnet is None and self.subnet_lookup is not None:
             subnet = self.subnet_lookup(fixed["subnet_id"])
-        if subnet is None:
+        if fixed is not None and subnet is None:
             raise NotFound(f"subnet {fixed['subnet_id']} of port {port['id']} is unknown "
                            "(pass subnet= or Fabric.build(..., subnets=))")
         vm = VM(name, self.clock, self._record, port=dict(port), chassis=chassis,
@@ -242,10 +243,11 @@ class Fabric:
         self._add_node(vm)
         vm_mac = mac(port["mac_address"])
         eth0 = vm.add_interface("eth0", vm_mac, mtu=mtu)
-        prefixlen = ipaddress.ip_network(subnet["cidr"]).prefixlen
-        vm.stack.add_address("eth0", f"{fixed['ip_address']}/{prefixlen}")
-        if subnet.get("gateway_ip"):
-            vm.stack.add_route("default", via=subnet["gateway_ip"])
+        if fixed is not None and subnet is not None:
+            prefixlen = ipaddress.ip_network(subnet["cidr"]).prefixlen
+            vm.stack.add_address("eth0", f"{fixed['ip_address']}/{prefixlen}")
+            if subnet.get("gateway_ip"):
+                vm.stack.add_route("default", via=subnet["gateway_ip"])
         vm.stack.listen_tcp(*VM_TCP_PORTS)
         tap = tap_name(port["id"])
         # the host side of the tap: OVS's view (fe:16:3e:... like libvirt's tap MAC)
@@ -259,7 +261,8 @@ class Fabric:
                 "iface-status": "active", "vm-id": str(port.get("device_id", "")),
             })
         self.vm_ports[port["id"]] = name
-        self.hosts.setdefault(name, ip(fixed["ip_address"]))
+        if fixed is not None:
+            self.hosts.setdefault(name, ip(fixed["ip_address"]))
         return vm
 
     def remove_vm(self, name: str) -> None:
