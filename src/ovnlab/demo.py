@@ -19,7 +19,6 @@ from ovnlab.observations import Capture, Observation
 from ovnlab.scenario import ARTICLE
 
 RULE = "─" * 78
-GARP_SETTLE = 3.0  # seconds of lab time: OVN sends GARPs at +0, +1, +2 s...
 
 
 class Printer:
@@ -91,8 +90,6 @@ def run_demo(step: bool = False, out: TextIO = sys.stdout) -> int:
     p.command("controller", "ovnlab config set ovn.enable_distributed_floating_ip false")
     lab.config_set("ovn.enable_distributed_floating_ip", "false")
     p.command("network", cmd, _exec(lab, "network", cmd))
-    lab.fabric.run(GARP_SETTLE)  # the gateway chassis now GARPs the FIP with its own MAC
-    p.line(f"\n(waited {GARP_SETTLE:g} s of lab time for the gateway chassis's GARPs)")
     run(_traffic(p, lab, lambda: obs_mod.outbound_fip_centralized(lab, f), "vm_1", "ping -c 3 dns.google"))
     lab.config_set("ovn.enable_distributed_floating_ip", "true")
     p.command("controller", "ovnlab config set ovn.enable_distributed_floating_ip true")

@@ -62,6 +62,7 @@ class Lab:
         self.admin = self.cloud.admin_context()
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
+        self._announced = -1
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
         self.converge()
 
@@ -103,8 +104,17 @@ class Lab:
                 controller.run()
             events = self.driver.run()
             if not plugged and not events and (self.nb.seqno, self.sb.seqno) == before:
+                self._announce()
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
+
+    def _announce(self) -> None:
+        """pinctrl wakes on SB changes: NAT addresses that became resident here are
+        announced (GARPs) at once, not at the next periodic tick."""
+        if self.sb.seqno != self._announced:
+            self._announced = self.sb.seqno
+            for hostname in self.controllers:
+                self.fabric.node(hostname).run_periodic()
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
