@@ -25,7 +25,7 @@ from ovnlab.cloud import Cloud
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
-from ovnlab.fabric import Fabric
+from ovnlab.fabric import Chassis, Fabric
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.nb.schema import NB_SCHEMA
@@ -114,7 +114,9 @@ class Lab:
         if self.sb.seqno != self._announced:
             self._announced = self.sb.seqno
             for hostname in self.controllers:
-                self.fabric.node(hostname).run_periodic()
+                chassis = self.fabric.node(hostname)
+                assert isinstance(chassis, Chassis)
+                chassis.run_periodic()
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""

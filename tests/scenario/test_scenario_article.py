@@ -139,3 +139,19 @@ def test_dump_flows_counters_move_as_packets_pass(seed: tuple[Lab, O.Fip]) -> No
     delivered = [c for c in vm.interfaces["eth0"].captures[seen:]
                  if c.direction == "in" and c.packet.icmp_type == 8 and c.packet.ip_proto == 1]
     assert delivered and dnat_packets() == before + len(delivered)
+
+
+def test_flagging_a_gateway_with_ovs_vsctl_reschedules_the_router() -> None:
+    """An operator sets ovn-cms-options on the network node: ovn-controller updates its
+    Chassis row, Neutron's ChassisEvent reschedules, and only flagged chassis remain."""
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    f = O.facts(lab)
+    assert O.gateway_chassis(lab, f).ok
+    result = lab.exec("network", ["ovs-vsctl", "set", "open_vswitch", ".",
+                                  "external_ids:ovn-cms-options=enable-chassis-as-gw"])
+    assert result.rc == 0, result.stderr
+    rows = [r for r in lab.nb.rows("Gateway_Chassis") if r["name"].startswith(f"lrp-{f.gw_port_id}_")]
+    assert [(r["chassis_name"], r["priority"]) for r in rows] == [
+        (lab.topology.node("network").system_id, 1)]
+    assert O.outbound_distributed(lab, f).ok

@@ -130,6 +130,21 @@ class Controller:
                 ch = self.sb.get("Chassis", node.system_id)
                 txn.insert("Chassis_Private", name=node.system_id, chassis=ch.uuid)
 
+    def _sync_cms_options(self) -> None:
+        """`ovs-vsctl set open . external_ids:ovn-cms-options=...` reaches the Chassis row
+        (as ovn-controller's chassis_run does), so Neutron can reschedule gateways."""
+        ext = getattr(self.vswitch, "external_ids", None)
+        row = self.sb.lookup("Chassis", self.node.system_id)
+        if not isinstance(ext, dict) or row is None:
+            return
+        cms = ext.get("ovn-cms-options", "")
+        if row["other_config"].get("ovn-cms-options", "") == cms:
+            return
+        with self.sb.transaction() as txn:
+            txn.update("Chassis", row.uuid,
+                       other_config={**row["other_config"], "ovn-cms-options": cms},
+                       external_ids={**row["external_ids"], "ovn-cms-options": cms})
+
     def _ensure_bridges(self) -> None:
         bridges = self.vswitch.bridges
         if BR_INT not in bridges:
@@ -177,6 +192,7 @@ class Controller:
         """One ovn-controller iteration (re-entrant calls fold into the running one)."""
         if self._running:
             return
+        self._sync_cms_options()
         snap = (tuple(sorted(self._vif_ports().items())), tuple(sorted(self._alive.items())))
         if (not self._pending and not self._dirty_all and snap == self._last_snap
                 and (self._installed is not None or not self.install_enabled)):
