@@ -133,6 +133,13 @@ def cmd_status(args: argparse.Namespace, state: StateDir) -> int:
 
 
 def cmd_down(args: argparse.Namespace, state: StateDir) -> int:
+    _stop(state)
+    print(f"Lab stopped; its state is kept in {state.path} (`ovnlab up` resumes it).")
+    return 0
+
+
+def _stop(state: StateDir) -> None:
+    """SIGTERM the recorded daemon; SIGKILL it if it has not gone within 15 s."""
     rt = state.require_runtime()
     os.kill(rt.pid, 15)
     deadline = time.monotonic() + 15
@@ -141,13 +148,11 @@ def cmd_down(args: argparse.Namespace, state: StateDir) -> int:
     if state_mod.pid_alive(rt.pid):
         os.kill(rt.pid, 9)
     state.clear_runtime()
-    print(f"Lab stopped; its state is kept in {state.path} (`ovnlab up` resumes it).")
-    return 0
 
 
 def cmd_destroy(args: argparse.Namespace, state: StateDir) -> int:
     if state.runtime() is not None:
-        cmd_down(args, state)
+        _stop(state)
     if not state.path.exists():
         print(f"ovnlab: no lab in {state.path}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from ovnlab.errors import OvnlabError
 from ovnlab.tools import ToolResult, fail, ok
 
 USAGE = "ovs-ofctl: missing command name; use --help for help"
+OPENFLOW10 = {"OpenFlow10", "OpenFlow10+table_id"}
 
 
 def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
@@ -21,11 +22,13 @@ def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
     i = 0
     while i < len(args):
         a = args[i]
-        if a in ("-O", "--protocols"):
-            i += 2
-            continue
-        if a.startswith(("--protocols=", "-O")):
-            i += 1
+        if a in ("-O", "--protocols") or a.startswith(("--protocols=", "-O")):
+            versions = (args[i + 1] if a in ("-O", "--protocols") and i + 1 < len(args)
+                        else a.removeprefix("--protocols=").removeprefix("-O"))
+            if not set(versions.split(",")) <= OPENFLOW10:
+                return fail(f"ovs-ofctl: (ovnlab) {versions}: only OpenFlow 1.0 output "
+                            "(ovs-ofctl's default, the article's format) is emulated")
+            i += 2 if a in ("-O", "--protocols") else 1
             continue
         if a.startswith("--") and len(a) > 2:
             opts.add(a)
