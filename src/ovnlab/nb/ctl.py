@@ -33,6 +33,66 @@ class Style:
 
 
 # ------------------------------------------------------------------ values
+RawCommand = tuple[str, list[str], dict[str, str | None]]
+
+
+def parse_command_line(argv: Sequence[str], flags: set[str],
+                       valued: set[str]) -> tuple[Style, list[RawCommand]]:
+    """db-ctl-base's command line: global options (`flags`, `valued`), then commands
+    separated by `--`, each with its own `--options`; returns the output style and the
+    (name, args, options) of each command for the tool to check against its syntax."""
+    fmt, data, headings = "list", "string", True
+    args = list(argv)
+    i = 0
+    pending: dict[str, str | None] = {}
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        opt, sep, val = args[i].partition("=")
+        if args[i] in flags or opt in valued:
+            if opt in valued and not sep:
+                if i + 1 >= len(args):
+                    raise CtlError(f"option '{opt}' requires an argument")
+                i += 1
+                val = args[i]
+            if opt in ("--format", "-f"):
+                if val not in ("list", "table", "csv", "json"):
+                    raise CtlError(f"{val}: unknown output format")
+                fmt = val
+            elif opt in ("--data", "-d"):
+                if val not in ("string", "bare"):
+                    raise CtlError(f"{val}: unknown data format")
+                data = val
+            elif opt == "--no-headings":
+                headings = False
+            elif opt == "--bare":
+                fmt, data, headings = "list", "bare", False
+        else:  # a command option given before the first command, as the ctl tools allow
+            pending[opt] = val if sep else None
+        i += 1
+    segments: list[list[str]] = [[]]
+    for arg in args[i:]:
+        if arg == "--":
+            segments.append([])
+        else:
+            segments[-1].append(arg)
+    commands: list[RawCommand] = []
+    for seg in segments:
+        if not seg and not pending:
+            continue
+        options, rest = dict(pending), list(seg)
+        pending = {}
+        while rest and rest[0].startswith("--"):
+            opt, sep, val = rest.pop(0).partition("=")
+            if opt in options:
+                raise CtlError(f"'{opt}' option specified multiple times")
+            options[opt] = val if sep else None
+        if not rest:
+            raise CtlError("missing command name (use --help for help)")
+        commands.append((rest[0], rest[1:], options))
+    if not commands:
+        raise CtlError("missing command name (use --help for help)")
+    return Style(fmt, data, headings), commands
+
+
 def is_uuid(s: str) -> bool:
     return bool(_UUID_RE.match(s))
 

@@ -221,54 +221,8 @@ _COMMANDS: dict[str, _Syntax] = {
 
 
 def _parse(argv: list[str]) -> tuple[Style, list[_Command]]:
-    fmt, data, headings = "list", "string", True
-    args = list(argv)
-    i = 0
-    pending: dict[str, str | None] = {}
-    while i < len(args) and args[i].startswith("-") and args[i] != "--":
-        opt, sep, val = args[i].partition("=")
-        if args[i] in _GLOBAL_FLAGS or opt in _GLOBAL_VALUED:
-            if opt in _GLOBAL_VALUED and not sep:
-                if i + 1 >= len(args):
-                    raise CtlError(f"option '{opt}' requires an argument")
-                i += 1
-                val = args[i]
-            if opt in ("--format", "-f"):
-                if val not in ("list", "table", "csv"):
-                    raise CtlError(f"{val}: unknown output format")
-                fmt = val
-            elif opt in ("--data", "-d"):
-                if val not in ("string", "bare"):
-                    raise CtlError(f"{val}: unknown data format")
-                data = val
-            elif opt == "--no-headings":
-                headings = False
-            elif opt == "--bare":
-                fmt, data, headings = "list", "bare", False
-        else:
-            pending[opt] = val if sep else None
-        i += 1
-    segments: list[list[str]] = [[]]
-    for arg in args[i:]:
-        if arg == "--":
-            segments.append([])
-        else:
-            segments[-1].append(arg)
-    commands = []
-    for seg in segments:
-        if not seg and not pending:
-            continue
-        options, rest = dict(pending), list(seg)
-        pending = {}
-        while rest and rest[0].startswith("--"):
-            opt, sep, val = rest.pop(0).partition("=")
-            options[opt] = val if sep else None
-        if not rest:
-            raise CtlError("missing command name (use --help for help)")
-        commands.append(_command(rest[0], rest[1:], options))
-    if not commands:
-        raise CtlError("missing command name (use --help for help)")
-    return Style(fmt, data, headings), commands
+    style, commands = ctl.parse_command_line(argv, _GLOBAL_FLAGS, _GLOBAL_VALUED)
+    return style, [_command(name, args, options) for name, args, options in commands]
 
 
 def _command(name: str, args: list[str], options: dict[str, str | None]) -> _Command:
