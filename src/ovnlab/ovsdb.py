@@ -146,8 +146,9 @@ class Database:
             self._txn = None
         if txn.changes:
             self.seqno += 1
+            changes = list(txn.changes)  # one list for every listener: they only read it
             for listener in list(self._listeners):
-                listener(list(txn.changes))
+                listener(changes)
 
 
 class Transaction:

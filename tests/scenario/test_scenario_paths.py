@@ -137,3 +137,19 @@ def test_an_ipv6_only_server_boots_unaddressed_and_the_lab_keeps_working() -> No
     assert os.find("server", "v6vm")["status"] == "ACTIVE"
     assert "inet " not in lab.exec("v6vm", "ip -4 addr show eth0").stdout
     assert lab.exec("exthost", "ping -c 1 8.8.8.8").rc == 0
+
+
+def test_chassis_ids_sharing_six_characters_get_distinct_tunnels() -> None:
+    """encaps.c's tunnel_create_name: `ovn-<id[:6]>-<n>` with the first free n."""
+    from ovnlab import topology
+
+    raw = topology.load_raw("seed")
+    for i, node in enumerate(raw["nodes"]):
+        node["system_id"] = f"aaaaaa00-0000-4000-8000-00000000000{i}"
+    lab = Lab(topology.from_dict(raw))
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")
+    tunnels = sorted(p for p in lab.vswitches["compute2"].bridges["br-int"].ports
+                     if p.startswith("ovn-"))
+    assert tunnels == ["ovn-aaaaaa-0", "ovn-aaaaaa-1"]
+    assert lab.exec("vm_2", "ping -c 2 8.8.8.8").rc == 0

@@ -381,19 +381,34 @@ class Controller:
         return st
 
     def _sync_tunnels(self) -> dict[str, int]:
-        """encaps.c: one geneve port per remote chassis, `ovn-<id[:6]>-0`."""
+        """encaps.c: one geneve port per remote chassis, `ovn-<id[:6]>-<n>` with the first
+        free n (tunnel_create_name), so chassis ids sharing 6 characters still differ."""
         br = self.br_int
+        existing = {p.name: p for p in br.ports.values()
+                    if (getattr(p, "external_ids", None) or {}).get("ovn-chassis-id")}
+        current = {p.external_ids["ovn-chassis-id"]: name for name, p in existing.items()}
         want: dict[str, tuple[str, str]] = {}
-        for ch in self.sb.rows("Chassis"):
+        taken: set[str] = set()
+        remote: list[tuple[str, str]] = []
+        for ch in sorted(self.sb.rows("Chassis"), key=lambda c: c["name"]):
             if ch["name"] == self.name:
                 continue
             for eu in ch["encaps"]:
                 enc = self.sb.lookup("Encap", eu)
                 if enc and enc["type"] == "geneve":
-                    want[ch["name"]] = (f"ovn-{ch['name'][:6]}-0", enc["ip"])
+                    remote.append((ch["name"], enc["ip"]))
                     break
-        existing = {p.name: p for p in br.ports.values()
-                    if (getattr(p, "external_ids", None) or {}).get("ovn-chassis-id")}
+        for ch_name, ip in remote:  # chassis that already have a port keep its name
+            if ch_name in current:
+                want[ch_name] = (current[ch_name], ip)
+                taken.add(current[ch_name])
+        for ch_name, ip in remote:
+            if ch_name not in want:
+                n = 0
+                while f"ovn-{ch_name[:6]}-{n}" in taken:
+                    n += 1
+                want[ch_name] = (f"ovn-{ch_name[:6]}-{n}", ip)
+                taken.add(want[ch_name][0])
         out: dict[str, int] = {}
         names = {n for n, _ip in want.values()}
         for pname in list(existing):

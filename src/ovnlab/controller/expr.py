@@ -11,6 +11,7 @@ a conjunctive match (`conjunction(id,k/n)` flows plus one `conj_id=` flow).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -323,6 +324,7 @@ def _expand_sets(values: tuple[Const, ...], sym: Symbol, ctx: Context) -> list[C
     return out
 
 
+@functools.lru_cache(maxsize=65536)  # address sets are re-expanded on every recompile
 def _parse_address(text: str) -> Const:
     if "/" in text or "." in text or (":" in text and text.count(":") != 5):
         net = ipaddress.ip_network(text, strict=False)
