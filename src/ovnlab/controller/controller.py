@@ -99,6 +99,7 @@ class Controller:
         self.buffered: dict[tuple[int, int], list[tuple[Packet, dict[str, int]]]] = {}
         self.ready: list[PacketOut] = []
         self.on_ready: Callable[[], None] | None = None  # the fabric's wake-up for `ready`
+        self.eager = True  # run on every SB commit (see _on_sb)
         self._register_chassis()
         self._ensure_bridges()
         sb.subscribe(self._on_sb)
@@ -177,10 +178,20 @@ class Controller:
 
     # ------------------------------------------------------------ main loop
     def _on_sb(self, changes: list[Change]) -> None:
+        """SB changes are queued and, when `eager`, processed at once. A lab of many chassis
+        turns `eager` off: the next `run()` (its convergence, or `run_if_pending()` before
+        this chassis handles a packet) processes them, so one commit does not cost every
+        chassis a full iteration."""
         self._pending.extend(changes)
-        self.run()
+        if self.eager:
+            self.run()
         if self.buffered and release_buffered(self, changes) and self.on_ready is not None:
             self.on_ready()
+
+    def run_if_pending(self) -> None:
+        """ovn-controller's main loop woken by an SB update, before a packet is handled."""
+        if self._pending or self._dirty_all:
+            self.run()
 
     def take_ready(self) -> list[PacketOut]:
         """Packet-outs that became ready outside a packet-in (buffered packets released

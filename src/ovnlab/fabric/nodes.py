@@ -186,6 +186,8 @@ class Chassis(Node):
     def inject(self, bridge: Any, packet: Packet, in_port: str | int, *, table: int | None = None,
                regs: Any = None, tunnel: Any = None, depth: int = 0) -> None:
         """Run `packet` through `bridge` and move what comes out."""
+        if self.controller is not None and hasattr(self.controller, "run_if_pending"):
+            self.controller.run_if_pending()  # flows current with the SB first
         kwargs: dict[str, Any] = {}
         if table is not None:
             kwargs["table"] = table
