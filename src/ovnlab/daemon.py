@@ -30,7 +30,7 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-def control_app(lab: Any, lock: threading.Lock, stop: Callable[[], None]) -> WSGIApp:
+def control_app(lab: Any, lock: threading.Lock) -> WSGIApp:
     """`/ovnlab/<verb>`: JSON in; JSON out, except `exec`, which streams NDJSON events
     (`{"stdout": ...}`, `{"stderr": ...}`, finally `{"rc": N}`) so tcpdump can follow live."""
 
@@ -45,7 +45,7 @@ def control_app(lab: Any, lock: threading.Lock, stop: Callable[[], None]) -> WSG
                 start_response("200 OK", [("Content-Type", "application/x-ndjson")])
                 return itertools.chain([first], events)
             with lock:
-                status, reply = _dispatch(lab, verb, body, stop)
+                status, reply = _dispatch(lab, verb, body)
         except OvnlabError as exc:
             status, reply = exc.status, {"error": exc.message, "type": exc.type}
         except (ValueError, KeyError, TypeError) as exc:
@@ -92,8 +92,7 @@ def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterat
     yield _event(rc=0)
 
 
-def _dispatch(lab: Any, verb: str, body: dict[str, Any],
-              stop: Callable[[], None]) -> tuple[int, dict[str, Any]]:
+def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if verb == "status":
         return 200, lab.status()
     if verb == "config":
@@ -101,9 +100,6 @@ def _dispatch(lab: Any, verb: str, body: dict[str, Any],
         return 200, {"key": body["key"], "value": body["value"]}
     if verb == "trace":
         return 200, {"stdout": lab.trace_text(**body)}
-    if verb == "shutdown":
-        stop()
-        return 200, {"stopping": True}
     return 404, {"error": f"unknown control verb {verb!r}"}
 
 
@@ -117,24 +113,21 @@ def route(api: WSGIApp, control: WSGIApp) -> WSGIApp:
 
 
 def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0) -> None:
-    """Build the lab from its state dir and serve until SIGTERM or `/ovnlab/shutdown`."""
+    """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`)."""
     from ovnlab.api import clouds_yaml, make_app
     from ovnlab.api import serve as serve_api
     from ovnlab.lab import Lab
 
     lock = threading.Lock()
-    server: Any = None
-
-    def stop() -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
     lab = Lab.open(state.path)
     server = serve_api(lambda e, s: [], host=host, port=port)
     base_url = f"http://{host}:{server.port}"  # bound first: the URL goes into the catalog
     server.set_app(route(make_app(lab.locked_cloud(lock), base_url=base_url),
-                         control_app(lab, lock, stop)))
+                         control_app(lab, lock)))
     state.clouds_file.write_text(clouds_yaml(base_url, lab.topology.projects))
-    signal.signal(signal.SIGTERM, lambda *_: stop())
+    # serve_forever runs in this (the signal's) thread: shutdown() must come from another
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown,
+                                                              daemon=True).start())
     state.write_runtime(Runtime(os.getpid(), host, server.port))
     log.info("lab %s serving on %s", lab.topology.name, base_url)
     try:
