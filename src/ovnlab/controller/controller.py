@@ -530,9 +530,13 @@ class Controller:
                         if r is not None:
                             names.add(r["logical_port"])
             elif c.table == "Multicast_Group":
-                for r in (c.old, c.new):
-                    if r is not None:
-                        names.add(r["name"])
+                # Logical flows see a group only through its key (`outport = "_MC_flood"`);
+                # its members matter to the physical flows alone (handled below).
+                if c.old is None or c.new is None or any(
+                        c.old[k] != c.new[k] for k in ("name", "tunnel_key", "datapath")):
+                    for r in (c.old, c.new):
+                        if r is not None:
+                            names.add(r["name"])
             elif c.table == "Address_Set":
                 for r in (c.old, c.new):
                     if r is not None:
