@@ -24,6 +24,8 @@ def test_distributed_path_names_the_compute_node_and_its_nat(seed: tuple[Lab, O.
     assert f"SNAT {f.vm_ip} -> {f.fip} on {f.vm_host}" in text
     assert f"DNAT {f.fip} -> {f.vm_ip} on {f.vm_host}" in text
     assert "tunnels:" not in text and "disposition: reply: echo reply from 8.8.8.8" in text
+    hops = text.split("\n\n")[0].splitlines()
+    assert "vm_1" in hops[-1] and hops[-1].endswith("(deliver)")  # the journey ends there
 
 
 def test_minimal_path_lists_each_hop(seed: tuple[Lab, O.Fip]) -> None:

@@ -61,9 +61,12 @@ def trace(fabric: Any, src: str, dst: str, proto: str = "icmp", port: int = 0,
     request = _request(stack, target, proto, port)
     journey.request = request
 
+    answered_at: list[float] = []
+
     def catch(packet: Packet) -> bool:
         if journey.reply is None and _answers(request, packet):
             journey.reply = packet
+            answered_at.append(fabric.clock.now)
             return True
         return False
 
@@ -77,6 +80,8 @@ def trace(fabric: Any, src: str, dst: str, proto: str = "icmp", port: int = 0,
     finally:
         fabric.stop_journey()
         stack.taps.remove(catch)
+    if answered_at:  # the journey ends with the answer: later timers (ARP refreshes) are not its
+        journey.hops = [h for h in journey.hops if h.time <= answered_at[0]]
     journey.disposition = err if err is not None else _disposition(journey, stack.local_ips)
     return journey
 
