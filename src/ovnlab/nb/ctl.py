@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,49 @@ class Style:
 
 # ------------------------------------------------------------------ values
 RawCommand = tuple[str, list[str], dict[str, str | None]]
+MANY = 1 << 30  # "any number of arguments"
+
+
+@dataclass
+class Command:
+    name: str
+    args: list[str]
+    options: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Syntax:
+    """One command of a ctl tool: argument counts, its options as db-ctl-base writes them
+    (`--name` a flag, `--name=` needs a value, `--name?` takes one optionally), handler."""
+
+    min_args: int
+    max_args: int
+    options: tuple[str, ...]
+    handler: Callable[[Database, Command, Style], str]
+
+
+def check_command(raw: RawCommand, commands: Mapping[str, Syntax]) -> Command:
+    """db-ctl-base's checks of one command against its syntax, with its messages."""
+    name, args, options = raw
+    syntax = commands.get(name)
+    if syntax is None:
+        raise CtlError(f"unknown command '{name}'; use --help for help")
+    for opt, val in options.items():
+        spec = next((o for o in syntax.options if o.rstrip("=?") == opt), None)
+        if spec is None:
+            raise CtlError(f"'{name}' command has no '{opt}' option")
+        if spec.endswith("=") and val is None:
+            raise CtlError(f"missing argument to '{opt}' option on '{name}' command")
+        if not spec.endswith(("=", "?")) and val is not None:
+            raise CtlError(f"'{opt}' option on '{name}' does not accept an argument")
+    if len(args) < syntax.min_args:
+        raise CtlError(f"'{name}' command requires at least {syntax.min_args} arguments")
+    if len(args) > syntax.max_args:
+        if any(a.startswith("-") for a in args):
+            raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments (note that "
+                           'options must precede command names and follow a "--" argument)')
+        raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments")
+    return Command(name, args, options)
 
 
 def parse_command_line(argv: Sequence[str], flags: set[str],

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ovnlab.nb import ctl
 from ovnlab.nb.api import NbApi
@@ -49,21 +47,6 @@ _GLOBAL_VALUED = {"--db", "--format", "-f", "--data", "--timeout", "-t", "--wait
                   "-d"}
 
 
-@dataclass
-class _Command:
-    name: str
-    args: list[str]
-    options: dict[str, str | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class _Syntax:
-    min_args: int
-    max_args: int
-    options: tuple[str, ...]
-    handler: Callable[[Database, _Command, Style], str]
-
-
 VERSION = "ovn-nbctl 22.03.8\nOpen vSwitch Library 2.17.9\nDB Schema 6.1.0\n"
 
 
@@ -81,31 +64,9 @@ def run(nb: Database, argv: list[str]) -> ToolResult:
 
 
 # ------------------------------------------------------------------ argument parsing
-def _parse(argv: list[str]) -> tuple[Style, list[_Command]]:
+def _parse(argv: list[str]) -> tuple[Style, list[ctl.Command]]:
     style, commands = ctl.parse_command_line(argv, _GLOBAL_FLAGS, _GLOBAL_VALUED)
-    return style, [_command(name, args, options) for name, args, options in commands]
-
-
-def _command(name: str, args: list[str], options: dict[str, str | None]) -> _Command:
-    syntax = _COMMANDS.get(name)
-    if syntax is None:
-        raise CtlError(f"unknown command '{name}'; use --help for help")
-    for opt, val in options.items():
-        spec = next((o for o in syntax.options if o.rstrip("=") == opt), None)
-        if spec is None:
-            raise CtlError(f"'{name}' command has no '{opt}' option")
-        if spec.endswith("=") and val is None:
-            raise CtlError(f"missing argument to '{opt}' option on '{name}' command")
-        if not spec.endswith("=") and val is not None:
-            raise CtlError(f"'{opt}' option on '{name}' does not accept an argument")
-    if len(args) < syntax.min_args:
-        raise CtlError(f"'{name}' command requires at least {syntax.min_args} arguments")
-    if len(args) > syntax.max_args:
-        if any(a.startswith("-") for a in args):
-            raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments (note that "
-                           'options must precede command names and follow a "--" argument)')
-        raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments")
-    return _Command(name, args, options)
+    return style, [ctl.check_command(raw, _COMMANDS) for raw in commands]
 
 
 # ------------------------------------------------------------------ lookups (ovn-nbctl.c)
@@ -208,7 +169,7 @@ def _print_lr(nb: Database, lr: Row) -> str:
     return "".join(out)
 
 
-def _show(nb: Database, cmd: _Command, style: Style) -> str:
+def _show(nb: Database, cmd: ctl.Command, style: Style) -> str:
     if cmd.args:
         ls = _ls(nb, cmd.args[0], must_exist=False)
         lr = _lr(nb, cmd.args[0], must_exist=False)
@@ -223,19 +184,19 @@ def _name_list(rows: list[Row]) -> str:
     return "".join(f"{r.uuid} ({r['name']})\n" for r in sorted(rows, key=lambda r: (r["name"], r.uuid)))
 
 
-def _ls_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _ls_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return _name_list(nb.rows("Logical_Switch"))
 
 
-def _lr_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return _name_list(nb.rows("Logical_Router"))
 
 
-def _lsp_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return _name_list(_refs(nb, _must(_ls(nb, cmd.args[0])), "ports"))
 
 
-def _lrp_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lrp_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return _name_list(_refs(nb, _must(_lr(nb, cmd.args[0])), "ports"))
 
 
@@ -243,20 +204,20 @@ def _lsp(nb: Database, ident: str) -> Row:
     return _must(_by_name_or_uuid(nb, "Logical_Switch_Port", ident, "port"))
 
 
-def _lsp_get_up(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_up(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "up\n" if _lsp(nb, cmd.args[0])["up"] is True else "down\n"
 
 
-def _lsp_get_addresses(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_addresses(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["addresses"]))
 
 
-def _lrp_get_gateway_chassis(nb: Database, cmd: _Command, style: Style) -> str:
+def _lrp_get_gateway_chassis(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lrp = _must(_lrp(nb, cmd.args[0]))
     return "".join(f"{g['name']} {g['priority']:5d}\n" for g in _gw_chassis_ordered(nb, lrp))
 
 
-def _lsp_get_type(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_type(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return f"{_lsp(nb, cmd.args[0])['type']}\n"
 
 
@@ -265,45 +226,45 @@ def _kv_lines(smap: dict[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in sorted(smap.items()))
 
 
-def _lsp_get_options(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_options(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return _kv_lines(_lsp(nb, cmd.args[0])["options"])
 
 
-def _lsp_get_port_security(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_port_security(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["port_security"]))
 
 
-def _lsp_get_enabled(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_enabled(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "disabled\n" if _lsp(nb, cmd.args[0])["enabled"] is False else "enabled\n"
 
 
-def _lsp_get_tag(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_tag(nb: Database, cmd: ctl.Command, style: Style) -> str:
     tag = _lsp(nb, cmd.args[0])["tag"]
     return f"{tag}\n" if tag is not None else ""
 
 
-def _lsp_get_dhcpv4_options(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_dhcpv4_options(nb: Database, cmd: ctl.Command, style: Style) -> str:
     ref = _lsp(nb, cmd.args[0])["dhcpv4_options"]
     row = nb.tables["DHCP_Options"].get(ref) if ref else None
     return f"{row.uuid} ({row['cidr']})\n" if row is not None else ""
 
 
-def _lsp_get_ls(nb: Database, cmd: _Command, style: Style) -> str:
+def _lsp_get_ls(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lsp = _lsp(nb, cmd.args[0])
     return "".join(f"{ls.uuid} ({ls['name']})\n" for ls in _ordered(nb.rows("Logical_Switch"))
                    if lsp.uuid in ls["ports"])
 
 
-def _lrp_get_enabled(nb: Database, cmd: _Command, style: Style) -> str:
+def _lrp_get_enabled(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "disabled\n" if _must(_lrp(nb, cmd.args[0]))["enabled"] is False else "enabled\n"
 
 
-def _dhcp_options_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _dhcp_options_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     rows = sorted(nb.rows("DHCP_Options"), key=lambda r: (r["cidr"], r.uuid))
     return "".join(f"{r.uuid}\n" for r in rows)
 
 
-def _dhcp_options_get_options(nb: Database, cmd: _Command, style: Style) -> str:
+def _dhcp_options_get_options(nb: Database, cmd: ctl.Command, style: Style) -> str:
     ident = cmd.args[0]
     row = nb.tables["DHCP_Options"].get(ident.lower()) if ctl.is_uuid(ident) else None
     if row is None:
@@ -311,7 +272,7 @@ def _dhcp_options_get_options(nb: Database, cmd: _Command, style: Style) -> str:
     return _kv_lines(row["options"])
 
 
-def _lr_policy_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_policy_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lr = _must(_lr(nb, cmd.args[0]))
     policies = sorted(_refs(nb, lr, "policies"), key=lambda p: (-p["priority"], p["match"]))
     out = ["Routing Policies\n"] if policies else []
@@ -332,7 +293,7 @@ def _c(fmt_width: int, trunc: int, text: str) -> str:
     return f"{text[:trunc]:<{fmt_width}}"
 
 
-def _lr_nat_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_nat_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lr = _must(_lr(nb, cmd.args[0]))
     entries = []
     for nat in _refs(nb, lr, "nat"):
@@ -372,7 +333,7 @@ def _addr(text: str, version: int | None = None) -> str | None:
     return str(ip) if version in (None, ip.version) else None
 
 
-def _lr_nat_add(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
     """nbctl_lr_nat_add: ROUTER TYPE EXTERNAL_IP LOGICAL_IP [LOGICAL_PORT EXTERNAL_MAC]
     [EXTERNAL_PORT_RANGE]."""
     lr = _must(_lr(nb, cmd.args[0]))
@@ -476,7 +437,7 @@ def _port_range(text: str) -> str:
     return text
 
 
-def _lr_nat_del(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_nat_del(nb: Database, cmd: ctl.Command, style: Style) -> str:
     """nbctl_lr_nat_del: ROUTER [TYPE [IP] [GATEWAY_PORT]]."""
     lr = _must(_lr(nb, cmd.args[0]))
     api = NbApi(nb)
@@ -517,7 +478,7 @@ def _lr_nat_del(nb: Database, cmd: _Command, style: Style) -> str:
 
 
 # ------------------------------------------------------------------ routes, ACLs
-def _lr_route_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _lr_route_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lr = _must(_lr(nb, cmd.args[0]))
     table = cmd.options.get("--route-table")
     v4: list[tuple[tuple[str, int, int], Row]] = []
@@ -567,7 +528,7 @@ def _print_route(route: Row, ecmp: bool) -> str:
     return line + "\n"
 
 
-def _acl_list(nb: Database, cmd: _Command, style: Style) -> str:
+def _acl_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     ident = cmd.args[0]
     kind = cmd.options.get("--type")
     pg: Row | None = None
@@ -611,48 +572,47 @@ def _acl_list(nb: Database, cmd: _Command, style: Style) -> str:
 
 
 # ------------------------------------------------------------------ database commands
-def _list(nb: Database, cmd: _Command, style: Style) -> str:
+def _list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_list(nb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"),
                         style=style, row_ids=ROW_IDS, if_exists="--if-exists" in cmd.options)
 
 
-def _find(nb: Database, cmd: _Command, style: Style) -> str:
+def _find(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_find(nb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"), style=style)
 
 
-def _get(nb: Database, cmd: _Command, style: Style) -> str:
+def _get(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_get(nb, cmd.args[0], cmd.args[1], cmd.args[2:], row_ids=ROW_IDS,
                        if_exists="--if-exists" in cmd.options)
 
 
-_INF = 1 << 30
-_COMMANDS: dict[str, _Syntax] = {
-    "show": _Syntax(0, 1, (), _show),
-    "ls-list": _Syntax(0, 0, (), _ls_list),
-    "lsp-list": _Syntax(1, 1, (), _lsp_list),
-    "lsp-get-up": _Syntax(1, 1, (), _lsp_get_up),
-    "lsp-get-addresses": _Syntax(1, 1, (), _lsp_get_addresses),
-    "lsp-get-type": _Syntax(1, 1, (), _lsp_get_type),
-    "lsp-get-options": _Syntax(1, 1, (), _lsp_get_options),
-    "lsp-get-port-security": _Syntax(1, 1, (), _lsp_get_port_security),
-    "lsp-get-enabled": _Syntax(1, 1, (), _lsp_get_enabled),
-    "lsp-get-tag": _Syntax(1, 1, (), _lsp_get_tag),
-    "lsp-get-dhcpv4-options": _Syntax(1, 1, (), _lsp_get_dhcpv4_options),
-    "lsp-get-ls": _Syntax(1, 1, (), _lsp_get_ls),
-    "lrp-get-enabled": _Syntax(1, 1, (), _lrp_get_enabled),
-    "lr-policy-list": _Syntax(1, 1, (), _lr_policy_list),
-    "dhcp-options-list": _Syntax(0, 0, (), _dhcp_options_list),
-    "dhcp-options-get-options": _Syntax(1, 1, (), _dhcp_options_get_options),
-    "lr-list": _Syntax(0, 0, (), _lr_list),
-    "lrp-list": _Syntax(1, 1, (), _lrp_list),
-    "lrp-get-gateway-chassis": _Syntax(1, 1, (), _lrp_get_gateway_chassis),
-    "lr-route-list": _Syntax(1, 1, ("--route-table=",), _lr_route_list),
-    "lr-nat-list": _Syntax(1, 1, (), _lr_nat_list),
-    "lr-nat-add": _Syntax(4, 7, ("--may-exist", "--stateless", "--portrange", "--add-route",
+_COMMANDS: dict[str, ctl.Syntax] = {
+    "show": ctl.Syntax(0, 1, (), _show),
+    "ls-list": ctl.Syntax(0, 0, (), _ls_list),
+    "lsp-list": ctl.Syntax(1, 1, (), _lsp_list),
+    "lsp-get-up": ctl.Syntax(1, 1, (), _lsp_get_up),
+    "lsp-get-addresses": ctl.Syntax(1, 1, (), _lsp_get_addresses),
+    "lsp-get-type": ctl.Syntax(1, 1, (), _lsp_get_type),
+    "lsp-get-options": ctl.Syntax(1, 1, (), _lsp_get_options),
+    "lsp-get-port-security": ctl.Syntax(1, 1, (), _lsp_get_port_security),
+    "lsp-get-enabled": ctl.Syntax(1, 1, (), _lsp_get_enabled),
+    "lsp-get-tag": ctl.Syntax(1, 1, (), _lsp_get_tag),
+    "lsp-get-dhcpv4-options": ctl.Syntax(1, 1, (), _lsp_get_dhcpv4_options),
+    "lsp-get-ls": ctl.Syntax(1, 1, (), _lsp_get_ls),
+    "lrp-get-enabled": ctl.Syntax(1, 1, (), _lrp_get_enabled),
+    "lr-policy-list": ctl.Syntax(1, 1, (), _lr_policy_list),
+    "dhcp-options-list": ctl.Syntax(0, 0, (), _dhcp_options_list),
+    "dhcp-options-get-options": ctl.Syntax(1, 1, (), _dhcp_options_get_options),
+    "lr-list": ctl.Syntax(0, 0, (), _lr_list),
+    "lrp-list": ctl.Syntax(1, 1, (), _lrp_list),
+    "lrp-get-gateway-chassis": ctl.Syntax(1, 1, (), _lrp_get_gateway_chassis),
+    "lr-route-list": ctl.Syntax(1, 1, ("--route-table=",), _lr_route_list),
+    "lr-nat-list": ctl.Syntax(1, 1, (), _lr_nat_list),
+    "lr-nat-add": ctl.Syntax(4, 7, ("--may-exist", "--stateless", "--portrange", "--add-route",
                                  "--gateway-port="), _lr_nat_add),
-    "lr-nat-del": _Syntax(1, 4, ("--if-exists",), _lr_nat_del),
-    "acl-list": _Syntax(1, 1, ("--type=",), _acl_list),
-    "list": _Syntax(1, _INF, ("--if-exists", "--columns="), _list),
-    "find": _Syntax(1, _INF, ("--columns=",), _find),
-    "get": _Syntax(2, _INF, ("--if-exists", "--id="), _get),
+    "lr-nat-del": ctl.Syntax(1, 4, ("--if-exists",), _lr_nat_del),
+    "acl-list": ctl.Syntax(1, 1, ("--type=",), _acl_list),
+    "list": ctl.Syntax(1, ctl.MANY, ("--if-exists", "--columns="), _list),
+    "find": ctl.Syntax(1, ctl.MANY, ("--columns=",), _find),
+    "get": ctl.Syntax(2, ctl.MANY, ("--if-exists", "--id="), _get),
 }

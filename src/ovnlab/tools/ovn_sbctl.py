@@ -8,8 +8,6 @@ ovn-nbctl through `ovnlab.nb.ctl`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ovnlab.nb import ctl
 from ovnlab.nb.ctl import CtlError, Style
@@ -37,21 +35,6 @@ ROW_IDS: ctl.RowIds = {
 _GLOBAL_FLAGS = {"--bare", "--no-headings", "--oneline", "--no-leader-only", "--leader-only",
                  "--no-syslog"}
 _GLOBAL_VALUED = {"--db", "--format", "-f", "--data", "-d", "--timeout", "-t", "--log-file"}
-
-
-@dataclass
-class _Command:
-    name: str
-    args: list[str]
-    options: dict[str, str | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Syntax:
-    min_args: int
-    max_args: int
-    options: tuple[str, ...]
-    handler: Callable[[Database, _Command, Style], str]
 
 
 def run(sb: Database, argv: list[str], nb: Database | None = None) -> ToolResult:
@@ -99,7 +82,7 @@ def _lflows(sb: Database, dp: Row | None) -> list[tuple[Row, Row]]:
     return pairs
 
 
-def _lflow_args(sb: Database, cmd: _Command) -> tuple[Row | None, list[str]]:
+def _lflow_args(sb: Database, cmd: ctl.Command) -> tuple[Row | None, list[str]]:
     args = list(cmd.args)
     dp = None
     if args:
@@ -120,7 +103,7 @@ def _partial_match(uuid: str, prefix: str) -> bool:
     return uuid.startswith(p)
 
 
-def _lflow_list(sb: Database, cmd: _Command, style: Style) -> str:
+def _lflow_list(sb: Database, cmd: ctl.Command, style: Style) -> str:
     dp, uuids = _lflow_args(sb, cmd)
     print_uuid = "--uuid" in cmd.options
     out: list[str] = []
@@ -137,7 +120,7 @@ def _lflow_list(sb: Database, cmd: _Command, style: Style) -> str:
     return "".join(out)
 
 
-def _count_flows(sb: Database, cmd: _Command, style: Style) -> str:
+def _count_flows(sb: Database, cmd: ctl.Command, style: Style) -> str:
     dp, _ = _lflow_args(sb, cmd)
     if cmd.args and dp is None:
         return "Total number of logical flows = 0\n"
@@ -165,7 +148,7 @@ def _count_flows(sb: Database, cmd: _Command, style: Style) -> str:
 
 
 # ------------------------------------------------------------------ show
-def _show(sb: Database, cmd: _Command, style: Style) -> str:
+def _show(sb: Database, cmd: ctl.Command, style: Style) -> str:
     """db-ctl-base cmd_show with ovn-sbctl's cmd_show_tables: Chassis (hostname, encaps →
     Encap (ip, options)), and the Port_Bindings whose chassis is that chassis."""
     schema = sb.schema
@@ -193,50 +176,34 @@ def _show(sb: Database, cmd: _Command, style: Style) -> str:
 
 
 # ------------------------------------------------------------------ database commands
-def _list(sb: Database, cmd: _Command, style: Style) -> str:
+def _list(sb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_list(sb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"),
                         style=style, row_ids=ROW_IDS, if_exists="--if-exists" in cmd.options)
 
 
-def _find(sb: Database, cmd: _Command, style: Style) -> str:
+def _find(sb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_find(sb, cmd.args[0], cmd.args[1:], columns=cmd.options.get("--columns"),
                         style=style)
 
 
-def _get(sb: Database, cmd: _Command, style: Style) -> str:
+def _get(sb: Database, cmd: ctl.Command, style: Style) -> str:
     return ctl.cmd_get(sb, cmd.args[0], cmd.args[1], cmd.args[2:], row_ids=ROW_IDS,
                        if_exists="--if-exists" in cmd.options)
 
 
-_INF = 1 << 30
-_COMMANDS: dict[str, _Syntax] = {
-    "show": _Syntax(0, 0, (), _show),
-    "lflow-list": _Syntax(0, _INF, ("--uuid", "--ovs=", "--stats", "--vflows"), _lflow_list),
-    "dump-flows": _Syntax(0, _INF, ("--uuid", "--ovs=", "--stats", "--vflows"), _lflow_list),
-    "count-flows": _Syntax(0, 1, (), _count_flows),
-    "list": _Syntax(1, _INF, ("--if-exists", "--columns="), _list),
-    "find": _Syntax(1, _INF, ("--columns=",), _find),
-    "get": _Syntax(3, _INF, ("--if-exists", "--id="), _get),
+_COMMANDS: dict[str, ctl.Syntax] = {
+    "show": ctl.Syntax(0, 0, (), _show),
+    "lflow-list": ctl.Syntax(0, ctl.MANY, ("--uuid", "--ovs?", "--stats", "--vflows"), _lflow_list),
+    "dump-flows": ctl.Syntax(0, ctl.MANY, ("--uuid", "--ovs?", "--stats", "--vflows"), _lflow_list),
+    "count-flows": ctl.Syntax(0, 1, (), _count_flows),
+    "list": ctl.Syntax(1, ctl.MANY, ("--if-exists", "--columns="), _list),
+    "find": ctl.Syntax(1, ctl.MANY, ("--columns=",), _find),
+    "get": ctl.Syntax(3, ctl.MANY, ("--if-exists", "--id="), _get),
 }
 
 
-def _parse(argv: list[str]) -> tuple[Style, list[_Command]]:
+def _parse(argv: list[str]) -> tuple[Style, list[ctl.Command]]:
     style, commands = ctl.parse_command_line(argv, _GLOBAL_FLAGS, _GLOBAL_VALUED)
-    return style, [_command(name, args, options) for name, args, options in commands]
+    return style, [ctl.check_command(raw, _COMMANDS) for raw in commands]
 
 
-def _command(name: str, args: list[str], options: dict[str, str | None]) -> _Command:
-    syntax = _COMMANDS.get(name)
-    if syntax is None:
-        raise CtlError(f"unknown command '{name}'; use --help for help")
-    for opt, val in options.items():
-        spec = next((o for o in syntax.options if o.rstrip("=") == opt), None)
-        if spec is None:
-            raise CtlError(f"'{name}' command has no '{opt}' option")
-        if spec.endswith("=") and val is None and opt != "--ovs":
-            raise CtlError(f"missing argument to '{opt}' option on '{name}' command")
-    if len(args) < syntax.min_args:
-        raise CtlError(f"'{name}' command requires at least {syntax.min_args} arguments")
-    if len(args) > syntax.max_args:
-        raise CtlError(f"'{name}' command takes at most {syntax.max_args} arguments")
-    return _Command(name, args, options)
