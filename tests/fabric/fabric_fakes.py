@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ovnlab.datapath import TunnelMetadata
 from ovnlab.fabric import Fabric
-from ovnlab.fabric.ovs import TunnelMetadata
 from ovnlab.packet import ARP_REPLY, ARP_REQUEST, ETH_ARP, Packet, ip, mac
 
 VM1_MAC, VM2_MAC = "fa:16:3e:11:11:10", "fa:16:3e:11:11:20"
@@ -75,7 +75,8 @@ class FakeBridge:
     def del_port(self, name: str) -> None:
         del self.ports[name]
 
-    def process(self, packet: Packet, in_port: str, **kwargs: Any) -> FakeResult:
+    def process(self, packet: Packet, in_port: str, *, trace: bool = True,
+                **kwargs: Any) -> FakeResult:
         self.calls.append((packet, in_port, kwargs))
         for rule in self.rules:
             result = rule(self, packet, in_port, kwargs)

@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ovnlab.datapath import DatapathError, TunnelMetadata
 from ovnlab.fabric.host import HostStack
 from ovnlab.fabric.journey import Hop
 from ovnlab.fabric.link import Interface
 from ovnlab.fabric.ovs import (
-    accepts_trace_flag,
     as_ip,
     encapsulate,
     metadata0_of,
-    tunnel_metadata,
 )
 from ovnlab.packet import GENEVE_PORT, Packet, ip_str
 
@@ -27,21 +26,6 @@ MAX_BRIDGE_DEPTH = 64  # patch-port hops within one chassis before a loop is dec
 
 Record = Callable[[Hop], None]
 RESERVED_PORTS = {"CONTROLLER": 0xFFFD, "LOCAL": 0xFFFE, "NONE": 0xFFFF}  # OpenFlow 1.0
-
-
-_DP_ERRORS: tuple[type[Exception], ...] | None = None
-
-
-def _datapath_errors() -> tuple[type[Exception], ...]:
-    global _DP_ERRORS
-    if _DP_ERRORS is None:
-        try:
-            from ovnlab.datapath import DatapathError
-        except ImportError:  # the fabric runs on fakes too
-            _DP_ERRORS = ()
-        else:
-            _DP_ERRORS = (DatapathError,)
-    return _DP_ERRORS
 
 
 class Node:
@@ -195,11 +179,10 @@ class Chassis(Node):
             kwargs["regs"] = regs
         if tunnel is not None:
             kwargs["tunnel"] = tunnel
-        if accepts_trace_flag(bridge):
-            kwargs["trace"] = self.clock.tag is not None
+        kwargs["trace"] = self.clock.tag is not None  # tracing costs: only when looked at
         try:
             result = bridge.process(packet, in_port, **kwargs)
-        except _datapath_errors() as exc:  # ovs-vswitchd logs a translation error, drops
+        except DatapathError as exc:  # ovs-vswitchd logs a translation error, drops
             self._drop(packet, f"translation error: {exc}", bridge.name)
             return
         self.packets_processed += 1
@@ -276,7 +259,8 @@ class Chassis(Node):
         md0 = metadata0_of(geneve)
         self.hop("decap", port.name, geneve.inner, chassis=self.name,
                  note=f"geneve vni {geneve.vni:#x} opt {md0:#x} from {ip_str(src)}")
-        meta = tunnel_metadata(geneve.vni, src, outer.ip_dst, md0)
+        meta = TunnelMetadata(tun_id=geneve.vni, tun_src=src, tun_dst=outer.ip_dst,
+                              tun_metadata0=md0)
         self.inject(bridge, geneve.inner, port.name, tunnel=meta)
 
     def _tunnel_port_for(self, remote: int) -> tuple[Any, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import struct
 import zlib
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ovnlab.packet import (
@@ -55,48 +54,10 @@ class Vswitch(Protocol):
     def add_bridge(self, name: str, fail_mode: str | None = None) -> Any: ...
 
 
-_TRACE_KWARG: dict[type, bool] = {}
-
-
-def accepts_trace_flag(bridge: Any) -> bool:
-    """Whether `bridge.process` takes `trace=` (the datapath skips building a trace when
-    told nobody is looking: a large share of its cost)."""
-    cls = type(bridge)
-    if cls not in _TRACE_KWARG:
-        import inspect
-
-        try:
-            params = inspect.signature(bridge.process).parameters
-        except (TypeError, ValueError):
-            params = {}  # type: ignore[assignment]
-        _TRACE_KWARG[cls] = "trace" in params
-    return _TRACE_KWARG[cls]
-
-
 class Controller(Protocol):
     def packet_in(self, event: Any) -> Any: ...
 
     def periodic(self, now: float) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TunnelMetadata:
-    """Used only when `ovnlab.datapath` does not export its own TunnelMetadata."""
-
-    tun_id: int = 0
-    tun_src: int = 0
-    tun_dst: int = 0
-    tun_metadata0: int = 0
-
-
-def tunnel_metadata(tun_id: int, tun_src: int, tun_dst: int, tun_metadata0: int) -> Any:
-    """The datapath's TunnelMetadata for a packet received on a tunnel port."""
-    try:
-        from ovnlab.datapath import TunnelMetadata as DpTunnelMetadata
-    except ImportError:
-        return TunnelMetadata(tun_id, tun_src, tun_dst, tun_metadata0)
-    return DpTunnelMetadata(tun_id=tun_id, tun_src=tun_src, tun_dst=tun_dst,
-                            tun_metadata0=tun_metadata0)
 
 
 def as_ip(value: Any) -> int:
