@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from ovnlab.datapath import Bridge, Port, Vswitch
 from ovnlab.tools import ToolResult, fail, ok
@@ -203,15 +204,25 @@ def _column(obj: Bridge | Port | Vswitch, column: str) -> str | dict[str, str] |
     return None
 
 
-def _get(vswitch: Vswitch, params: list[str]) -> ToolResult:
+def _target(vswitch: Vswitch, verb: str, params: list[str]) -> tuple[str, Any] | ToolResult:
+    """TABLE RECORD COLUMN... of `get`/`set`: the table's name and the record, or the
+    error ovs-vsctl prints."""
     if len(params) < 3:
-        return fail("ovs-vsctl: 'get' command requires at least 3 arguments")
+        return fail(f"ovs-vsctl: '{verb}' command requires at least 3 arguments")
     table = _table(params[0])
     if table is None:
         return fail(f'ovs-vsctl: unknown table "{params[0]}"')
     obj, _ = _record(vswitch, table, params[1])
     if obj is None:
         return fail(f'ovs-vsctl: no row "{params[1]}" in table {table}')
+    return table, obj
+
+
+def _get(vswitch: Vswitch, params: list[str]) -> ToolResult:
+    target = _target(vswitch, "get", params)
+    if isinstance(target, ToolResult):
+        return target
+    table, obj = target
     out = []
     for spec in params[2:]:
         column, _, key = spec.partition(":")
@@ -236,12 +247,8 @@ def _get(vswitch: Vswitch, params: list[str]) -> ToolResult:
 
 
 def _set(vswitch: Vswitch, params: list[str]) -> ToolResult:
-    if len(params) < 3:
-        return fail("ovs-vsctl: 'set' command requires at least 3 arguments")
-    table = _table(params[0])
-    if table is None:
-        return fail(f'ovs-vsctl: unknown table "{params[0]}"')
-    obj, _ = _record(vswitch, table, params[1])
-    if obj is None:
-        return fail(f'ovs-vsctl: no row "{params[1]}" in table {table}')
+    target = _target(vswitch, "set", params)
+    if isinstance(target, ToolResult):
+        return target
+    table, obj = target
     return _assign(obj, params[2:], table)
