@@ -129,8 +129,7 @@ def _traffic(p: Printer, lab: Lab, check: Callable[[], Observation], node: str,
     o = check()
     p.command(node, command, o.evidence[0] if o.evidence else "")
     for n in lab.topology.nodes:
-        lines = cap.tcpdump(n.hostname, [c for c in cap.frames(n.hostname, "eth0")
-                                         if c.packet.ip_proto == 1 and c.packet.eth_type == 0x0800])
+        lines = cap.tcpdump(n.hostname, cap.icmp(n.hostname))
         tunnels = len(cap.geneve(n.hostname))
         p.command(n.hostname, "tcpdump -i eth0 icmp",
                   "\n".join(lines[:4]) + (f"\n... {len(lines) - 4} more" if len(lines) > 4 else "")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ovnlab.fabric.capture import Captured
-from ovnlab.packet import ETH_ARP, PROTO_ICMP, ip, ip_str
+from ovnlab.packet import ETH_ARP, ETH_IP, PROTO_ICMP, ip, ip_str, mac
 
 if TYPE_CHECKING:
     from ovnlab.lab import Lab
@@ -147,7 +147,7 @@ class Capture:
     def icmp(self, node: str, src: str | None = None, dst: str | None = None,
              kind: int | None = None) -> list[Captured]:
         return [c for c in self.frames(node, "eth0")
-                if c.packet.ip_proto == PROTO_ICMP and c.packet.eth_type == 0x0800
+                if c.packet.ip_proto == PROTO_ICMP and c.packet.eth_type == ETH_IP
                 and (src is None or c.packet.ip_src == ip(src))
                 and (dst is None or c.packet.ip_dst == ip(dst))
                 and (kind is None or c.packet.icmp_type == kind)]
@@ -220,12 +220,9 @@ def inbound(lab: Lab, f: Fip, source: str = "exthost") -> Observation:
     obs.evidence += cap.tcpdump(f.vm_host, arp_replies[f.vm_host][:1] + requests[:1] + replies[:1])
     obs.ok = (rc == 0 and answered_by == [f.vm_host] and bool(requests) and bool(replies)
               and not any(cap.icmp(n) for n in others)
-              and all(ip_str(c.packet.arp_spa) == f.fip and c.packet.arp_sha == _mac(f.fip_mac)
+              and all(ip_str(c.packet.arp_spa) == f.fip and c.packet.arp_sha == mac(f.fip_mac or "0")
                       for c in arp_replies[f.vm_host]))
     if answered_by != [f.vm_host]:
         obs.fail(f"ARP for {f.fip} answered by {answered_by or 'nobody'}")
     return obs
 
-
-def _mac(text: Any) -> int:
-    return int(str(text).replace(":", ""), 16) if text else -1
