@@ -148,9 +148,10 @@ class Lab:
         return LiveCapture(self.fabric, self._node_name(node), list(argv), cwd)
 
     def _node_name(self, name: str) -> str:
-        for n in self.topology.nodes:
-            if name in (n.hostname, n.system_id):
-                return n.hostname
+        try:
+            return self.topology.node(name).hostname  # a chassis, by hostname or system-id
+        except KeyError:
+            pass
         if self.fabric.has_node(name):
             return name
         raise NotFound(f"no node {name!r} in this lab (nodes: {', '.join(self.node_names())})")
