@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
 
 BR_INT = "br-int"
+# SB tables whose change re-derives every port binding (chassis names, HA order, keys)
+_FULL_TABLES = frozenset(("Chassis", "Encap", "HA_Chassis_Group", "HA_Chassis",
+                          "Gateway_Chassis", "Datapath_Binding"))
+_PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
 _MISSING = object()
 
 
@@ -76,8 +81,21 @@ class Controller:
         self._by_lflow: dict[str, set[tuple[str, str]]] = {}
         self._envs: dict[str, LflowEnv] = {}
         self._as_index: dict[str, tuple[str, ...]] = {}
-        self._pg_index: dict[str, tuple[str, ...]] = {}
+        self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
         self._mc_index: dict[tuple[str, str], int] = {}
+        self._mc_rows: dict[str, tuple[str, str]] = {}
+        self._mc_members: dict[str, tuple[str, ...]] = {}
+        self._mc_of_port: dict[str, set[str]] = {}
+        self._neighbor_port: dict[str, str] = {}
+        self._macb_of_port: dict[str, set[str]] = {}
+        # Port bindings by name, updated from the changes; the ones bound here and the
+        # non-VIF ones (few) are what the derived state is computed from.
+        self._ports: dict[str, ph.PortInfo] = {}
+        self._pb_names: dict[str, str] = {}
+        self._bound: set[str] = set()
+        self._special: dict[str, ph.PortInfo] = {}
+        self._claimed_vifs: dict[str, int] = {}
+        self._chassis_uuid = ""
         self._phys_ports: dict[str, list[OFFlow]] = {}
         self._phys_mc: dict[str, list[OFFlow]] = {}
         self._neighbors: dict[str, list[OFFlow]] = {}
@@ -252,7 +270,10 @@ class Controller:
 
     # ------------------------------------------------------------ binding
     def _my_chassis_uuid(self) -> str:
-        return self.sb.get("Chassis", self.name).uuid
+        row = self.sb.tables["Chassis"].get(self._chassis_uuid)
+        if row is None or row["name"] != self.name:
+            self._chassis_uuid = self.sb.get("Chassis", self.name).uuid
+        return self._chassis_uuid
 
     def _vif_ports(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -292,10 +313,27 @@ class Controller:
         return False
 
     def _claim(self) -> None:
+        """binding.c: claim what is plugged here (and the gateway ports this chassis
+        leads), release what is not. Only candidates are looked at: the bindings that
+        changed, VIFs plugged or unplugged since the last claim, and the few gateway
+        ports; every binding after a full recompute or a chassis/HA change."""
         me = self._my_chassis_uuid()
         vifs = self._vif_ports()
+        pbs = self.sb.tables["Port_Binding"]
+        if self._dirty_all or any(c.table in _FULL_TABLES for c in self._pending):
+            rows = list(pbs.values())
+        else:
+            cand = {c.uuid for c in self._pending if c.table == "Port_Binding"}
+            for name in vifs.keys() ^ self._claimed_vifs.keys():
+                p = self._ports.get(name)
+                if p is not None:
+                    cand.add(p.uuid)
+            cand |= {p.uuid for p in self._special.values()
+                     if p.type in ("chassisredirect", "l3gateway")}
+            rows = [pbs[u] for u in cand if u in pbs]
+        self._claimed_vifs = vifs
         updates: list[tuple[str, dict[str, Any]]] = []
-        for pb in self.sb.rows("Port_Binding"):
+        for pb in rows:
             typ = pb["type"]
             mine = pb["chassis"] == me
             if typ in ("", "virtual", "external"):
@@ -327,69 +365,97 @@ class Controller:
                     txn.update("Port_Binding", uuid, **cols)
 
     # ------------------------------------------------------------ derived state
-    def _derive(self) -> _State:
-        sb = self.sb
+    def _derive(self, changes: list[Change]) -> _State:
+        """The per-chassis view of the SB. Port bindings are indexed once and then
+        updated from the changes (runtime_data's incremental handlers); everything derived
+        from them is computed from the ports bound here and the few non-VIF ports."""
+        old = self._state
         st = _State()
-        chassis_by_uuid = {r.uuid: r["name"] for r in sb.rows("Chassis")}
-        for dp in sb.rows("Datapath_Binding"):
-            st.dp_keys[dp.uuid] = dp["tunnel_key"]
-            ext = dp["external_ids"]
-            st.dp_switch[dp.uuid] = "logical-router" not in ext
-            st.dp_snat_zone[dp.uuid] = "snat-ct-zone" in ext
-        vifs = self._vif_ports()
+        if self._dirty_all or self._alive_seen != self._alive or any(
+                c.table in _FULL_TABLES for c in changes):
+            for dp in self.sb.rows("Datapath_Binding"):
+                st.dp_keys[dp.uuid] = dp["tunnel_key"]
+                ext = dp["external_ids"]
+                st.dp_switch[dp.uuid] = "logical-router" not in ext
+                st.dp_snat_zone[dp.uuid] = "snat-ct-zone" in ext
+            self._state = st  # _index_port reads the datapath keys
+            self._ports, self._pb_names, self._bound, self._special = {}, {}, set(), {}
+            for pb in self.sb.rows("Port_Binding"):
+                self._index_port(pb)
+            st.tunnels = self._sync_tunnels()
+        else:
+            st.dp_keys, st.dp_switch, st.dp_snat_zone = old.dp_keys, old.dp_switch, old.dp_snat_zone
+            st.tunnels = old.tunnels
+            self._state = st
+            pbs = self.sb.tables["Port_Binding"]
+            for uuid in dict.fromkeys(c.uuid for c in changes if c.table == "Port_Binding"):
+                self._forget_port(uuid)
+                row = pbs.get(uuid)
+                if row is not None:
+                    self._index_port(row)
+        self._state = old
+        st.ports = ports = self._ports
+        special = self._special.values()
         active: set[str] = set()
         ha_member: set[str] = set()
-        for pb in sb.rows("Port_Binding"):
-            order = self._ha_order(pb) if pb["type"] == "chassisredirect" else []
-            ch = chassis_by_uuid.get(pb["chassis"]) if pb["chassis"] else None
-            info = ph.PortInfo(
-                uuid=pb.uuid, name=pb["logical_port"], type=pb["type"], dp_uuid=pb["datapath"],
-                dp_key=st.dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"], chassis=ch,
-                peer=pb["options"].get("peer", ""),
-                distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
-                ha_chassis=tuple(order))
-            st.ports[info.name] = info
-            if pb["type"] == "chassisredirect":
-                if order and self.name in order:
-                    ha_member.add(pb["datapath"])
-                    if self._is_active_gw(order):
-                        active.add(info.name)
-                elif not order and ch == self.name:
-                    active.add(info.name)
-            if pb["type"] == "localnet":
-                st.localnet_of_dp[pb["datapath"]] = info.name
+        for p in special:
+            if p.type == "chassisredirect":
+                if p.ha_chassis and self.name in p.ha_chassis:
+                    ha_member.add(p.dp_uuid)
+                    if self._is_active_gw(list(p.ha_chassis)):
+                        active.add(p.name)
+                elif not p.ha_chassis and p.chassis == self.name:
+                    active.add(p.name)
+            elif p.type == "localnet":
+                st.localnet_of_dp[p.dp_uuid] = p.name
         st.active_cr = frozenset(active)
         # Local datapaths: where this chassis has a bound port, plus HA-member routers,
         # closed over patch peers (binding.c add_local_datapath__).
-        seeds = {p.dp_uuid for p in st.ports.values() if p.chassis == self.name
-                 and p.type not in ("patch", "localnet")} | ha_member
-        seeds |= {st.ports[n].dp_uuid for n in active}
-        by_dp: dict[str, list[ph.PortInfo]] = {}
-        for p in st.ports.values():
-            by_dp.setdefault(p.dp_uuid, []).append(p)
+        seeds = {ports[n].dp_uuid for n in self._bound
+                 if ports[n].type not in ("patch", "localnet")} | ha_member
+        seeds |= {ports[n].dp_uuid for n in active}
+        peers: dict[str, list[str]] = {}
+        for p in special:
+            if p.type in ("patch", "l3gateway") and p.peer in ports:
+                peers.setdefault(p.dp_uuid, []).append(ports[p.peer].dp_uuid)
         local: set[str] = set()
         todo = list(seeds)
         while todo:
             dpu = todo.pop()
-            if dpu in local:
-                continue
-            local.add(dpu)
-            for p in by_dp.get(dpu, ()):
-                if p.type in ("patch", "l3gateway") and p.peer in st.ports:
-                    todo.append(st.ports[p.peer].dp_uuid)
+            if dpu not in local:
+                local.add(dpu)
+                todo.extend(peers.get(dpu, ()))
         st.local_dps = frozenset(local)
-        st.vif_ofports = {n: o for n, o in vifs.items()
-                          if n in st.ports and st.ports[n].chassis == self.name}
-        res = {n for n, p in st.ports.items()
-               if (p.type != "chassisredirect" and p.chassis == self.name)}
-        res |= active
-        for n, p in st.ports.items():
-            if p.type == "chassisredirect" and not p.ha_chassis and p.chassis == self.name:
-                res.add(n)
-        st.resident = frozenset(res)
-        st.tunnels = self._sync_tunnels()
+        vifs = self._vif_ports()
+        st.vif_ofports = {n: o for n, o in vifs.items() if n in self._bound}
+        st.resident = frozenset(
+            {n for n in self._bound if ports[n].type != "chassisredirect"} | active)
         st.patch_ofports = self._sync_patches(st)
         return st
+
+    def _index_port(self, pb: Row) -> None:
+        order = self._ha_order(pb) if pb["type"] == "chassisredirect" else []
+        ch_row = self.sb.tables["Chassis"].get(pb["chassis"]) if pb["chassis"] else None
+        info = ph.PortInfo(
+            uuid=pb.uuid, name=pb["logical_port"], type=pb["type"], dp_uuid=pb["datapath"],
+            dp_key=self._state.dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"],
+            chassis=ch_row["name"] if ch_row is not None else None,
+            peer=pb["options"].get("peer", ""),
+            distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
+            ha_chassis=tuple(order))
+        self._ports[info.name] = info
+        self._pb_names[pb.uuid] = info.name
+        if info.chassis == self.name:
+            self._bound.add(info.name)
+        if info.type:
+            self._special[info.name] = info
+
+    def _forget_port(self, uuid: str) -> None:
+        name = self._pb_names.pop(uuid, None)
+        if name is not None and name in self._ports and self._ports[name].uuid == uuid:
+            del self._ports[name]
+            self._bound.discard(name)
+            self._special.pop(name, None)
 
     def _sync_tunnels(self) -> dict[str, int]:
         """encaps.c: one geneve port per remote chassis, `ovn-<id[:6]>-<n>` with the first
@@ -441,7 +507,7 @@ class Controller:
         bridge mapping here."""
         mappings = self.node.bridge_mappings
         want: dict[str, str] = {}
-        for p in st.ports.values():
+        for p in self._special.values():
             if p.type != "localnet" or p.dp_uuid not in st.local_dps:
                 continue
             row = self.sb.lookup("Port_Binding", p.uuid)
@@ -502,28 +568,29 @@ class Controller:
     # ------------------------------------------------------------ incremental compile
     def _process(self, changes: list[Change]) -> None:
         old = self._state
-        st = self._derive()
+        st = self._derive(changes)
         old_zones = dict(self.ct_zones)
         self._zones(st)
         self._state = st
         self._envs = {}
-        self._as_index = {r["name"]: tuple(r["addresses"]) for r in self.sb.rows("Address_Set")}
-        self._pg_index = {r["name"]: tuple(r["ports"]) for r in self.sb.rows("Port_Group")}
-        self._mc_index = {(r["datapath"], r["name"]): int(r["tunnel_key"])
-                          for r in self.sb.rows("Multicast_Group")}
+        tables = {c.table for c in changes}
+        names: set[str] = set()
+        self._index_groups(changes, tables, st, old, names)
         full_phys = (self._dirty_all or st.local_dps != old.local_dps
                      or st.tunnels != old.tunnels or st.patch_ofports != old.patch_ofports
                      or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
                      or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
-                     or st.localnet_of_dp != old.localnet_of_dp or self._alive_changed(old))
-        relink = {f"resident:{n}" for n in st.resident ^ old.resident}
-        tables = {c.table for c in changes}
+                     or st.localnet_of_dp != old.localnet_of_dp
+                     or self._alive_seen != self._alive)
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
-        names: set[str] = set()
+        pb_names: set[str] = set()  # ports whose binding changed, by name (old and new)
         for c in changes:
             if c.table == "Port_Binding":
+                for r in (c.old, c.new):
+                    if r is not None:
+                        pb_names.add(r["logical_port"])
                 # Only what port-name lookups see matters to logical flows (residency is
-                # tracked separately through `relink`).
+                # tracked separately below).
                 if c.old is None or c.new is None or any(
                         c.old[k] != c.new[k] for k in ("logical_port", "tunnel_key", "datapath")):
                     for r in (c.old, c.new):
@@ -541,14 +608,63 @@ class Controller:
                 for r in (c.old, c.new):
                     if r is not None:
                         names.add("$" + r["name"])
-            elif c.table == "Port_Group":
-                for r in (c.old, c.new):
-                    if r is not None:
-                        names.add("@" + r["name"])
-        names |= relink
-        # -- logical flows
+        names |= {f"resident:{n}" for n in st.resident ^ old.resident}
         # A VIF appearing or leaving changes which switch-port flows are "related" here.
         names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
+        self._process_lflows(changes, tables, st, old, names)
+        self._process_physical(changes, tables, st, full_phys, names, pb_changed, pb_names)
+        self._alive_seen = dict(self._alive)
+        self._dirty_all = False
+
+    def _index_groups(self, changes: list[Change], tables: set[str], st: _State, old: _State,
+                      names: set[str]) -> None:
+        """Address sets, multicast groups and port groups by name. A port group is seen
+        only through its ports bound here (port_groups_cs_local, filtered by the related
+        lports, as ovn-controller 22.03 does): a remote port joining a group changes no
+        logical flow here."""
+        if self._dirty_all:
+            self._as_index = {r["name"]: tuple(r["addresses"])
+                              for r in self.sb.rows("Address_Set")}
+            self._mc_index = {(r["datapath"], r["name"]): int(r["tunnel_key"])
+                              for r in self.sb.rows("Multicast_Group")}
+            self._mc_rows = {r.uuid: (r["datapath"], r["name"])
+                             for r in self.sb.rows("Multicast_Group")}
+        else:
+            for c in changes:
+                if c.table == "Address_Set":
+                    if c.old is not None:
+                        self._as_index.pop(c.old["name"], None)
+                    row = self.sb.tables["Address_Set"].get(c.uuid)
+                    if row is not None:
+                        self._as_index[row["name"]] = tuple(row["addresses"])
+                elif c.table == "Multicast_Group":
+                    gone = self._mc_rows.pop(c.uuid, None)
+                    if gone is not None:
+                        self._mc_index.pop(gone, None)
+                    row = self.sb.tables["Multicast_Group"].get(c.uuid)
+                    if row is not None:
+                        self._mc_rows[c.uuid] = (row["datapath"], row["name"])
+                        self._mc_index[(row["datapath"], row["name"])] = int(row["tunnel_key"])
+        local = st.vif_ofports.keys()
+        groups = {r["name"]: r for r in self.sb.rows("Port_Group")}
+        if self._dirty_all or local != old.vif_ofports.keys():
+            stale = set(groups) | set(self._pg_local)
+        else:
+            stale = {r["name"] for c in changes if c.table == "Port_Group"
+                     for r in (c.old, c.new) if r is not None}
+        for name in stale:
+            row = groups.get(name)
+            members = None if row is None else tuple(n for n in row["ports"] if n in local)
+            if members != self._pg_local.get(name):
+                names.add("@" + name)
+                names.add("@" + _PG_DP_PREFIX.sub("", name))
+                if members is None:
+                    del self._pg_local[name]
+                else:
+                    self._pg_local[name] = members
+
+    def _process_lflows(self, changes: list[Change], tables: set[str], st: _State,
+                        old: _State, names: set[str]) -> None:
         if self._dirty_all or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
                 or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
             self.stats["full_recomputes"] += 1
@@ -556,31 +672,34 @@ class Controller:
                 self._drop(key)
             for lf in self.sb.rows("Logical_Flow"):
                 self._compile_row(lf)
-        else:
-            dps_added = st.local_dps - old.local_dps
-            dps_removed = old.local_dps - st.local_dps
-            redo: set[str] = set()
+            return
+        dps_added = st.local_dps - old.local_dps
+        dps_removed = old.local_dps - st.local_dps
+        if dps_removed:
             for key in list(self._lflows):
                 if key[1] in dps_removed:
                     self._drop(key)
-            for n in names:
-                for key in self._refs.get(n, set()).copy():
-                    redo.add(key[0])
-            for c in changes:
-                if c.table == "Logical_Flow":
-                    redo.add(c.uuid)
-            if dps_added:
-                for lf in self.sb.rows("Logical_Flow"):
-                    if set(self._lflow_dps(lf)) & dps_added:
-                        redo.add(lf.uuid)
-            for uuid in redo:
-                for key in list(self._by_lflow.get(uuid, ())):
-                    self._drop(key)
-                row = self.sb.tables["Logical_Flow"].get(uuid)
-                if row is not None:
-                    self._compile_row(row)
-        # -- physical
+        redo: set[str] = {c.uuid for c in changes if c.table == "Logical_Flow"}
+        for n in names:
+            for key in self._refs.get(n, ()):
+                redo.add(key[0])
+        if dps_added:
+            for lf in self.sb.rows("Logical_Flow"):
+                if set(self._lflow_dps(lf)) & dps_added:
+                    redo.add(lf.uuid)
+        lflows = self.sb.tables["Logical_Flow"]
+        for uuid in redo:
+            for key in list(self._by_lflow.get(uuid, ())):
+                self._drop(key)
+            row = lflows.get(uuid)
+            if row is not None:
+                self._compile_row(row)
+
+    def _process_physical(self, changes: list[Change], tables: set[str], st: _State,
+                          full_phys: bool, names: set[str], pb_changed: set[str],
+                          pb_names: set[str]) -> None:
         ctx = self._phys_ctx()
+        mcs = self.sb.tables["Multicast_Group"]
         if full_phys:
             for uuid in list(self._phys_ports):
                 self._put(self._phys_ports, "pb", uuid, None)
@@ -588,37 +707,69 @@ class Controller:
                 self._put(self._phys_mc, "mc", uuid, None)
             for p in st.ports.values():
                 self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
-            for mc in self.sb.rows("Multicast_Group"):
+            self._mc_of_port, self._mc_members = {}, {}
+            for mc in mcs.values():
+                self._index_mc(mc.uuid, mc)
                 self._put(self._phys_mc, "mc", mc.uuid, ph.mc_flows(ctx, self._mc_info(mc)))
         else:
             for uuid in pb_changed:
                 self._put(self._phys_ports, "pb", uuid, None)
-            for p in st.ports.values():
-                if p.uuid in pb_changed or p.peer in names:
-                    self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
+            touch = set(pb_changed)
+            touch |= {p.uuid for p in self._special.values() if p.peer in names}
+            for uuid in touch:
+                name = self._pb_names.get(uuid)
+                if name is not None:
+                    self._put(self._phys_ports, "pb", uuid, ph.port_flows(ctx, st.ports[name]))
             mc_touch = {c.uuid for c in changes if c.table == "Multicast_Group"}
+            for uuid in pb_changed:
+                mc_touch |= self._mc_of_port.get(uuid, set())
             for uuid in mc_touch:
                 self._put(self._phys_mc, "mc", uuid, None)
-            for mc in self.sb.rows("Multicast_Group"):
-                if mc.uuid in mc_touch or set(mc["ports"]) & pb_changed:
-                    self._put(self._phys_mc, "mc", mc.uuid,
-                              ph.mc_flows(ctx, self._mc_info(mc)))
+                group = mcs.get(uuid)
+                self._index_mc(uuid, group)
+                if group is not None:
+                    self._put(self._phys_mc, "mc", uuid,
+                              ph.mc_flows(ctx, self._mc_info(group)))
         if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
+            macbs = self.sb.tables["MAC_Binding"]
             touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
-            if full_phys or "Port_Binding" in tables:
-                touched = set(self._neighbors) | {r.uuid for r in self.sb.rows("MAC_Binding")}
+            if full_phys:
+                touched |= set(self._neighbors) | set(macbs)
+            else:  # a neighbour flow names its port's keys: redo those of changed ports
+                touched |= {u for n in pb_names for u in self._macb_of_port.get(n, ())}
             for uuid in touched:
-                row = self.sb.tables["MAC_Binding"].get(uuid)
+                row = macbs.get(uuid)
+                self._index_neighbor(uuid, row)
                 self._put(self._neighbors, "nb", uuid,
                           self._neighbor(row) if row is not None else None)
         self._set_unit(("tunnels",), ph.tunnel_flows(ctx))
         if ("fixed",) not in self._units:
             self._set_unit(("fixed",), ph.fixed_flows())
-        self._alive_seen = dict(self._alive)
-        self._dirty_all = False
 
-    def _alive_changed(self, old: _State) -> bool:
-        return self._alive_seen != self._alive
+    def _index_mc(self, uuid: str, row: Row | None) -> None:
+        """Multicast groups by member port binding: a binding's change redoes its groups."""
+        for pu in self._mc_members.pop(uuid, ()):
+            groups = self._mc_of_port.get(pu)
+            if groups is not None:
+                groups.discard(uuid)
+                if not groups:
+                    del self._mc_of_port[pu]
+        if row is not None:
+            self._mc_members[uuid] = tuple(row["ports"])
+            for pu in row["ports"]:
+                self._mc_of_port.setdefault(pu, set()).add(uuid)
+
+    def _index_neighbor(self, uuid: str, row: Row | None) -> None:
+        """MAC_Bindings by logical port: a neighbour flow names its port's keys."""
+        port = self._neighbor_port.pop(uuid, None)
+        if port is not None:
+            uuids = self._macb_of_port[port]
+            uuids.discard(uuid)
+            if not uuids:
+                del self._macb_of_port[port]
+        if row is not None:
+            self._neighbor_port[uuid] = row["logical_port"]
+            self._macb_of_port.setdefault(row["logical_port"], set()).add(uuid)
 
     def _lflow_dps(self, lf: Row) -> list[str]:
         if lf["logical_datapath"]:
@@ -701,15 +852,16 @@ class Controller:
                 return p.key
             return mcs.get((dp, name))
 
-        related = frozenset(p.key for p in ports.values() if p.dp_uuid == dp and (
-            p.name in st.vif_ofports or p.type in ("patch", "localnet", "l2gateway",
-                                                    "l3gateway", "localport",
-                                                    "chassisredirect", "virtual")))
+        related = frozenset(
+            [ports[n].key for n in st.vif_ofports if ports[n].dp_uuid == dp]
+            + [p.key for p in self._special.values() if p.dp_uuid == dp and p.type in (
+                "patch", "localnet", "l2gateway", "l3gateway", "localport",
+                "chassisredirect", "virtual")])
         return LflowEnv(
             dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
             lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,
             address_sets=self._as_index,
-            port_groups=_PortGroups(self._pg_index, st.dp_keys.get(dp, 0)),
+            port_groups=_PortGroups(self._pg_local, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
 
