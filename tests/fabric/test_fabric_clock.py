@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 
 from ovnlab.fabric.clock import Clock
@@ -76,3 +78,32 @@ def test_scheduling_in_the_past_is_an_error() -> None:
         clock.call_at(4.0, lambda: None)
     with pytest.raises(ValueError):
         clock.call_later(-1.0, lambda: None)
+
+
+def test_the_collector_waits_while_events_run_and_comes_back_after() -> None:
+    clock = Clock()
+    during: list[bool] = []
+    clock.call_at(1.0, lambda: during.append(gc.isenabled()))
+    clock.call_at(2.0, lambda: during.append(gc.isenabled()))
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        clock.run_until(1.5)
+        assert gc.isenabled()
+        clock.run_until_idle(10.0)
+        assert during == [False, False] and gc.isenabled()
+        gc.disable()  # a caller that turned it off keeps it off
+        clock.call_later(1.0, lambda: during.append(gc.isenabled()))
+        clock.run_until_idle(10.0)
+        assert not gc.isenabled()
+        gc.enable()
+
+        def boom() -> None:
+            raise RuntimeError("event failed")
+
+        clock.call_later(1.0, boom)
+        with pytest.raises(RuntimeError):
+            clock.run_until_idle(10.0)
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
