@@ -121,3 +121,25 @@ def test_incremental_equals_recompute(ops: list[tuple[str, int]], every_step: bo
         if every_step:
             _assert_equals_recompute(lab, f"after step {i} ({op} {arg})")
     _assert_equals_recompute(lab, "at the end")
+
+
+def test_address_set_change_patches_only_its_addresses() -> None:
+    """A VM joining the default group adds its address to the group's address set: the
+    other chassis add the flows of that one address (lflow_handle_addr_set_update) rather
+    than compiling the remote-group ACLs again, and the result equals a recompute."""
+    lab = _cloud()
+    state: dict[str, Any] = {"vms": [], "next": 0, "fips": {}, "groups": set(),
+                             "detached": set()}
+    for arg in (0, 0, 1):  # vm0, vm1 on compute1 and vm2 on compute2, network n0
+        _apply(lab, "boot", arg * 2, state)
+    compute1 = lab.controllers["compute1"]
+    patches = compute1.stats["address_set_patches"]
+    _apply(lab, "boot", 1, state)  # vm3 on compute2, network n1
+    server = lab.openstack.find("server", "vm3")
+    port = lab.cloud.get_ports(lab.admin, filters={"device_id": [server["id"]]})[0]
+    new_ip = port["fixed_ips"][0]["ip_address"]
+    assert compute1.stats["address_set_patches"] > patches
+    acl = [f for f in lab.vswitches["compute1"].bridges["br-int"].dump_flows(stats=False)
+           if f"nw_src={new_ip}" in f and "table=44" in f]
+    assert acl, "compute1's to-lport ACLs admit the new member of the default group"
+    _assert_equals_recompute(lab, "after the fourth boot")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.controller import physical as ph
+from ovnlab.controller.expr import parse_address
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
 from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.controller.pinctrl import release_buffered
@@ -81,6 +82,7 @@ class Controller:
         self._by_lflow: dict[str, set[tuple[str, str]]] = {}
         self._envs: dict[str, LflowEnv] = {}
         self._as_index: dict[str, tuple[str, ...]] = {}
+        self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
         self._mc_index: dict[tuple[str, str], int] = {}
         self._mc_rows: dict[str, tuple[str, str]] = {}
@@ -101,7 +103,7 @@ class Controller:
         self._neighbors: dict[str, list[OFFlow]] = {}
         # The desired table, maintained per producing unit (an lflow on a datapath, a port
         # binding, a multicast group...): flow key → the flows units want there.
-        self._units: dict[Any, list[OFFlow]] = {}
+        self._units: dict[Any, dict[OFFlow, None]] = {}
         self._contrib: dict[tuple[int, int, Any], list[OFFlow]] = {}
         self._dirty_keys: set[tuple[int, int, Any]] = set()
         self._pending: list[Change] = []
@@ -111,6 +113,7 @@ class Controller:
         self._installed: dict[tuple[int, int, Any], OFFlow] | None = None
         self._flow_cache: dict[tuple[Any, ...], Any] = {}
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
+                                        "address_set_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.garp: Any = None  # pinctrl's GARP state, created lazily
         # pinctrl's buffered packets: (datapath key, next-hop IP) -> [(packet, registers)]
@@ -604,10 +607,6 @@ class Controller:
                     for r in (c.old, c.new):
                         if r is not None:
                             names.add(r["name"])
-            elif c.table == "Address_Set":
-                for r in (c.old, c.new):
-                    if r is not None:
-                        names.add("$" + r["name"])
         names |= {f"resident:{n}" for n in st.resident ^ old.resident}
         # A VIF appearing or leaving changes which switch-port flows are "related" here.
         names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
@@ -622,6 +621,7 @@ class Controller:
         only through its ports bound here (port_groups_cs_local, filtered by the related
         lports, as ovn-controller 22.03 does): a remote port joining a group changes no
         logical flow here."""
+        as_before: dict[str, tuple[str, ...] | None] = {}
         if self._dirty_all:
             self._as_index = {r["name"]: tuple(r["addresses"])
                               for r in self.sb.rows("Address_Set")}
@@ -632,6 +632,9 @@ class Controller:
         else:
             for c in changes:
                 if c.table == "Address_Set":
+                    for r in (c.old, c.new):
+                        if r is not None and r["name"] not in as_before:
+                            as_before[r["name"]] = self._as_index.get(r["name"])
                     if c.old is not None:
                         self._as_index.pop(c.old["name"], None)
                     row = self.sb.tables["Address_Set"].get(c.uuid)
@@ -645,6 +648,12 @@ class Controller:
                     if row is not None:
                         self._mc_rows[c.uuid] = (row["datapath"], row["name"])
                         self._mc_index[(row["datapath"], row["name"])] = int(row["tunnel_key"])
+        for name, before in as_before.items():
+            after = self._as_index.get(name)
+            if before is not None and after is not None and before != after:
+                self._as_delta[name] = (before, after)  # tried incrementally first
+            elif before != after:
+                names.add("$" + name)
         local = st.vif_ofports.keys()
         groups = {r["name"]: r for r in self.sb.rows("Port_Group")}
         if self._dirty_all or local != old.vif_ofports.keys():
@@ -655,19 +664,26 @@ class Controller:
         for name in stale:
             row = groups.get(name)
             members = None if row is None else tuple(n for n in row["ports"] if n in local)
-            if members != self._pg_local.get(name):
+            before = self._pg_local.get(name)
+            if members == before:
+                continue
+            if members is None:
+                del self._pg_local[name]
+            else:
+                self._pg_local[name] = members
+            short = _PG_DP_PREFIX.sub("", name)
+            # A datapath's group created or deleted with no port here expands as before
+            # (to nothing), unless the name falls back to a plain group of that name.
+            if (members or ()) != (before or ()) or (short != name and short in self._pg_local):
                 names.add("@" + name)
-                names.add("@" + _PG_DP_PREFIX.sub("", name))
-                if members is None:
-                    del self._pg_local[name]
-                else:
-                    self._pg_local[name] = members
+                names.add("@" + short)
 
     def _process_lflows(self, changes: list[Change], tables: set[str], st: _State,
                         old: _State, names: set[str]) -> None:
         if self._dirty_all or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
                 or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
             self.stats["full_recomputes"] += 1
+            self._as_delta.clear()
             for key in list(self._lflows):
                 self._drop(key)
             for lf in self.sb.rows("Logical_Flow"):
@@ -688,6 +704,12 @@ class Controller:
                 if set(self._lflow_dps(lf)) & dps_added:
                     redo.add(lf.uuid)
         lflows = self.sb.tables["Logical_Flow"]
+        for name, (before, after) in self._as_delta.items():
+            delta = _AddressSetDelta.of(name, before, after)
+            for key in list(self._refs.get("$" + name, ())):
+                if key[0] not in redo and not self._patch_address_set(key, delta):
+                    redo.add(key[0])
+        self._as_delta.clear()
         for uuid in redo:
             for key in list(self._by_lflow.get(uuid, ())):
                 self._drop(key)
@@ -826,6 +848,43 @@ class Controller:
             for ref in comp.refs:
                 self._refs.setdefault(ref, set()).add(key)
 
+    def _patch_address_set(self, key: tuple[str, str], delta: _AddressSetDelta | None) -> bool:
+        """lflow.c lflow_handle_addr_set_update: when an address set only gained or lost
+        addresses, add and remove just the flows of those addresses instead of compiling
+        the whole set again. Each side is compiled with the changed addresses plus two
+        placeholder addresses, so the expression keeps the shape it has for the whole set
+        (a set of one would not produce conjunctions); the flows that the placeholders
+        alone produce are subtracted. False: not applicable, recompile the lflow."""
+        lf = self.sb.tables["Logical_Flow"].get(key[0])
+        comp = self._lflows.get(key)
+        if delta is None or lf is None or comp is None or comp.error:
+            return False
+        token = "$" + delta.name
+        if {r for r in comp.refs if r.startswith("$")} != {token} or len(
+                re.findall(re.escape(token) + r"(?![\w.-])", lf["match"])) != 1:
+            return False  # other sets, or this one twice: the flows cross-multiply
+        env = self._env(key[1])
+
+        def flows(addresses: tuple[str, ...]) -> set[OFFlow] | None:
+            sub = dataclasses.replace(env, address_sets={delta.name: addresses})
+            out = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
+                                priority=lf["priority"], match=lf["match"],
+                                actions=lf["actions"], env=sub)
+            return None if out.error else set(out.flows)
+
+        base = flows(delta.placeholders)
+        removed = flows(delta.removed + delta.placeholders) if delta.removed else base
+        added = flows(delta.added + delta.placeholders) if delta.added else base
+        if base is None or removed is None or added is None:
+            return False
+        unit = self._units.get(key, {})
+        gone = removed - base
+        if any(f not in unit for f in gone):
+            return False
+        self.stats["address_set_patches"] += 1
+        self._patch_unit(key, gone, added - base)
+        return True
+
     def _related(self, dp: str, port: str) -> bool:
         p = self._state.ports.get(port)
         if p is None or p.dp_uuid != dp:
@@ -901,25 +960,44 @@ class Controller:
     def _set_unit(self, unit: Any, flows: list[OFFlow]) -> None:
         """Replace what one unit contributes to the desired table, noting the keys touched."""
         old = self._units.pop(unit, None)
-        contrib, dirty = self._contrib, self._dirty_keys
         if old:
             for f in old:
-                k = (f.table, f.priority, f.match)
-                lst = contrib.get(k)
-                if lst is not None:
-                    for i, g in enumerate(lst):
-                        if g is f:
-                            del lst[i]
-                            break
-                    if not lst:
-                        del contrib[k]
-                dirty.add(k)
+                self._withdraw(f)
         if flows:
-            self._units[unit] = flows
-            for f in flows:
-                k = (f.table, f.priority, f.match)
-                contrib.setdefault(k, []).append(f)
-                dirty.add(k)
+            self._units[unit] = dict.fromkeys(flows)
+            for f in self._units[unit]:
+                self._contribute(f)
+
+    def _patch_unit(self, unit: Any, removed: set[OFFlow], added: set[OFFlow]) -> None:
+        flows = self._units.setdefault(unit, {})
+        for f in removed:
+            if f in flows:
+                del flows[f]
+                self._withdraw(f)
+        for f in added:
+            if f not in flows:
+                flows[f] = None
+                self._contribute(f)
+        if not flows:
+            del self._units[unit]
+
+    def _contribute(self, f: OFFlow) -> None:
+        k = (f.table, f.priority, f.match)
+        self._contrib.setdefault(k, []).append(f)
+        self._dirty_keys.add(k)
+
+    def _withdraw(self, f: OFFlow) -> None:
+        """Take back one contribution equal to `f` (equal flows are interchangeable)."""
+        k = (f.table, f.priority, f.match)
+        lst = self._contrib.get(k)
+        if lst is not None:
+            for i, g in enumerate(lst):
+                if g is f or g == f:
+                    del lst[i]
+                    break
+            if not lst:
+                del self._contrib[k]
+        self._dirty_keys.add(k)
 
     def _effective(self, key: tuple[int, int, Any]) -> OFFlow | None:
         """The one flow installed for a key: conjunction flows from several lflows merge
@@ -1023,6 +1101,42 @@ class Controller:
         from ovnlab.controller.pinctrl import periodic
         self.run()
         return periodic(self, now)
+
+
+@dataclass(frozen=True, slots=True)
+class _AddressSetDelta:
+    """An address set that gained and lost addresses, with two placeholder addresses of
+    its family that it does not hold."""
+
+    name: str
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+    placeholders: tuple[str, ...]
+
+    @classmethod
+    def of(cls, name: str, before: tuple[str, ...],
+           after: tuple[str, ...]) -> _AddressSetDelta | None:
+        if len(before) < 2 or len(after) < 2:
+            return None  # a set of 0 or 1 compiles to another shape
+        try:
+            parsed_before = {parse_address(a) for a in before}
+            parsed_after = {parse_address(a) for a in after}
+        except ValueError:
+            return None
+        if len(parsed_before) != len(before) or len(parsed_after) != len(after):
+            return None  # two spellings of one address: their flows coincide
+        family = parse_address(after[0]).fmt
+        placeholders = _PLACEHOLDERS.get(family)
+        if placeholders is None or {parse_address(a) for a in placeholders} & (
+                parsed_before | parsed_after):
+            return None
+        old, new = set(before), set(after)
+        return cls(name, tuple(a for a in before if a not in new),
+                   tuple(a for a in after if a not in old), placeholders)
+
+
+_PLACEHOLDERS = {"ipv4": ("0.0.0.1", "0.0.0.2"), "ipv6": ("100::1", "100::2"),
+                 "mac": ("00:00:00:00:00:01", "00:00:00:00:00:02")}
 
 
 class _PortGroups(dict):

@@ -315,7 +315,7 @@ def _expand_sets(values: tuple[Const, ...], sym: Symbol, ctx: Context) -> list[C
             if sym.string:
                 raise SyntaxError_(f"Address set {name} used with string field {sym.name}.")
             for addr in ctx.address_sets.get(name[1:], ()):
-                out.append(_parse_address(addr))
+                out.append(parse_address(addr))
         else:
             if not sym.string:
                 raise SyntaxError_(f"Port group {name} used with integer field {sym.name}.")
@@ -325,7 +325,7 @@ def _expand_sets(values: tuple[Const, ...], sym: Symbol, ctx: Context) -> list[C
 
 
 @functools.lru_cache(maxsize=65536)  # address sets are re-expanded on every recompile
-def _parse_address(text: str) -> Const:
+def parse_address(text: str) -> Const:
     if "/" in text or "." in text or (":" in text and text.count(":") != 5):
         net = ipaddress.ip_network(text, strict=False)
         width = net.max_prefixlen
