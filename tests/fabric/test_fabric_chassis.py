@@ -142,6 +142,34 @@ def test_geneve_from_an_unknown_chassis_is_dropped(seed_fabric: World) -> None:
     assert not f.interface("vm_2", "eth0").captures
 
 
+def test_geneve_input_follows_tunnel_ports_that_change_after_use(seed_fabric: World) -> None:
+    """The port found for a remote is remembered; a port replaced, deleted or given
+    another remote_ip (ovs-vsctl set) after traffic has crossed is noticed."""
+    f, vswitches, _ = seed_fabric
+    tunnel_lab(f, vswitches)
+    br = vswitches["compute2"].bridges["br-int"]
+    chassis = f.node("compute2")
+
+    def ping_vm2() -> list[str]:
+        got = replies(f, "vm_1")
+        br.calls.clear()
+        f.node("vm_1").stack.send(echo("172.16.100.20"))  # type: ignore[attr-defined]
+        f.run_until_idle()
+        assert len(got) <= 1
+        return [port for _, port, _k in br.calls if port.startswith("ovn-")]
+
+    assert set(ping_vm2()) == {"ovn-192.168.50.11"}
+    br.del_port("ovn-192.168.50.11")
+    br.add_port("ovn-c1-0", type="geneve", options={"remote_ip": "192.168.50.11", "key": "flow"})
+    assert set(ping_vm2()) == {"ovn-c1-0"}
+    br.ports["ovn-c1-0"].options["remote_ip"] = "192.168.50.99"  # rewritten in place
+    drops = len(chassis.drops)  # type: ignore[attr-defined]
+    assert ping_vm2() == []
+    assert any("no tunnel port" in d for d in chassis.drops[drops:])  # type: ignore[attr-defined]
+    br.add_port("ovn-any", type="geneve", options={"remote_ip": "flow", "key": "flow"})
+    assert set(ping_vm2()) == {"ovn-any"}
+
+
 def test_north_south_leaves_through_the_compute_nodes_own_eth0(seed_fabric: World) -> None:
     f, vswitches, _ = seed_fabric
     fip_lab(f, vswitches)

@@ -141,6 +141,8 @@ class Chassis(Node):
         self.stack.bind_udp(GENEVE_PORT, self._geneve_input)
         self.packets_processed = 0
         self.drops: list[str] = []
+        # remote tunnel IP -> (port, bridge) last found for it (checked on every use)
+        self._tunnels: dict[int, tuple[Any, Any]] = {}
 
     def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
                       master: str | None = None, internal: bool = False) -> Interface:
@@ -264,6 +266,19 @@ class Chassis(Node):
         self.inject(bridge, geneve.inner, port.name, tunnel=meta)
 
     def _tunnel_port_for(self, remote: int) -> tuple[Any, Any]:
+        """The geneve port whose remote_ip is `remote`, else a `remote_ip=flow` one.
+
+        A chassis has a tunnel port per other chassis: the port found for a remote is
+        remembered, and used again while it is still that bridge's geneve port with that
+        remote_ip (ports come and go, `ovs-vsctl set` rewrites options in place)."""
+        hit = self._tunnels.get(remote)
+        if hit is not None:
+            port, bridge = hit
+            if (self.vswitch.bridges.get(bridge.name) is bridge
+                    and bridge.ports.get(port.name) is port and port.type == "geneve"
+                    and as_ip(port.options.get("remote_ip", "")) == remote):
+                return hit
+            del self._tunnels[remote]
         wildcard: tuple[Any, Any] = (None, None)
         for bridge in self.vswitch.bridges.values():
             for port in bridge.ports.values():
@@ -273,6 +288,7 @@ class Chassis(Node):
                 if rip == "flow":
                     wildcard = (port, bridge)
                 elif as_ip(rip) == remote:
+                    self._tunnels[remote] = (port, bridge)
                     return port, bridge
         return wildcard
 
