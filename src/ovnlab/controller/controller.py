@@ -18,6 +18,8 @@ from ovnlab.controller.expr import parse_address
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
 from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.controller.pinctrl import release_buffered
+from ovnlab.flows import Flow, FlowError, parse_flow
+from ovnlab.flows.parse import ActionsCache
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
@@ -27,7 +29,11 @@ BR_INT = "br-int"
 _FULL_TABLES = frozenset(("Chassis", "Encap", "HA_Chassis_Group", "HA_Chassis",
                           "Gateway_Chassis", "Datapath_Binding"))
 _PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
-_MISSING = object()
+# OFFlow (without its cookie) → the engine's Flow, or why the engine refused it; and
+# actions text → parsed actions. Pure functions of their keys, so shared by all chassis.
+_FLOW_CACHE: dict[tuple[Any, ...], Flow | str] = {}
+_ACTIONS_CACHE: ActionsCache = {}
+_CACHE_LIMIT = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ class Controller:
         self._envs: dict[str, LflowEnv] = {}
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
+        self._as_base: dict[tuple[str, str], tuple[str, set[OFFlow]]] = {}
         self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
         self._mc_index: dict[tuple[str, str], int] = {}
         self._mc_rows: dict[str, tuple[str, str]] = {}
@@ -111,7 +119,6 @@ class Controller:
         self._dirty_all = True
         self._last_snap: tuple[Any, ...] | None = None
         self._installed: dict[tuple[int, int, Any], OFFlow] | None = None
-        self._flow_cache: dict[tuple[Any, ...], Any] = {}
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "address_set_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
@@ -259,6 +266,7 @@ class Controller:
     def recompute(self) -> None:
         """Drop every cached result and rebuild from scratch (ovn-controller's full run)."""
         self._lflows.clear()
+        self._as_base.clear()
         self._refs.clear()
         self._by_lflow.clear()
         self._phys_ports.clear()
@@ -764,7 +772,8 @@ class Controller:
                 self._index_neighbor(uuid, row)
                 self._put(self._neighbors, "nb", uuid,
                           self._neighbor(row) if row is not None else None)
-        self._set_unit(("tunnels",), ph.tunnel_flows(ctx))
+        if full_phys:  # the tunnel ports are part of what full_phys compares
+            self._set_unit(("tunnels",), ph.tunnel_flows(ctx))
         if ("fixed",) not in self._units:
             self._set_unit(("fixed",), ph.fixed_flows())
 
@@ -802,6 +811,7 @@ class Controller:
         return []
 
     def _drop(self, key: tuple[str, str]) -> None:
+        self._as_base.pop(key, None)
         comp = self._lflows.pop(key, None)
         if comp is None:
             return
@@ -872,7 +882,13 @@ class Controller:
                                 actions=lf["actions"], env=sub)
             return None if out.error else set(out.flows)
 
-        base = flows(delta.placeholders)
+        cached = self._as_base.get(key)
+        if cached is not None and cached[0] == delta.name:
+            base: set[OFFlow] | None = cached[1]
+        else:
+            base = flows(delta.placeholders)
+            if base is not None:
+                self._as_base[key] = (delta.name, base)
         removed = flows(delta.removed + delta.placeholders) if delta.removed else base
         added = flows(delta.added + delta.placeholders) if delta.added else base
         if base is None or removed is None or added is None:
@@ -1064,32 +1080,29 @@ class Controller:
         for obj in self._to_engine(added, []):
             br.add_flow(obj)
 
-    def _to_engine(self, flows: Iterable[OFFlow], texts: list[str]) -> list[Any]:
-        try:
-            from ovnlab.flows import parse_flow
-        except ImportError:  # the flows engine is optional for the compiler
-            return [f.ofctl() for f in flows] + texts
-        out: list[Any] = []
-        cache = self._flow_cache
+    def _to_engine(self, flows: Iterable[OFFlow], texts: list[str]) -> list[Flow]:
+        out: list[Flow] = []
         for f in flows:
             # Keyed without the cookie: a replaced lflow often yields the same flows under a
-            # new cookie, and re-parsing them would dominate an incremental run.
+            # new cookie. Shared by every chassis: most flows are the same on all of them.
             key = (f.table, f.priority, f.match, f.actions)
-            obj = cache.get(key, _MISSING)
-            if obj is _MISSING:
+            obj = _FLOW_CACHE.get(key)
+            if obj is None:
                 try:
-                    obj = parse_flow(f.ofctl())
-                except Exception as err:  # an action the flows engine lacks: report, skip
-                    self.install_errors[f.ofctl()] = str(err)
-                    obj = None
-                cache[key] = obj
-            if obj is not None:
-                if obj.cookie != f.cookie:
-                    obj = dataclasses.replace(obj, cookie=f.cookie)
-                out.append(obj)
+                    obj = parse_flow(f.ofctl(), actions_cache=_ACTIONS_CACHE)
+                except (FlowError, ValueError) as err:  # an action the engine lacks: report, skip
+                    obj = str(err)
+                if len(_FLOW_CACHE) > _CACHE_LIMIT:
+                    _FLOW_CACHE.clear()
+                    _ACTIONS_CACHE.clear()
+                _FLOW_CACHE[key] = obj
+            if isinstance(obj, str):
+                self.install_errors[f.ofctl()] = obj
+                continue
+            if obj.cookie != f.cookie:
+                obj = dataclasses.replace(obj, cookie=f.cookie)
+            out.append(obj)
         out.extend(parse_flow(t) for t in texts)
-        if len(cache) > 4 * max(len(out), 1000):
-            self._flow_cache = {}
         return out
 
     # ------------------------------------------------------------ controller actions

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ovnlab.flows.actions import Resubmit, SetField
+from ovnlab.flows.actions import Action, Resubmit, SetField
 from ovnlab.flows.model import (
     MATCH_ALIASES,
     OFP_DEFAULT_PRIORITY,
@@ -44,9 +44,15 @@ class ParsedFlow:
     has_priority: bool
 
 
-def parse_flow(text: str, *, port_map: PortMap | None = None) -> Flow:
-    """An `add-flow` flow or a `dump-flows` line (stats are ignored; see parse_flow_full)."""
-    parsed = parse_flow_full(text, port_map=port_map)
+ActionsCache = dict[str, tuple[tuple[Action, ...], tuple[str, ...]]]
+
+
+def parse_flow(text: str, *, port_map: PortMap | None = None,
+               actions_cache: ActionsCache | None = None) -> Flow:
+    """An `add-flow` flow or a `dump-flows` line (stats are ignored; see parse_flow_full).
+    `actions_cache` (actions text → parsed) spares a caller that installs many flows
+    with the same actions, as ovn-controller does, from parsing them again."""
+    parsed = parse_flow_full(text, port_map=port_map, actions_cache=actions_cache)
     if not parsed.has_actions:
         raise FlowError("must specify an action")
     return parsed.flow
@@ -57,7 +63,8 @@ def parse_match(text: str, *, port_map: PortMap | None = None) -> Match:
     return parse_flow_full(text, port_map=port_map).flow.match
 
 
-def parse_flow_full(text: str, *, port_map: PortMap | None = None) -> ParsedFlow:
+def parse_flow_full(text: str, *, port_map: PortMap | None = None,
+                    actions_cache: ActionsCache | None = None) -> ParsedFlow:
     head, actions_text = _split_actions(text)
     items: dict[str, tuple[int, int]] = {}
     table, priority, cookie = 0, OFP_DEFAULT_PRIORITY, 0
@@ -110,9 +117,7 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None) -> ParsedFlow
             seen.add(canon)
             add_match_text(items, key, value, port_map)
     check_prerequisites(items)
-    set_fields: list[str] = []
-    actions = (parse_actions(actions_text, port_map=port_map, set_fields=set_fields)
-               if actions_text is not None else ())
+    actions, set_fields = _parse_actions_cached(actions_text, port_map, actions_cache)
     check_action_prerequisites(items, actions)
     check_action_prerequisites(items, [SetField(f, 0) for f in set_fields])
     if actions_text and split_top(actions_text)[-1].startswith("goto_table"):
@@ -128,6 +133,20 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None) -> ParsedFlow
                        int(stats.get("n_bytes", 0)), int(stats.get("idle_age", 0)),
                        int(hard_age) if hard_age is not None else None)
     return ParsedFlow(flow, st, cookie_mask, out_port, actions_text is not None, has_priority)
+
+
+def _parse_actions_cached(text: str | None, port_map: PortMap | None,
+                          cache: ActionsCache | None) -> tuple[tuple[Action, ...], tuple[str, ...]]:
+    if text is None:
+        return (), ()
+    if cache is None or port_map is not None:  # port names make the result map-specific
+        cache = {}
+    hit = cache.get(text)
+    if hit is None:
+        set_fields: list[str] = []
+        hit = cache[text] = (parse_actions(text, port_map=port_map, set_fields=set_fields),
+                             tuple(set_fields))
+    return hit
 
 
 def _split_actions(text: str) -> tuple[str, str | None]:
