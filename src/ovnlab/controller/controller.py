@@ -6,6 +6,7 @@ only what an SB change touches (flows are indexed by the SB row that produced th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import re
 import time
@@ -460,6 +461,11 @@ class Controller:
             self._bound.add(info.name)
         if info.type:
             self._special[info.name] = info
+
+    def special_ports(self) -> list[ph.PortInfo]:
+        """The port bindings that are not plain VIFs (patch, localnet, chassisredirect,
+        l3gateway...), in SB order: few, whatever the number of VMs."""
+        return list(self._special.values())
 
     def _forget_port(self, uuid: str) -> None:
         name = self._pb_names.pop(uuid, None)
@@ -1127,6 +1133,7 @@ class _AddressSetDelta:
     placeholders: tuple[str, ...]
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # every chassis sees the same change
     def of(cls, name: str, before: tuple[str, ...],
            after: tuple[str, ...]) -> _AddressSetDelta | None:
         if len(before) < 2 or len(after) < 2:

@@ -241,10 +241,13 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
     (get_nat_addresses_and_keys / consider_nat_address)."""
     st = ctl._state
     out: dict[str, tuple[int, int, int, int]] = {}
-    for pb in ctl.sb.rows("Port_Binding"):
-        if pb["type"] not in ("patch", "l3gateway") or pb["datapath"] not in st.local_dps:
+    rows = ctl.sb.tables["Port_Binding"]
+    for port in ctl.special_ports():  # patch and l3gateway ports are among these few
+        pb = rows.get(port.uuid)
+        if pb is None or pb["type"] not in ("patch", "l3gateway") \
+                or pb["datapath"] not in st.local_dps:
             continue
-        if pb["type"] == "l3gateway" and pb["chassis"] != ctl.sb.get("Chassis", ctl.name).uuid:
+        if pb["type"] == "l3gateway" and pb["chassis"] != ctl._my_chassis_uuid():
             continue
         entries = list(pb["nat_addresses"]) or (
             [pb["options"]["nat-addresses"]] if "nat-addresses" in pb["options"] else [])

@@ -120,7 +120,8 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None,
     actions, set_fields = _parse_actions_cached(actions_text, port_map, actions_cache)
     check_action_prerequisites(items, actions)
     check_action_prerequisites(items, [SetField(f, 0) for f in set_fields])
-    if actions_text and split_top(actions_text)[-1].startswith("goto_table"):
+    if actions_text and "goto_table" in actions_text and \
+            split_top(actions_text)[-1].startswith("goto_table"):
         last = actions[-1]
         if isinstance(last, Resubmit) and last.table is not None and last.table <= table:
             raise FlowError("actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)")
