@@ -152,8 +152,9 @@ class Chassis(Node):
         return iface
 
     def _observe(self, action: str, dev: str, packet: Packet, note: str) -> None:
-        self.hop("host", dev, packet, chassis=self.name,
-                 note=f"{action}{': ' + note if note else ''}")
+        if self.clock.tag is not None:  # the note is only worth writing for a journey
+            self.hop("host", dev, packet, chassis=self.name,
+                     note=f"{action}{': ' + note if note else ''}")
 
     # ------------------------------------------------------------ bridges
     def bridge_of_port(self, port: str) -> Any:
@@ -243,8 +244,9 @@ class Chassis(Node):
         vni = int(getattr(tunnel, "tun_id", 0) or 0)
         md0 = int(getattr(tunnel, "tun_metadata0", 0) or 0)
         outer = encapsulate(inner, vni=vni, metadata0=md0, src=src, dst=dst)
-        self.hop("encap", port.name, inner, chassis=self.name,
-                 note=f"geneve vni {vni:#x} opt {md0:#x} {ip_str(src)} -> {ip_str(dst)}")
+        if self.clock.tag is not None:
+            self.hop("encap", port.name, inner, chassis=self.name,
+                     note=f"geneve vni {vni:#x} opt {md0:#x} {ip_str(src)} -> {ip_str(dst)}")
         err = self.stack.send(outer)
         if err is not None:
             self._drop(inner, f"underlay: {err}")
@@ -259,8 +261,9 @@ class Chassis(Node):
             self._drop(geneve.inner, f"geneve from {ip_str(src)}: no tunnel port with that remote_ip")
             return
         md0 = metadata0_of(geneve)
-        self.hop("decap", port.name, geneve.inner, chassis=self.name,
-                 note=f"geneve vni {geneve.vni:#x} opt {md0:#x} from {ip_str(src)}")
+        if self.clock.tag is not None:
+            self.hop("decap", port.name, geneve.inner, chassis=self.name,
+                     note=f"geneve vni {geneve.vni:#x} opt {md0:#x} from {ip_str(src)}")
         meta = TunnelMetadata(tun_id=geneve.vni, tun_src=src, tun_dst=outer.ip_dst,
                               tun_metadata0=md0)
         self.inject(bridge, geneve.inner, port.name, tunnel=meta)
@@ -268,9 +271,10 @@ class Chassis(Node):
     def _tunnel_port_for(self, remote: int) -> tuple[Any, Any]:
         """The geneve port whose remote_ip is `remote`, else a `remote_ip=flow` one.
 
-        A chassis has a tunnel port per other chassis: the port found for a remote is
-        remembered, and used again while it is still that bridge's geneve port with that
-        remote_ip (ports come and go, `ovs-vsctl set` rewrites options in place)."""
+        A chassis has a tunnel port per other chassis: they are indexed by remote IP in
+        one pass over the ports, and an indexed port is used while it is still that
+        bridge's geneve port with that remote_ip (ports come and go, `ovs-vsctl set`
+        rewrites options in place); a remote the index lacks re-indexes."""
         hit = self._tunnels.get(remote)
         if hit is not None:
             port, bridge = hit
@@ -278,7 +282,7 @@ class Chassis(Node):
                     and bridge.ports.get(port.name) is port and port.type == "geneve"
                     and as_ip(port.options.get("remote_ip", "")) == remote):
                 return hit
-            del self._tunnels[remote]
+        index: dict[int, tuple[Any, Any]] = {}
         wildcard: tuple[Any, Any] = (None, None)
         for bridge in self.vswitch.bridges.values():
             for port in bridge.ports.values():
@@ -287,10 +291,10 @@ class Chassis(Node):
                 rip = port.options.get("remote_ip", "")
                 if rip == "flow":
                     wildcard = (port, bridge)
-                elif as_ip(rip) == remote:
-                    self._tunnels[remote] = (port, bridge)
-                    return port, bridge
-        return wildcard
+                elif (rip_int := as_ip(rip)) not in index:  # the first port wins
+                    index[rip_int] = (port, bridge)
+        self._tunnels = index
+        return index.get(remote, wildcard)
 
     # ------------------------------------------------------------ ovn-controller
     def _packet_in(self, bridge: Any, event: Any) -> None:
