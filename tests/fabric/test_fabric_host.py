@@ -141,6 +141,29 @@ def test_arp_request_for_us_is_answered_and_teaches_us_the_sender() -> None:
     assert stack.neighbours[("eth0", ip("10.0.2.101"))].mac == mac("02:00:0a:00:02:65")
 
 
+def test_an_address_added_later_is_answered_for_and_local() -> None:
+    """What a stack answers ARP for and delivers locally follows `ip addr add`, also
+    after it has already looked its addresses up."""
+    f = world()
+    stack = f.node("exthost").stack  # type: ignore[attr-defined]
+
+    def ask(tpa: str) -> list[Packet]:
+        before = len(frames(f, "exthost", direction="out"))
+        f.interface("other", "eth0").send(Packet(
+            eth_src=mac("02:00:0a:00:02:65"), eth_dst=BROADCAST, eth_type=ETH_ARP,
+            arp_op=ARP_REQUEST, arp_sha=mac("02:00:0a:00:02:65"), arp_spa=ip("10.0.2.101"),
+            arp_tpa=ip(tpa)))
+        f.run_until_idle()
+        return frames(f, "exthost", direction="out")[before:]
+
+    assert ask("10.0.2.100") and not ask("10.0.2.150")
+    assert ip("10.0.2.150") not in stack.local_ips
+    stack.add_address("eth0", "10.0.2.150/24")
+    (reply,) = ask("10.0.2.150")
+    assert reply.arp_op == ARP_REPLY and reply.arp_spa == ip("10.0.2.150")
+    assert ip("10.0.2.150") in stack.local_ips and ip("10.0.2.100") in stack.local_ips
+
+
 def test_router_sends_time_exceeded_when_ttl_runs_out() -> None:
     f = world()
     got = collect(f, "exthost")

@@ -154,6 +154,10 @@ class HostStack:
         self._icmp_ident = (seed >> 8) & 0x7FFF or 1
         self._ephemeral = 32768 + seed % 28000
         self._tcp_conns: dict[tuple[int, int, int, int], str] = {}  # server side state
+        # (number of addresses it was made from, local IPs, (dev, IP) pairs): every ARP
+        # frame a chassis's eth1 hears on a big underlay asks "is this mine?"
+        self._local: tuple[int, frozenset[int], frozenset[tuple[str, int]]] = (
+            0, frozenset(), frozenset())
 
     # ------------------------------------------------------------ configuration
     def add_interface(self, iface: Interface) -> None:
@@ -197,9 +201,16 @@ class HostStack:
         self.udp_handlers[port] = handler
 
     # ------------------------------------------------------------ lookups
+    def _locals(self) -> tuple[int, frozenset[int], frozenset[tuple[str, int]]]:
+        cached = self._local
+        if cached[0] != len(self.addresses):
+            cached = self._local = (len(self.addresses), frozenset(a.ip for a in self.addresses),
+                                    frozenset((a.dev, a.ip) for a in self.addresses))
+        return cached
+
     @property
-    def local_ips(self) -> set[int]:
-        return {a.ip for a in self.addresses}
+    def local_ips(self) -> frozenset[int]:
+        return self._locals()[1]
 
     def primary_ip(self, dev: str | None = None) -> int | None:
         for a in self.addresses:
@@ -376,7 +387,7 @@ class HostStack:
 
     def _arp_input(self, iface: Interface, packet: Packet) -> None:
         dev, spa, tpa = iface.name, packet.arp_spa, packet.arp_tpa
-        mine = any(a.ip == tpa and a.dev == dev for a in self.addresses)
+        mine = (dev, tpa) in self._locals()[2]
         gratuitous = spa == tpa
         n = self.neighbours.get((dev, spa))
         if spa and (n is not None or (mine and not gratuitous)):

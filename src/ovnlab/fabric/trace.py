@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from ovnlab.errors import BadRequest, NotFound
@@ -112,7 +113,7 @@ def _answers(request: Packet, packet: Packet) -> bool:
         and packet.tp_src == request.tp_dst
 
 
-def _disposition(journey: Journey, local_ips: set[int]) -> str:
+def _disposition(journey: Journey, local_ips: AbstractSet[int]) -> str:
     reply = journey.reply
     drops = [h for h in journey.hops if _is_drop(h)]
     if reply is not None and reply.ip_proto == PROTO_ICMP and reply.icmp_type in (
