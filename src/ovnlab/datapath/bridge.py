@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ovnlab.datapath import key as K
 from ovnlab.datapath.classifier import Classifier, Entry
-from ovnlab.datapath.compile import Program, compile_actions
+from ovnlab.datapath.compile import Program, program_for
 from ovnlab.datapath.conntrack import Conntrack
 from ovnlab.datapath.pipeline import Output, PacketIn, Xlate
 from ovnlab.datapath.trace import Trace, TracePass
@@ -129,7 +129,6 @@ class Bridge:
         self.mac_aging = 300.0
         self.external_ids: dict[str, str] = {}
         self._sorted_ports: list[Port] | None = None
-        self._programs: dict[tuple[Action, ...], Program] = {}
         self._timed_flows = False  # set once a flow with a timeout is installed
         self.add_port(name, type="internal", ofport=OFPP_LOCAL)
 
@@ -208,13 +207,9 @@ class Bridge:
             self._timed_flows = True
 
     def _program(self, actions: tuple[Action, ...]) -> Program:
-        """Compiled actions, shared by flows with identical actions (most of OVN's)."""
-        program = self._programs.get(actions)
-        if program is None:
-            if len(self._programs) > 200_000:
-                self._programs.clear()
-            program = self._programs[actions] = compile_actions(actions)
-        return program
+        """Compiled actions, shared by flows with identical actions (most of OVN's), in
+        this bridge and every other."""
+        return program_for(actions)
 
     def add_flow(self, flow: Flow | str) -> None:
         """OpenFlow ADD: replaces a flow with the same table, priority and match, keeping

@@ -9,6 +9,7 @@ does not depend on the order flows were added in.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,8 +42,12 @@ def _values(flow: Flow) -> Any:
     return tuple(value for _n, value, _m in match)
 
 
+@functools.lru_cache(maxsize=65536)
 def compile_extractor(sig: Signature) -> Callable[[Key], Any]:
-    """A precompiled `key -> masked values` function for one subtable."""
+    """A precompiled `key -> masked values` function for one subtable. Subtables with
+    the same signature share it, in every table of every bridge: a packet crossing 100
+    br-ints then runs a few hundred hot functions, not one per subtable per bridge (a
+    cold lookup's cost is mostly CPU cache misses)."""
     if not sig:
         return lambda key: None
     terms = []
