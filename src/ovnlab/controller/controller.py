@@ -785,16 +785,18 @@ class Controller:
 
     def _index_mc(self, uuid: str, row: Row | None) -> None:
         """Multicast groups by member port binding: a binding's change redoes its groups."""
-        for pu in self._mc_members.pop(uuid, ()):
+        old = set(self._mc_members.pop(uuid, ()))
+        new = set(row["ports"]) if row is not None else set()
+        for pu in old - new:
             groups = self._mc_of_port.get(pu)
             if groups is not None:
                 groups.discard(uuid)
                 if not groups:
                     del self._mc_of_port[pu]
+        for pu in new - old:
+            self._mc_of_port.setdefault(pu, set()).add(uuid)
         if row is not None:
             self._mc_members[uuid] = tuple(row["ports"])
-            for pu in row["ports"]:
-                self._mc_of_port.setdefault(pu, set()).add(uuid)
 
     def _index_neighbor(self, uuid: str, row: Row | None) -> None:
         """MAC_Bindings by logical port: a neighbour flow names its port's keys."""
@@ -954,11 +956,7 @@ class Controller:
                           alive=dict(self._alive), localnet_of_dp=st.localnet_of_dp)
 
     def _mc_info(self, mc: Row) -> ph.McInfo:
-        names = []
-        for pu in mc["ports"]:
-            r = self.sb.tables["Port_Binding"].get(pu)
-            if r is not None:
-                names.append(r["logical_port"])
+        names = [n for n in map(self._pb_names.get, mc["ports"]) if n is not None]
         return ph.McInfo(mc.uuid, mc["name"], mc["datapath"],
                          self._state.dp_keys.get(mc["datapath"], 0), mc["tunnel_key"],
                          tuple(names))

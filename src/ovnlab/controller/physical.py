@@ -225,7 +225,7 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
         return []
     local: list[Ofpact] = []
     remote: list[Ofpact] = []
-    remote_chassis: list[str] = []
+    remote_chassis: set[str] = set()
     has_localnet = mc.dp_uuid in ctx.localnet_of_dp
     for name in mc.ports:
         p = ctx.ports.get(name)
@@ -245,8 +245,7 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
             if dist is not None and dist.dp_uuid == p.dp_uuid:
                 local += [load("reg15", dist.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
         elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
-            if p.chassis not in remote_chassis:
-                remote_chassis.append(p.chassis)
+            remote_chassis.add(p.chassis)
     cookie = cookie_of(mc.uuid)
     match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
     flows: list[OFFlow] = []
