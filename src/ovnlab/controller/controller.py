@@ -19,8 +19,8 @@ from ovnlab.controller.expr import parse_address
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
 from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.controller.pinctrl import release_buffered
-from ovnlab.flows import Flow, FlowError, parse_flow
-from ovnlab.flows.parse import ActionsCache
+from ovnlab.flows import Flow, FlowError, parse_actions, parse_flow, parse_match
+from ovnlab.flows.parse import check_actions
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
@@ -30,11 +30,33 @@ BR_INT = "br-int"
 _FULL_TABLES = frozenset(("Chassis", "Encap", "HA_Chassis_Group", "HA_Chassis",
                           "Gateway_Chassis", "Datapath_Binding"))
 _PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
-# OFFlow (without its cookie) → the engine's Flow, or why the engine refused it; and
-# actions text → parsed actions. Pure functions of their keys, so shared by all chassis.
+# OFFlow (without its cookie) → the engine's Flow, or why the engine refused it; its
+# match and its actions alone → parsed. Pure functions of their keys, so shared by all
+# chassis, which share most matches and actions even where whole flows differ (the
+# number of a tunnel port, a conntrack zone).
 _FLOW_CACHE: dict[tuple[Any, ...], Flow | str] = {}
-_ACTIONS_CACHE: ActionsCache = {}
+_MATCH_CACHE: dict[Any, tuple[Any, dict[str, tuple[int, int]]]] = {}
+_ACTIONS_CACHE: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[str, ...]]] = {}
 _CACHE_LIMIT = 200_000
+
+
+def engine_flow(f: OFFlow) -> Flow | str:
+    """`f` as the flow engine's Flow, exactly what `parse_flow(f.ofctl())` gives, or why
+    the engine refuses it (an action it lacks)."""
+    try:
+        match = _MATCH_CACHE.get(f.match)
+        if match is None:
+            parsed = parse_match(f.match_text())
+            match = _MATCH_CACHE[f.match] = (parsed, {n: (v, m) for n, v, m in parsed})
+        actions = _ACTIONS_CACHE.get(f.actions)
+        if actions is None:
+            set_fields: list[str] = []
+            actions = _ACTIONS_CACHE[f.actions] = (
+                parse_actions(f.actions_text(), set_fields=set_fields), tuple(set_fields))
+        check_actions(match[1], *actions)
+    except (FlowError, ValueError) as err:
+        return str(err)
+    return Flow(f.table, f.priority, f.cookie, match[0], actions[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -1092,14 +1114,10 @@ class Controller:
             key = (f.table, f.priority, f.match, f.actions)
             obj = _FLOW_CACHE.get(key)
             if obj is None:
-                try:
-                    obj = parse_flow(f.ofctl(), actions_cache=_ACTIONS_CACHE)
-                except (FlowError, ValueError) as err:  # an action the engine lacks: report, skip
-                    obj = str(err)
                 if len(_FLOW_CACHE) > _CACHE_LIMIT:
-                    _FLOW_CACHE.clear()
-                    _ACTIONS_CACHE.clear()
-                _FLOW_CACHE[key] = obj
+                    for cache in (_FLOW_CACHE, _MATCH_CACHE, _ACTIONS_CACHE):
+                        cache.clear()
+                obj = _FLOW_CACHE[key] = engine_flow(f)
             if isinstance(obj, str):
                 self.install_errors[f.ofctl()] = obj
                 continue

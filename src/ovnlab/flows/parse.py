@@ -8,6 +8,7 @@ field whose prerequisites are missing is an error rather than silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ovnlab.flows.actions import Action, Resubmit, SetField
@@ -44,15 +45,9 @@ class ParsedFlow:
     has_priority: bool
 
 
-ActionsCache = dict[str, tuple[tuple[Action, ...], tuple[str, ...]]]
-
-
-def parse_flow(text: str, *, port_map: PortMap | None = None,
-               actions_cache: ActionsCache | None = None) -> Flow:
-    """An `add-flow` flow or a `dump-flows` line (stats are ignored; see parse_flow_full).
-    `actions_cache` (actions text → parsed) spares a caller that installs many flows
-    with the same actions, as ovn-controller does, from parsing them again."""
-    parsed = parse_flow_full(text, port_map=port_map, actions_cache=actions_cache)
+def parse_flow(text: str, *, port_map: PortMap | None = None) -> Flow:
+    """An `add-flow` flow or a `dump-flows` line (stats are ignored; see parse_flow_full)."""
+    parsed = parse_flow_full(text, port_map=port_map)
     if not parsed.has_actions:
         raise FlowError("must specify an action")
     return parsed.flow
@@ -63,8 +58,7 @@ def parse_match(text: str, *, port_map: PortMap | None = None) -> Match:
     return parse_flow_full(text, port_map=port_map).flow.match
 
 
-def parse_flow_full(text: str, *, port_map: PortMap | None = None,
-                    actions_cache: ActionsCache | None = None) -> ParsedFlow:
+def parse_flow_full(text: str, *, port_map: PortMap | None = None) -> ParsedFlow:
     head, actions_text = _split_actions(text)
     items: dict[str, tuple[int, int]] = {}
     table, priority, cookie = 0, OFP_DEFAULT_PRIORITY, 0
@@ -117,9 +111,10 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None,
             seen.add(canon)
             add_match_text(items, key, value, port_map)
     check_prerequisites(items)
-    actions, set_fields = _parse_actions_cached(actions_text, port_map, actions_cache)
-    check_action_prerequisites(items, actions)
-    check_action_prerequisites(items, [SetField(f, 0) for f in set_fields])
+    set_fields: list[str] = []
+    actions = (parse_actions(actions_text, port_map=port_map, set_fields=set_fields)
+               if actions_text is not None else ())
+    check_actions(items, actions, tuple(set_fields))
     if actions_text and "goto_table" in actions_text and \
             split_top(actions_text)[-1].startswith("goto_table"):
         last = actions[-1]
@@ -136,18 +131,12 @@ def parse_flow_full(text: str, *, port_map: PortMap | None = None,
     return ParsedFlow(flow, st, cookie_mask, out_port, actions_text is not None, has_priority)
 
 
-def _parse_actions_cached(text: str | None, port_map: PortMap | None,
-                          cache: ActionsCache | None) -> tuple[tuple[Action, ...], tuple[str, ...]]:
-    if text is None:
-        return (), ()
-    if cache is None or port_map is not None:  # port names make the result map-specific
-        cache = {}
-    hit = cache.get(text)
-    if hit is None:
-        set_fields: list[str] = []
-        hit = cache[text] = (parse_actions(text, port_map=port_map, set_fields=set_fields),
-                             tuple(set_fields))
-    return hit
+def check_actions(items: Mapping[str, tuple[int, int]], actions: tuple[Action, ...],
+                  set_fields: tuple[str, ...]) -> None:
+    """What the match must guarantee for the actions (and for the fields `set_field`
+    names, whose prerequisites survive its rewriting into `mod_*` actions)."""
+    check_action_prerequisites(items, actions)
+    check_action_prerequisites(items, [SetField(f, 0) for f in set_fields])
 
 
 def _split_actions(text: str) -> tuple[str, str | None]:
