@@ -11,7 +11,6 @@ events, which may rewrite NAT rows, which changes logical flows...).
 
 from __future__ import annotations
 
-import gc
 import importlib
 import shlex
 import threading
@@ -27,6 +26,7 @@ from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
 from ovnlab.fabric import Chassis, Fabric
+from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.nb.schema import NB_SCHEMA
@@ -38,24 +38,6 @@ from ovnlab.tools import ToolResult, fail
 
 MAX_CONVERGE_ROUNDS = 20
 CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Converging builds and replaces many small objects that live long and are almost
-    never cyclic (a 100-chassis, 30-VM build leaves about 500 cyclic objects): letting
-    the cyclic GC rescan them costs a fifth of the time. It is paused while converging,
-    and what survives is moved to the permanent generation (gc.freeze), so that later
-    collections skip it; memory is still freed by reference counting."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 # tool name -> module under ovnlab.tools, by what the tool inspects
@@ -119,7 +101,7 @@ class Lab:
         self.cloud.update_port_status(port_id, "ACTIVE" if up else "DOWN")
 
     def converge(self) -> None:
-        with _gc_paused():
+        with gc_paused(freeze=True):
             self._converge()
 
     def _converge(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.controller.pinctrl import release_buffered
 from ovnlab.flows import Flow, FlowError, parse_actions, parse_flow, parse_match
 from ovnlab.flows.parse import check_actions
+from ovnlab.gc_pause import gc_paused
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
 from ovnlab.topology import NodeSpec
@@ -128,6 +128,7 @@ class Controller:
         self._bound: set[str] = set()
         self._special: dict[str, ph.PortInfo] = {}
         self._claimed_vifs: dict[str, int] = {}
+        self._vifs: dict[str, int] = {}  # iface-id → ofport on br-int, read by each run
         self._chassis_uuid = ""
         self._phys_ports: dict[str, list[OFFlow]] = {}
         self._phys_mc: dict[str, list[OFFlow]] = {}
@@ -186,7 +187,7 @@ class Controller:
         """`ovs-vsctl set open . external_ids:ovn-cms-options=...` reaches the Chassis row
         (as ovn-controller's chassis_run does), so Neutron can reschedule gateways."""
         ext = getattr(self.vswitch, "external_ids", None)
-        row = self.sb.lookup("Chassis", self.node.system_id)
+        row = self.sb.tables["Chassis"].get(self._my_chassis_uuid())
         if not isinstance(ext, dict) or row is None:
             return
         cms = ext.get("ovn-cms-options", "")
@@ -255,7 +256,8 @@ class Controller:
         if self._running:
             return
         self._sync_cms_options()
-        snap = (tuple(sorted(self._vif_ports().items())), tuple(sorted(self._alive.items())))
+        self._vifs = self._vif_ports()  # OVS is read once per iteration
+        snap = (tuple(sorted(self._vifs.items())), tuple(sorted(self._alive.items())))
         if (not self._pending and not self._dirty_all and snap == self._last_snap
                 and (self._installed is not None or not self.install_enabled)):
             return  # nothing this chassis watches has changed (the poll loop's no-op)
@@ -264,27 +266,39 @@ class Controller:
         t0 = time.perf_counter()
         # The compiled state is millions of small acyclic objects: cyclic GC passes over
         # them would dominate an incremental run, so collection waits until we are done.
-        gc_enabled = gc.isenabled()
-        gc.disable()
         try:
-            for _ in range(8):
-                self._claim()
-                if not self._pending and not self._dirty_all:
-                    changes: list[Change] = []
-                else:
-                    changes, self._pending = self._pending, []
-                self._process(changes)
-                if not self._pending:
-                    break
-            t1 = time.perf_counter()
-            self._install()
+            with gc_paused():
+                for _ in range(8):
+                    if self._only_neighbors():
+                        changes, self._pending = self._pending, []
+                        self._process_neighbors(changes)
+                    else:
+                        self._claim()
+                        changes, self._pending = self._pending, []
+                        self._process(changes)
+                    if not self._pending:
+                        break
+                t1 = time.perf_counter()
+                self._install()
             self.stats["last_install_s"] = time.perf_counter() - t1
             self.stats["last_run_s"] = time.perf_counter() - t0
             self.stats["runs"] += 1
         finally:
             self._running = False
-            if gc_enabled:
-                gc.enable()
+
+    def _only_neighbors(self) -> bool:
+        """Only MAC_Bindings changed (what a ping-all mostly writes): neither bindings
+        nor OVS nor liveness, so nothing but neighbour flows needs a look."""
+        return (not self._dirty_all and self._vifs == self._claimed_vifs
+                and self._alive_seen == self._alive
+                and all(c.table == "MAC_Binding" for c in self._pending))
+
+    def _process_neighbors(self, changes: list[Change]) -> None:
+        macbs = self.sb.tables["MAC_Binding"]
+        for uuid in dict.fromkeys(c.uuid for c in changes):
+            row = macbs.get(uuid)
+            self._index_neighbor(uuid, row)
+            self._put(self._neighbors, "nb", uuid, self._neighbor(row) if row is not None else None)
 
     def recompute(self) -> None:
         """Drop every cached result and rebuild from scratch (ovn-controller's full run)."""
@@ -352,7 +366,7 @@ class Controller:
         changed, VIFs plugged or unplugged since the last claim, and the few gateway
         ports; every binding after a full recompute or a chassis/HA change."""
         me = self._my_chassis_uuid()
-        vifs = self._vif_ports()
+        vifs = self._vifs
         pbs = self.sb.tables["Port_Binding"]
         if self._dirty_all or any(c.table in _FULL_TABLES for c in self._pending):
             rows = list(pbs.values())
@@ -460,8 +474,7 @@ class Controller:
                 local.add(dpu)
                 todo.extend(peers.get(dpu, ()))
         st.local_dps = frozenset(local)
-        vifs = self._vif_ports()
-        st.vif_ofports = {n: o for n, o in vifs.items() if n in self._bound}
+        st.vif_ofports = {n: o for n, o in self._vifs.items() if n in self._bound}
         st.resident = frozenset(
             {n for n in self._bound if ports[n].type != "chassisredirect"} | active)
         st.patch_ofports = self._sync_patches(st)

@@ -18,23 +18,12 @@ up when the loop returns.
 
 from __future__ import annotations
 
-import gc
 import heapq
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run a block with the cyclic garbage collector off (nesting keeps the outer state)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+from ovnlab.gc_pause import gc_paused
 
 
 class Timer:
