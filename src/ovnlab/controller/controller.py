@@ -271,7 +271,7 @@ class Controller:
                 for _ in range(8):
                     if self._only_neighbors():
                         changes, self._pending = self._pending, []
-                        self._process_neighbors(changes)
+                        self._redo_neighbors(dict.fromkeys(c.uuid for c in changes))
                     else:
                         self._claim()
                         changes, self._pending = self._pending, []
@@ -293,9 +293,9 @@ class Controller:
                 and self._alive_seen == self._alive
                 and all(c.table == "MAC_Binding" for c in self._pending))
 
-    def _process_neighbors(self, changes: list[Change]) -> None:
+    def _redo_neighbors(self, uuids: Iterable[str]) -> None:
         macbs = self.sb.tables["MAC_Binding"]
-        for uuid in dict.fromkeys(c.uuid for c in changes):
+        for uuid in uuids:
             row = macbs.get(uuid)
             self._index_neighbor(uuid, row)
             self._put(self._neighbors, "nb", uuid, self._neighbor(row) if row is not None else None)
@@ -802,17 +802,12 @@ class Controller:
                     self._put(self._phys_mc, "mc", uuid,
                               ph.mc_flows(ctx, self._mc_info(group)))
         if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
-            macbs = self.sb.tables["MAC_Binding"]
             touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
             if full_phys:
-                touched |= set(self._neighbors) | set(macbs)
+                touched |= set(self._neighbors) | set(self.sb.tables["MAC_Binding"])
             else:  # a neighbour flow names its port's keys: redo those of changed ports
                 touched |= {u for n in pb_names for u in self._macb_of_port.get(n, ())}
-            for uuid in touched:
-                row = macbs.get(uuid)
-                self._index_neighbor(uuid, row)
-                self._put(self._neighbors, "nb", uuid,
-                          self._neighbor(row) if row is not None else None)
+            self._redo_neighbors(touched)
         if full_phys:  # the tunnel ports are part of what full_phys compares
             self._set_unit(("tunnels",), ph.tunnel_flows(ctx))
         if ("fixed",) not in self._units:
