@@ -113,7 +113,7 @@ class Controller:
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
-        self._as_base: dict[tuple[str, str], tuple[str, set[OFFlow]]] = {}
+        self._as_base: dict[tuple[str, str], tuple[tuple[str, tuple[str, ...]], set[OFFlow]]] = {}
         self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
         self._mc_index: dict[tuple[str, str], int] = {}
         self._mc_rows: dict[str, tuple[str, str]] = {}
@@ -921,12 +921,12 @@ class Controller:
             return None if out.error else set(out.flows)
 
         cached = self._as_base.get(key)
-        if cached is not None and cached[0] == delta.name:
+        if cached is not None and cached[0] == (delta.name, delta.placeholders):
             base: set[OFFlow] | None = cached[1]
         else:
             base = flows(delta.placeholders)
             if base is not None:
-                self._as_base[key] = (delta.name, base)
+                self._as_base[key] = ((delta.name, delta.placeholders), base)
         removed = flows(delta.removed + delta.placeholders) if delta.removed else base
         added = flows(delta.added + delta.placeholders) if delta.added else base
         if base is None or removed is None or added is None:
