@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario_clouds import CloudSpec, make_cloud
 
 from ovnlab.errors import OvnlabError
 from ovnlab.lab import Lab
@@ -24,17 +25,7 @@ OPS = ("boot", "boot", "boot", "delete", "fip_add", "fip_remove", "sg_web", "sg_
 
 def _cloud() -> Lab:
     lab = Lab.build("seed")
-    os = lab.openstack
-    os.network_create("ext", provider_network_type="flat", provider_physical_network="extnet0",
-                      external=True)
-    os.subnet_create("ext-subnet", network="ext", subnet_range="10.0.2.0/24", dhcp=False,
-                     gateway="10.0.2.2", allocation_pool=("10.0.2.210", "10.0.2.250"))
-    os.router_create("r")
-    os.router_set_external_gateway("r", "ext")
-    for k in range(2):
-        os.network_create(f"n{k}", provider_network_type="geneve")
-        os.subnet_create(f"n{k}-subnet", network=f"n{k}", subnet_range=f"172.16.{10 + k}.0/24")
-        os.router_add_subnet("r", f"n{k}-subnet")
+    make_cloud(lab, CloudSpec(networks=2, gateway=True, vms=()))
     return lab
 
 
