@@ -426,22 +426,19 @@ class Controller:
                 ext = dp["external_ids"]
                 st.dp_switch[dp.uuid] = "logical-router" not in ext
                 st.dp_snat_zone[dp.uuid] = "snat-ct-zone" in ext
-            self._state = st  # _index_port reads the datapath keys
             self._ports, self._pb_names, self._bound, self._special = {}, {}, set(), {}
             for pb in self.sb.rows("Port_Binding"):
-                self._index_port(pb)
+                self._index_port(pb, st.dp_keys)
             st.tunnels = self._sync_tunnels()
         else:
             st.dp_keys, st.dp_switch, st.dp_snat_zone = old.dp_keys, old.dp_switch, old.dp_snat_zone
             st.tunnels = old.tunnels
-            self._state = st
             pbs = self.sb.tables["Port_Binding"]
             for uuid in dict.fromkeys(c.uuid for c in changes if c.table == "Port_Binding"):
                 self._forget_port(uuid)
                 row = pbs.get(uuid)
                 if row is not None:
-                    self._index_port(row)
-        self._state = old
+                    self._index_port(row, st.dp_keys)
         st.ports = ports = self._ports
         special = self._special.values()
         active: set[str] = set()
@@ -480,12 +477,12 @@ class Controller:
         st.patch_ofports = self._sync_patches(st)
         return st
 
-    def _index_port(self, pb: Row) -> None:
+    def _index_port(self, pb: Row, dp_keys: dict[str, int]) -> None:
         order = self._ha_order(pb) if pb["type"] == "chassisredirect" else []
         ch_row = self.sb.tables["Chassis"].get(pb["chassis"]) if pb["chassis"] else None
         info = ph.PortInfo(
             uuid=pb.uuid, name=pb["logical_port"], type=pb["type"], dp_uuid=pb["datapath"],
-            dp_key=self._state.dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"],
+            dp_key=dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"],
             chassis=ch_row["name"] if ch_row is not None else None,
             peer=pb["options"].get("peer", ""),
             distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
@@ -627,7 +624,7 @@ class Controller:
         self._envs = {}
         tables = {c.table for c in changes}
         names: set[str] = set()
-        self._index_groups(changes, tables, st, old, names)
+        self._index_groups(changes, st, old, names)
         full_phys = (self._dirty_all or st.local_dps != old.local_dps
                      or st.tunnels != old.tunnels or st.patch_ofports != old.patch_ofports
                      or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
@@ -664,7 +661,7 @@ class Controller:
         self._alive_seen = dict(self._alive)
         self._dirty_all = False
 
-    def _index_groups(self, changes: list[Change], tables: set[str], st: _State, old: _State,
+    def _index_groups(self, changes: list[Change], st: _State, old: _State,
                       names: set[str]) -> None:
         """Address sets, multicast groups and port groups by name. A port group is seen
         only through its ports bound here (port_groups_cs_local, filtered by the related

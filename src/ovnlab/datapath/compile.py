@@ -347,4 +347,3 @@ def program_for(actions: tuple[Action, ...]) -> Program:
             _programs.clear()
         program = _programs[actions] = compile_actions(actions)
     return program
-
