@@ -39,7 +39,7 @@ from ovnlab.tools import ToolResult, fail
 MAX_CONVERGE_ROUNDS = 20
 CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 # tool name -> module under ovnlab.tools, by what the tool inspects
-CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl"}
+CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
 HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc"}
 
