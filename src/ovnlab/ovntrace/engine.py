@@ -414,8 +414,9 @@ def _summarize_move(src: ex.FieldRef, dst: ex.FieldRef, uflow: Uflow, sup: Node)
     ofs = src.symbol.ofs + src.ofs
     if ofs == 0 and src.nbits >= src_mf.bits:
         value = _format_field_value(src_mf, uflow.get(src_mf))
-    else:
-        value = f"{uflow.read(src):#x}"
+    else:  # ds_put_hex() of the subvalue
+        raw = uflow.read(src)
+        value = f"{raw:#x}" if raw else "0"
     sup.add(NodeType.MODIFY, f"{dst.text()} = {value}")
 
 
