@@ -305,8 +305,25 @@ def _read_flows(sb: Database, db: TraceDb) -> None:
             flow = _parse_flow(row, dp, db)
             if flow is not None:
                 db.flows.setdefault(dp_uuid, []).append(flow)
+    # The real tool sorts (stably) rows read from the IDL's hash map, whose buckets are
+    # the UUID's first 32 bits masked by the table's size: flows of one table and
+    # priority that overlap are tried in that order.
+    mask = _hmap_mask(len(sb.rows("Logical_Flow")))
     for flows in db.flows.values():
-        flows.sort(key=lambda f: (not f.ingress, f.table_id, -f.priority))
+        flows.sort(key=lambda f: (not f.ingress, f.table_id, -f.priority,
+                                  int(f.uuid[:8], 16) & mask))
+
+
+def _hmap_mask(n: int) -> int:
+    """The bucket mask of an OVS hmap after n insertions (hmap_expand's calc_mask())."""
+    mask = 0
+    for i in range(1, n + 1):
+        if i // 2 > mask:
+            mask = i // 2
+            for shift in (1, 2, 4, 8, 16, 32):
+                mask |= mask >> shift
+            mask |= (mask & 1) << 1
+    return mask
 
 
 def _parse_flow(row: Row, dp: Datapath, db: TraceDb) -> LFlow | None:

@@ -1,0 +1,109 @@
+"""ovnlab's ovn-trace against the REAL ovn-trace 22.03 on the SAME Southbound, byte for byte:
+
+- the lab's own SB (`lab.export("sb")` served by a real ovsdb-server), for the seed lab
+  with a second subnet and VM, DVR on and off, after pings that learned MAC_Bindings;
+- the SB the real ovn-northd 22.03 writes for the seed's NB (populate-seed.sh), read back
+  into ovnlab: the tool on flows ovnlab's northd did not write.
+
+Skipped without ../shared/ovn-22.03 (or $OVN22_DIR); failed instead with OVNLAB_REQUIRE_REAL=1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ovn22_real import ovn22_dir, real_northd, real_southbound
+from ovn_trace_packets import Ids, Vm, diff, lab_ids, packets
+
+from ovnlab.lab import Lab
+from ovnlab.scenario import run_article
+from ovnlab.tools import ovn_trace
+
+
+@pytest.fixture(scope="module")
+def ovn22() -> Path:
+    return ovn22_dir()
+
+
+@pytest.fixture(scope="module")
+def lab() -> Lab:
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    os = lab.openstack
+    os.network_create("n2", provider_network_type="geneve")
+    os.subnet_create("n2subnet", network="n2", subnet_range="172.16.200.0/24")
+    os.router_add_subnet("r", "n2subnet")
+    os.server_create("vm_2", network="n2", host="compute2")
+    os.server_add_floating_ip("vm_2", os.floating_ip_create("ext_n2")["floating_ip_address"])
+    for node, dst in (("vm_1", "8.8.8.8"), ("vm_2", "8.8.8.8"), ("vm_1", "172.16.200.10")):
+        lab.exec(node, f"ping -c 1 {dst}")  # MAC_Bindings for get_arp / lookup_arp
+    return lab
+
+
+def _compare_on_lab(lab: Lab, ovn22: Path, run: Path) -> dict[str, str]:
+    db_file = run / "sb.db"
+    db_file.write_bytes(lab.export("sb"))
+    ids = lab_ids(lab)
+    assert len(ids.vms) == 2 and all(vm.fip for vm in ids.vms)
+    cases = packets(ids)
+    with real_southbound(ovn22, run, db_file) as sb:
+        def real(args: list[str]) -> str:
+            res = sb.ovn_trace(args)
+            assert res.returncode == 0, res.stderr
+            return res.stdout
+
+        def ours(args: list[str]) -> str:
+            res = lab.exec("network", ["ovn-trace", *args])
+            assert res.rc == 0, res.stderr
+            return res.stdout
+
+        return diff(real, ours, cases)
+
+
+def test_same_trace_as_the_real_tool_on_the_labs_southbound(lab: Lab, ovn22: Path,
+                                                            tmp_path: Path) -> None:
+    assert _compare_on_lab(lab, ovn22, tmp_path) == {}
+
+
+def test_same_trace_with_distributed_fips_off(lab: Lab, ovn22: Path, tmp_path: Path) -> None:
+    lab.config_set("ovn.enable_distributed_floating_ip", "false")
+    try:
+        assert _compare_on_lab(lab, ovn22, tmp_path) == {}
+    finally:
+        lab.config_set("ovn.enable_distributed_floating_ip", "true")
+
+
+# The seed's Northbound as populate-seed.sh writes it (names from that script).
+SEED = Ids(
+    vms=(Vm("2f58cde5-cfb3-41d8-a042-c4bc48f04fda", "fa:16:3e:a6:e3:4d", "172.16.100.10",
+            "neutron-7f7206ca-ced4-4910-a8a8-21e5cd565b15", "172.16.100.1",
+            "fa:16:3e:49:df:2c", "10.0.2.211"),),
+    router="neutron-434ee75a-0c24-47bf-a8eb-f8c46d8c6eff",
+    ext_switch="neutron-73c0ab78-8e9c-401c-bf5c-48cd4f38231d",
+    localnet="provnet-73c0ab78-8e9c-401c-bf5c-48cd4f38231d",
+    gw_ip="10.0.2.210", gw_mac="fa:16:3e:c3:09:0c")
+
+
+def test_same_trace_as_the_real_tool_on_real_northds_southbound(ovn22: Path,
+                                                                tmp_path: Path) -> None:
+    with real_northd(ovn22, tmp_path / "ovn22", ovn22 / "populate-seed.sh") as sb:
+        ours_db = sb.load()
+
+        def real(args: list[str]) -> str:
+            return sb.ovn_trace(args).stdout
+
+        def ours(args: list[str]) -> str:
+            return ovn_trace.run(ours_db, args).stdout
+
+        cases = packets(SEED)
+        bad_input = [("unknown datapath", ("nosuch", "ip4")),
+                     ("no inport", ("ip4",)),
+                     ("unknown port", ('inport == "zz" && ip4',)),
+                     ("contradictory", (SEED.vms[0].network,
+                                        f'inport == "{SEED.vms[0].port}" && ip4 && ip6')),
+                     ("unknown port, datapath given", (SEED.vms[0].network,
+                                                       'inport == "zz" && ip4'))]
+        from ovn_trace_packets import TracePacket
+        cases += [TracePacket(name, args) for name, args in bad_input]
+        assert diff(real, ours, cases) == {}
