@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from ovn22_real import ovn22_dir, real_northd, real_southbound
-from ovn_trace_packets import Ids, Vm, diff, lab_ids, packets
+from ovn_trace_packets import Ids, TracePacket, Vm, diff, lab_ids, packets
 
 from ovnlab.lab import Lab
 from ovnlab.scenario import run_article
@@ -103,7 +103,13 @@ def test_same_trace_as_the_real_tool_on_real_northds_southbound(ovn22: Path,
                      ("contradictory", (SEED.vms[0].network,
                                         f'inport == "{SEED.vms[0].port}" && ip4 && ip6')),
                      ("unknown port, datapath given", (SEED.vms[0].network,
-                                                       'inport == "zz" && ip4'))]
-        from ovn_trace_packets import TracePacket
+                                                       'inport == "zz" && ip4')),
+                     ("ambiguous", (SEED.vms[0].network,
+                                    f'inport == "{SEED.vms[0].port}" && ip4.src == 10.0.0.1 && '
+                                    "udp.dst != 53 && !ct.new && reg0[3] == 1 && "
+                                    "ip4.dst == {1.1.1.1, 2.2.2.2}")),
+                     ("masked and relational", (SEED.vms[0].network,
+                                                f'inport == "{SEED.vms[0].port}" && '
+                                                "ip4.src == 10.0.0.0/8 && tcp.dst < 1024"))]
         cases += [TracePacket(name, args) for name, args in bad_input]
         assert diff(real, ours, cases) == {}

@@ -11,6 +11,7 @@ from ovnlab.controller.lexer import SyntaxError_
 from ovnlab.ovntrace import render
 from ovnlab.ovntrace.db import Datapath, TraceDb
 from ovnlab.ovntrace.engine import Node, NodeType, Tracer
+from ovnlab.ovntrace.exprfmt import annotated
 from ovnlab.ovntrace.uflow import Uflow, flow_format
 
 INPORT = "reg14"
@@ -76,7 +77,7 @@ def parse_microflow(db: TraceDb, dp: Datapath, flow_s: str) -> Uflow | str:
     if not matches:
         return "Constraints are contradictory."
     if len(matches) > 1 or n_conjs or matches[0].conj:
-        return f"Constraints are ambiguous: {flow_s}."
+        return f"Constraints are ambiguous: {annotated(flow_s, db.context(dp))}."
     slots = matches[0].match.slots
     return Uflow({slot: value for slot, (value, _mask) in slots.items()})
 
