@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ("datapath", "northd", "controller", "fabric", "lab")
+BENCHMARKS = ("datapath", "northd", "controller", "fabric", "lab", "ovn_trace")
 # quick-mode arguments for modules whose run() has no `quick` parameter
 QUICK_ARGS: dict[str, dict[str, Any]] = {
     "northd": {"sizes": ((100, 10),)},
     "controller": {"sizes": ((10, 100),), "memory": False},
+    "ovn_trace": {"sizes": (100,)},
 }
 
 

@@ -46,6 +46,10 @@ def _trace(lab: Lab, *args: str) -> str:
 
 def test_vm_to_internet_takes_its_fip_and_leaves_by_the_localnet_port(lab: Lab) -> None:
     ids = _ids(lab)
+    # no MAC_Binding for the next hop 10.0.2.2 yet: the router asks for it
+    before = _trace(lab, "--minimal", "n1", _to_internet(ids))
+    assert "    arp {\n        eth.dst = ff:ff:ff:ff:ff:ff;\n" in before
+    assert "ct_snat" not in before
     assert lab.exec("vm_1", "ping -c 1 8.8.8.8").rc == 0  # learns 10.0.2.2's MAC_Binding
     out = _trace(lab, "--minimal", "n1", _to_internet(ids))
     assert out.splitlines()[0].startswith(

@@ -136,11 +136,25 @@ def run(sb: Database, argv: list[str], nb: Database | None = None) -> ToolResult
     options = Options(detailed=every or "detailed" in opts, summary=every or "summary" in opts,
                       minimal=every or "minimal" in opts, ct_states=tuple(ct_states),
                       lb_dst=lb_dst)
-    friendly = _friendly(argv)
-    db = tracedb.read(sb, friendly_names=friendly)
+    db = _read(sb, _friendly(argv))
     dp_name = args[0] if len(args) == 2 else None
     out = trace(db, dp_name, args[-1], options)
     return ToolResult(0, out, _vlog(db.warnings))
+
+
+# The last SB read, reused while the SB is unchanged (seqno): parsing every logical flow
+# is most of a run (about 2 s for 30,000 flows), the trace itself milliseconds.
+_last: tuple[Database, int, bool, tracedb.TraceDb, tuple[str, ...]] | None = None
+
+
+def _read(sb: Database, friendly: bool) -> tracedb.TraceDb:
+    global _last
+    if _last is None or _last[0] is not sb or _last[1:3] != (sb.seqno, friendly):
+        db = tracedb.read(sb, friendly_names=friendly)
+        _last = (sb, sb.seqno, friendly, db, tuple(db.warnings))
+    db = _last[3]
+    db.warnings = list(_last[4])  # each run reports the read's warnings and its own
+    return db
 
 
 def _friendly(argv: list[str]) -> bool:
