@@ -129,6 +129,7 @@ def test_what_the_real_tool_reports_on_stdout(lab: Lab, args: list[str], stdout:
     (["--ct", "bogus", "n1", "ip4"], "ovn-trace: bogus: unknown connection tracking state flag\n"),
     (["--bogus", "n1", "ip4"], "ovn-trace: unrecognized option '--bogus'\n"),
     (["n1", "ip4", "--ct"], "ovn-trace: option '--ct' requires an argument\n"),
+    (["--lb-dst=nope", "n1", "ip4"], "ovn-trace: nope: bad address\n"),
 ])
 def test_usage_errors_exit_1(lab: Lab, args: list[str], stderr: str) -> None:
     res = lab.exec("network", ["ovn-trace", *args])

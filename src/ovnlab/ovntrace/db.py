@@ -4,6 +4,7 @@ multicast groups, address sets, port groups, logical flows and MAC_Bindings, wit
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -264,12 +265,7 @@ def _read_ports(sb: Database, db: TraceDb) -> None:
     for name, port in list(db.ports.items()):
         d = port.distributed_port
         if d is not None and (d not in db.ports or db.ports[d].dp != port.dp):
-            db.ports[name] = _replace_distributed(port)
-
-
-def _replace_distributed(port: Port) -> Port:
-    return Port(port.uuid, port.name, port.name2, port.friendly, port.type, port.tunnel_key,
-                port.dp, port.peer, None)
+            db.ports[name] = dataclasses.replace(port, distributed_port=None)
 
 
 def _read_mcgroups(sb: Database, db: TraceDb) -> None:

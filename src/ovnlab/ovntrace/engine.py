@@ -21,7 +21,9 @@ CS_SRC_NAT = 1 << CT_BITS["snat"]
 CS_DST_NAT = 1 << CT_BITS["dnat"]
 _CT_NAMES = tuple(CT_BITS)
 INPORT, OUTPORT, FLAGS = "reg14", "reg15", "reg10"
-MAX_DEPTH = 64  # patch-port loops: the real tool recurses; ovnlab stops
+# Nested tables before a trace stops (a patch-port loop: the real tool recurses until it
+# crashes); each costs 4 Python frames, so this stays under the interpreter's limit.
+MAX_DEPTH = 150
 
 
 class NodeType(Enum):

@@ -52,7 +52,7 @@ def _datapath(db: TraceDb, dp_name: str | None, flow_s: str) -> Datapath | str:
     try:
         inports = _find_inport(ex.parse_match(flow_s))
     except SyntaxError_ as exc:
-        return f"error parsing flow: {_message(exc)}\n"
+        return f"error parsing flow: {exc.message}\n"
     if len(inports) != 1:
         why = "does not match on inport" if not inports else "matches on multiple inports"
         return f"error parsing flow: flow match expression {why}\n"
@@ -63,17 +63,13 @@ def _datapath(db: TraceDb, dp_name: str | None, flow_s: str) -> Datapath | str:
     return db.datapaths[port.dp]
 
 
-def _message(exc: SyntaxError_) -> str:
-    return exc.message
-
-
 def parse_microflow(db: TraceDb, dp: Datapath, flow_s: str) -> Uflow | str:
     """expr_parse_microflow(): the expression must pin down a single packet."""
     try:
         e = ex.annotate(ex.parse_match(flow_s), db.context(dp, microflow=True))
         matches, n_conjs = ex.to_matches(e)
     except SyntaxError_ as exc:
-        return _message(exc)
+        return exc.message
     if not matches:
         return "Constraints are contradictory."
     if len(matches) > 1 or n_conjs or matches[0].conj:

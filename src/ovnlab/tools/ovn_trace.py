@@ -82,6 +82,8 @@ def _parse(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
                     i += 1
             elif eq:
                 raise _Usage(f"{PROG}: option '--{name}' doesn't allow an argument")
+            if name in ("friendly-names", "no-friendly-names"):  # the last one wins
+                name, value = "friendly", str(name == "friendly-names")
             opts.setdefault(name, []).append(value)
         elif a.startswith("-") and len(a) > 1:
             raise _Usage(f"{PROG}: invalid option -- '{a[1]}'")
@@ -136,7 +138,7 @@ def run(sb: Database, argv: list[str], nb: Database | None = None) -> ToolResult
     options = Options(detailed=every or "detailed" in opts, summary=every or "summary" in opts,
                       minimal=every or "minimal" in opts, ct_states=tuple(ct_states),
                       lb_dst=lb_dst)
-    db = _read(sb, _friendly(argv))
+    db = _read(sb, opts.get("friendly", ["True"])[-1] == "True")
     dp_name = args[0] if len(args) == 2 else None
     out = trace(db, dp_name, args[-1], options)
     return ToolResult(0, out, _vlog(db.warnings))
@@ -155,17 +157,3 @@ def _read(sb: Database, friendly: bool) -> tracedb.TraceDb:
     db = _last[3]
     db.warnings = list(_last[4])  # each run reports the read's warnings and its own
     return db
-
-
-def _friendly(argv: list[str]) -> bool:
-    """The last of --friendly-names / --no-friendly-names wins (default: friendly)."""
-    friendly = True
-    for a in argv:
-        if a.startswith("--") and "=" not in a:
-            try:
-                name = _long(a[2:])
-            except _Usage:
-                continue
-            if name in ("friendly-names", "no-friendly-names"):
-                friendly = name == "friendly-names"
-    return friendly
