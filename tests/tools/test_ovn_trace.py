@@ -134,3 +134,14 @@ def test_what_the_real_tool_reports_on_stdout(lab: Lab, args: list[str], stdout:
 def test_usage_errors_exit_1(lab: Lab, args: list[str], stderr: str) -> None:
     res = lab.exec("network", ["ovn-trace", *args])
     assert (res.rc, res.stdout, res.stderr) == (1, "", stderr)
+
+
+def test_datapath_by_neutron_name_nb_name_or_uuid_prefix(lab: Lab) -> None:
+    ids = _ids(lab)
+    switch = next(r for r in lab.sb.rows("Datapath_Binding")
+                  if r["external_ids"].get("name2") == "n1")
+    names = ["n1", switch["external_ids"]["name"], switch.uuid[:8],
+             switch["external_ids"]["logical-switch"][:4]]
+    outs = {name: _trace(lab, "--summary", name, _to_internet(ids)) for name in names}
+    assert len(set(outs.values())) == 1
+    assert 'ingress(dp="n1", inport="2f58cd") {' in outs["n1"]
