@@ -1,7 +1,7 @@
 """The fixed set of packets ovnlab's ovn-trace is compared on with the real ovn-trace 22.03,
 for the seed lab (DVR on and off): VM to the internet, an external host to the FIP,
 east-west between two subnets, a VM to its own FIP (hairpin), a VM to another VM's FIP,
-ARP for the router's IPs.  `lab_ids()` reads what they need from a lab; `packets()` builds
+ARP for the router's IPs; and floods (multicast groups).  `lab_ids()` reads what they need from a lab; `packets()` builds
 them; `diff()` runs both tools.  The differential tier can call these with its own labs."""
 
 from __future__ import annotations
@@ -85,6 +85,12 @@ def packets(ids: Ids) -> list[TracePacket]:
                     ("--no-friendly-names", _icmp(vm1, "8.8.8.8"))),
         TracePacket("arp for the gateway", ("--all", _arp(vm1.port, vm1.mac, vm1.ip,
                                                           vm1.gateway))),
+        TracePacket("arp for an unused address (flooded)",
+                    ("--all", _arp(vm1.port, vm1.mac, vm1.ip,
+                                   vm1.gateway.rsplit(".", 1)[0] + ".99"))),
+        TracePacket("broadcast from outside (flooded)",
+                    ("--all", ids.ext_switch, _external(ids, "ff:ff:ff:ff:ff:ff",
+                                                        "10.0.2.255"))),
         TracePacket("arp for the router's external ip",
                     ("--all", ids.ext_switch, _arp(ids.localnet, EXTHOST_MAC, "10.0.2.100",
                                                    ids.gw_ip))),

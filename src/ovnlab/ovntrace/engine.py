@@ -238,7 +238,9 @@ class Tracer:
                 if p.tunnel_key != in_key or loopback:
                     node.always_indent = True
                     egress.put(OUTPORT, p.tunnel_key)
-                    self.trace(dp, egress.copy(), 0, False, node)
+                    # one packet for all members, as in the real tool: what a member's
+                    # egress pipeline changes, the next member sees
+                    self.trace(dp, egress, 0, False, node)
                 else:
                     node.add(NodeType.OUTPUT, "/* omitting output because inport == outport "
                                               "&& !flags.loopback */")
