@@ -10,9 +10,12 @@ Skipped without ../shared/ovn-22.03 (or $OVN22_DIR); failed instead with OVNLAB_
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ovn22_real import ovn22_dir, real_northd, real_southbound
 from ovn_trace_packets import Ids, TracePacket, Vm, diff, lab_ids, packets
 
@@ -113,3 +116,64 @@ def test_same_trace_as_the_real_tool_on_real_northds_southbound(ovn22: Path,
                                                 "ip4.src == 10.0.0.0/8 && tcp.dst < 1024"))]
         cases += [TracePacket(name, args) for name, args in bad_input]
         assert diff(real, ours, cases) == {}
+
+
+# ------------------------------------------------------------------ random microflows
+
+MACS = ("fa:16:3e:a6:e3:4d", "fa:16:3e:49:df:2c", "fa:16:3e:c3:09:0c", "fa:16:3e:fd:78:08",
+        "ff:ff:ff:ff:ff:ff", "52:54:00:00:00:64", "01:00:5e:00:00:01")
+IPS = ("172.16.100.10", "172.16.100.1", "172.16.100.99", "10.0.2.210", "10.0.2.211",
+       "10.0.2.100", "10.0.2.2", "8.8.8.8", "224.0.0.1", "255.255.255.255", "0.0.0.0")
+CT = ("new", "est", "est,rpl", "rel", "inv", "new,rpl")
+
+
+@st.composite
+def microflows(draw: st.DrawFn) -> list[str]:
+    inport = draw(st.sampled_from(("2f58cde5-cfb3-41d8-a042-c4bc48f04fda",
+                                   "provnet-73c0ab78-8e9c-401c-bf5c-48cd4f38231d")))
+    terms = [f'inport == "{inport}"', f"eth.src == {draw(st.sampled_from(MACS))}",
+             f"eth.dst == {draw(st.sampled_from(MACS))}"]
+    kind = draw(st.sampled_from(("icmp", "tcp", "udp", "arp", "ip4")))
+    src, dst = draw(st.sampled_from(IPS)), draw(st.sampled_from(IPS))
+    if kind == "arp":
+        terms += [f"arp.op == {draw(st.sampled_from((1, 2)))}", f"arp.spa == {src}",
+                  f"arp.tpa == {dst}", f"arp.sha == {draw(st.sampled_from(MACS))}"]
+    else:
+        terms += ["ip4", f"ip4.src == {src}", f"ip4.dst == {dst}",
+                  f"ip.ttl == {draw(st.sampled_from((0, 1, 2, 64, 255)))}"]
+        if kind == "icmp":
+            terms.append(f"icmp4.type == {draw(st.sampled_from((0, 3, 8, 11)))}")
+        elif kind in ("tcp", "udp"):
+            terms += [f"{kind}.src == {draw(st.integers(1, 65535))}",
+                      f"{kind}.dst == {draw(st.sampled_from((22, 53, 67, 68, 80, 443)))}"]
+    options = [f"--ct={c}" for c in draw(st.lists(st.sampled_from(CT), max_size=3))]
+    options.append(draw(st.sampled_from(("--all", "--summary", "--minimal", "--detailed"))))
+    return [*options, " && ".join(draw(st.permutations(terms)))]
+
+
+Tracers = tuple[Callable[[list[str]], str], Callable[[list[str]], str]]
+
+
+@pytest.fixture(scope="module", params=["real-northd-sb", "lab-sb"])
+def both(request: pytest.FixtureRequest, ovn22: Path,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracers]:
+    """(real, ovnlab) ovn-trace on one SB: real northd's for the seed, or the lab's."""
+    run = tmp_path_factory.mktemp("ovn22")
+    if request.param == "real-northd-sb":
+        with real_northd(ovn22, run, ovn22 / "populate-seed.sh") as sb:
+            ours_db = sb.load()
+            yield (lambda args: sb.ovn_trace(args).stdout,
+                   lambda args: ovn_trace.run(ours_db, args).stdout)
+        return
+    lab = request.getfixturevalue("lab")
+    (run / "sb.db").write_bytes(lab.export("sb"))
+    with real_southbound(ovn22, run, run / "sb.db") as served:
+        yield (lambda args: served.ovn_trace(args).stdout,
+               lambda args: lab.exec("network", ["ovn-trace", *args]).stdout)
+
+
+@settings(max_examples=50, derandomize=True, database=None)
+@given(args=microflows())
+def test_random_microflows_trace_as_the_real_tool(both: Tracers, args: list[str]) -> None:
+    real, ours = both
+    assert diff(real, ours, [TracePacket("random", tuple(args))]) == {}
