@@ -124,6 +124,8 @@ MACS = ("fa:16:3e:a6:e3:4d", "fa:16:3e:49:df:2c", "fa:16:3e:c3:09:0c", "fa:16:3e
         "ff:ff:ff:ff:ff:ff", "52:54:00:00:00:64", "01:00:5e:00:00:01")
 IPS = ("172.16.100.10", "172.16.100.1", "172.16.100.99", "10.0.2.210", "10.0.2.211",
        "10.0.2.100", "10.0.2.2", "8.8.8.8", "224.0.0.1", "255.255.255.255", "0.0.0.0")
+IPS6 = ("fe80::f816:3eff:fea6:e34d", "fe80::f816:3eff:fe49:df2c", "ff02::1", "ff02::1:ff49:df2c",
+        "2001:db8::1")
 CT = ("new", "est", "est,rpl", "rel", "inv", "new,rpl")
 
 
@@ -133,9 +135,16 @@ def microflows(draw: st.DrawFn) -> list[str]:
                                    "provnet-73c0ab78-8e9c-401c-bf5c-48cd4f38231d")))
     terms = [f'inport == "{inport}"', f"eth.src == {draw(st.sampled_from(MACS))}",
              f"eth.dst == {draw(st.sampled_from(MACS))}"]
-    kind = draw(st.sampled_from(("icmp", "tcp", "udp", "arp", "ip4")))
+    kind = draw(st.sampled_from(("icmp", "tcp", "udp", "arp", "ip4", "icmp6", "nd_ns")))
     src, dst = draw(st.sampled_from(IPS)), draw(st.sampled_from(IPS))
-    if kind == "arp":
+    if kind in ("icmp6", "nd_ns"):
+        src6, dst6 = (draw(st.sampled_from(IPS6)) for _ in range(2))
+        terms += [f"ip6.src == {src6}", f"ip6.dst == {dst6}",
+                  f"ip.ttl == {255 if kind == 'nd_ns' else 64}",
+                  f"icmp6.type == {135 if kind == 'nd_ns' else 128}", "icmp6.code == 0"]
+        if kind == "nd_ns":
+            terms.append(f"nd.target == {draw(st.sampled_from(IPS6))}")
+    elif kind == "arp":
         terms += [f"arp.op == {draw(st.sampled_from((1, 2)))}", f"arp.spa == {src}",
                   f"arp.tpa == {dst}", f"arp.sha == {draw(st.sampled_from(MACS))}"]
     else:
@@ -148,6 +157,8 @@ def microflows(draw: st.DrawFn) -> list[str]:
                       f"{kind}.dst == {draw(st.sampled_from((22, 53, 67, 68, 80, 443)))}"]
     options = [f"--ct={c}" for c in draw(st.lists(st.sampled_from(CT), max_size=3))]
     options.append(draw(st.sampled_from(("--all", "--summary", "--minimal", "--detailed"))))
+    if draw(st.booleans()):
+        options.append("--no-friendly-names")
     return [*options, " && ".join(draw(st.permutations(terms)))]
 
 
