@@ -193,8 +193,7 @@ _NESTED_PREREQ = {"clone": None, "arp": "ip4", "icmp4": "ip4", "icmp4_error": "i
                   "sctp_abort": "sctp", "reject": None, "ct_commit": "ip"}
 _NO_ARG_OPAQUE = {"handle_dhcpv6_reply", "ct_snat_to_vip", "igmp", "mld"}
 _CALL_OPAQUE = {"put_arp", "put_nd", "put_fdb", "handle_svc_check", "trigger_event", "log",
-                "set_meter", "set_queue", "fwd_group", "bind_vport", "bfd_msg",
-                "ct_commit_v1"}
+                "set_meter", "set_queue", "fwd_group", "bind_vport", "bfd_msg"}
 _RESULT_OPAQUE = {"put_dhcp_opts", "put_dhcpv6_opts", "put_nd_ra_opts", "dns_lookup",
                   "chk_lb_hairpin", "chk_lb_hairpin_reply", "check_pkt_larger", "get_fdb",
                   "lookup_fdb", "select"}
