@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import queue
 from collections.abc import Callable
-from pathlib import Path
 
 from ovnlab.fabric import Fabric
 from ovnlab.fabric.capture import Captured
 from ovnlab.fabric.link import Interface
 from ovnlab.tools import tcpdump
+from ovnlab.tools.files import ToolFiles
 
 
 def wants_live(argv: list[str]) -> bool:
@@ -27,10 +27,11 @@ def wants_live(argv: list[str]) -> bool:
 
 
 class LiveCapture:
-    def __init__(self, fabric: Fabric, node: str, argv: list[str], cwd: Path) -> None:
+    def __init__(self, fabric: Fabric, node: str, argv: list[str], files: ToolFiles) -> None:
         options = tcpdump.parse_args(argv[1:])  # argv[0] is "tcpdump"
         self._pcap = io.BytesIO() if options.write_file else None
-        self._path = (cwd / options.write_file) if options.write_file else None
+        self._path = options.write_file
+        self._files = files
         self.follower = tcpdump.start(argv[1:], fabric.resolve_name,
                                       lambda iface: fabric.has_interface(node, iface),
                                       forward=fabric.resolve, output=self._pcap)
@@ -65,5 +66,5 @@ class LiveCapture:
                 i.listeners.remove(self._listener)
         self.follower.close()
         if self._pcap is not None and self._path is not None:
-            self._path.write_bytes(self._pcap.getvalue())
+            self._files.write(self._path, self._pcap.getvalue())
         return self.follower.summary(interrupted=interrupted)

@@ -1,4 +1,4 @@
-"""Talking to a running lab's control API (`/ovnlab/...`) on loopback."""
+"""Talking to a running lab's control API (`/ovnlab/...`) on loopback, with its token."""
 
 from __future__ import annotations
 
@@ -6,18 +6,33 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.client import HTTPResponse
 from typing import Any
 
 from ovnlab.errors import LabNotRunning, OvnlabError
-from ovnlab.state import Runtime
+from ovnlab.state import TOKEN_HEADER, Runtime, StateDir
 
 
-def _open(runtime: Runtime, verb: str, body: dict[str, Any] | None,
+@dataclass(frozen=True, slots=True)
+class Control:
+    """The running lab's control API and the secret it asks for."""
+
+    runtime: Runtime
+    token: str
+
+    @classmethod
+    def of(cls, state: StateDir) -> Control:
+        runtime = state.require_runtime()
+        return cls(runtime, state.token())
+
+
+def _open(control: Control, verb: str, body: dict[str, Any] | None,
           timeout: float | None) -> HTTPResponse:
-    req = urllib.request.Request(f"{runtime.url}/ovnlab/{verb}",
-                                 data=json.dumps(body or {}).encode(),
-                                 headers={"Content-Type": "application/json"})
+    url = control.runtime.url
+    req = urllib.request.Request(f"{url}/ovnlab/{verb}", data=json.dumps(body or {}).encode(),
+                                 headers={"Content-Type": "application/json",
+                                          TOKEN_HEADER: control.token})
     try:
         resp: HTTPResponse = urllib.request.urlopen(req, timeout=timeout)
         return resp
@@ -27,20 +42,20 @@ def _open(runtime: Runtime, verb: str, body: dict[str, Any] | None,
         err.status = exc.code
         raise err from None
     except (urllib.error.URLError, ConnectionError) as exc:
-        raise LabNotRunning(f"the lab at {runtime.url} does not answer: {exc}") from None
+        raise LabNotRunning(f"the lab at {url} does not answer: {exc}") from None
 
 
-def call(runtime: Runtime, verb: str, body: dict[str, Any] | None = None,
+def call(control: Control, verb: str, body: dict[str, Any] | None = None,
          timeout: float = 600.0) -> dict[str, Any]:
-    with _open(runtime, verb, body, timeout) as resp:
+    with _open(control, verb, body, timeout) as resp:
         result: dict[str, Any] = json.loads(resp.read())
         return result
 
 
-def stream(runtime: Runtime, verb: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def stream(control: Control, verb: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """An NDJSON control call (`exec`): events as they come (a live tcpdump never ends
     by itself; closing the generator closes the connection, which stops it)."""
-    with _open(runtime, verb, body, None) as resp:
+    with _open(control, verb, body, None) as resp:
         for line in resp:
             if line.strip():
                 yield json.loads(line)
