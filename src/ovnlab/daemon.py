@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         lock_fd = state.lock() if args.lock_fd is None else args.lock_fd
         statelock.adopt(lock_fd)
         statelock.record(lock_fd, os.getpid())
-        state.check()
+        if args.lock_fd is None:
+            state.check()  # `ovnlab up` checked the files under the lock it handed over
         serve(state, args.host, args.port, ready=report.ready)
     except OvnlabError as exc:
         log.error("%s", exc.message)

@@ -54,9 +54,10 @@ def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: in
     except OvnlabError:
         if created:
             state.remove()
-        elif created_dir:
+        elif not state.exists():  # no lab here after all: leave the directory as found
             state.lock_file.unlink(missing_ok=True)
-            _rmdir_if_empty(state)
+            if created_dir:
+                _rmdir_if_empty(state)
         raise
     finally:
         os.close(lock)  # the daemon holds its own copy from here on
@@ -95,6 +96,11 @@ def _spawn(state: StateDir, lock: int, port: int) -> Runtime:
         line = _read_line(read_end, START_TIMEOUT)
     finally:
         os.close(read_end)
+    if line is None:
+        proc.terminate()
+        proc.wait()
+        raise OvnlabError(f"the lab did not start within {START_TIMEOUT:.0f} s "
+                          f"(see {state.log_file})")
     if line == "ready":
         rt = state.recorded_runtime()
         if rt is not None and rt.pid == proc.pid:
@@ -105,20 +111,17 @@ def _spawn(state: StateDir, lock: int, port: int) -> Runtime:
     proc.wait()
     if line.startswith("error: "):
         raise OvnlabError(f"the lab failed to start: {line.removeprefix('error: ')}")
-    if not line:
-        raise OvnlabError(f"the lab failed to start:\n{_log_since(state, log_start)}")
-    raise OvnlabError(f"the lab did not start within {START_TIMEOUT:.0f} s "
-                      f"(see {state.log_file})")
+    raise OvnlabError(f"the lab failed to start:\n{_log_since(state, log_start)}")
 
 
-def _read_line(fd: int, timeout: float) -> str:
+def _read_line(fd: int, timeout: float) -> str | None:
     """The daemon's one report line; '' when it closed the pipe without one (it died);
-    'timeout' when it said nothing in time."""
+    None when it said nothing in time."""
     data, deadline = b"", time.monotonic() + timeout
     while not data.endswith(b"\n"):
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return "timeout"
+            return None
         chunk = os.read(fd, 4096)
         if not chunk:
             break

@@ -19,7 +19,7 @@ import signal
 import time
 from pathlib import Path
 
-PID_WAIT = 2.0  # seconds a loser waits for the winner to write its pid
+PID_WAIT = 10.0  # seconds to wait for a new holder to write its pid (a daemon starting)
 
 
 class LockHeld(Exception):
@@ -63,23 +63,25 @@ def record(fd: int, pid: int) -> None:
 def holder(path: Path) -> int | None:
     """The pid holding the lock, verified; None when nobody holds it. LockHeld(None) when it
     is held by a process that does not say who it is (not an ovnlab daemon)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    if not _locked(path):
         return None
+    pid = _wait_for_holder(path)
+    if pid is None:
+        raise LockHeld(None)
+    return pid
+
+
+def _locked(path: Path) -> bool:
+    """Whether anyone holds a flock on `path`, from /proc/locks: looking must not take the
+    lock even for a moment, or a concurrent `up` would find it held."""
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pass
-        else:
-            return None  # free (closing the descriptor releases it again)
-        pid = _wait_for_holder(path)
-        if pid is None:
-            raise LockHeld(None)
-        return pid
-    finally:
-        os.close(fd)
+        st = path.stat()
+        with open("/proc/locks") as f:
+            locks = f.read()
+    except FileNotFoundError:
+        return False
+    key = f" {os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino} "
+    return any(" FLOCK " in line and key in line for line in locks.splitlines())
 
 
 def _wait_for_holder(path: Path) -> int | None:
