@@ -88,7 +88,7 @@ def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterat
         return
     with lock:
         try:
-            capture = lab.live_capture(node, argv, files)
+            capture = lab.live_capture(node, argv)
         except ToolError as exc:
             yield _event(stderr=exc.message if exc.message.endswith("\n") else exc.message + "\n")
             yield _event(rc=exc.exit_code)
@@ -99,17 +99,27 @@ def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterat
             lines = capture.poll(LIVE_POLL)
             # an empty event now and then: a closed client shows up as a failed write
             yield _event(stdout="".join(line + "\n" for line in lines))
+            yield from _pcap_event(capture)
     finally:
         with lock:
             summary = capture.close()
+    yield from _pcap_event(capture)
     yield _event(stderr=summary)
-    yield from _file_events(files)
     yield _event(rc=0)
 
 
 def _file_events(files: ClientFiles) -> Iterator[bytes]:
+    """The files a tool wrote, for the client to save (`append`: add to what it has)."""
     for name, data in files.written.items():
-        yield _event(file=name, data=base64.b64encode(data).decode())
+        yield _event(file=name, data=base64.b64encode(data).decode(), append=False)
+
+
+def _pcap_event(capture: Any) -> Iterator[bytes]:
+    """A live `tcpdump -w`'s new bytes (the first piece starts the client's file)."""
+    data, first = capture.take_pcap()
+    if data:
+        yield _event(file=capture.write_file, data=base64.b64encode(data).decode(),
+                     append=not first)
 
 
 def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -152,9 +152,9 @@ class Lab:
         finally:
             self.converge()
 
-    def live_capture(self, node: str, argv: Sequence[str], files: ToolFiles) -> LiveCapture:
-        """`tcpdump` following live (the daemon streams its lines)."""
-        return LiveCapture(self.fabric, self._node_name(node), list(argv), files)
+    def live_capture(self, node: str, argv: Sequence[str]) -> LiveCapture:
+        """`tcpdump` following live (the daemon streams its lines and its -w bytes)."""
+        return LiveCapture(self.fabric, self._node_name(node), list(argv))
 
     def _node_name(self, name: str) -> str:
         try:

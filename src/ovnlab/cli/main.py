@@ -159,7 +159,8 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
     try:
         for event in stream(control, "exec", body):
             if "file" in event:
-                rc = _save(str(event["file"]), base64.b64decode(event["data"]))
+                rc = _save(str(event["file"]), base64.b64decode(event["data"]),
+                           bool(event.get("append")))
                 if rc:
                     return rc
             if event.get("stdout"):
@@ -198,10 +199,12 @@ def _uploads(argv: list[str]) -> dict[str, str]:
         return {}
 
 
-def _save(name: str, data: bytes) -> int:
-    """A file the tool wrote (`tcpdump -w FILE`), saved here; its exit status."""
+def _save(name: str, data: bytes, append: bool) -> int:
+    """A file the tool writes (`tcpdump -w FILE`), saved here (a live capture's arrives in
+    pieces); its exit status."""
     try:
-        Path(name).write_bytes(data)
+        with open(name, "ab" if append else "wb") as f:
+            f.write(data)
     except OSError as exc:
         print(f"tcpdump: {name}: {exc.strerror}", file=sys.stderr)
         return 1
