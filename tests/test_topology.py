@@ -139,3 +139,27 @@ def test_a_topology_needs_an_admin_user() -> None:
                                                        "admin": True}]})
     with pytest.raises(TopologyError, match="projects: duplicate project name 'demo'"):
         topology.from_dict(raw)
+
+
+@pytest.mark.parametrize("text", [
+    "base: seed\nnodes: [{hostname: [1]}]",
+    "base: seed\nnodes: [5]",
+    "base: seed\nneutron: {ovn: 5}",
+    "base: seed\nnodes: [{hostname: network, ovn_bridge_mappings: 'nocolon'}]",
+    "base: seed\nnodes: [{hostname: network, ovn_bridge_mappings: {extnet0: [1]}}]",
+    "base: seed\nnodes: [{hostname: network, ovn_cms_options: [[1]]}]",
+    "!!python/object/apply:os.system [echo]",
+    "{",
+])
+def test_malformed_files_are_topology_errors(tmp_path: Path, text: str) -> None:
+    path = _write(tmp_path / "t.yaml", text)
+    with pytest.raises(TopologyError):
+        topology.from_dict(topology.load_raw(path))
+
+
+@pytest.mark.parametrize("item", ["ovn.enable_distributed_floating_ip=[",
+                                  "ovn.enable_distributed_floating_ip=*a",
+                                  "ovn.enable_distributed_floating_ip=!!python/name:os.system"])
+def test_bad_set_values_are_topology_errors(item: str) -> None:
+    with pytest.raises(TopologyError, match="not a YAML value"):
+        topology.load("seed", [item])

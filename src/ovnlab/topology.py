@@ -199,20 +199,28 @@ def _merge_base(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in child.items():
         if key == "nodes" and isinstance(value, list):
-            nodes = {n["hostname"]: dict(n) for n in base.get("nodes", [])}
+            nodes = {_hostname(n): dict(n) for n in _list(base, "nodes")}
             for node in value:
-                if not isinstance(node, dict) or "hostname" not in node:
-                    raise TopologyError("nodes: every node needs a hostname")
-                nodes.setdefault(node["hostname"], {}).update(node)
+                nodes.setdefault(_hostname(node), {}).update(node)
             merged["nodes"] = list(nodes.values())
         elif key == "neutron" and isinstance(value, dict):
-            neutron = dict(base.get("neutron", {}))
+            neutron = dict(base.get("neutron") or {})
             for section, keys in value.items():
-                neutron[section] = {**neutron.get(section, {}), **(keys or {})}
+                old, new = neutron.get(section) or {}, keys or {}
+                if not isinstance(old, dict) or not isinstance(new, dict):
+                    raise TopologyError(f"neutron.{section}: expected a mapping of options")
+                neutron[section] = {**old, **new}
             merged["neutron"] = neutron
         else:
             merged[key] = value
     return merged
+
+
+def _hostname(node: Any) -> str:
+    """A node's key when `base:` merges nodes."""
+    if not isinstance(node, dict) or not isinstance(node.get("hostname"), str):
+        raise TopologyError("nodes: every node needs a hostname (a string)")
+    return node["hostname"]
 
 
 def apply_override(raw: dict[str, Any], item: str) -> None:
@@ -221,7 +229,11 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     section, dot, option = key.partition(".")
     if not sep or not dot or not option:
         raise TopologyError(f"--set {item!r}: expected section.key=value")
-    raw.setdefault("neutron", {}).setdefault(section, {})[option] = yaml.safe_load(value)
+    try:
+        parsed = yaml.load(value, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+    except (yaml.YAMLError, TopologyError) as exc:
+        raise TopologyError(f"--set {item!r}: not a YAML value: {exc}") from None
+    raw.setdefault("neutron", {}).setdefault(section, {})[option] = parsed
 
 
 def from_dict(raw: dict[str, Any]) -> Topology:
@@ -294,12 +306,18 @@ def _node(raw: Any, where: str) -> NodeSpec:
     _ip(f["tunnel_ip"], f"{where}.tunnel_ip")
     mappings = f.get("ovn_bridge_mappings") or {}
     if isinstance(mappings, str):  # the ovs-vsctl form "extnet0:br-ex,other:br-x"
-        mappings = dict(m.split(":", 1) for m in mappings.split(",") if m)
-    if not isinstance(mappings, dict):
+        pairs = [m.split(":", 1) for m in mappings.split(",") if m]
+        if any(len(p) != 2 for p in pairs):
+            raise TopologyError(f"{where}.ovn_bridge_mappings: expected physnet:bridge,... "
+                                f"got {mappings!r}")
+        mappings = dict(pairs)
+    if not all(isinstance(x, str) for kv in mappings.items() for x in kv):
         raise TopologyError(f"{where}.ovn_bridge_mappings: expected physnet: bridge pairs")
     cms = f.get("ovn_cms_options") or []
     if isinstance(cms, str):
         cms = [c for c in cms.split(",") if c]
+    if not all(isinstance(c, str) for c in cms):
+        raise TopologyError(f"{where}.ovn_cms_options: expected a list of strings")
     return NodeSpec(
         hostname=str(f["hostname"]), role=f["role"], system_id=str(f["system_id"]),
         tunnel_ip=str(f["tunnel_ip"]),
