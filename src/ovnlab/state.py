@@ -117,13 +117,14 @@ class StateDir:
     def create(self, topology_raw: dict[str, Any], created_dir: bool) -> None:
         """Make a lab here (the caller holds the lock): the whole topology is validated
         first, and files that look like a lab's but carry no marker are never taken over."""
-        topo_mod.from_dict(json.loads(json.dumps(topology_raw)))
+        plain = json.loads(json.dumps(topology_raw))  # no shared objects: YAML without aliases
+        topo_mod.from_dict(plain)
         foreign = [n for n in ("topology.yaml", "state.db", "lab.json") if (self.path / n).exists()]
         if foreign:
             raise StateError(f"{self.path} holds {', '.join(foreign)} but no {MARKER}: not a "
                              "lab ovnlab made; choose another --state directory")
         try:
-            _atomic_write(self.topology_file, yaml.safe_dump(topology_raw, sort_keys=False))
+            _atomic_write(self.topology_file, yaml.safe_dump(plain, sort_keys=False))
             self._write_marker(Marker(created_dir=created_dir))  # last: the lab is whole
         except OSError as exc:
             self.topology_file.unlink(missing_ok=True)
