@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ovnlab import topology
+from ovnlab import statelock, topology
 from ovnlab.errors import LabRunning, StateError
 from ovnlab.state import MARKER, StateDir
 
@@ -72,7 +72,9 @@ def test_the_holder_is_verified_through_proc(lab: StateDir, held: subprocess.Pop
     os.close(lab.lock())  # free again
 
 
-def test_a_pid_that_does_not_hold_the_lock_is_not_its_holder(lab: StateDir) -> None:
+def test_a_pid_that_does_not_hold_the_lock_is_not_its_holder(
+        lab: StateDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statelock, "PID_WAIT", 0.5)  # how long a starting daemon may take
     sleeper = subprocess.Popen(["sleep", "100"])
     try:
         with _holding(lab, recorded=sleeper.pid):
