@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.client import HTTPResponse
+from pathlib import Path
 from typing import Any
 
 from ovnlab.errors import LabNotRunning, OvnlabError
@@ -59,3 +61,32 @@ def stream(control: Control, verb: str, body: dict[str, Any]) -> Iterator[dict[s
         for line in resp:
             if line.strip():
                 yield json.loads(line)
+
+
+# ---------------------------------------------------------------- a tool's files, this side
+
+
+def uploads(argv: list[str]) -> dict[str, str]:
+    """The files a command reads, sent from this side (`tcpdump -r FILE`): the daemon never
+    opens a caller's path. A file that cannot be read is left for the tool to report."""
+    from ovnlab.tools import tcpdump
+
+    if argv[0] != "tcpdump":
+        return {}
+    try:
+        name = tcpdump.parse_args(argv[1:]).read_file
+    except OvnlabError:
+        return {}  # the tool reports its own usage errors
+    if name is None or name == "-":
+        return {}
+    try:
+        return {name: base64.b64encode(Path(name).read_bytes()).decode()}
+    except OSError:
+        return {}
+
+
+def save(event: dict[str, Any]) -> None:
+    """A file the tool writes (`tcpdump -w FILE`), saved here from an exec event (a live
+    capture's arrives in pieces: `append`)."""
+    with open(str(event["file"]), "ab" if event.get("append") else "wb") as f:
+        f.write(base64.b64decode(event["data"]))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from ovnlab import launch
 from ovnlab import state as state_mod
 from ovnlab import topology as topo_mod
-from ovnlab.cli.client import Control, call, stream
+from ovnlab.cli.client import Control, call, save, stream, uploads
 from ovnlab.errors import OvnlabError
 from ovnlab.state import StateDir
 
@@ -155,14 +153,15 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
         return 2
     control = Control.of(state)
     rc, lines = 1, 0
-    body = {"node": args.node, "argv": argv, "files": _uploads(argv)}
+    body = {"node": args.node, "argv": argv, "files": uploads(argv)}
     try:
         for event in stream(control, "exec", body):
             if "file" in event:
-                rc = _save(str(event["file"]), base64.b64decode(event["data"]),
-                           bool(event.get("append")))
-                if rc:
-                    return rc
+                try:
+                    save(event)
+                except OSError as exc:
+                    print(f"{argv[0]}: {event['file']}: {exc.strerror}", file=sys.stderr)
+                    return 1
             if event.get("stdout"):
                 lines += event["stdout"].count("\n")
                 sys.stdout.write(event["stdout"])
@@ -178,37 +177,6 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
         sys.stderr.write(_tcpdump_interrupted(argv[1:], lines))
         return 0  # tcpdump exits 0 when interrupted, after its statistics
     return rc
-
-
-def _uploads(argv: list[str]) -> dict[str, str]:
-    """The files a command reads, from this side (`tcpdump -r FILE`): the daemon never
-    opens a caller's path. A file that cannot be read is left for the tool to report."""
-    from ovnlab.tools import tcpdump
-
-    if argv[0] != "tcpdump":
-        return {}
-    try:
-        name = tcpdump.parse_args(argv[1:]).read_file
-    except OvnlabError:
-        return {}  # the tool reports its own usage errors
-    if name is None or name == "-":
-        return {}
-    try:
-        return {name: base64.b64encode(Path(name).read_bytes()).decode()}
-    except OSError:
-        return {}
-
-
-def _save(name: str, data: bytes, append: bool) -> int:
-    """A file the tool writes (`tcpdump -w FILE`), saved here (a live capture's arrives in
-    pieces); its exit status."""
-    try:
-        with open(name, "ab" if append else "wb") as f:
-            f.write(data)
-    except OSError as exc:
-        print(f"tcpdump: {name}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0
 
 
 def _tcpdump_interrupted(argv: list[str], captured: int) -> str:
