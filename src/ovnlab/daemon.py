@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hmac
 import itertools
 import json
 import logging
@@ -19,25 +20,35 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ovnlab.errors import OvnlabError, ToolError
+from ovnlab import statelock
+from ovnlab.errors import OvnlabError, ToolError, Unauthorized
 from ovnlab.live import wants_live
-from ovnlab.state import Runtime, StateDir
+from ovnlab.state import TOKEN_HEADER, Runtime, StateDir
+from ovnlab.tools.files import ClientFiles
 
 log = logging.getLogger("ovnlab.daemon")
 LIVE_POLL = 0.5  # seconds between a live tcpdump's checks for new frames (and a closed client)
+
+TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")  # as WSGI's environ names it
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-def control_app(lab: Any, lock: threading.Lock) -> WSGIApp:
+def control_app(lab: Any, lock: threading.Lock, token: str) -> WSGIApp:
     """`/ovnlab/<verb>`: JSON in; JSON out, except `exec`, which streams NDJSON events
-    (`{"stdout": ...}`, `{"stderr": ...}`, finally `{"rc": N}`) so tcpdump can follow live."""
+    (`{"stdout": ...}`, `{"stderr": ...}`, `{"file": NAME, "data": BASE64}` for a file the
+    tool wrote, finally `{"rc": N}`) so tcpdump can follow live. Every request carries the
+    lab's secret (`TOKEN_HEADER`, from the state dir's mode-0600 token file): only the
+    user who runs the lab may drive it."""
 
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         verb = environ.get("PATH_INFO", "").removeprefix("/ovnlab/").strip("/")
         try:
+            offered = environ.get(TOKEN_ENVIRON, "").encode()
+            if not hmac.compare_digest(offered, token.encode()):
+                raise Unauthorized(f"the control API needs the lab's token ({TOKEN_HEADER})")
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
             if verb == "exec":
@@ -65,17 +76,19 @@ def _event(**fields: Any) -> bytes:
 
 def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterator[bytes]:
     node, argv = str(body["node"]), [str(a) for a in body["argv"]]
-    cwd = Path(body.get("cwd") or Path.cwd())
+    files = ClientFiles({str(name): base64.b64decode(data, validate=True)
+                         for name, data in (body.get("files") or {}).items()})
     if not wants_live(argv):
         with lock:
-            result = lab.exec(node, argv, cwd)
+            result = lab.exec(node, argv, files)
         yield _event(stdout=result.stdout)
         yield _event(stderr=result.stderr)
+        yield from _file_events(files)
         yield _event(rc=result.rc)
         return
     with lock:
         try:
-            capture = lab.live_capture(node, argv, cwd)
+            capture = lab.live_capture(node, argv)
         except ToolError as exc:
             yield _event(stderr=exc.message if exc.message.endswith("\n") else exc.message + "\n")
             yield _event(rc=exc.exit_code)
@@ -86,11 +99,27 @@ def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterat
             lines = capture.poll(LIVE_POLL)
             # an empty event now and then: a closed client shows up as a failed write
             yield _event(stdout="".join(line + "\n" for line in lines))
+            yield from _pcap_event(capture)
     finally:
         with lock:
             summary = capture.close()
+    yield from _pcap_event(capture)
     yield _event(stderr=summary)
     yield _event(rc=0)
+
+
+def _file_events(files: ClientFiles) -> Iterator[bytes]:
+    """The files a tool wrote, for the client to save (`append`: add to what it has)."""
+    for name, data in files.written.items():
+        yield _event(file=name, data=base64.b64encode(data).decode(), append=False)
+
+
+def _pcap_event(capture: Any) -> Iterator[bytes]:
+    """A live `tcpdump -w`'s new bytes (the first piece starts the client's file)."""
+    data, first = capture.take_pcap()
+    if data:
+        yield _event(file=capture.write_file, data=base64.b64encode(data).decode(),
+                     append=not first)
 
 
 def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -115,24 +144,32 @@ def route(api: WSGIApp, control: WSGIApp) -> WSGIApp:
     return app
 
 
-def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0) -> None:
-    """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`)."""
+def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
+          ready: Callable[[], None] = lambda: None) -> None:
+    """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`); `ready()`
+    once it answers. The caller holds the state dir's lock."""
     from ovnlab.api import clouds_yaml, make_app
     from ovnlab.api import serve as serve_api
     from ovnlab.lab import Lab
 
     lock = threading.Lock()
     lab = Lab.open(state.path)
-    server = serve_api(lambda e, s: [], host=host, port=port)
+    state.mark_db_initialised()
+    try:
+        server = serve_api(lambda e, s: [], host=host, port=port)
+    except OSError as exc:
+        lab.close()
+        raise OvnlabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     base_url = f"http://{host}:{server.port}"  # bound first: the URL goes into the catalog
     server.set_app(route(make_app(lab.locked_cloud(lock), base_url=base_url),
-                         control_app(lab, lock)))
+                         control_app(lab, lock, state.write_token())))
     state.clouds_file.write_text(clouds_yaml(base_url, lab.topology.projects))
     # serve_forever runs in this (the signal's) thread: shutdown() must come from another
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown,
                                                               daemon=True).start())
     state.write_runtime(Runtime(os.getpid(), host, server.port))
     log.info("lab %s serving on %s", lab.topology.name, base_url)
+    ready()
     try:
         server.serve_forever()
     finally:
@@ -141,16 +178,57 @@ def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The daemon `ovnlab up` starts: `--lock-fd` is the state dir's lock, already held
+    (taken here when absent); `--ready-fd` a pipe that gets `ready` or `error: WHY`."""
     parser = argparse.ArgumentParser(prog="ovnlab-daemon")
     parser.add_argument("--state", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--lock-fd", type=int, default=None)
+    parser.add_argument("--ready-fd", type=int, default=None)
     args = parser.parse_args(argv)
     state = StateDir(Path(args.state))
     logging.basicConfig(filename=state.log_file, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(state, args.host, args.port)
+    report = StartReport(args.ready_fd)
+    try:
+        lock_fd = state.lock() if args.lock_fd is None else args.lock_fd
+        statelock.adopt(lock_fd)
+        statelock.record(lock_fd, os.getpid())
+        if args.lock_fd is None:
+            state.check()  # `ovnlab up` checked the files under the lock it handed over
+        serve(state, args.host, args.port, ready=report.ready)
+    except OvnlabError as exc:
+        log.error("%s", exc.message)
+        report.error(exc.message)
+        return 1
+    except statelock.LockHeld:
+        report.error(f"{state.lock_file}: the lock handed over is not held")
+        return 1
     return 0
+
+
+class StartReport:
+    """One line to the `ovnlab up` that waits: `ready`, or `error: WHY` (nothing at all
+    when the daemon dies unexpectedly; then its log says why)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._pipe = os.fdopen(fd, "w") if fd is not None else None
+
+    def ready(self) -> None:
+        self._send("ready")
+
+    def error(self, message: str) -> None:
+        self._send("error: " + message.replace("\n", " "))
+
+    def _send(self, line: str) -> None:
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            try:
+                pipe.write(line + "\n")
+                pipe.close()
+            except OSError:
+                pass  # `ovnlab up` gave up waiting
 
 
 if __name__ == "__main__":

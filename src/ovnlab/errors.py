@@ -47,6 +47,15 @@ class LabNotRunning(OvnlabError):
     exit_code = 2
 
 
+class LabRunning(OvnlabError):
+    """Another daemon holds the state directory's lock."""
+
+
+class StateError(OvnlabError):
+    """A state directory that is not a lab, or a lab whose files are missing or damaged;
+    the message names the file and what to do."""
+
+
 class ToolError(OvnlabError):
     """A node tool failed the way the real tool does; `exit_code` is the tool's status."""
 

@@ -35,6 +35,7 @@ from ovnlab.ovsdb import Database
 from ovnlab.sb.schema import SB_SCHEMA
 from ovnlab.state import StateDir
 from ovnlab.tools import ToolResult, fail
+from ovnlab.tools.files import LocalFiles, ToolFiles
 
 MAX_CONVERGE_ROUNDS = 20
 CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
@@ -138,21 +139,22 @@ class Lab:
         return bool(self.fabric.sync_vms(wanted))
 
     # ------------------------------------------------------------ operator tools
-    def exec(self, node: str, argv: Sequence[str] | str, cwd: Path | None = None) -> ToolResult:
-        """Run a node's tool; `cwd` is where relative file names (tcpdump -w/-r) live."""
+    def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None) -> ToolResult:
+        """Run a node's tool; `files` is where its files (tcpdump -w/-r) live (default: the
+        current directory)."""
         args = shlex.split(argv) if isinstance(argv, str) else list(argv)
         if not args:
             return fail("ovnlab exec: missing command", 2)
         try:
-            return self._dispatch(self._node_name(node), args, cwd or Path.cwd())
+            return self._dispatch(self._node_name(node), args, files or LocalFiles())
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)
         finally:
             self.converge()
 
-    def live_capture(self, node: str, argv: Sequence[str], cwd: Path) -> LiveCapture:
-        """`tcpdump` following live (the daemon streams its lines)."""
-        return LiveCapture(self.fabric, self._node_name(node), list(argv), cwd)
+    def live_capture(self, node: str, argv: Sequence[str]) -> LiveCapture:
+        """`tcpdump` following live (the daemon streams its lines and its -w bytes)."""
+        return LiveCapture(self.fabric, self._node_name(node), list(argv))
 
     def _node_name(self, name: str) -> str:
         try:
@@ -166,7 +168,7 @@ class Lab:
     def node_names(self) -> list[str]:
         return [n.hostname for n in self.topology.nodes] + self.fabric.host_names()
 
-    def _dispatch(self, node: str, args: list[str], cwd: Path) -> ToolResult:
+    def _dispatch(self, node: str, args: list[str], files: ToolFiles) -> ToolResult:
         tool, rest = args[0], args[1:]
         chassis = self.vswitches.get(node)
         if tool in CENTRAL_TOOLS:
@@ -180,8 +182,8 @@ class Lab:
             tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
             return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,
                                lambda iface: self.fabric.has_interface(node, iface),
-                               forward=self.fabric.resolve, read_bytes=lambda p: (cwd / p).read_bytes(),
-                               write_bytes=lambda p, data: _write_file(cwd / p, data))
+                               forward=self.fabric.resolve, read_bytes=files.read,
+                               write_bytes=files.write)
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
             return module.run(self.fabric, node, rest)
@@ -241,10 +243,6 @@ class Lab:
         except NotFound:
             return False
         return True
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
 
 
 class _Converging:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import queue
 from collections.abc import Callable
-from pathlib import Path
 
 from ovnlab.fabric import Fabric
 from ovnlab.fabric.capture import Captured
@@ -27,10 +26,11 @@ def wants_live(argv: list[str]) -> bool:
 
 
 class LiveCapture:
-    def __init__(self, fabric: Fabric, node: str, argv: list[str], cwd: Path) -> None:
+    def __init__(self, fabric: Fabric, node: str, argv: list[str]) -> None:
         options = tcpdump.parse_args(argv[1:])  # argv[0] is "tcpdump"
-        self._pcap = io.BytesIO() if options.write_file else None
-        self._path = (cwd / options.write_file) if options.write_file else None
+        self._pcap = _Chunks() if options.write_file else None
+        self.write_file = options.write_file  # -w FILE: on the client's side, see take_pcap()
+        self._pcap_started = False
         self.follower = tcpdump.start(argv[1:], fabric.resolve_name,
                                       lambda iface: fabric.has_interface(node, iface),
                                       forward=fabric.resolve, output=self._pcap)
@@ -64,6 +64,24 @@ class LiveCapture:
             if self._listener in i.listeners:
                 i.listeners.remove(self._listener)
         self.follower.close()
-        if self._pcap is not None and self._path is not None:
-            self._path.write_bytes(self._pcap.getvalue())
         return self.follower.summary(interrupted=interrupted)
+
+    def take_pcap(self) -> tuple[bytes, bool]:
+        """The -w bytes captured since the last call, and whether they start the file: the
+        client appends them to its file as they come, so an interrupted capture keeps what
+        it saw and the daemon holds none of it."""
+        if self._pcap is None:
+            return b"", False
+        data, first = self._pcap.take(), not self._pcap_started
+        self._pcap_started = self._pcap_started or bool(data)
+        return data, first
+
+
+class _Chunks(io.BytesIO):
+    """A pcap sink whose contents are taken away in pieces."""
+
+    def take(self) -> bytes:
+        data = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return data

@@ -21,6 +21,8 @@ from ovnlab.errors import TopologyError
 BUILTIN = ("seed", "gw-only")
 ROLES = ("network", "compute")
 SCHEDULERS = ("leastloaded", "chance")
+MAX_FILE_BYTES = 1 << 20  # a topology is a few KB; anything near this is not one
+_KIND_NAMES = {str: "a string", bool: "true or false", dict: "a mapping", list: "a list"}
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
 
@@ -136,8 +138,10 @@ def load(name_or_path: str, overrides: list[str] | tuple[str, ...] = ()) -> Topo
     return from_dict(raw)
 
 
-def load_raw(name_or_path: str) -> dict[str, Any]:
+def load_raw(name_or_path: str, _including: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The topology's mapping, its `base:` chain merged in (a cycle is an error)."""
     if name_or_path in BUILTIN:
+        key = name_or_path
         text = resources.files("ovnlab.topologies").joinpath(f"{name_or_path}.yaml").read_text()
     else:
         path = Path(name_or_path)
@@ -145,16 +149,48 @@ def load_raw(name_or_path: str) -> dict[str, Any]:
             raise TopologyError(
                 f"unknown topology {name_or_path!r}: not a built-in ({', '.join(BUILTIN)}) nor a file"
             )
+        key = str(path.resolve())
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TopologyError(f"{name_or_path}: larger than {MAX_FILE_BYTES} bytes; "
+                                "not a topology")
         text = path.read_text()
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TopologyError(f"{name_or_path}: invalid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise TopologyError(f"{name_or_path}: a topology is a mapping")
+    chain = (*_including, key)
+    if key in _including:
+        raise TopologyError("base: cycle: " + " -> ".join(chain))
+    raw = parse(text, name_or_path)
     base = raw.pop("base", None)
     if base is not None:
-        raw = _merge_base(load_raw(str(base)), raw)
+        if not isinstance(base, str):
+            raise TopologyError(f"{name_or_path}: base: expected a topology name or file")
+        raw = _merge_base(load_raw(base, chain), raw)
+    return raw
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: `*name` may expand a small file into a huge structure (a
+    'billion laughs'), and a topology never needs one. Refused while composing, before
+    any Python object is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise TopologyError(f"line {event.start_mark.line + 1}: YAML aliases "
+                                f"(*{event.anchor}) are not allowed in a topology")
+        return super().compose_node(parent, index)
+
+
+def parse(text: str, where: str) -> dict[str, Any]:
+    """A topology file's mapping, safely: no tags, no aliases, bounded size."""
+    if len(text) > MAX_FILE_BYTES:
+        raise TopologyError(f"{where}: larger than {MAX_FILE_BYTES} bytes; not a topology")
+    try:
+        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+    except TopologyError as exc:
+        raise TopologyError(f"{where}: {exc.message}") from None
+    except yaml.YAMLError as exc:
+        raise TopologyError(f"{where}: invalid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise TopologyError(f"{where}: a topology is a mapping")
     return raw
 
 
@@ -163,20 +199,28 @@ def _merge_base(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in child.items():
         if key == "nodes" and isinstance(value, list):
-            nodes = {n["hostname"]: dict(n) for n in base.get("nodes", [])}
+            nodes = {_hostname(n): dict(n) for n in _list(base, "nodes")}
             for node in value:
-                if not isinstance(node, dict) or "hostname" not in node:
-                    raise TopologyError("nodes: every node needs a hostname")
-                nodes.setdefault(node["hostname"], {}).update(node)
+                nodes.setdefault(_hostname(node), {}).update(node)
             merged["nodes"] = list(nodes.values())
         elif key == "neutron" and isinstance(value, dict):
-            neutron = dict(base.get("neutron", {}))
+            neutron = dict(base.get("neutron") or {})
             for section, keys in value.items():
-                neutron[section] = {**neutron.get(section, {}), **(keys or {})}
+                old, new = neutron.get(section) or {}, keys or {}
+                if not isinstance(old, dict) or not isinstance(new, dict):
+                    raise TopologyError(f"neutron.{section}: expected a mapping of options")
+                neutron[section] = {**old, **new}
             merged["neutron"] = neutron
         else:
             merged[key] = value
     return merged
+
+
+def _hostname(node: Any) -> str:
+    """A node's key when `base:` merges nodes."""
+    if not isinstance(node, dict) or not isinstance(node.get("hostname"), str):
+        raise TopologyError("nodes: every node needs a hostname (a string)")
+    return node["hostname"]
 
 
 def apply_override(raw: dict[str, Any], item: str) -> None:
@@ -185,7 +229,11 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     section, dot, option = key.partition(".")
     if not sep or not dot or not option:
         raise TopologyError(f"--set {item!r}: expected section.key=value")
-    raw.setdefault("neutron", {}).setdefault(section, {})[option] = yaml.safe_load(value)
+    try:
+        parsed = yaml.load(value, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+    except (yaml.YAMLError, TopologyError) as exc:
+        raise TopologyError(f"--set {item!r}: not a YAML value: {exc}") from None
+    raw.setdefault("neutron", {}).setdefault(section, {})[option] = parsed
 
 
 def from_dict(raw: dict[str, Any]) -> Topology:
@@ -211,8 +259,11 @@ def from_dict(raw: dict[str, Any]) -> Topology:
         for i, h in enumerate(_list(raw, "external_hosts"))
     )
     projects = tuple(_project(p, f"projects[{i}]") for i, p in enumerate(_list(raw, "projects")))
+    name = raw.get("name", "custom")
+    if not isinstance(name, str):
+        raise TopologyError(f"name: expected a string, got {name!r}")
     topo = Topology(
-        name=str(raw.get("name", "custom")), nodes=nodes, neutron=neutron,
+        name=name, nodes=nodes, neutron=neutron,
         physical_networks=physnets, external_routers=routers, internet_hosts=inet,
         external_hosts=ext, projects=projects or _default_projects(),
     )
@@ -244,7 +295,8 @@ def _neutron(raw: Any) -> NeutronConfig:
 
 def _node(raw: Any, where: str) -> NodeSpec:
     f = _fields(raw, where, ("hostname", "role", "system_id", "tunnel_ip"),
-                ("ovn_bridge_mappings", "ovn_cms_options"))
+                ("ovn_bridge_mappings", "ovn_cms_options"),
+                {"ovn_bridge_mappings": (str, dict), "ovn_cms_options": (str, list)})
     if f["role"] not in ROLES:
         raise TopologyError(f"{where}.role: expected one of {', '.join(ROLES)}")
     try:
@@ -254,12 +306,18 @@ def _node(raw: Any, where: str) -> NodeSpec:
     _ip(f["tunnel_ip"], f"{where}.tunnel_ip")
     mappings = f.get("ovn_bridge_mappings") or {}
     if isinstance(mappings, str):  # the ovs-vsctl form "extnet0:br-ex,other:br-x"
-        mappings = dict(m.split(":", 1) for m in mappings.split(",") if m)
-    if not isinstance(mappings, dict):
+        pairs = [m.split(":", 1) for m in mappings.split(",") if m]
+        if any(len(p) != 2 for p in pairs):
+            raise TopologyError(f"{where}.ovn_bridge_mappings: expected physnet:bridge,... "
+                                f"got {mappings!r}")
+        mappings = dict(pairs)
+    if not all(isinstance(x, str) for kv in mappings.items() for x in kv):
         raise TopologyError(f"{where}.ovn_bridge_mappings: expected physnet: bridge pairs")
     cms = f.get("ovn_cms_options") or []
     if isinstance(cms, str):
         cms = [c for c in cms.split(",") if c]
+    if not all(isinstance(c, str) for c in cms):
+        raise TopologyError(f"{where}.ovn_cms_options: expected a list of strings")
     return NodeSpec(
         hostname=str(f["hostname"]), role=f["role"], system_id=str(f["system_id"]),
         tunnel_ip=str(f["tunnel_ip"]),
@@ -269,10 +327,11 @@ def _node(raw: Any, where: str) -> NodeSpec:
 
 
 def _project(raw: Any, where: str) -> Project:
-    f = _fields(raw, where, ("name",), ("users",))
+    f = _fields(raw, where, ("name",), ("users",), {"users": (list,)})
     users = []
     for i, u in enumerate(f.get("users") or []):
-        uf = _fields(u, f"{where}.users[{i}]", ("name", "password"), ("admin",))
+        uf = _fields(u, f"{where}.users[{i}]", ("name", "password"), ("admin",),
+                     {"admin": (bool,)})
         users.append(User(str(uf["name"]), str(uf["password"]), bool(uf.get("admin", False))))
     return Project(str(f["name"]), tuple(users))
 
@@ -313,11 +372,24 @@ def _check_consistency(topo: Topology) -> None:
             raise TopologyError(f"{where}.mac: not a MAC address: {item.mac!r}")
     for i, h in enumerate(topo.internet_hosts):
         _ip(h.ip, f"internet_hosts[{i}].ip")
+    _check_projects(topo.projects)
     names = [n.hostname for n in topo.nodes] + [r.name for r in topo.external_routers] + [
         h.name for h in topo.internet_hosts] + [h.name for h in topo.external_hosts]
     dupes = {x for x in names if names.count(x) > 1}
     if dupes:
         raise TopologyError(f"names: duplicate node name {sorted(dupes)[0]!r}")
+
+
+def _check_projects(projects: tuple[Project, ...]) -> None:
+    """Keystone's view: unique project and user names, and an admin (keystone-manage
+    bootstrap always makes one; ovnlab's own Neutron/Nova steps run as it)."""
+    for kind, names in (("project", [p.name for p in projects]),
+                        ("user", [u.name for p in projects for u in p.users])):
+        dupes = sorted({x for x in names if names.count(x) > 1})
+        if dupes:
+            raise TopologyError(f"projects: duplicate {kind} name {dupes[0]!r}")
+    if not any(u.admin for p in projects for u in p.users):
+        raise TopologyError("projects: no user has `admin: true`; a lab needs an admin user")
 
 
 # ---------------------------------------------------------------- helpers
@@ -334,8 +406,18 @@ def _keys(raw: Any, where: str, allowed: set[str], required: set[str] = frozense
             raise TopologyError(f"{where}{key}: required key is missing")
 
 
-def _fields(raw: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+def _fields(raw: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
+            kinds: dict[str, tuple[type, ...]] | None = None) -> dict[str, Any]:
+    """The mapping's fields, checked: keys known, required ones present, each a string
+    unless `kinds` allows others (None stands for an omitted optional value)."""
     _keys(raw, f"{where}.", set(required) | set(optional), set(required))
+    for key, value in raw.items():
+        allowed = (kinds or {}).get(key, (str,))
+        if value is None and key in optional:
+            continue
+        if not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool)):
+            names = " or ".join(_KIND_NAMES[k] for k in allowed)
+            raise TopologyError(f"{where}.{key}: expected {names}, got {value!r}")
     return dict(raw)
 
 

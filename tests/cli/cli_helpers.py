@@ -25,3 +25,20 @@ def openstack_env(state: Path, cloud: str = "ovnlab-admin") -> dict[str, str]:
 def openstack(state: Path, *args: str, cloud: str = "ovnlab-admin") -> subprocess.CompletedProcess[str]:
     return subprocess.run(["openstack", *args], capture_output=True, text=True, timeout=120,
                           env=openstack_env(state, cloud))
+
+
+def daemons(state: Path) -> list[int]:
+    """The pids of lab daemons serving `state` (from /proc, not from the lab's own files)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if (proc / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+        except OSError:
+            continue
+        if b"ovnlab.daemon" in argv and str(state).encode() in argv:
+            found.append(int(proc.name))
+    return sorted(found)

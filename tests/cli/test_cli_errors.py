@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cli_helpers import ovnlab
 
 
@@ -33,3 +34,34 @@ def test_bad_topology_creates_nothing(tmp_path: Path) -> None:
 def test_usage_errors_are_argparse_style(tmp_path: Path) -> None:
     result = ovnlab(tmp_path, "frobnicate")
     assert result.returncode == 2 and "invalid choice: 'frobnicate'" in result.stderr
+
+
+def test_a_topology_without_an_admin_creates_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    topo = tmp_path / "t.yaml"
+    topo.write_text("base: seed\nprojects:\n  - name: demo\n"
+                    "    users: [{name: demo, password: secret}]\n")
+    result = ovnlab(state, "up", "--topology", str(topo))
+    assert result.returncode == 1
+    assert result.stderr == "ovnlab: projects: no user has `admin: true`; a lab needs an admin user\n"
+    assert not state.exists()
+
+
+def test_a_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    topo = tmp_path / "bomb.yaml"
+    levels = ['a0: &a0 "lol"'] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]"
+                                  for i in range(1, 10)]
+    topo.write_text("\n".join(levels) + "\nnodes: *a9\n")
+    result = ovnlab(state, "up", "--topology", str(topo), timeout=30)
+    assert result.returncode == 1 and "YAML aliases (*a0) are not allowed" in result.stderr
+    assert not state.exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--tcp", "0"), ("--udp", "65536"),
+                                               ("--tcp", "ssh")])
+def test_trace_ports_are_checked_by_argparse(tmp_path: Path, option: str, value: str) -> None:
+    result = ovnlab(tmp_path / "lab", "trace", "vm_1", "8.8.8.8", option, value)
+    assert result.returncode == 2
+    assert f"argument {option}: " in result.stderr
+    assert "out of range (1-65535)" in result.stderr or "invalid port number" in result.stderr

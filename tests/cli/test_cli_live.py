@@ -52,3 +52,31 @@ def test_tcpdump_follows_a_ping_from_another_terminal(state_dir: Path, tmp_path:
                           capture_output=True, text=True)
     if real.returncode == 0 or "command not found" not in real.stderr:
         assert real.stdout.count("ICMP echo") == 3, real.stderr
+
+
+def test_an_interrupted_tcpdump_keeps_what_it_wrote(state_dir: Path, tmp_path: Path) -> None:
+    """-w FILE is written on the client's side as packets come, so Ctrl-C keeps them."""
+    import signal
+
+    assert ovnlab(state_dir, "up").returncode == 0
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "ovnlab.cli.main", "--state", str(state_dir), "exec", "exthost",
+         "--", "tcpdump", "-i", "eth0", "-w", "live.pcap", "--print", "icmp"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert follower.stderr is not None and follower.stdout is not None
+    assert "listening on eth0" in _read_until(follower.stderr, "listening on eth0", timeout=60)
+    assert ovnlab(state_dir, "exec", "exthost", "--", "ping", "-c", "2", "8.8.8.8").returncode == 0
+    pcap = tmp_path / "live.pcap"
+    full = 24 + 4 * (16 + 98)  # the pcap header, then 4 records of 98-byte ICMP frames
+    deadline = time.monotonic() + 30
+    while (not pcap.exists() or pcap.stat().st_size < full) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pcap.exists() and pcap.stat().st_size == full  # written while it follows
+    assert follower.poll() is None
+    follower.send_signal(signal.SIGINT)
+    out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert out.count("ICMP echo") == 4 and "4 packets captured" in err
+    real = subprocess.run(["tcpdump", "-r", str(pcap), "-n"], capture_output=True, text=True)
+    assert real.returncode == 0, real.stderr
+    assert real.stdout.count("ICMP echo") == 4

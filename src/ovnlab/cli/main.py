@@ -5,21 +5,16 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import os
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ovnlab import launch
 from ovnlab import state as state_mod
 from ovnlab import topology as topo_mod
-from ovnlab.cli.client import call, stream
+from ovnlab.cli.client import Control, call, save, stream, uploads, write_atomically
 from ovnlab.errors import OvnlabError
 from ovnlab.state import StateDir
-
-START_TIMEOUT = 60.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"built-in ({', '.join(topo_mod.BUILTIN)}) or YAML file (default: seed)")
     up.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="Neutron config, e.g. ovn.enable_distributed_floating_ip=false")
-    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: any)")
+    up.add_argument("--port", type=_port(0), default=0,
+                    help="API port on 127.0.0.1, 1-65535 (default, or 0: any free port)")
 
     sub.add_parser("status", help="show the running lab")
     sub.add_parser("down", help="stop the lab, keep its state")
@@ -60,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("dst")
     proto = tr.add_mutually_exclusive_group()
     proto.add_argument("--icmp", action="store_const", dest="proto", const="icmp")
-    proto.add_argument("--tcp", type=int, metavar="PORT")
-    proto.add_argument("--udp", type=int, metavar="PORT")
+    proto.add_argument("--tcp", type=_port(1), metavar="PORT")
+    proto.add_argument("--udp", type=_port(1), metavar="PORT")
     mode = tr.add_mutually_exclusive_group()
     for m in ("minimal", "summary", "detailed"):
         mode.add_argument(f"--{m}", action="store_const", dest="mode", const=m)
@@ -73,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
     return p
+
+
+def _port(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a TCP/UDP port number, `lowest`-65535."""
+
+    def port(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid port number: {text!r}") from None
+        if not lowest <= value <= 65535:
+            raise argparse.ArgumentTypeError(f"port {value} is out of range ({lowest}-65535)")
+        return value
+
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,36 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_up(args: argparse.Namespace, state: StateDir) -> int:
-    running = state.runtime()
-    if running is not None:
-        print(f"ovnlab: a lab is already running in {state.path} (pid {running.pid})", file=sys.stderr)
-        return 1
-    if state.exists():
-        if args.topology or args.set:
-            print(f"ovnlab: {state.path} already holds a lab; its topology is fixed "
-                  "(use `ovnlab config set` or `ovnlab destroy` first)", file=sys.stderr)
-            return 1
-    else:
-        raw = topo_mod.load_raw(args.topology or "seed")
-        for item in args.set:
-            topo_mod.apply_override(raw, item)
-        state.create(raw)
-    state.path.mkdir(parents=True, exist_ok=True)
-    log = open(state.log_file, "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ovnlab.daemon", "--state", str(state.path), "--port", str(args.port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-    )
-    deadline = time.monotonic() + START_TIMEOUT
-    while (rt := state.runtime()) is None or rt.pid != proc.pid:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            tail = state.log_file.read_text(errors="replace").splitlines()[-15:]
-            print("ovnlab: the lab failed to start:\n" + "\n".join(tail), file=sys.stderr)
-            if proc.poll() is None:
-                proc.terminate()
-            return 1
-        time.sleep(0.05)
-    topo = state.topology()
+    started = launch.up(state, args.topology, args.set, args.port)
+    rt, topo = started.runtime, started.topology
     print(f"Lab {topo.name!r} is up (pid {rt.pid}): {', '.join(n.hostname for n in topo.nodes)}")
     print(f"OpenStack APIs on {rt.url}; point the openstack client at it with:\n")
     print(f"  export OS_CLIENT_CONFIG_FILE={state.clouds_file}")
@@ -128,8 +111,9 @@ def cmd_up(args: argparse.Namespace, state: StateDir) -> int:
 
 
 def cmd_status(args: argparse.Namespace, state: StateDir) -> int:
-    rt = state.require_runtime()
-    info = call(rt, "status")
+    control = Control.of(state)
+    rt = control.runtime
+    info = call(control, "status")
     print(f"lab:      {info['topology']} (pid {rt.pid}, {rt.url})")
     print(f"state:    {state.path}")
     for node in info["nodes"]:
@@ -140,31 +124,29 @@ def cmd_status(args: argparse.Namespace, state: StateDir) -> int:
 
 
 def cmd_down(args: argparse.Namespace, state: StateDir) -> int:
-    _stop(state)
-    print(f"Lab stopped; its state is kept in {state.path} (`ovnlab up` resumes it).")
+    stopped = launch.down(state)
+    if stopped.pid is None:
+        stale = (f"; removed {state.runtime_file}, a stale record naming pid "
+                 f"{stopped.stale.pid} (not signalled)") if stopped.stale else ""
+        print(f"ovnlab: no lab is running in {state.path}{stale}", file=sys.stderr)
+        return 2
+    print(f"Lab stopped (pid {stopped.pid}); its state is kept in {state.path} "
+          "(`ovnlab up` resumes it).")
     return 0
 
 
-def _stop(state: StateDir) -> None:
-    """SIGTERM the recorded daemon; SIGKILL it if it has not gone within 15 s."""
-    rt = state.require_runtime()
-    os.kill(rt.pid, 15)
-    deadline = time.monotonic() + 15
-    while state_mod.pid_alive(rt.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if state_mod.pid_alive(rt.pid):
-        os.kill(rt.pid, 9)
-    state.clear_runtime()
-
-
 def cmd_destroy(args: argparse.Namespace, state: StateDir) -> int:
-    if state.runtime() is not None:
-        _stop(state)
-    if not state.path.exists():
-        print(f"ovnlab: no lab in {state.path}", file=sys.stderr)
-        return 1
-    state.remove()
-    print(f"Lab destroyed ({state.path} removed).")
+    done = launch.destroy(state)
+    if done.stopped is not None:
+        print(f"Lab stopped (pid {done.stopped}).")
+    if done.removed_dir:
+        print(f"Lab destroyed ({state.path} removed).")
+    elif done.left:
+        print(f"Lab destroyed: ovnlab's files removed; {state.path} kept, with what is not "
+              f"ovnlab's: {', '.join(done.left)}")
+    else:
+        print(f"Lab destroyed: ovnlab's files removed; {state.path} kept (it existed before "
+              "the lab).")
     return 0
 
 
@@ -175,10 +157,17 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
     if not argv:
         print("ovnlab exec: missing command (ovnlab exec NODE -- COMMAND ARGS...)", file=sys.stderr)
         return 2
-    rt = state.require_runtime()
+    control = Control.of(state)
     rc, lines = 1, 0
+    body = {"node": args.node, "argv": argv, "files": uploads(argv)}
     try:
-        for event in stream(rt, "exec", {"node": args.node, "argv": argv, "cwd": os.getcwd()}):
+        for event in stream(control, "exec", body):
+            if "file" in event:
+                try:
+                    save(event)
+                except OSError as exc:
+                    print(f"{argv[0]}: {event['file']}: {exc.strerror}", file=sys.stderr)
+                    return 1
             if event.get("stdout"):
                 lines += event["stdout"].count("\n")
                 sys.stdout.write(event["stdout"])
@@ -206,8 +195,7 @@ def _tcpdump_interrupted(argv: list[str], captured: int) -> str:
 
 
 def cmd_config(args: argparse.Namespace, state: StateDir) -> int:
-    rt = state.require_runtime()
-    reply = call(rt, "config", {"key": args.key, "value": args.value})
+    reply = call(Control.of(state), "config", {"key": args.key, "value": args.value})
     print(f"{reply['key']} = {reply['value']} (applied as a neutron-server restart does)")
     return 0
 
@@ -222,41 +210,28 @@ def cmd_env(args: argparse.Namespace, state: StateDir) -> int:
 
 
 def cmd_trace(args: argparse.Namespace, state: StateDir) -> int:
-    rt = state.require_runtime()
+    control = Control.of(state)
     proto, port = ("tcp", args.tcp) if args.tcp else ("udp", args.udp) if args.udp else ("icmp", 0)
-    reply = call(rt, "trace", {"src": args.src, "dst": args.dst, "proto": proto, "port": port,
+    reply = call(control, "trace", {"src": args.src, "dst": args.dst, "proto": proto, "port": port,
                                "mode": args.mode or "summary"})
     sys.stdout.write(reply["stdout"])
     return 0
 
 
 def cmd_export(args: argparse.Namespace, state: StateDir) -> int:
-    rt = state.require_runtime()
-    data = base64.b64decode(call(rt, "export", {"database": args.database})["data"])
+    control = Control.of(state)
+    data = base64.b64decode(call(control, "export", {"database": args.database})["data"])
     if args.output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return 0
     target = Path(args.output)
     try:
-        _write_atomically(target, data)
+        write_atomically(target, data)
     except OSError as exc:
         print(f"ovnlab export: cannot write {target}: {exc.strerror}", file=sys.stderr)
         return 1
     return 0
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """A temp file beside the target, renamed over it: the file is whole or untouched."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it 0600; an export is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
