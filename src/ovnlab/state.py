@@ -25,7 +25,7 @@ import yaml
 
 from ovnlab import statelock
 from ovnlab import topology as topo_mod
-from ovnlab.errors import LabNotRunning, LabRunning, StateError
+from ovnlab.errors import LabNotRunning, LabRunning, OvnlabError, StateError
 
 DEFAULT_STATE = ".ovnlab"
 MARKER = "ovnlab-lab.json"
@@ -129,6 +129,23 @@ class StateDir:
         except OSError as exc:
             self.topology_file.unlink(missing_ok=True)
             raise StateError(f"cannot write the lab into {self.path}: {exc.strerror}") from None
+
+    def adopt_legacy(self) -> bool:
+        """A lab made by an ovnlab older than the marker (topology.yaml and state.db, no
+        marker) is taken over only when both files are ovnlab's beyond doubt: the topology
+        validates and the db is intact with every table of the cloud. The directory itself
+        is never counted as ovnlab's (`destroy` then removes only the lab's files)."""
+        if self.exists() or not (self.topology_file.is_file() and self.db_file.is_file()):
+            return False
+        legacy = Marker(created_dir=False, db_initialised=True)
+        try:
+            topo_mod.from_dict(topo_mod.parse(self.topology_file.read_text(),
+                                              str(self.topology_file)))
+            self._check_db(legacy)
+        except (OvnlabError, OSError):
+            return False
+        self._write_marker(legacy)
+        return True
 
     def mark_db_initialised(self) -> None:
         marker = self.marker()

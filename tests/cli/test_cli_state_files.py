@@ -98,6 +98,32 @@ def test_an_intact_copy_resumes_with_its_networks(stopped_lab: Path, tmp_path: P
         ovnlab(state, "down")
 
 
+def test_a_lab_from_before_the_marker_resumes_and_destroy_keeps_its_directory(
+        stopped_lab: Path, tmp_path: Path) -> None:
+    """A state dir written by an ovnlab older than the marker is still the user's lab."""
+    state = tmp_path / "lab"
+    shutil.copytree(stopped_lab, state)
+    (state / "ovnlab-lab.json").unlink()
+    try:
+        assert ovnlab(state, "up").returncode == 0
+        listed = openstack(state, "network", "list", "-f", "value", "-c", "Name")
+        assert listed.stdout.split() == ["kept"]
+    finally:
+        ovnlab(state, "down")
+    assert ovnlab(state, "destroy").returncode == 0
+    assert state.is_dir() and not (state / "state.db").exists()  # not made by ovnlab: kept
+
+
+def test_files_that_only_look_like_a_lab_are_not_taken_over(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    state.mkdir()
+    (state / "topology.yaml").write_text("name: mine\n")
+    (state / "state.db").write_text("my notes\n")
+    result = ovnlab(state, "up")
+    assert result.returncode == 1 and "not a lab ovnlab made" in result.stderr
+    assert (state / "state.db").read_text() == "my notes\n" and not daemons(state)
+
+
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
 def test_up_port_is_validated_by_argparse(tmp_path: Path, port: str) -> None:
     result = ovnlab(tmp_path / "lab", "up", "--port", port)
