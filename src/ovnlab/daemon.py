@@ -1,36 +1,41 @@
 """The lab process behind `ovnlab up`: one Lab, the OpenStack REST API and a small
 control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback.
 
-Everything runs under one lock: the lab is single-threaded, like one event loop.
+The lab is single-threaded, like one event loop: every request takes its turn on it
+(`ovnlab.turns.Turns`, first come first served). A long `exec` runs in a thread of its own
+in slices, letting queued requests in between; its response streams keep-alive events,
+and when its client has gone the failed write stops the tool.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ovnlab.errors import OvnlabError, ToolError
 from ovnlab.live import wants_live
 from ovnlab.state import Runtime, StateDir
+from ovnlab.tools import ToolResult
+from ovnlab.turns import Slicer, Turns
 
 log = logging.getLogger("ovnlab.daemon")
 LIVE_POLL = 0.5  # seconds between a live tcpdump's checks for new frames (and a closed client)
+KEEPALIVE = 1.0  # seconds between a running exec's empty events (a closed client fails one)
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-def control_app(lab: Any, lock: threading.Lock) -> WSGIApp:
+def control_app(lab: Any, lock: Turns) -> WSGIApp:
     """`/ovnlab/<verb>`: JSON in; JSON out, except `exec`, which streams NDJSON events
     (`{"stdout": ...}`, `{"stderr": ...}`, finally `{"rc": N}`) so tcpdump can follow live."""
 
@@ -43,7 +48,7 @@ def control_app(lab: Any, lock: threading.Lock) -> WSGIApp:
                 events = _exec_events(lab, lock, body)
                 first = next(events)  # errors in the request surface before the 200
                 start_response("200 OK", [("Content-Type", "application/x-ndjson")])
-                return itertools.chain([first], events)
+                return _prepend(first, events)
             with lock:
                 status, reply = _dispatch(lab, verb, body)
         except OvnlabError as exc:
@@ -62,12 +67,18 @@ def _event(**fields: Any) -> bytes:
     return json.dumps(fields).encode() + b"\n"
 
 
-def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterator[bytes]:
+def _prepend(first: bytes, events: Iterator[bytes]) -> Iterator[bytes]:
+    """`first`, then `events`; closing it (the server does, when the client has gone)
+    closes `events`, which stops the tool."""
+    yield first
+    yield from events
+
+
+def _exec_events(lab: Any, lock: Turns, body: dict[str, Any]) -> Iterator[bytes]:
     node, argv = str(body["node"]), [str(a) for a in body["argv"]]
     cwd = Path(body.get("cwd") or Path.cwd())
     if not wants_live(argv):
-        with lock:
-            result = lab.exec(node, argv, cwd)
+        result = yield from _sliced_exec(lab, lock, node, argv, cwd)
         yield _event(stdout=result.stdout)
         yield _event(stderr=result.stderr)
         yield _event(rc=result.rc)
@@ -92,6 +103,40 @@ def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterat
     yield _event(rc=0)
 
 
+def _sliced_exec(lab: Any, lock: Turns, node: str, argv: list[str],
+                 cwd: Path) -> Generator[bytes, None, ToolResult]:
+    """Run the tool in a thread of its own (taking its turns on the lab) while this
+    generator yields keep-alive events; returns the ToolResult. Closed early (the client
+    went away), it cancels the tool and waits for it to stop."""
+    slicer = Slicer(lock)
+    outcome: list[ToolResult | BaseException] = []
+
+    def work() -> None:
+        try:
+            with lock:
+                outcome.append(lab.exec(node, argv, cwd, checkpoint=slicer))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the request's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name=f"ovnlab-exec-{node}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            worker.join(KEEPALIVE)
+            if not worker.is_alive():
+                break
+            yield _event(stdout="")
+    finally:
+        if worker.is_alive():
+            slicer.cancel()
+            log.info("exec %s on %s: client gone, stopping it", argv[0], node)
+            worker.join()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if verb == "status":
         return 200, lab.status()
@@ -112,15 +157,24 @@ def route(api: WSGIApp, control: WSGIApp) -> WSGIApp:
     return app
 
 
+def _error_body(path: str, err: OvnlabError) -> Any:
+    """An error the server itself answers (413) in the format of the API it was for."""
+    from ovnlab.api.server import api_error_body
+
+    if path.startswith("/ovnlab/"):
+        return {"error": err.message, "type": err.type}
+    return api_error_body(path, err)
+
+
 def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0) -> None:
     """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`)."""
     from ovnlab.api import clouds_yaml, make_app
     from ovnlab.api import serve as serve_api
     from ovnlab.lab import Lab
 
-    lock = threading.Lock()
+    lock = Turns()
     lab = Lab.open(state.path)
-    server = serve_api(lambda e, s: [], host=host, port=port)
+    server = serve_api(lambda e, s: [], host=host, port=port, error_body=_error_body)
     base_url = f"http://{host}:{server.port}"  # bound first: the URL goes into the catalog
     server.set_app(route(make_app(lab.locked_cloud(lock), base_url=base_url),
                          control_app(lab, lock)))

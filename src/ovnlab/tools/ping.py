@@ -6,12 +6,16 @@ The echo requests leave the node's own IP stack and the clock runs until every r
 in (or the linger time passes), so times are the lab's virtual round-trip times. Without
 -c or -w, real ping runs until interrupted; `ovnlab exec` cannot interrupt it, so it
 stops after DEFAULT_COUNT requests.
+
+`checkpoint` is called between the clock's events: the daemon passes its Slicer there,
+which lets queued API requests in now and then and raises when the client has gone.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,7 +150,12 @@ def format_rtt(seconds: float) -> str:
     return f"{us // 1000}.{us % 1000:03d}"
 
 
-def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
+def _straight_through() -> None:
+    """The default checkpoint: nothing to yield to."""
+
+
+def run(fabric: Any, node: str, argv: list[str],
+        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
     parsed = _parse(argv)
     if isinstance(parsed, ToolResult):
         return parsed
@@ -237,6 +246,7 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
             if nxt is None or nxt > end:
                 clock.run_until(end)
                 break
+            checkpoint()
             clock.step()
             if not opts.quiet:
                 out.extend(state.lines)
