@@ -72,10 +72,9 @@ def limit_body(app: WSGIApp, max_body: int, error_body: ErrorBody) -> WSGIApp:
             return app(environ, start_response)
         err = _reject_body(max_body)
         data = _json(error_body(environ.get("PATH_INFO", ""), err))
-        # the unread body stays in the socket: the connection cannot be reused
+        # the body is left unread: cheroot closes the connection after a 413
         start_response("413 Request Entity Too Large",
-                       [("Content-Type", "application/json"),
-                        ("Content-Length", str(len(data))), ("Connection", "close")])
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
         return [data]
 
     return limited
