@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
 
@@ -139,3 +140,17 @@ def test_ping_calls_its_checkpoint_between_events() -> None:
     r = ping.run(f, "exthost", ["-c", "5", "-i", "0.2", "-q", "8.8.8.8"],
                  lambda: calls.__setitem__(0, calls[0] + 1))
     assert r.rc == 0 and calls[0] >= 5 * 2  # at least a send and a reply per probe
+
+
+def test_a_finished_ping_leaves_no_cycles_behind() -> None:
+    """The lab freezes what survives a converge (gc.freeze): a run that left cyclic garbage
+    would stay in a long-running daemon for good."""
+    f = world()
+    ping.run(f, "exthost", ["-c", "3", "-i", "0.01", "-q", "8.8.8.8"])
+    gc.collect()
+    gc.disable()
+    try:
+        ping.run(f, "exthost", ["-c", "20", "-i", "0.01", "-q", "8.8.8.8"])
+        assert gc.collect() == 0  # nothing of the run was left for the cyclic collector
+    finally:
+        gc.enable()

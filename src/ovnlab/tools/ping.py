@@ -240,6 +240,7 @@ def run(fabric: Any, node: str, argv: list[str],
     n_sends = count if count is not None else int(opts.deadline / max(opts.interval, 1e-3)) + 1  # type: ignore[operator]
     total = _sends(start, opts.interval, n_sends, deadline)
     pending: list[Any] = []  # the next send's timer: one at a time, however long the run
+    sender: list[Callable[[int], None]] = []  # `send`, which schedules itself through this
 
     def send(i: int) -> None:
         seq = (i + 1) % SEQ_SPACE
@@ -248,11 +249,12 @@ def run(fabric: Any, node: str, argv: list[str],
         state.transmitted += 1
         state.last_sent = clock.now
         if i + 1 < total:
-            pending[:] = [clock.call_at(start + (i + 1) * opts.interval, send, i + 1)]
+            pending[:] = [clock.call_at(start + (i + 1) * opts.interval, sender[0], i + 1)]
         stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP, ip_ttl=opts.ttl,
                           icmp_type=ICMP_ECHO_REQUEST, icmp_id=ident, icmp_seq=seq,
                           payload=_payload(opts.size, clock.now)))
 
+    sender.append(send)
     stack.icmp_sockets[ident] = on_icmp
     try:
         if total:
@@ -279,6 +281,11 @@ def run(fabric: Any, node: str, argv: list[str],
     finally:
         for t in pending:
             t.cancel()
+        # `send` schedules itself (send -> sender -> send, send -> pending -> timer -> send):
+        # break the cycles so reference counting frees the run, because the lab freezes
+        # what survives a converge (gc.freeze) and would keep them for good
+        pending.clear()
+        sender.clear()
         stack.icmp_sockets.pop(ident, None)
     transmitted = state.transmitted
     received = state.received
