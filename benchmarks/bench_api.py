@@ -220,9 +220,17 @@ def _get_networks(port: int, token: str) -> float:
     return time.perf_counter() - t0
 
 
+def _cpu_s(pid: int) -> float:
+    """The daemon's CPU seconds so far (user + system): wall time on a shared machine
+    swings with the other jobs, CPU time much less."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_during_exec(daemon: Daemon, pings: int, abandoned_pings: int) -> dict[str, Any]:
     argv = ["ping", "-c", str(pings), "-i", "0.001", "-q", PING_DEST]
     done: dict[str, Any] = {}
+    cpu0 = _cpu_s(daemon.pid)
     runner = threading.Thread(target=lambda: done.update(_exec(daemon.port, argv)))
     runner.start()
     time.sleep(0.5)  # the exec holds the lab
@@ -231,12 +239,14 @@ def bench_during_exec(daemon: Daemon, pings: int, abandoned_pings: int) -> dict[
         latencies.append(_get_networks(daemon.port, daemon.token))
         time.sleep(0.05)
     runner.join()
+    cpu = _cpu_s(daemon.pid) - cpu0
     # an abandoned exec: its client hangs up after 1 s; how soon does the lab answer?
     gone = _exec(daemon.port, ["ping", "-c", str(abandoned_pings), "-i", "0.001", "-q",
                                PING_DEST], close_after=1.0)
     after_hangup = _get_networks(daemon.port, daemon.token)
     return {"exec": f"ping -c {pings} -i 0.001 -q {PING_DEST} (vm_1)", "exec_rc": done.get("rc"),
-            "exec_wall_s": done.get("wall_s"), "api_requests": len(latencies),
+            "exec_wall_s": done.get("wall_s"), "daemon_cpu_s": round(cpu, 2),
+            "api_requests": len(latencies),
             **_percentiles(latencies),
             "abandoned_exec": f"ping -c {abandoned_pings}, client gone after {gone['wall_s']} s",
             "api_after_hangup_ms": round(after_hangup * 1000, 2)}
@@ -254,14 +264,17 @@ def _rss_mib(pid: int) -> float:
 
 def bench_memory(daemon: Daemon, packets: int, batch: int) -> dict[str, Any]:
     """Pings in batches of `batch` round trips until `packets` ICMP packets have crossed."""
-    rss = [{"icmp_packets": 0, "rss_mib": _rss_mib(daemon.pid)}]
+    rss: list[dict[str, float]] = [{"icmp_packets": 0, "rss_mib": _rss_mib(daemon.pid)}]
     sent = 0
     while sent < packets:
+        cpu0 = _cpu_s(daemon.pid)
         got = _exec(daemon.port, ["ping", "-c", str(batch), "-i", "0.001", "-q", PING_DEST])
         if got["rc"] != 0:
             raise RuntimeError(f"ping batch failed: {got}")
         sent += 2 * batch
-        rss.append({"icmp_packets": sent, "rss_mib": _rss_mib(daemon.pid)})
+        rss.append({"icmp_packets": sent, "rss_mib": _rss_mib(daemon.pid),
+                    "batch_wall_s": got["wall_s"],
+                    "batch_daemon_cpu_s": round(_cpu_s(daemon.pid) - cpu0, 2)})
     return {"batch_round_trips": batch, "rss": rss,
             "growth_after_first_batch_mib": round(rss[-1]["rss_mib"] - rss[1]["rss_mib"], 1)}
 
