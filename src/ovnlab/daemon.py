@@ -1,7 +1,10 @@
 """The lab process behind `ovnlab up`: one Lab, the OpenStack REST API and a small
 control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback.
 
-Everything runs under one lock: the lab is single-threaded, like one event loop.
+The lab is single-threaded, like one event loop: every request takes its turn on it
+(`ovnlab.turns.Turns`, first come first served). A long `exec` runs in a thread of its own
+in slices, letting queued requests in between; its response streams keep-alive events,
+and when its client has gone the failed write stops the tool.
 """
 
 from __future__ import annotations
@@ -9,14 +12,13 @@ from __future__ import annotations
 import argparse
 import base64
 import hmac
-import itertools
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,13 @@ from ovnlab import statelock
 from ovnlab.errors import OvnlabError, ToolError, Unauthorized
 from ovnlab.live import wants_live
 from ovnlab.state import TOKEN_HEADER, Runtime, StateDir
+from ovnlab.tools import ToolResult
 from ovnlab.tools.files import ClientFiles
+from ovnlab.turns import Slicer, Turns
 
 log = logging.getLogger("ovnlab.daemon")
 LIVE_POLL = 0.5  # seconds between a live tcpdump's checks for new frames (and a closed client)
+KEEPALIVE = 1.0  # seconds between a running exec's empty events (a closed client fails one)
 
 TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")  # as WSGI's environ names it
 
@@ -36,7 +41,7 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-def control_app(lab: Any, lock: threading.Lock, token: str) -> WSGIApp:
+def control_app(lab: Any, lock: Turns, token: str) -> WSGIApp:
     """`/ovnlab/<verb>`: JSON in; JSON out, except `exec`, which streams NDJSON events
     (`{"stdout": ...}`, `{"stderr": ...}`, `{"file": NAME, "data": BASE64}` for a file the
     tool wrote, finally `{"rc": N}`) so tcpdump can follow live. Every request carries the
@@ -55,7 +60,7 @@ def control_app(lab: Any, lock: threading.Lock, token: str) -> WSGIApp:
                 events = _exec_events(lab, lock, body)
                 first = next(events)  # errors in the request surface before the 200
                 start_response("200 OK", [("Content-Type", "application/x-ndjson")])
-                return itertools.chain([first], events)
+                return _prepend(first, events)
             with lock:
                 status, reply = _dispatch(lab, verb, body)
         except OvnlabError as exc:
@@ -74,13 +79,19 @@ def _event(**fields: Any) -> bytes:
     return json.dumps(fields).encode() + b"\n"
 
 
-def _exec_events(lab: Any, lock: threading.Lock, body: dict[str, Any]) -> Iterator[bytes]:
+def _prepend(first: bytes, events: Iterator[bytes]) -> Iterator[bytes]:
+    """`first`, then `events`; closing it (the server does, when the client has gone)
+    closes `events`, which stops the tool."""
+    yield first
+    yield from events
+
+
+def _exec_events(lab: Any, lock: Turns, body: dict[str, Any]) -> Iterator[bytes]:
     node, argv = str(body["node"]), [str(a) for a in body["argv"]]
     files = ClientFiles({str(name): base64.b64decode(data, validate=True)
                          for name, data in (body.get("files") or {}).items()})
     if not wants_live(argv):
-        with lock:
-            result = lab.exec(node, argv, files)
+        result = yield from _sliced_exec(lab, lock, node, argv, files)
         yield _event(stdout=result.stdout)
         yield _event(stderr=result.stderr)
         yield from _file_events(files)
@@ -122,6 +133,40 @@ def _pcap_event(capture: Any) -> Iterator[bytes]:
                      append=not first)
 
 
+def _sliced_exec(lab: Any, lock: Turns, node: str, argv: list[str],
+                 files: ClientFiles) -> Generator[bytes, None, ToolResult]:
+    """Run the tool in a thread of its own (taking its turns on the lab) while this
+    generator yields keep-alive events; returns the ToolResult. Closed early (the client
+    went away), it cancels the tool and waits for it to stop."""
+    slicer = Slicer(lock)
+    outcome: list[ToolResult | BaseException] = []
+
+    def work() -> None:
+        try:
+            with lock:
+                outcome.append(lab.exec(node, argv, files, checkpoint=slicer))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the request's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name=f"ovnlab-exec-{node}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            worker.join(KEEPALIVE)
+            if not worker.is_alive():
+                break
+            yield _event(stdout="")
+    finally:
+        if worker.is_alive():
+            slicer.cancel()
+            log.info("exec %s on %s: client gone, stopping it", argv[0], node)
+            worker.join()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if verb == "status":
         return 200, lab.status()
@@ -144,6 +189,15 @@ def route(api: WSGIApp, control: WSGIApp) -> WSGIApp:
     return app
 
 
+def _error_body(path: str, err: OvnlabError) -> Any:
+    """An error the server itself answers (413) in the format of the API it was for."""
+    from ovnlab.api.server import api_error_body
+
+    if path.startswith("/ovnlab/"):
+        return {"error": err.message, "type": err.type}
+    return api_error_body(path, err)
+
+
 def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
           ready: Callable[[], None] = lambda: None) -> None:
     """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`); `ready()`
@@ -152,11 +206,11 @@ def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
     from ovnlab.api import serve as serve_api
     from ovnlab.lab import Lab
 
-    lock = threading.Lock()
+    lock = Turns()
     lab = Lab.open(state.path)
     state.mark_db_initialised()
     try:
-        server = serve_api(lambda e, s: [], host=host, port=port)
+        server = serve_api(lambda e, s: [], host=host, port=port, error_body=_error_body)
     except OSError as exc:
         lab.close()
         raise OvnlabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import importlib
 import shlex
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from ovnlab.sb.schema import SB_SCHEMA
 from ovnlab.state import StateDir
 from ovnlab.tools import ToolResult, fail
 from ovnlab.tools.files import LocalFiles, ToolFiles
+from ovnlab.turns import no_slices
 
 MAX_CONVERGE_ROUNDS = 20
 CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
@@ -43,6 +43,7 @@ CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
 HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc"}
+SLICED_TOOLS = {"ping", "nc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
 
 
 class Lab:
@@ -91,7 +92,7 @@ class Lab:
         """The article's openstack verbs, as the admin, converging after each."""
         return OpenStack(_Converging(self.cloud, self.converge), self.admin)
 
-    def locked_cloud(self, lock: threading.Lock) -> Any:
+    def locked_cloud(self, lock: AbstractContextManager[Any]) -> Any:
         """The cloud for the REST API: serialised with the control API, converging."""
         return _Converging(self.cloud, self.converge, lock)
 
@@ -139,14 +140,19 @@ class Lab:
         return bool(self.fabric.sync_vms(wanted))
 
     # ------------------------------------------------------------ operator tools
-    def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None) -> ToolResult:
+    def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,
+             checkpoint: Callable[[], None] = no_slices) -> ToolResult:
         """Run a node's tool; `files` is where its files (tcpdump -w/-r) live (default: the
-        current directory)."""
+        current directory).
+
+        The caller holds the lab (the daemon: its `Turns`). A long tool calls `checkpoint`
+        between the clock's events: the daemon's `Slicer` passes the lab to queued requests
+        there and stops the tool (rc 130) once its client has gone."""
         args = shlex.split(argv) if isinstance(argv, str) else list(argv)
         if not args:
             return fail("ovnlab exec: missing command", 2)
         try:
-            return self._dispatch(self._node_name(node), args, files or LocalFiles())
+            return self._dispatch(self._node_name(node), args, files or LocalFiles(), checkpoint)
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)
         finally:
@@ -168,7 +174,8 @@ class Lab:
     def node_names(self) -> list[str]:
         return [n.hostname for n in self.topology.nodes] + self.fabric.host_names()
 
-    def _dispatch(self, node: str, args: list[str], files: ToolFiles) -> ToolResult:
+    def _dispatch(self, node: str, args: list[str], files: ToolFiles,
+                  checkpoint: Callable[[], None] = no_slices) -> ToolResult:
         tool, rest = args[0], args[1:]
         chassis = self.vswitches.get(node)
         if tool in CENTRAL_TOOLS:
@@ -186,6 +193,8 @@ class Lab:
                                write_bytes=files.write)
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
+            if tool in SLICED_TOOLS:
+                return module.run(self.fabric, node, rest, checkpoint)
             return module.run(self.fabric, node, rest)
         return fail(f"{tool}: command not found on {node}", 127)
 
@@ -249,7 +258,7 @@ class _Converging:
     """A cloud proxy that converges the lab after every call that may change it."""
 
     def __init__(self, cloud: Cloud, converge: Callable[[], None],
-                 lock: threading.Lock | None = None) -> None:
+                 lock: AbstractContextManager[Any] | None = None) -> None:
         self._cloud = cloud
         self._converge = converge
         self._lock = lock

@@ -137,12 +137,13 @@ class Capture:
 
     def __init__(self, lab: Lab, ifaces: Iterable[str] = ("eth0", "eth1")) -> None:
         self.lab = lab
-        self.marks = {(n.hostname, i): len(lab.fabric.captures(n.hostname).get(i, []))
-                      for n in lab.topology.nodes for i in ifaces}
+        captures = {n.hostname: lab.fabric.captures(n.hostname) for n in lab.topology.nodes}
+        self.marks = {(node, i): by_iface[i].total
+                      for node, by_iface in captures.items() for i in ifaces if i in by_iface}
 
     def frames(self, node: str, iface: str) -> list[Captured]:
-        seen = self.lab.fabric.captures(node).get(iface, [])
-        return seen[self.marks.get((node, iface), 0):]
+        seen = self.lab.fabric.captures(node).get(iface)
+        return [] if seen is None else seen.since(self.marks.get((node, iface), 0))
 
     def icmp(self, node: str, src: str | None = None, dst: str | None = None,
              kind: int | None = None) -> list[Captured]:

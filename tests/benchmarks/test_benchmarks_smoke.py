@@ -58,3 +58,24 @@ def test_unknown_benchmark_name_is_a_usage_error() -> None:
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--only", "nosuch"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_quick_api_benchmark_json_shape(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--only", "api",
+                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    entry = json.loads(proc.stdout)["benchmarks"]["api"]
+    assert entry["ok"] is True
+    api = entry["result"]
+    burst = api["burst"]
+    assert burst["ok"] + burst["reset"] + burst["error"] + burst["timeout"] == burst["requests"] > 0
+    assert _numbers(burst["wall_s"], burst["p99_ms"])
+    assert [t["clients"] for t in api["throughput"]] == [1, 8]
+    assert all(t["requests"] > 0 and _numbers(t["requests_per_s"]) for t in api["throughput"])
+    during = api["during_exec"]
+    assert during["exec_rc"] == 0 and _numbers(during["api_after_hangup_ms"])
+    rss = api["memory"]["rss"]
+    assert rss[0]["icmp_packets"] == 0 and rss[-1]["icmp_packets"] >= 2000
+    assert all(_numbers(r["rss_mib"]) and r["rss_mib"] > 0 for r in rss)

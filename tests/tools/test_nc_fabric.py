@@ -6,6 +6,7 @@ import pytest
 
 from ovnlab.fabric import Fabric
 from ovnlab.tools import nc
+from ovnlab.turns import Interrupted, Slicer
 
 
 def world() -> Fabric:
@@ -54,3 +55,20 @@ def test_usage_errors() -> None:
     assert nc.run(world(), "exthost", ["-z", "10.0.2.2"]).rc == 1
     r = nc.run(world(), "exthost", ["-z", "nohost", "22"])
     assert r.rc == 1 and "Name or service not known" in r.stderr
+
+
+def test_a_port_scan_stops_when_its_client_goes() -> None:
+    f = world()
+    slicer, calls = Slicer(), [0]
+
+    def checkpoint() -> None:
+        calls[0] += 1
+        if calls[0] == 50:
+            slicer.cancel()
+        slicer()
+
+    with pytest.raises(Interrupted):
+        nc.run(f, "exthost", ["-z", "-w", "1", "8.8.8.8", "1-65535"], checkpoint)
+    syns = [c for c in f.interface("exthost", "eth0").captures
+            if c.direction == "out" and c.packet.ip_proto == 6]
+    assert 0 < len(syns) < 50  # stopped within the checkpoints it was given

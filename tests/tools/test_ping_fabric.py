@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Callable
 
 import pytest
 
 from ovnlab.fabric import Fabric
+from ovnlab.packet import ICMP_ECHO_REQUEST
 from ovnlab.tools import ping
+from ovnlab.turns import Interrupted, Slicer
 
 
 def world() -> Fabric:
@@ -98,3 +102,55 @@ def test_ping_rtt_formatting_follows_iputils_precision() -> None:
     assert ping.format_rtt(0.00234) == "2.34"
     assert ping.format_rtt(0.0456) == "45.6"
     assert ping.format_rtt(0.1234) == "123"
+
+
+def _cancelled_after(calls: int) -> tuple[Slicer, Callable[[], None]]:
+    """A checkpoint whose client goes away at its `calls`-th call."""
+    slicer, seen = Slicer(), [0]
+
+    def checkpoint() -> None:
+        seen[0] += 1
+        if seen[0] == calls:
+            slicer.cancel()
+        slicer()
+
+    return slicer, checkpoint
+
+
+def _echo_requests(f: Fabric) -> int:
+    return sum(1 for c in f.interface("exthost", "eth0").captures
+               if c.direction == "out" and c.packet.icmp_type == ICMP_ECHO_REQUEST)
+
+
+def test_a_cancelled_ping_stops_and_leaves_nothing_scheduled() -> None:
+    f = world()
+    _, checkpoint = _cancelled_after(200)
+    with pytest.raises(Interrupted):
+        ping.run(f, "exthost", ["-c", "1000", "-i", "0.01", "-q", "8.8.8.8"], checkpoint)
+    sent = _echo_requests(f)
+    assert 0 < sent < 1000
+    assert not f.clock.busy and f.node("exthost").stack.icmp_sockets == {}  # type: ignore[attr-defined]
+    f.run(30.0)
+    assert _echo_requests(f) == sent  # no further request left after the interrupt
+
+
+def test_ping_calls_its_checkpoint_between_events() -> None:
+    f = world()
+    calls = [0]
+    r = ping.run(f, "exthost", ["-c", "5", "-i", "0.2", "-q", "8.8.8.8"],
+                 lambda: calls.__setitem__(0, calls[0] + 1))
+    assert r.rc == 0 and calls[0] >= 5 * 2  # at least a send and a reply per probe
+
+
+def test_a_finished_ping_leaves_no_cycles_behind() -> None:
+    """The lab freezes what survives a converge (gc.freeze): a run that left cyclic garbage
+    would stay in a long-running daemon for good."""
+    f = world()
+    ping.run(f, "exthost", ["-c", "3", "-i", "0.01", "-q", "8.8.8.8"])
+    gc.collect()
+    gc.disable()
+    try:
+        ping.run(f, "exthost", ["-c", "20", "-i", "0.01", "-q", "8.8.8.8"])
+        assert gc.collect() == 0  # nothing of the run was left for the cyclic collector
+    finally:
+        gc.enable()

@@ -3,6 +3,6 @@ for the real `openstack` client."""
 
 from .app import App, Timing, make_app
 from .config import clouds_yaml, env_lines
-from .server import ApiServer, serve
+from .server import ApiServer, Limits, serve
 
-__all__ = ["ApiServer", "App", "Timing", "clouds_yaml", "env_lines", "make_app", "serve"]
+__all__ = ["ApiServer", "App", "Limits", "Timing", "clouds_yaml", "env_lines", "make_app", "serve"]

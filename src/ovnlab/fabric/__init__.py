@@ -10,7 +10,7 @@ captures and packet journeys.
 """
 
 from ovnlab.fabric import trace
-from ovnlab.fabric.capture import Captured
+from ovnlab.fabric.capture import CAPTURE_BUFFER_FRAMES, CaptureBuffer, Captured
 from ovnlab.fabric.clock import Clock
 from ovnlab.fabric.core import Fabric
 from ovnlab.fabric.journey import Hop, Journey
@@ -18,6 +18,6 @@ from ovnlab.fabric.link import Interface, Segment, Wire
 from ovnlab.fabric.nodes import VM, Chassis, ExternalHost, ExternalRouter, InternetHost, Node
 
 __all__ = [
-    "VM", "Captured", "Chassis", "Clock", "ExternalHost", "ExternalRouter", "Fabric", "Hop",
-    "Interface", "InternetHost", "Journey", "Node", "Segment", "Wire", "trace",
+    "CAPTURE_BUFFER_FRAMES", "VM", "CaptureBuffer", "Captured", "Chassis", "Clock",
+    "ExternalHost", "ExternalRouter", "Fabric", "Hop", "Interface", "InternetHost", "Journey", "Node", "Segment", "Wire", "trace",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ovnlab.errors import NotFound
-from ovnlab.fabric.capture import Captured
+from ovnlab.fabric.capture import CaptureBuffer
 from ovnlab.fabric.clock import Clock, Periodic
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Interface, Segment, Wire
@@ -330,8 +330,8 @@ class Fabric:
             raise NotFound(f"{node}: no interface {iface!r}")
         return self.nodes[node].interfaces[iface]
 
-    def captures(self, node: str) -> dict[str, list[Captured]]:
-        """What each interface of `node` recorded, by interface name (live lists)."""
+    def captures(self, node: str) -> dict[str, CaptureBuffer]:
+        """What each interface of `node` recorded, by interface name (the live rings)."""
         return {name: iface.captures for name, iface in self.node(node).interfaces.items()}
 
     def resolve(self, name: str) -> int | None:

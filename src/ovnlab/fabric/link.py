@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from ovnlab.fabric.capture import Captured
+from ovnlab.fabric.capture import CaptureBuffer, Captured
 from ovnlab.packet import BROADCAST, Packet
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ class Medium(Protocol):
 
 
 class Interface:
-    """A NIC (or a tap/veth end) of a node; records every frame it sends and receives."""
+    """A NIC (or a tap/veth end) of a node; records every frame it sends and receives
+    (the most recent CAPTURE_BUFFER_FRAMES of them: `captures`)."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
                  "index", "master", "sent", "received", "on_hop", "internal")
@@ -48,7 +49,7 @@ class Interface:
         self.node = node
         self.clock = clock
         self.medium: Medium | None = None
-        self.captures: list[Captured] = []
+        self.captures = CaptureBuffer()
         self.listeners: list[Callable[[Captured], None]] = []
         self.mtu = mtu
         self.index = index  # ifindex on its node, for `ip addr`

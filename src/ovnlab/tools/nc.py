@@ -1,10 +1,13 @@
 """`nc -z` (OpenBSD netcat) on a lab node: does a TCP port answer?
 
     nc -z [-v] [-w TIMEOUT] HOST PORT[-PORT]
+
+`checkpoint` is called between the clock's events (see tools/ping.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovnlab.errors import NotFound
@@ -21,7 +24,12 @@ SERVICES = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "h
             8080: "http-alt"}  # /etc/services
 
 
-def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
+def _straight_through() -> None:
+    """The default checkpoint: nothing to yield to."""
+
+
+def run(fabric: Any, node: str, argv: list[str],
+        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
     args = list(argv)
     zero = verbose = False
     timeout: float | None = None
@@ -74,7 +82,7 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
     # netcat-openbsd shows the address only when it differs from what was typed
     shown = host if host == address else f"{host} ({address})"
     for port in ports:
-        result = _connect(fabric, stack, target, port, timeout)
+        result = _connect(fabric, stack, target, port, timeout, checkpoint)
         service = SERVICES.get(port, "*")
         if result == "open":
             rc = 0
@@ -87,11 +95,13 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
     return ToolResult(rc, "", "".join(line + "\n" for line in err))
 
 
-def _connect(fabric: Any, stack: Any, target: int, port: int, timeout: float | None) -> str:
+def _connect(fabric: Any, stack: Any, target: int, port: int, timeout: float | None,
+             checkpoint: Callable[[], None]) -> str:
     results: list[str] = []
     stack.connect_tcp(target, port, results.append, timeout)
     clock = fabric.clock
     while not results:
+        checkpoint()
         if not clock.step():
             return "Connection timed out"
     return results[0]

@@ -6,12 +6,16 @@ The echo requests leave the node's own IP stack and the clock runs until every r
 in (or the linger time passes), so times are the lab's virtual round-trip times. Without
 -c or -w, real ping runs until interrupted; `ovnlab exec` cannot interrupt it, so it
 stops after DEFAULT_COUNT requests.
+
+`checkpoint` is called between the clock's events: the daemon passes its Slicer there,
+which lets queued API requests in now and then and raises when the client has gone.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +34,7 @@ from ovnlab.tools import ToolResult, fail
 
 DEFAULT_COUNT = 4
 DEFAULT_LINGER = 10.0  # iputils' MAXWAIT: how long to wait for replies after the last send
+SEQ_SPACE = 1 << 16  # icmp_seq is 16 bits: iputils wraps it (and its table of replies)
 USAGE = "Usage: ping [-c count] [-i interval] [-W timeout] [-w deadline] [-s packetsize] [-t ttl] [-n] [-q] destination"
 
 UNREACH_TEXT = {
@@ -57,11 +62,30 @@ class _Options:
 
 @dataclass(slots=True)
 class _Run:
-    sent: dict[int, float] = field(default_factory=dict)
-    received: set[int] = field(default_factory=set)
-    rtts: list[float] = field(default_factory=list)
+    """A run's record, kept as iputils keeps it: per probe only what its 16-bit sequence
+    number needs (when it was last sent, whether that send was answered) and running sums
+    for the rtt line, so a long run's memory does not grow with its count."""
+
+    sent_at: dict[int, float] = field(default_factory=dict)  # wire seq -> last send time
+    answered: set[int] = field(default_factory=set)  # wire seqs answered since that send
+    transmitted: int = 0
+    received: int = 0
     errors: int = 0
+    last_sent: float | None = None
+    rtt_count: int = 0
+    rtt_sum: float = 0.0  # milliseconds, like the summary line
+    rtt_sum2: float = 0.0
+    rtt_min: float = math.inf
+    rtt_max: float = 0.0
     lines: list[str] = field(default_factory=list)
+
+    def add_rtt(self, seconds: float) -> None:
+        ms = seconds * 1000
+        self.rtt_count += 1
+        self.rtt_sum += ms
+        self.rtt_sum2 += ms * ms
+        self.rtt_min = min(self.rtt_min, ms)
+        self.rtt_max = max(self.rtt_max, ms)
 
 
 def _parse(argv: list[str]) -> _Options | ToolResult:
@@ -146,7 +170,12 @@ def format_rtt(seconds: float) -> str:
     return f"{us // 1000}.{us % 1000:03d}"
 
 
-def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
+def _straight_through() -> None:
+    """The default checkpoint: nothing to yield to."""
+
+
+def run(fabric: Any, node: str, argv: list[str],
+        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
     parsed = _parse(argv)
     if isinstance(parsed, ToolResult):
         return parsed
@@ -178,13 +207,14 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
         now = clock.now
         if original is None:  # an echo reply
             seq = packet.icmp_seq
-            if seq not in state.sent:
+            if seq not in state.sent_at:
                 return
-            dup = seq in state.received
-            state.received.add(seq)
-            rtt = now - state.sent[seq]
+            dup = seq in state.answered
+            rtt = now - state.sent_at[seq]
             if not dup:
-                state.rtts.append(rtt)
+                state.answered.add(seq)
+                state.received += 1
+                state.add_rtt(rtt)
             line = (f"{len(packet.payload) + 8} bytes from {pr_addr(packet.ip_src)}: "
                     f"icmp_seq={seq} ttl={packet.ip_ttl}")
             if opts.size >= 16:
@@ -195,7 +225,7 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
                 line += " (DIFFERENT ADDRESS!)"
             state.lines.append(line)
             return
-        if original.icmp_type != ICMP_ECHO_REQUEST or original.icmp_seq not in state.sent:
+        if original.icmp_type != ICMP_ECHO_REQUEST or original.icmp_seq not in state.sent_at:
             return
         state.errors += 1
         if packet.icmp_type == ICMP_DEST_UNREACH:
@@ -206,63 +236,88 @@ def run(fabric: Any, node: str, argv: list[str]) -> ToolResult:
             text = f"Bad ICMP type: {packet.icmp_type}"
         state.lines.append(f"From {pr_addr(packet.ip_src)} icmp_seq={original.icmp_seq} {text}")
 
-    def send(seq: int) -> None:
-        state.sent[seq] = clock.now
+    deadline = start + opts.deadline if opts.deadline is not None else math.inf
+    n_sends = count if count is not None else int(opts.deadline / max(opts.interval, 1e-3)) + 1  # type: ignore[operator]
+    total = _sends(start, opts.interval, n_sends, deadline)
+    pending: list[Any] = []  # the next send's timer: one at a time, however long the run
+    sender: list[Callable[[int], None]] = []  # `send`, which schedules itself through this
+
+    def send(i: int) -> None:
+        seq = (i + 1) % SEQ_SPACE
+        state.sent_at[seq] = clock.now
+        state.answered.discard(seq)
+        state.transmitted += 1
+        state.last_sent = clock.now
+        if i + 1 < total:
+            pending[:] = [clock.call_at(start + (i + 1) * opts.interval, sender[0], i + 1)]
         stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP, ip_ttl=opts.ttl,
                           icmp_type=ICMP_ECHO_REQUEST, icmp_id=ident, icmp_seq=seq,
                           payload=_payload(opts.size, clock.now)))
 
+    sender.append(send)
     stack.icmp_sockets[ident] = on_icmp
-    timers = []
     try:
-        deadline = start + opts.deadline if opts.deadline is not None else math.inf
-        n_sends = count if count is not None else int(opts.deadline / max(opts.interval, 1e-3)) + 1  # type: ignore[operator]
-        for i in range(n_sends):
-            when = start + i * opts.interval
-            if when > deadline:
-                break
-            timers.append(clock.call_at(when, send, i + 1))
-        last_send = start + (len(timers) - 1) * opts.interval
+        if total:
+            pending.append(clock.call_at(start, send, 0))
+        last_send = start + (total - 1) * opts.interval
         linger = opts.timeout if opts.timeout is not None else DEFAULT_LINGER
         end = min(deadline, last_send + linger)
-        total = len(timers)
         while True:
-            if state.sent and len(state.sent) == total and \
-                    len(state.received) + state.errors >= total:
+            if state.transmitted and state.transmitted == total and \
+                    state.received + state.errors >= total:
                 break
-            if count is None and state.sent and len(state.received) >= 1 and opts.deadline \
+            if count is None and state.transmitted and state.received >= 1 and opts.deadline \
                     and clock.now >= deadline:
                 break
             nxt = clock.next_time()
             if nxt is None or nxt > end:
                 clock.run_until(end)
                 break
+            checkpoint()
             clock.step()
             if not opts.quiet:
                 out.extend(state.lines)
             state.lines.clear()
     finally:
-        for t in timers:
+        for t in pending:
             t.cancel()
+        # `send` schedules itself (send -> sender -> send, send -> pending -> timer -> send):
+        # break the cycles so reference counting frees the run, because the lab freezes
+        # what survives a converge (gc.freeze) and would keep them for good
+        pending.clear()
+        sender.clear()
         stack.icmp_sockets.pop(ident, None)
-    transmitted = len(state.sent)
-    received = len(state.received)
-    elapsed_ms = int(round((max(state.sent.values(), default=start) - start) * 1000))
+    transmitted = state.transmitted
+    received = state.received
+    elapsed_ms = int(round(((state.last_sent if state.last_sent is not None else start)
+                            - start) * 1000))
     loss = (transmitted - received) * 100.0 / transmitted if transmitted else 0.0
     errors = f", +{state.errors} errors" if state.errors else ""
     out.append("")
     out.append(f"--- {opts.dest} ping statistics ---")
     out.append(f"{transmitted} packets transmitted, {received} received{errors}, "
                f"{loss:g}% packet loss, time {elapsed_ms}ms")
-    if state.rtts and opts.size >= 16:
-        ms = [r * 1000 for r in state.rtts]
-        avg = sum(ms) / len(ms)
-        mdev = math.sqrt(max(sum(m * m for m in ms) / len(ms) - avg * avg, 0.0))
-        out.append(f"rtt min/avg/max/mdev = {min(ms):.3f}/{avg:.3f}/{max(ms):.3f}/{mdev:.3f} ms")
+    if state.rtt_count and opts.size >= 16:
+        avg = state.rtt_sum / state.rtt_count
+        mdev = math.sqrt(max(state.rtt_sum2 / state.rtt_count - avg * avg, 0.0))
+        out.append(f"rtt min/avg/max/mdev = {state.rtt_min:.3f}/{avg:.3f}/{state.rtt_max:.3f}/"
+                   f"{mdev:.3f} ms")
     rc = 0 if received else 1
     if opts.deadline is not None and opts.count is not None and received < opts.count:
         rc = 1
     return ToolResult(rc, "\n".join(out) + "\n", "")
+
+
+def _sends(start: float, interval: float, count: int, deadline: float) -> int:
+    """How many of `count` sends, `interval` apart from `start`, come before `deadline`."""
+    if deadline == math.inf or interval == 0:
+        return count if start <= deadline else 0
+    k = max(0, min(count, int((deadline - start) / interval) + 1))
+    while k > 0 and start + (k - 1) * interval > deadline:  # float rounding, both ways
+        k -= 1
+    while k < count and start + k * interval <= deadline:
+        k += 1
+    return k
 
 
 def _is_literal(text: str) -> bool:
