@@ -53,7 +53,21 @@ class NovaOps(FloatingIPOps):
         return server
 
     def _server_ports(self, server: Doc) -> list[Doc]:
-        return self.store.find("port", device_id=server["id"])
+        """The server's interfaces as Nova records them (its network info cache): the ports
+        it booted or attached with, while Neutron still binds them to it. A port whose
+        `device_id` was merely set to the server through Neutron is not one of them."""
+        out = []
+        for nic in server["nics"]:
+            port = self._doc("port", nic["port_id"])
+            if port is not None and port["device_id"] == server["id"]:
+                out.append(port)
+        return out
+
+    def get_vifs(self, ctx: Context) -> list[tuple[Doc, Doc]]:
+        """(server, port) for every interface nova-compute plugs: what the lab wires."""
+        return [(self._server_view(ctx, s), self._view(ctx, "port", p))
+                for s in self.store.all("server") if policy.owns(ctx, s)
+                for p in self._server_ports(s)]
 
     def _server_view(self, ctx: Context, s: Doc) -> Doc:
         ports = self._server_ports(s)
