@@ -1,0 +1,101 @@
+"""A tenant against the whole lab through the REST API: nothing a tenant sends can brick the
+lab (tools, later requests, a restart) or reach into another project's servers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import TOPOLOGY, Client
+
+from ovnlab import api
+from ovnlab.lab import Lab
+
+N = "/networking/v2.0"
+C = "/compute/v2.1"
+
+
+def _clients(lab: Lab) -> tuple[Client, Client]:
+    app = api.make_app(lab.locked_cloud(threading.Lock()))
+    admin, demo = Client(app), Client(app)
+    assert admin.login().status == 201 and demo.login("demo", "demo").status == 201
+    return admin, demo
+
+
+def _network(c: Client, cidr: str) -> str:
+    net = c.post(f"{N}/networks", {"network": {"name": f"net-{cidr}"}}).body["network"]["id"]
+    assert c.post(f"{N}/subnets", {"subnet": {"network_id": net, "cidr": cidr,
+                                              "ip_version": 4}}).status == 201
+    return str(net)
+
+
+def _boot(c: Client, name: Any, net: str) -> Any:
+    image = c.get("/image/v2/images").body["images"][0]["id"]
+    return c.post(f"{C}/servers", {"server": {"name": name, "imageRef": image, "flavorRef": "42",
+                                              "networks": [{"uuid": net}]}})
+
+
+def _taps(lab: Lab) -> dict[str, list[str]]:
+    out = {}
+    for node in ("compute1", "compute2"):
+        res = lab.exec(node, ["ovs-vsctl", "list-ports", "br-int"])
+        assert res.rc == 0, res.stderr
+        out[node] = [p for p in res.stdout.split() if p.startswith("tap")]
+    return out
+
+
+@pytest.mark.slow
+def test_a_surrogate_name_is_refused_and_the_lab_keeps_working_and_restarts(
+        tmp_path: Path) -> None:
+    lab = Lab(TOPOLOGY, tmp_path / "cloud.db")
+    admin, demo = _clients(lab)
+    net = _network(demo, "192.168.5.0/24")
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+    raw = (b'{"server": {"name": "\\ud800", "imageRef": "%s", "flavorRef": "42", '
+           b'"networks": [{"uuid": "%s"}]}}' % (image.encode(), net.encode()))
+    assert demo.request("POST", f"{C}/servers", raw=raw).status == 400
+    assert demo.request("POST", f"{N}/networks",
+                        raw=b'{"network": {"name": "\\ud800"}}').status == 400
+    assert admin.get(f"{C}/servers").body["servers"] == []
+    assert _boot(demo, "vm-ok", net).status == 202
+    assert admin.get(f"{N}/networks").status == 200
+    for argv in (["ovn-nbctl", "ls-list"], ["ovn-nbctl", "show"], ["ovn-sbctl", "show"]):
+        assert lab.exec("network", argv).rc == 0
+    lab.close()
+    restarted = Lab(TOPOLOGY, tmp_path / "cloud.db")  # what `ovnlab down; ovnlab up` does
+    assert [s["name"] for s in restarted.cloud.get_servers(restarted.admin)] == ["vm-ok"]
+    assert sum(map(len, _taps(restarted).values())) == 1
+    restarted.close()
+
+
+@pytest.mark.slow
+def test_a_port_whose_device_id_names_another_projects_server_plugs_nothing() -> None:
+    lab = Lab(TOPOLOGY)
+    admin, demo = _clients(lab)
+    admin_net = _network(admin, "10.10.0.0/24")
+    vm = _boot(admin, "admin-vm", admin_net).body["server"]["id"]
+    before = admin.get(f"{C}/servers/{vm}").body["server"]
+    taps = _taps(lab)
+    demo_net = _network(demo, "192.168.5.0/24")
+    r = demo.post(f"{N}/ports", {"port": {"network_id": demo_net, "device_id": vm,
+                                          "device_owner": "compute:nova"}})
+    assert r.status == 201  # Neutron takes any device_id, as on a real cloud
+    port = r.body["port"]
+    # ...but only Nova plugs a port into a server, from its own record of interfaces
+    assert _taps(lab) == taps
+    after = admin.get(f"{C}/servers/{vm}").body["server"]
+    assert after["addresses"] == before["addresses"] and after["status"] == "ACTIVE"
+    shown = admin.get(f"{N}/ports/{port['id']}").body["port"]
+    assert shown["status"] == "DOWN" and shown["binding:host_id"] == ""
+    # the same through an update of an existing port
+    other = demo.post(f"{N}/ports", {"port": {"network_id": demo_net}}).body["port"]["id"]
+    assert demo.put(f"{N}/ports/{other}", {"port": {"device_id": vm, "device_owner":
+                                                    "compute:nova"}}).status == 200
+    assert _taps(lab) == taps
+    # deleting the admin's server takes its own interface only
+    assert admin.delete(f"{C}/servers/{vm}").status == 204
+    assert {p["id"] for p in demo.get(f"{N}/ports").body["ports"]} >= {port["id"], other}
+    assert sum(map(len, _taps(lab).values())) == 0
+    lab.close()
