@@ -99,3 +99,29 @@ def test_a_port_whose_device_id_names_another_projects_server_plugs_nothing() ->
     assert {p["id"] for p in demo.get(f"{N}/ports").body["ports"]} >= {port["id"], other}
     assert sum(map(len, _taps(lab).values())) == 0
     lab.close()
+
+
+@pytest.mark.slow
+def test_a_request_that_fails_after_its_commit_is_undone_everywhere(monkeypatch) -> None:
+    """A 5xx while the lab converges after the operation committed (here: plugging the
+    VIF fails) leaves no server, no port, no NB row and no tap behind."""
+    lab = Lab(TOPOLOGY)
+    admin, demo = _clients(lab)
+    net = _network(demo, "192.168.5.0/24")
+    nb_before = lab.exec("network", ["ovn-nbctl", "show"]).stdout
+    ports_before = demo.get(f"{N}/ports").body["ports"]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the hypervisor fell over")
+
+    with monkeypatch.context() as m:
+        m.setattr(lab.fabric, "sync_vms", broken)
+        r = _boot(demo, "vm", net)
+    assert r.status == 500 and r.body["computeFault"]["code"] == 500
+    assert admin.get(f"{C}/servers").body["servers"] == []
+    assert demo.get(f"{N}/ports").body["ports"] == ports_before
+    assert lab.exec("network", ["ovn-nbctl", "show"]).stdout == nb_before
+    assert _taps(lab) == {"compute1": [], "compute2": []}
+    assert _boot(demo, "vm", net).status == 202  # and the lab carries on
+    assert sum(map(len, _taps(lab).values())) == 1
+    lab.close()

@@ -66,6 +66,12 @@ class CloudBase:
         """One operation: the SQLite write and the driver's NB write commit together."""
         with self.store.transaction(), self.driver.transaction():
             yield
+        self.driver_commits += 1
+
+    driver_commits = 0
+    """Operations whose NB write committed: a caller that wraps several operations in one
+    store transaction (the REST API's request) tells from it whether a rollback of the store
+    leaves the NB ahead of it (then `sync_driver`, Neutron's resync, puts it back)."""
 
     def config(self) -> Doc:
         return self.store.get(META, CONFIG_ID) or {}
