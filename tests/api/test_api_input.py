@@ -4,6 +4,7 @@ values neutron-lib refuses (MACs, allowed address pairs, tags)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -126,3 +127,22 @@ def test_tags_are_unique_strings_of_at_most_255(client: Client, cloud: Cloud,
     many = [f"t{i}" for i in range(3000)]
     r = client.post(f"{N}/networks", {"network": {"name": "t", "tags": many}})
     assert r.status == 201 and r.body["network"]["tags"] == many
+
+
+def test_server_names_follow_novas_printable_name_format(demo: Client, cloud: Cloud,
+                                                        driver: RecordingDriver) -> None:
+    net = _net(demo)
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+    for name in ("\x1b[31mred", "a\nb", " lead", "trail\u00a0", "\u202eevil", "\x00",
+                 "\U0001f600"):
+        body = _refused(demo, cloud, driver, "POST", f"{C}/servers", json.dumps(
+            {"server": {"name": name, "imageRef": image, "flavorRef": "42",
+                        "networks": [{"uuid": net}]}}).encode())
+        assert body["badRequest"]["message"] == (
+            "An invalid 'name' value was provided. The name must be: printable characters. "
+            "Can not start or end with whitespace."), name
+    for name in ("vm 1", "\u00e9t\u00e9", "x" * 255):
+        r = demo.post(f"{C}/servers", {"server": {"name": name, "imageRef": image,
+                                                  "flavorRef": "42",
+                                                  "networks": [{"uuid": net}]}})
+        assert r.status == 202, r.raw

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
@@ -82,6 +83,24 @@ def _validate_string(value: Any, what: str, *, min_len: int = 0, max_len: int = 
     return value
 
 
+def _printable(char: str) -> bool:
+    """Nova's parameter_types._is_printable, over the code points its name regex is built
+    from (the Basic Multilingual Plane)."""
+    category = unicodedata.category(char)
+    return (ord(char) < 0xFFFF and not category.startswith("C")
+            and (not category.startswith("Z") or category == "Zs"))
+
+
+def _validate_name(name: str) -> str:
+    """Nova's `name` format (valid_name_regex): printable characters, none of them a space
+    separator at either end. Control characters never reach a listing or a terminal."""
+    if not all(map(_printable, name)) or any(
+            unicodedata.category(c) == "Zs" for c in (name[:1], name[-1:]) if c):
+        raise _bad("An invalid 'name' value was provided. The name must be: printable "
+                   "characters. Can not start or end with whitespace.")
+    return name
+
+
 def validate_server_create(body: Any) -> dict[str, Any]:
     """Nova's create schema, the parts this emulation uses; extra properties are a 400."""
     if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
@@ -101,7 +120,7 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         if key not in server:
             raise _bad(f"Invalid input for field/attribute server. Value: {server}. "
                        f"'{key}' is a required property")
-    server["name"] = _validate_string(server["name"], "name", min_len=1)
+    server["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
     flavor = server["flavorRef"]
     if isinstance(flavor, int) and not isinstance(flavor, bool):
         server["flavorRef"] = str(flavor)
