@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ovnlab.api.network import RESOURCES
 
-EXAMPLES = int(os.environ.get("ABUSE_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ABUSE_EXAMPLES", "150"))
 
 # endpoint -> (path templates with their verbs)
 R = f"{N}/routers/{{router}}"
