@@ -146,3 +146,28 @@ def test_server_names_follow_novas_printable_name_format(demo: Client, cloud: Cl
                                                   "flavorRef": "42",
                                                   "networks": [{"uuid": net}]}})
         assert r.status == 202, r.raw
+
+
+def test_server_metadata_follows_novas_schema(demo: Client, cloud: Cloud,
+                                              driver: RecordingDriver) -> None:
+    net = _net(demo)
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+
+    def boot(metadata: Any) -> bytes:
+        return json.dumps({"server": {"name": "vm", "imageRef": image, "flavorRef": "42",
+                                      "networks": [{"uuid": net}],
+                                      "metadata": metadata}}).encode()
+
+    for metadata, reason in (
+            ({"k": {"nested": 1}}, "{'nested': 1} is not of type 'string'"),
+            ({"k": 1}, "1 is not of type 'string'"),
+            ({"k": "v" * 256}, "is too long"),
+            ({"\u00e9": "v"}, "Additional properties are not allowed ('\u00e9' was unexpected)"),
+            ({"": "v"}, "Additional properties are not allowed ('' was unexpected)"),
+            (["k"], "['k'] is not of type 'object'")):
+        body = _refused(demo, cloud, driver, "POST", f"{C}/servers", boot(metadata))
+        message = body["badRequest"]["message"]
+        assert message.startswith("Invalid input for field/attribute metadata.")
+        assert reason in message, message
+    r = demo.request("POST", f"{C}/servers", raw=boot({"role": "web", "a-b_c:d. e": "v" * 255}))
+    assert r.status == 202

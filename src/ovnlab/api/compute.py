@@ -101,6 +101,27 @@ def _validate_name(name: str) -> str:
     return name
 
 
+_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+
+
+def _validate_metadata(metadata: Any) -> None:
+    """Nova's parameter_types.metadata: keys of `[a-zA-Z0-9-_:. ]{1,255}`, string values of
+    at most 255 characters."""
+    what = f"Invalid input for field/attribute metadata. Value: {metadata}."
+    if not isinstance(metadata, dict):
+        raise _bad(f"{what} {metadata!r} is not of type 'object'")
+    extra = [k for k in metadata if not _METADATA_KEY.match(k)]
+    if extra:
+        raise _bad(f"{what} Additional properties are not allowed "
+                   f"({', '.join(map(repr, extra))} {'was' if len(extra) == 1 else 'were'} "
+                   "unexpected)")
+    for value in metadata.values():
+        if not isinstance(value, str):
+            raise _bad(f"{what} {value!r} is not of type 'string'")
+        if len(value) > 255:
+            raise _bad(f"{what} {value!r} is too long")
+
+
 def validate_server_create(body: Any) -> dict[str, Any]:
     """Nova's create schema, the parts this emulation uses; extra properties are a 400."""
     if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
@@ -167,9 +188,8 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         if count != 1:
             raise _bad("ovnlab boots one server per request: use min_count = max_count = 1")
         server[key] = count
-    if "metadata" in server and not isinstance(server["metadata"], dict):
-        raise _bad("Invalid input for field/attribute metadata. Value: "
-                   f"{server['metadata']}. is not of type 'object'")
+    if "metadata" in server:
+        _validate_metadata(server["metadata"])
     return server
 
 
