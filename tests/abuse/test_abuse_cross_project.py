@@ -93,6 +93,15 @@ def _matrix(a: Project, d: Project, w: World) -> list[tuple[str, str, Any, int]]
                                              "flavorRef": "42", "availability_zone":
                                              "nova:compute1",
                                              "networks": [{"uuid": d.network}]}}, 403),
+        ("GET", f"{C}/servers/{a.server}/os-interface", None, 404),
+        ("POST", f"{C}/servers/{a.server}/os-interface",
+         {"interfaceAttachment": {"port_id": d.port}}, 404),
+        ("DELETE", f"{C}/servers/{a.server}/os-interface/{a.server_port}", None, 404),
+        ("POST", f"{C}/servers/{d.server}/os-interface",
+         {"interfaceAttachment": {"port_id": a.port}}, 404),
+        ("POST", f"{C}/servers/{d.server}/os-interface",
+         {"interfaceAttachment": {"net_id": a.network}}, 404),
+        ("DELETE", f"{C}/servers/{d.server}/os-interface/{a.server_port}", None, 404),
         # Keystone: another user's token
         ("GET", "/identity/v3/auth/tokens", None, 403),
         ("DELETE", "/identity/v3/auth/tokens", None, 403),

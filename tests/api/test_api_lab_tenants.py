@@ -125,3 +125,58 @@ def test_a_request_that_fails_after_its_commit_is_undone_everywhere(monkeypatch)
     assert _boot(demo, "vm", net).status == 202  # and the lab carries on
     assert sum(map(len, _taps(lab).values())) == 1
     lab.close()
+
+
+@pytest.mark.slow
+def test_interface_attach_and_detach_plug_and_unplug_through_novas_record() -> None:
+    lab = Lab(TOPOLOGY)
+    admin, demo = _clients(lab)
+    net = _network(admin, "10.10.0.0/24")
+    vm = _boot(admin, "vm", net).body["server"]["id"]
+    base = f"{C}/servers/{vm}/os-interface"
+    first = admin.get(base).body["interfaceAttachments"]
+    assert len(first) == 1 and first[0]["net_id"] == net and first[0]["port_state"] == "ACTIVE"
+    # a port given to Nova (server add port): bound, plugged; detached: unbound, kept
+    port = admin.post(f"{N}/ports", {"port": {"network_id": net}}).body["port"]["id"]
+    r = admin.post(base, {"interfaceAttachment": {"port_id": port}})
+    assert r.status == 200 and r.body["interfaceAttachment"]["port_id"] == port
+    assert sum(map(len, _taps(lab).values())) == 2
+    assert admin.get(f"{N}/ports/{port}").body["port"]["device_id"] == vm
+    assert admin.get(f"{base}/{port}").body["interfaceAttachment"]["port_state"] == "ACTIVE"
+    assert admin.post(base, {"interfaceAttachment": {"port_id": port}}).status == 409
+    assert admin.delete(f"{base}/{port}").status == 202
+    assert sum(map(len, _taps(lab).values())) == 1
+    kept = admin.get(f"{N}/ports/{port}").body["port"]
+    assert kept["device_id"] == "" and kept["binding:host_id"] == ""
+    # a port Nova creates (server add network): deleted on detach
+    r = admin.post(base, {"interfaceAttachment": {"net_id": net,
+                                                  "fixed_ips": [{"ip_address": "10.10.0.50"}]}})
+    assert r.status == 200, r.raw
+    created = r.body["interfaceAttachment"]["port_id"]
+    assert r.body["interfaceAttachment"]["fixed_ips"][0]["ip_address"] == "10.10.0.50"
+    assert sum(map(len, _taps(lab).values())) == 2
+    assert admin.delete(f"{base}/{created}").status == 202
+    assert admin.get(f"{N}/ports/{created}").status == 404
+    # Nova's errors
+    assert admin.post(base, {"interfaceAttachment": {"port_id": port, "net_id": net}}
+                      ).body["badRequest"]["message"] == "Must not input both network_id and port_id"
+    assert admin.post(base, {"interfaceAttachment": {"fixed_ips": [{"ip_address": "1.1.1.1"}]}}
+                      ).status == 400
+    assert admin.post(base, {"interfaceAttachment": {"port_id": "nope"}}).status == 404
+    assert admin.post(base, {"interfaceAttachment": {"net_id": "nope"}}).status == 404
+    assert admin.delete(f"{base}/{port}").body["itemNotFound"]["message"] == (
+        f"Port {port} is not attached")
+    # another project can neither attach to the server nor attach its port elsewhere
+    demo_net = _network(demo, "192.168.5.0/24")
+    demo_port = demo.post(f"{N}/ports", {"port": {"network_id": demo_net}}).body["port"]["id"]
+    taps = _taps(lab)
+    assert demo.post(base, {"interfaceAttachment": {"port_id": demo_port}}).status == 404
+    assert demo.get(base).status == 404
+    assert demo.delete(f"{base}/{first[0]['port_id']}").status == 404
+    demo_vm = _boot(demo, "dvm", demo_net).body["server"]["id"]
+    assert demo.post(f"{C}/servers/{demo_vm}/os-interface",
+                     {"interfaceAttachment": {"port_id": port}}).status == 404
+    assert demo.post(f"{C}/servers/{demo_vm}/os-interface",
+                     {"interfaceAttachment": {"net_id": net}}).status == 404
+    assert sum(map(len, _taps(lab).values())) == sum(map(len, taps.values())) + 1
+    lab.close()

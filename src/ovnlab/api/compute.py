@@ -193,6 +193,33 @@ def validate_server_create(body: Any) -> dict[str, Any]:
     return server
 
 
+def validate_interface_attach(body: Any) -> dict[str, Any]:
+    """Nova's os-interface create schema (interfaceAttachment is optional)."""
+    if not isinstance(body, dict) or any(k != "interfaceAttachment" for k in body):
+        extra = sorted(body) if isinstance(body, dict) else []
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+                   "were unexpected)" if extra else
+                   f"Invalid input for field/attribute body. Value: {body}. "
+                   f"{body!r} is not of type 'object'")
+    attachment = body.get("interfaceAttachment", {})
+    what = f"Invalid input for field/attribute interfaceAttachment. Value: {attachment}."
+    if not isinstance(attachment, dict):
+        raise _bad(f"{what} {attachment!r} is not of type 'object'")
+    extra = sorted(k for k in attachment if k not in ("net_id", "port_id", "fixed_ips", "tag"))
+    if extra:
+        raise _bad(f"{what} Additional properties are not allowed "
+                   f"({', '.join(map(repr, extra))} were unexpected)")
+    for key in ("net_id", "port_id", "tag"):
+        if key in attachment:
+            _validate_string(attachment[key], key, min_len=1)
+    ips = attachment.get("fixed_ips")
+    if ips is not None and (not isinstance(ips, list) or len(ips) != 1 or not isinstance(
+            ips[0], dict) or set(ips[0]) != {"ip_address"} or not isinstance(
+            ips[0]["ip_address"], str)):
+        raise _bad(f"Invalid input for field/attribute fixed_ips. Value: {ips}.")
+    return attachment
+
+
 class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
@@ -209,6 +236,11 @@ class Nova:
         router.add("GET", v21 + "/servers/{id}", self.show_server)
         router.add("DELETE", v21 + "/servers/{id}", self.delete_server)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
+        router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
+        router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
+        router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
+        router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
+                   self.detach_interface)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
@@ -384,6 +416,34 @@ class Nova:
             self.cloud.server_add_security_group(req.context, server_id, arg["name"])
         else:
             self.cloud.server_remove_security_group(req.context, server_id, arg["name"])
+        return Response(202, None, version_headers(version))
+
+    # -- interfaces (os-interface)
+    def list_interfaces(self, req: Request) -> Response:
+        version = microversion(req)
+        found = self.cloud.get_server_interfaces(req.context, req.params["id"])
+        return Response(200, {"interfaceAttachments": found}, version_headers(version))
+
+    def show_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        port_id = req.params["port_id"]
+        for found in self.cloud.get_server_interfaces(req.context, req.params["id"]):
+            if found["port_id"] == port_id:
+                return Response(200, {"interfaceAttachment": found}, version_headers(version))
+        raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
+
+    def attach_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        attachment = validate_interface_attach(req.json() if req.body else {})
+        fixed_ips = attachment.get("fixed_ips") or [{}]
+        found = self.cloud.server_add_interface(
+            req.context, req.params["id"], port_id=attachment.get("port_id"),
+            net_id=attachment.get("net_id"), fixed_ip=fixed_ips[0].get("ip_address"))
+        return Response(200, {"interfaceAttachment": found}, version_headers(version))
+
+    def detach_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
         return Response(202, None, version_headers(version))
 
     # -- flavors
