@@ -102,6 +102,8 @@ def _matrix(a: Project, d: Project, w: World) -> list[tuple[str, str, Any, int]]
         ("POST", f"{C}/servers/{d.server}/os-interface",
          {"interfaceAttachment": {"net_id": a.network}}, 404),
         ("DELETE", f"{C}/servers/{d.server}/os-interface/{a.server_port}", None, 404),
+        ("GET", f"{C}/servers?all_tenants=1", None, 403),
+        ("GET", f"{C}/servers/detail?all_tenants", None, 403),
         # Keystone: another user's token
         ("GET", "/identity/v3/auth/tokens", None, 403),
         ("DELETE", "/identity/v3/auth/tokens", None, 403),
@@ -138,8 +140,8 @@ def test_listings_show_demo_nothing_of_the_admins(world: World) -> None:
                   f"id={a.network}", f"device_id={a.server}", f"router_id={a.router}"):
             body = d.client.ok("GET", f"{N}/{coll}?{q}")
             seen |= {r["id"] for r in body[coll.replace("-", "_")]}
-    seen |= {s["id"] for s in d.client.ok("GET", f"{C}/servers/detail?all_tenants=1")[
-        "servers"]}
+    for q in ("", "?name=admin", f"?project_id={admin_project}", "?all_tenants=0"):
+        seen |= {s["id"] for s in d.client.ok("GET", f"{C}/servers/detail{q}")["servers"]}
     assert seen & admin_ids == set()
     assert {world.ext_network} <= seen and shared - seen == set()
     # the admin's router gateway, interfaces and FIP ports are not demo's either

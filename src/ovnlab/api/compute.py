@@ -220,6 +220,21 @@ def validate_interface_attach(body: Any) -> dict[str, Any]:
     return attachment
 
 
+def _all_tenants(req: Request) -> bool:
+    """nova.api.openstack.common.is_all_tenants: present and not a false value."""
+    value = req.q1("all_tenants")
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("0", "f", "false", "n", "no", "off"):
+        return False
+    if lowered in ("", "1", "t", "true", "y", "yes", "on"):
+        return True
+    raise BadRequest(f"Invalid input received: Unrecognized value '{value}', acceptable "
+                     "values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', "
+                     "'true', 'y', 'yes'")
+
+
 class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
@@ -340,7 +355,11 @@ class Nova:
         return Response(status, body, version_headers(microversion(req)))
 
     # -- servers
-    def _servers(self, req: Request) -> list[dict[str, Any]]:
+    def _servers(self, req: Request, detail: bool = False) -> list[dict[str, Any]]:
+        if _all_tenants(req) and not getattr(req.context, "is_admin", False):
+            rule = "detail" if detail else "index"
+            raise Forbidden(f"Policy doesn't allow os_compute_api:servers:{rule}:get_all_tenants "
+                            "to be performed.", type="PolicyNotAuthorized")
         servers = self.cloud.get_servers(req.context, None)
         pattern = req.q1("name")
         if pattern:
@@ -363,7 +382,7 @@ class Nova:
         return self._respond(req, 200, {"servers": body})
 
     def list_servers_detail(self, req: Request) -> Response:
-        body = [self._server_view(req, s) for s in self._servers(req)]
+        body = [self._server_view(req, s) for s in self._servers(req, detail=True)]
         return self._respond(req, 200, {"servers": body})
 
     def show_server(self, req: Request) -> Response:
