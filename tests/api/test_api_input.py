@@ -67,6 +67,20 @@ def test_non_standard_json_constants_are_400(client: Client, cloud: Cloud,
              server % (image.encode(), net.encode(), constant))
 
 
+def test_numbers_too_large_for_a_float_are_400(client: Client, cloud: Cloud,
+                                               driver: RecordingDriver) -> None:
+    net = _net(client)
+    for value in (b"1e999", b"-1e400", b"[1e309]"):
+        body = _refused(client, cloud, driver, "POST", f"{N}/ports",
+                        b'{"port": {"network_id": "%s", "extra_dhcp_opts": [{"opt_value": %s}]}}'
+                        % (net.encode(), value))
+        assert body["NeutronError"]["message"] == (
+            f"Malformed request body: number {value.strip(b'[]').decode()} is out of range")
+    r = client.request("POST", f"{N}/ports", raw=b'{"port": {"network_id": "%s", '
+                       b'"binding:profile": {"big": 1e308}}}' % net.encode())
+    assert r.status == 201 and r.body["port"]["binding:profile"] == {"big": 1e308}
+
+
 def test_nesting_deeper_than_the_parser_is_a_malformed_body(client: Client, cloud: Cloud,
                                                             driver: RecordingDriver) -> None:
     for raw in (b"[" * 100_000, b'{"network": ' * 50_000):

@@ -151,3 +151,22 @@ def test_text_that_is_not_unicode_is_refused_and_the_operation_undone(tmp_path: 
     reopened = Cloud(tmp_path / "c.db", topology.load("seed"))
     assert [n["name"] for n in reopened.get_networks(admin)] == ["ok"]
     reopened.close()
+
+
+def test_nan_and_infinities_are_refused_and_the_operation_undone() -> None:
+    """Not JSON: SQLite's JSON functions (the store's indexes) fail on them."""
+    from ovnlab import topology
+    from ovnlab.cloud import Cloud
+    from ovnlab.errors import BadRequest
+
+    cloud = Cloud(None, topology.load("seed"))
+    admin = cloud.admin_context()
+    net = cloud.create_network(admin, {"network": {"name": "n"}})
+    before = cloud.store.snapshot()
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(BadRequest, match="NaN and infinite numbers are not JSON values"):
+            cloud.create_port(admin, {"port": {"network_id": net["id"],
+                                               "binding:profile": {"x": value}}})
+        assert cloud.store.snapshot() == before
+    assert cloud.get_ports(admin, filters={"device_id": ["x"]}) == []
+    cloud.close()

@@ -7,6 +7,7 @@ Stdlib only. Each OpenStack service renders errors its own way, so a handler rai
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,13 +42,14 @@ class Request:
     def json(self) -> Any:
         """The decoded body. A 400 for what is not strict JSON in UTF-8 (RFC 8259): bad bytes
         or syntax, nesting deeper than the parser's stack, the NaN/Infinity constants
-        Python's parser would take, and escaped lone surrogates ("\\ud800"), which are valid
+        Python's parser would take (and numbers too large for a float), and escaped lone surrogates ("\\ud800"), which are valid
         JSON syntax but no Unicode text: nothing downstream (the store, the NB, a VM's name,
         a terminal) can encode them."""
         if not self.body:
             raise BadRequest("Malformed request body: the body is empty", type="HTTPBadRequest")
         try:
-            data = json.loads(self.body.decode("utf-8"), parse_constant=_no_constant)
+            data = json.loads(self.body.decode("utf-8"), parse_constant=_no_constant,
+                              parse_float=_finite)
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except RecursionError:
             raise BadRequest("Malformed request body: nested too deeply",
@@ -124,6 +126,15 @@ class Router:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number Python would turn into infinity (1e999) is refused as NaN/Infinity
+    are: no JSON writer (the store, SQLite's JSON functions) can write it back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
 
 
 ErrorRenderer = Callable[[OvnlabError], Any]
