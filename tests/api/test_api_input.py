@@ -185,3 +185,25 @@ def test_server_metadata_follows_novas_schema(demo: Client, cloud: Cloud,
         assert reason in message, message
     r = demo.request("POST", f"{C}/servers", raw=boot({"role": "web", "a-b_c:d. e": "v" * 255}))
     assert r.status == 202
+
+
+def test_a_request_failing_after_its_operation_committed_is_rolled_back_and_resynced(
+        client: Client, cloud: Cloud, driver: RecordingDriver, monkeypatch) -> None:
+    from ovnlab.errors import Conflict
+
+    create = cloud.create_network
+
+    def create_then_fail(*args: Any, **kwargs: Any) -> Any:
+        create(*args, **kwargs)  # committed, NB write included
+        raise Conflict("a later step failed")
+
+    before = snapshot(cloud)
+    monkeypatch.setattr(cloud, "create_network", create_then_fail)
+    r = client.post(f"{N}/networks", {"network": {"name": "half"}})
+    assert r.status == 409 and snapshot(cloud) == before
+    assert driver.calls[-2:] == ["create_network", "sync"]  # the NB is put back
+    monkeypatch.setattr(cloud, "create_network", create)
+    calls = len(driver.calls)
+    assert client.post(f"{N}/networks", {"network": {"name": "n"}}).status == 201
+    assert client.post(f"{N}/networks", {"network": {"name": "n", "mtu": 1}}).status == 400
+    assert driver.calls[calls:] == ["create_network"]  # a plain 4xx needs no resync
