@@ -206,4 +206,4 @@ def test_a_request_failing_after_its_operation_committed_is_rolled_back_and_resy
     calls = len(driver.calls)
     assert client.post(f"{N}/networks", {"network": {"name": "n"}}).status == 201
     assert client.post(f"{N}/networks", {"network": {"name": "n", "mtu": 1}}).status == 400
-    assert driver.calls[calls:] == ["create_network"]  # a plain 4xx needs no resync
+    assert "sync" not in driver.calls[calls:]  # a plain 4xx needs no resync
