@@ -131,12 +131,8 @@ class Lab:
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
-        servers = {s["id"]: s for s in self.cloud.get_servers(self.admin)}
-        wanted = {
-            port["id"]: (servers[port["device_id"]], port,
-                         servers[port["device_id"]].get("OS-EXT-SRV-ATTR:host"))
-            for port in self.cloud.get_ports(self.admin) if port["device_id"] in servers
-        }
+        wanted = {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
+                  for server, port in self.cloud.get_vifs(self.admin)}
         return bool(self.fabric.sync_vms(wanted))
 
     # ------------------------------------------------------------ operator tools

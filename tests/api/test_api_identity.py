@@ -165,3 +165,32 @@ def test_projects_and_users_are_readable_by_admins(client: Client, make_client) 
     assert demo.get(f"/v3/projects/{tok['project']['id']}").status == 200
     assert demo.get(f"/v3/users/{tok['user']['id']}").body["user"]["name"] == "demo"
     assert demo.get("/v3/users").status == 403
+
+
+def test_only_the_tokens_user_or_an_admin_may_validate_or_revoke_it(client: Client,
+                                                                     demo: Client,
+                                                                     make_client) -> None:
+    """Keystone's identity:validate_token / check_token / revoke_token: admin or
+    token_subject; an unknown token is a 404 to anyone."""
+    admin_token = {"X-Subject-Token": client.token or ""}
+    for method in ("GET", "HEAD", "DELETE"):
+        r = demo.request(method, "/identity/v3/auth/tokens", headers=admin_token)
+        assert r.status == 403, method
+    action = {"GET": "validate_token", "DELETE": "revoke_token"}
+    for method, name in action.items():
+        r = demo.request(method, "/identity/v3/auth/tokens", headers=admin_token)
+        assert r.body["error"]["message"] == ("You are not authorized to perform the requested "
+                                              f"action: identity:{name}.")
+    assert client.get("/networking/v2.0/networks").status == 200  # still valid
+    assert demo.get("/identity/v3/auth/tokens",
+                    headers={"X-Subject-Token": "0" * 32}).status == 404
+    # the same user's other token: allowed (token_subject is the user, not the token)
+    other = make_client()
+    assert other.login("demo", "demo").status == 201
+    subject = {"X-Subject-Token": other.token or ""}
+    assert demo.get("/identity/v3/auth/tokens", headers=subject).status == 200
+    # an admin may validate and revoke anyone's
+    assert client.get("/identity/v3/auth/tokens", headers=subject).status == 200
+    assert client.delete("/identity/v3/auth/tokens", headers=subject).status == 204
+    assert other.get("/networking/v2.0/networks").status == 401
+    assert demo.get("/networking/v2.0/networks").status == 200

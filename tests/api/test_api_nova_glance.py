@@ -203,3 +203,17 @@ def test_availability_zones(client: Client, demo: Client) -> None:
     detail = client.get(f"{C}/os-availability-zone/detail").body["availabilityZoneInfo"]
     assert sorted(detail[0]["hosts"]) == ["compute1", "compute2"]
     assert demo.get(f"{C}/os-availability-zone/detail").status == 403
+
+
+def test_all_tenants_is_admin_only(demo: Client, client: Client) -> None:
+    """Nova's servers:index/detail:get_all_tenants policy; is_all_tenants' parsing."""
+    for path, rule in (("servers?all_tenants=1", "index"), ("servers/detail?all_tenants=", "detail"),
+                       ("servers?all_tenants=True", "index")):
+        r = demo.get(f"/compute/v2.1/{path}")
+        assert r.status == 403 and r.body["forbidden"]["message"] == (
+            f"Policy doesn't allow os_compute_api:servers:{rule}:get_all_tenants to be "
+            "performed."), path
+    assert demo.get("/compute/v2.1/servers?all_tenants=0").status == 200
+    assert client.get("/compute/v2.1/servers/detail?all_tenants=1").status == 200
+    r = demo.get("/compute/v2.1/servers?all_tenants=maybe")
+    assert r.status == 400 and "Unrecognized value 'maybe'" in r.body["badRequest"]["message"]

@@ -178,3 +178,42 @@ def test_negative_paths_with_the_real_client(osc: Osc, app: api.App) -> None:
     assert c.get(f"{n}/routers/{rid}").body["router"]["name"] == "r"
     assert c.get(f"{n}/floatingips").body["floatingips"][0]["port_id"] is None
     assert len(c.get(f"{n}/networks").body["networks"]) == 3
+
+
+def test_server_add_and_remove_port_and_network_with_the_real_client(tmp_path: Path) -> None:
+    """Interface attach/detach (Nova's os-interface) against a whole lab: the real client's
+    `server add port`, `server remove port` and `server add network`."""
+    import threading
+
+    from ovnlab.lab import Lab
+
+    lab = Lab.build("seed")
+    app = api.make_app(lab.locked_cloud(threading.Lock()))
+    server = api.serve(app, "127.0.0.1", 0, background=True)
+    try:
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(api.clouds_yaml(server.url, PROJECTS))
+        osc = Osc(clouds, tmp_path)
+        c = Client(app)
+        c.login()
+        n = "/networking/v2.0"
+        net = c.post(f"{n}/networks", {"network": {"name": "n1"}}).body["network"]["id"]
+        c.post(f"{n}/subnets", {"subnet": {"network_id": net, "cidr": "10.1.0.0/24",
+                                           "ip_version": 4}})
+        image = c.get("/image/v2/images").body["images"][0]["id"]
+        c.post("/compute/v2.1/servers", {"server": {"name": "vm1", "imageRef": image,
+                                                    "flavorRef": "42",
+                                                    "networks": [{"uuid": net}]}})
+        port = c.post(f"{n}/ports", {"port": {"network_id": net, "name": "p1"}}).body["port"]
+        osc("server add port vm1 p1")
+        addresses = osc.json("server show vm1 -c addresses -f json")["addresses"]["n1"]
+        assert port["fixed_ips"][0]["ip_address"] in addresses and len(addresses) == 2
+        osc("server remove port vm1 p1")
+        assert c.get(f"{n}/ports/{port['id']}").body["port"]["device_id"] == ""
+        osc("server add network vm1 n1")
+        assert len(osc.json("server show vm1 -c addresses -f json")["addresses"]["n1"]) == 2
+        assert "No Port found for nope" in osc("server remove port vm1 nope",
+                                               expect_rc=1).stderr
+    finally:
+        server.close()
+        lab.close()

@@ -129,5 +129,6 @@ def test_an_oversized_token_request_gets_413_in_keystones_format(
                              {"Content-Type": "application/json"})
     assert status == 413
     assert reply["error"]["code"] == 413  # type: ignore[index]
+    assert reply["error"]["title"] == "Request Entity Too Large"  # type: ignore[index]
     assert "max_request_body_size" in reply["error"]["message"]  # type: ignore[index]
     assert Client(app).login().status == 201  # the server still serves

@@ -128,3 +128,45 @@ def test_pluck_one_attribute() -> None:
     assert s.pluck("port", "up", net="n") == [True, False]
     assert s.pluck("port", "n") == [3, None, None]
     assert s.pluck("port", "name") == ["x", None, None]
+
+
+def test_text_that_is_not_unicode_is_refused_and_the_operation_undone(tmp_path: Path) -> None:
+    """A lone surrogate would break every later reader (the NB, tools, a restart): the
+    store refuses it, whatever interface it came through, and the transaction rolls back."""
+    from ovnlab import topology
+    from ovnlab.cloud import Cloud
+    from ovnlab.errors import BadRequest
+
+    cloud = Cloud(tmp_path / "c.db", topology.load("seed"))
+    admin = cloud.admin_context()
+    before = cloud.store.snapshot()
+    with pytest.raises(BadRequest, match=r"\\ud800 is a lone surrogate"):
+        cloud.create_network(admin, {"network": {"name": "\ud800"}})
+    assert cloud.store.snapshot() == before
+    net = cloud.create_network(admin, {"network": {"name": "ok"}})
+    with pytest.raises(BadRequest):
+        cloud.update_network(admin, net["id"], {"network": {"description": "a\udfffb"}})
+    assert cloud.get_network(admin, net["id"])["description"] == ""
+    cloud.close()
+    reopened = Cloud(tmp_path / "c.db", topology.load("seed"))
+    assert [n["name"] for n in reopened.get_networks(admin)] == ["ok"]
+    reopened.close()
+
+
+def test_nan_and_infinities_are_refused_and_the_operation_undone() -> None:
+    """Not JSON: SQLite's JSON functions (the store's indexes) fail on them."""
+    from ovnlab import topology
+    from ovnlab.cloud import Cloud
+    from ovnlab.errors import BadRequest
+
+    cloud = Cloud(None, topology.load("seed"))
+    admin = cloud.admin_context()
+    net = cloud.create_network(admin, {"network": {"name": "n"}})
+    before = cloud.store.snapshot()
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(BadRequest, match="NaN and infinite numbers are not JSON values"):
+            cloud.create_port(admin, {"port": {"network_id": net["id"],
+                                               "binding:profile": {"x": value}}})
+        assert cloud.store.snapshot() == before
+    assert cloud.get_ports(admin, filters={"device_id": ["x"]}) == []
+    cloud.close()

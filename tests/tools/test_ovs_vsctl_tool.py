@@ -111,3 +111,20 @@ def test_add_and_delete_bridges_and_ports_in_one_chain() -> None:
     assert ovs_vsctl.run(vs, ["--if-exists", "del-port", "tap9"]).rc == 0
     assert ovs_vsctl.run(vs, ["add-br", "br-ex"]).rc == 1
     assert ovs_vsctl.run(vs, ["del-br", "br-ex"]).rc == 0 and "br-ex" not in vs.bridges
+
+
+def test_set_refuses_what_it_cannot_set_and_sets_nothing_of_the_command() -> None:
+    vs = _node()
+    before = ovs_vsctl.run(vs, ["show"]).stdout
+    res = ovs_vsctl.run(vs, ["set", "Bridge", "br-int", "external_ids:owner=me",
+                             "fail_mode=standalone"])
+    assert res.rc == 1
+    assert res.stderr.startswith("ovs-vsctl: fail_mode=standalone: ")
+    assert vs.bridges["br-int"].fail_mode == "secure"
+    assert "owner" not in vs.bridges["br-int"].external_ids  # the first setting too
+    res = ovs_vsctl.run(vs, ["set", "Bridge", "br-int", "datapath_type=netdev"])
+    assert res.stderr == ("ovs-vsctl: datapath_type=netdev: Bridge column datapath_type "
+                          "cannot be set here\n")
+    assert ovs_vsctl.run(vs, ["set", "Bridge", "br-int", "fail_mode="]).rc == 1
+    assert ovs_vsctl.run(vs, ["show"]).stdout == before
+    assert ovs_vsctl.run(vs, ["set", "Bridge", "br-int", "fail_mode=secure"]).rc == 0

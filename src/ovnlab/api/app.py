@@ -8,7 +8,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,7 +92,7 @@ class App:
                     req = replace(req, context=self.tokens.validate(token).context)
                 except Unauthorized as e:
                     return route_name, json_response(401, keystone_error(e))
-            with self.lock:
+            with self.lock, self._atomic(req):
                 return route_name, route.handler(req)
         except OvnlabError as e:
             if not 400 <= e.status < 600:  # the base class (500) or a misuse: still an error
@@ -102,6 +103,27 @@ class App:
             err = OvnlabError(f"Request Failed: internal server error while processing your "
                               f"request: {type(e).__name__}", type="HTTPInternalServerError")
             return route_name, json_response(500, _renderer(req.path)(err))
+
+    @contextmanager
+    def _atomic(self, req: Request) -> Iterator[None]:
+        """A request that changes the cloud is all or nothing, whatever fails (a 4xx after
+        an earlier step, a 5xx while the lab converges after the commit): one store
+        transaction around the whole handler. Should an operation's NB write have committed
+        in it, the rollback is followed by Neutron's resync so the NB matches the store."""
+        store = getattr(self.cloud, "store", None)
+        if req.method in ("GET", "HEAD") or store is None:
+            yield
+            return
+        commits = self.cloud.driver_commits
+        try:
+            with store.transaction():
+                yield
+        except BaseException:
+            if self.cloud.driver_commits != commits:
+                log.warning("%s %s failed after its NB write: resyncing the NB",
+                            req.method, req.path)
+                self.cloud.sync_driver()
+            raise
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         t0 = time.perf_counter()

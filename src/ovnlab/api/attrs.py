@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ovnlab.cloud.ports import INVALID_MACS
 from ovnlab.errors import BadRequest
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -165,7 +166,8 @@ class MAC(Kind):
     nullable: bool = False
 
     def _convert(self, value: Any, attr: str) -> Any:
-        if isinstance(value, str) and _MAC.match(value):
+        # neutron-lib validate_mac_address: also refuses constants.INVALID_MAC_ADDRESSES
+        if isinstance(value, str) and _MAC.match(value) and value.lower() not in INVALID_MACS:
             return value.lower()
         raise invalid(attr, f"'{value}' is not a valid MAC address")
 
@@ -203,6 +205,85 @@ class ListOf(Kind):
 
     def _schema(self) -> dict[str, Any]:
         return {"type": "array", "items": self.item.schema()}
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueStrings(Kind):
+    """neutron-lib validate_list_of_unique_strings (the tags of the standard-attr-tag API)."""
+
+    max_len: int = 255
+    nullable: bool = False
+
+    def _convert(self, value: Any, attr: str) -> Any:
+        if not isinstance(value, list):
+            raise invalid(attr, f"'{value}' is not a list")
+        out = [Str(self.max_len).convert(v, attr) for v in value]
+        dups = sorted({v for v in out if out.count(v) > 1}) if len(set(out)) < len(out) else []
+        if dups:
+            raise invalid(attr, f"Duplicate items in the list: '{', '.join(dups)}'")
+        return out
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "array", "uniqueItems": True,
+                "items": {"type": "string", "maxLength": self.max_len}}
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPairs(Kind):
+    """neutron-lib _validate_allowed_address_pairs: at most `max_pairs`
+    (cfg max_allowed_address_pair), each an IP address or a CIDR (with an optional MAC),
+    no pair twice. Its errors are bare HTTPBadRequests with the validator's message."""
+
+    max_pairs: int = 10
+    nullable: bool = True
+
+    def _convert(self, value: Any, attr: str) -> Any:
+        if not isinstance(value, list):
+            raise BadRequest("Allowed address pairs must be a list.", type="HTTPBadRequest")
+        if len(value) > self.max_pairs:
+            raise BadRequest("The number of allowed address pair exceeds the maximum "
+                             f"{self.max_pairs}.", type="AllowedAddressPairExhausted")
+        out: list[dict[str, Any]] = []
+        for pair in value:
+            if not isinstance(pair, dict):
+                raise invalid(attr, f"'{pair}' is not a dictionary")
+            mac = pair.get("mac_address")
+            if mac is not None:
+                mac = MAC().convert(mac, attr)
+            if "ip_address" not in pair:
+                raise BadRequest("AllowedAddressPair must contain ip_address",
+                                 type="AllowedAddressPairsMissingIP")
+            ip = pair["ip_address"]
+            entry = {"ip_address": ip, **({"mac_address": mac} if mac is not None else {})}
+            if entry in out:
+                raise BadRequest(f"Request contains duplicate address pair: mac_address {mac} "
+                                 f"ip_address {ip}.", type="DuplicateAddressPairInRequest")
+            extra = sorted(set(pair) - {"ip_address", "mac_address"})
+            if extra:
+                raise BadRequest(f"Unrecognized attribute(s) '{', '.join(extra)}'",
+                                 type="HTTPBadRequest")
+            _ip_or_cidr(ip)
+            out.append(entry)
+        return out
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "array", "maxItems": self.max_pairs, "items": {
+            "type": "object", "additionalProperties": False, "required": ["ip_address"],
+            "properties": {"ip_address": {"type": "string"}, "mac_address": MAC().schema()}}}
+
+
+def _ip_or_cidr(value: Any) -> None:
+    if isinstance(value, str) and "/" in value:
+        try:
+            ipaddress.ip_network(value, strict=False)
+            return
+        except ValueError:
+            raise BadRequest(f"'{value}' is not a valid IP subnet",
+                             type="HTTPBadRequest") from None
+    try:
+        ipaddress.ip_address(value if isinstance(value, str) else "")
+    except ValueError:
+        raise BadRequest(f"'{value}' is not a valid IP address", type="HTTPBadRequest") from None
 
 
 @dataclass(frozen=True, slots=True)

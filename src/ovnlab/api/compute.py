@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
@@ -82,6 +83,45 @@ def _validate_string(value: Any, what: str, *, min_len: int = 0, max_len: int = 
     return value
 
 
+def _printable(char: str) -> bool:
+    """Nova's parameter_types._is_printable, over the code points its name regex is built
+    from (the Basic Multilingual Plane)."""
+    category = unicodedata.category(char)
+    return (ord(char) < 0xFFFF and not category.startswith("C")
+            and (not category.startswith("Z") or category == "Zs"))
+
+
+def _validate_name(name: str) -> str:
+    """Nova's `name` format (valid_name_regex): printable characters, none of them a space
+    separator at either end. Control characters never reach a listing or a terminal."""
+    if not all(map(_printable, name)) or any(
+            unicodedata.category(c) == "Zs" for c in (name[:1], name[-1:]) if c):
+        raise _bad("An invalid 'name' value was provided. The name must be: printable "
+                   "characters. Can not start or end with whitespace.")
+    return name
+
+
+_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+
+
+def _validate_metadata(metadata: Any) -> None:
+    """Nova's parameter_types.metadata: keys of `[a-zA-Z0-9-_:. ]{1,255}`, string values of
+    at most 255 characters."""
+    what = f"Invalid input for field/attribute metadata. Value: {metadata}."
+    if not isinstance(metadata, dict):
+        raise _bad(f"{what} {metadata!r} is not of type 'object'")
+    extra = [k for k in metadata if not _METADATA_KEY.match(k)]
+    if extra:
+        raise _bad(f"{what} Additional properties are not allowed "
+                   f"({', '.join(map(repr, extra))} {'was' if len(extra) == 1 else 'were'} "
+                   "unexpected)")
+    for value in metadata.values():
+        if not isinstance(value, str):
+            raise _bad(f"{what} {value!r} is not of type 'string'")
+        if len(value) > 255:
+            raise _bad(f"{what} {value!r} is too long")
+
+
 def validate_server_create(body: Any) -> dict[str, Any]:
     """Nova's create schema, the parts this emulation uses; extra properties are a 400."""
     if not isinstance(body, dict) or not isinstance(body.get("server"), dict):
@@ -101,7 +141,7 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         if key not in server:
             raise _bad(f"Invalid input for field/attribute server. Value: {server}. "
                        f"'{key}' is a required property")
-    server["name"] = _validate_string(server["name"], "name", min_len=1)
+    server["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
     flavor = server["flavorRef"]
     if isinstance(flavor, int) and not isinstance(flavor, bool):
         server["flavorRef"] = str(flavor)
@@ -148,10 +188,51 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         if count != 1:
             raise _bad("ovnlab boots one server per request: use min_count = max_count = 1")
         server[key] = count
-    if "metadata" in server and not isinstance(server["metadata"], dict):
-        raise _bad("Invalid input for field/attribute metadata. Value: "
-                   f"{server['metadata']}. is not of type 'object'")
+    if "metadata" in server:
+        _validate_metadata(server["metadata"])
     return server
+
+
+def validate_interface_attach(body: Any) -> dict[str, Any]:
+    """Nova's os-interface create schema (interfaceAttachment is optional)."""
+    if not isinstance(body, dict) or any(k != "interfaceAttachment" for k in body):
+        extra = sorted(body) if isinstance(body, dict) else []
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+                   "were unexpected)" if extra else
+                   f"Invalid input for field/attribute body. Value: {body}. "
+                   f"{body!r} is not of type 'object'")
+    attachment = body.get("interfaceAttachment", {})
+    what = f"Invalid input for field/attribute interfaceAttachment. Value: {attachment}."
+    if not isinstance(attachment, dict):
+        raise _bad(f"{what} {attachment!r} is not of type 'object'")
+    extra = sorted(k for k in attachment if k not in ("net_id", "port_id", "fixed_ips", "tag"))
+    if extra:
+        raise _bad(f"{what} Additional properties are not allowed "
+                   f"({', '.join(map(repr, extra))} were unexpected)")
+    for key in ("net_id", "port_id", "tag"):
+        if key in attachment:
+            _validate_string(attachment[key], key, min_len=1)
+    ips = attachment.get("fixed_ips")
+    if ips is not None and (not isinstance(ips, list) or len(ips) != 1 or not isinstance(
+            ips[0], dict) or set(ips[0]) != {"ip_address"} or not isinstance(
+            ips[0]["ip_address"], str)):
+        raise _bad(f"Invalid input for field/attribute fixed_ips. Value: {ips}.")
+    return attachment
+
+
+def _all_tenants(req: Request) -> bool:
+    """nova.api.openstack.common.is_all_tenants: present and not a false value."""
+    value = req.q1("all_tenants")
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("0", "f", "false", "n", "no", "off"):
+        return False
+    if lowered in ("", "1", "t", "true", "y", "yes", "on"):
+        return True
+    raise BadRequest(f"Invalid input received: Unrecognized value '{value}', acceptable "
+                     "values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', "
+                     "'true', 'y', 'yes'")
 
 
 class Nova:
@@ -170,6 +251,11 @@ class Nova:
         router.add("GET", v21 + "/servers/{id}", self.show_server)
         router.add("DELETE", v21 + "/servers/{id}", self.delete_server)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
+        router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
+        router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
+        router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
+        router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
+                   self.detach_interface)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
@@ -269,7 +355,11 @@ class Nova:
         return Response(status, body, version_headers(microversion(req)))
 
     # -- servers
-    def _servers(self, req: Request) -> list[dict[str, Any]]:
+    def _servers(self, req: Request, detail: bool = False) -> list[dict[str, Any]]:
+        if _all_tenants(req) and not getattr(req.context, "is_admin", False):
+            rule = "detail" if detail else "index"
+            raise Forbidden(f"Policy doesn't allow os_compute_api:servers:{rule}:get_all_tenants "
+                            "to be performed.", type="PolicyNotAuthorized")
         servers = self.cloud.get_servers(req.context, None)
         pattern = req.q1("name")
         if pattern:
@@ -292,7 +382,7 @@ class Nova:
         return self._respond(req, 200, {"servers": body})
 
     def list_servers_detail(self, req: Request) -> Response:
-        body = [self._server_view(req, s) for s in self._servers(req)]
+        body = [self._server_view(req, s) for s in self._servers(req, detail=True)]
         return self._respond(req, 200, {"servers": body})
 
     def show_server(self, req: Request) -> Response:
@@ -345,6 +435,34 @@ class Nova:
             self.cloud.server_add_security_group(req.context, server_id, arg["name"])
         else:
             self.cloud.server_remove_security_group(req.context, server_id, arg["name"])
+        return Response(202, None, version_headers(version))
+
+    # -- interfaces (os-interface)
+    def list_interfaces(self, req: Request) -> Response:
+        version = microversion(req)
+        found = self.cloud.get_server_interfaces(req.context, req.params["id"])
+        return Response(200, {"interfaceAttachments": found}, version_headers(version))
+
+    def show_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        port_id = req.params["port_id"]
+        for found in self.cloud.get_server_interfaces(req.context, req.params["id"]):
+            if found["port_id"] == port_id:
+                return Response(200, {"interfaceAttachment": found}, version_headers(version))
+        raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
+
+    def attach_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        attachment = validate_interface_attach(req.json() if req.body else {})
+        fixed_ips = attachment.get("fixed_ips") or [{}]
+        found = self.cloud.server_add_interface(
+            req.context, req.params["id"], port_id=attachment.get("port_id"),
+            net_id=attachment.get("net_id"), fixed_ip=fixed_ips[0].get("ip_address"))
+        return Response(200, {"interfaceAttachment": found}, version_headers(version))
+
+    def detach_interface(self, req: Request) -> Response:
+        version = microversion(req)
+        self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
         return Response(202, None, version_headers(version))
 
     # -- flavors

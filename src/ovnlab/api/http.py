@@ -7,6 +7,7 @@ Stdlib only. Each OpenStack service renders errors its own way, so a handler rai
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,13 +40,27 @@ class Request:
     context: Any = None  # the cloud Context of the validated token
 
     def json(self) -> Any:
-        """The decoded body; malformed or non-UTF-8 JSON is a 400."""
+        """The decoded body. A 400 for what is not strict JSON in UTF-8 (RFC 8259): bad bytes
+        or syntax, nesting deeper than the parser's stack, the NaN/Infinity constants
+        Python's parser would take (and numbers too large for a float), and escaped lone surrogates ("\\ud800"), which are valid
+        JSON syntax but no Unicode text: nothing downstream (the store, the NB, a VM's name,
+        a terminal) can encode them."""
         if not self.body:
             raise BadRequest("Malformed request body: the body is empty", type="HTTPBadRequest")
         try:
-            return json.loads(self.body.decode("utf-8"))
+            data = json.loads(self.body.decode("utf-8"), parse_constant=_no_constant,
+                              parse_float=_finite)
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except RecursionError:
+            raise BadRequest("Malformed request body: nested too deeply",
+                             type="HTTPBadRequest") from None
+        except UnicodeEncodeError as e:
+            bad = e.object[e.start:e.end].encode("utf-8", "backslashreplace").decode()
+            raise BadRequest(f"Malformed request body: {bad} is a lone surrogate, not Unicode "
+                             "text", type="HTTPBadRequest") from None
         except (UnicodeDecodeError, ValueError) as e:
             raise BadRequest(f"Malformed request body: {e}", type="HTTPBadRequest") from None
+        return data
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -107,6 +122,19 @@ class Router:
             raise MethodNotAllowed(f"The method {method} is not allowed for {path}.",
                                    type="HTTPMethodNotAllowed")
         raise NotFound("The resource could not be found.", type="HTTPNotFound")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number Python would turn into infinity (1e999) is refused as NaN/Infinity
+    are: no JSON writer (the store, SQLite's JSON functions) can write it back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
 
 
 ErrorRenderer = Callable[[OvnlabError], Any]

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError, Unauthorized
@@ -40,9 +41,8 @@ def iso(ts: float) -> str:
 
 
 def keystone_error(e: OvnlabError) -> dict[str, Any]:
-    titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-              405: "Method Not Allowed", 409: "Conflict"}
-    return {"error": {"code": e.status, "title": titles.get(e.status, "Error"),
+    # Keystone's titles are the HTTP reason phrases (413: "Request Entity Too Large")
+    return {"error": {"code": e.status, "title": HTTPStatus(e.status).phrase,
                       "message": e.message}}
 
 
@@ -212,12 +212,23 @@ class Keystone:
         return json_response(201, self._token_body(token, req.base_url),
                              ("X-Subject-Token", token.id))
 
-    def check_token(self, req: Request) -> Response:
+    def _subject(self, req: Request, action: str) -> Token:
+        """The X-Subject-Token, if the caller may act on it. Keystone's policy
+        (`identity:validate_token`, `check_token`, `revoke_token`): an admin or the token's
+        own user (`token_subject`); an unknown or expired token is a 404 to anyone, as the
+        enforcer validates the subject token before checking the rule."""
         subject = req.header("X-Subject-Token")
         try:
             token = self.tokens.validate(subject)
         except Unauthorized:
             raise NotFound(f"Could not find token: {subject}.") from None
+        if token.context.user_id != req.context.user_id:
+            self._admin(req, action)
+        return token
+
+    def check_token(self, req: Request) -> Response:
+        action = "check_token" if req.method == "HEAD" else "validate_token"
+        token = self._subject(req, action)
         return json_response(200, self._token_body(token, req.base_url),
                              ("X-Subject-Token", token.id))
 
@@ -264,10 +275,6 @@ class Keystone:
         return self._member(req, "user", self.cloud.get_users())
 
     def revoke_token(self, req: Request) -> Response:
-        subject = req.header("X-Subject-Token")
-        try:
-            self.tokens.validate(subject)
-        except Unauthorized:
-            raise NotFound(f"Could not find token: {subject}.") from None
-        self.tokens.revoke(subject)
+        token = self._subject(req, "revoke_token")
+        self.tokens.revoke(token.id)
         return Response(204)

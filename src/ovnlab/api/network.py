@@ -11,6 +11,7 @@ from .attrs import (
     CIDR,
     IP,
     MAC,
+    AddressPairs,
     Attr,
     Bool,
     Enum,
@@ -20,6 +21,7 @@ from .attrs import (
     Protocol,
     Resource,
     Str,
+    UniqueStrings,
 )
 from .http import Request, Response, Router, json_response
 
@@ -27,7 +29,7 @@ _S = Str()
 _S_NULL = Str(nullable=True)
 _DESC = Attr(Str(max_len=255))
 _OWNER = {"tenant_id": Attr(_S, put=False), "project_id": Attr(_S, put=False),
-          "tags": Attr(ListOf(Str(max_len=255)))}
+          "tags": Attr(UniqueStrings(max_len=255))}
 _FIXED_IPS = ListOf(Obj({"subnet_id": _S, "ip_address": IP()}))
 _ROUTES = ListOf(Obj({"destination": CIDR(), "nexthop": IP()}, ("destination", "nexthop")))
 
@@ -87,8 +89,7 @@ PORT = Resource("ports", "port", {
     "device_owner": Attr(_S),
     "security_groups": Attr(ListOf(_S)),
     "port_security_enabled": Attr(Bool()),
-    "allowed_address_pairs": Attr(ListOf(Obj({"ip_address": _S, "mac_address": MAC()},
-                                             ("ip_address",)))),
+    "allowed_address_pairs": Attr(AddressPairs()),
     "binding:host_id": Attr(_S),
     "binding:vnic_type": Attr(Enum(("normal", "direct", "macvtap", "baremetal",
                                     "direct-physical", "virtio-forwarder", "smart-nic"))),

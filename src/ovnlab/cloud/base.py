@@ -64,8 +64,20 @@ class CloudBase:
     @contextmanager
     def _txn(self) -> Iterator[None]:
         """One operation: the SQLite write and the driver's NB write commit together."""
-        with self.store.transaction(), self.driver.transaction():
-            yield
+        self._txn_depth += 1
+        try:
+            with self.store.transaction(), self.driver.transaction():
+                yield
+        finally:
+            self._txn_depth -= 1
+        if not self._txn_depth:  # the driver's (outermost) transaction committed
+            self.driver_commits += 1
+
+    _txn_depth = 0
+    driver_commits = 0
+    """Operations whose NB write committed: a caller that wraps several operations in one
+    store transaction (the REST API's request) tells from it whether a rollback of the store
+    leaves the NB ahead of it (then `sync_driver`, Neutron's resync, puts it back)."""
 
     def config(self) -> Doc:
         return self.store.get(META, CONFIG_ID) or {}

@@ -53,7 +53,21 @@ class NovaOps(FloatingIPOps):
         return server
 
     def _server_ports(self, server: Doc) -> list[Doc]:
-        return self.store.find("port", device_id=server["id"])
+        """The server's interfaces as Nova records them (its network info cache): the ports
+        it booted or attached with, while Neutron still binds them to it. A port whose
+        `device_id` was merely set to the server through Neutron is not one of them."""
+        out = []
+        for nic in server["nics"]:
+            port = self._doc("port", nic["port_id"])
+            if port is not None and port["device_id"] == server["id"]:
+                out.append(port)
+        return out
+
+    def get_vifs(self, ctx: Context) -> list[tuple[Doc, Doc]]:
+        """(server, port) for every interface nova-compute plugs: what the lab wires."""
+        return [(self._server_view(ctx, s), self._view(ctx, "port", p))
+                for s in self.store.all("server") if policy.owns(ctx, s)
+                for p in self._server_ports(s)]
 
     def _server_view(self, ctx: Context, s: Doc) -> Doc:
         ports = self._server_ports(s)
@@ -274,16 +288,68 @@ class NovaOps(FloatingIPOps):
         except OvnlabError as e:
             raise _nova_error(e, fixed, net["id"], self.store.all("port")) from None
 
+    # ------------------------------------------------------------ interfaces
+    def get_server_interfaces(self, ctx: Context, server_id: str) -> list[Doc]:
+        """`os-interface` list: the server's interfaces as Nova records them."""
+        return [_attachment(p) for p in self._server_ports(self._server_doc(ctx, server_id))]
+
+    def server_add_interface(self, ctx: Context, server_id: str, *, port_id: str | None = None,
+                             net_id: str | None = None, fixed_ip: str | None = None) -> Doc:
+        """Nova's interface attach (`openstack server add port|network`): binds a free port
+        the caller can see, or creates one on a network, and records it as the server's;
+        nova-compute then plugs it. Errors as Nova's os-interface answers them."""
+        if port_id and net_id:
+            raise BadRequest("Must not input both network_id and port_id")
+        if fixed_ip and not net_id:
+            raise BadRequest("Must input network_id when request IP address")
+        with self._txn():
+            server = self._server_doc(ctx, server_id)
+            if server["status"] != "ACTIVE":
+                raise Conflict(f"Cannot 'attach_interface' instance {server_id} while it is "
+                               "in vm_state building", type="InstanceInvalidState")
+            # ports Nova creates belong to the server's project, whoever asks
+            owner = Context(ctx.user_id, server["project_id"], ctx.is_admin)
+            nic: Doc = ({"port": port_id} if port_id else {"uuid": net_id, "fixed_ip": fixed_ip}
+                        if net_id else self._nics(owner, "auto")[0])
+            try:
+                port = self._plug(ctx if port_id else owner, server, nic,
+                                  self._server_groups(owner, None))
+            except BadRequest as e:  # boot's 400s are attach's 404s/409s
+                if e.type in ("PortNotFound", "NetworkNotFound"):
+                    raise NotFound(e.message, type=e.type) from None
+                if e.type in ("FixedIpAlreadyInUse", "NoMoreFixedIps"):
+                    raise Conflict(e.message, type=e.type) from None
+                raise
+            server["nics"].append({"port_id": port["id"], "preexisting": bool(port_id)})
+            self._save("server", server)
+        return _attachment(port)
+
+    def server_remove_interface(self, ctx: Context, server_id: str, port_id: str) -> None:
+        """Nova's interface detach: a port Nova created is deleted, one it was given is
+        unbound; a port Nova did not attach is not its to detach."""
+        with self._txn():
+            server = self._server_doc(ctx, server_id)
+            nic = next((n for n in server["nics"] if n["port_id"] == port_id), None)
+            port = self._doc("port", port_id)
+            if nic is None or port is None or port["device_id"] != server["id"]:
+                raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
+            self._release(ctx, port, nic["preexisting"])
+            server["nics"] = [n for n in server["nics"] if n is not nic]
+            self._save("server", server)
+
+    def _release(self, ctx: Context, port: Doc, preexisting: bool) -> None:
+        if preexisting:
+            self._update_port(ctx.elevated(), port, {
+                "device_id": "", "device_owner": "", "binding:host_id": ""})
+        else:
+            self._delete_port(port)
+
     def delete_server(self, ctx: Context, id: str) -> None:
         with self._txn():
             server = self._server_doc(ctx, id)
             preexisting = {n["port_id"] for n in server["nics"] if n["preexisting"]}
             for port in self._server_ports(server):
-                if port["id"] in preexisting:
-                    self._update_port(ctx.elevated(), port, {
-                        "device_id": "", "device_owner": "", "binding:host_id": ""})
-                else:
-                    self._delete_port(port)
+                self._release(ctx, port, port["id"] in preexisting)
             self.store.delete("server", id)
 
     def _refresh_server(self, server: Doc) -> bool:
@@ -327,6 +393,14 @@ class NovaOps(FloatingIPOps):
             for port in ports:
                 self._update_port(ctx.elevated(), port, {
                     "security_groups": [g for g in port["security_groups"] if g != sg["id"]]})
+
+
+def _attachment(port: Doc) -> Doc:
+    """A port as Nova's os-interface shows it (an InterfaceAttachment)."""
+    return {"port_id": port["id"], "net_id": port["network_id"],
+            "mac_addr": port["mac_address"], "port_state": port["status"],
+            "fixed_ips": [{"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"]}
+                          for ip in port["fixed_ips"]], "tag": None}
 
 
 def _hostname(name: str) -> str:

@@ -21,6 +21,7 @@ PORT_CREATE = {"name", "network_id", "admin_state_up", "mac_address", "fixed_ips
 PORT_UPDATE = PORT_CREATE - {"tenant_id", "project_id"}
 SERVICE_OWNERS = (*ROUTER_OWNERS, "network:floatingip")
 MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+INVALID_MACS = ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")  # neutron-lib INVALID_MAC_ADDRESSES
 MAX_MAC_TRIES = 64
 VIF_DETAILS = {"port_filter": True, "connectivity": "l2", "bridge_name": "br-int",
                "datapath_type": "system"}
@@ -196,7 +197,7 @@ class PortOps(NetworkOps):
     def _mac(self, net: Doc, requested: Any) -> str:
         if requested is not None:
             mac = str(requested).lower()
-            if not MAC_RE.match(mac) or mac == "00:00:00:00:00:00":
+            if not MAC_RE.match(mac) or mac in INVALID_MACS:
                 raise exc.invalid_attr("mac_address", f"'{requested}' is not a valid MAC address")
             if self.store.find("port", mac_address=mac, network_id=net["id"]):
                 raise Conflict(f"Unable to complete operation for network {net['id']}. The mac "

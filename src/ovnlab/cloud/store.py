@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ovnlab.errors import BadRequest
+
 # Attributes the cloud looks documents up by; `find` on any other attribute still works
 # (a scan of that kind's documents).
 DEFAULT_INDEXES = (
@@ -91,7 +93,20 @@ class Store:
 
     # ------------------------------------------------------------ writes
     def put(self, kind: str, id: str, doc: dict[str, Any]) -> None:
-        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        """Insert or replace. What no later reader could read back is refused: text that is
+        not Unicode (a lone surrogate: the NB, tools, a restart would fail on it) and NaN or
+        infinite numbers (not JSON: SQLite's JSON functions fail on them)."""
+        try:
+            text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = e.object[e.start:e.end].encode("utf-8", "backslashreplace").decode()
+            raise BadRequest(f"{bad} is a lone surrogate, not Unicode text",
+                             type="HTTPBadRequest") from None
+        except ValueError:  # NaN or an infinity: not JSON, SQLite's JSON functions fail on it
+            raise BadRequest("NaN and infinite numbers are not JSON values",
+                             type="HTTPBadRequest") from None
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO docs(kind, id, doc) VALUES (?, ?, ?) "

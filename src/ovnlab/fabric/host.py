@@ -149,7 +149,7 @@ class HostStack:
         self.tcp_clients: dict[tuple[int, int, int], TcpHandler] = {}
         self.taps: list[Tap] = []
         self.observer: Observer | None = None  # the fabric's journey recorder
-        seed = zlib.crc32(name.encode())
+        seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
         self._icmp_ident = (seed >> 8) & 0x7FFF or 1
         self._ephemeral = 32768 + seed % 28000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ovnlab.datapath import Bridge, Port, Vswitch
@@ -126,24 +127,41 @@ def _add_del(vswitch: Vswitch, cmd: str, params: list[str], opts: set[str]) -> T
 
 
 def _assign(obj: Bridge | Port | Vswitch, specs: list[str], table: str) -> ToolResult:
-    """`column=value` and `column:key=value` settings on one record."""
+    """`column=value` and `column:key=value` settings on one record: all of them or, at the
+    first one that cannot be set, none (ovs-vsctl's commands are one OVSDB transaction)."""
+    changes: list[Callable[[], None]] = []
     for spec in specs:
         lhs, eq, value = spec.partition("=")
         column, _, key = lhs.partition(":")
         value = value.strip('"')
         if not eq:
             return fail(f"ovs-vsctl: {spec}: argument does not end in \"=\" followed by a value.")
-        if column == "external_ids" and key:
-            obj.external_ids[key] = value
-        elif isinstance(obj, Port) and column == "options" and key:
-            obj.options[key] = value
-        elif isinstance(obj, Port) and column == "type" and not key:
-            obj.type = value
-        elif isinstance(obj, Bridge) and column == "fail_mode" and not key:
-            obj.fail_mode = value or None
-        else:
-            return fail(f"ovs-vsctl: {spec}: {table} column {column} cannot be set here")
+        change = _setter(obj, column, key, value)
+        if isinstance(change, str):
+            return fail(f"ovs-vsctl: {spec}: {change.format(table=table, column=column)}")
+        changes.append(change)
+    for change in changes:
+        change()
     return ok()
+
+
+def _setter(obj: Bridge | Port | Vswitch, column: str, key: str,
+            value: str) -> Callable[[], None] | str:
+    """What `set` would do to one column, or why it cannot."""
+    if column == "external_ids" and key:
+        return lambda: obj.external_ids.__setitem__(key, value)
+    if isinstance(obj, Port) and column == "options" and key:
+        return lambda: obj.options.__setitem__(key, value)
+    if isinstance(obj, Port) and column == "type" and not key:
+        return lambda: setattr(obj, "type", value)
+    if isinstance(obj, Bridge) and column == "fail_mode" and not key:
+        # The datapath has no NORMAL fallback: a bridge behaves as `secure` whatever the
+        # column says, so only that value can be written without the column lying.
+        if value != "secure":
+            return ("ovnlab's bridges run in secure fail mode only (no standalone "
+                    "NORMAL fallback)")
+        return lambda: setattr(obj, "fail_mode", value)
+    return "{table} column {column} cannot be set here"
 
 
 def show(vswitch: Vswitch) -> str:
