@@ -101,6 +101,12 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("of-arp-l2lkup-real", "openflow", _REAL, r"^table=32$",
             r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",
             "arp-fip-l2lkup-real as compiled"),
+    Allowed("of-conflicting-arp-l2lkup-ours", "openflow", _OURS, r"^table=32$",
+            r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",
+            "two router ports of one router on one switch (two subnets) give two priority-80 "
+            "ls_in_l2_lkup ARP flows with the same match and different actions; real "
+            "ovn-controller installs one of them (an OpenFlow table holds one flow per match "
+            "and priority), ovnlab's br-int keeps both"),
     Allowed("of-mc-mrouter-static", "openflow", _REAL, r"^table=3[78]$", r"reg15=0x8003,",
             "no _MC_mrouter_static multicast group (tunnel key 0x8003) on the provider "
             "network's switch"),

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from compare import Comparison, lflows, stale
-from conftest import Tracker
+from compare import Comparison, Tracker, lflows, stale
 from corpus import NAMED, OPS, Named, apply, start_cloud
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
