@@ -192,9 +192,10 @@ def allowing(side: Side, group: str, flow: str) -> list[Allowed]:
 
 
 def stale(used: Iterable[str], kinds: set[str]) -> list[Allowed]:
-    """Allow-list entries of these kinds (lflow, openflow) that matched nothing."""
+    """Allow-list entries of these kinds (lflow, openflow) that matched nothing (entries
+    that hang on an arbitrary choice need not match every time)."""
     seen = set(used)
-    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen]
+    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen and not e.arbitrary]
 
 
 @dataclass
