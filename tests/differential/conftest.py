@@ -4,22 +4,13 @@ are absent, FAIL instead when OVNLAB_REQUIRE_REAL=1, so CI can never silently sk
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from compare import Tracker
-from real_ovn import Central, missing
-
-
-def require_real() -> None:
-    why = missing()
-    if why is None:
-        return
-    if os.environ.get("OVNLAB_REQUIRE_REAL") == "1":
-        pytest.fail(f"OVNLAB_REQUIRE_REAL=1 but the real OVN 22.03 cannot run: {why}")
-    pytest.skip(f"real OVN 22.03 not available: {why}")
+from ovn22 import require_real
+from real_ovn import Central
 
 
 @pytest.fixture(scope="session")

@@ -13,29 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-VSWITCH_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
+from ovn22 import VSWITCH_SCHEMA, ovn22_dir
+
 TIMEOUT = 60.0
-
-
-def ovn22_dir() -> Path:
-    """$OVN22_DIR, else <repo>/../shared/ovn-22.03 (CI clones the repo beside shared/)."""
-    return Path(os.environ.get("OVN22_DIR") or REPO.parent / "shared" / "ovn-22.03")
-
-
-def missing() -> str | None:
-    """Why the real programs cannot run here, or None."""
-    bins = ovn22_dir() / "bin"
-    for prog in ("ovn-northd", "ovn-controller", "ovn-nbctl", "ovn-sbctl"):
-        if not (bins / prog).exists():
-            return f"{bins / prog} is missing (set OVN22_DIR)"
-    for prog in ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-vswitchd", "ovs-vsctl",
-                 "ovs-ofctl", "ovs-appctl"):
-        if shutil.which(prog) is None:
-            return f"{prog} is missing (apt-get install openvswitch-switch)"
-    if not VSWITCH_SCHEMA.exists():
-        return f"{VSWITCH_SCHEMA} is missing (apt-get install openvswitch-switch)"
-    return None
 
 
 def run(*argv: str | Path, stdin: Path | None = None, env: dict[str, str] | None = None,

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import require_real
 from corpus import NAMED
-from real_ovn import Central, ovn22_dir, run
+from ovn22 import ovn22_dir, require_real
+from real_ovn import Central, run
 
 from ovnlab.lab import Lab
 

@@ -9,34 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from ovn22 import require_real
 
 from ovnlab.ovsdb import Database
 from ovnlab.sb.schema import SB_SCHEMA
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def ovn22_dir() -> Path:
-    """`$OVN22_DIR`, else `<repo>/../shared/ovn-22.03`; skip (or fail in CI) if absent."""
-    path = Path(os.environ.get("OVN22_DIR") or ROOT.parent / "shared" / "ovn-22.03")
-    missing = [what for what, ok in (
-        (str(path / "bin" / "ovn-trace"), (path / "bin" / "ovn-trace").exists()),
-        ("ovsdb-server", shutil.which("ovsdb-server") is not None),
-        ("ovsdb-client", shutil.which("ovsdb-client") is not None)) if not ok]
-    if missing:
-        message = f"real OVN 22.03 needed: {', '.join(missing)} missing"
-        if os.environ.get("OVNLAB_REQUIRE_REAL") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    """The real programs' directory (skips the test without them; fails it in CI)."""
+    return require_real()
 
 
 class RealSouthbound:
