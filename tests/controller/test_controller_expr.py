@@ -115,7 +115,7 @@ def test_actions_encoding() -> None:
         "pop:NXM_NX_REG0[],pop:NXM_OF_ETH_SRC[],controller(userdata=00.00.00.01.00.00.00.00),"
         "pop:NXM_OF_ETH_SRC[],pop:NXM_NX_REG0[]")
     assert acts('ip.ttl--; reg0 = 10.0.2.2; outport = "lrp-r-gw"; flags.loopback = 1; next;',
-                table=10) == ("dec_ttl,load:0xa000202->NXM_NX_XXREG0[96..127],"
+                table=10) == ("dec_ttl(),load:0xa000202->NXM_NX_XXREG0[96..127],"
                               "load:0x1->NXM_NX_REG15[],load:0x1->NXM_NX_REG10[0],resubmit(,19)")
     assert acts("ct_next;", switch=True) == "ct(table=15,zone=NXM_NX_REG13[0..15])"
     assert acts("ct_snat_in_czone;", table=4) == "ct(table=13,zone=NXM_NX_REG11[0..15],nat)"
@@ -226,3 +226,23 @@ def test_normalized_flows_match_exactly_the_expression(text: str) -> None:
                                               for ms_k in cl.values())
                 for cid, cl in conj.items())
             assert got == _eval(text, r8, r9), (text, r8, r9)
+
+
+def test_lookup_arp_ip_asks_the_get_arp_table_as_real_ovn() -> None:
+    """encode_lookup_mac_bind_ip: port as outport, eth.dst kept aside, table 66 (the text a
+    real 22.03 chassis dumps for the seed's lr_in_learn_neighbor lookup)."""
+    assert acts("reg9[3] = lookup_arp_ip(inport, arp.spa);") == (
+        "push:NXM_NX_REG15[],push:NXM_NX_REG0[],push:NXM_OF_ARP_SPA[],push:NXM_NX_REG14[],"
+        "pop:NXM_NX_REG15[],pop:NXM_NX_REG0[],push:NXM_OF_ETH_DST[],"
+        "load:0->NXM_NX_REG10[6],resubmit(,66),move:NXM_NX_REG10[6]->OXM_OF_PKT_REG4[3],"
+        "pop:NXM_OF_ETH_DST[],pop:NXM_NX_REG0[],pop:NXM_NX_REG15[]")
+
+
+def test_nested_stack_actions_name_fields_by_nxm_header() -> None:
+    """OVS encodes push/pop with the NXM header even in OpenFlow 1.5 (encode_STACK_op), so
+    a controller action's userdata carries 00.00.04.06 for eth.src, as real OVN's does."""
+    text = acts("icmp4 { eth.dst <-> eth.src; output; };")
+    ud = bytes.fromhex(text.split("userdata=")[1].rstrip(")").replace(".", ""))
+    push_eth_src = bytes.fromhex("ffff00180000232000 1b 0000 00000406 0030".replace(" ", ""))
+    assert push_eth_src in ud
+    assert bytes.fromhex("80000806") not in ud  # the OXM header of eth.src

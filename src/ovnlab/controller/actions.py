@@ -17,6 +17,7 @@ from ovnlab.controller.ofpacts import (
     Clone,
     Controller,
     Ct,
+    DecTtl,
     Move,
     Nat,
     Ofpact,
@@ -303,7 +304,7 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         if lhs_ref.symbol.name != "ip.ttl":
             raise SyntaxError_("Syntax error at `--' expecting `='.")
         ep.prereqs.append("ip")
-        acts.append(Simple("dec_ttl"))
+        acts.append(DecTtl())
         return
     if cur.match("<->"):
         rhs = _resolve(_field(cur, ep))
@@ -317,8 +318,11 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     if tok.kind == "id" and tok.text in ("lookup_arp", "lookup_arp_ip", "lookup_nd",
                                          "lookup_nd_ip"):
         cur.next()
-        _lookup_arp(cur, ep, lhs, acts, with_mac=not tok.text.endswith("_ip"),
-                    ip_reg="reg0" if "arp" in tok.text else "xxreg0")
+        ip_reg = "reg0" if "arp" in tok.text else "xxreg0"
+        if tok.text.endswith("_ip"):
+            _lookup_mac_bind_ip(cur, ep, lhs, acts, ip_reg)
+        else:
+            _lookup_arp(cur, ep, lhs, acts, ip_reg)
         return
     if tok.kind == "id" and tok.text in ("get_fdb", "lookup_fdb"):
         cur.next()
@@ -404,21 +408,44 @@ def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -
     acts.extend(_restore_args(args))
 
 
-def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
-                with_mac: bool, ip_reg: str = "reg0") -> None:
+def _lookup_args(cur: Cursor, ep: EncodeParams, port_reg: str, ip_reg: str,
+                 with_mac: bool) -> list[tuple[Sub, str]]:
     cur.expect("(")
     port = _field(cur, ep, rw=False)
     cur.expect(",")
     ip = _field(cur, ep, rw=False)
-    args = [(_resolve(port), "reg14"), (_resolve(ip), ip_reg)]
+    args = [(_resolve(port), port_reg), (_resolve(ip), ip_reg)]
     if with_mac:
         cur.expect(",")
         args.append((_resolve(_field(cur, ep, rw=False)), "eth_src"))
     cur.expect(")")
+    return args
+
+
+def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                ip_reg: str) -> None:
+    """encode_LOOKUP_ARP / encode_LOOKUP_ND: is (inport, ip, mac) a known binding?"""
+    args = _lookup_args(cur, ep, "reg14", ip_reg, with_mac=True)
     if dst.nbits != 1:
         raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
     acts.extend(_setup_args(args))
     acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
     acts.append(Resubmit(OFTABLE_MAC_LOOKUP))
     acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.extend(_restore_args(args))
+
+
+def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                        ip_reg: str) -> None:
+    """encode_lookup_mac_bind_ip (lookup_arp_ip / lookup_nd_ip): is there a binding for
+    (port, ip) at all? Asks the get_arp table (as outport), keeping eth.dst aside."""
+    args = _lookup_args(cur, ep, "reg15", ip_reg, with_mac=False)
+    if dst.nbits != 1:
+        raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
+    acts.extend(_setup_args(args))
+    acts.append(Push(Sub.whole("eth_dst")))
+    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(OFTABLE_MAC_BINDING))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.append(Pop(Sub.whole("eth_dst")))
     acts.extend(_restore_args(args))
