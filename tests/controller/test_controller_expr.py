@@ -124,7 +124,15 @@ def test_actions_encoding() -> None:
     assert acts('clone { outport = "vm_1"; output; }; next;') == \
         "clone(load:0x2->NXM_NX_REG15[],resubmit(,37)),resubmit(,15)"
     assert acts("ct_commit { ct_label.blocked = 0; }; next;", switch=True) == \
-        "ct(commit,zone=NXM_NX_REG13[0..15],exec(load:0->NXM_NX_CT_LABEL[0])),resubmit(,15)"
+        "ct(commit,zone=NXM_NX_REG13[0..15],nat(src),exec(load:0->NXM_NX_CT_LABEL[0])),resubmit(,15)"
+    # As a real 22.03 chassis installs the ct_mark forms (tables 17 and 25 of the seed).
+    assert acts("ct_commit { ct_mark.blocked = 1; };", switch=True) == \
+        "ct(commit,zone=NXM_NX_REG13[0..15],nat(src),exec(load:0x1->NXM_NX_CT_MARK[0]))"
+    assert acts("ct_commit_nat;", switch=True) == \
+        "ct(commit,table=15,zone=NXM_NX_REG13[0..15],nat)"
+    assert acts("ct_lb_mark;", switch=True) == "ct(table=15,zone=NXM_NX_REG13[0..15],nat)"
+    assert acts("ct_commit { } ; next; ", table=4) == \
+        "ct(commit,zone=NXM_NX_REG11[0..15],nat(src)),resubmit(,13)"
 
 
 def test_nested_arp_userdata_roundtrip() -> None:

@@ -166,3 +166,13 @@ def test_requested_chassis_blocks_claim_elsewhere() -> None:
     lab.controllers["compute2"].run()
     ch = lab.sb.get("Port_Binding", lab.u["vm_1"])["chassis"]
     assert lab.sb.get("Chassis", ch)["hostname"] == "compute2"
+
+
+def test_chassis_advertises_22_03_features() -> None:
+    """chassis.c: every 22.03 ovn-controller says it understands port-up notifications,
+    unmasked ct_label (so ct_mark flags) and ct_lb related traffic."""
+    lab = seed_lab(boot_vm=False)
+    for row in lab.sb.rows("Chassis"):
+        cfg = row["other_config"]
+        assert (cfg["port-up-notif"], cfg["ct-no-masked-label"], cfg["ovn-ct-lb-related"]) \
+            == ("true", "true", "true")

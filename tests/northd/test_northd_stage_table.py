@@ -20,7 +20,7 @@ EXPECTED = [
     ("ls_in_port_sec_ip", 90, f'inport == "{VM}" && eth.src == {VM_MAC} && ip4.src == {{172.16.100.10}}',
      "next;", "build_port_security_ip", "Logical_Switch_Port"),
     ("ls_in_pre_acl", 100, "ip", "reg0[0] = 1; next;", "build_pre_acls", "Logical_Switch"),
-    ("ls_in_acl", 1, "ip && (!ct.est || (ct.est && ct_label.blocked == 1))",
+    ("ls_in_acl", 1, "ip && (!ct.est || (ct.est && ct_mark.blocked == 1))",
      "reg0[1] = 1; next;", "build_acls", "Logical_Switch"),
     ("ls_in_arp_rsp", 50, "arp.tpa == 172.16.100.10 && arp.op == 1",
      f"eth.dst = eth.src; eth.src = {VM_MAC}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; "

@@ -161,7 +161,7 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         zone = _zone("reg13" if ep.is_switch else "reg11")
         if cur.tok.kind == "punct" and cur.tok.text == "{":
             inner = _nested(cur, ep, None)
-            acts.append(Ct(commit=True, zone=zone, exec_=tuple(inner)))
+            acts.append(Ct(commit=True, zone=zone, nat=ZERO_SNAT, exec_=tuple(inner)))
         elif cur.match("("):
             execs: list[Ofpact] = []
             while not cur.match(")"):
@@ -176,9 +176,14 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
                 else:
                     execs.extend(_masked_loads(mf.name, c.value, c.mask))
                 cur.match(",")
-            acts.append(Ct(commit=True, zone=_zone("reg13"), exec_=tuple(execs)))
+            acts.append(Ct(commit=True, zone=_zone("reg13"), nat=ZERO_SNAT, exec_=tuple(execs)))
         else:
-            acts.append(Ct(commit=True, zone=zone))
+            acts.append(Ct(commit=True, zone=zone, nat=ZERO_SNAT))
+    elif word == "ct_commit_nat":
+        # encode_CT_COMMIT_NAT: commit, un-NAT as the connection it relates to, next table.
+        ep.prereqs.append("ip")
+        acts.append(Ct(commit=True, table=ep.first_ptable + ep.cur_table + 1,
+                       zone=_zone("reg13" if ep.is_switch else "reg11"), nat=Nat()))
     elif word in ("ct_dnat", "ct_snat", "ct_dnat_in_czone", "ct_snat_in_czone"):
         ep.prereqs.append("ip")
         snat = word.startswith("ct_snat")
@@ -242,10 +247,11 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         acts.append(Controller(controller_userdata("PUT_FDB" if word == "put_fdb"
                                                    else "HANDLE_SVC_CHECK")))
         acts.extend(_restore_args(args))
-    elif word == "ct_lb":
+    elif word in ("ct_lb", "ct_lb_mark"):
+        # Without backends both are a NAT lookup of an established connection.
         ep.prereqs.append("ip")
         if cur.tok.kind == "punct" and cur.tok.text == "(":
-            raise SyntaxError_("ct_lb with backends needs OpenFlow groups (not supported).")
+            raise SyntaxError_(f"{word} with backends needs OpenFlow groups (not supported).")
         acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1,
                        zone=_zone("reg13" if ep.is_switch else "reg11"), nat=Nat()))
     elif word in ("arp", "icmp4", "icmp4_error", "clone", "nd_ns", "tcp_reset", "reject",
@@ -265,6 +271,12 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
             acts.append(Controller(controller_userdata(opcode, inner)))
     else:
         raise SyntaxError_(f"Syntax error at `{word}' expecting action.")
+
+
+# encode_CT_COMMIT_V1/V2: every commit asks for an all-zero SNAT where the datapath has
+# it (OVS_CT_ZERO_SNAT_SUPPORT, as OVS 3.x's userspace datapath does), so that a commit
+# never collides with a NATed connection's tuple.
+ZERO_SNAT = Nat("src")
 
 
 def _masked_loads(name: str, value: int, mask: int) -> list[Ofpact]:

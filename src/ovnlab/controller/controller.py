@@ -23,6 +23,7 @@ from ovnlab.flows.parse import check_actions
 from ovnlab.gc_pause import gc_paused
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
+from ovnlab.sb.features import advertised
 from ovnlab.topology import NodeSpec
 
 BR_INT = "br-int"
@@ -174,11 +175,11 @@ class Controller:
                 encap = txn.insert("Encap", type="geneve", ip=node.tunnel_ip,
                                    options={"csum": "true"}, chassis_name=node.system_id)
                 txn.insert("Chassis", name=node.system_id, hostname=node.hostname,
-                           encaps=(encap.uuid,), other_config=dict(cfg),
+                           encaps=(encap.uuid,), other_config={**cfg, **advertised()},
                            external_ids=dict(cfg))
             else:
                 txn.update("Chassis", row.uuid, hostname=node.hostname,
-                           other_config=dict(cfg), external_ids=dict(cfg))
+                           other_config={**cfg, **advertised()}, external_ids=dict(cfg))
             if not self.sb.find("Chassis_Private", name=node.system_id):
                 ch = self.sb.get("Chassis", node.system_id)
                 txn.insert("Chassis_Private", name=node.system_id, chassis=ch.uuid)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ovnlab.northd.bindings import Bindings
 from ovnlab.northd.env import Env
+from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.lflow import FlowSink, LFlow
 from ovnlab.northd.model import NBIndex, parse_mac
 from ovnlab.northd.router import gen_nat, gen_router, gen_router_port
@@ -75,6 +76,7 @@ class Northd:
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
         self._chassis_dirty = False
+        self._features_dirty = False
         self._svc_monitor_mac = ""
         self._started = False
         self._writing_nb = False
@@ -84,8 +86,14 @@ class Northd:
     # ------------------------------------------------------------------ entry points
     def run(self) -> RunStats:
         if not self._started:
-            self._chassis_dirty = False
+            self._chassis_dirty = self._features_dirty = False
             return self.recompute()
+        if self._features_dirty:
+            self._features_dirty = False
+            if ChassisFeatures.of(self.sb.rows("Chassis")) != self.env.features:
+                # Every flow spelled by a feature changes: northd recomputes.
+                self._chassis_dirty = False
+                return self.recompute()
         changes, self._pending = self._pending, []
         chassis_dirty, self._chassis_dirty = self._chassis_dirty, False
         if not changes and not chassis_dirty:
@@ -97,7 +105,7 @@ class Northd:
         """Full recompute (what real ovn-northd 22.03 does on every change)."""
         self._pending = []
         self.idx = NBIndex.build(self.nb)
-        self.env = Env(self.nb, self.idx)
+        self.env = Env(self.nb, self.idx, ChassisFeatures.of(self.sb.rows("Chassis")))
         self.bindings.env = self.env
         self.bindings.pg_sync.env = self.env
         self._pg_span = {r.uuid: self._span(r) for r in self.nb.rows("Port_Group")}
@@ -209,6 +217,10 @@ class Northd:
                                          or c.old["hostname"] != c.new["hostname"])
                for c in changes):
             self._chassis_dirty = True
+        if any(c.table == "Chassis" and (c.old is None or c.new is None
+                                         or c.old["other_config"] != c.new["other_config"])
+               for c in changes):
+            self._features_dirty = True
         updates = [c for c in changes if c.table == "Port_Binding" and c.new is not None
                    and (c.old is None or c.old["up"] != c.new["up"]
                         or c.old["chassis"] != c.new["chassis"])]

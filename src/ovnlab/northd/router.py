@@ -127,8 +127,8 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
         add("lr_out_post_undnat", 50, "ip && ct.new", "ct_commit { } ; next; ", src)
     add("lr_out_snat", 120, "nd_ns", "next;", src)
     if (ctx.is_gw_router or ctx.dgp is not None) and ctx.n_dgp <= 1 and ctx.has_nat:
-        add("lr_out_chk_dnat_local", 50, "ip && ct_label.natted == 1", "reg9[4] = 1; next;",
-            src, lr.uuid)
+        add("lr_out_chk_dnat_local", 50, f"ip && {env.features.ct_natted} == 1",
+            "reg9[4] = 1; next;", src, lr.uuid)
 
 
 def _static_routes(env: Env, lr: Row, out: FlowSink) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ovnlab.northd.env import Env
+from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
     LportAddresses,
@@ -28,7 +29,6 @@ MC_FLOOD = "_MC_flood"
 MC_UNKNOWN = "_MC_unknown"
 MC_FLOOD_L2 = "_MC_flood_l2"
 IPV6_CT_OMIT_MATCH = "nd || nd_ra || nd_rs || mldv1 || mldv2"
-CT_BLOCKED = "ct_label.blocked"
 
 
 def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
@@ -36,6 +36,8 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     ctx = env.switch(ls.uuid)
     assert ctx is not None
     dp = ls.uuid
+    feats = env.features
+    blocked = feats.ct_blocked
 
     def add(stage: str, prio: int, match: str, actions: str, src: str) -> None:
         out.add(dp, stage, prio, match, actions, src, None)
@@ -67,10 +69,10 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     src = "northd.c:build_pre_stateful"
     for p in ("in", "out"):
         add(f"ls_{p}_pre_stateful", 0, "1", "next;", src)
-        add(f"ls_{p}_pre_stateful", 110, "reg0[2] == 1", "ct_lb;", src)
+        add(f"ls_{p}_pre_stateful", 110, "reg0[2] == 1", feats.ct_lb, src)
         add(f"ls_{p}_pre_stateful", 100, "reg0[0] == 1", "ct_next;", src)
-    _acl_hints(ctx.has_acls, ctx.has_stateful, add)
-    _acls_od(ctx.has_acls, ctx.has_stateful, add)
+    _acl_hints(ctx.has_acls, ctx.has_stateful, blocked, add)
+    _acls_od(ctx.has_acls, ctx.has_stateful, feats, add)
     # build_qos
     src = "northd.c:build_qos"
     for st in ("ls_in_qos_mark", "ls_out_qos_mark", "ls_in_qos_meter", "ls_out_qos_meter"):
@@ -81,9 +83,9 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     for p in ("in", "out"):
         add(f"ls_{p}_stateful", 0, "1", "next;", src)
         add(f"ls_{p}_stateful", 100, "reg0[1] == 1 && reg0[13] == 1",
-            f"ct_commit {{ {CT_BLOCKED} = 0; ct_label.label = reg3; }}; next;", src)
+            f"ct_commit {{ {blocked} = 0; ct_label.label = reg3; }}; next;", src)
         add(f"ls_{p}_stateful", 100, "reg0[1] == 1 && reg0[13] == 0",
-            f"ct_commit {{ {CT_BLOCKED} = 0; }}; next;", src)
+            f"ct_commit {{ {blocked} = 0; }}; next;", src)
     src = "northd.c:build_lb_hairpin"
     for st in ("ls_in_pre_hairpin", "ls_in_nat_hairpin", "ls_in_hairpin"):
         add(st, 0, "1", "next;", src)
@@ -119,7 +121,7 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     add("ls_in_l2_unknown", 0, "1", "output;", src)
 
 
-def _acl_hints(has_acls: bool, has_stateful: bool, add: _Add) -> None:
+def _acl_hints(has_acls: bool, has_stateful: bool, blocked: str, add: _Add) -> None:
     src = "northd.c:build_acl_hints"
     for st in ("ls_in_acl_hint", "ls_out_acl_hint"):
         if not has_acls:
@@ -129,18 +131,19 @@ def _acl_hints(has_acls: bool, has_stateful: bool, add: _Add) -> None:
         if not has_stateful:
             continue
         add(st, 7, "ct.new && !ct.est", "reg0[7] = 1; reg0[9] = 1; next;", src)
-        add(st, 6, f"!ct.new && ct.est && !ct.rpl && {CT_BLOCKED} == 1",
+        add(st, 6, f"!ct.new && ct.est && !ct.rpl && {blocked} == 1",
             "reg0[7] = 1; reg0[9] = 1; next;", src)
         add(st, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;", src)
-        add(st, 4, f"!ct.new && ct.est && !ct.rpl && {CT_BLOCKED} == 0",
+        add(st, 4, f"!ct.new && ct.est && !ct.rpl && {blocked} == 0",
             "reg0[8] = 1; reg0[10] = 1; next;", src)
         add(st, 3, "!ct.est", "reg0[9] = 1; next;", src)
-        add(st, 2, f"ct.est && {CT_BLOCKED} == 1", "reg0[9] = 1; next;", src)
-        add(st, 1, f"ct.est && {CT_BLOCKED} == 0", "reg0[10] = 1; next;", src)
+        add(st, 2, f"ct.est && {blocked} == 1", "reg0[9] = 1; next;", src)
+        add(st, 1, f"ct.est && {blocked} == 0", "reg0[10] = 1; next;", src)
 
 
-def _acls_od(has_acls: bool, has_stateful: bool, add: _Add) -> None:
+def _acls_od(has_acls: bool, has_stateful: bool, feats: ChassisFeatures, add: _Add) -> None:
     src = "northd.c:build_acls"
+    blocked = feats.ct_blocked
     if not has_acls:
         add("ls_in_acl", 65535, "1", "next;", src)
         add("ls_out_acl", 65535, "1", "next;", src)
@@ -149,18 +152,18 @@ def _acls_od(has_acls: bool, has_stateful: bool, add: _Add) -> None:
         add("ls_out_acl", 0, "1", "next;", src)
     add("ls_in_acl_after_lb", 0, "1", "next;", src)
     if has_stateful:
-        m = f"ip && (!ct.est || (ct.est && {CT_BLOCKED} == 1))"
+        m = f"ip && (!ct.est || (ct.est && {blocked} == 1))"
         add("ls_in_acl", 1, m, "reg0[1] = 1; next;", src)
         add("ls_out_acl", 1, m, "reg0[1] = 1; next;", src)
-        m = f"ct.inv || (ct.est && ct.rpl && {CT_BLOCKED} == 1)"
+        m = f"ct.inv || (ct.est && ct.rpl && {blocked} == 1)"
         add("ls_in_acl", 65532, m, "drop;", src)
         add("ls_out_acl", 65532, m, "drop;", src)
-        m = f"ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && {CT_BLOCKED} == 0"
+        m = f"ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && {blocked} == 0"
         add("ls_in_acl", 65532, m, "reg0[9] = 0; reg0[10] = 0; next;", src)
         add("ls_out_acl", 65532, m, "next;", src)
-        m = f"!ct.est && ct.rel && !ct.new && !ct.inv && {CT_BLOCKED} == 0"
-        add("ls_in_acl", 65532, m, "next;", src)
-        add("ls_out_acl", 65532, m, "next;", src)
+        m = f"!ct.est && ct.rel && !ct.new && !ct.inv && {blocked} == 0"
+        add("ls_in_acl", 65532, m, feats.related_acl_action, src)
+        add("ls_out_acl", 65532, m, feats.related_acl_action, src)
     add("ls_in_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
     add("ls_out_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
     add("ls_in_acl_after_lb", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
@@ -175,10 +178,10 @@ def gen_acl(env: Env, acl: Row, ls_uuids: list[str], out: FlowSink) -> None:
         ctx = env.switch(ls_uuid)
         if ctx is None:
             continue
-        _consider_acl(acl, ls_uuid, ctx.has_stateful, out)
+        _consider_acl(acl, ls_uuid, ctx.has_stateful, env.features.ct_blocked, out)
 
 
-def _consider_acl(acl: Row, dp: str, has_stateful: bool, out: FlowSink) -> None:
+def _consider_acl(acl: Row, dp: str, has_stateful: bool, blocked: str, out: FlowSink) -> None:
     src = "northd.c:consider_acl"
     ingress = acl["direction"] == "from-lport"
     if ingress and acl["options"].get("apply-after-lb") == "true":
@@ -205,7 +208,7 @@ def _consider_acl(acl: Row, dp: str, has_stateful: bool, out: FlowSink) -> None:
         if has_stateful:
             out.add(dp, st, prio, f"reg0[9] == 1 && ({m})", "/* drop */", src, acl.uuid)
             out.add(dp, st, prio, f"reg0[10] == 1 && ({m})",
-                    f"ct_commit {{ {CT_BLOCKED} = 1; }}; /* drop */", src, acl.uuid)
+                    f"ct_commit {{ {blocked} = 1; }}; /* drop */", src, acl.uuid)
         else:
             out.add(dp, st, prio, m, "/* drop */", src, acl.uuid)
 
