@@ -59,11 +59,16 @@ def test_port_claims_and_gateway_failover() -> None:
         c.set_chassis_alive("network", False)
     cr = sb.get("Port_Binding", lab.u["cr-lrp-r-gw"])
     assert node[sb.get("Chassis", cr["chassis"])["name"]] == "compute1"
-    # compute2 now tunnels cr-lrp traffic to compute1
+    # compute2 sends cr-lrp traffic to the group's tunnels in priority order, as real
+    # OVN's bundle(active_backup); the tunnel to the dead network node no longer forwards.
     c2 = lab.controllers["compute2"]
-    tun = c2.br_int.ports[f"ovn-{lab.controllers['compute1'].name[:6]}-0"].ofport
+    net_tun, c1_tun = (c2.br_int.ports[f"ovn-{lab.controllers[h].name[:6]}-0"]
+                       for h in ("network", "compute1"))
     assert any(line.startswith("table=37, priority=100,reg15=0x3,metadata=0x3") and
-               line.endswith(f"output:{tun}") for line in c2.dump_flows())
+               line.endswith(f"bundle(eth_src,0,active_backup,ofport,members:{net_tun.ofport},"
+                             f"{c1_tun.ofport})") for line in c2.dump_flows())
+    assert (net_tun.bfd_status["forwarding"], c1_tun.bfd_status["forwarding"]) == \
+        ("false", "true")
     # VIF unplugged: released
     del lab.vswitches["compute1"].bridges["br-int"].ports["tap-vm1"]
     lab.controllers["compute1"].run()

@@ -550,6 +550,11 @@ class Controller:
                 port = br.add_port(pname, type="geneve", options=opts,
                                    external_ids={"ovn-chassis-id": ch_name})
             out[ch_name] = int(port.ofport)
+            status = getattr(port, "bfd_status", None)
+            if isinstance(status, dict):
+                # BFD is not run: its verdict on this tunnel is this controller's belief
+                # (set_chassis_alive), which the datapath's bundle() follows.
+                status["forwarding"] = "true" if self.is_alive(ch_name) else "false"
         return out
 
     def _sync_patches(self, st: _State) -> dict[str, int]:
@@ -981,7 +986,7 @@ class Controller:
         return ph.PhysCtx(chassis=self.name, ports=st.ports, local_dps=st.local_dps,
                           vif_ofports=st.vif_ofports, patch_ofports=st.patch_ofports,
                           tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
-                          alive=dict(self._alive), localnet_of_dp=st.localnet_of_dp)
+                          localnet_of_dp=st.localnet_of_dp)
 
     def _mc_info(self, mc: Row) -> ph.McInfo:
         names = [n for n in map(self._pb_names.get, mc["ports"]) if n is not None]

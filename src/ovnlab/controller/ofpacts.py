@@ -180,7 +180,19 @@ class Conjunction:
         return f"conjunction({self.id},{self.clause}/{self.n_clauses})"
 
 
-Ofpact = (SetField | Move | Push | Pop | Resubmit | Output | Simple | DecTtl | Ct | Controller
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """physical.c put_remote_port_redirect_overlay: active/backup over the HA chassis'
+    tunnels, in priority order (BFD decides which is up)."""
+
+    members: tuple[int, ...]
+
+    def text(self) -> str:
+        members = ",".join(str(m) for m in self.members)
+        return f"bundle(eth_src,0,active_backup,ofport,members:{members})"
+
+
+Ofpact = (Bundle | SetField | Move | Push | Pop | Resubmit | Output | Simple | DecTtl | Ct | Controller
           | Clone | Conjunction)
 
 

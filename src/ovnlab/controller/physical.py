@@ -26,6 +26,7 @@ from ovnlab.controller.actions import (
 from ovnlab.controller.lflow import OFFlow, cookie_of
 from ovnlab.controller.ofields import FIELDS, Match
 from ovnlab.controller.ofpacts import (
+    Bundle,
     Clone,
     Move,
     Ofpact,
@@ -78,7 +79,6 @@ class PhysCtx:
     tunnels: Mapping[str, int]  # remote chassis name → tunnel ofport
     ct_zones: Mapping[str, int]  # lport name / "<dp uuid>_dnat|snat" → zone
     active_cr: frozenset[str]  # chassisredirect ports active on this chassis
-    alive: Mapping[str, bool] = field(default_factory=dict)
     localnet_of_dp: Mapping[str, str] = field(default_factory=dict)  # dp uuid → localnet port
 
 
@@ -191,17 +191,20 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
                        (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
     if localnet:
         return []
+    out: Ofpact
     if len(p.ha_chassis) >= 2:
-        # OVN emits bundle(...,active_backup,...) over the HA chassis' tunnels and BFD picks
-        # the live one; we resolve that choice here (the highest-priority live chassis).
-        target = next((c for c in p.ha_chassis if ctx.alive.get(c, True) and c in ctx.tunnels),
-                      None)
+        # Distributed over an HA chassis group: the datapath's bundle picks the first
+        # tunnel (by priority) whose BFD says it forwards.
+        members = tuple(ctx.tunnels[c] for c in p.ha_chassis if c in ctx.tunnels)
+        if not members:
+            return []
+        out = Bundle(members)
+    elif p.chassis is not None and p.chassis in ctx.tunnels:
+        out = Output(ctx.tunnels[p.chassis])
     else:
-        target = p.chassis
-    if target is None or target not in ctx.tunnels:
         return []
     return [OFFlow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                   (*_encap(p.dp_key, p.key), Output(ctx.tunnels[target])), cookie)]
+                   (*_encap(p.dp_key, p.key), out), cookie)]
 
 
 def _encap(dp_key: int, outport: int) -> list[Ofpact]:

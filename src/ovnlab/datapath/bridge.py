@@ -33,6 +33,14 @@ class Port:
     type: str = ""
     options: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)
+    # Interface.bfd_status: no BFD sessions run here; whoever knows a tunnel's peer is
+    # gone says so with `forwarding=false` (the controller, from set_chassis_alive).
+    bfd_status: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def may_enable(self) -> bool:
+        """OVS's xport->may_enable, which bundle() members are chosen by."""
+        return self.bfd_status.get("forwarding") != "false"
 
 
 @dataclass(frozen=True, slots=True)
