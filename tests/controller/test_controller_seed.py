@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from ctl_seed import FIP, seed_lab
+from ctl_seed import FIP, GW_MAC, seed_lab
 
 DNAT = ("table=14, priority=100,ip,reg14=0x1,metadata=0x3,nw_dst=10.0.2.216 "
         "actions=ct(commit,table=15,zone=NXM_NX_REG11[0..15],nat(dst=172.16.100.10))")
@@ -181,3 +181,21 @@ def test_chassis_advertises_22_03_features() -> None:
         cfg = row["other_config"]
         assert (cfg["port-up-notif"], cfg["ct-no-masked-label"], cfg["ovn-ct-lb-related"]) \
             == ("true", "true", "true")
+
+
+def test_localnet_port_replaces_chassis_macs_with_the_router_port_mac() -> None:
+    """put_replace_chassis_mac_flows: per router port behind the localnet's switch, a
+    conj_id=100 flow rewriting eth.src, and the localnet clause of the conjunction (the
+    chassis-MAC clause comes from ovn-chassis-mac-mappings, which ovnlab's chassis lack)."""
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    patch = next(p for p in c1.br_int.ports.values() if p.type == "patch")
+    dump = c1.dump_flows()
+    conj = [x for x in dump if x.startswith("table=0, priority=180,")]
+    assert len(conj) == 2
+    assert conj[0].startswith(f"table=0, priority=180,conj_id=100,in_port={patch.ofport},"
+                              "vlan_tci=0x0000/0x1000 actions=")
+    assert conj[0].endswith(f",load:0x2->OXM_OF_METADATA[],load:0x1->NXM_NX_REG14[],"
+                            f"mod_dl_src:{GW_MAC},resubmit(,8)")
+    assert conj[1] == ("table=0, priority=180,vlan_tci=0x0000/0x1000 "
+                       "actions=conjunction(100,2/2)")

@@ -86,6 +86,8 @@ class _State:
     active_cr: frozenset[str] = frozenset()
     resident: frozenset[str] = frozenset()
     localnet_of_dp: dict[str, str] = field(default_factory=dict)
+    # dp uuid → (uuid, MAC) of the router ports its patch ports lead to (ld->peer_ports)
+    peer_router_macs: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     dp_keys: dict[str, int] = field(default_factory=dict)
     dp_switch: dict[str, bool] = field(default_factory=dict)
     dp_snat_zone: dict[str, bool] = field(default_factory=dict)
@@ -454,6 +456,11 @@ class Controller:
                     active.add(p.name)
             elif p.type == "localnet":
                 st.localnet_of_dp[p.dp_uuid] = p.name
+        macs: dict[str, list[tuple[str, str]]] = {}
+        for p in special:
+            if p.type == "patch" and p.peer in ports and ports[p.peer].mac:
+                macs.setdefault(p.dp_uuid, []).append((ports[p.peer].uuid, ports[p.peer].mac))
+        st.peer_router_macs = {dp: tuple(sorted(v)) for dp, v in macs.items()}
         st.active_cr = frozenset(active)
         # Local datapaths: where this chassis has a bound port, plus HA-member routers,
         # closed over patch peers (binding.c add_local_datapath__).
@@ -486,6 +493,7 @@ class Controller:
             dp_key=dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"],
             chassis=ch_row["name"] if ch_row is not None else None,
             peer=pb["options"].get("peer", ""),
+            mac=pb["mac"][0].split(" ", 1)[0] if pb["mac"] and pb["type"] == "patch" else "",
             distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
             ha_chassis=tuple(order))
         self._ports[info.name] = info
@@ -636,6 +644,7 @@ class Controller:
                      or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
                      or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
                      or st.localnet_of_dp != old.localnet_of_dp
+                     or st.peer_router_macs != old.peer_router_macs
                      or self._alive_seen != self._alive)
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
         pb_names: set[str] = set()  # ports whose binding changed, by name (old and new)
@@ -986,7 +995,8 @@ class Controller:
         return ph.PhysCtx(chassis=self.name, ports=st.ports, local_dps=st.local_dps,
                           vif_ofports=st.vif_ofports, patch_ofports=st.patch_ofports,
                           tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
-                          localnet_of_dp=st.localnet_of_dp)
+                          localnet_of_dp=st.localnet_of_dp,
+                          peer_router_macs=st.peer_router_macs)
 
     def _mc_info(self, mc: Row) -> ph.McInfo:
         names = [n for n in map(self._pb_names.get, mc["ports"]) if n is not None]

@@ -28,6 +28,7 @@ from ovnlab.controller.ofields import FIELDS, Match
 from ovnlab.controller.ofpacts import (
     Bundle,
     Clone,
+    Conjunction,
     Move,
     Ofpact,
     Output,
@@ -64,6 +65,7 @@ class PortInfo:
     key: int
     chassis: str | None  # chassis name it is bound to
     peer: str = ""  # patch options:peer
+    mac: str = ""  # a patch port's MAC (a router port's, on the router side)
     distributed_port: str = ""  # chassisredirect options:distributed-port
     tag: int | None = None
     ha_chassis: tuple[str, ...] = ()  # HA chassis names, highest priority first
@@ -80,6 +82,7 @@ class PhysCtx:
     ct_zones: Mapping[str, int]  # lport name / "<dp uuid>_dnat|snat" → zone
     active_cr: frozenset[str]  # chassisredirect ports active on this chassis
     localnet_of_dp: Mapping[str, str] = field(default_factory=dict)  # dp uuid → localnet port
+    peer_router_macs: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def _m(**slots: tuple[int, int]) -> Match:
@@ -167,6 +170,8 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
             if not tag:
                 flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
                                     tuple(meta), cookie))
+            if p.type == "localnet":
+                flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
         else:
             flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
         flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
@@ -205,6 +210,33 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
         return []
     return [OFFlow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
                    (*_encap(p.dp_key, p.key), out), cookie)]
+
+
+CHASSIS_MAC_TO_ROUTER_MAC_CONJID = 100
+
+
+def _replace_chassis_mac(ctx: PhysCtx, p: PortInfo, ofport: int,
+                         meta: list[Ofpact]) -> list[OFFlow]:
+    """put_replace_chassis_mac_flows: a frame from the localnet port whose source is a
+    remote chassis MAC (ovn-chassis-mac-mappings, the conjunction's other clause) was
+    routed there; it enters with the router port's MAC instead."""
+    tag = p.tag or 0
+    vlan = (0x1000 | tag, 0x1FFF) if tag else (0, 0x1000)
+    strip: tuple[Ofpact, ...] = (Simple("strip_vlan"),) if tag else ()
+    flows = []
+    for uuid, mac in ctx.peer_router_macs.get(p.dp_uuid, ()):
+        cookie = cookie_of(uuid)
+        flows.append(OFFlow(0, 180, _m(in_port=(ofport, 0xFFFF), vlan_tci=vlan,
+                                       conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
+                            (*strip, *meta[:-1], load("eth_src", _mac_int(mac)), meta[-1]),
+                            cookie))
+        flows.append(OFFlow(0, 180, _m(vlan_tci=vlan),
+                            (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
+    return flows
+
+
+def _mac_int(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
 
 
 def _encap(dp_key: int, outport: int) -> list[Ofpact]:
