@@ -346,6 +346,12 @@ class Northd:
                                     ctx_rt.add(lr)
                     for n in idx.nats_by_lport.get(r["name"], ()):
                         owners.add(("nat", n))
+                    if r["type"] == "localnet" and ls is not None:
+                        # its VLAN tag sizes the gateway_mtu check of routers on the switch
+                        rts: set[str] = set()
+                        self._touch_routers_of_switch(ls, rts)
+                        for lr_u in rts:
+                            self._gateway_mtu_owners(lr_u, owners)
             elif t == "ACL":
                 owners.add(("acl", u))
                 for ls in self._acl_switches(u):
@@ -374,12 +380,14 @@ class Northd:
                 if ch.old is not None and ch.new is not None and \
                         set(ch.old["nat"]) != set(ch.new["nat"]):
                     self._nat_dependents(u, owners, ports)
+                self._gateway_mtu_owners(u, owners)
             elif t == "Logical_Router_Port":
                 owners.add(("lrp", u))
                 ports.add((t, u))
                 lr = idx.lr_of_lrp.get(u)
                 if lr is not None:
                     ctx_rt.add(lr)
+                    self._gateway_mtu_owners(lr, owners)
                 for r in rows:
                     lrp_peers(r["name"])
                     if ch.op != "update" or (ch.old is not None and ch.new is not None and
@@ -398,6 +406,9 @@ class Northd:
                 lr = idx.lr_of_route.get(u)
                 if lr is not None:
                     owners.add(("lr", lr))
+            elif t == "DHCP_Options":
+                for lsp_u in idx.lsps_of_dhcp.get(u, ()):
+                    owners.add(("lsp", lsp_u))
             elif t == "Address_Set":
                 address_sets = True
             elif t == "NB_Global":
@@ -481,6 +492,18 @@ class Northd:
             row = self.env.row("Logical_Switch", ls) if ls else None
             for p in (row["ports"] if row is not None else ()):
                 owners.add(("lsp", p))
+
+    def _gateway_mtu_owners(self, lr: str, owners: set[Owner]) -> None:
+        """Router ports with options:gateway_mtu emit flows for every other port of the
+        router (lr_in_larger_pkts) and size their check by the peer switch's VLAN tag."""
+        row = self.env.row("Logical_Router", lr)
+        if row is None:
+            return
+        for p in row["ports"]:
+            lrp = self.env.row("Logical_Router_Port", p)
+            if lrp is not None and "gateway_mtu" in lrp["options"]:
+                owners.add(("lrp", p))
+                owners.update(("nat", n) for n in row["nat"])  # FIP admission checks
 
     def _nat_dependents(self, lr: str, owners: set[Owner],
                         ports: set[tuple[str, str]]) -> None:

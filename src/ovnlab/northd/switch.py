@@ -8,7 +8,9 @@ port, and an ACL (on every switch it applies to).
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address
 
+from ovnlab.northd.context import SwitchCtx
 from ovnlab.northd.env import Env
 from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.lflow import FlowSink, json_key
@@ -20,6 +22,7 @@ from ovnlab.northd.model import (
     is_lsp_enabled,
     lrp_networks,
     network_str,
+    parse_ipv4_cidr,
 )
 from ovnlab.ovsdb import Row
 
@@ -29,6 +32,7 @@ MC_FLOOD = "_MC_flood"
 MC_UNKNOWN = "_MC_unknown"
 MC_FLOOD_L2 = "_MC_flood_l2"
 IPV6_CT_OMIT_MATCH = "nd || nd_ra || nd_rs || mldv1 || mldv2"
+REGBIT_DHCP_OPTS_RESULT = "reg0[3]"
 
 
 def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
@@ -217,7 +221,9 @@ def _v4_set(ips: list[str]) -> str:
     return "{" + ", ".join(ips) + "}"
 
 
-def lsp_addresses(lsp: Row) -> list[LportAddresses]:
+def lsp_addresses(lsp: Row, peer: Row | None = None) -> list[LportAddresses]:
+    """op->lsp_addrs: the parsed addresses, the dynamic ones and, for a router port whose
+    addresses say "router", its peer router port's networks (join_logical_ports)."""
     out = []
     for a in lsp["addresses"]:
         la = extract_lsp_addresses(a)
@@ -227,6 +233,10 @@ def lsp_addresses(lsp: Row) -> list[LportAddresses]:
         la = extract_lsp_addresses(lsp["dynamic_addresses"])
         if la is not None:
             out.append(la)
+    if peer is not None and "router" in lsp["addresses"]:
+        nets = lrp_networks(peer)
+        if nets is not None:
+            out.append(nets)
     return out
 
 
@@ -280,17 +290,9 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
         out.add(dp, "ls_in_arp_rsp", 100, f"inport == {jk}", "next;",
                 "northd.c:build_lswitch_arp_nd_responder_skip_local", h, name)
     elif not external and not has_unknown and not ctx.vlan_passthru and typ != "virtual":
-        src = "northd.c:build_lswitch_arp_nd_responder_known_ips"
-        for la in lsp_addresses(lsp):
-            for ip in la.ipv4:
-                a = str(ip.ip)
-                m = f"arp.tpa == {a} && arp.op == 1"
-                out.add(dp, "ls_in_arp_rsp", 50, m,
-                        f"eth.dst = eth.src; eth.src = {la.mac}; arp.op = 2; /* ARP reply */ "
-                        f"arp.tha = arp.sha; arp.sha = {la.mac}; arp.tpa = arp.spa; "
-                        f"arp.spa = {a}; outport = inport; flags.loopback = 1; output;",
-                        src, h)
-                out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+        _arp_nd_responder(lsp_addresses(lsp, env.peer_lrp(lsp) if typ == "router" else None),
+                          typ == "router", dp, jk, name, h, out)
+    _dhcpv4_flows(env, lsp, ctx, dp, out)
     # build_lswitch_ip_unicast_lookup
     if not external:
         _unicast_lookup(env, lsp, dp, jk, ctx.localnet_ports != (), ctx.all_router_ports, out)
@@ -309,6 +311,109 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
     # build_arp_resolve_flows_for_lrouter_port, switch-port half
     if enabled:
         _arp_resolve_for_lsp(env, lsp, ctx.router_ports, out)
+
+
+def _arp_nd_responder(addrs: list[LportAddresses], is_router: bool, dp: str, jk: str, name: str,
+                      h: str, out: FlowSink) -> None:
+    """build_lswitch_arp_nd_responder_known_ips(): answer ARP / ND for the port's addresses
+    on the sender's chassis, except to the port itself (its duplicate address checks)."""
+    src = "northd.c:build_lswitch_arp_nd_responder_known_ips"
+    for la in addrs:
+        for ip in la.ipv4:
+            a = str(ip.ip)
+            m = f"arp.tpa == {a} && arp.op == 1"
+            out.add(dp, "ls_in_arp_rsp", 50, m,
+                    f"eth.dst = eth.src; eth.src = {la.mac}; arp.op = 2; /* ARP reply */ "
+                    f"arp.tha = arp.sha; arp.sha = {la.mac}; arp.tpa = arp.spa; "
+                    f"arp.spa = {a}; outport = inport; flags.loopback = 1; output;",
+                    src, h)
+            out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+        for ip6 in la.ipv6:
+            a = ip6.addr_s
+            m = f"nd_ns && ip6.dst == {{{a}, {ip6.sn_addr_s}}} && nd.target == {a}"
+            na = "nd_na_router" if is_router else "nd_na"
+            out.add(dp, "ls_in_arp_rsp", 50, m,
+                    f"{na} {{ eth.src = {la.mac}; ip6.src = {a}; nd.target = {a}; "
+                    f"nd.tll = {la.mac}; outport = inport; flags.loopback = 1; output; }};",
+                    src, h)
+            out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+
+
+def _dhcpv4_flows(env: Env, lsp: Row, ctx: SwitchCtx, dp: str, out: FlowSink) -> None:
+    """build_lswitch_dhcp_options_and_response() (DHCPv4; ovn-controller answers) and the
+    ls_out_acl priority-34000 flow letting its replies through the ACLs (build_acls)."""
+    dhcp = env.row("DHCP_Options", lsp["dhcpv4_options"]) if lsp["dhcpv4_options"] else None
+    if dhcp is None:
+        return
+    opts = dhcp["options"]
+    typ = lsp["type"]
+    external = typ == "external"
+    required = all(k in opts for k in ("server_id", "server_mac", "lease_time"))
+    if not external and required:
+        out.add(dp, "ls_out_acl", 34000,
+                f'outport == "{lsp["name"]}" && eth.src == {opts["server_mac"]} '
+                f'&& ip4.src == {opts["server_id"]} && udp && udp.src == 67 && udp.dst == 68',
+                "ct_commit; next;" if ctx.has_stateful else "next;",
+                "northd.c:build_acls", dhcp.uuid, lsp["name"])
+    if not is_lsp_enabled(lsp) or typ == "router":
+        return
+    if external:
+        if not ctx.localnet_ports or lsp["ha_chassis_group"] is None:
+            return
+        inports = list(ctx.localnet_ports)
+    else:
+        inports = [lsp["name"]]
+    for la in lsp_addresses(lsp):
+        for inport in inports:
+            _dhcpv4_options_flows(lsp, dhcp, la, inport, external, dp, out)
+
+
+def _dhcpv4_options_flows(lsp: Row, dhcp: Row, la: LportAddresses, inport: str, external: bool,
+                          dp: str, out: FlowSink) -> None:
+    """build_dhcpv4_options_flows(): for the first of the port's IPv4 addresses that
+    build_dhcpv4_action() accepts."""
+    src = "northd.c:build_dhcpv4_options_flows"
+    ijk = json_key(inport)
+    resident = f" && is_chassis_resident({json_key(lsp['name'])})" if external else ""
+    for ip in la.ipv4:
+        act = _dhcpv4_action(lsp, dhcp, ip.ip)
+        if act is None:
+            continue
+        options_action, response_action, ip_match = act
+        head = f"inport == {ijk} && eth.src == {la.mac} && "
+        out.add(dp, "ls_in_dhcp_options", 100,
+                head + "ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && "
+                "udp.src == 68 && udp.dst == 67" + resident,
+                options_action, src, dhcp.uuid, inport)
+        out.add(dp, "ls_in_dhcp_options", 100,
+                head + f"{ip_match} && udp.src == 68 && udp.dst == 67" + resident,
+                options_action, src, dhcp.uuid, inport)
+        out.add(dp, "ls_in_dhcp_response", 100,
+                head + f"ip4 && udp.src == 68 && udp.dst == 67 && {REGBIT_DHCP_OPTS_RESULT}"
+                + resident, response_action, src, dhcp.uuid, inport)
+        return
+
+
+def _dhcpv4_action(lsp: Row, dhcp: Row, offer: IPv4Address) -> tuple[str, str, str] | None:
+    """build_dhcpv4_action(): None when the offer IP is outside the row's cidr or the row
+    lacks server_id / server_mac / lease_time (northd logs and skips the port)."""
+    cidr = parse_ipv4_cidr(dhcp["cidr"])
+    if cidr is None or offer not in cidr.network:
+        return None
+    opts = dict(dhcp["options"])
+    server_ip, server_mac = opts.get("server_id"), opts.pop("server_mac", None)
+    if not (server_ip and server_mac and opts.get("lease_time")):
+        return None
+    opts["netmask"] = str(cidr.network.netmask)
+    if lsp["options"].get("hostname"):
+        opts["hostname"] = lsp["options"]["hostname"]
+    listed = ", ".join(f"{k} = {opts[k]}" for k in sorted(opts))
+    options_action = f"{REGBIT_DHCP_OPTS_RESULT} = put_dhcp_opts(offerip = {offer}, {listed}); next;"
+    response_action = (f"eth.dst = eth.src; eth.src = {server_mac}; ip4.src = {server_ip}; "
+                       "udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; "
+                       "output;")
+    return options_action, response_action, \
+        f"ip4.src == {offer} && ip4.dst == {{{server_ip}, 255.255.255.255}}"
 
 
 def _port_sec_ip(dp: str, jk: str, name: str, h: str, ps: list[LportAddresses], ingress: bool,
@@ -409,15 +514,20 @@ def _rport_arp_req_flows(env: Env, lsp: Row, peer: Row, dp: str, jk: str, all_ro
     ips.extend(str(ip.ip) for ip in nets.ipv4)
     for ip in ips:
         rport_arp_req_flow(ip, dp, jk, all_router, lsp.uuid, out)
-    if not all_router:
-        # build_lswitch_rport_arp_req_self_orig_flow: owned separately ("selforig").
-        pass
+    for ip6 in nets.ipv6:
+        rport_arp_req_flow(ip6.addr_s, dp, jk, all_router, lsp.uuid, out)
+    # The dnat_and_snat IPs and the self-originated flood are owned by "selforig".
 
 
 def rport_arp_req_flow(ip: str, dp: str, jk: str, all_router: bool, hint: str,
                        out: FlowSink) -> None:
+    """ARP requests / neighbour solicitations for a router-owned address go to that router
+    port (and are still flooded to the switch's other ports)."""
     src = "northd.c:build_lswitch_rport_arp_req_flow"
-    m = f"flags[1] == 0 && arp.op == 1 && arp.tpa == {ip}"
+    if ":" in ip:
+        m = f"flags[1] == 0 && nd_ns && nd.target == {ip}"
+    else:
+        m = f"flags[1] == 0 && arp.op == 1 && arp.tpa == {ip}"
     if not all_router:
         a = f'clone {{outport = {jk}; output; }}; outport = "{MC_FLOOD_L2}"; output;'
     else:
@@ -426,7 +536,10 @@ def rport_arp_req_flow(ip: str, dp: str, jk: str, all_router: bool, hint: str,
 
 
 def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
-    """build_lswitch_rport_arp_req_self_orig_flow(): ARP requests the router itself sends
+    """The NAT-dependent part of build_lswitch_rport_arp_req_flows() on a router port's
+    switch: ARP requests for the router's dnat(_and_snat) external IPs go to the router
+    port (on every switch of the router, not only the external one), and
+    build_lswitch_rport_arp_req_self_orig_flow(): ARP requests the router itself sends
     (from its MAC or a FIP's external MAC) are flooded on L2 only."""
     ls_uuid = env.idx.ls_of_lsp.get(lsp.uuid)
     peer = env.peer_lrp(lsp)
@@ -434,11 +547,13 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
         return
     ctx = env.switch(ls_uuid)
     assert ctx is not None
+    lr_uuid = env.idx.lr_of_lrp[peer.uuid]
+    _nat_arp_req_flows(env, lr_uuid, ls_uuid, json_key(lsp["name"]), ctx.all_router_ports,
+                       lsp.uuid, out)
     if ctx.all_router_ports:
         return
     nets = lrp_networks(peer)
     assert nets is not None
-    lr_uuid = env.idx.lr_of_lrp[peer.uuid]
     rn = env.router_nats(lr_uuid)
     assert rn is not None
     macs = [nets.mac, *(m for m in rn.sorted_macs if m != nets.mac)]
@@ -446,6 +561,22 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
             "eth.src == {" + ", ".join(macs) + "} && (arp.op == 1 || nd_ns)",
             f'outport = "{MC_FLOOD_L2}"; output;',
             "northd.c:build_lswitch_rport_arp_req_self_orig_flow", None)
+
+
+def _nat_arp_req_flows(env: Env, lr_uuid: str, dp: str, jk: str, all_router: bool, hint: str,
+                       out: FlowSink) -> None:
+    lr = env.row("Logical_Router", lr_uuid)
+    rctx = env.router(lr_uuid)
+    assert lr is not None and rctx is not None
+    seen: set[str] = set()
+    for u in lr["nat"]:
+        nat = env.row("NAT", u)
+        if nat is None or nat["type"] == "snat":
+            continue
+        e = env.nat_entry(nat, rctx.dgp is not None)
+        if e is not None and e.external_ip not in seen:
+            seen.add(e.external_ip)
+            rport_arp_req_flow(e.external_ip, dp, jk, all_router, hint, out)
 
 
 def _arp_resolve_for_lsp(env: Env, lsp: Row, router_ports: tuple[str, ...],
