@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ovnlab.controller import dhcp
 from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
 from ovnlab.controller.ofields import FIELDS
@@ -207,6 +208,8 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
             commit = True
         acts.append(Ct(commit=commit, table=ep.first_ptable + ep.cur_table + 1,
                        zone=_zone(zone_reg), nat=nat))
+    elif word == "handle_dhcpv6_reply":
+        acts.append(Controller(controller_userdata("DHCP6_SERVER")))
     elif word == "ct_clear":
         acts.append(Simple("ct_clear"))
     elif word in ("get_arp", "get_nd"):
@@ -339,6 +342,10 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     if tok.kind == "id" and tok.text in ("get_fdb", "lookup_fdb"):
         cur.next()
         _fdb(cur, ep, lhs, acts, tok.text)
+        return
+    if tok.kind == "id" and tok.text == "put_dhcp_opts":
+        cur.next()
+        acts.append(dhcp.encode_put_dhcpv4_opts(cur, lhs))
         return
     if tok.kind == "id":
         rhs_ref = _field(cur, ep, rw=False)

@@ -155,11 +155,13 @@ class Ct:
 @dataclass(frozen=True, slots=True)
 class Controller:
     userdata: bytes = b""
+    pause: bool = False  # encode_start_controller_op(..., pause): the packet waits for pinctrl
 
     def text(self) -> str:
         if not self.userdata:
             return "CONTROLLER:65535"
-        return "controller(userdata=" + ".".join(f"{b:02x}" for b in self.userdata) + ")"
+        return ("controller(userdata=" + ".".join(f"{b:02x}" for b in self.userdata)
+                + (",pause" if self.pause else "") + ")")
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +362,11 @@ def decode_of15(data: bytes) -> list[Ofpact]:
 
 def controller_userdata(opcode: str, nested: tuple[Ofpact, ...] | list[Ofpact] = ()) -> bytes:
     return struct.pack("!I4x", OPCODE[opcode]) + encode_of15(nested)
+
+
+def nxm_header(name: str) -> bytes:
+    """nx_put_header() of a whole field, OpenFlow 1.5 (no mask)."""
+    return struct.pack("!I", _oxm_header(name, False)[0])
 
 
 def parse_userdata(data: bytes) -> tuple[str, list[Ofpact]]:
