@@ -254,3 +254,21 @@ def test_nested_stack_actions_name_fields_by_nxm_header() -> None:
     push_eth_src = bytes.fromhex("ffff00180000232000 1b 0000 00000406 0030".replace(" ", ""))
     assert push_eth_src in ud
     assert bytes.fromhex("80000806") not in ud  # the OXM header of eth.src
+
+
+def test_put_dhcp_opts_and_dhcpv6_reply_encode_as_real_ovn() -> None:
+    """The seed's ls_in_dhcp_options and lr_in_ip_input flows, byte for byte as a real
+    22.03 chassis installs them: result field (xxreg0 bit 99 = reg0[3]) by its OF1.5
+    header, offerip, then the options in the flow's order; the switch pauses."""
+    assert acts("reg0[3] = put_dhcp_opts(offerip = 172.16.100.10, lease_time = 43200, "
+                "mtu = 1442, netmask = 255.255.255.0, router = 172.16.100.1, "
+                "server_id = 172.16.100.1); next;", switch=True, table=19) == (
+        "controller(userdata=00.00.00.02.00.00.00.00.00.01.de.10.00.00.00.63.ac.10.64.0a."
+        "33.04.00.00.a8.c0.1a.02.05.a2.01.04.ff.ff.ff.00.03.04.ac.10.64.01.36.04.ac.10.64.01,"
+        "pause),resubmit(,28)")
+    assert acts("reg0 = 0; handle_dhcpv6_reply;", table=3) == (
+        "load:0->NXM_NX_XXREG0[96..127],controller(userdata=00.00.00.13.00.00.00.00)")
+    with pytest.raises(SyntaxError_, match="offerip"):
+        acts("reg0[3] = put_dhcp_opts(router = 172.16.100.1);")
+    with pytest.raises(SyntaxError_, match="bogus"):
+        acts("reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, bogus = 1);")

@@ -97,6 +97,7 @@ def test_table_zero_default_priority_and_empty_match() -> None:
     ("ip,actions=ct(commit,nat(src=0.0.0.0))", "ip actions=ct(commit,nat(src))"),
     ("actions=bundle(eth_src,0,active_backup,ofport,slaves:2,3)",
      "actions=bundle(eth_src,0,active_backup,ofport,members:2,3)"),
+    ("icmp6,actions=set_field:129->icmpv6_type", "icmp6 actions=load:0x81->NXM_NX_ICMPV6_TYPE[]"),
     ("actions=bundle(eth_src, 0, hrw, ofport, members:2)",
      "actions=bundle(eth_src,0,hrw,ofport,members:2)"),
 ])
@@ -125,6 +126,8 @@ def test_normalisation_matches_ovs_ofctl(text: str, printed: str) -> None:
     ("actions=load:1->NXM_OF_ARP_OP[]", "OFPBAC_MATCH_INCONSISTENT"),
     ("actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[]", "OFPBAC_MATCH_INCONSISTENT"),
     ("actions=clone(load:1->NXM_OF_ARP_OP[])", "OFPBAC_MATCH_INCONSISTENT"),
+    ("icmp6,actions=load:0x81->NXM_OF_ICMP_TYPE[]", "OFPBAC_MATCH_INCONSISTENT"),
+    ("icmp,actions=load:0x81->NXM_NX_ICMPV6_TYPE[]", "OFPBAC_MATCH_INCONSISTENT"),
     # ovs-ofctl's own words (lib/bundle.c bundle_parse)
     ("actions=bundle(eth_src,0,active_backup,ofport)",
      "eth_src,0,active_backup,ofport: not enough arguments to bundle action"),
