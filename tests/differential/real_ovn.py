@@ -48,11 +48,13 @@ def run(*argv: str | Path, stdin: Path | None = None, env: dict[str, str] | None
 
 
 def _daemon(run_dir: Path, name: str, argv: list[str | Path],
-            env: dict[str, str] | None = None) -> Path:
+            env: dict[str, str] | None = None, unixctl: bool = True) -> Path:
+    """Starts a daemon detached; `unixctl=False` for ovn-controller 22.03, which has no
+    --unixctl option (its control socket goes to $OVN_RUNDIR)."""
     pidfile = run_dir / f"{name}.pid"
+    ctl = [f"--unixctl={run_dir / (name + '.ctl')}"] if unixctl else []
     run(*argv, "--detach", "--no-chdir", f"--pidfile={pidfile}",
-        f"--log-file={run_dir / (name + '.log')}", f"--unixctl={run_dir / (name + '.ctl')}",
-        "-vconsole:off", env=env)
+        f"--log-file={run_dir / (name + '.log')}", *ctl, "-vconsole:off", env=env)
     return pidfile
 
 
@@ -119,6 +121,11 @@ class Central:
         run("ovsdb-client", "restore", f"unix:{self.sock('nb')}", stdin=snapshot)
         self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
 
+    def reset_sb(self) -> None:
+        """Empty the SB, so that ovn-northd rebuilds it from scratch from the NB."""
+        run("ovsdb-client", "restore", f"unix:{self.sock('sb')}", stdin=self.empty["sb"])
+        self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
+
     def wait_hv(self) -> None:
         self.nbctl("--wait=hv", f"--timeout={int(TIMEOUT)}", "sync")
 
@@ -146,6 +153,16 @@ class RealChassis:
         self.pidfiles: list[Path] = []
         self.env = {**os.environ, "OVS_RUNDIR": str(run_dir), "OVN_RUNDIR": str(run_dir)}
         run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start(central, run_dir, system_id, hostname, encap_ip, bridge_mappings,
+                        cms_options)
+        except BaseException:
+            stop(self.pidfiles)  # what did start is not left running
+            raise
+        self.vifs: set[Vif] = set()
+
+    def _start(self, central: Central, run_dir: Path, system_id: str, hostname: str,
+               encap_ip: str, bridge_mappings: dict[str, str], cms_options: str) -> None:
         conf = run_dir / "conf.db"
         conf.unlink(missing_ok=True)
         run("ovsdb-tool", "create", conf, VSWITCH_SCHEMA)
@@ -168,8 +185,7 @@ class RealChassis:
                        *(["fail_mode=secure"] if bridge == "br-int" else []))
         self.pidfiles.append(_daemon(run_dir, "controller", [
             ovn22_dir() / "bin" / "ovn-controller", f"unix:{run_dir / 'db.sock'}"],
-            env=self.env))
-        self.vifs: set[Vif] = set()
+            env=self.env, unixctl=False))
 
     def vsctl(self, *args: str) -> str:
         return run("ovs-vsctl", f"--db=unix:{self.dir / 'db.sock'}", *args, env=self.env)
