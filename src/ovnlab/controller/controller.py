@@ -358,10 +358,39 @@ class Controller:
         return [n for _p, n in items]
 
     def _is_active_gw(self, order: list[str]) -> bool:
+        """ha_chassis_group_is_active: this chassis, unless a chassis before it in the
+        group's priority order is reachable over BFD; with no BFD peer reachable at all
+        (the active tunnels empty: this chassis is cut off) it is not active either."""
+        if not self.is_alive(self.name):
+            return False  # this chassis declared down: as if its ovn-controller were gone
+        if len(order) == 1:
+            return order[0] == self.name
+        active = self._active_tunnels()
+        if not active:
+            return False
         for ch in order:
-            if self.is_alive(ch):
-                return ch == self.name
+            if ch == self.name:
+                return True
+            if ch in active:
+                return False
         return False
+
+    def _active_tunnels(self) -> set[str]:
+        """bfd.c: BFD runs to the other members of every HA chassis group (of two or more)
+        this chassis belongs to; a peer's tunnel is active unless declared dead (no BFD
+        packets are exchanged here)."""
+        peers: set[str] = set()
+        for grp in self.sb.rows("HA_Chassis_Group"):
+            names = set()
+            for hc in grp["ha_chassis"]:
+                hrow = self.sb.lookup("HA_Chassis", hc)
+                ch = self.sb.lookup("Chassis", hrow["chassis"]) if hrow and hrow["chassis"] \
+                    else None
+                if ch is not None:
+                    names.add(ch["name"])
+            if len(grp["ha_chassis"]) >= 2 and self.name in names:
+                peers |= names - {self.name}
+        return {ch for ch in peers if self.is_alive(ch)}
 
     def _claim(self) -> None:
         """binding.c: claim what is plugged here (and the gateway ports this chassis

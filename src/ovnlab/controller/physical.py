@@ -39,6 +39,7 @@ from ovnlab.controller.ofpacts import (
     Sub,
     load,
 )
+from ovnlab.controller.ovshash import sset_order
 from ovnlab.controller.symtab import (
     MLF_ALLOW_LOOPBACK_BIT,
     MLF_LOCAL_ONLY_BIT,
@@ -260,12 +261,11 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
         return []
     local: list[Ofpact] = []
     remote: list[Ofpact] = []
-    remote_chassis: set[str] = set()
+    remote_chassis: list[str] = []  # in sset_add() order
     has_localnet = mc.dp_uuid in ctx.localnet_of_dp
-    for name in mc.ports:
-        p = ctx.ports.get(name)
-        if p is None or p.dp_uuid != mc.dp_uuid:
-            continue
+    members = [p for p in (ctx.ports.get(name) for name in mc.ports)
+               if p is not None and p.dp_uuid == mc.dp_uuid]
+    for p in sorted(members, key=lambda p: p.uuid):  # the IDL's order: a set of UUIDs
         zone = ctx.ct_zones.get(p.name)
         if zone:
             local.append(load("reg13", zone))
@@ -280,7 +280,7 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
             if dist is not None and dist.dp_uuid == p.dp_uuid:
                 local += [load("reg15", dist.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
         elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
-            remote_chassis.add(p.chassis)
+            remote_chassis.append(p.chassis)
     cookie = cookie_of(mc.uuid)
     match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
     flows: list[OFFlow] = []
@@ -288,7 +288,8 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
     if has_local:
         flows.append(OFFlow(OFTABLE_LOCAL_OUTPUT, 100, match,
                             (*local, load("reg15", mc.key)), cookie))
-    tunnels = [ctx.tunnels[c] for c in sorted(remote_chassis) if c in ctx.tunnels]
+    # fanout_to_chassis: SSET_FOR_EACH, the hash order of the chassis names
+    tunnels = [ctx.tunnels[c] for c in sset_order(remote_chassis) if c in ctx.tunnels]
     if tunnels or remote:
         acts: list[Ofpact] = list(remote)
         if remote:
