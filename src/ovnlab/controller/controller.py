@@ -587,12 +587,71 @@ class Controller:
                 port = br.add_port(pname, type="geneve", options=opts,
                                    external_ids={"ovn-chassis-id": ch_name})
             out[ch_name] = int(port.ofport)
-            status = getattr(port, "bfd_status", None)
-            if isinstance(status, dict):
-                # BFD is not run: its verdict on this tunnel is this controller's belief
-                # (set_chassis_alive), which the datapath's bundle() follows.
-                status["forwarding"] = "true" if self.is_alive(ch_name) else "false"
         return out
+
+    def _sync_bfd_all(self) -> None:
+        """bfd_run over the tunnel ports, once the state of this iteration is known."""
+        peers = self._bfd_peers()
+        for port in self.br_int.ports.values():
+            ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
+            if ch:
+                self._sync_bfd(port, ch in peers, self.is_alive(ch))
+
+    def _bfd_peers(self) -> set[str]:
+        """bfd.c bfd_calculate_chassis: the other members of each HA chassis group (of two
+        or more) this chassis belongs to, and the members of the groups whose gateway
+        ports serve a datapath local here (northd's ref_chassis, which ovnlab's northd
+        does not write)."""
+        local = self._state.local_dps
+        served = {p.ha_chassis for p in self._special.values()
+                  if p.type == "chassisredirect" and p.dp_uuid in local}
+        peers: set[str] = set()
+        for group in self._ha_groups():
+            if len(group) >= 2 and (self.name in group or group in served):
+                peers |= set(group)
+        peers.discard(self.name)
+        return peers
+
+    def _ha_groups(self) -> list[tuple[str, ...]]:
+        """Each SB HA_Chassis_Group's chassis names, highest priority first."""
+        groups = []
+        for grp in self.sb.rows("HA_Chassis_Group"):
+            members: list[tuple[int, str]] = []
+            for hc in grp["ha_chassis"]:
+                hrow = self.sb.lookup("HA_Chassis", hc)
+                ch = self.sb.lookup("Chassis", hrow["chassis"]) if hrow and hrow["chassis"] \
+                    else None
+                if hrow is not None and ch is not None:
+                    members.append((hrow["priority"], ch["name"]))
+            members.sort(key=lambda t: (-t[0], t[1]))
+            groups.append(tuple(n for _p, n in members))
+        return groups
+
+    @staticmethod
+    def _sync_bfd(port: Any, enabled: bool, alive: bool) -> None:
+        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer; no BFD packets flow
+        here, so the session's state is this controller's belief about the peer, which
+        the datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
+        declared dead)."""
+        bfd, status = getattr(port, "bfd", None), getattr(port, "bfd_status", None)
+        if not isinstance(bfd, dict) or not isinstance(status, dict):
+            return
+        want = {"enable": "true", "check_tnl_key": "true"} if enabled else {}
+        if bfd != want:
+            bfd.clear()
+            bfd.update(want)
+        state = "up" if alive else "down"
+        if not enabled:
+            status.clear()
+            if not alive:
+                status["forwarding"] = "false"
+            return
+        flaps = int(status.get("flap_count", "0"))
+        if status.get("forwarding") != ("true" if alive else "false"):
+            flaps += 1 if alive or status else 0
+        status.update(diagnostic="No Diagnostic" if alive else "Control Detection Time Expired",
+                      flap_count=str(flaps), forwarding="true" if alive else "false",
+                      remote_diagnostic="No Diagnostic", remote_state=state, state=state)
 
     def _sync_patches(self, st: _State) -> dict[str, int]:
         """patch.c: a patch pair per localnet port of a local datapath whose network has a
@@ -664,6 +723,7 @@ class Controller:
         old_zones = dict(self.ct_zones)
         self._zones(st)
         self._state = st
+        self._sync_bfd_all()
         self._envs = {}
         tables = {c.table for c in changes}
         names: set[str] = set()

@@ -34,8 +34,9 @@ class Port:
     type: str = ""
     options: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)
-    # Interface.bfd_status: no BFD sessions run here; whoever knows a tunnel's peer is
-    # gone says so with `forwarding=false` (the controller, from set_chassis_alive).
+    bfd: dict[str, str] = field(default_factory=dict)  # Interface.bfd (enable=true...)
+    # Interface.bfd_status: no BFD packets are exchanged here; the session's verdict is
+    # set by who knows whether the peer is up (the controller, from set_chassis_alive).
     bfd_status: dict[str, str] = field(default_factory=dict)
 
     @property
