@@ -78,6 +78,20 @@ def wait_registered(central: Central, name: str) -> None:
         time.sleep(0.05)
 
 
+def settled_flows(chassis: RealChassis) -> list[str]:
+    """The chassis's flows once two dumps a moment apart agree: ports it creates (patch
+    ports) get their flows an iteration after the one that answered `--wait=hv`."""
+    deadline = time.monotonic() + TIMEOUT
+    flows = normalise(chassis.dump_flows())
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        again = normalise(chassis.dump_flows())
+        if again == flows:
+            return flows
+        flows = again
+    raise TimeoutError("the real chassis's flows kept changing")
+
+
 def real_flows(lab: Lab, central: Central, run_dir: Path, host: str) -> list[str]:
     """`host` as a real chassis, the lab's other chassis as SB rows (their encaps,
     advertised features and the ports they bound, which is all `host` sees of them)."""
@@ -102,7 +116,7 @@ def real_flows(lab: Lab, central: Central, run_dir: Path, host: str) -> list[str
                           if p.external_ids.get("iface-id")})
         wait_registered(central, node.system_id)
         central.wait_hv()  # its nb_cfg catches up once its flows are installed
-        return normalise(chassis.dump_flows())
+        return settled_flows(chassis)
     finally:
         chassis.close()
 
