@@ -38,11 +38,6 @@ _REAL, _OURS = Side.REAL, Side.OVNLAB
 
 ALLOWED: tuple[Allowed, ...] = (
     # ---------------------------------------------------------------- logical flows
-    Allowed("ct-mark-real", "lflow", _REAL, r".", r"ct_mark\.(natted|blocked)|ct_lb_mark",
-            "22.03 with chassis that support ct-no-masked-label keeps natted/blocked in "
-            "ct_mark and uses ct_lb_mark; ovnlab still writes ct_label.* and ct_lb"),
-    Allowed("ct-label-ours", "lflow", _OURS, r".", r"ct_label\.(natted|blocked)|\bct_lb;",
-            "the ovnlab side of ct-mark-real"),
     Allowed("arp-rsp-router-ip", "lflow", _REAL, r"ls_in_arp_rsp",
             r"arp\.tpa == [0-9.]+ && arp\.op == 1",
             "no ls_in_arp_rsp responder (nor its priority-100 skip on the router port) for "

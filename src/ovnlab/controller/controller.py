@@ -108,6 +108,7 @@ class Controller:
         self.ct_zones: dict[str, int] = {}
         self._alive: dict[str, bool] = {}
         self._alive_seen: dict[str, bool] = {}
+        self._active_memo: set[str] | None = None
         self._state = _State()
         self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[tuple[str, str]]] = {}
@@ -272,6 +273,7 @@ class Controller:
         try:
             with gc_paused():
                 for _ in range(8):
+                    self._active_memo = None  # the SB may have moved since
                     if self._only_neighbors():
                         changes, self._pending = self._pending, []
                         self._redo_neighbors(dict.fromkeys(c.uuid for c in changes))
@@ -376,21 +378,11 @@ class Controller:
         return False
 
     def _active_tunnels(self) -> set[str]:
-        """bfd.c: BFD runs to the other members of every HA chassis group (of two or more)
-        this chassis belongs to; a peer's tunnel is active unless declared dead (no BFD
-        packets are exchanged here)."""
-        peers: set[str] = set()
-        for grp in self.sb.rows("HA_Chassis_Group"):
-            names = set()
-            for hc in grp["ha_chassis"]:
-                hrow = self.sb.lookup("HA_Chassis", hc)
-                ch = self.sb.lookup("Chassis", hrow["chassis"]) if hrow and hrow["chassis"] \
-                    else None
-                if ch is not None:
-                    names.add(ch["name"])
-            if len(grp["ha_chassis"]) >= 2 and self.name in names:
-                peers |= names - {self.name}
-        return {ch for ch in peers if self.is_alive(ch)}
+        """bfd_calculate_active_tunnels: the BFD peers whose session forwards (here: not
+        declared dead), once per iteration."""
+        if self._active_memo is None:
+            self._active_memo = {ch for ch in self._bfd_peers() if self.is_alive(ch)}
+        return self._active_memo
 
     def _claim(self) -> None:
         """binding.c: claim what is plugged here (and the gateway ports this chassis
