@@ -38,22 +38,6 @@ _REAL, _OURS = Side.REAL, Side.OVNLAB
 
 ALLOWED: tuple[Allowed, ...] = (
     # ---------------------------------------------------------------- logical flows
-    Allowed("arp-rsp-router-ip", "lflow", _REAL, r"ls_in_arp_rsp",
-            r"arp\.tpa == [0-9.]+ && arp\.op == 1",
-            "no ls_in_arp_rsp responder (nor its priority-100 skip on the router port) for "
-            "router-port IPs: ovnlab's switch floods the ARP and the router answers it"),
-    Allowed("ipv6-lla-real", "lflow", _REAL, r".", r"fe80::|ff02::1:ff",
-            "no IPv6 link-local flows on router ports (ovnlab routes IPv4 only)"),
-    Allowed("dhcp-real", "lflow", _REAL, r"ls_in_dhcp_(options|response)|ls_out_acl",
-            r"put_dhcp_opts|udp\.src == 6[78] && udp\.dst == 6[78]|udp.src == 67",
-            "no DHCP flows: ovnlab's VMs get their address from Nova's port, not DHCP"),
-    Allowed("mcast-drop-ours", "lflow", _OURS, r"lr_in_ip_routing",
-            r"priority=10450, match=\(ip4\.mcast \|\| ip6\.mcast\)",
-            "an extra multicast drop in lr_in_ip_routing (22.03 has it only with mcast relay)"),
-    Allowed("arp-fip-l2lkup-real", "lflow", _REAL, r"ls_in_l2_lkup",
-            r"priority=80, match=\(flags\[1\] == 0 && arp\.op == 1 && arp\.tpa == ",
-            "the priority-80 ls_in_l2_lkup flows that send ARP requests for router-owned "
-            "addresses (FIPs, SNAT IPs) to the router port as well as flooding them"),
     Allowed("port-sec-mac-only-ours", "lflow", _OURS, r"ls_(in|out)_port_sec_ip",
             r'priority=80, match=\((in|out)port == "[^"]+" && eth\.(src|dst) == [0-9a-f:]+ '
             r"&& ip\), action=\(drop;\)",
