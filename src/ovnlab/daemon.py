@@ -7,6 +7,7 @@ Everything runs under one lock: the lab is single-threaded, like one event loop.
 from __future__ import annotations
 
 import argparse
+import base64
 import itertools
 import json
 import logging
@@ -100,6 +101,8 @@ def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str,
         return 200, {"key": body["key"], "value": body["value"]}
     if verb == "trace":
         return 200, {"stdout": lab.trace_text(**body)}
+    if verb == "export":  # the file's bytes, base64: the CLI writes them
+        return 200, {"data": base64.b64encode(lab.export(str(body["database"]))).decode()}
     return 404, {"error": f"unknown control verb {verb!r}"}
 
 

@@ -214,6 +214,13 @@ class Lab:
         self.converge()
         return trace.render(journey, mode)
 
+    def export(self, database: str) -> bytes:
+        """`nb` or `sb` as a standalone OVSDB database file under the real 22.03 schema."""
+        from ovnlab.export import DbKind, export_db
+
+        kind = DbKind.parse(database)
+        return export_db(self.nb if kind is DbKind.NB else self.sb, kind)
+
     def describe_cookie(self, cookie: int) -> str:
         """cookie → logical flow → NB row, as ovn-detrace annotates ofproto/trace."""
         for lflow in self.sb.rows("Logical_Flow"):

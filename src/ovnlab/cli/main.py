@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from ovnlab import state as state_mod
 from ovnlab import topology as topo_mod
@@ -62,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = tr.add_mutually_exclusive_group()
     for m in ("minimal", "summary", "detailed"):
         mode.add_argument(f"--{m}", action="store_const", dest="mode", const=m)
+
+    exp = sub.add_parser("export", help="write the lab's NB or SB as an OVSDB database file")
+    exp.add_argument("database", choices=("nb", "sb"))
+    exp.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
 
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
@@ -223,6 +230,35 @@ def cmd_trace(args: argparse.Namespace, state: StateDir) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, state: StateDir) -> int:
+    rt = state.require_runtime()
+    data = base64.b64decode(call(rt, "export", {"database": args.database})["data"])
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    target = Path(args.output)
+    try:
+        _write_atomically(target, data)
+    except OSError as exc:
+        print(f"ovnlab export: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """A temp file beside the target, renamed over it: the file is whole or untouched."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600; an export is an ordinary file
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
     from ovnlab.demo import run_demo
 
@@ -232,6 +268,7 @@ def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
 COMMANDS = {
     "up": cmd_up, "status": cmd_status, "down": cmd_down, "destroy": cmd_destroy,
     "exec": cmd_exec, "config": cmd_config, "env": cmd_env, "trace": cmd_trace, "demo": cmd_demo,
+    "export": cmd_export,
 }
 
 

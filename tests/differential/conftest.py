@@ -1,0 +1,54 @@
+"""The differential tier's session: one real OVN 22.03 control plane for all states, the
+allow-list entries each comparison used, and the skip rule (skip when the real programs
+are absent, FAIL instead when OVNLAB_REQUIRE_REAL=1, so CI can never silently skip)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from real_ovn import Central, missing
+
+
+def require_real() -> None:
+    why = missing()
+    if why is None:
+        return
+    if os.environ.get("OVNLAB_REQUIRE_REAL") == "1":
+        pytest.fail(f"OVNLAB_REQUIRE_REAL=1 but the real OVN 22.03 cannot run: {why}")
+    pytest.skip(f"real OVN 22.03 not available: {why}")
+
+
+@pytest.fixture(scope="session")
+def real_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_real()
+    return tmp_path_factory.mktemp("ovn22")
+
+
+@pytest.fixture(scope="session")
+def central(real_dir: Path) -> Iterator[Central]:
+    c = Central(real_dir / "central")
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@dataclass
+class Tracker:
+    """What this session compared: states per family and allow-list entries used."""
+
+    states: dict[str, set[str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def saw(self, family: str, state: str, used: set[str]) -> None:
+        self.states.setdefault(family, set()).add(state)
+        self.used |= used
+
+
+@pytest.fixture(scope="session")
+def tracker() -> Tracker:
+    return Tracker()
