@@ -53,35 +53,64 @@ def lflows(text: str) -> list[tuple[str, str]]:
 
 _STATS = re.compile(r"\b(cookie|duration|n_packets|n_bytes|idle_age|hard_age)=[^,]*, ")
 _TABLE = re.compile(r"\btable=(\d+), ")
+# `--names` port names: real ovs-ofctl quotes them and knows only their first 15 characters
+# (OpenFlow's port name field), ovnlab prints them whole and bare
+_PORT = re.compile(r'(in_port=|output:)"?([^",\s)]+)"?')
+# a run of outputs (a multicast group's remote chassis, in each controller's hash order)
+_OUTPUTS = re.compile(r"output:[^,\s]+(?:,output:[^,\s]+)+")
 
 
-def ofctl_flows(text: str, zones: dict[int, str] | None = None) -> list[tuple[str, str]]:
+def _sorted_outputs(m: re.Match[str]) -> str:
+    return ",".join(sorted(m.group(0).split(",")))
+
+
+_ZONE_LOAD = re.compile(r"load:(0x[0-9a-f]+)->NXM_NX_REG1([123])\[\]")
+_ZONE_KIND = {"1": "dnat", "2": "snat", "3": "ct"}
+_LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_REG15)\[\]")
+
+
+def ofctl_flows(text: str) -> list[tuple[str, str]]:
     """`ovs-ofctl --names dump-flows br-int` as (group, flow) pairs: group = the table;
-    cookies, counters and ages erased (ports are named, so OpenFlow numbers are gone);
-    conntrack zone numbers, allocated in each controller's own order, as their owners."""
-    out: list[tuple[str, str]] = []
+    cookies, counters and ages erased, ports named (OpenFlow port numbers are arbitrary),
+    runs of outputs sorted (remote chassis in hash order), and conntrack zone numbers, which each ovn-controller allocates in its own order,
+    named by what they are for (zone_owners)."""
+    flows: list[tuple[str, str]] = []
     for line in text.splitlines():
         if not line.startswith(" "):
             continue  # the `NXST_FLOW reply` header
         flow = _STATS.sub("", line.strip())
         m = _TABLE.search(flow)
         table = m.group(1) if m else "0"
-        flow = _TABLE.sub("", flow)
-        if zones:
-            flow = _name_zones(flow, zones)
-        out.append((f"table={table}", flow))
-    return out
+        flow = _PORT.sub(lambda p: p.group(1) + p.group(2)[:15], _TABLE.sub("", flow))
+        flows.append((f"table={table}", _OUTPUTS.sub(_sorted_outputs, flow)))
+    owners = zone_owners(f for _, f in flows)
+    return [(g, _ZONE_LOAD.sub(lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
+                               f"->NXM_NX_REG1{z.group(2)}[]", f)) for g, f in flows]
 
 
-_ZONE_LOAD = re.compile(r"load:(0x[0-9a-f]+)->NXM_NX_REG1[123]\[(?:0\.\.15)?\]")
+def zone_owners(flows: Iterable[str]) -> dict[str, str]:
+    """Zone number -> what it is for: the DNAT or SNAT zone of a datapath, or the
+    conntrack zone of a logical port. Each zone load is read in its context: the datapath
+    is the metadata the same actions load next (entering a datapath), else the one the
+    flow matches; the port, the reg14/reg15 loaded next, else the reg15 matched. A zone
+    seen in several contexts takes the least name, the same on both sides."""
+    owners: dict[str, str] = {}
+    for flow in flows:
+        match, _, actions = flow.partition(" actions=")
+        for z in _ZONE_LOAD.finditer(actions):
+            later = {r: v for v, r in reversed(_LOAD.findall(actions[z.end():]))}
+            dp = later.get("OXM_OF_METADATA") or _field(match, "metadata")
+            port = (later.get("NXM_NX_REG14") or later.get("NXM_NX_REG15")
+                    or _field(match, "reg15"))
+            kind = _ZONE_KIND[z.group(2)]
+            owner = f"{kind} {dp}" + (f"/{port}" if kind == "ct" else "")
+            owners[z.group(1)] = min(owners.get(z.group(1), owner), owner)
+    return owners
 
 
-def _name_zones(flow: str, zones: dict[int, str]) -> str:
-    def named(m: re.Match[str]) -> str:
-        zone = zones.get(int(m.group(1), 16))
-        return m.group(0) if zone is None else m.group(0).replace(m.group(1), f"<zone {zone}>")
-
-    return _ZONE_LOAD.sub(named, flow)
+def _field(match: str, name: str) -> str:
+    m = re.search(rf"\b{name}=(0x[0-9a-f]+)", match)
+    return m.group(1) if m else "?"
 
 
 @dataclass
@@ -108,8 +137,9 @@ class Comparison:
     def report(self) -> str:
         """A unified diff, per group, of the groups holding an unexplained difference."""
         groups = sorted({g for _, g, _ in self.unexplained})
-        lines = [f"{self.what}: {len(self.unexplained)} flows differ beyond the allow-list "
-                 f"(- real OVN 22.03, + ovnlab)"]
+        lines = [f"{self.what}: {len(self.unexplained)} flows differ beyond the allow-list:"]
+        lines += [f"  {side.value}: {group} {flow}" for side, group, flow in self.unexplained]
+        lines.append("their groups, whole (- real OVN 22.03, + ovnlab):")
         for group in groups:
             real = sorted(f for g, f in self.real if g == group)
             ours = sorted(f for g, f in self.ours if g == group)

@@ -61,6 +61,21 @@ def test_east_west_routed_on_the_source_chassis_and_tunnelled_directly() -> None
     assert not cap.geneve("network") and not cap.icmp("network")
 
 
+def test_a_vm_arp_for_its_gateway_is_answered_on_its_own_chassis() -> None:
+    """The router port's addresses are answered by the switch's ARP responder (22.03's
+    `ls_in_arp_rsp` for "router" addresses): nothing is flooded to the network's other
+    chassis and the router learns no MAC_Binding from it."""
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")  # n1 spans 2 chassis
+    cap = O.Capture(lab)
+    rc, out = O.ping(lab, "vm_1", "172.16.100.1", 1)
+    assert rc == 0, out
+    assert "172.16.100.1 dev eth0 lladdr" in lab.exec("vm_1", "ip neigh").stdout
+    assert not any(cap.geneve(n.hostname) for n in lab.topology.nodes)
+    assert not [r for r in lab.sb.rows("MAC_Binding") if r["ip"] == "172.16.100.10"]
+
+
 def test_default_security_group_drops_inbound_until_allow_icmp_ssh() -> None:
     lab = _article_without_security_group()
     f = O.facts(lab)

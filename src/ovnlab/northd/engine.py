@@ -344,6 +344,8 @@ class Northd:
                                 lr = idx.lr_of_lrp.get(lrp_u)
                                 if lr is not None:
                                     ctx_rt.add(lr)
+                                    # the router's FIPs are ARPed for on its switches
+                                    self._router_nat_owners(lr, owners)
                     for n in idx.nats_by_lport.get(r["name"], ()):
                         owners.add(("nat", n))
                     if r["type"] == "localnet" and ls is not None:
@@ -381,6 +383,8 @@ class Northd:
                         set(ch.old["nat"]) != set(ch.new["nat"]):
                     self._nat_dependents(u, owners, ports)
                 self._gateway_mtu_owners(u, owners)
+                if ch.old is None or ch.new is None or ch.old["ports"] != ch.new["ports"]:
+                    self._router_nat_owners(u, owners)
             elif t == "Logical_Router_Port":
                 owners.add(("lrp", u))
                 ports.add((t, u))
@@ -388,6 +392,10 @@ class Northd:
                 if lr is not None:
                     ctx_rt.add(lr)
                     self._gateway_mtu_owners(lr, owners)
+                    if ch.op != "update" or (ch.old is not None and ch.new is not None and (
+                            ch.old["enabled"] != ch.new["enabled"]
+                            or ch.old["name"] != ch.new["name"])):
+                        self._router_nat_owners(lr, owners)
                 for r in rows:
                     lrp_peers(r["name"])
                     if ch.op != "update" or (ch.old is not None and ch.new is not None and
@@ -492,6 +500,11 @@ class Northd:
             row = self.env.row("Logical_Switch", ls) if ls else None
             for p in (row["ports"] if row is not None else ()):
                 owners.add(("lsp", p))
+
+    def _router_nat_owners(self, lr: str, owners: set[Owner]) -> None:
+        """NAT rows emit their ARP-request flows on the switch of every router port."""
+        row = self.env.row("Logical_Router", lr)
+        owners.update(("nat", n) for n in (row["nat"] if row is not None else ()))
 
     def _gateway_mtu_owners(self, lr: str, owners: set[Owner]) -> None:
         """Router ports with options:gateway_mtu emit flows for every other port of the

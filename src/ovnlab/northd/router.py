@@ -22,6 +22,7 @@ from ovnlab.northd.model import (
     parse_ipv4_cidr,
 )
 from ovnlab.northd.stages import stage as stage_of
+from ovnlab.northd.switch import rport_arp_req_flow
 from ovnlab.ovsdb import Row
 
 ROUTE_PRIO_OFFSET_MULTIPLIER = 3
@@ -562,6 +563,7 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
     if e.type != "snat":
         _arp_flow(out, dp, None, e.external_ip, REG_INPORT_ETH_ADDR, None, False, 90, h,
                   "northd.c:build_lrouter_nat_arp_nd_flow")
+        _rport_nat_arp_req(env, dp, e, h, out)
         if dgp is not None:
             _port_nat_arp(out, dp, dgp, e, h)
             _ext_switch_flows(env, dgp, e, nat, out)
@@ -628,6 +630,24 @@ def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, nat: Row, out: FlowSink) 
         out.add(ls_uuid, "ls_in_l2_lkup", 50,
                 f'eth.dst == {e.external_mac} && is_chassis_resident("{e.logical_port}")',
                 f"outport = {jk}; output;", "northd.c:build_lswitch_ip_unicast_lookup", lsp.uuid)
+
+
+def _rport_nat_arp_req(env: Env, lr_uuid: str, e: NatEntry, h: str, out: FlowSink) -> None:
+    """build_lswitch_rport_arp_req_flows() for a dnat(_and_snat) external IP: on the switch
+    of every enabled router port (not only the external one), ARP requests for it go to
+    the router port."""
+    lr = env.row("Logical_Router", lr_uuid)
+    for u in (lr["ports"] if lr is not None else ()):
+        lrp = env.row("Logical_Router_Port", u)
+        if lrp is None or not is_lrp_enabled(lrp):
+            continue
+        for lsp_u in sorted(env.idx.router_lsps_by_peer.get(lrp["name"], ())):
+            ls_uuid = env.idx.ls_of_lsp.get(lsp_u)
+            lsp = env.row("Logical_Switch_Port", lsp_u)
+            sw = env.switch(ls_uuid) if ls_uuid is not None else None
+            if lsp is not None and sw is not None and ls_uuid is not None:
+                rport_arp_req_flow(e.external_ip, ls_uuid, json_key(lsp["name"]),
+                                   sw.all_router_ports, lsp_u, out)
 
 
 def _missing() -> Row:

@@ -516,7 +516,8 @@ def _rport_arp_req_flows(env: Env, lsp: Row, peer: Row, dp: str, jk: str, all_ro
         rport_arp_req_flow(ip, dp, jk, all_router, lsp.uuid, out)
     for ip6 in nets.ipv6:
         rport_arp_req_flow(ip6.addr_s, dp, jk, all_router, lsp.uuid, out)
-    # The dnat_and_snat IPs and the self-originated flood are owned by "selforig".
+    # The dnat(_and_snat) IPs are emitted by their NAT rows, the self-originated flood by
+    # "selforig".
 
 
 def rport_arp_req_flow(ip: str, dp: str, jk: str, all_router: bool, hint: str,
@@ -536,10 +537,7 @@ def rport_arp_req_flow(ip: str, dp: str, jk: str, all_router: bool, hint: str,
 
 
 def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
-    """The NAT-dependent part of build_lswitch_rport_arp_req_flows() on a router port's
-    switch: ARP requests for the router's dnat(_and_snat) external IPs go to the router
-    port (on every switch of the router, not only the external one), and
-    build_lswitch_rport_arp_req_self_orig_flow(): ARP requests the router itself sends
+    """build_lswitch_rport_arp_req_self_orig_flow(): ARP requests the router itself sends
     (from its MAC or a FIP's external MAC) are flooded on L2 only."""
     ls_uuid = env.idx.ls_of_lsp.get(lsp.uuid)
     peer = env.peer_lrp(lsp)
@@ -547,13 +545,11 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
         return
     ctx = env.switch(ls_uuid)
     assert ctx is not None
-    lr_uuid = env.idx.lr_of_lrp[peer.uuid]
-    _nat_arp_req_flows(env, lr_uuid, ls_uuid, json_key(lsp["name"]), ctx.all_router_ports,
-                       lsp.uuid, out)
     if ctx.all_router_ports:
         return
     nets = lrp_networks(peer)
     assert nets is not None
+    lr_uuid = env.idx.lr_of_lrp[peer.uuid]
     rn = env.router_nats(lr_uuid)
     assert rn is not None
     macs = [nets.mac, *(m for m in rn.sorted_macs if m != nets.mac)]
@@ -561,22 +557,6 @@ def gen_self_orig(env: Env, lsp: Row, out: FlowSink) -> None:
             "eth.src == {" + ", ".join(macs) + "} && (arp.op == 1 || nd_ns)",
             f'outport = "{MC_FLOOD_L2}"; output;',
             "northd.c:build_lswitch_rport_arp_req_self_orig_flow", None)
-
-
-def _nat_arp_req_flows(env: Env, lr_uuid: str, dp: str, jk: str, all_router: bool, hint: str,
-                       out: FlowSink) -> None:
-    lr = env.row("Logical_Router", lr_uuid)
-    rctx = env.router(lr_uuid)
-    assert lr is not None and rctx is not None
-    seen: set[str] = set()
-    for u in lr["nat"]:
-        nat = env.row("NAT", u)
-        if nat is None or nat["type"] == "snat":
-            continue
-        e = env.nat_entry(nat, rctx.dgp is not None)
-        if e is not None and e.external_ip not in seen:
-            seen.add(e.external_ip)
-            rport_arp_req_flow(e.external_ip, dp, jk, all_router, hint, out)
 
 
 def _arp_resolve_for_lsp(env: Env, lsp: Row, router_ports: tuple[str, ...],
