@@ -64,6 +64,17 @@ def _sorted_outputs(m: re.Match[str]) -> str:
     return ",".join(sorted(m.group(0).split(",")))
 
 
+# A multicast group's local deliveries, one per member port in the order of the SB row's
+# `ports` set (UUID order, and a restored database renumbers UUIDs).
+_MC_UNIT = r"load:0x[0-9a-f]+->NXM_NX_REG15\[\],resubmit\(,39\)"
+_MC_LOCAL = re.compile(rf"{_MC_UNIT}(?:,{_MC_UNIT})+")
+
+
+def _sorted_mc_local(m: re.Match[str]) -> str:
+    units = re.findall(_MC_UNIT, m.group(0))
+    return ",".join(sorted(units))
+
+
 _ZONE_LOAD = re.compile(r"load:(0x[0-9a-f]+)->NXM_NX_REG1([123])\[\]")
 _ZONE_KIND = {"1": "dnat", "2": "snat", "3": "ct"}
 _LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_REG15)\[\]")
@@ -72,7 +83,9 @@ _LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_RE
 def ofctl_flows(text: str) -> list[tuple[str, str]]:
     """`ovs-ofctl --names dump-flows br-int` as (group, flow) pairs: group = the table;
     cookies, counters and ages erased, ports named (OpenFlow port numbers are arbitrary),
-    runs of outputs sorted (remote chassis in hash order), and conntrack zone numbers, which each ovn-controller allocates in its own order,
+    runs of outputs sorted (remote chassis in hash order), runs of a multicast group's
+    local deliveries sorted (member ports in UUID order), and conntrack zone numbers,
+    which each ovn-controller allocates in its own order,
     named by what they are for (zone_owners)."""
     flows: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -82,7 +95,8 @@ def ofctl_flows(text: str) -> list[tuple[str, str]]:
         m = _TABLE.search(flow)
         table = m.group(1) if m else "0"
         flow = _PORT.sub(lambda p: p.group(1) + p.group(2)[:15], _TABLE.sub("", flow))
-        flows.append((f"table={table}", _OUTPUTS.sub(_sorted_outputs, flow)))
+        flow = _MC_LOCAL.sub(_sorted_mc_local, _OUTPUTS.sub(_sorted_outputs, flow))
+        flows.append((f"table={table}", flow))
     owners = zone_owners(f for _, f in flows)
     return [(g, _ZONE_LOAD.sub(lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
                                f"->NXM_NX_REG1{z.group(2)}[]", f)) for g, f in flows]
