@@ -23,6 +23,8 @@ class FakePort:
     type: str = ""
     options: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)
+    bfd: dict[str, str] = field(default_factory=dict)
+    bfd_status: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

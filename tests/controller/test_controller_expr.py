@@ -115,7 +115,7 @@ def test_actions_encoding() -> None:
         "pop:NXM_NX_REG0[],pop:NXM_OF_ETH_SRC[],controller(userdata=00.00.00.01.00.00.00.00),"
         "pop:NXM_OF_ETH_SRC[],pop:NXM_NX_REG0[]")
     assert acts('ip.ttl--; reg0 = 10.0.2.2; outport = "lrp-r-gw"; flags.loopback = 1; next;',
-                table=10) == ("dec_ttl,load:0xa000202->NXM_NX_XXREG0[96..127],"
+                table=10) == ("dec_ttl(),load:0xa000202->NXM_NX_XXREG0[96..127],"
                               "load:0x1->NXM_NX_REG15[],load:0x1->NXM_NX_REG10[0],resubmit(,19)")
     assert acts("ct_next;", switch=True) == "ct(table=15,zone=NXM_NX_REG13[0..15])"
     assert acts("ct_snat_in_czone;", table=4) == "ct(table=13,zone=NXM_NX_REG11[0..15],nat)"
@@ -124,7 +124,15 @@ def test_actions_encoding() -> None:
     assert acts('clone { outport = "vm_1"; output; }; next;') == \
         "clone(load:0x2->NXM_NX_REG15[],resubmit(,37)),resubmit(,15)"
     assert acts("ct_commit { ct_label.blocked = 0; }; next;", switch=True) == \
-        "ct(commit,zone=NXM_NX_REG13[0..15],exec(load:0->NXM_NX_CT_LABEL[0])),resubmit(,15)"
+        "ct(commit,zone=NXM_NX_REG13[0..15],nat(src),exec(load:0->NXM_NX_CT_LABEL[0])),resubmit(,15)"
+    # As a real 22.03 chassis installs the ct_mark forms (tables 17 and 25 of the seed).
+    assert acts("ct_commit { ct_mark.blocked = 1; };", switch=True) == \
+        "ct(commit,zone=NXM_NX_REG13[0..15],nat(src),exec(load:0x1->NXM_NX_CT_MARK[0]))"
+    assert acts("ct_commit_nat;", switch=True) == \
+        "ct(commit,table=15,zone=NXM_NX_REG13[0..15],nat)"
+    assert acts("ct_lb_mark;", switch=True) == "ct(table=15,zone=NXM_NX_REG13[0..15],nat)"
+    assert acts("ct_commit { } ; next; ", table=4) == \
+        "ct(commit,zone=NXM_NX_REG11[0..15],nat(src)),resubmit(,13)"
 
 
 def test_nested_arp_userdata_roundtrip() -> None:
@@ -226,3 +234,41 @@ def test_normalized_flows_match_exactly_the_expression(text: str) -> None:
                                               for ms_k in cl.values())
                 for cid, cl in conj.items())
             assert got == _eval(text, r8, r9), (text, r8, r9)
+
+
+def test_lookup_arp_ip_asks_the_get_arp_table_as_real_ovn() -> None:
+    """encode_lookup_mac_bind_ip: port as outport, eth.dst kept aside, table 66 (the text a
+    real 22.03 chassis dumps for the seed's lr_in_learn_neighbor lookup)."""
+    assert acts("reg9[3] = lookup_arp_ip(inport, arp.spa);") == (
+        "push:NXM_NX_REG15[],push:NXM_NX_REG0[],push:NXM_OF_ARP_SPA[],push:NXM_NX_REG14[],"
+        "pop:NXM_NX_REG15[],pop:NXM_NX_REG0[],push:NXM_OF_ETH_DST[],"
+        "load:0->NXM_NX_REG10[6],resubmit(,66),move:NXM_NX_REG10[6]->OXM_OF_PKT_REG4[3],"
+        "pop:NXM_OF_ETH_DST[],pop:NXM_NX_REG0[],pop:NXM_NX_REG15[]")
+
+
+def test_nested_stack_actions_name_fields_by_nxm_header() -> None:
+    """OVS encodes push/pop with the NXM header even in OpenFlow 1.5 (encode_STACK_op), so
+    a controller action's userdata carries 00.00.04.06 for eth.src, as real OVN's does."""
+    text = acts("icmp4 { eth.dst <-> eth.src; output; };")
+    ud = bytes.fromhex(text.split("userdata=")[1].rstrip(")").replace(".", ""))
+    push_eth_src = bytes.fromhex("ffff00180000232000 1b 0000 00000406 0030".replace(" ", ""))
+    assert push_eth_src in ud
+    assert bytes.fromhex("80000806") not in ud  # the OXM header of eth.src
+
+
+def test_put_dhcp_opts_and_dhcpv6_reply_encode_as_real_ovn() -> None:
+    """The seed's ls_in_dhcp_options and lr_in_ip_input flows, byte for byte as a real
+    22.03 chassis installs them: result field (xxreg0 bit 99 = reg0[3]) by its OF1.5
+    header, offerip, then the options in the flow's order; the switch pauses."""
+    assert acts("reg0[3] = put_dhcp_opts(offerip = 172.16.100.10, lease_time = 43200, "
+                "mtu = 1442, netmask = 255.255.255.0, router = 172.16.100.1, "
+                "server_id = 172.16.100.1); next;", switch=True, table=19) == (
+        "controller(userdata=00.00.00.02.00.00.00.00.00.01.de.10.00.00.00.63.ac.10.64.0a."
+        "33.04.00.00.a8.c0.1a.02.05.a2.01.04.ff.ff.ff.00.03.04.ac.10.64.01.36.04.ac.10.64.01,"
+        "pause),resubmit(,28)")
+    assert acts("reg0 = 0; handle_dhcpv6_reply;", table=3) == (
+        "load:0->NXM_NX_XXREG0[96..127],controller(userdata=00.00.00.13.00.00.00.00)")
+    with pytest.raises(SyntaxError_, match="offerip"):
+        acts("reg0[3] = put_dhcp_opts(router = 172.16.100.1);")
+    with pytest.raises(SyntaxError_, match="bogus"):
+        acts("reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, bogus = 1);")

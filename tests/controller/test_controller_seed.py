@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from ctl_seed import FIP, seed_lab
+from ctl_seed import FIP, GW_MAC, seed_lab
 
 DNAT = ("table=14, priority=100,ip,reg14=0x1,metadata=0x3,nw_dst=10.0.2.216 "
         "actions=ct(commit,table=15,zone=NXM_NX_REG11[0..15],nat(dst=172.16.100.10))")
@@ -59,11 +59,16 @@ def test_port_claims_and_gateway_failover() -> None:
         c.set_chassis_alive("network", False)
     cr = sb.get("Port_Binding", lab.u["cr-lrp-r-gw"])
     assert node[sb.get("Chassis", cr["chassis"])["name"]] == "compute1"
-    # compute2 now tunnels cr-lrp traffic to compute1
+    # compute2 sends cr-lrp traffic to the group's tunnels in priority order, as real
+    # OVN's bundle(active_backup); the tunnel to the dead network node no longer forwards.
     c2 = lab.controllers["compute2"]
-    tun = c2.br_int.ports[f"ovn-{lab.controllers['compute1'].name[:6]}-0"].ofport
+    net_tun, c1_tun = (c2.br_int.ports[f"ovn-{lab.controllers[h].name[:6]}-0"]
+                       for h in ("network", "compute1"))
     assert any(line.startswith("table=37, priority=100,reg15=0x3,metadata=0x3") and
-               line.endswith(f"output:{tun}") for line in c2.dump_flows())
+               line.endswith(f"bundle(eth_src,0,active_backup,ofport,members:{net_tun.ofport},"
+                             f"{c1_tun.ofport})") for line in c2.dump_flows())
+    assert (net_tun.bfd_status["forwarding"], c1_tun.bfd_status["forwarding"]) == \
+        ("false", "true")
     # VIF unplugged: released
     del lab.vswitches["compute1"].bridges["br-int"].ports["tap-vm1"]
     lab.controllers["compute1"].run()
@@ -139,7 +144,10 @@ def test_every_flow_accepted_and_printed_like_ovs() -> None:
                 body = r.stdout.strip().splitlines()[-1].split(" ADD ", 1)[1]
                 head = f"table:{f.table} " if f.table else ""
                 assert body.startswith(head + f.match_text()), (f.dump_text(), body)
-                assert body.endswith("actions=" + f.actions_text()), (f.dump_text(), body)
+                # OVN's `dec_ttl()` (NXAST_DEC_TTL_CNT_IDS, no ids) has no text of its own:
+                # ovs-ofctl reads `dec_ttl()` as the plain action and prints `dec_ttl`.
+                want = f.actions_text().replace("dec_ttl()", "dec_ttl")
+                assert body.endswith("actions=" + want), (f.dump_text(), body)
 
 
 def test_fip_arp_reply_only_where_resident() -> None:
@@ -163,3 +171,31 @@ def test_requested_chassis_blocks_claim_elsewhere() -> None:
     lab.controllers["compute2"].run()
     ch = lab.sb.get("Port_Binding", lab.u["vm_1"])["chassis"]
     assert lab.sb.get("Chassis", ch)["hostname"] == "compute2"
+
+
+def test_chassis_advertises_22_03_features() -> None:
+    """chassis.c: every 22.03 ovn-controller says it understands port-up notifications,
+    unmasked ct_label (so ct_mark flags) and ct_lb related traffic."""
+    lab = seed_lab(boot_vm=False)
+    for row in lab.sb.rows("Chassis"):
+        cfg = row["other_config"]
+        assert (cfg["port-up-notif"], cfg["ct-no-masked-label"], cfg["ovn-ct-lb-related"]) \
+            == ("true", "true", "true")
+
+
+def test_localnet_port_replaces_chassis_macs_with_the_router_port_mac() -> None:
+    """put_replace_chassis_mac_flows: per router port behind the localnet's switch, a
+    conj_id=100 flow rewriting eth.src, and the localnet clause of the conjunction (the
+    chassis-MAC clause comes from ovn-chassis-mac-mappings, which ovnlab's chassis lack)."""
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    patch = next(p for p in c1.br_int.ports.values() if p.type == "patch")
+    dump = c1.dump_flows()
+    conj = [x for x in dump if x.startswith("table=0, priority=180,")]
+    assert len(conj) == 2
+    assert conj[0].startswith(f"table=0, priority=180,conj_id=100,in_port={patch.ofport},"
+                              "vlan_tci=0x0000/0x1000 actions=")
+    assert conj[0].endswith(f",load:0x2->OXM_OF_METADATA[],load:0x1->NXM_NX_REG14[],"
+                            f"mod_dl_src:{GW_MAC},resubmit(,8)")
+    assert conj[1] == ("table=0, priority=180,vlan_tci=0x0000/0x1000 "
+                       "actions=conjunction(100,2/2)")

@@ -285,3 +285,16 @@ def test_trace_nests_non_tail_resubmits(br: Bridge) -> None:
             "        output:3\n"
             "         -> output to ovn-comp2-0\n"
             "    output:2\n") in text
+
+
+def test_bundle_active_backup_takes_the_first_member_that_forwards(br: Bridge) -> None:
+    """OVN's HA output: bundle(eth_src,0,active_backup,ofport,members:...) goes out of the
+    first member whose BFD says forwarding; with none, the packet is dropped."""
+    br.add_flow("actions=bundle(eth_src,0,active_backup,ofport,members:3,2)")
+    assert [o.port for o in br.process(icmp(), "vm1").outputs] == ["ovn-comp2-0"]
+    br.ports["ovn-comp2-0"].bfd_status["forwarding"] = "false"
+    assert [o.port for o in br.process(icmp(), "vm1").outputs] == ["vm2"]
+    br.ports["vm2"].bfd_status["forwarding"] = "false"
+    assert br.process(icmp(), "vm1").outputs == ()
+    br.ports["ovn-comp2-0"].bfd_status["forwarding"] = "true"
+    assert [o.port for o in br.process(icmp(), "vm1").outputs] == ["ovn-comp2-0"]

@@ -243,3 +243,45 @@ def test_snat_of_colliding_flows_moves_the_id_or_port() -> None:
            for vm in (VM, VM + 1)]
     ports = [b.process(p, "vms").outputs[0].packet.tp_src for p in udp]
     assert ports[0] == 5000 and ports[1] not in (5000, 0)
+
+
+def test_ovn_ct_mark_blocked_commit_and_related_commit_nat() -> None:
+    """The flows a 22.03 chassis installs with ct-no-masked-label: a commit asks for an
+    all-zero SNAT (`nat(src)`, the addresses stay) and sets ct_mark.blocked; a later
+    packet of the connection sees the mark; an ICMP error about a SNATed connection
+    committed with `ct(commit,...,nat)` (ct_commit_nat) is un-NATed as related traffic."""
+    b = Bridge("br-int")
+    b.add_port("vm1")
+    b.add_port("vm2")
+    b.add_flows([
+        "table=0,ip,actions=ct(table=1,zone=3)",
+        "table=1,ct_state=+new+trk,ip,actions=ct(commit,zone=3,nat(src),"
+        "exec(load:0x1->NXM_NX_CT_MARK[0])),output:2",
+        "table=1,ct_state=+est+trk,ct_mark=0x1/0x1,ip,actions=controller(userdata=01)",
+    ])
+    p = Packet(ip_src=VM, ip_dst=EXT, ip_proto=PROTO_ICMP, icmp_type=8, icmp_id=5)
+    (o,) = b.process(p, "vm1").outputs
+    assert (o.packet.ip_src, o.packet.ip_dst) == (VM, EXT)  # all-zero SNAT: no rewrite
+    rep = Packet(ip_src=EXT, ip_dst=VM, ip_proto=PROTO_ICMP, icmp_type=0, icmp_id=5)
+    (pin,) = b.process(rep, "vm2").packet_ins
+    assert pin.field("ct_state") == TRK | EST | RPL and pin.field("ct_mark") & 1 == 1
+
+    b2 = Bridge("br-int")
+    b2.add_port("vms")  # 1
+    b2.add_port("ext")  # 2
+    b2.add_flows([
+        "table=0,in_port=1,ip,actions=ct(commit,table=1,zone=1,nat(src=10.0.2.211))",
+        "table=1,actions=output:2",
+        "table=0,in_port=2,ip,actions=ct(table=2,zone=1)",
+        "table=2,ct_state=-new-est+rel-inv+trk,ip,actions=ct(commit,table=3,zone=1,nat)",
+        "table=3,actions=output:1",
+    ])
+    out = b2.process(Packet(ip_src=VM, ip_dst=EXT, ip_proto=PROTO_UDP, tp_src=5000,
+                            tp_dst=53), "vms").outputs[0].packet
+    quoted = (struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, PROTO_UDP, 0,
+                          out.ip_src.to_bytes(4, "big"), EXT.to_bytes(4, "big"))
+              + struct.pack("!HHHH", out.tp_src, 53, 8, 0))
+    err = Packet(ip_src=EXT, ip_dst=out.ip_src, ip_proto=PROTO_ICMP, icmp_type=3,
+                 icmp_code=3, payload=quoted)
+    (o,) = b2.process(err, "ext").outputs
+    assert o.packet.ip_dst == VM

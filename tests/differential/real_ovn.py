@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ovn22 import VSWITCH_SCHEMA, ovn22_dir
@@ -66,12 +66,21 @@ class Keys:
     (`requested-tnl-key`): both allocate free keys in an arbitrary order (the real one in
     hash order), and pinning them is how OpenFlow tables, which carry the keys in
     metadata, reg14/reg15 and tunnel headers, become comparable. chassisredirect ports
-    cannot request a key: each northd picks theirs."""
+    cannot request a key: theirs is written into the real SB once northd made the port
+    (northd keeps a valid key it finds there)."""
 
     switches: dict[str, int]  # Logical_Switch name -> datapath key
     routers: dict[str, int]
     switch_ports: dict[str, int]  # LSP name -> port key
     router_ports: dict[str, int]
+    redirect_ports: dict[str, int] = field(default_factory=dict)  # cr-lrp-... -> port key
+
+    def sb_settings(self) -> list[str]:
+        """ovn-sbctl commands giving the chassisredirect ports ovnlab's keys."""
+        args: list[str] = []
+        for name, key in sorted(self.redirect_ports.items()):
+            args += ["--", "set", "port_binding", name, f"tunnel_key={key}"]
+        return args[1:]
 
     def requests(self) -> list[str]:
         args: list[str] = []
@@ -135,6 +144,8 @@ class Central:
         if keys is not None:
             self.nbctl(*keys.requests())
         self._sync()
+        if keys is not None and keys.redirect_ports:
+            self._pin_redirect_ports(keys)
 
     def _sync(self) -> None:
         """`ovn-nbctl --wait=sb sync` from an nb_cfg never used before: a restored
@@ -142,6 +153,21 @@ class Central:
         already seen nb_cfg + 1, so northd would report it done before its run."""
         self.cfg += 2
         self.nbctl("set", "NB_Global", ".", f"nb_cfg={self.cfg}")
+        self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
+
+    def _pin_redirect_ports(self, keys: Keys) -> None:
+        """The chassisredirect ports' keys into the SB; northd may still be settling the
+        ports it just made, so a rejected write (a key briefly held by another) is retried
+        after it syncs again."""
+        for attempt in range(5):
+            try:
+                self.sbctl(*keys.sb_settings())
+                break
+            except RuntimeError:
+                if attempt == 4:
+                    raise
+                self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
+                time.sleep(0.2)
         self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
 
     def claims(self) -> dict[str, str]:

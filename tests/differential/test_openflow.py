@@ -38,6 +38,7 @@ def underlay(real_dir: Path) -> Iterator[Underlay]:
 def keys_of(lab: Lab) -> Keys:
     """The tunnel keys ovnlab's northd gave datapaths and ports (its SB)."""
     switch_dps, switches, routers, switch_ports, router_ports = set(), {}, {}, {}, {}
+    redirect_ports = {}
     for dp in lab.sb.rows("Datapath_Binding"):
         ids = dp["external_ids"]
         if "logical-switch" in ids:
@@ -46,10 +47,12 @@ def keys_of(lab: Lab) -> Keys:
         else:
             routers[ids["name"]] = dp["tunnel_key"]
     for pb in lab.sb.rows("Port_Binding"):
-        if pb["type"] != "chassisredirect":
+        if pb["type"] == "chassisredirect":
+            redirect_ports[pb["logical_port"]] = pb["tunnel_key"]
+        else:
             ports = switch_ports if pb["datapath"] in switch_dps else router_ports
             ports[pb["logical_port"]] = pb["tunnel_key"]
-    return Keys(switches, routers, switch_ports, router_ports)
+    return Keys(switches, routers, switch_ports, router_ports, redirect_ports)
 
 
 def vifs_of(lab: Lab, host: str) -> set[Vif]:

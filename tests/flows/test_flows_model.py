@@ -95,6 +95,11 @@ def test_table_zero_default_priority_and_empty_match() -> None:
     ("ip,nw_proto=89,actions=drop", "ip,nw_proto=89 actions=drop"),
     ("arp,arp_op=2,actions=drop", "arp,arp_op=2 actions=drop"),
     ("ip,actions=ct(commit,nat(src=0.0.0.0))", "ip actions=ct(commit,nat(src))"),
+    ("actions=bundle(eth_src,0,active_backup,ofport,slaves:2,3)",
+     "actions=bundle(eth_src,0,active_backup,ofport,members:2,3)"),
+    ("icmp6,actions=set_field:129->icmpv6_type", "icmp6 actions=load:0x81->NXM_NX_ICMPV6_TYPE[]"),
+    ("actions=bundle(eth_src, 0, hrw, ofport, members:2)",
+     "actions=bundle(eth_src,0,hrw,ofport,members:2)"),
 ])
 def test_normalisation_matches_ovs_ofctl(text: str, printed: str) -> None:
     assert format_flow(parse_flow(text)) == printed
@@ -121,6 +126,16 @@ def test_normalisation_matches_ovs_ofctl(text: str, printed: str) -> None:
     ("actions=load:1->NXM_OF_ARP_OP[]", "OFPBAC_MATCH_INCONSISTENT"),
     ("actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[]", "OFPBAC_MATCH_INCONSISTENT"),
     ("actions=clone(load:1->NXM_OF_ARP_OP[])", "OFPBAC_MATCH_INCONSISTENT"),
+    ("icmp6,actions=load:0x81->NXM_OF_ICMP_TYPE[]", "OFPBAC_MATCH_INCONSISTENT"),
+    ("icmp,actions=load:0x81->NXM_NX_ICMPV6_TYPE[]", "OFPBAC_MATCH_INCONSISTENT"),
+    # ovs-ofctl's own words (lib/bundle.c bundle_parse)
+    ("actions=bundle(eth_src,0,active_backup,ofport)",
+     "eth_src,0,active_backup,ofport: not enough arguments to bundle action"),
+    ("actions=bundle(foo,0,active_backup,ofport,members:2)", "unknown fields `foo'"),
+    ("actions=bundle(eth_src,0,rr,ofport,members:2)", "unknown algorithm `rr'"),
+    ("actions=bundle(eth_src,0,hrw,port,members:2)", "unknown member_type `port'"),
+    ("actions=bundle(eth_src,0,hrw,ofport,mem:2)",
+     "missing member delimiter, expected `members', got `mem'"),
 ])
 
 def test_errors_read_like_ovs_ofctl(text: str, message: str) -> None:

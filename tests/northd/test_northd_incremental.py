@@ -31,7 +31,9 @@ def sb_state(sb: Database) -> dict[str, Any]:
 OPS = st.lists(st.tuples(st.sampled_from(["add_fip", "del_fip", "add_vm", "del_vm",
                                            "toggle_mac", "del_snat", "add_snat", "gw_off",
                                            "add_acl", "disable_vm", "route", "lrp_net",
-                                           "vm_addr", "nat_ip", "ls_acl"]),
+                                           "vm_addr", "nat_ip", "ls_acl", "gw_mtu",
+                                           "vlan", "dhcp", "dhcp_opts", "new_rport",
+                                           "mcast_reports"]),
                          st.integers(0, 1000)), min_size=1, max_size=8)
 
 
@@ -113,6 +115,47 @@ def apply(nb: Database, op: str, n: int) -> None:
             a = txn.insert("ACL", priority=1000 + n % 100, direction="to-lport",
                            match=f"outport == \"rif\" && udp.dst == {n}", action="allow-related")
             txn.update("Logical_Switch", tenant.uuid, acls=(*tenant["acls"], a.uuid))
+        elif op == "gw_mtu":
+            gw = nb.get("Logical_Router_Port", "lrp-rgw")
+            opts = dict(gw["options"])
+            if opts.pop("gateway_mtu", None) is None:
+                opts["gateway_mtu"] = str(1300 + n % 200)
+            txn.update("Logical_Router_Port", gw.uuid, options=opts)
+        elif op == "vlan":
+            ln = nb.get("Logical_Switch_Port", "provnet-ext")
+            txn.update("Logical_Switch_Port", ln.uuid,
+                       tag_request=None if ln["tag_request"] is not None else 100 + n % 100)
+        elif op == "dhcp" and vms:
+            vm = vms[n % len(vms)]
+            rows = nb.rows("DHCP_Options")
+            dhcp = rows[0].uuid if rows else txn.insert(
+                "DHCP_Options", cidr="10.0.0.0/8",
+                options={"server_id": "10.0.0.1", "server_mac": "fa:16:3e:cc:00:01",
+                         "lease_time": "43200", "router": "10.0.0.1"}).uuid
+            txn.update("Logical_Switch_Port", vm.uuid,
+                       dhcpv4_options=None if vm["dhcpv4_options"] else dhcp)
+        elif op == "dhcp_opts" and nb.rows("DHCP_Options"):
+            row = nb.rows("DHCP_Options")[0]
+            txn.update("DHCP_Options", row.uuid,
+                       options={**row["options"], "mtu": str(1400 + n % 100)})
+        elif op == "new_rport":
+            # a second tenant network on the router: the router's FIPs are ARPed for there too
+            i = n % 50
+            if nb.lookup("Logical_Router_Port", f"lrp-extra-{i}") is None:
+                lrp = txn.insert("Logical_Router_Port", name=f"lrp-extra-{i}",
+                                 mac=f"fa:16:3e:dd:00:{i:02x}", networks=(f"192.168.{i}.1/24",))
+                rp = txn.insert("Logical_Switch_Port", name=f"rp-extra-{i}", type="router",
+                                addresses=("router",), options={"router-port": lrp["name"]})
+                vm = txn.insert("Logical_Switch_Port", name=f"vm-net-{i}",
+                                addresses=(f"fa:16:3e:de:00:{i:02x} 192.168.{i}.10",))
+                txn.insert("Logical_Switch", name=f"net-extra-{i}", ports=(rp.uuid, vm.uuid))
+                txn.update("Logical_Router", lr.uuid, ports=(*lr["ports"], lrp.uuid))
+        elif op == "mcast_reports":
+            ln = nb.get("Logical_Switch_Port", "provnet-ext")
+            opts = dict(ln["options"])
+            key = "mcast_flood_reports" if n % 2 else "mcast_flood"
+            opts[key] = "false" if opts.get(key) == "true" else "true"
+            txn.update("Logical_Switch_Port", ln.uuid, options=opts)
         elif op == "disable_vm" and vms:
             vm = vms[n % len(vms)]
             txn.update("Logical_Switch_Port", vm.uuid, enabled=vm["enabled"] is not False and False)

@@ -11,6 +11,8 @@ from ovnlab.sb import new_sb
 VM = SEED.vm_port
 GW = f"lrp-{SEED.gw_port}"
 CR = f"cr-lrp-{SEED.gw_port}"
+IF_LLA = "fe80::f816:3eff:fe00:101"  # in6_generate_lla(IF_MAC)
+IF_SN = "ff02::1:ff00:101"  # its solicited-node address
 IF = f"lrp-{SEED.router_if_port}"
 
 # (stage, priority, match, actions, source function, NB table owning the flow)
@@ -20,7 +22,7 @@ EXPECTED = [
     ("ls_in_port_sec_ip", 90, f'inport == "{VM}" && eth.src == {VM_MAC} && ip4.src == {{172.16.100.10}}',
      "next;", "build_port_security_ip", "Logical_Switch_Port"),
     ("ls_in_pre_acl", 100, "ip", "reg0[0] = 1; next;", "build_pre_acls", "Logical_Switch"),
-    ("ls_in_acl", 1, "ip && (!ct.est || (ct.est && ct_label.blocked == 1))",
+    ("ls_in_acl", 1, "ip && (!ct.est || (ct.est && ct_mark.blocked == 1))",
      "reg0[1] = 1; next;", "build_acls", "Logical_Switch"),
     ("ls_in_arp_rsp", 50, "arp.tpa == 172.16.100.10 && arp.op == 1",
      f"eth.dst = eth.src; eth.src = {VM_MAC}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; "
@@ -34,6 +36,24 @@ EXPECTED = [
     ("ls_in_l2_lkup", 80, "flags[1] == 0 && arp.op == 1 && arp.tpa == 10.0.2.216",
      f'clone {{outport = "{SEED.gw_port}"; output; }}; outport = "_MC_flood_l2"; output;',
      "build_lswitch_rport_arp_req_flow", "NAT"),
+    # the FIP is ARPed for on the tenant switch too (its VMs reach it through the router)
+    ("ls_in_l2_lkup", 80, "flags[1] == 0 && arp.op == 1 && arp.tpa == 10.0.2.216",
+     f'clone {{outport = "{SEED.router_if_port}"; output; }}; outport = "_MC_flood_l2"; '
+     "output;", "build_lswitch_rport_arp_req_flow", "NAT"),
+    ("ls_in_l2_lkup", 80, f"flags[1] == 0 && nd_ns && nd.target == {IF_LLA}",
+     f'clone {{outport = "{SEED.router_if_port}"; output; }}; outport = "_MC_flood_l2"; '
+     "output;", "build_lswitch_rport_arp_req_flow", "Logical_Switch_Port"),
+    # a router port's own addresses are answered on the asking VM's chassis
+    ("ls_in_arp_rsp", 50, "arp.tpa == 172.16.100.1 && arp.op == 1",
+     f"eth.dst = eth.src; eth.src = {IF_MAC}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; "
+     f"arp.sha = {IF_MAC}; arp.tpa = arp.spa; arp.spa = 172.16.100.1; outport = inport; "
+     "flags.loopback = 1; output;", "build_lswitch_arp_nd_responder_known_ips",
+     "Logical_Switch_Port"),
+    ("ls_in_arp_rsp", 50, f"nd_ns && ip6.dst == {{{IF_LLA}, {IF_SN}}} && "
+     f"nd.target == {IF_LLA}",
+     f"nd_na_router {{ eth.src = {IF_MAC}; ip6.src = {IF_LLA}; nd.target = {IF_LLA}; "
+     f"nd.tll = {IF_MAC}; outport = inport; flags.loopback = 1; output; }};",
+     "build_lswitch_arp_nd_responder_known_ips", "Logical_Switch_Port"),
     ("ls_out_acl", 2002,
      f"reg0[7] == 1 && (outport == @pg_{SEED.sg.replace('-', '_')} && ip4 && "
      "ip4.src == 0.0.0.0/0 && icmp4)", "reg0[1] = 1; next;", "consider_acl", "ACL"),
@@ -65,6 +85,15 @@ EXPECTED = [
      f'ip.ttl--; reg8[0..15] = 0; reg0 = ip4.dst; reg1 = 172.16.100.1; eth.src = {IF_MAC}; '
      f'outport = "{IF}"; flags.loopback = 1; next;',
      "build_ip_routing_flows_for_lrouter_port", "Logical_Router_Port"),
+    ("lr_in_ip_routing", 194, f'inport == "{IF}" && ip6.dst == fe80::/64',
+     f'ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = {IF_LLA}; eth.src = {IF_MAC}; '
+     f'outport = "{IF}"; flags.loopback = 1; next;',
+     "build_ip_routing_flows_for_lrouter_port", "Logical_Router_Port"),
+    ("lr_in_ip_input", 90, f'inport == "{IF}" && ip6.dst == {{{IF_LLA}, {IF_SN}}} && '
+     f"nd_ns && nd.target == {IF_LLA}",
+     "nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; "
+     "outport = inport; flags.loopback = 1; output; };", "build_lrouter_nd_flow",
+     "Logical_Router_Port"),
     ("lr_in_ip_routing", 1, "reg7 == 0 && ip4.dst == 0.0.0.0/0",
      f'ip.ttl--; reg8[0..15] = 0; reg0 = 10.0.2.2; reg1 = 10.0.2.211; eth.src = {GW_MAC}; '
      f'outport = "{GW}"; flags.loopback = 1; next;', "build_static_route_flow", "Logical_Router"),
@@ -104,7 +133,7 @@ def test_stage_flow(compiled: tuple[Northd, Database], stage: str, prio: int, ma
                     actions: str, source: str, owner: str) -> None:
     northd, sb = compiled
     rows = [f for f in sb.rows("Logical_Flow") if f["external_ids"]["stage-name"] == stage
-            and f["priority"] == prio and f["match"] == match]
+            and f["priority"] == prio and f["match"] == match and f["actions"] == actions]
     assert len(rows) == 1, [f["match"] for f in sb.rows("Logical_Flow")
                             if f["external_ids"]["stage-name"] == stage]
     flow = rows[0]

@@ -61,6 +61,21 @@ def test_east_west_routed_on_the_source_chassis_and_tunnelled_directly() -> None
     assert not cap.geneve("network") and not cap.icmp("network")
 
 
+def test_a_vm_arp_for_its_gateway_is_answered_on_its_own_chassis() -> None:
+    """The router port's addresses are answered by the switch's ARP responder (22.03's
+    `ls_in_arp_rsp` for "router" addresses): nothing is flooded to the network's other
+    chassis and the router learns no MAC_Binding from it."""
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")  # n1 spans 2 chassis
+    cap = O.Capture(lab)
+    rc, out = O.ping(lab, "vm_1", "172.16.100.1", 1)
+    assert rc == 0, out
+    assert "172.16.100.1 dev eth0 lladdr" in lab.exec("vm_1", "ip neigh").stdout
+    assert not any(cap.geneve(n.hostname) for n in lab.topology.nodes)
+    assert not [r for r in lab.sb.rows("MAC_Binding") if r["ip"] == "172.16.100.10"]
+
+
 def test_default_security_group_drops_inbound_until_allow_icmp_ssh() -> None:
     lab = _article_without_security_group()
     f = O.facts(lab)
@@ -153,3 +168,27 @@ def test_chassis_ids_sharing_six_characters_get_distinct_tunnels() -> None:
                      if p.startswith("ovn-"))
     assert tunnels == ["ovn-aaaaaa-0", "ovn-aaaaaa-1"]
     assert lab.exec("vm_2", "ping -c 2 8.8.8.8").rc == 0
+
+
+def test_gateway_failover_follows_the_bundle_to_the_next_live_chassis() -> None:
+    """vm_2 (compute2, no FIP) reaches the internet through the gateway port, which the
+    network node holds: compute2 sends to it with bundle(active_backup) over its tunnels
+    to the group's chassis by priority. With the network node declared dead (its BFD
+    sessions down), compute1 takes the gateway and the bundle's next member carries."""
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")
+    f2 = O.facts(lab, server="vm_2")
+    cap = O.Capture(lab)
+    assert O.ping(lab, "vm_2", "8.8.8.8")[0] == 0
+    assert cap.icmp("network", src=f2.gw_ip, kind=ICMP_ECHO_REQUEST)
+
+    for controller in lab.controllers.values():
+        controller.set_chassis_alive("network", False)
+    net = lab.controllers["network"].name
+    tunnel = lab.exec("compute2", f"ovs-vsctl get interface ovn-{net[:6]}-0 bfd_status")
+    assert "forwarding=\"false\"" in tunnel.stdout
+    cap = O.Capture(lab)
+    assert O.ping(lab, "vm_2", "8.8.8.8")[0] == 0
+    assert cap.icmp("compute1", src=f2.gw_ip, kind=ICMP_ECHO_REQUEST)
+    assert not cap.icmp("network")

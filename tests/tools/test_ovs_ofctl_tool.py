@@ -42,6 +42,24 @@ def test_dump_flows_filters_like_ovs(vs: Vswitch) -> None:
     assert "in_port=tap1" in names.stdout
 
 
+def test_names_are_the_port_descriptions_quoted_as_ovs_ofctl() -> None:
+    """As a real chassis prints them: at most 15 characters (the OpenFlow 1.0 port
+    description), quoted unless a letter then letters and digits; a name two ports share
+    after truncation is printed as the number."""
+    v = Vswitch("compute1")
+    br = v.add_bridge("br-int", fail_mode="secure")
+    for name in ("tap1", "tap2f58cde5-cf",
+                 "patch-br-int-to-provnet-73c0ab78-8e9c-401c-bf5c-48cd4f38231d"):
+        br.add_port(name)
+    br.add_flow("in_port=1,actions=output:2,output:3")
+    out = ovs_ofctl.run(v, ["--names", "--no-stats", "dump-flows", "br-int"]).stdout
+    assert out == ' in_port=tap1 actions=output:"tap2f58cde5-cf",output:"patch-br-int-to"\n'
+    br.add_port("patch-br-int-to-other")  # now ambiguous
+    out = ovs_ofctl.run(v, ["--names", "--no-stats", "dump-flows", "br-int"]).stdout
+    assert out == ' in_port=tap1 actions=output:"tap2f58cde5-cf",output:3\n'
+    assert ovs_ofctl.run(v, ["add-flow", "br-int", 'in_port="tap2f58cde5-cf",actions=drop']).rc == 0
+
+
 def test_add_del_mod_flows(vs: Vswitch) -> None:
     assert ovs_ofctl.run(vs, ["add-flow", "br-int", "table=3,priority=5,actions=drop"]).rc == 0
     assert vs.bridges["br-int"].n_flows == 3

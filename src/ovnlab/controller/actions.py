@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ovnlab.controller import dhcp
 from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
 from ovnlab.controller.ofields import FIELDS
@@ -17,6 +18,7 @@ from ovnlab.controller.ofpacts import (
     Clone,
     Controller,
     Ct,
+    DecTtl,
     Move,
     Nat,
     Ofpact,
@@ -160,7 +162,7 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         zone = _zone("reg13" if ep.is_switch else "reg11")
         if cur.tok.kind == "punct" and cur.tok.text == "{":
             inner = _nested(cur, ep, None)
-            acts.append(Ct(commit=True, zone=zone, exec_=tuple(inner)))
+            acts.append(Ct(commit=True, zone=zone, nat=ZERO_SNAT, exec_=tuple(inner)))
         elif cur.match("("):
             execs: list[Ofpact] = []
             while not cur.match(")"):
@@ -175,9 +177,14 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
                 else:
                     execs.extend(_masked_loads(mf.name, c.value, c.mask))
                 cur.match(",")
-            acts.append(Ct(commit=True, zone=_zone("reg13"), exec_=tuple(execs)))
+            acts.append(Ct(commit=True, zone=_zone("reg13"), nat=ZERO_SNAT, exec_=tuple(execs)))
         else:
-            acts.append(Ct(commit=True, zone=zone))
+            acts.append(Ct(commit=True, zone=zone, nat=ZERO_SNAT))
+    elif word == "ct_commit_nat":
+        # encode_CT_COMMIT_NAT: commit, un-NAT as the connection it relates to, next table.
+        ep.prereqs.append("ip")
+        acts.append(Ct(commit=True, table=ep.first_ptable + ep.cur_table + 1,
+                       zone=_zone("reg13" if ep.is_switch else "reg11"), nat=Nat()))
     elif word in ("ct_dnat", "ct_snat", "ct_dnat_in_czone", "ct_snat_in_czone"):
         ep.prereqs.append("ip")
         snat = word.startswith("ct_snat")
@@ -201,6 +208,8 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
             commit = True
         acts.append(Ct(commit=commit, table=ep.first_ptable + ep.cur_table + 1,
                        zone=_zone(zone_reg), nat=nat))
+    elif word == "handle_dhcpv6_reply":
+        acts.append(Controller(controller_userdata("DHCP6_SERVER")))
     elif word == "ct_clear":
         acts.append(Simple("ct_clear"))
     elif word in ("get_arp", "get_nd"):
@@ -241,10 +250,11 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         acts.append(Controller(controller_userdata("PUT_FDB" if word == "put_fdb"
                                                    else "HANDLE_SVC_CHECK")))
         acts.extend(_restore_args(args))
-    elif word == "ct_lb":
+    elif word in ("ct_lb", "ct_lb_mark"):
+        # Without backends both are a NAT lookup of an established connection.
         ep.prereqs.append("ip")
         if cur.tok.kind == "punct" and cur.tok.text == "(":
-            raise SyntaxError_("ct_lb with backends needs OpenFlow groups (not supported).")
+            raise SyntaxError_(f"{word} with backends needs OpenFlow groups (not supported).")
         acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1,
                        zone=_zone("reg13" if ep.is_switch else "reg11"), nat=Nat()))
     elif word in ("arp", "icmp4", "icmp4_error", "clone", "nd_ns", "tcp_reset", "reject",
@@ -264,6 +274,12 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
             acts.append(Controller(controller_userdata(opcode, inner)))
     else:
         raise SyntaxError_(f"Syntax error at `{word}' expecting action.")
+
+
+# encode_CT_COMMIT_V1/V2: every commit asks for an all-zero SNAT where the datapath has
+# it (OVS_CT_ZERO_SNAT_SUPPORT, as OVS 3.x's userspace datapath does), so that a commit
+# never collides with a NATed connection's tuple.
+ZERO_SNAT = Nat("src")
 
 
 def _masked_loads(name: str, value: int, mask: int) -> list[Ofpact]:
@@ -303,7 +319,7 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         if lhs_ref.symbol.name != "ip.ttl":
             raise SyntaxError_("Syntax error at `--' expecting `='.")
         ep.prereqs.append("ip")
-        acts.append(Simple("dec_ttl"))
+        acts.append(DecTtl())
         return
     if cur.match("<->"):
         rhs = _resolve(_field(cur, ep))
@@ -317,12 +333,19 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     if tok.kind == "id" and tok.text in ("lookup_arp", "lookup_arp_ip", "lookup_nd",
                                          "lookup_nd_ip"):
         cur.next()
-        _lookup_arp(cur, ep, lhs, acts, with_mac=not tok.text.endswith("_ip"),
-                    ip_reg="reg0" if "arp" in tok.text else "xxreg0")
+        ip_reg = "reg0" if "arp" in tok.text else "xxreg0"
+        if tok.text.endswith("_ip"):
+            _lookup_mac_bind_ip(cur, ep, lhs, acts, ip_reg)
+        else:
+            _lookup_arp(cur, ep, lhs, acts, ip_reg)
         return
     if tok.kind == "id" and tok.text in ("get_fdb", "lookup_fdb"):
         cur.next()
         _fdb(cur, ep, lhs, acts, tok.text)
+        return
+    if tok.kind == "id" and tok.text == "put_dhcp_opts":
+        cur.next()
+        acts.append(dhcp.encode_put_dhcpv4_opts(cur, lhs))
         return
     if tok.kind == "id":
         rhs_ref = _field(cur, ep, rw=False)
@@ -404,21 +427,44 @@ def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -
     acts.extend(_restore_args(args))
 
 
-def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
-                with_mac: bool, ip_reg: str = "reg0") -> None:
+def _lookup_args(cur: Cursor, ep: EncodeParams, port_reg: str, ip_reg: str,
+                 with_mac: bool) -> list[tuple[Sub, str]]:
     cur.expect("(")
     port = _field(cur, ep, rw=False)
     cur.expect(",")
     ip = _field(cur, ep, rw=False)
-    args = [(_resolve(port), "reg14"), (_resolve(ip), ip_reg)]
+    args = [(_resolve(port), port_reg), (_resolve(ip), ip_reg)]
     if with_mac:
         cur.expect(",")
         args.append((_resolve(_field(cur, ep, rw=False)), "eth_src"))
     cur.expect(")")
+    return args
+
+
+def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                ip_reg: str) -> None:
+    """encode_LOOKUP_ARP / encode_LOOKUP_ND: is (inport, ip, mac) a known binding?"""
+    args = _lookup_args(cur, ep, "reg14", ip_reg, with_mac=True)
     if dst.nbits != 1:
         raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
     acts.extend(_setup_args(args))
     acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
     acts.append(Resubmit(OFTABLE_MAC_LOOKUP))
     acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.extend(_restore_args(args))
+
+
+def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                        ip_reg: str) -> None:
+    """encode_lookup_mac_bind_ip (lookup_arp_ip / lookup_nd_ip): is there a binding for
+    (port, ip) at all? Asks the get_arp table (as outport), keeping eth.dst aside."""
+    args = _lookup_args(cur, ep, "reg15", ip_reg, with_mac=False)
+    if dst.nbits != 1:
+        raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
+    acts.extend(_setup_args(args))
+    acts.append(Push(Sub.whole("eth_dst")))
+    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(OFTABLE_MAC_BINDING))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.append(Pop(Sub.whole("eth_dst")))
     acts.extend(_restore_args(args))

@@ -23,6 +23,7 @@ from ovnlab.flows.parse import check_actions
 from ovnlab.gc_pause import gc_paused
 from ovnlab.ovsdb import Change, Database, Row
 from ovnlab.packet import Packet
+from ovnlab.sb.features import advertised
 from ovnlab.topology import NodeSpec
 
 BR_INT = "br-int"
@@ -85,6 +86,8 @@ class _State:
     active_cr: frozenset[str] = frozenset()
     resident: frozenset[str] = frozenset()
     localnet_of_dp: dict[str, str] = field(default_factory=dict)
+    # dp uuid → (uuid, MAC) of the router ports its patch ports lead to (ld->peer_ports)
+    peer_router_macs: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     dp_keys: dict[str, int] = field(default_factory=dict)
     dp_switch: dict[str, bool] = field(default_factory=dict)
     dp_snat_zone: dict[str, bool] = field(default_factory=dict)
@@ -105,6 +108,7 @@ class Controller:
         self.ct_zones: dict[str, int] = {}
         self._alive: dict[str, bool] = {}
         self._alive_seen: dict[str, bool] = {}
+        self._active_memo: set[str] | None = None
         self._state = _State()
         self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[tuple[str, str]]] = {}
@@ -174,11 +178,11 @@ class Controller:
                 encap = txn.insert("Encap", type="geneve", ip=node.tunnel_ip,
                                    options={"csum": "true"}, chassis_name=node.system_id)
                 txn.insert("Chassis", name=node.system_id, hostname=node.hostname,
-                           encaps=(encap.uuid,), other_config=dict(cfg),
+                           encaps=(encap.uuid,), other_config={**cfg, **advertised()},
                            external_ids=dict(cfg))
             else:
                 txn.update("Chassis", row.uuid, hostname=node.hostname,
-                           other_config=dict(cfg), external_ids=dict(cfg))
+                           other_config={**cfg, **advertised()}, external_ids=dict(cfg))
             if not self.sb.find("Chassis_Private", name=node.system_id):
                 ch = self.sb.get("Chassis", node.system_id)
                 txn.insert("Chassis_Private", name=node.system_id, chassis=ch.uuid)
@@ -269,6 +273,7 @@ class Controller:
         try:
             with gc_paused():
                 for _ in range(8):
+                    self._active_memo = None  # the SB may have moved since
                     if self._only_neighbors():
                         changes, self._pending = self._pending, []
                         self._redo_neighbors(dict.fromkeys(c.uuid for c in changes))
@@ -355,10 +360,29 @@ class Controller:
         return [n for _p, n in items]
 
     def _is_active_gw(self, order: list[str]) -> bool:
+        """ha_chassis_group_is_active: this chassis, unless a chassis before it in the
+        group's priority order is reachable over BFD; with no BFD peer reachable at all
+        (the active tunnels empty: this chassis is cut off) it is not active either."""
+        if not self.is_alive(self.name):
+            return False  # this chassis declared down: as if its ovn-controller were gone
+        if len(order) == 1:
+            return order[0] == self.name
+        active = self._active_tunnels()
+        if not active:
+            return False
         for ch in order:
-            if self.is_alive(ch):
-                return ch == self.name
+            if ch == self.name:
+                return True
+            if ch in active:
+                return False
         return False
+
+    def _active_tunnels(self) -> set[str]:
+        """bfd_calculate_active_tunnels: the BFD peers whose session forwards (here: not
+        declared dead), once per iteration."""
+        if self._active_memo is None:
+            self._active_memo = {ch for ch in self._bfd_peers() if self.is_alive(ch)}
+        return self._active_memo
 
     def _claim(self) -> None:
         """binding.c: claim what is plugged here (and the gateway ports this chassis
@@ -453,6 +477,11 @@ class Controller:
                     active.add(p.name)
             elif p.type == "localnet":
                 st.localnet_of_dp[p.dp_uuid] = p.name
+        macs: dict[str, list[tuple[str, str]]] = {}
+        for p in special:
+            if p.type == "patch" and p.peer in ports and ports[p.peer].mac:
+                macs.setdefault(p.dp_uuid, []).append((ports[p.peer].uuid, ports[p.peer].mac))
+        st.peer_router_macs = {dp: tuple(sorted(v)) for dp, v in macs.items()}
         st.active_cr = frozenset(active)
         # Local datapaths: where this chassis has a bound port, plus HA-member routers,
         # closed over patch peers (binding.c add_local_datapath__).
@@ -485,6 +514,7 @@ class Controller:
             dp_key=dp_keys.get(pb["datapath"], 0), key=pb["tunnel_key"],
             chassis=ch_row["name"] if ch_row is not None else None,
             peer=pb["options"].get("peer", ""),
+            mac=pb["mac"][0].split(" ", 1)[0] if pb["mac"] and pb["type"] == "patch" else "",
             distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
             ha_chassis=tuple(order))
         self._ports[info.name] = info
@@ -550,6 +580,70 @@ class Controller:
                                    external_ids={"ovn-chassis-id": ch_name})
             out[ch_name] = int(port.ofport)
         return out
+
+    def _sync_bfd_all(self) -> None:
+        """bfd_run over the tunnel ports, once the state of this iteration is known."""
+        peers = self._bfd_peers()
+        for port in self.br_int.ports.values():
+            ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
+            if ch:
+                self._sync_bfd(port, ch in peers, self.is_alive(ch))
+
+    def _bfd_peers(self) -> set[str]:
+        """bfd.c bfd_calculate_chassis: the other members of each HA chassis group (of two
+        or more) this chassis belongs to, and the members of the groups whose gateway
+        ports serve a datapath local here (northd's ref_chassis, which ovnlab's northd
+        does not write)."""
+        local = self._state.local_dps
+        served = {p.ha_chassis for p in self._special.values()
+                  if p.type == "chassisredirect" and p.dp_uuid in local}
+        peers: set[str] = set()
+        for group in self._ha_groups():
+            if len(group) >= 2 and (self.name in group or group in served):
+                peers |= set(group)
+        peers.discard(self.name)
+        return peers
+
+    def _ha_groups(self) -> list[tuple[str, ...]]:
+        """Each SB HA_Chassis_Group's chassis names, highest priority first."""
+        groups = []
+        for grp in self.sb.rows("HA_Chassis_Group"):
+            members: list[tuple[int, str]] = []
+            for hc in grp["ha_chassis"]:
+                hrow = self.sb.lookup("HA_Chassis", hc)
+                ch = self.sb.lookup("Chassis", hrow["chassis"]) if hrow and hrow["chassis"] \
+                    else None
+                if hrow is not None and ch is not None:
+                    members.append((hrow["priority"], ch["name"]))
+            members.sort(key=lambda t: (-t[0], t[1]))
+            groups.append(tuple(n for _p, n in members))
+        return groups
+
+    @staticmethod
+    def _sync_bfd(port: Any, enabled: bool, alive: bool) -> None:
+        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer; no BFD packets flow
+        here, so the session's state is this controller's belief about the peer, which
+        the datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
+        declared dead)."""
+        bfd, status = getattr(port, "bfd", None), getattr(port, "bfd_status", None)
+        if not isinstance(bfd, dict) or not isinstance(status, dict):
+            return
+        want = {"enable": "true", "check_tnl_key": "true"} if enabled else {}
+        if bfd != want:
+            bfd.clear()
+            bfd.update(want)
+        state = "up" if alive else "down"
+        if not enabled:
+            status.clear()
+            if not alive:
+                status["forwarding"] = "false"
+            return
+        flaps = int(status.get("flap_count", "0"))
+        if status.get("forwarding") != ("true" if alive else "false"):
+            flaps += 1 if alive or status else 0
+        status.update(diagnostic="No Diagnostic" if alive else "Control Detection Time Expired",
+                      flap_count=str(flaps), forwarding="true" if alive else "false",
+                      remote_diagnostic="No Diagnostic", remote_state=state, state=state)
 
     def _sync_patches(self, st: _State) -> dict[str, int]:
         """patch.c: a patch pair per localnet port of a local datapath whose network has a
@@ -621,6 +715,7 @@ class Controller:
         old_zones = dict(self.ct_zones)
         self._zones(st)
         self._state = st
+        self._sync_bfd_all()
         self._envs = {}
         tables = {c.table for c in changes}
         names: set[str] = set()
@@ -630,6 +725,7 @@ class Controller:
                      or st.vif_ofports != old.vif_ofports or self.ct_zones != old_zones
                      or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
                      or st.localnet_of_dp != old.localnet_of_dp
+                     or st.peer_router_macs != old.peer_router_macs
                      or self._alive_seen != self._alive)
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
         pb_names: set[str] = set()  # ports whose binding changed, by name (old and new)
@@ -980,7 +1076,8 @@ class Controller:
         return ph.PhysCtx(chassis=self.name, ports=st.ports, local_dps=st.local_dps,
                           vif_ofports=st.vif_ofports, patch_ofports=st.patch_ofports,
                           tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
-                          alive=dict(self._alive), localnet_of_dp=st.localnet_of_dp)
+                          localnet_of_dp=st.localnet_of_dp,
+                          peer_router_macs=st.peer_router_macs)
 
     def _mc_info(self, mc: Row) -> ph.McInfo:
         names = [n for n in map(self._pb_names.get, mc["ports"]) if n is not None]

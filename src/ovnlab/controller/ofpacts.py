@@ -90,12 +90,21 @@ class Output:
 
 @dataclass(frozen=True, slots=True)
 class Simple:
-    """Argument-less actions: dec_ttl, ct_clear, strip_vlan."""
+    """Argument-less actions: ct_clear, strip_vlan."""
 
     name: str
 
     def text(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class DecTtl:
+    """OVN's `ip.ttl--`: an ofpact_dec_ttl with no controller ids, which OVS encodes as
+    NXAST_DEC_TTL_CNT_IDS and dumps as `dec_ttl()` (an expiry reports to no controller)."""
+
+    def text(self) -> str:
+        return "dec_ttl()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +155,13 @@ class Ct:
 @dataclass(frozen=True, slots=True)
 class Controller:
     userdata: bytes = b""
+    pause: bool = False  # encode_start_controller_op(..., pause): the packet waits for pinctrl
 
     def text(self) -> str:
         if not self.userdata:
             return "CONTROLLER:65535"
-        return "controller(userdata=" + ".".join(f"{b:02x}" for b in self.userdata) + ")"
+        return ("controller(userdata=" + ".".join(f"{b:02x}" for b in self.userdata)
+                + (",pause" if self.pause else "") + ")")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +182,19 @@ class Conjunction:
         return f"conjunction({self.id},{self.clause}/{self.n_clauses})"
 
 
-Ofpact = (SetField | Move | Push | Pop | Resubmit | Output | Simple | Ct | Controller
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """physical.c put_remote_port_redirect_overlay: active/backup over the HA chassis'
+    tunnels, in priority order (BFD decides which is up)."""
+
+    members: tuple[int, ...]
+
+    def text(self) -> str:
+        members = ",".join(str(m) for m in self.members)
+        return f"bundle(eth_src,0,active_backup,ofport,members:{members})"
+
+
+Ofpact = (Bundle | SetField | Move | Push | Pop | Resubmit | Output | Simple | DecTtl | Ct | Controller
           | Clone | Conjunction)
 
 
@@ -204,7 +227,26 @@ _OXM: dict[str, tuple[int, int, int]] = {
     **{f"xreg{i}": (0x8001, i, 8) for i in range(8)},
     **{f"xxreg{i}": (0x0001, 111 + i, 16) for i in range(4)},
 }
-_BY_HEADER = {(c, f): name for name, (c, f, _n) in _OXM.items()}
+# (class, field, bytes) of the NXM header (OpenFlow 1.0), which OVS's encode_STACK_op
+# writes whatever the OpenFlow version (`nx_put_mff_header(..., 0, ...)`); fields without
+# one (metadata, xreg) fall back to their OXM header.
+_NXM: dict[str, tuple[int, int, int]] = {
+    "in_port": (0x0000, 0, 2), "eth_dst": (0x0000, 1, 6), "eth_src": (0x0000, 2, 6),
+    "eth_type": (0x0000, 3, 2), "vlan_tci": (0x0000, 4, 2), "ip_dscp": (0x0000, 5, 1),
+    "ip_proto": (0x0000, 6, 1), "ip_src": (0x0000, 7, 4), "ip_dst": (0x0000, 8, 4),
+    "tcp_src": (0x0000, 9, 2), "tcp_dst": (0x0000, 10, 2), "udp_src": (0x0000, 11, 2),
+    "udp_dst": (0x0000, 12, 2), "icmp_type": (0x0000, 13, 1), "icmp_code": (0x0000, 14, 1),
+    "arp_op": (0x0000, 15, 2), "arp_spa": (0x0000, 16, 4), "arp_tpa": (0x0000, 17, 4),
+    "tun_id": (0x0001, 16, 8), "arp_sha": (0x0001, 17, 6), "arp_tha": (0x0001, 18, 6),
+    "ipv6_src": (0x0001, 19, 16), "ipv6_dst": (0x0001, 20, 16),
+    "icmpv6_type": (0x0001, 21, 1), "icmpv6_code": (0x0001, 22, 1),
+    "nd_target": (0x0001, 23, 16), "nd_sll": (0x0001, 24, 6), "nd_tll": (0x0001, 25, 6),
+    "ip_ecn": (0x0001, 28, 1), "ip_ttl": (0x0001, 29, 1), "pkt_mark": (0x0001, 33, 4),
+    "ct_state": (0x0001, 105, 4), "ct_mark": (0x0001, 107, 4), "ct_label": (0x0001, 108, 16),
+    **{f"reg{i}": (0x0001, i, 4) for i in range(16)},
+    **{f"xxreg{i}": (0x0001, 111 + i, 16) for i in range(4)},
+}
+_BY_HEADER = {(c, f): name for table in (_OXM, _NXM) for name, (c, f, _n) in table.items()}
 NX_VENDOR = 0x00002320
 OFPP_IN_PORT = 0xFFF8
 
@@ -216,6 +258,14 @@ def _oxm_header(name: str, hasmask: bool) -> tuple[int, int]:
         raise ValueError(f"field {name} cannot be encoded in OpenFlow 1.5") from None
     length = n * 2 if hasmask else n
     return (cls << 16) | (fld << 9) | (int(hasmask) << 8) | length, n
+
+
+def _nxm_header(name: str) -> int:
+    """The header a stack push/pop names its field by (NXM when the field has one)."""
+    if name not in _NXM:
+        return _oxm_header(name, False)[0]
+    cls, fld, n = _NXM[name]
+    return (cls << 16) | (fld << 9) | n
 
 
 def _pad8(b: bytes) -> bytes:
@@ -241,7 +291,7 @@ def encode_of15(acts: tuple[Ofpact, ...] | list[Ofpact]) -> bytes:
         elif isinstance(a, Resubmit):
             out += struct.pack("!HHIHHB3x", 0xFFFF, 16, NX_VENDOR, 14, OFPP_IN_PORT, a.table)
         elif isinstance(a, Push | Pop):
-            header, _n = _oxm_header(a.sub.mf.name, False)
+            header = _nxm_header(a.sub.mf.name)
             body = struct.pack("!HHIHHIH", 0xFFFF, 24, NX_VENDOR, 27 if isinstance(a, Push)
                                else 28, a.sub.ofs, header, a.sub.nbits)
             out += _pad8(body)
@@ -250,8 +300,8 @@ def encode_of15(acts: tuple[Ofpact, ...] | list[Ofpact]) -> bytes:
             dst, _ = _oxm_header(a.dst.mf.name, False)
             out += struct.pack("!HHHHH2xII4x", 28, 24, a.src.nbits, a.src.ofs, a.dst.ofs, src,
                                dst)
-        elif isinstance(a, Simple) and a.name == "dec_ttl":
-            out += struct.pack("!HH4x", 24, 8)
+        elif isinstance(a, DecTtl):  # NXAST_DEC_TTL_CNT_IDS, no ids
+            out += struct.pack("!HHIHH4x", 0xFFFF, 16, NX_VENDOR, 21, 0)
         else:
             raise ValueError(f"action {a.text()} cannot be nested in a controller action")
     return out
@@ -289,7 +339,9 @@ def decode_of15(data: bytes) -> list[Ofpact]:
             vendor, sub = struct.unpack_from("!IH", data, i + 4)
             if vendor != NX_VENDOR:
                 raise ValueError("unknown experimenter action")
-            if sub == 14:
+            if sub == 21:
+                acts.append(DecTtl())
+            elif sub == 14:
                 acts.append(Resubmit(data[i + 12]))
             elif sub in (27, 28):
                 ofs, header, nbits = struct.unpack_from("!HIH", data, i + 10)
@@ -301,7 +353,7 @@ def decode_of15(data: bytes) -> list[Ofpact]:
             nbits, sofs, dofs, src, dst = struct.unpack_from("!HHH2xII", data, i + 4)
             acts.append(Move(_sub_from_header(src, sofs, nbits), _sub_from_header(dst, dofs, nbits)))
         elif typ == 24:
-            acts.append(Simple("dec_ttl"))
+            acts.append(DecTtl())
         else:
             raise ValueError(f"unsupported OpenFlow action type {typ}")
         i += length
@@ -310,6 +362,11 @@ def decode_of15(data: bytes) -> list[Ofpact]:
 
 def controller_userdata(opcode: str, nested: tuple[Ofpact, ...] | list[Ofpact] = ()) -> bytes:
     return struct.pack("!I4x", OPCODE[opcode]) + encode_of15(nested)
+
+
+def nxm_header(name: str) -> bytes:
+    """nx_put_header() of a whole field, OpenFlow 1.5 (no mask)."""
+    return struct.pack("!I", _oxm_header(name, False)[0])
 
 
 def parse_userdata(data: bytes) -> tuple[str, list[Ofpact]]:

@@ -26,7 +26,9 @@ from ovnlab.controller.actions import (
 from ovnlab.controller.lflow import OFFlow, cookie_of
 from ovnlab.controller.ofields import FIELDS, Match
 from ovnlab.controller.ofpacts import (
+    Bundle,
     Clone,
+    Conjunction,
     Move,
     Ofpact,
     Output,
@@ -37,6 +39,7 @@ from ovnlab.controller.ofpacts import (
     Sub,
     load,
 )
+from ovnlab.controller.ovshash import sset_order
 from ovnlab.controller.symtab import (
     MLF_ALLOW_LOOPBACK_BIT,
     MLF_LOCAL_ONLY_BIT,
@@ -63,6 +66,7 @@ class PortInfo:
     key: int
     chassis: str | None  # chassis name it is bound to
     peer: str = ""  # patch options:peer
+    mac: str = ""  # a patch port's MAC (a router port's, on the router side)
     distributed_port: str = ""  # chassisredirect options:distributed-port
     tag: int | None = None
     ha_chassis: tuple[str, ...] = ()  # HA chassis names, highest priority first
@@ -78,8 +82,8 @@ class PhysCtx:
     tunnels: Mapping[str, int]  # remote chassis name → tunnel ofport
     ct_zones: Mapping[str, int]  # lport name / "<dp uuid>_dnat|snat" → zone
     active_cr: frozenset[str]  # chassisredirect ports active on this chassis
-    alive: Mapping[str, bool] = field(default_factory=dict)
     localnet_of_dp: Mapping[str, str] = field(default_factory=dict)  # dp uuid → localnet port
+    peer_router_macs: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def _m(**slots: tuple[int, int]) -> Match:
@@ -167,6 +171,8 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
             if not tag:
                 flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
                                     tuple(meta), cookie))
+            if p.type == "localnet":
+                flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
         else:
             flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
         flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
@@ -191,17 +197,47 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
                        (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
     if localnet:
         return []
+    out: Ofpact
     if len(p.ha_chassis) >= 2:
-        # OVN emits bundle(...,active_backup,...) over the HA chassis' tunnels and BFD picks
-        # the live one; we resolve that choice here (the highest-priority live chassis).
-        target = next((c for c in p.ha_chassis if ctx.alive.get(c, True) and c in ctx.tunnels),
-                      None)
+        # Distributed over an HA chassis group: the datapath's bundle picks the first
+        # tunnel (by priority) whose BFD says it forwards.
+        members = tuple(ctx.tunnels[c] for c in p.ha_chassis if c in ctx.tunnels)
+        if not members:
+            return []
+        out = Bundle(members)
+    elif p.chassis is not None and p.chassis in ctx.tunnels:
+        out = Output(ctx.tunnels[p.chassis])
     else:
-        target = p.chassis
-    if target is None or target not in ctx.tunnels:
         return []
     return [OFFlow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                   (*_encap(p.dp_key, p.key), Output(ctx.tunnels[target])), cookie)]
+                   (*_encap(p.dp_key, p.key), out), cookie)]
+
+
+CHASSIS_MAC_TO_ROUTER_MAC_CONJID = 100
+
+
+def _replace_chassis_mac(ctx: PhysCtx, p: PortInfo, ofport: int,
+                         meta: list[Ofpact]) -> list[OFFlow]:
+    """put_replace_chassis_mac_flows: a frame from the localnet port whose source is a
+    remote chassis MAC (ovn-chassis-mac-mappings, the conjunction's other clause) was
+    routed there; it enters with the router port's MAC instead."""
+    tag = p.tag or 0
+    vlan = (0x1000 | tag, 0x1FFF) if tag else (0, 0x1000)
+    strip: tuple[Ofpact, ...] = (Simple("strip_vlan"),) if tag else ()
+    flows = []
+    for uuid, mac in ctx.peer_router_macs.get(p.dp_uuid, ()):
+        cookie = cookie_of(uuid)
+        flows.append(OFFlow(0, 180, _m(in_port=(ofport, 0xFFFF), vlan_tci=vlan,
+                                       conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
+                            (*strip, *meta[:-1], load("eth_src", _mac_int(mac)), meta[-1]),
+                            cookie))
+        flows.append(OFFlow(0, 180, _m(vlan_tci=vlan),
+                            (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
+    return flows
+
+
+def _mac_int(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
 
 
 def _encap(dp_key: int, outport: int) -> list[Ofpact]:
@@ -225,12 +261,11 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
         return []
     local: list[Ofpact] = []
     remote: list[Ofpact] = []
-    remote_chassis: set[str] = set()
+    remote_chassis: list[str] = []  # in sset_add() order
     has_localnet = mc.dp_uuid in ctx.localnet_of_dp
-    for name in mc.ports:
-        p = ctx.ports.get(name)
-        if p is None or p.dp_uuid != mc.dp_uuid:
-            continue
+    members = [p for p in (ctx.ports.get(name) for name in mc.ports)
+               if p is not None and p.dp_uuid == mc.dp_uuid]
+    for p in sorted(members, key=lambda p: p.uuid):  # the IDL's order: a set of UUIDs
         zone = ctx.ct_zones.get(p.name)
         if zone:
             local.append(load("reg13", zone))
@@ -245,7 +280,7 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
             if dist is not None and dist.dp_uuid == p.dp_uuid:
                 local += [load("reg15", dist.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
         elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
-            remote_chassis.add(p.chassis)
+            remote_chassis.append(p.chassis)
     cookie = cookie_of(mc.uuid)
     match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
     flows: list[OFFlow] = []
@@ -253,7 +288,8 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
     if has_local:
         flows.append(OFFlow(OFTABLE_LOCAL_OUTPUT, 100, match,
                             (*local, load("reg15", mc.key)), cookie))
-    tunnels = [ctx.tunnels[c] for c in sorted(remote_chassis) if c in ctx.tunnels]
+    # fanout_to_chassis: SSET_FOR_EACH, the hash order of the chassis names
+    tunnels = [ctx.tunnels[c] for c in sset_order(remote_chassis) if c in ctx.tunnels]
     if tunnels or remote:
         acts: list[Ofpact] = list(remote)
         if remote:

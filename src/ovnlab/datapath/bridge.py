@@ -22,6 +22,7 @@ from ovnlab.flows.parse import parse_flow, parse_flow_full
 from ovnlab.packet import Packet
 
 PORT_TYPES = ("", "internal", "system", "patch", "geneve")
+OFP_MAX_PORT_NAME_LEN = 16  # ofp10_phy_port.name, NUL included
 
 
 @dataclass(slots=True)
@@ -33,6 +34,15 @@ class Port:
     type: str = ""
     options: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)
+    bfd: dict[str, str] = field(default_factory=dict)  # Interface.bfd (enable=true...)
+    # Interface.bfd_status: no BFD packets are exchanged here; the session's verdict is
+    # set by who knows whether the peer is up (the controller, from set_chassis_alive).
+    bfd_status: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def may_enable(self) -> bool:
+        """OVS's xport->may_enable, which bundle() members are chosen by."""
+        return self.bfd_status.get("forwarding") != "false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +181,10 @@ class Bridge:
 
     @property
     def port_map(self) -> dict[str, int]:
-        return {p.name: p.ofport for p in self.ports.values()}
+        """Names a flow may use for ports: the full names, and the names as the OpenFlow
+        port description truncates them (what `--names` prints)."""
+        short = {p.name[:OFP_MAX_PORT_NAME_LEN - 1]: p.ofport for p in self.ports.values()}
+        return {**short, **{p.name: p.ofport for p in self.ports.values()}}
 
     def ofport(self, name_or_number: str | int) -> int:
         if isinstance(name_or_number, int):
@@ -397,14 +410,18 @@ class Bridge:
         return lines
 
     def _namer(self, ofport: int) -> str:
+        """ofputil_format_port with ovs-ofctl's port map: the name the switch reports in
+        its OpenFlow 1.0 port description (at most 15 characters), unless two ports share
+        it; quoted unless a letter followed by letters and digits (namemap_put_name)."""
         port = self.ports_by_ofport.get(ofport)
         if port is None:
             return str(ofport)
-        name = port.name
-        if name.replace("-", "").replace("_", "").replace(".", "").isalnum() \
-                and not name.isdigit():
+        name = port.name[:OFP_MAX_PORT_NAME_LEN - 1]
+        if sum(p.name[:OFP_MAX_PORT_NAME_LEN - 1] == name for p in self.ports.values()) > 1:
+            return str(ofport)
+        if name[:1].isascii() and name[:1].isalpha() and name.isascii() and name.isalnum():
             return name
-        return f'"{name}"'
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     # ------------------------------------------------------------ packets
     def process(self, packet: Packet, in_port: str | int, *, table: int = 0,

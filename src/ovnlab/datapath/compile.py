@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ovnlab.datapath import key as K
 from ovnlab.flows.actions import (
     Action,
+    Bundle,
     Clone,
     Conjunction,
     Controller,
@@ -285,6 +286,9 @@ def _pop(sf: SubField) -> Op:
 def compile_action(a: Action) -> Op:
     if isinstance(a, Output):
         return _output(a.port)
+    if isinstance(a, Bundle):
+        members, algorithm = a.members, a.algorithm
+        return lambda x, key: x.bundle(key, members, algorithm)
     if isinstance(a, OutputReg):
         r = reader(a.src)
         return lambda x, key: x.output(key, r(key), False)

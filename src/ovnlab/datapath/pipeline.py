@@ -208,6 +208,18 @@ class Xlate:
             return
         self._emit(key, port)
 
+    def bundle(self, key: K.Key, members: tuple[int, ...], algorithm: str) -> None:
+        """bundle_execute: active_backup outputs to the first member that may be enabled;
+        hrw to the enabled member of highest hash (eth_src-based here); none, a drop."""
+        live = [m for m in members
+                if (p := self.bridge.ports_by_ofport.get(m)) is not None and p.may_enable]
+        if not live:
+            self._note("bundle: no member is enabled, dropping")
+            return
+        if algorithm == "hrw":
+            live.sort(key=lambda m: hash((key[K.DL_SRC], m)), reverse=True)
+        self.output(key, live[0], False)
+
     def _emit(self, key: K.Key, port: Port) -> None:
         packet = K.key_to_packet(key, self.packet, self.start)
         tunnel = _tunnel_out(key, port) if port.type == "geneve" else None

@@ -327,8 +327,23 @@ class Pop:
         return f"pop:{self.dst}"
 
 
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """`bundle(fields,basis,algorithm,ofport,members:P,...)` (lib/bundle.c): output to one
+    of `members`; active_backup takes the first that is up."""
+
+    fields: str
+    basis: int
+    algorithm: str  # "active_backup" | "hrw"
+    members: tuple[int, ...]
+
+    def format(self, namer: PortNamer | None = None) -> str:
+        members = ",".join(format_port(p, namer) for p in self.members)
+        return f"bundle({self.fields},{self.basis},{self.algorithm},ofport,members:{members})"
+
+
 Action = (Output | OutputReg | Resubmit | Load | Move | SetField | Mod | DecTtl | Nat | Ct
-          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop | StripVlan)
+          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop | StripVlan | Bundle)
 
 
 def format_actions(actions: tuple[Action, ...], namer: PortNamer | None = None) -> str:

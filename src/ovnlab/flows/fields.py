@@ -142,6 +142,9 @@ def _build_fields() -> dict[str, Field]:
         _simple("tcp_flags", "NXM_NX_TCP_FLAGS", writable=False),
         _simple("icmp_type", "NXM_OF_ICMP_TYPE"),
         _simple("icmp_code", "NXM_OF_ICMP_CODE"),
+        # ICMPv6 type/code share the ICMP slots (OVS keeps both in tp_src / tp_dst).
+        _simple("icmpv6_type", "NXM_NX_ICMPV6_TYPE", "icmp_type"),
+        _simple("icmpv6_code", "NXM_NX_ICMPV6_CODE", "icmp_code"),
         _simple("arp_op", "NXM_OF_ARP_OP"),
         _simple("arp_spa", "NXM_OF_ARP_SPA"),
         _simple("arp_tpa", "NXM_OF_ARP_TPA"),

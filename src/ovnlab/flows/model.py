@@ -188,12 +188,17 @@ def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
             raise FlowError(f"{name}: prerequisites not met (missing or wrong dl_type/nw_proto)")
 
 
+# Fields whose prerequisite is one protocol, not just the slot's (MFP_TCP, MFP_ICMPV4...).
+_PROTO_NEEDS = {"tcp_src": ["tcp"], "tcp_dst": ["tcp"], "udp_src": ["udp"], "udp_dst": ["udp"],
+                "icmp_type": ["icmp4"], "icmp_code": ["icmp4"], "icmpv6_type": ["icmp6"],
+                "icmpv6_code": ["icmp6"]}
+
+
 def _action_needs(action: Action) -> list[str]:
     """The slots an action touches (plus `tcp`/`udp` for protocol-specific fields)."""
     def of(field: str) -> list[str]:
         f = FIELDS[field]
-        extra = ["tcp"] if field in ("tcp_src", "tcp_dst") else (
-            ["udp"] if field in ("udp_src", "udp_dst") else [])
+        extra = _PROTO_NEEDS.get(field, [])
         return [SLOTS[f.segments[0][0]], *extra]
 
     if isinstance(action, A.Load | A.Pop):
@@ -223,6 +228,10 @@ def check_action_prerequisites(items: Mapping[str, tuple[int, int]],
                 ok = proto == IPPROTO_TCP
             elif need == "udp":
                 ok = proto == IPPROTO_UDP
+            elif need == "icmp4":
+                ok = dl_type == ETH_TYPE_IP and proto == IPPROTO_ICMP
+            elif need == "icmp6":
+                ok = dl_type == ETH_TYPE_IPV6 and proto == IPPROTO_ICMPV6
             else:
                 ok = _satisfied(need, dl_type, proto)
             if not ok:

@@ -9,6 +9,7 @@ import ipaddress
 from ovnlab.flows.actions import (
     CONTROLLER_REASONS,
     Action,
+    Bundle,
     Clone,
     Conjunction,
     Controller,
@@ -170,6 +171,8 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
         return [Clone(parse_actions(paren or "", port_map=port_map, set_fields=set_fields))]
     if lname == "conjunction":
         return [_conjunction(paren or "", piece)]
+    if lname == "bundle" and paren is not None:
+        return [_bundle(paren, port_map)]
     if lname == "note":
         assert arg is not None
         hexes = arg.replace(".", "").replace(" ", "")
@@ -359,6 +362,33 @@ def _controller(arg: str | None, paren: str | None) -> Controller:
         else:
             raise FlowError(f"{item}: unknown controller action argument")
     return Controller(**kw)  # type: ignore[arg-type]
+
+
+BUNDLE_FIELDS = ("eth_src", "symmetric_l4", "symmetric_l3l4", "symmetric_l3l4+udp",
+                 "nw_src", "nw_dst", "symmetric_l3")
+
+
+def _bundle(paren: str, port_map: PortMap | None) -> Bundle:
+    """lib/bundle.c bundle_parse: fields, basis, algorithm, member type, `members:` list."""
+    tokens = [t for t in paren.replace(",", " ").split() if t]
+    if len(tokens) < 5:
+        raise FlowError(f"{paren}: not enough arguments to bundle action")
+    fields, basis_t, algorithm, member_type, delim = tokens[:5]
+    rest = tokens[5:]
+    if ":" in delim:
+        delim, _, first = delim.partition(":")
+        rest = ([first] if first else []) + rest
+    if delim not in ("members", "slaves"):
+        raise FlowError(f"{paren}: missing member delimiter, expected `members', got `{delim}'")
+    if fields not in BUNDLE_FIELDS:
+        raise FlowError(f"{paren}: unknown fields `{fields}'")
+    if algorithm not in ("active_backup", "hrw"):
+        raise FlowError(f"{paren}: unknown algorithm `{algorithm}'")
+    if member_type != "ofport":
+        raise FlowError(f"{paren}: unknown member_type `{member_type}'")
+    basis = parse_int(basis_t, "basis")
+    members = tuple(_output(t, port_map).port for t in rest)
+    return Bundle(fields, basis, algorithm, members)
 
 
 def _conjunction(paren: str, piece: str) -> Conjunction:

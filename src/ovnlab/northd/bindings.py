@@ -16,7 +16,10 @@ from ovnlab.northd.model import (
 from ovnlab.northd.sortedview import SortedBag, SortedView
 from ovnlab.ovsdb import Database, Row, Transaction
 
-MC_GROUPS = (("_MC_flood", 32768), ("_MC_unknown", 32769), ("_MC_flood_l2", 32773))
+# lib/mcast-group-index.h: OVN_MCAST_*_TUNNEL_KEY (_MC_mrouter_flood, 32770, needs a
+# multicast relay router, which ovnlab does not model).
+MC_GROUPS = (("_MC_flood", 32768), ("_MC_unknown", 32769), ("_MC_mrouter_static", 32771),
+             ("_MC_static", 32772), ("_MC_flood_l2", 32773))
 KNOWN_LSP_TYPES = {"", "router", "localnet", "localport", "l2gateway", "vtep", "external",
                    "virtual", "remote"}
 
@@ -376,7 +379,9 @@ class Bindings:
     # ---------------------------------------------------------------- multicast groups
     def sync_mcast(self, txn: Transaction, ls_uuid: str, dirty: Iterable[str] = ()) -> None:
         """_MC_flood (enabled ports), _MC_flood_l2 (enabled non-router ports), _MC_unknown
-        (enabled ports with "unknown" addresses); `dirty`: LSPs whose binding may differ."""
+        (enabled ports with "unknown" addresses), _MC_mrouter_static / _MC_static (enabled
+        ports with options:mcast_flood_reports / mcast_flood); `dirty`: LSPs whose binding
+        may differ."""
         sb_dp = self.dp_of.get(ls_uuid)
         ls = self.env.row("Logical_Switch", ls_uuid)
         if sb_dp is None or ls is None:
@@ -386,7 +391,9 @@ class Bindings:
         ports = self.env.port_set(ls)
         flood = ports - idx.disabled_lsps
         members = {"_MC_flood": flood, "_MC_flood_l2": flood - idx.router_lsps,
-                   "_MC_unknown": ports & idx.unknown_lsps}
+                   "_MC_unknown": ports & idx.unknown_lsps,
+                   "_MC_mrouter_static": flood & idx.mcast_flood_reports_lsps,
+                   "_MC_static": flood & idx.mcast_flood_lsps}
         views = self._mc.setdefault(ls_uuid, {})
         existing = {r["name"]: r for r in self.sb.find("Multicast_Group", datapath=sb_dp)}
         dirty = list(dirty)

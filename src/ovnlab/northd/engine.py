@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ovnlab.northd.bindings import Bindings
 from ovnlab.northd.env import Env
+from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.lflow import FlowSink, LFlow
 from ovnlab.northd.model import NBIndex, parse_mac
 from ovnlab.northd.router import gen_nat, gen_router, gen_router_port
@@ -75,6 +76,7 @@ class Northd:
         self._pending: list[Change] = []
         self._pg_span: dict[str, frozenset[str]] = {}
         self._chassis_dirty = False
+        self._features_dirty = False
         self._svc_monitor_mac = ""
         self._started = False
         self._writing_nb = False
@@ -84,8 +86,14 @@ class Northd:
     # ------------------------------------------------------------------ entry points
     def run(self) -> RunStats:
         if not self._started:
-            self._chassis_dirty = False
+            self._chassis_dirty = self._features_dirty = False
             return self.recompute()
+        if self._features_dirty:
+            self._features_dirty = False
+            if ChassisFeatures.of(self.sb.rows("Chassis")) != self.env.features:
+                # Every flow spelled by a feature changes: northd recomputes.
+                self._chassis_dirty = False
+                return self.recompute()
         changes, self._pending = self._pending, []
         chassis_dirty, self._chassis_dirty = self._chassis_dirty, False
         if not changes and not chassis_dirty:
@@ -97,7 +105,7 @@ class Northd:
         """Full recompute (what real ovn-northd 22.03 does on every change)."""
         self._pending = []
         self.idx = NBIndex.build(self.nb)
-        self.env = Env(self.nb, self.idx)
+        self.env = Env(self.nb, self.idx, ChassisFeatures.of(self.sb.rows("Chassis")))
         self.bindings.env = self.env
         self.bindings.pg_sync.env = self.env
         self._pg_span = {r.uuid: self._span(r) for r in self.nb.rows("Port_Group")}
@@ -209,6 +217,10 @@ class Northd:
                                          or c.old["hostname"] != c.new["hostname"])
                for c in changes):
             self._chassis_dirty = True
+        if any(c.table == "Chassis" and (c.old is None or c.new is None
+                                         or c.old["other_config"] != c.new["other_config"])
+               for c in changes):
+            self._features_dirty = True
         updates = [c for c in changes if c.table == "Port_Binding" and c.new is not None
                    and (c.old is None or c.old["up"] != c.new["up"]
                         or c.old["chassis"] != c.new["chassis"])]
@@ -332,8 +344,16 @@ class Northd:
                                 lr = idx.lr_of_lrp.get(lrp_u)
                                 if lr is not None:
                                     ctx_rt.add(lr)
+                                    # the router's FIPs are ARPed for on its switches
+                                    self._router_nat_owners(lr, owners)
                     for n in idx.nats_by_lport.get(r["name"], ()):
                         owners.add(("nat", n))
+                    if r["type"] == "localnet" and ls is not None:
+                        # its VLAN tag sizes the gateway_mtu check of routers on the switch
+                        rts: set[str] = set()
+                        self._touch_routers_of_switch(ls, rts)
+                        for lr_u in rts:
+                            self._gateway_mtu_owners(lr_u, owners)
             elif t == "ACL":
                 owners.add(("acl", u))
                 for ls in self._acl_switches(u):
@@ -362,12 +382,20 @@ class Northd:
                 if ch.old is not None and ch.new is not None and \
                         set(ch.old["nat"]) != set(ch.new["nat"]):
                     self._nat_dependents(u, owners, ports)
+                self._gateway_mtu_owners(u, owners)
+                if ch.old is None or ch.new is None or ch.old["ports"] != ch.new["ports"]:
+                    self._router_nat_owners(u, owners)
             elif t == "Logical_Router_Port":
                 owners.add(("lrp", u))
                 ports.add((t, u))
                 lr = idx.lr_of_lrp.get(u)
                 if lr is not None:
                     ctx_rt.add(lr)
+                    self._gateway_mtu_owners(lr, owners)
+                    if ch.op != "update" or (ch.old is not None and ch.new is not None and (
+                            ch.old["enabled"] != ch.new["enabled"]
+                            or ch.old["name"] != ch.new["name"])):
+                        self._router_nat_owners(lr, owners)
                 for r in rows:
                     lrp_peers(r["name"])
                     if ch.op != "update" or (ch.old is not None and ch.new is not None and
@@ -386,6 +414,9 @@ class Northd:
                 lr = idx.lr_of_route.get(u)
                 if lr is not None:
                     owners.add(("lr", lr))
+            elif t == "DHCP_Options":
+                for lsp_u in idx.lsps_of_dhcp.get(u, ()):
+                    owners.add(("lsp", lsp_u))
             elif t == "Address_Set":
                 address_sets = True
             elif t == "NB_Global":
@@ -469,6 +500,23 @@ class Northd:
             row = self.env.row("Logical_Switch", ls) if ls else None
             for p in (row["ports"] if row is not None else ()):
                 owners.add(("lsp", p))
+
+    def _router_nat_owners(self, lr: str, owners: set[Owner]) -> None:
+        """NAT rows emit their ARP-request flows on the switch of every router port."""
+        row = self.env.row("Logical_Router", lr)
+        owners.update(("nat", n) for n in (row["nat"] if row is not None else ()))
+
+    def _gateway_mtu_owners(self, lr: str, owners: set[Owner]) -> None:
+        """Router ports with options:gateway_mtu emit flows for every other port of the
+        router (lr_in_larger_pkts) and size their check by the peer switch's VLAN tag."""
+        row = self.env.row("Logical_Router", lr)
+        if row is None:
+            return
+        for p in row["ports"]:
+            lrp = self.env.row("Logical_Router_Port", p)
+            if lrp is not None and "gateway_mtu" in lrp["options"]:
+                owners.add(("lrp", p))
+                owners.update(("nat", n) for n in row["nat"])  # FIP admission checks
 
     def _nat_dependents(self, lr: str, owners: set[Owner],
                         ports: set[tuple[str, str]]) -> None:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ovnlab.northd.context import RouterCtx, SwitchCtx, router_ctx, switch_ctx
+from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.model import (
     NatEntry,
     NBIndex,
@@ -154,9 +155,11 @@ class RouterNats:
 
 
 class Env:
-    def __init__(self, nb: Database, idx: NBIndex) -> None:
+    def __init__(self, nb: Database, idx: NBIndex,
+                 features: ChassisFeatures | None = None) -> None:
         self.nb = nb
         self.idx = idx
+        self.features = features or ChassisFeatures()
         self._sw: dict[str, SwitchCtx] = {}
         self._rt: dict[str, RouterCtx] = {}
         self._nat: dict[str, tuple[Row, bool, NatEntry | None]] = {}

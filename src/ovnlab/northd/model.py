@@ -1,4 +1,5 @@
-"""Parsed views of NB rows (northd's ovn_datapath / ovn_port / ovn_nat facts), IPv4 only.
+"""Parsed views of NB rows (northd's ovn_datapath / ovn_port / ovn_nat facts): IPv4, plus the
+IPv6 link-local address every router port has (IPv6 networks are not modelled).
 
 Pure functions of NB rows plus a small index (`NBIndex`) kept current from change lists, so
 that an incremental run never rescans the whole database.
@@ -10,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address
 
 from ovnlab.ovsdb import Change, Database, Row
 
@@ -50,11 +51,46 @@ def parse_ipv4_cidr(text: str) -> IPv4Interface | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Ipv6NetAddr:
+    """struct ipv6_netaddr: an address with its prefix length, as northd prints them."""
+
+    addr: IPv6Address
+    plen: int
+
+    @property
+    def addr_s(self) -> str:
+        return str(self.addr)
+
+    @property
+    def network_s(self) -> str:
+        mask = ((1 << 128) - 1) ^ ((1 << (128 - self.plen)) - 1)
+        return str(IPv6Address(int(self.addr) & mask))
+
+    @property
+    def sn_addr_s(self) -> str:
+        """in6_addr_solicited_node(): ff02::1:ff00:0/104 plus the address's low 24 bits."""
+        return str(IPv6Address(int(IPv6Address("ff02::1:ff00:0")) | (int(self.addr) & 0xFFFFFF)))
+
+    @property
+    def is_lla(self) -> bool:
+        return self.addr.is_link_local
+
+
+def lla_of_mac(mac: str) -> Ipv6NetAddr:
+    """in6_generate_lla(): fe80::/64 with the modified EUI-64 interface id of `mac`."""
+    b = [int(x, 16) for x in mac.split(":")]
+    eui = bytes([b[0] ^ 0x02, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]])
+    return Ipv6NetAddr(IPv6Address(bytes.fromhex("fe80000000000000") + eui), 64)
+
+
+@dataclass(frozen=True, slots=True)
 class LportAddresses:
-    """extract_lsp_addresses(): "MAC [IP...]" (IPs with their prefix; /32 when none)."""
+    """extract_lsp_addresses(): "MAC [IP...]" (IPs with their prefix; /32 when none).
+    `ipv6` is filled for router ports only (their link-local address)."""
 
     mac: str
     ipv4: tuple[IPv4Interface, ...]
+    ipv6: tuple[Ipv6NetAddr, ...] = ()
 
 
 def extract_lsp_addresses(text: str) -> LportAddresses | None:
@@ -73,12 +109,18 @@ def extract_lsp_addresses(text: str) -> LportAddresses | None:
 
 
 def lrp_networks(lrp: Row) -> LportAddresses | None:
-    """extract_lrp_networks(): the LRP's MAC plus its IPv4 networks."""
+    """extract_lrp_networks(): the LRP's MAC, its IPv4 networks and, always, the IPv6
+    link-local address derived from the MAC."""
     mac = parse_mac(lrp["mac"])
     if mac is None:
         return None
-    ips = [ip for ip in (parse_ipv4_cidr(n) for n in lrp["networks"]) if ip is not None]
-    return LportAddresses(mac, tuple(ips))
+    return _lrp_networks(mac, tuple(lrp["networks"]))
+
+
+@lru_cache(maxsize=1 << 16)
+def _lrp_networks(mac: str, networks: tuple[str, ...]) -> LportAddresses:
+    ips = [ip for ip in (parse_ipv4_cidr(n) for n in networks) if ip is not None]
+    return LportAddresses(mac, tuple(ips), (lla_of_mac(mac),))
 
 
 def is_lsp_enabled(lsp: Row) -> bool:
@@ -167,6 +209,9 @@ class NBIndex:
     disabled_lsps: set[str] = field(default_factory=set)
     name_of_lsp: dict[str, str] = field(default_factory=dict)
     ips_of_lsp: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lsps_of_dhcp: dict[str, set[str]] = field(default_factory=dict)  # DHCP_Options → LSPs
+    mcast_flood_lsps: set[str] = field(default_factory=set)  # options:mcast_flood=true
+    mcast_flood_reports_lsps: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, nb: Database) -> NBIndex:
@@ -205,8 +250,13 @@ def _members(idx: dict[str, str], ch: Change, column: str) -> None:
 def _on_lsp(idx: NBIndex, ch: Change) -> None:
     _names(idx.lsp_by_name, ch)
     u = ch.uuid
-    for s in (idx.router_lsps, idx.localnet_lsps, idx.unknown_lsps, idx.disabled_lsps):
+    for s in (idx.router_lsps, idx.localnet_lsps, idx.unknown_lsps, idx.disabled_lsps,
+              idx.mcast_flood_lsps, idx.mcast_flood_reports_lsps):
         s.discard(u)
+    if ch.old is not None and ch.old["dhcpv4_options"]:
+        idx.lsps_of_dhcp.get(ch.old["dhcpv4_options"], set()).discard(u)
+    if ch.new is not None and ch.new["dhcpv4_options"]:
+        idx.lsps_of_dhcp.setdefault(ch.new["dhcpv4_options"], set()).add(u)
     idx.name_of_lsp.pop(u, None)
     idx.ips_of_lsp.pop(u, None)
     if ch.new is not None:
@@ -220,6 +270,11 @@ def _on_lsp(idx: NBIndex, ch: Change) -> None:
             idx.disabled_lsps.add(u)
         if enabled and "unknown" in new["addresses"]:
             idx.unknown_lsps.add(u)
+        # init_mcast_port_info() (smap_get_bool: only "true" counts)
+        if new["options"].get("mcast_flood", "").lower() == "true":
+            idx.mcast_flood_lsps.add(u)
+        if new["options"].get("mcast_flood_reports", "").lower() == "true":
+            idx.mcast_flood_reports_lsps.add(u)
         idx.name_of_lsp[u] = new["name"]
         ips: list[str] = []
         for a in (*new["addresses"], *new["port_security"]):

@@ -13,6 +13,7 @@ from ovnlab.northd.context import Dgp, RouterCtx
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
+    LportAddresses,
     NatEntry,
     ip_in_networks,
     is_lrp_enabled,
@@ -20,6 +21,7 @@ from ovnlab.northd.model import (
     network_str,
     parse_ipv4_cidr,
 )
+from ovnlab.northd.stages import stage as stage_of
 from ovnlab.northd.switch import rport_arp_req_flow
 from ovnlab.ovsdb import Row
 
@@ -27,6 +29,10 @@ ROUTE_PRIO_OFFSET_MULTIPLIER = 3
 ROUTE_PRIO_OFFSET_STATIC = 1
 ROUTE_PRIO_OFFSET_CONNECTED = 2
 REG_INPORT_ETH_ADDR = "xreg0[0..47]"
+REGBIT_PKT_LARGER = "reg9[1]"
+REGBIT_EGRESS_LOOPBACK = "reg9[0]"
+ETH_HEADER_LEN = 14
+VLAN_ETH_HEADER_LEN = 18
 MFF_N_LOG_REGS = 10
 
 
@@ -77,7 +83,13 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
     _static_routes(env, lr, out)
     src = "northd.c:build_mcast_lookup_flows_for_lrouter"
     add("lr_in_ip_routing", 10550, "nd_rs || nd_ra", "drop;", src)
-    add("lr_in_ip_routing", 10450, "ip4.mcast || ip6.mcast", "drop;", src)
+    if lr["options"].get("mcast_relay", "").lower() == "true":
+        # Relay without IGMP groups (not modelled): flood to mcast_flood ports or drop.
+        if _flood_static(env, lr):
+            add("lr_in_ip_routing", 10450, "ip4.mcast || ip6.mcast",
+                'clone { outport = "_MC_static"; ip.ttl--; next; };', src)
+        else:
+            add("lr_in_ip_routing", 10450, "ip4.mcast || ip6.mcast", "drop;", src)
     src = "northd.c:build_ingress_policy_flows_for_lrouter"
     add("lr_in_policy", 0, "1", "reg8[0..15] = 0; next;", src)
     add("lr_in_policy_ecmp", 150, "reg8[0..15] == 0", "next;", src)
@@ -127,8 +139,18 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
         add("lr_out_post_undnat", 50, "ip && ct.new", "ct_commit { } ; next; ", src)
     add("lr_out_snat", 120, "nd_ns", "next;", src)
     if (ctx.is_gw_router or ctx.dgp is not None) and ctx.n_dgp <= 1 and ctx.has_nat:
-        add("lr_out_chk_dnat_local", 50, "ip && ct_label.natted == 1", "reg9[4] = 1; next;",
-            src, lr.uuid)
+        add("lr_out_chk_dnat_local", 50, f"ip && {env.features.ct_natted} == 1",
+            "reg9[4] = 1; next;", src, lr.uuid)
+
+
+def _flood_static(env: Env, lr: Row) -> bool:
+    """mcast_info.rtr.flood_static: an enabled router port with options:mcast_flood=true."""
+    for u in lr["ports"]:
+        lrp = env.row("Logical_Router_Port", u)
+        if lrp is not None and is_lrp_enabled(lrp) and \
+                lrp["options"].get("mcast_flood", "").lower() == "true":
+            return True
+    return False
 
 
 def _static_routes(env: Env, lr: Row, out: FlowSink) -> None:
@@ -187,17 +209,22 @@ def add_route(out: FlowSink, dp: str, port: Row | None, lrp_addr: str | None, ne
     else:
         d = "dst"
     prio = plen * ROUTE_PRIO_OFFSET_MULTIPLIER + ofs
+    v = "6" if ":" in network else "4"
     m = ""
+    if v == "6" and network.startswith("fe80:") and port is not None:
+        # IPv6 link-local routes are scoped to the router port they belong to.
+        m = f"inport == {json_key(port['name'])} && "
     if ofs == ROUTE_PRIO_OFFSET_STATIC:
-        m = "reg7 == 0 && "
-    m += f"ip4.{d} == {network}"
+        m += "reg7 == 0 && "
+    m += f"ip{v}.{d} == {network}"
     if discard or port is None:
         actions = "drop;"
     else:
         nets = lrp_networks(port)
         assert nets is not None
-        nh = gateway if gateway else "ip4.dst"
-        actions = (f"ip.ttl--; reg8[0..15] = 0; reg0 = {nh}; reg1 = {lrp_addr}; "
+        nh = gateway if gateway else f"ip{v}.dst"
+        nh_reg, src_reg = ("reg0", "reg1") if v == "4" else ("xxreg0", "xxreg1")
+        actions = (f"ip.ttl--; reg8[0..15] = 0; {nh_reg} = {nh}; {src_reg} = {lrp_addr}; "
                    f"eth.src = {nets.mac}; outport = {json_key(port['name'])}; "
                    "flags.loopback = 1; next;")
     out.add(dp, "lr_in_ip_routing", prio, m, actions, src, hint)
@@ -243,11 +270,12 @@ def gen_router_port(env: Env, lrp: Row, out: FlowSink) -> None:
     # build_adm_ctrl_flows_for_lrouter_port
     src = "northd.c:build_adm_ctrl_flows_for_lrouter_port"
     act = f"{REG_INPORT_ETH_ADDR} = {nets.mac}; next;"
-    out.add(dp, "lr_in_admission", 50, f"eth.mcast && inport == {jk}", act, src, h)
+    gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55, f"eth.mcast && inport == {jk}",
+                     act, h, src)
     m = f"eth.dst == {nets.mac} && inport == {jk}"
     if is_dgp:
         m += f" && is_chassis_resident({cr_jk})"
-    out.add(dp, "lr_in_admission", 50, m, act, src, h)
+    gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55, m, act, h, src)
     # build_neigh_learning_flows_for_lrouter_port
     src = "northd.c:build_neigh_learning_flows_for_lrouter_port"
     for ip in nets.ipv4:
@@ -266,8 +294,14 @@ def gen_router_port(env: Env, lrp: Row, out: FlowSink) -> None:
         add_route(out, dp, lrp, str(ip.ip), network_str(ip), ip.network.prefixlen, None, False, h,
                   False, ROUTE_PRIO_OFFSET_CONNECTED,
                   "northd.c:build_ip_routing_flows_for_lrouter_port")
-    # build_lrouter_ipv4_ip_input
+    for ip6 in nets.ipv6:
+        add_route(out, dp, lrp, ip6.addr_s, f"{ip6.network_s}/{ip6.plen}", ip6.plen, None, False,
+                  h, False, ROUTE_PRIO_OFFSET_CONNECTED,
+                  "northd.c:build_ip_routing_flows_for_lrouter_port")
+    # build_lrouter_ipv4_ip_input, build_ipv6_input_flows_for_lrouter_port
     _ipv4_ip_input(env, lr_uuid, ctx, lrp, nets, jk, is_dgp, cr_jk, peer_has_localnet, out)
+    _ipv6_ip_input(ctx, lrp, nets, jk, is_dgp, cr_jk, out)
+    _gateway_mtu_flows(env, lr_uuid, lrp, nets, jk, out)
     # build_arp_resolve_flows_for_lrouter_port (router port half)
     src = "northd.c:build_arp_resolve_flows_for_lrouter_port"
     if is_dgp and lrp["options"].get("redirect-type", "").lower() == "bridged":
@@ -290,6 +324,10 @@ def _drop_own_dest(out: FlowSink, dp: str, nets: object, snat_ips: frozenset[str
     ips = [str(ip.ip) for ip in nets.ipv4 if drop_snat_ip == (str(ip.ip) in snat_ips)]
     if ips:
         out.add(dp, stage, prio, "ip4.dst == {" + ", ".join(ips) + "}", "drop;",
+                "northd.c:build_lrouter_drop_own_dest", hint)
+    ips = [ip6.addr_s for ip6 in nets.ipv6 if drop_snat_ip == (ip6.addr_s in snat_ips)]
+    if ips:
+        out.add(dp, stage, prio, "ip6.dst == {" + ", ".join(ips) + "}", "drop;",
                 "northd.c:build_lrouter_drop_own_dest", hint)
 
 
@@ -355,6 +393,136 @@ def _ipv4_ip_input(env: Env, dp: str, ctx: RouterCtx, lrp: Row, nets: object, jk
                       "northd.c:build_lrouter_port_nat_arp_nd_flow")
 
 
+def _ipv6_ip_input(ctx: RouterCtx, lrp: Row, nets: LportAddresses, jk: str, is_dgp: bool,
+                   cr_jk: str, out: FlowSink) -> None:
+    """build_dhcpv6_reply_flows_for_lrouter_port() and
+    build_ipv6_input_flows_for_lrouter_port() for the port's IPv6 addresses (its
+    link-local one: echo, neighbour advertisements, DHCPv6 replies to the router)."""
+    h = lrp.uuid
+    for ip6 in nets.ipv6:
+        out.add(ctx.uuid, "lr_in_ip_input", 100,
+                f"ip6.dst == {ip6.addr_s} && udp.src == 547 && udp.dst == 546",
+                "reg0 = 0; handle_dhcpv6_reply;",
+                "northd.c:build_dhcpv6_reply_flows_for_lrouter_port", None)
+    src = "northd.c:build_ipv6_input_flows_for_lrouter_port"
+    if nets.ipv6:
+        out.add(ctx.uuid, "lr_in_ip_input", 90,
+                "ip6.dst == " + _set_or_one([a.addr_s for a in nets.ipv6])
+                + " && icmp6.type == 128 && icmp6.code == 0",
+                "ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ",
+                src, h)
+    for ip6 in nets.ipv6:
+        # A gateway port answers on the gateway chassis only (upstream MAC learning).
+        extra = f" && is_chassis_resident({cr_jk})" if is_dgp else ""
+        out.add(ctx.uuid, "lr_in_ip_input", 90,
+                f"inport == {jk} && ip6.dst == {{{ip6.addr_s}, {ip6.sn_addr_s}}} && nd_ns "
+                f"&& nd.target == {ip6.addr_s}{extra}",
+                f"nd_na_router {{ eth.src = {REG_INPORT_ETH_ADDR}; ip6.src = nd.target; "
+                f"nd.tll = {REG_INPORT_ETH_ADDR}; outport = inport; flags.loopback = 1; "
+                "output; };", "northd.c:build_lrouter_nd_flow", h)
+    if not ctx.is_gw_router and ctx.dgp is None:
+        for ip6 in nets.ipv6:
+            a = ip6.addr_s
+            out.add(ctx.uuid, "lr_in_ip_input", 80, f"ip6 && ip6.dst == {a} && !ip.later_frag && tcp",
+                    "tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };", src, h)
+            out.add(ctx.uuid, "lr_in_ip_input", 80, f"ip6 && ip6.dst == {a} && !ip.later_frag && sctp",
+                    "sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };", src, h)
+            out.add(ctx.uuid, "lr_in_ip_input", 80, f"ip6 && ip6.dst == {a} && !ip.later_frag && udp",
+                    "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; "
+                    "icmp6.type = 1; icmp6.code = 4; next; };", src, h)
+            out.add(ctx.uuid, "lr_in_ip_input", 70, f"ip6 && ip6.dst == {a} && !ip.later_frag",
+                    "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; "
+                    "icmp6.type = 1; icmp6.code = 3; next; };", src, h)
+    # ICMPv6 time exceeded is sent for global addresses only (none: link-local is skipped).
+
+
+def gateway_mtu(lrp: Row) -> int:
+    """smap_get_int(options, "gateway_mtu", 0): 0 when absent or not a number."""
+    try:
+        return int(lrp["options"].get("gateway_mtu", "0"))
+    except ValueError:
+        return 0
+
+
+def _l2_hdr_size(env: Env, lrp: Row) -> int:
+    """build_gateway_get_l2_hdr_size(): 18 when a localnet port of the peer switch is
+    VLAN-tagged, else 14."""
+    peer = env.peer_lsp(lrp)
+    ls_uuid = env.idx.ls_of_lsp.get(peer.uuid) if peer is not None else None
+    ctx = env.switch(ls_uuid) if ls_uuid is not None else None
+    for name in (ctx.localnet_ports if ctx is not None else ()):
+        lsp = env.lsp_named(name)
+        if lsp is not None and lsp["tag_request"] is not None:
+            return VLAN_ETH_HEADER_LEN
+    return ETH_HEADER_LEN
+
+
+def gateway_mtu_flow(env: Env, out: FlowSink, lrp: Row, stage: str, prio_low: int,
+                     prio_high: int, match: str, actions: str, hint: str | None,
+                     src: str) -> None:
+    """build_gateway_mtu_flow(): with options:gateway_mtu the port's admission flows check
+    the frame length (gateway_mtu + L2 header) into REGBIT_PKT_LARGER; gateway_mtu_bypass
+    matches skip the check at the higher priority."""
+    mtu = gateway_mtu(lrp)
+    pre = f"{REGBIT_PKT_LARGER} = check_pkt_larger({mtu + _l2_hdr_size(env, lrp)}); " \
+        if mtu > 0 else ""
+    out.add(env.idx.lr_of_lrp[lrp.uuid], stage, prio_low, match, pre + actions, src, hint)
+    bypass = lrp["options"].get("gateway_mtu_bypass")
+    if mtu > 0 and bypass:
+        out.add(env.idx.lr_of_lrp[lrp.uuid], stage, prio_high, f"{match} && ({bypass})", actions,
+                src, hint)
+
+
+def _gateway_mtu_flows(env: Env, dp: str, lrp: Row, nets: LportAddresses, jk: str,
+                       out: FlowSink) -> None:
+    """build_check_pkt_len_flows_for_lrp(): packets routed out of a port with gateway_mtu
+    have their length checked; too big ones get ICMP "fragmentation needed" / "packet too
+    big" from the port they came in on (lr_in_larger_pkts) or, coming in on this port
+    itself, from this port (lr_in_ip_input)."""
+    mtu = gateway_mtu(lrp)
+    if mtu <= 0:
+        return
+    gateway_mtu_flow(env, out, lrp, "lr_in_chk_pkt_len", 50, 55, f"outport == {jk}", "next;",
+                     lrp.uuid, "northd.c:build_check_pkt_len_flows_for_lrp")
+    _icmperr_pkt_big(out, dp, lrp, nets, mtu, "lr_in_ip_input", None)
+    lr = env.row("Logical_Router", dp)
+    for u in (lr["ports"] if lr is not None else ()):
+        rp = env.row("Logical_Router_Port", u)
+        rp_nets = lrp_networks(rp) if rp is not None and rp.uuid != lrp.uuid else None
+        if rp is not None and rp_nets is not None:
+            _icmperr_pkt_big(out, dp, rp, rp_nets, mtu, "lr_in_larger_pkts", (lrp, nets))
+
+
+def _icmperr_pkt_big(out: FlowSink, dp: str, lrp: Row, nets: LportAddresses, mtu: int,
+                     stage: str, outport: tuple[Row, LportAddresses] | None) -> None:
+    """build_icmperr_pkt_big_flows()."""
+    src = "northd.c:build_icmperr_pkt_big_flows"
+    om = f"outport == {json_key(outport[0]['name'])} && " if outport is not None else ""
+    onets = outport[1] if outport is not None else None
+    head = f"inport == {json_key(lrp['name'])} && {om}"
+    tail = f" && {REGBIT_PKT_LARGER} && {REGBIT_EGRESS_LOOPBACK} == 0"
+    admission = stage_of("lr_in_admission").table
+    ip4_src = (str(onets.ipv4[0].ip) if onets is not None and onets.ipv4
+               else str(nets.ipv4[0].ip) if nets.ipv4 else None)
+    if ip4_src is not None:
+        out.add(dp, stage, 150, f"{head}ip4{tail}",
+                f"icmp4_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
+                f"eth.dst = {nets.mac}; ip4.dst = ip4.src; ip4.src = {ip4_src}; "
+                "ip.ttl = 255; icmp4.type = 3; /* Destination Unreachable. */ "
+                "icmp4.code = 4; /* Frag Needed and DF was Set. */ "
+                f"icmp4.frag_mtu = {mtu}; next(pipeline=ingress, table={admission}); }};",
+                src, lrp.uuid)
+    ip6_src = (onets.ipv6[0].addr_s if onets is not None and onets.ipv6
+               else nets.ipv6[0].addr_s if nets.ipv6 else None)
+    if ip6_src is not None:
+        out.add(dp, stage, 150, f"{head}ip6{tail}",
+                f"icmp6_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
+                f"eth.dst = {nets.mac}; ip6.dst = ip6.src; ip6.src = {ip6_src}; "
+                "ip.ttl = 255; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; "
+                f"icmp6.frag_mtu = {mtu}; next(pipeline=ingress, table={admission}); }};",
+                src, lrp.uuid)
+
+
 def _set_or_one(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "{" + ", ".join(items) + "}"
 
@@ -395,6 +563,7 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
     if e.type != "snat":
         _arp_flow(out, dp, None, e.external_ip, REG_INPORT_ETH_ADDR, None, False, 90, h,
                   "northd.c:build_lrouter_nat_arp_nd_flow")
+        _rport_nat_arp_req(env, dp, e, h, out)
         if dgp is not None:
             _port_nat_arp(out, dp, dgp, e, h)
             _ext_switch_flows(env, dgp, e, nat, out)
@@ -410,7 +579,7 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
     _dnat_local(out, dp, dgp, e, h)
     _undnat(out, dp, dgp, e, h)
     _snat(out, dp, dgp, e, h)
-    _ingress(out, dp, dgp, e, h)
+    _ingress(env, out, dp, dgp, e, h)
     if e.distributed:
         m = f"ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}"
         lsp = env.lsp_named(e.logical_port or "")
@@ -446,9 +615,8 @@ def _port_nat_arp(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None
 
 
 def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, nat: Row, out: FlowSink) -> None:
-    """On the switch behind the DGP: the FIP's ARP goes to the router port
-    (build_lswitch_rport_arp_req_flows) and, when distributed, frames to the external MAC
-    are switched to the router only where the VM lives (build_lswitch_ip_unicast_lookup)."""
+    """On the switch behind the DGP, when distributed, frames to the external MAC are
+    switched to the router only where the VM lives (build_lswitch_ip_unicast_lookup)."""
     lsp = env.peer_lsp(env.row("Logical_Router_Port", dgp.uuid) or _missing())
     if lsp is None:
         return
@@ -457,12 +625,29 @@ def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, nat: Row, out: FlowSink) 
     if sw is None or ls_uuid is None or lsp["type"] != "router":
         return
     jk = json_key(lsp["name"])
-    rport_arp_req_flow(e.external_ip, ls_uuid, jk, sw.all_router_ports, lsp.uuid, out)
     if e.type == "dnat_and_snat" and e.logical_port and nat["external_mac"] and \
             "router" in lsp["addresses"] and e.distributed:
         out.add(ls_uuid, "ls_in_l2_lkup", 50,
                 f'eth.dst == {e.external_mac} && is_chassis_resident("{e.logical_port}")',
                 f"outport = {jk}; output;", "northd.c:build_lswitch_ip_unicast_lookup", lsp.uuid)
+
+
+def _rport_nat_arp_req(env: Env, lr_uuid: str, e: NatEntry, h: str, out: FlowSink) -> None:
+    """build_lswitch_rport_arp_req_flows() for a dnat(_and_snat) external IP: on the switch
+    of every enabled router port (not only the external one), ARP requests for it go to
+    the router port."""
+    lr = env.row("Logical_Router", lr_uuid)
+    for u in (lr["ports"] if lr is not None else ()):
+        lrp = env.row("Logical_Router_Port", u)
+        if lrp is None or not is_lrp_enabled(lrp):
+            continue
+        for lsp_u in sorted(env.idx.router_lsps_by_peer.get(lrp["name"], ())):
+            ls_uuid = env.idx.ls_of_lsp.get(lsp_u)
+            lsp = env.row("Logical_Switch_Port", lsp_u)
+            sw = env.switch(ls_uuid) if ls_uuid is not None else None
+            if lsp is not None and sw is not None and ls_uuid is not None:
+                rport_arp_req_flow(e.external_ip, ls_uuid, json_key(lsp["name"]),
+                                   sw.all_router_ports, lsp_u, out)
 
 
 def _missing() -> Row:
@@ -575,7 +760,7 @@ def _snat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
                 mac + f"reg9[4] = 0; ct_snat({e.external_ip}{rng});", src, h)
 
 
-def _ingress(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
+def _ingress(env: Env, out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
     """build_lrouter_ingress_flow()."""
     src = "northd.c:build_lrouter_ingress_flow"
     jk = json_key(dgp.name)
@@ -583,11 +768,22 @@ def _ingress(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
         out.add(dp, "lr_in_ip_input", 120, f"inport == {jk} && ip4.src == {e.external_ip}",
                 "next;", src, h)
     if e.distributed:
-        opts = dict(dgp.options)
-        gw_mtu = int(opts.get("gateway_mtu", "0") or 0)
-        pre = f"reg9[1] = check_pkt_larger({gw_mtu + 18}); " if gw_mtu > 0 else ""
-        out.add(dp, "lr_in_admission", 50,
-                f'eth.dst == {e.external_mac} && inport == {jk} && '
-                f'is_chassis_resident("{e.logical_port}")',
-                f"{pre}{REG_INPORT_ETH_ADDR} = {dgp.networks.mac}; next;",
-                "northd.c:build_gateway_mtu_flow", h)
+        lrp = env.row("Logical_Router_Port", dgp.uuid)
+        assert lrp is not None
+        gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55,
+                         f'eth.dst == {e.external_mac} && inport == {jk} && '
+                         f'is_chassis_resident("{e.logical_port}")',
+                         f"{REG_INPORT_ETH_ADDR} = {dgp.networks.mac}; next;", h, src)
+        mtu = gateway_mtu(lrp)
+        if mtu:
+            # build_lrouter_ingress_nat_check_pkt_len()
+            out.add(dp, "lr_in_ip_input", 160,
+                    f"inport == {jk} && {REGBIT_PKT_LARGER} && {REGBIT_EGRESS_LOOPBACK} == 0 "
+                    f"&& ip4 && ip4.dst == {e.external_ip}",
+                    f"icmp4_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
+                    f"eth.dst = eth.src; eth.src = {e.external_mac}; ip4.dst = ip4.src; "
+                    f"ip4.src = {e.external_ip}; ip.ttl = 254; icmp4.type = 3; "
+                    "/* Destination Unreachable. */ icmp4.code = 4; "
+                    f"/* Frag Needed and DF was Set. */ icmp4.frag_mtu = {mtu}; "
+                    f"outport = {jk}; flags.loopback = 1; output; }};",
+                    "northd.c:build_lrouter_ingress_nat_check_pkt_len", h)

@@ -8,8 +8,11 @@ port, and an ACL (on every switch it applies to).
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address
 
+from ovnlab.northd.context import SwitchCtx
 from ovnlab.northd.env import Env
+from ovnlab.northd.features import ChassisFeatures
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
     LportAddresses,
@@ -19,6 +22,7 @@ from ovnlab.northd.model import (
     is_lsp_enabled,
     lrp_networks,
     network_str,
+    parse_ipv4_cidr,
 )
 from ovnlab.ovsdb import Row
 
@@ -28,7 +32,7 @@ MC_FLOOD = "_MC_flood"
 MC_UNKNOWN = "_MC_unknown"
 MC_FLOOD_L2 = "_MC_flood_l2"
 IPV6_CT_OMIT_MATCH = "nd || nd_ra || nd_rs || mldv1 || mldv2"
-CT_BLOCKED = "ct_label.blocked"
+REGBIT_DHCP_OPTS_RESULT = "reg0[3]"
 
 
 def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
@@ -36,6 +40,8 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     ctx = env.switch(ls.uuid)
     assert ctx is not None
     dp = ls.uuid
+    feats = env.features
+    blocked = feats.ct_blocked
 
     def add(stage: str, prio: int, match: str, actions: str, src: str) -> None:
         out.add(dp, stage, prio, match, actions, src, None)
@@ -67,10 +73,10 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     src = "northd.c:build_pre_stateful"
     for p in ("in", "out"):
         add(f"ls_{p}_pre_stateful", 0, "1", "next;", src)
-        add(f"ls_{p}_pre_stateful", 110, "reg0[2] == 1", "ct_lb;", src)
+        add(f"ls_{p}_pre_stateful", 110, "reg0[2] == 1", feats.ct_lb, src)
         add(f"ls_{p}_pre_stateful", 100, "reg0[0] == 1", "ct_next;", src)
-    _acl_hints(ctx.has_acls, ctx.has_stateful, add)
-    _acls_od(ctx.has_acls, ctx.has_stateful, add)
+    _acl_hints(ctx.has_acls, ctx.has_stateful, blocked, add)
+    _acls_od(ctx.has_acls, ctx.has_stateful, feats, add)
     # build_qos
     src = "northd.c:build_qos"
     for st in ("ls_in_qos_mark", "ls_out_qos_mark", "ls_in_qos_meter", "ls_out_qos_meter"):
@@ -81,9 +87,9 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     for p in ("in", "out"):
         add(f"ls_{p}_stateful", 0, "1", "next;", src)
         add(f"ls_{p}_stateful", 100, "reg0[1] == 1 && reg0[13] == 1",
-            f"ct_commit {{ {CT_BLOCKED} = 0; ct_label.label = reg3; }}; next;", src)
+            f"ct_commit {{ {blocked} = 0; ct_label.label = reg3; }}; next;", src)
         add(f"ls_{p}_stateful", 100, "reg0[1] == 1 && reg0[13] == 0",
-            f"ct_commit {{ {CT_BLOCKED} = 0; }}; next;", src)
+            f"ct_commit {{ {blocked} = 0; }}; next;", src)
     src = "northd.c:build_lb_hairpin"
     for st in ("ls_in_pre_hairpin", "ls_in_nat_hairpin", "ls_in_hairpin"):
         add(st, 0, "1", "next;", src)
@@ -119,7 +125,7 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     add("ls_in_l2_unknown", 0, "1", "output;", src)
 
 
-def _acl_hints(has_acls: bool, has_stateful: bool, add: _Add) -> None:
+def _acl_hints(has_acls: bool, has_stateful: bool, blocked: str, add: _Add) -> None:
     src = "northd.c:build_acl_hints"
     for st in ("ls_in_acl_hint", "ls_out_acl_hint"):
         if not has_acls:
@@ -129,18 +135,19 @@ def _acl_hints(has_acls: bool, has_stateful: bool, add: _Add) -> None:
         if not has_stateful:
             continue
         add(st, 7, "ct.new && !ct.est", "reg0[7] = 1; reg0[9] = 1; next;", src)
-        add(st, 6, f"!ct.new && ct.est && !ct.rpl && {CT_BLOCKED} == 1",
+        add(st, 6, f"!ct.new && ct.est && !ct.rpl && {blocked} == 1",
             "reg0[7] = 1; reg0[9] = 1; next;", src)
         add(st, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;", src)
-        add(st, 4, f"!ct.new && ct.est && !ct.rpl && {CT_BLOCKED} == 0",
+        add(st, 4, f"!ct.new && ct.est && !ct.rpl && {blocked} == 0",
             "reg0[8] = 1; reg0[10] = 1; next;", src)
         add(st, 3, "!ct.est", "reg0[9] = 1; next;", src)
-        add(st, 2, f"ct.est && {CT_BLOCKED} == 1", "reg0[9] = 1; next;", src)
-        add(st, 1, f"ct.est && {CT_BLOCKED} == 0", "reg0[10] = 1; next;", src)
+        add(st, 2, f"ct.est && {blocked} == 1", "reg0[9] = 1; next;", src)
+        add(st, 1, f"ct.est && {blocked} == 0", "reg0[10] = 1; next;", src)
 
 
-def _acls_od(has_acls: bool, has_stateful: bool, add: _Add) -> None:
+def _acls_od(has_acls: bool, has_stateful: bool, feats: ChassisFeatures, add: _Add) -> None:
     src = "northd.c:build_acls"
+    blocked = feats.ct_blocked
     if not has_acls:
         add("ls_in_acl", 65535, "1", "next;", src)
         add("ls_out_acl", 65535, "1", "next;", src)
@@ -149,18 +156,18 @@ def _acls_od(has_acls: bool, has_stateful: bool, add: _Add) -> None:
         add("ls_out_acl", 0, "1", "next;", src)
     add("ls_in_acl_after_lb", 0, "1", "next;", src)
     if has_stateful:
-        m = f"ip && (!ct.est || (ct.est && {CT_BLOCKED} == 1))"
+        m = f"ip && (!ct.est || (ct.est && {blocked} == 1))"
         add("ls_in_acl", 1, m, "reg0[1] = 1; next;", src)
         add("ls_out_acl", 1, m, "reg0[1] = 1; next;", src)
-        m = f"ct.inv || (ct.est && ct.rpl && {CT_BLOCKED} == 1)"
+        m = f"ct.inv || (ct.est && ct.rpl && {blocked} == 1)"
         add("ls_in_acl", 65532, m, "drop;", src)
         add("ls_out_acl", 65532, m, "drop;", src)
-        m = f"ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && {CT_BLOCKED} == 0"
+        m = f"ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && {blocked} == 0"
         add("ls_in_acl", 65532, m, "reg0[9] = 0; reg0[10] = 0; next;", src)
         add("ls_out_acl", 65532, m, "next;", src)
-        m = f"!ct.est && ct.rel && !ct.new && !ct.inv && {CT_BLOCKED} == 0"
-        add("ls_in_acl", 65532, m, "next;", src)
-        add("ls_out_acl", 65532, m, "next;", src)
+        m = f"!ct.est && ct.rel && !ct.new && !ct.inv && {blocked} == 0"
+        add("ls_in_acl", 65532, m, feats.related_acl_action, src)
+        add("ls_out_acl", 65532, m, feats.related_acl_action, src)
     add("ls_in_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
     add("ls_out_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
     add("ls_in_acl_after_lb", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
@@ -175,10 +182,10 @@ def gen_acl(env: Env, acl: Row, ls_uuids: list[str], out: FlowSink) -> None:
         ctx = env.switch(ls_uuid)
         if ctx is None:
             continue
-        _consider_acl(acl, ls_uuid, ctx.has_stateful, out)
+        _consider_acl(acl, ls_uuid, ctx.has_stateful, env.features.ct_blocked, out)
 
 
-def _consider_acl(acl: Row, dp: str, has_stateful: bool, out: FlowSink) -> None:
+def _consider_acl(acl: Row, dp: str, has_stateful: bool, blocked: str, out: FlowSink) -> None:
     src = "northd.c:consider_acl"
     ingress = acl["direction"] == "from-lport"
     if ingress and acl["options"].get("apply-after-lb") == "true":
@@ -205,7 +212,7 @@ def _consider_acl(acl: Row, dp: str, has_stateful: bool, out: FlowSink) -> None:
         if has_stateful:
             out.add(dp, st, prio, f"reg0[9] == 1 && ({m})", "/* drop */", src, acl.uuid)
             out.add(dp, st, prio, f"reg0[10] == 1 && ({m})",
-                    f"ct_commit {{ {CT_BLOCKED} = 1; }}; /* drop */", src, acl.uuid)
+                    f"ct_commit {{ {blocked} = 1; }}; /* drop */", src, acl.uuid)
         else:
             out.add(dp, st, prio, m, "/* drop */", src, acl.uuid)
 
@@ -214,7 +221,9 @@ def _v4_set(ips: list[str]) -> str:
     return "{" + ", ".join(ips) + "}"
 
 
-def lsp_addresses(lsp: Row) -> list[LportAddresses]:
+def lsp_addresses(lsp: Row, peer: Row | None = None) -> list[LportAddresses]:
+    """op->lsp_addrs: the parsed addresses, the dynamic ones and, for a router port whose
+    addresses say "router", its peer router port's networks (join_logical_ports)."""
     out = []
     for a in lsp["addresses"]:
         la = extract_lsp_addresses(a)
@@ -224,6 +233,10 @@ def lsp_addresses(lsp: Row) -> list[LportAddresses]:
         la = extract_lsp_addresses(lsp["dynamic_addresses"])
         if la is not None:
             out.append(la)
+    if peer is not None and "router" in lsp["addresses"]:
+        nets = lrp_networks(peer)
+        if nets is not None:
+            out.append(nets)
     return out
 
 
@@ -277,17 +290,9 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
         out.add(dp, "ls_in_arp_rsp", 100, f"inport == {jk}", "next;",
                 "northd.c:build_lswitch_arp_nd_responder_skip_local", h, name)
     elif not external and not has_unknown and not ctx.vlan_passthru and typ != "virtual":
-        src = "northd.c:build_lswitch_arp_nd_responder_known_ips"
-        for la in lsp_addresses(lsp):
-            for ip in la.ipv4:
-                a = str(ip.ip)
-                m = f"arp.tpa == {a} && arp.op == 1"
-                out.add(dp, "ls_in_arp_rsp", 50, m,
-                        f"eth.dst = eth.src; eth.src = {la.mac}; arp.op = 2; /* ARP reply */ "
-                        f"arp.tha = arp.sha; arp.sha = {la.mac}; arp.tpa = arp.spa; "
-                        f"arp.spa = {a}; outport = inport; flags.loopback = 1; output;",
-                        src, h)
-                out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+        _arp_nd_responder(lsp_addresses(lsp, env.peer_lrp(lsp) if typ == "router" else None),
+                          typ == "router", dp, jk, name, h, out)
+    _dhcpv4_flows(env, lsp, ctx, dp, out)
     # build_lswitch_ip_unicast_lookup
     if not external:
         _unicast_lookup(env, lsp, dp, jk, ctx.localnet_ports != (), ctx.all_router_ports, out)
@@ -306,6 +311,109 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
     # build_arp_resolve_flows_for_lrouter_port, switch-port half
     if enabled:
         _arp_resolve_for_lsp(env, lsp, ctx.router_ports, out)
+
+
+def _arp_nd_responder(addrs: list[LportAddresses], is_router: bool, dp: str, jk: str, name: str,
+                      h: str, out: FlowSink) -> None:
+    """build_lswitch_arp_nd_responder_known_ips(): answer ARP / ND for the port's addresses
+    on the sender's chassis, except to the port itself (its duplicate address checks)."""
+    src = "northd.c:build_lswitch_arp_nd_responder_known_ips"
+    for la in addrs:
+        for ip in la.ipv4:
+            a = str(ip.ip)
+            m = f"arp.tpa == {a} && arp.op == 1"
+            out.add(dp, "ls_in_arp_rsp", 50, m,
+                    f"eth.dst = eth.src; eth.src = {la.mac}; arp.op = 2; /* ARP reply */ "
+                    f"arp.tha = arp.sha; arp.sha = {la.mac}; arp.tpa = arp.spa; "
+                    f"arp.spa = {a}; outport = inport; flags.loopback = 1; output;",
+                    src, h)
+            out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+        for ip6 in la.ipv6:
+            a = ip6.addr_s
+            m = f"nd_ns && ip6.dst == {{{a}, {ip6.sn_addr_s}}} && nd.target == {a}"
+            na = "nd_na_router" if is_router else "nd_na"
+            out.add(dp, "ls_in_arp_rsp", 50, m,
+                    f"{na} {{ eth.src = {la.mac}; ip6.src = {a}; nd.target = {a}; "
+                    f"nd.tll = {la.mac}; outport = inport; flags.loopback = 1; output; }};",
+                    src, h)
+            out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
+
+
+def _dhcpv4_flows(env: Env, lsp: Row, ctx: SwitchCtx, dp: str, out: FlowSink) -> None:
+    """build_lswitch_dhcp_options_and_response() (DHCPv4; ovn-controller answers) and the
+    ls_out_acl priority-34000 flow letting its replies through the ACLs (build_acls)."""
+    dhcp = env.row("DHCP_Options", lsp["dhcpv4_options"]) if lsp["dhcpv4_options"] else None
+    if dhcp is None:
+        return
+    opts = dhcp["options"]
+    typ = lsp["type"]
+    external = typ == "external"
+    required = all(k in opts for k in ("server_id", "server_mac", "lease_time"))
+    if not external and required:
+        out.add(dp, "ls_out_acl", 34000,
+                f'outport == "{lsp["name"]}" && eth.src == {opts["server_mac"]} '
+                f'&& ip4.src == {opts["server_id"]} && udp && udp.src == 67 && udp.dst == 68',
+                "ct_commit; next;" if ctx.has_stateful else "next;",
+                "northd.c:build_acls", dhcp.uuid, lsp["name"])
+    if not is_lsp_enabled(lsp) or typ == "router":
+        return
+    if external:
+        if not ctx.localnet_ports or lsp["ha_chassis_group"] is None:
+            return
+        inports = list(ctx.localnet_ports)
+    else:
+        inports = [lsp["name"]]
+    for la in lsp_addresses(lsp):
+        for inport in inports:
+            _dhcpv4_options_flows(lsp, dhcp, la, inport, external, dp, out)
+
+
+def _dhcpv4_options_flows(lsp: Row, dhcp: Row, la: LportAddresses, inport: str, external: bool,
+                          dp: str, out: FlowSink) -> None:
+    """build_dhcpv4_options_flows(): for the first of the port's IPv4 addresses that
+    build_dhcpv4_action() accepts."""
+    src = "northd.c:build_dhcpv4_options_flows"
+    ijk = json_key(inport)
+    resident = f" && is_chassis_resident({json_key(lsp['name'])})" if external else ""
+    for ip in la.ipv4:
+        act = _dhcpv4_action(lsp, dhcp, ip.ip)
+        if act is None:
+            continue
+        options_action, response_action, ip_match = act
+        head = f"inport == {ijk} && eth.src == {la.mac} && "
+        out.add(dp, "ls_in_dhcp_options", 100,
+                head + "ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && "
+                "udp.src == 68 && udp.dst == 67" + resident,
+                options_action, src, dhcp.uuid, inport)
+        out.add(dp, "ls_in_dhcp_options", 100,
+                head + f"{ip_match} && udp.src == 68 && udp.dst == 67" + resident,
+                options_action, src, dhcp.uuid, inport)
+        out.add(dp, "ls_in_dhcp_response", 100,
+                head + f"ip4 && udp.src == 68 && udp.dst == 67 && {REGBIT_DHCP_OPTS_RESULT}"
+                + resident, response_action, src, dhcp.uuid, inport)
+        return
+
+
+def _dhcpv4_action(lsp: Row, dhcp: Row, offer: IPv4Address) -> tuple[str, str, str] | None:
+    """build_dhcpv4_action(): None when the offer IP is outside the row's cidr or the row
+    lacks server_id / server_mac / lease_time (northd logs and skips the port)."""
+    cidr = parse_ipv4_cidr(dhcp["cidr"])
+    if cidr is None or offer not in cidr.network:
+        return None
+    opts = dict(dhcp["options"])
+    server_ip, server_mac = opts.get("server_id"), opts.pop("server_mac", None)
+    if not (server_ip and server_mac and opts.get("lease_time")):
+        return None
+    opts["netmask"] = str(cidr.network.netmask)
+    if lsp["options"].get("hostname"):
+        opts["hostname"] = lsp["options"]["hostname"]
+    listed = ", ".join(f"{k} = {opts[k]}" for k in sorted(opts))
+    options_action = f"{REGBIT_DHCP_OPTS_RESULT} = put_dhcp_opts(offerip = {offer}, {listed}); next;"
+    response_action = (f"eth.dst = eth.src; eth.src = {server_mac}; ip4.src = {server_ip}; "
+                       "udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; "
+                       "output;")
+    return options_action, response_action, \
+        f"ip4.src == {offer} && ip4.dst == {{{server_ip}, 255.255.255.255}}"
 
 
 def _port_sec_ip(dp: str, jk: str, name: str, h: str, ps: list[LportAddresses], ingress: bool,
@@ -406,15 +514,21 @@ def _rport_arp_req_flows(env: Env, lsp: Row, peer: Row, dp: str, jk: str, all_ro
     ips.extend(str(ip.ip) for ip in nets.ipv4)
     for ip in ips:
         rport_arp_req_flow(ip, dp, jk, all_router, lsp.uuid, out)
-    if not all_router:
-        # build_lswitch_rport_arp_req_self_orig_flow: owned separately ("selforig").
-        pass
+    for ip6 in nets.ipv6:
+        rport_arp_req_flow(ip6.addr_s, dp, jk, all_router, lsp.uuid, out)
+    # The dnat(_and_snat) IPs are emitted by their NAT rows, the self-originated flood by
+    # "selforig".
 
 
 def rport_arp_req_flow(ip: str, dp: str, jk: str, all_router: bool, hint: str,
                        out: FlowSink) -> None:
+    """ARP requests / neighbour solicitations for a router-owned address go to that router
+    port (and are still flooded to the switch's other ports)."""
     src = "northd.c:build_lswitch_rport_arp_req_flow"
-    m = f"flags[1] == 0 && arp.op == 1 && arp.tpa == {ip}"
+    if ":" in ip:
+        m = f"flags[1] == 0 && nd_ns && nd.target == {ip}"
+    else:
+        m = f"flags[1] == 0 && arp.op == 1 && arp.tpa == {ip}"
     if not all_router:
         a = f'clone {{outport = {jk}; output; }}; outport = "{MC_FLOOD_L2}"; output;'
     else:

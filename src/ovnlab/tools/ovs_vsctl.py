@@ -179,6 +179,8 @@ def show(vswitch: Vswitch) -> str:
                 lines.append(f"                type: {port.type}")
             if port.options:
                 lines.append(f"                options: {format_map(port.options)}")
+            if port.bfd_status:  # cmd_show's Interface columns: ..., options, bfd_status
+                lines.append(f"                bfd_status: {format_map(port.bfd_status)}")
     lines.append(f'    ovs_version: "{vswitch.ovs_version}"')
     return "\n".join(lines)
 
@@ -206,6 +208,10 @@ def _column(obj: Bridge | Port | Vswitch, column: str) -> str | dict[str, str] |
     if isinstance(obj, Port):
         if column == "options":
             return dict(obj.options)
+        if column == "bfd":
+            return dict(obj.bfd)
+        if column == "bfd_status":
+            return dict(obj.bfd_status)
         if column == "type":
             return obj.type
         if column == "ofport":
