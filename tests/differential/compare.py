@@ -69,10 +69,13 @@ _ZONE_KIND = {"1": "dnat", "2": "snat", "3": "ct"}
 _LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_REG15)\[\]")
 
 
-def ofctl_flows(text: str) -> list[tuple[str, str]]:
+def ofctl_flows(text: str, port_keys: dict[tuple[int, int], int] | None = None
+                ) -> list[tuple[str, str]]:
     """`ovs-ofctl --names dump-flows br-int` as (group, flow) pairs: group = the table;
     cookies, counters and ages erased, ports named (OpenFlow port numbers are arbitrary),
-    runs of outputs sorted (remote chassis in hash order), and conntrack zone numbers, which each ovn-controller allocates in its own order,
+    runs of outputs and of local deliveries sorted (hash order), port keys that could not be
+    pinned (`port_keys`: (datapath key, key) -> the other side's key) translated, and
+    conntrack zone numbers, which each ovn-controller allocates in its own order,
     named by what they are for (zone_owners)."""
     flows: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -82,10 +85,46 @@ def ofctl_flows(text: str) -> list[tuple[str, str]]:
         m = _TABLE.search(flow)
         table = m.group(1) if m else "0"
         flow = _PORT.sub(lambda p: p.group(1) + p.group(2)[:15], _TABLE.sub("", flow))
+        if port_keys:
+            flow = _rekey(flow, port_keys)
         flows.append((f"table={table}", _OUTPUTS.sub(_sorted_outputs, flow)))
     owners = zone_owners(f for _, f in flows)
-    return [(g, _ZONE_LOAD.sub(lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
-                               f"->NXM_NX_REG1{z.group(2)}[]", f)) for g, f in flows]
+    return [(g, _sorted_deliveries(_ZONE_LOAD.sub(
+        lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
+                  f"->NXM_NX_REG1{z.group(2)}[]", f))) for g, f in flows]
+
+
+# one local delivery of a multicast group: (the port's zone,) the port, resubmit
+_DELIVERY = r"(?:load:[^,]+->NXM_NX_REG13\[\],)?load:0x[0-9a-f]+->NXM_NX_REG15\[\],resubmit\(,\d+\)"
+_DELIVERIES = re.compile(rf"{_DELIVERY}(?:,{_DELIVERY})+")
+
+
+def _sorted_deliveries(flow: str) -> str:
+    """A multicast group's local deliveries in sorted order (each controller walks the
+    group's ports in its own hash order)."""
+    return _DELIVERIES.sub(
+        lambda m: ",".join(sorted(re.findall(_DELIVERY, m.group(0)))), flow)
+
+
+_PORT_KEY = re.compile(r"(reg1[45]=|load:|set_field:)(0x[0-9a-f]+)"
+                       r"(?=[,\s]|$|->NXM_NX_REG1[45]\[\]|->tun_metadata0)")
+
+
+def _rekey(flow: str, port_keys: dict[tuple[int, int], int]) -> str:
+    """Logical port keys of the flow's datapath (the metadata it matches) translated."""
+    dp = _field(flow.partition(" actions=")[0], "metadata")
+    if dp == "?":
+        return flow
+
+    def rekeyed(m: re.Match[str]) -> str:
+        if m.group(1) == "load:" and not flow.startswith("->NXM_NX_REG1", m.end()):
+            return m.group(0)
+        if m.group(1) == "set_field:" and not flow.startswith("->tun_metadata0", m.end()):
+            return m.group(0)
+        key = port_keys.get((int(dp, 16), int(m.group(2), 16)))
+        return m.group(0) if key is None else f"{m.group(1)}{key:#x}"
+
+    return _PORT_KEY.sub(rekeyed, flow)
 
 
 def zone_owners(flows: Iterable[str]) -> dict[str, str]:
@@ -128,11 +167,10 @@ class Comparison:
         real, ours = Counter(self.real), Counter(self.ours)
         for side, only in ((Side.REAL, real - ours), (Side.OVNLAB, ours - real)):
             for (group, flow), _ in only.items():
-                entry = allowing(side, group, flow)
-                if entry is None:
+                entries = allowing(side, group, flow)
+                if not entries:
                     self.unexplained.append((side, group, flow))
-                else:
-                    self.used.add(entry.name)
+                self.used |= {e.name for e in entries}
 
     def report(self) -> str:
         """A unified diff, per group, of the groups holding an unexplained difference."""
@@ -148,14 +186,25 @@ class Comparison:
         return "\n".join(lines)
 
 
-def allowing(side: Side, group: str, flow: str) -> Allowed | None:
-    for entry in ALLOWED:
-        if entry.matches(side, group, flow):
-            return entry
-    return None
+def allowing(side: Side, group: str, flow: str) -> list[Allowed]:
+    """Every entry that allows this flow (each counts as used)."""
+    return [entry for entry in ALLOWED if entry.matches(side, group, flow)]
 
 
 def stale(used: Iterable[str], kinds: set[str]) -> list[Allowed]:
-    """Allow-list entries of these kinds (lflow, openflow) that matched nothing."""
+    """Allow-list entries of these kinds (lflow, openflow) that matched nothing (entries
+    that hang on an arbitrary choice need not match every time)."""
     seen = set(used)
-    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen]
+    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen and not e.arbitrary]
+
+
+@dataclass
+class Tracker:
+    """What this session compared: states per family and allow-list entries used."""
+
+    states: dict[str, set[str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def saw(self, family: str, state: str, used: set[str]) -> None:
+        self.states.setdefault(family, set()).add(state)
+        self.used |= used

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from compare import Tracker
 from real_ovn import Central, missing
 
 
@@ -35,18 +35,6 @@ def central(real_dir: Path) -> Iterator[Central]:
         yield c
     finally:
         c.close()
-
-
-@dataclass
-class Tracker:
-    """What this session compared: states per family and allow-list entries used."""
-
-    states: dict[str, set[str]] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
-
-    def saw(self, family: str, state: str, used: set[str]) -> None:
-        self.states.setdefault(family, set()).add(state)
-        self.used |= used
 
 
 @pytest.fixture(scope="session")

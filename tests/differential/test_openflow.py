@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from compare import Comparison, ofctl_flows, stale
-from conftest import Tracker
+from compare import Comparison, Tracker, ofctl_flows, stale
 from corpus import NAMED, OPS, Named, apply, start_cloud
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -83,16 +82,34 @@ def compare_openflow(lab: Lab, central: Central, underlay: Underlay, run_dir: Pa
         for node, ch in zip(lab.topology.nodes, chassis, strict=True):
             ch.set_vifs(vifs_of(lab, node.hostname))
         real = _settled(lab, central, chassis)
+        keys = _redirect_keys(lab, central)
         out = []
         for node, flows in zip(lab.topology.nodes, real, strict=True):
             ours = lab.exec(node.hostname, "ovs-ofctl --names dump-flows br-int")
             assert ours.rc == 0, ours.stderr
-            out.append(Comparison(f"{what}, chassis {node.hostname}", ofctl_flows(flows),
+            out.append(Comparison(f"{what}, chassis {node.hostname}", ofctl_flows(flows, keys),
                                   ofctl_flows(ours.stdout)))
         return out
     finally:
         for ch in chassis:
             ch.close()
+
+
+def _redirect_keys(lab: Lab, central: Central) -> dict[tuple[int, int], int]:
+    """(datapath key, real key) -> ovnlab's key of the chassisredirect ports, the only
+    ports whose keys cannot be pinned."""
+    dp_keys = {dp.uuid: dp["tunnel_key"] for dp in lab.sb.rows("Datapath_Binding")}
+    ours = {pb["logical_port"]: (dp_keys[pb["datapath"]], pb["tunnel_key"])
+            for pb in lab.sb.rows("Port_Binding") if pb["type"] == "chassisredirect"}
+    real = central.sbctl("--format=csv", "--data=bare", "--no-headings",
+                         "--columns=logical_port,tunnel_key", "find", "port_binding",
+                         "type=chassisredirect")
+    out = {}
+    for line in real.splitlines():
+        port, key = line.split(",")
+        if port in ours and ours[port][1] != int(key):
+            out[(ours[port][0], int(key))] = ours[port][1]
+    return out
 
 
 def _copy_mac_bindings(lab: Lab, central: Central) -> None:
