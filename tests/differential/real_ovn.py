@@ -30,9 +30,11 @@ def missing() -> str | None:
         if not (bins / prog).exists():
             return f"{bins / prog} is missing (set OVN22_DIR)"
     for prog in ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-vswitchd", "ovs-vsctl",
-                 "ovs-ofctl"):
+                 "ovs-ofctl", "ovs-appctl"):
         if shutil.which(prog) is None:
             return f"{prog} is missing (apt-get install openvswitch-switch)"
+    if not VSWITCH_SCHEMA.exists():
+        return f"{VSWITCH_SCHEMA} is missing (apt-get install openvswitch-switch)"
     return None
 
 
@@ -110,6 +112,7 @@ class Central:
         self.dir = run_dir
         self.bin = ovn22_dir() / "bin"
         self.pidfiles: list[Path] = []
+        self.cfg = 0  # the last nb_cfg a sync waited for
         run_dir.mkdir(parents=True, exist_ok=True)
         for db in ("nb", "sb"):
             path = run_dir / f"{db}.db"
@@ -144,12 +147,21 @@ class Central:
         contents (ovnlab's UUIDs are seeded) is a new row, not an update."""
         for db in ("sb", "nb"):
             run("ovsdb-client", "restore", f"unix:{self.sock(db)}", stdin=self.empty[db])
-        self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "init", "--", "sync")
+        self.nbctl("init")
+        self._sync()
         snapshot = self.dir / "snapshot-nb.db"
         snapshot.write_bytes(nb_file)
         run("ovsdb-client", "restore", f"unix:{self.sock('nb')}", stdin=snapshot)
         if keys is not None:
             self.nbctl(*keys.requests())
+        self._sync()
+
+    def _sync(self) -> None:
+        """`ovn-nbctl --wait=sb sync` from an nb_cfg never used before: a restored
+        NB_Global brings its own nb_cfg/sb_cfg back (ovnlab's, 0), and the SB would have
+        already seen nb_cfg + 1, so northd would report it done before its run."""
+        self.cfg += 2
+        self.nbctl("set", "NB_Global", ".", f"nb_cfg={self.cfg}")
         self.nbctl("--wait=sb", f"--timeout={int(TIMEOUT)}", "sync")
 
     def claims(self) -> dict[str, str]:
@@ -298,8 +310,17 @@ class RealChassis:
         return run("ovs-ofctl", "--names", "dump-flows", "br-int", env=self.env)
 
     def close(self) -> None:
-        stop(self.pidfiles)
+        close_all([self])
+
+    def _unplug(self) -> None:
         try:
             self.underlay.detach(self.system_id[:15])
         except RuntimeError:
             pass  # the underlay is gone already
+
+
+def close_all(chassis: list[RealChassis]) -> None:
+    """Stop several chassis at once (each daemon takes a while to exit: in parallel)."""
+    stop([pidfile for ch in chassis for pidfile in ch.pidfiles])
+    for ch in chassis:
+        ch._unplug()

@@ -16,13 +16,13 @@ from compare import Comparison, Tracker, ofctl_flows, stale
 from corpus import NAMED, OPS, Named, apply, start_cloud
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from real_ovn import Central, Keys, RealChassis, Underlay, Vif
+from real_ovn import Central, Keys, RealChassis, Underlay, Vif, close_all
 
 from ovnlab.lab import Lab
 
 pytestmark = pytest.mark.differential
 
-GENERATED_EXAMPLES = 5
+GENERATED_EXAMPLES = 10
 SETTLE = 30.0  # seconds for BFD to elect the HA gateways and the flows to stop changing
 
 
@@ -91,8 +91,7 @@ def compare_openflow(lab: Lab, central: Central, underlay: Underlay, run_dir: Pa
                                   ofctl_flows(ours.stdout)))
         return out
     finally:
-        for ch in chassis:
-            ch.close()
+        close_all(chassis)
 
 
 def _redirect_keys(lab: Lab, central: Central) -> dict[tuple[int, int], int]:
