@@ -51,4 +51,14 @@ ALLOWED: tuple[Allowed, ...] = (
             "the same port: 22.03 admits its ND with any or its own link-layer address; "
             "ovnlab has no ND flow for it"),
     # ---------------------------------------------------------------- OpenFlow
+    Allowed("of-conflicting-arp-l2lkup-real", "openflow", _REAL, r"^table=32$",
+            r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",
+            "two router ports of one router on one switch (two subnets) give two priority-80 "
+            "ls_in_l2_lkup ARP flows with the same match and different actions (in real "
+            "northd as in ovnlab's); OpenFlow keeps one flow per match and priority, and "
+            "which one each controller installs is arbitrary (the real one keeps the first "
+            "in its hash order)", arbitrary=True),
+    Allowed("of-conflicting-arp-l2lkup-ours", "openflow", _OURS, r"^table=32$",
+            r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",
+            "the ovnlab side of of-conflicting-arp-l2lkup-real", arbitrary=True),
 )
