@@ -85,33 +85,15 @@ def compare_openflow(lab: Lab, central: Central, underlay: Underlay, run_dir: Pa
         for node, ch in zip(lab.topology.nodes, chassis, strict=True):
             ch.set_vifs(vifs_of(lab, node.hostname))
         real = _settled(lab, central, chassis)
-        keys = _redirect_keys(lab, central)
         out = []
         for node, flows in zip(lab.topology.nodes, real, strict=True):
             ours = lab.exec(node.hostname, "ovs-ofctl --names dump-flows br-int")
             assert ours.rc == 0, ours.stderr
-            out.append(Comparison(f"{what}, chassis {node.hostname}", ofctl_flows(flows, keys),
+            out.append(Comparison(f"{what}, chassis {node.hostname}", ofctl_flows(flows),
                                   ofctl_flows(ours.stdout)))
         return out
     finally:
         close_all(chassis)
-
-
-def _redirect_keys(lab: Lab, central: Central) -> dict[tuple[int, int], int]:
-    """(datapath key, real key) -> ovnlab's key of the chassisredirect ports, the only
-    ports whose keys cannot be pinned."""
-    dp_keys = {dp.uuid: dp["tunnel_key"] for dp in lab.sb.rows("Datapath_Binding")}
-    ours = {pb["logical_port"]: (dp_keys[pb["datapath"]], pb["tunnel_key"])
-            for pb in lab.sb.rows("Port_Binding") if pb["type"] == "chassisredirect"}
-    real = central.sbctl("--format=csv", "--data=bare", "--no-headings",
-                         "--columns=logical_port,tunnel_key", "find", "port_binding",
-                         "type=chassisredirect")
-    out = {}
-    for line in real.splitlines():
-        port, key = line.split(",")
-        if port in ours and ours[port][1] != int(key):
-            out[(ours[port][0], int(key))] = ours[port][1]
-    return out
 
 
 def _copy_mac_bindings(lab: Lab, central: Central) -> None:
