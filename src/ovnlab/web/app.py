@@ -68,10 +68,10 @@ def web_app(lab: Any, lock: Any, sessions: Sessions) -> WSGIApp:
             if verb == "login" and method == "POST":
                 sid, _ = sessions.login(lab.topology, _body(environ))
                 return _json(start_response, 200, {"ok": True}, [_cookie(sid)])
-            sid = _cookies(environ).get(COOKIE)
-            sessions.check(sid)
+            cookie = _cookies(environ).get(COOKIE)
+            sessions.check(cookie)
             if verb == "logout" and method == "POST":
-                sessions.logout(sid)
+                sessions.logout(cookie)
                 return _json(start_response, 200, {"ok": True}, [_cookie("", 0)])
             if verb == "pcap" and method == "GET":
                 return _pcap(lab, lock, start_response, _query(environ))

@@ -40,6 +40,9 @@ class Kind(StrEnum):
     GATEWAY = "gateway-chassis"
 
 
+SHORT = ("routed", "SNAT", "DNAT", "encap", "decap", "dropped", "drop", "deliver", "forward")
+
+
 class Leg(StrEnum):
     REQUEST = "request"
     REPLY = "reply"
@@ -151,13 +154,13 @@ def _logical(lab: Any) -> Iterator[Element]:
             yield _edge(f"router:{port['device_id']}", f"net:{port['network_id']}",
                         Kind.LOGICAL, ips)
     vms = {n.port["id"]: name for name, n in lab.fabric.nodes.items() if isinstance(n, VM)}
-    for port_id, name in vms.items():
+    for name in vms.values():
         net_id = lab.fabric.node(name).port["network_id"]
         yield _edge(name, f"net:{net_id}", Kind.LOGICAL)
     for fip in cloud.get_floatingips(ctx):
         fid = f"fip:{fip['id']}"
         yield _node(fid, f"FIP {fip['floating_ip_address']}", Kind.FIP,
-                    associated=bool(fip["port_id"]))
+                    address=fip["floating_ip_address"], associated=bool(fip["port_id"]))
         if fip["port_id"] in vms:
             yield _edge(fid, vms[fip["port_id"]], Kind.LOGICAL, fip["fixed_ip_address"] or "")
     yield from _gateways(lab)
@@ -228,6 +231,11 @@ class PathEdge:
     label: str
     steps: tuple[int, ...] = field(default_factory=tuple)
 
+    @property
+    def short(self) -> str:
+        """The label's headline for the drawing: routing, NAT, tunnels, drops."""
+        return "; ".join(p for p in self.label.split("; ") if p.startswith(SHORT))
+
 
 def journey_view(lab: Any, journey: Journey) -> dict[str, Any]:
     taps = {n.tap: name for name, n in lab.fabric.nodes.items() if isinstance(n, VM)}
@@ -236,7 +244,7 @@ def journey_view(lab: Any, journey: Journey) -> dict[str, Any]:
         "src": journey.src, "dst": journey.dst, "proto": journey.proto, "port": journey.port,
         "disposition": journey.disposition,
         "steps": [asdict(s) for s in steps],
-        "path": [asdict(e) for e in _path(steps)],
+        "path": [asdict(e) | {"short": e.short} for e in _path(steps)],
         "text": trace_mod.render(journey, "summary"),
     }
 
