@@ -264,8 +264,9 @@ async function run(node, argv, out) {
   out.textContent = "…";
   try {
     const r = await api("exec", { node, argv });
-    out.textContent = `$ ${r.command}\n${r.stdout}`;
-    if (r.rc !== 0 || r.stderr.trim()) showError(r.stderr);
+    // a tool's stderr is its diagnostics (tcpdump's "listening on..."): an error only with rc != 0
+    out.textContent = `$ ${r.command}\n${r.stdout}` + (r.rc === 0 ? r.stderr : "");
+    if (r.rc !== 0) showError(r.stderr || `exit status ${r.rc}`);
     return r;
   } catch (err) { out.textContent = ""; showError(err.message); return null; }
 }
