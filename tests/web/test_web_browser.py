@@ -112,6 +112,7 @@ def test_a_hop_shows_its_table_43_snat_flow(page: Any, served: Served, shots: Pa
     path = _trace(page, "vm_1", "8.8.8.8")
     snat = [i for i, e in enumerate(path) if e["leg"] == "request" and f"-> {fip}" in e["text"]]
     assert snat and path[snat[0]]["source"] == "compute1/br-int"
+    assert f"(FIP {fip}'s MAC)" in path[snat[0]]["text"]  # eth.src = the FIP's external_mac
     page.click(f"#path li:nth-child({snat[0] + 1})")
     flows = "\n".join(page.eval_on_selector_all("#hop pre.flows", "els => els.map(e => e.textContent)"))
     table43 = re.search(r"^\s*43\. .*\n(?:\s+\*.*\n)?(?:\s+.*\n)*?.*nat\(src=" + re.escape(fip),
@@ -120,6 +121,18 @@ def test_a_hop_shows_its_table_43_snat_flow(page: Any, served: Served, shots: Pa
     assert re.search(r"\* lr_out_snat priority \d+: match=\(.*ip4.src == 172.16.100.10", flows)
     assert "[NB " in flows  # the NB row behind the logical flow
     page.screenshot(path=str(shots / "hop.png"), full_page=True)
+
+
+def test_clicking_two_nodes_traces_between_them(page: Any) -> None:
+    page.evaluate("window.ovnlab.cy.remove('.path'); document.getElementById('path').replaceChildren()")
+    for name in ("vm_1", "google-dns"):
+        x, y = page.evaluate("""id => { const cy = window.ovnlab.cy, p = cy.getElementById(id).renderedPosition(),
+            box = cy.container().getBoundingClientRect(); return [box.left + p.x, box.top + p.y]; }""", name)
+        page.mouse.click(x, y)
+    page.wait_for_selector("#path li")
+    assert (page.input_value("#trace-src"), page.input_value("#trace-dst")) == ("vm_1", "google-dns")
+    path = _path(page)
+    assert path[0]["source"] == "vm_1" and "google-dns" in _places(path, "request")
 
 
 def test_the_drawing_follows_the_lab(page: Any, served: Served) -> None:

@@ -9,7 +9,7 @@ fabric as they are now.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -234,18 +234,20 @@ class PathEdge:
     @property
     def short(self) -> str:
         """The label's headline for the drawing: routing, NAT, tunnels, drops."""
-        return "; ".join(p for p in self.label.split("; ") if p.startswith(SHORT))
+        return "; ".join(p for p in self.label.split("; ")
+                         if p.startswith(SHORT) or "(FIP " in p)
 
 
 def journey_view(lab: Any, journey: Journey) -> dict[str, Any]:
     taps = {n.tap: name for name, n in lab.fabric.nodes.items() if isinstance(n, VM)}
-    steps = list(_steps(journey, taps))
+    steps = [_named_macs(s, mac_names(lab)) for s in _steps(journey, taps)]
     return {
         "src": journey.src, "dst": journey.dst, "proto": journey.proto, "port": journey.port,
         "disposition": journey.disposition,
         "steps": [asdict(s) for s in steps],
         "path": [asdict(e) | {"short": e.short} for e in _path(steps)],
         "text": trace_mod.render(journey, "summary"),
+        "version": version(lab),  # after the trace's own changes (learned MAC bindings)
     }
 
 
@@ -261,6 +263,28 @@ def _steps(journey: Journey, taps: dict[str, str]) -> Iterator[Step]:
         if not arp and hop.kind == "host" and hop.note.startswith("deliver") \
                 and hop.packet.geneve is None:
             leg = Leg.REPLY
+
+
+def mac_names(lab: Any) -> dict[str, str]:
+    """Whose each OVN MAC is, from the NB: a FIP's (NAT external_mac), a router port's,
+    a VM's port; so a label says `eth.src -> fa:16:3e:.. (FIP 10.0.2.211's MAC)`."""
+    names = {}
+    for lrp in lab.nb.rows("Logical_Router_Port"):
+        names[lrp["mac"]] = f"router port {', '.join(lrp['networks'])}"
+    for name, node in lab.fabric.nodes.items():
+        if isinstance(node, VM):
+            names[node.port["mac_address"]] = name
+    for nat in lab.nb.rows("NAT"):
+        if nat["external_mac"]:
+            names[nat["external_mac"]] = f"FIP {nat['external_ip']}'s MAC"
+    return names
+
+
+def _named_macs(step: Step, names: dict[str, str]) -> Step:
+    label = step.label
+    for mac, name in names.items():
+        label = label.replace(f"-> {mac}", f"-> {mac} ({name})")
+    return replace(step, label=label)
 
 
 def _inner_eth_type(hop: Hop) -> int:
@@ -292,6 +316,8 @@ def hop_label(hop: Hop) -> str:
         if hop.note:
             parts.append(hop.note)
         return "; ".join(parts)
+    if hop.kind == "host" and hop.packet.geneve is not None:
+        return ""  # the underlay stack handing a tunnel packet on: the decap says it
     if hop.kind in ("encap", "decap", "host", "controller"):
         return f"{hop.kind}: {hop.note}" if hop.kind in ("encap", "decap") else hop.note
     return ""

@@ -197,6 +197,7 @@ async function runTrace(request) {
   try { journey = await api("trace", request); }
   catch (err) { showError(err.message); return; }
   state.trace = { request, journey };
+  state.version = journey.version; // the trace's own changes (learned MACs) need no redraw
   drawPath(journey);
 }
 
