@@ -1,5 +1,6 @@
 """The lab process behind `ovnlab up`: one Lab, the OpenStack REST API and a small
-control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback.
+control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback,
+and the web view (`/web/`, or on `--listen ADDR:PORT` alone: `ovnlab.web`).
 
 The lab is single-threaded, like one event loop: every request takes its turn on it
 (`ovnlab.turns.Turns`, first come first served). A long `exec` runs in a thread of its own

@@ -175,3 +175,22 @@ def test_pcap_download(web: Browser, lab_served: Served) -> None:
     status, _, raw = web.request("/web/api/pcap?node=compute1&iface=eth1&filter=icmp+and+(")
     assert status == 400
     assert json.loads(raw)["error"].startswith("tcpdump: can't parse filter expression")
+
+
+def test_a_router_with_two_subnets_on_one_network_is_one_edge(web: Browser,
+                                                              lab_served: Served) -> None:
+    with lab_served.lock:
+        os = lab_served.lab.openstack
+        net = os.network_create("twonet")
+        os.subnet_create("two-a", network="twonet", subnet_range="192.168.10.0/24")
+        os.subnet_create("two-b", network="twonet", subnet_range="192.168.11.0/24")
+        router = os.router_create("tworouter")
+        os.router_add_subnet("tworouter", "two-a")
+        os.router_add_subnet("tworouter", "two-b")
+    _, topo = web.api("topology")
+    ids = [e["data"]["id"] for e in topo["elements"]]
+    assert len(ids) == len(set(ids))
+    edges = [e["data"] for e in topo["elements"] if e["group"] == "edges"
+             and e["data"]["source"] == f"router:{router['id']}"
+             and e["data"]["target"] == f"net:{net['id']}"]
+    assert [sorted(e["label"].split(", ")) for e in edges] == [["192.168.10.1", "192.168.11.1"]]

@@ -59,7 +59,7 @@ def version(lab: Any) -> str:
 
 
 def topology(lab: Any) -> dict[str, Any]:
-    elements = list(_physical(lab)) + list(_logical(lab))
+    elements = _unique([*_physical(lab), *_logical(lab)])
     return {
         "version": version(lab),
         "name": lab.topology.name,
@@ -70,6 +70,18 @@ def topology(lab: Any) -> dict[str, Any]:
         "datapaths": sorted(_datapath_name(r) for r in lab.sb.rows("Datapath_Binding")),
         "tables": {"nb": sorted(lab.nb.schema), "sb": sorted(lab.sb.schema)},
     }
+
+
+def _unique(elements: list[Element]) -> list[Element]:
+    """One element per id (Cytoscape refuses duplicates): a router with two subnets on one
+    network is one edge labelled with both addresses."""
+    seen: dict[str, Element] = {}
+    for el in elements:
+        first = seen.setdefault(el["data"]["id"], el)
+        if first is not el and el["data"].get("label"):
+            first["data"]["label"] = ", ".join(x for x in (first["data"]["label"],
+                                                           el["data"]["label"]) if x)
+    return list(seen.values())
 
 
 def _node(id_: str, label: str, kind: Kind, parent: str | None = None,
