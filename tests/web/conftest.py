@@ -56,8 +56,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the browser tests leave their screenshots (printed: pytest -s shows it)."""
-    path = tmp_path_factory.mktemp("web-screenshots")
-    print(f"\nweb view screenshots: {path}")
+def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """Where the browser tests leave their screenshots: $OVNLAB_WEB_SCREENSHOTS, else a
+    pytest temporary directory; the path is printed in the session's summary."""
+    chosen = os.environ.get("OVNLAB_WEB_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path_factory.mktemp("web-screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"web view screenshots: {path}")
     return path
