@@ -25,6 +25,7 @@ from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
 from ovnlab.fabric import Chassis, Fabric
+from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
@@ -217,9 +218,16 @@ class Lab:
                    mode: str = "summary") -> str:
         from ovnlab.fabric import trace
 
+        return trace.render(self.trace(src, dst, proto, port), mode)
+
+    def trace(self, src: str, dst: str, proto: str = "icmp", port: int = 0) -> Journey:
+        """One packet SRC -> DST and everything it caused (the model `trace_text` renders
+        and the web view draws)."""
+        from ovnlab.fabric import trace
+
         journey = trace.trace(self.fabric, src, dst, proto, port, self.describe_cookie)
         self.converge()
-        return trace.render(journey, mode)
+        return journey
 
     def export(self, database: str) -> bytes:
         """`nb` or `sb` as a standalone OVSDB database file under the real 22.03 schema."""
