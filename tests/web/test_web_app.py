@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -175,6 +176,48 @@ def test_pcap_download(web: Browser, lab_served: Served) -> None:
     status, _, raw = web.request("/web/api/pcap?node=compute1&iface=eth1&filter=icmp+and+(")
     assert status == 400
     assert json.loads(raw)["error"].startswith("tcpdump: can't parse filter expression")
+
+
+def _capture(web: Browser, **query: Any) -> tuple[int, Any]:
+    return web.api("capture?" + urllib.parse.urlencode(query))
+
+
+def test_a_live_capture_shows_what_crossed_since_its_mark(web: Browser,
+                                                           lab_served: Served) -> None:
+    where = {"node": "compute1", "iface": "eth1"}
+    status, started = _capture(web, **where, filter="icmp")
+    assert status == 200 and started["lines"] == []  # a start shows nothing from before
+    assert "listening on eth1, link-type EN10MB (Ethernet)" in started["header"]
+    assert started["command"] == "tcpdump -n -e -i eth1 icmp"
+    with lab_served.lock:
+        assert lab_served.lab.exec("compute1", "ping -c 2 192.168.50.1").rc == 0
+    mark = started["mark"]
+    _, icmp = _capture(web, **where, filter="icmp", since=mark)
+    assert len([ln for ln in icmp["lines"] if "ICMP echo request" in ln]) == 2
+    assert len([ln for ln in icmp["lines"] if "ICMP echo reply" in ln]) == 2
+    assert all("ICMP" in ln for ln in icmp["lines"]) and icmp["mark"] >= mark + 4
+    assert icmp["lost"] == 0
+    # the filter is applied: only the requests go to 192.168.50.1
+    _, requests = _capture(web, **where, filter="icmp and dst host 192.168.50.1", since=mark)
+    assert requests["lines"] == [ln for ln in icmp["lines"] if "echo request" in ln]
+    # the lines are tcpdump's own: what `tcpdump --history` prints for those frames
+    with lab_served.lock:
+        history = lab_served.lab.exec("compute1", "tcpdump --history -n -e -i eth1 icmp")
+    assert history.stdout.splitlines()[-4:] == icmp["lines"]
+    _, after = _capture(web, **where, filter="icmp", since=icmp["mark"])
+    assert after["lines"] == [] and after["mark"] == icmp["mark"]  # nothing new yet
+
+
+def test_a_live_capture_refuses_bad_input_with_tcpdump_s_message(web: Browser) -> None:
+    status, reply = _capture(web, node="compute1", iface="eth1", filter="icmp and (", since=0)
+    assert status == 400
+    assert reply["error"] == "tcpdump: can't parse filter expression: syntax error"
+    assert _capture(web, node="compute1", iface="eth9", filter="") == (
+        400, {"error": "tcpdump: eth9: No such device exists\n(No such device exists)"})
+    assert _capture(web, node="nosuch", iface="eth1")[0] == 404
+    assert _capture(web, node="compute1", iface="eth1", since="-1") == (
+        400, {"error": "since: a frame mark is 0 or more, got '-1'"})
+    assert _capture(web, node="compute1", iface="any")[0] == 400
 
 
 def test_a_router_with_two_subnets_on_one_network_is_one_edge(web: Browser,

@@ -170,6 +170,34 @@ def test_bad_input_shows_the_cli_message_and_the_page_goes_on(page: Any) -> None
     assert _trace(page, "vm_1", "8.8.8.8")
 
 
+def test_a_live_capture_shows_a_ping_as_it_crosses(page: Any, served: Served,
+                                                    shots: Path) -> None:
+    page.click("nav button[data-tab=capture]")
+    page.select_option("#capture-node", "compute1")
+    page.select_option("#capture-iface", "eth0")
+    page.fill("#capture-filter", "icmp")
+    page.click("#capture-live")
+    page.wait_for_function("document.getElementById('capture-live').textContent === 'stop'")
+    out = page.text_content("#capture-out")
+    assert out.startswith("$ tcpdump -n -e -i eth0 icmp\n") and "listening on eth0" in out
+    assert "ICMP" not in out  # live: what crossed before the start is not shown
+    page.evaluate("window.samePage = true")  # gone if the page reloaded
+    with served.lock:
+        assert served.lab.exec("vm_1", "ping -c 2 8.8.8.8").rc == 0
+    page.wait_for_function("""(document.getElementById('capture-out').textContent
+        .match(/ICMP echo reply/g) || []).length === 2""", timeout=10_000)
+    lines = page.text_content("#capture-out").splitlines()[3:]
+    assert [ln.split(": ICMP echo ")[1].split(",")[0] for ln in lines] == [
+        "request", "reply", "request", "reply"]
+    assert page.evaluate("window.samePage") is True
+    page.screenshot(path=str(shots / "live-capture.png"))
+    page.click("#capture-live")
+    assert page.text_content("#capture-live") == "live"
+    assert page.text_content("#capture-out").endswith("(stopped)\n")
+    assert page.text_content("#error") == ""
+    page.click("nav button[data-tab=trace]")
+
+
 def test_flows_databases_and_pcap(page: Any, served: Served, tmp_path: Path) -> None:
     fip = _fip(served.lab)
     page.click("nav button[data-tab=flows]")

@@ -10,6 +10,7 @@ the lab like any request.
     POST /web/api/trace          {"src", "dst", "proto", "port"}
     POST /web/api/config         {"key", "value"}   (`ovnlab config set`)
     POST /web/api/exec           {"node", "argv"}   inspection tools only
+    GET  /web/api/capture?node=&iface=&filter=&since=N   tcpdump's lines after mark N
     GET  /web/api/pcap?node=&iface=&filter=   a capture as a pcap download
 """
 
@@ -24,10 +25,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
-from ovnlab.errors import BadRequest, NotFound, OvnlabError
+from ovnlab.errors import BadRequest, NotFound, OvnlabError, ToolError
 from ovnlab.live import wants_live
 from ovnlab.tools.files import ClientFiles
-from ovnlab.web import views
+from ovnlab.web import capture, views
 from ovnlab.web.auth import COOKIE, SESSION_SECONDS, Sessions
 
 Environ = dict[str, Any]
@@ -92,6 +93,18 @@ def web_app(lab: Any, lock: Any, sessions: Sessions) -> WSGIApp:
 # ---------------------------------------------------------------- API handlers
 
 
+def _capture(lab: Any, query: dict[str, Any]) -> dict[str, Any]:
+    since = str(query.get("since") or "")
+    if since and not since.isdigit():
+        raise BadRequest(f"since: a frame mark is 0 or more, got {since!r}")
+    try:
+        polled = capture.poll(lab, str(query["node"]), str(query["iface"]),
+                              str(query.get("filter") or ""), int(since) if since else None)
+    except ToolError as exc:  # tcpdump's own message, as `ovnlab exec` prints it
+        raise BadRequest(exc.message.strip()) from None
+    return polled.reply()
+
+
 def _version(lab: Any, _: dict[str, Any]) -> dict[str, Any]:
     return {"version": views.version(lab)}
 
@@ -120,6 +133,7 @@ def _exec(lab: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 API: dict[tuple[str, str], Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     ("GET", "version"): _version,
+    ("GET", "capture"): _capture,
     ("GET", "topology"): _topology,
     ("POST", "trace"): _trace,
     ("POST", "config"): _config,

@@ -305,8 +305,47 @@ $("db-form").addEventListener("submit", (ev) => {
 
 $("capture-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  if (follow.timer) stopLive();
   run($("capture-node").value, ["tcpdump", "-n", "-e", "-i", $("capture-iface").value, ...words($("capture-filter").value)],
       $("capture-out"));
+});
+
+// Live: the first call gives tcpdump's header and the interface's frame mark, then every
+// second the lines of the frames after the mark (the lab keeps nothing per page).
+const follow = { timer: null, mark: null, query: null, busy: false };
+
+function stopLive(note) {
+  clearInterval(follow.timer); follow.timer = null;
+  $("capture-live").textContent = "live";
+  if (note) $("capture-out").textContent += note;
+}
+
+async function pollLive() {
+  const q = new URLSearchParams(follow.query);
+  if (follow.mark !== null) q.set("since", follow.mark);
+  const r = await api("capture?" + q);
+  if (follow.mark !== null && !follow.timer) return; // stopped while this poll was out
+  const out = $("capture-out");
+  if (follow.mark === null) out.textContent = `$ ${r.command}\n${r.header}`;
+  if (r.lost) out.textContent += `(${r.lost} frames left the interface's buffer unseen)\n`;
+  if (r.lines.length) out.textContent += r.lines.join("\n") + "\n";
+  follow.mark = r.mark;
+  out.scrollTop = out.scrollHeight;
+}
+
+$("capture-live").addEventListener("click", async () => {
+  if (follow.timer) { stopLive("(stopped)\n"); return; }
+  showError("");
+  follow.mark = null;
+  follow.query = { node: $("capture-node").value, iface: $("capture-iface").value,
+                   filter: $("capture-filter").value };
+  try { await pollLive(); } catch (err) { showError(err.message); return; }
+  $("capture-live").textContent = "stop";
+  follow.timer = setInterval(async () => {
+    if (follow.busy) return; // a slow answer: skip a tick rather than pile polls up
+    follow.busy = true;
+    try { await pollLive(); } catch (err) { stopLive(); showError(err.message); } finally { follow.busy = false; }
+  }, POLL_MS);
 });
 
 $("capture-pcap").addEventListener("click", async (ev) => {
