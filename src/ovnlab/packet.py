@@ -84,7 +84,9 @@ class Packet:
     ip_tos: int = 0
     ip_id: int = 0
     ip_frag: int = 0  # 0 = not a fragment (OVS nw_frag=no)
-    # ICMP
+    ip_df: bool = True  # Don't Fragment (Linux sets it on PMTU-probing sockets, not on errors)
+    # ICMP; id and seq are the header's second word whatever the type (an error's unused
+    # word, or frag-needed's next-hop MTU in icmp_seq)
     icmp_type: int = 0
     icmp_code: int = 0
     icmp_id: int = 0
@@ -128,7 +130,8 @@ class Packet:
     def _ip_bytes(self) -> bytes:
         l4 = self._l4_bytes()
         header = struct.pack(
-            "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id, 0x4000,
+            "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id,
+            0x4000 if self.ip_df else 0,
             self.ip_ttl, self.ip_proto, 0,
             self.ip_src.to_bytes(4, "big"), self.ip_dst.to_bytes(4, "big"),
         )
@@ -137,10 +140,7 @@ class Packet:
 
     def _l4_bytes(self) -> bytes:
         if self.ip_proto == PROTO_ICMP:
-            if self.icmp_type in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
-                rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
-            else:
-                rest = b"\0\0\0\0"
+            rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
             body = struct.pack("!BBH", self.icmp_type, self.icmp_code, 0) + rest + self.payload
             return body[:2] + struct.pack("!H", _checksum(body)) + body[4:]
         if self.ip_proto == PROTO_UDP:
@@ -190,16 +190,14 @@ class Packet:
         ihl = (body[0] & 0x0F) * 4
         tos, total, ip_id, frag, ttl, proto = struct.unpack("!xBHHHBB", body[:10])
         fields.update(ip_tos=tos, ip_id=ip_id, ip_ttl=ttl, ip_proto=proto,
-                      ip_frag=0 if frag & 0x3FFF == 0 else 1,
+                      ip_frag=0 if frag & 0x3FFF == 0 else 1, ip_df=bool(frag & 0x4000),
                       ip_src=int.from_bytes(body[12:16], "big"),
                       ip_dst=int.from_bytes(body[16:20], "big"))
         l4 = body[ihl:total]
         if proto == PROTO_ICMP:
             itype, code = l4[0], l4[1]
-            fields.update(icmp_type=itype, icmp_code=code)
-            if itype in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
-                icmp_id, seq = struct.unpack("!HH", l4[4:8])
-                fields.update(icmp_id=icmp_id, icmp_seq=seq)
+            icmp_id, seq = struct.unpack("!HH", l4[4:8])
+            fields.update(icmp_type=itype, icmp_code=code, icmp_id=icmp_id, icmp_seq=seq)
             fields["payload"] = bytes(l4[8:])
         elif proto == PROTO_UDP:
             sport, dport = struct.unpack("!HH", l4[:4])

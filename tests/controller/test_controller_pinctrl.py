@@ -12,7 +12,17 @@ from ctl_seed import FIP, FIP_MAC, GW_IP, GW_MAC, VM_IP, VM_MAC, seed_lab
 
 from ovnlab.controller.actions import EncodeParams, compile_actions
 from ovnlab.controller.ofpacts import Controller as CtlAction
-from ovnlab.packet import ARP_REQUEST, ETH_ARP, PROTO_ICMP, Packet, ip, ip_str, mac, mac_str
+from ovnlab.packet import (
+    ARP_REQUEST,
+    ETH_ARP,
+    PROTO_ICMP,
+    PROTO_UDP,
+    Packet,
+    ip,
+    ip_str,
+    mac,
+    mac_str,
+)
 
 
 @dataclass
@@ -81,7 +91,28 @@ def test_icmp4_error_time_exceeded() -> None:
     assert (e.icmp_type, e.icmp_code, e.ip_ttl) == (11, 0, 255)
     assert (ip_str(e.ip_src), ip_str(e.ip_dst)) == ("172.16.100.1", VM_IP)
     assert (mac_str(e.eth_src), mac_str(e.eth_dst)) == ("fa:16:3e:00:01:01", VM_MAC)
-    assert e.payload[4:8] == pkt.to_bytes()[14:18]  # quotes the invoking IP header
+    # the header's unused word, then the whole invoking datagram (pinctrl_handle_icmp)
+    assert (e.icmp_id, e.icmp_seq) == (0, 0)
+    assert e.payload == pkt.to_bytes()[14:]
+    assert (e.ip_id, e.ip_df) == (0, True)
+    wire = e.to_bytes()
+    assert len(wire) == 14 + 20 + 8 + len(pkt.to_bytes()) - 14  # no stray bytes ([|icmp])
+    assert Packet.from_bytes(wire) == e
+
+
+def test_icmp4_error_quotes_at_most_576_bytes_and_keeps_tos() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    ud = _userdata("icmp4_error { eth.dst <-> eth.src; icmp4.type = 3; icmp4.code = 4; "
+                   "ip4.dst = ip4.src; ip4.src = 172.16.100.1; ip.ttl = 255; next; };", 3)
+    pkt = Packet(eth_src=mac(VM_MAC), eth_dst=mac("fa:16:3e:00:01:01"), ip_src=ip(VM_IP),
+                 ip_dst=ip("8.8.8.8"), ip_proto=PROTO_UDP, ip_tos=0x10, tp_src=5, tp_dst=7,
+                 payload=bytes(1400))
+    (out,) = c1.packet_in(PacketIn(ud, pkt, 11, {"metadata": 3, "reg14": 2}))
+    e = out.packet
+    assert (e.icmp_type, e.icmp_code, e.ip_tos) == (3, 4, 0x10)
+    assert len(e.to_bytes()) == 576
+    assert e.payload == pkt.to_bytes()[14:14 + 576 - 42]
 
 
 def test_garps_for_resident_nat_addresses_with_backoff() -> None:

@@ -472,7 +472,8 @@ def _ip_header_verbose(packet: Packet) -> str:
     total = 20 + l4_length(packet)
     proto = IP_PROTO_NAMES.get(packet.ip_proto, "unknown")
     return (f"(tos 0x{packet.ip_tos:x}, ttl {packet.ip_ttl}, id {packet.ip_id}, offset 0, "
-            f"flags [DF], proto {proto} ({packet.ip_proto}), length {total})")
+            f"flags [{'DF' if packet.ip_df else 'none'}], proto {proto} ({packet.ip_proto}), "
+            f"length {total})")
 
 
 def _tcp_checksum(packet: Packet) -> int:

@@ -1,5 +1,6 @@
 """Controller-side actions (controller/pinctrl.c, OVN 22.03): packet-ins for `arp {}`,
-`put_arp`, `icmp4 {}` / `icmp4_error {}`, and the periodic GARPs for NAT addresses of
+`put_arp`, `icmp4 {}` / `icmp4_error {}` / `tcp_reset {}` / `reject {}` (composed in
+controller/icmp.py), and the periodic GARPs for NAT addresses of
 port bindings resident on this chassis.
 
 A packet-in carries the OVN userdata (opcode + nested OpenFlow 1.5 actions); the nested
@@ -10,10 +11,11 @@ actions are applied here to the generated packet and the register snapshot, and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ovnlab.controller import icmp
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
 from ovnlab.controller.ofpacts import (
     Move,
@@ -29,10 +31,6 @@ from ovnlab.packet import (
     ARP_REQUEST,
     BROADCAST,
     ETH_ARP,
-    ETH_IP,
-    ICMP_DEST_UNREACH,
-    PROTO_ICMP,
-    PROTO_UDP,
     Packet,
     ip,
     ip_str,
@@ -149,23 +147,25 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
         _Machine(arp, regs).run(nested, emit)
         for out in outs:  # pinctrl_handle_buffered_packets: keep the packet for the reply
             _buffer(ctl, (regs.get("metadata", 0), out.packet.arp_tpa), pkt, regs)
-    elif opcode in ("ICMP", "ICMP4_ERROR"):
-        if not pkt.is_ip:
+    elif opcode in _COMPOSERS:
+        reply = _COMPOSERS[opcode](pkt)
+        if reply is None:
             return []
-        raw = pkt.to_bytes()
-        l3 = raw[14 + (4 if pkt.vlan_tci else 0):]
-        room = 576 - (14 + 20 + 8)
-        payload = b"\0\0\0\0" + l3[:room]  # unused 32 bits, then the invoking packet
-        code = 3 if pkt.ip_proto == PROTO_UDP and opcode == "ICMP" else 1
-        icmp = Packet(eth_src=pkt.eth_src, eth_dst=pkt.eth_dst, eth_type=ETH_IP,
-                      ip_src=pkt.ip_src, ip_dst=pkt.ip_dst, ip_proto=PROTO_ICMP, ip_ttl=255,
-                      ip_tos=0xC0, icmp_type=ICMP_DEST_UNREACH, icmp_code=code,
-                      payload=payload)
-        _Machine(icmp, regs).run(nested, emit)
+        _Machine(reply, regs).run(nested, emit)
     elif opcode == "PUT_ARP":
         put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
                         ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
     return outs
+
+
+# ACTION_OPCODE_* whose packet-in pinctrl answers with a packet it composes (pinctrl.c's
+# process_packet_in): icmp4 sets the UDP code, icmp4_error does not; reject loops back.
+_COMPOSERS: dict[str, Callable[[Packet], Packet | None]] = {
+    "ICMP": lambda p: icmp.icmp4(p, set_icmp_code=True, loopback=False),
+    "ICMP4_ERROR": lambda p: icmp.icmp4(p, set_icmp_code=False, loopback=False),
+    "TCP_RESET": lambda p: icmp.tcp_reset(p, loopback=False),
+    "REJECT": icmp.reject,
+}
 
 
 def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, int]) -> None:
