@@ -296,6 +296,8 @@ class Xlate:
                 icmp_id=key[K.ICMP_ID], tcp_flags=key[K.TCP_FLAGS],
                 payload=self.packet.payload, commit=commit, nat=spec.nat, mark=mark,
                 label=label, force=spec.action.force)
+        if result.payload is not None:  # a related ICMP error's quoted datagram, un-NATed
+            self.packet = self.packet.with_(payload=result.payload)
         if self.steps is not None:
             self._commit_headers(key)
             self.dp_actions.append(_dp_ct(spec, zone))

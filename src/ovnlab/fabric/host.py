@@ -581,17 +581,24 @@ def _isn(key: tuple[int, int, int, int]) -> int:
     return zlib.crc32(repr(key).encode())
 
 
-def icmp_error(packet: Packet, type_: int, code: int, src: int) -> Packet | None:
-    """The ICMP error about `packet` (its IP header + 8 bytes), or None where RFC 1122
-    forbids one (about an ICMP error, to a broadcast)."""
+ICMP_ERROR_ROOM = 576 - 20 - 8  # icmp_send: at most 576 bytes, less the IP and ICMP headers
+IPTOS_PREC_INTERNETCONTROL = 0xC0
+
+
+def icmp_error(packet: Packet, type_: int, code: int, src: int, *, mtu: int = 0) -> Packet | None:
+    """The ICMP error about `packet` as Linux's icmp_send makes it (as much of the datagram
+    as fits in 576 bytes, TOS precedence "internetwork control", no DF; frag-needed carries
+    the next hop's `mtu`), or None where RFC 1122 forbids one (about an ICMP error, to a
+    broadcast, about a later fragment)."""
     if packet.ip_proto == PROTO_ICMP and packet.icmp_type not in (ICMP_ECHO_REQUEST,
                                                                   ICMP_ECHO_REPLY):
         return None
     if packet.ip_dst == 0xFFFFFFFF or not packet.ip_src:
         return None
-    quoted = packet.to_bytes()[14 + (4 if packet.vlan_tci else 0):][:28]
+    quoted = packet.to_bytes()[14 + (4 if packet.vlan_tci else 0):][:ICMP_ERROR_ROOM]
     return Packet(eth_type=ETH_IP, ip_src=src, ip_dst=packet.ip_src, ip_proto=PROTO_ICMP,
-                  ip_ttl=DEFAULT_TTL, icmp_type=type_, icmp_code=code, payload=quoted)
+                  ip_ttl=DEFAULT_TTL, ip_tos=(packet.ip_tos & 0x1E) | IPTOS_PREC_INTERNETCONTROL,
+                  ip_df=False, icmp_type=type_, icmp_code=code, icmp_seq=mtu, payload=quoted)
 
 
 def embedded_packet(error: Packet) -> Packet | None:
