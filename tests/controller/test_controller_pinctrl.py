@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from ctl_seed import FIP, FIP_MAC, GW_IP, GW_MAC, VM_IP, VM_MAC, seed_lab
 
-from ovnlab.controller.actions import EncodeParams, compile_actions
+from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT, EncodeParams, compile_actions
 from ovnlab.controller.ofpacts import Controller as CtlAction
 from ovnlab.packet import (
     ARP_REQUEST,
@@ -76,6 +76,64 @@ def test_put_arp_writes_and_updates_mac_binding() -> None:
         assert ("table=66, priority=100,reg0=0xa000202,reg15=0x1,metadata=0x3 "
                 "actions=mod_dl_dst:02:00:0a:00:02:03,load:0x1->NXM_NX_REG10[6]"
                 ) in ctl.dump_flows()
+
+
+
+def _hold(c: object, n: int) -> list[Packet]:
+    ud = _userdata("arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; "
+                   "arp.op = 1; output; };")
+    sent = []
+    for i in range(n):
+        pkt = Packet(eth_src=mac(FIP_MAC), ip_src=ip(VM_IP), ip_dst=ip("8.8.8.8"),
+                     ip_proto=PROTO_ICMP, icmp_type=8, icmp_seq=i, ip_ttl=63)
+        regs = {"reg0": ip("10.0.2.77"), "reg1": ip(FIP), "metadata": 3, "reg14": 2,
+                "reg15": 1}
+        c.packet_in(PacketIn(ud, pkt, 25, regs))  # type: ignore[attr-defined]
+        sent.append(pkt)
+    return sent
+
+
+def _learn(lab: object, port_key: int = 1) -> None:
+    ud = _userdata("put_arp(inport, arp.spa, arp.sha);", 10)
+    arp = Packet(eth_src=mac("02:00:0a:00:02:77"), eth_type=ETH_ARP, arp_op=2,
+                 arp_spa=ip("10.0.2.77"), arp_sha=mac("02:00:0a:00:02:77"))
+    regs = {"metadata": 3, "reg14": port_key, "reg0": ip("10.0.2.77")}
+    lab.controllers["network"].packet_in(PacketIn(ud, arp, 10, regs))  # type: ignore[attr-defined]
+
+
+def test_held_packets_keep_the_last_four_and_leave_with_the_learnt_mac() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    sent = _hold(c1, 6)
+    assert c1.take_ready() == []
+    _learn(lab)
+    released = c1.take_ready()
+    assert [p.packet.icmp_seq for p in released] == [2, 3, 4, 5]
+    assert {mac_str(p.packet.eth_dst) for p in released} == {"02:00:0a:00:02:77"}
+    assert all(p.table == OFTABLE_REMOTE_OUTPUT for p in released)
+    assert released[0].packet.with_(eth_dst=0) == sent[2].with_(eth_dst=0)
+
+
+def test_held_packets_are_dropped_after_ten_seconds() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    clock = [100.0]
+    c1.clock = lambda: clock[0]
+    _hold(c1, 1)
+    clock[0] = 110.5
+    c1.periodic(clock[0])
+    _learn(lab)
+    assert c1.take_ready() == []
+
+
+def test_a_binding_already_there_releases_at_the_next_loop() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    _learn(lab)
+    c1.take_ready()
+    _hold(c1, 1)  # the flows did not know the MAC yet; the SB does
+    (out,) = c1.take_ready()
+    assert mac_str(out.packet.eth_dst) == "02:00:0a:00:02:77"
 
 
 def test_icmp4_error_time_exceeded() -> None:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 GARP_MAX_TIMEOUT = 16.0  # seconds (garp_rarp_max_timeout default)
 BUFFER_QUEUE_DEPTH = 4  # packets kept per next hop while its MAC is resolved (pinctrl.c)
+BUFFER_MAP_TIMEOUT = 10.0  # seconds a next hop's held packets wait for its MAC
 
 # Packet header fields the nested actions may read or write.
 _PKT_FIELD = {"eth_src": "eth_src", "eth_dst": "eth_dst", "eth_type": "eth_type",
@@ -155,6 +156,11 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     elif opcode == "PUT_ARP":
         put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
                         ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
+    if opcode in ("ARP", "PUT_ARP") and run_buffered(ctl) and ctl.on_ready is not None:
+        # the main loop runs run_buffered_binding after these too: the binding may be there
+        # already (learnt from the host's own ARP request just before its first packet,
+        # or confirmed by a reply that changes no row)
+        ctl.on_ready()
     return outs
 
 
@@ -168,29 +174,55 @@ _COMPOSERS: dict[str, Callable[[Packet], Packet | None]] = {
 }
 
 
+@dataclass
+class HeldPackets:
+    """pinctrl's `buffered_packets` for one next hop: at most BUFFER_QUEUE_DEPTH packets
+    (with the registers to resume with), and when the last one came."""
+
+    packets: list[tuple[Packet, dict[str, int]]]
+    since: float
+
+
 def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, int]) -> None:
-    queue = ctl.buffered.setdefault(key, [])
-    queue.append((pkt, dict(regs)))
-    del queue[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
+    held = ctl.buffered.get(key)
+    if held is None:
+        held = ctl.buffered[key] = HeldPackets([], ctl.clock())
+    held.since = ctl.clock()  # pinctrl_handle_buffered_packets refreshes the timestamp
+    held.packets.append((pkt, dict(regs)))
+    del held.packets[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
 
 
-def release_buffered(ctl: Controller, changes: list[Any]) -> bool:
-    """run_buffered_binding: a MAC_Binding appeared or changed in the SB (learnt here or on
-    any chassis): each packet held for that next hop gets the MAC as eth.dst and resumes
-    where `arp` took it, at the output stage (OFTABLE_REMOTE_OUTPUT). True if any did."""
+def run_buffered(ctl: Controller) -> bool:
+    """run_buffered_binding + buffered_packets_map_gc, on every loop: each next hop that
+    has a MAC_Binding in the SB (new or old, learnt here or on any chassis) gets its held
+    packets back with the MAC as eth.dst, resumed where `arp` took them, at the output
+    stage (OFTABLE_REMOTE_OUTPUT); what waited BUFFER_MAP_TIMEOUT in vain is dropped.
+    True if any packet was released."""
     from ovnlab.controller.controller import PacketOut
 
+    if not ctl.buffered:
+        return False
     dp_keys = {d.uuid: d["tunnel_key"] for d in ctl.sb.rows("Datapath_Binding")}
+    macs: dict[tuple[int, int], str] = {}
+    for row in ctl.sb.rows("MAC_Binding"):
+        try:
+            macs[(dp_keys.get(row["datapath"], -1), ip(row["ip"]))] = row["mac"]
+        except ValueError:
+            continue  # an IPv6 binding: the lab holds IPv4 packets only
     released = False
-    for ch in changes:
-        if ch.table != "MAC_Binding" or ch.new is None:
-            continue
-        key = (dp_keys.get(ch.new["datapath"], -1), ip(ch.new["ip"]))
-        for p, r in ctl.buffered.pop(key, []):
-            ctl.ready.append(PacketOut(packet=p.with_(eth_dst=mac(ch.new["mac"])),
-                                       in_port="CONTROLLER", table=OFTABLE_REMOTE_OUTPUT,
-                                       regs=r))
-            released = True
+    now = ctl.clock()
+    for key in list(ctl.buffered):
+        held = ctl.buffered[key]
+        found = macs.get(key)
+        if found is not None:
+            del ctl.buffered[key]
+            for p, r in held.packets:
+                ctl.ready.append(PacketOut(packet=p.with_(eth_dst=mac(found)),
+                                           in_port="CONTROLLER", table=OFTABLE_REMOTE_OUTPUT,
+                                           regs=r))
+                released = True
+        elif now > held.since + BUFFER_MAP_TIMEOUT:
+            del ctl.buffered[key]
     return released
 
 
@@ -274,8 +306,12 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
 
 
 def periodic(ctl: Controller, now: float) -> list[PacketOut]:
-    """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop."""
+    """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop; and the
+    held packets' run (released or timed out)."""
     from ovnlab.controller.controller import PacketOut
+
+    if run_buffered(ctl) and ctl.on_ready is not None:
+        ctl.on_ready()
 
     if ctl.garp is None:
         ctl.garp = GarpState()
