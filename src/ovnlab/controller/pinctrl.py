@@ -132,12 +132,12 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
         return []
     pkt: Packet = event.packet
     regs = _regs_of(event)
-    in_port = getattr(event, "in_port", None)
     outs: list[PacketOut] = []
 
     def emit(p: Packet, r: dict[str, int], table: int) -> None:
-        outs.append(PacketOut(packet=p, in_port=in_port if isinstance(in_port, str) else
-                              "CONTROLLER", table=table, regs=r))
+        # set_actions_and_enqueue_msg: every packet-out comes in on OFPP_CONTROLLER, so a
+        # reply may leave by the port the packet came in on (reject's)
+        outs.append(PacketOut(packet=p, in_port="CONTROLLER", table=table, regs=r))
 
     if opcode == "ARP":
         if not pkt.is_ip:
