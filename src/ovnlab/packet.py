@@ -215,6 +215,16 @@ class Packet:
         return cls(**fields)  # type: ignore[arg-type]
 
 
+
+def ip_total_length(packet: Packet) -> int:
+    """An IPv4 packet's total length (header and payload) as to_bytes() lays it out,
+    computed without serialising where it can."""
+    if packet.geneve is not None:
+        return len(packet.to_bytes()) - (18 if packet.vlan_tci else 14)
+    l4 = {PROTO_ICMP: 8, PROTO_UDP: 8, PROTO_TCP: 20}.get(packet.ip_proto, 0)
+    return 20 + l4 + len(packet.payload)
+
+
 def _parse_geneve(data: bytes) -> Geneve:
     ver_optlen, flags, _proto, vni_word = struct.unpack("!BBHI", data[:8])
     optlen = (ver_optlen & 0x3F) * 4

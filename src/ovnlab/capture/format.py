@@ -263,7 +263,7 @@ class Formatter:
         if itype in (0, 8):
             text = (f"{ICMP_TYPE_NAMES[itype]}, id {packet.icmp_id}, seq {packet.icmp_seq}")
         elif itype == 3:
-            text = self._unreachable(code, packet.payload)
+            text = self._unreachable(code, packet.payload, packet.icmp_seq)
         elif itype == 11:
             text = {0: "time exceeded in-transit",
                     1: "ip reassembly time exceeded"}.get(code, f"time exceeded-#{code}")
@@ -306,7 +306,7 @@ class Formatter:
                     f"seq {seq}, length {total - ihl}")
         return out + f"{src} > {dst}:  [|{name.lower()}]"
 
-    def _unreachable(self, code: int, quoted: bytes) -> str:
+    def _unreachable(self, code: int, quoted: bytes, mtu: int = 0) -> str:
         if len(quoted) < 20:
             return f"unreachable - #{code}" if code not in ICMP_UNREACH else "unreachable"
         proto = quoted[9]
@@ -324,7 +324,7 @@ class Formatter:
                 return f"{dst} udp port {self.port(dport, PROTO_UDP)} unreachable"
             return f"{dst} protocol {proto} port {dport} unreachable"
         if code == 4:
-            return f"{dst} unreachable - need to frag"
+            return f"{dst} unreachable - need to frag" + (f" (mtu {mtu})" if mtu else "")
         template = ICMP_UNREACH.get(code)
         return template % dst if template else f"{dst} unreachable - #{code}"
 

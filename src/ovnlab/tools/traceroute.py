@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from ovnlab.errors import NotFound
-from ovnlab.fabric.host import HostStack, embedded_packet
+from ovnlab.fabric.host import HostStack, Pmtudisc, embedded_packet
 from ovnlab.packet import (
     ETH_IP,
     ICMP_DEST_UNREACH,
@@ -312,8 +312,7 @@ class _Prober:
         pb = self.probes[index]
         number = (pb.ttl - 1) * self.opts.nqueries + index % self.opts.nqueries
         method = self.opts.method
-        base = Packet(eth_type=ETH_IP, ip_dst=self.target, ip_ttl=pb.ttl,
-                      ip_df=self.opts.dont_fragment)
+        base = Packet(eth_type=ETH_IP, ip_dst=self.target, ip_ttl=pb.ttl)
         if method is Method.ICMP:
             seq = (self.port + number) & 0xFFFF
             packet = base.with_(ip_proto=PROTO_ICMP, icmp_type=ICMP_ECHO_REQUEST,
@@ -332,7 +331,8 @@ class _Prober:
             pb.match = (PROTO_UDP, sport, dport & 0xFFFF)
         self.by_match[pb.match] = pb
         pb.sent = self.clock.now
-        error = self.stack.send(packet)
+        error = self.stack.send(packet, Pmtudisc.DO if self.opts.dont_fragment
+                                else Pmtudisc.DONT)
         if error is not None:  # sendto() failed: the probe is over, marked as the tool does
             pb.done, pb.final, pb.mark = True, True, "!N"
 
