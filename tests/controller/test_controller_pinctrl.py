@@ -216,3 +216,53 @@ def test_nested_actions_are_valid_openflow15() -> None:
             "NXM_OF_ARP_SPA[],move:NXM_NX_XXREG0[96..127]->NXM_OF_ARP_TPA[],set_field:1->arp_op,"
             "set_field:0x10/0x10->xreg4,push:NXM_OF_ETH_DST[],push:NXM_OF_ETH_SRC[],"
             "pop:NXM_OF_ETH_DST[],pop:NXM_OF_ETH_SRC[],resubmit(,37)") in r.stdout, r.stdout
+
+
+def _dhcp_request(kind: int, requested: str | None, broadcast: bool = False) -> Packet:
+    import struct as st
+
+    mac_bytes = bytes.fromhex(VM_MAC.replace(":", ""))
+    header = st.pack("!BBBBIHHIIII", 1, 1, 6, 0, 0x1234, 0, 0x8000 if broadcast else 0,
+                     0, 0, 0, 0) + mac_bytes + b"\0" * 202
+    opts = bytes([53, 1, kind])
+    if requested is not None:
+        opts += bytes([50, 4]) + ip(requested).to_bytes(4, "big")
+    body = header + st.pack("!I", 0x63825363) + opts + b"\xff"
+    return Packet(eth_src=mac(VM_MAC), eth_dst=0xFFFFFFFFFFFF, ip_src=0, ip_dst=0xFFFFFFFF,
+                  ip_proto=PROTO_UDP, tp_src=68, tp_dst=67, payload=body)
+
+
+_DHCP_ACTION = ("reg0[3] = put_dhcp_opts(offerip = 172.16.100.10, lease_time = 43200, "
+                "router = 172.16.100.1, server_id = 172.16.100.1); next;")
+
+
+@pytest.mark.parametrize(("kind", "requested", "answer", "yiaddr"), [
+    (1, None, 2, VM_IP),  # DISCOVER -> OFFER
+    (3, VM_IP, 5, VM_IP),  # REQUEST for the port's address -> ACK
+    (3, "172.16.100.99", 6, "0.0.0.0"),  # REQUEST for another -> NAK
+])
+def test_put_dhcp_opts_answers_and_resumes_with_the_result_bit(
+        kind: int, requested: str | None, answer: int, yiaddr: str) -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    ud = _userdata(_DHCP_ACTION, 19)
+    (out,) = c1.packet_in(PacketIn(ud, _dhcp_request(kind, requested), 27,
+                                   {"metadata": 1, "reg14": 1}))
+    body = out.packet.payload
+    assert out.table == 28 and out.regs is not None and out.regs["reg0"] & 8
+    assert body[0] == 2 and body[240:243] == bytes([53, 1, answer])
+    assert ip_str(int.from_bytes(body[16:20], "big")) == yiaddr
+    assert ip_str(out.packet.ip_dst) == VM_IP  # unicast: no broadcast flag
+    assert (51 in body[243:245]) == (answer != 6)  # a NAK carries no options
+
+
+def test_put_dhcp_opts_broadcast_flag_and_bad_requests() -> None:
+    lab = seed_lab()
+    c1 = lab.controllers["compute1"]
+    ud = _userdata(_DHCP_ACTION, 19)
+    (out,) = c1.packet_in(PacketIn(ud, _dhcp_request(1, None, broadcast=True), 27,
+                                   {"metadata": 1}))
+    assert out.packet.ip_dst == 0xFFFFFFFF
+    release = _dhcp_request(7, None)  # DHCPRELEASE: no answer, the result bit stays 0
+    (out,) = c1.packet_in(PacketIn(ud, release, 27, {"metadata": 1}))
+    assert out.packet == release and out.regs is not None and not out.regs.get("reg0", 0) & 8

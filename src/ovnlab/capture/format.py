@@ -386,6 +386,8 @@ class Formatter:
     def _udp_body(self, packet: Packet) -> str:
         if packet.geneve is not None:
             return self.geneve(packet.geneve)
+        if {packet.tp_src, packet.tp_dst} & {67, 68} and len(packet.payload) >= 28:
+            return _bootp(packet.payload)
         return f"UDP, length {len(packet.payload)}"
 
     def geneve(self, geneve: Geneve) -> str:
@@ -520,3 +522,13 @@ def _hexdump(data: bytes) -> str:
         text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
         lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
     return "".join(lines)
+
+
+def _bootp(body: bytes) -> str:
+    """print-bootp.c, without -v: the op, the client's hardware address for a request."""
+    if body[0] == 1:
+        chaddr = ":".join(f"{b:02x}" for b in body[28:34])
+        return f"BOOTP/DHCP, Request from {chaddr}, length {len(body)}"
+    if body[0] == 2:
+        return f"BOOTP/DHCP, Reply, length {len(body)}"
+    return f"BOOTP/DHCP, op-#{body[0]}, length {len(body)}"

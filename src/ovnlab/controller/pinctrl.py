@@ -11,13 +11,16 @@ actions are applied here to the generated packet and the register snapshot, and 
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ovnlab.controller import icmp
+from ovnlab.controller import dhcp_reply, icmp
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
+from ovnlab.controller.ofields import FIELDS
 from ovnlab.controller.ofpacts import (
+    OPCODE,
     Move,
     Ofpact,
     Pop,
@@ -25,6 +28,7 @@ from ovnlab.controller.ofpacts import (
     Resubmit,
     SetField,
     Sub,
+    field_of_header,
     parse_userdata,
 )
 from ovnlab.packet import (
@@ -126,8 +130,11 @@ def _regs_of(event: Any) -> dict[str, int]:
 def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     from ovnlab.controller.controller import PacketOut
 
+    raw = bytes(getattr(event, "userdata", b""))
+    if len(raw) >= 8 and struct.unpack_from("!I", raw)[0] == OPCODE["PUT_DHCP_OPTS"]:
+        return _put_dhcp_opts(event, raw[8:])  # its userdata is not OpenFlow actions
     try:
-        opcode, nested = parse_userdata(bytes(getattr(event, "userdata", b"")))
+        opcode, nested = parse_userdata(raw)
     except ValueError:
         return []
     pkt: Packet = event.packet
@@ -162,6 +169,25 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
         # or confirmed by a reply that changes no row)
         ctl.on_ready()
     return outs
+
+
+
+def _put_dhcp_opts(event: Any, data: bytes) -> list[PacketOut]:
+    """pinctrl_handle_put_dhcp_opts: the reply replaces the packet, the result bit says
+    whether there is one, and the paused pipeline resumes after the action (northd
+    follows put_dhcp_opts with `next;`, so at the next table)."""
+    from ovnlab.controller.controller import PacketOut
+
+    action = dhcp_reply.PutDhcpOpts.parse(data)
+    name = field_of_header(action.result_header) if action is not None else None
+    if action is None or name is None or name not in FIELDS:
+        return []
+    regs = _regs_of(event)
+    answer = dhcp_reply.reply(event.packet, action)
+    machine = _Machine(answer or event.packet, regs)
+    machine.write(Sub(FIELDS[name], action.result_ofs, 1), int(answer is not None))
+    return [PacketOut(packet=machine.packet, in_port="CONTROLLER",
+                      table=int(getattr(event, "table", 0)) + 1, regs=machine.regs)]
 
 
 # ACTION_OPCODE_* whose packet-in pinctrl answers with a packet it composes (pinctrl.c's

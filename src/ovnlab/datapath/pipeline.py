@@ -257,7 +257,9 @@ class Xlate:
         self._note("no learned MAC for destination, flooding")
         self.flood(key)
 
-    def packet_in(self, key: K.Key, ctl: Controller) -> None:
+    def packet_in(self, key: K.Key, ctl: Controller) -> bool:
+        """A packet-in; with `pause` the translation stops here (the controller resumes
+        it, as a continuation), so the actions after it do not run."""
         in_port = self.bridge.ports_by_ofport.get(key[K.IN_PORT])
         regs = tuple(key[K.REG0:K.REG0 + 16])
         self.packet_ins.append(PacketIn(
@@ -268,6 +270,7 @@ class Xlate:
             self.dp_actions.append("userspace(controller)")
             self.steps.append(("controller", self.depth, self.table, None, ctl.format(), None,
                                self.indent))
+        return ctl.pause
 
     def ttl_expired(self, key: K.Key, ids: tuple[int, ...] | None) -> None:
         if ids is not None:

@@ -161,6 +161,7 @@ class HostStack:
         self.icmp_sockets: dict[int, IcmpHandler] = {}
         self.tcp_clients: dict[tuple[int, int, int], TcpHandler] = {}
         self.taps: list[Tap] = []
+        self.packet_sockets: list[Tap] = []  # AF_PACKET: frames before IP (a DHCP client)
         self.observer: Observer | None = None  # the fabric's journey recorder
         seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
@@ -403,6 +404,9 @@ class HostStack:
         dst = packet.eth_dst
         if dst != iface.mac and dst != BROADCAST and not dst & (1 << 40):
             return  # not promiscuous: another host's unicast flooded by the segment
+        for sock in list(self.packet_sockets):
+            if sock(packet):
+                return
         if packet.eth_type == ETH_ARP:
             self._arp_input(iface, packet)
         elif packet.eth_type == ETH_IP:
