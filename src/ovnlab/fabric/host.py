@@ -397,7 +397,7 @@ class HostStack:
             src = self.source_for(route, packet.ip_src) if route else self.primary_ip()
         err = icmp_error(packet, type_, code, src or 0, mtu=mtu)
         if err is not None:
-            self.send(err.with_(ip_id=self._next_ip_id()))
+            self.send(err.with_(ip_id=self._next_ip_id()), Pmtudisc.DONT)  # icmp_sk: no DF
 
     # ------------------------------------------------------------ receiving
     def receive(self, iface: Interface, packet: Packet) -> None:
