@@ -65,3 +65,13 @@ def test_ttl_2_error_from_extgw_is_un_natted_inside_and_out(lab: Lab) -> None:
     assert " ttl 63, " in inside[0] and "flags [none]" in inside[0]
     assert inside[1] == "    10.0.2.2 > 172.16.100.10: ICMP time exceeded in-transit, length 92"
     assert inside[3].startswith("    172.16.100.10 > 8.8.8.8: ICMP echo request")
+
+
+def test_hop_2_answers_through_the_centralized_snat_too(lab: Lab) -> None:
+    """vm_2 has no FIP: its packets leave SNAT'ed to the router's gateway IP on the
+    network node, and extgw's errors come back through that connection."""
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")
+    r = lab.exec("vm_2", "ping -c1 -t2 8.8.8.8")
+    assert "From 10.0.2.2 icmp_seq=1 Time to live exceeded" in r.stdout
+    outside = "\n".join(_icmp_errors(lab, "extgw"))
+    assert "    10.0.2.2 > 10.0.2.210: ICMP time exceeded in-transit, length 92" in outside
