@@ -106,3 +106,16 @@ def test_unresolved_neighbour_is_host_unreachable_from_ourselves() -> None:
 def test_errors_as_debian_traceroute(lab: Lab, argv: str, message: str) -> None:
     r = lab.exec("vm_1", f"traceroute {argv}")
     assert (r.rc, r.stdout, r.stderr) == (2, "", message + "\n")
+
+
+def test_no_route_fails_after_the_header() -> None:
+    """Debian's traceroute in a namespace without routes prints its header (no newline)
+    on stdout, `connect: Network is unreachable` on stderr, and exits 1."""
+    from ovnlab.tools import traceroute
+
+    f = _world()
+    f.node("exthost").stack.routes.clear()  # type: ignore[attr-defined]
+    r = traceroute.run(f, "exthost", ["-n", "8.8.8.8"])
+    assert (r.rc, r.stdout, r.stderr) == (
+        1, "traceroute to 8.8.8.8 (8.8.8.8), 30 hops max, 60 byte packets",
+        "connect: Network is unreachable\n")

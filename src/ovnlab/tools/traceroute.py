@@ -209,10 +209,11 @@ def run(fabric: Any, node: str, argv: list[str],
                     f"arg `{opts.dest}' on position 1 (argc {len(argv)})", 2)
     header = HEADER_LEN[opts.method]
     length = max(opts.packet_len if opts.packet_len is not None else 60, header)
-    if stack.lookup_route(target) is None and target not in stack.local_ips:
-        return fail("connect: Network is unreachable", 1)
     out = [f"traceroute to {opts.dest} ({ip_str(target)}), {opts.max_hops} hops max, "
            f"{length} byte packets"]
+    if stack.lookup_route(target) is None and target not in stack.local_ips:
+        # the header is out (no newline yet) when the first probe's connect() fails
+        return ToolResult(1, out[0], "connect: Network is unreachable\n")
     prober = _Prober(fabric, stack, opts, target, length - header)
     out.extend(prober.trace(checkpoint, lambda a: _address(fabric, a, opts.numeric)))
     return ToolResult(0, "\n".join(out) + "\n", "")
