@@ -119,3 +119,23 @@ def test_no_route_fails_after_the_header() -> None:
     assert (r.rc, r.stdout, r.stderr) == (
         1, "traceroute to 8.8.8.8 (8.8.8.8), 30 hops max, 60 byte packets",
         "connect: Network is unreachable\n")
+
+
+def test_a_cancelled_traceroute_takes_its_turns_and_leaves_no_tap() -> None:
+    from ovnlab.tools import traceroute
+    from ovnlab.turns import Interrupted, Slicer
+
+    f = _world()
+    f.node("google-dns").stack.taps.append(lambda p: True)  # type: ignore[attr-defined]
+    slicer, seen = Slicer(), [0]
+
+    def checkpoint() -> None:
+        seen[0] += 1
+        if seen[0] == 3:
+            slicer.cancel()
+        slicer()
+
+    taps = list(f.node("exthost").stack.taps)  # type: ignore[attr-defined]
+    with pytest.raises(Interrupted):
+        traceroute.run(f, "exthost", ["-n", "8.8.8.8"], checkpoint)
+    assert f.node("exthost").stack.taps == taps  # type: ignore[attr-defined]
