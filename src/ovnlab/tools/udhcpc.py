@@ -1,4 +1,4 @@
-"""`udhcpc` (busybox 1.29, cirros's DHCP client) on a lab VM, in virtual time.
+"""`udhcpc` (busybox 1.35, cirros 0.6's DHCP client) on a lab VM, in virtual time.
 
     udhcpc [-i IFACE] [-n] [-q] [-t DISCOVERS] [-T SECONDS]
 
@@ -36,10 +36,10 @@ from ovnlab.fabric.host import HostStack
 from ovnlab.packet import BROADCAST, ETH_IP, PROTO_UDP, Packet, ip_str
 from ovnlab.tools import ToolResult, fail
 
-VERSION = "1.29.3"
+VERSION = "1.35.0"
 OPT_NETMASK, OPT_ROUTER, OPT_MTU, OPT_LEASE, OPT_SERVER_ID = 1, 3, 26, 51, 54
 OPT_CLIENT_ID, OPT_MAX_SIZE, OPT_PARAMS, OPT_VENDOR = 61, 57, 55, 60
-PARAMS = bytes([1, 3, 6, 12, 15, 28, 42, 26, 121])  # what udhcpc asks for (cirros)
+PARAMS = bytes([1, 3, 6, 12, 15, 28, 42])  # what busybox's udhcpc asks for
 
 
 @dataclass(slots=True)
@@ -119,28 +119,32 @@ class _Client:
         try:
             offer = None
             for _ in range(max(self.opts.discovers, 1)):
-                self.lines.append("udhcpc: sending discover")
+                self.lines.append("udhcpc: broadcasting discover")
                 self._send(DISCOVER, {})
                 offer = self._await({OFFER})
                 if offer is not None:
                     break
             if offer is None:
                 self.lines.append("udhcpc: no lease, failing")
-                return ToolResult(1, "\n".join(self.lines) + "\n", "")
+                return ToolResult(1, "", "\n".join(self.lines) + "\n")
             _, packet, options = offer
             yiaddr = struct.unpack_from("!I", packet.payload, 16)[0]
-            self.lines.append(f"udhcpc: sending select for {ip_str(yiaddr)}")
+            server = options.get(OPT_SERVER_ID, b"")
+            server_text = ip_str(int.from_bytes(server, "big")) if len(server) == 4 else "?"
+            self.lines.append(f"udhcpc: broadcasting select for {ip_str(yiaddr)}, "
+                              f"server {server_text}")
             self._send(REQUEST, {OPT_REQ_IP: struct.pack("!I", yiaddr),
                                  OPT_SERVER_ID: options.get(OPT_SERVER_ID, b"")})
             answer = self._await({ACK, NAK})
             if answer is None or answer[0] == NAK:
                 self.lines.append("udhcpc: received DHCP NAK" if answer else
                                   "udhcpc: no lease, failing")
-                return ToolResult(1, "\n".join(self.lines) + "\n", "")
+                return ToolResult(1, "", "\n".join(self.lines) + "\n")
             lease = struct.unpack("!I", answer[2].get(OPT_LEASE, b"\0\0\0\0"))[0]
-            self.lines.append(f"udhcpc: lease of {ip_str(yiaddr)} obtained, lease time {lease}")
+            self.lines.append(f"udhcpc: lease of {ip_str(yiaddr)} obtained from {server_text}, "
+                              f"lease time {lease}")
             self._apply(yiaddr, answer[2])
-            return ToolResult(0, "\n".join(self.lines) + "\n", "")
+            return ToolResult(0, "", "\n".join(self.lines) + "\n")
         finally:
             self.stack.packet_sockets.remove(self._socket)
 
@@ -148,9 +152,9 @@ class _Client:
         mac = self.iface.mac
         header = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, self.exchange.xid, 0, 0, 0, 0, 0, 0)
         header += mac.to_bytes(6, "big") + b"\0" * 10 + b"\0" * 192
-        options = {OPT_MSG_TYPE: bytes([kind]), OPT_CLIENT_ID: b"\x01" + mac.to_bytes(6, "big"),
-                   **extra, OPT_MAX_SIZE: struct.pack("!H", 576), OPT_PARAMS: PARAMS,
-                   OPT_VENDOR: f"udhcp {VERSION}".encode()}
+        options = {OPT_MSG_TYPE: bytes([kind]), **extra, OPT_MAX_SIZE: struct.pack("!H", 576),
+                   OPT_PARAMS: PARAMS, OPT_VENDOR: f"udhcp {VERSION}".encode(),
+                   OPT_CLIENT_ID: b"\x01" + mac.to_bytes(6, "big")}  # busybox's order
         body = header + struct.pack("!I", DHCP_MAGIC_COOKIE) + b"".join(
             bytes([code, len(value)]) + value for code, value in options.items()) + b"\xff"
         body += b"\0" * max(0, 300 - len(body))  # BOOTP's minimum, as busybox pads
