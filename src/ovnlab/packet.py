@@ -215,7 +215,6 @@ class Packet:
         return cls(**fields)  # type: ignore[arg-type]
 
 
-
 def ip_total_length(packet: Packet) -> int:
     """An IPv4 packet's total length (header and payload) as to_bytes() lays it out,
     computed without serialising where it can."""

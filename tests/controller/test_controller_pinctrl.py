@@ -78,7 +78,6 @@ def test_put_arp_writes_and_updates_mac_binding() -> None:
                 ) in ctl.dump_flows()
 
 
-
 def _hold(c: object, n: int) -> list[Packet]:
     ud = _userdata("arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; "
                    "arp.op = 1; output; };")

@@ -145,7 +145,6 @@ def test_icmp_error_is_related_and_un_snated() -> None:
     assert r.state == TRK | CS_RELATED | RPL | CS_DST_NAT and r.nw_dst == VM
 
 
-
 def test_icmp_error_quoted_datagram_is_un_snated_with_valid_checksums() -> None:
     """reverse_nat_packet: the quoted UDP datagram gets the connection's original source
     address and port back (SNAT'ed to FIP:1000 here), with both checksums right."""

@@ -131,7 +131,6 @@ def test_first_packet_is_buffered_while_the_next_hop_is_resolved() -> None:
     assert lab.exec("exthost", ["ping", "-c", "1", f.fip or ""]).rc == 0
 
 
-
 def test_first_ping_to_the_router_gateway_ip_is_answered() -> None:
     """Real 22.03 lab: `ip neigh flush dev eth0; ping -c 2 10.0.2.210` from exthost:
         64 bytes from 10.0.2.210: icmp_seq=1 ttl=254 time=1.13 ms

@@ -369,7 +369,6 @@ def nxm_header(name: str) -> bytes:
     return struct.pack("!I", _oxm_header(name, False)[0])
 
 
-
 def field_of_header(header: int) -> str | None:
     """The field an unmasked NXM/OXM header names (nx_pull_header), or None."""
     for name in _OXM:

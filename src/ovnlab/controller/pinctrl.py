@@ -171,7 +171,6 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     return outs
 
 
-
 def _put_dhcp_opts(event: Any, data: bytes) -> list[PacketOut]:
     """pinctrl_handle_put_dhcp_opts: the reply replaces the packet, the result bit says
     whether there is one, and the paused pipeline resumes after the action (northd

@@ -347,7 +347,6 @@ def _inner_tuple(zone: int, payload: bytes) -> Tuple5 | None:
     return (zone, proto, src, dst, 0, 0)
 
 
-
 def _rewrite_quoted(payload: bytes, *, src: tuple[int, int] | None = None,
                     dst: tuple[int, int] | None = None) -> bytes:
     """The quoted datagram with its source (or destination) address and port replaced,
