@@ -16,7 +16,7 @@ destination or got a destination-unreachable (`!H`, `!N`, `!P`, `!F-mtu`, `!X`, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -86,12 +86,6 @@ class _Probe:
     source: int | None = None  # who answered
     mark: str = ""
     match: tuple[int, ...] = ()
-
-
-@dataclass(slots=True)
-class _Trace:
-    probes: list[_Probe]
-    lines: list[str] = field(default_factory=list)
 
 
 _VALUED = {"-f": "first_ttl", "-m": "max_ttl", "-q": "nqueries", "-w": "MAX,HERE,NEAR",
