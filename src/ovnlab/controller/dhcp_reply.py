@@ -9,13 +9,23 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ovnlab.packet import PROTO_UDP, Packet
+from ovnlab.packet import (
+    DHCP_ACK,
+    DHCP_DISCOVER,
+    DHCP_HEADER_LEN,
+    DHCP_MAGIC_COOKIE,
+    DHCP_NAK,
+    DHCP_OFFER,
+    DHCP_OPT_END,
+    DHCP_OPT_MSG_TYPE,
+    DHCP_OPT_PAD,
+    DHCP_OPT_REQ_IP,
+    DHCP_REQUEST,
+    PROTO_UDP,
+    Packet,
+)
 
-DHCP_HEADER_LEN = 236
-DHCP_MAGIC_COOKIE = 0x63825363
 OP_REQUEST, OP_REPLY = 1, 2
-OPT_PAD, OPT_END, OPT_REQ_IP, OPT_MSG_TYPE = 0, 255, 50, 53
-DISCOVER, OFFER, REQUEST, ACK, NAK = 1, 2, 3, 5, 6
 BROADCAST_FLAG = 0x8000
 
 
@@ -43,9 +53,9 @@ def _options(data: bytes) -> dict[int, bytes]:
     i = 0
     while i < len(data):
         code = data[i]
-        if code == OPT_END:
+        if code == DHCP_OPT_END:
             break
-        if code == OPT_PAD:
+        if code == DHCP_OPT_PAD:
             i += 1
             continue
         if i + 2 > len(data) or i + 2 + data[i + 1] > len(data):
@@ -56,7 +66,7 @@ def _options(data: bytes) -> dict[int, bytes]:
 
 
 def reply(request: Packet, action: PutDhcpOpts) -> Packet | None:
-    """The OFFER/ACK/NAK for a DHCP request, or None when pinctrl would not answer (not a
+    """The DHCP_OFFER/DHCP_ACK/DHCP_NAK for a DHCP request, or None when pinctrl would not answer (not a
     BOOTREQUEST, no magic cookie, no or another message type)."""
     if request.ip_proto != PROTO_UDP:
         return None
@@ -66,22 +76,22 @@ def reply(request: Packet, action: PutDhcpOpts) -> Packet | None:
     if struct.unpack_from("!I", body, DHCP_HEADER_LEN)[0] != DHCP_MAGIC_COOKIE:
         return None
     opts = _options(body[DHCP_HEADER_LEN + 4:])
-    kind = opts.get(OPT_MSG_TYPE)
-    if kind is None or len(kind) != 1 or kind[0] not in (DISCOVER, REQUEST):
+    kind = opts.get(DHCP_OPT_MSG_TYPE)
+    if kind is None or len(kind) != 1 or kind[0] not in (DHCP_DISCOVER, DHCP_REQUEST):
         return None
-    msg_type = OFFER
-    if kind[0] == REQUEST:
-        requested = opts.get(OPT_REQ_IP)
+    msg_type = DHCP_OFFER
+    if kind[0] == DHCP_REQUEST:
+        requested = opts.get(DHCP_OPT_REQ_IP)
         asked = struct.unpack("!I", requested)[0] if requested is not None \
             and len(requested) == 4 else struct.unpack_from("!I", body, 12)[0]  # ciaddr
-        msg_type = ACK if asked == action.offer_ip else NAK
+        msg_type = DHCP_ACK if asked == action.offer_ip else DHCP_NAK
     header = bytearray(body[:DHCP_HEADER_LEN])
     header[0] = OP_REPLY
-    header[16:20] = struct.pack("!I", action.offer_ip if msg_type != NAK else 0)  # yiaddr
-    options = bytes([OPT_MSG_TYPE, 1, msg_type])
-    if msg_type != NAK:
+    header[16:20] = struct.pack("!I", action.offer_ip if msg_type != DHCP_NAK else 0)  # yiaddr
+    options = bytes([DHCP_OPT_MSG_TYPE, 1, msg_type])
+    if msg_type != DHCP_NAK:
         options += action.options
-    options += b"\0" * 4 + bytes([OPT_END]) + b"\0" * 4  # padding, END, padding: 12 in all
+    options += b"\0" * 4 + bytes([DHCP_OPT_END]) + b"\0" * 4  # padding, END, padding: 12 in all
     flags = struct.unpack_from("!H", header, 10)[0]
     ip_dst = 0xFFFFFFFF if flags & BROADCAST_FLAG else action.offer_ip
     return request.with_(ip_dst=ip_dst,

@@ -20,20 +20,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovnlab.controller.dhcp_reply import (
-    ACK,
-    DHCP_HEADER_LEN,
-    DHCP_MAGIC_COOKIE,
-    DISCOVER,
-    NAK,
-    OFFER,
-    OPT_MSG_TYPE,
-    OPT_REQ_IP,
-    REQUEST,
-)
 from ovnlab.errors import NotFound
 from ovnlab.fabric.host import HostStack
-from ovnlab.packet import BROADCAST, ETH_IP, PROTO_UDP, Packet, ip_str
+from ovnlab.packet import (
+    BROADCAST,
+    DHCP_ACK,
+    DHCP_DISCOVER,
+    DHCP_HEADER_LEN,
+    DHCP_MAGIC_COOKIE,
+    DHCP_NAK,
+    DHCP_OFFER,
+    DHCP_OPT_MSG_TYPE,
+    DHCP_OPT_REQ_IP,
+    DHCP_REQUEST,
+    ETH_IP,
+    PROTO_UDP,
+    Packet,
+    ip_str,
+)
 from ovnlab.tools import ToolResult, fail
 
 VERSION = "1.35.0"
@@ -120,8 +124,8 @@ class _Client:
             offer = None
             for _ in range(max(self.opts.discovers, 1)):
                 self.lines.append("udhcpc: broadcasting discover")
-                self._send(DISCOVER, {})
-                offer = self._await({OFFER})
+                self._send(DHCP_DISCOVER, {})
+                offer = self._await({DHCP_OFFER})
                 if offer is not None:
                     break
             if offer is None:
@@ -133,11 +137,11 @@ class _Client:
             server_text = ip_str(int.from_bytes(server, "big")) if len(server) == 4 else "?"
             self.lines.append(f"udhcpc: broadcasting select for {ip_str(yiaddr)}, "
                               f"server {server_text}")
-            self._send(REQUEST, {OPT_REQ_IP: struct.pack("!I", yiaddr),
+            self._send(DHCP_REQUEST, {DHCP_OPT_REQ_IP: struct.pack("!I", yiaddr),
                                  OPT_SERVER_ID: options.get(OPT_SERVER_ID, b"")})
-            answer = self._await({ACK, NAK})
-            if answer is None or answer[0] == NAK:
-                self.lines.append("udhcpc: received DHCP NAK" if answer else
+            answer = self._await({DHCP_ACK, DHCP_NAK})
+            if answer is None or answer[0] == DHCP_NAK:
+                self.lines.append("udhcpc: received DHCP DHCP_NAK" if answer else
                                   "udhcpc: no lease, failing")
                 return ToolResult(1, "", "\n".join(self.lines) + "\n")
             lease = struct.unpack("!I", answer[2].get(OPT_LEASE, b"\0\0\0\0"))[0]
@@ -152,7 +156,7 @@ class _Client:
         mac = self.iface.mac
         header = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, self.exchange.xid, 0, 0, 0, 0, 0, 0)
         header += mac.to_bytes(6, "big") + b"\0" * 10 + b"\0" * 192
-        options = {OPT_MSG_TYPE: bytes([kind]), **extra, OPT_MAX_SIZE: struct.pack("!H", 576),
+        options = {DHCP_OPT_MSG_TYPE: bytes([kind]), **extra, OPT_MAX_SIZE: struct.pack("!H", 576),
                    OPT_PARAMS: PARAMS, OPT_VENDOR: f"udhcp {VERSION}".encode(),
                    OPT_CLIENT_ID: b"\x01" + mac.to_bytes(6, "big")}  # busybox's order
         body = header + struct.pack("!I", DHCP_MAGIC_COOKIE) + b"".join(
@@ -177,7 +181,7 @@ class _Client:
                 continue
             options[body[i]] = body[i + 2:i + 2 + body[i + 1]]
             i += 2 + body[i + 1]
-        kind = options.get(OPT_MSG_TYPE, b"\0")[0]
+        kind = options.get(DHCP_OPT_MSG_TYPE, b"\0")[0]
         self.exchange.replies.append((kind, packet, options))
         return True
 
