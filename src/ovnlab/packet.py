@@ -222,11 +222,23 @@ class Packet:
 
 def ip_total_length(packet: Packet) -> int:
     """An IPv4 packet's total length (header and payload) as to_bytes() lays it out,
-    computed without serialising where it can."""
-    if packet.geneve is not None:
-        return len(packet.to_bytes()) - (18 if packet.vlan_tci else 14)
+    computed without serialising."""
+    geneve = packet.geneve
+    if geneve is not None:  # outer IP + UDP + Geneve header and options + inner frame
+        return 20 + 8 + 8 + sum(4 + len(o.data) for o in geneve.options) \
+            + frame_length(geneve.inner)
     l4 = {PROTO_ICMP: 8, PROTO_UDP: 8, PROTO_TCP: 20}.get(packet.ip_proto, 0)
     return 20 + l4 + len(packet.payload)
+
+
+def frame_length(packet: Packet) -> int:
+    """An Ethernet frame's length without FCS, as to_bytes() lays it out."""
+    l2 = 18 if packet.vlan_tci else 14
+    if packet.eth_type == ETH_ARP:
+        return l2 + 28
+    if packet.eth_type == ETH_IP:
+        return l2 + ip_total_length(packet)
+    return l2 + len(packet.payload)
 
 
 def _parse_geneve(data: bytes) -> Geneve:

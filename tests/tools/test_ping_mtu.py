@@ -9,6 +9,10 @@ Real OVN 22.03 lab (vm1's eth0 has MTU 1400 there; ovnlab's VMs get Neutron's 14
     1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
     $ ping -c1 -s 1300 -M do 198.51.100.10
     1308 bytes from 198.51.100.10: icmp_seq=1 ttl=63 time=1.01 ms
+    $ ping -c1 -s 1500 -W1 198.51.100.10        (no reply: the far end's answer, in
+    PING 198.51.100.10 (198.51.100.10) 1500(1528) bytes of data.   fragments of up to
+                                                                    1500 bytes, does not
+    --- 198.51.100.10 ping statistics ---                           fit the VM's tap)
 """
 
 from __future__ import annotations
@@ -77,5 +81,18 @@ def test_router_answers_frag_needed_with_its_next_hop_mtu() -> None:
     assert lines[1].startswith(" 1  10.0.2.2  ")  # TTL first, as Linux's ip_forward
     assert lines[2].startswith(" 2  10.0.2.2  ") and lines[2].endswith(" ms !F-1400")
     assert len(lines) == 3
-    t = traceroute.run(f, "exthost", ["-n", "-q", "1", "8.8.8.8", "1450"])
-    assert t.stdout.splitlines()[-1].startswith(" 2  8.8.8.8  ")  # no DF: it passes
+
+
+def test_nothing_larger_than_an_mtu_crosses_an_interface(lab: Lab) -> None:
+    """1414 + 28 = 1442 bytes is the VM's MTU: one byte more and no echo crosses, whether
+    the VM sends it or the far end sends it to the VM (its tap has the same MTU)."""
+    assert "1422 bytes from 8.8.8.8: icmp_seq=1" in lab.exec(
+        "vm_1", "ping -c1 -W1 -s 1414 8.8.8.8").stdout
+    assert "1 packets transmitted, 0 received" in lab.exec(
+        "vm_1", "ping -c1 -W1 -s 1415 8.8.8.8").stdout
+    fip = next(n["external_ip"] for n in lab.nb.rows("NAT") if n["type"] == "dnat_and_snat")
+    assert lab.exec("exthost", f"ping -c1 -W1 -s 1414 {fip}").rc == 0
+    big = lab.exec("exthost", f"ping -c1 -W1 -s 1450 {fip}")
+    assert "1 packets transmitted, 0 received" in big.stdout
+    taps = lab.fabric.node("compute1").interfaces  # type: ignore[attr-defined]
+    assert any(i.tx_dropped for name, i in taps.items() if name.startswith("tap"))
