@@ -43,8 +43,9 @@ CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 # tool name -> module under ovnlab.tools, by what the tool inspects
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
-HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc"}
-SLICED_TOOLS = {"ping", "nc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
+HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc", "traceroute": "traceroute",
+              "udhcpc": "udhcpc"}
+SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
 
 
 class Lab:

@@ -141,6 +141,7 @@ class Fabric:
         if controller is not None and hasattr(controller, "take_ready"):
             controller.on_ready = lambda: self.clock.call_later(CONTROLLER_LATENCY,
                                                                 chassis.run_ready)
+            controller.clock = self.clock  # pinctrl times out held packets
         return chassis
 
     def add_external_router(self, name: str, physnet: str, address: str, mac_text: str,
