@@ -272,13 +272,18 @@ def _protocol(value: object) -> tuple[str | None, int | None]:
 
 
 def _port(b: Doc, attr: str) -> int | None:
-    value = b.get(attr)
+    return port_value(b.get(attr))
+
+
+def port_value(value: Any) -> int | None:
+    """Neutron's `convert_validate_port_value`: None, or a port number 0-65535 given as an
+    int or a string of one; anything else is SecurityGroupInvalidPortValue."""
     if value is None:
         return None
     try:
-        number = int(value)
+        number = int(value) if not isinstance(value, (bool, float)) else -1
     except (TypeError, ValueError):
-        raise exc.invalid_attr(attr, f"'{value}' is not an integer") from None
+        number = -1
     if not 0 <= number <= 65535:
         raise BadRequest(f"Invalid value for port {value}", type="SecurityGroupInvalidPortValue")
     return number

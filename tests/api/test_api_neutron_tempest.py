@@ -1,0 +1,91 @@
+"""Neutron behaviours Tempest's tempest.api.network checks, through the REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_helpers import Client, snapshot
+
+N = "/networking/v2.0"
+
+
+def _ext_net(client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
+    net = client.post(f"{N}/networks", {"network": {"name": "ext",
+                                                    "router:external": True}}).body["network"]
+    sub = client.post(f"{N}/subnets", {"subnet": {
+        "network_id": net["id"], "cidr": "10.0.2.0/24", "ip_version": 4,
+        "enable_dhcp": False}}).body["subnet"]
+    return net, sub
+
+
+def test_empty_external_gateway_info_clears_the_gateway(client: Client) -> None:
+    ext, _ = _ext_net(client)
+    rid = client.post(f"{N}/routers", {"router": {"name": "r", "external_gateway_info": {
+        "network_id": ext["id"]}}}).body["router"]["id"]
+    gw_ports = client.get(f"{N}/ports?device_id={rid}").body["ports"]
+    assert [p["device_owner"] for p in gw_ports] == ["network:router_gateway"]
+    r = client.put(f"{N}/routers/{rid}", {"router": {"external_gateway_info": {}}})
+    assert r.status == 200, r.body
+    assert r.body["router"]["external_gateway_info"] is None
+    assert client.get(f"{N}/ports?device_id={rid}").body["ports"] == []
+    # {} on create is "no gateway", as Neutron's dict_or_nodata reads it
+    r = client.post(f"{N}/routers", {"router": {"name": "r2", "external_gateway_info": {}}})
+    assert r.status == 201 and r.body["router"]["external_gateway_info"] is None
+    # a non-empty dict still needs its network_id
+    r = client.put(f"{N}/routers/{rid}", {"router": {"external_gateway_info": {
+        "enable_snat": False}}})
+    assert r.status == 400
+
+
+def test_external_subnets_hidden_from_other_projects(client: Client, demo: Client) -> None:
+    ext, sub = _ext_net(client)
+    assert [n["id"] for n in demo.get(f"{N}/networks").body["networks"]] == [ext["id"]]
+    assert demo.get(f"{N}/subnets?network_id={ext['id']}").body["subnets"] == []
+    assert demo.get(f"{N}/subnets/{sub['id']}").status == 404
+    client.put(f"{N}/networks/{ext['id']}", {"network": {"shared": True}})
+    assert [s["id"] for s in demo.get(f"{N}/subnets").body["subnets"]] == [sub["id"]]
+
+
+def test_deleting_external_network_deletes_its_unassociated_fips(client: Client) -> None:
+    ext, _ = _ext_net(client)
+    fip = client.post(f"{N}/floatingips", {"floatingip": {
+        "floating_network_id": ext["id"]}}).body["floatingip"]
+    assert client.delete(f"{N}/networks/{ext['id']}").status == 204
+    assert client.get(f"{N}/floatingips/{fip['id']}").status == 404
+    assert client.get(f"{N}/ports").body["ports"] == []
+
+
+def test_deleting_external_network_with_associated_fip_is_refused(client: Client,
+                                                                   cloud) -> None:
+    ext, _ = _ext_net(client)
+    net = client.post(f"{N}/networks", {"network": {"name": "n1"}}).body["network"]
+    sub = client.post(f"{N}/subnets", {"subnet": {"network_id": net["id"],
+                                                  "cidr": "172.16.100.0/24",
+                                                  "ip_version": 4}}).body["subnet"]
+    rid = client.post(f"{N}/routers", {"router": {"name": "r", "external_gateway_info": {
+        "network_id": ext["id"]}}}).body["router"]["id"]
+    client.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub["id"]})
+    port = client.post(f"{N}/ports", {"port": {"network_id": net["id"]}}).body["port"]
+    client.post(f"{N}/floatingips", {"floatingip": {"floating_network_id": ext["id"],
+                                                    "port_id": port["id"]}})
+    client.post(f"{N}/floatingips", {"floatingip": {"floating_network_id": ext["id"]}})
+    before = snapshot(cloud)
+    r = client.delete(f"{N}/networks/{ext['id']}")
+    assert r.status == 409 and r.body["NeutronError"]["type"] == "NetworkInUse"
+    assert snapshot(cloud) == before
+
+
+def test_security_group_rule_port_errors_word_as_neutron(client: Client, cloud) -> None:
+    sid = client.post(f"{N}/security-groups", {"security_group": {
+        "name": "sg"}}).body["security_group"]["id"]
+    before = snapshot(cloud)
+    for pmin, pmax, text in ((-16, 80, "Invalid value for port -16"),
+                             (80, 79, "port_range_min must be <= port_range_max"),
+                             (80, 65536, "Invalid value for port 65536"),
+                             (None, 6, "port_range_min must be <= port_range_max"),
+                             ("x", 6, "Invalid value for port x")):
+        r = client.post(f"{N}/security-group-rules", {"security_group_rule": {
+            "security_group_id": sid, "direction": "ingress", "protocol": "tcp",
+            "port_range_min": pmin, "port_range_max": pmax}})
+        assert r.status == 400 and text in r.body["NeutronError"]["message"], (pmin, pmax)
+    assert snapshot(cloud) == before
