@@ -89,3 +89,36 @@ def test_security_group_rule_port_errors_word_as_neutron(client: Client, cloud) 
             "port_range_min": pmin, "port_range_max": pmax}})
         assert r.status == 400 and text in r.body["NeutronError"]["message"], (pmin, pmax)
     assert snapshot(cloud) == before
+
+
+def test_bulk_create_networks_subnets_ports(client: Client) -> None:
+    r = client.post(f"{N}/networks", {"networks": [{"name": "a"}, {"name": "b"}]})
+    assert r.status == 201, r.body
+    a, b = r.body["networks"]
+    assert (a["name"], b["name"]) == ("a", "b") and a["id"] != b["id"]
+    r = client.post(f"{N}/subnets", {"subnets": [
+        {"network_id": a["id"], "cidr": "10.1.0.0/24", "ip_version": 4},
+        {"network_id": b["id"], "cidr": "10.2.0.0/24", "ip_version": 4}]})
+    assert r.status == 201 and [s["cidr"] for s in r.body["subnets"]] == ["10.1.0.0/24",
+                                                                           "10.2.0.0/24"]
+    r = client.post(f"{N}/ports", {"ports": [{"network_id": a["id"]},
+                                             {"network_id": b["id"]}]})
+    assert r.status == 201 and len(r.body["ports"]) == 2
+
+
+def test_bulk_create_is_all_or_nothing(client: Client, cloud) -> None:
+    # the second item fails in the model (overlapping CIDR), after the first was created
+    net = client.post(f"{N}/networks", {"network": {"name": "a"}}).body["network"]
+    before = snapshot(cloud)
+    r = client.post(f"{N}/subnets", {"subnets": [
+        {"network_id": net["id"], "cidr": "10.1.0.0/24", "ip_version": 4},
+        {"network_id": net["id"], "cidr": "10.1.0.0/25", "ip_version": 4}]})
+    assert r.status == 400 and snapshot(cloud) == before
+    # the second item fails validation: nothing is attempted
+    r = client.post(f"{N}/networks", {"networks": [{"name": "x"}, {"name": 5}]})
+    assert r.status == 400 and snapshot(cloud) == before
+    for bad in ({"networks": []}, {"networks": {"name": "x"}}, {"networks": [], "x": 1}):
+        r = client.post(f"{N}/networks", bad)
+        assert r.status == 400 and snapshot(cloud) == before, bad
+    assert client.post(f"{N}/networks", {"networks": []}).body["NeutronError"]["message"] == (
+        "Resources required")

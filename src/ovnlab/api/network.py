@@ -304,9 +304,16 @@ class Neutron:
 
     def _create(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            data = res.validate(req.json(), "POST")
-            item = _call(self.cloud, "create", res)(req.context, {res.member: data})
-            return json_response(201, {res.member: item})
+            body = req.json()
+            create = _call(self.cloud, "create", res)
+            if isinstance(body, dict) and res.plural in body:
+                # Bulk: every item is validated before any is created; the request's one
+                # store transaction makes the creates all or nothing, as Neutron's bulk is.
+                items = [res.validate({res.member: i}, "POST") for i in _bulk(body, res)]
+                created = [create(req.context, {res.member: data}) for data in items]
+                return json_response(201, {res.plural: created})
+            data = res.validate(body, "POST")
+            return json_response(201, {res.member: create(req.context, {res.member: data})})
         return handler
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
@@ -333,6 +340,17 @@ class Neutron:
         body = _interface_body(req.json())
         info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
+
+
+def _bulk(body: dict[str, Any], res: Resource) -> list[Any]:
+    """`prepare_request_body` for a bulk POST: a non-empty list under the collection key."""
+    if len(body) != 1:
+        extra = ", ".join(sorted(k for k in body if k != res.plural))
+        raise BadRequest(f"Unrecognized attribute(s) '{extra}'", type="HTTPBadRequest")
+    items = body[res.plural]
+    if not isinstance(items, list) or not items:
+        raise BadRequest("Resources required", type="HTTPBadRequest")
+    return items
 
 
 def _interface_body(body: Any) -> dict[str, str]:
