@@ -46,6 +46,7 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 (f"{C}/servers/{{server}}/os-interface", ("GET", "POST")),
                 (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
+    "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
 }
 ATTRS = sorted({a for r in RESOURCES for a in r.attrs} | {
     "subnet_id", "port_id", "name", "imageRef", "flavorRef", "networks", "uuid", "port",
@@ -71,6 +72,7 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["network"].append(w.ext_network)
     out["subnet"].append(w.ext_subnet)
     out["port"] += [w.demo.server_port, w.admin.server_port]
+    out["agent"] = [n.system_id for n in w.lab.topology.nodes]
     return out
 
 

@@ -88,6 +88,14 @@ def test_security_group_rule_port_errors_word_as_neutron(client: Client, cloud) 
             "security_group_id": sid, "direction": "ingress", "protocol": "tcp",
             "port_range_min": pmin, "port_range_max": pmax}})
         assert r.status == 400 and text in r.body["NeutronError"]["message"], (pmin, pmax)
+    for pmin, pmax, text in ((1, 256, "Invalid value for ICMP code (port_range_max) 256"),
+                             (-1, 25, "Invalid value for port -1"),
+                             (None, 6, "ICMP type (port-range-min) is missing"),
+                             (300, 1, "Invalid value for ICMP type (port_range_min) 300")):
+        r = client.post(f"{N}/security-group-rules", {"security_group_rule": {
+            "security_group_id": sid, "direction": "ingress", "protocol": "icmp",
+            "port_range_min": pmin, "port_range_max": pmax}})
+        assert r.status == 400 and text in r.body["NeutronError"]["message"], (pmin, pmax)
     assert snapshot(cloud) == before
 
 

@@ -180,6 +180,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("standard-attr-description", "standard-attr-description",
      "Extension to add descriptions to standard attributes"),
     ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."),
+    ("agent", "agent", "The agent management extension."),
 )
 
 _NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
@@ -261,6 +262,8 @@ class Neutron:
             if any(a.put for a in res.attrs.values()):
                 router.add("PUT", coll + "/{id}", self._update(res))
             router.add("DELETE", coll + "/{id}", self._delete(res))
+        router.add("GET", v2 + "/agents", self.agents)
+        router.add("GET", v2 + "/agents/{id}", self.agent)
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
         router.add("PUT", v2 + "/routers/{id}/remove_router_interface", self.remove_interface)
 
@@ -329,6 +332,17 @@ class Neutron:
             _call(self.cloud, "delete", res)(req.context, req.params["id"])
             return Response(204)
         return handler
+
+    # -- agents (read only: ML2/OVN's come from the SB chassis)
+    def agents(self, req: Request) -> Response:
+        items = self.cloud.get_agents(req.context)
+        fields = req.query.get("fields")
+        body = [project(i, fields) for i in items if matches(i, query_filters(req.query))]
+        return json_response(200, {"agents": body})
+
+    def agent(self, req: Request) -> Response:
+        item = self.cloud.get_agent(req.context, req.params["id"])
+        return json_response(200, {"agent": project(item, req.query.get("fields"))})
 
     # -- router interfaces (bare bodies, not wrapped)
     def add_interface(self, req: Request) -> Response:

@@ -8,7 +8,7 @@ from ovnlab.cloud.base import Doc
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.nova import NovaOps
-from ovnlab.errors import BadRequest
+from ovnlab.errors import BadRequest, NotFound
 
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
@@ -49,6 +49,18 @@ class Cloud(NovaOps):
             self.store.put(META, "config", config)
             self.driver.set_distributed_floating_ip(enable_distributed_floating_ip,
                                                     self._port_active)
+
+    # ------------------------------------------------------------ agents
+    def get_agents(self, ctx: Context) -> list[Doc]:
+        """The mechanism driver's agents. `get_agent` is admin_only and Neutron filters a
+        list by policy: anyone else gets an empty list."""
+        return self.driver.agents(self._now()) if ctx.is_admin else []
+
+    def get_agent(self, ctx: Context, id: str) -> Doc:
+        for agent in self.get_agents(ctx):
+            if agent["id"] == id:
+                return agent
+        raise NotFound(f"Agent {id} could not be found", type="AgentNotFound")
 
     # ------------------------------------------------------------ control loop hooks
     def update_port_status(self, port_id: str, status: str) -> None:

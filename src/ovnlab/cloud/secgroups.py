@@ -212,9 +212,10 @@ class SecurityGroupOps(CloudBase):
                 raise BadRequest("For TCP/UDP protocols, port_range_min must be <= "
                                  "port_range_max", type="SecurityGroupInvalidPortRange")
         if number in ICMP_PROTOCOLS:
-            for attr, value in (("type", pmin), ("code", pmax)):
+            # _validate_port_range: "Invalid value for ICMP %(field)s (%(attr)s) %(value)s"
+            for field, attr, value in (("type", "port_range_min", pmin),
+                                       ("code", "port_range_max", pmax)):
                 if value is not None and not 0 <= value <= 255:
-                    field = "port_range_min" if attr == "type" else "port_range_max"
                     raise BadRequest(f"Invalid value for ICMP {field} ({attr}) {value}. It must "
                                      "be 0 to 255.", type="SecurityGroupInvalidIcmpValue")
             if pmin is None and pmax is not None:
