@@ -23,6 +23,7 @@ EXAMPLES = int(os.environ.get("ABUSE_EXAMPLES", "150"))
 
 # endpoint -> (path templates with their verbs)
 R = f"{N}/routers/{{router}}"
+K = "/identity/v3"
 ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "networks": [(f"{N}/networks", ("GET", "POST")),
                  (f"{N}/networks/{{network}}", ("GET", "PUT", "DELETE"))],
@@ -47,6 +48,17 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
     "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
+    "identity": [(f"{K}/domains", ("GET",)), (f"{K}/domains/{{domain}}", ("GET",)),
+                 (f"{K}/projects", ("GET", "POST")),
+                 (f"{K}/projects/{{project}}", ("GET", "PATCH", "DELETE")),
+                 (f"{K}/projects/{{project}}/users/{{user}}/roles", ("GET",)),
+                 (f"{K}/projects/{{project}}/users/{{user}}/roles/{{role}}",
+                  ("GET", "HEAD", "PUT", "DELETE")),
+                 (f"{K}/users", ("GET", "POST")),
+                 (f"{K}/users/{{user}}", ("GET", "PATCH", "DELETE")),
+                 (f"{K}/users/{{user}}/projects", ("GET",)), (f"{K}/roles", ("GET",)),
+                 (f"{K}/roles/{{role}}", ("GET",)), (f"{K}/role_assignments", ("GET",)),
+                 (f"{K}/auth/catalog", ("GET",)), (f"{K}/auth/projects", ("GET",))],
 }
 ATTRS = sorted({a for r in RESOURCES for a in r.attrs} | {
     "subnet_id", "port_id", "name", "imageRef", "flavorRef", "networks", "uuid", "port",
@@ -73,6 +85,10 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["subnet"].append(w.ext_subnet)
     out["port"] += [w.demo.server_port, w.admin.server_port]
     out["agent"] = [n.system_id for n in w.lab.topology.nodes]
+    out["project"] = [p["id"] for p in w.lab.cloud.get_projects()]
+    out["user"] = [u["id"] for u in w.lab.cloud.get_users()]
+    out["role"] = [r["id"] for r in w.lab.cloud.get_roles()]
+    out["domain"] = ["default"]
     return out
 
 

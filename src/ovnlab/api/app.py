@@ -92,6 +92,10 @@ class App:
                     req = replace(req, context=self.tokens.validate(token).context)
                 except Unauthorized as e:
                     return route_name, json_response(401, keystone_error(e))
+                if not req.context.project_id and _renderer(req.path) is not keystone_error:
+                    # keystonemiddleware: "Unable to determine service tenancy."
+                    return route_name, json_response(401, keystone_error(Unauthorized(
+                        "The request you have made requires authentication.")))
             with self.lock, self._atomic(req):
                 return route_name, route.handler(req)
         except OvnlabError as e:

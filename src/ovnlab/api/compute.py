@@ -392,6 +392,7 @@ class Nova:
 
     def create_server(self, req: Request) -> Response:
         microversion(req)
+        _writer(req, "servers:create")
         server = validate_server_create(req.json())
         az = server.get("availability_zone", "")
         if ":" in az and not getattr(req.context, "is_admin", False):
@@ -415,11 +416,13 @@ class Nova:
 
     def delete_server(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "servers:delete")
         self.cloud.delete_server(req.context, req.params["id"])
         return Response(204, None, version_headers(version))
 
     def server_action(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "servers:action")
         body = req.json()
         if not isinstance(body, dict) or len(body) != 1:
             raise BadRequest("Malformed request body")
@@ -453,6 +456,7 @@ class Nova:
 
     def attach_interface(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "os-attach-interfaces:create")
         attachment = validate_interface_attach(req.json() if req.body else {})
         fixed_ips = attachment.get("fixed_ips") or [{}]
         found = self.cloud.server_add_interface(
@@ -462,6 +466,7 @@ class Nova:
 
     def detach_interface(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "os-attach-interfaces:delete")
         self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
         return Response(202, None, version_headers(version))
 
@@ -527,3 +532,9 @@ class Nova:
                 return self._respond(req, 200, {"hypervisor": h})
         raise NotFound(f"Hypervisor with ID '{hid}' could not be found.",
                        type="HypervisorNotFound")
+
+
+def _writer(req: Request, rule: str) -> None:
+    """Nova's default write rules need the member role (PROJECT_MEMBER): a reader is refused."""
+    if getattr(req.context, "reader_only", False):
+        raise Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")

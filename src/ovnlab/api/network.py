@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ovnlab.cloud.exceptions import policy as policy_error
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
@@ -307,6 +308,7 @@ class Neutron:
 
     def _create(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
+            _writer(req, f"create_{res.member}")
             body = req.json()
             create = _call(self.cloud, "create", res)
             if isinstance(body, dict) and res.plural in body:
@@ -321,6 +323,7 @@ class Neutron:
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
+            _writer(req, f"update_{res.member}")
             data = res.validate(req.json(), "PUT")
             item = _call(self.cloud, "update", res)(req.context, req.params["id"],
                                                     {res.member: data})
@@ -329,6 +332,7 @@ class Neutron:
 
     def _delete(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
+            _writer(req, f"delete_{res.member}")
             _call(self.cloud, "delete", res)(req.context, req.params["id"])
             return Response(204)
         return handler
@@ -346,14 +350,22 @@ class Neutron:
 
     # -- router interfaces (bare bodies, not wrapped)
     def add_interface(self, req: Request) -> Response:
+        _writer(req, "add_router_interface")
         body = _interface_body(req.json())
         info = self.cloud.add_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
     def remove_interface(self, req: Request) -> Response:
+        _writer(req, "remove_router_interface")
         body = _interface_body(req.json())
         info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
+
+
+def _writer(req: Request, action: str) -> None:
+    """Neutron's default write rules need the member role: a reader is refused."""
+    if getattr(req.context, "reader_only", False):
+        raise policy_error(action)
 
 
 def _bulk(body: dict[str, Any], res: Resource) -> list[Any]:
