@@ -3,10 +3,9 @@
     python tools/tempest/run.py [--suite network|compute|identity|all] [--tempest BIN]
                                 [--workdir DIR] [--known FILE] [--strict]
 
-Starts a lab from tools/tempest/topology.yaml (the seed plus Tempest's accounts), creates the
-external network Tempest's `public_network_id` names, writes tempest.conf and the
-pre-provisioned accounts, runs the suites serially, prints the counts per suite and stops the
-lab. With --strict it exits 1 when a test fails that tools/tempest/known-failures.txt does
+Starts a seed lab, creates the external network Tempest's `public_network_id` names, writes
+tempest.conf (dynamic credentials: Tempest creates its projects and users through Keystone's
+admin API), runs the suites serially, prints the counts per suite and stops the lab. With --strict it exits 1 when a test fails that tools/tempest/known-failures.txt does
 not list (that file names each known failure and why); listed ones that now pass are named.
 Everything goes through the lab's public interfaces: the `ovnlab` CLI and the REST API.
 """
@@ -96,37 +95,20 @@ def prepare_cloud(api: Api) -> dict[str, str]:
             "extensions": ",".join(e["alias"] for e in exts)}
 
 
-# Members first: Tempest's `alt` is the first free account in file order, and it must be in
-# another project than the primary (a member), never that member's reader.
-ACCOUNTS = tuple((f"{role}{n}", f"tempest{n}", role)
-                 for role in ("member", "reader") for n in range(1, 5))
-
-
-def accounts_yaml() -> str:
-    """Tempest's pre-provisioned accounts: the users of tools/tempest/topology.yaml."""
-    lines = []
-    for user, project, role in ACCOUNTS:
-        lines += [f"- username: {user}", f"  project_name: {project}",
-                  f"  password: {PASSWORD}", f"  roles: [{role}]"]
-    lines += ["- username: admin", "  project_name: admin", f"  password: {PASSWORD}",
-              "  types: [admin]"]
-    return "\n".join(lines) + "\n"
-
-
 def tempest_conf(workdir: Path, auth_url: str, cloud: dict[str, str]) -> str:
     return f"""[DEFAULT]
 log_dir = {workdir}/logs
 log_file = tempest.log
 
 [auth]
-use_dynamic_credentials = False
-test_accounts_file = {workdir}/etc/accounts.yaml
+use_dynamic_credentials = True
 admin_username = admin
 admin_password = {PASSWORD}
 admin_project_name = admin
 admin_domain_name = Default
 default_credentials_domain_name = Default
 create_isolated_networks = False
+tempest_roles = member
 
 [identity]
 uri_v3 = {auth_url}
@@ -244,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ovnlab-tempest-"))
     workdir = args.workdir or tmp / "workspace"
     state = tmp / "lab"
-    ovnlab(state, "up", "--topology", str(HERE / "topology.yaml"))
+    ovnlab(state, "up", "--topology", "seed")
     try:
         env = dict(re.findall(r"export (\w+)=(\S+)", ovnlab(state, "env")))
         auth_url = env["OS_AUTH_URL"].strip("'").rstrip("/")
@@ -252,9 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             auth_url += "/v3"
         cloud = prepare_cloud(Api(auth_url))
         if not (workdir / "etc").exists():
-            subprocess.run([args.tempest, "init", str(workdir)], check=True,
-                           capture_output=True)
-        (workdir / "etc" / "accounts.yaml").write_text(accounts_yaml())
+            # its own workspace registry: nothing is written to ~/.tempest
+            subprocess.run([args.tempest, "init", "--name", f"ovnlab-{os.getpid()}",
+                            "--workspace-path", str(tmp / "workspace.yaml"), str(workdir)],
+                           check=True, capture_output=True)
         (workdir / "etc" / "tempest.conf").write_text(tempest_conf(workdir, auth_url, cloud))
         suites = list(SUITES) if args.suite == "all" else [args.suite]
         failed: list[str] = []

@@ -64,10 +64,11 @@ def _check(body: Any, kind: str, allowed: set[str], *, create: bool) -> Doc:
     if not isinstance(body, dict) or not isinstance(body.get(kind), dict):
         raise _invalid(kind, f"'{kind}' is a required property")
     b = dict(body[kind])
+    limit = 64 if kind == "project" else 255  # Keystone's schemas' maxLength
     if create and "name" not in b:
         raise _invalid("name", "'name' is a required property")
     for key, value in b.items():
-        if key == "name" and (not isinstance(value, str) or not 1 <= len(value) <= 64):
+        if key == "name" and (not isinstance(value, str) or not 1 <= len(value) <= limit):
             raise _invalid("name", f"{value!r} is not a valid name")
         if key == "enabled" and not isinstance(value, bool):
             raise _invalid("enabled", f"{value!r} is not of type 'boolean'")
