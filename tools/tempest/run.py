@@ -107,7 +107,7 @@ admin_password = {PASSWORD}
 admin_project_name = admin
 admin_domain_name = Default
 default_credentials_domain_name = Default
-create_isolated_networks = False
+create_isolated_networks = True
 tempest_roles = member
 
 [identity]

@@ -1,5 +1,5 @@
-"""Nova v2.1 (microversions up to MAX_VERSION, always answered in the newest format):
-servers, the security group actions, flavors and hypervisors."""
+"""Nova v2.1 (microversions up to MAX_VERSION; servers shown as the requested microversion
+shows them): servers, the security group actions, flavors and hypervisors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
 from .http import NotAcceptable, Request, Response, Router, json_response
+from .microversions import server_at
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 96)
@@ -345,11 +346,21 @@ class Nova:
         for k, v in defaults.items():
             out.setdefault(k, v)
         out.pop("project_id", None)
-        if not req.context or not getattr(req.context, "is_admin", False):
-            for k in [k for k in out if k.startswith("OS-EXT-SRV-ATTR:")]:
-                del out[k]
         out["links"] = self._link(req, "servers", sid)
-        return out
+        return server_at(out, microversion(req),
+                         is_admin=bool(getattr(req.context, "is_admin", False)),
+                         flavor_ref=self._flavor_ref(req, s.get("flavor")))
+
+    def _flavor_ref(self, req: Request, flavor: Any) -> dict[str, Any]:
+        """The pre-2.47 server flavor: its id and bookmark link."""
+        name = flavor.get("original_name") if isinstance(flavor, dict) else None
+        fid = flavor.get("id") if isinstance(flavor, dict) else flavor
+        found = next((f for f in self.cloud.get_flavors(req.context)
+                      if (name is not None and f.get("name") == name)
+                      or (fid is not None and str(f.get("id")) == str(fid))), None)
+        ref = str(found["id"]) if found else str(fid or "")
+        return {"id": ref, "links": [
+            {"rel": "bookmark", "href": f"{req.base_url}/compute/flavors/{ref}"}]}
 
     def _respond(self, req: Request, status: int, body: Any) -> Response:
         return Response(status, body, version_headers(microversion(req)))

@@ -1,0 +1,67 @@
+"""A server is shown as the requested Nova microversion shows it: each field from the
+microversion that introduced it, the flavor as {id, links} before 2.47."""
+
+from __future__ import annotations
+
+from api_helpers import Client
+
+C = "/compute/v2.1"
+N = "/networking/v2.0"
+
+BASE = {"id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image",
+        "flavor", "created", "updated", "addresses", "accessIPv4", "accessIPv6", "links",
+        "OS-DCF:diskConfig", "progress", "key_name", "config_drive",
+        "OS-EXT-AZ:availability_zone", "OS-EXT-STS:vm_state", "OS-EXT-STS:task_state",
+        "OS-EXT-STS:power_state", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at",
+        "os-extended-volumes:volumes_attached", "security_groups"}
+
+
+def _server(client: Client) -> str:
+    net = client.post(f"{N}/networks", {"network": {"name": "n1"}}).body["network"]["id"]
+    client.post(f"{N}/subnets", {"subnet": {"network_id": net, "cidr": "172.16.100.0/24",
+                                            "ip_version": 4}})
+    image = client.get("/image/v2/images").body["images"][0]["id"]
+    r = client.post(f"{C}/servers", {"server": {"name": "vm", "imageRef": image,
+                                                "flavorRef": "42",
+                                                "networks": [{"uuid": net}]}})
+    assert r.status == 202, r.body
+    return str(r.body["server"]["id"])
+
+
+def _show(c: Client, sid: str, version: str) -> dict:
+    r = c.get(f"{C}/servers/{sid}", headers={"OpenStack-API-Version": f"compute {version}"})
+    assert r.status == 200 and r.headers["openstack-api-version"] == f"compute {version}"
+    return r.body["server"]
+
+
+def test_fields_follow_the_microversion(demo: Client) -> None:
+    sid = _server(demo)
+    s = _show(demo, sid, "2.1")
+    assert set(s) == BASE
+    assert set(s["flavor"]) == {"id", "links"} and s["flavor"]["id"] == "42"
+    assert set(_show(demo, sid, "2.9")) == BASE | {"locked"}
+    assert set(_show(demo, sid, "2.26")) == BASE | {"locked", "description", "tags"}
+    assert "original_name" in _show(demo, sid, "2.47")["flavor"]
+    assert set(_show(demo, sid, "2.73")) == BASE | {
+        "locked", "description", "tags", "trusted_image_certificates", "server_groups",
+        "locked_reason"}
+    newest = _show(demo, sid, "2.96")
+    assert set(newest) == BASE | {
+        "locked", "description", "tags", "trusted_image_certificates", "server_groups",
+        "locked_reason", "OS-EXT-SRV-ATTR:hostname", "pinned_availability_zone"}
+    # no microversion header is 2.1; detail listings follow the same rules
+    assert set(demo.get(f"{C}/servers/{sid}").body["server"]) == BASE
+    listed = demo.get(f"{C}/servers/detail",
+                      headers={"OpenStack-API-Version": "compute 2.19"}).body["servers"]
+    assert set(listed[0]) == BASE | {"locked", "description"}
+
+
+def test_admin_sees_extended_attributes_from_2_3(client: Client) -> None:
+    sid = _server(client)
+    old = _show(client, sid, "2.1")
+    assert {k for k in old if k.startswith("OS-EXT-SRV-ATTR:")} == {
+        "OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname",
+        "OS-EXT-SRV-ATTR:instance_name"}
+    assert "OS-EXT-SRV-ATTR:root_device_name" in _show(client, sid, "2.3")
+    assert "host_status" not in _show(client, sid, "2.15")
+    assert "host_status" in _show(client, sid, "2.16")
