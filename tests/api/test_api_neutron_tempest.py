@@ -130,3 +130,54 @@ def test_bulk_create_is_all_or_nothing(client: Client, cloud) -> None:
         assert r.status == 400 and snapshot(cloud) == before, bad
     assert client.post(f"{N}/networks", {"networks": []}).body["NeutronError"]["message"] == (
         "Resources required")
+
+
+def test_sorting_and_pagination(client: Client) -> None:
+    for name in ("c", "a", "b", "d", "e"):
+        client.post(f"{N}/networks", {"network": {"name": name}})
+    names = [n["name"] for n in client.get(
+        f"{N}/networks?sort_key=name&sort_dir=desc").body["networks"]]
+    assert names == ["e", "d", "c", "b", "a"]
+    r = client.get(f"{N}/networks?sort_key=name&sort_dir=asc&limit=2")
+    assert [n["name"] for n in r.body["networks"]] == ["a", "b"]
+    links = {link["rel"]: link["href"] for link in r.body["networks_links"]}
+    assert set(links) == {"next", "previous"}
+    seen = []
+    href = f"{N}/networks?sort_key=name&sort_dir=asc&limit=2"
+    while href:
+        body = client.get(href).body
+        seen += [n["name"] for n in body["networks"]]
+        nxt = [lk["href"] for lk in body["networks_links"] if lk["rel"] == "next"]
+        href = nxt[0].split("lab.test:5000", 1)[1] if nxt else ""
+    assert seen == ["a", "b", "c", "d", "e"]
+    # backwards from the last page
+    last = client.get(f"{N}/networks?sort_key=name&sort_dir=asc&limit=2&marker="
+                      f"{client.get(N + '/networks?name=d').body['networks'][0]['id']}")
+    assert [n["name"] for n in last.body["networks"]] == ["e"]
+    prev = [lk["href"] for lk in last.body["networks_links"] if lk["rel"] == "previous"][0]
+    back = client.get(prev.split("lab.test:5000", 1)[1]).body["networks"]
+    assert [n["name"] for n in back] == ["c", "d"]
+
+
+def test_bad_sorting_and_paging_are_400(client: Client) -> None:
+    for query, text in (("sort_key=nope", "nope is invalid attribute for sort_key"),
+                        ("sort_key=name&sort_dir=up", "up is invalid value for sort_dir"),
+                        ("sort_dir=asc", "The number of sort_keys and sort_dirs must be same"),
+                        ("limit=-2", "Limit must be an integer 0 or greater and not '-2'"),
+                        ("limit=x", "Limit must be an integer")):
+        r = client.get(f"{N}/networks?{query}")
+        assert r.status == 400 and text in r.body["NeutronError"]["message"], query
+
+
+def test_null_routes_clear_the_extra_routes(client: Client) -> None:
+    net = client.post(f"{N}/networks", {"network": {"name": "n"}}).body["network"]
+    sub = client.post(f"{N}/subnets", {"subnet": {"network_id": net["id"],
+                                                  "cidr": "10.9.0.0/24",
+                                                  "ip_version": 4}}).body["subnet"]
+    rid = client.post(f"{N}/routers", {"router": {"name": "r"}}).body["router"]["id"]
+    client.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub["id"]})
+    routes = [{"destination": "10.10.0.0/24", "nexthop": "10.9.0.5"}]
+    r = client.put(f"{N}/routers/{rid}", {"router": {"routes": routes}})
+    assert r.status == 200 and r.body["router"]["routes"] == routes
+    r = client.put(f"{N}/routers/{rid}", {"router": {"routes": None}})
+    assert r.status == 200 and r.body["router"]["routes"] == []

@@ -213,6 +213,12 @@ class Port(Kind):
 class ListOf(Kind):
     item: Kind
     nullable: bool = False
+    none_is_empty: bool = False  # neutron-lib convert_none_to_empty_list (router routes)
+
+    def convert(self, value: Any, attr: str) -> Any:
+        if value is None and self.none_is_empty:
+            return []
+        return Kind.convert(self, value, attr)
 
     def _convert(self, value: Any, attr: str) -> Any:
         if not isinstance(value, list):

@@ -26,6 +26,7 @@ from .attrs import (
     UniqueStrings,
 )
 from .http import Request, Response, Router, json_response
+from .paging import page
 
 _S = Str()
 _S_NULL = Str(nullable=True)
@@ -116,7 +117,7 @@ ROUTER = Resource("routers", "router", {
     }, ("network_id",), nullable=True, nodata=True)),
     "distributed": Attr(Bool()),
     "ha": Attr(Bool()),
-    "routes": Attr(_ROUTES, post=False),
+    "routes": Attr(ListOf(_ROUTES.item, none_is_empty=True), post=False),
     "availability_zone_hints": Attr(ListOf(_S), put=False),
     "flavor_id": Attr(_S_NULL, put=False),
     "enable_ndp_proxy": Attr(Bool()),
@@ -182,8 +183,21 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "Extension to add descriptions to standard attributes"),
     ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."),
     ("agent", "agent", "The agent management extension."),
+    ("pagination", "Pagination support", "Extension that indicates that pagination is "
+     "enabled."),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at "
+     "fields to all Neutron resources that have Neutron standard attributes."),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
+     "the revision number of neutron resources."),
 )
 
+# Attributes Neutron shows but no request sets, which are sortable too.
+_READ_ONLY_SORT_KEYS = frozenset({"status", "created_at", "updated_at", "revision_number",
+                                  "subnets", "router_id", "fixed_ip_address"})
 _NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
 
 
@@ -295,9 +309,13 @@ class Neutron:
         def handler(req: Request) -> Response:
             items = _call(self.cloud, "get_all", res)(req.context)
             filters = query_filters(req.query)
+            found = [i for i in items if matches(i, filters)]
+            url = f"{req.base_url}{req.path}"
+            body = page(found, req.query, set(res.attrs) | _READ_ONLY_SORT_KEYS, res.plural,
+                        url)
             fields = req.query.get("fields")
-            body = [project(i, fields) for i in items if matches(i, filters)]
-            return json_response(200, {res.plural: body})
+            body[res.plural] = [project(i, fields) for i in body[res.plural]]
+            return json_response(200, body)
         return handler
 
     def _show(self, res: Resource) -> Callable[[Request], Response]:
