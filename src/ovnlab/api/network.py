@@ -166,8 +166,10 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
 RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
                                    SECURITY_GROUP_RULE)
 
-# What this emulation actually implements. `external-gateway-multihoming` must stay out:
-# the client would switch `router set --external-gateway` to update_external_gateways.
+# What this emulation actually implements, within ML2/OVN's own list (neutron/common/ovn/
+# extensions.py): so no `dvr` (OVN routing is always distributed; an admin's
+# `distributed: false` is not honoured). `external-gateway-multihoming` must stay out: the
+# client would switch `router set --external-gateway` to update_external_gateways.
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding"),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
@@ -181,7 +183,6 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "enabled."),
     ("standard-attr-description", "standard-attr-description",
      "Extension to add descriptions to standard attributes"),
-    ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."),
     ("agent", "agent", "The agent management extension."),
     ("pagination", "Pagination support", "Extension that indicates that pagination is "
      "enabled."),
