@@ -48,6 +48,10 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
     "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
+    "tags": [(f"{N}/{coll}/{{{kind}}}/tags{tail}", ("GET", "PUT", "DELETE"))
+             for coll, kind in (("networks", "network"), ("ports", "port"),
+                                ("routers", "router"), ("security-groups", "security_group"))
+             for tail in ("", "/{tag}")],
     "identity": [(f"{K}/domains", ("GET",)), (f"{K}/domains/{{domain}}", ("GET",)),
                  (f"{K}/projects", ("GET", "POST")),
                  (f"{K}/projects/{{project}}", ("GET", "PATCH", "DELETE")),
@@ -89,6 +93,7 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["user"] = [u["id"] for u in w.lab.cloud.get_users()]
     out["role"] = [r["id"] for r in w.lab.cloud.get_roles()]
     out["domain"] = ["default"]
+    out["tag"] = ["red", "x" * 300]
     return out
 
 

@@ -181,3 +181,34 @@ def test_null_routes_clear_the_extra_routes(client: Client) -> None:
     assert r.status == 200 and r.body["router"]["routes"] == routes
     r = client.put(f"{N}/routers/{rid}", {"router": {"routes": None}})
     assert r.status == 200 and r.body["router"]["routes"] == []
+
+
+def test_tags_replace_add_remove_and_filter(client: Client, demo: Client, cloud) -> None:
+    a = client.post(f"{N}/networks", {"network": {"name": "a"}}).body["network"]["id"]
+    b = client.post(f"{N}/networks", {"network": {"name": "b"}}).body["network"]["id"]
+    r = client.put(f"{N}/networks/{a}/tags", {"tags": ["red", "blue"]})
+    assert r.status == 200 and r.body == {"tags": ["red", "blue"]}
+    assert client.put(f"{N}/networks/{b}/tags/red").status == 201
+    assert client.get(f"{N}/networks/{b}/tags/red").status == 204
+    r = client.get(f"{N}/networks/{b}/tags/green")
+    assert r.status == 404 and r.body["NeutronError"]["message"] == (
+        f"Tag green could not be found for network {b}.")
+    assert client.get(f"{N}/networks/{a}").body["network"]["tags"] == ["red", "blue"]
+
+    def names(q: str) -> list[str]:
+        return sorted(n["name"] for n in client.get(f"{N}/networks?{q}").body["networks"])
+    assert names("tags=red,blue") == ["a"]
+    assert names("tags-any=blue,red") == ["a", "b"]
+    assert names("not-tags=red,blue") == ["b"]
+    assert names("not-tags-any=blue") == ["b"]
+    assert client.delete(f"{N}/networks/{a}/tags/blue").status == 204
+    assert client.get(f"{N}/networks/{a}/tags").body == {"tags": ["red"]}
+    assert client.delete(f"{N}/networks/{a}/tags").status == 204
+    assert client.get(f"{N}/networks/{a}/tags").body == {"tags": []}
+    before = snapshot(cloud)
+    for body in ({"tags": ["x", "x"]}, {"tag": []}, {"tags": "x"}, {"tags": ["x" * 256]}):
+        r = client.put(f"{N}/networks/{b}/tags", body)
+        assert r.status == 400 and r.body["NeutronError"]["type"] == "InvalidInput", body
+    # another project: the network is not there for it
+    assert demo.put(f"{N}/networks/{b}/tags/mine").status == 404
+    assert snapshot(cloud) == before

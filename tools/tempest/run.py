@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  FAILED {name}")
     finally:
         ovnlab(state, "destroy")
+        if args.workdir:  # the lab's and the registry's temporary directory
+            shutil.rmtree(tmp, ignore_errors=True)
     known = known_failures(args.known)
     new = sorted(set(failed) - known)
     for name in sorted(known & set(passed)):

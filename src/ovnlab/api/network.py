@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnlab.cloud.exceptions import policy as policy_error
+from ovnlab.cloud.tags import TAGGABLE, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
@@ -192,6 +193,10 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at "
      "fields to all Neutron resources that have Neutron standard attributes."),
+    ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, "
+     "trunk, network_segment_range, router, network, policy, subnetpool, port, "
+     "security_group, floatingip", "Enables to set tag on resources with standard "
+     "attribute."),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
      "the revision number of neutron resources."),
 )
@@ -199,7 +204,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
 # Attributes Neutron shows but no request sets, which are sortable too.
 _READ_ONLY_SORT_KEYS = frozenset({"status", "created_at", "updated_at", "revision_number",
                                   "subnets", "router_id", "fixed_ip_address"})
-_NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
+_NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse",
+                          "tags", "tags-any", "not-tags", "not-tags-any"})
 
 
 def neutron_error(e: OvnlabError) -> dict[str, Any]:
@@ -213,6 +219,23 @@ def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
 
 def query_filters(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {k: v for k, v in query.items() if k not in _NOT_FILTERS}
+
+
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+
+
+def tags_match(item: Mapping[str, Any], query: Mapping[str, list[str]]) -> bool:
+    """Neutron's tag filters, each a comma-separated list: `tags` (all of them), `tags-any`
+    (one of them), `not-tags` (not all of them), `not-tags-any` (none of them)."""
+    have = set(item.get("tags") or [])
+    for key in TAG_FILTERS:
+        for value in query.get(key, []):
+            want = {t for t in value.split(",") if t}
+            hit = {"tags": want <= have, "tags-any": bool(want & have),
+                   "not-tags": not want <= have, "not-tags-any": not want & have}[key]
+            if not hit:
+                return False
+    return True
 
 
 def _value_matches(value: Any, wanted: str) -> bool:
@@ -278,6 +301,15 @@ class Neutron:
             if any(a.put for a in res.attrs.values()):
                 router.add("PUT", coll + "/{id}", self._update(res))
             router.add("DELETE", coll + "/{id}", self._delete(res))
+        for res in RESOURCES:
+            if res.member in TAGGABLE:
+                tags = f"{v2}/{res.collection}/{{id}}/tags"
+                router.add("GET", tags, self._tags(res, "get"))
+                router.add("PUT", tags, self._tags(res, "put"))
+                router.add("DELETE", tags, self._tags(res, "delete"))
+                router.add("GET", tags + "/{tag}", self._tag(res, "get"))
+                router.add("PUT", tags + "/{tag}", self._tag(res, "put"))
+                router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
         router.add("GET", v2 + "/agents", self.agents)
         router.add("GET", v2 + "/agents/{id}", self.agent)
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
@@ -310,7 +342,7 @@ class Neutron:
         def handler(req: Request) -> Response:
             items = _call(self.cloud, "get_all", res)(req.context)
             filters = query_filters(req.query)
-            found = [i for i in items if matches(i, filters)]
+            found = [i for i in items if matches(i, filters) and tags_match(i, req.query)]
             url = f"{req.base_url}{req.path}"
             body = page(found, req.query, set(res.attrs) | _READ_ONLY_SORT_KEYS, res.plural,
                         url)
@@ -353,6 +385,36 @@ class Neutron:
         def handler(req: Request) -> Response:
             _writer(req, f"delete_{res.member}")
             _call(self.cloud, "delete", res)(req.context, req.params["id"])
+            return Response(204)
+        return handler
+
+    # -- tags (standard-attr-tag)
+    def _tags(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            rid = req.params["id"]
+            if verb == "get":
+                return json_response(200, {"tags": self.cloud.get_tags(req.context,
+                                                                        res.member, rid)})
+            _writer(req, f"update_{res.member}")
+            if verb == "put":
+                tags = self.cloud.update_tags(req.context, res.member, rid,
+                                              validate_tags(req.json()))
+                return json_response(200, {"tags": tags})
+            self.cloud.update_tags(req.context, res.member, rid, [])
+            return Response(204)
+        return handler
+
+    def _tag(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            rid, tag = req.params["id"], req.params["tag"]
+            if verb == "get":
+                self.cloud.check_tag(req.context, res.member, rid, tag)
+                return Response(204)
+            _writer(req, f"update_{res.member}")
+            if verb == "put":
+                self.cloud.add_tag(req.context, res.member, rid, tag)
+                return Response(201)
+            self.cloud.remove_tag(req.context, res.member, rid, tag)
             return Response(204)
         return handler
 

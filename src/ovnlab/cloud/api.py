@@ -14,13 +14,14 @@ from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.nova import NovaOps
 from ovnlab.cloud.store import Store
+from ovnlab.cloud.tags import TagOps
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.topology import Topology
 
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(NovaOps, IdentityOps):
+class Cloud(NovaOps, IdentityOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
