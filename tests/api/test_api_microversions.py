@@ -65,3 +65,33 @@ def test_admin_sees_extended_attributes_from_2_3(client: Client) -> None:
     assert "OS-EXT-SRV-ATTR:root_device_name" in _show(client, sid, "2.3")
     assert "host_status" not in _show(client, sid, "2.15")
     assert "host_status" in _show(client, sid, "2.16")
+
+
+def test_update_server_ips_and_metadata(demo: Client) -> None:
+    sid = _server(demo)
+    r = demo.put(f"{C}/servers/{sid}", {"server": {"name": "renamed",
+                                                   "accessIPv4": "1.1.1.1"}})
+    assert r.status == 200, r.body
+    assert (r.body["server"]["name"], r.body["server"]["accessIPv4"]) == ("renamed", "1.1.1.1")
+    assert r.headers["x-compute-request-id"] == r.headers["x-openstack-request-id"]
+    r = demo.put(f"{C}/servers/{sid}", {"server": {"accessIPv6": "1.1.1.1"}})
+    assert r.status == 400 and "is not a 'ipv6'" in r.body["badRequest"]["message"]
+    # description needs 2.19
+    assert demo.put(f"{C}/servers/{sid}", {"server": {"description": "d"}}).status == 400
+    r = demo.put(f"{C}/servers/{sid}", {"server": {"description": "d"}},
+                 headers={"OpenStack-API-Version": "compute 2.19"})
+    assert r.status == 200 and r.body["server"]["description"] == "d"
+    assert demo.get(f"{C}/servers/{sid}/ips").body["addresses"]["n1"][0]["version"] == 4
+    assert list(demo.get(f"{C}/servers/{sid}/ips/n1").body) == ["n1"]
+    assert demo.get(f"{C}/servers/{sid}/ips/nope").status == 404
+    meta = f"{C}/servers/{sid}/metadata"
+    assert demo.put(meta, {"metadata": {"a": "1", "b": "2"}}).body == {
+        "metadata": {"a": "1", "b": "2"}}
+    assert demo.post(meta, {"metadata": {"c": "3"}}).body["metadata"] == {
+        "a": "1", "b": "2", "c": "3"}
+    assert demo.put(f"{meta}/a", {"meta": {"a": "9"}}).body == {"meta": {"a": "9"}}
+    assert demo.get(f"{meta}/a").body == {"meta": {"a": "9"}}
+    assert demo.put(f"{meta}/a", {"meta": {"b": "9"}}).status == 400
+    assert demo.delete(f"{meta}/b").status == 204
+    assert demo.get(f"{meta}/b").status == 404
+    assert demo.get(meta).body == {"metadata": {"a": "9", "c": "3"}}

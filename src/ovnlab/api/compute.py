@@ -4,6 +4,7 @@ shows them): servers, the security group actions, flavors and hypervisors."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from typing import Any
@@ -194,6 +195,41 @@ def validate_server_create(body: Any) -> dict[str, Any]:
     return server
 
 
+def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any]:
+    """Nova's update schema: name, accessIPv4/6, OS-DCF:diskConfig, description (2.19)."""
+    server = body.get("server") if isinstance(body, dict) and len(body) == 1 else None
+    if not isinstance(server, dict):
+        raise _bad(f"Invalid input for field/attribute server. Value: {body}. 'server' is a "
+                   "required property")
+    allowed = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"} | (
+        {"description"} if version >= (2, 19) else set())
+    extra = sorted(k for k in server if k not in allowed)
+    if extra:
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+                   f"{'was' if len(extra) == 1 else 'were'} unexpected)")
+    out: dict[str, Any] = {}
+    if "name" in server:
+        out["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
+    if "description" in server and server["description"] is not None:
+        out["description"] = _validate_string(server["description"], "description")
+    elif "description" in server:
+        out["description"] = None
+    for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
+        if key in server:
+            out[key] = _access_ip(server[key], key, family)
+    return out
+
+
+def _access_ip(value: Any, key: str, family: int) -> str:
+    try:
+        if isinstance(value, str) and ipaddress.ip_address(value).version == family:
+            return value
+    except ValueError:
+        pass
+    raise _bad(f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not "
+               f"a 'ipv{family}'")
+
+
 def validate_interface_attach(body: Any) -> dict[str, Any]:
     """Nova's os-interface create schema (interfaceAttachment is optional)."""
     if not isinstance(body, dict) or any(k != "interfaceAttachment" for k in body):
@@ -251,6 +287,16 @@ class Nova:
         router.add("POST", v21 + "/servers", self.create_server)
         router.add("GET", v21 + "/servers/{id}", self.show_server)
         router.add("DELETE", v21 + "/servers/{id}", self.delete_server)
+        router.add("PUT", v21 + "/servers/{id}", self.update_server)
+        router.add("GET", v21 + "/servers/{id}/ips", self.server_ips)
+        router.add("GET", v21 + "/servers/{id}/ips/{network}", self.server_ips)
+        meta = v21 + "/servers/{id}/metadata"
+        router.add("GET", meta, self.show_metadata)
+        router.add("POST", meta, self.update_metadata)
+        router.add("PUT", meta, self.replace_metadata)
+        router.add("GET", meta + "/{key}", self.show_metadata_item)
+        router.add("PUT", meta + "/{key}", self.set_metadata_item)
+        router.add("DELETE", meta + "/{key}", self.delete_metadata_item)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
@@ -415,7 +461,8 @@ class Nova:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
         sid = str(created["id"])
-        admin_pass = created.get("adminPass") or hashlib.sha256(sid.encode()).hexdigest()[:12]
+        admin_pass = (server.get("adminPass") or created.get("adminPass")
+                      or hashlib.sha256(sid.encode()).hexdigest()[:12])
         groups = created.get("security_groups") or [
             {"name": g["name"]} for g in server.get("security_groups", [])] or [
             {"name": "default"}]
@@ -424,6 +471,70 @@ class Nova:
                            "security_groups": groups}}
         return Response(202, body, version_headers(microversion(req))
                         + (("Location", f"{req.base_url}/compute/v2.1/servers/{sid}"),))
+
+    def update_server(self, req: Request) -> Response:
+        version = microversion(req)
+        _writer(req, "servers:update")
+        changes = validate_server_update(req.json(), version)
+        server = self.cloud.update_server(req.context, req.params["id"], changes)
+        return self._respond(req, 200, {"server": self._server_view(req, server)})
+
+    def server_ips(self, req: Request) -> Response:
+        addresses = self.cloud.get_server(req.context, req.params["id"])["addresses"]
+        network = req.params.get("network")
+        if network is None:
+            return self._respond(req, 200, {"addresses": addresses})
+        if network not in addresses:
+            raise NotFound("Instance is not a member of specified network")
+        return self._respond(req, 200, {network: addresses[network]})
+
+    # -- server metadata (nova/api/openstack/compute/server_metadata.py)
+    def show_metadata(self, req: Request) -> Response:
+        server = self.cloud.get_server(req.context, req.params["id"])
+        return self._respond(req, 200, {"metadata": server["metadata"]})
+
+    def _set_metadata(self, req: Request, *, replace: bool) -> Response:
+        _writer(req, "server-metadata:update_all" if replace else "server-metadata:create")
+        body = req.json()
+        if not isinstance(body, dict) or "metadata" not in body:
+            raise BadRequest("Malformed request body")
+        _validate_metadata(body["metadata"])
+        metadata = self.cloud.set_server_metadata(req.context, req.params["id"],
+                                                  body["metadata"], replace=replace)
+        return self._respond(req, 200, {"metadata": metadata})
+
+    def update_metadata(self, req: Request) -> Response:
+        return self._set_metadata(req, replace=False)
+
+    def replace_metadata(self, req: Request) -> Response:
+        return self._set_metadata(req, replace=True)
+
+    def show_metadata_item(self, req: Request) -> Response:
+        metadata = self.cloud.get_server(req.context, req.params["id"])["metadata"]
+        key = req.params["key"]
+        if key not in metadata:
+            raise NotFound("Metadata item was not found")
+        return self._respond(req, 200, {"meta": {key: metadata[key]}})
+
+    def set_metadata_item(self, req: Request) -> Response:
+        _writer(req, "server-metadata:update")
+        body = req.json()
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if not isinstance(meta, dict):
+            raise BadRequest("Malformed request body")
+        _validate_metadata(meta)
+        if len(meta) > 1:
+            raise BadRequest("Request body contains too many items")
+        if req.params["key"] not in meta:
+            raise BadRequest("Request body and URI mismatch")
+        self.cloud.set_server_metadata(req.context, req.params["id"], meta, replace=False)
+        return self._respond(req, 200, {"meta": meta})
+
+    def delete_metadata_item(self, req: Request) -> Response:
+        version = microversion(req)
+        _writer(req, "server-metadata:delete")
+        self.cloud.delete_server_metadata(req.context, req.params["id"], req.params["key"])
+        return Response(204, None, version_headers(version))
 
     def delete_server(self, req: Request) -> Response:
         version = microversion(req)
