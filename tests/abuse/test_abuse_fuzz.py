@@ -51,6 +51,13 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
     "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
+    "os-security-groups": [(f"{C}/os-security-groups", ("GET", "POST")),
+                           (f"{C}/os-security-groups/{{security_group}}",
+                            ("GET", "PUT", "DELETE")),
+                           (f"{C}/os-security-group-rules", ("POST",)),
+                           (f"{C}/os-security-group-rules/{{security_group_rule}}",
+                            ("DELETE",)),
+                           (f"{C}/servers/{{server}}/os-security-groups", ("GET",))],
     "tags": [(f"{N}/{coll}/{{{kind}}}/tags{tail}", ("GET", "PUT", "DELETE"))
              for coll, kind in (("networks", "network"), ("ports", "port"),
                                 ("routers", "router"), ("security-groups", "security_group"))

@@ -11,11 +11,11 @@ from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
-from .http import NotAcceptable, Request, Response, Router, json_response
-from .microversions import server_at
+from .compute_secgroups import SecurityGroupProxy
+from .http import Request, Response, Router, json_response
+from .microversions import MAX_VERSION, MIN_VERSION, _v, microversion, server_at, version_headers
+from .microversions import nova_writer as _writer
 
-MIN_VERSION = (2, 1)
-MAX_VERSION = (2, 96)
 UPDATED = "2013-07-23T11:33:21Z"
 
 Cloud = Any
@@ -34,41 +34,8 @@ _SERVER_KEYS = frozenset({
 _NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
 
 
-def _v(t: tuple[int, int]) -> str:
-    return f"{t[0]}.{t[1]}"
-
-
 def nova_error(e: OvnlabError) -> dict[str, Any]:
     return {_FAULT_NAMES.get(e.status, "computeFault"): {"code": e.status, "message": e.message}}
-
-
-def microversion(req: Request) -> tuple[int, int]:
-    """The requested microversion (OpenStack-API-Version or the legacy Nova header)."""
-    raw = ""
-    for part in req.header("OpenStack-API-Version").split(","):
-        service, _, value = part.strip().partition(" ")
-        if service.lower() == "compute":
-            raw = value.strip()
-    raw = raw or req.header("X-OpenStack-Nova-API-Version").strip()
-    if not raw:
-        return MIN_VERSION
-    if raw.lower() == "latest":
-        return MAX_VERSION
-    m = re.fullmatch(r"(\d{1,4})\.(\d{1,4})", raw)
-    if m is None:
-        raise BadRequest(f"API Version String {raw} is of invalid format. Must be of format "
-                         "MajorNum.MinorNum.")
-    version = (int(m.group(1)), int(m.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
-        raise NotAcceptable(f"Version {raw} is not supported by the API. Minimum is "
-                            f"{_v(MIN_VERSION)} and maximum is {_v(MAX_VERSION)}.")
-    return version
-
-
-def version_headers(version: tuple[int, int]) -> tuple[tuple[str, str], ...]:
-    return (("OpenStack-API-Version", f"compute {_v(version)}"),
-            ("X-OpenStack-Nova-API-Version", _v(version)),
-            ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"))
 
 
 def _bad(message: str) -> BadRequest:
@@ -303,6 +270,7 @@ class Nova:
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
         router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
                    self.detach_interface)
+        SecurityGroupProxy(self.cloud).register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
@@ -655,8 +623,3 @@ class Nova:
         raise NotFound(f"Hypervisor with ID '{hid}' could not be found.",
                        type="HypervisorNotFound")
 
-
-def _writer(req: Request, rule: str) -> None:
-    """Nova's default write rules need the member role (PROJECT_MEMBER): a reader is refused."""
-    if getattr(req.context, "reader_only", False):
-        raise Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")

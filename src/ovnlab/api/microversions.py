@@ -1,12 +1,26 @@
-"""Which server fields a Nova microversion shows (nova/api/openstack/compute/views/
+"""Nova requests: the microversion asked for, the member-only writes, and which server
+fields a microversion shows (nova/api/openstack/compute/views/
 servers.py and the REST API version history): the model answers in the newest format, and
 a request at an older microversion gets the server as Nova rendered it then."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ovnlab.errors import BadRequest, Forbidden
+
+from .http import NotAcceptable, Request
+
 Version = tuple[int, int]
+MIN_VERSION: Version = (2, 1)
+MAX_VERSION: Version = (2, 96)
+
+
+def _v(t: Version) -> str:
+    return f"{t[0]}.{t[1]}"
+
+
 
 # Field -> the microversion that introduced it in the server view.
 SINCE: dict[str, Version] = {
@@ -40,3 +54,38 @@ def server_at(server: dict[str, Any], version: Version, *, is_admin: bool,
     if version < EMBEDDED_FLAVOR:
         out["flavor"] = flavor_ref
     return out
+
+
+def microversion(req: Request) -> tuple[int, int]:
+    """The requested microversion (OpenStack-API-Version or the legacy Nova header)."""
+    raw = ""
+    for part in req.header("OpenStack-API-Version").split(","):
+        service, _, value = part.strip().partition(" ")
+        if service.lower() == "compute":
+            raw = value.strip()
+    raw = raw or req.header("X-OpenStack-Nova-API-Version").strip()
+    if not raw:
+        return MIN_VERSION
+    if raw.lower() == "latest":
+        return MAX_VERSION
+    m = re.fullmatch(r"(\d{1,4})\.(\d{1,4})", raw)
+    if m is None:
+        raise BadRequest(f"API Version String {raw} is of invalid format. Must be of format "
+                         "MajorNum.MinorNum.")
+    version = (int(m.group(1)), int(m.group(2)))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise NotAcceptable(f"Version {raw} is not supported by the API. Minimum is "
+                            f"{_v(MIN_VERSION)} and maximum is {_v(MAX_VERSION)}.")
+    return version
+
+
+def version_headers(version: tuple[int, int]) -> tuple[tuple[str, str], ...]:
+    return (("OpenStack-API-Version", f"compute {_v(version)}"),
+            ("X-OpenStack-Nova-API-Version", _v(version)),
+            ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"))
+
+
+def nova_writer(req: Request, rule: str) -> None:
+    """Nova's default write rules need the member role (PROJECT_MEMBER): a reader is refused."""
+    if getattr(req.context, "reader_only", False):
+        raise Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")
