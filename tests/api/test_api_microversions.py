@@ -95,3 +95,11 @@ def test_update_server_ips_and_metadata(demo: Client) -> None:
     assert demo.delete(f"{meta}/b").status == 204
     assert demo.get(f"{meta}/b").status == 404
     assert demo.get(meta).body == {"metadata": {"a": "9", "c": "3"}}
+
+
+def test_a_server_in_no_security_group_has_no_security_groups_key(demo: Client) -> None:
+    sid = _server(demo)
+    assert _show(demo, sid, "2.1")["security_groups"] == [{"name": "default"}]
+    r = demo.post(f"{C}/servers/{sid}/action", {"removeSecurityGroup": {"name": "default"}})
+    assert r.status == 202
+    assert "security_groups" not in _show(demo, sid, "2.1")

@@ -360,6 +360,8 @@ class Nova:
         for k, v in defaults.items():
             out.setdefault(k, v)
         out.pop("project_id", None)
+        if not out.get("security_groups"):  # Nova leaves the key out for a server in none
+            out.pop("security_groups", None)
         out["links"] = self._link(req, "servers", sid)
         return server_at(out, microversion(req),
                          is_admin=bool(getattr(req.context, "is_admin", False)),
