@@ -58,6 +58,8 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                            (f"{C}/os-security-group-rules/{{security_group_rule}}",
                             ("DELETE",)),
                            (f"{C}/servers/{{server}}/os-security-groups", ("GET",))],
+    "os-floating-ips": [(f"{C}/os-floating-ips", ("GET", "POST")),
+                        (f"{C}/os-floating-ips/{{floatingip}}", ("GET", "DELETE"))],
     "tags": [(f"{N}/{coll}/{{{kind}}}/tags{tail}", ("GET", "PUT", "DELETE"))
              for coll, kind in (("networks", "network"), ("ports", "port"),
                                 ("routers", "router"), ("security-groups", "security_group"))

@@ -76,3 +76,46 @@ def test_proxy_errors_are_novas_and_change_nothing(demo: Client, cloud) -> None:
     assert demo.get(f"{C}/os-security-groups/6e3c7a9e-0c43-4b0a-9d3f-1f0f2b1c0d99"
                     ).status == 404
     assert snapshot(cloud) == before
+
+
+def _external(client: Client) -> str:
+    net = client.post(f"{N}/networks", {"network": {
+        "name": "public", "router:external": True}}).body["network"]["id"]
+    client.post(f"{N}/subnets", {"subnet": {"network_id": net, "cidr": "10.0.2.0/24",
+                                            "ip_version": 4, "enable_dhcp": False}})
+    return str(net)
+
+
+def test_floating_ips_through_nova(client: Client, demo: Client, cloud) -> None:
+    ext = _external(client)
+    net = demo.post(f"{N}/networks", {"network": {"name": "n1"}}).body["network"]["id"]
+    sub = demo.post(f"{N}/subnets", {"subnet": {"network_id": net, "cidr": "172.16.1.0/24",
+                                                "ip_version": 4}}).body["subnet"]["id"]
+    rid = demo.post(f"{N}/routers", {"router": {"name": "r", "external_gateway_info": {
+        "network_id": ext}}}).body["router"]["id"]
+    demo.put(f"{N}/routers/{rid}/add_router_interface", {"subnet_id": sub})
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+    sid = demo.post(f"{C}/servers", {"server": {"name": "vm", "imageRef": image,
+                                                "flavorRef": "42",
+                                                "networks": [{"uuid": net}]}}
+                    ).body["server"]["id"]
+    r = demo.post(f"{C}/os-floating-ips", {"pool": "public"})
+    assert r.status == 200, r.body
+    fip = r.body["floating_ip"]
+    assert (fip["pool"], fip["fixed_ip"], fip["instance_id"]) == ("public", None, None)
+    act = f"{C}/servers/{sid}/action"
+    assert demo.post(act, {"addFloatingIp": {"address": fip["ip"]}}).status == 202
+    shown = demo.get(f"{C}/os-floating-ips/{fip['id']}").body["floating_ip"]
+    assert shown["instance_id"] == sid and shown["fixed_ip"].startswith("172.16.1.")
+    neutron = demo.get(f"{N}/floatingips/{fip['id']}").body["floatingip"]
+    assert neutron["fixed_ip_address"] == shown["fixed_ip"]
+    before = snapshot(cloud)
+    assert demo.post(act, {"addFloatingIp": {"address": "10.9.9.9"}}).status == 404
+    assert demo.post(act, {"addFloatingIp": {}}).status == 400
+    assert demo.post(f"{C}/os-floating-ips", {"pool": "nope"}).status == 404
+    assert demo.get(f"{C}/os-floating-ips/nope").status == 404
+    assert snapshot(cloud) == before
+    assert demo.post(act, {"removeFloatingIp": {"address": fip["ip"]}}).status == 202
+    assert demo.post(act, {"removeFloatingIp": {"address": fip["ip"]}}).status == 409
+    assert demo.delete(f"{C}/os-floating-ips/{fip['id']}").status == 202
+    assert demo.get(f"{N}/floatingips/{fip['id']}").status == 404

@@ -11,6 +11,7 @@ from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
+from .compute_fips import FloatingIPProxy
 from .compute_secgroups import SecurityGroupProxy
 from .http import Request, Response, Router, json_response
 from .microversions import MAX_VERSION, MIN_VERSION, _v, microversion, server_at, version_headers
@@ -242,6 +243,7 @@ def _all_tenants(req: Request) -> bool:
 class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
+        self.fips = FloatingIPProxy(cloud)
 
     def register(self, router: Router, prefix: str) -> None:
         v21 = prefix + "/v2.1"
@@ -271,6 +273,7 @@ class Nova:
         router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
                    self.detach_interface)
         SecurityGroupProxy(self.cloud).register(router, v21)
+        self.fips.register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
@@ -519,6 +522,10 @@ class Nova:
         if not isinstance(body, dict) or len(body) != 1:
             raise BadRequest("Malformed request body")
         (action, arg), = body.items()
+        if action in ("addFloatingIp", "removeFloatingIp"):
+            self.cloud.get_server(req.context, req.params["id"])  # 404 first
+            handler = self.fips.add if action == "addFloatingIp" else self.fips.remove
+            return handler(req, req.params["id"], arg)
         if action not in ("addSecurityGroup", "removeSecurityGroup"):
             raise BadRequest(f"There is no such action: {action}")
         if not isinstance(arg, dict) or not isinstance(arg.get("name"), str) or not arg["name"]:
