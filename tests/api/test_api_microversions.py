@@ -73,6 +73,11 @@ def test_update_server_ips_and_metadata(demo: Client) -> None:
                                                    "accessIPv4": "1.1.1.1"}})
     assert r.status == 200, r.body
     assert (r.body["server"]["name"], r.body["server"]["accessIPv4"]) == ("renamed", "1.1.1.1")
+    # the update view leaves out the extended attributes, status, AZ and groups
+    assert not [k for k in r.body["server"] if k.startswith(("OS-EXT", "OS-SRV"))]
+    assert "security_groups" not in r.body["server"]
+    r = demo.put(f"{C}/servers/{sid}", {"server": {"accessIPv6": "0:0:0:0:0:babe:220.12.22.2"}})
+    assert r.body["server"]["accessIPv6"] == "::babe:dc0c:1602"
     assert r.headers["x-compute-request-id"] == r.headers["x-openstack-request-id"]
     r = demo.put(f"{C}/servers/{sid}", {"server": {"accessIPv6": "1.1.1.1"}})
     assert r.status == 400 and "is not a 'ipv6'" in r.body["badRequest"]["message"]

@@ -14,7 +14,15 @@ from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 from .compute_fips import FloatingIPProxy
 from .compute_secgroups import SecurityGroupProxy
 from .http import Request, Response, Router, json_response
-from .microversions import MAX_VERSION, MIN_VERSION, _v, microversion, server_at, version_headers
+from .microversions import (
+    MAX_VERSION,
+    MIN_VERSION,
+    _v,
+    microversion,
+    server_at,
+    update_view,
+    version_headers,
+)
 from .microversions import nova_writer as _writer
 
 UPDATED = "2013-07-23T11:33:21Z"
@@ -191,7 +199,7 @@ def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any
 def _access_ip(value: Any, key: str, family: int) -> str:
     try:
         if isinstance(value, str) and ipaddress.ip_address(value).version == family:
-            return value
+            return str(ipaddress.ip_address(value))  # stored normalised, as netaddr does
     except ValueError:
         pass
     raise _bad(f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not "
@@ -450,7 +458,7 @@ class Nova:
         _writer(req, "servers:update")
         changes = validate_server_update(req.json(), version)
         server = self.cloud.update_server(req.context, req.params["id"], changes)
-        return self._respond(req, 200, {"server": self._server_view(req, server)})
+        return self._respond(req, 200, {"server": update_view(self._server_view(req, server))})
 
     def server_ips(self, req: Request) -> Response:
         addresses = self.cloud.get_server(req.context, req.params["id"])["addresses"]

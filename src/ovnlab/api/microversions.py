@@ -42,6 +42,18 @@ EMBEDDED_FLAVOR: Version = (2, 47)  # before it, the flavor is {id, links}
 NON_ADMIN_HOSTNAME: Version = (2, 90)  # OS-EXT-SRV-ATTR:hostname shown to the owner too
 
 
+# What Nova's update (PUT /servers/{id}) response leaves out: its view is built with the
+# AZ, config drive, extended attributes and status, host status, key pair, usage, security
+# groups, volumes and server groups all turned off.
+NOT_IN_UPDATE = ("OS-EXT-AZ:", "OS-EXT-SRV-ATTR:", "OS-EXT-STS:", "OS-SRV-USG:",
+                 "os-extended-volumes:", "config_drive", "host_status", "key_name",
+                 "security_groups", "server_groups")
+
+
+def update_view(server: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in server.items() if not k.startswith(NOT_IN_UPDATE)}
+
+
 def server_at(server: dict[str, Any], version: Version, *, is_admin: bool,
               flavor_ref: dict[str, Any]) -> dict[str, Any]:
     """The newest-format `server` as `version` shows it to an admin or its owner;
