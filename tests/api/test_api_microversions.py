@@ -108,3 +108,19 @@ def test_a_server_in_no_security_group_has_no_security_groups_key(demo: Client) 
     r = demo.post(f"{C}/servers/{sid}/action", {"removeSecurityGroup": {"name": "default"}})
     assert r.status == 202
     assert "security_groups" not in _show(demo, sid, "2.1")
+
+
+def test_access_addresses_on_create(demo: Client, cloud) -> None:
+    net = demo.post(f"{N}/networks", {"network": {"name": "n1"}}).body["network"]["id"]
+    demo.post(f"{N}/subnets", {"subnet": {"network_id": net, "cidr": "172.16.100.0/24",
+                                          "ip_version": 4}})
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+    body = {"name": "vm", "imageRef": image, "flavorRef": "42", "networks": [{"uuid": net}]}
+    for bad in ({"accessIPv4": "1.1.1.1.1"}, {"accessIPv6": "notv6"},
+                {"accessIPv6": "1.1.1.1"}):
+        r = demo.post(f"{C}/servers", {"server": {**body, **bad}})
+        assert r.status == 400 and "accessIPv" in r.body["badRequest"]["message"], bad
+    r = demo.post(f"{C}/servers", {"server": {**body, "accessIPv4": "1.1.1.1",
+                                              "accessIPv6": "0:0:0:0:0:babe:220.12.22.2"}})
+    s = demo.get(f"{C}/servers/{r.body['server']['id']}").body["server"]
+    assert (s["accessIPv4"], s["accessIPv6"]) == ("1.1.1.1", "::babe:dc0c:1602")

@@ -120,6 +120,9 @@ def validate_server_create(body: Any) -> dict[str, Any]:
             raise _bad(f"Invalid input for field/attribute server. Value: {server}. "
                        f"'{key}' is a required property")
     server["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
+    for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
+        if key in server:
+            server[key] = _access_ip(server[key], key, family)
     flavor = server["flavorRef"]
     if isinstance(flavor, int) and not isinstance(flavor, bool):
         server["flavorRef"] = str(flavor)
