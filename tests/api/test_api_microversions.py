@@ -124,3 +124,26 @@ def test_access_addresses_on_create(demo: Client, cloud) -> None:
                                               "accessIPv6": "0:0:0:0:0:babe:220.12.22.2"}})
     s = demo.get(f"{C}/servers/{r.body['server']['id']}").body["server"]
     assert (s["accessIPv4"], s["accessIPv6"]) == ("1.1.1.1", "::babe:dc0c:1602")
+
+
+def test_server_list_filters_and_paging(demo: Client) -> None:
+    first = _server(demo)
+    net = demo.get(f"{N}/networks?name=n1").body["networks"][0]["id"]
+    image = demo.get("/image/v2/images").body["images"][0]["id"]
+    ids = [first] + [demo.post(f"{C}/servers", {"server": {
+        "name": f"vm{i}", "imageRef": image, "flavorRef": "42",
+        "networks": [{"uuid": net}]}}).body["server"]["id"] for i in range(2)]
+
+    def listed(q: str) -> list[str]:
+        return [s["id"] for s in demo.get(f"{C}/servers/detail?{q}").body["servers"]]
+    assert listed("flavor=42") == ids and listed("flavor=1") == []
+    assert listed(f"image={image}") == ids
+    addr = demo.get(f"{C}/servers/{ids[1]}").body["server"]["addresses"]["n1"][0]["addr"]
+    assert listed(f"ip={addr.replace('.', '[.]')}$") == [ids[1]]
+    assert listed("limit=0") == []
+    body = demo.get(f"{C}/servers?limit=2").body
+    assert [s["id"] for s in body["servers"]] == ids[:2]
+    assert body["servers_links"][0]["href"].endswith(f"limit=2&marker={ids[1]}")
+    assert listed(f"marker={ids[1]}") == ids[2:]
+    for q in ("limit=-1", "limit=x", "marker=nope"):
+        assert demo.get(f"{C}/servers?{q}").status == 400, q

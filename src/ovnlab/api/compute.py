@@ -174,6 +174,26 @@ def validate_server_create(body: Any) -> dict[str, Any]:
     return server
 
 
+def _limit(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"\d{1,9}", raw):
+        raise BadRequest("limit param must be an integer" if not re.fullmatch(r"-\d+", raw)
+                         else "limit param must be positive")
+    return int(raw)
+
+
+def _ip_matches(server: dict[str, Any], pattern: str) -> bool:
+    """Nova's `ip` filter: a regular expression over the server's fixed IPv4 addresses."""
+    addrs = [a["addr"] for entries in server.get("addresses", {}).values() for a in entries
+             if a.get("OS-EXT-IPS:type", "fixed") == "fixed" and a.get("version") == 4]
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        return any(pattern in a for a in addrs)
+    return any(rx.search(a) for a in addrs)
+
+
 def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any]:
     """Nova's update schema: name, accessIPv4/6, OS-DCF:diskConfig, description (2.19)."""
     server = body.get("server") if isinstance(body, dict) and len(body) == 1 else None
@@ -414,17 +434,42 @@ class Nova:
             if want:
                 field = "status" if key == "status" else "OS-EXT-SRV-ATTR:host"
                 servers = [s for s in servers if str(s.get(field, "")).upper() == want.upper()]
+        flavor, image, ip = req.q1("flavor"), req.q1("image"), req.q1("ip")
+        if flavor:
+            servers = [s for s in servers if self._flavor_ref(req, s.get("flavor"))["id"] == flavor]
+        if image:
+            servers = [s for s in servers if (s.get("image") or {}).get("id") == image]
+        if ip:
+            servers = [s for s in servers if _ip_matches(s, ip)]
         return servers
 
+    def _page(self, req: Request, servers: list[dict[str, Any]], path: str
+              ) -> dict[str, Any]:
+        """Nova's `limit` and `marker` (common.get_limit_and_marker) and servers_links."""
+        limit, marker = _limit(req.q1("limit")), req.q1("marker")
+        if marker is not None:
+            ids = [s["id"] for s in servers]
+            if marker not in ids:
+                raise BadRequest(f"marker [{marker}] not found")
+            servers = servers[ids.index(marker) + 1:]
+        chosen = servers if limit is None else servers[:limit]
+        body: dict[str, Any] = {"servers": chosen}
+        if limit and len(chosen) == limit and len(servers) > limit:
+            body["servers_links"] = [{"rel": "next", "href": f"{req.base_url}/compute/v2.1/"
+                                      f"{path}?limit={limit}&marker={chosen[-1]['id']}"}]
+        return body
+
     def list_servers(self, req: Request) -> Response:
-        body = [{"id": s["id"], "name": s.get("name"), "links": self._link(req, "servers",
-                                                                            s["id"])}
-                for s in self._servers(req)]
-        return self._respond(req, 200, {"servers": body})
+        body = self._page(req, self._servers(req), "servers")
+        body["servers"] = [{"id": s["id"], "name": s.get("name"),
+                            "links": self._link(req, "servers", s["id"])}
+                           for s in body["servers"]]
+        return self._respond(req, 200, body)
 
     def list_servers_detail(self, req: Request) -> Response:
-        body = [self._server_view(req, s) for s in self._servers(req, detail=True)]
-        return self._respond(req, 200, {"servers": body})
+        body = self._page(req, self._servers(req, detail=True), "servers/detail")
+        body["servers"] = [self._server_view(req, s) for s in body["servers"]]
+        return self._respond(req, 200, body)
 
     def show_server(self, req: Request) -> Response:
         microversion(req)
