@@ -415,11 +415,22 @@ class Keystone:
                                             project=req.q1("scope.project.id"),
                                             role_=req.q1("role.id"))
         base = _base(req)
-        out = [{"role": {"id": a["role_id"]}, "user": {"id": a["user_id"]},
-                "scope": {"project": {"id": a["project_id"]}},
-                "links": {"assignment": f"{base}/projects/{a['project_id']}/users/"
-                                        f"{a['user_id']}/roles/{a['role_id']}"}}
-               for a in found]
+        names = "include_names" in req.query and (
+            req.q1("include_names") or "").lower() not in ("0", "false")
+        out = []
+        for a in found:
+            role = {"id": a["role_id"]}
+            user: dict[str, Any] = {"id": a["user_id"]}
+            project: dict[str, Any] = {"id": a["project_id"]}
+            if names:  # ?include_names: names and domains, as `role assignment list --names`
+                role["name"] = self.cloud.get_role(a["role_id"])["name"]
+                user.update(name=self.cloud.get_user(a["user_id"])["name"],
+                            domain=DEFAULT_DOMAIN)
+                project.update(name=self.cloud.get_project(a["project_id"])["name"],
+                               domain=DEFAULT_DOMAIN)
+            out.append({"role": role, "user": user, "scope": {"project": project},
+                        "links": {"assignment": f"{base}/projects/{a['project_id']}/users/"
+                                                f"{a['user_id']}/roles/{a['role_id']}"}})
         return json_response(200, {"role_assignments": out, "links": {
             "self": f"{base}/role_assignments", "previous": None, "next": None}})
 
