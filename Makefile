@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean tempest tempest-network
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,19 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Tempest (OpenStack's API conformance suite) against a fresh lab; tools/tempest/run.py.
+TEMPEST_STAMP := $(VENV)/.tempest-installed
+$(TEMPEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[tempest]'
+	touch $(TEMPEST_STAMP)
+
+tempest: $(TEMPEST_STAMP)
+	$(PY) tools/tempest/run.py --tempest $(VENV)/bin/tempest
+
+# the network API suite, failing on any failure tools/tempest/known-failures.txt does not list
+tempest-network: $(TEMPEST_STAMP)
+	$(PY) tools/tempest/run.py --suite network --strict --tempest $(VENV)/bin/tempest
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

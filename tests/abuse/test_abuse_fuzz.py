@@ -23,6 +23,7 @@ EXAMPLES = int(os.environ.get("ABUSE_EXAMPLES", "150"))
 
 # endpoint -> (path templates with their verbs)
 R = f"{N}/routers/{{router}}"
+K = "/identity/v3"
 ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "networks": [(f"{N}/networks", ("GET", "POST")),
                  (f"{N}/networks/{{network}}", ("GET", "PUT", "DELETE"))],
@@ -41,11 +42,39 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                         (f"{N}/security-group-rules/{{security_group_rule}}",
                          ("GET", "DELETE"))],
     "servers": [(f"{C}/servers", ("GET", "POST")), (f"{C}/servers/detail", ("GET",)),
-                (f"{C}/servers/{{server}}", ("GET", "DELETE")),
+                (f"{C}/servers/{{server}}", ("GET", "PUT", "DELETE")),
+                (f"{C}/servers/{{server}}/ips", ("GET",)),
+                (f"{C}/servers/{{server}}/metadata", ("GET", "POST", "PUT")),
+                (f"{C}/servers/{{server}}/metadata/{{tag}}", ("GET", "PUT", "DELETE")),
                 (f"{C}/servers/{{server}}/action", ("POST",)),
                 (f"{C}/servers/{{server}}/os-interface", ("GET", "POST")),
                 (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
+    "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
+    "os-security-groups": [(f"{C}/os-security-groups", ("GET", "POST")),
+                           (f"{C}/os-security-groups/{{security_group}}",
+                            ("GET", "PUT", "DELETE")),
+                           (f"{C}/os-security-group-rules", ("POST",)),
+                           (f"{C}/os-security-group-rules/{{security_group_rule}}",
+                            ("DELETE",)),
+                           (f"{C}/servers/{{server}}/os-security-groups", ("GET",))],
+    "os-floating-ips": [(f"{C}/os-floating-ips", ("GET", "POST")),
+                        (f"{C}/os-floating-ips/{{floatingip}}", ("GET", "DELETE"))],
+    "tags": [(f"{N}/{coll}/{{{kind}}}/tags{tail}", ("GET", "PUT", "DELETE"))
+             for coll, kind in (("networks", "network"), ("ports", "port"),
+                                ("routers", "router"), ("security-groups", "security_group"))
+             for tail in ("", "/{tag}")],
+    "identity": [(f"{K}/domains", ("GET",)), (f"{K}/domains/{{domain}}", ("GET",)),
+                 (f"{K}/projects", ("GET", "POST")),
+                 (f"{K}/projects/{{project}}", ("GET", "PATCH", "DELETE")),
+                 (f"{K}/projects/{{project}}/users/{{user}}/roles", ("GET",)),
+                 (f"{K}/projects/{{project}}/users/{{user}}/roles/{{role}}",
+                  ("GET", "HEAD", "PUT", "DELETE")),
+                 (f"{K}/users", ("GET", "POST")),
+                 (f"{K}/users/{{user}}", ("GET", "PATCH", "DELETE")),
+                 (f"{K}/users/{{user}}/projects", ("GET",)), (f"{K}/roles", ("GET",)),
+                 (f"{K}/roles/{{role}}", ("GET",)), (f"{K}/role_assignments", ("GET",)),
+                 (f"{K}/auth/catalog", ("GET",)), (f"{K}/auth/projects", ("GET",))],
 }
 ATTRS = sorted({a for r in RESOURCES for a in r.attrs} | {
     "subnet_id", "port_id", "name", "imageRef", "flavorRef", "networks", "uuid", "port",
@@ -71,6 +100,12 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["network"].append(w.ext_network)
     out["subnet"].append(w.ext_subnet)
     out["port"] += [w.demo.server_port, w.admin.server_port]
+    out["agent"] = [n.system_id for n in w.lab.topology.nodes]
+    out["project"] = [p["id"] for p in w.lab.cloud.get_projects()]
+    out["user"] = [u["id"] for u in w.lab.cloud.get_users()]
+    out["role"] = [r["id"] for r in w.lab.cloud.get_roles()]
+    out["domain"] = ["default"]
+    out["tag"] = ["red", "x" * 300]
     return out
 
 

@@ -37,6 +37,9 @@ class RecordingDriver:
         finally:
             self._pending = None
 
+    def agents(self, now: str) -> list[dict[str, Any]]:
+        return []  # no chassis behind this driver
+
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("_"):
             raise AttributeError(name)

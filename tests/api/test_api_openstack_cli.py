@@ -217,3 +217,23 @@ def test_server_add_and_remove_port_and_network_with_the_real_client(tmp_path: P
     finally:
         server.close()
         lab.close()
+
+
+def test_issue_16_commands_with_the_real_client(osc: Osc) -> None:
+    """The commands beyond the article that issue 16 names: Keystone's admin verbs, the
+    gateway unset, agents and paging."""
+    assert osc.json("project create p1 -f json")["name"] == "p1"
+    assert osc.json("user create --password pw --project p1 u1 -f json")["name"] == "u1"
+    osc("role add --project p1 --user u1 member")
+    rows = osc.json("role assignment list --project p1 --names -f json")
+    assert [(r["Role"], r["User"], r["Project"]) for r in rows] == [
+        ("member", "u1@Default", "p1@Default")]
+    osc("network create --external --provider-network-type flat "
+        "--provider-physical-network extnet0 ext")
+    osc("subnet create --network ext --subnet-range 10.0.2.0/24 --no-dhcp es")
+    osc("router create r")
+    osc("router set r --external-gateway ext")
+    osc("router unset --external-gateway r")
+    assert osc.json("router show r -f json")["external_gateway_info"] is None
+    assert osc.json("network agent list -f json") == []  # no chassis behind this cloud
+    assert len(osc.json("network list --limit 1 -f json")) == 1

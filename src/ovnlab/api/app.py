@@ -92,6 +92,10 @@ class App:
                     req = replace(req, context=self.tokens.validate(token).context)
                 except Unauthorized as e:
                     return route_name, json_response(401, keystone_error(e))
+                if not req.context.project_id and _renderer(req.path) is not keystone_error:
+                    # keystonemiddleware: "Unable to determine service tenancy."
+                    return route_name, json_response(401, keystone_error(Unauthorized(
+                        "The request you have made requires authentication.")))
             with self.lock, self._atomic(req):
                 return route_name, route.handler(req)
         except OvnlabError as e:
@@ -135,7 +139,10 @@ class App:
         request_id = f"req-{uuid.UUID(int=next(self._request_ids))}"
         if req.method == "HEAD":
             resp = Response(resp.status, None, resp.headers)
-        out = start(start_response, resp, (("X-Openstack-Request-Id", request_id),))
+        ids: tuple[tuple[str, str], ...] = (("X-Openstack-Request-Id", request_id),)
+        if req.path.startswith("/compute"):  # Nova sends both
+            ids += (("X-Compute-Request-Id", request_id),)
+        out = start(start_response, resp, ids)
         seconds = time.perf_counter() - t0
         self.timings.append(Timing(req.method, route, resp.status, seconds))
         log.debug("%s %s -> %d in %.2f ms", req.method, req.path, resp.status, seconds * 1e3)

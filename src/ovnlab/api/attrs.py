@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.cloud.ports import INVALID_MACS
+from ovnlab.cloud.secgroups import port_value
 from ovnlab.errors import BadRequest
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -194,9 +195,30 @@ class Protocol(Kind):
 
 
 @dataclass(frozen=True, slots=True)
+class Port(Kind):
+    """A security group rule's port_range_min/max: the model's validator, whose error is
+    Neutron's SecurityGroupInvalidPortValue ("Invalid value for port -16")."""
+
+    nullable: bool = True
+
+    def _convert(self, value: Any, attr: str) -> Any:
+        return port_value(value)
+
+    def _schema(self) -> dict[str, Any]:
+        return {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 65535},
+                          {"type": "string", "pattern": r"^\d+$"}]}
+
+
+@dataclass(frozen=True, slots=True)
 class ListOf(Kind):
     item: Kind
     nullable: bool = False
+    none_is_empty: bool = False  # neutron-lib convert_none_to_empty_list (router routes)
+
+    def convert(self, value: Any, attr: str) -> Any:
+        if value is None and self.none_is_empty:
+            return []
+        return Kind.convert(self, value, attr)
 
     def _convert(self, value: Any, attr: str) -> Any:
         if not isinstance(value, list):
@@ -292,11 +314,12 @@ class Obj(Kind):
     required: tuple[str, ...] = ()
     nullable: bool = False
     extra: bool = False  # free-form dict (binding:profile)
+    nodata: bool = False  # neutron-lib type:dict_or_nodata: {} passes unchecked
 
     def _convert(self, value: Any, attr: str) -> Any:
         if not isinstance(value, dict):
             raise invalid(attr, f"'{value}' is not a dictionary")
-        if self.extra:
+        if self.extra or (self.nodata and not value):
             return dict(value)
         out: dict[str, Any] = {}
         for k, v in value.items():

@@ -1,19 +1,30 @@
-"""Nova v2.1 (microversions up to MAX_VERSION, always answered in the newest format):
-servers, the security group actions, flavors and hypervisors."""
+"""Nova v2.1 (microversions up to MAX_VERSION; servers shown as the requested microversion
+shows them): servers, the security group actions, flavors and hypervisors."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from typing import Any
 
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
-from .http import NotAcceptable, Request, Response, Router, json_response
+from .compute_fips import FloatingIPProxy
+from .compute_secgroups import SecurityGroupProxy
+from .http import Request, Response, Router, json_response
+from .microversions import (
+    MAX_VERSION,
+    MIN_VERSION,
+    _v,
+    microversion,
+    server_at,
+    update_view,
+    version_headers,
+)
+from .microversions import nova_writer as _writer
 
-MIN_VERSION = (2, 1)
-MAX_VERSION = (2, 96)
 UPDATED = "2013-07-23T11:33:21Z"
 
 Cloud = Any
@@ -32,41 +43,8 @@ _SERVER_KEYS = frozenset({
 _NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
 
 
-def _v(t: tuple[int, int]) -> str:
-    return f"{t[0]}.{t[1]}"
-
-
 def nova_error(e: OvnlabError) -> dict[str, Any]:
     return {_FAULT_NAMES.get(e.status, "computeFault"): {"code": e.status, "message": e.message}}
-
-
-def microversion(req: Request) -> tuple[int, int]:
-    """The requested microversion (OpenStack-API-Version or the legacy Nova header)."""
-    raw = ""
-    for part in req.header("OpenStack-API-Version").split(","):
-        service, _, value = part.strip().partition(" ")
-        if service.lower() == "compute":
-            raw = value.strip()
-    raw = raw or req.header("X-OpenStack-Nova-API-Version").strip()
-    if not raw:
-        return MIN_VERSION
-    if raw.lower() == "latest":
-        return MAX_VERSION
-    m = re.fullmatch(r"(\d{1,4})\.(\d{1,4})", raw)
-    if m is None:
-        raise BadRequest(f"API Version String {raw} is of invalid format. Must be of format "
-                         "MajorNum.MinorNum.")
-    version = (int(m.group(1)), int(m.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
-        raise NotAcceptable(f"Version {raw} is not supported by the API. Minimum is "
-                            f"{_v(MIN_VERSION)} and maximum is {_v(MAX_VERSION)}.")
-    return version
-
-
-def version_headers(version: tuple[int, int]) -> tuple[tuple[str, str], ...]:
-    return (("OpenStack-API-Version", f"compute {_v(version)}"),
-            ("X-OpenStack-Nova-API-Version", _v(version)),
-            ("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version"))
 
 
 def _bad(message: str) -> BadRequest:
@@ -142,6 +120,9 @@ def validate_server_create(body: Any) -> dict[str, Any]:
             raise _bad(f"Invalid input for field/attribute server. Value: {server}. "
                        f"'{key}' is a required property")
     server["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
+    for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
+        if key in server:
+            server[key] = _access_ip(server[key], key, family)
     flavor = server["flavorRef"]
     if isinstance(flavor, int) and not isinstance(flavor, bool):
         server["flavorRef"] = str(flavor)
@@ -193,6 +174,61 @@ def validate_server_create(body: Any) -> dict[str, Any]:
     return server
 
 
+def _limit(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"\d{1,9}", raw):
+        raise BadRequest("limit param must be an integer" if not re.fullmatch(r"-\d+", raw)
+                         else "limit param must be positive")
+    return int(raw)
+
+
+def _ip_matches(server: dict[str, Any], pattern: str) -> bool:
+    """Nova's `ip` filter: a regular expression over the server's fixed IPv4 addresses."""
+    addrs = [a["addr"] for entries in server.get("addresses", {}).values() for a in entries
+             if a.get("OS-EXT-IPS:type", "fixed") == "fixed" and a.get("version") == 4]
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        return any(pattern in a for a in addrs)
+    return any(rx.search(a) for a in addrs)
+
+
+def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any]:
+    """Nova's update schema: name, accessIPv4/6, OS-DCF:diskConfig, description (2.19)."""
+    server = body.get("server") if isinstance(body, dict) and len(body) == 1 else None
+    if not isinstance(server, dict):
+        raise _bad(f"Invalid input for field/attribute server. Value: {body}. 'server' is a "
+                   "required property")
+    allowed = {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"} | (
+        {"description"} if version >= (2, 19) else set())
+    extra = sorted(k for k in server if k not in allowed)
+    if extra:
+        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+                   f"{'was' if len(extra) == 1 else 'were'} unexpected)")
+    out: dict[str, Any] = {}
+    if "name" in server:
+        out["name"] = _validate_name(_validate_string(server["name"], "name", min_len=1))
+    if "description" in server and server["description"] is not None:
+        out["description"] = _validate_string(server["description"], "description")
+    elif "description" in server:
+        out["description"] = None
+    for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
+        if key in server:
+            out[key] = _access_ip(server[key], key, family)
+    return out
+
+
+def _access_ip(value: Any, key: str, family: int) -> str:
+    try:
+        if isinstance(value, str) and ipaddress.ip_address(value).version == family:
+            return str(ipaddress.ip_address(value))  # stored normalised, as netaddr does
+    except ValueError:
+        pass
+    raise _bad(f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not "
+               f"a 'ipv{family}'")
+
+
 def validate_interface_attach(body: Any) -> dict[str, Any]:
     """Nova's os-interface create schema (interfaceAttachment is optional)."""
     if not isinstance(body, dict) or any(k != "interfaceAttachment" for k in body):
@@ -238,6 +274,7 @@ def _all_tenants(req: Request) -> bool:
 class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
+        self.fips = FloatingIPProxy(cloud)
 
     def register(self, router: Router, prefix: str) -> None:
         v21 = prefix + "/v2.1"
@@ -250,12 +287,24 @@ class Nova:
         router.add("POST", v21 + "/servers", self.create_server)
         router.add("GET", v21 + "/servers/{id}", self.show_server)
         router.add("DELETE", v21 + "/servers/{id}", self.delete_server)
+        router.add("PUT", v21 + "/servers/{id}", self.update_server)
+        router.add("GET", v21 + "/servers/{id}/ips", self.server_ips)
+        router.add("GET", v21 + "/servers/{id}/ips/{network}", self.server_ips)
+        meta = v21 + "/servers/{id}/metadata"
+        router.add("GET", meta, self.show_metadata)
+        router.add("POST", meta, self.update_metadata)
+        router.add("PUT", meta, self.replace_metadata)
+        router.add("GET", meta + "/{key}", self.show_metadata_item)
+        router.add("PUT", meta + "/{key}", self.set_metadata_item)
+        router.add("DELETE", meta + "/{key}", self.delete_metadata_item)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
         router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
                    self.detach_interface)
+        SecurityGroupProxy(self.cloud).register(router, v21)
+        self.fips.register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
@@ -345,11 +394,23 @@ class Nova:
         for k, v in defaults.items():
             out.setdefault(k, v)
         out.pop("project_id", None)
-        if not req.context or not getattr(req.context, "is_admin", False):
-            for k in [k for k in out if k.startswith("OS-EXT-SRV-ATTR:")]:
-                del out[k]
+        if not out.get("security_groups"):  # Nova leaves the key out for a server in none
+            out.pop("security_groups", None)
         out["links"] = self._link(req, "servers", sid)
-        return out
+        return server_at(out, microversion(req),
+                         is_admin=bool(getattr(req.context, "is_admin", False)),
+                         flavor_ref=self._flavor_ref(req, s.get("flavor")))
+
+    def _flavor_ref(self, req: Request, flavor: Any) -> dict[str, Any]:
+        """The pre-2.47 server flavor: its id and bookmark link."""
+        name = flavor.get("original_name") if isinstance(flavor, dict) else None
+        fid = flavor.get("id") if isinstance(flavor, dict) else flavor
+        found = next((f for f in self.cloud.get_flavors(req.context)
+                      if (name is not None and f.get("name") == name)
+                      or (fid is not None and str(f.get("id")) == str(fid))), None)
+        ref = str(found["id"]) if found else str(fid or "")
+        return {"id": ref, "links": [
+            {"rel": "bookmark", "href": f"{req.base_url}/compute/flavors/{ref}"}]}
 
     def _respond(self, req: Request, status: int, body: Any) -> Response:
         return Response(status, body, version_headers(microversion(req)))
@@ -373,17 +434,42 @@ class Nova:
             if want:
                 field = "status" if key == "status" else "OS-EXT-SRV-ATTR:host"
                 servers = [s for s in servers if str(s.get(field, "")).upper() == want.upper()]
+        flavor, image, ip = req.q1("flavor"), req.q1("image"), req.q1("ip")
+        if flavor:
+            servers = [s for s in servers if self._flavor_ref(req, s.get("flavor"))["id"] == flavor]
+        if image:
+            servers = [s for s in servers if (s.get("image") or {}).get("id") == image]
+        if ip:
+            servers = [s for s in servers if _ip_matches(s, ip)]
         return servers
 
+    def _page(self, req: Request, servers: list[dict[str, Any]], path: str
+              ) -> dict[str, Any]:
+        """Nova's `limit` and `marker` (common.get_limit_and_marker) and servers_links."""
+        limit, marker = _limit(req.q1("limit")), req.q1("marker")
+        if marker is not None:
+            ids = [s["id"] for s in servers]
+            if marker not in ids:
+                raise BadRequest(f"marker [{marker}] not found")
+            servers = servers[ids.index(marker) + 1:]
+        chosen = servers if limit is None else servers[:limit]
+        body: dict[str, Any] = {"servers": chosen}
+        if limit and len(chosen) == limit and len(servers) > limit:
+            body["servers_links"] = [{"rel": "next", "href": f"{req.base_url}/compute/v2.1/"
+                                      f"{path}?limit={limit}&marker={chosen[-1]['id']}"}]
+        return body
+
     def list_servers(self, req: Request) -> Response:
-        body = [{"id": s["id"], "name": s.get("name"), "links": self._link(req, "servers",
-                                                                            s["id"])}
-                for s in self._servers(req)]
-        return self._respond(req, 200, {"servers": body})
+        body = self._page(req, self._servers(req), "servers")
+        body["servers"] = [{"id": s["id"], "name": s.get("name"),
+                            "links": self._link(req, "servers", s["id"])}
+                           for s in body["servers"]]
+        return self._respond(req, 200, body)
 
     def list_servers_detail(self, req: Request) -> Response:
-        body = [self._server_view(req, s) for s in self._servers(req, detail=True)]
-        return self._respond(req, 200, {"servers": body})
+        body = self._page(req, self._servers(req, detail=True), "servers/detail")
+        body["servers"] = [self._server_view(req, s) for s in body["servers"]]
+        return self._respond(req, 200, body)
 
     def show_server(self, req: Request) -> Response:
         microversion(req)
@@ -392,6 +478,7 @@ class Nova:
 
     def create_server(self, req: Request) -> Response:
         microversion(req)
+        _writer(req, "servers:create")
         server = validate_server_create(req.json())
         az = server.get("availability_zone", "")
         if ":" in az and not getattr(req.context, "is_admin", False):
@@ -403,7 +490,8 @@ class Nova:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
         sid = str(created["id"])
-        admin_pass = created.get("adminPass") or hashlib.sha256(sid.encode()).hexdigest()[:12]
+        admin_pass = (server.get("adminPass") or created.get("adminPass")
+                      or hashlib.sha256(sid.encode()).hexdigest()[:12])
         groups = created.get("security_groups") or [
             {"name": g["name"]} for g in server.get("security_groups", [])] or [
             {"name": "default"}]
@@ -413,17 +501,87 @@ class Nova:
         return Response(202, body, version_headers(microversion(req))
                         + (("Location", f"{req.base_url}/compute/v2.1/servers/{sid}"),))
 
+    def update_server(self, req: Request) -> Response:
+        version = microversion(req)
+        _writer(req, "servers:update")
+        changes = validate_server_update(req.json(), version)
+        server = self.cloud.update_server(req.context, req.params["id"], changes)
+        return self._respond(req, 200, {"server": update_view(self._server_view(req, server))})
+
+    def server_ips(self, req: Request) -> Response:
+        addresses = self.cloud.get_server(req.context, req.params["id"])["addresses"]
+        network = req.params.get("network")
+        if network is None:
+            return self._respond(req, 200, {"addresses": addresses})
+        if network not in addresses:
+            raise NotFound("Instance is not a member of specified network")
+        return self._respond(req, 200, {network: addresses[network]})
+
+    # -- server metadata (nova/api/openstack/compute/server_metadata.py)
+    def show_metadata(self, req: Request) -> Response:
+        server = self.cloud.get_server(req.context, req.params["id"])
+        return self._respond(req, 200, {"metadata": server["metadata"]})
+
+    def _set_metadata(self, req: Request, *, replace: bool) -> Response:
+        _writer(req, "server-metadata:update_all" if replace else "server-metadata:create")
+        body = req.json()
+        if not isinstance(body, dict) or "metadata" not in body:
+            raise BadRequest("Malformed request body")
+        _validate_metadata(body["metadata"])
+        metadata = self.cloud.set_server_metadata(req.context, req.params["id"],
+                                                  body["metadata"], replace=replace)
+        return self._respond(req, 200, {"metadata": metadata})
+
+    def update_metadata(self, req: Request) -> Response:
+        return self._set_metadata(req, replace=False)
+
+    def replace_metadata(self, req: Request) -> Response:
+        return self._set_metadata(req, replace=True)
+
+    def show_metadata_item(self, req: Request) -> Response:
+        metadata = self.cloud.get_server(req.context, req.params["id"])["metadata"]
+        key = req.params["key"]
+        if key not in metadata:
+            raise NotFound("Metadata item was not found")
+        return self._respond(req, 200, {"meta": {key: metadata[key]}})
+
+    def set_metadata_item(self, req: Request) -> Response:
+        _writer(req, "server-metadata:update")
+        body = req.json()
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if not isinstance(meta, dict):
+            raise BadRequest("Malformed request body")
+        _validate_metadata(meta)
+        if len(meta) > 1:
+            raise BadRequest("Request body contains too many items")
+        if req.params["key"] not in meta:
+            raise BadRequest("Request body and URI mismatch")
+        self.cloud.set_server_metadata(req.context, req.params["id"], meta, replace=False)
+        return self._respond(req, 200, {"meta": meta})
+
+    def delete_metadata_item(self, req: Request) -> Response:
+        version = microversion(req)
+        _writer(req, "server-metadata:delete")
+        self.cloud.delete_server_metadata(req.context, req.params["id"], req.params["key"])
+        return Response(204, None, version_headers(version))
+
     def delete_server(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "servers:delete")
         self.cloud.delete_server(req.context, req.params["id"])
         return Response(204, None, version_headers(version))
 
     def server_action(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "servers:action")
         body = req.json()
         if not isinstance(body, dict) or len(body) != 1:
             raise BadRequest("Malformed request body")
         (action, arg), = body.items()
+        if action in ("addFloatingIp", "removeFloatingIp"):
+            self.cloud.get_server(req.context, req.params["id"])  # 404 first
+            handler = self.fips.add if action == "addFloatingIp" else self.fips.remove
+            return handler(req, req.params["id"], arg)
         if action not in ("addSecurityGroup", "removeSecurityGroup"):
             raise BadRequest(f"There is no such action: {action}")
         if not isinstance(arg, dict) or not isinstance(arg.get("name"), str) or not arg["name"]:
@@ -453,6 +611,7 @@ class Nova:
 
     def attach_interface(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "os-attach-interfaces:create")
         attachment = validate_interface_attach(req.json() if req.body else {})
         fixed_ips = attachment.get("fixed_ips") or [{}]
         found = self.cloud.server_add_interface(
@@ -462,6 +621,7 @@ class Nova:
 
     def detach_interface(self, req: Request) -> Response:
         version = microversion(req)
+        _writer(req, "os-attach-interfaces:delete")
         self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
         return Response(202, None, version_headers(version))
 
@@ -527,3 +687,4 @@ class Nova:
                 return self._respond(req, 200, {"hypervisor": h})
         raise NotFound(f"Hypervisor with ID '{hid}' could not be found.",
                        type="HypervisorNotFound")
+

@@ -1,4 +1,6 @@
-"""Keystone v3: version documents, password tokens with a catalog, token validation."""
+"""Keystone v3: version documents, password and token authentication (scoped, unscoped,
+rescoped), token validation, and the admin API for domains, projects, users, roles and role
+assignments."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+from ovnlab.cloud.identity import DOMAIN, domain, role_id
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError, Unauthorized
 
 from .http import Request, Response, Router, json_response
@@ -30,6 +33,7 @@ class Token:
     project_name: str
     issued_at: float
     expires_at: float
+    methods: tuple[str, ...] = ("password",)
 
     @property
     def is_admin(self) -> bool:
@@ -56,10 +60,11 @@ class TokenStore:
         self._tokens: dict[str, Token] = {}
         self._lock = threading.Lock()
 
-    def issue(self, context: Any, user_name: str, project_name: str) -> Token:
+    def issue(self, context: Any, user_name: str, project_name: str,
+              methods: tuple[str, ...] = ("password",)) -> Token:
         now = self.clock()
         token = Token(secrets.token_hex(16), context, user_name, project_name, now,
-                      now + self.ttl)
+                      now + self.ttl, methods)
         with self._lock:
             self._tokens = {k: t for k, t in self._tokens.items() if t.expires_at > now}
             self._tokens[token.id] = token
@@ -106,6 +111,10 @@ def _check_domain(domain: Any, what: str) -> None:
         raise Unauthorized("The request you have made requires authentication.")
 
 
+def _unauthorized() -> Unauthorized:
+    return Unauthorized("The request you have made requires authentication.")
+
+
 class Keystone:
     def __init__(self, cloud: Cloud, tokens: TokenStore) -> None:
         self.cloud = cloud
@@ -116,21 +125,40 @@ class Keystone:
             if root:
                 router.add("GET", root, self.versions, auth=False)
                 router.add("GET", root + "/", self.versions, auth=False)
-            router.add("GET", root + "/v3", self.version, auth=False)
-            router.add("GET", root + "/v3/", self.version, auth=False)
-            router.add("POST", root + "/v3/auth/tokens", self.create_token, auth=False)
-            router.add("GET", root + "/v3/auth/tokens", self.check_token)
-            router.add("HEAD", root + "/v3/auth/tokens", self.check_token)
-            router.add("DELETE", root + "/v3/auth/tokens", self.revoke_token)
-            router.add("GET", root + "/v3/projects", self.list_projects)
-            router.add("GET", root + "/v3/projects/{id}", self.show_project)
-            router.add("GET", root + "/v3/users", self.list_users)
-            router.add("GET", root + "/v3/users/{id}", self.show_user)
+            v3 = root + "/v3"
+            router.add("GET", v3, self.version, auth=False)
+            router.add("GET", v3 + "/", self.version, auth=False)
+            router.add("POST", v3 + "/auth/tokens", self.create_token, auth=False)
+            router.add("GET", v3 + "/auth/tokens", self.check_token)
+            router.add("HEAD", v3 + "/auth/tokens", self.check_token)
+            router.add("DELETE", v3 + "/auth/tokens", self.revoke_token)
+            router.add("GET", v3 + "/auth/catalog", self.auth_catalog)
+            router.add("GET", v3 + "/auth/projects", self.auth_projects)
+            router.add("GET", v3 + "/domains", self.list_domains)
+            router.add("GET", v3 + "/domains/{id}", self.show_domain)
+            router.add("GET", v3 + "/projects", self.list_projects)
+            router.add("POST", v3 + "/projects", self.create_project)
+            router.add("GET", v3 + "/projects/{id}", self.show_project)
+            router.add("PATCH", v3 + "/projects/{id}", self.update_project)
+            router.add("DELETE", v3 + "/projects/{id}", self.delete_project)
+            grant = v3 + "/projects/{project}/users/{user}/roles"
+            router.add("GET", grant, self.list_grants)
+            router.add("GET", grant + "/{role}", self.check_grant)
+            router.add("PUT", grant + "/{role}", self.grant)
+            router.add("DELETE", grant + "/{role}", self.revoke)
+            router.add("GET", v3 + "/users", self.list_users)
+            router.add("POST", v3 + "/users", self.create_user)
+            router.add("GET", v3 + "/users/{id}", self.show_user)
+            router.add("PATCH", v3 + "/users/{id}", self.update_user)
+            router.add("DELETE", v3 + "/users/{id}", self.delete_user)
+            router.add("GET", v3 + "/users/{id}/projects", self.user_projects)
+            router.add("GET", v3 + "/roles", self.list_roles)
+            router.add("GET", v3 + "/roles/{id}", self.show_role)
+            router.add("GET", v3 + "/role_assignments", self.list_role_assignments)
 
     def _v3(self, req: Request) -> dict[str, Any]:
-        root = "/identity" if req.path.startswith("/identity") else ""
         return {"id": f"v{IDENTITY_VERSION}", "status": "stable", "updated": UPDATED,
-                "links": [{"rel": "self", "href": f"{req.base_url}{root}/v3/"}],
+                "links": [{"rel": "self", "href": f"{_base(req)}/"}],
                 "media-types": [{"base": "application/json",
                                  "type": "application/vnd.openstack.identity-v3+json"}]}
 
@@ -148,41 +176,63 @@ class Keystone:
             {"id": f"{name}-public", "interface": "public", "region": REGION,
              "region_id": REGION, "url": base + path}]} for typ, name, path in services]
 
+    # -- tokens
     def _token_body(self, token: Token, base: str) -> dict[str, Any]:
         ctx = token.context
-        roles = [{"id": "reader", "name": "reader"}, {"id": "member", "name": "member"}]
-        if token.is_admin:
-            roles.append({"id": "admin", "name": "admin"})
-        return {"token": {
-            "methods": ["password"],
+        body: dict[str, Any] = {
+            "methods": list(token.methods),
             "user": {"id": ctx.user_id, "name": token.user_name, "domain": DEFAULT_DOMAIN,
                      "password_expires_at": None},
-            "project": {"id": ctx.project_id, "name": token.project_name,
-                        "domain": DEFAULT_DOMAIN},
-            "roles": roles,
-            "is_domain": False,
             "audit_ids": [token.id[:22]],
             "issued_at": iso(token.issued_at),
             "expires_at": iso(token.expires_at),
-            "catalog": self.catalog(base),
-        }}
+        }
+        if ctx.project_id:  # an unscoped token has no project, roles or catalog
+            body.update(
+                project={"id": ctx.project_id, "name": token.project_name,
+                         "domain": DEFAULT_DOMAIN},
+                roles=[{"id": role_id(r), "name": r} for r in ctx.roles],
+                is_domain=False, catalog=self.catalog(base))
+        return {"token": body}
 
-    def _project_name(self, scope: Any) -> str:
+    def _scope(self, scope: Any) -> str | None:
+        """The project a token is asked for (its id or name), None for an unscoped one."""
+        if scope is None or scope == "unscoped":
+            return None
         project = _dig(scope, "project")
         if not isinstance(project, dict):
-            raise BadRequest("ovnlab issues project-scoped tokens only: give a project scope",
+            raise BadRequest("ovnlab issues project-scoped or unscoped tokens only",
                              type="ValidationError")
         _check_domain(project.get("domain"), "scope.project")
         name = _str_or_none(project.get("name"), "scope.project.name")
         pid = _str_or_none(project.get("id"), "scope.project.id")
-        if name is not None:
-            return name
-        if pid is None:
+        if pid is None and name is None:
             raise BadRequest("Project scope needs a name or an id", type="ValidationError")
-        for p in self.cloud.get_projects():
-            if p.get("id") == pid:
-                return str(p["name"])
-        raise Unauthorized("The request you have made requires authentication.")
+        return pid if pid is not None else name
+
+    def _password_login(self, identity: dict[str, Any], project: str | None) -> Any:
+        user = _dig(identity, "password", "user")
+        if not isinstance(user, dict):
+            raise BadRequest("Expecting to find user in password.", type="ValidationError")
+        uid = _str_or_none(user.get("id"), "user.id")
+        if uid is None:
+            _check_domain(user.get("domain"), "identity.password.user")
+        name = _str_or_none(user.get("name"), "user.name")
+        password = _str_or_none(user.get("password"), "user.password")
+        if (uid is None and name is None) or password is None:
+            raise _unauthorized()
+        if uid is not None:
+            return self.cloud.authenticate(uid, password, project, by_id=True)
+        return self.cloud.authenticate(name, password, project)
+
+    def _token_login(self, identity: dict[str, Any], project: str | None) -> Any:
+        """`methods: ["token"]`: rescoping an existing token (the user's, to a project)."""
+        tid = _str_or_none(_dig(identity, "token", "id"), "token.id")
+        try:
+            old = self.tokens.validate(tid or "")
+        except Unauthorized:
+            raise _unauthorized() from None
+        return self.cloud.scope(old.context.user_id, project)
 
     def create_token(self, req: Request) -> Response:
         body = req.json()
@@ -193,22 +243,19 @@ class Keystone:
                              "incorrect. The client is assumed to be in error.",
                              type="ValidationError")
         methods = identity.get("methods")
-        if not isinstance(methods, list) or "password" not in methods:
-            raise Unauthorized("The request you have made requires authentication.")
-        user = _dig(identity, "password", "user")
-        if not isinstance(user, dict):
-            raise BadRequest("Expecting to find user in password.", type="ValidationError")
-        _check_domain(user.get("domain"), "identity.password.user")
-        user_name = _str_or_none(user.get("name"), "user.name")
-        password = _str_or_none(user.get("password"), "user.password")
-        if user_name is None or password is None:
-            raise Unauthorized("The request you have made requires authentication.")
-        project_name = self._project_name(_dig(body, "auth", "scope"))
+        if not isinstance(methods, list) or not methods:
+            raise _unauthorized()
+        project = self._scope(_dig(body, "auth", "scope"))
         try:
-            ctx = self.cloud.authenticate(user_name, password, project_name)
-        except (Unauthorized, NotFound):
-            raise Unauthorized("The request you have made requires authentication.") from None
-        token = self.tokens.issue(ctx, user_name, project_name)
+            if "password" in methods:
+                ctx, method = self._password_login(identity, project), "password"
+            elif "token" in methods:
+                ctx, method = self._token_login(identity, project), "token"
+            else:
+                raise _unauthorized()
+        except NotFound:
+            raise _unauthorized() from None
+        token = self.tokens.issue(ctx, ctx.user_name, ctx.project_name, (method,))
         return json_response(201, self._token_body(token, req.base_url),
                              ("X-Subject-Token", token.id))
 
@@ -232,29 +279,53 @@ class Keystone:
         return json_response(200, self._token_body(token, req.base_url),
                              ("X-Subject-Token", token.id))
 
-    # -- read-only projects and users (from the topology), admin-only as Keystone's policy
+    def revoke_token(self, req: Request) -> Response:
+        token = self._subject(req, "revoke_token")
+        self.tokens.revoke(token.id)
+        return Response(204)
+
+    def auth_catalog(self, req: Request) -> Response:
+        if not req.context.project_id:
+            raise Forbidden("The authenticated token must be scoped to a project to get a "
+                            "service catalog.")
+        return json_response(200, {"catalog": self.catalog(req.base_url),
+                                   "links": {"self": f"{_base(req)}/auth/catalog"}})
+
+    def auth_projects(self, req: Request) -> Response:
+        return self._listing(req, "projects",
+                             self.cloud.user_projects(req.context.user_id), "auth/projects")
+
+    # -- the admin API (identity:* rules are admin-only, as Keystone's defaults for projects)
     def _admin(self, req: Request, action: str) -> None:
         if not getattr(req.context, "is_admin", False):
             raise Forbidden("You are not authorized to perform the requested action: "
                             f"identity:{action}.")
 
-    def _listing(self, req: Request, kind: str, items: list[dict[str, Any]]) -> Response:
-        root = "/identity" if req.path.startswith("/identity") else ""
-        base = f"{req.base_url}{root}/v3/{kind}"
-        name = req.q1("name")
+    def _listing(self, req: Request, kind: str, items: list[dict[str, Any]],
+                 path: str | None = None) -> Response:
+        base = f"{_base(req)}/{kind}"
+        filters = {k: v[0] for k, v in req.query.items()
+                   if k in ("name", "domain_id", "enabled", "default_project_id")}
         out = [{**i, "links": {"self": f"{base}/{i['id']}"}} for i in items
-               if name is None or i.get("name") == name]
-        return json_response(200, {kind: out, "links": {"self": base, "previous": None,
-                                                        "next": None}})
+               if all(str(i.get(k)).lower() == v.lower() if isinstance(i.get(k), bool)
+                      else i.get(k) == v for k, v in filters.items())]
+        return json_response(200, {kind: out, "links": {
+            "self": f"{_base(req)}/{path or kind}", "previous": None, "next": None}})
 
-    def _member(self, req: Request, kind: str, items: list[dict[str, Any]]) -> Response:
-        root = "/identity" if req.path.startswith("/identity") else ""
-        wanted = req.params["id"]
-        for i in items:
-            if i["id"] == wanted:
-                link = f"{req.base_url}{root}/v3/{kind}s/{i['id']}"
-                return json_response(200, {kind: {**i, "links": {"self": link}}})
-        raise NotFound(f"Could not find {kind}: {wanted}.")
+    def _one(self, req: Request, kind: str, item: dict[str, Any], status: int = 200
+             ) -> Response:
+        link = f"{_base(req)}/{kind}s/{item['id']}"
+        return json_response(status, {kind: {**item, "links": {"self": link}}})
+
+    def list_domains(self, req: Request) -> Response:
+        self._admin(req, "list_domains")
+        return self._listing(req, "domains", [domain()])
+
+    def show_domain(self, req: Request) -> Response:
+        if req.params["id"] != DOMAIN:
+            self._admin(req, "get_domain")
+            raise NotFound(f"Could not find domain: {req.params['id']}.")
+        return self._one(req, "domain", domain())
 
     def list_projects(self, req: Request) -> Response:
         self._admin(req, "list_projects")
@@ -263,7 +334,21 @@ class Keystone:
     def show_project(self, req: Request) -> Response:
         if req.params["id"] != getattr(req.context, "project_id", None):
             self._admin(req, "get_project")
-        return self._member(req, "project", self.cloud.get_projects())
+        return self._one(req, "project", self.cloud.get_project(req.params["id"]))
+
+    def create_project(self, req: Request) -> Response:
+        self._admin(req, "create_project")
+        return self._one(req, "project", self.cloud.create_project(req.json()), 201)
+
+    def update_project(self, req: Request) -> Response:
+        self._admin(req, "update_project")
+        return self._one(req, "project",
+                         self.cloud.update_project(req.params["id"], req.json()))
+
+    def delete_project(self, req: Request) -> Response:
+        self._admin(req, "delete_project")
+        self.cloud.delete_project(req.params["id"])
+        return Response(204)
 
     def list_users(self, req: Request) -> Response:
         self._admin(req, "list_users")
@@ -272,9 +357,85 @@ class Keystone:
     def show_user(self, req: Request) -> Response:
         if req.params["id"] != getattr(req.context, "user_id", None):
             self._admin(req, "get_user")
-        return self._member(req, "user", self.cloud.get_users())
+        return self._one(req, "user", self.cloud.get_user(req.params["id"]))
 
-    def revoke_token(self, req: Request) -> Response:
-        token = self._subject(req, "revoke_token")
-        self.tokens.revoke(token.id)
+    def create_user(self, req: Request) -> Response:
+        self._admin(req, "create_user")
+        return self._one(req, "user", self.cloud.create_user(req.json()), 201)
+
+    def update_user(self, req: Request) -> Response:
+        self._admin(req, "update_user")
+        return self._one(req, "user", self.cloud.update_user(req.params["id"], req.json()))
+
+    def delete_user(self, req: Request) -> Response:
+        self._admin(req, "delete_user")
+        self.cloud.delete_user(req.params["id"])
         return Response(204)
+
+    def user_projects(self, req: Request) -> Response:
+        if req.params["id"] != getattr(req.context, "user_id", None):
+            self._admin(req, "list_user_projects")
+        return self._listing(req, "projects", self.cloud.user_projects(req.params["id"]),
+                             f"users/{req.params['id']}/projects")
+
+    def list_roles(self, req: Request) -> Response:
+        self._admin(req, "list_roles")
+        return self._listing(req, "roles", self.cloud.get_roles())
+
+    def show_role(self, req: Request) -> Response:
+        self._admin(req, "get_role")
+        return self._one(req, "role", self.cloud.get_role(req.params["id"]))
+
+    def _grant_args(self, req: Request) -> tuple[str, str, str]:
+        return req.params["project"], req.params["user"], req.params["role"]
+
+    def list_grants(self, req: Request) -> Response:
+        self._admin(req, "list_grants")
+        roles = self.cloud.project_user_roles(req.params["project"], req.params["user"])
+        return self._listing(req, "roles", roles, req.path.split("/v3/", 1)[-1])
+
+    def check_grant(self, req: Request) -> Response:
+        self._admin(req, "check_grant")
+        self.cloud.check_grant(*self._grant_args(req))
+        return Response(204)
+
+    def grant(self, req: Request) -> Response:
+        self._admin(req, "create_grant")
+        self.cloud.grant_role(*self._grant_args(req))
+        return Response(204)
+
+    def revoke(self, req: Request) -> Response:
+        self._admin(req, "revoke_grant")
+        self.cloud.revoke_role(*self._grant_args(req))
+        return Response(204)
+
+    def list_role_assignments(self, req: Request) -> Response:
+        self._admin(req, "list_role_assignments")
+        found = self.cloud.role_assignments(user=req.q1("user.id"),
+                                            project=req.q1("scope.project.id"),
+                                            role_=req.q1("role.id"))
+        base = _base(req)
+        names = "include_names" in req.query and (
+            req.q1("include_names") or "").lower() not in ("0", "false")
+        out = []
+        for a in found:
+            role = {"id": a["role_id"]}
+            user: dict[str, Any] = {"id": a["user_id"]}
+            project: dict[str, Any] = {"id": a["project_id"]}
+            if names:  # ?include_names: names and domains, as `role assignment list --names`
+                role["name"] = self.cloud.get_role(a["role_id"])["name"]
+                user.update(name=self.cloud.get_user(a["user_id"])["name"],
+                            domain=DEFAULT_DOMAIN)
+                project.update(name=self.cloud.get_project(a["project_id"])["name"],
+                               domain=DEFAULT_DOMAIN)
+            out.append({"role": role, "user": user, "scope": {"project": project},
+                        "links": {"assignment": f"{base}/projects/{a['project_id']}/users/"
+                                                f"{a['user_id']}/roles/{a['role_id']}"}})
+        return json_response(200, {"role_assignments": out, "links": {
+            "self": f"{base}/role_assignments", "previous": None, "next": None}})
+
+
+def _base(req: Request) -> str:
+    """This request's Keystone v3 root URL (with or without the /identity prefix)."""
+    root = "/identity" if req.path.startswith("/identity") else ""
+    return f"{req.base_url}{root}/v3"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ovnlab.cloud.exceptions import policy as policy_error
+from ovnlab.cloud.tags import TAGGABLE, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
@@ -18,12 +20,14 @@ from .attrs import (
     Int,
     ListOf,
     Obj,
+    Port,
     Protocol,
     Resource,
     Str,
     UniqueStrings,
 )
 from .http import Request, Response, Router, json_response
+from .paging import page
 
 _S = Str()
 _S_NULL = Str(nullable=True)
@@ -111,10 +115,10 @@ ROUTER = Resource("routers", "router", {
         "enable_snat": Bool(),
         "external_fixed_ips": ListOf(Obj({"subnet_id": _S, "ip_address": IP()})),
         "qos_policy_id": _S_NULL,
-    }, ("network_id",), nullable=True)),
+    }, ("network_id",), nullable=True, nodata=True)),
     "distributed": Attr(Bool()),
     "ha": Attr(Bool()),
-    "routes": Attr(_ROUTES, post=False),
+    "routes": Attr(ListOf(_ROUTES.item, none_is_empty=True), post=False),
     "availability_zone_hints": Attr(ListOf(_S), put=False),
     "flavor_id": Attr(_S_NULL, put=False),
     "enable_ndp_proxy": Attr(Bool()),
@@ -150,8 +154,8 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
     "direction": Attr(Enum(("ingress", "egress")), put=False, required=True),
     "ethertype": Attr(Enum(("IPv4", "IPv6")), put=False),
     "protocol": Attr(Protocol(), put=False),
-    "port_range_min": Attr(Int(0, 65535, nullable=True), put=False),
-    "port_range_max": Attr(Int(0, 65535, nullable=True), put=False),
+    "port_range_min": Attr(Port(), put=False),
+    "port_range_max": Attr(Port(), put=False),
     "remote_ip_prefix": Attr(CIDR(nullable=True), put=False),
     "remote_group_id": Attr(_S_NULL, put=False),
     "remote_address_group_id": Attr(_S_NULL, put=False),
@@ -163,8 +167,10 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
 RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
                                    SECURITY_GROUP_RULE)
 
-# What this emulation actually implements. `external-gateway-multihoming` must stay out:
-# the client would switch `router set --external-gateway` to update_external_gateways.
+# What this emulation actually implements, within ML2/OVN's own list (neutron/common/ovn/
+# extensions.py): so no `dvr` (OVN routing is always distributed; an admin's
+# `distributed: false` is not honoured). `external-gateway-multihoming` must stay out: the
+# client would switch `router set --external-gateway` to update_external_gateways.
 EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding"),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
@@ -178,10 +184,28 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "enabled."),
     ("standard-attr-description", "standard-attr-description",
      "Extension to add descriptions to standard attributes"),
-    ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual Routers."),
+    ("agent", "agent", "The agent management extension."),
+    ("pagination", "Pagination support", "Extension that indicates that pagination is "
+     "enabled."),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at "
+     "fields to all Neutron resources that have Neutron standard attributes."),
+    ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, "
+     "trunk, network_segment_range, router, network, policy, subnetpool, port, "
+     "security_group, floatingip", "Enables to set tag on resources with standard "
+     "attribute."),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
+     "the revision number of neutron resources."),
 )
 
-_NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
+# Attributes Neutron shows but no request sets, which are sortable too.
+_READ_ONLY_SORT_KEYS = frozenset({"status", "created_at", "updated_at", "revision_number",
+                                  "subnets", "router_id", "fixed_ip_address"})
+_NOT_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse",
+                          "tags", "tags-any", "not-tags", "not-tags-any"})
 
 
 def neutron_error(e: OvnlabError) -> dict[str, Any]:
@@ -195,6 +219,23 @@ def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
 
 def query_filters(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {k: v for k, v in query.items() if k not in _NOT_FILTERS}
+
+
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+
+
+def tags_match(item: Mapping[str, Any], query: Mapping[str, list[str]]) -> bool:
+    """Neutron's tag filters, each a comma-separated list: `tags` (all of them), `tags-any`
+    (one of them), `not-tags` (not all of them), `not-tags-any` (none of them)."""
+    have = set(item.get("tags") or [])
+    for key in TAG_FILTERS:
+        for value in query.get(key, []):
+            want = {t for t in value.split(",") if t}
+            hit = {"tags": want <= have, "tags-any": bool(want & have),
+                   "not-tags": not want <= have, "not-tags-any": not want & have}[key]
+            if not hit:
+                return False
+    return True
 
 
 def _value_matches(value: Any, wanted: str) -> bool:
@@ -260,6 +301,17 @@ class Neutron:
             if any(a.put for a in res.attrs.values()):
                 router.add("PUT", coll + "/{id}", self._update(res))
             router.add("DELETE", coll + "/{id}", self._delete(res))
+        for res in RESOURCES:
+            if res.member in TAGGABLE:
+                tags = f"{v2}/{res.collection}/{{id}}/tags"
+                router.add("GET", tags, self._tags(res, "get"))
+                router.add("PUT", tags, self._tags(res, "put"))
+                router.add("DELETE", tags, self._tags(res, "delete"))
+                router.add("GET", tags + "/{tag}", self._tag(res, "get"))
+                router.add("PUT", tags + "/{tag}", self._tag(res, "put"))
+                router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
+        router.add("GET", v2 + "/agents", self.agents)
+        router.add("GET", v2 + "/agents/{id}", self.agent)
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
         router.add("PUT", v2 + "/routers/{id}/remove_router_interface", self.remove_interface)
 
@@ -290,9 +342,13 @@ class Neutron:
         def handler(req: Request) -> Response:
             items = _call(self.cloud, "get_all", res)(req.context)
             filters = query_filters(req.query)
+            found = [i for i in items if matches(i, filters) and tags_match(i, req.query)]
+            url = f"{req.base_url}{req.path}"
+            body = page(found, req.query, set(res.attrs) | _READ_ONLY_SORT_KEYS, res.plural,
+                        url)
             fields = req.query.get("fields")
-            body = [project(i, fields) for i in items if matches(i, filters)]
-            return json_response(200, {res.plural: body})
+            body[res.plural] = [project(i, fields) for i in body[res.plural]]
+            return json_response(200, body)
         return handler
 
     def _show(self, res: Resource) -> Callable[[Request], Response]:
@@ -303,13 +359,22 @@ class Neutron:
 
     def _create(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            data = res.validate(req.json(), "POST")
-            item = _call(self.cloud, "create", res)(req.context, {res.member: data})
-            return json_response(201, {res.member: item})
+            _writer(req, f"create_{res.member}")
+            body = req.json()
+            create = _call(self.cloud, "create", res)
+            if isinstance(body, dict) and res.plural in body:
+                # Bulk: every item is validated before any is created; the request's one
+                # store transaction makes the creates all or nothing, as Neutron's bulk is.
+                items = [res.validate({res.member: i}, "POST") for i in _bulk(body, res)]
+                created = [create(req.context, {res.member: data}) for data in items]
+                return json_response(201, {res.plural: created})
+            data = res.validate(body, "POST")
+            return json_response(201, {res.member: create(req.context, {res.member: data})})
         return handler
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
+            _writer(req, f"update_{res.member}")
             data = res.validate(req.json(), "PUT")
             item = _call(self.cloud, "update", res)(req.context, req.params["id"],
                                                     {res.member: data})
@@ -318,20 +383,81 @@ class Neutron:
 
     def _delete(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
+            _writer(req, f"delete_{res.member}")
             _call(self.cloud, "delete", res)(req.context, req.params["id"])
             return Response(204)
         return handler
 
+    # -- tags (standard-attr-tag)
+    def _tags(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            rid = req.params["id"]
+            if verb == "get":
+                return json_response(200, {"tags": self.cloud.get_tags(req.context,
+                                                                        res.member, rid)})
+            _writer(req, f"update_{res.member}")
+            if verb == "put":
+                tags = self.cloud.update_tags(req.context, res.member, rid,
+                                              validate_tags(req.json()))
+                return json_response(200, {"tags": tags})
+            self.cloud.update_tags(req.context, res.member, rid, [])
+            return Response(204)
+        return handler
+
+    def _tag(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            rid, tag = req.params["id"], req.params["tag"]
+            if verb == "get":
+                self.cloud.check_tag(req.context, res.member, rid, tag)
+                return Response(204)
+            _writer(req, f"update_{res.member}")
+            if verb == "put":
+                self.cloud.add_tag(req.context, res.member, rid, tag)
+                return Response(201)
+            self.cloud.remove_tag(req.context, res.member, rid, tag)
+            return Response(204)
+        return handler
+
+    # -- agents (read only: ML2/OVN's come from the SB chassis)
+    def agents(self, req: Request) -> Response:
+        items = self.cloud.get_agents(req.context)
+        fields = req.query.get("fields")
+        body = [project(i, fields) for i in items if matches(i, query_filters(req.query))]
+        return json_response(200, {"agents": body})
+
+    def agent(self, req: Request) -> Response:
+        item = self.cloud.get_agent(req.context, req.params["id"])
+        return json_response(200, {"agent": project(item, req.query.get("fields"))})
+
     # -- router interfaces (bare bodies, not wrapped)
     def add_interface(self, req: Request) -> Response:
+        _writer(req, "add_router_interface")
         body = _interface_body(req.json())
         info = self.cloud.add_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
     def remove_interface(self, req: Request) -> Response:
+        _writer(req, "remove_router_interface")
         body = _interface_body(req.json())
         info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
+
+
+def _writer(req: Request, action: str) -> None:
+    """Neutron's default write rules need the member role: a reader is refused."""
+    if getattr(req.context, "reader_only", False):
+        raise policy_error(action)
+
+
+def _bulk(body: dict[str, Any], res: Resource) -> list[Any]:
+    """`prepare_request_body` for a bulk POST: a non-empty list under the collection key."""
+    if len(body) != 1:
+        extra = ", ".join(sorted(k for k in body if k != res.plural))
+        raise BadRequest(f"Unrecognized attribute(s) '{extra}'", type="HTTPBadRequest")
+    items = body[res.plural]
+    if not isinstance(items, list) or not items:
+        raise BadRequest("Resources required", type="HTTPBadRequest")
+    return items
 
 
 def _interface_body(body: Any) -> dict[str, str]:

@@ -3,35 +3,39 @@ projects, the `[ovn]` config, and the hooks the lab's control loop calls."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from ovnlab.cloud import identity
 from ovnlab.cloud.base import Doc
 from ovnlab.cloud.context import Context
+from ovnlab.cloud.driver import Driver
+from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.nova import NovaOps
-from ovnlab.errors import BadRequest
+from ovnlab.cloud.store import Store
+from ovnlab.cloud.tags import TagOps
+from ovnlab.errors import BadRequest, NotFound
+from ovnlab.topology import Topology
 
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(NovaOps):
+class Cloud(NovaOps, IdentityOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
-    # ------------------------------------------------------------ identity
-    def authenticate(self, user: str, password: str, project: str) -> Context:
-        return identity.authenticate(self.topology, user, password, project)
-
-    def get_projects(self) -> list[Doc]:
-        return identity.projects(self.topology)
-
-    def get_users(self) -> list[Doc]:
-        return identity.users(self.topology)
+    def __init__(self, store: Store | str | Path | None, topology: Topology,
+                 driver: Driver | None = None, **kwargs: Any) -> None:
+        super().__init__(store, topology, driver, **kwargs)
+        self._seed_identity(topology)
 
     def admin_context(self) -> Context:
         """The topology's first admin user, scoped to its project."""
         for project in self.topology.projects:
             for user in project.users:
                 if user.admin:
-                    return self.authenticate(user.name, user.password, project.name)
+                    return self.scope(identity.user_id(user.name),
+                                      identity.project_id(project.name))
         raise BadRequest("the topology has no admin user")
 
     # ------------------------------------------------------------ config
@@ -49,6 +53,18 @@ class Cloud(NovaOps):
             self.store.put(META, "config", config)
             self.driver.set_distributed_floating_ip(enable_distributed_floating_ip,
                                                     self._port_active)
+
+    # ------------------------------------------------------------ agents
+    def get_agents(self, ctx: Context) -> list[Doc]:
+        """The mechanism driver's agents. `get_agent` is admin_only and Neutron filters a
+        list by policy: anyone else gets an empty list."""
+        return self.driver.agents(self._now()) if ctx.is_admin else []
+
+    def get_agent(self, ctx: Context, id: str) -> Doc:
+        for agent in self.get_agents(ctx):
+            if agent["id"] == id:
+                return agent
+        raise NotFound(f"Agent {id} could not be found", type="AgentNotFound")
 
     # ------------------------------------------------------------ control loop hooks
     def update_port_status(self, port_id: str, status: str) -> None:

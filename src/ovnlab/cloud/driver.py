@@ -58,6 +58,7 @@ class Driver(Protocol):
     def set_distributed_floating_ip(self, enabled: bool,
                                     lsp_up: Callable[[str], bool]) -> None: ...
     def sync(self, snapshot: dict[str, list[Resource]]) -> None: ...
+    def agents(self, now: str) -> list[Resource]: ...
 
 
 class NullDriver:
@@ -66,6 +67,9 @@ class NullDriver:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         yield None
+
+    def agents(self, now: str) -> list[Resource]:
+        return []
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("_"):

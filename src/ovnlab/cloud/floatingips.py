@@ -195,10 +195,23 @@ class FloatingIPOps(RouterOps):
 
     def delete_floatingip(self, ctx: Context, id: str) -> None:
         with self._txn():
-            fip = self._fip_doc(ctx, id)
-            full = self._fip_driver_dict(fip)
-            self.store.delete("floatingip", id)
-            self.driver.delete_floatingip(full)
-            port = self._doc("port", fip["floating_port_id"])
-            if port is not None:
-                self._delete_port(port)
+            self._remove_floatingip(self._fip_doc(ctx, id))
+
+    def _remove_floatingip(self, fip: Doc) -> None:
+        self.store.delete("floatingip", fip["id"])
+        self.driver.delete_floatingip(self._fip_driver_dict(fip))
+        port = self._doc("port", fip["floating_port_id"])
+        if port is not None:
+            self._delete_port(port)
+
+    def delete_network(self, ctx: Context, id: str) -> None:
+        """ML2's delete_network first has the L3 plugin delete the network's floating IPs
+        that no port uses (`delete_disassociated_floatingips`); associated ones keep their
+        ports there, and the network is then in use."""
+        with self._txn():
+            net = self._network_doc(ctx, id)
+            self._owned(ctx, "network", net, "delete")
+            for fip in self.store.find("floatingip", floating_network_id=id):
+                if fip["port_id"] is None:
+                    self._remove_floatingip(fip)
+            super().delete_network(ctx, id)

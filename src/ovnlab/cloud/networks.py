@@ -55,10 +55,12 @@ class NetworkOps(SecurityGroupOps):
             raise exc.policy(f"{action}_{kind}")
 
     def _subnet_visible(self, ctx: Context, subnet: Doc) -> bool:
+        """`get_subnet`: admin_or_owner or shared. An external network's subnets stay hidden
+        from other projects unless the network is also shared (tempest checks this)."""
         if policy.owns(ctx, subnet):
             return True
         net = self._doc("network", subnet["network_id"])
-        return net is not None and (bool(net["shared"]) or bool(net["router:external"]))
+        return net is not None and bool(net["shared"])
 
     def _subnet_doc(self, ctx: Context, subnet_id: object) -> Doc:
         subnet = self._doc("subnet", subnet_id)

@@ -102,7 +102,7 @@ class NovaOps(FloatingIPOps):
                       "links": [{"rel": "bookmark", "href": f"/images/{s['image_id']}"}]},
             "flavor": catalog.embedded_flavor(flavor) if flavor else {},
             "created": s["created"], "updated": s["updated"], "addresses": addresses,
-            "accessIPv4": "", "accessIPv6": "",
+            "accessIPv4": s.get("accessIPv4") or "", "accessIPv6": s.get("accessIPv6") or "",
             "links": [{"rel": "self", "href": f"/v2.1/servers/{s['id']}"},
                       {"rel": "bookmark", "href": f"/servers/{s['id']}"}],
             "OS-DCF:diskConfig": "MANUAL", "progress": 0,
@@ -180,6 +180,7 @@ class NovaOps(FloatingIPOps):
                 "availability_zone": AZ, "flavor_id": flavor.id, "image_id": image.id,
                 "instance_number": counter["instances"], "metadata": dict(b.get("metadata") or {}),
                 "key_name": b.get("key_name"), "description": b.get("description"),
+                "accessIPv4": b.get("accessIPv4"), "accessIPv6": b.get("accessIPv6"),
                 "created": now, "updated": now, "launched_at": None, "nics": [],
             }
             self._save("server", server)
@@ -343,6 +344,39 @@ class NovaOps(FloatingIPOps):
                 "device_id": "", "device_owner": "", "binding:host_id": ""})
         else:
             self._delete_port(port)
+
+    def update_server(self, ctx: Context, id: str, changes: Doc) -> Doc:
+        """`PUT /servers/{id}`: name, description and the access addresses (already
+        validated by the API); nothing Neutron sees changes."""
+        with self._txn():
+            server = self._server_doc(ctx, id)
+            for key in ("name", "description", "accessIPv4", "accessIPv6"):
+                if key in changes:
+                    server[key] = changes[key]
+            server["updated"] = self._now()
+            self._save("server", server)
+        return self._server_view(ctx, server)
+
+    def set_server_metadata(self, ctx: Context, id: str, metadata: dict[str, str],
+                            *, replace: bool) -> dict[str, str]:
+        """Nova's server metadata: merged into (POST, PUT of one item) or replacing (PUT)
+        what the server has."""
+        with self._txn():
+            server = self._server_doc(ctx, id)
+            server["metadata"] = dict(metadata) if replace else {**server["metadata"],
+                                                                   **metadata}
+            server["updated"] = self._now()
+            self._save("server", server)
+        return dict(server["metadata"])
+
+    def delete_server_metadata(self, ctx: Context, id: str, key: str) -> None:
+        with self._txn():
+            server = self._server_doc(ctx, id)
+            if key not in server["metadata"]:
+                raise NotFound("Metadata item was not found", type="HTTPNotFound")
+            del server["metadata"][key]
+            server["updated"] = self._now()
+            self._save("server", server)
 
     def delete_server(self, ctx: Context, id: str) -> None:
         with self._txn():

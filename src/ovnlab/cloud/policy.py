@@ -1,7 +1,8 @@
 """Neutron's default policy, the parts the lab needs.
 
 Project isolation: a project sees its own resources, plus shared and external networks
-(and their subnets); anything else does not exist for it (404, as Neutron hides it). An
+and the subnets of shared ones (not of external ones: `get_subnet` is admin_or_owner or
+shared); anything else does not exist for it (404, as Neutron hides it). An
 attribute reserved to admins in a request is `PolicyNotAuthorized` (403); attributes only
 admins may read are removed from what others get back.
 """

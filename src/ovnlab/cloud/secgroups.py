@@ -212,9 +212,10 @@ class SecurityGroupOps(CloudBase):
                 raise BadRequest("For TCP/UDP protocols, port_range_min must be <= "
                                  "port_range_max", type="SecurityGroupInvalidPortRange")
         if number in ICMP_PROTOCOLS:
-            for attr, value in (("type", pmin), ("code", pmax)):
+            # _validate_port_range: "Invalid value for ICMP %(field)s (%(attr)s) %(value)s"
+            for field, attr, value in (("type", "port_range_min", pmin),
+                                       ("code", "port_range_max", pmax)):
                 if value is not None and not 0 <= value <= 255:
-                    field = "port_range_min" if attr == "type" else "port_range_max"
                     raise BadRequest(f"Invalid value for ICMP {field} ({attr}) {value}. It must "
                                      "be 0 to 255.", type="SecurityGroupInvalidIcmpValue")
             if pmin is None and pmax is not None:
@@ -272,13 +273,18 @@ def _protocol(value: object) -> tuple[str | None, int | None]:
 
 
 def _port(b: Doc, attr: str) -> int | None:
-    value = b.get(attr)
+    return port_value(b.get(attr))
+
+
+def port_value(value: Any) -> int | None:
+    """Neutron's `convert_validate_port_value`: None, or a port number 0-65535 given as an
+    int or a string of one; anything else is SecurityGroupInvalidPortValue."""
     if value is None:
         return None
     try:
-        number = int(value)
+        number = int(value) if not isinstance(value, (bool, float)) else -1
     except (TypeError, ValueError):
-        raise exc.invalid_attr(attr, f"'{value}' is not an integer") from None
+        number = -1
     if not 0 <= number <= 65535:
         raise BadRequest(f"Invalid value for port {value}", type="SecurityGroupInvalidPortValue")
     return number

@@ -25,6 +25,7 @@ from ovnlab.errors import NotFound, OvnlabError
 from ovnlab.ml2ovn import acl as acls
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
+from ovnlab.ml2ovn.agents import agents as agent_list
 from ovnlab.ml2ovn.store import Resource, Store
 from ovnlab.nb.api import NbApi, merged
 from ovnlab.nb.schema import NB_SCHEMA
@@ -81,6 +82,11 @@ class OVNMechanismDriver:
             if not nb.rows("NB_Global"):  # `ovn-nbctl init`, which ovn-ctl runs at start
                 self.api.insert("NB_Global")
             self._ensure_drop_port_group()
+
+    # ================================================================ agents
+    def agents(self, now: str) -> list[Resource]:
+        """The agents Neutron's OVN driver reports from the SB chassis (`agent list`)."""
+        return agent_list(self._live, self.sb, now)
 
     # ================================================================ transactions
     @contextmanager
