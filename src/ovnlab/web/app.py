@@ -67,7 +67,7 @@ def web_app(lab: Any, lock: Any, sessions: Sessions) -> WSGIApp:
             if method == "POST" and not environ.get(CSRF_HEADER):
                 raise BadRequest("the web API's POSTs carry X-Ovnlab-Web (the page sends it)")
             if verb == "login" and method == "POST":
-                sid, _ = sessions.login(lab.topology, _body(environ))
+                sid, _ = sessions.login(_keystone_login(lab, lock), _body(environ))
                 return _json(start_response, 200, {"ok": True}, [_cookie(sid)])
             cookie = _cookies(environ).get(COOKIE)
             sessions.check(cookie)
@@ -107,6 +107,16 @@ def _capture(lab: Any, query: dict[str, Any]) -> dict[str, Any]:
 
 def _version(lab: Any, _: dict[str, Any]) -> dict[str, Any]:
     return {"version": views.version(lab)}
+
+
+def _keystone_login(lab: Any, lock: Any) -> Callable[[str, str, str], Any]:
+    """Keystone's password login on the lab's cloud (users made through the API too)."""
+
+    def login(user: str, password: str, project: str) -> Any:
+        with lock:
+            return lab.cloud.authenticate(user, password, project)
+
+    return login
 
 
 def _topology(lab: Any, _: dict[str, Any]) -> dict[str, Any]:

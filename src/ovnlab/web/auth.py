@@ -11,10 +11,10 @@ import ipaddress
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ovnlab.cloud.identity import authenticate
 from ovnlab.errors import BadRequest, Forbidden, Unauthorized
 
 COOKIE = "ovnlab_web"
@@ -43,8 +43,10 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def login(self, topology: Any, body: dict[str, Any]) -> tuple[str, Session]:
-        """A new session id for the control token or an admin's Keystone password."""
+    def login(self, authenticate: Callable[[str, str, str], Any],
+              body: dict[str, Any]) -> tuple[str, Session]:
+        """A new session id for the control token or an admin's Keystone password
+        (`authenticate(user, password, project)`: Keystone's password login)."""
         if "token" in body:
             if not self.token_allowed:
                 raise Forbidden("off loopback the web view takes Keystone credentials only")
@@ -56,7 +58,7 @@ class Sessions:
             missing = [k for k in ("username", "password") if not body.get(k)]
             if missing:
                 raise BadRequest(f"missing {' and '.join(missing)}")
-            ctx = authenticate(topology, str(body["username"]), str(body["password"]),
+            ctx = authenticate(str(body["username"]), str(body["password"]),
                                str(body.get("project") or "admin"))
             if not ctx.is_admin:
                 raise Forbidden(f"user {body['username']!r} is not an admin: the web view "
