@@ -58,7 +58,9 @@ def run(*argv: str | Path, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([str(a) for a in argv], capture_output=True, timeout=TIMEOUT,
                           env=env, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n"
+        command = " ".join(map(str, argv))
+        command = command if len(command) < 300 else command[:300] + " ..."
+        raise RuntimeError(f"{command} failed ({proc.returncode}):\n"
                            + proc.stderr.decode(errors="replace"))
     return proc.stdout.decode()
 
