@@ -4,9 +4,12 @@ shape the README documents (timings are not asserted: the machine is shared)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +82,70 @@ def test_quick_api_benchmark_json_shape(tmp_path: Path) -> None:
     rss = api["memory"]["rss"]
     assert rss[0]["icmp_packets"] == 0 and rss[-1]["icmp_packets"] >= 2000
     assert all(_numbers(r["rss_mib"]) and r["rss_mib"] > 0 for r in rss)
+
+
+def _quick_real_side(tmp_path: Path, env: dict[str, str]) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--only", "northd",
+                           "controller"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OVNLAB_REAL_RUN": str(tmp_path / "real"), **env})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    benchmarks = json.loads(proc.stdout)["benchmarks"]
+    assert all(b["ok"] for b in benchmarks.values())
+    return {name: b["result"] for name, b in benchmarks.items()}
+
+
+def test_quick_northd_and_controller_run_the_real_ovn22_beside(tmp_path: Path) -> None:
+    """With ../shared/ovn-22.03 here, the same run measures the real programs on the same
+    cloud and reports both figures and their ratio; their daemons are gone afterwards."""
+    results = _quick_real_side(tmp_path, {})
+    northd, controller = results["northd"], results["controller"]
+    assert isinstance(northd, dict) and isinstance(controller, dict)
+    if not northd["real_ovn_22_03"]["ran"]:
+        why = northd["real_ovn_22_03"]["note"]
+        if os.environ.get("OVNLAB_REQUIRE_REAL") == "1":
+            pytest.fail(f"OVNLAB_REQUIRE_REAL=1 but {why}")
+        pytest.skip(why)
+    assert controller["real_ovn_22_03"]["ran"]
+    [size] = northd["sizes"]
+    real = size["real_ovn_22_03"]
+    assert _numbers(real["full_build_s"], real["add_one_fip_s"], real["add_one_vm_port_s"],
+                    real["peak_rss_mib"]["ovn_northd"])
+    assert real["full_build_s"] > 0 and real["repeats"] > 0
+    # the same cloud: the real northd writes logical flows of the same order
+    assert 0.5 < real["lflows"] / size["lflows"] < 2
+    assert size["ratio_real_over_ovnlab"]["full_build_s"] == round(
+        real["full_build_s"] / size["full_build_s"], 2)
+    [one] = controller["results"]
+    real = one["real_ovn_22_03"]
+    assert _numbers(real["one_fip_sb_current_s"], real["one_fip_hv_current_s"],
+                    real["peak_rss_mib"]["ovn_controller"], real["peak_rss_mib"]["all_daemons"])
+    assert real["openflow_flows"] > 0 and real["peak_rss_mib"]["ovn_controller"] > 0
+    assert one["ratio_real_over_ovnlab"]["one_fip_total_s"] == round(
+        real["one_fip_hv_current_s"] / one["one_fip_total_s"], 2)
+    assert list((tmp_path / "real").rglob("controller.log"))  # a real chassis ran there
+    assert not _processes_under(tmp_path / "real")
+
+
+def _processes_under(run_dir: Path) -> list[str]:
+    """Command lines of running processes that name `run_dir` (its daemons' sockets)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        if str(run_dir) in text:
+            found.append(text)
+    return found
+
+
+def test_quick_northd_and_controller_without_the_real_programs_note_why(tmp_path: Path) -> None:
+    results = _quick_real_side(tmp_path, {"OVN22_DIR": str(tmp_path / "no-ovn")})
+    for name, sizes_key in (("northd", "sizes"), ("controller", "results")):
+        result = results[name]
+        assert isinstance(result, dict)
+        note = result["real_ovn_22_03"]
+        assert note["ran"] is False and "no-ovn" in note["note"]
+        assert result[sizes_key] and all("real_ovn_22_03" not in size and
+                                         _numbers(size["peak_rss_mib"])
+                                         for size in result[sizes_key])
