@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import policy
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.driver import Driver, NullDriver
+from ovnlab.cloud.driver import Driver, NullDriver, WriteCounting
 from ovnlab.cloud.ids import META, IdGenerator
 from ovnlab.cloud.store import Store
 from ovnlab.topology import Topology
@@ -36,7 +36,8 @@ class CloudBase:
                  clock: Callable[[], float] | None = None) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.topology = topology
-        self.driver: Driver = driver if driver is not None else NullDriver()
+        self.driver: Driver = cast(Driver, WriteCounting(
+            driver if driver is not None else NullDriver()))
         self.ids = IdGenerator(self.store, seed)
         self.clock = clock or time.time
         ovn = topology.neutron.ovn
@@ -65,17 +66,18 @@ class CloudBase:
     def _txn(self) -> Iterator[None]:
         """One operation: the SQLite write and the driver's NB write commit together."""
         self._txn_depth += 1
+        writes = cast(WriteCounting, self.driver).writes
         try:
             with self.store.transaction(), self.driver.transaction():
                 yield
         finally:
             self._txn_depth -= 1
-        if not self._txn_depth:  # the driver's (outermost) transaction committed
-            self.driver_commits += 1
+        if not self._txn_depth and cast(WriteCounting, self.driver).writes != writes:
+            self.driver_commits += 1  # the driver's (outermost) transaction wrote the NB
 
     _txn_depth = 0
     driver_commits = 0
-    """Operations whose NB write committed: a caller that wraps several operations in one
+    """Operations whose NB write committed (read-only ones are not counted): a caller that wraps several operations in one
     store transaction (the REST API's request) tells from it whether a rollback of the store
     leaves the NB ahead of it (then `sync_driver`, Neutron's resync, puts it back)."""
 

@@ -75,3 +75,27 @@ class NullDriver:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: None
+
+
+class WriteCounting:
+    """The driver as the cloud holds it: every call but `transaction` and `agents` writes
+    to the backend (the NB) and is counted, so the cloud knows whether an operation's
+    transaction wrote anything there (a read-only one needs no resync when its request
+    is rolled back)."""
+
+    READS = frozenset({"transaction", "agents"})
+
+    def __init__(self, driver: Any) -> None:
+        self.wrapped = driver
+        self.writes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.wrapped, name)
+        if name in self.READS or name.startswith("_") or not callable(attr):
+            return attr
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            self.writes += 1
+            return attr(*args, **kwargs)
+
+        return write
