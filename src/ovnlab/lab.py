@@ -24,7 +24,7 @@ from ovnlab.cloud import Cloud
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
-from ovnlab.fabric import Chassis, Fabric
+from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
@@ -111,10 +111,13 @@ class Lab:
             # writes back (port status) never does, so later rounds need not look again.
             plugged = self._plug_vifs() if round_ == 0 else False
             self.northd.run()
-            for controller in self.controllers.values():
-                controller.run()
+            for hostname, controller in self.controllers.items():
+                if self._chassis(hostname).controller_up:  # a killed one computes nothing
+                    controller.run()
+            bfd = self.fabric.sync_bfd()  # the switches follow their tunnels' bfd:enable
             events = self.driver.run()
-            if not plugged and not events and (self.nb.seqno, self.sb.seqno) == before:
+            if not plugged and not events and not bfd \
+                    and (self.nb.seqno, self.sb.seqno) == before:
                 self._announce()
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
@@ -125,9 +128,12 @@ class Lab:
         if self.sb.seqno != self._announced:
             self._announced = self.sb.seqno
             for hostname in self.controllers:
-                chassis = self.fabric.node(hostname)
-                assert isinstance(chassis, Chassis)
-                chassis.run_periodic()
+                self._chassis(hostname).run_periodic()
+
+    def _chassis(self, hostname: str) -> Chassis:
+        chassis = self.fabric.node(hostname)
+        assert isinstance(chassis, Chassis)
+        return chassis
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
@@ -237,6 +243,54 @@ class Lab:
                         f"match=({lflow['match']}) action=({lflow['actions']})"
                         + (f" [NB {ext['stage-hint']}]" if "stage-hint" in ext else ""))
         return ""
+
+    # ------------------------------------------------------------ failures
+    def node_stop(self, node: str) -> None:
+        """Power a chassis off: ovs-vswitchd, ovn-controller, its links and its VMs."""
+        self.fabric.stop_node(self._chassis_arg(node))
+        self.converge()
+
+    def node_start(self, node: str) -> None:
+        """Power a chassis on, or restart the daemons killed on it."""
+        self.fabric.start_node(self._chassis_arg(node))
+        self.converge()
+
+    def node_kill(self, node: str, daemon: str) -> None:
+        """`kill -9` one daemon of a chassis (`node_start` restarts it)."""
+        name = self._chassis_arg(node)
+        try:
+            which = Daemon(daemon)
+        except ValueError:
+            raise BadRequest(f"unknown daemon {daemon!r} (daemons: "
+                             f"{', '.join(d.value for d in Daemon)})") from None
+        self._chassis(name).kill(which)
+        self.converge()
+
+    def link_set(self, node: str, iface: str, up: bool) -> None:
+        """`ip link set dev IFACE up|down` on any node."""
+        self.fabric.interface(self._node_name(node), iface).up = up
+        self.converge()
+
+    def node_state(self, node: str) -> dict[str, Any]:
+        """What runs on a chassis and which of its links are up."""
+        chassis = self._chassis(self._chassis_arg(node))
+        return {"node": chassis.name,
+                "daemons": {d.value: d in chassis.running for d in Daemon},
+                "links": {n: i.up for n, i in chassis.interfaces.items()}}
+
+    def wait(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass (BFD, timers, queued packets)."""
+        if not 0 <= seconds <= 3600:
+            raise BadRequest(f"wait: seconds must be within 0..3600, got {seconds}")
+        self.fabric.run(seconds)
+        self.converge()
+
+    def _chassis_arg(self, node: str) -> str:
+        name = self._node_name(node)
+        if name not in self.controllers:
+            raise BadRequest(f"{name!r} is not a chassis (chassis: "
+                             f"{', '.join(self.controllers)})")
+        return name
 
     # ------------------------------------------------------------ nodes
     def __getitem__(self, name: str) -> Any:

@@ -106,7 +106,8 @@ class Controller:
         self.errors: dict[str, str] = {}  # lflow uuid → why it was skipped
         self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
         self.ct_zones: dict[str, int] = {}
-        self._alive: dict[str, bool] = {}
+        self._alive: dict[str, bool] = {}  # set_chassis_alive's overrides
+        self._live: dict[str, bool] = {}  # this iteration's liveness (overrides + BFD)
         self._alive_seen: dict[str, bool] = {}
         self._active_memo: set[str] | None = None
         self._state = _State()
@@ -230,7 +231,31 @@ class Controller:
         return key
 
     def is_alive(self, chassis: str) -> bool:
-        return self._alive.get(chassis, True)
+        """Whether `chassis` counts as up here: with BFD running on the tunnels, a peer
+        is up while its tunnel's session forwards (bfd_calculate_active_tunnels)."""
+        if chassis == self.name or not self._bfd_driven():
+            return self._alive.get(chassis, True)
+        return self._live.get(chassis, False)
+
+    def _bfd_driven(self) -> bool:
+        return bool(getattr(self.vswitch, "runs_bfd", False))
+
+    def _liveness(self) -> dict[str, bool]:
+        live = dict(self._alive)
+        if self._bfd_driven():
+            for port in self.br_int.ports.values():
+                ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
+                if ch and port.bfd.get("enable") == "true":
+                    live[ch] = (self._alive.get(ch, True)
+                                and port.bfd_status.get("forwarding") == "true")
+        return live
+
+    def reinstall(self) -> None:
+        """ovs-vswitchd restarted without its flows: ofctrl reconnects and installs the
+        whole desired table again."""
+        self._installed = None
+        self._last_snap = None
+        self.run()
 
     # ------------------------------------------------------------ main loop
     def _on_sb(self, changes: list[Change]) -> None:
@@ -261,7 +286,8 @@ class Controller:
             return
         self._sync_cms_options()
         self._vifs = self._vif_ports()  # OVS is read once per iteration
-        snap = (tuple(sorted(self._vifs.items())), tuple(sorted(self._alive.items())))
+        self._live = self._liveness()
+        snap = (tuple(sorted(self._vifs.items())), tuple(sorted(self._live.items())))
         if (not self._pending and not self._dirty_all and snap == self._last_snap
                 and (self._installed is not None or not self.install_enabled)):
             return  # nothing this chassis watches has changed (the poll loop's no-op)
@@ -295,7 +321,7 @@ class Controller:
         """Only MAC_Bindings changed (what a ping-all mostly writes): neither bindings
         nor OVS nor liveness, so nothing but neighbour flows needs a look."""
         return (not self._dirty_all and self._vifs == self._claimed_vifs
-                and self._alive_seen == self._alive
+                and self._alive_seen == self._live
                 and all(c.table == "MAC_Binding" for c in self._pending))
 
     def _redo_neighbors(self, uuids: Iterable[str]) -> None:
@@ -443,7 +469,7 @@ class Controller:
         from them is computed from the ports bound here and the few non-VIF ports."""
         old = self._state
         st = _State()
-        if self._dirty_all or self._alive_seen != self._alive or any(
+        if self._dirty_all or self._alive_seen != self._live or any(
                 c.table in _FULL_TABLES for c in changes):
             for dp in self.sb.rows("Datapath_Binding"):
                 st.dp_keys[dp.uuid] = dp["tunnel_key"]
@@ -587,7 +613,7 @@ class Controller:
         for port in self.br_int.ports.values():
             ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
             if ch:
-                self._sync_bfd(port, ch in peers, self.is_alive(ch))
+                self._sync_bfd(port, ch in peers, self.is_alive(ch), self._bfd_driven())
 
     def _bfd_peers(self) -> set[str]:
         """bfd.c bfd_calculate_chassis: the other members of each HA chassis group (of two
@@ -620,10 +646,11 @@ class Controller:
         return groups
 
     @staticmethod
-    def _sync_bfd(port: Any, enabled: bool, alive: bool) -> None:
-        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer; no BFD packets flow
-        here, so the session's state is this controller's belief about the peer, which
-        the datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
+    def _sync_bfd(port: Any, enabled: bool, alive: bool, driven: bool) -> None:
+        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer. When the switch runs
+        the sessions (`driven`) their status is theirs; otherwise (a controller without
+        a fabric) the status is this controller's belief about the peer, which the
+        datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
         declared dead)."""
         bfd, status = getattr(port, "bfd", None), getattr(port, "bfd_status", None)
         if not isinstance(bfd, dict) or not isinstance(status, dict):
@@ -632,6 +659,8 @@ class Controller:
         if bfd != want:
             bfd.clear()
             bfd.update(want)
+        if driven:
+            return
         state = "up" if alive else "down"
         if not enabled:
             status.clear()
@@ -726,7 +755,7 @@ class Controller:
                      or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
                      or st.localnet_of_dp != old.localnet_of_dp
                      or st.peer_router_macs != old.peer_router_macs
-                     or self._alive_seen != self._alive)
+                     or self._alive_seen != self._live)
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
         pb_names: set[str] = set()  # ports whose binding changed, by name (old and new)
         for c in changes:
@@ -754,7 +783,7 @@ class Controller:
         names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
         self._process_lflows(changes, tables, st, old, names)
         self._process_physical(changes, tables, st, full_phys, names, pb_changed, pb_names)
-        self._alive_seen = dict(self._alive)
+        self._alive_seen = dict(self._live)
         self._dirty_all = False
 
     def _index_groups(self, changes: list[Change], st: _State, old: _State,

@@ -40,7 +40,7 @@ class Interface:
     (the most recent CAPTURE_BUFFER_FRAMES of them: `captures`)."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
-                 "index", "master", "sent", "received", "on_hop", "internal")
+                 "index", "master", "sent", "received", "on_hop", "internal", "up")
 
     def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
                  index: int = 0, master: str | None = None, internal: bool = False) -> None:
@@ -58,6 +58,7 @@ class Interface:
         self.sent = 0
         self.received = 0
         self.on_hop: Callable[[Interface, str, Packet], None] | None = None  # journeys
+        self.up = True  # `ip link set dev X down` (or its node powered off): nothing passes
 
     def __repr__(self) -> str:
         return f"Interface({self.node.name}:{self.name})"
@@ -78,6 +79,8 @@ class Interface:
 
     def send(self, packet: Packet) -> None:
         """The node transmits `packet` (no medium attached = cable unplugged: lost)."""
+        if not self.up:
+            return  # a down link transmits nothing (and tcpdump sees nothing)
         self._record("out", packet)
         self.sent += 1
         if self.medium is not None:
@@ -85,6 +88,8 @@ class Interface:
 
     def deliver(self, packet: Packet) -> None:
         """The medium hands a frame to this interface."""
+        if not self.up:
+            return
         self._record("in", packet)
         self.received += 1
         self.node.on_receive(self, packet)
