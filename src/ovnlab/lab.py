@@ -285,6 +285,26 @@ class Lab:
         self.fabric.run(seconds)
         self.converge()
 
+    def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
+        """The control API's `node` verb: stop, start, kill DAEMON, link-down/link-up
+        IFACE; the chassis's state afterwards (the node's links for a host)."""
+        if action == "stop":
+            self.node_stop(node)
+        elif action == "start":
+            self.node_start(node)
+        elif action == "kill":
+            self.node_kill(node, arg)
+        elif action in ("link-down", "link-up"):
+            self.link_set(node, arg, action == "link-up")
+            name = self._node_name(node)
+            if name not in self.controllers:
+                return {"node": name, "links": {
+                    n: i.up for n, i in self.fabric.node(name).interfaces.items()}}
+        else:
+            raise BadRequest(f"unknown node action {action!r} "
+                             "(stop, start, kill, link-down, link-up)")
+        return self.node_state(node)
+
     def _chassis_arg(self, node: str) -> str:
         name = self._node_name(node)
         if name not in self.controllers:

@@ -158,7 +158,7 @@ class Fabric:
         for node in self.nodes.values():
             if isinstance(node, Chassis) and node.bfd is not None \
                     and node.bfd.tunnel_ip == tunnel_ip:
-                return node.bfd  # type: ignore[no-any-return]
+                return node.bfd
         return None
 
     def sync_bfd(self) -> bool:

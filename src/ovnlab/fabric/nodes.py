@@ -186,8 +186,8 @@ class Chassis(Node):
             return
         if Daemon.OVN_CONTROLLER in stopped:
             self.controller.recompute()
-        elif Daemon.OVS_VSWITCHD in stopped:
-            self.controller.reinstall()
+        if Daemon.OVS_VSWITCHD in stopped:
+            self.controller.reinstall()  # the new ovs-vswitchd has no flows at all
         if self.bfd is not None:
             self.bfd.sync()
         self.run_periodic()
