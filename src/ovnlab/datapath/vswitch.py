@@ -21,6 +21,7 @@ class Vswitch:
         # True once BFD sessions run on this switch's tunnels (the fabric's BfdRunner):
         # Interface.bfd_status is theirs, no longer ovn-controller's belief.
         self.runs_bfd = False
+        self.bfd_show: Callable[[str | None], str] | None = None  # `ovs-appctl bfd/show`
 
     def now(self) -> float:
         return self._clock()

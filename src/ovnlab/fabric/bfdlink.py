@@ -156,7 +156,7 @@ class BfdRunner:
         dst = as_ip(port.options.get("remote_ip", ""))
         outer = Packet(eth_type=ETH_IP, ip_src=self.tunnel_ip, ip_dst=dst, ip_proto=PROTO_UDP,
                        ip_ttl=64, tp_src=udp_source_port(inner), tp_dst=GENEVE_PORT,
-                       geneve=Geneve(vni=0, inner=inner))
+                       geneve=Geneve(vni=0, inner=inner, critical=False))
         self.sent += 1
         self._send(outer)
 
@@ -204,11 +204,8 @@ class BfdRunner:
             self._timers[name] = self.clock.call_at(when, self._fire, name, daemon=True)
 
     def show(self, port: str | None = None) -> str:
-        """`ovs-appctl bfd/show [INTERFACE]`."""
+        """`ovs-appctl bfd/show [INTERFACE]` (KeyError: no such session)."""
         now = self._now_ms()
         if port is not None:
-            session = self.sessions.get(port)
-            if session is None:
-                raise KeyError(port)
-            return session.details(now)
+            return self.sessions[port].details(now)
         return "".join(f"---- {n} ----\n{s.details(now)}" for n, s in self.sessions.items())

@@ -153,6 +153,7 @@ class Fabric:
         chassis.bfd = BfdRunner(chassis.name, self.clock, chassis.vswitch, chassis.tunnel_ip,
                                 mac_addr, send, chassis.wake_controller, self._bfd_of)
         chassis.vswitch.runs_bfd = True  # bfd_status now comes from real sessions
+        chassis.vswitch.bfd_show = chassis.bfd.show
 
     def _bfd_of(self, tunnel_ip: int) -> BfdRunner | None:
         for node in self.nodes.values():
