@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ovnlab.datapath.bfd import (
@@ -32,6 +34,21 @@ if TYPE_CHECKING:
     from ovnlab.fabric.clock import Clock, Timer
 
 OVSDB_NOTIFY = 1e-3  # bfd_status reaching ovn-controller through OVSDB
+LOG_SIZE = 1000  # state changes kept (ovs-vswitchd.log's "BFD state change" lines)
+
+
+@dataclass(frozen=True, slots=True)
+class BfdEvent:
+    """A session's state change, as ovs-vswitchd logs it."""
+
+    time: float
+    chassis: str
+    interface: str
+    remote_ip: str
+    old: str
+    new: str
+    diagnostic: str
+    forwarding: bool
 
 
 class BfdRunner:
@@ -52,6 +69,7 @@ class BfdRunner:
         self._timers: dict[str, Timer] = {}
         self._ports: dict[str, Any] = {}
         self.running = True
+        self.log: deque[BfdEvent] = deque(maxlen=LOG_SIZE)
         self.sent = 0
         self.received = 0
         self._restarts = 0
@@ -141,7 +159,7 @@ class BfdRunner:
         port = self._ports.get(name)
         if session is None or port is None or not self.running:
             return
-        before = session.forwarding
+        before = session.state
         msg = session.run(self._now_ms())
         if msg is not None:
             self._transmit(session, port, msg)
@@ -175,21 +193,27 @@ class BfdRunner:
         if msg is None:
             return
         self.received += 1
-        before = session.forwarding
+        before = session.state
         session.receive(msg, self._now_ms())
         self._publish(port_name, before)
         self._run(port_name)  # bfd_run follows in the same iteration (a Final goes now)
 
     # ------------------------------------------------------------ status and timers
-    def _publish(self, name: str, before: bool | None = None) -> None:
+    def _publish(self, name: str, before: State | None = None) -> None:
+        """Write the session's bfd_status; a change of forwarding wakes ovn-controller."""
         session, port = self.sessions.get(name), self._ports.get(name)
         if session is None or port is None:
             return
+        was_forwarding = port.bfd_status.get("forwarding") == "true"
         status = session.status()
         if port.bfd_status != status:
             port.bfd_status.clear()
             port.bfd_status.update(status)
-        if before is not None and before != session.forwarding:
+        if before is not None and before != session.state:
+            self.log.append(BfdEvent(self.clock.now, self.name, name,
+                                     str(port.options.get("remote_ip", "")), before.text,
+                                     session.state.text, session.diag.text, session.forwarding))
+        if was_forwarding != session.forwarding:
             self.clock.call_later(OVSDB_NOTIFY, self._changed, daemon=True)
 
     def _schedule(self, name: str) -> None:
