@@ -206,6 +206,31 @@ def _garps(lab: Any, gw_ips: set[int], t0: float) -> tuple[tuple[float, str], ..
     return tuple(sorted((t, n) for n, t in first.items()))
 
 
+def checks(report: Report, backup: str) -> list[tuple[str, bool]]:
+    """What the real lab showed, as (claim, held) pairs: `backup` is the chassis of the
+    next priority; the report's VMs are a FIP VM on `backup`'s side first, then a VM
+    without a FIP (ovnlab's bounds: BFD's detection time is 2-3 s after the last
+    message, the real lab measured 2.2-2.8 s)."""
+    stop, start = report.stop, report.start
+    fip, snat = stop.vms[0], stop.vms[-1]
+    return [
+        ("BFD detected the dead node within 2.0-3.0 s",
+         stop.bfd_down is not None and 2.0 <= stop.bfd_down <= 3.0),
+        (f"{backup} (next priority) claimed the gateway, once",
+         [c.chassis for c in stop.claims] == [backup]),
+        (f"{backup} sent GARPs for the gateway address",
+         any(n == backup for _t, n in stop.garps)),
+        (f"{fip.vm} (FIP) lost nothing", fip.lost == 0),
+        (f"{snat.vm} (SNAT) lost 10-15 pings, outage 2.0-3.2 s",
+         10 <= snat.lost <= 15 and 2.0 <= snat.outage <= 3.2),
+        (f"SNAT left through {backup}", stop.snat_via == (backup,)),
+        (f"failback: {report.node} holds the gateway again",
+         bool(start.claims) and start.claims[-1].chassis == report.node
+         and start.snat_via == (report.node,)),
+        ("failback lost at most 4 pings per VM", all(v.lost <= 4 for v in start.vms)),
+    ]
+
+
 # ---------------------------------------------------------------- rendering
 REAL_LAB = {  # measured on a real OVN lab (docs/failover.md), for comparison
     "stop": "BFD down after 2.2-2.8 s; cr-lrp claimed by compute1 after 2.2-2.9 s; "
@@ -238,4 +263,4 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Claim", "Phase", "Report", "VmOutcome", "measure", "render"]
+__all__ = ["Claim", "Phase", "Report", "VmOutcome", "checks", "measure", "render"]

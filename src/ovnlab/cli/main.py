@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
+    demo.add_argument("--failover", action="store_true",
+                      help="the chapter where the network node dies and comes back")
     return p
 
 
@@ -270,9 +272,9 @@ def _print_node(reply: dict[str, Any]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
-    from ovnlab.demo import run_demo
+    from ovnlab.demo import run_demo, run_failover_demo
 
-    return run_demo(step=args.step)
+    return (run_failover_demo if args.failover else run_demo)(step=args.step)
 
 
 COMMANDS = {
