@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ovnlab.errors import BadRequest, NotFound
-from ovnlab.failover import _Prober
+from ovnlab.failover import measure
 from ovnlab.lab import Lab
 from ovnlab.packet import ip
 from ovnlab.scenario import run_article
@@ -41,29 +41,47 @@ def _watch(lab: Lab, seconds: float) -> list[tuple[float, str]]:
 def test_network_node_dies_and_returns() -> None:
     lab = _lab()
     assert _holder(lab) == "network"
-    probe = _Prober(lab, ["vm_1", "vm_2"], ip("8.8.8.8"))
-    lab.fabric.run(1.0)
-    t0 = lab.fabric.now
-    lab.fabric.stop_node("network")
-    claims = _watch(lab, 6.0)
-    assert [c for _t, c in claims] == ["compute1"]  # priority 2 takes over, once
-    assert 2.0 <= claims[0][0] <= 3.1
-    lost1, _ = probe.window("vm_1", t0, lab.fabric.now)
-    lost2, outage2 = probe.window("vm_2", t0, lab.fabric.now)
-    assert lost1 == 0  # the FIP VM goes out through its own chassis
-    assert 10 <= lost2 <= 15 and 2.0 <= outage2 <= 3.2
-    status = lab.exec("compute2", "ovs-vsctl show").stdout
-    assert 'forwarding="false"' in status and "Control Detection Time Expired" in status
+    report = measure(lab, "network", ["vm_1", "vm_2"])
+    stop, start = report.stop, report.start
+    assert stop.bfd_down is not None and 2.0 <= stop.bfd_down <= 3.0
+    assert [c.chassis for c in stop.claims] == ["compute1"]  # priority 2 takes over, once
+    assert stop.claims[0].time - stop.bfd_down < 0.01  # ovn-controller wakes on bfd_status
+    assert ("compute1" in [n for _t, n in stop.garps])
+    fip, snat = stop.vms
+    assert fip.lost == 0  # the FIP VM goes out through its own chassis
+    assert 10 <= snat.lost <= 15 and 2.0 <= snat.outage <= 3.2
+    assert stop.snat_via == ("compute1",)
+    # the SB keeps the dead chassis's row
     assert lab.sb.lookup("Chassis", lab.topology.node("network").system_id) is not None
+    assert start.bfd_up is not None and start.bfd_up < 1.5
+    assert start.claims[-1].chassis == "network"  # preemptive failback
+    assert start.snat_via == ("network",) and all(v.lost <= 4 for v in start.vms)
+    assert _holder(lab) == "network"
 
-    t1 = lab.fabric.now
-    lab.fabric.start_node("network")
-    back = _watch(lab, 4.0)
-    assert [c for _t, c in back] == ["network"]  # preemptive failback
-    assert back[0][0] < 2.0
-    lost2, _ = probe.window("vm_2", t1, lab.fabric.now)
-    assert lost2 <= 4
-    probe.stop()
+
+def test_detection_is_bfds_timeout_after_the_last_message() -> None:
+    """Wherever the node dies between two control messages, its peers give up
+    3 x 1000 ms after the last one they received."""
+    for offset in (1.1, 1.35, 1.6, 1.85):
+        lab = _lab()
+        lab.wait(offset)
+        t0 = lab.fabric.now
+        lab.node_stop("network")
+        claims = _watch(lab, 4.0)
+        assert [c for _t, c in claims] == ["compute1"]
+        assert 2.0 <= claims[0][0] <= 3.05
+        down = next(e for e in lab.fabric.chassis("compute1").bfd.log
+                    if e.time > t0 and e.new == "down")
+        assert down.diagnostic == "Control Detection Time Expired"
+        assert down.time - _last_heard(lab, "compute1", "network", t0) == \
+            pytest.approx(3.0, abs=0.001)
+
+
+def _last_heard(lab: Lab, node: str, peer: str, before: float) -> float:
+    peer_ip = ip(lab.fabric.chassis(peer).tunnel_ip)
+    return max(c.time for c in lab.fabric.captures(node)["eth1"]
+               if c.direction == "in" and c.time <= before and c.packet.geneve is not None
+               and c.packet.ip_src == peer_ip and c.packet.geneve.inner.tp_dst == 3784)
 
 
 def test_bfd_control_messages_on_the_underlay() -> None:
@@ -116,24 +134,69 @@ def test_bad_input_is_refused_and_changes_nothing() -> None:
     assert all(state["daemons"].values()) and all(state["links"].values())
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.tuples(st.sampled_from(["network", "compute1", "compute2"]), st.booleans()),
-                min_size=1, max_size=4))
+GATEWAYS = ("network", "compute1", "compute2")  # the router's gateway chassis, by priority
+
+
+def _snat_here(lab: Lab, node: str, gw_ip: str) -> bool:
+    """Whether `node`'s br-int SNATs to the router's address (the gateway is active here)."""
+    return f"nat(src={gw_ip})" in lab.exec(node, "ovs-ofctl dump-flows br-int").stdout
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.sampled_from(GATEWAYS), st.booleans()), min_size=1, max_size=5))
 def test_one_active_gateway_whatever_fails(events: list[tuple[str, bool]]) -> None:
-    """Once BFD has settled, the cr-lrp is on the highest-priority chassis that is up,
-    and every VM whose chassis is up reaches the internet."""
+    """Whatever chassis stop and start, once BFD has settled at most one chassis is the
+    active gateway. While two or more gateway chassis are up it is the highest-priority
+    one, and every VM whose chassis is up reaches the internet. A lone survivor whose BFD
+    peers are all down does not claim (ha_chassis_group_is_active: no active tunnel means
+    this chassis is cut off), so only FIP VMs reach the internet then."""
     lab = _lab()
+    gw_ip = next(iter(_gateway_addresses(lab)))
     down: set[str] = set()
     for node, stop in events:
-        if stop and len(down) < 2:
+        if stop and node not in down:
             lab.node_stop(node)
             down.add(node)
         elif not stop and node in down:
             lab.node_start(node)
             down.discard(node)
-        lab.wait(4.0)
-    live = [n for n in ("network", "compute1", "compute2") if n not in down]
-    assert _holder(lab) == live[0]
-    for vm, host in (("vm_1", "compute1"), ("vm_2", "compute2")):
+        lab.wait(4.0)  # past BFD's 3 s detection time and its ~1 s handshake
+    live = [n for n in GATEWAYS if n not in down]
+    active = [n for n in live if _snat_here(lab, n, gw_ip)]
+    assert len(active) <= 1
+    if len(live) >= 2:
+        assert active == [live[0]] and _holder(lab) == live[0]
+    else:
+        assert active == []
+    for vm, host, fip in (("vm_1", "compute1", True), ("vm_2", "compute2", False)):
         if host not in down:
-            assert lab.exec(vm, "ping -c 2 -i 0.2 8.8.8.8").rc == 0, (vm, down)
+            reaches = lab.exec(vm, "ping -c 2 -i 0.2 8.8.8.8").rc == 0
+            assert reaches == (fip or len(live) >= 2), (vm, down)
+
+
+def _gateway_addresses(lab: Lab) -> set[str]:
+    return {a.split("/")[0] for pb in lab.sb.rows("Port_Binding")
+            if pb["type"] == "chassisredirect" for m in pb["mac"] for a in m.split()[1:]}
+
+
+def test_nb_cfg_heartbeat_stops_with_ovn_controller() -> None:
+    """Neutron's agent liveness source: each running ovn-controller reports NB_Global's
+    nb_cfg back with a timestamp; a killed one falls behind and turns dead once
+    agent_down_time has passed since its last report."""
+    lab = _lab()
+    lab.ping_all_chassis()
+    beats = lab.chassis_heartbeats()
+    assert all(b.reported == b.nb_cfg and b.alive(75) for b in beats.values())
+    lab.node_kill("compute2", "ovn-controller")
+    lab.wait(40.0)
+    lab.ping_all_chassis()
+    lab.wait(40.0)
+    lab.ping_all_chassis()
+    beats = lab.chassis_heartbeats()
+    assert beats["compute1"].reported == beats["compute1"].nb_cfg
+    assert beats["compute1"].reported_at == pytest.approx(lab.fabric.now)
+    assert beats["compute2"].nb_cfg - beats["compute2"].reported == 2
+    assert beats["compute1"].alive(75) and not beats["compute2"].alive(75)
+    assert beats["compute2"].alive(120)  # not yet agent_down_time since its last report
+    lab.node_start("compute2")
+    assert lab.chassis_heartbeats()["compute2"].reported == beats["compute2"].nb_cfg

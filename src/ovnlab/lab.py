@@ -15,6 +15,7 @@ import importlib
 import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -305,6 +306,26 @@ class Lab:
                              "(stop, start, kill, link-down, link-up)")
         return self.node_state(node)
 
+    def ping_all_chassis(self) -> int:
+        """Neutron's ping_all_chassis: bump NB_Global.nb_cfg; every chassis whose
+        ovn-controller runs reports it back (Chassis_Private.nb_cfg, nb_cfg_timestamp)."""
+        nbg = next(iter(self.nb.rows("NB_Global")))
+        with self.nb.transaction() as txn:
+            txn.update("NB_Global", nbg.uuid, nb_cfg=nbg["nb_cfg"] + 1)
+        self.converge()
+        return int(nbg["nb_cfg"]) + 1
+
+    def chassis_heartbeats(self) -> dict[str, Heartbeat]:
+        """Each chassis's last nb_cfg report (the agents' liveness source), by hostname."""
+        nb_cfg = int(next(iter(self.nb.rows("NB_Global")))["nb_cfg"])
+        out: dict[str, Heartbeat] = {}
+        for spec in self.topology.nodes:
+            row = self.sb.lookup("Chassis_Private", spec.system_id)
+            if row is not None:
+                out[spec.hostname] = Heartbeat(spec.system_id, nb_cfg, int(row["nb_cfg"]),
+                                               row["nb_cfg_timestamp"] / 1000, self.fabric.now)
+        return out
+
     def _chassis_arg(self, node: str) -> str:
         name = self._node_name(node)
         if name not in self.controllers:
@@ -322,6 +343,23 @@ class Lab:
         except NotFound:
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A chassis's nb_cfg heartbeat: what Neutron's agent liveness compares (times are
+    the lab's virtual seconds)."""
+
+    chassis: str  # system-id
+    nb_cfg: int  # NB_Global's
+    reported: int  # Chassis_Private.nb_cfg
+    reported_at: float  # Chassis_Private.nb_cfg_timestamp / 1000
+    now: float
+
+    def alive(self, agent_down_time: float) -> bool:
+        """neutron's AgentCache alive: at most one nb_cfg behind, or heard from within
+        agent_down_time."""
+        return self.nb_cfg - self.reported <= 1 or self.now - self.reported_at < agent_down_time
 
 
 class _Converging:

@@ -311,11 +311,28 @@ class Controller:
                         break
                 t1 = time.perf_counter()
                 self._install()
+                self._store_nb_cfg()
             self.stats["last_install_s"] = time.perf_counter() - t1
             self.stats["last_run_s"] = time.perf_counter() - t0
             self.stats["runs"] += 1
         finally:
             self._running = False
+
+    def _store_nb_cfg(self) -> None:
+        """store_nb_cfg: once the flows of SB_Global's nb_cfg are installed, report it in
+        this chassis's Chassis_Private row with a timestamp (ms of the switch's clock:
+        the lab's virtual time). Neutron's agent liveness reads this heartbeat."""
+        sbg = next(iter(self.sb.rows("SB_Global")), None)
+        cur = sbg["nb_cfg"] if sbg is not None else 0
+        if not cur:
+            return
+        mine = self.sb.lookup("Chassis_Private", self.name)
+        if mine is None or mine["nb_cfg"] == cur:
+            return
+        clock = getattr(self.vswitch, "now", None)
+        stamp = round(clock() * 1000) if callable(clock) else 0
+        with self.sb.transaction() as txn:
+            txn.update("Chassis_Private", mine.uuid, nb_cfg=cur, nb_cfg_timestamp=stamp)
 
     def _only_neighbors(self) -> bool:
         """Only MAC_Bindings changed (what a ping-all mostly writes): neither bindings
