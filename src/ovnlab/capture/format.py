@@ -411,7 +411,7 @@ class Formatter:
 
 BFD_CONTROL_PORT = 3784
 _BFD_STATES = ("AdminDown", "Down", "Init", "Up")
-_BFD_DIAGS = {0: "No Diagnostic", 1: "Control Detection Time expired",
+_BFD_DIAGS = {0: "No Diagnostic", 1: "Control Detection Time Expired",
               2: "Echo Function Failed", 3: "Neighbor Signaled Session Down",
               4: "Forwarding Plane Reset", 5: "Path Down", 6: "Concatenated Path Down",
               7: "Administratively Down", 8: "Reverse Concatenated Path Down"}
