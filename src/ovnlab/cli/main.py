@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_argument("daemon", help="ovn-controller or ovs-vswitchd")
 
     link = sub.add_parser("link", help="set a node's interface down or up")
-    link.add_argument("state", choices=("down", "up"))
+    link.add_argument("updown", metavar="down|up", choices=("down", "up"))
     link.add_argument("node")
     link.add_argument("iface")
 
@@ -258,7 +258,7 @@ def cmd_node(args: argparse.Namespace, state: StateDir) -> int:
 
 
 def cmd_link(args: argparse.Namespace, state: StateDir) -> int:
-    body = {"action": f"link-{args.state}", "node": args.node, "arg": args.iface}
+    body = {"action": f"link-{args.updown}", "node": args.node, "arg": args.iface}
     _print_node(call(Control.of(state), "node", body))
     return 0
 
