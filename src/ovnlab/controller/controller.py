@@ -110,6 +110,7 @@ class Controller:
         self._live: dict[str, bool] = {}  # this iteration's liveness (overrides + BFD)
         self._alive_seen: dict[str, bool] = {}
         self._active_memo: set[str] | None = None
+        self._ref_memo: tuple[int, dict[tuple[str, ...], set[str]]] | None = None
         self._state = _State()
         self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[tuple[str, str]]] = {}
@@ -633,19 +634,49 @@ class Controller:
                 self._sync_bfd(port, ch in peers, self.is_alive(ch), self._bfd_driven())
 
     def _bfd_peers(self) -> set[str]:
-        """bfd.c bfd_calculate_chassis: the other members of each HA chassis group (of two
-        or more) this chassis belongs to, and the members of the groups whose gateway
-        ports serve a datapath local here (northd's ref_chassis, which ovnlab's northd
-        does not write)."""
+        """bfd.c bfd_calculate_chassis: for each HA chassis group of two or more, a member
+        runs BFD to the other members and to the group's ref_chassis; a ref chassis (one
+        whose local datapaths the group's gateway port serves) to the members."""
         local = self._state.local_dps
         served = {p.ha_chassis for p in self._special.values()
                   if p.type == "chassisredirect" and p.dp_uuid in local}
+        refs = self._ref_chassis()
         peers: set[str] = set()
         for group in self._ha_groups():
-            if len(group) >= 2 and (self.name in group or group in served):
+            if len(group) < 2:
+                continue
+            if self.name in group:
+                peers |= set(group) | refs.get(group, set())
+            elif group in served:
                 peers |= set(group)
         peers.discard(self.name)
         return peers
+
+    def _ref_chassis(self) -> dict[tuple[str, ...], set[str]]:
+        """What northd's HA_Chassis_Group.ref_chassis holds in real OVN (ovnlab's northd
+        leaves it empty): by group, the chassis with ports bound on the switches attached
+        to the router of the group's gateway port. Recomputed once per SB change."""
+        if self._ref_memo is not None and self._ref_memo[0] == self.sb.seqno:
+            return self._ref_memo[1]
+        pbs = self.sb.tables["Port_Binding"].values()
+        dp_of = {pb["logical_port"]: pb["datapath"] for pb in pbs}
+        switches: dict[str, set[str]] = {}  # router datapath -> attached switch datapaths
+        bound: dict[str, set[str]] = {}  # datapath -> chassis (uuids) with ports bound
+        for pb in pbs:
+            peer = pb["options"].get("peer") if pb["type"] == "patch" else None
+            if peer in dp_of:
+                switches.setdefault(pb["datapath"], set()).add(dp_of[peer])
+            if pb["chassis"] and pb["type"] in ("", "virtual", "external", "localport"):
+                bound.setdefault(pb["datapath"], set()).add(pb["chassis"])
+        chassis = self.sb.tables["Chassis"]
+        refs: dict[tuple[str, ...], set[str]] = {}
+        for p in self._special.values():
+            if p.type == "chassisredirect" and p.ha_chassis:
+                for sw in switches.get(p.dp_uuid, ()):
+                    refs.setdefault(p.ha_chassis, set()).update(
+                        chassis[c]["name"] for c in bound.get(sw, ()) if c in chassis)
+        self._ref_memo = (self.sb.seqno, refs)
+        return refs
 
     def _ha_groups(self) -> list[tuple[str, ...]]:
         """Each SB HA_Chassis_Group's chassis names, highest priority first."""
