@@ -655,26 +655,28 @@ class Controller:
     def _ref_chassis(self) -> dict[tuple[str, ...], set[str]]:
         """What northd's HA_Chassis_Group.ref_chassis holds in real OVN (ovnlab's northd
         leaves it empty): by group, the chassis with ports bound on the switches attached
-        to the router of the group's gateway port. Recomputed once per SB change."""
+        to any router of the gateway router's lr_group (the routers it reaches through
+        switches). Recomputed once per SB change."""
         if self._ref_memo is not None and self._ref_memo[0] == self.sb.seqno:
             return self._ref_memo[1]
         pbs = self.sb.tables["Port_Binding"].values()
         dp_of = {pb["logical_port"]: pb["datapath"] for pb in pbs}
-        switches: dict[str, set[str]] = {}  # router datapath -> attached switch datapaths
+        links: dict[str, set[str]] = {}  # datapath -> datapaths its patch ports reach
         bound: dict[str, set[str]] = {}  # datapath -> chassis (uuids) with ports bound
         for pb in pbs:
             peer = pb["options"].get("peer") if pb["type"] == "patch" else None
             if peer in dp_of:
-                switches.setdefault(pb["datapath"], set()).add(dp_of[peer])
-            if pb["chassis"] and pb["type"] in ("", "virtual", "external", "localport"):
+                links.setdefault(pb["datapath"], set()).add(dp_of[peer])
+                links.setdefault(dp_of[peer], set()).add(pb["datapath"])
+            if pb["chassis"] and pb["type"] in ("", "virtual", "external"):
                 bound.setdefault(pb["datapath"], set()).add(pb["chassis"])
         chassis = self.sb.tables["Chassis"]
         refs: dict[tuple[str, ...], set[str]] = {}
         for p in self._special.values():
             if p.type == "chassisredirect" and p.ha_chassis:
-                for sw in switches.get(p.dp_uuid, ()):
-                    refs.setdefault(p.ha_chassis, set()).update(
-                        chassis[c]["name"] for c in bound.get(sw, ()) if c in chassis)
+                names = refs.setdefault(p.ha_chassis, set())
+                for dp in _reachable(p.dp_uuid, links):
+                    names.update(chassis[c]["name"] for c in bound.get(dp, ()) if c in chassis)
         self._ref_memo = (self.sb.seqno, refs)
         return refs
 
@@ -1315,6 +1317,18 @@ class Controller:
         from ovnlab.controller.pinctrl import periodic
         self.run()
         return periodic(self, now)
+
+
+def _reachable(start: str, links: dict[str, set[str]]) -> set[str]:
+    """The datapaths connected to `start` through patch ports (a router's lr_group and
+    every switch attached to one of its routers)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in links.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)
