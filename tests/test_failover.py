@@ -112,6 +112,18 @@ def test_killed_vswitchd_cuts_the_fip_vm_and_restart_restores_it() -> None:
     assert lab.exec("vm_1", "ping -c 3 -i 0.2 8.8.8.8").rc == 0
 
 
+def test_a_powered_off_node_runs_nothing() -> None:
+    lab = _lab()
+    lab.node_stop("compute1")
+    for node in ("compute1", "vm_1"):  # the chassis, and the VM it hosts
+        result = lab.exec(node, "ip addr")
+        assert (result.rc, result.stderr) == (
+            255, f"ovnlab exec: {node} is powered off (`ovnlab node start compute1`)\n")
+    assert lab.exec("network", "ovn-sbctl show").rc == 0
+    lab.node_start("compute1")
+    assert lab.exec("vm_1", "ip addr").rc == 0
+
+
 def test_link_down_and_up() -> None:
     lab = _lab()
     lab.link_set("vm_2", "eth0", False)

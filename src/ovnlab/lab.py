@@ -155,7 +155,11 @@ class Lab:
         if not args:
             return fail("ovnlab exec: missing command", 2)
         try:
-            return self._dispatch(self._node_name(node), args, files or LocalFiles(), checkpoint)
+            name = self._node_name(node)
+            if not self.fabric.node(name).powered:  # as ssh to a host that is off
+                return fail(f"ovnlab exec: {name} is powered off "
+                            f"(`ovnlab node start {self._powering(name)}`)", 255)
+            return self._dispatch(name, args, files or LocalFiles(), checkpoint)
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)
         finally:
@@ -325,6 +329,11 @@ class Lab:
                 out[spec.hostname] = Heartbeat(spec.system_id, nb_cfg, int(row["nb_cfg"]),
                                                row["nb_cfg_timestamp"] / 1000, self.fabric.now)
         return out
+
+    def _powering(self, name: str) -> str:
+        """The chassis whose power a node follows (a VM's host, or the chassis itself)."""
+        node = self.fabric.node(name)
+        return str(getattr(node, "chassis", name))
 
     def _chassis_arg(self, node: str) -> str:
         name = self._node_name(node)

@@ -187,6 +187,7 @@ class Fabric:
         for daemon in Daemon:
             chassis.kill(daemon)
         for node in self._on_chassis(chassis):
+            node.powered = False
             for iface in node.interfaces.values():
                 iface.up = False
 
@@ -194,6 +195,7 @@ class Fabric:
         """Power on (or restart killed daemons): links up, then the daemons."""
         chassis = self.chassis(name)
         for node in self._on_chassis(chassis):
+            node.powered = True
             for iface in node.interfaces.values():
                 iface.up = True
         chassis.start()

@@ -47,6 +47,7 @@ class Node:
         self.clock = clock
         self.interfaces: dict[str, Interface] = {}
         self._record = record
+        self.powered = True  # False while its chassis is stopped (`ovnlab node stop`)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
