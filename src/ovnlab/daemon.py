@@ -1,5 +1,6 @@
 """The lab process behind `ovnlab up`: one Lab, the OpenStack REST API and a small
-control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback.
+control API (`/ovnlab/...`) that `ovnlab exec|status|config|trace` talk to, on loopback,
+and the web view (`/web/`, or on `--listen ADDR:PORT` alone: `ovnlab.web`).
 
 The lab is single-threaded, like one event loop: every request takes its turn on it
 (`ovnlab.turns.Turns`, first come first served). A long `exec` runs in a thread of its own
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -183,10 +185,13 @@ def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str,
     return 404, {"error": f"unknown control verb {verb!r}"}
 
 
-def route(api: WSGIApp, control: WSGIApp) -> WSGIApp:
+def route(api: WSGIApp, control: WSGIApp, web: WSGIApp | None = None) -> WSGIApp:
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith("/ovnlab/"):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/ovnlab/"):
             return control(environ, start_response)
+        if web is not None and (path == "/web" or path.startswith("/web/")):
+            return web(environ, start_response)
         return api(environ, start_response)
 
     return app
@@ -196,42 +201,82 @@ def _error_body(path: str, err: OvnlabError) -> Any:
     """An error the server itself answers (413) in the format of the API it was for."""
     from ovnlab.api.server import api_error_body
 
-    if path.startswith("/ovnlab/"):
+    if path.startswith(("/ovnlab/", "/web/")):
         return {"error": err.message, "type": err.type}
     return api_error_body(path, err)
 
 
 def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
-          ready: Callable[[], None] = lambda: None) -> None:
+          ready: Callable[[], None] = lambda: None,
+          listen: tuple[str, int] | None = None) -> None:
     """Build the lab from its state dir and serve until SIGTERM (`ovnlab down`); `ready()`
-    once it answers. The caller holds the state dir's lock."""
+    once it answers. The caller holds the state dir's lock. The web view is at /web/ on
+    the API's address, or on `listen` alone (off loopback it asks for Keystone logins)."""
     from ovnlab.api import clouds_yaml, make_app
     from ovnlab.api import serve as serve_api
     from ovnlab.lab import Lab
+    from ovnlab.web import Sessions, is_loopback, web_app
 
     lock = Turns()
     lab = Lab.open(state.path)
     state.mark_db_initialised()
+    servers = []
     try:
-        server = serve_api(lambda e, s: [], host=host, port=port, error_body=_error_body)
-    except OSError as exc:
+        server = _bind(serve_api, host, port)
+        servers.append(server)
+        web_server = _bind(serve_api, *listen) if listen is not None else None
+    except OvnlabError:
+        for bound in servers:
+            bound.close()
         lab.close()
-        raise OvnlabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise
     base_url = f"http://{host}:{server.port}"  # bound first: the URL goes into the catalog
+    token = state.write_token()
+    web_host = listen[0] if listen is not None else host
+    web_port = web_server.port if web_server is not None else server.port
+    web = web_app(lab, lock, Sessions(token, token_allowed=is_loopback(web_host)))
     server.set_app(route(make_app(lab.locked_cloud(lock), base_url=base_url),
-                         control_app(lab, lock, state.write_token())))
+                         control_app(lab, lock, token), None if web_server else web))
+    if web_server is not None:
+        web_server.set_app(route(_not_here, _not_here, web))
+        web_server.start()
     state.clouds_file.write_text(clouds_yaml(base_url, lab.topology.projects))
+
+    def stop() -> None:
+        if web_server is not None:
+            web_server.close()
+        server.shutdown()
+
     # serve_forever runs in this (the signal's) thread: shutdown() must come from another
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown,
-                                                              daemon=True).start())
-    state.write_runtime(Runtime(os.getpid(), host, server.port))
-    log.info("lab %s serving on %s", lab.topology.name, base_url)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop, daemon=True).start())
+    web_url = f"http://{_url_host(web_host)}:{web_port}/web/"
+    state.write_runtime(Runtime(os.getpid(), host, server.port, web_url))
+    log.info("lab %s serving on %s, web view on %s", lab.topology.name, base_url, web_url)
     ready()
     try:
         server.serve_forever()
     finally:
         state.clear_runtime()
         lab.close()
+
+
+def _bind(serve_api: Callable[..., Any], host: str, port: int) -> Any:
+    try:
+        return serve_api(lambda e, s: [], host=host, port=port, error_body=_error_body)
+    except OSError as exc:
+        raise OvnlabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _not_here(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The web view's own listener serves the web view only."""
+    data = json.dumps({"error": "only the web view (/web/) is served here"}).encode()
+    start_response("404 Not Found", [("Content-Type", "application/json"),
+                                     ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lock-fd", type=int, default=None)
     parser.add_argument("--ready-fd", type=int, default=None)
+    parser.add_argument("--listen", type=parse_listen, default=None,
+                        help="ADDR:PORT for the web view (default: /web/ on the API's address)")
     args = parser.parse_args(argv)
     state = StateDir(Path(args.state))
     logging.basicConfig(filename=state.log_file, level=logging.INFO,
@@ -254,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         statelock.record(lock_fd, os.getpid())
         if args.lock_fd is None:
             state.check()  # `ovnlab up` checked the files under the lock it handed over
-        serve(state, args.host, args.port, ready=report.ready)
+        serve(state, args.host, args.port, ready=report.ready, listen=args.listen)
     except OvnlabError as exc:
         log.error("%s", exc.message)
         report.error(exc.message)
@@ -263,6 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         report.error(f"{state.lock_file}: the lock handed over is not held")
         return 1
     return 0
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`ADDR:PORT` (`[v6]:PORT` for IPv6) -> (addr, port); port 0 picks a free one."""
+    addr, sep, port = text.rpartition(":")
+    addr = addr.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(addr)
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not sep or not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid listen address {text!r} (expected ADDR:PORT, e.g. 127.0.0.1:8080 or "
+            "0.0.0.0:8080)")
+    return addr, number
 
 
 class StartReport:

@@ -26,6 +26,7 @@ from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
+from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
@@ -43,8 +44,9 @@ CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 # tool name -> module under ovnlab.tools, by what the tool inspects
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
-HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc"}
-SLICED_TOOLS = {"ping", "nc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
+HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc", "traceroute": "traceroute",
+              "udhcpc": "udhcpc"}
+SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
 
 
 class Lab:
@@ -228,9 +230,16 @@ class Lab:
                    mode: str = "summary") -> str:
         from ovnlab.fabric import trace
 
+        return trace.render(self.trace(src, dst, proto, port), mode)
+
+    def trace(self, src: str, dst: str, proto: str = "icmp", port: int = 0) -> Journey:
+        """One packet SRC -> DST and everything it caused (the model `trace_text` renders
+        and the web view draws)."""
+        from ovnlab.fabric import trace
+
         journey = trace.trace(self.fabric, src, dst, proto, port, self.describe_cookie)
         self.converge()
-        return trace.render(journey, mode)
+        return journey
 
     def export(self, database: str) -> bytes:
         """`nb` or `sb` as a standalone OVSDB database file under the real 22.03 schema."""

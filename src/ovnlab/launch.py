@@ -31,7 +31,8 @@ class Started:
     topology: topo_mod.Topology
 
 
-def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: int) -> Started:
+def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: int,
+       listen: str | None = None) -> Started:
     """Start the lab in `state` (created from `topology` + `overrides` if it holds none)."""
     raw = None if state.exists() or _legacy(state) else _validated(topology, overrides)
     if raw is None and (topology or overrides):
@@ -51,7 +52,7 @@ def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: in
             state.create(raw or _validated(topology, overrides), created_dir)
             created = True
         topo = state.check()
-        return Started(_spawn(state, lock, port), topo)
+        return Started(_spawn(state, lock, port, listen), topo)
     except OvnlabError:
         if created:
             state.remove()
@@ -84,7 +85,7 @@ def _rmdir_if_empty(state: StateDir) -> None:
         pass  # another `up` works in it
 
 
-def _spawn(state: StateDir, lock: int, port: int) -> Runtime:
+def _spawn(state: StateDir, lock: int, port: int, listen: str | None = None) -> Runtime:
     """Start the daemon holding `lock`; its Runtime once it answers."""
     read_end, write_end = os.pipe()
     try:
@@ -92,7 +93,8 @@ def _spawn(state: StateDir, lock: int, port: int) -> Runtime:
             log_start = log.tell()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "ovnlab.daemon", "--state", str(state.path),
-                 "--port", str(port), "--lock-fd", str(lock), "--ready-fd", str(write_end)],
+                 "--port", str(port), "--lock-fd", str(lock), "--ready-fd", str(write_end),
+                 *(["--listen", listen] if listen else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                 pass_fds=(lock, write_end),
             )

@@ -26,6 +26,11 @@ ICMP_DEST_UNREACH = 3
 ICMP_ECHO_REQUEST = 8
 ICMP_TIME_EXCEEDED = 11
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+# DHCP (RFC 2131): the BOOTP header before the magic cookie, message types, option codes
+DHCP_HEADER_LEN = 236
+DHCP_MAGIC_COOKIE = 0x63825363
+DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, DHCP_ACK, DHCP_NAK = 1, 2, 3, 5, 6
+DHCP_OPT_PAD, DHCP_OPT_REQ_IP, DHCP_OPT_MSG_TYPE, DHCP_OPT_END = 0, 50, 53, 255
 BROADCAST = 0xFFFFFFFFFFFF
 OVN_GENEVE_CLASS = 0x0102  # OVN's option class; type 0x80 carries inport/outport keys
 
@@ -84,7 +89,9 @@ class Packet:
     ip_tos: int = 0
     ip_id: int = 0
     ip_frag: int = 0  # 0 = not a fragment (OVS nw_frag=no)
-    # ICMP
+    ip_df: bool = True  # Don't Fragment (Linux sets it on PMTU-probing sockets, not on errors)
+    # ICMP; id and seq are the header's second word whatever the type (an error's unused
+    # word, or frag-needed's next-hop MTU in icmp_seq)
     icmp_type: int = 0
     icmp_code: int = 0
     icmp_id: int = 0
@@ -128,7 +135,8 @@ class Packet:
     def _ip_bytes(self) -> bytes:
         l4 = self._l4_bytes()
         header = struct.pack(
-            "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id, 0x4000,
+            "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id,
+            0x4000 if self.ip_df else 0,
             self.ip_ttl, self.ip_proto, 0,
             self.ip_src.to_bytes(4, "big"), self.ip_dst.to_bytes(4, "big"),
         )
@@ -137,10 +145,7 @@ class Packet:
 
     def _l4_bytes(self) -> bytes:
         if self.ip_proto == PROTO_ICMP:
-            if self.icmp_type in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
-                rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
-            else:
-                rest = b"\0\0\0\0"
+            rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
             body = struct.pack("!BBH", self.icmp_type, self.icmp_code, 0) + rest + self.payload
             return body[:2] + struct.pack("!H", _checksum(body)) + body[4:]
         if self.ip_proto == PROTO_UDP:
@@ -190,16 +195,14 @@ class Packet:
         ihl = (body[0] & 0x0F) * 4
         tos, total, ip_id, frag, ttl, proto = struct.unpack("!xBHHHBB", body[:10])
         fields.update(ip_tos=tos, ip_id=ip_id, ip_ttl=ttl, ip_proto=proto,
-                      ip_frag=0 if frag & 0x3FFF == 0 else 1,
+                      ip_frag=0 if frag & 0x3FFF == 0 else 1, ip_df=bool(frag & 0x4000),
                       ip_src=int.from_bytes(body[12:16], "big"),
                       ip_dst=int.from_bytes(body[16:20], "big"))
         l4 = body[ihl:total]
         if proto == PROTO_ICMP:
             itype, code = l4[0], l4[1]
-            fields.update(icmp_type=itype, icmp_code=code)
-            if itype in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
-                icmp_id, seq = struct.unpack("!HH", l4[4:8])
-                fields.update(icmp_id=icmp_id, icmp_seq=seq)
+            icmp_id, seq = struct.unpack("!HH", l4[4:8])
+            fields.update(icmp_type=itype, icmp_code=code, icmp_id=icmp_id, icmp_seq=seq)
             fields["payload"] = bytes(l4[8:])
         elif proto == PROTO_UDP:
             sport, dport = struct.unpack("!HH", l4[:4])
@@ -215,6 +218,27 @@ class Packet:
         else:
             fields["payload"] = bytes(l4)
         return cls(**fields)  # type: ignore[arg-type]
+
+
+def ip_total_length(packet: Packet) -> int:
+    """An IPv4 packet's total length (header and payload) as to_bytes() lays it out,
+    computed without serialising."""
+    geneve = packet.geneve
+    if geneve is not None:  # outer IP + UDP + Geneve header and options + inner frame
+        return 20 + 8 + 8 + sum(4 + len(o.data) for o in geneve.options) \
+            + frame_length(geneve.inner)
+    l4 = {PROTO_ICMP: 8, PROTO_UDP: 8, PROTO_TCP: 20}.get(packet.ip_proto, 0)
+    return 20 + l4 + len(packet.payload)
+
+
+def frame_length(packet: Packet) -> int:
+    """An Ethernet frame's length without FCS, as to_bytes() lays it out."""
+    l2 = 18 if packet.vlan_tci else 14
+    if packet.eth_type == ETH_ARP:
+        return l2 + 28
+    if packet.eth_type == ETH_IP:
+        return l2 + ip_total_length(packet)
+    return l2 + len(packet.payload)
 
 
 def _parse_geneve(data: bytes) -> Geneve:

@@ -51,6 +51,7 @@ class Runtime:
     pid: int
     host: str
     port: int
+    web_url: str = ""  # the web view (`ovnlab web`); empty in a lab.json from before it
 
     @property
     def url(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,15 @@ def test_trace_ports_are_checked_by_argparse(tmp_path: Path, option: str, value:
     assert result.returncode == 2
     assert f"argument {option}: " in result.stderr
     assert "out of range (1-65535)" in result.stderr or "invalid port number" in result.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`ovnlab demo | head -1`: the pipe closes under a long output, as with a shell tool."""
+    proc = subprocess.Popen([sys.executable, "-m", "ovnlab.cli.main", "demo"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err, err

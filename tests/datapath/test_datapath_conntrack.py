@@ -145,6 +145,33 @@ def test_icmp_error_is_related_and_un_snated() -> None:
     assert r.state == TRK | CS_RELATED | RPL | CS_DST_NAT and r.nw_dst == VM
 
 
+def test_icmp_error_quoted_datagram_is_un_snated_with_valid_checksums() -> None:
+    """reverse_nat_packet: the quoted UDP datagram gets the connection's original source
+    address and port back (SNAT'ed to FIP:1000 here), with both checksums right."""
+    ct = Conntrack()
+    ct.execute(zone=1, proto=PROTO_UDP, src=VM, dst=EXT, sport=5, dport=33434, icmp_type=0,
+               icmp_id=0, tcp_flags=0, payload=b"", commit=True,
+               nat=Nat("src", FIP, None, 1000, 1000))
+    sent = Packet(ip_src=FIP, ip_dst=EXT, ip_proto=PROTO_UDP, ip_ttl=1, tp_src=1000,
+                  tp_dst=33434, payload=b"x" * 32)
+    quoted = sent.to_bytes()[14:]
+    r = ct.execute(zone=1, proto=PROTO_ICMP, src=ip("10.0.2.2"), dst=FIP, sport=0, dport=0,
+                   icmp_type=11, icmp_id=0, tcp_flags=0, payload=quoted, commit=False,
+                   nat=Nat())
+    assert r.payload is not None and r.nw_dst == VM
+    inner = Packet.from_bytes(b"\0" * 12 + b"\x08\x00" + r.payload)
+    assert (inner.ip_src, inner.tp_src, inner.ip_dst, inner.tp_dst) == (VM, 5, EXT, 33434)
+    # both checksums are those of the datagram VM really sent
+    assert r.payload == sent.with_(ip_src=VM, tp_src=5).to_bytes()[14:]
+    # an error about an original-direction packet is NAT'ed outside only (OVS userspace)
+    reply_seen_by_vm = sent.with_(ip_src=EXT, ip_dst=VM, tp_src=33434, tp_dst=5)
+    r2 = ct.execute(zone=1, proto=PROTO_ICMP, src=VM, dst=EXT, sport=0, dport=0,
+                    icmp_type=3, icmp_id=0, tcp_flags=0,
+                    payload=reply_seen_by_vm.to_bytes()[14:], commit=False, nat=Nat())
+    assert r2.state & CS_RELATED and not r2.state & RPL
+    assert r2.nw_src == FIP and r2.payload is None
+
+
 def _fip_bridge() -> Bridge:
     """OVN's FIP flows (22.03 layout) on one bridge: DNAT in 14, SNAT in 43, unSNAT in 12."""
     b = Bridge("br-int")

@@ -61,4 +61,14 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("of-conflicting-arp-l2lkup-ours", "openflow", _OURS, r"^table=32$",
             r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",
             "the ovnlab side of of-conflicting-arp-l2lkup-real", arbitrary=True),
+    Allowed("of-conflicting-chassis-mac-real", "openflow", _REAL, r"^table=0$",
+            r"priority=180,conj_id=100,.*mod_dl_src:",
+            "put_replace_chassis_mac_flows writes one priority-180 conj_id=100 flow per "
+            "router port peered with the localnet switch, all with the same match: with two "
+            "routers on one provider network, which router MAC a controller installs is "
+            "arbitrary (real ovn-controller: by the SB rows' order, whose UUIDs differ from "
+            "ovnlab's)", arbitrary=True),
+    Allowed("of-conflicting-chassis-mac-ours", "openflow", _OURS, r"^table=0$",
+            r"priority=180,conj_id=100,.*mod_dl_src:",
+            "the ovnlab side of of-conflicting-chassis-mac-real", arbitrary=True),
 )

@@ -64,17 +64,6 @@ def _sorted_outputs(m: re.Match[str]) -> str:
     return ",".join(sorted(m.group(0).split(",")))
 
 
-# A multicast group's local deliveries, one per member port in the order of the SB row's
-# `ports` set (UUID order, and a restored database renumbers UUIDs).
-_MC_UNIT = r"load:0x[0-9a-f]+->NXM_NX_REG15\[\],resubmit\(,39\)"
-_MC_LOCAL = re.compile(rf"{_MC_UNIT}(?:,{_MC_UNIT})+")
-
-
-def _sorted_mc_local(m: re.Match[str]) -> str:
-    units = re.findall(_MC_UNIT, m.group(0))
-    return ",".join(sorted(units))
-
-
 _ZONE_LOAD = re.compile(r"load:(0x[0-9a-f]+)->NXM_NX_REG1([123])\[\]")
 _ZONE_KIND = {"1": "dnat", "2": "snat", "3": "ct"}
 _LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_REG15)\[\]")
@@ -83,9 +72,8 @@ _LOAD = re.compile(r"load:(0x[0-9a-f]+)->(OXM_OF_METADATA|NXM_NX_REG14|NXM_NX_RE
 def ofctl_flows(text: str) -> list[tuple[str, str]]:
     """`ovs-ofctl --names dump-flows br-int` as (group, flow) pairs: group = the table;
     cookies, counters and ages erased, ports named (OpenFlow port numbers are arbitrary),
-    runs of outputs sorted (remote chassis in hash order), runs of a multicast group's
-    local deliveries sorted (member ports in UUID order), and conntrack zone numbers,
-    which each ovn-controller allocates in its own order,
+    runs of outputs and of local deliveries sorted (hash order), and conntrack zone
+    numbers, which each ovn-controller allocates in its own order,
     named by what they are for (zone_owners)."""
     flows: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -95,11 +83,23 @@ def ofctl_flows(text: str) -> list[tuple[str, str]]:
         m = _TABLE.search(flow)
         table = m.group(1) if m else "0"
         flow = _PORT.sub(lambda p: p.group(1) + p.group(2)[:15], _TABLE.sub("", flow))
-        flow = _MC_LOCAL.sub(_sorted_mc_local, _OUTPUTS.sub(_sorted_outputs, flow))
-        flows.append((f"table={table}", flow))
+        flows.append((f"table={table}", _OUTPUTS.sub(_sorted_outputs, flow)))
     owners = zone_owners(f for _, f in flows)
-    return [(g, _ZONE_LOAD.sub(lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
-                               f"->NXM_NX_REG1{z.group(2)}[]", f)) for g, f in flows]
+    return [(g, _sorted_deliveries(_ZONE_LOAD.sub(
+        lambda z: f"load:<zone {owners.get(z.group(1), z.group(1))}>"
+                  f"->NXM_NX_REG1{z.group(2)}[]", f))) for g, f in flows]
+
+
+# one local delivery of a multicast group: (the port's zone,) the port, resubmit
+_DELIVERY = r"(?:load:[^,]+->NXM_NX_REG13\[\],)?load:0x[0-9a-f]+->NXM_NX_REG15\[\],resubmit\(,\d+\)"
+_DELIVERIES = re.compile(rf"{_DELIVERY}(?:,{_DELIVERY})+")
+
+
+def _sorted_deliveries(flow: str) -> str:
+    """A multicast group's local deliveries in sorted order (each controller walks the
+    group's ports in its own hash order)."""
+    return _DELIVERIES.sub(
+        lambda m: ",".join(sorted(re.findall(_DELIVERY, m.group(0)))), flow)
 
 
 def zone_owners(flows: Iterable[str]) -> dict[str, str]:
@@ -142,11 +142,10 @@ class Comparison:
         real, ours = Counter(self.real), Counter(self.ours)
         for side, only in ((Side.REAL, real - ours), (Side.OVNLAB, ours - real)):
             for (group, flow), _ in only.items():
-                entry = allowing(side, group, flow)
-                if entry is None:
+                entries = allowing(side, group, flow)
+                if not entries:
                     self.unexplained.append((side, group, flow))
-                else:
-                    self.used.add(entry.name)
+                self.used |= {e.name for e in entries}
 
     def report(self) -> str:
         """A unified diff, per group, of the groups holding an unexplained difference."""
@@ -162,14 +161,25 @@ class Comparison:
         return "\n".join(lines)
 
 
-def allowing(side: Side, group: str, flow: str) -> Allowed | None:
-    for entry in ALLOWED:
-        if entry.matches(side, group, flow):
-            return entry
-    return None
+def allowing(side: Side, group: str, flow: str) -> list[Allowed]:
+    """Every entry that allows this flow (each counts as used)."""
+    return [entry for entry in ALLOWED if entry.matches(side, group, flow)]
 
 
 def stale(used: Iterable[str], kinds: set[str]) -> list[Allowed]:
-    """Allow-list entries of these kinds (lflow, openflow) that matched nothing."""
+    """Allow-list entries of these kinds (lflow, openflow) that matched nothing (entries
+    that hang on an arbitrary choice need not match every time)."""
     seen = set(used)
-    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen]
+    return [e for e in ALLOWED if e.kind in kinds and e.name not in seen and not e.arbitrary]
+
+
+@dataclass
+class Tracker:
+    """What this session compared: states per family and allow-list entries used."""
+
+    states: dict[str, set[str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def saw(self, family: str, state: str, used: set[str]) -> None:
+        self.states.setdefault(family, set()).add(state)
+        self.used |= used

@@ -263,7 +263,7 @@ class Formatter:
         if itype in (0, 8):
             text = (f"{ICMP_TYPE_NAMES[itype]}, id {packet.icmp_id}, seq {packet.icmp_seq}")
         elif itype == 3:
-            text = self._unreachable(code, packet.payload)
+            text = self._unreachable(code, packet.payload, packet.icmp_seq)
         elif itype == 11:
             text = {0: "time exceeded in-transit",
                     1: "ip reassembly time exceeded"}.get(code, f"time exceeded-#{code}")
@@ -306,7 +306,7 @@ class Formatter:
                     f"seq {seq}, length {total - ihl}")
         return out + f"{src} > {dst}:  [|{name.lower()}]"
 
-    def _unreachable(self, code: int, quoted: bytes) -> str:
+    def _unreachable(self, code: int, quoted: bytes, mtu: int = 0) -> str:
         if len(quoted) < 20:
             return f"unreachable - #{code}" if code not in ICMP_UNREACH else "unreachable"
         proto = quoted[9]
@@ -324,7 +324,7 @@ class Formatter:
                 return f"{dst} udp port {self.port(dport, PROTO_UDP)} unreachable"
             return f"{dst} protocol {proto} port {dport} unreachable"
         if code == 4:
-            return f"{dst} unreachable - need to frag"
+            return f"{dst} unreachable - need to frag" + (f" (mtu {mtu})" if mtu else "")
         template = ICMP_UNREACH.get(code)
         return template % dst if template else f"{dst} unreachable - #{code}"
 
@@ -386,6 +386,8 @@ class Formatter:
     def _udp_body(self, packet: Packet) -> str:
         if packet.geneve is not None:
             return self.geneve(packet.geneve)
+        if {packet.tp_src, packet.tp_dst} & {67, 68} and len(packet.payload) >= 28:
+            return _bootp(packet.payload)
         if packet.tp_dst == BFD_CONTROL_PORT and len(packet.payload) >= 24:
             return _bfd_control(packet.payload, bool(self.options.verbose))
         return f"UDP, length {len(packet.payload)}"
@@ -502,7 +504,8 @@ def _ip_header_verbose(packet: Packet) -> str:
     total = 20 + l4_length(packet)
     proto = IP_PROTO_NAMES.get(packet.ip_proto, "unknown")
     return (f"(tos 0x{packet.ip_tos:x}, ttl {packet.ip_ttl}, id {packet.ip_id}, offset 0, "
-            f"flags [DF], proto {proto} ({packet.ip_proto}), length {total})")
+            f"flags [{'DF' if packet.ip_df else 'none'}], proto {proto} ({packet.ip_proto}), "
+            f"length {total})")
 
 
 def _tcp_checksum(packet: Packet) -> int:
@@ -549,3 +552,13 @@ def _hexdump(data: bytes) -> str:
         text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
         lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
     return "".join(lines)
+
+
+def _bootp(body: bytes) -> str:
+    """print-bootp.c, without -v: the op, the client's hardware address for a request."""
+    if body[0] == 1:
+        chaddr = ":".join(f"{b:02x}" for b in body[28:34])
+        return f"BOOTP/DHCP, Request from {chaddr}, length {len(body)}"
+    if body[0] == 2:
+        return f"BOOTP/DHCP, Reply, length {len(body)}"
+    return f"BOOTP/DHCP, op-#{body[0]}, length {len(body)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Neutron config, e.g. ovn.enable_distributed_floating_ip=false")
     up.add_argument("--port", type=_port(0), default=0,
                     help="API port on 127.0.0.1, 1-65535 (default, or 0: any free port)")
+    up.add_argument("--listen", type=_listen, default=None, metavar="ADDR:PORT",
+                    help="serve the web view on ADDR:PORT (default: /web/ on the API's "
+                         "port); off loopback it asks for the lab's Keystone credentials")
+
+    web = sub.add_parser("web", help="open the lab's web view in a browser (or print its URL)")
+    web.add_argument("--no-browser", action="store_true", help="only print the URL")
 
     sub.add_parser("status", help="show the running lab")
     sub.add_parser("down", help="stop the lab, keep its state")
@@ -103,6 +110,14 @@ def _port(lowest: int) -> Callable[[str], int]:
     return port
 
 
+def _listen(text: str) -> str:
+    """An argparse type: the daemon's `--listen ADDR:PORT`, checked before the lab starts."""
+    from ovnlab.daemon import parse_listen
+
+    parse_listen(text)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     state = StateDir(state_mod.state_dir(args.state))
@@ -113,18 +128,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ovnlab ... | head`: the reader left, as a shell tool exits
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        return 141
 
 
 def cmd_up(args: argparse.Namespace, state: StateDir) -> int:
-    started = launch.up(state, args.topology, args.set, args.port)
+    started = launch.up(state, args.topology, args.set, args.port, args.listen)
     rt, topo = started.runtime, started.topology
     print(f"Lab {topo.name!r} is up (pid {rt.pid}): {', '.join(n.hostname for n in topo.nodes)}")
+    print(f"Web view: {_web_link(state, rt)}  (`ovnlab web` opens it)")
     print(f"OpenStack APIs on {rt.url}; point the openstack client at it with:\n")
     print(f"  export OS_CLIENT_CONFIG_FILE={state.clouds_file}")
     print("  export OS_CLOUD=ovnlab-admin     # or ovnlab-demo (a non-admin project)")
     print("  openstack network list\n")
     print("Inspect nodes with `ovnlab exec NODE -- ovn-nbctl show` (or ovn-sbctl, ovs-ofctl, tcpdump, ping).")
     return 0
+
+
+def cmd_web(args: argparse.Namespace, state: StateDir) -> int:
+    import webbrowser
+
+    link = _web_link(state, state.require_runtime())
+    print(link)
+    if not args.no_browser and _has_display():
+        try:
+            webbrowser.get().open(link)
+        except webbrowser.Error:
+            pass  # no browser here: the printed URL is the answer
+    return 0
+
+
+def _web_link(state: StateDir, rt: state_mod.Runtime) -> str:
+    """The web view's URL; on loopback it carries the control token, which opens a session
+    (off loopback the page asks for Keystone credentials instead)."""
+    from urllib.parse import urlsplit
+
+    from ovnlab.web import is_loopback
+
+    url = rt.web_url or f"{rt.url}/web/"
+    host = (urlsplit(url).hostname or "")
+    return f"{url}?token={state.token()}" if is_loopback(host) else url
+
+
+def _has_display() -> bool:
+    import os
+
+    return sys.platform == "darwin" or bool(os.environ.get("DISPLAY")
+                                            or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def cmd_status(args: argparse.Namespace, state: StateDir) -> int:
@@ -280,7 +331,7 @@ def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
 COMMANDS = {
     "up": cmd_up, "status": cmd_status, "down": cmd_down, "destroy": cmd_destroy,
     "exec": cmd_exec, "config": cmd_config, "env": cmd_env, "trace": cmd_trace, "demo": cmd_demo,
-    "export": cmd_export, "node": cmd_node, "link": cmd_link,
+    "export": cmd_export, "web": cmd_web, "node": cmd_node, "link": cmd_link,
 }
 
 

@@ -17,7 +17,7 @@ from ovnlab.controller import physical as ph
 from ovnlab.controller.expr import parse_address
 from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
 from ovnlab.controller.ofpacts import Conjunction
-from ovnlab.controller.pinctrl import release_buffered
+from ovnlab.controller.pinctrl import HeldPackets, run_buffered
 from ovnlab.flows import Flow, FlowError, parse_actions, parse_flow, parse_match
 from ovnlab.flows.parse import check_actions
 from ovnlab.gc_pause import gc_paused
@@ -153,8 +153,9 @@ class Controller:
                                         "address_set_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.garp: Any = None  # pinctrl's GARP state, created lazily
-        # pinctrl's buffered packets: (datapath key, next-hop IP) -> [(packet, registers)]
-        self.buffered: dict[tuple[int, int], list[tuple[Packet, dict[str, int]]]] = {}
+        # pinctrl's buffered packets: (datapath key, next-hop IP) -> held packets
+        self.buffered: dict[tuple[int, int], HeldPackets] = {}
+        self.clock: Callable[[], float] = lambda: 0.0  # the fabric gives its clock
         self.ready: list[PacketOut] = []
         self.on_ready: Callable[[], None] | None = None  # the fabric's wake-up for `ready`
         self.eager = True  # run on every SB commit (see _on_sb)
@@ -267,7 +268,7 @@ class Controller:
         self._pending.extend(changes)
         if self.eager:
             self.run()
-        if self.buffered and release_buffered(self, changes) and self.on_ready is not None:
+        if self.buffered and run_buffered(self) and self.on_ready is not None:
             self.on_ready()
 
     def run_if_pending(self) -> None:

@@ -1,7 +1,7 @@
 """`put_dhcp_opts` (DHCPv4) encoded as ovn-controller 22.03 does (lib/actions.c
 parse_put_dhcp_opts / encode_PUT_DHCPV4_OPTS, option table lib/ovn-l7.h): a paused
 controller action whose userdata carries the result bit, the offer IP and the options in
-DHCP wire format. pinctrl does not answer DHCP in ovnlab (the request is not replied to)."""
+DHCP wire format. pinctrl's answer is controller/dhcp_reply.py's."""
 
 from __future__ import annotations
 

@@ -369,6 +369,14 @@ def nxm_header(name: str) -> bytes:
     return struct.pack("!I", _oxm_header(name, False)[0])
 
 
+def field_of_header(header: int) -> str | None:
+    """The field an unmasked NXM/OXM header names (nx_pull_header), or None."""
+    for name in _OXM:
+        if _oxm_header(name, False)[0] == header:
+            return name
+    return None
+
+
 def parse_userdata(data: bytes) -> tuple[str, list[Ofpact]]:
     """(opcode name, nested actions) of a controller action's userdata."""
     if len(data) < 8:

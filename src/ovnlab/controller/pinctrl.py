@@ -1,5 +1,6 @@
 """Controller-side actions (controller/pinctrl.c, OVN 22.03): packet-ins for `arp {}`,
-`put_arp`, `icmp4 {}` / `icmp4_error {}`, and the periodic GARPs for NAT addresses of
+`put_arp`, `icmp4 {}` / `icmp4_error {}` / `tcp_reset {}` / `reject {}` (composed in
+controller/icmp.py), and the periodic GARPs for NAT addresses of
 port bindings resident on this chassis.
 
 A packet-in carries the OVN userdata (opcode + nested OpenFlow 1.5 actions); the nested
@@ -10,12 +11,16 @@ actions are applied here to the generated packet and the register snapshot, and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ovnlab.controller import dhcp_reply, icmp
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
+from ovnlab.controller.ofields import FIELDS
 from ovnlab.controller.ofpacts import (
+    OPCODE,
     Move,
     Ofpact,
     Pop,
@@ -23,16 +28,13 @@ from ovnlab.controller.ofpacts import (
     Resubmit,
     SetField,
     Sub,
+    field_of_header,
     parse_userdata,
 )
 from ovnlab.packet import (
     ARP_REQUEST,
     BROADCAST,
     ETH_ARP,
-    ETH_IP,
-    ICMP_DEST_UNREACH,
-    PROTO_ICMP,
-    PROTO_UDP,
     Packet,
     ip,
     ip_str,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 GARP_MAX_TIMEOUT = 16.0  # seconds (garp_rarp_max_timeout default)
 BUFFER_QUEUE_DEPTH = 4  # packets kept per next hop while its MAC is resolved (pinctrl.c)
+BUFFER_MAP_TIMEOUT = 10.0  # seconds a next hop's held packets wait for its MAC
 
 # Packet header fields the nested actions may read or write.
 _PKT_FIELD = {"eth_src": "eth_src", "eth_dst": "eth_dst", "eth_type": "eth_type",
@@ -127,18 +130,21 @@ def _regs_of(event: Any) -> dict[str, int]:
 def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
     from ovnlab.controller.controller import PacketOut
 
+    raw = bytes(getattr(event, "userdata", b""))
+    if len(raw) >= 8 and struct.unpack_from("!I", raw)[0] == OPCODE["PUT_DHCP_OPTS"]:
+        return _put_dhcp_opts(event, raw[8:])  # its userdata is not OpenFlow actions
     try:
-        opcode, nested = parse_userdata(bytes(getattr(event, "userdata", b"")))
+        opcode, nested = parse_userdata(raw)
     except ValueError:
         return []
     pkt: Packet = event.packet
     regs = _regs_of(event)
-    in_port = getattr(event, "in_port", None)
     outs: list[PacketOut] = []
 
     def emit(p: Packet, r: dict[str, int], table: int) -> None:
-        outs.append(PacketOut(packet=p, in_port=in_port if isinstance(in_port, str) else
-                              "CONTROLLER", table=table, regs=r))
+        # set_actions_and_enqueue_msg: every packet-out comes in on OFPP_CONTROLLER, so a
+        # reply may leave by the port the packet came in on (reject's)
+        outs.append(PacketOut(packet=p, in_port="CONTROLLER", table=table, regs=r))
 
     if opcode == "ARP":
         if not pkt.is_ip:
@@ -149,48 +155,99 @@ def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
         _Machine(arp, regs).run(nested, emit)
         for out in outs:  # pinctrl_handle_buffered_packets: keep the packet for the reply
             _buffer(ctl, (regs.get("metadata", 0), out.packet.arp_tpa), pkt, regs)
-    elif opcode in ("ICMP", "ICMP4_ERROR"):
-        if not pkt.is_ip:
+    elif opcode in _COMPOSERS:
+        reply = _COMPOSERS[opcode](pkt)
+        if reply is None:
             return []
-        raw = pkt.to_bytes()
-        l3 = raw[14 + (4 if pkt.vlan_tci else 0):]
-        room = 576 - (14 + 20 + 8)
-        payload = b"\0\0\0\0" + l3[:room]  # unused 32 bits, then the invoking packet
-        code = 3 if pkt.ip_proto == PROTO_UDP and opcode == "ICMP" else 1
-        icmp = Packet(eth_src=pkt.eth_src, eth_dst=pkt.eth_dst, eth_type=ETH_IP,
-                      ip_src=pkt.ip_src, ip_dst=pkt.ip_dst, ip_proto=PROTO_ICMP, ip_ttl=255,
-                      ip_tos=0xC0, icmp_type=ICMP_DEST_UNREACH, icmp_code=code,
-                      payload=payload)
-        _Machine(icmp, regs).run(nested, emit)
+        _Machine(reply, regs).run(nested, emit)
     elif opcode == "PUT_ARP":
         put_mac_binding(ctl, regs.get("metadata", 0), regs.get("reg14", 0),
                         ip_str(regs.get("reg0", 0)), mac_str(pkt.eth_src))
+    if opcode in ("ARP", "PUT_ARP") and run_buffered(ctl) and ctl.on_ready is not None:
+        # the main loop runs run_buffered_binding after these too: the binding may be there
+        # already (learnt from the host's own ARP request just before its first packet,
+        # or confirmed by a reply that changes no row)
+        ctl.on_ready()
     return outs
 
 
-def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, int]) -> None:
-    queue = ctl.buffered.setdefault(key, [])
-    queue.append((pkt, dict(regs)))
-    del queue[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
-
-
-def release_buffered(ctl: Controller, changes: list[Any]) -> bool:
-    """run_buffered_binding: a MAC_Binding appeared or changed in the SB (learnt here or on
-    any chassis): each packet held for that next hop gets the MAC as eth.dst and resumes
-    where `arp` took it, at the output stage (OFTABLE_REMOTE_OUTPUT). True if any did."""
+def _put_dhcp_opts(event: Any, data: bytes) -> list[PacketOut]:
+    """pinctrl_handle_put_dhcp_opts: the reply replaces the packet, the result bit says
+    whether there is one, and the paused pipeline resumes after the action (northd
+    follows put_dhcp_opts with `next;`, so at the next table)."""
     from ovnlab.controller.controller import PacketOut
 
+    action = dhcp_reply.PutDhcpOpts.parse(data)
+    name = field_of_header(action.result_header) if action is not None else None
+    if action is None or name is None or name not in FIELDS:
+        return []
+    regs = _regs_of(event)
+    answer = dhcp_reply.reply(event.packet, action)
+    machine = _Machine(answer or event.packet, regs)
+    machine.write(Sub(FIELDS[name], action.result_ofs, 1), int(answer is not None))
+    return [PacketOut(packet=machine.packet, in_port="CONTROLLER",
+                      table=int(getattr(event, "table", 0)) + 1, regs=machine.regs)]
+
+
+# ACTION_OPCODE_* whose packet-in pinctrl answers with a packet it composes (pinctrl.c's
+# process_packet_in): icmp4 sets the UDP code, icmp4_error does not; reject loops back.
+_COMPOSERS: dict[str, Callable[[Packet], Packet | None]] = {
+    "ICMP": lambda p: icmp.icmp4(p, set_icmp_code=True, loopback=False),
+    "ICMP4_ERROR": lambda p: icmp.icmp4(p, set_icmp_code=False, loopback=False),
+    "TCP_RESET": lambda p: icmp.tcp_reset(p, loopback=False),
+    "REJECT": icmp.reject,
+}
+
+
+@dataclass
+class HeldPackets:
+    """pinctrl's `buffered_packets` for one next hop: at most BUFFER_QUEUE_DEPTH packets
+    (with the registers to resume with), and when the last one came."""
+
+    packets: list[tuple[Packet, dict[str, int]]]
+    since: float
+
+
+def _buffer(ctl: Controller, key: tuple[int, int], pkt: Packet, regs: dict[str, int]) -> None:
+    held = ctl.buffered.get(key)
+    if held is None:
+        held = ctl.buffered[key] = HeldPackets([], ctl.clock())
+    held.since = ctl.clock()  # pinctrl_handle_buffered_packets refreshes the timestamp
+    held.packets.append((pkt, dict(regs)))
+    del held.packets[:-BUFFER_QUEUE_DEPTH]  # the oldest go first, as in OVN's ring
+
+
+def run_buffered(ctl: Controller) -> bool:
+    """run_buffered_binding + buffered_packets_map_gc, on every loop: each next hop that
+    has a MAC_Binding in the SB (new or old, learnt here or on any chassis) gets its held
+    packets back with the MAC as eth.dst, resumed where `arp` took them, at the output
+    stage (OFTABLE_REMOTE_OUTPUT); what waited BUFFER_MAP_TIMEOUT in vain is dropped.
+    True if any packet was released."""
+    from ovnlab.controller.controller import PacketOut
+
+    if not ctl.buffered:
+        return False
     dp_keys = {d.uuid: d["tunnel_key"] for d in ctl.sb.rows("Datapath_Binding")}
+    macs: dict[tuple[int, int], str] = {}
+    for row in ctl.sb.rows("MAC_Binding"):
+        try:
+            macs[(dp_keys.get(row["datapath"], -1), ip(row["ip"]))] = row["mac"]
+        except ValueError:
+            continue  # an IPv6 binding: the lab holds IPv4 packets only
     released = False
-    for ch in changes:
-        if ch.table != "MAC_Binding" or ch.new is None:
-            continue
-        key = (dp_keys.get(ch.new["datapath"], -1), ip(ch.new["ip"]))
-        for p, r in ctl.buffered.pop(key, []):
-            ctl.ready.append(PacketOut(packet=p.with_(eth_dst=mac(ch.new["mac"])),
-                                       in_port="CONTROLLER", table=OFTABLE_REMOTE_OUTPUT,
-                                       regs=r))
-            released = True
+    now = ctl.clock()
+    for key in list(ctl.buffered):
+        held = ctl.buffered[key]
+        found = macs.get(key)
+        if found is not None:
+            del ctl.buffered[key]
+            for p, r in held.packets:
+                ctl.ready.append(PacketOut(packet=p.with_(eth_dst=mac(found)),
+                                           in_port="CONTROLLER", table=OFTABLE_REMOTE_OUTPUT,
+                                           regs=r))
+                released = True
+        elif now > held.since + BUFFER_MAP_TIMEOUT:
+            del ctl.buffered[key]
     return released
 
 
@@ -274,8 +331,12 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
 
 
 def periodic(ctl: Controller, now: float) -> list[PacketOut]:
-    """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop."""
+    """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop; and the
+    held packets' run (released or timed out)."""
     from ovnlab.controller.controller import PacketOut
+
+    if run_buffered(ctl) and ctl.on_ready is not None:
+        ctl.on_ready()
 
     if ctl.garp is None:
         ctl.garp = GarpState()

@@ -67,6 +67,7 @@ class CtResult:
     tp_src: int | None = None
     tp_dst: int | None = None
     committed: bool = False
+    payload: bytes | None = None  # an ICMP error's quoted datagram, un-NATed
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,12 +284,23 @@ class Conntrack:
             return CtResult(CS_TRACKED | CS_INVALID, zone)
         conn, is_reply = found
         state = CS_TRACKED | CS_RELATED | (CS_REPLY_DIR if is_reply else 0)
-        if nat is None or conn.nat_kind is None or not is_reply:
+        if nat is None or conn.nat_kind is None:
             return CtResult(state, zone, conn.mark, conn.label)
-        if conn.nat_kind == "src":
+        snat = conn.nat_kind == "src"
+        if not is_reply:  # nat_packet: the outer header only, as OVS's userspace conntrack
+            if snat:
+                return CtResult(state | CS_SRC_NAT, zone, conn.mark, conn.label,
+                                nw_src=conn.reply[3])
             return CtResult(state | CS_DST_NAT, zone, conn.mark, conn.label,
-                            nw_dst=conn.orig[2])
-        return CtResult(state | CS_SRC_NAT, zone, conn.mark, conn.label, nw_src=conn.orig[3])
+                            nw_dst=conn.reply[2])
+        # un_nat_packet + reverse_nat_packet: the outer header and the quoted datagram
+        # both go back to the connection's original addresses and ports
+        _z, _p, o_src, o_dst, o_sport, o_dport = conn.orig
+        if snat:
+            return CtResult(state | CS_DST_NAT, zone, conn.mark, conn.label, nw_dst=o_src,
+                            payload=_rewrite_quoted(payload, src=(o_src, o_sport)))
+        return CtResult(state | CS_SRC_NAT, zone, conn.mark, conn.label, nw_src=o_dst,
+                        payload=_rewrite_quoted(payload, dst=(o_dst, o_dport)))
 
     def dump(self, zone: int | None = None) -> list[CtEntry]:
         now = self.clock()
@@ -334,3 +346,52 @@ def _inner_tuple(zone: int, payload: bytes) -> Tuple5 | None:
         return (zone, proto, src, dst, icmp_id, icmp_id)
     return (zone, proto, src, dst, 0, 0)
 
+
+def _rewrite_quoted(payload: bytes, *, src: tuple[int, int] | None = None,
+                    dst: tuple[int, int] | None = None) -> bytes:
+    """The quoted datagram with its source (or destination) address and port replaced,
+    its IP checksum recomputed and its L4 checksum updated incrementally (RFC 1624), as
+    OVS's packet_set_ipv4_addr / packet_set_*_port do on the inner headers."""
+    data = bytearray(payload)
+    ihl = (data[0] & 0x0F) * 4
+    proto = data[9]
+    addr_at, port_at = (12, 0) if src is not None else (16, 2)
+    addr, port = src if src is not None else dst  # type: ignore[misc]
+    csum_at = {PROTO_UDP: 6, PROTO_TCP: 16, PROTO_ICMP: 2}.get(proto)
+    if proto == PROTO_ICMP:
+        port_at = 4  # the echo id stands for both ports
+    old_words = bytes(data[addr_at:addr_at + 4])
+    data[addr_at:addr_at + 4] = addr.to_bytes(4, "big")
+    updates = [(old_words, bytes(data[addr_at:addr_at + 4]))] if proto != PROTO_ICMP else []
+    l4 = ihl + port_at
+    if proto in (PROTO_TCP, PROTO_UDP, PROTO_ICMP) and len(data) >= l4 + 2:
+        old_port = bytes(data[l4:l4 + 2])
+        data[l4:l4 + 2] = port.to_bytes(2, "big")
+        updates.append((old_port, bytes(data[l4:l4 + 2])))
+    if csum_at is not None and len(data) >= ihl + csum_at + 2:
+        at = ihl + csum_at
+        old_csum = int.from_bytes(data[at:at + 2], "big")
+        if not (proto == PROTO_UDP and old_csum == 0):  # UDP: 0 means "no checksum"
+            data[at:at + 2] = _csum_update(old_csum, updates).to_bytes(2, "big")
+    data[10:12] = b"\0\0"
+    data[10:12] = _csum(bytes(data[:ihl])).to_bytes(2, "big")
+    return bytes(data)
+
+
+def _csum_update(csum: int, updates: list[tuple[bytes, bytes]]) -> int:
+    """RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')."""
+    total = ~csum & 0xFFFF
+    for old, new in updates:
+        for i in range(0, len(old), 2):
+            total += (~int.from_bytes(old[i:i + 2], "big") & 0xFFFF) \
+                + int.from_bytes(new[i:i + 2], "big")
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _csum(data: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF

@@ -257,7 +257,9 @@ class Xlate:
         self._note("no learned MAC for destination, flooding")
         self.flood(key)
 
-    def packet_in(self, key: K.Key, ctl: Controller) -> None:
+    def packet_in(self, key: K.Key, ctl: Controller) -> bool:
+        """A packet-in; with `pause` the translation stops here (the controller resumes
+        it, as a continuation), so the actions after it do not run."""
         in_port = self.bridge.ports_by_ofport.get(key[K.IN_PORT])
         regs = tuple(key[K.REG0:K.REG0 + 16])
         self.packet_ins.append(PacketIn(
@@ -268,6 +270,7 @@ class Xlate:
             self.dp_actions.append("userspace(controller)")
             self.steps.append(("controller", self.depth, self.table, None, ctl.format(), None,
                                self.indent))
+        return ctl.pause
 
     def ttl_expired(self, key: K.Key, ids: tuple[int, ...] | None) -> None:
         if ids is not None:
@@ -296,6 +299,8 @@ class Xlate:
                 icmp_id=key[K.ICMP_ID], tcp_flags=key[K.TCP_FLAGS],
                 payload=self.packet.payload, commit=commit, nat=spec.nat, mark=mark,
                 label=label, force=spec.action.force)
+        if result.payload is not None:  # a related ICMP error's quoted datagram, un-NATed
+            self.packet = self.packet.with_(payload=result.payload)
         if self.steps is not None:
             self._commit_headers(key)
             self.dp_actions.append(_dp_ct(spec, zone))

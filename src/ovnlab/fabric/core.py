@@ -144,6 +144,7 @@ class Fabric:
         if controller is not None and hasattr(controller, "take_ready"):
             controller.on_ready = lambda: self.clock.call_later(CONTROLLER_LATENCY,
                                                                 chassis.run_ready)
+            controller.clock = self.clock  # pinctrl times out held packets
         return chassis
 
     def _attach_bfd(self, chassis: Chassis, mac_addr: int) -> None:

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
+from enum import Enum
 from typing import Any
 
 from ovnlab.fabric.clock import Clock, Timer
@@ -37,6 +38,7 @@ from ovnlab.packet import (
     TCP_SYN,
     Packet,
     ip_str,
+    ip_total_length,
 )
 from ovnlab.packet import ip as parse_ip
 
@@ -49,13 +51,24 @@ DEFAULT_TTL = 64
 TCP_SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries: gives up after 127 s
 
 # ICMP destination-unreachable codes
-NET_UNREACH, HOST_UNREACH, PORT_UNREACH = 0, 1, 3
+NET_UNREACH, HOST_UNREACH, PORT_UNREACH, FRAG_NEEDED = 0, 1, 3, 4
+MESSAGE_TOO_LONG = "Message too long"  # strerror(EMSGSIZE)
 
 IcmpHandler = Callable[[Packet, Packet | None], None]
 TcpHandler = Callable[[Packet], None]
 UdpHandler = Callable[[Packet], None]
 Tap = Callable[[Packet], bool]
 Observer = Callable[[str, str, Packet, str], None]
+
+
+class Pmtudisc(Enum):
+    """IP_MTU_DISCOVER: DF on what fits and fragment the rest (want, Linux's default),
+    DF always and refuse what does not fit (do), never DF (dont). Fragmentation itself is
+    not modelled: what does not fit leaves whole, without DF."""
+
+    WANT = "want"
+    DO = "do"
+    DONT = "dont"
 
 
 _PACKET_FIELDS = tuple(f.name for f in dataclass_fields(Packet))
@@ -148,6 +161,7 @@ class HostStack:
         self.icmp_sockets: dict[int, IcmpHandler] = {}
         self.tcp_clients: dict[tuple[int, int, int], TcpHandler] = {}
         self.taps: list[Tap] = []
+        self.packet_sockets: list[Tap] = []  # AF_PACKET: frames before IP (a DHCP client)
         self.observer: Observer | None = None  # the fabric's journey recorder
         seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
@@ -261,11 +275,11 @@ class HostStack:
             self.observer(action, dev, packet, note)
 
     # ------------------------------------------------------------ sending
-    def send(self, packet: Packet) -> str | None:
-        """Send a locally generated IPv4 packet (L2 fields are filled in here).
+    def send(self, packet: Packet, pmtudisc: Pmtudisc = Pmtudisc.WANT) -> str | None:
+        """Send a locally generated IPv4 packet (L2 fields and DF are filled in here).
 
         Returns None when it left (or was queued for ARP), else the errno text the
-        application would see ("Network is unreachable")."""
+        application would see ("Network is unreachable", "Message too long, mtu=1442")."""
         if packet.ip_dst in self.local_ips or packet.ip_dst >> 24 == 127:
             if not packet.ip_src:
                 packet = packet.with_(ip_src=packet.ip_dst)
@@ -276,7 +290,16 @@ class HostStack:
         if route is None:
             self._note("drop", "", packet, "no route to host: Network is unreachable")
             return "Network is unreachable"
+        mtu = self.interfaces[route.dev].mtu
+        fits = ip_total_length(packet) <= mtu
+        if pmtudisc is Pmtudisc.DO and not fits:
+            # the kernel refuses what it may not fragment (EMSGSIZE)
+            self._note("drop", route.dev, packet, f"message too long, mtu={mtu}")
+            return f"{MESSAGE_TOO_LONG}, mtu={mtu}"
         changes: dict[str, Any] = {}
+        df = pmtudisc is Pmtudisc.DO or (pmtudisc is Pmtudisc.WANT and fits)
+        if df != packet.ip_df:
+            changes["ip_df"] = df
         if not packet.ip_src:
             changes["ip_src"] = self.source_for(route, packet.ip_dst)
         if not packet.ip_id:
@@ -366,20 +389,24 @@ class HostStack:
         else:
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, code, None)
 
-    def _send_icmp_error(self, packet: Packet, type_: int, code: int, dev: str | None) -> None:
+    def _send_icmp_error(self, packet: Packet, type_: int, code: int, dev: str | None, *,
+                         mtu: int = 0) -> None:
         src = self.primary_ip(dev) if dev else None
         if src is None:
             route = self.lookup_route(packet.ip_src)
             src = self.source_for(route, packet.ip_src) if route else self.primary_ip()
-        err = icmp_error(packet, type_, code, src or 0)
+        err = icmp_error(packet, type_, code, src or 0, mtu=mtu)
         if err is not None:
-            self.send(err.with_(ip_id=self._next_ip_id()))
+            self.send(err.with_(ip_id=self._next_ip_id()), Pmtudisc.DONT)  # icmp_sk: no DF
 
     # ------------------------------------------------------------ receiving
     def receive(self, iface: Interface, packet: Packet) -> None:
         dst = packet.eth_dst
         if dst != iface.mac and dst != BROADCAST and not dst & (1 << 40):
             return  # not promiscuous: another host's unicast flooded by the segment
+        for sock in list(self.packet_sockets):
+            if sock(packet):
+                return
         if packet.eth_type == ETH_ARP:
             self._arp_input(iface, packet)
         elif packet.eth_type == ETH_IP:
@@ -431,6 +458,11 @@ class HostStack:
         if route is None:
             self._note("drop", iface.name, packet, "no route")
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, NET_UNREACH, iface.name)
+            return
+        mtu = self.interfaces[route.dev].mtu
+        if packet.ip_df and ip_total_length(packet) > mtu:
+            self._note("drop", iface.name, packet, f"needs fragmentation, mtu {mtu}")
+            self._send_icmp_error(packet, ICMP_DEST_UNREACH, FRAG_NEEDED, iface.name, mtu=mtu)
             return
         if self.observer is not None:
             self._note("forward", route.dev, packet,
@@ -581,17 +613,24 @@ def _isn(key: tuple[int, int, int, int]) -> int:
     return zlib.crc32(repr(key).encode())
 
 
-def icmp_error(packet: Packet, type_: int, code: int, src: int) -> Packet | None:
-    """The ICMP error about `packet` (its IP header + 8 bytes), or None where RFC 1122
-    forbids one (about an ICMP error, to a broadcast)."""
+ICMP_ERROR_ROOM = 576 - 20 - 8  # icmp_send: at most 576 bytes, less the IP and ICMP headers
+IPTOS_PREC_INTERNETCONTROL = 0xC0
+
+
+def icmp_error(packet: Packet, type_: int, code: int, src: int, *, mtu: int = 0) -> Packet | None:
+    """The ICMP error about `packet` as Linux's icmp_send makes it (as much of the datagram
+    as fits in 576 bytes, TOS precedence "internetwork control", no DF; frag-needed carries
+    the next hop's `mtu`), or None where RFC 1122 forbids one (about an ICMP error, to a
+    broadcast, about a later fragment)."""
     if packet.ip_proto == PROTO_ICMP and packet.icmp_type not in (ICMP_ECHO_REQUEST,
                                                                   ICMP_ECHO_REPLY):
         return None
     if packet.ip_dst == 0xFFFFFFFF or not packet.ip_src:
         return None
-    quoted = packet.to_bytes()[14 + (4 if packet.vlan_tci else 0):][:28]
+    quoted = packet.to_bytes()[14 + (4 if packet.vlan_tci else 0):][:ICMP_ERROR_ROOM]
     return Packet(eth_type=ETH_IP, ip_src=src, ip_dst=packet.ip_src, ip_proto=PROTO_ICMP,
-                  ip_ttl=DEFAULT_TTL, icmp_type=type_, icmp_code=code, payload=quoted)
+                  ip_ttl=DEFAULT_TTL, ip_tos=(packet.ip_tos & 0x1E) | IPTOS_PREC_INTERNETCONTROL,
+                  ip_df=False, icmp_type=type_, icmp_code=code, icmp_seq=mtu, payload=quoted)
 
 
 def embedded_packet(error: Packet) -> Packet | None:

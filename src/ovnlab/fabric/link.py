@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from ovnlab.fabric.capture import CaptureBuffer, Captured
-from ovnlab.packet import BROADCAST, Packet
+from ovnlab.packet import BROADCAST, ETH_IP, Packet, ip_total_length
 
 if TYPE_CHECKING:
     from ovnlab.fabric.clock import Clock
@@ -40,7 +40,8 @@ class Interface:
     (the most recent CAPTURE_BUFFER_FRAMES of them: `captures`)."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
-                 "index", "master", "sent", "received", "on_hop", "internal", "up")
+                 "index", "master", "sent", "received", "on_hop", "internal", "tx_dropped",
+                 "up")
 
     def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
                  index: int = 0, master: str | None = None, internal: bool = False) -> None:
@@ -57,6 +58,7 @@ class Interface:
         self.internal = internal  # an OVS bridge's own (LOCAL) port
         self.sent = 0
         self.received = 0
+        self.tx_dropped = 0  # frames over the MTU (the device refuses them)
         self.on_hop: Callable[[Interface, str, Packet], None] | None = None  # journeys
         self.up = True  # `ip link set dev X down` (or its node powered off): nothing passes
 
@@ -78,9 +80,14 @@ class Interface:
         self.received += 1
 
     def send(self, packet: Packet) -> None:
-        """The node transmits `packet` (no medium attached = cable unplugged: lost)."""
+        """The node transmits `packet` (no medium attached = cable unplugged: lost). An IP
+        packet longer than the MTU does not leave (nothing here fragments it): a Linux
+        device refuses it, and so does Open vSwitch's send on a port."""
         if not self.up:
             return  # a down link transmits nothing (and tcpdump sees nothing)
+        if packet.eth_type == ETH_IP and ip_total_length(packet) > self.mtu:
+            self.tx_dropped += 1
+            return
         self._record("out", packet)
         self.sent += 1
         if self.medium is not None:

@@ -311,6 +311,21 @@ def _chassis_bridges(hops: Iterable[Hop]) -> dict[str, list[str]]:
     return chassis
 
 
+def hop_changes(hop: Hop) -> list[str]:
+    """What a bridge did to the packet on its way to any of its outputs (NAT, TTL, MACs)."""
+    return sorted({c for _, out in hop.outputs for c in _changes(hop.packet, out)})
+
+
+def is_drop(hop: Hop) -> bool:
+    return _is_drop(hop)
+
+
+def flow_lines(trace: Any, resolver: Resolver | None) -> list[str]:
+    """A bridge hop's ofproto/trace, each flow annotated with its logical flow and NB row
+    (as `--detailed` prints it)."""
+    return _trace_lines(trace, resolver)
+
+
 def _changes(before: Packet, after: Packet, nat_only: bool = False) -> list[str]:
     out: list[str] = []
     if before.eth_type != ETH_IP or after.eth_type != ETH_IP:

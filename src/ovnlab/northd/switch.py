@@ -24,6 +24,7 @@ from ovnlab.northd.model import (
     network_str,
     parse_ipv4_cidr,
 )
+from ovnlab.northd.stages import stage
 from ovnlab.ovsdb import Row
 
 OVN_ACL_PRI_OFFSET = 1000
@@ -207,14 +208,35 @@ def _consider_acl(acl: Row, dp: str, has_stateful: bool, blocked: str, out: Flow
         out.add(dp, st, prio, f"reg0[7] == 1 && ({m})", acts + "next;", src, acl.uuid)
         acts = f"reg0[1] = 1; reg0[13] = 1; reg3 = {label}; " if label else ""
         out.add(dp, st, prio, f"reg0[8] == 1 && ({m})", acts + "next;", src, acl.uuid)
-    elif a in ("drop", "reject"):
-        # reject's icmp/tcp_reset replies are not modelled: ovnlab drops instead.
+    elif a == "drop":
         if has_stateful:
             out.add(dp, st, prio, f"reg0[9] == 1 && ({m})", "/* drop */", src, acl.uuid)
             out.add(dp, st, prio, f"reg0[10] == 1 && ({m})",
                     f"ct_commit {{ {blocked} = 1; }}; /* drop */", src, acl.uuid)
         else:
             out.add(dp, st, prio, m, "/* drop */", src, acl.uuid)
+    elif a == "reject":
+        if has_stateful:
+            _reject(acl, dp, st, prio, "reg0[9] == 1", "", out)
+            _reject(acl, dp, st, prio, "reg0[10] == 1", f"ct_commit {{ {blocked} = 1; }}; ",
+                    out)
+        else:
+            _reject(acl, dp, st, prio, "", "", out)
+
+
+def _reject(acl: Row, dp: str, st: str, prio: int, extra_match: str, extra_actions: str,
+            out: FlowSink) -> None:
+    """build_reject_acl_rules: pinctrl answers (TCP reset, else ICMP unreachable) and the
+    answer goes back through the other pipeline. As 22.03, only ls_in_acl counts as
+    ingress (an apply-after-lb reject resumes in the ingress pipeline too)."""
+    ingress = st == "ls_in_acl"
+    next_action = (f"next(pipeline=egress,table={stage('ls_out_qos_mark').table});" if ingress
+                   else f"next(pipeline=ingress,table={stage('ls_in_l2_lkup').table});")
+    match = (f"({extra_match}) && " if extra_match else "") + acl["match"]
+    actions = (f"{extra_actions} " if extra_actions else "") + (
+        "reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ "
+        f"outport <-> inport; {next_action} }};")
+    out.add(dp, st, prio, match, actions, "northd.c:build_reject_acl_rules", acl.uuid)
 
 
 def _v4_set(ips: list[str]) -> str:

@@ -1,6 +1,7 @@
 """`ping` (iputils) on a lab node, in virtual time.
 
-    ping [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-w DEADLINE] [-s SIZE] [-t TTL] [-n] [-q] DEST
+    ping [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-w DEADLINE] [-s SIZE] [-t TTL]
+         [-M do|want|dont|probe] [-n] [-q] DEST
 
 The echo requests leave the node's own IP stack and the clock runs until every reply is
 in (or the linger time passes), so times are the lab's virtual round-trip times. Without
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.errors import NotFound
-from ovnlab.fabric.host import HostStack
+from ovnlab.fabric.host import MESSAGE_TOO_LONG, HostStack, Pmtudisc
 from ovnlab.packet import (
     ETH_IP,
     ICMP_DEST_UNREACH,
@@ -35,7 +36,7 @@ from ovnlab.tools import ToolResult, fail
 DEFAULT_COUNT = 4
 DEFAULT_LINGER = 10.0  # iputils' MAXWAIT: how long to wait for replies after the last send
 SEQ_SPACE = 1 << 16  # icmp_seq is 16 bits: iputils wraps it (and its table of replies)
-USAGE = "Usage: ping [-c count] [-i interval] [-W timeout] [-w deadline] [-s packetsize] [-t ttl] [-n] [-q] destination"
+USAGE = "Usage: ping [-c count] [-i interval] [-W timeout] [-w deadline] [-s packetsize] [-t ttl] [-M pmtudisc_option] [-n] [-q] destination"
 
 UNREACH_TEXT = {
     0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
@@ -45,6 +46,9 @@ UNREACH_TEXT = {
     10: "Destination Host Prohibited", 13: "Packet filtered",
 }
 EXCEEDED_TEXT = {0: "Time to live exceeded", 1: "Frag reassembly time exceeded"}
+# -M: IP_PMTUDISC_* (probe sets DF and refuses what does not fit, as do)
+PMTU_MODES = {"do": Pmtudisc.DO, "want": Pmtudisc.WANT, "dont": Pmtudisc.DONT,
+              "probe": Pmtudisc.DO}
 
 
 @dataclass(slots=True)
@@ -57,6 +61,7 @@ class _Options:
     ttl: int = 64
     numeric: bool = False
     quiet: bool = False
+    pmtudisc: Pmtudisc = Pmtudisc.WANT
     dest: str = ""
 
 
@@ -78,6 +83,7 @@ class _Run:
     rtt_min: float = math.inf
     rtt_max: float = 0.0
     lines: list[str] = field(default_factory=list)
+    errors_text: list[str] = field(default_factory=list)  # stderr (local errors)
 
     def add_rtt(self, seconds: float) -> None:
         ms = seconds * 1000
@@ -91,7 +97,7 @@ class _Run:
 def _parse(argv: list[str]) -> _Options | ToolResult:
     opts = _Options()
     args = list(argv)
-    with_value = {"-c", "-i", "-W", "-w", "-s", "-t"}
+    with_value = {"-c", "-i", "-W", "-w", "-s", "-t", "-M"}
     while args:
         arg = args.pop(0)
         if arg == "--":
@@ -114,6 +120,11 @@ def _parse(argv: list[str]) -> _Options | ToolResult:
             if not args:
                 return fail(f"ping: option requires an argument -- '{flag[1]}'\n{USAGE}", 2)
             inline = args.pop(0)
+        if flag == "-M":
+            if inline not in PMTU_MODES:
+                return fail(f"ping: invalid -M argument: {inline}", 2)
+            opts.pmtudisc = PMTU_MODES[inline]
+            continue
         try:
             value = float(inline)
         except ValueError:
@@ -230,6 +241,8 @@ def run(fabric: Any, node: str, argv: list[str],
         state.errors += 1
         if packet.icmp_type == ICMP_DEST_UNREACH:
             text = UNREACH_TEXT.get(packet.icmp_code, f"Dest Unreachable, Bad Code: {packet.icmp_code}")
+            if packet.icmp_code == 4:  # the next hop's MTU rides in the header's last 16 bits
+                text += f" (mtu = {packet.icmp_seq})"
         elif packet.icmp_type == ICMP_TIME_EXCEEDED:
             text = EXCEEDED_TEXT.get(packet.icmp_code, f"Time exceeded, Bad Code: {packet.icmp_code}")
         else:
@@ -250,9 +263,15 @@ def run(fabric: Any, node: str, argv: list[str],
         state.last_sent = clock.now
         if i + 1 < total:
             pending[:] = [clock.call_at(start + (i + 1) * opts.interval, sender[0], i + 1)]
-        stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP, ip_ttl=opts.ttl,
-                          icmp_type=ICMP_ECHO_REQUEST, icmp_id=ident, icmp_seq=seq,
-                          payload=_payload(opts.size, clock.now)))
+        error = stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP,
+                                  ip_ttl=opts.ttl, icmp_type=ICMP_ECHO_REQUEST,
+                                  icmp_id=ident, icmp_seq=seq,
+                                  payload=_payload(opts.size, clock.now)), opts.pmtudisc)
+        if error is not None and error.startswith(MESSAGE_TOO_LONG):
+            # the error queue's SO_EE_ORIGIN_LOCAL report (receive_error_msg)
+            state.errors += 1
+            if not opts.quiet:
+                state.errors_text.append(f"ping: local error: {error[0].lower()}{error[1:]}")
 
     sender.append(send)
     stack.icmp_sockets[ident] = on_icmp
@@ -305,7 +324,8 @@ def run(fabric: Any, node: str, argv: list[str],
     rc = 0 if received else 1
     if opts.deadline is not None and opts.count is not None and received < opts.count:
         rc = 1
-    return ToolResult(rc, "\n".join(out) + "\n", "")
+    stderr = "".join(line + "\n" for line in state.errors_text)
+    return ToolResult(rc, "\n".join(out) + "\n", stderr)
 
 
 def _sends(start: float, interval: float, count: int, deadline: float) -> int:
