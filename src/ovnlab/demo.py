@@ -110,6 +110,48 @@ def run_demo(step: bool = False, out: TextIO = sys.stdout) -> int:
     return 0
 
 
+def run_failover_demo(step: bool = False, out: TextIO = sys.stdout) -> int:
+    """`ovnlab demo --failover`: the network node dies during pings, then comes back."""
+    from ovnlab.failover import checks, measure, render
+
+    p = Printer(out, step)
+    p.line("ovnlab demo --failover: what happens when the network node dies?")
+    lab = Lab.build("seed")
+    for s in ARTICLE:
+        s.run(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", host="compute2")
+    f = obs_mod.facts(lab)
+    p.section("The article's lab, and vm_2 on compute2 without a floating IP")
+    cmd = f"ovn-nbctl lrp-get-gateway-chassis lrp-{f.gw_port_id}"
+    p.command("network", cmd, _exec(lab, "network", cmd))
+    p.command("compute2", "ovs-vsctl show | grep -A4 'type: geneve'",
+              "\n".join(_geneve_lines(_exec(lab, "compute2", "ovs-vsctl show"))))
+    p.section("vm_1 (FIP) and vm_2 ping 8.8.8.8 every 0.2 s; the network node powers off, "
+              "then on (virtual time)")
+    p.command("controller", "ovnlab node stop network   ...   ovnlab node start network")
+    report = measure(lab, "network", ["vm_1", "vm_2"])
+    p.line(render(report))
+    p.section("Checks")
+    results = checks(report, backup="compute1")
+    for text, held in results:
+        p.line(f"  {'✔' if held else '✘'} {text}")
+    failed = [text for text, held in results if not held]
+    p.line(f"\n{len(results) - len(failed)}/{len(results)} failover checks hold.")
+    if failed:
+        p.line("FAILED: " + "; ".join(failed))
+        return 1
+    return 0
+
+
+def _geneve_lines(show: str) -> list[str]:
+    lines = show.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.strip().startswith("Port ovn-"):
+            out += lines[i:i + 5]
+    return out
+
+
 def _runner(p: Printer, results: list[Observation]) -> Callable[[Observation], None]:
     def run(o: Observation) -> None:
         results.append(o)

@@ -15,6 +15,7 @@ import importlib
 import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from ovnlab.cloud import Cloud
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
-from ovnlab.fabric import Chassis, Fabric
+from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
@@ -113,10 +114,13 @@ class Lab:
             # writes back (port status) never does, so later rounds need not look again.
             plugged = self._plug_vifs() if round_ == 0 else False
             self.northd.run()
-            for controller in self.controllers.values():
-                controller.run()
+            for hostname, controller in self.controllers.items():
+                if self._chassis(hostname).controller_up:  # a killed one computes nothing
+                    controller.run()
+            bfd = self.fabric.sync_bfd()  # the switches follow their tunnels' bfd:enable
             events = self.driver.run()
-            if not plugged and not events and (self.nb.seqno, self.sb.seqno) == before:
+            if not plugged and not events and not bfd \
+                    and (self.nb.seqno, self.sb.seqno) == before:
                 self._announce()
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
@@ -127,9 +131,12 @@ class Lab:
         if self.sb.seqno != self._announced:
             self._announced = self.sb.seqno
             for hostname in self.controllers:
-                chassis = self.fabric.node(hostname)
-                assert isinstance(chassis, Chassis)
-                chassis.run_periodic()
+                self._chassis(hostname).run_periodic()
+
+    def _chassis(self, hostname: str) -> Chassis:
+        chassis = self.fabric.node(hostname)
+        assert isinstance(chassis, Chassis)
+        return chassis
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
@@ -150,7 +157,11 @@ class Lab:
         if not args:
             return fail("ovnlab exec: missing command", 2)
         try:
-            return self._dispatch(self._node_name(node), args, files or LocalFiles(), checkpoint)
+            name = self._node_name(node)
+            if not self.fabric.node(name).powered:  # as ssh to a host that is off
+                return fail(f"ovnlab exec: {name} is powered off "
+                            f"(`ovnlab node start {self._powering(name)}`)", 255)
+            return self._dispatch(name, args, files or LocalFiles(), checkpoint)
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)
         finally:
@@ -247,6 +258,99 @@ class Lab:
                         + (f" [NB {ext['stage-hint']}]" if "stage-hint" in ext else ""))
         return ""
 
+    # ------------------------------------------------------------ failures
+    def node_stop(self, node: str) -> None:
+        """Power a chassis off: ovs-vswitchd, ovn-controller, its links and its VMs."""
+        self.fabric.stop_node(self._chassis_arg(node))
+        self.converge()
+
+    def node_start(self, node: str) -> None:
+        """Power a chassis on, or restart the daemons killed on it."""
+        self.fabric.start_node(self._chassis_arg(node))
+        self.converge()
+
+    def node_kill(self, node: str, daemon: str) -> None:
+        """`kill -9` one daemon of a chassis (`node_start` restarts it)."""
+        name = self._chassis_arg(node)
+        try:
+            which = Daemon(daemon)
+        except ValueError:
+            raise BadRequest(f"unknown daemon {daemon!r} (daemons: "
+                             f"{', '.join(d.value for d in Daemon)})") from None
+        self._chassis(name).kill(which)
+        self.converge()
+
+    def link_set(self, node: str, iface: str, up: bool) -> None:
+        """`ip link set dev IFACE up|down` on any node."""
+        self.fabric.interface(self._node_name(node), iface).up = up
+        self.converge()
+
+    def node_state(self, node: str) -> dict[str, Any]:
+        """What runs on a chassis and which of its links are up."""
+        chassis = self._chassis(self._chassis_arg(node))
+        return {"node": chassis.name,
+                "daemons": {d.value: d in chassis.running for d in Daemon},
+                "links": {n: i.up for n, i in chassis.interfaces.items()}}
+
+    def wait(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass (BFD, timers, queued packets)."""
+        if not 0 <= seconds <= 3600:
+            raise BadRequest(f"wait: seconds must be within 0..3600, got {seconds}")
+        self.fabric.run(seconds)
+        self.converge()
+
+    def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
+        """The control API's `node` verb: stop, start, kill DAEMON, link-down/link-up
+        IFACE; the chassis's state afterwards (the node's links for a host)."""
+        if action == "stop":
+            self.node_stop(node)
+        elif action == "start":
+            self.node_start(node)
+        elif action == "kill":
+            self.node_kill(node, arg)
+        elif action in ("link-down", "link-up"):
+            self.link_set(node, arg, action == "link-up")
+            name = self._node_name(node)
+            if name not in self.controllers:
+                return {"node": name, "links": {
+                    n: i.up for n, i in self.fabric.node(name).interfaces.items()}}
+        else:
+            raise BadRequest(f"unknown node action {action!r} "
+                             "(stop, start, kill, link-down, link-up)")
+        return self.node_state(node)
+
+    def ping_all_chassis(self) -> int:
+        """Neutron's ping_all_chassis: bump NB_Global.nb_cfg; every chassis whose
+        ovn-controller runs reports it back (Chassis_Private.nb_cfg, nb_cfg_timestamp)."""
+        nbg = next(iter(self.nb.rows("NB_Global")))
+        with self.nb.transaction() as txn:
+            txn.update("NB_Global", nbg.uuid, nb_cfg=nbg["nb_cfg"] + 1)
+        self.converge()
+        return int(nbg["nb_cfg"]) + 1
+
+    def chassis_heartbeats(self) -> dict[str, Heartbeat]:
+        """Each chassis's last nb_cfg report (the agents' liveness source), by hostname."""
+        nb_cfg = int(next(iter(self.nb.rows("NB_Global")))["nb_cfg"])
+        out: dict[str, Heartbeat] = {}
+        for spec in self.topology.nodes:
+            row = self.sb.lookup("Chassis_Private", spec.system_id)
+            if row is not None:
+                out[spec.hostname] = Heartbeat(spec.system_id, nb_cfg, int(row["nb_cfg"]),
+                                               row["nb_cfg_timestamp"] / 1000, self.fabric.now)
+        return out
+
+    def _powering(self, name: str) -> str:
+        """The chassis whose power a node follows (a VM's host, or the chassis itself)."""
+        node = self.fabric.node(name)
+        return str(getattr(node, "chassis", name))
+
+    def _chassis_arg(self, node: str) -> str:
+        name = self._node_name(node)
+        if name not in self.controllers:
+            raise BadRequest(f"{name!r} is not a chassis (chassis: "
+                             f"{', '.join(self.controllers)})")
+        return name
+
     # ------------------------------------------------------------ nodes
     def __getitem__(self, name: str) -> Any:
         return self.fabric.node(self._node_name(name))
@@ -257,6 +361,23 @@ class Lab:
         except NotFound:
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A chassis's nb_cfg heartbeat: what Neutron's agent liveness compares (times are
+    the lab's virtual seconds)."""
+
+    chassis: str  # system-id
+    nb_cfg: int  # NB_Global's
+    reported: int  # Chassis_Private.nb_cfg
+    reported_at: float  # Chassis_Private.nb_cfg_timestamp / 1000
+    now: float
+
+    def alive(self, agent_down_time: float) -> bool:
+        """neutron's AgentCache alive: at most one nb_cfg behind, or heard from within
+        agent_down_time."""
+        return self.nb_cfg - self.reported <= 1 or self.now - self.reported_at < agent_down_time
 
 
 class _Converging:

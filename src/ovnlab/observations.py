@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ovnlab.datapath.bfd import BFD_DEST_PORT
 from ovnlab.fabric.capture import Captured
 from ovnlab.packet import ETH_ARP, ETH_IP, PROTO_ICMP, ip, ip_str, mac
 
@@ -154,7 +155,9 @@ class Capture:
                 and (kind is None or c.packet.icmp_type == kind)]
 
     def geneve(self, node: str) -> list[Captured]:
-        return [c for c in self.frames(node, "eth1") if c.packet.geneve is not None]
+        """Tunnelled traffic on the underlay (not the BFD sessions' control messages)."""
+        return [c for c in self.frames(node, "eth1") if c.packet.geneve is not None
+                and c.packet.geneve.inner.tp_dst != BFD_DEST_PORT]
 
     def tcpdump(self, node: str, frames: list[Captured]) -> list[str]:
         from ovnlab.capture.format import format_packet

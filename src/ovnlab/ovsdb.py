@@ -126,6 +126,10 @@ class Database:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def new_uuid(self) -> str:
         return str(uuidlib.UUID(int=self._rng.getrandbits(128), version=4))
 

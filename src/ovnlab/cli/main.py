@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ovnlab import launch
 from ovnlab import state as state_mod
@@ -73,8 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("database", choices=("nb", "sb"))
     exp.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
 
+    node = sub.add_parser("node", help="fail a chassis: stop|start NODE, kill NODE DAEMON")
+    node_sub = node.add_subparsers(dest="action", required=True)
+    for action, text in (("stop", "power the chassis off (daemons, links, its VMs)"),
+                         ("start", "power it on, or restart its killed daemons")):
+        node_sub.add_parser(action, help=text).add_argument("node")
+    kill = node_sub.add_parser("kill", help="kill -9 one daemon (`node start` restarts it)")
+    kill.add_argument("node")
+    kill.add_argument("daemon", help="ovn-controller or ovs-vswitchd")
+
+    link = sub.add_parser("link", help="set a node's interface down or up")
+    link.add_argument("updown", metavar="down|up", choices=("down", "up"))
+    link.add_argument("node")
+    link.add_argument("iface")
+
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
+    demo.add_argument("--failover", action="store_true",
+                      help="the chapter where the network node dies and comes back")
     return p
 
 
@@ -285,16 +302,36 @@ def cmd_export(args: argparse.Namespace, state: StateDir) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
-    from ovnlab.demo import run_demo
+def cmd_node(args: argparse.Namespace, state: StateDir) -> int:
+    body = {"action": args.action, "node": args.node, "arg": getattr(args, "daemon", "")}
+    _print_node(call(Control.of(state), "node", body))
+    return 0
 
-    return run_demo(step=args.step)
+
+def cmd_link(args: argparse.Namespace, state: StateDir) -> int:
+    body = {"action": f"link-{args.updown}", "node": args.node, "arg": args.iface}
+    _print_node(call(Control.of(state), "node", body))
+    return 0
+
+
+def _print_node(reply: dict[str, Any]) -> None:
+    daemons = reply.get("daemons", {})
+    parts = [f"{name} {'running' if up else 'stopped'}" for name, up in daemons.items()]
+    links = reply.get("links", {})
+    parts.append("links: " + ", ".join(f"{n} {'up' if up else 'DOWN'}" for n, up in links.items()))
+    print(f"{reply['node']}: " + "; ".join(parts))
+
+
+def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
+    from ovnlab.demo import run_demo, run_failover_demo
+
+    return (run_failover_demo if args.failover else run_demo)(step=args.step)
 
 
 COMMANDS = {
     "up": cmd_up, "status": cmd_status, "down": cmd_down, "destroy": cmd_destroy,
     "exec": cmd_exec, "config": cmd_config, "env": cmd_env, "trace": cmd_trace, "demo": cmd_demo,
-    "export": cmd_export, "web": cmd_web,
+    "export": cmd_export, "web": cmd_web, "node": cmd_node, "link": cmd_link,
 }
 
 

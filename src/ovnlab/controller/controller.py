@@ -106,9 +106,11 @@ class Controller:
         self.errors: dict[str, str] = {}  # lflow uuid → why it was skipped
         self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
         self.ct_zones: dict[str, int] = {}
-        self._alive: dict[str, bool] = {}
+        self._alive: dict[str, bool] = {}  # set_chassis_alive's overrides
+        self._live: dict[str, bool] = {}  # this iteration's liveness (overrides + BFD)
         self._alive_seen: dict[str, bool] = {}
         self._active_memo: set[str] | None = None
+        self._ref_memo: tuple[int, dict[tuple[str, ...], set[str]]] | None = None
         self._state = _State()
         self._lflows: dict[tuple[str, str], Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[tuple[str, str]]] = {}
@@ -231,7 +233,31 @@ class Controller:
         return key
 
     def is_alive(self, chassis: str) -> bool:
-        return self._alive.get(chassis, True)
+        """Whether `chassis` counts as up here: with BFD running on the tunnels, a peer
+        is up while its tunnel's session forwards (bfd_calculate_active_tunnels)."""
+        if chassis == self.name or not self._bfd_driven():
+            return self._alive.get(chassis, True)
+        return self._live.get(chassis, False)
+
+    def _bfd_driven(self) -> bool:
+        return bool(getattr(self.vswitch, "runs_bfd", False))
+
+    def _liveness(self) -> dict[str, bool]:
+        live = dict(self._alive)
+        if self._bfd_driven():
+            for port in self.br_int.ports.values():
+                ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
+                if ch and port.bfd.get("enable") == "true":
+                    live[ch] = (self._alive.get(ch, True)
+                                and port.bfd_status.get("forwarding") == "true")
+        return live
+
+    def reinstall(self) -> None:
+        """ovs-vswitchd restarted without its flows: ofctrl reconnects and installs the
+        whole desired table again."""
+        self._installed = None
+        self._last_snap = None
+        self.run()
 
     # ------------------------------------------------------------ main loop
     def _on_sb(self, changes: list[Change]) -> None:
@@ -262,7 +288,8 @@ class Controller:
             return
         self._sync_cms_options()
         self._vifs = self._vif_ports()  # OVS is read once per iteration
-        snap = (tuple(sorted(self._vifs.items())), tuple(sorted(self._alive.items())))
+        self._live = self._liveness()
+        snap = (tuple(sorted(self._vifs.items())), tuple(sorted(self._live.items())))
         if (not self._pending and not self._dirty_all and snap == self._last_snap
                 and (self._installed is not None or not self.install_enabled)):
             return  # nothing this chassis watches has changed (the poll loop's no-op)
@@ -286,17 +313,34 @@ class Controller:
                         break
                 t1 = time.perf_counter()
                 self._install()
+                self._store_nb_cfg()
             self.stats["last_install_s"] = time.perf_counter() - t1
             self.stats["last_run_s"] = time.perf_counter() - t0
             self.stats["runs"] += 1
         finally:
             self._running = False
 
+    def _store_nb_cfg(self) -> None:
+        """store_nb_cfg: once the flows of SB_Global's nb_cfg are installed, report it in
+        this chassis's Chassis_Private row with a timestamp (ms of the switch's clock:
+        the lab's virtual time). Neutron's agent liveness reads this heartbeat."""
+        sbg = next(iter(self.sb.rows("SB_Global")), None)
+        cur = sbg["nb_cfg"] if sbg is not None else 0
+        if not cur:
+            return
+        mine = self.sb.lookup("Chassis_Private", self.name)
+        if mine is None or mine["nb_cfg"] == cur:
+            return
+        clock = getattr(self.vswitch, "now", None)
+        stamp = round(clock() * 1000) if callable(clock) else 0
+        with self.sb.transaction() as txn:
+            txn.update("Chassis_Private", mine.uuid, nb_cfg=cur, nb_cfg_timestamp=stamp)
+
     def _only_neighbors(self) -> bool:
         """Only MAC_Bindings changed (what a ping-all mostly writes): neither bindings
         nor OVS nor liveness, so nothing but neighbour flows needs a look."""
         return (not self._dirty_all and self._vifs == self._claimed_vifs
-                and self._alive_seen == self._alive
+                and self._alive_seen == self._live
                 and all(c.table == "MAC_Binding" for c in self._pending))
 
     def _redo_neighbors(self, uuids: Iterable[str]) -> None:
@@ -444,7 +488,7 @@ class Controller:
         from them is computed from the ports bound here and the few non-VIF ports."""
         old = self._state
         st = _State()
-        if self._dirty_all or self._alive_seen != self._alive or any(
+        if self._dirty_all or self._alive_seen != self._live or any(
                 c.table in _FULL_TABLES for c in changes):
             for dp in self.sb.rows("Datapath_Binding"):
                 st.dp_keys[dp.uuid] = dp["tunnel_key"]
@@ -588,22 +632,54 @@ class Controller:
         for port in self.br_int.ports.values():
             ch = (getattr(port, "external_ids", None) or {}).get("ovn-chassis-id")
             if ch:
-                self._sync_bfd(port, ch in peers, self.is_alive(ch))
+                self._sync_bfd(port, ch in peers, self.is_alive(ch), self._bfd_driven())
 
     def _bfd_peers(self) -> set[str]:
-        """bfd.c bfd_calculate_chassis: the other members of each HA chassis group (of two
-        or more) this chassis belongs to, and the members of the groups whose gateway
-        ports serve a datapath local here (northd's ref_chassis, which ovnlab's northd
-        does not write)."""
+        """bfd.c bfd_calculate_chassis: for each HA chassis group of two or more, a member
+        runs BFD to the other members and to the group's ref_chassis; a ref chassis (one
+        whose local datapaths the group's gateway port serves) to the members."""
         local = self._state.local_dps
         served = {p.ha_chassis for p in self._special.values()
                   if p.type == "chassisredirect" and p.dp_uuid in local}
+        refs = self._ref_chassis()
         peers: set[str] = set()
         for group in self._ha_groups():
-            if len(group) >= 2 and (self.name in group or group in served):
+            if len(group) < 2:
+                continue
+            if self.name in group:
+                peers |= set(group) | refs.get(group, set())
+            elif group in served:
                 peers |= set(group)
         peers.discard(self.name)
         return peers
+
+    def _ref_chassis(self) -> dict[tuple[str, ...], set[str]]:
+        """What northd's HA_Chassis_Group.ref_chassis holds in real OVN (ovnlab's northd
+        leaves it empty): by group, the chassis with ports bound on the switches attached
+        to any router of the gateway router's lr_group (the routers it reaches through
+        switches). Recomputed once per SB change."""
+        if self._ref_memo is not None and self._ref_memo[0] == self.sb.seqno:
+            return self._ref_memo[1]
+        pbs = self.sb.tables["Port_Binding"].values()
+        dp_of = {pb["logical_port"]: pb["datapath"] for pb in pbs}
+        links: dict[str, set[str]] = {}  # datapath -> datapaths its patch ports reach
+        bound: dict[str, set[str]] = {}  # datapath -> chassis (uuids) with ports bound
+        for pb in pbs:
+            peer = pb["options"].get("peer") if pb["type"] == "patch" else None
+            if peer in dp_of:
+                links.setdefault(pb["datapath"], set()).add(dp_of[peer])
+                links.setdefault(dp_of[peer], set()).add(pb["datapath"])
+            if pb["chassis"] and pb["type"] in ("", "virtual", "external"):
+                bound.setdefault(pb["datapath"], set()).add(pb["chassis"])
+        chassis = self.sb.tables["Chassis"]
+        refs: dict[tuple[str, ...], set[str]] = {}
+        for p in self._special.values():
+            if p.type == "chassisredirect" and p.ha_chassis:
+                names = refs.setdefault(p.ha_chassis, set())
+                for dp in _reachable(p.dp_uuid, links):
+                    names.update(chassis[c]["name"] for c in bound.get(dp, ()) if c in chassis)
+        self._ref_memo = (self.sb.seqno, refs)
+        return refs
 
     def _ha_groups(self) -> list[tuple[str, ...]]:
         """Each SB HA_Chassis_Group's chassis names, highest priority first."""
@@ -621,10 +697,11 @@ class Controller:
         return groups
 
     @staticmethod
-    def _sync_bfd(port: Any, enabled: bool, alive: bool) -> None:
-        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer; no BFD packets flow
-        here, so the session's state is this controller's belief about the peer, which
-        the datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
+    def _sync_bfd(port: Any, enabled: bool, alive: bool, driven: bool) -> None:
+        """bfd_run: BFD on the tunnel iff its chassis is a BFD peer. When the switch runs
+        the sessions (`driven`) their status is theirs; otherwise (a controller without
+        a fabric) the status is this controller's belief about the peer, which the
+        datapath's bundle() follows (a tunnel without BFD forwards unless its peer is
         declared dead)."""
         bfd, status = getattr(port, "bfd", None), getattr(port, "bfd_status", None)
         if not isinstance(bfd, dict) or not isinstance(status, dict):
@@ -633,6 +710,8 @@ class Controller:
         if bfd != want:
             bfd.clear()
             bfd.update(want)
+        if driven:
+            return
         state = "up" if alive else "down"
         if not enabled:
             status.clear()
@@ -727,7 +806,7 @@ class Controller:
                      or st.active_cr != old.active_cr or st.dp_keys != old.dp_keys
                      or st.localnet_of_dp != old.localnet_of_dp
                      or st.peer_router_macs != old.peer_router_macs
-                     or self._alive_seen != self._alive)
+                     or self._alive_seen != self._live)
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
         pb_names: set[str] = set()  # ports whose binding changed, by name (old and new)
         for c in changes:
@@ -755,7 +834,7 @@ class Controller:
         names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
         self._process_lflows(changes, tables, st, old, names)
         self._process_physical(changes, tables, st, full_phys, names, pb_changed, pb_names)
-        self._alive_seen = dict(self._alive)
+        self._alive_seen = dict(self._live)
         self._dirty_all = False
 
     def _index_groups(self, changes: list[Change], st: _State, old: _State,
@@ -1239,6 +1318,18 @@ class Controller:
         from ovnlab.controller.pinctrl import periodic
         self.run()
         return periodic(self, now)
+
+
+def _reachable(start: str, links: dict[str, set[str]]) -> set[str]:
+    """The datapaths connected to `start` through patch ports (a router's lr_group and
+    every switch attached to one of its routers)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in links.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)

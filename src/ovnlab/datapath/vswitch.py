@@ -18,6 +18,10 @@ class Vswitch:
         self.bridges: dict[str, Bridge] = {}
         self.external_ids: dict[str, str] = {"hostname": hostname}
         self.ovs_version = "3.1.0"
+        # True once BFD sessions run on this switch's tunnels (the fabric's BfdRunner):
+        # Interface.bfd_status is theirs, no longer ovn-controller's belief.
+        self.runs_bfd = False
+        self.bfd_show: Callable[[str | None], str] | None = None  # `ovs-appctl bfd/show`
 
     def now(self) -> float:
         return self._clock()

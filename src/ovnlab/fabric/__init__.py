@@ -15,9 +15,17 @@ from ovnlab.fabric.clock import Clock
 from ovnlab.fabric.core import Fabric
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Interface, Segment, Wire
-from ovnlab.fabric.nodes import VM, Chassis, ExternalHost, ExternalRouter, InternetHost, Node
+from ovnlab.fabric.nodes import (
+    VM,
+    Chassis,
+    Daemon,
+    ExternalHost,
+    ExternalRouter,
+    InternetHost,
+    Node,
+)
 
 __all__ = [
-    "CAPTURE_BUFFER_FRAMES", "VM", "CaptureBuffer", "Captured", "Chassis", "Clock",
+    "CAPTURE_BUFFER_FRAMES", "VM", "CaptureBuffer", "Captured", "Chassis", "Clock", "Daemon",
     "ExternalHost", "ExternalRouter", "Fabric", "Hop", "Interface", "InternetHost", "Journey", "Node", "Segment", "Wire", "trace",
 ]

@@ -136,6 +136,7 @@ class Clock:
 
     def run_until(self, until: float) -> int:
         """Run every event due at or before `until`, then set the time to `until`."""
+        until = round(until, 9)  # on call_at's nanosecond grid, so `now` can be scheduled
         ran = 0
         with gc_paused():
             while True:

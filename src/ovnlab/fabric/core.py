@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ovnlab.errors import NotFound
+from ovnlab.fabric.bfdlink import BfdRunner
 from ovnlab.fabric.capture import CaptureBuffer
 from ovnlab.fabric.clock import Clock, Periodic
 from ovnlab.fabric.journey import Hop, Journey
@@ -23,6 +24,7 @@ from ovnlab.fabric.nodes import (
     CONTROLLER_LATENCY,
     VM,
     Chassis,
+    Daemon,
     ExternalHost,
     ExternalRouter,
     InternetHost,
@@ -136,6 +138,7 @@ class Fabric:
         chassis.stack.add_address("eth1", f"{spec.tunnel_ip}/{UNDERLAY_PREFIX}")
         self.add_segment(UNDERLAY).attach(eth1)
         self.hosts.setdefault(name, ip(spec.tunnel_ip))
+        self._attach_bfd(chassis, eth1.mac)
         if controller is not None and hasattr(controller, "periodic"):
             self.timers.append(self.clock.every(CONTROLLER_PERIOD, chassis.run_periodic))
         if controller is not None and hasattr(controller, "take_ready"):
@@ -143,6 +146,64 @@ class Fabric:
                                                                 chassis.run_ready)
             controller.clock = self.clock  # pinctrl times out held packets
         return chassis
+
+    def _attach_bfd(self, chassis: Chassis, mac_addr: int) -> None:
+        def send(outer: Any) -> None:
+            chassis.stack.send(outer)
+
+        chassis.bfd = BfdRunner(chassis.name, self.clock, chassis.vswitch, chassis.tunnel_ip,
+                                mac_addr, send, chassis.wake_controller, self._bfd_of)
+        chassis.vswitch.runs_bfd = True  # bfd_status now comes from real sessions
+        chassis.vswitch.bfd_show = chassis.bfd.show
+
+    def _bfd_of(self, tunnel_ip: int) -> BfdRunner | None:
+        for node in self.nodes.values():
+            if isinstance(node, Chassis) and node.bfd is not None \
+                    and node.bfd.tunnel_ip == tunnel_ip:
+                return node.bfd
+        return None
+
+    def sync_bfd(self) -> bool:
+        """Every ovs-vswitchd reconfigures its BFD sessions from OVSDB (after
+        ovn-controllers changed `bfd:enable` on their tunnels); True if any changed."""
+        changed = False
+        for node in self.nodes.values():
+            if isinstance(node, Chassis) and node.bfd is not None:
+                changed |= bool(node.bfd.sync())
+        return changed
+
+    # ------------------------------------------------------------ failures
+    def chassis(self, name: str) -> Chassis:
+        node = self.node(name)
+        if not isinstance(node, Chassis):
+            raise NotFound(f"{name!r} is not a chassis (nodes: {', '.join(self.chassis_names())})")
+        return node
+
+    def chassis_names(self) -> list[str]:
+        return [n for n, node in self.nodes.items() if isinstance(node, Chassis)]
+
+    def stop_node(self, name: str) -> None:
+        """Power off a chassis: its daemons, its links and the VMs it hosts."""
+        chassis = self.chassis(name)
+        for daemon in Daemon:
+            chassis.kill(daemon)
+        for node in self._on_chassis(chassis):
+            node.powered = False
+            for iface in node.interfaces.values():
+                iface.up = False
+
+    def start_node(self, name: str) -> None:
+        """Power on (or restart killed daemons): links up, then the daemons."""
+        chassis = self.chassis(name)
+        for node in self._on_chassis(chassis):
+            node.powered = True
+            for iface in node.interfaces.values():
+                iface.up = True
+        chassis.start()
+
+    def _on_chassis(self, chassis: Chassis) -> list[Node]:
+        return [chassis] + [n for n in self.nodes.values()
+                            if isinstance(n, VM) and n.chassis == chassis.name]
 
     def add_external_router(self, name: str, physnet: str, address: str, mac_text: str,
                             cidr: str) -> ExternalRouter:

@@ -40,7 +40,8 @@ class Interface:
     (the most recent CAPTURE_BUFFER_FRAMES of them: `captures`)."""
 
     __slots__ = ("name", "mac", "node", "clock", "medium", "captures", "listeners", "mtu",
-                 "index", "master", "sent", "received", "on_hop", "internal", "tx_dropped")
+                 "index", "master", "sent", "received", "on_hop", "internal", "tx_dropped",
+                 "up")
 
     def __init__(self, name: str, mac: int, node: Receiver, clock: Clock, *, mtu: int = 1500,
                  index: int = 0, master: str | None = None, internal: bool = False) -> None:
@@ -59,6 +60,7 @@ class Interface:
         self.received = 0
         self.tx_dropped = 0  # frames over the MTU (the device refuses them)
         self.on_hop: Callable[[Interface, str, Packet], None] | None = None  # journeys
+        self.up = True  # `ip link set dev X down` (or its node powered off): nothing passes
 
     def __repr__(self) -> str:
         return f"Interface({self.node.name}:{self.name})"
@@ -81,6 +83,8 @@ class Interface:
         """The node transmits `packet` (no medium attached = cable unplugged: lost). An IP
         packet longer than the MTU does not leave (nothing here fragments it): a Linux
         device refuses it, and so does Open vSwitch's send on a port."""
+        if not self.up:
+            return  # a down link transmits nothing (and tcpdump sees nothing)
         if packet.eth_type == ETH_IP and ip_total_length(packet) > self.mtu:
             self.tx_dropped += 1
             return
@@ -91,6 +95,8 @@ class Interface:
 
     def deliver(self, packet: Packet) -> None:
         """The medium hands a frame to this interface."""
+        if not self.up:
+            return
         self._record("in", packet)
         self.received += 1
         self.node.on_receive(self, packet)

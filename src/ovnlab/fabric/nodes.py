@@ -4,6 +4,7 @@ chassis (an Open vSwitch with br-int and the provider bridges, driven by ovn-con
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from ovnlab.fabric.ovs import (
     encapsulate,
     metadata0_of,
 )
+from ovnlab.flows import parse_flow
 from ovnlab.packet import GENEVE_PORT, Packet, ip_str
 
 if TYPE_CHECKING:
@@ -28,6 +30,13 @@ Record = Callable[[Hop], None]
 RESERVED_PORTS = {"CONTROLLER": 0xFFFD, "LOCAL": 0xFFFE, "NONE": 0xFFFF}  # OpenFlow 1.0
 
 
+class Daemon(enum.Enum):
+    """The chassis daemons a failure can stop (`ovnlab node kill NODE DAEMON`)."""
+
+    OVN_CONTROLLER = "ovn-controller"
+    OVS_VSWITCHD = "ovs-vswitchd"
+
+
 class Node:
     """Anything with interfaces."""
 
@@ -38,6 +47,7 @@ class Node:
         self.clock = clock
         self.interfaces: dict[str, Interface] = {}
         self._record = record
+        self.powered = True  # False while its chassis is stopped (`ovnlab node stop`)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -143,6 +153,60 @@ class Chassis(Node):
         self.drops: list[str] = []
         # remote tunnel IP -> (port, bridge) last found for it (checked on every use)
         self._tunnels: dict[int, tuple[Any, Any]] = {}
+        self.running: set[Daemon] = set(Daemon)
+        self.bfd: Any = None  # the BfdRunner of its ovs-vswitchd (fabric.bfdlink)
+
+    # ------------------------------------------------------------ daemons
+    @property
+    def vswitchd_up(self) -> bool:
+        return Daemon.OVS_VSWITCHD in self.running
+
+    @property
+    def controller_up(self) -> bool:
+        return Daemon.OVN_CONTROLLER in self.running and self.controller is not None
+
+    def kill(self, daemon: Daemon) -> None:
+        """kill -9: ovn-controller's flows stay installed; ovs-vswitchd's death stops
+        every bridge (and BFD) of the node."""
+        if daemon not in self.running:
+            return
+        self.running.discard(daemon)
+        if daemon is Daemon.OVS_VSWITCHD and self.bfd is not None:
+            self.bfd.stop()
+
+    def start(self) -> None:
+        """Restart what is not running: ovs-vswitchd comes back with its OVSDB config and
+        no OpenFlow flows; ovn-controller (re)connects and installs its flows anew."""
+        stopped = set(Daemon) - self.running
+        self.running = set(Daemon)
+        if Daemon.OVS_VSWITCHD in stopped:
+            self._flows_lost()
+            if self.bfd is not None:
+                self.bfd.start()
+        if self.controller is None:
+            return
+        if Daemon.OVN_CONTROLLER in stopped:
+            self.controller.recompute()
+        if Daemon.OVS_VSWITCHD in stopped:
+            self.controller.reinstall()  # the new ovs-vswitchd has no flows at all
+        if self.bfd is not None:
+            self.bfd.sync()
+        self.run_periodic()
+
+    def _flows_lost(self) -> None:
+        for bridge in self.vswitch.bridges.values():
+            if hasattr(bridge, "replace_flows"):
+                standalone = getattr(bridge, "fail_mode", None) != "secure"
+                bridge.replace_flows([_normal_flow()] if standalone else [])
+
+    def wake_controller(self) -> None:
+        """ovn-controller's main loop woken by an OVSDB change (BFD status): it claims or
+        releases gateway ports, and pinctrl announces what became resident here."""
+        if self.controller_up:
+            self.controller.run()
+            if self.bfd is not None:
+                self.bfd.sync()
+            self.run_periodic()
 
     def add_interface(self, name: str, mac: int, *, mtu: int = 1500,
                       master: str | None = None, internal: bool = False) -> Interface:
@@ -166,14 +230,18 @@ class Chassis(Node):
     def on_receive(self, iface: Interface, packet: Packet) -> None:
         bridge = self.bridge_of_port(iface.name)
         if bridge is not None:
-            self.inject(bridge, packet, iface.name)
+            if self.vswitchd_up:
+                self.inject(bridge, packet, iface.name)
         elif iface.name in self.stack.interfaces:
             self.stack.receive(iface, packet)
 
     def inject(self, bridge: Any, packet: Packet, in_port: str | int, *, table: int | None = None,
                regs: Any = None, tunnel: Any = None, depth: int = 0) -> None:
         """Run `packet` through `bridge` and move what comes out."""
-        if self.controller is not None and hasattr(self.controller, "run_if_pending"):
+        if not self.vswitchd_up:
+            self._drop(packet, "ovs-vswitchd is not running", bridge.name)
+            return
+        if self.controller_up and hasattr(self.controller, "run_if_pending"):
             self.controller.run_if_pending()  # flows current with the SB first
         kwargs: dict[str, Any] = {}
         if table is not None:
@@ -260,6 +328,9 @@ class Chassis(Node):
         if port is None:
             self._drop(geneve.inner, f"geneve from {ip_str(src)}: no tunnel port with that remote_ip")
             return
+        if self.bfd is not None and self.bfd.wants(port.name, geneve.vni, geneve.inner):
+            self.bfd.receive(port.name, geneve.inner)  # ovs-vswitchd's, never OpenFlow's
+            return
         md0 = metadata0_of(geneve)
         if self.clock.tag is not None:
             self.hop("decap", port.name, geneve.inner, chassis=self.name,
@@ -298,6 +369,8 @@ class Chassis(Node):
 
     # ------------------------------------------------------------ ovn-controller
     def _packet_in(self, bridge: Any, event: Any) -> None:
+        if not self.controller_up:
+            return  # nobody reads the OpenFlow connection
         outs = self.controller.packet_in(event) if self.controller is not None else []
         self.hop("controller", bridge.name, getattr(event, "packet", Packet()), chassis=self.name,
                  note=f"packet-in table {getattr(event, 'table', '?')}, "
@@ -305,16 +378,18 @@ class Chassis(Node):
         self.packet_outs(outs or [])
 
     def run_periodic(self) -> None:
-        if self.controller is None or not hasattr(self.controller, "periodic"):
+        if not self.controller_up or not hasattr(self.controller, "periodic"):
             return
         self.packet_outs(self.controller.periodic(self.clock.now) or [])
 
     def run_ready(self) -> None:
         """ovn-controller woke up with packet-outs of its own (released buffered packets)."""
-        if self.controller is not None:
+        if self.controller_up:
             self.packet_outs(self.controller.take_ready())
 
     def packet_outs(self, outs: Any) -> None:
+        if not self.vswitchd_up:
+            return
         for po in outs:
             bridge = self.vswitch.bridges.get(getattr(po, "bridge", None) or "br-int")
             if bridge is None:
@@ -331,3 +406,7 @@ class Chassis(Node):
                 self.inject(bridge, po.packet, in_port,
                             table=getattr(po, "table", None), regs=getattr(po, "regs", None),
                             tunnel=getattr(po, "tunnel", None))
+
+
+def _normal_flow() -> Any:
+    return parse_flow("table=0,priority=0,actions=NORMAL")

@@ -1,5 +1,5 @@
 """`ovs-appctl` on an emulated node: `ofproto/trace BRIDGE FLOW`, `dpctl/dump-conntrack`,
-`fdb/show BRIDGE`.
+`fdb/show BRIDGE`, `bfd/show [INTERFACE]`.
 
 Trace flows use ovs-ofctl match syntax (`in_port=vm1-p,icmp,dl_src=...,nw_dst=...`); fields
 left out take the packet model's defaults (e.g. `nw_ttl=64`) where ofproto/trace would use
@@ -40,10 +40,25 @@ def run(vswitch: Vswitch, argv: list[str]) -> ToolResult:
             return _dump_conntrack(vswitch, params)
         if cmd == "fdb/show":
             return _fdb_show(vswitch, params)
+        if cmd == "bfd/show":
+            return _bfd_show(vswitch, params)
     except OvnlabError as exc:
         return fail(exc.message, 2)
     return fail(f'"{cmd}" is not a valid command (use "list-commands" to see a list of valid '
                 "commands)\novs-appctl: ovs-vswitchd: server returned an error", 2)
+
+
+def _bfd_show(vswitch: Vswitch, params: list[str]) -> ToolResult:
+    """bfd_unixctl_show: every session, or the one of INTERFACE."""
+    if len(params) > 1:
+        return fail('"bfd/show" command takes at most 1 arguments\n'
+                    "ovs-appctl: ovs-vswitchd: server returned an error", 2)
+    show = vswitch.bfd_show
+    try:
+        text = show(params[0] if params else None) if show is not None else ""
+    except KeyError:
+        return fail("no such bfd object\novs-appctl: ovs-vswitchd: server returned an error", 2)
+    return ok(text)
 
 
 def trace_packet(bridge: Bridge, flow_text: str) -> tuple[Packet, str, dict[str, int],
