@@ -151,6 +151,17 @@ class Central:
     def sbctl(self, *args: str) -> str:
         return run(self.bin / "ovn-sbctl", f"--db=unix:{self.sock(DbKind.SB)}", *args)
 
+    def lflow_counts(self) -> tuple[int, int]:
+        """(logical flows per datapath, Logical_Flow rows): a row with a logical_dp_group
+        is one flow on each of the group's datapaths."""
+        rows = self.sbctl("--format=csv", "--data=bare", "--no-headings",
+                          "--columns=logical_dp_group", "list", "logical_flow").splitlines()
+        sizes = {uuid: len(dps.split()) for uuid, _, dps in (
+            line.partition(",") for line in self.sbctl(
+                "--format=csv", "--data=bare", "--no-headings", "--columns=_uuid,datapaths",
+                "list", "logical_dp_group").splitlines())}
+        return sum(sizes[group] if group else 1 for group in rows), len(rows)
+
     def start_northd(self) -> float:
         """Start ovn-northd on the loaded NB; seconds until the SB is current."""
         t0 = time.perf_counter()

@@ -50,6 +50,15 @@ ALLOWED: tuple[Allowed, ...] = (
             r"\|\| \(\(nd\.tll",
             "the same port: 22.03 admits its ND with any or its own link-layer address; "
             "ovnlab has no ND flow for it"),
+    Allowed("lflow-dp-group-real", "lflow", _REAL, r"^Logical_Flow rows ",
+            r"^datapaths=([2-9]|\d{2,}), ",
+            "22.03 (NB_Global options:use_logical_dp_groups, default true) stores a logical "
+            "flow that is the same on several datapaths once, its logical_dp_group naming "
+            "them; ovnlab stores one Logical_Flow row per datapath (lflow-list prints the "
+            "same flows; only the stored rows differ)"),
+    Allowed("lflow-dp-group-ours", "lflow", _OURS, r"^Logical_Flow rows ", r"^datapaths=1, ",
+            "the ovnlab side of lflow-dp-group-real (the test checks that these rows are "
+            "exactly the real shared rows, one per datapath)"),
     # ---------------------------------------------------------------- OpenFlow
     Allowed("of-conflicting-arp-l2lkup-real", "openflow", _REAL, r"^table=32$",
             r"priority=80,arp,reg10=0/0x2,metadata=0x[0-9a-f]+,arp_tpa=",

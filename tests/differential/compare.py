@@ -5,6 +5,7 @@ allow-list entry must still match something."""
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from collections import Counter
@@ -48,6 +49,27 @@ def lflows(text: str) -> list[tuple[str, str]]:
         group = f"{dp[0]} {dp[1]} table={m['table']} ({m['stage']})"
         out.append((group, f"priority={m['priority']}, match=({sort_sets(m['match'])}), "
                            f"action=({sort_sets(m['action'])})"))
+    return out
+
+
+# `ovn-sbctl --format=csv --data=bare --no-headings --columns=...` of the stored rows
+ROW_COLUMNS = "logical_dp_group,pipeline,table_id,priority,match,actions,external_ids"
+GROUP_COLUMNS = "_uuid,datapaths"
+_STAGE = re.compile(r"\bstage-name=(\w+)")
+
+
+def lflow_rows(flows_csv: str, groups_csv: str) -> list[tuple[str, str]]:
+    """The Logical_Flow rows as stored, as (group, flow) pairs: group = "Logical_Flow
+    rows", pipeline, table and stage; flow = how many datapaths the row is for (1, or
+    its Logical_DP_Group's size), priority, match and action with sets sorted."""
+    sizes = {uuid: len(dps.split()) for uuid, dps in csv.reader(groups_csv.splitlines())}
+    out: list[tuple[str, str]] = []
+    for dp_group, pipeline, table, priority, match, actions, ext in csv.reader(
+            flows_csv.splitlines()):
+        stage = m.group(1) if (m := _STAGE.search(ext)) else "?"
+        out.append((f"Logical_Flow rows {pipeline} table={table} ({stage})",
+                    f"datapaths={sizes[dp_group] if dp_group else 1}, priority={priority}, "
+                    f"match=({sort_sets(match)}), action=({sort_sets(actions)})"))
     return out
 
 

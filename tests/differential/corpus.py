@@ -1,6 +1,7 @@
 """The Northbound states the differential tier compares: the named ones (the seed with
 distributed FIPs on and off, the gw-only topology, every example's end state, the scenario
-tests' clouds) and clouds generated from random sequences of API operations."""
+tests' clouds), the benchmarks' generated NB (samples), and clouds generated from random
+sequences of API operations."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any
 
 from ovnlab.errors import OvnlabError
 from ovnlab.lab import Lab
+from ovnlab.northd.samples import fip_cloud, register_chassis
+from ovnlab.ovsdb import Database
+from ovnlab.sb import new_sb
 from ovnlab.scenario import run_article
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,6 +87,28 @@ NAMED: tuple[Named, ...] = (
     Named("cloud-2nets-gw-fips-dvr-off",
           _cloud(SCENARIO_CLOUDS["cloud-2nets-gw-fips"], "ovn.enable_distributed_floating_ip=false")),
 )
+
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An NB built directly, as benchmarks/bench_northd.py builds it (no lab), with the
+    SB chassis it registers: `build` returns (NB, SB) before northd runs."""
+
+    name: str
+    build: Callable[[], tuple[Database, Database]]
+
+
+def _fip_cloud(n_fips: int, n_chassis: int) -> Callable[[], tuple[Database, Database]]:
+    def build() -> tuple[Database, Database]:
+        sb = new_sb()
+        register_chassis(sb, n_chassis)
+        return fip_cloud(n_fips, n_chassis), sb
+
+    return build
+
+
+SAMPLES: tuple[Sample, ...] = (Sample("bench-fip-cloud-100x10", _fip_cloud(100, 10)),)
 
 # ------------------------------------------------------------------ generated clouds
 HOSTS = ("compute1", "compute2")

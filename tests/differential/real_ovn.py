@@ -128,16 +128,22 @@ class Central:
     def sbctl(self, *args: str) -> str:
         return run(self.bin / "ovn-sbctl", f"--db=unix:{self.sock('sb')}", *args)
 
-    def load_nb(self, nb_file: bytes, keys: Keys | None = None) -> None:
+    def load_nb(self, nb_file: bytes, keys: Keys | None = None,
+                sb_file: bytes | None = None) -> None:
         """Replace the NB's contents with an exported NB (`ovnlab export nb`), then wait
         for ovn-northd to bring the SB up to date. Both are emptied first, so that the SB
         is built from scratch as for a new deployment: tunnel keys then do not depend on
         the states loaded before, and a row UUID reused by the next state with other
-        contents (ovnlab's UUIDs are seeded) is a new row, not an update."""
+        contents (ovnlab's UUIDs are seeded) is a new row, not an update. `sb_file` (an
+        exported SB, e.g. with registered chassis) then replaces the empty SB."""
         for db in ("sb", "nb"):
             run("ovsdb-client", "restore", f"unix:{self.sock(db)}", stdin=self.empty[db])
         self.nbctl("init")
         self._sync()
+        if sb_file is not None:
+            snapshot_sb = self.dir / "snapshot-sb.db"
+            snapshot_sb.write_bytes(sb_file)
+            run("ovsdb-client", "restore", f"unix:{self.sock('sb')}", stdin=snapshot_sb)
         snapshot = self.dir / "snapshot-nb.db"
         snapshot.write_bytes(nb_file)
         run("ovsdb-client", "restore", f"unix:{self.sock('nb')}", stdin=snapshot)

@@ -168,6 +168,17 @@ def fip_cloud(n_fips: int, n_chassis: int) -> Database:
     return nb
 
 
+def register_chassis(sb: Database, n: int) -> None:
+    """n chassis (chassis-0...) in the SB as their ovn-controllers register them: a Geneve
+    encap each and the external network's bridge mapping (fip_cloud's gateway chassis)."""
+    with sb.transaction() as txn:
+        for i in range(n):
+            enc = txn.insert("Encap", type="geneve", ip=f"192.168.{i // 250}.{i % 250 + 1}",
+                             chassis_name=f"chassis-{i}", options={"csum": "true"})
+            txn.insert("Chassis", name=f"chassis-{i}", hostname=f"node-{i}", encaps=(enc.uuid,),
+                       other_config={"ovn-bridge-mappings": "extnet0:br-ex"})
+
+
 def fip_row(txn: Transaction, i: int, vm_port: str) -> str:
     return txn.insert("NAT", type="dnat_and_snat", external_ip=_fip_ip(i),
                       logical_ip=_tenant_ip(i), logical_port=vm_port,
