@@ -13,6 +13,7 @@ from typing import Any
 from ovnlab.errors import NotFound
 from ovnlab.packet import ip_str
 from ovnlab.tools import ToolResult
+from ovnlab.turns import no_slices
 
 USAGE = "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n" \
         "\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n" \
@@ -24,12 +25,8 @@ SERVICES = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "h
             8080: "http-alt"}  # /etc/services
 
 
-def _straight_through() -> None:
-    """The default checkpoint: nothing to yield to."""
-
-
 def run(fabric: Any, node: str, argv: list[str],
-        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
+        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
     args = list(argv)
     zero = verbose = False
     timeout: float | None = None

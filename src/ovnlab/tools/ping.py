@@ -32,6 +32,7 @@ from ovnlab.packet import (
     ip_str,
 )
 from ovnlab.tools import ToolResult, fail
+from ovnlab.turns import no_slices
 
 DEFAULT_COUNT = 4
 DEFAULT_LINGER = 10.0  # iputils' MAXWAIT: how long to wait for replies after the last send
@@ -181,12 +182,8 @@ def format_rtt(seconds: float) -> str:
     return f"{us // 1000}.{us % 1000:03d}"
 
 
-def _straight_through() -> None:
-    """The default checkpoint: nothing to yield to."""
-
-
 def run(fabric: Any, node: str, argv: list[str],
-        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
+        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
     parsed = _parse(argv)
     if isinstance(parsed, ToolResult):
         return parsed

@@ -38,6 +38,7 @@ from ovnlab.packet import (
     ip_str,
 )
 from ovnlab.tools import ToolResult, fail
+from ovnlab.turns import no_slices
 
 USAGE = ("Usage:\n  traceroute [ -46dFITnreAUDV ] [ -f first_ttl ] [ -g gate,... ] [ -i device ] "
          "[ -m max_ttl ] [ -N squeries ] [ -p port ] [ -t tos ] [ -l flow_label ] "
@@ -183,12 +184,8 @@ def _check(opts: _Options) -> _Options | ToolResult:
     return opts
 
 
-def _straight_through() -> None:
-    """The default checkpoint: nothing to yield to."""
-
-
 def run(fabric: Any, node: str, argv: list[str],
-        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
+        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
     parsed = _parse(argv)
     if isinstance(parsed, ToolResult):
         return parsed

@@ -39,6 +39,7 @@ from ovnlab.packet import (
     ip_str,
 )
 from ovnlab.tools import ToolResult, fail
+from ovnlab.turns import no_slices
 
 VERSION = "1.35.0"
 OPT_NETMASK, OPT_ROUTER, OPT_MTU, OPT_LEASE, OPT_SERVER_ID = 1, 3, 26, 51, 54
@@ -86,12 +87,8 @@ def _parse(argv: list[str]) -> _Options | ToolResult:
     return opts
 
 
-def _straight_through() -> None:
-    """The default checkpoint: nothing to yield to."""
-
-
 def run(fabric: Any, node: str, argv: list[str],
-        checkpoint: Callable[[], None] = _straight_through) -> ToolResult:
+        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
     parsed = _parse(argv)
     if isinstance(parsed, ToolResult):
         return parsed
