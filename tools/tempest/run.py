@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.tempest).exists():
         print(f"tempest not found at {args.tempest}: pip install tempest", file=sys.stderr)
         return 2
+    args.tempest = str(Path(args.tempest).resolve())  # tempest runs in its workspace
     tmp = Path(tempfile.mkdtemp(prefix="ovnlab-tempest-"))
     workdir = args.workdir or tmp / "workspace"
     state = tmp / "lab"
