@@ -34,7 +34,7 @@ class Started:
 def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: int,
        listen: str | None = None) -> Started:
     """Start the lab in `state` (created from `topology` + `overrides` if it holds none)."""
-    raw = None if state.exists() or _legacy(state) else _validated(topology, overrides)
+    raw = None if state.exists() or state.looks_legacy() else _validated(topology, overrides)
     if raw is None and (topology or overrides):
         raise OvnlabError(f"{state.path} already holds a lab; its topology is fixed "
                           "(use `ovnlab config set` or `ovnlab destroy` first)")
@@ -63,11 +63,6 @@ def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: in
         raise
     finally:
         os.close(lock)  # the daemon holds its own copy from here on
-
-
-def _legacy(state: StateDir) -> bool:
-    """Files of a lab made before the marker existed (`adopt_legacy` decides under the lock)."""
-    return state.topology_file.is_file() and state.db_file.is_file()
 
 
 def _validated(topology: str | None, overrides: Sequence[str]) -> dict[str, Any]:

@@ -131,12 +131,17 @@ class StateDir:
             self.topology_file.unlink(missing_ok=True)
             raise StateError(f"cannot write the lab into {self.path}: {exc.strerror}") from None
 
+    def looks_legacy(self) -> bool:
+        """The files of a lab made before the marker existed (`adopt_legacy` decides, under
+        the lock, whether they are one)."""
+        return not self.exists() and self.topology_file.is_file() and self.db_file.is_file()
+
     def adopt_legacy(self) -> bool:
         """A lab made by an ovnlab older than the marker (topology.yaml and state.db, no
         marker) is taken over only when both files are ovnlab's beyond doubt: the topology
         validates and the db is intact with every table of the cloud. The directory itself
         is never counted as ovnlab's (`destroy` then removes only the lab's files)."""
-        if self.exists() or not (self.topology_file.is_file() and self.db_file.is_file()):
+        if not self.looks_legacy():
             return False
         legacy = Marker(created_dir=False, db_initialised=True)
         try:
