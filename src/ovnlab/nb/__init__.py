@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ovnlab.nb.schema import NB_SCHEMA
+from ovnlab.nb.types import NatType
 
-__all__ = ["NB_SCHEMA"]
+__all__ = ["NB_SCHEMA", "NatType"]
