@@ -295,18 +295,11 @@ class Bindings:
         }
 
     def _cr_columns(self, txn: Transaction, lr: Row, lrp: Row) -> dict[str, Any]:
-        rctx = self.env.router(lr.uuid)
-        assert rctx is not None
-        has_distributed_nat = False
-        for u in lr["nat"]:
-            nat = self.env.row("NAT", u)
-            if nat is not None and nat["type"] == "dnat_and_snat" and nat["logical_port"] \
-                    and nat["external_mac"]:
-                has_distributed_nat = True
-                break
+        nats = self.env.router_nats(lr.uuid)
+        assert nats is not None
         opts = {"distributed-port": lrp["name"]}
         redirect_type = lrp["options"].get("redirect-type")
-        always = not has_distributed_nat
+        always = not nats.has_distributed_nat
         if redirect_type:
             opts["redirect-type"] = redirect_type
             if redirect_type == "bridged":

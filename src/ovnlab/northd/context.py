@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ovnlab.nb import NatType
 from ovnlab.northd.model import (
     LportAddresses,
-    NatEntry,
     NBIndex,
-    check_nat_entry,
     cr_name,
     is_dgp,
     lrp_networks,
 )
+from ovnlab.northd.nat import nat_fact
 from ovnlab.ovsdb import Database, Row
 
 
@@ -103,8 +103,8 @@ def router_ctx(nb: Database, idx: NBIndex, lr: Row) -> RouterCtx:
     snat_ips: set[str] = set()
     for u in lr["nat"]:
         nat = nats.get(u)
-        if nat is not None and nat["type"] == "snat":
-            entry = check_nat_entry(nat, dgp is not None)
+        if nat is not None and nat["type"] == NatType.SNAT:
+            entry = nat_fact(nat, dgp is not None).entry
             if entry is not None:
                 snat_ips.add(entry.external_ip)
     return RouterCtx(lr.uuid, lr["name"], bool(lr["options"].get("chassis")), dgp, len(dgps),
@@ -130,17 +130,4 @@ def peer_lsps(nb: Database, idx: NBIndex, lrp_name: str) -> list[tuple[str, str]
         ls = idx.ls_of_lsp.get(u)
         if ls is not None:
             out.append((ls, u))
-    return out
-
-
-def nat_entries(nb: Database, lr: Row, rctx: RouterCtx) -> list[tuple[Row, NatEntry]]:
-    nats = nb.tables["NAT"]
-    out = []
-    for u in lr["nat"]:
-        nat = nats.get(u)
-        if nat is None:
-            continue
-        e = check_nat_entry(nat, rctx.dgp is not None)
-        if e is not None:
-            out.append((nat, e))
     return out

@@ -8,27 +8,21 @@ from dataclasses import dataclass, field
 
 from ovnlab.northd.context import RouterCtx, SwitchCtx, router_ctx, switch_ctx
 from ovnlab.northd.features import ChassisFeatures
-from ovnlab.northd.model import (
-    NatEntry,
-    NBIndex,
-    check_nat_entry,
-    lrp_networks,
-    parse_ipv4_cidr,
-    parse_mac,
-)
+from ovnlab.northd.model import NBIndex, lrp_networks
+from ovnlab.northd.nat import NatFact, nat_fact
 from ovnlab.ovsdb import Database, Row
 
 
 @dataclass
 class RouterNats:
-    """Aggregates over a router's NAT rows that some flows and bindings print in full
+    """Aggregates over a router's NAT facts that some flows and bindings print in full
     (self-originated ARP MACs, Port_Binding.nat_addresses), kept current per NAT change
     so that adding one FIP costs O(1) Python work plus C-speed copies of the aggregate.
     `garp` and `central` keep the router's NAT order, as a full rebuild would."""
 
     lr: Row | None = None
     has_dgp: bool = False
-    entries: dict[str, tuple[Row, NatEntry | None]] = field(default_factory=dict)
+    entries: dict[str, NatFact] = field(default_factory=dict)
     macs: Counter[str] = field(default_factory=Counter)
     sorted_macs: list[str] = field(default_factory=list)
     # get_nat_addresses() pieces: "MAC IP is_chassis_resident(...)" per distributed NAT,
@@ -37,24 +31,14 @@ class RouterNats:
     central: dict[str, str] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
 
-    def _facts(self, env: Env, u: str) -> tuple[Row, NatEntry | None, str | None,
-                                                str | None, str | None] | None:
+    @property
+    def has_distributed_nat(self) -> bool:
+        """od->has_distributed_nat: a NAT row asks to be handled on its port's chassis."""
+        return any(f.requests_distribution for f in self.entries.values())
+
+    def _fact(self, env: Env, u: str) -> NatFact | None:
         nat = env.row("NAT", u)
-        if nat is None:
-            return None
-        e = env.nat_entry(nat, self.has_dgp)
-        mac = nat["external_mac"] if e is not None and e.type != "snat" else None
-        garp = central = None
-        ext = parse_ipv4_cidr(nat["external_ip"])
-        if ext is not None and ext.network.prefixlen == 32:
-            if nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
-                pm = parse_mac(nat["external_mac"])
-                if pm is not None:
-                    garp = (f'{pm} {nat["external_ip"]} '
-                            f'is_chassis_resident("{nat["logical_port"]}")')
-            else:
-                central = nat["external_ip"]
-        return nat, e, mac or None, garp, central
+        return None if nat is None else env.nat_fact(nat, self.has_dgp)
 
     def _mac_inc(self, mac: str) -> None:
         self.macs[mac] += 1
@@ -69,47 +53,43 @@ class RouterNats:
             del self.sorted_macs[i]
 
     def _add(self, env: Env, u: str) -> None:
-        f = self._facts(env, u)
+        f = self._fact(env, u)
         if f is None:
             return
-        nat, e, mac, garp, central = f
-        self.entries[u] = (nat, e)
-        if mac:
-            self._mac_inc(mac)
-        if garp is not None:
-            self.garp[u] = garp
-        if central is not None:
-            self.central[u] = central
+        self.entries[u] = f
+        if f.self_orig_mac:
+            self._mac_inc(f.self_orig_mac)
+        if f.garp is not None:
+            self.garp[u] = f.garp
+        if f.central_ip is not None:
+            self.central[u] = f.central_ip
 
     def _remove(self, u: str) -> None:
         old = self.entries.pop(u, None)
         self.garp.pop(u, None)
         self.central.pop(u, None)
-        if old is None:
-            return
-        nat, e = old
-        if e is not None and e.type != "snat" and nat["external_mac"]:
-            self._mac_dec(nat["external_mac"])
+        if old is not None and old.self_orig_mac:
+            self._mac_dec(old.self_orig_mac)
 
     def _update(self, env: Env, u: str) -> bool:
         """Re-read one NAT in place; False if its position in the aggregates moved."""
         old = self.entries.get(u)
         if old is None:
             return True
-        onat, oe = old
-        if oe is not None and oe.type != "snat" and onat["external_mac"]:
-            self._mac_dec(onat["external_mac"])
-        f = self._facts(env, u)
+        if old.self_orig_mac:
+            self._mac_dec(old.self_orig_mac)
+        f = self._fact(env, u)
         if f is None:
-            self._remove(u)
+            self.entries.pop(u)
+            self.garp.pop(u, None)
+            self.central.pop(u, None)
             return True
-        nat, e, mac, garp, central = f
-        self.entries[u] = (nat, e)
-        if mac:
-            self._mac_inc(mac)
-        in_place = (garp is not None) == (u in self.garp) and \
-            (central is not None) == (u in self.central)
-        for d, v in ((self.garp, garp), (self.central, central)):
+        self.entries[u] = f
+        if f.self_orig_mac:
+            self._mac_inc(f.self_orig_mac)
+        in_place = (f.garp is not None) == (u in self.garp) and \
+            (f.central_ip is not None) == (u in self.central)
+        for d, v in ((self.garp, f.garp), (self.central, f.central_ip)):
             if v is None:
                 d.pop(u, None)
             else:
@@ -162,7 +142,7 @@ class Env:
         self.features = features or ChassisFeatures()
         self._sw: dict[str, SwitchCtx] = {}
         self._rt: dict[str, RouterCtx] = {}
-        self._nat: dict[str, tuple[Row, bool, NatEntry | None]] = {}
+        self._nat: dict[str, tuple[Row, bool, NatFact]] = {}
         self._router_nats: dict[str, RouterNats] = {}
         self._port_sets: dict[str, tuple[Row, frozenset[str]]] = {}
 
@@ -192,14 +172,14 @@ class Env:
         if rn is not None:
             rn.dirty.add(nat_uuid)
 
-    def nat_entry(self, nat: Row, has_dgp: bool) -> NatEntry | None:
-        """check_nat_entry(), memoised per row version (rows are replaced on update)."""
+    def nat_fact(self, nat: Row, has_dgp: bool) -> NatFact:
+        """nat.nat_fact(), memoised per row version (rows are replaced on update)."""
         hit = self._nat.get(nat.uuid)
         if hit is not None and hit[0] is nat and hit[1] == has_dgp:
             return hit[2]
-        e = check_nat_entry(nat, has_dgp)
-        self._nat[nat.uuid] = (nat, has_dgp, e)
-        return e
+        f = nat_fact(nat, has_dgp)
+        self._nat[nat.uuid] = (nat, has_dgp, f)
+        return f
 
     # -- rows
     def row(self, table: str, uuid: str) -> Row | None:

@@ -143,49 +143,6 @@ def cr_name(lrp_name: str) -> str:
     return f"cr-{lrp_name}"
 
 
-@dataclass(frozen=True, slots=True)
-class NatEntry:
-    """lrouter_check_nat_entry() results for one NAT row (IPv4)."""
-
-    uuid: str
-    type: str
-    external_ip: str
-    logical_ip: str
-    cidr_bits: int
-    external_mac: str | None
-    logical_port: str | None
-    distributed: bool
-    stateless: bool
-    external_port_range: str
-
-
-def check_nat_entry(nat: Row, has_dgp: bool) -> NatEntry | None:
-    """None where OVN logs a warning and skips the row."""
-    if nat["allowed_ext_ips"] is not None and nat["exempted_ext_ips"] is not None:
-        return None
-    ext = parse_ipv4_cidr(nat["external_ip"])
-    if ext is None or ext.network.prefixlen != 32:
-        return None
-    logical = parse_ipv4_cidr(nat["logical_ip"])
-    if logical is None:
-        return None
-    if nat["type"] != "snat" and logical.network.prefixlen != 32:
-        return None
-    distributed = False
-    mac: str | None = None
-    if has_dgp and nat["type"] == "dnat_and_snat" and nat["logical_port"] and nat["external_mac"]:
-        mac = parse_mac(nat["external_mac"])
-        if mac is None:
-            return None
-        distributed = True
-    stateless = (nat["type"] == "dnat_and_snat"
-                 and nat["options"].get("stateless", "false") == "true")
-    # northd prints the NB strings as they are (ds_put_format(..., nat->logical_ip)).
-    return NatEntry(nat.uuid, nat["type"], nat["external_ip"], nat["logical_ip"],
-                    logical.network.prefixlen, mac if distributed else nat["external_mac"],
-                    nat["logical_port"], distributed, stateless, nat["external_port_range"])
-
-
 @dataclass
 class NBIndex:
     """Reverse references northd needs (port → datapath, NAT → router...), kept current."""

@@ -9,18 +9,19 @@ on the external switch).
 
 from __future__ import annotations
 
+from ovnlab.nb import NatType
 from ovnlab.northd.context import Dgp, RouterCtx
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
     LportAddresses,
-    NatEntry,
     ip_in_networks,
     is_lrp_enabled,
     lrp_networks,
     network_str,
     parse_ipv4_cidr,
 )
+from ovnlab.northd.nat import NatEntry
 from ovnlab.northd.stages import stage as stage_of
 from ovnlab.northd.switch import rport_arp_req_flow
 from ovnlab.ovsdb import Row
@@ -532,7 +533,7 @@ def _first_snat_with_ip(env: Env, lr_uuid: str, ip: str, ctx: RouterCtx) -> str 
     assert lr is not None
     for u in lr["nat"]:
         nat = env.row("NAT", u)
-        if nat is not None and nat["type"] == "snat" and nat["external_ip"] == ip:
+        if nat is not None and nat["type"] == NatType.SNAT and nat["external_ip"] == ip:
             return nat.uuid
     return None
 
@@ -553,20 +554,20 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
     assert ctx is not None
     if ctx.n_dgp > 1:
         return
-    e = env.nat_entry(nat, ctx.dgp is not None)
+    e = env.nat_fact(nat, ctx.dgp is not None).entry
     if e is None:
         return
     dp = lr_uuid
     h = nat.uuid
     dgp = ctx.dgp
     # build_lrouter_arp_nd_for_datapath (dnat / dnat_and_snat; snat handled per unique IP)
-    if e.type != "snat":
+    if e.type is not NatType.SNAT:
         _arp_flow(out, dp, None, e.external_ip, REG_INPORT_ETH_ADDR, None, False, 90, h,
                   "northd.c:build_lrouter_nat_arp_nd_flow")
         _rport_nat_arp_req(env, dp, e, h, out)
         if dgp is not None:
             _port_nat_arp(out, dp, dgp, e, h)
-            _ext_switch_flows(env, dgp, e, nat, out)
+            _ext_switch_flows(env, dgp, e, out)
     if not ctx.is_gw_router and dgp is None:
         return
     if ctx.is_gw_router:
@@ -585,15 +586,12 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
         lsp = env.lsp_named(e.logical_port or "")
         if lsp is not None and lsp["type"] == "virtual":
             out.add(dp, "lr_in_gw_redirect", 80, m, "drop;", "northd.c:build_lrouter_nat_defrag_and_lb", h)
-        out.add(dp, "lr_in_gw_redirect", 100, f'{m} && is_chassis_resident("{e.logical_port}")',
+        out.add(dp, "lr_in_gw_redirect", 100, f"{m} && {e.resident(json_key(dgp.cr))}",
                 f"eth.src = {e.external_mac}; reg1 = {e.external_ip}; next;",
                 "northd.c:build_lrouter_nat_defrag_and_lb", h)
     # Egress loopback
-    m = f"ip4.dst == {e.external_ip} && outport == {json_key(dgp.name)}"
-    if not e.distributed:
-        m += f" && is_chassis_resident({json_key(dgp.cr)})"
-    else:
-        m += f' && is_chassis_resident("{e.logical_port}")'
+    m = (f"ip4.dst == {e.external_ip} && outport == {json_key(dgp.name)} && "
+         + e.resident(json_key(dgp.cr)))
     regs = " ".join(f"reg{j} = 0;" for j in range(MFF_N_LOG_REGS))
     out.add(dp, "lr_out_egr_loop", 100, m,
             "clone { ct_clear; inport = outport; outport = \"\"; eth.dst <-> eth.src; "
@@ -605,16 +603,14 @@ def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
 def _port_nat_arp(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
     """build_lrouter_port_nat_arp_nd_flow() on the DGP for a dnat(_and_snat) IP."""
     src = "northd.c:build_lrouter_port_nat_arp_nd_flow"
-    if e.external_mac and e.logical_port and e.distributed:
-        mac, extra = e.external_mac, f'is_chassis_resident("{e.logical_port}")'
-    else:
-        mac, extra = REG_INPORT_ETH_ADDR, f"is_chassis_resident({json_key(dgp.cr)})"
+    mac = e.external_mac if e.distributed and e.external_mac else REG_INPORT_ETH_ADDR
+    extra = e.resident(json_key(dgp.cr))
     jk = json_key(dgp.name)
     _arp_flow(out, dp, jk, e.external_ip, mac, extra, False, 92, h, src)
     _arp_flow(out, dp, jk, e.external_ip, mac, None, True, 91, h, src)
 
 
-def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, nat: Row, out: FlowSink) -> None:
+def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, out: FlowSink) -> None:
     """On the switch behind the DGP, when distributed, frames to the external MAC are
     switched to the router only where the VM lives (build_lswitch_ip_unicast_lookup)."""
     lsp = env.peer_lsp(env.row("Logical_Router_Port", dgp.uuid) or _missing())
@@ -625,10 +621,9 @@ def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, nat: Row, out: FlowSink) 
     if sw is None or ls_uuid is None or lsp["type"] != "router":
         return
     jk = json_key(lsp["name"])
-    if e.type == "dnat_and_snat" and e.logical_port and nat["external_mac"] and \
-            "router" in lsp["addresses"] and e.distributed:
+    if e.distributed and "router" in lsp["addresses"]:
         out.add(ls_uuid, "ls_in_l2_lkup", 50,
-                f'eth.dst == {e.external_mac} && is_chassis_resident("{e.logical_port}")',
+                f"eth.dst == {e.external_mac} && {e.resident(jk)}",
                 f"outport = {jk}; output;", "northd.c:build_lswitch_ip_unicast_lookup", lsp.uuid)
 
 
@@ -656,16 +651,16 @@ def _missing() -> Row:
 
 def _gw_router_nat(out: FlowSink, dp: str, e: NatEntry, h: str) -> None:
     src = "northd.c:build_lrouter_nat_defrag_and_lb"
-    if e.type in ("snat", "dnat_and_snat"):
+    if e.type.translates_source:
         out.add(dp, "lr_in_unsnat", 90, f"ip && ip4.dst == {e.external_ip}",
                 "next;" if e.stateless else "ct_snat;", src, h)
-    if e.type in ("dnat", "dnat_and_snat"):
+    if e.type.translates_destination:
         rng = f",{e.external_port_range}" if e.external_port_range else ""
         a = (f"flags.loopback = 1; ip4.dst={e.logical_ip}; next;" if e.stateless
              else f"flags.loopback = 1; ct_dnat({e.logical_ip}{rng});")
         out.add(dp, "lr_in_dnat", 100, f"ip && ip4.dst == {e.external_ip}", a, src, h)
-    if e.type in ("snat", "dnat_and_snat"):
-        if e.type == "dnat_and_snat" and e.stateless:
+    if e.type.translates_source:
+        if e.type is NatType.DNAT_AND_SNAT and e.stateless:
             out.add(dp, "lr_out_snat", e.cidr_bits + 1, f"ip && ip4.src == {e.logical_ip}",
                     f"ip4.src={e.external_ip}; next;", src, h)
         else:
@@ -680,7 +675,7 @@ def _central(dgp: Dgp, e: NatEntry) -> str:
 
 
 def _unsnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if e.type not in ("snat", "dnat_and_snat"):
+    if not e.type.translates_source:
         return
     src = "northd.c:build_lrouter_in_unsnat_flow"
     jk = json_key(dgp.name)
@@ -694,10 +689,10 @@ def _unsnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
 
 
 def _dnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if e.type not in ("dnat", "dnat_and_snat"):
+    if not e.type.translates_destination:
         return
     m = f"ip && ip4.dst == {e.external_ip} && inport == {json_key(dgp.name)}" + _central(dgp, e)
-    if e.type == "dnat_and_snat" and e.stateless:
+    if e.type is NatType.DNAT_AND_SNAT and e.stateless:
         a = f"ip4.dst={e.logical_ip}; next;"
     else:
         rng = f",{e.external_port_range}" if e.external_port_range else ""
@@ -717,20 +712,17 @@ def _arp_resolve(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
     if e.distributed and dict(dgp.options).get("redirect-type", "").lower() == "bridged":
         out.add(dp, "lr_in_arp_resolve", 90,
                 f'outport == {jk} && ip4.src == {e.logical_ip} && '
-                f'is_chassis_resident("{e.logical_port}")',
-                "get_arp(outport, reg0); next;", src, h)
+                f"{e.resident(jk)}", "get_arp(outport, reg0); next;", src, h)
 
 
 def _dnat_local(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    m = f"ip && ip4.dst == {e.external_ip} && "
-    m += (f'is_chassis_resident("{e.logical_port}")' if e.distributed
-          else f"is_chassis_resident({json_key(dgp.cr)})")
+    m = f"ip && ip4.dst == {e.external_ip} && " + e.resident(json_key(dgp.cr))
     out.add(dp, "lr_out_chk_dnat_local", 50, m, "reg9[4] = 1; next;",
             "northd.c:build_lrouter_out_is_dnat_local", h)
 
 
 def _undnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if e.type not in ("dnat", "dnat_and_snat"):
+    if not e.type.translates_destination:
         return
     m = f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}" + _central(dgp, e)
     a = f"eth.src = {e.external_mac}; " if e.distributed else ""
@@ -739,15 +731,12 @@ def _undnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
 
 
 def _snat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if e.type not in ("snat", "dnat_and_snat"):
+    if not e.type.translates_source:
         return
     src = "northd.c:build_lrouter_out_snat_flow"
     prio = e.cidr_bits + 1 + 128
-    m = f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}"
-    if e.distributed:
-        m += f' && is_chassis_resident("{e.logical_port}")'
-    else:
-        m += f" && is_chassis_resident({json_key(dgp.cr)})"
+    m = (f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)} && "
+         + e.resident(json_key(dgp.cr)))
     mac = f"eth.src = {e.external_mac}; " if e.distributed else ""
     rng = f",{e.external_port_range}" if e.external_port_range else ""
     if e.stateless:
@@ -764,7 +753,7 @@ def _ingress(env: Env, out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) ->
     """build_lrouter_ingress_flow()."""
     src = "northd.c:build_lrouter_ingress_flow"
     jk = json_key(dgp.name)
-    if e.type == "snat":
+    if e.type is NatType.SNAT:
         out.add(dp, "lr_in_ip_input", 120, f"inport == {jk} && ip4.src == {e.external_ip}",
                 "next;", src, h)
     if e.distributed:
@@ -772,7 +761,7 @@ def _ingress(env: Env, out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) ->
         assert lrp is not None
         gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55,
                          f'eth.dst == {e.external_mac} && inport == {jk} && '
-                         f'is_chassis_resident("{e.logical_port}")',
+                         + e.resident(jk),
                          f"{REG_INPORT_ETH_ADDR} = {dgp.networks.mac}; next;", h, src)
         mtu = gateway_mtu(lrp)
         if mtu:

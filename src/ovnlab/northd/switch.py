@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address
 
+from ovnlab.nb import NatType
 from ovnlab.northd.context import SwitchCtx
 from ovnlab.northd.env import Env
 from ovnlab.northd.features import ChassisFeatures
@@ -527,9 +528,9 @@ def _rport_arp_req_flows(env: Env, lsp: Row, peer: Row, dp: str, jk: str, all_ro
     seen: set[str] = set()
     for u in lr["nat"]:
         nat = env.row("NAT", u)
-        if nat is None or nat["type"] != "snat":
+        if nat is None or nat["type"] != NatType.SNAT:
             continue
-        e = env.nat_entry(nat, rctx.dgp is not None)
+        e = env.nat_fact(nat, rctx.dgp is not None).entry
         if e is not None and e.external_ip not in seen:
             seen.add(e.external_ip)
             ips.append(e.external_ip)
