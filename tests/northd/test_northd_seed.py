@@ -110,16 +110,24 @@ def test_every_stage_has_a_default_flow() -> None:
 
 
 def test_lsp_up_follows_port_binding() -> None:
-    nb, sb = compile_seed()
+    """northd's loop, woken by the SB update, reflects it into the NB (its listener only
+    queues the change: nothing is written until it runs)."""
+    nb = seed_nb()
+    sb = new_sb()
+    northd = Northd(nb, sb)
+    northd.run()
     with sb.transaction() as txn:
         ch = txn.insert("Chassis", name="compute1", hostname="compute1")
     pb = sb.find("Port_Binding", logical_port=VM)[0]
     with sb.transaction() as txn:
         txn.update("Port_Binding", pb.uuid, chassis=ch.uuid, up=True)
+    assert northd.pending and nb.get("Logical_Switch_Port", VM)["up"] is False
+    northd.run()
     assert nb.get("Logical_Switch_Port", VM)["up"] is True
     cr = sb.find("Port_Binding", logical_port=CR)[0]
     with sb.transaction() as txn:
         txn.update("Port_Binding", cr.uuid, chassis=ch.uuid)
+    northd.run()
     assert nb.get("Logical_Router_Port", GW)["status"]["hosting-chassis"] == "compute1"
 
 
