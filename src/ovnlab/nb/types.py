@@ -1,6 +1,4 @@
-"""Enumerated NB column values shared by every NB writer and reader (ml2ovn, ovn-nbctl,
-northd): the strings the OVN_Northbound schema allows, as enums, so that no layer spells
-them itself."""
+"""Enumerated NB column values, as ovn-nb.ovsschema spells them (ovn-org/ovn branch-22.03)."""
 
 from __future__ import annotations
 
@@ -8,27 +6,22 @@ from enum import StrEnum
 
 
 class NatType(StrEnum):
-    """NAT.type (ovn-nb.ovsschema: "dnat", "snat", "dnat_and_snat"). A StrEnum: it equals
-    the string stored in the row, so `row["type"] == NatType.SNAT` reads as it should."""
+    """`NAT.type`."""
 
-    DNAT = "dnat"
-    SNAT = "snat"
     DNAT_AND_SNAT = "dnat_and_snat"
+    SNAT = "snat"
+    DNAT = "dnat"
 
-    @property
-    def translates_source(self) -> bool:
-        """Whether the rule rewrites the source address (snat, dnat_and_snat)."""
-        return self is not NatType.DNAT
 
-    @property
-    def translates_destination(self) -> bool:
-        """Whether the rule rewrites the destination address (dnat, dnat_and_snat)."""
-        return self is not NatType.SNAT
+class LspType(StrEnum):
+    """`Logical_Switch_Port.type` (the empty string is a VIF)."""
 
-    @classmethod
-    def of(cls, text: str) -> NatType | None:
-        """The type a NAT row's `type` names, or None for a value the schema refuses."""
-        try:
-            return cls(text)
-        except ValueError:
-            return None
+    VIF = ""
+    ROUTER = "router"
+    LOCALNET = "localnet"
+    LOCALPORT = "localport"
+    L2GATEWAY = "l2gateway"
+    VTEP = "vtep"
+    EXTERNAL = "external"
+    VIRTUAL = "virtual"
+    REMOTE = "remote"

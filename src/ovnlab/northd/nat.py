@@ -34,6 +34,16 @@ class NatEntry:
     stateless: bool
     external_port_range: str
 
+    @property
+    def snats(self) -> bool:
+        """Whether the rule rewrites the source address (snat, dnat_and_snat)."""
+        return self.type is not NatType.DNAT
+
+    @property
+    def dnats(self) -> bool:
+        """Whether the rule rewrites the destination address (dnat, dnat_and_snat)."""
+        return self.type is not NatType.SNAT
+
     def resident(self, cr_json_key: str) -> str:
         """The residency test of the NAT's flows: its logical port's chassis when
         distributed, else the gateway chassis (where `cr_json_key`'s port is bound)."""
@@ -81,8 +91,9 @@ def nat_fact(nat: Row, has_dgp: bool) -> NatFact:
 
 
 def _check_nat_entry(nat: Row, has_dgp: bool, requested: bool) -> NatEntry | None:
-    typ = NatType.of(nat["type"])
-    if typ is None:
+    try:
+        typ = NatType(nat["type"])
+    except ValueError:  # not a value the schema allows
         return None
     if nat["allowed_ext_ips"] is not None and nat["exempted_ext_ips"] is not None:
         return None

@@ -651,15 +651,15 @@ def _missing() -> Row:
 
 def _gw_router_nat(out: FlowSink, dp: str, e: NatEntry, h: str) -> None:
     src = "northd.c:build_lrouter_nat_defrag_and_lb"
-    if e.type.translates_source:
+    if e.snats:
         out.add(dp, "lr_in_unsnat", 90, f"ip && ip4.dst == {e.external_ip}",
                 "next;" if e.stateless else "ct_snat;", src, h)
-    if e.type.translates_destination:
+    if e.dnats:
         rng = f",{e.external_port_range}" if e.external_port_range else ""
         a = (f"flags.loopback = 1; ip4.dst={e.logical_ip}; next;" if e.stateless
              else f"flags.loopback = 1; ct_dnat({e.logical_ip}{rng});")
         out.add(dp, "lr_in_dnat", 100, f"ip && ip4.dst == {e.external_ip}", a, src, h)
-    if e.type.translates_source:
+    if e.snats:
         if e.type is NatType.DNAT_AND_SNAT and e.stateless:
             out.add(dp, "lr_out_snat", e.cidr_bits + 1, f"ip && ip4.src == {e.logical_ip}",
                     f"ip4.src={e.external_ip}; next;", src, h)
@@ -675,7 +675,7 @@ def _central(dgp: Dgp, e: NatEntry) -> str:
 
 
 def _unsnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.type.translates_source:
+    if not e.snats:
         return
     src = "northd.c:build_lrouter_in_unsnat_flow"
     jk = json_key(dgp.name)
@@ -689,7 +689,7 @@ def _unsnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
 
 
 def _dnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.type.translates_destination:
+    if not e.dnats:
         return
     m = f"ip && ip4.dst == {e.external_ip} && inport == {json_key(dgp.name)}" + _central(dgp, e)
     if e.type is NatType.DNAT_AND_SNAT and e.stateless:
@@ -722,7 +722,7 @@ def _dnat_local(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
 
 
 def _undnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.type.translates_destination:
+    if not e.dnats:
         return
     m = f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}" + _central(dgp, e)
     a = f"eth.src = {e.external_mac}; " if e.distributed else ""
@@ -731,7 +731,7 @@ def _undnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
 
 
 def _snat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.type.translates_source:
+    if not e.snats:
         return
     src = "northd.c:build_lrouter_out_snat_flow"
     prio = e.cidr_bits + 1 + 128
