@@ -4,9 +4,12 @@ and wires every layer together.
     cloud (Neutron/Nova) ─► ml2ovn driver ─► NB ─► northd ─► SB ─► controller per chassis
         ─► br-int flows ─► datapath ◄─► fabric (wires, VMs, hosts, captures)
 
-After every cloud operation the lab *converges*: Nova plugs new VIFs, northd and the
-controllers run until nothing changes (port claims flow back up to Neutron as port-up
-events, which may rewrite NAT rows, which changes logical flows...).
+After every cloud operation the lab *converges*: Nova plugs new VIFs, then every daemon
+that has work runs, round after round, until none has (`incproc.converge`): northd, each
+chassis's ovn-controller, ovs-vswitchd's BFD, the ML2/OVN driver's port events. A daemon
+never calls another: its database writes only queue changes for the others' next run
+(port claims flow back up to Neutron as port-up events, which may rewrite NAT rows, which
+changes logical flows...).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ovnlab.errors import BadRequest, NotFound, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
+from ovnlab.incproc import converge
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.nb.schema import NB_SCHEMA
@@ -71,6 +75,10 @@ class Lab:
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
         self._announced = -1
+        self._bfd = _BfdSync(self.fabric)
+        self._loops = [_ChassisLoop(self._chassis(h), c, self._bfd.wake)
+                       for h, c in self.controllers.items()]
+        self._bfd.loops = self._loops
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
         self.converge()
 
@@ -108,22 +116,14 @@ class Lab:
             self._converge()
 
     def _converge(self) -> None:
-        for round_ in range(MAX_CONVERGE_ROUNDS):
-            before = (self.nb.seqno, self.sb.seqno)
-            # Only cloud operations add or remove servers and ports; what converging
-            # writes back (port status) never does, so later rounds need not look again.
-            plugged = self._plug_vifs() if round_ == 0 else False
-            self.northd.run()
-            for hostname, controller in self.controllers.items():
-                if self._chassis(hostname).controller_up:  # a killed one computes nothing
-                    controller.run()
-            bfd = self.fabric.sync_bfd()  # the switches follow their tunnels' bfd:enable
-            events = self.driver.run()
-            if not plugged and not events and not bfd \
-                    and (self.nb.seqno, self.sb.seqno) == before:
-                self._announce()
-                return
-        raise RuntimeError("the lab did not converge")  # a bug, never user input
+        # Only cloud operations add or remove servers and ports; what converging writes
+        # back (port status) never does, so VIFs are plugged once, before the daemons run.
+        self._plug_vifs()
+        self._bfd.wake()
+        for loop in self._loops:  # the fabric may have changed under every chassis
+            loop.wake()
+        converge([self.northd, *self._loops, self._bfd, self.driver], MAX_CONVERGE_ROUNDS)
+        self._announce()
 
     def _announce(self) -> None:
         """pinctrl wakes on SB changes: NAT addresses that became resident here are
@@ -378,6 +378,62 @@ class Heartbeat:
         """neutron's AgentCache alive: at most one nb_cfg behind, or heard from within
         agent_down_time."""
         return self.nb_cfg - self.reported <= 1 or self.now - self.reported_at < agent_down_time
+
+
+class _ChassisLoop:
+    """ovn-controller's main loop on one chassis, as the converger sees it: it has work
+    when the lab woke it (its vswitch may have changed: VIFs plugged, links, BFD) or when
+    its controller has SB changes queued; a killed ovn-controller has none. After each run
+    ovs-vswitchd re-reads the tunnels' `bfd:enable` (`after`)."""
+
+    def __init__(self, chassis: Chassis, controller: Controller,
+                 after: Callable[[], None]) -> None:
+        self.chassis = chassis
+        self.controller = controller
+        self.after = after
+        self.woken = True
+
+    def wake(self) -> None:
+        self.woken = True
+
+    @property
+    def pending(self) -> bool:
+        if not self.chassis.controller_up:
+            return False
+        return self.woken or _controller_has_work(self.controller)
+
+    def run(self) -> None:
+        self.woken = False
+        self.controller.run()
+        self.after()
+
+
+def _controller_has_work(controller: Controller) -> bool:
+    """Controller.pending where the controller has one (on the engine); before, its queue
+    of SB changes (Controller._on_sb) and its recompute request, as run_if_pending reads."""
+    pending = getattr(controller, "pending", None)
+    if isinstance(pending, bool):
+        return pending
+    return bool(getattr(controller, "_pending", None) or getattr(controller, "_dirty_all", False))
+
+
+class _BfdSync:
+    """Every ovs-vswitchd reconfiguring its BFD sessions from OVSDB after ovn-controllers
+    ran; a session that changed wakes the controllers (tunnel liveness is their input)."""
+
+    def __init__(self, fabric: Fabric) -> None:
+        self.fabric = fabric
+        self.loops: list[_ChassisLoop] = []
+        self.pending = True
+
+    def wake(self) -> None:
+        self.pending = True
+
+    def run(self) -> None:
+        self.pending = False
+        if self.fabric.sync_bfd():
+            for loop in self.loops:
+                loop.wake()
 
 
 class _Converging:

@@ -953,6 +953,11 @@ class OVNMechanismDriver:
         if not self.defer_port_events:
             self.run()
 
+    @property
+    def pending(self) -> bool:
+        """Whether port up/down events wait for `run()` (the lab's converger asks)."""
+        return bool(self._pending_status)
+
     def run(self) -> bool:
         """Handle the port up/down events seen so far; True if any was handled.
 
