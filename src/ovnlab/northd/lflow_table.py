@@ -11,8 +11,10 @@ from ovnlab.northd.env import Env
 from ovnlab.northd.handlers import acl_switches
 from ovnlab.northd.lflow import FlowSink, LFlow
 from ovnlab.northd.owners import Owner, OwnerKind
-from ovnlab.northd.router import gen_nat, gen_router, gen_router_port
-from ovnlab.northd.switch import gen_acl, gen_self_orig, gen_switch, gen_switch_port
+from ovnlab.northd.router import gen_router, gen_router_port
+from ovnlab.northd.router_nat import gen_nat
+from ovnlab.northd.switch import gen_self_orig, gen_switch, gen_switch_port
+from ovnlab.northd.switch_acl import gen_acl
 from ovnlab.ovsdb import Database, Transaction
 
 FlowKey = tuple[str, str, int, int, str, str]

@@ -9,8 +9,10 @@ on the external switch).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ovnlab.nb import NatType
-from ovnlab.northd.context import Dgp, RouterCtx
+from ovnlab.northd.context import RouterCtx
 from ovnlab.northd.env import Env
 from ovnlab.northd.lflow import FlowSink, json_key
 from ovnlab.northd.model import (
@@ -21,20 +23,15 @@ from ovnlab.northd.model import (
     network_str,
     parse_ipv4_cidr,
 )
-from ovnlab.northd.nat import NatEntry
-from ovnlab.northd.stages import stage as stage_of
-from ovnlab.northd.switch import rport_arp_req_flow
+from ovnlab.northd.router_mtu import gateway_mtu_flow, gateway_mtu_flows
 from ovnlab.ovsdb import Row
 
 ROUTE_PRIO_OFFSET_MULTIPLIER = 3
 ROUTE_PRIO_OFFSET_STATIC = 1
 ROUTE_PRIO_OFFSET_CONNECTED = 2
 REG_INPORT_ETH_ADDR = "xreg0[0..47]"
-REGBIT_PKT_LARGER = "reg9[1]"
-REGBIT_EGRESS_LOOPBACK = "reg9[0]"
-ETH_HEADER_LEN = 14
-VLAN_ETH_HEADER_LEN = 18
 MFF_N_LOG_REGS = 10
+_Add = Callable[..., None]  # (stage, priority, match, actions, source[, hint])
 
 
 def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
@@ -49,7 +46,14 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
     snat_router_level_arp(env, lr, ctx, out)
     add("lr_in_admission", 100, "vlan.present || eth.src[40]", "drop;",
         "northd.c:build_adm_ctrl_flows_for_lrouter")
-    # build_neigh_learning_flows_for_lrouter
+    _neigh_learning(ctx, add)
+    _routing_and_resolution(env, lr, out, add)
+    _ip_input_drops(add)
+    _nat_defaults(ctx, lr, env, add)
+
+
+def _neigh_learning(ctx: RouterCtx, add: _Add) -> None:
+    """build_neigh_learning_flows_for_lrouter."""
     src = "northd.c:build_neigh_learning_flows_for_lrouter"
     learn = ctx.learn_from_arp_request
     extra = "" if learn else "reg9[3] = 1; "
@@ -73,7 +77,10 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
         "put_nd(inport, nd.target, eth.src); next;", src)
     add("lr_in_learn_neighbor", 90, "nd_na", "put_nd(inport, nd.target, nd.tll); next;", src)
     add("lr_in_learn_neighbor", 90, "nd_ns", "put_nd(inport, ip6.src, nd.sll); next;", src)
-    # build_ND_RA_flows_for_lrouter, build_ip_routing_pre_flows_for_lrouter
+
+
+def _routing_and_resolution(env: Env, lr: Row, out: FlowSink, add: _Add) -> None:
+    """ND/RA, routing, multicast lookup, policy, ARP resolve/request defaults."""
     add("lr_in_nd_ra_options", 0, "1", "next;", "northd.c:build_ND_RA_flows_for_lrouter")
     add("lr_in_nd_ra_response", 0, "1", "next;", "northd.c:build_ND_RA_flows_for_lrouter")
     add("lr_in_ip_routing_pre", 0, "1", "reg7 = 0; next;",
@@ -109,7 +116,10 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
     add("lr_in_arp_request", 100, "eth.dst == 00:00:00:00:00:00 && ip6",
         "nd_ns { nd.target = xxreg0; output; };", src)
     add("lr_in_arp_request", 0, "1", "output;", src)
-    # build_misc_local_traffic_drop_flows_for_lrouter
+
+
+def _ip_input_drops(add: _Add) -> None:
+    """build_misc_local_traffic_drop_flows_for_lrouter."""
     src = "northd.c:build_misc_local_traffic_drop_flows_for_lrouter"
     add("lr_in_ip_input", 100, "ip4.src_mcast ||ip4.src == 255.255.255.255 || "
         "ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || "
@@ -123,7 +133,10 @@ def gen_router(env: Env, lr: Row, out: FlowSink) -> None:
         "drop;", src)
     add("lr_in_ip_input", 30, "ip.ttl == {0, 1}", "drop;", src)
     add("lr_in_ip_input", 0, "1", "next;", src)
-    # build_lrouter_nat_defrag_and_lb: per-datapath part
+
+
+def _nat_defaults(ctx: RouterCtx, lr: Row, env: Env, add: _Add) -> None:
+    """build_lrouter_nat_defrag_and_lb: the per-datapath part."""
     src = "northd.c:build_lrouter_nat_defrag_and_lb"
     add("lr_in_defrag", 0, "1", "next;", src)
     add("lr_in_unsnat", 0, "1", "next;", src)
@@ -231,9 +244,9 @@ def add_route(out: FlowSink, dp: str, port: Row | None, lrp_addr: str | None, ne
     out.add(dp, "lr_in_ip_routing", prio, m, actions, src, hint)
 
 
-def _arp_flow(out: FlowSink, dp: str, port_jk: str | None, ip: str, eth: str, extra: str | None,
+def arp_flow(out: FlowSink, dp: str, port_jk: str | None, ip: str, eth: str, extra: str | None,
               drop: bool, prio: int, hint: str | None, src: str) -> None:
-    """build_lrouter_arp_flow()."""
+    """build_lrouterarp_flow()."""
     m = f"inport == {port_jk} && " if port_jk else ""
     m += f"arp.op == 1 && arp.tpa == {ip}"
     if extra:
@@ -277,10 +290,37 @@ def gen_router_port(env: Env, lrp: Row, out: FlowSink) -> None:
     if is_dgp:
         m += f" && is_chassis_resident({cr_jk})"
     gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55, m, act, h, src)
+    _port_neigh_and_routes(ctx, lrp, nets, jk, cr_jk if is_dgp else None, out)
+    # build_lrouter_ipv4_ip_input, build_ipv6_input_flows_for_lrouter_port
+    _ipv4_ip_input(env, lr_uuid, ctx, lrp, nets, jk, is_dgp, cr_jk, peer_has_localnet, out)
+    _ipv6_ip_input(ctx, lrp, nets, jk, is_dgp, cr_jk, out)
+    gateway_mtu_flows(env, lr_uuid, lrp, nets, jk, out)
+    # build_arp_resolve_flows_for_lrouter_port (router port half)
+    src = "northd.c:build_arp_resolve_flows_for_lrouter_port"
+    if is_dgp and lrp["options"].get("redirect-type", "").lower() == "bridged":
+        out.add(dp, "lr_in_arp_resolve", 50, f"outport == {jk} && !is_chassis_resident({cr_jk})",
+                f"eth.dst = {nets.mac}; next;", src, h)
+    _drop_own_dest(out, dp, nets, ctx.snat_ips, "lr_in_arp_resolve", 1, True, h)
+    # build_gateway_redirect_flows_for_lrouter (per DGP)
+    if is_dgp and dgp is not None:
+        out.add(dp, "lr_in_gw_redirect", 50, f"outport == {jk}", f"outport = {cr_jk}; next;",
+                "northd.c:build_gateway_redirect_flows_for_lrouter", h)
+    # build_egress_delivery_flows_for_lrouter_port
+    out.add(dp, "lr_out_delivery", 100, f"outport == {jk}", "output;",
+            "northd.c:build_egress_delivery_flows_for_lrouter_port", None)
+
+
+
+def _port_neigh_and_routes(ctx: RouterCtx, lrp: Row, nets: LportAddresses, jk: str,
+                           cr_jk: str | None, out: FlowSink) -> None:
+    """build_neigh_learning_flows_for_lrouter_port and the port's connected routes
+    (build_ip_routing_flows_for_lrouter_port); `cr_jk`: the chassisredirect port a
+    gateway port's ARP is learnt on."""
+    dp, h = ctx.uuid, lrp.uuid
     # build_neigh_learning_flows_for_lrouter_port
     src = "northd.c:build_neigh_learning_flows_for_lrouter_port"
     for ip in nets.ipv4:
-        res = f" && is_chassis_resident({cr_jk})" if is_dgp else ""
+        res = f" && is_chassis_resident({cr_jk})" if cr_jk else ""
         if not ctx.learn_from_arp_request:
             out.add(dp, "lr_in_lookup_neighbor", 110,
                     f"inport == {jk} && arp.spa == {network_str(ip)} && arp.tpa == {ip.ip} "
@@ -299,29 +339,10 @@ def gen_router_port(env: Env, lrp: Row, out: FlowSink) -> None:
         add_route(out, dp, lrp, ip6.addr_s, f"{ip6.network_s}/{ip6.plen}", ip6.plen, None, False,
                   h, False, ROUTE_PRIO_OFFSET_CONNECTED,
                   "northd.c:build_ip_routing_flows_for_lrouter_port")
-    # build_lrouter_ipv4_ip_input, build_ipv6_input_flows_for_lrouter_port
-    _ipv4_ip_input(env, lr_uuid, ctx, lrp, nets, jk, is_dgp, cr_jk, peer_has_localnet, out)
-    _ipv6_ip_input(ctx, lrp, nets, jk, is_dgp, cr_jk, out)
-    _gateway_mtu_flows(env, lr_uuid, lrp, nets, jk, out)
-    # build_arp_resolve_flows_for_lrouter_port (router port half)
-    src = "northd.c:build_arp_resolve_flows_for_lrouter_port"
-    if is_dgp and lrp["options"].get("redirect-type", "").lower() == "bridged":
-        out.add(dp, "lr_in_arp_resolve", 50, f"outport == {jk} && !is_chassis_resident({cr_jk})",
-                f"eth.dst = {nets.mac}; next;", src, h)
-    _drop_own_dest(out, dp, nets, ctx.snat_ips, "lr_in_arp_resolve", 1, True, h)
-    # build_gateway_redirect_flows_for_lrouter (per DGP)
-    if is_dgp and dgp is not None:
-        out.add(dp, "lr_in_gw_redirect", 50, f"outport == {jk}", f"outport = {cr_jk}; next;",
-                "northd.c:build_gateway_redirect_flows_for_lrouter", h)
-    # build_egress_delivery_flows_for_lrouter_port
-    out.add(dp, "lr_out_delivery", 100, f"outport == {jk}", "output;",
-            "northd.c:build_egress_delivery_flows_for_lrouter_port", None)
 
 
-def _drop_own_dest(out: FlowSink, dp: str, nets: object, snat_ips: frozenset[str], stage: str,
+def _drop_own_dest(out: FlowSink, dp: str, nets: LportAddresses, snat_ips: frozenset[str], stage: str,
                    prio: int, drop_snat_ip: bool, hint: str) -> None:
-    from ovnlab.northd.model import LportAddresses
-    assert isinstance(nets, LportAddresses)
     ips = [str(ip.ip) for ip in nets.ipv4 if drop_snat_ip == (str(ip.ip) in snat_ips)]
     if ips:
         out.add(dp, stage, prio, "ip4.dst == {" + ", ".join(ips) + "}", "drop;",
@@ -332,10 +353,8 @@ def _drop_own_dest(out: FlowSink, dp: str, nets: object, snat_ips: frozenset[str
                 "northd.c:build_lrouter_drop_own_dest", hint)
 
 
-def _ipv4_ip_input(env: Env, dp: str, ctx: RouterCtx, lrp: Row, nets: object, jk: str,
+def _ipv4_ip_input(env: Env, dp: str, ctx: RouterCtx, lrp: Row, nets: LportAddresses, jk: str,
                    is_dgp: bool, cr_jk: str, peer_has_localnet: bool, out: FlowSink) -> None:
-    from ovnlab.northd.model import LportAddresses
-    assert isinstance(nets, LportAddresses)
     src = "northd.c:build_lrouter_ipv4_ip_input"
     h = lrp.uuid
     if nets.ipv4:
@@ -367,31 +386,39 @@ def _ipv4_ip_input(env: Env, dp: str, ctx: RouterCtx, lrp: Row, nets: object, jk
                 extra += f" && is_chassis_resident({cr_jk})"
             elif lrp["options"].get("reside-on-redirect-chassis") == "true" and ctx.n_dgp == 1:
                 extra += f" && is_chassis_resident({json_key(ctx.dgp.cr)})"
-        _arp_flow(out, dp, jk, str(ip.ip), REG_INPORT_ETH_ADDR, extra, False, 90, h,
+        arp_flow(out, dp, jk, str(ip.ip), REG_INPORT_ETH_ADDR, extra, False, 90, h,
                   "northd.c:build_lrouter_arp_flow")
     if not ctx.is_gw_router and ctx.dgp is None:
-        for ip in nets.ipv4:
-            a = str(ip.ip)
-            out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && udp",
-                    "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; "
-                    "icmp4.type = 3; icmp4.code = 3; next; };", src, h)
-            out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && tcp",
-                    "tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", src, h)
-            out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && sctp",
-                    "sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", src, h)
-            out.add(dp, "lr_in_ip_input", 70, f"ip4 && ip4.dst == {a} && !ip.later_frag",
-                    "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; "
-                    "icmp4.type = 3; icmp4.code = 2; next; };", src, h)
+        _own_ip_unreachable(dp, nets, h, out)
     _drop_own_dest(out, dp, nets, ctx.snat_ips, "lr_in_ip_input", 60, False, h)
     if is_dgp:
         # SNAT external IPs (one per unique IP) answer ARP on the gateway chassis only;
         # dnat_and_snat ones are emitted by their NAT rows.
         for snat_ip in sorted(ctx.snat_ips):
             nat = _first_snat_with_ip(env, dp, snat_ip, ctx)
-            _arp_flow(out, dp, jk, snat_ip, REG_INPORT_ETH_ADDR, f"is_chassis_resident({cr_jk})",
+            arp_flow(out, dp, jk, snat_ip, REG_INPORT_ETH_ADDR, f"is_chassis_resident({cr_jk})",
                       False, 92, nat, "northd.c:build_lrouter_port_nat_arp_nd_flow")
-            _arp_flow(out, dp, jk, snat_ip, REG_INPORT_ETH_ADDR, None, True, 91, nat,
+            arp_flow(out, dp, jk, snat_ip, REG_INPORT_ETH_ADDR, None, True, 91, nat,
                       "northd.c:build_lrouter_port_nat_arp_nd_flow")
+
+
+
+def _own_ip_unreachable(dp: str, nets: LportAddresses, h: str, out: FlowSink) -> None:
+    """A router without a gateway answers traffic to its own IPs: TCP reset, SCTP abort,
+    ICMP port/protocol unreachable (build_lrouter_ipv4_ip_input)."""
+    src = "northd.c:build_lrouter_ipv4_ip_input"
+    for ip in nets.ipv4:
+        a = str(ip.ip)
+        out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && udp",
+                "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; "
+                "icmp4.type = 3; icmp4.code = 3; next; };", src, h)
+        out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && tcp",
+                "tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", src, h)
+        out.add(dp, "lr_in_ip_input", 80, f"ip4 && ip4.dst == {a} && !ip.later_frag && sctp",
+                "sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", src, h)
+        out.add(dp, "lr_in_ip_input", 70, f"ip4 && ip4.dst == {a} && !ip.later_frag",
+                "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; "
+                "icmp4.type = 3; icmp4.code = 2; next; };", src, h)
 
 
 def _ipv6_ip_input(ctx: RouterCtx, lrp: Row, nets: LportAddresses, jk: str, is_dgp: bool,
@@ -437,93 +464,6 @@ def _ipv6_ip_input(ctx: RouterCtx, lrp: Row, nets: LportAddresses, jk: str, is_d
     # ICMPv6 time exceeded is sent for global addresses only (none: link-local is skipped).
 
 
-def gateway_mtu(lrp: Row) -> int:
-    """smap_get_int(options, "gateway_mtu", 0): 0 when absent or not a number."""
-    try:
-        return int(lrp["options"].get("gateway_mtu", "0"))
-    except ValueError:
-        return 0
-
-
-def _l2_hdr_size(env: Env, lrp: Row) -> int:
-    """build_gateway_get_l2_hdr_size(): 18 when a localnet port of the peer switch is
-    VLAN-tagged, else 14."""
-    peer = env.peer_lsp(lrp)
-    ls_uuid = env.idx.ls_of_lsp.get(peer.uuid) if peer is not None else None
-    ctx = env.switch(ls_uuid) if ls_uuid is not None else None
-    for name in (ctx.localnet_ports if ctx is not None else ()):
-        lsp = env.lsp_named(name)
-        if lsp is not None and lsp["tag_request"] is not None:
-            return VLAN_ETH_HEADER_LEN
-    return ETH_HEADER_LEN
-
-
-def gateway_mtu_flow(env: Env, out: FlowSink, lrp: Row, stage: str, prio_low: int,
-                     prio_high: int, match: str, actions: str, hint: str | None,
-                     src: str) -> None:
-    """build_gateway_mtu_flow(): with options:gateway_mtu the port's admission flows check
-    the frame length (gateway_mtu + L2 header) into REGBIT_PKT_LARGER; gateway_mtu_bypass
-    matches skip the check at the higher priority."""
-    mtu = gateway_mtu(lrp)
-    pre = f"{REGBIT_PKT_LARGER} = check_pkt_larger({mtu + _l2_hdr_size(env, lrp)}); " \
-        if mtu > 0 else ""
-    out.add(env.idx.lr_of_lrp[lrp.uuid], stage, prio_low, match, pre + actions, src, hint)
-    bypass = lrp["options"].get("gateway_mtu_bypass")
-    if mtu > 0 and bypass:
-        out.add(env.idx.lr_of_lrp[lrp.uuid], stage, prio_high, f"{match} && ({bypass})", actions,
-                src, hint)
-
-
-def _gateway_mtu_flows(env: Env, dp: str, lrp: Row, nets: LportAddresses, jk: str,
-                       out: FlowSink) -> None:
-    """build_check_pkt_len_flows_for_lrp(): packets routed out of a port with gateway_mtu
-    have their length checked; too big ones get ICMP "fragmentation needed" / "packet too
-    big" from the port they came in on (lr_in_larger_pkts) or, coming in on this port
-    itself, from this port (lr_in_ip_input)."""
-    mtu = gateway_mtu(lrp)
-    if mtu <= 0:
-        return
-    gateway_mtu_flow(env, out, lrp, "lr_in_chk_pkt_len", 50, 55, f"outport == {jk}", "next;",
-                     lrp.uuid, "northd.c:build_check_pkt_len_flows_for_lrp")
-    _icmperr_pkt_big(out, dp, lrp, nets, mtu, "lr_in_ip_input", None)
-    lr = env.row("Logical_Router", dp)
-    for u in (lr["ports"] if lr is not None else ()):
-        rp = env.row("Logical_Router_Port", u)
-        rp_nets = lrp_networks(rp) if rp is not None and rp.uuid != lrp.uuid else None
-        if rp is not None and rp_nets is not None:
-            _icmperr_pkt_big(out, dp, rp, rp_nets, mtu, "lr_in_larger_pkts", (lrp, nets))
-
-
-def _icmperr_pkt_big(out: FlowSink, dp: str, lrp: Row, nets: LportAddresses, mtu: int,
-                     stage: str, outport: tuple[Row, LportAddresses] | None) -> None:
-    """build_icmperr_pkt_big_flows()."""
-    src = "northd.c:build_icmperr_pkt_big_flows"
-    om = f"outport == {json_key(outport[0]['name'])} && " if outport is not None else ""
-    onets = outport[1] if outport is not None else None
-    head = f"inport == {json_key(lrp['name'])} && {om}"
-    tail = f" && {REGBIT_PKT_LARGER} && {REGBIT_EGRESS_LOOPBACK} == 0"
-    admission = stage_of("lr_in_admission").table
-    ip4_src = (str(onets.ipv4[0].ip) if onets is not None and onets.ipv4
-               else str(nets.ipv4[0].ip) if nets.ipv4 else None)
-    if ip4_src is not None:
-        out.add(dp, stage, 150, f"{head}ip4{tail}",
-                f"icmp4_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
-                f"eth.dst = {nets.mac}; ip4.dst = ip4.src; ip4.src = {ip4_src}; "
-                "ip.ttl = 255; icmp4.type = 3; /* Destination Unreachable. */ "
-                "icmp4.code = 4; /* Frag Needed and DF was Set. */ "
-                f"icmp4.frag_mtu = {mtu}; next(pipeline=ingress, table={admission}); }};",
-                src, lrp.uuid)
-    ip6_src = (onets.ipv6[0].addr_s if onets is not None and onets.ipv6
-               else nets.ipv6[0].addr_s if nets.ipv6 else None)
-    if ip6_src is not None:
-        out.add(dp, stage, 150, f"{head}ip6{tail}",
-                f"icmp6_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
-                f"eth.dst = {nets.mac}; ip6.dst = ip6.src; ip6.src = {ip6_src}; "
-                "ip.ttl = 255; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; "
-                f"icmp6.frag_mtu = {mtu}; next(pipeline=ingress, table={admission}); }};",
-                src, lrp.uuid)
-
-
 def _set_or_one(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "{" + ", ".join(items) + "}"
 
@@ -542,237 +482,5 @@ def snat_router_level_arp(env: Env, lr: Row, ctx: RouterCtx, out: FlowSink) -> N
     """build_lrouter_arp_nd_for_datapath() for SNAT IPs (one per unique IP): router level."""
     for ip in sorted(ctx.snat_ips):
         nat = _first_snat_with_ip(env, lr.uuid, ip, ctx)
-        _arp_flow(out, lr.uuid, None, ip, REG_INPORT_ETH_ADDR, None, False, 90, nat,
+        arp_flow(out, lr.uuid, None, ip, REG_INPORT_ETH_ADDR, None, False, 90, nat,
                   "northd.c:build_lrouter_nat_arp_nd_flow")
-
-
-def gen_nat(env: Env, nat: Row, out: FlowSink) -> None:
-    lr_uuid = env.idx.lr_of_nat.get(nat.uuid)
-    if lr_uuid is None:
-        return
-    ctx = env.router(lr_uuid)
-    assert ctx is not None
-    if ctx.n_dgp > 1:
-        return
-    e = env.nat_fact(nat, ctx.dgp is not None).entry
-    if e is None:
-        return
-    dp = lr_uuid
-    h = nat.uuid
-    dgp = ctx.dgp
-    # build_lrouter_arp_nd_for_datapath (dnat / dnat_and_snat; snat handled per unique IP)
-    if e.type is not NatType.SNAT:
-        _arp_flow(out, dp, None, e.external_ip, REG_INPORT_ETH_ADDR, None, False, 90, h,
-                  "northd.c:build_lrouter_nat_arp_nd_flow")
-        _rport_nat_arp_req(env, dp, e, h, out)
-        if dgp is not None:
-            _port_nat_arp(out, dp, dgp, e, h)
-            _ext_switch_flows(env, dgp, e, out)
-    if not ctx.is_gw_router and dgp is None:
-        return
-    if ctx.is_gw_router:
-        _gw_router_nat(out, dp, e, h)
-        return
-    assert dgp is not None
-    _unsnat(out, dp, dgp, e, h)
-    _dnat(out, dp, dgp, e, h)
-    _arp_resolve(out, dp, dgp, e, h)
-    _dnat_local(out, dp, dgp, e, h)
-    _undnat(out, dp, dgp, e, h)
-    _snat(out, dp, dgp, e, h)
-    _ingress(env, out, dp, dgp, e, h)
-    if e.distributed:
-        m = f"ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}"
-        lsp = env.lsp_named(e.logical_port or "")
-        if lsp is not None and lsp["type"] == "virtual":
-            out.add(dp, "lr_in_gw_redirect", 80, m, "drop;", "northd.c:build_lrouter_nat_defrag_and_lb", h)
-        out.add(dp, "lr_in_gw_redirect", 100, f"{m} && {e.resident(json_key(dgp.cr))}",
-                f"eth.src = {e.external_mac}; reg1 = {e.external_ip}; next;",
-                "northd.c:build_lrouter_nat_defrag_and_lb", h)
-    # Egress loopback
-    m = (f"ip4.dst == {e.external_ip} && outport == {json_key(dgp.name)} && "
-         + e.resident(json_key(dgp.cr)))
-    regs = " ".join(f"reg{j} = 0;" for j in range(MFF_N_LOG_REGS))
-    out.add(dp, "lr_out_egr_loop", 100, m,
-            "clone { ct_clear; inport = outport; outport = \"\"; eth.dst <-> eth.src; "
-            "flags = 0; flags.loopback = 1; flags.use_snat_zone = reg9[4]; "
-            f"{regs} reg9[0] = 1; next(pipeline=ingress, table=0); }};",
-            "northd.c:build_lrouter_nat_defrag_and_lb", h)
-
-
-def _port_nat_arp(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    """build_lrouter_port_nat_arp_nd_flow() on the DGP for a dnat(_and_snat) IP."""
-    src = "northd.c:build_lrouter_port_nat_arp_nd_flow"
-    mac = e.external_mac if e.distributed and e.external_mac else REG_INPORT_ETH_ADDR
-    extra = e.resident(json_key(dgp.cr))
-    jk = json_key(dgp.name)
-    _arp_flow(out, dp, jk, e.external_ip, mac, extra, False, 92, h, src)
-    _arp_flow(out, dp, jk, e.external_ip, mac, None, True, 91, h, src)
-
-
-def _ext_switch_flows(env: Env, dgp: Dgp, e: NatEntry, out: FlowSink) -> None:
-    """On the switch behind the DGP, when distributed, frames to the external MAC are
-    switched to the router only where the VM lives (build_lswitch_ip_unicast_lookup)."""
-    lsp = env.peer_lsp(env.row("Logical_Router_Port", dgp.uuid) or _missing())
-    if lsp is None:
-        return
-    ls_uuid = env.idx.ls_of_lsp.get(lsp.uuid)
-    sw = env.switch(ls_uuid) if ls_uuid is not None else None
-    if sw is None or ls_uuid is None or lsp["type"] != "router":
-        return
-    jk = json_key(lsp["name"])
-    if e.distributed and "router" in lsp["addresses"]:
-        out.add(ls_uuid, "ls_in_l2_lkup", 50,
-                f"eth.dst == {e.external_mac} && {e.resident(jk)}",
-                f"outport = {jk}; output;", "northd.c:build_lswitch_ip_unicast_lookup", lsp.uuid)
-
-
-def _rport_nat_arp_req(env: Env, lr_uuid: str, e: NatEntry, h: str, out: FlowSink) -> None:
-    """build_lswitch_rport_arp_req_flows() for a dnat(_and_snat) external IP: on the switch
-    of every enabled router port (not only the external one), ARP requests for it go to
-    the router port."""
-    lr = env.row("Logical_Router", lr_uuid)
-    for u in (lr["ports"] if lr is not None else ()):
-        lrp = env.row("Logical_Router_Port", u)
-        if lrp is None or not is_lrp_enabled(lrp):
-            continue
-        for lsp_u in sorted(env.idx.router_lsps_by_peer.get(lrp["name"], ())):
-            ls_uuid = env.idx.ls_of_lsp.get(lsp_u)
-            lsp = env.row("Logical_Switch_Port", lsp_u)
-            sw = env.switch(ls_uuid) if ls_uuid is not None else None
-            if lsp is not None and sw is not None and ls_uuid is not None:
-                rport_arp_req_flow(e.external_ip, ls_uuid, json_key(lsp["name"]),
-                                   sw.all_router_ports, lsp_u, out)
-
-
-def _missing() -> Row:
-    raise LookupError("distributed gateway port row vanished")
-
-
-def _gw_router_nat(out: FlowSink, dp: str, e: NatEntry, h: str) -> None:
-    src = "northd.c:build_lrouter_nat_defrag_and_lb"
-    if e.snats:
-        out.add(dp, "lr_in_unsnat", 90, f"ip && ip4.dst == {e.external_ip}",
-                "next;" if e.stateless else "ct_snat;", src, h)
-    if e.dnats:
-        rng = f",{e.external_port_range}" if e.external_port_range else ""
-        a = (f"flags.loopback = 1; ip4.dst={e.logical_ip}; next;" if e.stateless
-             else f"flags.loopback = 1; ct_dnat({e.logical_ip}{rng});")
-        out.add(dp, "lr_in_dnat", 100, f"ip && ip4.dst == {e.external_ip}", a, src, h)
-    if e.snats:
-        if e.type is NatType.DNAT_AND_SNAT and e.stateless:
-            out.add(dp, "lr_out_snat", e.cidr_bits + 1, f"ip && ip4.src == {e.logical_ip}",
-                    f"ip4.src={e.external_ip}; next;", src, h)
-        else:
-            rng = f",{e.external_port_range}" if e.external_port_range else ""
-            out.add(dp, "lr_out_snat", e.cidr_bits + 1,
-                    f"ip && ip4.src == {e.logical_ip} && (!ct.trk || !ct.rpl)",
-                    f"ct_snat({e.external_ip}{rng});", src, h)
-
-
-def _central(dgp: Dgp, e: NatEntry) -> str:
-    return "" if e.distributed else f" && is_chassis_resident({json_key(dgp.cr)})"
-
-
-def _unsnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.snats:
-        return
-    src = "northd.c:build_lrouter_in_unsnat_flow"
-    jk = json_key(dgp.name)
-    out.add(dp, "lr_in_unsnat", 100,
-            f"ip && ip4.dst == {e.external_ip} && inport == {jk} && flags.loopback == 0"
-            + _central(dgp, e), "next;" if e.stateless else "ct_snat_in_czone;", src, h)
-    if not e.stateless:
-        out.add(dp, "lr_in_unsnat", 100,
-                f"ip && ip4.dst == {e.external_ip} && inport == {jk} && flags.loopback == 1 "
-                "&& flags.use_snat_zone == 1" + _central(dgp, e), "ct_snat;", src, h)
-
-
-def _dnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.dnats:
-        return
-    m = f"ip && ip4.dst == {e.external_ip} && inport == {json_key(dgp.name)}" + _central(dgp, e)
-    if e.type is NatType.DNAT_AND_SNAT and e.stateless:
-        a = f"ip4.dst={e.logical_ip}; next;"
-    else:
-        rng = f",{e.external_port_range}" if e.external_port_range else ""
-        a = f"ct_dnat_in_czone({e.logical_ip}{rng});"
-    out.add(dp, "lr_in_dnat", 100, m, a, "northd.c:build_lrouter_in_dnat_flow", h)
-
-
-def _arp_resolve(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    """Loop guard and E/W next-hop resolution for NAT IPs (northd emits them once per
-    external IP; here every NAT row emits them and the SB sync merges identical flows)."""
-    src = "northd.c:build_lrouter_nat_defrag_and_lb"
-    jk = json_key(dgp.name)
-    out.add(dp, "lr_in_arp_resolve", 150,
-            f"inport == {jk} && outport == {jk} && ip4.dst == {e.external_ip}", "drop;", src, h)
-    out.add(dp, "lr_in_arp_resolve", 100, f"outport == {jk} && reg0 == {e.external_ip}",
-            f"eth.dst = {e.external_mac if e.distributed else dgp.networks.mac}; next;", src, h)
-    if e.distributed and dict(dgp.options).get("redirect-type", "").lower() == "bridged":
-        out.add(dp, "lr_in_arp_resolve", 90,
-                f'outport == {jk} && ip4.src == {e.logical_ip} && '
-                f"{e.resident(jk)}", "get_arp(outport, reg0); next;", src, h)
-
-
-def _dnat_local(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    m = f"ip && ip4.dst == {e.external_ip} && " + e.resident(json_key(dgp.cr))
-    out.add(dp, "lr_out_chk_dnat_local", 50, m, "reg9[4] = 1; next;",
-            "northd.c:build_lrouter_out_is_dnat_local", h)
-
-
-def _undnat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.dnats:
-        return
-    m = f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)}" + _central(dgp, e)
-    a = f"eth.src = {e.external_mac}; " if e.distributed else ""
-    a += "next;" if e.stateless else "ct_dnat_in_czone;"
-    out.add(dp, "lr_out_undnat", 100, m, a, "northd.c:build_lrouter_out_undnat_flow", h)
-
-
-def _snat(out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    if not e.snats:
-        return
-    src = "northd.c:build_lrouter_out_snat_flow"
-    prio = e.cidr_bits + 1 + 128
-    m = (f"ip && ip4.src == {e.logical_ip} && outport == {json_key(dgp.name)} && "
-         + e.resident(json_key(dgp.cr)))
-    mac = f"eth.src = {e.external_mac}; " if e.distributed else ""
-    rng = f",{e.external_port_range}" if e.external_port_range else ""
-    if e.stateless:
-        a = mac + f"ip4.src={e.external_ip}; next;"
-    else:
-        a = mac + f"ct_snat_in_czone({e.external_ip}{rng});"
-    out.add(dp, "lr_out_snat", prio, m, a, src, h)
-    if not e.stateless:
-        out.add(dp, "lr_out_snat", prio + 1, m + " && reg9[4] == 1",
-                mac + f"reg9[4] = 0; ct_snat({e.external_ip}{rng});", src, h)
-
-
-def _ingress(env: Env, out: FlowSink, dp: str, dgp: Dgp, e: NatEntry, h: str) -> None:
-    """build_lrouter_ingress_flow()."""
-    src = "northd.c:build_lrouter_ingress_flow"
-    jk = json_key(dgp.name)
-    if e.type is NatType.SNAT:
-        out.add(dp, "lr_in_ip_input", 120, f"inport == {jk} && ip4.src == {e.external_ip}",
-                "next;", src, h)
-    if e.distributed:
-        lrp = env.row("Logical_Router_Port", dgp.uuid)
-        assert lrp is not None
-        gateway_mtu_flow(env, out, lrp, "lr_in_admission", 50, 55,
-                         f'eth.dst == {e.external_mac} && inport == {jk} && '
-                         + e.resident(jk),
-                         f"{REG_INPORT_ETH_ADDR} = {dgp.networks.mac}; next;", h, src)
-        mtu = gateway_mtu(lrp)
-        if mtu:
-            # build_lrouter_ingress_nat_check_pkt_len()
-            out.add(dp, "lr_in_ip_input", 160,
-                    f"inport == {jk} && {REGBIT_PKT_LARGER} && {REGBIT_EGRESS_LOOPBACK} == 0 "
-                    f"&& ip4 && ip4.dst == {e.external_ip}",
-                    f"icmp4_error {{{REGBIT_EGRESS_LOOPBACK} = 1; {REGBIT_PKT_LARGER} = 0; "
-                    f"eth.dst = eth.src; eth.src = {e.external_mac}; ip4.dst = ip4.src; "
-                    f"ip4.src = {e.external_ip}; ip.ttl = 254; icmp4.type = 3; "
-                    "/* Destination Unreachable. */ icmp4.code = 4; "
-                    f"/* Frag Needed and DF was Set. */ icmp4.frag_mtu = {mtu}; "
-                    f"outport = {jk}; flags.loopback = 1; output; }};",
-                    "northd.c:build_lrouter_ingress_nat_check_pkt_len", h)

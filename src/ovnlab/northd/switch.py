@@ -7,9 +7,6 @@ port, and an ACL (on every switch it applies to).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from ipaddress import IPv4Address
-
 from ovnlab.nb import NatType
 from ovnlab.northd.context import SwitchCtx
 from ovnlab.northd.env import Env
@@ -23,18 +20,14 @@ from ovnlab.northd.model import (
     is_lsp_enabled,
     lrp_networks,
     network_str,
-    parse_ipv4_cidr,
 )
-from ovnlab.northd.stages import stage
+from ovnlab.northd.switch_acl import Add, acl_hints, acls_od
+from ovnlab.northd.switch_dhcp import dhcpv4_flows
 from ovnlab.ovsdb import Row
 
-OVN_ACL_PRI_OFFSET = 1000
-_Add = Callable[[str, int, str, str, str], None]
 MC_FLOOD = "_MC_flood"
 MC_UNKNOWN = "_MC_unknown"
 MC_FLOOD_L2 = "_MC_flood_l2"
-IPV6_CT_OMIT_MATCH = "nd || nd_ra || nd_rs || mldv1 || mldv2"
-REGBIT_DHCP_OPTS_RESULT = "reg0[3]"
 
 
 def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
@@ -48,7 +41,16 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     def add(stage: str, prio: int, match: str, actions: str, src: str) -> None:
         out.add(dp, stage, prio, match, actions, src, None)
 
-    # build_lswitch_lflows_pre_acl_and_acl: build_pre_acls
+    _pre_acl_lb_stateful(ctx, feats, add)
+    acl_hints(ctx.has_acls, ctx.has_stateful, blocked, add)
+    acls_od(ctx.has_acls, ctx.has_stateful, feats, add)
+    _qos_stateful_hairpin(blocked, add)
+    _admission_and_lookup(ctx, add)
+
+
+def _pre_acl_lb_stateful(ctx: SwitchCtx, feats: ChassisFeatures, add: Add) -> None:
+    """build_lswitch_lflows_pre_acl_and_acl: build_pre_acls, build_pre_lb,
+    build_pre_stateful."""
     src = "northd.c:build_pre_acls"
     add("ls_in_pre_acl", 0, "1", "next;", src)
     add("ls_out_pre_acl", 0, "1", "next;", src)
@@ -77,9 +79,10 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
         add(f"ls_{p}_pre_stateful", 0, "1", "next;", src)
         add(f"ls_{p}_pre_stateful", 110, "reg0[2] == 1", feats.ct_lb, src)
         add(f"ls_{p}_pre_stateful", 100, "reg0[0] == 1", "ct_next;", src)
-    _acl_hints(ctx.has_acls, ctx.has_stateful, blocked, add)
-    _acls_od(ctx.has_acls, ctx.has_stateful, feats, add)
-    # build_qos
+
+
+def _qos_stateful_hairpin(blocked: str, add: Add) -> None:
+    """build_qos, build_stateful, build_lb_hairpin (no QoS rules, no load balancers)."""
     src = "northd.c:build_qos"
     for st in ("ls_in_qos_mark", "ls_out_qos_mark", "ls_in_qos_meter", "ls_out_qos_meter"):
         add(st, 0, "1", "next;", src)
@@ -95,7 +98,10 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     src = "northd.c:build_lb_hairpin"
     for st in ("ls_in_pre_hairpin", "ls_in_nat_hairpin", "ls_in_hairpin"):
         add(st, 0, "1", "next;", src)
-    # build_lswitch_lflows_admission_control
+
+
+def _admission_and_lookup(ctx: SwitchCtx, add: Add) -> None:
+    """Admission control, port security, FDB, ARP/DHCP/DNS defaults, L2 lookup."""
     src = "northd.c:build_lswitch_lflows_admission_control"
     if not ctx.vlan_passthru:
         add("ls_in_port_sec_l2", 100, "vlan.present", "drop;", src)
@@ -125,119 +131,6 @@ def gen_switch(env: Env, ls: Row, out: FlowSink) -> None:
     else:
         add("ls_in_l2_unknown", 50, 'outport == "none"', "drop;", src)
     add("ls_in_l2_unknown", 0, "1", "output;", src)
-
-
-def _acl_hints(has_acls: bool, has_stateful: bool, blocked: str, add: _Add) -> None:
-    src = "northd.c:build_acl_hints"
-    for st in ("ls_in_acl_hint", "ls_out_acl_hint"):
-        if not has_acls:
-            add(st, 65535, "1", "next;", src)
-        else:
-            add(st, 0, "1", "next;", src)
-        if not has_stateful:
-            continue
-        add(st, 7, "ct.new && !ct.est", "reg0[7] = 1; reg0[9] = 1; next;", src)
-        add(st, 6, f"!ct.new && ct.est && !ct.rpl && {blocked} == 1",
-            "reg0[7] = 1; reg0[9] = 1; next;", src)
-        add(st, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;", src)
-        add(st, 4, f"!ct.new && ct.est && !ct.rpl && {blocked} == 0",
-            "reg0[8] = 1; reg0[10] = 1; next;", src)
-        add(st, 3, "!ct.est", "reg0[9] = 1; next;", src)
-        add(st, 2, f"ct.est && {blocked} == 1", "reg0[9] = 1; next;", src)
-        add(st, 1, f"ct.est && {blocked} == 0", "reg0[10] = 1; next;", src)
-
-
-def _acls_od(has_acls: bool, has_stateful: bool, feats: ChassisFeatures, add: _Add) -> None:
-    src = "northd.c:build_acls"
-    blocked = feats.ct_blocked
-    if not has_acls:
-        add("ls_in_acl", 65535, "1", "next;", src)
-        add("ls_out_acl", 65535, "1", "next;", src)
-    else:
-        add("ls_in_acl", 0, "1", "next;", src)
-        add("ls_out_acl", 0, "1", "next;", src)
-    add("ls_in_acl_after_lb", 0, "1", "next;", src)
-    if has_stateful:
-        m = f"ip && (!ct.est || (ct.est && {blocked} == 1))"
-        add("ls_in_acl", 1, m, "reg0[1] = 1; next;", src)
-        add("ls_out_acl", 1, m, "reg0[1] = 1; next;", src)
-        m = f"ct.inv || (ct.est && ct.rpl && {blocked} == 1)"
-        add("ls_in_acl", 65532, m, "drop;", src)
-        add("ls_out_acl", 65532, m, "drop;", src)
-        m = f"ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && {blocked} == 0"
-        add("ls_in_acl", 65532, m, "reg0[9] = 0; reg0[10] = 0; next;", src)
-        add("ls_out_acl", 65532, m, "next;", src)
-        m = f"!ct.est && ct.rel && !ct.new && !ct.inv && {blocked} == 0"
-        add("ls_in_acl", 65532, m, feats.related_acl_action, src)
-        add("ls_out_acl", 65532, m, feats.related_acl_action, src)
-    add("ls_in_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
-    add("ls_out_acl", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
-    add("ls_in_acl_after_lb", 65532, IPV6_CT_OMIT_MATCH, "next;", src)
-    if has_acls:
-        add("ls_in_acl", 34000, "eth.dst == $svc_monitor_mac", "next;", src)
-        add("ls_out_acl", 34000, "eth.src == $svc_monitor_mac", "next;", src)
-
-
-def gen_acl(env: Env, acl: Row, ls_uuids: list[str], out: FlowSink) -> None:
-    """consider_acl() on every switch the ACL applies to."""
-    for ls_uuid in ls_uuids:
-        ctx = env.switch(ls_uuid)
-        if ctx is None:
-            continue
-        _consider_acl(acl, ls_uuid, ctx.has_stateful, env.features.ct_blocked, out)
-
-
-def _consider_acl(acl: Row, dp: str, has_stateful: bool, blocked: str, out: FlowSink) -> None:
-    src = "northd.c:consider_acl"
-    ingress = acl["direction"] == "from-lport"
-    if ingress and acl["options"].get("apply-after-lb") == "true":
-        st = "ls_in_acl_after_lb"
-    else:
-        st = "ls_in_acl" if ingress else "ls_out_acl"
-    prio = acl["priority"] + OVN_ACL_PRI_OFFSET
-    m, a = acl["match"], acl["action"]
-    label = acl["label"]
-    if a == "allow-stateless":
-        out.add(dp, st, prio, m, "next;", src, acl.uuid)
-    elif a in ("allow", "allow-related"):
-        if not has_stateful:
-            out.add(dp, st, prio, m, "next;", src, acl.uuid)
-            return
-        acts = "reg0[1] = 1; "
-        if label:
-            acts += f"reg0[13] = 1; reg3 = {label}; "
-        out.add(dp, st, prio, f"reg0[7] == 1 && ({m})", acts + "next;", src, acl.uuid)
-        acts = f"reg0[1] = 1; reg0[13] = 1; reg3 = {label}; " if label else ""
-        out.add(dp, st, prio, f"reg0[8] == 1 && ({m})", acts + "next;", src, acl.uuid)
-    elif a == "drop":
-        if has_stateful:
-            out.add(dp, st, prio, f"reg0[9] == 1 && ({m})", "/* drop */", src, acl.uuid)
-            out.add(dp, st, prio, f"reg0[10] == 1 && ({m})",
-                    f"ct_commit {{ {blocked} = 1; }}; /* drop */", src, acl.uuid)
-        else:
-            out.add(dp, st, prio, m, "/* drop */", src, acl.uuid)
-    elif a == "reject":
-        if has_stateful:
-            _reject(acl, dp, st, prio, "reg0[9] == 1", "", out)
-            _reject(acl, dp, st, prio, "reg0[10] == 1", f"ct_commit {{ {blocked} = 1; }}; ",
-                    out)
-        else:
-            _reject(acl, dp, st, prio, "", "", out)
-
-
-def _reject(acl: Row, dp: str, st: str, prio: int, extra_match: str, extra_actions: str,
-            out: FlowSink) -> None:
-    """build_reject_acl_rules: pinctrl answers (TCP reset, else ICMP unreachable) and the
-    answer goes back through the other pipeline. As 22.03, only ls_in_acl counts as
-    ingress (an apply-after-lb reject resumes in the ingress pipeline too)."""
-    ingress = st == "ls_in_acl"
-    next_action = (f"next(pipeline=egress,table={stage('ls_out_qos_mark').table});" if ingress
-                   else f"next(pipeline=ingress,table={stage('ls_in_l2_lkup').table});")
-    match = (f"({extra_match}) && " if extra_match else "") + acl["match"]
-    actions = (f"{extra_actions} " if extra_actions else "") + (
-        "reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ "
-        f"outport <-> inport; {next_action} }};")
-    out.add(dp, st, prio, match, actions, "northd.c:build_reject_acl_rules", acl.uuid)
 
 
 def _v4_set(ips: list[str]) -> str:
@@ -283,24 +176,8 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
     ps = ps_addresses(lsp)
     external = typ == "external"
 
-    # build_lswitch_input_port_sec_op
-    if enabled and not external:
-        m = f"inport == {jk}"
-        if ps:
-            m += " && eth.src == {" + " ".join(p.mac for p in ps) + "}"
-        out.add(dp, "ls_in_port_sec_l2", 50, m, "next;",
-                "northd.c:build_lswitch_input_port_sec_op", h, name)
-        if ps:
-            _port_sec_ip(dp, jk, name, h, ps, True, out)
-            _port_sec_nd(dp, jk, name, h, ps, out)
-    # build_lswitch_learn_fdb_op
+    _input_port_sec_and_fdb(lsp, dp, ps, out)
     has_unknown = "unknown" in lsp["addresses"]
-    if not ps and typ == "" and has_unknown:
-        src = "northd.c:build_lswitch_learn_fdb_op"
-        out.add(dp, "ls_in_lookup_fdb", 100, f"inport == {jk}",
-                "reg0[11] = lookup_fdb(inport, eth.src); next;", src, h, name)
-        out.add(dp, "ls_in_put_fdb", 100, f"inport == {jk} && reg0[11] == 0",
-                "put_fdb(inport, eth.src); next;", src, h, name)
     # skip_port_from_conntrack: router ports (pre_lb always, pre_acl if stateful), localnet
     if typ in ("router", "localnet"):
         src = "northd.c:skip_port_from_conntrack"
@@ -315,25 +192,52 @@ def gen_switch_port(env: Env, lsp: Row, out: FlowSink) -> None:
     elif not external and not has_unknown and not ctx.vlan_passthru and typ != "virtual":
         _arp_nd_responder(lsp_addresses(lsp, env.peer_lrp(lsp) if typ == "router" else None),
                           typ == "router", dp, jk, name, h, out)
-    _dhcpv4_flows(env, lsp, ctx, dp, out)
-    # build_lswitch_ip_unicast_lookup
+    dhcpv4_flows(env, lsp, lsp_addresses(lsp), ctx, dp, out)
     if not external:
+        # build_lswitch_ip_unicast_lookup
         _unicast_lookup(env, lsp, dp, jk, ctx.localnet_ports != (), ctx.all_router_ports, out)
-    # build_lswitch_output_port_sec_op
-    if not external:
-        src = "northd.c:build_lswitch_output_port_sec_op"
-        m = f"outport == {jk}"
-        if enabled:
-            if ps:
-                m += " && eth.dst == {" + " ".join(p.mac for p in ps) + "}"
-            out.add(dp, "ls_out_port_sec_l2", 50, m, "output;", src, h, name)
-        else:
-            out.add(dp, "ls_out_port_sec_l2", 150, m, "drop;", src, h, name)
-        if ps:
-            _port_sec_ip(dp, jk, name, h, ps, False, out)
+        _output_port_sec(lsp, dp, ps, enabled, out)
     # build_arp_resolve_flows_for_lrouter_port, switch-port half
     if enabled:
         _arp_resolve_for_lsp(env, lsp, ctx.router_ports, out)
+
+
+def _input_port_sec_and_fdb(lsp: Row, dp: str, ps: list[LportAddresses],
+                            out: FlowSink) -> None:
+    """build_lswitch_input_port_sec_op, build_lswitch_learn_fdb_op."""
+    jk, name, h, typ = json_key(lsp["name"]), lsp["name"], lsp.uuid, lsp["type"]
+    if is_lsp_enabled(lsp) and typ != "external":
+        m = f"inport == {jk}"
+        if ps:
+            m += " && eth.src == {" + " ".join(p.mac for p in ps) + "}"
+        out.add(dp, "ls_in_port_sec_l2", 50, m, "next;",
+                "northd.c:build_lswitch_input_port_sec_op", h, name)
+        if ps:
+            _port_sec_ip(dp, jk, name, h, ps, True, out)
+            _port_sec_nd(dp, jk, name, h, ps, out)
+    # build_lswitch_learn_fdb_op
+    if not ps and typ == "" and "unknown" in lsp["addresses"]:
+        src = "northd.c:build_lswitch_learn_fdb_op"
+        out.add(dp, "ls_in_lookup_fdb", 100, f"inport == {jk}",
+                "reg0[11] = lookup_fdb(inport, eth.src); next;", src, h, name)
+        out.add(dp, "ls_in_put_fdb", 100, f"inport == {jk} && reg0[11] == 0",
+                "put_fdb(inport, eth.src); next;", src, h, name)
+
+
+def _output_port_sec(lsp: Row, dp: str, ps: list[LportAddresses], enabled: bool,
+                     out: FlowSink) -> None:
+    """build_lswitch_output_port_sec_op."""
+    jk, name, h = json_key(lsp["name"]), lsp["name"], lsp.uuid
+    src = "northd.c:build_lswitch_output_port_sec_op"
+    m = f"outport == {jk}"
+    if enabled:
+        if ps:
+            m += " && eth.dst == {" + " ".join(p.mac for p in ps) + "}"
+        out.add(dp, "ls_out_port_sec_l2", 50, m, "output;", src, h, name)
+    else:
+        out.add(dp, "ls_out_port_sec_l2", 150, m, "drop;", src, h, name)
+    if ps:
+        _port_sec_ip(dp, jk, name, h, ps, False, out)
 
 
 def _arp_nd_responder(addrs: list[LportAddresses], is_router: bool, dp: str, jk: str, name: str,
@@ -360,83 +264,6 @@ def _arp_nd_responder(addrs: list[LportAddresses], is_router: bool, dp: str, jk:
                     f"nd.tll = {la.mac}; outport = inport; flags.loopback = 1; output; }};",
                     src, h)
             out.add(dp, "ls_in_arp_rsp", 100, f"{m} && inport == {jk}", "next;", src, h, name)
-
-
-def _dhcpv4_flows(env: Env, lsp: Row, ctx: SwitchCtx, dp: str, out: FlowSink) -> None:
-    """build_lswitch_dhcp_options_and_response() (DHCPv4; ovn-controller answers) and the
-    ls_out_acl priority-34000 flow letting its replies through the ACLs (build_acls)."""
-    dhcp = env.row("DHCP_Options", lsp["dhcpv4_options"]) if lsp["dhcpv4_options"] else None
-    if dhcp is None:
-        return
-    opts = dhcp["options"]
-    typ = lsp["type"]
-    external = typ == "external"
-    required = all(k in opts for k in ("server_id", "server_mac", "lease_time"))
-    if not external and required:
-        out.add(dp, "ls_out_acl", 34000,
-                f'outport == "{lsp["name"]}" && eth.src == {opts["server_mac"]} '
-                f'&& ip4.src == {opts["server_id"]} && udp && udp.src == 67 && udp.dst == 68',
-                "ct_commit; next;" if ctx.has_stateful else "next;",
-                "northd.c:build_acls", dhcp.uuid, lsp["name"])
-    if not is_lsp_enabled(lsp) or typ == "router":
-        return
-    if external:
-        if not ctx.localnet_ports or lsp["ha_chassis_group"] is None:
-            return
-        inports = list(ctx.localnet_ports)
-    else:
-        inports = [lsp["name"]]
-    for la in lsp_addresses(lsp):
-        for inport in inports:
-            _dhcpv4_options_flows(lsp, dhcp, la, inport, external, dp, out)
-
-
-def _dhcpv4_options_flows(lsp: Row, dhcp: Row, la: LportAddresses, inport: str, external: bool,
-                          dp: str, out: FlowSink) -> None:
-    """build_dhcpv4_options_flows(): for the first of the port's IPv4 addresses that
-    build_dhcpv4_action() accepts."""
-    src = "northd.c:build_dhcpv4_options_flows"
-    ijk = json_key(inport)
-    resident = f" && is_chassis_resident({json_key(lsp['name'])})" if external else ""
-    for ip in la.ipv4:
-        act = _dhcpv4_action(lsp, dhcp, ip.ip)
-        if act is None:
-            continue
-        options_action, response_action, ip_match = act
-        head = f"inport == {ijk} && eth.src == {la.mac} && "
-        out.add(dp, "ls_in_dhcp_options", 100,
-                head + "ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && "
-                "udp.src == 68 && udp.dst == 67" + resident,
-                options_action, src, dhcp.uuid, inport)
-        out.add(dp, "ls_in_dhcp_options", 100,
-                head + f"{ip_match} && udp.src == 68 && udp.dst == 67" + resident,
-                options_action, src, dhcp.uuid, inport)
-        out.add(dp, "ls_in_dhcp_response", 100,
-                head + f"ip4 && udp.src == 68 && udp.dst == 67 && {REGBIT_DHCP_OPTS_RESULT}"
-                + resident, response_action, src, dhcp.uuid, inport)
-        return
-
-
-def _dhcpv4_action(lsp: Row, dhcp: Row, offer: IPv4Address) -> tuple[str, str, str] | None:
-    """build_dhcpv4_action(): None when the offer IP is outside the row's cidr or the row
-    lacks server_id / server_mac / lease_time (northd logs and skips the port)."""
-    cidr = parse_ipv4_cidr(dhcp["cidr"])
-    if cidr is None or offer not in cidr.network:
-        return None
-    opts = dict(dhcp["options"])
-    server_ip, server_mac = opts.get("server_id"), opts.pop("server_mac", None)
-    if not (server_ip and server_mac and opts.get("lease_time")):
-        return None
-    opts["netmask"] = str(cidr.network.netmask)
-    if lsp["options"].get("hostname"):
-        opts["hostname"] = lsp["options"]["hostname"]
-    listed = ", ".join(f"{k} = {opts[k]}" for k in sorted(opts))
-    options_action = f"{REGBIT_DHCP_OPTS_RESULT} = put_dhcp_opts(offerip = {offer}, {listed}); next;"
-    response_action = (f"eth.dst = eth.src; eth.src = {server_mac}; ip4.src = {server_ip}; "
-                       "udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; "
-                       "output;")
-    return options_action, response_action, \
-        f"ip4.src == {offer} && ip4.dst == {{{server_ip}, 255.255.255.255}}"
 
 
 def _port_sec_ip(dp: str, jk: str, name: str, h: str, ps: list[LportAddresses], ingress: bool,
