@@ -16,6 +16,7 @@ from ovnlab.cloud.nova import NovaOps
 from ovnlab.cloud.store import Store
 from ovnlab.cloud.tags import TagOps
 from ovnlab.errors import BadRequest, NotFound
+from ovnlab.owners import COMPUTE_PREFIX
 from ovnlab.topology import Topology
 
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
@@ -81,7 +82,7 @@ class Cloud(NovaOps, IdentityOps, TagOps):
             for fip in self.store.find("floatingip", port_id=port_id):
                 fip["status"] = self._fip_status(port_id)
                 self._save("floatingip", self._touch(fip))
-            if port["device_owner"].startswith("compute:") and port["device_id"]:
+            if port["device_owner"].startswith(COMPUTE_PREFIX) and port["device_id"]:
                 server = self._doc("server", port["device_id"])
                 if server is not None and self._refresh_server(server):
                     self._save("server", server)

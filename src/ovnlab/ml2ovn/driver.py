@@ -29,7 +29,9 @@ from ovnlab.ml2ovn.agents import agents as agent_list
 from ovnlab.ml2ovn.store import Resource, Store
 from ovnlab.nb.api import NbApi, merged
 from ovnlab.nb.schema import NB_SCHEMA
+from ovnlab.nb.types import LspType, NatType
 from ovnlab.ovsdb import Change, Database, Row, Transaction
+from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX
 from ovnlab.topology import OvnConfig
 
 PortStatusCallback = Callable[[str, bool], None]
@@ -175,7 +177,7 @@ class OVNMechanismDriver:
             return
         seg = net.get("provider:segmentation_id")
         cols = {
-            "type": "localnet",
+            "type": LspType.LOCALNET.value,
             "addresses": (n.UNKNOWN_ADDR,),
             "options": {"network_name": str(physnet), "mcast_flood_reports": "true",
                         "mcast_flood": "false"},
@@ -268,7 +270,7 @@ class OVNMechanismDriver:
     def _port_dhcpv4(self, port: Resource) -> str | None:
         """`_get_port_dhcp_options`: the first v4 subnet's row; none for network devices."""
         owner = str(port.get("device_owner") or "")
-        if owner.startswith(("network:", "neutron:")):
+        if owner.startswith((NETWORK_PREFIX, NEUTRON_PREFIX)):
             return None
         for fixed in port.get("fixed_ips", []):
             if ipaddress.ip_address(fixed["ip_address"]).version != 4:
@@ -352,7 +354,7 @@ class OVNMechanismDriver:
         host_id = {n.HOST_ID: str(port["binding:host_id"])} \
             if port.get("binding:host_id") and self._lsp_up(port["id"]) else {}
         return {
-            "type": "",
+            "type": LspType.VIF.value,
             "addresses": tuple(addresses),
             "port_security": tuple(port_security),
             "enabled": port.get("admin_state_up", True),
@@ -390,7 +392,7 @@ class OVNMechanismDriver:
         cols = self._lsp_columns(port)
         # Keys Neutron did not write this time (neutron:port_fip) are kept.
         cols["external_ids"] = {**lsp["external_ids"], **cols["external_ids"]}
-        if lsp["type"] == "router":
+        if lsp["type"] == LspType.ROUTER:
             # `is_lsp_router_port`: keep what set_lrouter_port_in_lswitch_port wrote.
             for key in ("type", "addresses", "options"):
                 cols.pop(key)
@@ -448,7 +450,7 @@ class OVNMechanismDriver:
                 self._add_router_ext_gw(router, networks)
             else:
                 snat = bool(gw_new.get("enable_snat", True))
-                has_snat = any(nat["type"] == "snat" for nat in self.api.children(lr, "nat"))
+                has_snat = any(nat["type"] == NatType.SNAT for nat in self.api.children(lr, "nat"))
                 if has_snat != snat and networks:
                     self._update_nat_rules(router, networks, snat)
             lr = self.nb.tables["Logical_Router"][lr.uuid]
@@ -527,7 +529,7 @@ class OVNMechanismDriver:
         gws = self._gw_info(router)
         routes = self.api.children(lr, "static_routes")
         gw_subnets = [r["external_ids"].get(n.SUBNET_ID) for r in routes]
-        snats = [nat for nat in self.api.children(lr, "nat") if nat["type"] == "snat"]
+        snats = [nat for nat in self.api.children(lr, "nat") if nat["type"] == NatType.SNAT]
         gw_port = self._gw_port(router)
         if not any(p["name"] == n.lrp_name(gw_port["id"]) for p in self._gw_lrps(lr)):
             return True
@@ -565,13 +567,13 @@ class OVNMechanismDriver:
             if route["external_ids"].get(n.IS_EXT_GW) == "true":
                 self.api.delete("Logical_Router_Static_Route", route.uuid)
         for nat in self.api.children(lr, "nat"):
-            if nat["type"] == "snat":
+            if nat["type"] == NatType.SNAT:
                 self.api.delete("NAT", nat.uuid)
         for lrp in self._gw_lrps(lr):
             self.api.delete("Logical_Router_Port", lrp.uuid)
             port_id = n.port_id_from_lrp(lrp["name"])
             lsp = self.api.by_name("Logical_Switch_Port", port_id)
-            if lsp is not None and lsp["type"] == "router":
+            if lsp is not None and lsp["type"] == LspType.ROUTER:
                 # The Neutron gateway port goes with the gateway.
                 self.api.delete("Logical_Switch_Port", lsp.uuid)
             self.store.drop("ports", port_id)
@@ -583,9 +585,9 @@ class OVNMechanismDriver:
             if gw.ip_version == 6:
                 continue
             for cidr in networks:
-                rows = self.api.lr_nat_find(lr, type="snat", external_ip=gw.router_ip, logical_ip=cidr)
+                rows = self.api.lr_nat_find(lr, type=NatType.SNAT.value, external_ip=gw.router_ip, logical_ip=cidr)
                 if enable_snat and not rows:
-                    self.api.lr_nat_add(lr["name"], type="snat", external_ip=gw.router_ip, logical_ip=cidr)
+                    self.api.lr_nat_add(lr["name"], type=NatType.SNAT.value, external_ip=gw.router_ip, logical_ip=cidr)
                 elif not enable_snat:
                     for row in rows:
                         self.api.delete("NAT", row.uuid)
@@ -750,7 +752,7 @@ class OVNMechanismDriver:
         if is_gw:
             options["nat-addresses"] = "router"
             options["exclude-lb-vips-from-garp"] = "true"
-        self.api.set(lsp, type="router", options=options, addresses=(n.ROUTER_ADDR,))
+        self.api.set(lsp, type=LspType.ROUTER.value, options=options, addresses=(n.ROUTER_ADDR,))
 
     def _physnet(self, network_id: str) -> str | None:
         """`_get_physnet`: only flat/vlan networks have one."""
