@@ -23,6 +23,7 @@ from typing import Any
 
 from ovnlab.errors import NotFound, OvnlabError
 from ovnlab.ml2ovn import acl as acls
+from ovnlab.ml2ovn import fip as fip_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.agents import agents as agent_list
@@ -855,30 +856,17 @@ class OVNMechanismDriver:
             if fport is None:
                 raise OvnlabError(f"floating IP {fip['id']} has no floating_port_mac")
             mac = fport["mac_address"]
-        cols: dict[str, Any] = {
-            "type": "dnat_and_snat",
-            "logical_ip": fip["fixed_ip_address"],
-            "external_ip": fip["floating_ip_address"],
-            "logical_port": fip["port_id"],
-            "external_ids": {
-                n.FIP_ID: fip["id"],
-                n.REVISION: _rev(fip),
-                n.FIP_PORT_ID: fip["port_id"],
-                n.ROUTER_NAME: n.ovn_name(router_id),
-                n.FIP_EXTERNAL_MAC: str(mac),
-                n.FIP_NETWORK_ID: str(fip.get("floating_network_id") or ""),
-            },
-        }
-        if self.distributed and (self._lsp_up(fip["port_id"]) or self._live_fip_mac(fip["id"]) == mac):
-            cols["external_mac"] = str(mac)
+        cols = fip_rules.nat_columns(fip, router_id, str(mac), distributed=self.distributed,
+                                     port_up=self._lsp_up(fip["port_id"]),
+                                     current_mac=self._live_fip_mac(fip["id"]))
         self.api.lr_nat_add(n.ovn_name(router_id), uuid=fip["id"], **cols)
         lsp = self.api.by_name("Logical_Switch_Port", fip["port_id"])
         if lsp is not None:
             self.api.set(lsp, external_ids=merged(lsp["external_ids"], {n.PORT_FIP: fip["floating_ip_address"]}))
 
     def _live_fip_mac(self, fip_id: str) -> str | None:
-        """During sync, an external_mac the live row already has is kept (a DVR port that
-        went down keeps it, as `set_port_status_down` does)."""
+        """During sync, the external_mac the live row already has (a DVR port that went
+        down keeps it, as `set_port_status_down` does); a new row has none."""
         if not self._syncing:
             return None
         row = self._live.tables["NAT"].get(fip_id)
@@ -924,21 +912,23 @@ class OVNMechanismDriver:
             self.api.set(lsp, external_ids=merged(lsp["external_ids"], {n.HOST_ID: None}))
 
     def _update_dnat_entry_if_needed(self, port_id: str, up: bool) -> None:
-        """Distributed: port up copies the FIP port MAC into external_mac, port down keeps
-        it (LP#2025264); centralized: external_mac is cleared."""
-        nats = self.nb.find("NAT", logical_port=port_id, type="dnat_and_snat")
+        """`_update_dnat_entry_if_needed`: external_mac as `ovnlab.ml2ovn.fip.external_mac`
+        decides it for the port's new state (older rows get `neutron:fip_external_mac`)."""
+        nats = self.nb.find("NAT", logical_port=port_id, type=NatType.DNAT_AND_SNAT.value)
         if not nats:
             return
         nat = nats[0]
         if not nat["external_ids"].get(n.FIP_EXTERNAL_MAC) and nat["external_mac"]:
             nat = self.api.set(nat, external_ids=merged(nat["external_ids"],
                                                         {n.FIP_EXTERNAL_MAC: nat["external_mac"]}))
-        if self.distributed:
-            mac = nat["external_ids"].get(n.FIP_EXTERNAL_MAC)
-            if up and mac and nat["external_mac"] != mac:
-                self.api.set(nat, external_mac=mac)
-        elif nat["external_mac"]:
-            self.api.set(nat, external_mac=None)
+        mac = fip_rules.external_mac(distributed=self.distributed, port_up=up,
+                                     fip_mac=nat["external_ids"].get(n.FIP_EXTERNAL_MAC),
+                                     current=nat["external_mac"])
+        self._set_external_mac(nat, mac)
+
+    def _set_external_mac(self, nat: Row, mac: str | None) -> None:
+        if mac != (nat["external_mac"] or None):
+            self.api.set(nat, external_mac=mac)
 
     def _on_nb_changes(self, changes: list[Change]) -> None:
         """`LogicalSwitchPortUpdateUpEvent` / `...DownEvent` (ovsdb_monitor.py).
@@ -989,13 +979,13 @@ class OVNMechanismDriver:
         with self.transaction():
             self.config = replace(self.config, enable_distributed_floating_ip=enabled)
             for nat in self.nb.rows("NAT"):
-                if nat["type"] != "dnat_and_snat" or not nat["logical_port"]:
+                if not fip_rules.is_fip_nat(nat):
                     continue
-                mac = nat["external_ids"].get(n.FIP_EXTERNAL_MAC) or nat["external_mac"]
-                if enabled and is_up(nat["logical_port"]) and mac:
-                    self.api.set(nat, external_mac=mac)
-                elif not enabled and nat["external_mac"]:
-                    self.api.set(nat, external_mac=None)
+                mac = fip_rules.external_mac(
+                    distributed=enabled, port_up=is_up(nat["logical_port"]),
+                    fip_mac=nat["external_ids"].get(n.FIP_EXTERNAL_MAC) or nat["external_mac"],
+                    current=nat["external_mac"])
+                self._set_external_mac(nat, mac)
             for router in self.store.values("routers"):
                 lr = self.api.by_name("Logical_Router", n.ovn_name(router["id"]))
                 for lrp in self.api.children(lr, "ports") if lr is not None else []:
@@ -1057,14 +1047,11 @@ class OVNMechanismDriver:
     def sync(self, snapshot: Mapping[str, Any]) -> None:
         """`ovn_db_sync` (mode repair): rebuild what the NB must hold for the cloud's full
         state, then apply only the differences (row UUIDs, LSP `up` and kept gateway
-        chassis survive). See `ovnlab.ml2ovn.sync`."""
+        chassis survive). See `ovnlab.ml2ovn.sync`. The `[ovn]` options are the driver's
+        (`set_distributed_floating_ip` keeps them in step with the cloud), not the snapshot's."""
         from ovnlab.ml2ovn.sync import build, reconcile
 
-        config = (snapshot.get("config") or [{}])[0]
         with self.transaction():
-            if "enable_distributed_floating_ip" in config:
-                self.config = replace(self.config, enable_distributed_floating_ip=bool(
-                    config["enable_distributed_floating_ip"]))
             scratch = build(snapshot, self.sb, self.config, live=self.nb, seed=self._seed,
                             emit_need_to_frag=self.emit_need_to_frag)
             reconcile(self.nb, scratch.nb)
