@@ -18,12 +18,14 @@ import ipaddress
 import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from ovnlab.errors import NotFound, OvnlabError
 from ovnlab.ml2ovn import acl as acls
 from ovnlab.ml2ovn import fip as fip_rules
+from ovnlab.ml2ovn import l3
+from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.agents import agents as agent_list
@@ -36,20 +38,6 @@ from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX
 from ovnlab.topology import OvnConfig
 
 PortStatusCallback = Callable[[str, bool], None]
-_PROVIDER_TYPES = ("flat", "vlan")
-
-
-@dataclass(frozen=True, slots=True)
-class GwInfo:
-    """`ovn_client.GW_INFO`: one external fixed IP of a router gateway."""
-
-    network_id: str
-    subnet_id: str
-    router_ip: str
-    gateway_ip: str | None
-    ip_version: int
-    ip_prefix: str
-
 
 class OVNMechanismDriver:
     """The ML2/OVN driver the cloud calls inside each of its transactions.
@@ -129,7 +117,7 @@ class OVNMechanismDriver:
         """`OVNClient.create_network`: LS `neutron-<id>` + localnet port for provider nets."""
         with self.transaction():
             self.store.put("networks", net)
-            self.api.ls_add(n.ovn_name(net["id"]), **self._network_columns(net))
+            self.api.ls_add(n.ovn_name(net["id"]), **lsp_rules.network_columns(net))
             self._sync_provnet(net)
 
     def update_network(self, net: Resource, original: Resource | None = None) -> None:
@@ -137,9 +125,9 @@ class OVNMechanismDriver:
             self.store.put("networks", net)
             ls = self.api.by_name("Logical_Switch", n.ovn_name(net["id"]))
             if ls is None:
-                self.api.ls_add(n.ovn_name(net["id"]), **self._network_columns(net))
+                self.api.ls_add(n.ovn_name(net["id"]), **lsp_rules.network_columns(net))
             else:
-                self.api.set(ls, **self._network_columns(net))
+                self.api.set(ls, **lsp_rules.network_columns(net))
             self._sync_provnet(net)
             for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
                 if subnet.get("network_id") == net["id"]:
@@ -150,42 +138,16 @@ class OVNMechanismDriver:
             self.api.ls_del(n.ovn_name(net["id"]))
             self.store.drop("networks", net["id"])
 
-    def _network_columns(self, net: Resource) -> dict[str, Any]:
-        """`_gen_network_parameters`."""
-        return {
-            "external_ids": {
-                n.NETWORK_NAME: str(net.get("name") or ""),
-                n.MTU: str(net.get("mtu", 1500)),
-                n.REVISION: _rev(net),
-                n.AZ_HINTS: ",".join(net.get("availability_zone_hints") or []),
-            },
-            "other_config": {
-                "mcast_snoop": "false",
-                "mcast_flood_unregistered": "false",
-                "vlan-passthru": "true" if net.get("vlan_transparent") else "false",
-            },
-        }
-
     def _sync_provnet(self, net: Resource) -> None:
         """`create_provnet_port`: localnet LSP for a flat/vlan segment (named after the
         network: the API does not expose segment ids, Neutron accepts this legacy name)."""
         name = n.provnet_name(net["id"])
-        physnet = net.get("provider:physical_network")
+        cols = lsp_rules.provnet_columns(net)
         existing = self.api.by_name("Logical_Switch_Port", name)
-        if not physnet:
+        if cols is None:
             if existing is not None:
                 self.api.lsp_del(name)
-            return
-        seg = net.get("provider:segmentation_id")
-        cols = {
-            "type": LspType.LOCALNET.value,
-            "addresses": (n.UNKNOWN_ADDR,),
-            "options": {"network_name": str(physnet), "mcast_flood_reports": "true",
-                        "mcast_flood": "false"},
-            "tag": int(seg) if net.get("provider:network_type") == "vlan" and seg else None,
-            "external_ids": {},
-        }
-        if existing is None:
+        elif existing is None:
             self.api.lsp_add(n.ovn_name(net["id"]), name, **cols)
         else:
             self.api.set(existing, **cols)
@@ -204,7 +166,7 @@ class OVNMechanismDriver:
             self._sync_subnet_dhcp(subnet)
             # A new gateway_ip on an external subnet moves the routers' default routes.
             for router in self.store.values("routers"):
-                if any(g.subnet_id == subnet["id"] for g in self._gw_info(router)):
+                if any(g.subnet_id == subnet["id"] for g in l3.gw_info(self.store, router)):
                     self._sync_default_routes(router)
 
     def delete_subnet(self, subnet: Resource) -> None:
@@ -222,38 +184,15 @@ class OVNMechanismDriver:
                 return row
         return None
 
-    def _dhcp_columns(self, subnet: Resource) -> dict[str, Any] | None:
-        """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet. No metadata
-        port is modelled, so there is no 169.254.169.254 route and a subnet without a
-        gateway gets no options; DNS servers come from the subnet only."""
-        version = int(subnet.get("ip_version") or ipaddress.ip_network(subnet["cidr"]).version)
-        if not subnet.get("enable_dhcp", True) or version != 4:
-            return None
-        options: dict[str, str] = {}
-        gw = subnet.get("gateway_ip")
-        if gw:
-            net = self.store.get("networks", subnet.get("network_id")) or {}
-            old = self._subnet_dhcp_row(subnet["id"]) or self._subnet_dhcp_row(subnet["id"], self._live)
-            mac = old["options"].get("server_mac") if old is not None else None
-            options = {"server_id": gw, "lease_time": "43200", "mtu": str(net.get("mtu", 1500)),
-                       "router": gw, "server_mac": mac or self._new_mac()}
-            dns = [d for d in subnet.get("dns_nameservers") or [] if ipaddress.ip_address(d).version == 4]
-            if dns:
-                options["dns_server"] = "{" + ", ".join(dns) + "}"
-            routes = [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
-            if routes:
-                routes.append(f"0.0.0.0/0,{gw}")
-                options["classless_static_route"] = "{" + ", ".join(routes) + "}"
-        return {"cidr": subnet["cidr"], "options": options,
-                "external_ids": {"subnet_id": subnet["id"], n.REVISION: _rev(subnet)}}
-
     def _new_mac(self) -> str:
         """`get_random_mac(base_mac)` from a seeded generator."""
         return "fa:16:3e:" + ":".join(f"{self._mac_rng.randrange(256):02x}" for _ in range(3))
 
     def _sync_subnet_dhcp(self, subnet: Resource) -> None:
-        cols = self._dhcp_columns(subnet)
         row = self._subnet_dhcp_row(subnet["id"])
+        old = row or self._subnet_dhcp_row(subnet["id"], self._live)
+        cols = lsp_rules.dhcp_columns(self.store, subnet, old["options"].get("server_mac") if old else None,
+                                self._new_mac)
         if cols is None and row is None:
             return
         if cols is None:
@@ -280,12 +219,6 @@ class OVNMechanismDriver:
             if row is not None:
                 return row.uuid
         return None
-
-    def _subnet(self, subnet_id: str) -> Resource:
-        subnet = self.store.get("subnets", subnet_id)
-        if subnet is None:
-            raise NotFound(f"Subnet {subnet_id} could not be found.", type="SubnetNotFound")
-        return subnet
 
     # ================================================================ ports
     def create_port(self, port: Resource) -> None:
@@ -318,79 +251,20 @@ class OVNMechanismDriver:
                 self.api.lrp_del(n.lrp_name(port["id"]))
             self.store.drop("ports", port["id"])
 
-    def _port_security(self, port: Resource) -> list[str]:
-        """`_get_allowed_addresses_from_port` (first list)."""
-        if not port.get("port_security_enabled", True) or n.is_trusted(port):
-            return []
-        addrs = [str(port["mac_address"]), *(ip["ip_address"] for ip in port.get("fixed_ips", []))]
-        entries: list[str] = []
-        for pair in port.get("allowed_address_pairs") or []:
-            if pair.get("mac_address", port["mac_address"]) == port["mac_address"]:
-                addrs.append(pair["ip_address"])
-            else:
-                entries.append(f"{pair['mac_address']} {pair['ip_address']}")
-        return [" ".join(addrs), *sorted(set(entries))]
-
-    def _lsp_columns(self, port: Resource) -> dict[str, Any]:
-        """`_get_port_options` + `get_external_ids_from_port` for a VIF / plain port."""
-        address = str(port["mac_address"])
-        cidrs = []
-        for ip in port.get("fixed_ips", []):
-            subnet = self.store.get("subnets", ip.get("subnet_id"))
-            if subnet is None:
-                continue
-            address += f" {ip['ip_address']}"
-            cidrs.append(f"{ip['ip_address']}/{subnet['cidr'].split('/')[1]}")
-        port_security = self._port_security(port)
-        dhcpv4 = self._port_dhcpv4(port)
-        # OVN >= 21.03 learns MACs (FDB): without port security or DHCP, Neutron lists no
-        # address, only "unknown".
-        new_macs = sorted({p["mac_address"] for p in port.get("allowed_address_pairs") or []
-                           if p.get("mac_address", port["mac_address"]) != port["mac_address"]}) \
-            if port_security else []
-        addresses = [address, *new_macs] if port_security or dhcpv4 else []
-        if not port_security:
-            addresses.append(n.UNKNOWN_ADDR)
-        sg_ids = _lsp_security_groups(port)
-        host_id = {n.HOST_ID: str(port["binding:host_id"])} \
-            if port.get("binding:host_id") and self._lsp_up(port["id"]) else {}
-        return {
-            "type": LspType.VIF.value,
-            "addresses": tuple(addresses),
-            "port_security": tuple(port_security),
-            "enabled": port.get("admin_state_up", True),
-            "options": {"requested-chassis": str(port.get("binding:host_id") or "")},
-            "dhcpv4_options": dhcpv4,
-            "external_ids": {
-                n.PORT_NAME: str(port.get("name") or ""),
-                n.DEVICE_ID: str(port.get("device_id") or ""),
-                n.PROJECT_ID: str(port.get("project_id") or port.get("tenant_id") or ""),
-                n.CIDRS: " ".join(cidrs),
-                n.DEVICE_OWNER: str(port.get("device_owner") or ""),
-                n.ADDR_SCOPE4: "",
-                n.ADDR_SCOPE6: "",
-                n.NETWORK_NAME: n.ovn_name(port["network_id"]),
-                n.SG_IDS: " ".join(sg_ids),
-                n.REVISION: _rev(port),
-                n.VNIC_TYPE: str(port.get("binding:vnic_type") or "normal"),
-                n.PORT_CAPABILITIES: "",
-                n.MTU: "",
-                **host_id,
-            },
-        }
-
     def _create_lsp(self, port: Resource) -> Row:
         ls_name = n.ovn_name(port["network_id"])
         if self.api.by_name("Logical_Switch", ls_name) is None:
             raise NotFound(f"Logical Switch {ls_name} does not exist")
-        cols = self._lsp_columns(port)
+        cols = lsp_rules.lsp_columns(self.store, port, dhcpv4=self._port_dhcpv4(port),
+                                     up=self._lsp_up(port["id"]))
         lsp = self.api.lsp_add(ls_name, port["id"], **cols)
         self._sync_port_groups(port, lsp)
         return lsp
 
     def _update_lsp(self, port: Resource) -> None:
         lsp = self.api.must("Logical_Switch_Port", port["id"])
-        cols = self._lsp_columns(port)
+        cols = lsp_rules.lsp_columns(self.store, port, dhcpv4=self._port_dhcpv4(port),
+                                     up=self._lsp_up(port["id"]))
         # Keys Neutron did not write this time (neutron:port_fip) are kept.
         cols["external_ids"] = {**lsp["external_ids"], **cols["external_ids"]}
         if lsp["type"] == LspType.ROUTER:
@@ -403,7 +277,7 @@ class OVNMechanismDriver:
     def _sync_port_groups(self, port: Resource, lsp: Row) -> None:
         """Port_Group membership: `pg_<sg>` per security group, `neutron_pg_drop` when port
         security is on and the port is not network-owned."""
-        wanted = {n.port_group_name(sg) for sg in _lsp_security_groups(port)}
+        wanted = {n.port_group_name(sg) for sg in lsp_rules.lsp_security_groups(port)}
         secured = not n.is_trusted(port) and bool(port.get("port_security_enabled", True))
         if secured:
             wanted.add(n.DROP_PORT_GROUP)
@@ -413,7 +287,7 @@ class OVNMechanismDriver:
                 self.api.add_ref(pg, "ports", lsp.uuid)
             elif pg["name"] not in wanted and member:
                 if pg["name"] == n.DROP_PORT_GROUP and not secured and not n.is_trusted(port) \
-                        and _lsp_security_groups(port):
+                        and lsp_rules.lsp_security_groups(port):
                     continue  # Neutron leaves it there in this corner
                 self.api.remove_ref(pg, "ports", lsp.uuid)
         missing = wanted - {pg["name"] for pg in self.nb.rows("Port_Group")}
@@ -429,9 +303,9 @@ class OVNMechanismDriver:
         """`OVNClient.create_router`."""
         with self.transaction():
             self.store.put("routers", router)
-            self.api.lr_add(n.ovn_name(router["id"]), **self._router_columns(router))
+            self.api.lr_add(n.ovn_name(router["id"]), **l3.router_columns(self.store, router))
             if router.get("external_gateway_info"):
-                self._add_router_ext_gw(router, self._router_v4_networks(router["id"]))
+                self._add_router_ext_gw(router, l3.router_v4_networks(self.store, router["id"]))
 
     def update_router(self, router: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_router`: gateway set / cleared / changed, SNAT toggled."""
@@ -440,10 +314,10 @@ class OVNMechanismDriver:
             name = n.ovn_name(router["id"])
             lr = self.api.by_name("Logical_Router", name)
             if lr is None:
-                lr = self.api.lr_add(name, **self._router_columns(router))
+                lr = self.api.lr_add(name, **l3.router_columns(self.store, router))
             gw_new = router.get("external_gateway_info")
             gw_lrps = self._gw_lrps(lr)
-            networks = self._router_v4_networks(router["id"])
+            networks = l3.router_v4_networks(self.store, router["id"])
             if not gw_new:
                 self._delete_router_ext_gw(lr)
             elif not gw_lrps or self._external_ips_changed(lr, router):
@@ -455,7 +329,7 @@ class OVNMechanismDriver:
                 if has_snat != snat and networks:
                     self._update_nat_rules(router, networks, snat)
             lr = self.nb.tables["Logical_Router"][lr.uuid]
-            self.api.set(lr, external_ids=self._router_columns(router)["external_ids"],
+            self.api.set(lr, external_ids=l3.router_columns(self.store, router)["external_ids"],
                          enabled=bool(router.get("admin_state_up", True)))
             self._sync_extra_routes(router)
 
@@ -464,74 +338,16 @@ class OVNMechanismDriver:
             self.api.lr_del(n.ovn_name(router["id"]))
             self.store.drop("routers", router["id"])
 
-    def _router_columns(self, router: Resource) -> dict[str, Any]:
-        """`_gen_router_ext_ids` + create_router's options."""
-        gw = router.get("external_gateway_info") or {}
-        gw_port = self._gw_port(router) if gw else None
-        return {
-            "external_ids": {
-                n.ROUTER_NAME: str(router.get("name") or "no_router_name"),
-                n.GW_PORT_ID: gw_port["id"] if gw_port else "",
-                n.REVISION: _rev(router),
-                n.AZ_HINTS: ",".join(router.get("availability_zone_hints") or []),
-                n.GW_NETWORK_ID: str(gw.get("network_id") or ""),
-            },
-            "enabled": bool(router.get("admin_state_up", True)),
-            "options": {"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true"},
-        }
-
-    def _gw_port(self, router: Resource) -> Resource:
-        """The router's `network:router_gateway` port (`router['gw_port_id']`)."""
-        port = self.store.get("ports", router.get("gw_port_id")) or router.get("gw_port")
-        if port is None:
-            for p in self.store.values("ports"):
-                if p.get("device_owner") == n.OWNER_ROUTER_GW and p.get("device_id") == router["id"]:
-                    port = p
-                    break
-        if port is None:
-            raise OvnlabError(f"gateway port of router {router['id']} is unknown to the OVN driver "
-                              "(create_port must be called for it first)")
-        return port
-
-    def _gw_info(self, router: Resource) -> list[GwInfo]:
-        """`_get_gw_info`."""
-        gw = router.get("external_gateway_info") or {}
-        out = []
-        for fixed in gw.get("external_fixed_ips") or []:
-            subnet = self._subnet(fixed["subnet_id"])
-            version = int(subnet.get("ip_version") or ipaddress.ip_network(subnet["cidr"]).version)
-            out.append(GwInfo(str(gw.get("network_id") or subnet.get("network_id")), subnet["id"],
-                              fixed["ip_address"], subnet.get("gateway_ip"), version,
-                              "0.0.0.0/0" if version == 4 else "::/0"))
-        return out
-
-    def _interface_ports(self, router_id: str) -> list[Resource]:
-        return [p for p in self.store.values("ports")
-                if p.get("device_owner") == n.OWNER_ROUTER_INTF and p.get("device_id") == router_id]
-
-    def _router_v4_networks(self, router_id: str) -> list[str]:
-        """`_get_v4_network_of_all_router_ports`: the v4 CIDR of each interface port."""
-        networks = []
-        for port in self._interface_ports(router_id):
-            cidr = None
-            for fixed in port.get("fixed_ips", []):
-                subnet = self.store.get("subnets", fixed.get("subnet_id"))
-                if subnet is not None and ipaddress.ip_network(subnet["cidr"]).version == 4:
-                    cidr = subnet["cidr"]
-            if cidr:
-                networks.append(cidr)
-        return networks
-
     def _gw_lrps(self, lr: Row) -> list[Row]:
         return [p for p in self.api.children(lr, "ports") if p["external_ids"].get(n.IS_EXT_GW) == "True"]
 
     def _external_ips_changed(self, lr: Row, router: Resource) -> bool:
         """`_check_external_ips_changed`."""
-        gws = self._gw_info(router)
+        gws = l3.gw_info(self.store, router)
         routes = self.api.children(lr, "static_routes")
         gw_subnets = [r["external_ids"].get(n.SUBNET_ID) for r in routes]
         snats = [nat for nat in self.api.children(lr, "nat") if nat["type"] == NatType.SNAT]
-        gw_port = self._gw_port(router)
+        gw_port = l3.gw_port(self.store, router)
         if not any(p["name"] == n.lrp_name(gw_port["id"]) for p in self._gw_lrps(lr)):
             return True
         for gw in gws:
@@ -545,9 +361,9 @@ class OVNMechanismDriver:
 
     def _add_router_ext_gw(self, router: Resource, networks: list[str]) -> None:
         """`_add_router_ext_gw`: gateway LRP, default route, SNAT per attached subnet."""
-        self._create_lrouter_port(router, self._gw_port(router))
+        self._create_lrouter_port(router, l3.gw_port(self.store, router))
         self._sync_default_routes(router)
-        if _snat_enabled(router) and networks:
+        if l3.snat_enabled(router) and networks:
             self._update_nat_rules(router, networks, True)
 
     def _sync_default_routes(self, router: Resource) -> None:
@@ -555,7 +371,7 @@ class OVNMechanismDriver:
         for route in self.api.children(lr, "static_routes"):
             if route["external_ids"].get(n.IS_EXT_GW) == "true":
                 self.api.delete("Logical_Router_Static_Route", route.uuid)
-        for gw in self._gw_info(router):
+        for gw in l3.gw_info(self.store, router):
             if gw.gateway_ip is None:
                 continue
             self.api.lr_route_add(lr["name"], ip_prefix=gw.ip_prefix, nexthop=gw.gateway_ip,
@@ -582,7 +398,7 @@ class OVNMechanismDriver:
     def _update_nat_rules(self, router: Resource, networks: list[str], enable_snat: bool) -> None:
         """`update_nat_rules`: one snat row per (v4 gateway IP, attached v4 CIDR)."""
         lr = self.api.must("Logical_Router", n.ovn_name(router["id"]))
-        for gw in self._gw_info(router):
+        for gw in l3.gw_info(self.store, router):
             if gw.ip_version == 6:
                 continue
             for cidr in networks:
@@ -630,7 +446,7 @@ class OVNMechanismDriver:
                         continue
                     if ipaddress.ip_network(s["cidr"]).version == 4:
                         cidr = s["cidr"]
-                if _snat_enabled(router) and cidr:
+                if l3.snat_enabled(router) and cidr:
                     self._update_nat_rules(router, [cidr], True)
                 self._refresh_gw_port_options(router)
 
@@ -642,7 +458,7 @@ class OVNMechanismDriver:
             remaining = [f for f in port.get("fixed_ips", [])
                          if subnet is not None and f.get("subnet_id") != subnet["id"]]
             removed = [f for f in port.get("fixed_ips", []) if f not in remaining]
-            if router.get("external_gateway_info") and _snat_enabled(router):
+            if router.get("external_gateway_info") and l3.snat_enabled(router):
                 for fixed in removed:
                     s = self.store.get("subnets", fixed.get("subnet_id"))
                     if s is not None and ipaddress.ip_network(s["cidr"]).version == 4:
@@ -659,55 +475,9 @@ class OVNMechanismDriver:
             if router.get("external_gateway_info"):
                 self._refresh_gw_port_options(router)
 
-    def _lrp_networks(self, port: Resource) -> tuple[str, ...]:
-        nets = []
-        for fixed in port.get("fixed_ips", []):
-            subnet = self._subnet(fixed["subnet_id"])
-            nets.append(f"{fixed['ip_address']}/{ipaddress.ip_network(subnet['cidr']).prefixlen}")
-        return tuple(nets)
-
-    def _lrp_external_ids(self, port: Resource) -> dict[str, str]:
-        """`_gen_router_port_ext_ids`."""
-        ext = {
-            n.REVISION: _rev(port),
-            n.SUBNET_IDS: " ".join(f["subnet_id"] for f in port.get("fixed_ips", [])),
-            n.NETWORK_NAME: n.ovn_name(port["network_id"]),
-            n.IS_EXT_GW: str(port.get("device_owner") == n.OWNER_ROUTER_GW),
-        }
-        if port.get("device_id"):
-            ext[n.ROUTER_NAME] = str(port["device_id"])
-        return ext
-
-    def _network_type(self, network_id: str) -> str | None:
-        net = self.store.get("networks", network_id)
-        return net.get("provider:network_type") if net else None
-
     def _router_port_options(self, port: Resource) -> dict[str, str]:
-        """`_gen_router_port_options`."""
-        options: dict[str, str] = {}
-        net = self.store.get("networks", port["network_id"]) or {}
-        router_id = str(port.get("device_id") or "")
-        if net.get("provider:network_type") == "vlan":
-            options["reside-on-redirect-chassis"] = self._reside_redir(router_id)
-        if port.get("device_owner") == n.OWNER_ROUTER_GW and (self.distributed or self.emit_need_to_frag):
-            nets = [self.store.get("networks", p["network_id"]) or {} for p in self._interface_ports(router_id)]
-            if self.emit_need_to_frag:
-                for other in nets:
-                    if int(other.get("mtu", 1500)) > int(net.get("mtu", 1500)):
-                        options["gateway_mtu"] = str(net.get("mtu", 1500))
-                        break
-            if self.distributed and nets and all(o.get("provider:network_type") in _PROVIDER_TYPES for o in nets):
-                options["redirect-type"] = "bridged"
-        return options
-
-    def _reside_redir(self, router_id: str) -> str:
-        """`_get_reside_redir_for_gateway_port`."""
-        if not self.distributed:
-            return "true"
-        types = [self._network_type(p["network_id"]) for p in self._interface_ports(router_id)]
-        if not types:
-            return "false"
-        return "true" if any(t not in _PROVIDER_TYPES for t in types) else "false"
+        return l3.router_port_options(self.store, port, distributed=self.distributed,
+                                      emit_need_to_frag=self.emit_need_to_frag)
 
     def _create_lrouter_port(self, router: Resource, port: Resource) -> Row:
         """`_create_lrouter_port`: LRP `lrp-<port id>`, gateway chassis for the gateway port."""
@@ -718,17 +488,17 @@ class OVNMechanismDriver:
             if self.api.by_name("Logical_Switch_Port", port["id"]) is None:
                 self._create_lsp(port)
             lrp = self.api.lrp_add(n.ovn_name(router["id"]), name, mac=str(port["mac_address"]),
-                                   networks=self._lrp_networks(port), options=self._router_port_options(port),
-                                   external_ids=self._lrp_external_ids(port))
+                                   networks=l3.lrp_networks(self.store, port), options=self._router_port_options(port),
+                                   external_ids=l3.lrp_external_ids(port))
             if is_gw:
-                lrp = self._schedule(lrp, self._physnet(port["network_id"]))
+                lrp = self._schedule(lrp, l3.physnet(self.store, port["network_id"]))
         self._set_lsp_router(port, name, is_gw)
         return lrp
 
     def _update_lrouter_port(self, port: Resource) -> None:
         """`_update_lrouter_port`."""
         lrp = self.api.must("Logical_Router_Port", n.lrp_name(port["id"]))
-        self.api.set(lrp, networks=self._lrp_networks(port), external_ids=self._lrp_external_ids(port),
+        self.api.set(lrp, networks=l3.lrp_networks(self.store, port), external_ids=l3.lrp_external_ids(port),
                      options=self._router_port_options(port))
         self._set_lsp_router(port, lrp["name"], port.get("device_owner") == n.OWNER_ROUTER_GW)
 
@@ -755,13 +525,6 @@ class OVNMechanismDriver:
             options["exclude-lb-vips-from-garp"] = "true"
         self.api.set(lsp, type=LspType.ROUTER.value, options=options, addresses=(n.ROUTER_ADDR,))
 
-    def _physnet(self, network_id: str) -> str | None:
-        """`_get_physnet`: only flat/vlan networks have one."""
-        net = self.store.get("networks", network_id) or {}
-        if net.get("provider:network_type") in _PROVIDER_TYPES:
-            return net.get("provider:physical_network")
-        return None
-
     # ================================================================ gateway scheduling
     def _schedule(self, lrp: Row, physnet: str | None) -> Row:
         chassis = sched.all_chassis(self.sb)
@@ -785,7 +548,7 @@ class OVNMechanismDriver:
                 if lrp["external_ids"].get(n.IS_EXT_GW) != "True":
                     continue
                 net_name = lrp["external_ids"].get(n.NETWORK_NAME, "")
-                physnet = self._physnet(net_name[len("neutron-"):])
+                physnet = l3.physnet(self.store, net_name[len("neutron-"):])
                 current = [g["chassis_name"] for g in self.api.gateway_chassis(lrp)]
                 valid = [c for c in current if not sched.is_invalid(c, by_name, physnet)]
                 if len(valid) >= n.MAX_GW_CHASSIS:
@@ -903,7 +666,7 @@ class OVNMechanismDriver:
         """`update_lsp_host_info` (LP#2020058): `neutron:host_id` while the port is up."""
         lsp = self.api.by_name("Logical_Switch_Port", port_id)
         port = self.store.get("ports", port_id)
-        if lsp is None or _lsp_on(lsp) != up:
+        if lsp is None or lsp_rules.lsp_on(lsp) != up:
             return
         host = str((port or {}).get("binding:host_id") or "")
         if up and host:
@@ -939,7 +702,7 @@ class OVNMechanismDriver:
         for ch in changes:
             if ch.table != "Logical_Switch_Port" or ch.op != "update" or ch.old is None or ch.new is None:
                 continue
-            old_on, new_on = _lsp_on(ch.old), _lsp_on(ch.new)
+            old_on, new_on = lsp_rules.lsp_on(ch.old), lsp_rules.lsp_on(ch.new)
             if new_on != old_on:
                 self._pending_status.append((ch.uuid, new_on))
         if not self.defer_port_events:
@@ -966,7 +729,7 @@ class OVNMechanismDriver:
             for uuid, name in names.items():
                 row = self.nb.tables["Logical_Switch_Port"].get(uuid)
                 if row is not None and self.on_port_status is not None:
-                    self.on_port_status(name, _lsp_on(row))
+                    self.on_port_status(name, lsp_rules.lsp_on(row))
             handled = handled or bool(names)
         return handled
 
@@ -1061,28 +824,8 @@ class OVNMechanismDriver:
                 for res in scratch.store.values(kind):
                     self.store.put(kind, res)
 
-
-def _lsp_on(lsp: Row) -> bool:
-    """`is_lsp_up and is_lsp_enabled`."""
-    return lsp["up"] is True and lsp["enabled"] is not False
-
-
-def _rev(resource: Mapping[str, Any]) -> str:
-    return str(resource.get("revision_number", 0))
-
-
-def _snat_enabled(router: Mapping[str, Any]) -> bool:
-    return bool((router.get("external_gateway_info") or {}).get("enable_snat", True))
-
-
 def _stateful(sg: Mapping[str, Any]) -> bool:
     return bool(sg.get("stateful", True))
-
-
-def _lsp_security_groups(port: Mapping[str, Any]) -> list[str]:
-    """`get_lsp_security_groups`: trusted (network-owned) ports get none."""
-    return [] if n.is_trusted(dict(port)) else list(port.get("security_groups") or [])
-
 
 def new_nb(seed: int = 0) -> Database:
     """An empty Northbound database named as ovsdb-server names it."""
