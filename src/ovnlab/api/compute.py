@@ -9,6 +9,7 @@ import re
 import unicodedata
 from typing import Any
 
+from ovnlab.cloud.services import NovaNetworking as Cloud
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
 from .compute_fips import FloatingIPProxy
@@ -27,7 +28,6 @@ from .microversions import nova_writer as _writer
 
 UPDATED = "2013-07-23T11:33:21Z"
 
-Cloud = Any
 
 _FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
                 405: "badMethod", 409: "conflictingRequest", 413: "overLimit",

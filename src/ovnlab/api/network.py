@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ovnlab.cloud.base import Doc
+from ovnlab.cloud.context import Context
 from ovnlab.cloud.exceptions import policy as policy_error
+from ovnlab.cloud.services import Neutron as Cloud
 from ovnlab.cloud.tags import TAGGABLE, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
@@ -269,14 +273,45 @@ def project(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in fields}
 
 
-Cloud = Any
 
 
-def _call(cloud: Cloud, verb: str, res: Resource) -> Callable[..., Any]:
-    """The plugin method, Neutron-style: get_networks, create_security_group_rule, ..."""
-    if verb == "get_all":
-        return getattr(cloud, f"get_{res.member}s")
-    return getattr(cloud, f"{verb}_{res.member}")
+@dataclass(frozen=True, slots=True)
+class Crud:
+    """One collection's plugin methods, Neutron-style (get_networks, get_network,
+    create_network, update_network, delete_network)."""
+
+    list: Callable[[Context], list[Doc]]
+    show: Callable[[Context, str], Doc]
+    create: Callable[[Context, object], Doc]
+    update: Callable[[Context, str, object], Doc] | None
+    delete: Callable[[Context, str], None]
+
+
+def crud(cloud: Cloud, res: Resource) -> Crud:
+    """The plugin methods behind a collection (security group rules cannot be updated)."""
+    c = cloud
+    match res.member:
+        case "network":
+            return Crud(c.get_networks, c.get_network, c.create_network, c.update_network,
+                        c.delete_network)
+        case "subnet":
+            return Crud(c.get_subnets, c.get_subnet, c.create_subnet, c.update_subnet,
+                        c.delete_subnet)
+        case "port":
+            return Crud(c.get_ports, c.get_port, c.create_port, c.update_port, c.delete_port)
+        case "router":
+            return Crud(c.get_routers, c.get_router, c.create_router, c.update_router,
+                        c.delete_router)
+        case "floatingip":
+            return Crud(c.get_floatingips, c.get_floatingip, c.create_floatingip,
+                        c.update_floatingip, c.delete_floatingip)
+        case "security_group":
+            return Crud(c.get_security_groups, c.get_security_group, c.create_security_group,
+                        c.update_security_group, c.delete_security_group)
+        case "security_group_rule":
+            return Crud(c.get_security_group_rules, c.get_security_group_rule,
+                        c.create_security_group_rule, None, c.delete_security_group_rule)
+    raise KeyError(res.member)
 
 
 class Neutron:
@@ -340,7 +375,7 @@ class Neutron:
     # -- CRUD
     def _list(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            items = _call(self.cloud, "get_all", res)(req.context)
+            items = crud(self.cloud, res).list(req.context)
             filters = query_filters(req.query)
             found = [i for i in items if matches(i, filters) and tags_match(i, req.query)]
             url = f"{req.base_url}{req.path}"
@@ -353,7 +388,7 @@ class Neutron:
 
     def _show(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            item = _call(self.cloud, "get", res)(req.context, req.params["id"])
+            item = crud(self.cloud, res).show(req.context, req.params["id"])
             return json_response(200, {res.member: project(item, req.query.get("fields"))})
         return handler
 
@@ -361,7 +396,7 @@ class Neutron:
         def handler(req: Request) -> Response:
             _writer(req, f"create_{res.member}")
             body = req.json()
-            create = _call(self.cloud, "create", res)
+            create = crud(self.cloud, res).create
             if isinstance(body, dict) and res.plural in body:
                 # Bulk: every item is validated before any is created; the request's one
                 # store transaction makes the creates all or nothing, as Neutron's bulk is.
@@ -376,15 +411,17 @@ class Neutron:
         def handler(req: Request) -> Response:
             _writer(req, f"update_{res.member}")
             data = res.validate(req.json(), "PUT")
-            item = _call(self.cloud, "update", res)(req.context, req.params["id"],
-                                                    {res.member: data})
+            update = crud(self.cloud, res).update
+            if update is None:
+                raise OvnlabError(f"{res.member} cannot be updated")  # no PUT route for it
+            item = update(req.context, req.params["id"], {res.member: data})
             return json_response(200, {res.member: item})
         return handler
 
     def _delete(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
             _writer(req, f"delete_{res.member}")
-            _call(self.cloud, "delete", res)(req.context, req.params["id"])
+            crud(self.cloud, res).delete(req.context, req.params["id"])
             return Response(204)
         return handler
 
