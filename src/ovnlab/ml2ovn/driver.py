@@ -30,6 +30,7 @@ from ovnlab.ml2ovn.ports import PortDriver
 from ovnlab.ml2ovn.routers import L3Driver
 from ovnlab.ml2ovn.secgroups import SecurityGroupDriver
 from ovnlab.ml2ovn.store import Resource, Store
+from ovnlab.ml2ovn.sync import build, reconcile
 from ovnlab.nb.api import NbApi, merged
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.ovsdb import Change, Database, Transaction
@@ -190,11 +191,10 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         state, then apply only the differences (row UUIDs, LSP `up` and kept gateway
         chassis survive). See `ovnlab.ml2ovn.sync`. The `[ovn]` options are the driver's
         (`set_distributed_floating_ip` keeps them in step with the cloud), not the snapshot's."""
-        from ovnlab.ml2ovn.sync import build, reconcile
-
         with self.transaction():
-            scratch = build(snapshot, self.sb, self.config, live=self.nb, seed=self._seed,
-                            emit_need_to_frag=self.emit_need_to_frag)
+            scratch = build(snapshot, lambda: OVNMechanismDriver(
+                new_nb(self._seed), self.sb, self.config, seed=self._seed,
+                emit_need_to_frag=self.emit_need_to_frag, _live=self.nb))
             reconcile(self.nb, scratch.nb)
             self.api.reset()
             self.store.clear()
