@@ -12,6 +12,7 @@ class DeviceOwner(StrEnum):
     HA_REPLICATED_INT = "network:ha_router_replicated_interface"
     ROUTER_GW = "network:router_gateway"
     FLOATINGIP = "network:floatingip"
+    DISTRIBUTED = "network:distributed"  # the metadata port
     DHCP = "network:dhcp"
 
 
