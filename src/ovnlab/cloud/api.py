@@ -89,7 +89,8 @@ class Cloud(NovaOps, IdentityOps, TagOps):
 
     def resources(self) -> dict[str, list[Doc]]:
         """Everything the driver needs to resync the NB (neutron-server's start-up sync), in
-        the driver's form."""
+        the driver's form, and the config (the driver takes its option from `sync_driver`,
+        not from here: it is listed so a snapshot of the cloud is whole)."""
         return {
             "networks": self.store.all("network"),
             "subnets": self.store.all("subnet"),
@@ -102,8 +103,11 @@ class Cloud(NovaOps, IdentityOps, TagOps):
         }
 
     def sync_driver(self) -> None:
+        """Neutron's resync, with the `[ovn]` option as this cloud holds it (a rolled-back
+        `set_config` may have left the driver ahead of it)."""
         with self._txn():
-            self.driver.sync(self.resources())
+            self.driver.sync(self.resources(), distributed=bool(
+                self.config().get("enable_distributed_floating_ip")))
 
 
 

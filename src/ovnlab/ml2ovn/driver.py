@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from ovnlab.ml2ovn import lsp as lsp_rules
@@ -186,12 +187,15 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         if relevant and self._depth == 0:
             self.schedule_unhosted_gateways()
 
-    def sync(self, snapshot: Mapping[str, Any]) -> None:
+    def sync(self, snapshot: Mapping[str, Any], *, distributed: bool | None = None) -> None:
         """`ovn_db_sync` (mode repair): rebuild what the NB must hold for the cloud's full
         state, then apply only the differences (row UUIDs, LSP `up` and kept gateway
-        chassis survive). See `ovnlab.ml2ovn.sync`. The `[ovn]` options are the driver's
-        (`set_distributed_floating_ip` keeps them in step with the cloud), not the snapshot's."""
+        chassis survive). See `ovnlab.ml2ovn.sync`. `distributed` is the cloud's
+        `[ovn] enable_distributed_floating_ip` as neutron-server restarts with it (None:
+        the driver's as it is); the snapshot holds resources only."""
         with self.transaction():
+            if distributed is not None:
+                self.config = replace(self.config, enable_distributed_floating_ip=distributed)
             scratch = build(snapshot, lambda: OVNMechanismDriver(
                 new_nb(self._seed), self.sb, self.config, seed=self._seed,
                 emit_need_to_frag=self.emit_need_to_frag, _live=self.nb))
