@@ -56,7 +56,7 @@ def run_demo(step: bool = False, out: TextIO = sys.stdout) -> int:
         f"{n.hostname} ({n.role}, ovn-bridge-mappings={','.join(f'{a}:{b}' for a, b in n.ovn_bridge_mappings)})"
         for n in lab.topology.nodes))
     p.line("[ovn] enable_distributed_floating_ip = "
-           f"{lab.topology.neutron.ovn.enable_distributed_floating_ip}")
+           f"{bool(lab.cloud.get_config()['enable_distributed_floating_ip'])}")
 
     p.section("The article's commands")
     for s in ARTICLE:

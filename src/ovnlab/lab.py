@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
+from ovnlab.cloud.services import Services
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, ToolError
@@ -103,9 +104,10 @@ class Lab:
         """The article's openstack verbs, as the admin, converging after each."""
         return OpenStack(_Converging(self.cloud, self.converge), self.admin)
 
-    def locked_cloud(self, lock: AbstractContextManager[Any]) -> Any:
-        """The cloud for the REST API: serialised with the control API, converging."""
-        return _Converging(self.cloud, self.converge, lock)
+    def locked_cloud(self, lock: AbstractContextManager[Any]) -> Services:
+        """The cloud for the REST API: serialised with the control API, converging (the
+        proxy forwards every attribute of the cloud, so it serves the cloud's families)."""
+        return cast(Services, _Converging(self.cloud, self.converge, lock))
 
     # ------------------------------------------------------------ the control loop
     def _port_status(self, port_id: str, up: bool) -> None:

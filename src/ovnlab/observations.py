@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from ovnlab.datapath.bfd import BFD_DEST_PORT
 from ovnlab.fabric.capture import Captured
+from ovnlab.nb.types import NatType
+from ovnlab.owners import DeviceOwner
 from ovnlab.packet import ETH_ARP, ETH_IP, PROTO_ICMP, ip, ip_str, mac
 
 if TYPE_CHECKING:
@@ -56,12 +58,12 @@ def facts(lab: Lab, router: str = "r", server: str = "vm_1") -> Fip:
     ports = lab.cloud.get_ports(lab.admin, filters={"device_id": [vm["id"]]})
     vm_port = ports[0]
     gw = lab.cloud.get_ports(lab.admin, filters={"device_id": [r["id"]],
-                                                  "device_owner": ["network:router_gateway"]})[0]
+                                                  "device_owner": [DeviceOwner.ROUTER_GW]})[0]
     fips = [f for f in lab.cloud.get_floatingips(lab.admin) if f["port_id"] == vm_port["id"]]
     fip_mac = None
     if fips:
         fport = lab.cloud.get_ports(lab.admin, filters={
-            "device_owner": ["network:floatingip"], "device_id": [fips[0]["id"]]})
+            "device_owner": [DeviceOwner.FLOATINGIP], "device_id": [fips[0]["id"]]})
         fip_mac = fport[0]["mac_address"] if fport else None
     return Fip(r["id"], gw["id"], gw["fixed_ips"][0]["ip_address"],
                fips[0]["floating_ip_address"] if fips else None, fip_mac, vm_port["id"],
@@ -96,8 +98,8 @@ def nat_rows(lab: Lab, f: Fip, distributed: bool = True) -> Observation:
     nats = [lab.nb.tables["NAT"][u] for u in router["nat"]]
     obs.evidence = [f"{n['type']} {n['external_ip']} {n['logical_ip']} "
                     f"{n['external_mac'] or ''} {n['logical_port'] or ''}".rstrip() for n in nats]
-    snat = [n for n in nats if n["type"] == "snat" and n["external_ip"] == f.gw_ip]
-    dnat = [n for n in nats if n["type"] == "dnat_and_snat" and n["external_ip"] == f.fip]
+    snat = [n for n in nats if n["type"] == NatType.SNAT and n["external_ip"] == f.gw_ip]
+    dnat = [n for n in nats if n["type"] == NatType.DNAT_AND_SNAT and n["external_ip"] == f.fip]
     obs.ok = (len(snat) == 1 and len(dnat) == 1 and dnat[0]["logical_ip"] == f.vm_ip
               and dnat[0]["logical_port"] == f.vm_port_id
               and (dnat[0]["external_mac"] == f.fip_mac) == distributed

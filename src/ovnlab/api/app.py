@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ovnlab.cloud.services import Services as Cloud
 from ovnlab.errors import OvnlabError, Unauthorized
 
 from .compute import Nova, nova_error
@@ -23,7 +24,6 @@ from .network import Neutron, neutron_error
 
 log = logging.getLogger("ovnlab.api")
 
-Cloud = Any
 StartResponse = Callable[..., Any]
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-import unicodedata
 from typing import Any
 
+from ovnlab.cloud.services import NovaNetworking as Cloud
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
 from .compute_fips import FloatingIPProxy
+from .compute_hypervisors import Hypervisors
+from .compute_interfaces import ServerInterfaces
+from .compute_metadata import ServerMetadata
+from .compute_schema import _bad, _validate_metadata, _validate_name, _validate_string
 from .compute_secgroups import SecurityGroupProxy
 from .http import Request, Response, Router, json_response
 from .microversions import (
@@ -27,7 +31,6 @@ from .microversions import nova_writer as _writer
 
 UPDATED = "2013-07-23T11:33:21Z"
 
-Cloud = Any
 
 _FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
                 405: "badMethod", 409: "conflictingRequest", 413: "overLimit",
@@ -45,59 +48,6 @@ _NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
 
 def nova_error(e: OvnlabError) -> dict[str, Any]:
     return {_FAULT_NAMES.get(e.status, "computeFault"): {"code": e.status, "message": e.message}}
-
-
-def _bad(message: str) -> BadRequest:
-    return BadRequest(message)
-
-
-def _validate_string(value: Any, what: str, *, min_len: int = 0, max_len: int = 255) -> str:
-    if not isinstance(value, str):
-        raise _bad(f"Invalid input for field/attribute {what}. Value: {value}. "
-                   f"{value!r} is not of type 'string'")
-    if not min_len <= len(value) <= max_len:
-        raise _bad(f"Invalid input for field/attribute {what}. Value: {value}. "
-                   f"{value!r} is too {'short' if len(value) < min_len else 'long'}")
-    return value
-
-
-def _printable(char: str) -> bool:
-    """Nova's parameter_types._is_printable, over the code points its name regex is built
-    from (the Basic Multilingual Plane)."""
-    category = unicodedata.category(char)
-    return (ord(char) < 0xFFFF and not category.startswith("C")
-            and (not category.startswith("Z") or category == "Zs"))
-
-
-def _validate_name(name: str) -> str:
-    """Nova's `name` format (valid_name_regex): printable characters, none of them a space
-    separator at either end. Control characters never reach a listing or a terminal."""
-    if not all(map(_printable, name)) or any(
-            unicodedata.category(c) == "Zs" for c in (name[:1], name[-1:]) if c):
-        raise _bad("An invalid 'name' value was provided. The name must be: printable "
-                   "characters. Can not start or end with whitespace.")
-    return name
-
-
-_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
-
-
-def _validate_metadata(metadata: Any) -> None:
-    """Nova's parameter_types.metadata: keys of `[a-zA-Z0-9-_:. ]{1,255}`, string values of
-    at most 255 characters."""
-    what = f"Invalid input for field/attribute metadata. Value: {metadata}."
-    if not isinstance(metadata, dict):
-        raise _bad(f"{what} {metadata!r} is not of type 'object'")
-    extra = [k for k in metadata if not _METADATA_KEY.match(k)]
-    if extra:
-        raise _bad(f"{what} Additional properties are not allowed "
-                   f"({', '.join(map(repr, extra))} {'was' if len(extra) == 1 else 'were'} "
-                   "unexpected)")
-    for value in metadata.values():
-        if not isinstance(value, str):
-            raise _bad(f"{what} {value!r} is not of type 'string'")
-        if len(value) > 255:
-            raise _bad(f"{what} {value!r} is too long")
 
 
 def validate_server_create(body: Any) -> dict[str, Any]:
@@ -229,33 +179,6 @@ def _access_ip(value: Any, key: str, family: int) -> str:
                f"a 'ipv{family}'")
 
 
-def validate_interface_attach(body: Any) -> dict[str, Any]:
-    """Nova's os-interface create schema (interfaceAttachment is optional)."""
-    if not isinstance(body, dict) or any(k != "interfaceAttachment" for k in body):
-        extra = sorted(body) if isinstance(body, dict) else []
-        raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
-                   "were unexpected)" if extra else
-                   f"Invalid input for field/attribute body. Value: {body}. "
-                   f"{body!r} is not of type 'object'")
-    attachment = body.get("interfaceAttachment", {})
-    what = f"Invalid input for field/attribute interfaceAttachment. Value: {attachment}."
-    if not isinstance(attachment, dict):
-        raise _bad(f"{what} {attachment!r} is not of type 'object'")
-    extra = sorted(k for k in attachment if k not in ("net_id", "port_id", "fixed_ips", "tag"))
-    if extra:
-        raise _bad(f"{what} Additional properties are not allowed "
-                   f"({', '.join(map(repr, extra))} were unexpected)")
-    for key in ("net_id", "port_id", "tag"):
-        if key in attachment:
-            _validate_string(attachment[key], key, min_len=1)
-    ips = attachment.get("fixed_ips")
-    if ips is not None and (not isinstance(ips, list) or len(ips) != 1 or not isinstance(
-            ips[0], dict) or set(ips[0]) != {"ip_address"} or not isinstance(
-            ips[0]["ip_address"], str)):
-        raise _bad(f"Invalid input for field/attribute fixed_ips. Value: {ips}.")
-    return attachment
-
-
 def _all_tenants(req: Request) -> bool:
     """nova.api.openstack.common.is_all_tenants: present and not a false value."""
     value = req.q1("all_tenants")
@@ -290,29 +213,15 @@ class Nova:
         router.add("PUT", v21 + "/servers/{id}", self.update_server)
         router.add("GET", v21 + "/servers/{id}/ips", self.server_ips)
         router.add("GET", v21 + "/servers/{id}/ips/{network}", self.server_ips)
-        meta = v21 + "/servers/{id}/metadata"
-        router.add("GET", meta, self.show_metadata)
-        router.add("POST", meta, self.update_metadata)
-        router.add("PUT", meta, self.replace_metadata)
-        router.add("GET", meta + "/{key}", self.show_metadata_item)
-        router.add("PUT", meta + "/{key}", self.set_metadata_item)
-        router.add("DELETE", meta + "/{key}", self.delete_metadata_item)
+        ServerMetadata(self.cloud).register(router, v21)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
-        router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
-        router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
-        router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
-        router.add("DELETE", v21 + "/servers/{id}/os-interface/{port_id}",
-                   self.detach_interface)
+        ServerInterfaces(self.cloud).register(router, v21)
         SecurityGroupProxy(self.cloud).register(router, v21)
         self.fips.register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
         router.add("GET", v21 + "/flavors/detail", self.list_flavors_detail)
         router.add("GET", v21 + "/flavors/{id}", self.show_flavor)
-        router.add("GET", v21 + "/os-availability-zone", self.availability_zones)
-        router.add("GET", v21 + "/os-availability-zone/detail", self.availability_zones_detail)
-        router.add("GET", v21 + "/os-hypervisors", self.list_hypervisors)
-        router.add("GET", v21 + "/os-hypervisors/detail", self.list_hypervisors_detail)
-        router.add("GET", v21 + "/os-hypervisors/{id}", self.show_hypervisor)
+        Hypervisors(self.cloud).register(router, v21)
 
     # -- discovery
     def _version_doc(self, req: Request) -> dict[str, Any]:
@@ -517,54 +426,6 @@ class Nova:
             raise NotFound("Instance is not a member of specified network")
         return self._respond(req, 200, {network: addresses[network]})
 
-    # -- server metadata (nova/api/openstack/compute/server_metadata.py)
-    def show_metadata(self, req: Request) -> Response:
-        server = self.cloud.get_server(req.context, req.params["id"])
-        return self._respond(req, 200, {"metadata": server["metadata"]})
-
-    def _set_metadata(self, req: Request, *, replace: bool) -> Response:
-        _writer(req, "server-metadata:update_all" if replace else "server-metadata:create")
-        body = req.json()
-        if not isinstance(body, dict) or "metadata" not in body:
-            raise BadRequest("Malformed request body")
-        _validate_metadata(body["metadata"])
-        metadata = self.cloud.set_server_metadata(req.context, req.params["id"],
-                                                  body["metadata"], replace=replace)
-        return self._respond(req, 200, {"metadata": metadata})
-
-    def update_metadata(self, req: Request) -> Response:
-        return self._set_metadata(req, replace=False)
-
-    def replace_metadata(self, req: Request) -> Response:
-        return self._set_metadata(req, replace=True)
-
-    def show_metadata_item(self, req: Request) -> Response:
-        metadata = self.cloud.get_server(req.context, req.params["id"])["metadata"]
-        key = req.params["key"]
-        if key not in metadata:
-            raise NotFound("Metadata item was not found")
-        return self._respond(req, 200, {"meta": {key: metadata[key]}})
-
-    def set_metadata_item(self, req: Request) -> Response:
-        _writer(req, "server-metadata:update")
-        body = req.json()
-        meta = body.get("meta") if isinstance(body, dict) else None
-        if not isinstance(meta, dict):
-            raise BadRequest("Malformed request body")
-        _validate_metadata(meta)
-        if len(meta) > 1:
-            raise BadRequest("Request body contains too many items")
-        if req.params["key"] not in meta:
-            raise BadRequest("Request body and URI mismatch")
-        self.cloud.set_server_metadata(req.context, req.params["id"], meta, replace=False)
-        return self._respond(req, 200, {"meta": meta})
-
-    def delete_metadata_item(self, req: Request) -> Response:
-        version = microversion(req)
-        _writer(req, "server-metadata:delete")
-        self.cloud.delete_server_metadata(req.context, req.params["id"], req.params["key"])
-        return Response(204, None, version_headers(version))
-
     def delete_server(self, req: Request) -> Response:
         version = microversion(req)
         _writer(req, "servers:delete")
@@ -595,36 +456,6 @@ class Nova:
             self.cloud.server_remove_security_group(req.context, server_id, arg["name"])
         return Response(202, None, version_headers(version))
 
-    # -- interfaces (os-interface)
-    def list_interfaces(self, req: Request) -> Response:
-        version = microversion(req)
-        found = self.cloud.get_server_interfaces(req.context, req.params["id"])
-        return Response(200, {"interfaceAttachments": found}, version_headers(version))
-
-    def show_interface(self, req: Request) -> Response:
-        version = microversion(req)
-        port_id = req.params["port_id"]
-        for found in self.cloud.get_server_interfaces(req.context, req.params["id"]):
-            if found["port_id"] == port_id:
-                return Response(200, {"interfaceAttachment": found}, version_headers(version))
-        raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
-
-    def attach_interface(self, req: Request) -> Response:
-        version = microversion(req)
-        _writer(req, "os-attach-interfaces:create")
-        attachment = validate_interface_attach(req.json() if req.body else {})
-        fixed_ips = attachment.get("fixed_ips") or [{}]
-        found = self.cloud.server_add_interface(
-            req.context, req.params["id"], port_id=attachment.get("port_id"),
-            net_id=attachment.get("net_id"), fixed_ip=fixed_ips[0].get("ip_address"))
-        return Response(200, {"interfaceAttachment": found}, version_headers(version))
-
-    def detach_interface(self, req: Request) -> Response:
-        version = microversion(req)
-        _writer(req, "os-attach-interfaces:delete")
-        self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
-        return Response(202, None, version_headers(version))
-
     # -- flavors
     def list_flavors(self, req: Request) -> Response:
         body = [{"id": f["id"], "name": f["name"], "description": f["description"],
@@ -640,51 +471,3 @@ class Nova:
             if f["id"] == fid:
                 return self._respond(req, 200, {"flavor": f})
         raise NotFound(f"Flavor {fid} could not be found.", type="FlavorNotFound")
-
-    # -- availability zones: one, "nova", holding every compute node
-    def availability_zones(self, req: Request) -> Response:
-        zone = {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}
-        return self._respond(req, 200, {"availabilityZoneInfo": [zone]})
-
-    def availability_zones_detail(self, req: Request) -> Response:
-        hosts = {h["hypervisor_hostname"]: {"nova-compute": {
-            "available": True, "active": True, "updated_at": None}}
-            for h in self._hypervisors(req)}
-        zone = {"zoneName": "nova", "zoneState": {"available": True}, "hosts": hosts}
-        return self._respond(req, 200, {"availabilityZoneInfo": [zone]})
-
-    # -- hypervisors (mv 2.88 format: UUID ids, no statistics)
-    def _hypervisors(self, req: Request) -> list[dict[str, Any]]:
-        if not getattr(req.context, "is_admin", False):
-            raise Forbidden("Policy doesn't allow os_compute_api:os-hypervisors:list-detail to "
-                            "be performed.")
-        out = []
-        for h in self.cloud.get_hypervisors(req.context):
-            hostname = h.get("hypervisor_hostname") or h.get("hostname") or h.get("host")
-            view = {"id": str(h["id"]), "hypervisor_hostname": hostname,
-                    "hypervisor_type": h.get("hypervisor_type", "QEMU"),
-                    "hypervisor_version": h.get("hypervisor_version", 6002000),
-                    "host_ip": h.get("host_ip"), "state": h.get("state", "up"),
-                    "status": h.get("status", "enabled"),
-                    "service": h.get("service") or {"host": hostname, "id": str(h["id"]),
-                                                    "disabled_reason": None},
-                    "uptime": h.get("uptime"), "cpu_info": h.get("cpu_info", {})}
-            out.append(view)
-        return out
-
-    def list_hypervisors(self, req: Request) -> Response:
-        body = [{k: h[k] for k in ("id", "hypervisor_hostname", "state", "status")}
-                for h in self._hypervisors(req)]
-        return self._respond(req, 200, {"hypervisors": body})
-
-    def list_hypervisors_detail(self, req: Request) -> Response:
-        return self._respond(req, 200, {"hypervisors": self._hypervisors(req)})
-
-    def show_hypervisor(self, req: Request) -> Response:
-        hid = req.params["id"]
-        for h in self._hypervisors(req):
-            if h["id"] == hid:
-                return self._respond(req, 200, {"hypervisor": h})
-        raise NotFound(f"Hypervisor with ID '{hid}' could not be found.",
-                       type="HypervisorNotFound")
-

@@ -7,13 +7,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ovnlab.cloud.services import NovaNetworking as Cloud
 from ovnlab.errors import BadRequest, Conflict, NotFound, OvnlabError
 
 from .http import Request, Response, Router
 from .microversions import microversion, version_headers
 from .microversions import nova_writer as _writer
 
-Cloud = Any
 LAST_VERSION = (2, 35)
 LAST_ACTION_VERSION = (2, 43)
 DEFAULT_POOL = "public"  # [neutron] default_floating_pool, as devstack sets it

@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ovnlab.cloud.services import NovaNetworking as Cloud
 from ovnlab.errors import BadRequest, Conflict, NotFound, OvnlabError
 
 from .http import Request, Response, Router
 from .microversions import microversion, version_headers
 from .microversions import nova_writer as _writer
 
-Cloud = Any
 LAST_VERSION = (2, 35)  # from 2.36 on the proxies answer 404
 PROTOCOLS = ("tcp", "udp", "icmp")
 

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ovnlab.cloud.identity import DOMAIN, domain, role_id
+from ovnlab.cloud.services import Identity as Cloud
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError, Unauthorized
 
 from .http import Request, Response, Router, json_response
@@ -22,7 +23,6 @@ REGION = "RegionOne"
 UPDATED = "2023-03-01T00:00:00Z"
 IDENTITY_VERSION = "3.14"
 
-Cloud = Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +223,8 @@ class Keystone:
             raise _unauthorized()
         if uid is not None:
             return self.cloud.authenticate(uid, password, project, by_id=True)
+        if name is None:  # (excluded above; said again for the type checker)
+            raise _unauthorized()
         return self.cloud.authenticate(name, password, project)
 
     def _token_login(self, identity: dict[str, Any], project: str | None) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ovnlab.cloud.services import Images as Cloud
 from ovnlab.errors import NotFound, OvnlabError
 
 from .http import Request, Response, Router, json_response
 
-Cloud = Any
 VERSIONS = ("2.17", "2.16", "2.15", "2.9", "2.0")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnlab.cloud.exceptions import policy as policy_error
+from ovnlab.cloud.services import Neutron as Cloud
 from ovnlab.cloud.tags import TAGGABLE, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
@@ -27,6 +28,7 @@ from .attrs import (
     UniqueStrings,
 )
 from .http import Request, Response, Router, json_response
+from .network_crud import crud
 from .paging import page
 
 _S = Str()
@@ -269,14 +271,6 @@ def project(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in fields}
 
 
-Cloud = Any
-
-
-def _call(cloud: Cloud, verb: str, res: Resource) -> Callable[..., Any]:
-    """The plugin method, Neutron-style: get_networks, create_security_group_rule, ..."""
-    if verb == "get_all":
-        return getattr(cloud, f"get_{res.member}s")
-    return getattr(cloud, f"{verb}_{res.member}")
 
 
 class Neutron:
@@ -340,7 +334,7 @@ class Neutron:
     # -- CRUD
     def _list(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            items = _call(self.cloud, "get_all", res)(req.context)
+            items = crud(self.cloud, res).list(req.context)
             filters = query_filters(req.query)
             found = [i for i in items if matches(i, filters) and tags_match(i, req.query)]
             url = f"{req.base_url}{req.path}"
@@ -353,7 +347,7 @@ class Neutron:
 
     def _show(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
-            item = _call(self.cloud, "get", res)(req.context, req.params["id"])
+            item = crud(self.cloud, res).show(req.context, req.params["id"])
             return json_response(200, {res.member: project(item, req.query.get("fields"))})
         return handler
 
@@ -361,7 +355,7 @@ class Neutron:
         def handler(req: Request) -> Response:
             _writer(req, f"create_{res.member}")
             body = req.json()
-            create = _call(self.cloud, "create", res)
+            create = crud(self.cloud, res).create
             if isinstance(body, dict) and res.plural in body:
                 # Bulk: every item is validated before any is created; the request's one
                 # store transaction makes the creates all or nothing, as Neutron's bulk is.
@@ -376,15 +370,17 @@ class Neutron:
         def handler(req: Request) -> Response:
             _writer(req, f"update_{res.member}")
             data = res.validate(req.json(), "PUT")
-            item = _call(self.cloud, "update", res)(req.context, req.params["id"],
-                                                    {res.member: data})
+            update = crud(self.cloud, res).update
+            if update is None:
+                raise OvnlabError(f"{res.member} cannot be updated")  # no PUT route for it
+            item = update(req.context, req.params["id"], {res.member: data})
             return json_response(200, {res.member: item})
         return handler
 
     def _delete(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
             _writer(req, f"delete_{res.member}")
-            _call(self.cloud, "delete", res)(req.context, req.params["id"])
+            crud(self.cloud, res).delete(req.context, req.params["id"])
             return Response(204)
         return handler
 

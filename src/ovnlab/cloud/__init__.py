@@ -4,6 +4,11 @@
     cloud = Cloud(None, topology.load("seed"), driver)
     admin = cloud.admin_context()
     net = cloud.create_network(admin, {"name": "n1"})
+
+The REST API sees it through `ovnlab.cloud.services`: one Protocol per resource family
+(networks, subnets, ports, routers, floating IPs, security groups, tags, agents, servers,
+images, identity) that `Cloud` implements, checked by mypy. The driver below it is the
+`Driver` protocol of `ovnlab.cloud.driver`.
 """
 
 from ovnlab.cloud.api import Cloud

@@ -16,6 +16,7 @@ from ovnlab.cloud.nova import NovaOps
 from ovnlab.cloud.store import Store
 from ovnlab.cloud.tags import TagOps
 from ovnlab.errors import BadRequest, NotFound
+from ovnlab.owners import COMPUTE_PREFIX
 from ovnlab.topology import Topology
 
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
@@ -81,14 +82,15 @@ class Cloud(NovaOps, IdentityOps, TagOps):
             for fip in self.store.find("floatingip", port_id=port_id):
                 fip["status"] = self._fip_status(port_id)
                 self._save("floatingip", self._touch(fip))
-            if port["device_owner"].startswith("compute:") and port["device_id"]:
+            if port["device_owner"].startswith(COMPUTE_PREFIX) and port["device_id"]:
                 server = self._doc("server", port["device_id"])
                 if server is not None and self._refresh_server(server):
                     self._save("server", server)
 
     def resources(self) -> dict[str, list[Doc]]:
         """Everything the driver needs to resync the NB (neutron-server's start-up sync), in
-        the driver's form."""
+        the driver's form, and the config (the driver takes its option from `sync_driver`,
+        not from here: it is listed so a snapshot of the cloud is whole)."""
         return {
             "networks": self.store.all("network"),
             "subnets": self.store.all("subnet"),
@@ -101,8 +103,11 @@ class Cloud(NovaOps, IdentityOps, TagOps):
         }
 
     def sync_driver(self) -> None:
+        """Neutron's resync, with the `[ovn]` option as this cloud holds it (a rolled-back
+        `set_config` may have left the driver ahead of it)."""
         with self._txn():
-            self.driver.sync(self.resources())
+            self.driver.sync(self.resources(), distributed=bool(
+                self.config().get("enable_distributed_floating_ip")))
 
 
 

@@ -12,6 +12,7 @@ from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.routers import _ADMIN, FLOATINGIP, INTERFACE, RouterOps
 from ovnlab.errors import BadRequest, Conflict, NotFound
+from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX
 
 FIP_CREATE = {"floating_network_id", "floating_ip_address", "subnet_id", "port_id",
               "fixed_ip_address", "description", "tenant_id", "project_id", "dns_domain",
@@ -98,7 +99,7 @@ class FloatingIPOps(RouterOps):
             raise exc.bad_request("floatingip", "Cannot process floating IP association with "
                                   f"Port {port['id']}, since that port is owned by a different "
                                   "project")
-        if port["device_owner"].startswith(("network:", "neutron:")):
+        if port["device_owner"].startswith((NETWORK_PREFIX, NEUTRON_PREFIX)):
             raise exc.bad_request("floatingip",
                                   f"Port {port['id']} is unable to be assigned a floating IP")
         if fixed_ip:

@@ -11,6 +11,7 @@ from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.secgroups import SecurityGroupOps
 from ovnlab.errors import Conflict
+from ovnlab.owners import ROUTER_OWNERS, DeviceOwner
 
 NETWORK_CREATE = {"name", "admin_state_up", "shared", "router:external", "provider:network_type",
                   "provider:physical_network", "provider:segmentation_id", "description", "mtu",
@@ -37,8 +38,6 @@ GLOBAL_PHYSNET_MTU = 1500
 # ML2's overhead per type on top of global_physnet_mtu (geneve: 38 header bytes + IPv4 20).
 MTU = {"geneve": GLOBAL_PHYSNET_MTU - 58, "vxlan": GLOBAL_PHYSNET_MTU - 50,
        "flat": GLOBAL_PHYSNET_MTU, "vlan": GLOBAL_PHYSNET_MTU}
-ROUTER_OWNERS = ("network:router_interface", "network:router_interface_distributed",
-                 "network:ha_router_replicated_interface", "network:router_gateway")
 
 
 class NetworkOps(SecurityGroupOps):
@@ -205,7 +204,7 @@ class NetworkOps(SecurityGroupOps):
                                             "attributes")
             ports = self.store.find("port", network_id=id)
             if net["router:external"] and not self._bool(b, "router:external", True):
-                if any(p["device_owner"] in ("network:router_gateway", "network:floatingip")
+                if any(p["device_owner"] in (DeviceOwner.ROUTER_GW, DeviceOwner.FLOATINGIP)
                        for p in ports):
                     raise Conflict(f"External network {id} cannot be updated to be made "
                                    "non-external, since it has existing gateway ports.",

@@ -12,6 +12,7 @@ from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.floatingips import FloatingIPOps
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
+from ovnlab.owners import COMPUTE_PREFIX
 
 AZ = "nova"
 # Attributes Nova's default policy shows to admins only.
@@ -263,7 +264,7 @@ class NovaOps(FloatingIPOps):
         return raw
 
     def _plug(self, ctx: Context, server: Doc, nic: Doc, groups: list[str]) -> Doc:
-        binding = {"device_id": server["id"], "device_owner": f"compute:{AZ}",
+        binding = {"device_id": server["id"], "device_owner": f"{COMPUTE_PREFIX}{AZ}",
                    "binding:host_id": server["host"]}
         if nic.get("port"):
             try:

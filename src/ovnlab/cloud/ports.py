@@ -10,8 +10,9 @@ from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import ipam, policy
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.networks import ROUTER_OWNERS, NetworkOps
+from ovnlab.cloud.networks import NetworkOps
 from ovnlab.errors import BadRequest, Conflict
+from ovnlab.owners import ROUTER_OWNERS, DeviceOwner, is_network_owned
 
 PORT_CREATE = {"name", "network_id", "admin_state_up", "mac_address", "fixed_ips", "device_id",
                "device_owner", "security_groups", "port_security_enabled", "binding:host_id",
@@ -19,7 +20,7 @@ PORT_CREATE = {"name", "network_id", "admin_state_up", "mac_address", "fixed_ips
                "tenant_id", "project_id", "extra_dhcp_opts", "dns_name", "tags",
                "qos_policy_id", "propagate_uplink_status"}
 PORT_UPDATE = PORT_CREATE - {"tenant_id", "project_id"}
-SERVICE_OWNERS = (*ROUTER_OWNERS, "network:floatingip")
+SERVICE_OWNERS = (*ROUTER_OWNERS, DeviceOwner.FLOATINGIP)
 MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 INVALID_MACS = ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")  # neutron-lib INVALID_MAC_ADDRESSES
 MAX_MAC_TRIES = 64
@@ -102,7 +103,7 @@ class PortOps(NetworkOps):
             self._delete_port(port)
 
     def _service_device_exists(self, port: Doc) -> bool:
-        kind = "floatingip" if port["device_owner"] == "network:floatingip" else "router"
+        kind = "floatingip" if port["device_owner"] == DeviceOwner.FLOATINGIP else "router"
         return self._doc(kind, port["device_id"]) is not None
 
     # ------------------------------------------------------------ internals (L3, Nova)
@@ -212,7 +213,7 @@ class PortOps(NetworkOps):
     def _port_sgs(self, project: str, requested: Any, security: bool,
                   device_owner: str) -> list[str]:
         if requested is None:
-            if not security or device_owner.startswith("network:"):
+            if not security or is_network_owned(device_owner):
                 return []
             default = self._ensure_default_sg(project)
             return [default["id"]] if default else []

@@ -12,15 +12,16 @@ from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context, admin_context
 from ovnlab.cloud.ports import PortOps
 from ovnlab.errors import BadRequest, Conflict, NotFound
+from ovnlab.owners import DeviceOwner
 
 ROUTER_CREATE = {"name", "admin_state_up", "external_gateway_info", "description", "tenant_id",
                  "project_id", "distributed", "ha", "availability_zone_hints", "flavor_id",
                  "tags", "enable_ndp_proxy"}
 ROUTER_UPDATE = {"name", "admin_state_up", "external_gateway_info", "description", "routes",
                  "distributed", "ha", "tags", "enable_ndp_proxy"}
-INTERFACE = "network:router_interface"
-GATEWAY = "network:router_gateway"
-FLOATINGIP = "network:floatingip"
+INTERFACE = DeviceOwner.ROUTER_INTF
+GATEWAY = DeviceOwner.ROUTER_GW
+FLOATINGIP = DeviceOwner.FLOATINGIP
 
 
 class RouterOps(PortOps):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ovnlab.owners import DeviceOwner, is_network_owned
+
 # external_ids keys (constants.py OVN_*_EXT_ID_KEY)
 SG_ID = "neutron:security_group_id"
 SG_RULE_ID = "neutron:security_group_rule_id"
@@ -42,10 +44,9 @@ UNKNOWN_ADDR = "unknown"
 ROUTER_ADDR = "router"  # DEFAULT_ADDR_FOR_LSP_WITH_PEER
 
 # Neutron device owners (neutron_lib.constants)
-OWNER_ROUTER_INTF = "network:router_interface"
-OWNER_ROUTER_GW = "network:router_gateway"
-OWNER_FLOATINGIP = "network:floatingip"
-OWNER_NETWORK_PREFIX = "network:"
+OWNER_ROUTER_INTF = DeviceOwner.ROUTER_INTF
+OWNER_ROUTER_GW = DeviceOwner.ROUTER_GW
+OWNER_FLOATINGIP = DeviceOwner.FLOATINGIP
 
 
 def ovn_name(neutron_id: str) -> str:
@@ -85,5 +86,4 @@ def port_id_from_lrp(name: str) -> str:
 
 def is_trusted(port: dict[str, object]) -> bool:
     """neutron_lib is_port_trusted: network-owned ports (routers, DHCP) skip port security."""
-    owner = str(port.get("device_owner") or "")
-    return owner.startswith(OWNER_NETWORK_PREFIX)
+    return is_network_owned(port.get("device_owner"))

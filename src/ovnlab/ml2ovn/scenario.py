@@ -13,6 +13,7 @@ from typing import Any
 
 from ovnlab.ml2ovn.driver import OVNMechanismDriver
 from ovnlab.ovsdb import Database
+from ovnlab.owners import DeviceOwner, is_network_owned
 from ovnlab.topology import Topology
 
 Resource = dict[str, Any]
@@ -123,7 +124,7 @@ class MiniNeutron:
              device_owner: str = "", device_id: str = "", host: str = "", mac: str | None = None,
              security_groups: list[str] | None = None, port_security: bool = True,
              notify: bool = True) -> Resource:
-        trusted = device_owner.startswith("network:")
+        trusted = is_network_owned(device_owner)
         port: Resource = {"id": self.new_id(), "name": name, "network_id": net["id"], "project_id": self.project_id,
                 "tenant_id": self.project_id, "mac_address": mac or self.new_mac(),
                 "fixed_ips": [{"subnet_id": s["id"], "ip_address": ip} for s, ip in fixed_ips],
@@ -159,14 +160,14 @@ class MiniNeutron:
 
     def add_interface(self, router: Resource, subnet: Resource, ip: str | None = None) -> Resource:
         net = self.networks[subnet["network_id"]]
-        port = self.port(net, [(subnet, ip or subnet["gateway_ip"])], device_owner="network:router_interface",
+        port = self.port(net, [(subnet, ip or subnet["gateway_ip"])], device_owner=DeviceOwner.ROUTER_INTF,
                          device_id=router["id"])
         self.driver.add_router_interface(router, port, subnet)
         return port
 
     def remove_interface(self, router: Resource, subnet: Resource) -> None:
         for port in list(self.ports.values()):
-            if port["device_id"] == router["id"] and port["device_owner"] == "network:router_interface" \
+            if port["device_id"] == router["id"] and port["device_owner"] == DeviceOwner.ROUTER_INTF \
                     and any(f["subnet_id"] == subnet["id"] for f in port["fixed_ips"]):
                 del self.ports[port["id"]]
                 self.driver.remove_router_interface(router, port, subnet)
@@ -175,7 +176,7 @@ class MiniNeutron:
     def set_gateway(self, router: Resource, ext: Resource, ext_subnet: Resource, ip: str,
                     enable_snat: bool = True) -> Resource:
         original = dict(router)
-        gw = self.port(ext, [(ext_subnet, ip)], device_owner="network:router_gateway", device_id=router["id"])
+        gw = self.port(ext, [(ext_subnet, ip)], device_owner=DeviceOwner.ROUTER_GW, device_id=router["id"])
         router["external_gateway_info"] = {"network_id": ext["id"], "enable_snat": enable_snat,
                                            "external_fixed_ips": [{"subnet_id": ext_subnet["id"], "ip_address": ip}]}
         router["gw_port_id"] = gw["id"]
@@ -193,7 +194,7 @@ class MiniNeutron:
 
     # ------------------------------------------------------------ floating IPs
     def floatingip(self, ext: Resource, ext_subnet: Resource, ip: str, *, mac: str | None = None) -> Resource:
-        fport = self.port(ext, [(ext_subnet, ip)], device_owner="network:floatingip", mac=mac)
+        fport = self.port(ext, [(ext_subnet, ip)], device_owner=DeviceOwner.FLOATINGIP, mac=mac)
         fip: Resource = {"id": self.new_id(), "floating_ip_address": ip, "floating_network_id": ext["id"],
                "router_id": None, "port_id": None, "fixed_ip_address": None, "status": "DOWN",
                "project_id": self.project_id, "revision_number": 0, "floating_port_id": fport["id"],

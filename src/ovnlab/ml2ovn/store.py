@@ -5,7 +5,7 @@ transaction leaves it exactly as the rolled-back NB."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 KINDS = ("networks", "subnets", "ports", "routers", "floatingips", "security_groups")
 _MISSING = object()
@@ -59,3 +59,12 @@ class Store:
     def _log(self, kind: str, rid: str) -> None:
         if self._journal is not None:
             self._journal.append((kind, rid, self._data[kind].get(rid, _MISSING)))
+
+
+class View(Protocol):
+    """The Neutron resources as the driver reads them (what Neutron's OVN driver reads
+    back from the plugin): read only."""
+
+    def get(self, kind: str, rid: str | None) -> Resource | None: ...
+
+    def values(self, kind: str) -> Iterator[Resource]: ...

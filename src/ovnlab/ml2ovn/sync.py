@@ -8,13 +8,12 @@ gives a UUID-free view of the driver-managed tables, for comparing two databases
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ovnlab.ml2ovn import names as n
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.ovsdb import Database, Row
-from ovnlab.topology import OvnConfig
 
 if TYPE_CHECKING:
     from ovnlab.ml2ovn.driver import OVNMechanismDriver
@@ -35,14 +34,11 @@ _PARENT = {
 }
 
 
-def build(snapshot: Mapping[str, Any], sb: Database, config: OvnConfig, *, live: Database,
-          seed: int = 0, emit_need_to_frag: bool = False) -> OVNMechanismDriver:
+def build(snapshot: Mapping[str, Any], scratch: Callable[[], OVNMechanismDriver]) -> OVNMechanismDriver:
     """Replay the cloud (`networks`, `subnets`, `security_groups` with their rules, `ports`,
-    `routers`, `floatingips`: lists of API dicts) into a scratch NB."""
-    from ovnlab.ml2ovn.driver import OVNMechanismDriver, new_nb
-
-    drv = OVNMechanismDriver(new_nb(seed), sb, config, seed=seed,
-                             emit_need_to_frag=emit_need_to_frag, _live=live)
+    `routers`, `floatingips`: lists of API dicts) into a scratch driver's empty NB (one
+    reading LSP `up` and existing gateway chassis from the live NB)."""
+    drv = scratch()
     res = {k: list(snapshot.get(k) or []) for k in
            ("networks", "subnets", "security_groups", "ports", "routers", "floatingips")}
     for net in res["networks"]:

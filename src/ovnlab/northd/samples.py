@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass
 
+from ovnlab.ml2ovn.fip import external_mac
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.ovsdb import Database, Transaction
 
@@ -117,7 +118,8 @@ def seed_nb(distributed: bool = True, with_fip: bool = True,
             nats.append(txn.insert(
                 "NAT", type="dnat_and_snat", external_ip="10.0.2.216",
                 logical_ip="172.16.100.10", logical_port=s.vm_port,
-                external_mac=FIP_MAC if distributed else None,
+                external_mac=external_mac(distributed=distributed, port_up=True,
+                                          fip_mac=FIP_MAC, current=None),
                 external_ids={"neutron:fip_id": s.fip_port}).uuid)
         txn.insert("Logical_Router", uuid=_uuid("lr-r"), name=f"neutron-{s.router}",
                    ports=(lrp_if.uuid, lrp_gw.uuid), static_routes=(route.uuid,),
@@ -182,7 +184,8 @@ def register_chassis(sb: Database, n: int) -> None:
 def fip_row(txn: Transaction, i: int, vm_port: str) -> str:
     return txn.insert("NAT", type="dnat_and_snat", external_ip=_fip_ip(i),
                       logical_ip=_tenant_ip(i), logical_port=vm_port,
-                      external_mac=_mac(0x200000 + i)).uuid
+                      external_mac=external_mac(distributed=True, port_up=True,
+                                                fip_mac=_mac(0x200000 + i), current=None)).uuid
 
 
 def _mac(n: int) -> str:

@@ -16,6 +16,7 @@ import re
 from ovnlab.nb import ctl
 from ovnlab.nb.api import NbApi
 from ovnlab.nb.ctl import CtlError, Style
+from ovnlab.nb.types import NatType
 from ovnlab.ovsdb import Database, Row
 from ovnlab.tools import ToolResult, fail, ok
 
@@ -339,14 +340,14 @@ def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
     lr = _must(_lr(nb, cmd.args[0]))
     nat_type, external_ip, logical_ip = cmd.args[1:4]
     opts = cmd.options
-    if nat_type not in ("dnat", "snat", "dnat_and_snat"):
+    if nat_type not in set(NatType):
         raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
     new_ext = _addr(external_ip)
     if new_ext is None:
         raise CtlError(f"{external_ip}: Not a valid IPv4 or IPv6 address.")
     version = ipaddress.ip_address(new_ext).version
     family = "IPv6" if version == 6 else "IPv4"
-    if nat_type != "snat":
+    if nat_type != NatType.SNAT:
         new_log = _addr(logical_ip, version)
         if new_log is None:
             raise CtlError(f"{logical_ip}: Not a valid {family} address.")
@@ -361,7 +362,7 @@ def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
             raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
         port_range = _port_range(rest[0])
     elif len(rest) >= 2:
-        if nat_type != "dnat_and_snat":
+        if nat_type != NatType.DNAT_AND_SNAT:
             raise CtlError('logical_port and external_mac are only valid when type is "dnat_and_snat".')
         if len(rest) == 2 and "--portrange" in opts:
             raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
@@ -373,9 +374,9 @@ def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
         if len(rest) > 2:
             port_range = _port_range(rest[2])
     stateless = "--stateless" in opts
-    if nat_type != "dnat_and_snat" and stateless:
+    if nat_type != NatType.DNAT_AND_SNAT and stateless:
         raise CtlError("stateless is not applicable to dnat or snat types")
-    if nat_type == "snat" and "--add-route" in opts:
+    if nat_type == NatType.SNAT and "--add-route" in opts:
         raise CtlError("routes cannot be added for snat types.")
     dgps = [p for p in _refs(nb, lr, "ports") if p["gateway_chassis"] or p["ha_chassis_group"]]
     dgw: Row | None = None
@@ -393,7 +394,7 @@ def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
         if len(dgps) > 1 and dgw is None:
             raise CtlError(f"logical router: {cmd.args[0]} has multiple distributed gateway ports "
                            "and gateway_port can not be determined from external IP of NAT rule.")
-    snat = nat_type == "snat"
+    snat = nat_type == NatType.SNAT
     for nat in _refs(nb, lr, "nat"):
         old_ext, old_log = _normalize_prefix(nat["external_ip"]), _normalize_prefix(nat["logical_ip"])
         if old_ext is None or old_log is None:
@@ -410,7 +411,7 @@ def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
                 raise CtlError(f"a NAT with this type ({nat_type}), "
                                f"{'logical_ip' if snat else 'external_ip'} "
                                f"({new_log if snat else new_ext}) already exists")
-        if "dnat_and_snat" in (nat_type, nat["type"]) and old_ext == new_ext and \
+        if NatType.DNAT_AND_SNAT in (nat_type, nat["type"]) and old_ext == new_ext and \
                 (nat["options"].get("stateless") == "true" or stateless):
             if "--may-exist" not in opts:
                 raise CtlError(f"{new_ext}, {new_log}: External ip cannot be shared across "
@@ -447,12 +448,12 @@ def _lr_nat_del(nb: Database, cmd: ctl.Command, style: Style) -> str:
         doomed = nats
     else:
         nat_type = cmd.args[1]
-        if nat_type not in ("dnat", "snat", "dnat_and_snat"):
+        if nat_type not in set(NatType):
             raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
         typed = [n for n in nats if n["type"] == nat_type]
 
         def ip_of(nat: Row) -> str | None:
-            return _normalize_prefix(nat["logical_ip"] if nat_type == "snat" else nat["external_ip"])
+            return _normalize_prefix(nat["logical_ip"] if nat_type == NatType.SNAT else nat["external_ip"])
 
         ip = _normalize_prefix(cmd.args[2]) if len(cmd.args) > 2 else None
         if len(cmd.args) == 2:

@@ -17,6 +17,7 @@ from ovnlab.fabric import trace as trace_mod
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Segment
 from ovnlab.fabric.nodes import VM, Chassis, ExternalHost, ExternalRouter, InternetHost
+from ovnlab.owners import DeviceOwner
 from ovnlab.packet import ETH_ARP, ip_str
 
 Element = dict[str, Any]
@@ -162,7 +163,7 @@ def _logical(lab: Any) -> Iterator[Element]:
     for port in cloud.get_ports(ctx):
         owner = port["device_owner"]
         ips = ", ".join(ip["ip_address"] for ip in port["fixed_ips"])
-        if owner in ("network:router_interface", "network:router_gateway"):
+        if owner in (DeviceOwner.ROUTER_INTF, DeviceOwner.ROUTER_GW):
             yield _edge(f"router:{port['device_id']}", f"net:{port['network_id']}",
                         Kind.LOGICAL, ips)
     vms = {n.port["id"]: name for name, n in lab.fabric.nodes.items() if isinstance(n, VM)}

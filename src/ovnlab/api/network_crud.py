@@ -1,0 +1,53 @@
+"""The Neutron plugin methods behind each v2.0 collection, bound from the typed cloud
+(`ovnlab.cloud.services.Neutron`): the REST layer calls methods, never names built from
+strings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ovnlab.cloud.base import Doc
+from ovnlab.cloud.context import Context
+from ovnlab.cloud.services import Neutron as Cloud
+
+from .attrs import Resource
+
+
+@dataclass(frozen=True, slots=True)
+class Crud:
+    """One collection's plugin methods, Neutron-style (get_networks, get_network,
+    create_network, update_network, delete_network)."""
+
+    list: Callable[[Context], list[Doc]]
+    show: Callable[[Context, str], Doc]
+    create: Callable[[Context, object], Doc]
+    update: Callable[[Context, str, object], Doc] | None
+    delete: Callable[[Context, str], None]
+
+
+def crud(cloud: Cloud, res: Resource) -> Crud:
+    """The plugin methods behind a collection (security group rules cannot be updated)."""
+    c = cloud
+    match res.member:
+        case "network":
+            return Crud(c.get_networks, c.get_network, c.create_network, c.update_network,
+                        c.delete_network)
+        case "subnet":
+            return Crud(c.get_subnets, c.get_subnet, c.create_subnet, c.update_subnet,
+                        c.delete_subnet)
+        case "port":
+            return Crud(c.get_ports, c.get_port, c.create_port, c.update_port, c.delete_port)
+        case "router":
+            return Crud(c.get_routers, c.get_router, c.create_router, c.update_router,
+                        c.delete_router)
+        case "floatingip":
+            return Crud(c.get_floatingips, c.get_floatingip, c.create_floatingip,
+                        c.update_floatingip, c.delete_floatingip)
+        case "security_group":
+            return Crud(c.get_security_groups, c.get_security_group, c.create_security_group,
+                        c.update_security_group, c.delete_security_group)
+        case "security_group_rule":
+            return Crud(c.get_security_group_rules, c.get_security_group_rule,
+                        c.create_security_group_rule, None, c.delete_security_group_rule)
+    raise KeyError(f"no plugin methods for the {res.member} collection: add them here")

@@ -1,0 +1,48 @@
+"""What the driver's resource families share: the NB they write, the Neutron resources they
+read (`store`, a `View`), the `[ovn]` options as a value, and the few operations one family
+asks of another (declared here for the type checker, implemented by their family)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from ovnlab.ml2ovn import scheduler as sched
+from ovnlab.ml2ovn.store import Resource, Store
+from ovnlab.nb.api import NbApi
+from ovnlab.ovsdb import Database, Row, Transaction
+from ovnlab.topology import OvnConfig
+
+PortStatusCallback = Callable[[str, bool], None]
+
+
+class DriverBase:
+    nb: Database
+    sb: Database
+    config: OvnConfig
+    emit_need_to_frag: bool
+    api: NbApi
+    scheduler: sched.Scheduler
+    store: Store
+    _mac_rng: random.Random
+    # Where `up` and the existing gateway chassis are read: the NB itself, except for the
+    # scratch driver `sync` replays the cloud into.
+    _live: Database
+    _live_api: NbApi
+    _syncing: bool
+
+    @property
+    def distributed(self) -> bool:
+        """`[ovn] enable_distributed_floating_ip`, as the cloud last set it."""
+        return self.config.enable_distributed_floating_ip
+
+    if TYPE_CHECKING:
+        def transaction(self) -> AbstractContextManager[Transaction]: ...
+        def _lsp_up(self, port_id: str) -> bool: ...  # ports
+        def _create_lsp(self, port: Resource) -> Row: ...  # ports
+        def _update_lsp(self, port: Resource) -> None: ...  # ports
+        def _port_dhcpv4(self, port: Resource) -> str | None: ...  # networks
+        def _sync_default_routes(self, router: Resource) -> None: ...  # routers
+        def _router_port_options(self, port: Resource) -> dict[str, str]: ...  # routers
