@@ -91,11 +91,12 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
     node = NodeSpec(hostname=MEASURED, role="compute", system_id=MEASURED,
                     tunnel_ip=MEASURED_IP, ovn_bridge_mappings=(("extnet0", "br-ex"),))
     vs = Vswitch(MEASURED)
+    vs.external_ids.update(node.ovs_external_ids())
     br = vs.add_bridge("br-int", fail_mode="secure")
     for k, lport in enumerate(mine):
         br.add_port(f"tap{k}", external_ids={"iface-id": lport})
     t0 = time.perf_counter()
-    ctl = Controller(sb, vs, node, install=False)
+    ctl = Controller(sb, vs, install=False)
     compile_s = time.perf_counter() - t0
     n_flows = len(ctl.flows())
     t0 = time.perf_counter()

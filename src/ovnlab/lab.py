@@ -57,8 +57,10 @@ class Lab:
         self.nb = Database("OVN_Northbound", NB_SCHEMA)
         self.sb = Database("OVN_Southbound", SB_SCHEMA)
         self.vswitches = {n.hostname: Vswitch(n.hostname) for n in topology.nodes}
+        for n in topology.nodes:  # what a deployment tool sets with ovs-vsctl
+            self.vswitches[n.hostname].external_ids.update(n.ovs_external_ids())
         self.controllers = {
-            n.hostname: Controller(self.sb, self.vswitches[n.hostname], n) for n in topology.nodes
+            n.hostname: Controller(self.sb, self.vswitches[n.hostname]) for n in topology.nodes
         }
         for controller in self.controllers.values():
             controller.eager = False  # converge() and the fabric run them when it matters

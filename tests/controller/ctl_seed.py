@@ -213,8 +213,9 @@ class SeedLab:
 def seed_lab(distributed: bool = True, boot_vm: bool = True) -> SeedLab:
     topo = load("seed")
     sb, u = build_seed_sb(distributed)
-    vs = {n.hostname: FakeVswitch(n.hostname) for n in topo.nodes}
-    ctls = {n.hostname: Controller(sb, vs[n.hostname], n) for n in topo.nodes}
+    vs = {n.hostname: FakeVswitch(n.hostname, external_ids=n.ovs_external_ids())
+          for n in topo.nodes}
+    ctls = {n.hostname: Controller(sb, vs[n.hostname]) for n in topo.nodes}
     add_ha_group(sb, u, list(topo.nodes))
     if boot_vm:
         br = vs["compute1"].bridges["br-int"]

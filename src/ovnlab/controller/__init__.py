@@ -1,6 +1,6 @@
 """ovn-controller: per chassis, Southbound → OpenFlow for br-int (OVN 22.03 layout).
 
-Public API: `Controller(sb, vswitch, node)` with `.flows()`, `.dump_flows()`, `.run()`,
+Public API: `Controller(sb, vswitch)` with `.flows()`, `.dump_flows()`, `.run()`,
 `.recompute()`, `.set_chassis_alive(name, alive)`, `.packet_in(event)`, `.periodic(now)`;
 `PacketOut`; the pure compiler `compile_lflow(...)` and `OFFlow`.
 """

@@ -296,7 +296,7 @@ class GarpState:
 def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
     """`<lport>-<ip>` → (mac, ip, dp key, port key) for NAT addresses to announce here
     (get_nat_addresses_and_keys / consider_nat_address)."""
-    st = ctl._state
+    st = ctl.runtime.state
     out: dict[str, tuple[int, int, int, int]] = {}
     rows = ctl.sb.tables["Port_Binding"]
     for port in ctl.special_ports():  # patch and l3gateway ports are among these few
@@ -304,7 +304,7 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
         if pb is None or pb["type"] not in ("patch", "l3gateway") \
                 or pb["datapath"] not in st.local_dps:
             continue
-        if pb["type"] == "l3gateway" and pb["chassis"] != ctl._my_chassis_uuid():
+        if pb["type"] == "l3gateway" and pb["chassis"] != ctl.runtime.chassis_uuid():
             continue
         entries = list(pb["nat_addresses"]) or (
             [pb["options"]["nat-addresses"]] if "nat-addresses" in pb["options"] else [])
