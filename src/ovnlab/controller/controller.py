@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ovnlab.controller import bfd
@@ -20,29 +19,14 @@ from ovnlab.controller.chassis import BR_INT, ChassisConfig
 from ovnlab.controller.ct_zones import ct_zone_users, update_ct_zones
 from ovnlab.controller.lflow import OFFlow
 from ovnlab.controller.lflow_output import LflowOutput
-from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.controller.ofctrl import Ofctrl, PacketOut
 from ovnlab.controller.pflow_output import PflowOutput
 from ovnlab.controller.physical import PortInfo
 from ovnlab.controller.pinctrl import HeldPackets, run_buffered
 from ovnlab.gc_pause import gc_paused
 from ovnlab.ovsdb import Change, Database
-from ovnlab.packet import Packet
 
 __all__ = ["BR_INT", "Controller", "PacketOut"]
-
-
-@dataclass(frozen=True, slots=True)
-class PacketOut:
-    """A packet the controller sends: resumed into `bridge` at `table` with `regs`
-    (OVN's packet-out/resume), or sent straight out of port `output`."""
-
-    packet: Packet
-    in_port: str | None = "CONTROLLER"
-    table: int | None = None
-    regs: dict[str, int] | None = None
-    output: str | None = None
-    bridge: str = BR_INT
-    tunnel: Any = None
 
 
 class Controller:

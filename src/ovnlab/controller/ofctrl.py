@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from ovnlab.controller.chassis import BR_INT
 from ovnlab.controller.lflow import OFFlow
 from ovnlab.controller.ofpacts import Conjunction
 from ovnlab.flows import Flow, FlowError, parse_actions, parse_flow, parse_match
 from ovnlab.flows.parse import check_actions
+from ovnlab.packet import Packet
 
 FlowKey = tuple[int, int, Any]  # (table, priority, match): one installed flow per key
 # OFFlow (without its cookie) → the engine's Flow, or why the engine refused it; its
@@ -43,6 +46,20 @@ def engine_flow(f: OFFlow) -> Flow | str:
     except (FlowError, ValueError) as err:
         return str(err)
     return Flow(f.table, f.priority, f.cookie, match[0], actions[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PacketOut:
+    """A packet the controller sends: resumed into `bridge` at `table` with `regs`
+    (OVN's packet-out/resume), or sent straight out of port `output`."""
+
+    packet: Packet
+    in_port: str | None = "CONTROLLER"
+    table: int | None = None
+    regs: dict[str, int] | None = None
+    output: str | None = None
+    bridge: str = BR_INT
+    tunnel: Any = None
 
 
 class Ofctrl:

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ovnlab.controller.actions import (
+from ovnlab.controller.encode import (
     OFTABLE_CHECK_LOOPBACK,
     OFTABLE_LOCAL_OUTPUT,
     OFTABLE_LOG_EGRESS_PIPELINE,
