@@ -62,8 +62,6 @@ class Lab:
         self.controllers = {
             n.hostname: Controller(self.sb, self.vswitches[n.hostname]) for n in topology.nodes
         }
-        for controller in self.controllers.values():
-            controller.eager = False  # converge() and the fabric run them when it matters
         self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
         self.cloud = Cloud(store_path, topology, self.driver)
         self.driver.on_port_status = self._port_status

@@ -165,6 +165,7 @@ def test_vm_ping_leaves_compute_node_with_fip_on_real_datapath() -> None:
     assert ip_str(first.outputs[0].packet.ip_src) == "10.0.2.216"
     (mb,) = c1.sb.rows("MAC_Binding")
     assert (mb["ip"], mb["mac"]) == ("10.0.2.2", "02:00:0a:00:02:02")
+    c1.run()  # its main loop wakes on the new MAC_Binding and installs the neighbour flow
     res = br.process(ping, "tap-vm1")
     assert [o.port for o in res.outputs] == [patch] and not res.packet_ins
     sent = res.outputs[0].packet

@@ -70,9 +70,48 @@ class RuntimeData:
         self.vifs: dict[str, int] = {}  # iface-id → ofport on br-int, read by each run
         self._chassis_uuid = ""
         self._ref_memo: tuple[int, dict[tuple[str, ...], set[str]]] | None = None
+        # tracked data of this engine run, for the nodes that read this one's changes
+        self.prev: RuntimeState | None = None  # the state before this run's changes
+        self.live_moved = False  # liveness changed: everything physical is redone
 
     def reset(self) -> None:
         self.state = RuntimeState()
+        self.claimed_vifs = {}
+
+    def clear_tracked(self) -> None:
+        self.prev = None
+        self.live_moved = False
+
+    @property
+    def before(self) -> RuntimeState:
+        """The state before this engine run's changes (the current one if none)."""
+        return self.prev if self.prev is not None else self.state
+
+    # ------------------------------------------------------------ engine node
+    def recompute(self) -> bool:
+        """en_runtime_data's run: claim and derive from every binding."""
+        self._update([], full=True)
+        self.live_moved = True
+        return True
+
+    def handle_port_binding(self, changes: list[Change]) -> bool:
+        """runtime_data_sb_port_binding_handler: claim and re-index the changed bindings."""
+        self._update(changes, full=False)
+        return True
+
+    def handle_vifs(self) -> bool:
+        """runtime_data_ovs_interface_handler: VIFs plugged or unplugged."""
+        if self.vifs == self.claimed_vifs:
+            return False
+        self._update([], full=False)
+        return True
+
+    def _update(self, changes: list[Change], full: bool) -> None:
+        if self.prev is None:
+            self.prev = self.state
+        self.liveness.forget_active()  # the SB may have moved since
+        self.claim(changes, full)
+        self.state = self.derive(changes, full)
 
     def chassis_uuid(self) -> str:
         row = self.sb.tables["Chassis"].get(self._chassis_uuid)

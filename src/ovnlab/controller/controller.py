@@ -14,9 +14,9 @@ from typing import Any
 
 from ovnlab.controller import bfd
 from ovnlab.controller import chassis as ch
-from ovnlab.controller.binding import RuntimeData, RuntimeState, vif_ports
+from ovnlab.controller.binding import RuntimeData, vif_ports
 from ovnlab.controller.chassis import BR_INT, ChassisConfig
-from ovnlab.controller.ct_zones import ct_zone_users, update_ct_zones
+from ovnlab.controller.ct_zones import CtZones
 from ovnlab.controller.lflow import OFFlow
 from ovnlab.controller.lflow_output import LflowOutput
 from ovnlab.controller.ofctrl import Ofctrl, PacketOut
@@ -24,6 +24,7 @@ from ovnlab.controller.pflow_output import PflowOutput
 from ovnlab.controller.physical import PortInfo
 from ovnlab.controller.pinctrl import HeldPackets, run_buffered
 from ovnlab.gc_pause import gc_paused
+from ovnlab.incproc import ChangeSource, Engine, Handled, Node
 from ovnlab.ovsdb import Change, Database
 
 __all__ = ["BR_INT", "Controller", "PacketOut"]
@@ -38,27 +39,25 @@ class Controller:
         self.cfg = ChassisConfig.of(vswitch)
         self.name = self.cfg.system_id
         self.install_enabled = install
-        self.ct_zones: dict[str, int] = {}
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "address_set_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.liveness = bfd.Liveness(self.name, vswitch)
         self.runtime = RuntimeData(sb, vswitch, self.cfg, self.liveness)
+        self.zones = CtZones(sb, lambda: (self.runtime.state.local_dps, [
+            *self.runtime.state.vif_ofports, *self.runtime.state.patch_ofports]))
         self.ofctrl = Ofctrl()
         self.lflow = LflowOutput(sb, self.runtime, self.ofctrl, self.stats)
-        self.pflow = PflowOutput(sb, self.runtime, self.ofctrl, self.ct_zones)
-        self._alive_seen: dict[str, bool] = {}
-        self._pending: list[Change] = []
-        self._running = False
-        self._dirty_all = True
-        self._last_snap: tuple[Any, ...] | None = None
+        self.pflow = PflowOutput(sb, self.runtime, self.ofctrl, self.zones.zones)
+        self.inputs = _Inputs()
+        self.engine = wire(self)
+        self._ovs_seen: tuple[Any, ...] | None = None
         self.garp: Any = None  # pinctrl's GARP state, created lazily
         # pinctrl's buffered packets: (datapath key, next-hop IP) -> held packets
         self.buffered: dict[tuple[int, int], HeldPackets] = {}
         self.clock: Callable[[], float] = lambda: 0.0  # the fabric gives its clock
         self.ready: list[PacketOut] = []
         self.on_ready: Callable[[], None] | None = None  # the fabric's wake-up for `ready`
-        self.eager = True  # run on every SB commit (see _on_sb)
         ch.register_chassis(sb, self.cfg)
         for bridge in ch.ensure_bridges(vswitch, self.cfg):
             if hasattr(bridge, "replace_flows"):
@@ -71,6 +70,10 @@ class Controller:
     @property
     def br_int(self) -> Any:
         return self.vswitch.bridges[BR_INT]
+
+    @property
+    def ct_zones(self) -> dict[str, int]:
+        return self.zones.zones
 
     @property
     def errors(self) -> dict[str, str]:
@@ -88,7 +91,9 @@ class Controller:
         return list(self.runtime.special.values())
 
     def flows(self) -> list[OFFlow]:
-        """The desired br-int flow table (what ovn-controller would install)."""
+        """The desired br-int flow table once this chassis has caught up with the SB and
+        its vswitch (what `ovn-nbctl --wait=hv` waits for)."""
+        self.run_if_pending()
         return self.ofctrl.flows()
 
     def dump_flows(self) -> list[str]:
@@ -96,6 +101,10 @@ class Controller:
         by table, then priority descending."""
         fl = sorted(self.flows(), key=lambda f: (f.table, -f.priority, f.match_text()))
         return [f.dump_text() for f in fl]
+
+    def engine_stats(self) -> str:
+        """`ovn-appctl -t ovn-controller inc-engine/show-stats`."""
+        return self.engine.stats()
 
     # ------------------------------------------------------------ liveness
     def set_chassis_alive(self, chassis: str, alive: bool) -> None:
@@ -114,19 +123,30 @@ class Controller:
 
     # ------------------------------------------------------------ main loop
     def _on_sb(self, changes: list[Change]) -> None:
-        """SB changes are queued and, when `eager`, processed at once. A lab of many chassis
-        turns `eager` off: the next `run()` (its convergence, or `run_if_pending()` before
-        this chassis handles a packet) processes them, so one commit does not cost every
-        chassis a full iteration."""
-        self._pending.extend(changes)
-        if self.eager:
-            self.run()
+        """The SB listener only queues the changes for the engine's next run; pinctrl,
+        a thread of its own in OVN, releases packets a new MAC_Binding was awaited for."""
+        self.inputs.push(changes)
         if self.buffered and run_buffered(self) and self.on_ready is not None:
             self.on_ready()
 
+    def _ovs_view(self) -> tuple[Any, ...]:
+        """What this chassis watches in its vswitch: the VIFs on br-int, the BFD state of
+        its tunnels, and ovn-cms-options (OVS is read once per iteration)."""
+        live = self.liveness.refresh(self.br_int)
+        vifs = vif_ports(self.br_int)
+        cms = self.vswitch.external_ids.get("ovn-cms-options", "")
+        return tuple(sorted(vifs.items())), tuple(sorted(live.items())), cms
+
+    @property
+    def pending(self) -> bool:
+        """Whether a run has work: SB changes queued, the vswitch changed, or the flows
+        are not installed yet."""
+        return (self.engine.pending or self._ovs_view() != self._ovs_seen
+                or (self.install_enabled and not self.ofctrl.installed))
+
     def run_if_pending(self) -> None:
         """ovn-controller's main loop woken by an SB update, before a packet is handled."""
-        if self._pending or self._dirty_all:
+        if self.pending:
             self.run()
 
     def take_ready(self) -> list[PacketOut]:
@@ -139,95 +159,53 @@ class Controller:
         """ovs-vswitchd restarted without its flows: ofctrl reconnects and installs the
         whole desired table again."""
         self.ofctrl.forget_installed()
-        self._last_snap = None
         self.run()
 
     def recompute(self) -> None:
-        """Drop every cached result and rebuild from scratch (ovn-controller's full run)."""
+        """Drop every cached result and rebuild from scratch (ovn-controller's full run,
+        `inc-engine/recompute`)."""
         self.lflow.clear()
         self.pflow.clear()
         self.ofctrl.clear()
         self.runtime.reset()
-        self._dirty_all = True
-        self._last_snap = None
+        self.engine.force_recompute()
         self.run()
 
     def run(self) -> None:
-        """One ovn-controller iteration (re-entrant calls fold into the running one)."""
-        if self._running:
-            return
-        ch.sync_cms_options(self.sb, self.vswitch, self.runtime.chassis_uuid())
-        self.runtime.vifs = vif_ports(self.br_int)  # OVS is read once per iteration
-        live = self.liveness.refresh(self.br_int)
-        snap = (tuple(sorted(self.runtime.vifs.items())), tuple(sorted(live.items())))
-        if (not self._pending and not self._dirty_all and snap == self._last_snap
-                and (self.ofctrl.installed or not self.install_enabled)):
+        """One ovn-controller iteration: the engine over what changed, until the claims
+        it makes stop writing new changes; then the flows go to br-int (ofctrl_put)."""
+        if not self.pending:
             return  # nothing this chassis watches has changed (the poll loop's no-op)
-        self._last_snap = snap
-        self._running = True
         t0 = time.perf_counter()
         # The compiled state is millions of small acyclic objects: cyclic GC passes over
         # them would dominate an incremental run, so collection waits until we are done.
-        try:
-            with gc_paused():
-                self._iterate()
-                t1 = time.perf_counter()
-                if self.install_enabled:
-                    self.ofctrl.put(self.br_int)
-                ch.store_nb_cfg(self.sb, self.vswitch, self.name)
-            self.stats["last_install_s"] = time.perf_counter() - t1
-            self.stats["last_run_s"] = time.perf_counter() - t0
-            self.stats["runs"] += 1
-        finally:
-            self._running = False
+        with gc_paused():
+            for _ in range(8):
+                self._poll_ovs()
+                if not self.engine.pending:
+                    break
+                self.engine.run()
+                bfd.sync_bfd_all(self.br_int, self.runtime.bfd_peers(), self.liveness)
+            t1 = time.perf_counter()
+            if self.install_enabled:
+                self.ofctrl.put(self.br_int)
+            ch.store_nb_cfg(self.sb, self.vswitch, self.name)
+        self.stats["last_install_s"] = time.perf_counter() - t1
+        self.stats["last_run_s"] = time.perf_counter() - t0
+        self.stats["runs"] += 1
 
-    def _iterate(self) -> None:
-        """Process the queued changes until claims stop writing new ones."""
-        for _ in range(8):
-            self.liveness.forget_active()  # the SB may have moved since
-            if self._only_neighbors():
-                changes, self._pending = self._pending, []
-                self.pflow.redo_neighbors(dict.fromkeys(c.uuid for c in changes))
-            else:
-                self.runtime.claim(self._pending, self._dirty_all)
-                changes, self._pending = self._pending, []
-                self._process(changes)
-            if not self._pending:
-                break
-
-    def _only_neighbors(self) -> bool:
-        """Only MAC_Bindings changed (what a ping-all mostly writes): neither bindings
-        nor OVS nor liveness, so nothing but neighbour flows needs a look."""
-        return (not self._dirty_all and self.runtime.vifs == self.runtime.claimed_vifs
-                and self._alive_seen == self.liveness.live
-                and all(c.table == "MAC_Binding" for c in self._pending))
-
-    # ------------------------------------------------------------ incremental compile
-    def _process(self, changes: list[Change]) -> None:
-        rt = self.runtime
-        old = rt.state
-        live_moved = self._alive_seen != self.liveness.live
-        st = rt.derive(changes, self._dirty_all or live_moved)
-        old_zones = dict(self.ct_zones)
-        update_ct_zones(self.ct_zones, *ct_zone_users(
-            st.local_dps, [*st.vif_ofports, *st.patch_ofports], self.sb))
-        rt.state = st
-        bfd.sync_bfd_all(self.br_int, rt.bfd_peers(), self.liveness)
-        self.lflow.reset_envs()
-        tables = {c.table for c in changes}
-        names: set[str] = set()
-        self.lflow.index_groups(changes, st, old, names, self._dirty_all)
-        full_phys = (self._dirty_all or live_moved or self.ct_zones != old_zones
-                     or _physical_inputs(st) != _physical_inputs(old))
-        pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
-        pb_names = _changed_names(changes, names)
-        names |= {f"resident:{n}" for n in st.resident ^ old.resident}
-        # A VIF appearing or leaving changes which switch-port flows are "related" here.
-        names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
-        self.lflow.process(changes, tables, st, old, names, self._dirty_all)
-        self.pflow.process(changes, tables, st, full_phys, names, pb_changed, pb_names)
-        self._alive_seen = dict(self.liveness.live)
-        self._dirty_all = False
+    def _poll_ovs(self) -> None:
+        """The vswitch's changes since the last look, into the engine's OVS inputs."""
+        view = self._ovs_view()
+        if view == self._ovs_seen:
+            return
+        old, self._ovs_seen = self._ovs_seen, view
+        ch.sync_cms_options(self.sb, self.vswitch, self.runtime.chassis_uuid())
+        self.runtime.vifs = dict(view[0])
+        if old is None or old[0] != view[0]:
+            self.inputs.ovs_interface.push([view[0]])
+        if old is None or old[1] != view[1]:
+            self.inputs.bfd.push([view[1]])
 
     # ------------------------------------------------------------ controller actions
     def packet_in(self, event: Any) -> list[PacketOut]:
@@ -240,30 +218,73 @@ class Controller:
         return periodic(self, now)
 
 
-def _physical_inputs(st: RuntimeState) -> tuple[Any, ...]:
-    """What every physical flow may read: a change in any redoes them all."""
-    return (st.local_dps, st.tunnels, st.patch_ofports, st.vif_ofports, st.active_cr,
-            st.dp_keys, st.localnet_of_dp, st.peer_router_macs)
+class _Inputs:
+    """The engine's inputs: an SB table's tracked changes each (the tables ovn-controller
+    monitors), and the vswitch's interfaces and BFD state."""
+
+    TABLES = ("SB_Global", "Chassis", "Encap", "Datapath_Binding", "Port_Binding",
+              "HA_Chassis_Group", "HA_Chassis", "Gateway_Chassis", "Logical_Flow",
+              "Logical_DP_Group", "Address_Set", "Port_Group", "Multicast_Group",
+              "MAC_Binding")
+
+    def __init__(self) -> None:
+        self.sb: dict[str, ChangeSource[Change]] = {
+            t: ChangeSource(f"SB_{t.lower()}") for t in self.TABLES}
+        self.ovs_interface: ChangeSource[Any] = ChangeSource("OVS_interface")
+        self.bfd: ChangeSource[Any] = ChangeSource("bfd_chassis")
+
+    def push(self, changes: list[Change]) -> None:
+        by_table: dict[str, list[Change]] = {}
+        for c in changes:
+            if c.table in self.sb:
+                by_table.setdefault(c.table, []).append(c)
+        for table, cs in by_table.items():
+            self.sb[table].push(cs)
+
+    def tracked(self, *tables: str) -> list[Change]:
+        return [c for t in tables for c in self.sb[t].tracked]
 
 
-def _changed_names(changes: list[Change], names: set[str]) -> set[str]:
-    """Ports whose binding changed, by name (old and new); adds to `names` the port and
-    multicast group names whose lookups logical flows see moved."""
-    pb_names: set[str] = set()
-    for c in changes:
-        if c.table == "Port_Binding":
-            for r in (c.old, c.new):
-                if r is not None:
-                    pb_names.add(r["logical_port"])
-            # Only what port-name lookups see matters to logical flows (residency is
-            # tracked separately).
-            if c.old is None or c.new is None or any(
-                    c.old[k] != c.new[k] for k in ("logical_port", "tunnel_key", "datapath")):
-                names.update(r["logical_port"] for r in (c.old, c.new) if r is not None)
-        elif c.table == "Multicast_Group":
-            # Logical flows see a group only through its key (`outport = "_MC_flood"`);
-            # its members matter to the physical flows alone.
-            if c.old is None or c.new is None or any(
-                    c.old[k] != c.new[k] for k in ("name", "tunnel_key", "datapath")):
-                names.update(r["name"] for r in (c.old, c.new) if r is not None)
-    return pb_names
+def _handled(updated: bool | None) -> Handled:
+    if updated is None:
+        return Handled.UNHANDLED
+    return Handled.UPDATED if updated else Handled.UNCHANGED
+
+
+def wire(ctl: Controller) -> Engine:
+    """ovn-controller.c's engine: the nodes and, per input, the change handler that
+    copes with it (none: the node recomputes)."""
+    sb, rt, lf, pf = ctl.inputs.sb, ctl.runtime, ctl.lflow, ctl.pflow
+    tracked = ctl.inputs.tracked
+    runtime = Node("runtime_data", rt.recompute, [
+        *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding", "HA_Chassis_Group",
+                                  "HA_Chassis", "Gateway_Chassis")),
+        (ctl.inputs.bfd, None),
+        (sb["Port_Binding"], lambda: _handled(rt.handle_port_binding(tracked("Port_Binding")))),
+        (ctl.inputs.ovs_interface, lambda: _handled(rt.handle_vifs())),
+    ], snapshot=lambda: rt.state, clear_tracked=rt.clear_tracked)
+    ct_zones = Node("ct_zones", ctl.zones.recompute, [(sb["Datapath_Binding"], None),
+                                                      (runtime, None)],
+                    snapshot=lambda: dict(ctl.zones.zones))
+    lflow_changes = ("Logical_Flow", "Address_Set", "Port_Group", "Multicast_Group")
+    lflow_output = Node("lflow_output", lf.recompute, [
+        (runtime, lambda: _handled(lf.handle_runtime_data())),
+        (sb["Datapath_Binding"], None), (sb["Logical_DP_Group"], None),
+        *((sb[t], lambda: _handled(lf.handle_sb(tracked(*lflow_changes))))
+          for t in lflow_changes),
+        (sb["Port_Binding"], lambda: _handled(lf.handle_port_binding(tracked("Port_Binding")))),
+    ], snapshot=lf.snapshot)
+    pflow_output = Node("pflow_output", pf.recompute, [
+        (ct_zones, None),
+        (runtime, lambda: _handled(pf.handle_runtime_data())),
+        (sb["Port_Binding"], lambda: _handled(pf.handle_port_binding(tracked("Port_Binding")))),
+        (sb["Multicast_Group"],
+         lambda: _handled(pf.handle_multicast_group(tracked("Multicast_Group")))),
+        (sb["MAC_Binding"], lambda: _handled(pf.handle_mac_binding(tracked("MAC_Binding")))),
+    ], snapshot=pf.snapshot)
+    flow_output = Node("flow_output", lambda: True, [
+        (lflow_output, lambda: Handled.UPDATED), (pflow_output, lambda: Handled.UPDATED),
+        (sb["SB_Global"], lambda: Handled.UNCHANGED)],
+        snapshot=lambda: sorted(f.ofctl() for f in ctl.ofctrl.flows()))
+    return Engine(flow_output)
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ovnlab.ovsdb import Database
 
@@ -40,3 +40,19 @@ def update_ct_zones(zones: dict[str, int], users: set[str], requested: dict[str,
             nxt += 1
         zones[u] = nxt
         used.add(nxt)
+
+
+class CtZones:
+    """en_ct_zones: the zones of the local lports and datapaths, kept stable."""
+
+    def __init__(self, sb: Database, users: Callable[[], tuple[Iterable[str], Iterable[str]]]
+                 ) -> None:
+        self.sb = sb
+        self._users = users  # (local datapaths, local lports) of the runtime data
+        self.zones: dict[str, int] = {}
+
+    def recompute(self) -> bool:
+        before = dict(self.zones)
+        local_dps, lports = self._users()
+        update_ct_zones(self.zones, *ct_zone_users(local_dps, lports, self.sb))
+        return self.zones != before

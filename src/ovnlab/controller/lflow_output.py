@@ -36,6 +36,7 @@ class LflowOutput:
         self._refs: dict[str, set[LflowKey]] = {}
         self._by_lflow: dict[str, set[LflowKey]] = {}
         self._envs: dict[str, LflowEnv] = {}
+        self._env_state: RuntimeState | None = None  # what _envs were made from
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
@@ -44,9 +45,47 @@ class LflowOutput:
         self.mc_index: dict[tuple[str, str], int] = {}
         self._mc_rows: dict[str, tuple[str, str]] = {}
 
-    def reset_envs(self) -> None:
-        """The compile environments read the runtime data: a new state, new ones."""
-        self._envs = {}
+    # ------------------------------------------------------------ engine node
+    def recompute(self) -> bool:
+        """en_lflow_output's run: every logical flow of the local datapaths."""
+        st = self.rt.state
+        names: set[str] = set()
+        self.index_groups([], st, st, names, full=True)
+        self._envs = {}  # they hold the indexes just replaced
+        self.process([], set(), st, st, names, full=True)
+        return True
+
+    def snapshot(self) -> list[str]:
+        """This node's flows, as text (Engine.check's picture of it)."""
+        units = self.ofctrl.units
+        return sorted(f.ofctl() for key in self._lflows for f in units.get(key, ()))
+
+    def handle_sb(self, changes: list[Change]) -> bool:
+        """Logical_Flow, Address_Set, Port_Group and Multicast_Group changes: recompile
+        the lflows they touch (address sets patched where they can be)."""
+        st = self.rt.state
+        names: set[str] = set()
+        self.index_groups(changes, st, st, names, full=False)
+        self.process(changes, {c.table for c in changes}, st, st, names, full=False)
+        return True
+
+    def handle_port_binding(self, changes: list[Change]) -> bool:
+        """lflow_handle_flows_for_lport: the lflows naming a port whose key moved."""
+        st = self.rt.state
+        names: set[str] = set()
+        changed_lport_names(changes, names)
+        self.process([], set(), st, st, names, full=False)
+        return True
+
+    def handle_runtime_data(self) -> bool:
+        """Local datapaths added or removed, residency and local VIFs changed."""
+        st, old = self.rt.state, self.rt.before
+        names = {f"resident:{n}" for n in st.resident ^ old.resident}
+        # A VIF appearing or leaving changes which switch-port flows are "related" here.
+        names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
+        self.index_groups([], st, old, names, full=False)
+        self.process([], set(), st, old, names, full=False)
+        return True
 
     def clear(self) -> None:
         self._lflows.clear()
@@ -80,6 +119,11 @@ class LflowOutput:
                     if row is not None:
                         self._as_index[row["name"]] = tuple(row["addresses"])
                 elif c.table == "Multicast_Group":
+                    # Logical flows see a group only through its key (`outport =
+                    # "_MC_flood"`); its members matter to the physical flows alone.
+                    if c.old is None or c.new is None or any(
+                            c.old[k] != c.new[k] for k in ("name", "tunnel_key", "datapath")):
+                        names.update(r["name"] for r in (c.old, c.new) if r is not None)
                     gone = self._mc_rows.pop(c.uuid, None)
                     if gone is not None:
                         self.mc_index.pop(gone, None)
@@ -264,6 +308,8 @@ class LflowOutput:
         return env.related_port_keys is None or p.key in env.related_port_keys
 
     def _env(self, dp: str) -> LflowEnv:
+        if self._env_state is not self.rt.state:  # built from another runtime state
+            self._envs, self._env_state = {}, self.rt.state
         env = self._envs.get(dp)
         if env is None:
             env = self._envs[dp] = self._make_env(dp)
@@ -345,3 +391,21 @@ class _PortGroups(dict):
         if found is None:
             found = self._index.get(name)
         return default if found is None else found
+
+
+def changed_lport_names(changes: list[Change], names: set[str]) -> set[str]:
+    """Ports whose binding changed, by name (old and new), returned; added to `names`:
+    those whose lookups logical flows see moved (name, key or datapath)."""
+    pb_names: set[str] = set()
+    for c in changes:
+        if c.table != "Port_Binding":
+            continue
+        for r in (c.old, c.new):
+            if r is not None:
+                pb_names.add(r["logical_port"])
+        # Only what port-name lookups see matters to logical flows (residency is
+        # tracked separately).
+        if c.old is None or c.new is None or any(
+                c.old[k] != c.new[k] for k in ("logical_port", "tunnel_key", "datapath")):
+            names.update(r["logical_port"] for r in (c.old, c.new) if r is not None)
+    return pb_names

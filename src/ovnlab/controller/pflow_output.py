@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from ovnlab.controller import physical as ph
 from ovnlab.controller.binding import RuntimeData, RuntimeState
 from ovnlab.controller.lflow import OFFlow
+from ovnlab.controller.lflow_output import changed_lport_names
 from ovnlab.controller.ofctrl import Ofctrl
 from ovnlab.ovsdb import Change, Database, Row
 
@@ -32,6 +33,42 @@ class PflowOutput:
         self._mc_of_port: dict[str, set[str]] = {}
         self._neighbor_port: dict[str, str] = {}
         self._macb_of_port: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------ engine node
+    def recompute(self) -> bool:
+        """en_pflow_output's run: every physical flow."""
+        self.process([], set(), self.rt.state, True, set(), set(), set())
+        return True
+
+    def snapshot(self) -> list[str]:
+        """This node's flows, as text (Engine.check's picture of it)."""
+        units = self.ofctrl.units
+        keys = [*(("pb", u) for u in self._phys_ports), *(("mc", u) for u in self._phys_mc),
+                *(("nb", u) for u in self._neighbors), ("tunnels",), ("fixed",)]
+        return sorted(f.ofctl() for key in keys for f in units.get(key, ()))
+
+    def handle_runtime_data(self) -> bool | None:
+        """None (recompute) when anything every physical flow reads moved."""
+        rt = self.rt
+        if rt.live_moved or physical_inputs(rt.state) != physical_inputs(rt.before):
+            return None
+        return False
+
+    def handle_port_binding(self, changes: list[Change]) -> bool:
+        names: set[str] = set()
+        pb_names = changed_lport_names(changes, names)
+        pb_changed = {c.uuid for c in changes}
+        self.process(changes, {"Port_Binding"}, self.rt.state, False, names, pb_changed,
+                     pb_names)
+        return True
+
+    def handle_multicast_group(self, changes: list[Change]) -> bool:
+        self.process(changes, {"Multicast_Group"}, self.rt.state, False, set(), set(), set())
+        return True
+
+    def handle_mac_binding(self, changes: list[Change]) -> bool:
+        self.redo_neighbors(dict.fromkeys(c.uuid for c in changes))
+        return True
 
     def clear(self) -> None:
         self._phys_ports.clear()
@@ -147,3 +184,9 @@ class PflowOutput:
         else:
             group[uuid] = flows
             self.ofctrl.set_unit((kind, uuid), flows)
+
+
+def physical_inputs(st: RuntimeState) -> tuple[object, ...]:
+    """What every physical flow may read: a change in any redoes them all."""
+    return (st.local_dps, st.tunnels, st.patch_ofports, st.vif_ofports, st.active_cr,
+            st.dp_keys, st.localnet_of_dp, st.peer_router_macs)
