@@ -99,6 +99,12 @@ class LflowOutput:
         only through its ports bound here (port_groups_cs_local, filtered by the related
         lports, as ovn-controller 22.03 does): a remote port joining a group changes no
         logical flow here."""
+        self._index_sets(changes, names, full)
+        self._index_port_groups(changes, st, old, names, full)
+
+    def _index_sets(self, changes: list[Change], names: set[str], full: bool) -> None:
+        """Address sets and multicast groups by name; an address set that only gained or
+        lost addresses is remembered as a delta, to be patched in place."""
         as_before: dict[str, tuple[str, ...] | None] = {}
         if full:
             self._as_index = {r["name"]: tuple(r["addresses"])
@@ -137,6 +143,9 @@ class LflowOutput:
                 self._as_delta[name] = (before, after)  # tried incrementally first
             elif before != after:
                 names.add("$" + name)
+
+    def _index_port_groups(self, changes: list[Change], st: RuntimeState, old: RuntimeState,
+                           names: set[str], full: bool) -> None:
         local = st.vif_ofports.keys()
         groups = {r["name"]: r for r in self.sb.rows("Port_Group")}
         if full or local != old.vif_ofports.keys():
