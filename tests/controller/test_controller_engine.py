@@ -127,3 +127,16 @@ def test_handlers_cope_without_recomputing() -> None:
     c.run()
     assert (node.stats.recompute, node.stats.compute) == (recomputes, computes + 1)
     assert any("nw_dst=10.0.2.99" in line for line in c.dump_flows())
+
+
+def test_the_article_lab_is_what_a_recompute_gives() -> None:
+    """The seed cloud built through the API: every chassis's engine, after the whole
+    article (FIP added, pinged, removed), equals a full recompute; nothing is pending."""
+    from ovnlab.lab import Lab
+    from ovnlab.scenario import run_article
+
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    for host, c in lab.controllers.items():
+        assert not c.pending, host
+        assert c.engine.check() == [], host

@@ -26,8 +26,8 @@ class Liveness:
     def bfd_driven(self) -> bool:
         return bool(getattr(self.vswitch, "runs_bfd", False))
 
-    def refresh(self, br_int: Any) -> dict[str, bool]:
-        """This iteration's view; the active tunnels are worked out again when asked."""
+    def read(self, br_int: Any) -> dict[str, bool]:
+        """What the overrides and the tunnels' BFD sessions say now (reads only)."""
         live = dict(self.overrides)
         if self.bfd_driven:
             for port in br_int.ports.values():
@@ -35,9 +35,12 @@ class Liveness:
                 if ch and port.bfd.get("enable") == "true":
                     live[ch] = (self.overrides.get(ch, True)
                                 and port.bfd_status.get("forwarding") == "true")
+        return live
+
+    def update(self, live: dict[str, bool]) -> None:
+        """This iteration's view; the active tunnels are worked out again when asked."""
         self.live = live
         self._active = None
-        return live
 
     def forget_active(self) -> None:
         self._active = None  # the SB may have moved since

@@ -132,7 +132,7 @@ class Controller:
     def _ovs_view(self) -> tuple[Any, ...]:
         """What this chassis watches in its vswitch: the VIFs on br-int, the BFD state of
         its tunnels, and ovn-cms-options (OVS is read once per iteration)."""
-        live = self.liveness.refresh(self.br_int)
+        live = self.liveness.read(self.br_int)
         vifs = vif_ports(self.br_int)
         cms = self.vswitch.external_ids.get("ovn-cms-options", "")
         return tuple(sorted(vifs.items())), tuple(sorted(live.items())), cms
@@ -145,8 +145,9 @@ class Controller:
                 or (self.install_enabled and not self.ofctrl.installed))
 
     def run_if_pending(self) -> None:
-        """ovn-controller's main loop woken by an SB update, before a packet is handled."""
-        if self.pending:
+        """ovn-controller's main loop woken by an SB update, before a packet is handled
+        (cheap: the vswitch is not read; its changes wait for the next run)."""
+        if self.engine.pending:
             self.run()
 
     def take_ready(self) -> list[PacketOut]:
@@ -201,6 +202,7 @@ class Controller:
             return
         old, self._ovs_seen = self._ovs_seen, view
         ch.sync_cms_options(self.sb, self.vswitch, self.runtime.chassis_uuid())
+        self.liveness.update(dict(view[1]))
         self.runtime.vifs = dict(view[0])
         if old is None or old[0] != view[0]:
             self.inputs.ovs_interface.push([view[0]])
@@ -273,7 +275,7 @@ def wire(ctl: Controller) -> Engine:
         *((sb[t], lambda: _handled(lf.handle_sb(tracked(*lflow_changes))))
           for t in lflow_changes),
         (sb["Port_Binding"], lambda: _handled(lf.handle_port_binding(tracked("Port_Binding")))),
-    ], snapshot=lf.snapshot)
+    ], snapshot=lf.snapshot, clear_tracked=lf.clear_tracked)
     pflow_output = Node("pflow_output", pf.recompute, [
         (ct_zones, None),
         (runtime, lambda: _handled(pf.handle_runtime_data())),

@@ -37,6 +37,7 @@ class LflowOutput:
         self._by_lflow: dict[str, set[LflowKey]] = {}
         self._envs: dict[str, LflowEnv] = {}
         self._env_state: RuntimeState | None = None  # what _envs were made from
+        self._sb_handled = False  # handle_sb ran in this engine run
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
@@ -60,9 +61,16 @@ class LflowOutput:
         units = self.ofctrl.units
         return sorted(f.ofctl() for key in self._lflows for f in units.get(key, ()))
 
+    def clear_tracked(self) -> None:
+        self._sb_handled = False
+
     def handle_sb(self, changes: list[Change]) -> bool:
         """Logical_Flow, Address_Set, Port_Group and Multicast_Group changes: recompile
-        the lflows they touch (address sets patched where they can be)."""
+        the lflows they touch (address sets patched where they can be). One handler for
+        the four inputs: it takes all their changes the first time it is called in a run."""
+        if self._sb_handled:
+            return False
+        self._sb_handled = True
         st = self.rt.state
         names: set[str] = set()
         self.index_groups(changes, st, st, names, full=False)
