@@ -194,6 +194,9 @@ class Lab:
         if tool in CHASSIS_TOOLS and chassis is not None:
             module = importlib.import_module(f"ovnlab.tools.{CHASSIS_TOOLS[tool]}")
             return module.run(chassis, rest)
+        if tool == "ovn-appctl" and node in self.controllers:
+            module = importlib.import_module("ovnlab.tools.ovn_appctl")
+            return module.run(self.controllers[node], rest)
         if tool == "tcpdump":
             tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
             return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,

@@ -24,7 +24,7 @@ from ovnlab.controller.pflow_output import PflowOutput
 from ovnlab.controller.physical import PortInfo
 from ovnlab.controller.pinctrl import HeldPackets, run_buffered
 from ovnlab.gc_pause import gc_paused
-from ovnlab.incproc import ChangeSource, Engine, Handled, Node
+from ovnlab.incproc import ChangeSource, Engine, Handled, Node, NodeStats
 from ovnlab.ovsdb import Change, Database
 
 __all__ = ["BR_INT", "Controller", "PacketOut"]
@@ -105,6 +105,11 @@ class Controller:
     def engine_stats(self) -> str:
         """`ovn-appctl -t ovn-controller inc-engine/show-stats`."""
         return self.engine.stats()
+
+    def clear_engine_stats(self) -> None:
+        """`inc-engine/clear-stats`."""
+        for node in self.engine.nodes:
+            node.stats = NodeStats()
 
     # ------------------------------------------------------------ liveness
     def set_chassis_alive(self, chassis: str, alive: bool) -> None:
