@@ -146,7 +146,10 @@ class Controller:
     def pending(self) -> bool:
         """Whether a run has work: SB changes queued, the vswitch changed, or the flows
         are not installed yet."""
-        return (self.engine.pending or self._ovs_view() != self._ovs_seen
+        return self._has_work(self._ovs_view())
+
+    def _has_work(self, view: tuple[Any, ...]) -> bool:
+        return (self.engine.pending or view != self._ovs_seen
                 or (self.install_enabled and not self.ofctrl.installed))
 
     def run_if_pending(self) -> None:
@@ -180,14 +183,15 @@ class Controller:
     def run(self) -> None:
         """One ovn-controller iteration: the engine over what changed, until the claims
         it makes stop writing new changes; then the flows go to br-int (ofctrl_put)."""
-        if not self.pending:
+        view = self._ovs_view()
+        if not self._has_work(view):
             return  # nothing this chassis watches has changed (the poll loop's no-op)
         t0 = time.perf_counter()
         # The compiled state is millions of small acyclic objects: cyclic GC passes over
         # them would dominate an incremental run, so collection waits until we are done.
         with gc_paused():
-            for _ in range(8):
-                self._poll_ovs()
+            for i in range(8):
+                self._poll_ovs(view if i == 0 else self._ovs_view())
                 if not self.engine.pending:
                     break
                 self.engine.run()
@@ -200,9 +204,8 @@ class Controller:
         self.stats["last_run_s"] = time.perf_counter() - t0
         self.stats["runs"] += 1
 
-    def _poll_ovs(self) -> None:
+    def _poll_ovs(self, view: tuple[Any, ...]) -> None:
         """The vswitch's changes since the last look, into the engine's OVS inputs."""
-        view = self._ovs_view()
         if view == self._ovs_seen:
             return
         old, self._ovs_seen = self._ovs_seen, view
