@@ -91,16 +91,16 @@ def sync_cms_options(sb: Database, vswitch: Any, chassis_uuid: str) -> None:
 
 def ensure_bridges(vswitch: Any, cfg: ChassisConfig) -> list[Any]:
     """br-int in secure mode, and each mapped provider bridge; returns the provider bridges
-    this call created (they get a NORMAL flow, as a standalone bridge has)."""
+    (the caller gives them a NORMAL flow, as a standalone bridge has)."""
     bridges = vswitch.bridges
     if BR_INT not in bridges:
         vswitch.add_bridge(BR_INT, fail_mode="secure")
-    created = []
+    provider = []
     for _physnet, br in cfg.bridge_mappings:
         if br not in bridges:
             vswitch.add_bridge(br)
-        created.append(bridges[br])
-    return created
+        provider.append(bridges[br])
+    return provider
 
 
 def store_nb_cfg(sb: Database, vswitch: Any, name: str) -> None:
