@@ -140,3 +140,29 @@ def test_the_article_lab_is_what_a_recompute_gives() -> None:
     for host, c in lab.controllers.items():
         assert not c.pending, host
         assert c.engine.check() == [], host
+
+
+def test_chassis_settings_come_from_the_vswitch() -> None:
+    """ovn-controller reads system-id, hostname, the encap and the bridge mappings from
+    the Open_vSwitch row's external_ids; without a system-id it has no chassis."""
+    import pytest
+
+    from ovnlab.controller import Controller
+    from ovnlab.datapath import Vswitch
+    from ovnlab.errors import OvnlabError
+    from ovnlab.sb import new_sb
+
+    sb = new_sb()
+    vs = Vswitch("hv9")
+    with pytest.raises(OvnlabError, match="system-id is not set"):
+        Controller(sb, vs)
+    assert not sb.rows("Chassis") and not vs.bridges
+    vs.external_ids.update({"system-id": "c-9", "ovn-encap-type": "geneve",
+                            "ovn-encap-ip": "192.168.9.9",
+                            "ovn-bridge-mappings": "physnet1:br-phys,physnet2:br-p2"})
+    c = Controller(sb, vs)
+    ch = sb.get("Chassis", "c-9")
+    enc = sb.get("Encap", ch["encaps"][0])
+    assert (c.name, ch["hostname"], enc["ip"]) == ("c-9", "hv9", "192.168.9.9")
+    assert ch["other_config"]["ovn-bridge-mappings"] == "physnet1:br-phys,physnet2:br-p2"
+    assert {"br-int", "br-phys", "br-p2"} <= set(vs.bridges)
