@@ -155,7 +155,7 @@ class Controller:
     def run_if_pending(self) -> None:
         """ovn-controller's main loop woken by an SB update, before a packet is handled
         (cheap: the vswitch is not read; its changes wait for the next run)."""
-        if self.engine.pending:
+        if self.inputs.queued:
             self.run()
 
     def take_ready(self) -> list[PacketOut]:
@@ -196,6 +196,7 @@ class Controller:
                     break
                 self.engine.run()
                 bfd.sync_bfd_all(self.br_int, self.runtime.bfd_peers(), self.liveness)
+            self.inputs.queued = any(s.pending for s in self.inputs.sb.values())
             t1 = time.perf_counter()
             if self.install_enabled:
                 self.ofctrl.put(self.br_int)
@@ -242,6 +243,7 @@ class _Inputs:
             t: ChangeSource(f"SB_{t.lower()}") for t in self.TABLES}
         self.ovs_interface: ChangeSource[Any] = ChangeSource("OVS_interface")
         self.bfd: ChangeSource[Any] = ChangeSource("bfd_chassis")
+        self.queued = False  # SB changes pushed since the last run (a cheap `pending`)
 
     def push(self, changes: list[Change]) -> None:
         by_table: dict[str, list[Change]] = {}
@@ -250,6 +252,7 @@ class _Inputs:
                 by_table.setdefault(c.table, []).append(c)
         for table, cs in by_table.items():
             self.sb[table].push(cs)
+        self.queued = self.queued or bool(by_table)
 
     def tracked(self, *tables: str) -> list[Change]:
         return [c for t in tables for c in self.sb[t].tracked]
