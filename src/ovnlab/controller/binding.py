@@ -95,23 +95,24 @@ class RuntimeData:
         return True
 
     def handle_port_binding(self, changes: list[Change]) -> bool:
-        """runtime_data_sb_port_binding_handler: claim and re-index the changed bindings."""
-        self._update(changes, full=False)
-        return True
+        """runtime_data_sb_port_binding_handler: claim and re-index the changed bindings.
+        True if the derived state moved (the bindings themselves are their consumers'
+        own input)."""
+        return self._update(changes, full=False)
 
     def handle_vifs(self) -> bool:
         """runtime_data_ovs_interface_handler: VIFs plugged or unplugged."""
         if self.vifs == self.claimed_vifs:
             return False
-        self._update([], full=False)
-        return True
+        return self._update([], full=False)
 
-    def _update(self, changes: list[Change], full: bool) -> None:
+    def _update(self, changes: list[Change], full: bool) -> bool:
         if self.prev is None:
             self.prev = self.state
         self.liveness.forget_active()  # the SB may have moved since
         self.claim(changes, full)
-        self.state = self.derive(changes, full)
+        before, self.state = self.state, self.derive(changes, full)
+        return self.state != before
 
     def chassis_uuid(self) -> str:
         row = self.sb.tables["Chassis"].get(self._chassis_uuid)

@@ -155,8 +155,11 @@ class LflowOutput:
     def _index_port_groups(self, changes: list[Change], st: RuntimeState, old: RuntimeState,
                            names: set[str], full: bool) -> None:
         local = st.vif_ofports.keys()
+        everything = full or local != old.vif_ofports.keys()
+        if not everything and not any(c.table == "Port_Group" for c in changes):
+            return
         groups = {r["name"]: r for r in self.sb.rows("Port_Group")}
-        if full or local != old.vif_ofports.keys():
+        if everything:
             stale = set(groups) | set(self._pg_local)
         else:
             stale = {r["name"] for c in changes if c.table == "Port_Group"
