@@ -91,11 +91,12 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
     node = NodeSpec(hostname=MEASURED, role="compute", system_id=MEASURED,
                     tunnel_ip=MEASURED_IP, ovn_bridge_mappings=(("extnet0", "br-ex"),))
     vs = Vswitch(MEASURED)
+    vs.external_ids.update(node.ovs_external_ids())
     br = vs.add_bridge("br-int", fail_mode="secure")
     for k, lport in enumerate(mine):
         br.add_port(f"tap{k}", external_ids={"iface-id": lport})
     t0 = time.perf_counter()
-    ctl = Controller(sb, vs, node, install=False)
+    ctl = Controller(sb, vs, install=False)
     compile_s = time.perf_counter() - t0
     n_flows = len(ctl.flows())
     t0 = time.perf_counter()
@@ -114,13 +115,16 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
                    nat=tuple(u for u in router["nat"] if u != nat.uuid))
         txn.delete("NAT", nat.uuid)
     northd.run()
+    ctl.run()
     before = ctl.stats["lflows_compiled"]
     t0 = time.perf_counter()
     with nb.transaction() as txn:
         new = fip_row(txn, idx, vm)
         router = nb.get("Logical_Router", router.uuid)
         txn.update("Logical_Router", router.uuid, nat=(*router["nat"], new))
-    northd.run()  # SB commit → the controller runs inside the same call (its SB listener)
+    northd.run()
+    sb_s = time.perf_counter() - t0
+    ctl.run()  # its engine over the SB changes northd's commit queued
     total_s = time.perf_counter() - t0
     fip = nb.get("NAT", new)["external_ip"]
     assert any(fip in f.match_text() for f in ctl.flows())
@@ -132,8 +136,7 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
         "install_s": round(install_s, 3),
         "flows_per_fip": round(n_flows / n_fips, 1),
         "one_fip_total_s": round(total_s, 4),
-        # the controller runs inside northd's SB commit: the SB was current before it
-        "one_fip_sb_current_s": round(total_s - ctl.stats["last_run_s"], 4),
+        "one_fip_sb_current_s": round(sb_s, 4),
         "one_fip_controller_s": round(ctl.stats["last_run_s"], 4),
         "one_fip_lflows_recompiled": int(ctl.stats["lflows_compiled"] - before),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

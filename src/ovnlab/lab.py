@@ -62,11 +62,11 @@ class Lab:
         self.nb = Database("OVN_Northbound", NB_SCHEMA)
         self.sb = Database("OVN_Southbound", SB_SCHEMA)
         self.vswitches = {n.hostname: Vswitch(n.hostname) for n in topology.nodes}
+        for n in topology.nodes:  # what a deployment tool sets with ovs-vsctl
+            self.vswitches[n.hostname].external_ids.update(n.ovs_external_ids())
         self.controllers = {
-            n.hostname: Controller(self.sb, self.vswitches[n.hostname], n) for n in topology.nodes
+            n.hostname: Controller(self.sb, self.vswitches[n.hostname]) for n in topology.nodes
         }
-        for controller in self.controllers.values():
-            controller.eager = False  # converge() and the fabric run them when it matters
         self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
         self.cloud = Cloud(store_path, topology, self.driver)
         self.driver.on_port_status = self._port_status
@@ -196,6 +196,9 @@ class Lab:
         if tool in CHASSIS_TOOLS and chassis is not None:
             module = importlib.import_module(f"ovnlab.tools.{CHASSIS_TOOLS[tool]}")
             return module.run(chassis, rest)
+        if tool == "ovn-appctl" and node in self.controllers:
+            module = importlib.import_module("ovnlab.tools.ovn_appctl")
+            return module.run(self.controllers[node], rest)
         if tool == "tcpdump":
             tcpdump = importlib.import_module("ovnlab.tools.tcpdump")
             return tcpdump.run(self.fabric.captures(node), rest, self.fabric.resolve_name,

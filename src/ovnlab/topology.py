@@ -56,6 +56,14 @@ class NodeSpec:
     def is_gateway_flagged(self) -> bool:
         return "enable-chassis-as-gw" in self.ovn_cms_options
 
+    def ovs_external_ids(self) -> dict[str, str]:
+        """The Open_vSwitch row's external_ids a deployment tool sets on this node
+        (`ovs-vsctl set open . external_ids:system-id=...`) and ovn-controller reads."""
+        return {"system-id": self.system_id, "hostname": self.hostname,
+                "ovn-encap-type": "geneve", "ovn-encap-ip": self.tunnel_ip,
+                "ovn-bridge-mappings": ",".join(f"{p}:{b}" for p, b in self.ovn_bridge_mappings),
+                "ovn-cms-options": ",".join(self.ovn_cms_options)}
+
 
 @dataclass(frozen=True, slots=True)
 class PhysicalNetwork:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab.controller import Controller
+from ovnlab.incproc import converge
 from ovnlab.ovsdb import Database
 from ovnlab.sb import new_sb
 from ovnlab.topology import load
@@ -213,9 +214,14 @@ class SeedLab:
 def seed_lab(distributed: bool = True, boot_vm: bool = True) -> SeedLab:
     topo = load("seed")
     sb, u = build_seed_sb(distributed)
-    vs = {n.hostname: FakeVswitch(n.hostname) for n in topo.nodes}
-    ctls = {n.hostname: Controller(sb, vs[n.hostname], n) for n in topo.nodes}
+    vs = {n.hostname: FakeVswitch(n.hostname, external_ids=n.ovs_external_ids())
+          for n in topo.nodes}
+    ctls: dict[str, Controller] = {}
+    for n in topo.nodes:  # each ovn-controller keeps up with the SB as the next starts
+        ctls[n.hostname] = Controller(sb, vs[n.hostname])
+        converge(list(ctls.values()))
     add_ha_group(sb, u, list(topo.nodes))
+    converge(list(ctls.values()))
     if boot_vm:
         br = vs["compute1"].bridges["br-int"]
         br.add_port("tap-vm1", external_ids={"iface-id": "vm_1", "attached-mac": VM_MAC})

@@ -3,7 +3,7 @@ the cached, per-part conversion of the desired flows equals parsing their text."
 
 from __future__ import annotations
 
-from ovnlab.controller.controller import engine_flow
+from ovnlab.controller.ofctrl import engine_flow
 from ovnlab.flows import parse_flow
 from ovnlab.lab import Lab
 from ovnlab.scenario import run_article

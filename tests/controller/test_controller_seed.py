@@ -92,7 +92,7 @@ def test_tunnels_patches_and_chassis_rows() -> None:
     assert ch["hostname"] == "compute1"
     assert ch["other_config"]["ovn-bridge-mappings"] == "extnet0:br-ex"
     enc = lab.sb.get("Encap", ch["encaps"][0])
-    assert (enc["type"], enc["ip"]) == ("geneve", c1.node.tunnel_ip)
+    assert (enc["type"], enc["ip"]) == ("geneve", c1.cfg.encap_ip)
     flows = c1.dump_flows()
     tun = ports[f"ovn-{others[0][:6]}-0"].ofport
     assert (f"table=0, priority=100,in_port={tun} actions=move:NXM_NX_TUN_ID[0..23]->"

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ovnlab.controller import expr as ex
-from ovnlab.controller.actions import (
+from ovnlab.controller.actions import compile_actions
+from ovnlab.controller.encode import (
     OFTABLE_LOG_EGRESS_PIPELINE,
     OFTABLE_LOG_INGRESS_PIPELINE,
     EncodeParams,
-    compile_actions,
 )
 from ovnlab.controller.ofields import Match, format_match
 from ovnlab.controller.ofpacts import Conjunction, Ofpact, format_actions

@@ -10,7 +10,7 @@ OVS's `match_format()` (lib/match.c), so our text equals what a real switch dump
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 ETH_TYPE_IP = 0x0800
@@ -236,65 +236,80 @@ def _ct_label(v: int, m: int) -> str:
 def format_match(slots: Mapping[str, tuple[int, int]], priority: int | None = None) -> str:
     """ovs-ofctl's text of a match (lib/match.c `match_format`), without `priority=`."""
     out: list[str] = []
-
-    def get(slot: str) -> tuple[int, int] | None:
-        return slots.get(slot)
-
-    def add(slot: str, fmt: Iterable[str] | str | None) -> None:
-        if fmt is None:
-            return
-        out.append(fmt if isinstance(fmt, str) else ",".join(fmt))
-
-    if (x := get("pkt_mark")):
-        add("pkt_mark", _u("pkt_mark", *x, 0xFFFFFFFF))
-    if (x := get("conj_id")):
-        out.append(f"conj_id={x[0]}")
-    if (x := get("ct_state")):
-        out.append(_ct_state(*x))
-    if (x := get("ct_zone")):
-        out.append(f"ct_zone={x[0]}" if x[1] == 0xFFFF else f"ct_zone={x[0]:#x}/{x[1]:#x}")
-    if (x := get("ct_mark")):
-        out.append(_u("ct_mark", *x, 0xFFFFFFFF))
-    if (x := get("ct_label")):
-        out.append(_ct_label(*x))
-    dl = get("dl_type")
-    proto = get("nw_proto")
+    _format_ct(slots, out)
+    dl = slots.get("dl_type")
+    proto = slots.get("nw_proto")
     dl_type = dl[0] if dl and dl[1] == 0xFFFF else None
-    skip_type = skip_proto = False
-    if dl is not None:
-        skip_type = True
-        if dl_type == ETH_TYPE_IP:
-            names = {IPPROTO_ICMP: "icmp", IPPROTO_TCP: "tcp", IPPROTO_UDP: "udp",
-                     IPPROTO_SCTP: "sctp"}
-            if proto and proto[0] in names:
-                out.append(names[proto[0]])
-                skip_proto = True
-            else:
-                out.append("ip")
-        elif dl_type == ETH_TYPE_IPV6:
-            names = {IPPROTO_ICMPV6: "icmp6", IPPROTO_TCP: "tcp6", IPPROTO_UDP: "udp6",
-                     IPPROTO_SCTP: "sctp6"}
-            if proto and proto[0] in names:
-                out.append(names[proto[0]])
-                skip_proto = True
-            else:
-                out.append("ipv6")
-        elif dl_type == ETH_TYPE_ARP:
-            out.append("arp")
-        else:
-            skip_type = False
+    skip_type, skip_proto = _format_protocol(dl, dl_type, proto, out)
+    _format_l2(slots, out)
+    if dl is not None and not skip_type:
+        out.append(f"dl_type=0x{dl[0]:04x}")
+    _format_l3(slots, dl_type, out)
+    if proto is not None and not skip_proto:
+        out.append(f"{'arp_op' if dl_type == ETH_TYPE_ARP else 'nw_proto'}={proto[0]}")
+    _format_ip_any(slots, dl_type, out)
+    _format_l4(slots, dl_type, proto, out)
+    text = ",".join(out)
+    if priority is not None:
+        return f"priority={priority}" + ("," + text if text else "")
+    return text
+
+
+def _format_ct(slots: Mapping[str, tuple[int, int]], out: list[str]) -> None:
+    """pkt_mark, conj_id and the conntrack fields, which match_format prints first."""
+    if (x := slots.get("pkt_mark")):
+        out.append(_u("pkt_mark", *x, 0xFFFFFFFF))
+    if (x := slots.get("conj_id")):
+        out.append(f"conj_id={x[0]}")
+    if (x := slots.get("ct_state")):
+        out.append(_ct_state(*x))
+    if (x := slots.get("ct_zone")):
+        out.append(f"ct_zone={x[0]}" if x[1] == 0xFFFF else f"ct_zone={x[0]:#x}/{x[1]:#x}")
+    if (x := slots.get("ct_mark")):
+        out.append(_u("ct_mark", *x, 0xFFFFFFFF))
+    if (x := slots.get("ct_label")):
+        out.append(_ct_label(*x))
+
+
+_IP_PROTOS = {IPPROTO_ICMP: "icmp", IPPROTO_TCP: "tcp", IPPROTO_UDP: "udp",
+              IPPROTO_SCTP: "sctp"}
+_IP6_PROTOS = {IPPROTO_ICMPV6: "icmp6", IPPROTO_TCP: "tcp6", IPPROTO_UDP: "udp6",
+               IPPROTO_SCTP: "sctp6"}
+
+
+def _format_protocol(dl: tuple[int, int] | None, dl_type: int | None,
+                     proto: tuple[int, int] | None, out: list[str]) -> tuple[bool, bool]:
+    """The protocol shorthand (`ip`, `tcp6`, `arp`...); whether it stood for dl_type and
+    for nw_proto."""
+    if dl is None:
+        return False, False
+    names = {ETH_TYPE_IP: _IP_PROTOS, ETH_TYPE_IPV6: _IP6_PROTOS}.get(dl_type or -1)
+    if names is not None:
+        if proto and proto[0] in names:
+            out.append(names[proto[0]])
+            return True, True
+        out.append("ip" if dl_type == ETH_TYPE_IP else "ipv6")
+        return True, False
+    if dl_type == ETH_TYPE_ARP:
+        out.append("arp")
+        return True, False
+    return False, False
+
+
+def _format_l2(slots: Mapping[str, tuple[int, int]], out: list[str]) -> None:
+    """Registers, tunnel and metadata, in_port, VLAN and the Ethernet addresses."""
     for i in range(16):
-        if (x := get(f"reg{i}")):
+        if (x := slots.get(f"reg{i}")):
             out.append(_u(f"reg{i}", *x, 0xFFFFFFFF))
-    if (x := get("tun_id")):
+    if (x := slots.get("tun_id")):
         out.append(_u("tun_id", *x, (1 << 64) - 1))
-    if (x := get("tun_metadata0")):
+    if (x := slots.get("tun_metadata0")):
         out.append(_u("tun_metadata0", *x, 0xFFFFFFFF))
-    if (x := get("metadata")):
+    if (x := slots.get("metadata")):
         out.append(_u("metadata", *x, (1 << 64) - 1))
-    if (x := get("in_port")):
+    if (x := slots.get("in_port")):
         out.append(f"in_port={x[0]}")
-    if (x := get("vlan_tci")):
+    if (x := slots.get("vlan_tci")):
         v, m = x
         if m == 0x1FFF and v & 0x1000:
             out.append(f"dl_vlan={v & 0xFFF}")
@@ -302,71 +317,76 @@ def format_match(slots: Mapping[str, tuple[int, int]], priority: int | None = No
             out.append(f"vlan_tci=0x{v:04x}")
         else:
             out.append(f"vlan_tci=0x{v:04x}/0x{m:04x}")
-    if (x := get("dl_src")):
+    if (x := slots.get("dl_src")):
         out.append(_eth("dl_src", *x))
-    if (x := get("dl_dst")):
+    if (x := slots.get("dl_dst")):
         out.append(_eth("dl_dst", *x))
-    if dl is not None and not skip_type:
-        out.append(f"dl_type=0x{dl[0]:04x}")
+
+
+def _format_l3(slots: Mapping[str, tuple[int, int]], dl_type: int | None,
+               out: list[str]) -> None:
+    """The network addresses: IPv6's, ARP's (arp_spa/arp_tpa) or IPv4's."""
     if dl_type == ETH_TYPE_IPV6:
-        if (x := get("ipv6_src")):
+        if (x := slots.get("ipv6_src")):
             out.append(_ip6("ipv6_src", *x))
-        if (x := get("ipv6_dst")):
+        if (x := slots.get("ipv6_dst")):
             out.append(_ip6("ipv6_dst", *x))
-        if (x := get("ipv6_label")):
+        if (x := slots.get("ipv6_label")):
             v, m = x
             out.append(f"ipv6_label=0x{v:05x}" + ("" if m == 0xFFFFF else f"/0x{m:05x}"))
-    elif dl_type == ETH_TYPE_ARP:
-        if (x := get("nw_src")):
-            out.append(_ip("arp_spa", *x))
-        if (x := get("nw_dst")):
-            out.append(_ip("arp_tpa", *x))
-    else:
-        if (x := get("nw_src")):
-            out.append(_ip("nw_src", *x))
-        if (x := get("nw_dst")):
-            out.append(_ip("nw_dst", *x))
-    if proto is not None and not skip_proto:
-        out.append(f"{'arp_op' if dl_type == ETH_TYPE_ARP else 'nw_proto'}={proto[0]}")
+        return
+    src, dst = ("arp_spa", "arp_tpa") if dl_type == ETH_TYPE_ARP else ("nw_src", "nw_dst")
+    if (x := slots.get("nw_src")):
+        out.append(_ip(src, *x))
+    if (x := slots.get("nw_dst")):
+        out.append(_ip(dst, *x))
+
+
+def _format_ip_any(slots: Mapping[str, tuple[int, int]], dl_type: int | None,
+                   out: list[str]) -> None:
+    """ARP hardware addresses, then TOS, ECN, TTL and fragments."""
     if dl_type == ETH_TYPE_ARP:
-        if (x := get("arp_sha")):
+        if (x := slots.get("arp_sha")):
             out.append(_eth("arp_sha", *x))
-        if (x := get("arp_tha")):
+        if (x := slots.get("arp_tha")):
             out.append(_eth("arp_tha", *x))
-    if (x := get("nw_tos")):
+    if (x := slots.get("nw_tos")):
         out.append(f"nw_tos={x[0] << 2}")
-    if (x := get("nw_ecn")):
+    if (x := slots.get("nw_ecn")):
         out.append(f"nw_ecn={x[0]}")
-    if (x := get("nw_ttl")):
+    if (x := slots.get("nw_ttl")):
         out.append(f"nw_ttl={x[0]}")
-    if (x := get("nw_frag")):
-        v, m = x
-        if m == 3:
-            out.append("nw_frag=" + ("later" if v & 2 else "first") if v & 1 else "nw_frag=no")
-        elif m == 1:
-            out.append("nw_frag=" + ("yes" if v & 1 else "no"))
-        else:
-            out.append("nw_frag=" + ("later" if v & 2 else "not_later"))
+    if (x := slots.get("nw_frag")):
+        out.append(_nw_frag(*x))
+
+
+def _nw_frag(v: int, m: int) -> str:
+    if m == 3:
+        return "nw_frag=" + ("later" if v & 2 else "first") if v & 1 else "nw_frag=no"
+    if m == 1:
+        return "nw_frag=" + ("yes" if v & 1 else "no")
+    return "nw_frag=" + ("later" if v & 2 else "not_later")
+
+
+def _format_l4(slots: Mapping[str, tuple[int, int]], dl_type: int | None,
+               proto: tuple[int, int] | None, out: list[str]) -> None:
+    """Ports (or ICMP type and code), neighbour discovery, TCP flags."""
     icmp = (dl_type == ETH_TYPE_IP and proto is not None and proto[0] == IPPROTO_ICMP) or (
         dl_type == ETH_TYPE_IPV6 and proto is not None and proto[0] == IPPROTO_ICMPV6)
     src, dst = ("icmp_type", "icmp_code") if icmp else ("tp_src", "tp_dst")
-    if (x := get("tp_src")):
+    if (x := slots.get("tp_src")):
         out.append(_be16(src, *x))
-    if (x := get("tp_dst")):
+    if (x := slots.get("tp_dst")):
         out.append(_be16(dst, *x))
     if icmp and dl_type == ETH_TYPE_IPV6:
-        if (x := get("nd_target")):
+        if (x := slots.get("nd_target")):
             out.append(_ip6("nd_target", *x))
-        if (x := get("arp_sha")):
+        if (x := slots.get("arp_sha")):
             out.append(_eth("nd_sll", *x))
-        if (x := get("arp_tha")):
+        if (x := slots.get("arp_tha")):
             out.append(_eth("nd_tll", *x))
-    if (x := get("tcp_flags")):
+    if (x := slots.get("tcp_flags")):
         out.append(_tcp_flags(*x))
-    text = ",".join(out)
-    if priority is not None:
-        return f"priority={priority}" + ("," + text if text else "")
-    return text
 
 
 _TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns")

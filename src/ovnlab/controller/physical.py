@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ovnlab.controller.actions import (
+from ovnlab.controller.encode import (
     OFTABLE_CHECK_LOOPBACK,
     OFTABLE_LOCAL_OUTPUT,
     OFTABLE_LOG_EGRESS_PIPELINE,
@@ -130,66 +130,85 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
     if p.dp_uuid not in ctx.local_dps:
         return []
     cookie = cookie_of(p.uuid)
-    dpm = (p.dp_key, FULL64)
     if p.type == "patch" or (p.type == "l3gateway" and p.chassis == ctx.chassis):
-        peer = ctx.ports.get(p.peer)
-        if peer is None or peer.type != p.type or peer.peer != p.name:
-            return []
-        flows = _local_common(ctx, p, cookie)
-        inner: list[Ofpact] = [Simple("ct_clear"), load("reg11", 0), load("reg12", 0),
-                               load("reg13", 0), *_ingress_metadata(ctx, peer),
-                               load("reg10", 0), load("reg15", 0)]
-        inner += [load(f"reg{i}", 0) for i in range(N_LOG_REGS)]
-        inner.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
-        flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                            (Clone(tuple(inner)),), cookie))
-        return flows
+        return _patch_flows(ctx, p, cookie)
     if p.type == "chassisredirect" and (p.chassis == ctx.chassis or p.name in ctx.active_cr):
         dist = ctx.ports.get(p.distributed_port)
         acts: tuple[Ofpact, ...] = ()
         if dist is not None and dist.dp_uuid == p.dp_uuid:
             acts = (load("reg15", dist.key), *_zone_loads(ctx, dist),
                     Resubmit(OFTABLE_CHECK_LOOPBACK))
-        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                       acts, cookie)]
+        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100,
+                       _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)), acts, cookie)]
     ofport = 0
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
     elif p.type not in ("chassisredirect", "patch", "l3gateway"):
         ofport = ctx.vif_ofports.get(p.name, 0) if p.chassis == ctx.chassis else 0
     if ofport:
-        flows = _local_common(ctx, p, cookie)
-        meta = _ingress_metadata(ctx, p)
-        if p.type == "localport":
-            meta.append(load("reg10", 1, MLF_LOCALPORT_BIT, 1))
-        meta.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
-        if p.type in ("localnet", "l2gateway") or p.tag:
-            tag = p.tag or 0
-            flows.append(OFFlow(0, 150 if tag else 100,
-                                _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
-                                (Simple("strip_vlan"), *meta), cookie))
-            if not tag:
-                flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
-                                    tuple(meta), cookie))
-            if p.type == "localnet":
-                flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
-        else:
-            flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
-        flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                            (Output(ofport),), cookie))
-        if p.type == "localnet":
-            for bit in (MLF_LOCALPORT_BIT, MLF_LOCAL_ONLY_BIT):
-                flows.append(OFFlow(OFTABLE_CHECK_LOOPBACK, 160,
-                                    _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
-                                       reg15=(p.key, FULL32)), (), cookie))
-        if p.type == "localport":
-            flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 150,
-                                _m(metadata=dpm, reg14=(p.key, FULL32)),
-                                (Resubmit(OFTABLE_LOCAL_OUTPUT),), cookie))
-        return flows
-    # Remote port: through the localnet port if the datapath has one, else a tunnel.
+        return _local_port_flows(ctx, p, ofport, cookie)
     if p.type in ("localnet", "l2gateway", "localport"):
         return []
+    return _remote_port_flows(ctx, p, cookie)
+
+
+def _patch_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+    """A patch (or local l3gateway) port: output clones the packet into its peer's
+    datapath, as if it entered there."""
+    peer = ctx.ports.get(p.peer)
+    if peer is None or peer.type != p.type or peer.peer != p.name:
+        return []
+    flows = _local_common(ctx, p, cookie)
+    inner: list[Ofpact] = [Simple("ct_clear"), load("reg11", 0), load("reg12", 0),
+                           load("reg13", 0), *_ingress_metadata(ctx, peer),
+                           load("reg10", 0), load("reg15", 0)]
+    inner += [load(f"reg{i}", 0) for i in range(N_LOG_REGS)]
+    inner.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
+    flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100,
+                        _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)),
+                        (Clone(tuple(inner)),), cookie))
+    return flows
+
+
+def _local_port_flows(ctx: PhysCtx, p: PortInfo, ofport: int, cookie: int) -> list[OFFlow]:
+    """A port with an ofport here (a VIF bound here, a localnet or l2gateway patch):
+    table 0 classifies what enters from it, table 65 outputs to it."""
+    dpm = (p.dp_key, FULL64)
+    flows = _local_common(ctx, p, cookie)
+    meta = _ingress_metadata(ctx, p)
+    if p.type == "localport":
+        meta.append(load("reg10", 1, MLF_LOCALPORT_BIT, 1))
+    meta.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
+    if p.type in ("localnet", "l2gateway") or p.tag:
+        tag = p.tag or 0
+        flows.append(OFFlow(0, 150 if tag else 100,
+                            _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
+                            (Simple("strip_vlan"), *meta), cookie))
+        if not tag:
+            flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
+                                tuple(meta), cookie))
+        if p.type == "localnet":
+            flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
+    else:
+        flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
+    flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                        (Output(ofport),), cookie))
+    if p.type == "localnet":
+        for bit in (MLF_LOCALPORT_BIT, MLF_LOCAL_ONLY_BIT):
+            flows.append(OFFlow(OFTABLE_CHECK_LOOPBACK, 160,
+                                _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
+                                   reg15=(p.key, FULL32)), (), cookie))
+    if p.type == "localport":
+        flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 150,
+                            _m(metadata=dpm, reg14=(p.key, FULL32)),
+                            (Resubmit(OFTABLE_LOCAL_OUTPUT),), cookie))
+    return flows
+
+
+def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+    """A port elsewhere: through the localnet port if the datapath has one, else a
+    tunnel (a bundle over the HA chassis of a distributed gateway port)."""
+    dpm = (p.dp_key, FULL64)
     localnet = ctx.localnet_of_dp.get(p.dp_uuid)
     if localnet and localnet in ctx.patch_ofports:
         ln = ctx.ports[localnet]

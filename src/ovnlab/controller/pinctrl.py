@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ovnlab.controller import dhcp_reply, icmp
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
+from ovnlab.controller.ofctrl import PacketOut
 from ovnlab.controller.ofields import FIELDS
 from ovnlab.controller.ofpacts import (
     OPCODE,
@@ -43,7 +44,7 @@ from ovnlab.packet import (
 )
 
 if TYPE_CHECKING:
-    from ovnlab.controller.controller import Controller, PacketOut
+    from ovnlab.controller.controller import Controller
 
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 GARP_MAX_TIMEOUT = 16.0  # seconds (garp_rarp_max_timeout default)
@@ -128,8 +129,6 @@ def _regs_of(event: Any) -> dict[str, int]:
 
 
 def packet_in(ctl: Controller, event: Any) -> list[PacketOut]:
-    from ovnlab.controller.controller import PacketOut
-
     raw = bytes(getattr(event, "userdata", b""))
     if len(raw) >= 8 and struct.unpack_from("!I", raw)[0] == OPCODE["PUT_DHCP_OPTS"]:
         return _put_dhcp_opts(event, raw[8:])  # its userdata is not OpenFlow actions
@@ -175,8 +174,6 @@ def _put_dhcp_opts(event: Any, data: bytes) -> list[PacketOut]:
     """pinctrl_handle_put_dhcp_opts: the reply replaces the packet, the result bit says
     whether there is one, and the paused pipeline resumes after the action (northd
     follows put_dhcp_opts with `next;`, so at the next table)."""
-    from ovnlab.controller.controller import PacketOut
-
     action = dhcp_reply.PutDhcpOpts.parse(data)
     name = field_of_header(action.result_header) if action is not None else None
     if action is None or name is None or name not in FIELDS:
@@ -223,8 +220,6 @@ def run_buffered(ctl: Controller) -> bool:
     packets back with the MAC as eth.dst, resumed where `arp` took them, at the output
     stage (OFTABLE_REMOTE_OUTPUT); what waited BUFFER_MAP_TIMEOUT in vain is dropped.
     True if any packet was released."""
-    from ovnlab.controller.controller import PacketOut
-
     if not ctl.buffered:
         return False
     dp_keys = {d.uuid: d["tunnel_key"] for d in ctl.sb.rows("Datapath_Binding")}
@@ -296,7 +291,7 @@ class GarpState:
 def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
     """`<lport>-<ip>` → (mac, ip, dp key, port key) for NAT addresses to announce here
     (get_nat_addresses_and_keys / consider_nat_address)."""
-    st = ctl._state
+    st = ctl.runtime.state
     out: dict[str, tuple[int, int, int, int]] = {}
     rows = ctl.sb.tables["Port_Binding"]
     for port in ctl.special_ports():  # patch and l3gateway ports are among these few
@@ -304,7 +299,7 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
         if pb is None or pb["type"] not in ("patch", "l3gateway") \
                 or pb["datapath"] not in st.local_dps:
             continue
-        if pb["type"] == "l3gateway" and pb["chassis"] != ctl._my_chassis_uuid():
+        if pb["type"] == "l3gateway" and pb["chassis"] != ctl.runtime.chassis_uuid():
             continue
         entries = list(pb["nat_addresses"]) or (
             [pb["options"]["nat-addresses"]] if "nat-addresses" in pb["options"] else [])
@@ -333,8 +328,6 @@ def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
 def periodic(ctl: Controller, now: float) -> list[PacketOut]:
     """send_garp_rarp_run: announcements at +0 s, +1, +3, +7, +15 then stop; and the
     held packets' run (released or timed out)."""
-    from ovnlab.controller.controller import PacketOut
-
     if run_buffered(ctl) and ctl.on_ready is not None:
         ctl.on_ready()
 

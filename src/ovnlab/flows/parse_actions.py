@@ -120,9 +120,7 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
         if paren is not None:
             raise FlowError(f"{piece}: unsupported output syntax")
         assert arg is not None
-        if "[" in arg:
-            return [OutputReg(parse_subfield(arg))]
-        return [_output(arg, port_map)]
+        return [OutputReg(parse_subfield(arg)) if "[" in arg else _output(arg, port_map)]
     if lname in ("normal", "flood", "all", "local", "in_port", "table") and arg is None \
             and paren is None:
         return [Output(RESERVED_PORTS[name.upper()])]
@@ -138,29 +136,15 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
         return _load(arg, in_ct)
     if lname == "move":
         assert arg is not None
-        src_t, arrow, dst_t = arg.partition("->")
-        if not arrow:
-            raise FlowError(f"{arg}: missing `->' following source")
-        src, dst = parse_subfield(src_t), parse_subfield(dst_t)
-        if src.nbits != dst.nbits:
-            raise FlowError(f"{arg}: source field is {src.nbits} bits wide but destination "
-                            f"is {dst.nbits} bits wide")
-        _check_writable(FIELDS[dst.field], in_ct)
-        return [Move(src, dst)]
+        return [_move(arg, in_ct)]
     if lname == "set_field":
         assert arg is not None
-        acts = _set_field(arg, in_ct)
-        if set_fields is not None:
-            f = lookup_field(arg.rpartition("->")[2].strip())
-            if f is not None:
-                set_fields.append(f.name)
-        return acts
+        return _set_field_noted(arg, in_ct, set_fields)
     if lname.startswith("mod_"):
         return _mod(lname, arg or "", piece)
     if lname == "dec_ttl":
-        if paren is None:
-            return [DecTtl(None)]
-        return [DecTtl(tuple(parse_int(x, "controller id") for x in split_top(paren)))]
+        return [DecTtl(None if paren is None else tuple(
+            parse_int(x, "controller id") for x in split_top(paren)))]
     if lname == "ct":
         return [_ct(paren or "", port_map)]
     if lname == "ct_clear":
@@ -175,21 +159,44 @@ def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
         return [_bundle(paren, port_map)]
     if lname == "note":
         assert arg is not None
-        hexes = arg.replace(".", "").replace(" ", "")
-        try:
-            data = bytes.fromhex(hexes)
-        except ValueError:
-            raise FlowError(f"{arg}: bad hex digit in `note' argument") from None
-        return [Note(Note.padded(data))]
-    if lname == "push":
+        return [_note(arg)]
+    if lname in ("push", "pop"):
         assert arg is not None
-        return [Push(parse_subfield(arg))]
-    if lname == "pop":
-        assert arg is not None
-        return [Pop(parse_subfield(arg))]
+        return [(Push if lname == "push" else Pop)(parse_subfield(arg))]
     if arg is None and paren is None and (name.isdigit() or (port_map and name in port_map)):
         return [_output(name, port_map)]
     raise FlowError(f"unknown action {name}")
+
+
+def _move(arg: str, in_ct: bool) -> Move:
+    src_t, arrow, dst_t = arg.partition("->")
+    if not arrow:
+        raise FlowError(f"{arg}: missing `->' following source")
+    src, dst = parse_subfield(src_t), parse_subfield(dst_t)
+    if src.nbits != dst.nbits:
+        raise FlowError(f"{arg}: source field is {src.nbits} bits wide but destination "
+                        f"is {dst.nbits} bits wide")
+    _check_writable(FIELDS[dst.field], in_ct)
+    return Move(src, dst)
+
+
+def _set_field_noted(arg: str, in_ct: bool, set_fields: list[str] | None) -> list[Action]:
+    """`set_field`, noting the field set for the prerequisite check (`set_fields`)."""
+    acts = _set_field(arg, in_ct)
+    if set_fields is not None:
+        f = lookup_field(arg.rpartition("->")[2].strip())
+        if f is not None:
+            set_fields.append(f.name)
+    return acts
+
+
+def _note(arg: str) -> Note:
+    hexes = arg.replace(".", "").replace(" ", "")
+    try:
+        data = bytes.fromhex(hexes)
+    except ValueError:
+        raise FlowError(f"{arg}: bad hex digit in `note' argument") from None
+    return Note(Note.padded(data))
 
 
 def _output(arg: str, port_map: PortMap | None) -> Output:

@@ -1,0 +1,183 @@
+"""Assignments in OVN logical-flow actions (lib/actions.c parse_assignment_action,
+encode_LOAD / MOVE / EXCHANGE / DEC_TTL, and the `dst = f(...)` lookups: lookup_arp,
+lookup_nd, lookup_arp_ip, get_fdb, lookup_fdb, put_dhcp_opts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ovnlab.controller import dhcp
+from ovnlab.controller import expr as ex
+from ovnlab.controller.encode import (
+    OFTABLE_GET_FDB,
+    OFTABLE_LOOKUP_FDB,
+    OFTABLE_MAC_BINDING,
+    OFTABLE_MAC_LOOKUP,
+    EncodeParams,
+    field_ref,
+    resolve,
+    restore_args,
+    setup_args,
+)
+from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
+from ovnlab.controller.ofields import FIELDS
+from ovnlab.controller.ofpacts import DecTtl, Move, Ofpact, Pop, Push, Resubmit, SetField, Sub, load
+from ovnlab.controller.symtab import MLF_LOOKUP_FDB_BIT, MLF_LOOKUP_MAC_BIT
+
+
+def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+    lhs_ref = field_ref(cur, ep)
+    lhs = resolve(lhs_ref)
+    if cur.match("--"):
+        if lhs_ref.symbol.name != "ip.ttl":
+            raise SyntaxError_("Syntax error at `--' expecting `='.")
+        ep.prereqs.append("ip")
+        acts.append(DecTtl())
+        return
+    if cur.match("<->"):
+        rhs = resolve(field_ref(cur, ep))
+        if rhs.nbits != lhs.nbits:
+            raise SyntaxError_(f"Can't exchange {lhs.nbits}-bit field with {rhs.nbits}-bit "
+                               f"field.")
+        acts.extend([Push(rhs), Push(lhs), Pop(rhs), Pop(lhs)])
+        return
+    cur.expect("=")
+    tok = cur.tok
+    if tok.kind == "id" and tok.text in ("lookup_arp", "lookup_arp_ip", "lookup_nd",
+                                         "lookup_nd_ip"):
+        cur.next()
+        ip_reg = "reg0" if "arp" in tok.text else "xxreg0"
+        if tok.text.endswith("_ip"):
+            _lookup_mac_bind_ip(cur, ep, lhs, acts, ip_reg)
+        else:
+            _lookup_arp(cur, ep, lhs, acts, ip_reg)
+        return
+    if tok.kind == "id" and tok.text in ("get_fdb", "lookup_fdb"):
+        cur.next()
+        _fdb(cur, ep, lhs, acts, tok.text)
+        return
+    if tok.kind == "id" and tok.text == "put_dhcp_opts":
+        cur.next()
+        acts.append(dhcp.encode_put_dhcpv4_opts(cur, lhs))
+        return
+    if tok.kind == "id":
+        rhs_ref = field_ref(cur, ep, rw=False)
+        rhs = resolve(rhs_ref)
+        if rhs_ref.symbol.string != lhs_ref.symbol.string:
+            raise SyntaxError_(f"Can't assign {'string' if rhs_ref.symbol.string else 'integer'}"
+                               f" field ({rhs_ref.symbol.name}) to "
+                               f"{'string' if lhs_ref.symbol.string else 'integer'} field "
+                               f"({lhs_ref.symbol.name}).")
+        if rhs.nbits != lhs.nbits:
+            raise SyntaxError_(f"Can't assign {rhs.nbits}-bit value to {lhs.nbits}-bit "
+                               f"destination.")
+        acts.append(Move(rhs, lhs))
+        return
+    c = cur.next().const
+    if c is None:
+        raise SyntaxError_(f"Syntax error at `{tok.text}' expecting constant.")
+    acts.extend(_load_const(lhs_ref, lhs, c, ep))
+
+
+def _load_const(ref: ex.FieldRef, dst: Sub, c: Const, ep: EncodeParams) -> list[Ofpact]:
+    if ref.symbol.string:
+        if not c.is_string:
+            raise SyntaxError_(f"{ref.symbol.name} requires string value.")
+        key = ep.lookup_port(c.string) or 0
+        return [SetField(dst, key)]
+    if c.is_string:
+        raise SyntaxError_(f"{ref.symbol.name} requires integer value.")
+    if c.value >> dst.nbits:
+        raise SyntaxError_(f"{c.value:#x} exceeds {dst.nbits}-bit field {ref.text()}.")
+    if c.mask is not None:
+        return [SetField(Sub(dst.mf, dst.ofs + s.ofs, s.nbits), s_val)
+                for s, s_val in _mask_segments(c.value, c.mask, dst.nbits)]
+    return [SetField(dst, c.value)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Seg:
+    ofs: int
+    nbits: int
+
+
+def _mask_segments(value: int, mask: int, width: int) -> list[tuple[_Seg, int]]:
+    out = []
+    i = 0
+    while i < width:
+        if mask >> i & 1:
+            j = i
+            while j < width and mask >> j & 1:
+                j += 1
+            out.append((_Seg(i, j - i), (value >> i) & ((1 << (j - i)) - 1)))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -> None:
+    """encode_GET_FDB / encode_LOOKUP_FDB."""
+    cur.expect("(")
+    if fn == "get_fdb":
+        args = [(resolve(field_ref(cur, ep, rw=False)), "eth_dst")]
+    else:
+        port = field_ref(cur, ep, rw=False)
+        cur.expect(",")
+        args = [(resolve(port), "reg14"), (resolve(field_ref(cur, ep, rw=False)), "eth_src")]
+    cur.expect(")")
+    acts.extend(setup_args(args))
+    if fn == "get_fdb":
+        acts.append(load("reg15", 0))
+        acts.append(Resubmit(OFTABLE_GET_FDB))
+        acts.extend(restore_args(args))
+        if dst.mf.name != "reg15" or dst.nbits != 32:
+            acts.append(Move(Sub.whole("reg15"), dst))
+        return
+    acts.append(load("reg10", 0, MLF_LOOKUP_FDB_BIT, 1))
+    acts.append(Resubmit(OFTABLE_LOOKUP_FDB))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_FDB_BIT, 1), dst))
+    acts.extend(restore_args(args))
+
+
+def _lookup_args(cur: Cursor, ep: EncodeParams, port_reg: str, ip_reg: str,
+                 with_mac: bool) -> list[tuple[Sub, str]]:
+    cur.expect("(")
+    port = field_ref(cur, ep, rw=False)
+    cur.expect(",")
+    ip = field_ref(cur, ep, rw=False)
+    args = [(resolve(port), port_reg), (resolve(ip), ip_reg)]
+    if with_mac:
+        cur.expect(",")
+        args.append((resolve(field_ref(cur, ep, rw=False)), "eth_src"))
+    cur.expect(")")
+    return args
+
+
+def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                ip_reg: str) -> None:
+    """encode_LOOKUP_ARP / encode_LOOKUP_ND: is (inport, ip, mac) a known binding?"""
+    args = _lookup_args(cur, ep, "reg14", ip_reg, with_mac=True)
+    if dst.nbits != 1:
+        raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
+    acts.extend(setup_args(args))
+    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(OFTABLE_MAC_LOOKUP))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.extend(restore_args(args))
+
+
+def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+                        ip_reg: str) -> None:
+    """encode_lookup_mac_bind_ip (lookup_arp_ip / lookup_nd_ip): is there a binding for
+    (port, ip) at all? Asks the get_arp table (as outport), keeping eth.dst aside."""
+    args = _lookup_args(cur, ep, "reg15", ip_reg, with_mac=False)
+    if dst.nbits != 1:
+        raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
+    acts.extend(setup_args(args))
+    acts.append(Push(Sub.whole("eth_dst")))
+    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(OFTABLE_MAC_BINDING))
+    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.append(Pop(Sub.whole("eth_dst")))
+    acts.extend(restore_args(args))

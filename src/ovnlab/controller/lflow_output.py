@@ -1,0 +1,431 @@
+"""en_lflow_output (controller/lflow.c, OVN 22.03): the logical flows of the local
+datapaths compiled to OpenFlow for this chassis, kept per (lflow, datapath) with what each
+result depends on (port names, address sets, port groups, residency), so an SB change
+recompiles only the lflows it touches; address sets that only gain or lose addresses are
+patched in place (lflow_handle_addr_set_update).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from typing import Any
+
+from ovnlab.controller.binding import RuntimeData, RuntimeState
+from ovnlab.controller.expr import parse_address
+from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
+from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.ovsdb import Change, Database, Row
+
+_PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
+LflowKey = tuple[str, str]  # (lflow uuid, datapath uuid)
+
+
+class LflowOutput:
+    """The compiled logical flows, their dependencies, and the indexes they read."""
+
+    def __init__(self, sb: Database, rt: RuntimeData, ofctrl: Ofctrl,
+                 stats: dict[str, float]) -> None:
+        self.sb = sb
+        self.rt = rt
+        self.ofctrl = ofctrl
+        self.stats = stats
+        self.errors: dict[str, str] = {}  # lflow uuid → why it was skipped
+        self._lflows: dict[LflowKey, Compiled] = {}  # (lflow, dp) → flows
+        self._refs: dict[str, set[LflowKey]] = {}
+        self._by_lflow: dict[str, set[LflowKey]] = {}
+        self._envs: dict[str, LflowEnv] = {}
+        self._env_state: RuntimeState | None = None  # what _envs were made from
+        self._sb_handled = False  # handle_sb ran in this engine run
+        self._as_index: dict[str, tuple[str, ...]] = {}
+        self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
+        self._as_base: dict[LflowKey, tuple[tuple[str, tuple[str, ...]], set[OFFlow]]] = {}
+        self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
+        self.mc_index: dict[tuple[str, str], int] = {}
+        self._mc_rows: dict[str, tuple[str, str]] = {}
+
+    # ------------------------------------------------------------ engine node
+    def recompute(self) -> bool:
+        """en_lflow_output's run: every logical flow of the local datapaths."""
+        st = self.rt.state
+        names: set[str] = set()
+        self.index_groups([], st, st, names, full=True)
+        self._envs = {}  # they hold the indexes just replaced
+        self.process([], set(), st, st, names, full=True)
+        return True
+
+    def snapshot(self) -> list[str]:
+        """This node's flows, as text (Engine.check's picture of it)."""
+        units = self.ofctrl.units
+        return sorted(f.ofctl() for key in self._lflows for f in units.get(key, ()))
+
+    def clear_tracked(self) -> None:
+        self._sb_handled = False
+
+    def handle_sb(self, changes: list[Change]) -> bool:
+        """Logical_Flow, Address_Set, Port_Group and Multicast_Group changes: recompile
+        the lflows they touch (address sets patched where they can be). One handler for
+        the four inputs: it takes all their changes the first time it is called in a run."""
+        if self._sb_handled:
+            return False
+        self._sb_handled = True
+        st = self.rt.state
+        names: set[str] = set()
+        self.index_groups(changes, st, st, names, full=False)
+        self.process(changes, {c.table for c in changes}, st, st, names, full=False)
+        return True
+
+    def handle_port_binding(self, changes: list[Change]) -> bool:
+        """lflow_handle_flows_for_lport: the lflows naming a port whose key moved."""
+        st = self.rt.state
+        names: set[str] = set()
+        changed_lport_names(changes, names)
+        self.process([], set(), st, st, names, full=False)
+        return True
+
+    def handle_runtime_data(self) -> bool:
+        """Local datapaths added or removed, residency and local VIFs changed."""
+        st, old = self.rt.state, self.rt.before
+        names = {f"resident:{n}" for n in st.resident ^ old.resident}
+        # A VIF appearing or leaving changes which switch-port flows are "related" here.
+        names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
+        self.index_groups([], st, old, names, full=False)
+        self.process([], set(), st, old, names, full=False)
+        return True
+
+    def clear(self) -> None:
+        self._lflows.clear()
+        self._as_base.clear()
+        self._refs.clear()
+        self._by_lflow.clear()
+
+    def index_groups(self, changes: list[Change], st: RuntimeState, old: RuntimeState,
+                     names: set[str], full: bool) -> None:
+        """Address sets, multicast groups and port groups by name. A port group is seen
+        only through its ports bound here (port_groups_cs_local, filtered by the related
+        lports, as ovn-controller 22.03 does): a remote port joining a group changes no
+        logical flow here."""
+        self._index_sets(changes, names, full)
+        self._index_port_groups(changes, st, old, names, full)
+
+    def _index_sets(self, changes: list[Change], names: set[str], full: bool) -> None:
+        """Address sets and multicast groups by name; an address set that only gained or
+        lost addresses is remembered as a delta, to be patched in place."""
+        as_before: dict[str, tuple[str, ...] | None] = {}
+        if full:
+            self._as_index = {r["name"]: tuple(r["addresses"])
+                              for r in self.sb.rows("Address_Set")}
+            self.mc_index = {(r["datapath"], r["name"]): int(r["tunnel_key"])
+                              for r in self.sb.rows("Multicast_Group")}
+            self._mc_rows = {r.uuid: (r["datapath"], r["name"])
+                             for r in self.sb.rows("Multicast_Group")}
+        else:
+            for c in changes:
+                if c.table == "Address_Set":
+                    for r in (c.old, c.new):
+                        if r is not None and r["name"] not in as_before:
+                            as_before[r["name"]] = self._as_index.get(r["name"])
+                    if c.old is not None:
+                        self._as_index.pop(c.old["name"], None)
+                    row = self.sb.tables["Address_Set"].get(c.uuid)
+                    if row is not None:
+                        self._as_index[row["name"]] = tuple(row["addresses"])
+                elif c.table == "Multicast_Group":
+                    # Logical flows see a group only through its key (`outport =
+                    # "_MC_flood"`); its members matter to the physical flows alone.
+                    if c.old is None or c.new is None or any(
+                            c.old[k] != c.new[k] for k in ("name", "tunnel_key", "datapath")):
+                        names.update(r["name"] for r in (c.old, c.new) if r is not None)
+                    gone = self._mc_rows.pop(c.uuid, None)
+                    if gone is not None:
+                        self.mc_index.pop(gone, None)
+                    row = self.sb.tables["Multicast_Group"].get(c.uuid)
+                    if row is not None:
+                        self._mc_rows[c.uuid] = (row["datapath"], row["name"])
+                        self.mc_index[(row["datapath"], row["name"])] = int(row["tunnel_key"])
+        for name, before in as_before.items():
+            after = self._as_index.get(name)
+            if before is not None and after is not None and before != after:
+                self._as_delta[name] = (before, after)  # tried incrementally first
+            elif before != after:
+                names.add("$" + name)
+
+    def _index_port_groups(self, changes: list[Change], st: RuntimeState, old: RuntimeState,
+                           names: set[str], full: bool) -> None:
+        local = st.vif_ofports.keys()
+        everything = full or local != old.vif_ofports.keys()
+        if not everything and not any(c.table == "Port_Group" for c in changes):
+            return
+        groups = {r["name"]: r for r in self.sb.rows("Port_Group")}
+        if everything:
+            stale = set(groups) | set(self._pg_local)
+        else:
+            stale = {r["name"] for c in changes if c.table == "Port_Group"
+                     for r in (c.old, c.new) if r is not None}
+        for name in stale:
+            row = groups.get(name)
+            members = None if row is None else tuple(n for n in row["ports"] if n in local)
+            before = self._pg_local.get(name)
+            if members == before:
+                continue
+            if members is None:
+                del self._pg_local[name]
+            else:
+                self._pg_local[name] = members
+            short = _PG_DP_PREFIX.sub("", name)
+            # A datapath's group created or deleted with no port here expands as before
+            # (to nothing), unless the name falls back to a plain group of that name.
+            if (members or ()) != (before or ()) or (short != name and short in self._pg_local):
+                names.add("@" + name)
+                names.add("@" + short)
+
+    def process(self, changes: list[Change], tables: set[str], st: RuntimeState,
+                old: RuntimeState, names: set[str], full: bool) -> None:
+        """Recompile what `changes` touched (or everything: `full`, a datapath change)."""
+        if full or "Datapath_Binding" in tables or "Logical_DP_Group" in tables \
+                or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
+            self.stats["full_recomputes"] += 1
+            self._as_delta.clear()
+            for key in list(self._lflows):
+                self._drop(key)
+            for lf in self.sb.rows("Logical_Flow"):
+                self._compile_row(lf)
+            return
+        dps_added = st.local_dps - old.local_dps
+        dps_removed = old.local_dps - st.local_dps
+        if dps_removed:
+            for key in list(self._lflows):
+                if key[1] in dps_removed:
+                    self._drop(key)
+        redo: set[str] = {c.uuid for c in changes if c.table == "Logical_Flow"}
+        for n in names:
+            for key in self._refs.get(n, ()):
+                redo.add(key[0])
+        if dps_added:
+            for lf in self.sb.rows("Logical_Flow"):
+                if set(self._lflow_dps(lf)) & dps_added:
+                    redo.add(lf.uuid)
+        lflows = self.sb.tables["Logical_Flow"]
+        for name, (before, after) in self._as_delta.items():
+            delta = _AddressSetDelta.of(name, before, after)
+            for key in list(self._refs.get("$" + name, ())):
+                if key[0] not in redo and not self._patch_address_set(key, delta):
+                    redo.add(key[0])
+        self._as_delta.clear()
+        for uuid in redo:
+            for key in list(self._by_lflow.get(uuid, ())):
+                self._drop(key)
+            row = lflows.get(uuid)
+            if row is not None:
+                self._compile_row(row)
+
+    def _lflow_dps(self, lf: Row) -> list[str]:
+        if lf["logical_datapath"]:
+            return [lf["logical_datapath"]]
+        if lf["logical_dp_group"]:
+            grp = self.sb.tables["Logical_DP_Group"].get(lf["logical_dp_group"])
+            return list(grp["datapaths"]) if grp else []
+        return []
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        self._as_base.pop(key, None)
+        comp = self._lflows.pop(key, None)
+        if comp is None:
+            return
+        self.ofctrl.set_unit(key, [])
+        keys = self._by_lflow.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_lflow[key[0]]
+        for ref in comp.refs:
+            s = self._refs.get(ref)
+            if s is not None:
+                s.discard(key)
+                if not s:
+                    del self._refs[ref]
+
+    def _compile_row(self, lf: Row) -> None:
+        st = self.rt.state
+        tagged = lf["tags"].get("in_out_port") if lf["tags"] else None
+        for dp in self._lflow_dps(lf):
+            if dp not in st.local_dps:
+                continue
+            env = self._env(dp)
+            if tagged and env.is_switch and not self._related(dp, tagged):
+                # A flow for a port of another chassis: OVN's conditional monitoring never
+                # even sends it (tags:in_out_port); remember the port to revisit it.
+                key = (lf.uuid, dp)
+                self._lflows[key] = Compiled([], {tagged})
+                self._by_lflow.setdefault(lf.uuid, set()).add(key)
+                self._refs.setdefault(tagged, set()).add(key)
+                continue
+            self.stats["lflows_compiled"] += 1
+            comp = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
+                                 priority=lf["priority"], match=lf["match"],
+                                 actions=lf["actions"], env=env)
+            if comp.error:
+                self.errors[lf.uuid] = comp.error
+            else:
+                self.errors.pop(lf.uuid, None)
+            key = (lf.uuid, dp)
+            self._lflows[key] = comp
+            self.ofctrl.set_unit(key, comp.flows)
+            self._by_lflow.setdefault(lf.uuid, set()).add(key)
+            for ref in comp.refs:
+                self._refs.setdefault(ref, set()).add(key)
+
+    def _patch_address_set(self, key: tuple[str, str], delta: _AddressSetDelta | None) -> bool:
+        """lflow.c lflow_handle_addr_set_update: when an address set only gained or lost
+        addresses, add and remove just the flows of those addresses instead of compiling
+        the whole set again. Each side is compiled with the changed addresses plus two
+        placeholder addresses, so the expression keeps the shape it has for the whole set
+        (a set of one would not produce conjunctions); the flows that the placeholders
+        alone produce are subtracted. False: not applicable, recompile the lflow."""
+        lf = self.sb.tables["Logical_Flow"].get(key[0])
+        comp = self._lflows.get(key)
+        if delta is None or lf is None or comp is None or comp.error:
+            return False
+        token = "$" + delta.name
+        if {r for r in comp.refs if r.startswith("$")} != {token} or len(
+                re.findall(re.escape(token) + r"(?![\w.-])", lf["match"])) != 1:
+            return False  # other sets, or this one twice: the flows cross-multiply
+        env = self._env(key[1])
+
+        def flows(addresses: tuple[str, ...]) -> set[OFFlow] | None:
+            sub = dataclasses.replace(env, address_sets={delta.name: addresses})
+            out = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
+                                priority=lf["priority"], match=lf["match"],
+                                actions=lf["actions"], env=sub)
+            return None if out.error else set(out.flows)
+
+        cached = self._as_base.get(key)
+        if cached is not None and cached[0] == (delta.name, delta.placeholders):
+            base: set[OFFlow] | None = cached[1]
+        else:
+            base = flows(delta.placeholders)
+            if base is not None:
+                self._as_base[key] = ((delta.name, delta.placeholders), base)
+        removed = flows(delta.removed + delta.placeholders) if delta.removed else base
+        added = flows(delta.added + delta.placeholders) if delta.added else base
+        if base is None or removed is None or added is None:
+            return False
+        unit = self.ofctrl.units.get(key, {})
+        gone = removed - base
+        if any(f not in unit for f in gone):
+            return False
+        self.stats["address_set_patches"] += 1
+        self.ofctrl.patch_unit(key, gone, added - base)
+        return True
+
+    def _related(self, dp: str, port: str) -> bool:
+        p = self.rt.state.ports.get(port)
+        if p is None or p.dp_uuid != dp:
+            return True  # unknown here: compile it and let the lookup decide
+        env = self._env(dp)
+        return env.related_port_keys is None or p.key in env.related_port_keys
+
+    def _env(self, dp: str) -> LflowEnv:
+        if self._env_state is not self.rt.state:  # built from another runtime state
+            self._envs, self._env_state = {}, self.rt.state
+        env = self._envs.get(dp)
+        if env is None:
+            env = self._envs[dp] = self._make_env(dp)
+        return env
+
+    def _make_env(self, dp: str) -> LflowEnv:
+        st = self.rt.state
+        ports = st.ports
+        mcs = self.mc_index
+
+        def lookup(name: str) -> int | None:
+            if name == "none":  # lflow.c lookup_port_cb: the "no output port yet" key
+                return 0
+            p = ports.get(name)
+            if p is not None and p.dp_uuid == dp:
+                return p.key
+            return mcs.get((dp, name))
+
+        related = frozenset(
+            [ports[n].key for n in st.vif_ofports if ports[n].dp_uuid == dp]
+            + [p.key for p in self.rt.special.values() if p.dp_uuid == dp and p.type in (
+                "patch", "localnet", "l2gateway", "l3gateway", "localport",
+                "chassisredirect", "virtual")])
+        return LflowEnv(
+            dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
+            lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,
+            address_sets=self._as_index,
+            port_groups=_PortGroups(self._pg_local, st.dp_keys.get(dp, 0)),
+            related_port_keys=related,
+            common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _AddressSetDelta:
+    """An address set that gained and lost addresses, with two placeholder addresses of
+    its family that it does not hold."""
+
+    name: str
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+    placeholders: tuple[str, ...]
+
+    @classmethod
+    @functools.lru_cache(maxsize=64)  # every chassis sees the same change
+    def of(cls, name: str, before: tuple[str, ...],
+           after: tuple[str, ...]) -> _AddressSetDelta | None:
+        if len(before) < 2 or len(after) < 2:
+            return None  # a set of 0 or 1 compiles to another shape
+        try:
+            parsed_before = {parse_address(a) for a in before}
+            parsed_after = {parse_address(a) for a in after}
+        except ValueError:
+            return None
+        if len(parsed_before) != len(before) or len(parsed_after) != len(after):
+            return None  # two spellings of one address: their flows coincide
+        family = parse_address(after[0]).fmt
+        placeholders = _PLACEHOLDERS.get(family)
+        if placeholders is None or {parse_address(a) for a in placeholders} & (
+                parsed_before | parsed_after):
+            return None
+        old, new = set(before), set(after)
+        return cls(name, tuple(a for a in before if a not in new),
+                   tuple(a for a in after if a not in old), placeholders)
+
+_PLACEHOLDERS = {"ipv4": ("0.0.0.1", "0.0.0.2"), "ipv6": ("100::1", "100::2"),
+                 "mac": ("00:00:00:00:00:01", "00:00:00:00:00:02")}
+
+
+class _PortGroups(dict):
+    """SB Port_Group by name.  OVN 22.03's northd writes one group per datapath,
+    `<datapath tunnel key>_<name>`; plain names are accepted too."""
+
+    def __init__(self, index: dict[str, tuple[str, ...]], dp_key: int) -> None:
+        super().__init__()
+        self._index = index
+        self._dp_key = dp_key
+
+    def get(self, name: str, default: Any = ()) -> Any:
+        found = self._index.get(f"{self._dp_key}_{name}")
+        if found is None:
+            found = self._index.get(name)
+        return default if found is None else found
+
+
+def changed_lport_names(changes: list[Change], names: set[str]) -> set[str]:
+    """Ports whose binding changed, by name (old and new), returned; added to `names`:
+    those whose lookups logical flows see moved (name, key or datapath)."""
+    pb_names: set[str] = set()
+    for c in changes:
+        if c.table != "Port_Binding":
+            continue
+        for r in (c.old, c.new):
+            if r is not None:
+                pb_names.add(r["logical_port"])
+        # Only what port-name lookups see matters to logical flows (residency is
+        # tracked separately).
+        if c.old is None or c.new is None or any(
+                c.old[k] != c.new[k] for k in ("logical_port", "tunnel_key", "datapath")):
+            names.update(r["logical_port"] for r in (c.old, c.new) if r is not None)
+    return pb_names

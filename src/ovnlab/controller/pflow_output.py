@@ -1,0 +1,192 @@
+"""en_pflow_output (controller/physical.c, OVN 22.03, and lflow.c's neighbour flows): the
+physical flows of br-int kept per port binding, multicast group and MAC_Binding, redone
+when their row or the chassis state they read changes. The flows themselves are the pure
+functions of `physical`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ovnlab.controller import physical as ph
+from ovnlab.controller.binding import RuntimeData, RuntimeState
+from ovnlab.controller.lflow import OFFlow
+from ovnlab.controller.lflow_output import changed_lport_names
+from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.ovsdb import Change, Database, Row
+
+
+class PflowOutput:
+    """The physical flows by producing row, and the indexes that find what to redo."""
+
+    def __init__(self, sb: Database, rt: RuntimeData, ofctrl: Ofctrl,
+                 ct_zones: dict[str, int]) -> None:
+        self.sb = sb
+        self.rt = rt
+        self.ofctrl = ofctrl
+        self.ct_zones = ct_zones
+        self.name = rt.name
+        self._phys_ports: dict[str, list[OFFlow]] = {}
+        self._phys_mc: dict[str, list[OFFlow]] = {}
+        self._neighbors: dict[str, list[OFFlow]] = {}
+        self._mc_members: dict[str, tuple[str, ...]] = {}
+        self._mc_of_port: dict[str, set[str]] = {}
+        self._neighbor_port: dict[str, str] = {}
+        self._macb_of_port: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------ engine node
+    def recompute(self) -> bool:
+        """en_pflow_output's run: every physical flow."""
+        self.process([], set(), self.rt.state, True, set(), set(), set())
+        return True
+
+    def snapshot(self) -> list[str]:
+        """This node's flows, as text (Engine.check's picture of it)."""
+        units = self.ofctrl.units
+        keys = [*(("pb", u) for u in self._phys_ports), *(("mc", u) for u in self._phys_mc),
+                *(("nb", u) for u in self._neighbors), ("tunnels",), ("fixed",)]
+        return sorted(f.ofctl() for key in keys for f in units.get(key, ()))
+
+    def handle_runtime_data(self) -> bool | None:
+        """None (recompute) when anything every physical flow reads moved."""
+        rt = self.rt
+        if rt.live_moved or physical_inputs(rt.state) != physical_inputs(rt.before):
+            return None
+        return False
+
+    def handle_port_binding(self, changes: list[Change]) -> bool:
+        names: set[str] = set()
+        pb_names = changed_lport_names(changes, names)
+        pb_changed = {c.uuid for c in changes}
+        self.process(changes, {"Port_Binding"}, self.rt.state, False, names, pb_changed,
+                     pb_names)
+        return True
+
+    def handle_multicast_group(self, changes: list[Change]) -> bool:
+        self.process(changes, {"Multicast_Group"}, self.rt.state, False, set(), set(), set())
+        return True
+
+    def handle_mac_binding(self, changes: list[Change]) -> bool:
+        self.redo_neighbors(dict.fromkeys(c.uuid for c in changes))
+        return True
+
+    def clear(self) -> None:
+        self._phys_ports.clear()
+        self._phys_mc.clear()
+        self._neighbors.clear()
+
+    def process(self, changes: list[Change], tables: set[str], st: RuntimeState,
+                          full_phys: bool, names: set[str], pb_changed: set[str],
+                          pb_names: set[str]) -> None:
+        ctx = self._phys_ctx()
+        mcs = self.sb.tables["Multicast_Group"]
+        if full_phys:
+            for uuid in list(self._phys_ports):
+                self._put(self._phys_ports, "pb", uuid, None)
+            for uuid in list(self._phys_mc):
+                self._put(self._phys_mc, "mc", uuid, None)
+            for p in st.ports.values():
+                self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
+            self._mc_of_port, self._mc_members = {}, {}
+            for mc in mcs.values():
+                self._index_mc(mc.uuid, mc)
+                self._put(self._phys_mc, "mc", mc.uuid, ph.mc_flows(ctx, self._mc_info(mc)))
+        else:
+            for uuid in pb_changed:
+                self._put(self._phys_ports, "pb", uuid, None)
+            touch = set(pb_changed)
+            touch |= {p.uuid for p in self.rt.special.values() if p.peer in names}
+            for uuid in touch:
+                name = self.rt.pb_names.get(uuid)
+                if name is not None:
+                    self._put(self._phys_ports, "pb", uuid, ph.port_flows(ctx, st.ports[name]))
+            mc_touch = {c.uuid for c in changes if c.table == "Multicast_Group"}
+            for uuid in pb_changed:
+                mc_touch |= self._mc_of_port.get(uuid, set())
+            for uuid in mc_touch:
+                self._put(self._phys_mc, "mc", uuid, None)
+                group = mcs.get(uuid)
+                self._index_mc(uuid, group)
+                if group is not None:
+                    self._put(self._phys_mc, "mc", uuid,
+                              ph.mc_flows(ctx, self._mc_info(group)))
+        if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
+            touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
+            if full_phys:
+                touched |= set(self._neighbors) | set(self.sb.tables["MAC_Binding"])
+            else:  # a neighbour flow names its port's keys: redo those of changed ports
+                touched |= {u for n in pb_names for u in self._macb_of_port.get(n, ())}
+            self.redo_neighbors(touched)
+        if full_phys:  # the tunnel ports are part of what full_phys compares
+            self.ofctrl.set_unit(("tunnels",), ph.tunnel_flows(ctx))
+        if ("fixed",) not in self.ofctrl.units:
+            self.ofctrl.set_unit(("fixed",), ph.fixed_flows())
+
+    def _index_mc(self, uuid: str, row: Row | None) -> None:
+        """Multicast groups by member port binding: a binding's change redoes its groups."""
+        old = set(self._mc_members.pop(uuid, ()))
+        new = set(row["ports"]) if row is not None else set()
+        for pu in old - new:
+            groups = self._mc_of_port.get(pu)
+            if groups is not None:
+                groups.discard(uuid)
+                if not groups:
+                    del self._mc_of_port[pu]
+        for pu in new - old:
+            self._mc_of_port.setdefault(pu, set()).add(uuid)
+        if row is not None:
+            self._mc_members[uuid] = tuple(row["ports"])
+
+    def _index_neighbor(self, uuid: str, row: Row | None) -> None:
+        """MAC_Bindings by logical port: a neighbour flow names its port's keys."""
+        port = self._neighbor_port.pop(uuid, None)
+        if port is not None:
+            uuids = self._macb_of_port[port]
+            uuids.discard(uuid)
+            if not uuids:
+                del self._macb_of_port[port]
+        if row is not None:
+            self._neighbor_port[uuid] = row["logical_port"]
+            self._macb_of_port.setdefault(row["logical_port"], set()).add(uuid)
+
+    def redo_neighbors(self, uuids: Iterable[str]) -> None:
+        macbs = self.sb.tables["MAC_Binding"]
+        for uuid in uuids:
+            row = macbs.get(uuid)
+            self._index_neighbor(uuid, row)
+            self._put(self._neighbors, "nb", uuid, self._neighbor(row) if row is not None else None)
+
+    def _phys_ctx(self) -> ph.PhysCtx:
+        st = self.rt.state
+        return ph.PhysCtx(chassis=self.name, ports=st.ports, local_dps=st.local_dps,
+                          vif_ofports=st.vif_ofports, patch_ofports=st.patch_ofports,
+                          tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
+                          localnet_of_dp=st.localnet_of_dp,
+                          peer_router_macs=st.peer_router_macs)
+
+    def _mc_info(self, mc: Row) -> ph.McInfo:
+        names = [n for n in map(self.rt.pb_names.get, mc["ports"]) if n is not None]
+        return ph.McInfo(mc.uuid, mc["name"], mc["datapath"],
+                         self.rt.state.dp_keys.get(mc["datapath"], 0), mc["tunnel_key"],
+                         tuple(names))
+
+    def _neighbor(self, row: Row) -> list[OFFlow]:
+        p = self.rt.state.ports.get(row["logical_port"])
+        if p is None or p.dp_uuid not in self.rt.state.local_dps:
+            return []
+        return ph.neighbor_flows(row.uuid, p.dp_key, p.key, row["ip"], row["mac"])
+
+    def _put(self, group: dict[str, list[OFFlow]], kind: str, uuid: str,
+             flows: list[OFFlow] | None) -> None:
+        if flows is None:
+            group.pop(uuid, None)
+            self.ofctrl.set_unit((kind, uuid), [])
+        else:
+            group[uuid] = flows
+            self.ofctrl.set_unit((kind, uuid), flows)
+
+
+def physical_inputs(st: RuntimeState) -> tuple[object, ...]:
+    """What every physical flow may read: a change in any redoes them all."""
+    return (st.local_dps, st.tunnels, st.patch_ofports, st.vif_ofports, st.active_cr,
+            st.dp_keys, st.localnet_of_dp, st.peer_router_macs)

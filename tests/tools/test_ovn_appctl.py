@@ -1,0 +1,41 @@
+"""`ovn-appctl -t ovn-controller inc-engine/...` on a chassis of the seed lab, in the real
+22.03 daemon's format."""
+
+from __future__ import annotations
+
+import re
+
+from ovnlab.lab import Lab
+
+
+def test_show_stats_recompute_and_clear_stats() -> None:
+    lab = Lab.build("seed")
+    res = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/show-stats")
+    assert res.rc == 0
+    nodes = re.findall(r"^Node: (\S+)\n- recompute: +(\d+)\n- compute: +(\d+)\n- abort: +0$",
+                       res.stdout, re.M)
+    names = [n for n, _r, _c in nodes]
+    assert names[-1] == "flow_output" and {"SB_port_binding", "runtime_data", "ct_zones",
+                                           "lflow_output", "pflow_output"} <= set(names)
+    assert len(nodes) == res.stdout.count("Node: ")
+    lflow = dict((n, int(r)) for n, r, _c in nodes)["lflow_output"]
+    assert lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/recompute").rc == 0
+    after = lab.exec("compute1", "ovn-appctl --target=ovn-controller inc-engine/show-stats")
+    assert f"Node: lflow_output\n- recompute: {lflow + 1:12}\n" in after.stdout
+    assert lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/clear-stats").rc == 0
+    cleared = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/show-stats")
+    assert "Node: lflow_output\n- recompute:            0\n- compute:              0\n" \
+        in cleared.stdout
+
+
+def test_errors_as_the_real_tool() -> None:
+    lab = Lab.build("seed")
+    bad = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/bogus")
+    assert (bad.rc, bad.stderr) == (2, '"inc-engine/bogus" is not a valid command (use '
+                                       '"list-commands" to see a list of valid commands)\n'
+                                       "ovn-appctl: ovn-controller: server returned an error\n")
+    extra = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/show-stats foo")
+    assert (extra.rc, extra.stderr.splitlines()[0]) == (
+        2, '"inc-engine/show-stats" command takes at most 0 arguments')
+    northd = lab.exec("compute1", "ovn-appctl inc-engine/show-stats")
+    assert northd.rc == 1 and "ovn-northd.pid" in northd.stderr
