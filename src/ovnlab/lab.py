@@ -265,8 +265,11 @@ class Lab:
         self.converge()
 
     def node_start(self, node: str) -> None:
-        """Power a chassis on, or restart the daemons killed on it."""
-        self.fabric.start_node(self._chassis_arg(node))
+        """Power a chassis on, or restart the daemons killed on it; returns once they
+        run (their start-up takes virtual time: `ovnlab.fabric.nodes`)."""
+        name = self._chassis_arg(node)
+        self.fabric.start_node(name)
+        self.fabric.wait_started(name)
         self.converge()
 
     def node_kill(self, node: str, daemon: str) -> None:

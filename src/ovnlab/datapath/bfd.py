@@ -8,6 +8,7 @@ the Interface's `bfd_status` column, which bundle(active_backup) follows.
 OVS's defaults: min_tx 100 ms, min_rx 1000 ms, multiplier 3. A session that is not Up sends
 at most once a second (RFC 5880 6.8.3); a transmission is jittered down by 0-25 %; the
 detection time is mult x max(local min_rx, remote min_tx) after the last message received.
+A new session's first message goes at once (its next_tx is 0).
 """
 
 from __future__ import annotations
@@ -126,9 +127,10 @@ class BfdSession:
         self.disc = disc
         self.udp_src = 49152 + rng.randrange(16384)  # bfd_configure's random source port
         self.cfg_min_tx, self.cfg_min_rx, self.mult = min_tx, min_rx, mult
-        # bfd_configure: the session starts at the slow rate; a poll moves it to the
-        # configured intervals once it is past Down.
-        self.min_tx, self.min_rx = SLOW_TX, min_rx
+        # bfd_configure: a session that is not Up takes the configured intervals at
+        # once (no poll: the slow rate is local_min_tx's while not Up), so coming Up
+        # changes nothing to poll for and the next message goes when it is due.
+        self.min_tx, self.min_rx = min_tx, min_rx
         self.poll_min_tx, self.poll_min_rx = min_tx, min_rx
         self.state, self.diag = State.DOWN, Diag.NONE
         self.flags = 0
