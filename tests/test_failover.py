@@ -160,8 +160,11 @@ def test_one_active_gateway_whatever_fails(events: list[tuple[str, bool]]) -> No
     """Whatever chassis stop and start, once BFD has settled at most one chassis is the
     active gateway. While two or more gateway chassis are up it is the highest-priority
     one, and every VM whose chassis is up reaches the internet. A lone survivor whose BFD
-    peers are all down does not claim (ha_chassis_group_is_active: no active tunnel means
-    this chassis is cut off), so only FIP VMs reach the internet then."""
+    peers are all down does not claim (ha_chassis_group_is_active: an empty set of active
+    tunnels means this chassis is cut off, and with every gateway chassis in the group
+    no ref_chassis tunnel is up either), so only FIP VMs reach the internet then: the
+    real 22.03 lab did the same (comp2 left alone, the cr-lrp stayed bound to the dead
+    netnode)."""
     lab = _lab()
     gw_ip = next(iter(_gateway_addresses(lab)))
     down: set[str] = set()

@@ -128,15 +128,19 @@ class _ClaimLog:
         self.lab.sb.unsubscribe(self._on_sb)
 
 
-def measure(lab: Any, node: str, vms: Sequence[str], target: str = "8.8.8.8") -> Report:
-    """Stop `node` while `vms` ping `target`, watch PHASE seconds, start it, watch again."""
+def measure(lab: Any, node: str, vms: Sequence[str], target: str = "8.8.8.8", *,
+            lead: float = LEAD) -> Report:
+    """Stop `node` while `vms` ping `target`, watch PHASE seconds, start it, watch again.
+    The stop comes `lead` seconds after the first echo request (a `lead` that is not a
+    multiple of the 0.2 s interval puts the failure between two requests, as a real
+    failure falls)."""
     fabric = lab.fabric
     address = fabric.resolve(target)
     if address is None:
         raise ValueError(f"{target}: Name or service not known")
     probe, claims = _Prober(lab, vms, address), _ClaimLog(lab)
     try:
-        fabric.run(LEAD)
+        fabric.run(lead)
         phases = []
         for event, act in (("stop", fabric.stop_node), ("start", fabric.start_node)):
             t0 = fabric.now
