@@ -43,7 +43,7 @@ def test_demo_failover_chapter(tmp_path: Path) -> None:
     result = ovnlab(tmp_path / "none", "demo", "--failover")
     assert result.returncode == 0, result.stdout[-2000:]
     assert "claimed by compute1" in result.stdout
-    assert "8/8 failover checks hold." in result.stdout
+    assert "9/9 failover checks hold." in result.stdout
     assert not (tmp_path / "none").exists()  # in-process: nothing written
 
 
