@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 CONTROLLER_LATENCY = 100e-6  # a packet-in's round trip through ovn-controller
 # Daemon start-up on the lab's clock (the real 22.03 lab, daemons restarted by hand):
-VSWITCHD_BOOT = 0.13  # exec to bridges and BFD sessions configured (measured 0.13-0.16 s)
-CONTROLLER_CONNECT = 0.15  # exec to its OVS, SB and OpenFlow connections (0.17-0.21 s)
+VSWITCHD_BOOT = 0.13  # exec to bridges and BFD sessions configured (measured 0.13-0.18 s)
+CONTROLLER_CONNECT = 0.2  # the start to its OVS, SB and OpenFlow connections (0.17-0.25 s)
 SB_ROWS_PER_SECOND = 50_000  # the SB's initial monitor reply, read and indexed
+FIRST_INSTALL = 0.2  # connected to its flows in force: recomputes, ofctrl's handshake (~0.2 s)
 MAX_BRIDGE_DEPTH = 64  # patch-port hops within one chassis before a loop is declared
 
 Record = Callable[[Hop], None]
@@ -192,8 +193,8 @@ class Chassis(Node):
         """Start what is neither running nor starting, each on the lab's clock as the
         real daemons take: ovs-vswitchd is up VSWITCHD_BOOT later with its OVSDB config
         (its BFD sessions begin Down) and no OpenFlow flows; ovn-controller connects,
-        downloads the SB (its size at SB_ROWS_PER_SECOND), then computes and installs
-        its flows once ovs-vswitchd is there."""
+        downloads the SB (its size at SB_ROWS_PER_SECOND), computes and installs its
+        flows (FIRST_INSTALL), and only then acts (claims, flows, heartbeat)."""
         for daemon in set(Daemon) - self.running - self.booting:
             if daemon is Daemon.OVN_CONTROLLER and self.controller is None:
                 self.running.add(daemon)
@@ -203,9 +204,10 @@ class Chassis(Node):
                                                           daemon=True)
 
     def controller_boot(self) -> float:
-        """ovn-controller's start-up: its connections, then the SB's first download."""
+        """ovn-controller's start-up: its connections, the SB's first download, then its
+        first full computation and installation."""
         rows = sum(len(table) for table in self.controller.sb.tables.values())
-        return CONTROLLER_CONNECT + rows / SB_ROWS_PER_SECOND
+        return CONTROLLER_CONNECT + rows / SB_ROWS_PER_SECOND + FIRST_INSTALL
 
     def _up(self, daemon: Daemon) -> None:
         self._booting.pop(daemon, None)
