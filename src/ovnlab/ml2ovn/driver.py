@@ -87,12 +87,13 @@ class OVNMechanismDriver:
 
     # ================================================================ agents
     def agents(self, now: str) -> list[Resource]:
-        """The agents Neutron's OVN driver reports from the SB chassis (`agent list`),
-        after ping_all_chassis as Neutron's get_agents does (the reports it asks for come
-        when the chassis next run)."""
-        if not self._syncing:
-            ping_all_chassis(self._live, self.clock())
+        """The agents Neutron's OVN driver reports from the SB chassis (`agent list`)."""
         return agent_list(self._live, self.sb, now, self.clock())
+
+    def ping_all_chassis(self) -> bool:
+        """Bump NB_Global.nb_cfg unless done under agent_down_time // 2 ago (the reports
+        it asks for come when the chassis next run)."""
+        return ping_all_chassis(self._live, self.clock())
 
     # ================================================================ transactions
     @contextmanager
