@@ -140,6 +140,10 @@ def test_failures_survive_down_and_up(state_dir: Path) -> None:
     assert show["network"].startswith("network: ovn-controller running; ovs-vswitchd "
                                       "running; links: eth0 DOWN")
     assert _exec(state_dir, "compute2", "ip", "addr").returncode == 255
+    for seconds in ("-1", "3601", "nan"):
+        bad = ovnlab(state_dir, "wait", seconds)
+        assert bad.returncode == 1 and "wait: seconds must be within 0..3600" in bad.stderr
+    assert ovnlab(state_dir, "node", "show", "vm_9").returncode == 1
 
     for verb in (("node", "start", "compute2"), ("node", "start", "compute1"),
                  ("link", "up", "network", "eth0")):
