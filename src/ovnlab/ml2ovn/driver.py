@@ -15,7 +15,7 @@ it for routers using an HA_Chassis_Group (ovnlab schedules with Gateway_Chassis 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -24,6 +24,7 @@ from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.agents import agents as agent_list
+from ovnlab.ml2ovn.agents import ping_all_chassis
 from ovnlab.ml2ovn.base import PortStatusCallback
 from ovnlab.ml2ovn.floatingips import FloatingIPDriver
 from ovnlab.ml2ovn.networks import NetworkDriver
@@ -58,6 +59,7 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         self.on_port_status: PortStatusCallback | None = None
         self.defer_port_events = False
         self._pending_status: list[tuple[str, bool]] = []
+        self.clock: Callable[[], float] = lambda: 0.0  # the lab's virtual seconds
         self.store = Store()
         self._seed = seed
         self._mac_rng = random.Random(f"ovn-dhcp-server-mac:{seed}")
@@ -77,7 +79,12 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
 
     def agents(self, now: str) -> list[Resource]:
         """The agents Neutron's OVN driver reports from the SB chassis (`agent list`)."""
-        return agent_list(self._live, self.sb, now)
+        return agent_list(self._live, self.sb, now, self.clock())
+
+    def ping_all_chassis(self) -> bool:
+        """Bump NB_Global.nb_cfg unless done under agent_down_time // 2 ago (the reports
+        it asks for come when the chassis next run)."""
+        return ping_all_chassis(self._live, self.clock())
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
