@@ -5,6 +5,8 @@
   BFD: sessions, control messages per virtual second, and virtual seconds per CPU second.
 - `failover_seed`: `ovnlab.failover.measure` on the seed (the network node stopped for
   8 s and started for 8 s while two VMs ping every 0.2 s): CPU and wall seconds.
+- `figures`: ovnlab's column of docs/failover.md's table, ten measured failovers (the
+  failure 0.0-0.9 s into BFD's cycle and 0-0.21 s into the ping's), as ranges.
 Run: `python -m benchmarks.bench_failover [--quick]` (prints JSON).
 """
 
@@ -57,9 +59,41 @@ def failover_seed() -> dict[str, Any]:
             "snat_vm_lost": report.stop.vms[-1].lost}
 
 
+def figures(runs: int = 10) -> dict[str, Any]:
+    """vm_1 has the FIP (compute1), vm_3 no FIP on compute1 (the backup, as the real lab's
+    no-FIP VM), vm_2 no FIP on compute2."""
+    rows: dict[str, list[float]] = {}
+
+    def add(key: str, value: float | None) -> None:
+        if value is not None:
+            rows.setdefault(key, []).append(value)
+
+    for i in range(runs):
+        lab = Lab.build("seed")
+        run_article(lab.openstack)
+        lab.openstack.server_create("vm_2", network="n1", host="compute2")
+        lab.openstack.server_create("vm_3", network="n1", host="compute1")
+        lab.fabric.run(i * 0.1)
+        report = measure(lab, "network", ["vm_1", "vm_2", "vm_3"], lead=1.0 + i * 0.023)
+        stop, start = report.stop, report.start
+        add("bfd_down_s", stop.bfd_down)
+        add("claimed_by_compute1_s", next((c.time for c in stop.claims
+                                            if c.chassis == "compute1"), None))
+        for vm in stop.vms:
+            add(f"{vm.vm}_lost", vm.lost)
+            add(f"{vm.vm}_outage_s", vm.outage)
+        add("failback_released_s", next((c.time for c in start.claims if not c.chassis), None))
+        add("failback_claimed_s", max((c.time for c in start.claims
+                                       if c.chassis == "network"), default=None))
+        for vm in start.vms:
+            add(f"failback_{vm.vm}_lost", vm.lost)
+    return {key: [min(values), max(values)] for key, values in rows.items()}
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     return {"bfd_idle": [bfd_idle(s) for s in (QUICK_SIZES if quick else SIZES)],
-            "failover_seed": failover_seed()}
+            "failover_seed": failover_seed(),
+            "figures": figures(3 if quick else 10)}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.failover import measure
 from ovnlab.lab import Lab
-from ovnlab.packet import ip
+from ovnlab.packet import ETH_ARP, ip
 from ovnlab.scenario import run_article
 
 
@@ -55,8 +55,40 @@ def test_network_node_dies_and_returns() -> None:
     assert lab.sb.lookup("Chassis", lab.topology.node("network").system_id) is not None
     assert start.bfd_up is not None and start.bfd_up < 1.5
     assert start.claims[-1].chassis == "network"  # preemptive failback
+    assert 0.9 <= start.claims[-1].time <= 2.2  # start-up, then BFD's handshake
     assert start.snat_via == ("network",) and all(v.lost <= 4 for v in start.vms)
     assert _holder(lab) == "network"
+
+
+def test_a_restarted_node_starts_as_the_real_daemons_do() -> None:
+    """Power on: ovs-vswitchd is up 0.13 s later (its BFD sessions Down), ovn-controller
+    once connected and the SB downloaded; the switch's first packet to each chassis is an
+    ARP request (its tunnel neighbour cache starts empty), so the peers hear its first
+    BFD message only at its next transmission, already Init, and go Down -> Up at once,
+    as the real 22.03 lab logs it; the gateway comes back after that handshake."""
+    lab = _lab()
+    lab.node_stop("network")
+    lab.wait(4.0)
+    t0 = lab.fabric.now
+    lab.fabric.start_node("network")
+    network = lab.fabric.chassis("network")
+    assert network.running == set()
+    lab.fabric.run(0.131)
+    assert lab.node_state("network")["daemons"] == {"ovn-controller": False,
+                                                    "ovs-vswitchd": True}
+    lab.fabric.run(network.controller_boot())
+    assert all(lab.node_state("network")["daemons"].values())
+    booted = lab.fabric.now - t0
+    changes = _watch(lab, 3.0)
+    assert changes[-1][1] == "network" and 0.9 <= booted + changes[-1][0] <= 2.25
+    sent = [c for c in lab.fabric.captures("network")["eth1"]
+            if c.direction == "out" and c.time >= t0]
+    assert sent[0].packet.eth_type == ETH_ARP  # who-has, not BFD
+    assert sent[0].time - t0 == pytest.approx(0.13, abs=0.001)
+    peers = [(e.old, e.new) for name in ("compute1", "compute2")
+             for e in lab.fabric.chassis(name).bfd.log
+             if e.time > t0 and e.remote_ip == network.tunnel_ip]
+    assert peers == [("down", "up"), ("down", "up")]
 
 
 def test_detection_is_bfds_timeout_after_the_last_message() -> None:
@@ -160,8 +192,11 @@ def test_one_active_gateway_whatever_fails(events: list[tuple[str, bool]]) -> No
     """Whatever chassis stop and start, once BFD has settled at most one chassis is the
     active gateway. While two or more gateway chassis are up it is the highest-priority
     one, and every VM whose chassis is up reaches the internet. A lone survivor whose BFD
-    peers are all down does not claim (ha_chassis_group_is_active: no active tunnel means
-    this chassis is cut off), so only FIP VMs reach the internet then."""
+    peers are all down does not claim (ha_chassis_group_is_active: an empty set of active
+    tunnels means this chassis is cut off, and with every gateway chassis in the group
+    no ref_chassis tunnel is up either), so only FIP VMs reach the internet then: the
+    real 22.03 lab did the same (comp2 left alone, the cr-lrp stayed bound to the dead
+    netnode)."""
     lab = _lab()
     gw_ip = next(iter(_gateway_addresses(lab)))
     down: set[str] = set()

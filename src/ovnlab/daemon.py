@@ -180,6 +180,9 @@ def _dispatch(lab: Any, verb: str, body: dict[str, Any]) -> tuple[int, dict[str,
     if verb == "node":  # failures: stop/start a chassis, kill a daemon, a link down/up
         return 200, lab.node_action(str(body["action"]), str(body["node"]),
                                     str(body.get("arg", "")))
+    if verb == "wait":  # virtual time passes
+        lab.wait(float(body["seconds"]))
+        return 200, {"now": lab.fabric.now}
     if verb == "export":  # the file's bytes, base64: the CLI writes them
         return 200, {"data": base64.b64encode(lab.export(str(body["database"]))).decode()}
     return 404, {"error": f"unknown control verb {verb!r}"}

@@ -24,12 +24,14 @@ from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
-from ovnlab.errors import BadRequest, NotFound, ToolError
+from ovnlab.errors import BadRequest, NotFound, StateError, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
+from ovnlab.fabric.failures import Failures
 from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
+from ovnlab.ml2ovn.agents import alive as agent_alive
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.northd import Northd
 from ovnlab.ovsdb import Database
@@ -40,6 +42,7 @@ from ovnlab.tools.files import LocalFiles, ToolFiles
 from ovnlab.turns import no_slices
 
 MAX_CONVERGE_ROUNDS = 20
+FAILURES_SETTLE = 3.5  # s: BFD's detection time (3 s) and the claims after it
 CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 # tool name -> module under ovnlab.tools, by what the tool inspects
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
@@ -70,7 +73,9 @@ class Lab:
         self.admin = self.cloud.admin_context()
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
+        self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
         self._announced = -1
+        self._state: StateDir | None = None  # where failures are kept (a lab opened from disk)
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
         self.converge()
 
@@ -85,7 +90,30 @@ class Lab:
     @classmethod
     def open(cls, path: Path | str) -> Lab:
         state = StateDir(Path(path))
-        return cls(state.topology(), state.db_file)
+        lab = cls(state.topology(), state.db_file)
+        lab._state = state
+        lab._restore_failures()
+        return lab
+
+    def _restore_failures(self) -> None:
+        """The nodes stopped, daemons killed and links downed before `ovnlab down` are down
+        again; virtual time then runs until BFD has noticed (the gateways as they were)."""
+        assert self._state is not None
+        try:
+            failures = Failures.from_dict(self._state.read_failures())
+        except ValueError as exc:
+            raise StateError(f"{self._state.failures_file}: {exc}; delete it to start with "
+                             "every node up") from None
+        if failures:
+            failures.apply(self.fabric)
+            self.converge()
+            self.fabric.run(FAILURES_SETTLE)
+            self.converge()
+
+    def _keep_failures(self) -> None:
+        if self._state is not None:
+            failures = Failures.of(self.fabric)
+            self._state.write_failures(failures.to_dict() if failures else {})
 
     def close(self) -> None:
         self.cloud.close()
@@ -263,11 +291,16 @@ class Lab:
         """Power a chassis off: ovs-vswitchd, ovn-controller, its links and its VMs."""
         self.fabric.stop_node(self._chassis_arg(node))
         self.converge()
+        self._keep_failures()
 
     def node_start(self, node: str) -> None:
-        """Power a chassis on, or restart the daemons killed on it."""
-        self.fabric.start_node(self._chassis_arg(node))
+        """Power a chassis on, or restart the daemons killed on it; returns once they
+        run (their start-up takes virtual time: `ovnlab.fabric.nodes`)."""
+        name = self._chassis_arg(node)
+        self.fabric.start_node(name)
+        self.fabric.wait_started(name)
         self.converge()
+        self._keep_failures()
 
     def node_kill(self, node: str, daemon: str) -> None:
         """`kill -9` one daemon of a chassis (`node_start` restarts it)."""
@@ -279,11 +312,13 @@ class Lab:
                              f"{', '.join(d.value for d in Daemon)})") from None
         self._chassis(name).kill(which)
         self.converge()
+        self._keep_failures()
 
     def link_set(self, node: str, iface: str, up: bool) -> None:
         """`ip link set dev IFACE up|down` on any node."""
         self.fabric.interface(self._node_name(node), iface).up = up
         self.converge()
+        self._keep_failures()
 
     def node_state(self, node: str) -> dict[str, Any]:
         """What runs on a chassis and which of its links are up."""
@@ -300,7 +335,7 @@ class Lab:
         self.converge()
 
     def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
-        """The control API's `node` verb: stop, start, kill DAEMON, link-down/link-up
+        """The control API's `node` verb: stop, start, kill DAEMON, show, link-down/link-up
         IFACE; the chassis's state afterwards (the node's links for a host)."""
         if action == "stop":
             self.node_stop(node)
@@ -308,6 +343,8 @@ class Lab:
             self.node_start(node)
         elif action == "kill":
             self.node_kill(node, arg)
+        elif action == "show":
+            pass
         elif action in ("link-down", "link-up"):
             self.link_set(node, arg, action == "link-up")
             name = self._node_name(node)
@@ -316,7 +353,7 @@ class Lab:
                     n: i.up for n, i in self.fabric.node(name).interfaces.items()}}
         else:
             raise BadRequest(f"unknown node action {action!r} "
-                             "(stop, start, kill, link-down, link-up)")
+                             "(stop, start, kill, show, link-down, link-up)")
         return self.node_state(node)
 
     def ping_all_chassis(self) -> int:
@@ -375,9 +412,10 @@ class Heartbeat:
     now: float
 
     def alive(self, agent_down_time: float) -> bool:
-        """neutron's AgentCache alive: at most one nb_cfg behind, or heard from within
+        """neutron's NeutronAgent.alive: at most one nb_cfg behind, or heard from within
         agent_down_time."""
-        return self.nb_cfg - self.reported <= 1 or self.now - self.reported_at < agent_down_time
+        return agent_alive(self.nb_cfg, self.reported, self.reported_at, self.now,
+                           agent_down_time)
 
 
 class _Converging:

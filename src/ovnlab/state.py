@@ -5,7 +5,8 @@ Layout (`FILES`): `ovnlab-lab.json` (the marker: this directory holds a lab ovnl
 model; the NB is resynced from it at start as neutron-server does), `lab.lock` (flock'd by
 the one running daemon, which writes its pid there), `lab.json` (the running daemon's pid
 and API port), `control.token` (mode 0600: the control API's secret), `clouds.yaml` (for
-the real openstack client), `daemon.log`.
+the real openstack client), `daemon.log`, `failures.json` (the nodes stopped, daemons
+killed and links downed by `ovnlab node` / `ovnlab link`, so they survive `down`/`up`).
 
 A directory is a lab only with the marker; `remove()` deletes only the files above and the
 directory only if ovnlab created it, so a wrong `--state` never costs anyone's files.
@@ -35,8 +36,8 @@ DB_TABLES = frozenset({"docs"})  # ovnlab.cloud.store's schema: a lab db without
 # .tmp files of atomic writes): `remove()` deletes these and nothing else.
 FILES = (
     MARKER, "topology.yaml", "state.db", "state.db-wal", "state.db-shm", "state.db-journal",
-    "lab.lock", "lab.json", "control.token", "clouds.yaml", "daemon.log",
-    "ovnlab-lab.tmp", "topology.tmp", "lab.tmp",
+    "lab.lock", "lab.json", "control.token", "clouds.yaml", "daemon.log", "failures.json",
+    "ovnlab-lab.tmp", "topology.tmp", "lab.tmp", "failures.tmp",
 )
 TOKEN_HEADER = "X-Ovnlab-Token"  # carries control.token to the control API
 _START_OVER = "`ovnlab destroy` it and `ovnlab up` a new lab"
@@ -81,6 +82,7 @@ class StateDir:
     token_file = property(lambda self: self.path / "control.token")
     clouds_file = property(lambda self: self.path / "clouds.yaml")
     log_file = property(lambda self: self.path / "daemon.log")
+    failures_file = property(lambda self: self.path / "failures.json")
 
     # ------------------------------------------------------------ a lab or not
     def exists(self) -> bool:
@@ -157,6 +159,31 @@ class StateDir:
         marker = self.marker()
         if not marker.db_initialised:
             self._write_marker(replace(marker, db_initialised=True))
+
+    # ------------------------------------------------------------ failures
+    def read_failures(self) -> dict[str, Any]:
+        """What `write_failures` kept ({} when every node runs)."""
+        try:
+            text = self.failures_file.read_text()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StateError(f"{self.failures_file}: {exc.strerror}") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            data = exc
+        if not isinstance(data, dict):
+            raise StateError(f"{self.failures_file}: not ovnlab's node and link failures "
+                             f"({data}); delete it to start with every node up") from None
+        return data
+
+    def write_failures(self, failures: dict[str, Any]) -> None:
+        """Keep the lab's failures (atomically); none: no file."""
+        if failures:
+            _atomic_write(self.failures_file, json.dumps(failures, sort_keys=True) + "\n")
+        else:
+            self.failures_file.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ checks at start
     def topology(self) -> topo_mod.Topology:

@@ -39,10 +39,26 @@ def test_handshake_reaches_up_and_the_configured_intervals() -> None:
     _exchange(a, b, 3000)
     assert a.state == b.state == State.UP
     assert a.forwarding and b.forwarding
-    assert a.local_min_tx() == 100 and a.min_rx == 1000  # after the poll sequence
+    assert a.local_min_tx() == 100 and a.min_rx == 1000  # bfd_configure's, once Up
     assert a.tx_interval() == 1000  # max(min_tx, the peer's min_rx)
     assert a.rx_interval() == 1000 and a.rmt_disc == b.disc
     assert a.status()["flap_count"] == "1" and a.status()["remote_state"] == "up"
+
+
+def test_coming_up_starts_no_poll_sequence() -> None:
+    """bfd_configure gives a session that is not Up its configured intervals at once, so
+    reaching Up leaves nothing to poll for (the real lab logs no "Initiating poll
+    sequence"): no message of the handshake carries Poll or Final."""
+    a, b = _pair(3)
+    flags = []
+    for now in range(4000):
+        for x, y in ((a, b), (b, a)):
+            msg = x.run(now)
+            if msg is not None:
+                flags.append(msg.flags)
+                y.receive(msg, now)
+    assert a.state == b.state == State.UP
+    assert not any(f & (Flag.POLL | Flag.FINAL) for f in flags)
 
 
 def test_a_session_not_up_sends_at_most_once_a_second() -> None:

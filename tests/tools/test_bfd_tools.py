@@ -52,13 +52,22 @@ def test_bfd_show(lab: Lab) -> None:
     assert sorted(s.split(" ----")[0] for s in sessions) == sorted(
         [f"ovn-{net[:6]}-0", f"ovn-{c2[:6]}-0"])
     to_net = lab.exec("compute1", f"ovs-appctl bfd/show ovn-{net[:6]}-0").stdout
-    assert "\tForwarding: false\n" in to_net
-    assert "\tLocal Session State: down\n" in to_net
-    assert "\tLocal Diagnostic: Control Detection Time Expired\n" in to_net
+    assert "  Forwarding: false\n" in to_net
+    assert "  Local Session State: down\n" in to_net
+    assert "  Local Diagnostic: Control Detection Time Expired\n" in to_net
+    assert to_net.endswith("  Remote Detect Multiplier: 0\n")  # nothing heard since
     to_c2 = lab.exec("compute1", f"ovs-appctl bfd/show ovn-{c2[:6]}-0").stdout
-    assert "\tForwarding: true\n\tDetect Multiplier: 3\n" in to_c2
-    assert "\tLocal Minimum TX Interval: 100ms\n\tLocal Minimum RX Interval: 1000ms\n" in to_c2
-    assert "\tRemote Session State: up\n" in to_c2
+    # Open vSwitch 3.1's layout, as the real lab's ovs-appctl printed it
+    assert to_c2.startswith("  Forwarding: true\n  Detect Multiplier: 3\n"
+                            "  Concatenated Path Down: false\n  TX Interval: Approx 1000ms\n"
+                            "  RX Interval: Approx 1000ms\n  Detect Time: now +")
+    assert "  Local Minimum TX Interval: 100ms\n  Local Minimum RX Interval: 1000ms\n" in to_c2
+    assert "  Remote Session State: up\n" in to_c2
+    assert to_c2.endswith("  Remote Minimum RX Interval: 1000ms\n"
+                          "  Remote Detect Multiplier: 3\n")
+    last_tx = int(to_c2.split("Last TX Time: now ")[1].split("ms")[0])
+    next_tx = int(to_c2.split("Next TX Time: now ")[1].split("ms")[0])
+    assert last_tx <= 0 <= next_tx  # the last message went, the next is to come
     bad = lab.exec("compute1", "ovs-appctl bfd/show nosuch")
     assert (bad.rc, bad.stderr) == (
         2, "no such bfd object\novs-appctl: ovs-vswitchd: server returned an error\n")

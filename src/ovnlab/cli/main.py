@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     node = sub.add_parser("node", help="fail a chassis: stop|start NODE, kill NODE DAEMON")
     node_sub = node.add_subparsers(dest="action", required=True)
     for action, text in (("stop", "power the chassis off (daemons, links, its VMs)"),
-                         ("start", "power it on, or restart its killed daemons")):
+                         ("start", "power it on, or restart its killed daemons"),
+                         ("show", "what runs on the chassis, which links are up")):
         node_sub.add_parser(action, help=text).add_argument("node")
     kill = node_sub.add_parser("kill", help="kill -9 one daemon (`node start` restarts it)")
     kill.add_argument("node")
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("updown", metavar="down|up", choices=("down", "up"))
     link.add_argument("node")
     link.add_argument("iface")
+
+    wait = sub.add_parser("wait", help="let SECONDS of the lab's virtual time pass (BFD, "
+                                       "failover, agent liveness)")
+    wait.add_argument("seconds", type=float)
 
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
@@ -314,6 +319,12 @@ def cmd_link(args: argparse.Namespace, state: StateDir) -> int:
     return 0
 
 
+def cmd_wait(args: argparse.Namespace, state: StateDir) -> int:
+    reply = call(Control.of(state), "wait", {"seconds": args.seconds})
+    print(f"virtual time: {reply['now']:.3f} s")
+    return 0
+
+
 def _print_node(reply: dict[str, Any]) -> None:
     daemons = reply.get("daemons", {})
     parts = [f"{name} {'running' if up else 'stopped'}" for name, up in daemons.items()]
@@ -332,6 +343,7 @@ COMMANDS = {
     "up": cmd_up, "status": cmd_status, "down": cmd_down, "destroy": cmd_destroy,
     "exec": cmd_exec, "config": cmd_config, "env": cmd_env, "trace": cmd_trace, "demo": cmd_demo,
     "export": cmd_export, "web": cmd_web, "node": cmd_node, "link": cmd_link,
+    "wait": cmd_wait,
 }
 
 

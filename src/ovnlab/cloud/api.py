@@ -57,11 +57,17 @@ class Cloud(NovaOps, IdentityOps, TagOps):
     # ------------------------------------------------------------ agents
     def get_agents(self, ctx: Context) -> list[Doc]:
         """The mechanism driver's agents. `get_agent` is admin_only and Neutron filters a
-        list by policy: anyone else gets an empty list."""
+        list by policy: anyone else gets an empty list. Listing them asks every chassis
+        for a heartbeat first, as ML2/OVN's get_agents does (`get_agent` does not)."""
+        if ctx.is_admin:
+            self.driver.ping_all_chassis()
+        return self._agents(ctx)
+
+    def _agents(self, ctx: Context) -> list[Doc]:
         return self.driver.agents(self._now()) if ctx.is_admin else []
 
     def get_agent(self, ctx: Context, id: str) -> Doc:
-        for agent in self.get_agents(ctx):
+        for agent in self._agents(ctx):
             if agent["id"] == id:
                 return agent
         raise NotFound(f"Agent {id} could not be found", type="AgentNotFound")

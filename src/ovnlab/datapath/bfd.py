@@ -8,6 +8,7 @@ the Interface's `bfd_status` column, which bundle(active_backup) follows.
 OVS's defaults: min_tx 100 ms, min_rx 1000 ms, multiplier 3. A session that is not Up sends
 at most once a second (RFC 5880 6.8.3); a transmission is jittered down by 0-25 %; the
 detection time is mult x max(local min_rx, remote min_tx) after the last message received.
+A new session's first message goes at once (its next_tx is 0).
 """
 
 from __future__ import annotations
@@ -126,9 +127,10 @@ class BfdSession:
         self.disc = disc
         self.udp_src = 49152 + rng.randrange(16384)  # bfd_configure's random source port
         self.cfg_min_tx, self.cfg_min_rx, self.mult = min_tx, min_rx, mult
-        # bfd_configure: the session starts at the slow rate; a poll moves it to the
-        # configured intervals once it is past Down.
-        self.min_tx, self.min_rx = SLOW_TX, min_rx
+        # bfd_configure: a session that is not Up takes the configured intervals at
+        # once (no poll: the slow rate is local_min_tx's while not Up), so coming Up
+        # changes nothing to poll for and the next message goes when it is due.
+        self.min_tx, self.min_rx = min_tx, min_rx
         self.poll_min_tx, self.poll_min_rx = min_tx, min_rx
         self.state, self.diag = State.DOWN, Diag.NONE
         self.flags = 0
@@ -142,6 +144,7 @@ class BfdSession:
     def _reset_remote(self) -> None:
         self.rmt_state, self.rmt_diag = State.DOWN, Diag.NONE
         self.rmt_min_rx, self.rmt_min_tx, self.rmt_flags, self.rmt_disc = 1, 0, 0, 0
+        self.rmt_mult = 0
 
     # ------------------------------------------------------------ intervals
     def local_min_tx(self) -> int:
@@ -213,7 +216,7 @@ class BfdSession:
                 return
         elif msg.state > State.DOWN:
             return
-        self.rmt_disc, self.rmt_state = msg.my_disc, msg.state
+        self.rmt_disc, self.rmt_state, self.rmt_mult = msg.my_disc, msg.state, msg.mult
         self.rmt_flags, self.rmt_diag = flags, msg.diag
         if flags & Flag.FINAL and self.flags & Flag.POLL:
             self.min_tx, self.min_rx = self.poll_min_tx, self.poll_min_rx
@@ -261,7 +264,7 @@ class BfdSession:
             a.state, a.diag = State.UP, Diag.NONE
             a.min_tx, a.min_rx = a.cfg_min_tx, a.cfg_min_rx
             a.rmt_state, a.rmt_diag, a.rmt_flags, a.rmt_disc = State.UP, Diag.NONE, 0, b.disc
-            a.rmt_min_tx, a.rmt_min_rx = b.cfg_min_tx, b.cfg_min_rx
+            a.rmt_min_tx, a.rmt_min_rx, a.rmt_mult = b.cfg_min_tx, b.cfg_min_rx, b.mult
             a.detect_time = a.rx_interval() * a.mult + now
             a.last_tx = now
             a._set_next_tx()
@@ -276,28 +279,32 @@ class BfdSession:
                 "remote_state": self.rmt_state.text, "remote_diagnostic": self.rmt_diag.text}
 
     def details(self, now: int) -> str:
-        """bfd_put_details: one session of `ovs-appctl bfd/show`."""
-        return "".join([
-            f"\tForwarding: {'true' if self.forwarding else 'false'}\n",
-            f"\tDetect Multiplier: {self.mult}\n",
-            "\tConcatenated Path Down: false\n",
-            f"\tTX Interval: Approx {self.tx_interval()}ms\n",
-            f"\tRX Interval: Approx {self.rx_interval()}ms\n",
-            f"\tDetect Time: now {now - self.detect_time:+d}ms\n",
-            f"\tNext TX Time: now {now - self.next_tx:+d}ms\n",
-            f"\tLast TX Time: now {now - self.last_tx:+d}ms\n",
-            "\n",
-            f"\tLocal Flags: {flag_text(self.flags)}\n",
-            f"\tLocal Session State: {self.state.text}\n",
-            f"\tLocal Diagnostic: {self.diag.text}\n",
-            f"\tLocal Discriminator: 0x{self.disc:x}\n",
-            f"\tLocal Minimum TX Interval: {self.local_min_tx()}ms\n",
-            f"\tLocal Minimum RX Interval: {self.min_rx}ms\n",
-            "\n",
-            f"\tRemote Flags: {flag_text(self.rmt_flags)}\n",
-            f"\tRemote Session State: {self.rmt_state.text}\n",
-            f"\tRemote Diagnostic: {self.rmt_diag.text}\n",
-            f"\tRemote Discriminator: 0x{self.rmt_disc:x}\n",
-            f"\tRemote Minimum TX Interval: {self.rmt_min_tx}ms\n",
-            f"\tRemote Minimum RX Interval: {self.rmt_min_rx}ms\n",
-        ])
+        """bfd_put_details as Open vSwitch 3.1 prints one session of `ovs-appctl bfd/show`
+        (the real lab's: two-space indents, times relative to now, the remote's detect
+        multiplier last)."""
+        lines = [
+            f"Forwarding: {'true' if self.forwarding else 'false'}",
+            f"Detect Multiplier: {self.mult}",
+            "Concatenated Path Down: false",
+            f"TX Interval: Approx {self.tx_interval()}ms",
+            f"RX Interval: Approx {self.rx_interval()}ms",
+            f"Detect Time: now {self.detect_time - now:+d}ms",
+            f"Next TX Time: now {self.next_tx - now:+d}ms",
+            f"Last TX Time: now {self.last_tx - now:+d}ms",
+            "",
+            f"Local Flags: {flag_text(self.flags)}",
+            f"Local Session State: {self.state.text}",
+            f"Local Diagnostic: {self.diag.text}",
+            f"Local Discriminator: 0x{self.disc:x}",
+            f"Local Minimum TX Interval: {self.local_min_tx()}ms",
+            f"Local Minimum RX Interval: {self.min_rx}ms",
+            "",
+            f"Remote Flags: {flag_text(self.rmt_flags)}",
+            f"Remote Session State: {self.rmt_state.text}",
+            f"Remote Diagnostic: {self.rmt_diag.text}",
+            f"Remote Discriminator: 0x{self.rmt_disc:x}",
+            f"Remote Minimum TX Interval: {self.rmt_min_tx}ms",
+            f"Remote Minimum RX Interval: {self.rmt_min_rx}ms",
+            f"Remote Detect Multiplier: {self.rmt_mult}",
+        ]
+        return "".join(f"  {line}\n" if line else "\n" for line in lines)

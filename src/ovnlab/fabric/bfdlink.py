@@ -55,7 +55,7 @@ class BfdRunner:
     """The BFD sessions of one chassis's Open vSwitch."""
 
     def __init__(self, name: str, clock: Clock, vswitch: Any, tunnel_ip: str, mac: int,
-                 send: Callable[[Packet], None], changed: Callable[[], None],
+                 send: Callable[[Packet, str], None], changed: Callable[[], None],
                  peer_of: Callable[[int], BfdRunner | None]) -> None:
         self.name = name
         self.clock = clock
@@ -73,6 +73,7 @@ class BfdRunner:
         self.sent = 0
         self.received = 0
         self._restarts = 0
+        self._started_ms = 0
 
     def _now_ms(self) -> int:
         return round(self.clock.now * 1000)
@@ -99,7 +100,10 @@ class BfdRunner:
         return bool(gone or new)
 
     def _create(self, name: str, port: Any) -> None:
-        seed = f"{self.name}/{name}/{self._restarts}"
+        # OVS's random numbers are seeded when the process starts: a restarted switch
+        # draws its jitter from its start time (a run stays repeatable).
+        seed = f"{self.name}/{name}/{self._restarts}" + (
+            f"@{self._started_ms}" if self._restarts else "")
         rng = random.Random(seed)
         session = BfdSession(name, self._now_ms(), rng, zlib.crc32(seed.encode()) or 1)
         self.sessions[name] = session
@@ -147,6 +151,7 @@ class BfdRunner:
         """ovs-vswitchd restarted: every session begins again, Down."""
         self.running = True
         self._restarts += 1
+        self._started_ms = self._now_ms()
         self.sync()
 
     # ------------------------------------------------------------ packets
@@ -176,7 +181,7 @@ class BfdRunner:
                        ip_ttl=64, tp_src=udp_source_port(inner), tp_dst=GENEVE_PORT,
                        geneve=Geneve(vni=0, inner=inner, critical=False))
         self.sent += 1
-        self._send(outer)
+        self._send(outer, session.name)
 
     def wants(self, port_name: str, vni: int, inner: Packet) -> bool:
         """bfd_should_process_flow: a BFD message on a port that runs BFD (check_tnl_key:

@@ -148,11 +148,9 @@ class Fabric:
         return chassis
 
     def _attach_bfd(self, chassis: Chassis, mac_addr: int) -> None:
-        def send(outer: Any) -> None:
-            chassis.stack.send(outer)
-
         chassis.bfd = BfdRunner(chassis.name, self.clock, chassis.vswitch, chassis.tunnel_ip,
-                                mac_addr, send, chassis.wake_controller, self._bfd_of)
+                                mac_addr, chassis.tunnel_send, chassis.wake_controller,
+                                self._bfd_of)
         chassis.vswitch.runs_bfd = True  # bfd_status now comes from real sessions
         chassis.vswitch.bfd_show = chassis.bfd.show
 
@@ -200,6 +198,13 @@ class Fabric:
             for iface in node.interfaces.values():
                 iface.up = True
         chassis.start()
+
+    def wait_started(self, name: str) -> None:
+        """Run the clock until the chassis's daemons are up (what `systemctl start`
+        waits for); BFD's handshake and the gateway's claim come after."""
+        chassis = self.chassis(name)
+        while chassis.booting and self.clock.step():
+            pass
 
     def _on_chassis(self, chassis: Chassis) -> list[Node]:
         return [chassis] + [n for n in self.nodes.values()

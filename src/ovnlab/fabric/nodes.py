@@ -17,13 +17,19 @@ from ovnlab.fabric.ovs import (
     encapsulate,
     metadata0_of,
 )
+from ovnlab.fabric.tnlneigh import TunnelNeighbours
 from ovnlab.flows import parse_flow
 from ovnlab.packet import GENEVE_PORT, Packet, ip_str
 
 if TYPE_CHECKING:
-    from ovnlab.fabric.clock import Clock
+    from ovnlab.fabric.clock import Clock, Timer
 
 CONTROLLER_LATENCY = 100e-6  # a packet-in's round trip through ovn-controller
+# Daemon start-up on the lab's clock (the real 22.03 lab, daemons restarted by hand):
+VSWITCHD_BOOT = 0.13  # exec to bridges and BFD sessions configured (measured 0.13-0.18 s)
+CONTROLLER_CONNECT = 0.2  # the start to its OVS, SB and OpenFlow connections (0.17-0.25 s)
+SB_ROWS_PER_SECOND = 50_000  # the SB's initial monitor reply, read and indexed
+FIRST_INSTALL = 0.2  # connected to its flows in force: recomputes, ofctrl's handshake (~0.2 s)
 MAX_BRIDGE_DEPTH = 64  # patch-port hops within one chassis before a loop is declared
 
 Record = Callable[[Hop], None]
@@ -154,7 +160,9 @@ class Chassis(Node):
         # remote tunnel IP -> (port, bridge) last found for it (checked on every use)
         self._tunnels: dict[int, tuple[Any, Any]] = {}
         self.running: set[Daemon] = set(Daemon)
+        self._booting: dict[Daemon, Timer] = {}  # started, not yet up
         self.bfd: Any = None  # the BfdRunner of its ovs-vswitchd (fabric.bfdlink)
+        self.tnl_neigh = TunnelNeighbours()
 
     # ------------------------------------------------------------ daemons
     @property
@@ -165,9 +173,16 @@ class Chassis(Node):
     def controller_up(self) -> bool:
         return Daemon.OVN_CONTROLLER in self.running and self.controller is not None
 
+    @property
+    def booting(self) -> set[Daemon]:
+        return set(self._booting)
+
     def kill(self, daemon: Daemon) -> None:
         """kill -9: ovn-controller's flows stay installed; ovs-vswitchd's death stops
-        every bridge (and BFD) of the node."""
+        every bridge (and BFD) of the node. A daemon still starting dies too."""
+        timer = self._booting.pop(daemon, None)
+        if timer is not None:
+            timer.cancel()
         if daemon not in self.running:
             return
         self.running.discard(daemon)
@@ -175,23 +190,42 @@ class Chassis(Node):
             self.bfd.stop()
 
     def start(self) -> None:
-        """Restart what is not running: ovs-vswitchd comes back with its OVSDB config and
-        no OpenFlow flows; ovn-controller (re)connects and installs its flows anew."""
-        stopped = set(Daemon) - self.running
-        self.running = set(Daemon)
-        if Daemon.OVS_VSWITCHD in stopped:
+        """Start what is neither running nor starting, each on the lab's clock as the
+        real daemons take: ovs-vswitchd is up VSWITCHD_BOOT later with its OVSDB config
+        (its BFD sessions begin Down) and no OpenFlow flows; ovn-controller connects,
+        downloads the SB (its size at SB_ROWS_PER_SECOND), computes and installs its
+        flows (FIRST_INSTALL), and only then acts (claims, flows, heartbeat)."""
+        for daemon in set(Daemon) - self.running - self.booting:
+            if daemon is Daemon.OVN_CONTROLLER and self.controller is None:
+                self.running.add(daemon)
+                continue
+            delay = VSWITCHD_BOOT if daemon is Daemon.OVS_VSWITCHD else self.controller_boot()
+            self._booting[daemon] = self.clock.call_later(delay, self._up, daemon,
+                                                          daemon=True)
+
+    def controller_boot(self) -> float:
+        """ovn-controller's start-up: its connections, the SB's first download, then its
+        first full computation and installation."""
+        rows = sum(len(table) for table in self.controller.sb.tables.values())
+        return CONTROLLER_CONNECT + rows / SB_ROWS_PER_SECOND + FIRST_INSTALL
+
+    def _up(self, daemon: Daemon) -> None:
+        self._booting.pop(daemon, None)
+        self.running.add(daemon)
+        if daemon is Daemon.OVS_VSWITCHD:
             self._flows_lost()
+            self.tnl_neigh.flush()
             if self.bfd is not None:
                 self.bfd.start()
-        if self.controller is None:
-            return
-        if Daemon.OVN_CONTROLLER in stopped:
+            if self.controller_up:  # ofctrl reconnects: the new switch has no flows
+                self.controller.reinstall()
+        elif self.vswitchd_up:
             self.controller.recompute()
-        if Daemon.OVS_VSWITCHD in stopped:
-            self.controller.reinstall()  # the new ovs-vswitchd has no flows at all
-        if self.bfd is not None:
-            self.bfd.sync()
-        self.run_periodic()
+            self.controller.reinstall()
+        if self.controller_up:
+            if self.bfd is not None:
+                self.bfd.sync()
+            self.run_periodic()
 
     def _flows_lost(self) -> None:
         for bridge in self.vswitch.bridges.values():
@@ -233,6 +267,8 @@ class Chassis(Node):
             if self.vswitchd_up:
                 self.inject(bridge, packet, iface.name)
         elif iface.name in self.stack.interfaces:
+            if self.vswitchd_up:
+                self.tnl_neigh.snoop(packet)
             self.stack.receive(iface, packet)
 
     def inject(self, bridge: Any, packet: Packet, in_port: str | int, *, table: int | None = None,
@@ -315,9 +351,26 @@ class Chassis(Node):
         if self.clock.tag is not None:
             self.hop("encap", port.name, inner, chassis=self.name,
                      note=f"geneve vni {vni:#x} opt {md0:#x} {ip_str(src)} -> {ip_str(dst)}")
+        self.tunnel_send(outer, port.name)
+
+    def tunnel_send(self, outer: Packet, port_name: str) -> None:
+        """Native tunnelling's last step: the outer packet leaves on the underlay once
+        ovs-vswitchd knows the remote's MAC, else an ARP request goes instead."""
+        inner = outer.geneve.inner if outer.geneve is not None else outer
+        if not self.tnl_neigh.known(outer.ip_dst):
+            self._tunnel_arp(outer.ip_src, outer.ip_dst)
+            self._drop(inner, f"tunnel port {port_name}: no neighbour {ip_str(outer.ip_dst)} "
+                              "yet (tnl_send_arp_request)")
+            return
         err = self.stack.send(outer)
         if err is not None:
             self._drop(inner, f"underlay: {err}")
+
+    def _tunnel_arp(self, src: int, dst: int) -> None:
+        route = self.stack.lookup_route(dst)
+        iface = self.interfaces.get(route.dev) if route is not None else None
+        if iface is not None:
+            iface.send(TunnelNeighbours.request(iface.mac, src, dst))
 
     def _geneve_input(self, outer: Packet) -> None:
         geneve = outer.geneve

@@ -26,6 +26,7 @@ from ovnlab.ml2ovn import acl as acls
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.agents import agents as agent_list
+from ovnlab.ml2ovn.agents import ping_all_chassis
 from ovnlab.ml2ovn.store import Resource, Store
 from ovnlab.nb.api import NbApi, merged
 from ovnlab.nb.schema import NB_SCHEMA
@@ -66,6 +67,7 @@ class OVNMechanismDriver:
         self.on_port_status: PortStatusCallback | None = None
         self.defer_port_events = False
         self._pending_status: list[tuple[str, bool]] = []
+        self.clock: Callable[[], float] = lambda: 0.0  # the lab's virtual seconds
         self.store = Store()
         self._seed = seed
         self._mac_rng = random.Random(f"ovn-dhcp-server-mac:{seed}")
@@ -86,7 +88,12 @@ class OVNMechanismDriver:
     # ================================================================ agents
     def agents(self, now: str) -> list[Resource]:
         """The agents Neutron's OVN driver reports from the SB chassis (`agent list`)."""
-        return agent_list(self._live, self.sb, now)
+        return agent_list(self._live, self.sb, now, self.clock())
+
+    def ping_all_chassis(self) -> bool:
+        """Bump NB_Global.nb_cfg unless done under agent_down_time // 2 ago (the reports
+        it asks for come when the chassis next run)."""
+        return ping_all_chassis(self._live, self.clock())
 
     # ================================================================ transactions
     @contextmanager
