@@ -122,6 +122,8 @@ class Lab:
             if not plugged and not events and not bfd \
                     and (self.nb.seqno, self.sb.seqno) == before:
                 self._announce()
+                if self.fabric.boot_vms():  # guests start once their ports are wired
+                    continue
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
 

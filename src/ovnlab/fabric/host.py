@@ -163,6 +163,8 @@ class HostStack:
         self.taps: list[Tap] = []
         self.packet_sockets: list[Tap] = []  # AF_PACKET: frames before IP (a DHCP client)
         self.observer: Observer | None = None  # the fabric's journey recorder
+        self.nameservers: list[int] = []  # /etc/resolv.conf (a DHCP lease writes it)
+        self.search_domain: str | None = None
         seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
         self._icmp_ident = (seed >> 8) & 0x7FFF or 1

@@ -109,6 +109,7 @@ class VM(IpNode):
         self.port = port
         self.chassis = chassis
         self.server = server or {}
+        self.console: list[str] = []  # what it printed while booting (its DHCP client)
 
     @property
     def tap(self) -> str:
