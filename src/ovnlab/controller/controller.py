@@ -545,7 +545,9 @@ class Controller:
                 local.add(dpu)
                 todo.extend(peers.get(dpu, ()))
         st.local_dps = frozenset(local)
-        st.vif_ofports = {n: o for n, o in self._vifs.items() if n in self._bound}
+        # binding.c: a localport is never claimed, and is local wherever it is plugged
+        st.vif_ofports = {n: o for n, o in self._vifs.items() if n in self._bound
+                          or (n in self._special and self._special[n].type == "localport")}
         st.resident = frozenset(
             {n for n in self._bound if ports[n].type != "chassisredirect"} | active)
         st.patch_ofports = self._sync_patches(st)

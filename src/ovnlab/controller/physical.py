@@ -156,7 +156,8 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
     elif p.type not in ("chassisredirect", "patch", "l3gateway"):
-        ofport = ctx.vif_ofports.get(p.name, 0) if p.chassis == ctx.chassis else 0
+        ofport = ctx.vif_ofports.get(p.name, 0) \
+            if p.chassis == ctx.chassis or p.type == "localport" else 0
     if ofport:
         flows = _local_common(ctx, p, cookie)
         meta = _ingress_metadata(ctx, p)

@@ -21,6 +21,7 @@ from ovnlab.fabric.clock import Clock, Periodic
 from ovnlab.fabric.dhcpclient import DhcpClient
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Interface, Segment, Wire
+from ovnlab.fabric.metadata import MetadataNamespace, MetadataPort, MetadataSource
 from ovnlab.fabric.nodes import (
     CONTROLLER_LATENCY,
     VM,
@@ -66,6 +67,9 @@ class Fabric:
         self._journey: Journey | None = None
         self._router_uplinks: list[tuple[ExternalRouter, int]] = []
         self._booting: list[str] = []  # VMs plugged, not yet booted (DHCP pending)
+        # the ovn-metadata-agents' namespaces, by (chassis, network id)
+        self.metadata_namespaces: dict[tuple[str, str], MetadataNamespace] = {}
+        self.metadata_source: MetadataSource = lambda network, address: None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -388,6 +392,51 @@ class Fabric:
         if booting:
             self.clock.run_until_idle()
         return bool(booting)
+
+    # ------------------------------------------------------------ metadata agents
+    def sync_metadata(self, wanted: Mapping[tuple[str, str], MetadataPort]) -> bool:
+        """The ovn-metadata-agent on each chassis: a namespace per (chassis, network) in
+        `wanted`, its veth in br-int; gone ones torn down. True if any changed."""
+        changed = False
+        for key in [k for k, ns in self.metadata_namespaces.items()
+                    if wanted.get(k) != ns.port]:
+            self._teardown_namespace(self.metadata_namespaces.pop(key))
+            changed = True
+        for (chassis, network), port in wanted.items():
+            if (chassis, network) in self.metadata_namespaces:
+                continue
+            host = self.nodes.get(chassis)
+            if not isinstance(host, Chassis):
+                continue
+            self.metadata_namespaces[(chassis, network)] = self._provision_namespace(host, port)
+            changed = True
+        return changed
+
+    def _provision_namespace(self, host: Chassis, port: MetadataPort) -> MetadataNamespace:
+        outer, inner = port.veth
+        ns = MetadataNamespace(host.name, port, self.clock, self._record,
+                               lambda network, address: self.metadata_source(network, address))
+        ns_iface = ns.add_interface(inner, port.mac, mtu=GENEVE_MTU)
+        ns.configure()
+        br_iface = host.add_interface(outer, _mac_from(f"{host.name}/{outer}", 0x020000),
+                                      mtu=GENEVE_MTU, master="ovs-system")
+        self.wires[f"{host.name}/{outer}"] = Wire(outer, br_iface, ns_iface, self.clock)
+        br_int = host.vswitch.bridges["br-int"]
+        if outer not in br_int.ports:
+            br_int.add_port(outer, external_ids={"iface-id": port.port_id})
+        return ns
+
+    def _teardown_namespace(self, ns: MetadataNamespace) -> None:
+        host = self.nodes.get(ns.chassis)
+        outer = ns.port.veth[0]
+        if isinstance(host, Chassis):
+            br_int = host.vswitch.bridges.get("br-int")
+            if br_int is not None and outer in br_int.ports:
+                br_int.del_port(outer)
+            host.interfaces.pop(outer, None)
+        wire = self.wires.pop(f"{ns.chassis}/{outer}", None)
+        if wire is not None:
+            wire.unplug()
 
     # ------------------------------------------------------------ lookups
     def node(self, name: str) -> Node:
