@@ -19,6 +19,7 @@ from typing import Any
 
 from ovnlab.fabric.clock import Clock, Timer
 from ovnlab.fabric.link import Interface
+from ovnlab.ipfrag import Reassembler, fragment
 from ovnlab.packet import (
     ARP_REPLY,
     ARP_REQUEST,
@@ -67,8 +68,8 @@ Observer = Callable[[str, str, Packet, str], None]
 
 class Pmtudisc(Enum):
     """IP_MTU_DISCOVER: DF on what fits and fragment the rest (want, Linux's default),
-    DF always and refuse what does not fit (do), never DF (dont). Fragmentation itself is
-    not modelled: what does not fit leaves whole, without DF."""
+    DF always and refuse what does not fit (do), never DF (dont). What does not fit leaves
+    in fragments (ovnlab.ipfrag), which the receiver reassembles."""
 
     WANT = "want"
     DO = "do"
@@ -169,6 +170,7 @@ class HostStack:
         self.packet_sockets: list[Tap] = []  # AF_PACKET: frames before IP (a DHCP client)
         self.observer: Observer | None = None  # the fabric's journey recorder
         self.nameservers: list[int] = []  # /etc/resolv.conf (a DHCP lease writes it)
+        self.reassembly = Reassembler()  # fragments of datagrams addressed here
         self.search_domain: str | None = None
         seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
@@ -312,6 +314,10 @@ class HostStack:
             changes["ip_src"] = self.source_for(route, packet.ip_dst)
         if not packet.ip_id:
             changes["ip_id"] = self._next_ip_id()
+        if not fits:  # ip_fragment(): what may be fragmented leaves in pieces
+            for piece in fragment(rewrite(packet, **changes), mtu):
+                self._output(route, piece, local=True)
+            return None
         self._output(route, packet, local=True, changes=changes)
         return None
 
@@ -468,7 +474,8 @@ class HostStack:
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, NET_UNREACH, iface.name)
             return
         mtu = self.interfaces[route.dev].mtu
-        if packet.ip_df and ip_total_length(packet) > mtu:
+        fits = ip_total_length(packet) <= mtu
+        if packet.ip_df and not fits:
             self._note("drop", iface.name, packet, f"needs fragmentation, mtu {mtu}")
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, FRAG_NEEDED, iface.name, mtu=mtu)
             return
@@ -476,9 +483,19 @@ class HostStack:
             self._note("forward", route.dev, packet,
                        f"ttl {packet.ip_ttl}->{packet.ip_ttl - 1}, routed via "
                        f"{ip_str(route.via) if route.via is not None else 'direct'} dev {route.dev}")
+        if not fits:
+            for piece in fragment(rewrite(packet, ip_ttl=packet.ip_ttl - 1), mtu):
+                self._output(route, piece, local=False)
+            return
         self._output(route, packet, local=False, changes={"ip_ttl": packet.ip_ttl - 1})
 
     def _deliver_local(self, iface: Interface | None, packet: Packet) -> None:
+        if packet.ip_mf or packet.ip_frag_off:  # ip_defrag(): wait for the whole datagram
+            whole = self.reassembly.add(packet, self.clock.now)
+            if whole is None:
+                self._note("queue", iface.name if iface else "lo", packet, "fragment queued")
+                return
+            packet = whole[0]
         self._note("deliver", iface.name if iface else "lo", packet)
         for tap in list(self.taps):
             if tap(packet):
