@@ -141,6 +141,18 @@ class OVNMechanismDriver:
             for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
                 if subnet.get("network_id") == net["id"]:
                     self._sync_subnet_dhcp(subnet)
+            if original is not None and original.get("mtu") != net.get("mtu") \
+                    and net.get("router:external"):
+                self._set_gateway_mtu(net)
+
+    def _set_gateway_mtu(self, net: Resource) -> None:
+        """`set_gateway_mtu`: the gateway ports on an external network re-derive their
+        options (`gateway_mtu`) when its MTU changes."""
+        for port in self.store.values("ports"):
+            if port.get("network_id") == net["id"] and port.get("device_owner") == n.OWNER_ROUTER_GW:
+                lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
+                if lrp is not None:
+                    self.api.set(lrp, options=self._router_port_options(port))
 
     def delete_network(self, net: Resource) -> None:
         with self.transaction():
