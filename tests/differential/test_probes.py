@@ -31,6 +31,7 @@ pytestmark = pytest.mark.differential
 
 OURS_REMOTE = "8.8.8.8"
 FIP, GW_IP, ROUTER_IP = "10.0.2.211", "10.0.2.210", "172.16.100.1"
+FIP2, VM2_IP = "10.0.2.212", "172.16.100.20"  # vm_2's FIP, given by the FIP-to-FIP probe
 CHASSIS = ("network", "compute1", "compute2")
 
 
@@ -185,6 +186,22 @@ def nofip_vm_to_remote(side: RealSide | OurSide) -> Outcome:
     return _ping(side, _vm(side, 2), _remote(side))
 
 
+def fip_to_fip_other_chassis(side: RealSide | OurSide) -> Outcome:
+    """vm_2 (compute2) gets FIP 10.0.2.212, then vm_1 (compute1, FIP 10.0.2.211) pings it:
+    both ends distributed, so compute1's NIC to compute2's, nothing through the network
+    node."""
+    if isinstance(side, RealSide):
+        side.lab.bash(f"nbctl lr-nat-add $R dnat_and_snat {FIP2} {VM2_IP} vm2port "  # type: ignore[attr-defined]
+                      f"fa:16:3e:00:00:21 && nbctl --wait=hv sync")
+    else:
+        os = side.lab.openstack
+        ext = os.find("network", "ext_n2")
+        os.cloud.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
+                                            "floating_ip_address": FIP2})
+        os.server_add_floating_ip("vm_2", FIP2)
+    return _ping(side, _vm(side, 1), FIP2)
+
+
 def _tcp(side: RealSide | OurSide, port: int) -> Outcome:
     if isinstance(side, RealSide):
         listener = subprocess.Popen(["ip", "netns", "exec", "pk2-vm1", "busybox", "nc", "-l",
@@ -256,6 +273,9 @@ PROBES: tuple[Probe, ...] = (
     Probe("vm_1 ping its own FIP (hairpin)", vm_hairpin_own_fip, vm_hairpin_own_fip),
     Probe("no-FIP vm_2 (compute2) ping the FIP", nofip_vm_to_fip, nofip_vm_to_fip),
     Probe("no-FIP vm_2 ping remote", nofip_vm_to_remote, nofip_vm_to_remote),
+    Probe("FIP to FIP, other chassis (vm_1 -> vm_2 given FIP 10.0.2.212)",
+          fip_to_fip_other_chassis, fip_to_fip_other_chassis,
+          "vm_2 is in the default group only: its ingress drops the FIP-sourced echo"),
     Probe("outside TCP -> FIP:22 (allowed)", tcp_allowed, tcp_allowed),
     Probe("outside TCP -> FIP:80 (blocked)", tcp_blocked, tcp_blocked),
     Probe("vm_1 DHCP lease (udhcpc)", dhcp_lease, dhcp_lease),
@@ -267,7 +287,7 @@ PROBES: tuple[Probe, ...] = (
           "no metadata agent in lab.sh: Neutron's documented behaviour"),
 )
 NOT_RUN = (
-    ("FIP to FIP, same / other chassis", "lab.sh has one FIP"),
+    ("FIP to FIP, same chassis", "lab.sh has one VM per compute node"),
     ("ACL reject", "Neutron writes no reject ACL; 22.03's reject flows are compared in "
                    "test_lflows/test_openflow and its packets in tests/scenario"),
 )
@@ -280,8 +300,7 @@ def run_all(run_dir: Path) -> list[tuple[Probe, Outcome | None, Outcome]]:
     real_lab = RealLab(run_dir / "lab")  # lab.sh makes it (and refuses an existing one)
     ours = Lab.build("seed")
     run_article(ours.openstack)
-    ours.openstack.server_create("vm_2", network="n1", fixed_ip="172.16.100.20",
-                                 host="compute2")
+    ours.openstack.server_create("vm_2", network="n1", fixed_ip=VM2_IP, host="compute2")
     real_lab.up()
     try:
         real, mine = RealSide(real_lab), OurSide(ours)
