@@ -98,6 +98,18 @@ def test_a_second_vm_elsewhere_gets_its_own(lab: Lab) -> None:
     assert f"Port tap{port['id'][:10]}0" in lab.exec("compute2", "ovs-vsctl show").stdout
 
 
+def test_the_namespace_goes_with_the_last_vm_of_the_network_there(lab: Lab) -> None:
+    lab.openstack.server_create("vm_3", network="n1", host="compute2")
+    port = _metadata_port(lab, "n1")
+    veth = f"Port tap{port['id'][:10]}0"
+    assert veth in lab.exec("compute2", "ovs-vsctl show").stdout
+    lab.openstack.server_delete("vm_3")
+    assert veth in lab.exec("compute2", "ovs-vsctl show").stdout  # vm_2 is still there
+    lab.openstack.server_delete("vm_2")
+    assert veth not in lab.exec("compute2", "ovs-vsctl show").stdout
+    assert veth in lab.exec("compute1", "ovs-vsctl show").stdout
+
+
 def test_curl_output_and_write_out(lab: Lab, tmp_path: Path) -> None:
     r = lab.exec("vm_1", f"curl -s -o hostname.txt -w '%{{http_code}}' "
                          f"{MD}/latest/meta-data/hostname", files=LocalFiles(tmp_path))
