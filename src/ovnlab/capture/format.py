@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ovnlab.capture import _services
+from ovnlab.capture import _services, bootp
 from ovnlab.packet import (
     BROADCAST,
     ETH_ARP,
@@ -393,7 +393,9 @@ class Formatter:
         if packet.geneve is not None:
             return self.geneve(packet.geneve)
         if {packet.tp_src, packet.tp_dst} & {67, 68} and len(packet.payload) >= 28:
-            return _bootp(packet.payload)
+            if self.options.verbose:
+                return bootp.verbose(packet.payload, self.options.verbose > 1)
+            return bootp.line(packet.payload)
         if packet.tp_dst == BFD_CONTROL_PORT and len(packet.payload) >= 24:
             return _bfd_control(packet.payload, bool(self.options.verbose))
         if packet.ip_mf and len(packet.payload) >= 8:  # a first fragment: the header's length
@@ -564,13 +566,3 @@ def _hexdump(data: bytes) -> str:
         text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
         lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
     return "".join(lines)
-
-
-def _bootp(body: bytes) -> str:
-    """print-bootp.c, without -v: the op, the client's hardware address for a request."""
-    if body[0] == 1:
-        chaddr = ":".join(f"{b:02x}" for b in body[28:34])
-        return f"BOOTP/DHCP, Request from {chaddr}, length {len(body)}"
-    if body[0] == 2:
-        return f"BOOTP/DHCP, Reply, length {len(body)}"
-    return f"BOOTP/DHCP, op-#{body[0]}, length {len(body)}"
