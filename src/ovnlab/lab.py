@@ -22,12 +22,15 @@ from typing import Any
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
+from ovnlab.cloud.metadata import InstanceMetadata
+from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, StateError, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.fabric.failures import Failures
 from ovnlab.fabric.journey import Journey
+from ovnlab.fabric.metadata import agent_view as metadata_agent_view
 from ovnlab.gc_pause import gc_paused
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
@@ -48,8 +51,8 @@ CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
 HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc", "traceroute": "traceroute",
-              "udhcpc": "udhcpc"}
-SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
+              "udhcpc": "udhcpc", "curl": "curl"}
+SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc", "curl"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
 
 
 class Lab:
@@ -74,6 +77,7 @@ class Lab:
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
+        self.fabric.metadata_source = self._metadata_for
         self._announced = -1
         self._state: StateDir | None = None  # where failures are kept (a lab opened from disk)
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
@@ -147,9 +151,12 @@ class Lab:
                     controller.run()
             bfd = self.fabric.sync_bfd()  # the switches follow their tunnels' bfd:enable
             events = self.driver.run()
-            if not plugged and not events and not bfd \
+            agents = self._sync_metadata_agents()
+            if not plugged and not events and not bfd and not agents \
                     and (self.nb.seqno, self.sb.seqno) == before:
                 self._announce()
+                if self.fabric.boot_vms():  # guests start once their ports are wired
+                    continue
                 return
         raise RuntimeError("the lab did not converge")  # a bug, never user input
 
@@ -165,6 +172,17 @@ class Lab:
         chassis = self.fabric.node(hostname)
         assert isinstance(chassis, Chassis)
         return chassis
+
+    def _sync_metadata_agents(self) -> bool:
+        """The ovn-metadata-agents follow the Southbound (namespaces where a network's VMs
+        are bound); only with `[ovn] ovn_metadata_enabled`, as Neutron deploys them."""
+        if not self.topology.neutron.ovn.ovn_metadata_enabled:
+            return False
+        return self.fabric.sync_metadata(metadata_agent_view(self.sb))
+
+    def _metadata_for(self, network_id: str, address: str) -> InstanceMetadata | None:
+        """Nova's metadata for the instance the agent found (cloud/metadata.py)."""
+        return metadata_lookup(self.cloud, self.admin, network_id, address)
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
@@ -230,6 +248,8 @@ class Lab:
                                write_bytes=files.write)
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
+            if tool == "curl":  # -o FILE is written on the caller's side, as tcpdump -w
+                return module.run(self.fabric, node, rest, checkpoint, write_file=files.write)
             if tool in SLICED_TOOLS:
                 return module.run(self.fabric, node, rest, checkpoint)
             return module.run(self.fabric, node, rest)

@@ -37,6 +37,8 @@ GLOBAL_PHYSNET_MTU = 1500
 # ML2's overhead per type on top of global_physnet_mtu (geneve: 38 header bytes + IPv4 20).
 MTU = {"geneve": GLOBAL_PHYSNET_MTU - 58, "vxlan": GLOBAL_PHYSNET_MTU - 50,
        "flat": GLOBAL_PHYSNET_MTU, "vlan": GLOBAL_PHYSNET_MTU}
+# AUTO_DELETE_PORT_OWNERS: ports that go with their network (and their subnet's addresses)
+AUTO_DELETE_OWNERS = ("network:dhcp", "network:distributed", "network:router_ha_interface")
 ROUTER_OWNERS = ("network:router_interface", "network:router_interface_distributed",
                  "network:ha_router_replicated_interface", "network:router_gateway")
 
@@ -102,6 +104,7 @@ class NetworkOps(SecurityGroupOps):
             self._save("network", self._stamp(net))
             self._ensure_default_sg(project)
             self.driver.create_network(net)
+            self._sync_metadata_port(net)
         return self._view(ctx, "network", net)
 
     def _segment(self, b: Doc) -> tuple[str, str | None, int | None]:
@@ -231,9 +234,12 @@ class NetworkOps(SecurityGroupOps):
         with self._txn():
             net = self._network_doc(ctx, id)
             self._owned(ctx, "network", net, "delete")
-            if self.store.find("port", network_id=id):
+            ports = self.store.find("port", network_id=id)
+            if any(p["device_owner"] not in AUTO_DELETE_OWNERS for p in ports):
                 raise Conflict(f"Unable to complete operation on network {id}. There are one or "
                                "more ports still in use on the network.", type="NetworkInUse")
+            for port in ports:
+                self._delete_service_port(port)
             for subnet in self.store.find("subnet", network_id=id):
                 self.store.delete("subnet", subnet["id"])
                 self.driver.delete_subnet(subnet)
@@ -295,6 +301,7 @@ class NetworkOps(SecurityGroupOps):
             net["subnets"] = [*net["subnets"], subnet["id"]]
             self._save("network", self._touch(net))
             self.driver.create_subnet(subnet)
+            self._sync_metadata_port(net)
         return self._view(ctx, "subnet", subnet)
 
     @staticmethod
@@ -357,13 +364,15 @@ class NetworkOps(SecurityGroupOps):
                 subnet["host_routes"] = _host_routes(b["host_routes"], cidr.version)
             self._save("subnet", self._touch(subnet))
             self.driver.update_subnet(subnet, original)
+            self._sync_metadata_port(self._doc("network", subnet["network_id"]))
         return self._view(ctx, "subnet", subnet)
 
     def delete_subnet(self, ctx: Context, id: str) -> None:
         with self._txn():
             subnet = self._subnet_doc(ctx, id)
             self._owned(ctx, "subnet", subnet, "delete")
-            if self._ports_on_subnet(subnet):
+            if any(p["device_owner"] not in AUTO_DELETE_OWNERS
+                   for p in self._ports_on_subnet(subnet)):
                 raise Conflict(f"Unable to complete operation on subnet {id}: One or more ports "
                                "have an IP allocation from this subnet.", type="SubnetInUse")
             self.store.delete("subnet", id)
@@ -371,7 +380,15 @@ class NetworkOps(SecurityGroupOps):
             if net is not None:
                 net["subnets"] = [s for s in net["subnets"] if s != id]
                 self._save("network", self._touch(net))
+            self._sync_metadata_port(net)  # its address there goes first
             self.driver.delete_subnet(subnet)
+
+    # ------------------------------------------------------------ service ports (ports.py)
+    def _sync_metadata_port(self, net: Doc | None) -> None:
+        """Neutron's OVN driver's metadata port for `net` (cloud/metadata_port.py)."""
+
+    def _delete_service_port(self, port: Doc) -> None:
+        """A port that goes with its network (cloud/metadata_port.py)."""
 
     # ------------------------------------------------------------ IPAM state
     def _ports_on_subnet(self, subnet: Doc) -> list[Doc]:

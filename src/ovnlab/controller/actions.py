@@ -7,6 +7,7 @@ actions add to the match (e.g. `ct_next` needs `ip`, `arp.op = 2` needs `arp`).
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
 from ovnlab.controller.ofields import FIELDS
 from ovnlab.controller.ofpacts import (
+    OPCODE,
+    CheckPktLarger,
     Clone,
     Controller,
     Ct,
@@ -124,6 +127,9 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     word = tok.text
     nxt = cur.peek()
     is_assign = nxt.kind == "punct" and nxt.text in ("=", "<->", "[")
+    if word in OVN_FIELDS and is_assign:
+        _ovn_field_load(cur, ep, acts)
+        return
     if word in ex.SYMTAB and (is_assign or (nxt.kind == "punct" and nxt.text == "--")):
         _assignment(cur, ep, acts)
         return
@@ -312,6 +318,37 @@ def _restore_args(args: list[tuple[Sub, str]]) -> list[Ofpact]:
     return [Pop(Sub.whole(dst)) for src, dst in reversed(args) if src.mf.name != dst]
 
 
+# OVN fields (lib/logical-fields.c ovn_fields): set by pinctrl on the packet it holds, as
+# a paused controller action whose userdata carries the value (encode_OVNFIELD_LOAD).
+OVN_FIELDS = {"icmp4.frag_mtu": ("PUT_ICMP4_FRAG_MTU", "icmp4", "!H"),
+              "icmp6.frag_mtu": ("PUT_ICMP6_FRAG_MTU", "icmp6", "!I")}  # ovs_be16 / ovs_be32
+
+
+def _ovn_field_load(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+    opcode, prereq, width = OVN_FIELDS[cur.next().text]
+    cur.expect("=")
+    tok = cur.next()
+    if tok.const is None or tok.const.is_string:
+        raise SyntaxError_(f"Syntax error at `{tok.text}' expecting constant.")
+    bits = 8 * struct.calcsize(width)
+    if tok.const.value >> bits:
+        raise SyntaxError_(f"{tok.const.value:#x} exceeds {bits}-bit field.")
+    ep.prereqs.append(prereq)
+    acts.append(Controller(struct.pack("!I4x", OPCODE[opcode]) + struct.pack(width, tok.const.value),
+                           pause=True))
+
+
+def _check_pkt_larger(cur: Cursor, lhs_ref: ex.FieldRef, lhs: Sub,
+                      acts: list[Ofpact]) -> None:
+    """`dst = check_pkt_larger(LEN)`: dst is one bit."""
+    if lhs.nbits != 1:
+        raise SyntaxError_("check_pkt_larger() result must be a single bit.")
+    cur.expect("(")
+    size = ex._int(cur)
+    cur.expect(")")
+    acts.append(CheckPktLarger(size, lhs))
+
+
 def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     lhs_ref = _field(cur, ep)
     lhs = _resolve(lhs_ref)
@@ -346,6 +383,10 @@ def _assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     if tok.kind == "id" and tok.text == "put_dhcp_opts":
         cur.next()
         acts.append(dhcp.encode_put_dhcpv4_opts(cur, lhs))
+        return
+    if tok.kind == "id" and tok.text == "check_pkt_larger":
+        cur.next()
+        _check_pkt_larger(cur, lhs_ref, lhs, acts)
         return
     if tok.kind == "id":
         rhs_ref = _field(cur, ep, rw=False)

@@ -545,7 +545,9 @@ class Controller:
                 local.add(dpu)
                 todo.extend(peers.get(dpu, ()))
         st.local_dps = frozenset(local)
-        st.vif_ofports = {n: o for n, o in self._vifs.items() if n in self._bound}
+        # binding.c: a localport is never claimed, and is local wherever it is plugged
+        st.vif_ofports = {n: o for n, o in self._vifs.items() if n in self._bound
+                          or (n in self._special and self._special[n].type == "localport")}
         st.resident = frozenset(
             {n for n in self._bound if ports[n].type != "chassisredirect"} | active)
         st.patch_ofports = self._sync_patches(st)
@@ -1141,8 +1143,8 @@ class Controller:
         related = frozenset(
             [ports[n].key for n in st.vif_ofports if ports[n].dp_uuid == dp]
             + [p.key for p in self._special.values() if p.dp_uuid == dp and p.type in (
-                "patch", "localnet", "l2gateway", "l3gateway", "localport",
-                "chassisredirect", "virtual")])
+                "patch", "localnet", "l2gateway", "l3gateway",
+                "chassisredirect", "virtual")])  # a localport: where plugged (vif_ofports)
         return LflowEnv(
             dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
             lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,

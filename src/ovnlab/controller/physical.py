@@ -156,7 +156,8 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
     elif p.type not in ("chassisredirect", "patch", "l3gateway"):
-        ofport = ctx.vif_ofports.get(p.name, 0) if p.chassis == ctx.chassis else 0
+        ofport = ctx.vif_ofports.get(p.name, 0) \
+            if p.chassis == ctx.chassis or p.type == "localport" else 0
     if ofport:
         flows = _local_common(ctx, p, cookie)
         meta = _ingress_metadata(ctx, p)
@@ -187,15 +188,16 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
                                 _m(metadata=dpm, reg14=(p.key, FULL32)),
                                 (Resubmit(OFTABLE_LOCAL_OUTPUT),), cookie))
         return flows
-    # Remote port: through the localnet port if the datapath has one, else a tunnel.
-    if p.type in ("localnet", "l2gateway", "localport"):
+    # Remote port: through the localnet port if the datapath has one, else a tunnel (a
+    # localport plugged elsewhere too goes to the localnet port; it is never tunnelled).
+    if p.type in ("localnet", "l2gateway"):
         return []
     localnet = ctx.localnet_of_dp.get(p.dp_uuid)
     if localnet and localnet in ctx.patch_ofports:
         ln = ctx.ports[localnet]
         return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
                        (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
-    if localnet:
+    if localnet or p.type == "localport":
         return []
     out: Ofpact
     if len(p.ha_chassis) >= 2:

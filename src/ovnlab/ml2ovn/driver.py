@@ -6,7 +6,7 @@ mech_driver.py (`set_port_status_up/down`, `_update_dnat_entry_if_needed`),
 neutron/services/ovn_l3/plugin.py (`schedule_unhosted_gateways`). Function names in the
 comments point at the Neutron code each method mirrors.
 
-Not modelled: metadata ports, DHCPv6, extra DHCP options, DNS records, QoS, allowed-address-pair virtual ports,
+Not modelled: DHCPv6, extra DHCP options, DNS records, QoS, allowed-address-pair virtual ports,
 IPv6 RA configs, availability zones, port forwarding, OVN load balancers.
 `NAT.gateway_port` stays empty: OVN 22.03 has no such column, and Neutron master only sets
 it for routers using an HA_Chassis_Group (ovnlab schedules with Gateway_Chassis rows).
@@ -61,7 +61,7 @@ class OVNMechanismDriver:
         self.nb = nb
         self.sb = sb
         self.config = config
-        self.emit_need_to_frag = emit_need_to_frag
+        self.emit_need_to_frag = emit_need_to_frag or config.ovn_emit_need_to_frag
         self.api = NbApi(nb)
         self.scheduler = sched.Scheduler(config.ovn_l3_scheduler, seed)
         self.on_port_status: PortStatusCallback | None = None
@@ -148,6 +148,18 @@ class OVNMechanismDriver:
             for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
                 if subnet.get("network_id") == net["id"]:
                     self._sync_subnet_dhcp(subnet)
+            if original is not None and original.get("mtu") != net.get("mtu") \
+                    and net.get("router:external"):
+                self._set_gateway_mtu(net)
+
+    def _set_gateway_mtu(self, net: Resource) -> None:
+        """`set_gateway_mtu`: the gateway ports on an external network re-derive their
+        options (`gateway_mtu`) when its MTU changes."""
+        for port in self.store.values("ports"):
+            if port.get("network_id") == net["id"] and port.get("device_owner") == n.OWNER_ROUTER_GW:
+                lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
+                if lrp is not None:
+                    self.api.set(lrp, options=self._router_port_options(port))
 
     def delete_network(self, net: Resource) -> None:
         with self.transaction():
@@ -227,29 +239,49 @@ class OVNMechanismDriver:
         return None
 
     def _dhcp_columns(self, subnet: Resource) -> dict[str, Any] | None:
-        """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet. No metadata
-        port is modelled, so there is no 169.254.169.254 route and a subnet without a
-        gateway gets no options; DNS servers come from the subnet only."""
+        """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet: the server is
+        the gateway, else the metadata port's address (no options without either); the
+        metadata port's address carries the route to 169.254.169.254 (option 121, first,
+        then the host routes and, as RFC 3442 makes clients ignore option 3, the default
+        route). DNS servers come from the subnet only."""
         version = int(subnet.get("ip_version") or ipaddress.ip_network(subnet["cidr"]).version)
         if not subnet.get("enable_dhcp", True) or version != 4:
             return None
         options: dict[str, str] = {}
         gw = subnet.get("gateway_ip")
-        if gw:
+        metadata_ip = self._metadata_port_ip(subnet)
+        server = gw or metadata_ip
+        if server:
             net = self.store.get("networks", subnet.get("network_id")) or {}
             old = self._subnet_dhcp_row(subnet["id"]) or self._subnet_dhcp_row(subnet["id"], self._live)
             mac = old["options"].get("server_mac") if old is not None else None
-            options = {"server_id": gw, "lease_time": "43200", "mtu": str(net.get("mtu", 1500)),
-                       "router": gw, "server_mac": mac or self._new_mac()}
+            options = {"server_id": server, "lease_time": "43200",
+                       "mtu": str(net.get("mtu", 1500))}
+            if gw:
+                options["router"] = gw
+            options["server_mac"] = mac or self._new_mac()
             dns = [d for d in subnet.get("dns_nameservers") or [] if ipaddress.ip_address(d).version == 4]
             if dns:
                 options["dns_server"] = "{" + ", ".join(dns) + "}"
-            routes = [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
+            routes = [f"{n.METADATA_V4_CIDR},{metadata_ip}"] if metadata_ip else []
+            routes += [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
             if routes:
-                routes.append(f"0.0.0.0/0,{gw}")
+                if gw:
+                    routes.append(f"0.0.0.0/0,{gw}")
                 options["classless_static_route"] = "{" + ", ".join(routes) + "}"
         return {"cidr": subnet["cidr"], "options": options,
                 "external_ids": {"subnet_id": subnet["id"], n.REVISION: _rev(subnet)}}
+
+    def _metadata_port_ip(self, subnet: Resource) -> str | None:
+        """`_find_metadata_port_ip`: the network's metadata port's address on `subnet`."""
+        if not self.config.ovn_metadata_enabled:
+            return None
+        for port in self.store.values("ports"):
+            if port.get("network_id") == subnet.get("network_id") and n.is_metadata_port(port):
+                for fixed in port.get("fixed_ips", []):
+                    if fixed.get("subnet_id") == subnet["id"]:
+                        return str(fixed["ip_address"])
+        return None
 
     def _new_mac(self) -> str:
         """`get_random_mac(base_mac)` from a seeded generator."""
@@ -302,6 +334,7 @@ class OVNMechanismDriver:
                 self._create_lsp(port)
             else:
                 self._update_lsp(port)
+            self._metadata_port_changed(port)
 
     def update_port(self, port: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_port`."""
@@ -313,6 +346,7 @@ class OVNMechanismDriver:
                 self._create_lsp(port)
             else:
                 self._update_lsp(port)
+            self._metadata_port_changed(port)
 
     def delete_port(self, port: Resource) -> None:
         """`OVNClient.delete_port`; a router port's LRP cannot outlive it either."""
@@ -321,6 +355,17 @@ class OVNMechanismDriver:
             if port.get("device_owner") == n.OWNER_ROUTER_INTF:
                 self.api.lrp_del(n.lrp_name(port["id"]))
             self.store.drop("ports", port["id"])
+            self._metadata_port_changed(port)
+
+    def _metadata_port_changed(self, port: Resource) -> None:
+        """The metadata port's addresses are its network's DHCP servers and 169.254.169.254
+        routes: the network's DHCP_Options follow it (`update_metadata_port` then
+        `_update_subnet_dhcp_options`)."""
+        if not n.is_metadata_port(port) or not self.config.ovn_metadata_enabled:
+            return
+        for subnet in self.store.values("subnets"):
+            if subnet.get("network_id") == port["network_id"]:
+                self._sync_subnet_dhcp(subnet)
 
     def _port_security(self, port: Resource) -> list[str]:
         """`_get_allowed_addresses_from_port` (first list)."""
@@ -352,14 +397,18 @@ class OVNMechanismDriver:
         new_macs = sorted({p["mac_address"] for p in port.get("allowed_address_pairs") or []
                            if p.get("mac_address", port["mac_address"]) != port["mac_address"]}) \
             if port_security else []
-        addresses = [address, *new_macs] if port_security or dhcpv4 else []
-        if not port_security:
+        port_type = n.LSP_TYPE_LOCALPORT if n.is_metadata_port(port) else ""
+        addresses = [address, *new_macs] if port_security or port_type or dhcpv4 else []
+        if not port_security and not port_type:
             addresses.append(n.UNKNOWN_ADDR)
+        # a localport's MTU is the network's
+        mtu = str((self.store.get("networks", port["network_id"]) or {}).get("mtu", "")) \
+            if port_type else ""
         sg_ids = _lsp_security_groups(port)
         host_id = {n.HOST_ID: str(port["binding:host_id"])} \
             if port.get("binding:host_id") and self._lsp_up(port["id"]) else {}
         return {
-            "type": "",
+            "type": port_type,
             "addresses": tuple(addresses),
             "port_security": tuple(port_security),
             "enabled": port.get("admin_state_up", True),
@@ -378,7 +427,7 @@ class OVNMechanismDriver:
                 n.REVISION: _rev(port),
                 n.VNIC_TYPE: str(port.get("binding:vnic_type") or "normal"),
                 n.PORT_CAPABILITIES: "",
-                n.MTU: "",
+                n.MTU: mtu,
                 **host_id,
             },
         }

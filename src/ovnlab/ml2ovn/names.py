@@ -46,6 +46,10 @@ OWNER_ROUTER_INTF = "network:router_interface"
 OWNER_ROUTER_GW = "network:router_gateway"
 OWNER_FLOATINGIP = "network:floatingip"
 OWNER_NETWORK_PREFIX = "network:"
+OWNER_DISTRIBUTED = "network:distributed"  # DEVICE_OWNER_DISTRIBUTED: the metadata port
+METADATA_PREFIX = "ovnmeta-"  # OVN_METADATA_PREFIX: its device_id, the agent's namespace
+METADATA_V4_CIDR = "169.254.169.254/32"
+LSP_TYPE_LOCALPORT = "localport"
 
 
 def ovn_name(neutron_id: str) -> str:
@@ -81,6 +85,12 @@ def gateway_chassis_name(lrp: str, chassis: str) -> str:
 
 def port_id_from_lrp(name: str) -> str:
     return name[len("lrp-"):] if name.startswith("lrp-") else name
+
+
+def is_metadata_port(port: dict[str, object]) -> bool:
+    """utils.is_ovn_metadata_port: the network's `ovnmeta-<network id>` localport."""
+    return (port.get("device_owner") == OWNER_DISTRIBUTED
+            and str(port.get("device_id") or "").startswith(METADATA_PREFIX))
 
 
 def is_trusted(port: dict[str, object]) -> bool:
