@@ -153,7 +153,7 @@ def test_security_group_actions(client: Client, cloud) -> None:
     r = client.post(f"{C}/servers/{sid}/action", {"removeSecurityGroup": {"name":
                                                                           "allow-icmp-ssh"}})
     assert r.status == 202
-    for body in ({"reboot": {"type": "HARD"}}, {"addSecurityGroup": {}}, [], {"a": 1, "b": 2}):
+    for body in ({"reboot": {"type": "WARM"}}, {"addSecurityGroup": {}}, [], {"a": 1, "b": 2}):
         r = client.post(f"{C}/servers/{sid}/action", body)
         assert r.status == 400 and "badRequest" in r.body, body
     r = client.post(f"{C}/servers/vm_1/action", {"addSecurityGroup": {"name": "default"}})

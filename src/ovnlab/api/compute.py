@@ -9,8 +9,10 @@ import re
 import unicodedata
 from typing import Any
 
+from ovnlab.cloud.server_states import Action
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
+from .compute_actions import ServerActions
 from .compute_fips import FloatingIPProxy
 from .compute_secgroups import SecurityGroupProxy
 from .http import Request, Response, Router, json_response
@@ -171,6 +173,8 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         server[key] = count
     if "metadata" in server:
         _validate_metadata(server["metadata"])
+    if "OS-DCF:diskConfig" in server:
+        _disk_config(server["OS-DCF:diskConfig"])
     return server
 
 
@@ -216,7 +220,16 @@ def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any
     for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
         if key in server:
             out[key] = _access_ip(server[key], key, family)
+    if "OS-DCF:diskConfig" in server:
+        out["OS-DCF:diskConfig"] = _disk_config(server["OS-DCF:diskConfig"])
     return out
+
+
+def _disk_config(value: Any) -> str:
+    if value not in ("AUTO", "MANUAL"):
+        raise _bad(f"Invalid input for field/attribute OS-DCF:diskConfig. Value: {value}. "
+                   f"{value!r} is not one of ['AUTO', 'MANUAL']")
+    return str(value)
 
 
 def _access_ip(value: Any, key: str, family: int) -> str:
@@ -275,6 +288,9 @@ class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
         self.fips = FloatingIPProxy(cloud)
+        self.actions = ServerActions(cloud, self._server_view, (
+            lambda v: _validate_name(_validate_string(v, "name", min_len=1)), _access_ip,
+            _validate_metadata))
 
     def register(self, router: Router, prefix: str) -> None:
         v21 = prefix + "/v2.1"
@@ -298,6 +314,7 @@ class Nova:
         router.add("PUT", meta + "/{key}", self.set_metadata_item)
         router.add("DELETE", meta + "/{key}", self.delete_metadata_item)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
+        self.actions.register(router, v21)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
@@ -382,7 +399,7 @@ class Nova:
             "status": "ACTIVE", "addresses": {}, "metadata": {}, "security_groups": [],
             "tenant_id": out.get("project_id"), "user_id": None, "hostId": "",
             "key_name": None, "locked": False, "locked_reason": None, "tags": [],
-            "progress": 0, "description": None, "accessIPv4": "", "accessIPv6": "",
+            "description": None, "accessIPv4": "", "accessIPv6": "",
             "config_drive": "", "created": None, "updated": None,
             "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": "nova",
             "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": None,
@@ -490,13 +507,15 @@ class Nova:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
         sid = str(created["id"])
+        self.cloud.record_instance_action(req.context, sid, Action.CREATE, req.request_id)
         admin_pass = (server.get("adminPass") or created.get("adminPass")
                       or hashlib.sha256(sid.encode()).hexdigest()[:12])
         groups = created.get("security_groups") or [
             {"name": g["name"]} for g in server.get("security_groups", [])] or [
             {"name": "default"}]
         body = {"server": {"id": sid, "links": self._link(req, "servers", sid),
-                           "OS-DCF:diskConfig": "MANUAL", "adminPass": admin_pass,
+                           "OS-DCF:diskConfig": server.get("OS-DCF:diskConfig", "MANUAL"),
+                           "adminPass": admin_pass,
                            "security_groups": groups}}
         return Response(202, body, version_headers(microversion(req))
                         + (("Location", f"{req.base_url}/compute/v2.1/servers/{sid}"),))
@@ -569,6 +588,8 @@ class Nova:
         version = microversion(req)
         _writer(req, "servers:delete")
         self.cloud.delete_server(req.context, req.params["id"])
+        self.cloud.record_instance_action(req.context, req.params["id"], Action.DELETE,
+                                          req.request_id)
         return Response(204, None, version_headers(version))
 
     def server_action(self, req: Request) -> Response:
@@ -582,6 +603,8 @@ class Nova:
             self.cloud.get_server(req.context, req.params["id"])  # 404 first
             handler = self.fips.add if action == "addFloatingIp" else self.fips.remove
             return handler(req, req.params["id"], arg)
+        if self.actions.handles(action):
+            return self.actions.run(req, req.params["id"], action, arg)
         if action not in ("addSecurityGroup", "removeSecurityGroup"):
             raise BadRequest(f"There is no such action: {action}")
         if not isinstance(arg, dict) or not isinstance(arg.get("name"), str) or not arg["name"]:

@@ -7,10 +7,11 @@ import hashlib
 import re
 from typing import Any
 
-from ovnlab.cloud import catalog, policy
+from ovnlab.cloud import catalog, policy, server_states
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.floatingips import FloatingIPOps
+from ovnlab.cloud.server_states import VmState
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
 
 AZ = "nova"
@@ -92,9 +93,10 @@ class NovaOps(FloatingIPOps):
                 if name not in groups:
                     groups.append(name)
         flavor = catalog.find_flavor(s["flavor_id"])
-        active = s["status"] == "ACTIVE"
+        state = server_states.vm_state(s)
+        status = server_states.status(s)
         out: Doc = {
-            "id": s["id"], "name": s["name"], "status": s["status"],
+            "id": s["id"], "name": s["name"], "status": status,
             "tenant_id": s["project_id"], "user_id": s["user_id"],
             "metadata": dict(s["metadata"]),
             "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest(),
@@ -105,7 +107,7 @@ class NovaOps(FloatingIPOps):
             "accessIPv4": s.get("accessIPv4") or "", "accessIPv6": s.get("accessIPv6") or "",
             "links": [{"rel": "self", "href": f"/v2.1/servers/{s['id']}"},
                       {"rel": "bookmark", "href": f"/servers/{s['id']}"}],
-            "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+            "OS-DCF:diskConfig": s.get("OS-DCF:diskConfig", "MANUAL"),
             "OS-EXT-AZ:availability_zone": s["availability_zone"], "config_drive": "",
             "key_name": s["key_name"], "OS-SRV-USG:launched_at": s["launched_at"],
             "OS-SRV-USG:terminated_at": None,
@@ -117,14 +119,17 @@ class NovaOps(FloatingIPOps):
             "OS-EXT-SRV-ATTR:launch_index": 0, "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
             "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
             "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": None,
-            "OS-EXT-STS:task_state": None if active else "spawning",
-            "OS-EXT-STS:vm_state": "active" if active else "building",
-            "OS-EXT-STS:power_state": 1 if active else 0,
-            "os-extended-volumes:volumes_attached": [], "locked": False, "locked_reason": None,
+            "OS-EXT-STS:task_state": "spawning" if state is VmState.BUILDING else None,
+            "OS-EXT-STS:vm_state": state.value,
+            "OS-EXT-STS:power_state": int(server_states.power_state(s)),
+            "os-extended-volumes:volumes_attached": [],
+            "locked": bool(s.get("locked")), "locked_reason": s.get("locked_reason"),
             "description": s["description"], "tags": [], "trusted_image_certificates": None,
             "host_status": "UP", "server_groups": [], "pinned_availability_zone": None,
             "scheduler_hints": {},
         }
+        if status in server_states.PROGRESS_STATUSES:
+            out["progress"] = 0
         if not ctx.is_admin:
             for key in ADMIN_ONLY:
                 out.pop(key, None)
@@ -176,11 +181,13 @@ class NovaOps(FloatingIPOps):
             now = self._now()
             server: Doc = {
                 "id": self.ids.uuid(), "name": name, "project_id": ctx.project_id,
-                "user_id": ctx.user_id, "status": "BUILD", "host": host,
+                "user_id": ctx.user_id, "status": "BUILD", "vm_state": VmState.BUILDING.value,
+                "host": host,
                 "availability_zone": AZ, "flavor_id": flavor.id, "image_id": image.id,
                 "instance_number": counter["instances"], "metadata": dict(b.get("metadata") or {}),
                 "key_name": b.get("key_name"), "description": b.get("description"),
                 "accessIPv4": b.get("accessIPv4"), "accessIPv6": b.get("accessIPv6"),
+                "OS-DCF:diskConfig": b.get("OS-DCF:diskConfig") or "MANUAL",
                 "created": now, "updated": now, "launched_at": None, "nics": [],
             }
             self._save("server", server)
@@ -305,9 +312,9 @@ class NovaOps(FloatingIPOps):
             raise BadRequest("Must input network_id when request IP address")
         with self._txn():
             server = self._server_doc(ctx, server_id)
-            if server["status"] != "ACTIVE":
-                raise Conflict(f"Cannot 'attach_interface' instance {server_id} while it is "
-                               "in vm_state building", type="InstanceInvalidState")
+            state = server_states.vm_state(server)
+            if state not in (VmState.ACTIVE, VmState.STOPPED):
+                raise server_states.invalid_state("attach_interface", server_id, state)
             # ports Nova creates belong to the server's project, whoever asks
             owner = Context(ctx.user_id, server["project_id"], ctx.is_admin)
             nic: Doc = ({"port": port_id} if port_id else {"uuid": net_id, "fixed_ip": fixed_ip}
@@ -350,7 +357,7 @@ class NovaOps(FloatingIPOps):
         validated by the API); nothing Neutron sees changes."""
         with self._txn():
             server = self._server_doc(ctx, id)
-            for key in ("name", "description", "accessIPv4", "accessIPv6"):
+            for key in ("name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"):
                 if key in changes:
                     server[key] = changes[key]
             server["updated"] = self._now()
@@ -394,7 +401,8 @@ class NovaOps(FloatingIPOps):
         ports = self._server_ports(server)
         if ports and any(p["status"] != "ACTIVE" for p in ports):
             return False
-        server.update(status="ACTIVE", launched_at=self._now(), updated=self._now())
+        server_states.set_vm_state(server, VmState.ACTIVE)
+        server.update(launched_at=self._now(), updated=self._now())
         return True
 
     # ------------------------------------------------------------ security groups
