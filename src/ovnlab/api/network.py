@@ -62,7 +62,7 @@ SUBNET = Resource("subnets", "subnet", {
     "description": _DESC,
     "network_id": Attr(_S, put=False, required=True),
     "ip_version": Attr(Enum((4, 6)), put=False, required=True),
-    "cidr": Attr(CIDR(), put=False, required=True),
+    "cidr": Attr(CIDR(), put=False),  # or from `subnetpool_id` / `use_default_subnetpool`
     "gateway_ip": Attr(IP(nullable=True)),
     "allocation_pools": Attr(ListOf(Obj({"start": IP(), "end": IP()}, ("start", "end")))),
     "dns_nameservers": Attr(ListOf(IP())),
@@ -164,8 +164,25 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
     "project_id": Attr(_S, put=False),
 })
 
+_PREFIXLEN = Attr(Int(0, 128))
+SUBNETPOOL = Resource("subnetpools", "subnetpool", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "prefixes": Attr(ListOf(CIDR()), required=True),
+    "default_prefixlen": _PREFIXLEN,
+    "min_prefixlen": _PREFIXLEN,
+    "max_prefixlen": _PREFIXLEN,
+    "default_quota": Attr(Int(0, 2 ** 31 - 1, nullable=True)),
+    "shared": Attr(Bool(), put=False),
+    "is_default": Attr(Bool()),
+    "address_scope_id": Attr(_S_NULL),
+    "ip_version": Attr(Int(4, 6), post=False, put=False),
+    **_OWNER,
+})
+
 RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
-                                   SECURITY_GROUP_RULE)
+                                   SECURITY_GROUP_RULE, SUBNETPOOL)
 
 # What this emulation actually implements, within ML2/OVN's own list (neutron/common/ovn/
 # extensions.py): so no `dvr` (OVN routing is always distributed; an admin's
@@ -197,6 +214,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "trunk, network_segment_range, router, network, policy, subnetpool, port, "
      "security_group, floatingip", "Enables to set tag on resources with standard "
      "attribute."),
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a "
+     "subnet pool"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
      "the revision number of neutron resources."),
 )

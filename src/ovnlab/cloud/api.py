@@ -14,6 +14,7 @@ from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.server_actions import ServerActionOps
 from ovnlab.cloud.store import Store
+from ovnlab.cloud.subnetpools import SubnetPoolOps
 from ovnlab.cloud.tags import TagOps
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.topology import Topology
@@ -21,7 +22,7 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerActionOps, IdentityOps, TagOps):
+class Cloud(ServerActionOps, IdentityOps, SubnetPoolOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
