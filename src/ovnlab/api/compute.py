@@ -14,6 +14,7 @@ from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
 from .compute_actions import ServerActions
 from .compute_fips import FloatingIPProxy
+from .compute_keypairs import Keypairs
 from .compute_secgroups import SecurityGroupProxy
 from .http import Request, Response, Router, json_response
 from .microversions import (
@@ -168,9 +169,15 @@ def validate_server_create(body: Any) -> dict[str, Any]:
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise _bad(f"Invalid input for field/attribute {key}. Value: {count}.")
-        if count != 1:
-            raise _bad("ovnlab boots one server per request: use min_count = max_count = 1")
         server[key] = count
+    if "max_count" not in body["server"]:
+        server["max_count"] = server["min_count"]
+    if server["min_count"] > server["max_count"]:
+        raise _bad("min_count must be <= max_count")
+    reservation = server.get("return_reservation_id", False)
+    if not isinstance(reservation, bool):
+        raise _bad(f"Invalid input for field/attribute return_reservation_id. Value: "
+                   f"{reservation}. {reservation!r} is not of type 'boolean'")
     if "metadata" in server:
         _validate_metadata(server["metadata"])
     if "OS-DCF:diskConfig" in server:
@@ -315,6 +322,7 @@ class Nova:
         router.add("DELETE", meta + "/{key}", self.delete_metadata_item)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         self.actions.register(router, v21)
+        Keypairs(self.cloud).register(router, v21)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
@@ -502,12 +510,18 @@ class Nova:
             raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
                             "to be performed.")
         try:
-            created = self.cloud.create_server(req.context, {"server": server})
+            reservation, servers = self.cloud.create_servers(
+                req.context, {"server": server}, server["max_count"])
         except NotFound as e:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
+        for one in servers:
+            self.cloud.record_instance_action(req.context, one["id"], Action.CREATE,
+                                              req.request_id)
+        if server.get("return_reservation_id"):
+            return self._respond(req, 202, {"reservation_id": reservation})
+        created = servers[0]
         sid = str(created["id"])
-        self.cloud.record_instance_action(req.context, sid, Action.CREATE, req.request_id)
         admin_pass = (server.get("adminPass") or created.get("adminPass")
                       or hashlib.sha256(sid.encode()).hexdigest()[:12])
         groups = created.get("security_groups") or [

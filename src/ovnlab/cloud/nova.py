@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from ovnlab.cloud import catalog, policy, server_states
+from ovnlab.cloud import catalog, keypairs, policy, server_states
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.floatingips import FloatingIPOps
@@ -115,8 +115,9 @@ class NovaOps(FloatingIPOps):
             "OS-EXT-SRV-ATTR:host": s["host"],
             "OS-EXT-SRV-ATTR:instance_name": f"instance-{s['instance_number']:08x}",
             "OS-EXT-SRV-ATTR:hypervisor_hostname": s["host"],
-            "OS-EXT-SRV-ATTR:reservation_id": f"r-{s['id'][:8]}",
-            "OS-EXT-SRV-ATTR:launch_index": 0, "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
+            "OS-EXT-SRV-ATTR:reservation_id": s.get("reservation_id") or f"r-{s['id'][:8]}",
+            "OS-EXT-SRV-ATTR:launch_index": s.get("launch_index", 0),
+            "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
             "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
             "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": None,
             "OS-EXT-STS:task_state": "spawning" if state is VmState.BUILDING else None,
@@ -160,6 +161,30 @@ class NovaOps(FloatingIPOps):
                 out.append(view)
         return out
 
+    def create_servers(self, ctx: Context, body: object, count: int
+                       ) -> tuple[str, list[Doc]]:
+        """Nova's multi-create: its reservation id and `count` servers (max_count: ovnlab has no compute quota to
+        stop short of it) sharing one reservation id, each with its launch index; with more
+        than one, each name gets `-<n>` from 1 (the compute API's display-name suffix). A
+        port or fixed IP cannot be given to several."""
+        b = self._body(body, "server")
+        raw = b.get("networks")
+        nets: list[Any] = raw if isinstance(raw, list) else []
+        if count > 1 and any(isinstance(n, dict) and n.get("port") for n in nets):
+            raise BadRequest("Failed to launch instances: Unable to launch multiple instances "
+                             "with a single configured port ID. Please launch your instance "
+                             "one by one with different ports.",
+                             type="MultiplePortsNotApplicable")
+        if count > 1 and any(isinstance(n, dict) and n.get("fixed_ip") for n in nets):
+            raise BadRequest("Failed to launch instances: max_count cannot be greater than 1 "
+                             "if an fixed_ip is specified.",
+                             type="InvalidFixedIpAndMaxCountRequest")
+        reservation = f"r-{self.ids.uuid()[:8]}"
+        with self._txn():
+            return reservation, [self.create_server(ctx, {"server": {
+                **b, "name": f"{b.get('name')}-{i + 1}" if count > 1 else b.get("name"),
+                "reservation_id": reservation, "launch_index": i}}) for i in range(count)]
+
     def create_server(self, ctx: Context, body: object) -> Doc:
         b = self._body(body, "server")
         name = b.get("name")
@@ -173,6 +198,11 @@ class NovaOps(FloatingIPOps):
         if image is None:
             raise BadRequest(f"Image {b.get('imageRef')} could not be found.",
                              type="ImageNotFound")
+        key_name = b.get("key_name")
+        if key_name is not None and self.store.get(keypairs.KIND,
+                                                   f"{ctx.user_id}/{key_name}") is None:
+            raise BadRequest(f"Keypair {key_name} not found for user {ctx.user_id}",
+                             type="KeypairNotFound")
         with self._txn():
             host = self._schedule(ctx, b.get("availability_zone"), b.get("host"))
             counter = self.store.get("meta", "nova") or {"instances": 0}
@@ -188,6 +218,8 @@ class NovaOps(FloatingIPOps):
                 "key_name": b.get("key_name"), "description": b.get("description"),
                 "accessIPv4": b.get("accessIPv4"), "accessIPv6": b.get("accessIPv6"),
                 "OS-DCF:diskConfig": b.get("OS-DCF:diskConfig") or "MANUAL",
+                "reservation_id": b.get("reservation_id"),
+                "launch_index": int(b.get("launch_index") or 0),
                 "created": now, "updated": now, "launched_at": None, "nics": [],
             }
             self._save("server", server)
