@@ -16,6 +16,7 @@ from .compute_actions import ServerActions
 from .compute_fips import FloatingIPProxy
 from .compute_keypairs import Keypairs
 from .compute_secgroups import SecurityGroupProxy
+from .compute_servergroups import ServerGroups
 from .http import Request, Response, Router, json_response
 from .microversions import (
     MAX_VERSION,
@@ -42,7 +43,7 @@ _SERVER_KEYS = frozenset({
     "block_device_mapping_v2", "min_count", "max_count", "key_name", "user_data", "metadata",
     "config_drive", "description", "tags", "OS-DCF:diskConfig", "adminPass", "hostname",
     "return_reservation_id", "trusted_image_certificates", "host", "hypervisor_hostname",
-    "accessIPv4", "accessIPv6", "personality"})
+    "accessIPv4", "accessIPv6", "personality", "scheduler_hints"})
 _NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
 
 
@@ -114,6 +115,8 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
                    "were unexpected)")
     server = dict(body["server"])
+    hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints", {}))
+    server["scheduler_hints"] = _scheduler_hints(hints)
     unknown = sorted(k for k in server if k not in _SERVER_KEYS)
     if unknown:
         raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
@@ -183,6 +186,22 @@ def validate_server_create(body: Any) -> dict[str, Any]:
     if "OS-DCF:diskConfig" in server:
         _disk_config(server["OS-DCF:diskConfig"])
     return server
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+
+
+def _scheduler_hints(hints: Any) -> dict[str, Any]:
+    """Nova's scheduler hints schema, the `group` hint (a server group's UUID) checked;
+    other hints pass as Nova lets them (additionalProperties: true)."""
+    if not isinstance(hints, dict):
+        raise _bad(f"Invalid input for field/attribute os:scheduler_hints. Value: {hints}. "
+                   f"{hints!r} is not of type 'object'")
+    group = hints.get("group")
+    if group is not None and (not isinstance(group, str) or not _UUID.match(group)):
+        raise _bad(f"Invalid input for field/attribute group. Value: {group}. {group!r} is "
+                   "not a 'uuid'")
+    return dict(hints)
 
 
 def _limit(raw: str | None) -> int | None:
@@ -323,6 +342,7 @@ class Nova:
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         self.actions.register(router, v21)
         Keypairs(self.cloud).register(router, v21)
+        ServerGroups(self.cloud).register(router, v21)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)

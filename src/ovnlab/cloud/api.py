@@ -13,7 +13,7 @@ from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairOps
-from ovnlab.cloud.server_actions import ServerActionOps
+from ovnlab.cloud.servergroups import ServerGroupOps
 from ovnlab.cloud.store import Store
 from ovnlab.cloud.subnetpools import SubnetPoolOps
 from ovnlab.cloud.tags import TagOps
@@ -23,7 +23,7 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerActionOps, IdentityOps, SubnetPoolOps, KeypairOps, TagOps):
+class Cloud(ServerGroupOps, IdentityOps, SubnetPoolOps, KeypairOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,

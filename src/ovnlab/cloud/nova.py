@@ -99,7 +99,8 @@ class NovaOps(FloatingIPOps):
             "id": s["id"], "name": s["name"], "status": status,
             "tenant_id": s["project_id"], "user_id": s["user_id"],
             "metadata": dict(s["metadata"]),
-            "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest(),
+            "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest()
+            if s["host"] else "",
             "image": {"id": s["image_id"],
                       "links": [{"rel": "bookmark", "href": f"/images/{s['image_id']}"}]},
             "flavor": catalog.embedded_flavor(flavor) if flavor else {},
@@ -126,11 +127,15 @@ class NovaOps(FloatingIPOps):
             "os-extended-volumes:volumes_attached": [],
             "locked": bool(s.get("locked")), "locked_reason": s.get("locked_reason"),
             "description": s["description"], "tags": [], "trusted_image_certificates": None,
-            "host_status": "UP", "server_groups": [], "pinned_availability_zone": None,
-            "scheduler_hints": {},
+            "host_status": "UP" if s["host"] else "",
+            "server_groups": [s["server_group"]] if s.get("server_group") else [],
+            "pinned_availability_zone": None,
+            "scheduler_hints": dict(s.get("scheduler_hints") or {}),
         }
         if status in server_states.PROGRESS_STATUSES:
             out["progress"] = 0
+        if state is VmState.ERROR and s.get("fault"):
+            out["fault"] = dict(s["fault"])
         if not ctx.is_admin:
             for key in ADMIN_ONLY:
                 out.pop(key, None)
@@ -204,7 +209,9 @@ class NovaOps(FloatingIPOps):
             raise BadRequest(f"Keypair {key_name} not found for user {ctx.user_id}",
                              type="KeypairNotFound")
         with self._txn():
-            host = self._schedule(ctx, b.get("availability_zone"), b.get("host"))
+            hints = dict(b.get("scheduler_hints") or {})
+            host = self._schedule(ctx, b.get("availability_zone"), b.get("host"),
+                                  self._hosts_for_hints(ctx, hints))
             counter = self.store.get("meta", "nova") or {"instances": 0}
             counter["instances"] += 1
             self.store.put("meta", "nova", counter)
@@ -221,7 +228,14 @@ class NovaOps(FloatingIPOps):
                 "reservation_id": b.get("reservation_id"),
                 "launch_index": int(b.get("launch_index") or 0),
                 "created": now, "updated": now, "launched_at": None, "nics": [],
+                "scheduler_hints": hints, "server_group": hints.get("group"),
             }
+            if host is None:  # NoValidHost: the conductor fails it before any port exists
+                server_states.set_vm_state(server, VmState.ERROR)
+                server["fault"] = {"code": 500, "created": now, "message": (
+                    "No valid host was found. There are not enough hosts available.")}
+                self._save("server", server)
+                return self._server_view(ctx, server)
             self._save("server", server)
             groups = self._server_groups(ctx, b.get("security_groups"))
             for nic in self._nics(ctx, b.get("networks")):
@@ -231,9 +245,16 @@ class NovaOps(FloatingIPOps):
             self._save("server", server)
         return self._server_view(ctx, server)
 
-    def _schedule(self, ctx: Context, az: Any, forced: Any) -> str:
-        """Least-loaded compute node (fewest servers, then topology order), or the host an
-        admin asked for with `--availability-zone nova:HOST`."""
+    def _hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
+        """The hosts the request's scheduler hints leave (None: any); server groups'
+        filters narrow it."""
+        return None
+
+    def _schedule(self, ctx: Context, az: Any, forced: Any,
+                  allowed: set[str] | None = None) -> str | None:
+        """Least-loaded compute node (fewest servers, then topology order) among `allowed`,
+        or the host an admin asked for with `--availability-zone nova:HOST` (a forced
+        host skips the filters, as in Nova); None when no host passes (NoValidHost)."""
         nodes = catalog.compute_nodes(self.topology)
         host = None
         if isinstance(az, str) and ":" in az:
@@ -254,7 +275,9 @@ class NovaOps(FloatingIPOps):
                     return node.hostname
             raise BadRequest(f"Compute host {host} could not be found.",
                              type="ComputeHostNotFound")
-        load = {n.hostname: 0 for n in nodes}
+        load = {n.hostname: 0 for n in nodes if allowed is None or n.hostname in allowed}
+        if not load:
+            return None
         for s in self.store.all("server"):
             if s["host"] in load:
                 load[s["host"]] += 1
