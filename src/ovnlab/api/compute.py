@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import re
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 from ovnlab.cloud.server_states import Action
@@ -15,6 +16,7 @@ from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 from .compute_actions import ServerActions
 from .compute_fips import FloatingIPProxy
 from .compute_keypairs import Keypairs
+from .compute_quotas import QuotaSets
 from .compute_secgroups import SecurityGroupProxy
 from .compute_servergroups import ServerGroups
 from .http import Request, Response, Router, json_response
@@ -204,6 +206,17 @@ def _scheduler_hints(hints: Any) -> dict[str, Any]:
     return dict(hints)
 
 
+def _date_time(raw: str, key: str) -> datetime:
+    """A query's ISO 8601 date-time (naive ones are UTC, as Nova's parse_isotime reads
+    them); anything else is the schema's 400."""
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"Invalid input for query parameters {key}. Value: {raw}. '{raw}' is not "
+                   "a 'date-time'") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _limit(raw: str | None) -> int | None:
     if raw is None:
         return None
@@ -343,6 +356,7 @@ class Nova:
         self.actions.register(router, v21)
         Keypairs(self.cloud).register(router, v21)
         ServerGroups(self.cloud).register(router, v21)
+        QuotaSets(self.cloud).register(router, v21)
         router.add("GET", v21 + "/servers/{id}/os-interface", self.list_interfaces)
         router.add("POST", v21 + "/servers/{id}/os-interface", self.attach_interface)
         router.add("GET", v21 + "/servers/{id}/os-interface/{port_id}", self.show_interface)
@@ -479,6 +493,13 @@ class Nova:
             if want:
                 field = "status" if key == "status" else "OS-EXT-SRV-ATTR:host"
                 servers = [s for s in servers if str(s.get(field, "")).upper() == want.upper()]
+        since, before = req.q1("changes-since"), req.q1("changes-before")
+        if since is not None:  # updated at or after it
+            when = _date_time(since, "changes-since")
+            servers = [s for s in servers if _date_time(s["updated"], "updated") >= when]
+        if before is not None and microversion(req) >= (2, 66):  # at or before it
+            when = _date_time(before, "changes-before")
+            servers = [s for s in servers if _date_time(s["updated"], "updated") <= when]
         flavor, image, ip = req.q1("flavor"), req.q1("image"), req.q1("ip")
         if flavor:
             servers = [s for s in servers if self._flavor_ref(req, s.get("flavor"))["id"] == flavor]

@@ -14,6 +14,7 @@ from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .http import Request, Response, Router
 from .microversions import Version, microversion, update_view, version_headers
+from .microversions import nova_writer as _writer
 
 Cloud = Any
 View = Callable[[Request, dict[str, Any]], dict[str, Any]]
@@ -139,6 +140,9 @@ class ServerActions:
         base = v21 + "/servers/{id}/os-instance-actions"
         router.add("GET", base, self.list_actions)
         router.add("GET", base + "/{request_id}", self.show_action)
+        password = v21 + "/servers/{id}/os-server-password"
+        router.add("GET", password, self.show_password)
+        router.add("DELETE", password, self.clear_password)
 
     def handles(self, action: str) -> bool:
         return action in self.handlers
@@ -238,3 +242,14 @@ class ServerActions:
                                                req.params["request_id"])
         body = {"instanceAction": self._action_view(req, found, events=True)}
         return Response(200, body, version_headers(microversion(req)))
+
+    # -- os-server-password: what the guest posted to the metadata service (encrypted
+    # with its key pair). The emulated guests post none, so it is always empty.
+    def show_password(self, req: Request) -> Response:
+        self.cloud.get_server(req.context, req.params["id"])
+        return Response(200, {"password": ""}, version_headers(microversion(req)))
+
+    def clear_password(self, req: Request) -> Response:
+        _writer(req, "os-server-password:clear")
+        self.cloud.get_server(req.context, req.params["id"])
+        return Response(204, None, version_headers(microversion(req)))

@@ -8,6 +8,7 @@ from typing import Any
 
 from ovnlab.cloud import identity
 from ovnlab.cloud.base import Doc
+from ovnlab.cloud.compute_quotas import ComputeQuotaOps
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.identity import IdentityOps
@@ -23,7 +24,8 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerGroupOps, IdentityOps, SubnetPoolOps, KeypairOps, TagOps):
+class Cloud(ServerGroupOps, IdentityOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
+            TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,

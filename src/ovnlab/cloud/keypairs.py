@@ -15,9 +15,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ovnlab.cloud import compute_quotas
 from ovnlab.cloud.base import CloudBase, Doc
 from ovnlab.cloud.context import Context
-from ovnlab.errors import BadRequest, Conflict, NotFound
+from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound
 
 KIND = "keypair"
 
@@ -81,6 +82,10 @@ class KeypairOps(CloudBase):
         with self._txn():
             if self.store.get(KIND, f"{owner}/{name}") is not None:
                 raise Conflict(f"Key pair '{name}' already exists.", type="KeyPairExists")
+            allowed = compute_quotas.limit(self.store, ctx.project_id, "key_pairs")
+            if 0 <= allowed <= len(self.store.find(KIND, user_id=owner)):
+                raise Forbidden("Quota exceeded, too many key pairs.",
+                                type="KeypairLimitExceeded")
             counter = self.store.get("meta", "keypairs") or {"ids": 0}
             counter["ids"] += 1
             self.store.put("meta", "keypairs", counter)

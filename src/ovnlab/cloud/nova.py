@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from ovnlab.cloud import catalog, keypairs, policy, server_states
+from ovnlab.cloud import catalog, compute_quotas, keypairs, policy, server_states
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.floatingips import FloatingIPOps
@@ -203,6 +203,7 @@ class NovaOps(FloatingIPOps):
         if image is None:
             raise BadRequest(f"Image {b.get('imageRef')} could not be found.",
                              type="ImageNotFound")
+        compute_quotas.check_metadata(self.store, ctx.project_id, dict(b.get("metadata") or {}))
         key_name = b.get("key_name")
         if key_name is not None and self.store.get(keypairs.KIND,
                                                    f"{ctx.user_id}/{key_name}") is None:
@@ -425,8 +426,9 @@ class NovaOps(FloatingIPOps):
         what the server has."""
         with self._txn():
             server = self._server_doc(ctx, id)
-            server["metadata"] = dict(metadata) if replace else {**server["metadata"],
-                                                                   **metadata}
+            merged = dict(metadata) if replace else {**server["metadata"], **metadata}
+            compute_quotas.check_metadata(self.store, server["project_id"], merged)
+            server["metadata"] = merged
             server["updated"] = self._now()
             self._save("server", server)
         return dict(server["metadata"])

@@ -8,7 +8,7 @@ leaves out servers that are powered off. A rebuild keeps the server's ports."""
 
 from __future__ import annotations
 
-from ovnlab.cloud import catalog
+from ovnlab.cloud import catalog, compute_quotas
 from ovnlab.cloud.base import Doc
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.nova import NovaOps
@@ -86,6 +86,8 @@ class ServerActionOps(NovaOps):
                 if key in changes:
                     server[key] = changes[key]
             if "metadata" in changes:
+                compute_quotas.check_metadata(self.store, server["project_id"],
+                                              changes["metadata"])
                 server["metadata"] = dict(changes["metadata"])
             self._changed(server, vm_state(server))
         return self._server_view(ctx, server)
