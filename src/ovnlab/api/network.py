@@ -214,6 +214,10 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "trunk, network_segment_range, router, network, policy, subnetpool, port, "
      "security_group, floatingip", "Enables to set tag on resources with standard "
      "attribute."),
+    ("quotas", "Quota management support", "Expose functions for quotas management per "
+     "project"),
+    ("quota_details", "Quota details management support", "Expose functions for quotas "
+     "usage statistics per project"),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a "
      "subnet pool"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
@@ -329,6 +333,13 @@ class Neutron:
                 router.add("GET", tags + "/{tag}", self._tag(res, "get"))
                 router.add("PUT", tags + "/{tag}", self._tag(res, "put"))
                 router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
+        quotas = v2 + "/quotas"
+        router.add("GET", quotas, self.list_quotas)
+        router.add("GET", quotas + "/{project_id}", self._quota("get_quota"))
+        router.add("GET", quotas + "/{project_id}/default", self._quota("get_quota_default"))
+        router.add("GET", quotas + "/{project_id}/details", self._quota("get_quota_details"))
+        router.add("PUT", quotas + "/{project_id}", self.update_quota)
+        router.add("DELETE", quotas + "/{project_id}", self.delete_quota)
         router.add("GET", v2 + "/agents", self.agents)
         router.add("GET", v2 + "/agents/{id}", self.agent)
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
@@ -385,11 +396,22 @@ class Neutron:
                 # Bulk: every item is validated before any is created; the request's one
                 # store transaction makes the creates all or nothing, as Neutron's bulk is.
                 items = [res.validate({res.member: i}, "POST") for i in _bulk(body, res)]
+                self._check_quota(req, res, items)
                 created = [create(req.context, {res.member: data}) for data in items]
                 return json_response(201, {res.plural: created})
             data = res.validate(body, "POST")
+            self._check_quota(req, res, [data])
             return json_response(201, {res.member: create(req.context, {res.member: data})})
         return handler
+
+    def _check_quota(self, req: Request, res: Resource, items: list[dict[str, Any]]) -> None:
+        """Neutron's API layer reserves quota for what a POST creates, per owning project."""
+        per: dict[str, int] = {}
+        for data in items:
+            owner = data.get("project_id") or data.get("tenant_id") or req.context.project_id
+            per[str(owner)] = per.get(str(owner), 0) + 1
+        for owner, count in per.items():
+            self.cloud.check_quota(owner, res.member, count)
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -436,6 +458,24 @@ class Neutron:
             self.cloud.remove_tag(req.context, res.member, rid, tag)
             return Response(204)
         return handler
+
+    # -- quotas (quotasv2, quota_details)
+    def list_quotas(self, req: Request) -> Response:
+        return json_response(200, {"quotas": self.cloud.get_quotas(req.context)})
+
+    def _quota(self, method: str) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            quota = getattr(self.cloud, method)(req.context, req.params["project_id"])
+            return json_response(200, {"quota": quota})
+        return handler
+
+    def update_quota(self, req: Request) -> Response:
+        quota = self.cloud.update_quota(req.context, req.params["project_id"], req.json())
+        return json_response(200, {"quota": quota})
+
+    def delete_quota(self, req: Request) -> Response:
+        self.cloud.delete_quota(req.context, req.params["project_id"])
+        return Response(204)
 
     # -- agents (read only: ML2/OVN's come from the SB chassis)
     def agents(self, req: Request) -> Response:

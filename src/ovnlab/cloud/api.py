@@ -14,6 +14,7 @@ from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairOps
+from ovnlab.cloud.quotas import QuotaOps
 from ovnlab.cloud.servergroups import ServerGroupOps
 from ovnlab.cloud.store import Store
 from ovnlab.cloud.subnetpools import SubnetPoolOps
@@ -25,7 +26,7 @@ PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
 class Cloud(ServerGroupOps, IdentityOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
-            TagOps):
+            QuotaOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
