@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ovnlab.cloud import identity
+from ovnlab.cloud.app_credentials import AppCredentialOps
 from ovnlab.cloud.base import Doc
 from ovnlab.cloud.compute_quotas import ComputeQuotaOps
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
-from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairOps
 from ovnlab.cloud.quotas import QuotaOps
@@ -25,7 +25,7 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerGroupOps, IdentityOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
+class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
             QuotaOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
