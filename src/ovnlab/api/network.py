@@ -101,7 +101,7 @@ PORT = Resource("ports", "port", {
     "dns_name": Attr(_S),
     "qos_policy_id": Attr(_S_NULL),
     "propagate_uplink_status": Attr(Bool()),
-    "extra_dhcp_opts": Attr(ListOf(Obj({}, extra=True))),
+    "extra_dhcp_opts": Attr(ListOf(Obj({}, extra=True), none_is_empty=True)),
     **_OWNER,
 })
 
@@ -218,6 +218,9 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "project"),
     ("quota_details", "Quota details management support", "Expose functions for quotas "
      "usage statistics per project"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for "
+     "DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
+     "server-ip-address, bootfile-name)"),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a "
      "subnet pool"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
