@@ -77,6 +77,28 @@ def test_stop_start_and_reboot_follow_novas_states(client: Client, cloud: Cloud)
     assert client.get(f"{C}/servers/detail?status=SHUTOFF").body["servers"] == []
 
 
+def test_pause_and_suspend_follow_novas_states(client: Client, cloud: Cloud) -> None:
+    sid = _active_server(client, cloud)
+    admin = cloud.admin_context()
+    assert _act(client, sid, {"pause": None}).status == 202
+    assert _states(_show(client, sid)) == ("PAUSED", "paused", 3, None)
+    assert [s["id"] for s, _ in cloud.get_vifs(admin)] == [sid]  # its taps stay
+    for body, verb in (({"pause": None}, "pause"), ({"suspend": None}, "suspend"),
+                       ({"os-stop": None}, "stop"), ({"resume": None}, "resume")):
+        r = _act(client, sid, body)
+        assert r.status == 409 and r.body["conflictingRequest"]["message"] == (
+            f"Cannot '{verb}' instance {sid} while it is in vm_state paused"), body
+    assert _act(client, sid, {"unpause": {}}).status == 202
+    assert _act(client, sid, {"suspend": None}).status == 202
+    assert _states(_show(client, sid)) == ("SUSPENDED", "suspended", 4, None)
+    assert cloud.get_vifs(admin) == []  # saved to disk: its domain and taps are gone
+    r = _act(client, sid, {"unpause": None})
+    assert r.status == 409
+    assert _act(client, sid, {"resume": None}).status == 202
+    assert _show(client, sid)["status"] == "ACTIVE"
+    assert _act(client, sid, {"pause": {"now": 1}}).status == 400
+
+
 def test_a_stopped_server_has_no_vif_to_plug(client: Client, cloud: Cloud) -> None:
     sid = _active_server(client, cloud)
     admin = cloud.admin_context()
@@ -182,7 +204,7 @@ def test_instance_actions_record_each_action_by_request_id(
 
 
 @pytest.mark.slow
-def test_a_stopped_server_stops_answering_and_start_brings_it_back() -> None:
+def test_stopped_paused_suspended_servers_stop_answering_until_brought_back() -> None:
     lab = Lab(TOPOLOGY)
     try:
         c = Client(api.make_app(lab.locked_cloud(threading.Lock())))
@@ -206,6 +228,18 @@ def test_a_stopped_server_stops_answering_and_start_brings_it_back() -> None:
         assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc != 0
         assert _act(c, ids["vm-b"], {"os-start": None}).status == 202
         assert c.get(f"{N}/ports/{port['id']}").body["port"]["status"] == "ACTIVE"
+        assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc == 0
+        # paused: the port stays up, the guest answers nothing; unpaused it answers again
+        assert _act(c, ids["vm-b"], {"pause": None}).status == 202
+        assert c.get(f"{N}/ports/{port['id']}").body["port"]["status"] == "ACTIVE"
+        assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc != 0
+        assert _act(c, ids["vm-b"], {"unpause": None}).status == 202
+        assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc == 0
+        # suspended: like stopped, its port goes down until it is resumed
+        assert _act(c, ids["vm-b"], {"suspend": None}).status == 202
+        assert c.get(f"{N}/ports/{port['id']}").body["port"]["status"] == "DOWN"
+        assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc != 0
+        assert _act(c, ids["vm-b"], {"resume": None}).status == 202
         assert lab.exec("vm-a", ["ping", "-c", "1", "-W", "1", ip]).rc == 0
     finally:
         lab.close()

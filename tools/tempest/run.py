@@ -151,9 +151,9 @@ build_interval = 1
 
 [compute-feature-enabled]
 resize = False
-pause = False
+pause = True
 shelve = False
-suspend = False
+suspend = True
 console_output = False
 rescue = False
 snapshot = False

@@ -134,6 +134,10 @@ class ServerActions:
             "rebuild": self.rebuild, "lock": self.lock, "unlock": self.unlock,
             "forceDelete": self.force_delete, "restore": self.restore,
             "os-getConsoleOutput": self.console_output,
+            "pause": self._simple("pause", "pause_server", Action.PAUSE),
+            "unpause": self._simple("unpause", "unpause_server", Action.UNPAUSE),
+            "suspend": self._simple("suspend", "suspend_server", Action.SUSPEND),
+            "resume": self._simple("resume", "resume_server", Action.RESUME),
         }
 
     def register(self, router: Router, v21: str) -> None:
@@ -170,6 +174,15 @@ class ServerActions:
         _no_body("os-start", arg)
         self.cloud.start_server(req.context, server_id)
         return self._done(req, server_id, Action.START)
+
+    def _simple(self, name: str, method: str, action: Action
+                ) -> Callable[[Request, str, Any], Response]:
+        """An action whose body Nova ignores and whose effect is one state change."""
+        def handler(req: Request, server_id: str, arg: Any) -> Response:
+            _no_body(name, arg)
+            getattr(self.cloud, method)(req.context, server_id)
+            return self._done(req, server_id, action)
+        return handler
 
     # -- rebuild
     def rebuild(self, req: Request, server_id: str, arg: Any) -> Response:

@@ -369,7 +369,7 @@ class NovaOps(FloatingIPOps):
         with self._txn():
             server = self._server_doc(ctx, server_id)
             state = server_states.vm_state(server)
-            if state not in (VmState.ACTIVE, VmState.STOPPED):
+            if state not in (VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED):
                 raise server_states.invalid_state("attach_interface", server_id, state)
             # ports Nova creates belong to the server's project, whoever asks
             owner = Context(ctx.user_id, server["project_id"], ctx.is_admin)

@@ -3,8 +3,10 @@ force delete and restore, and the instance-action records `os-instance-actions` 
 
 What the network sees: a stopped server's guest is off, so libvirt has destroyed its
 domain and unplugged its taps from br-int (its Neutron ports go DOWN, its packets stop);
-start plugs them again. The lab's control loop plugs what `get_vifs` returns, which
-leaves out servers that are powered off. A rebuild keeps the server's ports."""
+start plugs them again; suspend and resume do the same. A paused guest keeps its taps
+(its ports stay up) but runs nothing. The lab's control loop plugs what `get_vifs`
+returns, which leaves out servers that are powered off. A rebuild keeps the server's
+ports."""
 
 from __future__ import annotations
 
@@ -30,7 +32,10 @@ ACTION_KIND = "instance_action"
 _EVENTS = {Action.CREATE: "compute__do_build_and_run_instance",
            Action.REBOOT: "compute_reboot_instance", Action.STOP: "compute_stop_instance",
            Action.START: "compute_start_instance", Action.REBUILD: "compute_rebuild_instance",
-           Action.DELETE: "compute_terminate_instance"}
+           Action.DELETE: "compute_terminate_instance", Action.PAUSE: "compute_pause_instance",
+           Action.UNPAUSE: "compute_unpause_instance",
+           Action.SUSPEND: "compute_suspend_instance",
+           Action.RESUME: "compute_resume_instance"}
 
 
 def is_locked(ctx: Context, server: Doc) -> None:
@@ -69,6 +74,22 @@ class ServerActionOps(NovaOps):
     def start_server(self, ctx: Context, server_id: str) -> None:
         with self._txn():
             self._changed(self._acting_on(ctx, server_id, Action.START), VmState.ACTIVE)
+
+    def pause_server(self, ctx: Context, server_id: str) -> None:
+        with self._txn():
+            self._changed(self._acting_on(ctx, server_id, Action.PAUSE), VmState.PAUSED)
+
+    def unpause_server(self, ctx: Context, server_id: str) -> None:
+        with self._txn():
+            self._changed(self._acting_on(ctx, server_id, Action.UNPAUSE), VmState.ACTIVE)
+
+    def suspend_server(self, ctx: Context, server_id: str) -> None:
+        with self._txn():
+            self._changed(self._acting_on(ctx, server_id, Action.SUSPEND), VmState.SUSPENDED)
+
+    def resume_server(self, ctx: Context, server_id: str) -> None:
+        with self._txn():
+            self._changed(self._acting_on(ctx, server_id, Action.RESUME), VmState.ACTIVE)
 
     # ------------------------------------------------------------ rebuild
     def rebuild_server(self, ctx: Context, server_id: str, changes: Doc) -> Doc:

@@ -16,13 +16,16 @@ class VmState(StrEnum):
     BUILDING = "building"
     ACTIVE = "active"
     STOPPED = "stopped"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
     ERROR = "error"
 
 
 class PowerState(IntEnum):
     NOSTATE = 0
     RUNNING = 1
-    SHUTDOWN = 4
+    PAUSED = 3
+    SHUTDOWN = 4  # also a suspended guest's: libvirt saved it and destroyed its domain
 
 
 # vm_state -> (API status, power_state)
@@ -30,6 +33,8 @@ _SHOWN: dict[VmState, tuple[str, PowerState]] = {
     VmState.BUILDING: ("BUILD", PowerState.NOSTATE),
     VmState.ACTIVE: ("ACTIVE", PowerState.RUNNING),
     VmState.STOPPED: ("SHUTOFF", PowerState.SHUTDOWN),
+    VmState.PAUSED: ("PAUSED", PowerState.PAUSED),
+    VmState.SUSPENDED: ("SUSPENDED", PowerState.SHUTDOWN),
     VmState.ERROR: ("ERROR", PowerState.NOSTATE),
 }
 _FROM_STATUS = {status: state for state, (status, _) in _SHOWN.items()}
@@ -49,6 +54,10 @@ class Action(StrEnum):
     REBUILD = "rebuild"
     LOCK = "lock"
     UNLOCK = "unlock"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+    SUSPEND = "suspend"
+    RESUME = "resume"
     ATTACH_INTERFACE = "attach_interface"
     DETACH_INTERFACE = "detach_interface"
 
@@ -57,13 +66,18 @@ class Action(StrEnum):
 ALLOWED: dict[Action, frozenset[VmState] | None] = {
     Action.STOP: frozenset({VmState.ACTIVE, VmState.ERROR}),
     Action.START: frozenset({VmState.STOPPED}),
+    Action.PAUSE: frozenset({VmState.ACTIVE}),
+    Action.UNPAUSE: frozenset({VmState.PAUSED}),
+    Action.SUSPEND: frozenset({VmState.ACTIVE}),
+    Action.RESUME: frozenset({VmState.SUSPENDED}),
     Action.REBUILD: frozenset({VmState.ACTIVE, VmState.STOPPED, VmState.ERROR}),
     Action.DELETE: None,
     Action.LOCK: None,
     Action.UNLOCK: None,
 }
 ALLOW_SOFT_REBOOT = frozenset({VmState.ACTIVE})
-ALLOW_HARD_REBOOT = ALLOW_SOFT_REBOOT | {VmState.STOPPED, VmState.ERROR}
+ALLOW_HARD_REBOOT = ALLOW_SOFT_REBOOT | {VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED,
+                                         VmState.ERROR}
 
 
 def vm_state(server: dict[str, object]) -> VmState:
@@ -89,9 +103,14 @@ def power_state(server: dict[str, object]) -> PowerState:
 
 
 def powered_on(server: dict[str, object]) -> bool:
-    """Whether the guest runs: its taps are in br-int (libvirt unplugs them when it
-    destroys the domain on stop, and plugs them again on start)."""
-    return vm_state(server) not in (VmState.STOPPED,)
+    """Whether the guest's taps are in br-int (libvirt unplugs them when it destroys the
+    domain on stop or suspend, and plugs them again on start or resume)."""
+    return vm_state(server) not in (VmState.STOPPED, VmState.SUSPENDED)
+
+
+def frozen(server: dict[str, object]) -> bool:
+    """A paused guest: its taps stay in br-int (its ports stay up), it runs nothing."""
+    return vm_state(server) is VmState.PAUSED
 
 
 def invalid_state(action: str, server_id: str, state: VmState) -> Conflict:

@@ -364,6 +364,15 @@ class Fabric:
             changed = True
         return changed
 
+    def freeze_vm(self, port_id: str, frozen: bool) -> None:
+        """A paused guest (Nova's pause): its NIC passes nothing, in or out, while its tap
+        stays in br-int; unfreezing lets it run on."""
+        name = self.vm_ports.get(port_id)
+        if name is None:
+            return
+        for iface in self.nodes[name].interfaces.values():
+            iface.up = not frozen
+
     # ------------------------------------------------------------ lookups
     def node(self, name: str) -> Node:
         node = self.nodes.get(name)
