@@ -367,10 +367,11 @@ class Fabric:
     def freeze_vm(self, port_id: str, frozen: bool) -> None:
         """A paused guest (Nova's pause): its NIC passes nothing, in or out, while its tap
         stays in br-int; unfreezing lets it run on."""
-        name = self.vm_ports.get(port_id)
-        if name is None:
-            return
-        for iface in self.nodes[name].interfaces.values():
+        vm = self.nodes.get(self.vm_ports.get(port_id, ""))
+        if not isinstance(vm, VM) or vm.frozen == frozen:
+            return  # only a change: `link set` on a running guest's NIC stays as set
+        vm.frozen = frozen
+        for iface in vm.interfaces.values():
             iface.up = not frozen
 
     # ------------------------------------------------------------ lookups

@@ -109,6 +109,7 @@ class VM(IpNode):
         self.port = port
         self.chassis = chassis
         self.server = server or {}
+        self.frozen = False  # paused by Nova: its NIC passes nothing (Fabric.freeze_vm)
 
     @property
     def tap(self) -> str:
