@@ -91,6 +91,9 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                  (f"{K}/users/{{user}}/projects", ("GET",)), (f"{K}/roles", ("GET",)),
                  (f"{K}/roles/{{role}}", ("GET",)), (f"{K}/role_assignments", ("GET",)),
                  (f"{K}/auth/catalog", ("GET",)), (f"{K}/auth/projects", ("GET",))],
+    "application-credentials": [
+        (f"{K}/users/{{user}}/application_credentials", ("GET", "POST")),
+        (f"{K}/users/{{user}}/application_credentials/{{tag}}", ("GET", "DELETE"))],
 }
 ATTRS = sorted({a for r in RESOURCES for a in r.attrs} | {
     "subnet_id", "port_id", "name", "imageRef", "flavorRef", "networks", "uuid", "port",
