@@ -28,6 +28,12 @@ def test_defaults_are_unlimited_and_an_admin_sets_limits(client: Client, demo: C
     assert demo.post(f"{N}/networks", {"network": {"name": "a"}}).status == 201
     details = demo.get(f"{N}/quotas/{demo_project}/details").body["quota"]
     assert details["network"] == {"limit": 2, "used": 1, "reserved": 0}
+    r = client.put(f"{N}/quotas/{demo_project}", {"quota": {"network": 0,
+                                                             "check_limit": True}})
+    assert r.status == 409 and r.body["NeutronError"]["type"] == "InvalidQuotaValue"
+    assert client.put(f"{N}/quotas/{demo_project}", {"quota": {"network": 0,
+                                                               "check_limit": False}}
+                      ).status == 200
     assert client.delete(f"{N}/quotas/{demo_project}").status == 204
     assert client.get(f"{N}/quotas").body["quotas"] == []
 

@@ -280,6 +280,9 @@ def test_server_actions_keypairs_groups_and_pools_with_the_real_client(tmp_path:
         assert osc.json("server show vm1 -f json")["status"] == "ACTIVE"
         actions = osc.json("server event list vm1 -f json")
         assert [a["Action"] for a in actions][:1] == ["rebuild"]
+        osc("quota set --networks 5 --key-pairs 7 demo")  # Neutron's and Nova's quotas
+        limits = {r["Resource"]: r["Limit"] for r in osc.json("quota show demo -f json")}
+        assert (limits["networks"], limits["key-pairs"], limits["ports"]) == (5, 7, -1)
     finally:
         server.close()
         lab.close()

@@ -218,6 +218,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "project"),
     ("quota_details", "Quota details management support", "Expose functions for quotas "
      "usage statistics per project"),
+    ("quota-check-limit", "Quota engine limit check", "Support for checking the resource "
+     "usage before applying a new quota limit"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for "
      "DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
      "server-ip-address, bootfile-name)"),

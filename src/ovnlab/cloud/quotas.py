@@ -76,10 +76,18 @@ class QuotaOps(CloudBase):
         if not ctx.is_admin:
             raise exc.policy("update_quota")
         b = self._body(body, "quota")
-        self._allowed(b, RESOURCES)
+        self._allowed(b, {*RESOURCES, "check_limit"})
+        check = self._bool(b, "check_limit", False)
+        b.pop("check_limit", None)
         if not b:
             raise BadRequest("Resource body required for quota", type="HTTPBadRequest")
         changes = {r: _limit_value(r, v) for r, v in b.items()}
+        if check:  # quota-check-limit: no limit below what the project already uses
+            used = self._used(project_id)
+            unders = sorted(r for r, lim in changes.items() if 0 <= lim < used[r])
+            if unders:
+                raise Conflict("Change would make usage less than 0 for the following "
+                               f"resources: {unders}.", type="InvalidQuotaValue")
         with self._txn():
             doc = self.store.get(KIND, project_id) or {"project_id": project_id}
             doc.update(changes)
