@@ -185,10 +185,14 @@ class Lab:
         return metadata_lookup(self.cloud, self.admin, network_id, address)
 
     def _plug_vifs(self) -> bool:
-        """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
+        """nova-compute's part: plug each server's ports on its host, unplug deleted (and
+        powered-off) ones, freeze paused guests."""
         wanted = {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
                   for server, port in self.cloud.get_vifs(self.admin)}
-        return bool(self.fabric.sync_vms(wanted))
+        changed = bool(self.fabric.sync_vms(wanted))
+        for port_id, (server, _, _) in wanted.items():  # a paused guest runs nothing
+            self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
+        return changed
 
     # ------------------------------------------------------------ operator tools
     def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from ovnlab.cloud import exceptions as exc
-from ovnlab.cloud import ipam, policy
+from ovnlab.cloud import ipam, policy, subnetpools
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.secgroups import SecurityGroupOps
@@ -252,17 +252,19 @@ class NetworkOps(SecurityGroupOps):
         self._allowed(b, SUBNET_CREATE)
         with self._txn():
             project = policy.check_project(ctx, b)
-            if b.get("subnetpool_id") or b.get("use_default_subnetpool"):
-                raise exc.invalid_input("subnet pools are not supported by this cloud")
-            for attr in ("network_id", "cidr"):
-                if b.get(attr) is None:
-                    raise exc.required(attr)
+            if b.get("network_id") is None:
+                raise exc.required("network_id")
+            pool = subnetpools.pool_for_subnet(self.store, ctx, b)
+            if pool is None and b.get("cidr") is None:
+                raise exc.bad_request("subnets", "a subnetpool must be specified in the "
+                                      "absence of a cidr")
             net = self._network_doc(ctx, b["network_id"])
             if not ctx.is_admin and net["project_id"] != project:
                 if not net["shared"]:
                     raise exc.hidden()
                 raise exc.policy("create_subnet")
-            cidr = ipam.parse_cidr(b["cidr"])
+            cidr = (ipam.parse_cidr(b["cidr"]) if pool is None
+                    else subnetpools.subnet_cidr(self.store, pool, b))
             version = b.get("ip_version", cidr.version)
             if str(version) not in ("4", "6"):
                 raise exc.invalid_attr("ip_version", f"'{version}' is not in [4, 6]")
@@ -291,7 +293,8 @@ class NetworkOps(SecurityGroupOps):
                 "dns_nameservers": _nameservers(b.get("dns_nameservers"), cidr.version),
                 "host_routes": _host_routes(b.get("host_routes"), cidr.version),
                 "ipv6_ra_mode": b.get("ipv6_ra_mode"),
-                "ipv6_address_mode": b.get("ipv6_address_mode"), "subnetpool_id": None,
+                "ipv6_address_mode": b.get("ipv6_address_mode"),
+                "subnetpool_id": None if pool is None else pool["id"],
                 "segment_id": None, "service_types": list(b.get("service_types") or []),
                 "description": self._str(b, "description"),
                 "dns_publish_fixed_ip": self._bool(b, "dns_publish_fixed_ip", False),

@@ -398,6 +398,16 @@ class Fabric:
             self.clock.run_until_idle()
         return bool(booting)
 
+    def freeze_vm(self, port_id: str, frozen: bool) -> None:
+        """A paused guest (Nova's pause): its NIC passes nothing, in or out, while its tap
+        stays in br-int; unfreezing lets it run on."""
+        vm = self.nodes.get(self.vm_ports.get(port_id, ""))
+        if not isinstance(vm, VM) or vm.frozen == frozen:
+            return  # only a change: `link set` on a running guest's NIC stays as set
+        vm.frozen = frozen
+        for iface in vm.interfaces.values():
+            iface.up = not frozen
+
     # ------------------------------------------------------------ metadata agents
     def sync_metadata(self, wanted: Mapping[tuple[str, str], MetadataPort]) -> bool:
         """The ovn-metadata-agent on each chassis: a namespace per (chassis, network) in

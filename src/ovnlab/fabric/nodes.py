@@ -116,6 +116,7 @@ class VM(IpNode):
         self.chassis = chassis
         self.server = server or {}
         self.console: list[str] = []  # what it printed while booting (its DHCP client)
+        self.frozen = False  # paused by Nova: its NIC passes nothing (Fabric.freeze_vm)
 
     @property
     def tap(self) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from ovnlab.errors import NotFound, OvnlabError
 from ovnlab.ml2ovn import acl as acls
+from ovnlab.ml2ovn import dhcp_opts
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.agents import agents as agent_list
@@ -224,10 +225,11 @@ class OVNMechanismDriver:
                     self._sync_default_routes(router)
 
     def delete_subnet(self, subnet: Resource) -> None:
+        """The subnet's DHCP_Options rows go, its ports' own ones too."""
         with self.transaction():
-            row = self._subnet_dhcp_row(subnet["id"])
-            if row is not None:
-                self.api.delete("DHCP_Options", row.uuid)
+            for row in list(self.nb.rows("DHCP_Options")):
+                if row["external_ids"].get("subnet_id") == subnet["id"]:
+                    self.api.delete("DHCP_Options", row.uuid)
             self.store.drop("subnets", subnet["id"])
 
     # ---------------------------------------------------------------- DHCP
@@ -314,8 +316,31 @@ class OVNMechanismDriver:
                 continue
             row = self._subnet_dhcp_row(fixed["subnet_id"])
             if row is not None:
-                return row.uuid
+                return self._port_dhcp_row(port, row)
         return None
+
+    def _port_dhcp_row(self, port: Resource, subnet_row: Row) -> str | None:
+        """`_get_port_dhcp_options`: with extra DHCP options, a row of the port's own (the
+        subnet's options plus them); `dhcp_disabled`: none at all."""
+        disabled, extra = dhcp_opts.lsp_options(port.get("extra_dhcp_opts") or [])
+        subnet_id = subnet_row["external_ids"]["subnet_id"]
+        own = [r for r in self.nb.rows("DHCP_Options")
+               if r["external_ids"].get("port_id") == port["id"]
+               and r["external_ids"].get("subnet_id") == subnet_id]
+        if disabled or not extra:
+            for row in own:
+                self.api.delete("DHCP_Options", row.uuid)
+            return None if disabled else subnet_row.uuid
+        cols = {"cidr": subnet_row["cidr"], "options": {**subnet_row["options"], **extra},
+                "external_ids": {**subnet_row["external_ids"], "port_id": port["id"]}}
+        if own:
+            return self.api.set(own[0], **cols).uuid
+        return self.api.insert("DHCP_Options", **cols).uuid
+
+    def _drop_port_dhcp_rows(self, port_id: str) -> None:
+        for row in list(self.nb.rows("DHCP_Options")):
+            if row["external_ids"].get("port_id") == port_id:
+                self.api.delete("DHCP_Options", row.uuid)
 
     def _subnet(self, subnet_id: str) -> Resource:
         subnet = self.store.get("subnets", subnet_id)
@@ -326,6 +351,7 @@ class OVNMechanismDriver:
     # ================================================================ ports
     def create_port(self, port: Resource) -> None:
         """`OVNClient.create_port`; floating IP ports get no LSP (`is_lsp_ignored`)."""
+        dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
             self.store.put("ports", port)
             if port.get("device_owner") == n.OWNER_FLOATINGIP:
@@ -338,6 +364,7 @@ class OVNMechanismDriver:
 
     def update_port(self, port: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_port`."""
+        dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
             self.store.put("ports", port)
             if port.get("device_owner") == n.OWNER_FLOATINGIP:
@@ -349,9 +376,11 @@ class OVNMechanismDriver:
             self._metadata_port_changed(port)
 
     def delete_port(self, port: Resource) -> None:
-        """`OVNClient.delete_port`; a router port's LRP cannot outlive it either."""
+        """`OVNClient.delete_port`; a router port's LRP cannot outlive it either, nor its
+        own DHCP_Options rows."""
         with self.transaction():
             self.api.lsp_del(port["id"])
+            self._drop_port_dhcp_rows(port["id"])
             if port.get("device_owner") == n.OWNER_ROUTER_INTF:
                 self.api.lrp_del(n.lrp_name(port["id"]))
             self.store.drop("ports", port["id"])
