@@ -52,9 +52,15 @@ class OpenStack:
 
     def subnet_create(self, name: str, *, network: str, subnet_range: str,
                       gateway: str | None = None, dhcp: bool = True,
-                      allocation_pool: tuple[str, str] | None = None) -> dict[str, Any]:
+                      allocation_pool: tuple[str, str] | None = None,
+                      dns_nameservers: list[str] | None = None,
+                      host_routes: list[dict[str, str]] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"name": name, "network_id": self._id("network", network),
                                 "cidr": subnet_range, "ip_version": 4}
+        if dns_nameservers:  # --dns-nameserver
+            body["dns_nameservers"] = dns_nameservers
+        if host_routes:  # --host-route destination=...,gateway=...
+            body["host_routes"] = host_routes
         if not dhcp:
             body["enable_dhcp"] = False
         if gateway:

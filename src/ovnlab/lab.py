@@ -25,6 +25,8 @@ from typing import Any, cast
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
+from ovnlab.cloud.metadata import InstanceMetadata
+from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.cloud.services import Services
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
@@ -32,8 +34,9 @@ from ovnlab.errors import BadRequest, NotFound, StateError, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.fabric.failures import Failures
 from ovnlab.fabric.journey import Journey
+from ovnlab.fabric.metadata import agent_view as metadata_agent_view
 from ovnlab.gc_pause import gc_paused
-from ovnlab.incproc import converge
+from ovnlab.incproc import Runnable, converge
 from ovnlab.live import LiveCapture
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.ml2ovn.agents import alive as agent_alive
@@ -53,8 +56,8 @@ CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
 HOST_TOOLS = {"ping": "ping", "ip": "ip", "nc": "nc", "traceroute": "traceroute",
-              "udhcpc": "udhcpc"}
-SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
+              "udhcpc": "udhcpc", "curl": "curl"}
+SLICED_TOOLS = {"ping", "nc", "traceroute", "udhcpc", "curl"}  # long runs of the clock: they take a checkpoint (ovnlab.turns)
 
 
 class Lab:
@@ -79,11 +82,14 @@ class Lab:
         self.fabric = Fabric.build(topology, self.vswitches, self.controllers,
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
+        self.fabric.metadata_source = self._metadata_for
         self._announced = -1
         self._bfd = _BfdSync(self.fabric)
         self._loops = [_ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
         self._bfd.loops = self._loops
+        self._metadata = _MetadataAgents(self.fabric, self.sb, self._loops,
+                                         self.topology.neutron.ovn.ovn_metadata_enabled)
         self._state: StateDir | None = None  # where failures are kept (a lab opened from disk)
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
         self.converge()
@@ -152,8 +158,14 @@ class Lab:
         self._bfd.wake()
         for loop in self._loops:  # the fabric may have changed under every chassis
             loop.wake()
-        converge([self.northd, *self._loops, self._bfd, self.driver], MAX_CONVERGE_ROUNDS)
-        self._announce()
+        daemons: list[Runnable] = [self.northd, *self._loops, self._bfd, self.driver,
+                                   self._metadata]
+        for _ in range(MAX_CONVERGE_ROUNDS):
+            converge(daemons, MAX_CONVERGE_ROUNDS)
+            self._announce()
+            if not self.fabric.boot_vms():  # guests start once their ports are wired
+                return
+        raise RuntimeError("the lab did not converge")  # a bug, never user input
 
     def _announce(self) -> None:
         """pinctrl wakes on SB changes: NAT addresses that became resident here are
@@ -168,11 +180,19 @@ class Lab:
         assert isinstance(chassis, Chassis)
         return chassis
 
+    def _metadata_for(self, network_id: str, address: str) -> InstanceMetadata | None:
+        """Nova's metadata for the instance the agent found (cloud/metadata.py)."""
+        return metadata_lookup(self.cloud, self.admin, network_id, address)
+
     def _plug_vifs(self) -> bool:
-        """nova-compute's part: plug each server's ports on its host, unplug deleted ones."""
+        """nova-compute's part: plug each server's ports on its host, unplug deleted (and
+        powered-off) ones, freeze paused guests."""
         wanted = {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
                   for server, port in self.cloud.get_vifs(self.admin)}
-        return bool(self.fabric.sync_vms(wanted))
+        changed = bool(self.fabric.sync_vms(wanted))
+        for port_id, (server, _, _) in wanted.items():  # a paused guest runs nothing
+            self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
+        return changed
 
     # ------------------------------------------------------------ operator tools
     def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,
@@ -235,6 +255,8 @@ class Lab:
                                write_bytes=files.write)
         if tool in HOST_TOOLS:
             module = importlib.import_module(f"ovnlab.tools.{HOST_TOOLS[tool]}")
+            if tool == "curl":  # -o FILE is written on the caller's side, as tcpdump -w
+                return module.run(self.fabric, node, rest, checkpoint, write_file=files.write)
             if tool in SLICED_TOOLS:
                 return module.run(self.fabric, node, rest, checkpoint)
             return module.run(self.fabric, node, rest)
@@ -475,6 +497,31 @@ class _BfdSync:
     def run(self) -> None:
         self.pending = False
         if self.fabric.sync_bfd():
+            for loop in self.loops:
+                loop.wake()
+
+
+class _MetadataAgents:
+    """Every chassis's ovn-metadata-agent following the Southbound (a namespace where a
+    network's VMs are bound, its veth in br-int); only with `[ovn] ovn_metadata_enabled`,
+    as Neutron deploys them. It has work when the SB moved since it last looked; a
+    namespace plugged or unplugged wakes the controllers (their br-int changed)."""
+
+    def __init__(self, fabric: Fabric, sb: Database, loops: list[_ChassisLoop],
+                 enabled: bool) -> None:
+        self.fabric = fabric
+        self.sb = sb
+        self.loops = loops
+        self.enabled = enabled
+        self._seen = -1
+
+    @property
+    def pending(self) -> bool:
+        return self.enabled and self.sb.seqno != self._seen
+
+    def run(self) -> None:
+        self._seen = self.sb.seqno
+        if self.fabric.sync_metadata(metadata_agent_view(self.sb)):
             for loop in self.loops:
                 loop.wake()
 

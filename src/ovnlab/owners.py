@@ -14,6 +14,7 @@ class DeviceOwner(StrEnum):
     FLOATINGIP = "network:floatingip"
     DISTRIBUTED = "network:distributed"  # the metadata port
     DHCP = "network:dhcp"
+    ROUTER_HA_INTERFACE = "network:router_ha_interface"
 
 
 NETWORK_PREFIX = "network:"  # DEVICE_OWNER_NETWORK_PREFIX
@@ -21,6 +22,8 @@ COMPUTE_PREFIX = "compute:"  # DEVICE_OWNER_COMPUTE_PREFIX
 NEUTRON_PREFIX = "neutron:"  # DEVICE_OWNER_NEUTRON_PREFIX
 ROUTER_OWNERS = (DeviceOwner.ROUTER_INTF, DeviceOwner.DVR_INTERFACE,
                  DeviceOwner.HA_REPLICATED_INT, DeviceOwner.ROUTER_GW)  # ROUTER_PORT_OWNERS
+# AUTO_DELETE_PORT_OWNERS: ports that go with their network (and their subnet's addresses)
+AUTO_DELETE_OWNERS = (DeviceOwner.DHCP, DeviceOwner.DISTRIBUTED, DeviceOwner.ROUTER_HA_INTERFACE)
 
 
 def is_network_owned(owner: object) -> bool:

@@ -88,8 +88,12 @@ class Packet:
     ip_ttl: int = 64
     ip_tos: int = 0
     ip_id: int = 0
-    ip_frag: int = 0  # 0 = not a fragment (OVS nw_frag=no)
+    ip_frag: int = 0  # OVS nw_frag: 0 not a fragment, 1 the first fragment, 3 a later one
     ip_df: bool = True  # Don't Fragment (Linux sets it on PMTU-probing sockets, not on errors)
+    # A fragment (ovnlab.ipfrag) carries its piece of the datagram's L4 bytes, as they are,
+    # in `payload`; the first one also has the L4 header fields set (flows match them).
+    ip_frag_off: int = 0  # the fragment's offset in bytes
+    ip_mf: bool = False  # More Fragments
     # ICMP; id and seq are the header's second word whatever the type (an error's unused
     # word, or frag-needed's next-hop MTU in icmp_seq)
     icmp_type: int = 0
@@ -113,6 +117,10 @@ class Packet:
     def is_ip(self) -> bool:
         return self.eth_type == ETH_IP
 
+    @property
+    def is_fragment(self) -> bool:
+        return self.ip_mf or self.ip_frag_off > 0
+
     def with_(self, **changes: object) -> Packet:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -132,18 +140,32 @@ class Packet:
             return eth + self.payload
         return eth + self._ip_bytes()
 
+    def with_l4(self, l4: bytes) -> Packet:
+        """This packet's headers around the raw IP payload `l4`, parsed again (a
+        reassembled datagram as the receiver sees it)."""
+        frame = self.to_bytes()
+        head = len(frame) - ip_total_length(self)
+        fragment = replace(self, ip_mf=True, ip_frag_off=0, payload=l4)._ip_bytes()
+        flags = (0x4000 if self.ip_df else 0)
+        header = fragment[:6] + struct.pack("!H", flags) + fragment[8:10] + b"\0\0" \
+            + fragment[12:20]
+        header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
+        return Packet.from_bytes(frame[:head] + header + l4)
+
     def _ip_bytes(self) -> bytes:
-        l4 = self._l4_bytes()
+        l4 = self.payload if self.is_fragment else self.l4_bytes()
         header = struct.pack(
             "!BBHHHBBH4s4s", 0x45, self.ip_tos, 20 + len(l4), self.ip_id,
-            0x4000 if self.ip_df else 0,
+            (0x4000 if self.ip_df else 0) | (0x2000 if self.ip_mf else 0)
+            | (self.ip_frag_off >> 3),
             self.ip_ttl, self.ip_proto, 0,
             self.ip_src.to_bytes(4, "big"), self.ip_dst.to_bytes(4, "big"),
         )
         header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
         return header + l4
 
-    def _l4_bytes(self) -> bytes:
+    def l4_bytes(self) -> bytes:
+        """The IP payload: the L4 header (checksummed) and data."""
         if self.ip_proto == PROTO_ICMP:
             rest = struct.pack("!HH", self.icmp_id, self.icmp_seq)
             body = struct.pack("!BBH", self.icmp_type, self.icmp_code, 0) + rest + self.payload
@@ -194,11 +216,18 @@ class Packet:
             return cls(payload=bytes(body), **fields)  # type: ignore[arg-type]
         ihl = (body[0] & 0x0F) * 4
         tos, total, ip_id, frag, ttl, proto = struct.unpack("!xBHHHBB", body[:10])
+        offset, more = (frag & 0x1FFF) * 8, bool(frag & 0x2000)
         fields.update(ip_tos=tos, ip_id=ip_id, ip_ttl=ttl, ip_proto=proto,
-                      ip_frag=0 if frag & 0x3FFF == 0 else 1, ip_df=bool(frag & 0x4000),
+                      ip_frag=0 if not offset and not more else (3 if offset else 1),
+                      ip_df=bool(frag & 0x4000), ip_frag_off=offset, ip_mf=more,
                       ip_src=int.from_bytes(body[12:16], "big"),
                       ip_dst=int.from_bytes(body[16:20], "big"))
         l4 = body[ihl:total]
+        if offset or more:  # a fragment: its bytes as they are, the first one's L4 header
+            fields["payload"] = bytes(l4)
+            if not offset:
+                fields.update(_l4_header(proto, l4))
+            return cls(**fields)  # type: ignore[arg-type]
         if proto == PROTO_ICMP:
             itype, code = l4[0], l4[1]
             icmp_id, seq = struct.unpack("!HH", l4[4:8])
@@ -220,6 +249,21 @@ class Packet:
         return cls(**fields)  # type: ignore[arg-type]
 
 
+def _l4_header(proto: int, l4: bytes) -> dict[str, int]:
+    """The L4 header fields a first fragment shows (as much of them as it holds)."""
+    if proto == PROTO_ICMP and len(l4) >= 8:
+        icmp_id, seq = struct.unpack("!HH", l4[4:8])
+        return {"icmp_type": l4[0], "icmp_code": l4[1], "icmp_id": icmp_id, "icmp_seq": seq}
+    if proto == PROTO_UDP and len(l4) >= 4:
+        sport, dport = struct.unpack("!HH", l4[:4])
+        return {"tp_src": sport, "tp_dst": dport}
+    if proto == PROTO_TCP and len(l4) >= 14:
+        sport, dport, seq, ack, _doff, flags = struct.unpack("!HHIIBB", l4[:14])
+        return {"tp_src": sport, "tp_dst": dport, "tcp_seq": seq, "tcp_ack": ack,
+                "tcp_flags": flags}
+    return {}
+
+
 def ip_total_length(packet: Packet) -> int:
     """An IPv4 packet's total length (header and payload) as to_bytes() lays it out,
     computed without serialising."""
@@ -227,6 +271,8 @@ def ip_total_length(packet: Packet) -> int:
     if geneve is not None:  # outer IP + UDP + Geneve header and options + inner frame
         return 20 + 8 + 8 + sum(4 + len(o.data) for o in geneve.options) \
             + frame_length(geneve.inner)
+    if packet.ip_mf or packet.ip_frag_off:
+        return 20 + len(packet.payload)
     l4 = {PROTO_ICMP: 8, PROTO_UDP: 8, PROTO_TCP: 20}.get(packet.ip_proto, 0)
     return 20 + l4 + len(packet.payload)
 

@@ -32,6 +32,8 @@ class OvnConfig:
 
     enable_distributed_floating_ip: bool = False
     ovn_l3_scheduler: str = "leastloaded"
+    ovn_metadata_enabled: bool = False  # a metadata port per network, served on each chassis
+    ovn_emit_need_to_frag: bool = False  # the gateway port's options:gateway_mtu
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,14 +293,16 @@ def _neutron(raw: Any) -> NeutronConfig:
         raise TopologyError("neutron: expected a mapping of config sections")
     _keys(raw, "neutron.", {"ovn"})
     ovn = raw.get("ovn") or {}
-    _keys(ovn, "neutron.ovn.", {"enable_distributed_floating_ip", "ovn_l3_scheduler"})
-    dist = ovn.get("enable_distributed_floating_ip", False)
-    if not isinstance(dist, bool):
-        raise TopologyError("neutron.ovn.enable_distributed_floating_ip: expected true or false")
+    flags = ("enable_distributed_floating_ip", "ovn_metadata_enabled", "ovn_emit_need_to_frag")
+    _keys(ovn, "neutron.ovn.", {*flags, "ovn_l3_scheduler"})
+    values = {key: ovn.get(key, False) for key in flags}
+    for key, value in values.items():
+        if not isinstance(value, bool):
+            raise TopologyError(f"neutron.ovn.{key}: expected true or false")
     sched = ovn.get("ovn_l3_scheduler", "leastloaded")
     if sched not in SCHEDULERS:
         raise TopologyError(f"neutron.ovn.ovn_l3_scheduler: expected one of {', '.join(SCHEDULERS)}")
-    return NeutronConfig(OvnConfig(dist, sched))
+    return NeutronConfig(OvnConfig(ovn_l3_scheduler=sched, **values))
 
 
 def _node(raw: Any, where: str) -> NodeSpec:

@@ -38,6 +38,7 @@ def _matrix(a: Project, d: Project, w: World) -> list[tuple[str, str, Any, int]]
     out = [r for r in out if not (r[1].startswith(f"{N}/security-group-rules/")
                                   and r[0] == "PUT")]  # rules have no update
     r = f"{N}/routers"
+    pid = {p["name"]: p["id"] for p in w.lab.cloud.get_projects()}
     out += [
         # the admin's router with demo's subnet or port, demo's router with the admin's
         ("PUT", f"{r}/{a.router}/add_router_interface", {"subnet_id": d.subnet}, 404),
@@ -102,6 +103,24 @@ def _matrix(a: Project, d: Project, w: World) -> list[tuple[str, str, Any, int]]
         ("POST", f"{C}/servers/{d.server}/os-interface",
          {"interfaceAttachment": {"net_id": a.network}}, 404),
         ("DELETE", f"{C}/servers/{d.server}/os-interface/{a.server_port}", None, 404),
+        ("POST", f"{C}/servers/{a.server}/action", {"os-stop": None}, 404),
+        ("POST", f"{C}/servers/{a.server}/action", {"reboot": {"type": "HARD"}}, 404),
+        ("POST", f"{C}/servers/{a.server}/action", {"lock": None}, 404),
+        ("POST", f"{C}/servers/{a.server}/action", {"rebuild": {"imageRef": w.image}}, 404),
+        ("POST", f"{C}/servers/{a.server}/action", {"forceDelete": None}, 404),
+        ("GET", f"{C}/servers/{a.server}/os-instance-actions", None, 404),
+        ("GET", f"{C}/servers/{a.server}/os-server-password", None, 404),
+        ("DELETE", f"{C}/servers/{a.server}/os-server-password", None, 404),
+        ("POST", f"{C}/servers", {"server": {"name": "x", "imageRef": w.image,
+                                             "flavorRef": "42", "key_name": "none",
+                                             "networks": [{"uuid": d.network}]}}, 400),
+        ("PUT", f"{C}/os-quota-sets/{pid['demo']}", {"quota_set": {"instances": 1}}, 403),
+        ("GET", f"{C}/os-quota-sets/{pid['admin']}", None, 403),
+        ("PUT", f"{N}/quotas/{pid['demo']}", {"quota": {"network": 1}}, 403),
+        ("GET", f"{N}/quotas/{pid['admin']}", None, 403),
+        ("GET", f"{N}/quotas", None, 403),
+        ("POST", f"{N}/subnetpools", {"subnetpool": {"name": "x", "prefixes": ["10.9.0.0/16"],
+                                                     "shared": True}}, 403),
         ("GET", f"{C}/servers?all_tenants=1", None, 403),
         ("GET", f"{C}/servers/detail?all_tenants", None, 403),
         # Keystone: another user's token

@@ -48,7 +48,23 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 (f"{C}/servers/{{server}}/metadata/{{tag}}", ("GET", "PUT", "DELETE")),
                 (f"{C}/servers/{{server}}/action", ("POST",)),
                 (f"{C}/servers/{{server}}/os-interface", ("GET", "POST")),
-                (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",))],
+                (f"{C}/servers/{{server}}/os-interface/{{port}}", ("DELETE",)),
+                (f"{C}/servers/{{server}}/os-instance-actions", ("GET",)),
+                (f"{C}/servers/{{server}}/os-instance-actions/{{tag}}", ("GET",)),
+                (f"{C}/servers/{{server}}/os-server-password", ("GET", "DELETE"))],
+    "subnetpools": [(f"{N}/subnetpools", ("GET", "POST")),
+                    (f"{N}/subnetpools/{{subnetpool}}", ("GET", "PUT", "DELETE"))],
+    "neutron-quotas": [(f"{N}/quotas", ("GET",)),
+                       (f"{N}/quotas/{{project}}", ("GET", "PUT", "DELETE")),
+                       (f"{N}/quotas/{{project}}/default", ("GET",)),
+                       (f"{N}/quotas/{{project}}/details", ("GET",))],
+    "os-keypairs": [(f"{C}/os-keypairs", ("GET", "POST")),
+                    (f"{C}/os-keypairs/{{tag}}", ("GET", "DELETE"))],
+    "os-server-groups": [(f"{C}/os-server-groups", ("GET", "POST")),
+                         (f"{C}/os-server-groups/{{server}}", ("GET", "DELETE"))],
+    "os-quota-sets": [(f"{C}/os-quota-sets/{{project}}", ("GET", "PUT", "DELETE")),
+                      (f"{C}/os-quota-sets/{{project}}/detail", ("GET",)),
+                      (f"{C}/os-quota-sets/{{project}}/defaults", ("GET",))],
     "tokens": [("/identity/v3/auth/tokens", ("GET", "HEAD", "DELETE", "POST"))],
     "agents": [(f"{N}/agents", ("GET",)), (f"{N}/agents/{{agent}}", ("GET",))],
     "os-security-groups": [(f"{C}/os-security-groups", ("GET", "POST")),
@@ -75,6 +91,9 @@ ENDPOINTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                  (f"{K}/users/{{user}}/projects", ("GET",)), (f"{K}/roles", ("GET",)),
                  (f"{K}/roles/{{role}}", ("GET",)), (f"{K}/role_assignments", ("GET",)),
                  (f"{K}/auth/catalog", ("GET",)), (f"{K}/auth/projects", ("GET",))],
+    "application-credentials": [
+        (f"{K}/users/{{user}}/application_credentials", ("GET", "POST")),
+        (f"{K}/users/{{user}}/application_credentials/{{tag}}", ("GET", "DELETE"))],
 }
 ATTRS = sorted({a for r in RESOURCES for a in r.attrs} | {
     "subnet_id", "port_id", "name", "imageRef", "flavorRef", "networks", "uuid", "port",
@@ -106,6 +125,7 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["role"] = [r["id"] for r in w.lab.cloud.get_roles()]
     out["domain"] = ["default"]
     out["tag"] = ["red", "x" * 300]
+    out["subnetpool"] = [w.demo.subnet]  # no pool in the world: an id of another kind
     return out
 
 
@@ -137,6 +157,7 @@ def _valid(template: str, w: World) -> dict[str, Any] | None:
               "routers": ("router", {"name": "x"}),
               "floatingips": ("floatingip", {"floating_network_id": w.ext_network}),
               "security-groups": ("security_group", {"name": "x"}),
+              "subnetpools": ("subnetpool", {"name": "x", "prefixes": ["10.78.0.0/16"]}),
               "security-group-rules": ("security_group_rule", {
                   "security_group_id": d.security_group, "direction": "ingress"})}
     parts = template.split("/")

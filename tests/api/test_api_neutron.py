@@ -95,7 +95,8 @@ def test_bad_bodies_are_400_and_change_nothing(client: Client, cloud, driver) ->
         assert r.status == 400, (raw, r.body)
         assert message in r.body["NeutronError"]["message"], (raw, r.body)
     subnet_cases = [
-        ({"network_id": "x", "ip_version": 4}, "Required attribute 'cidr'"),
+        ({"network_id": "x", "ip_version": 4},
+         "a subnetpool must be specified in the absence of a cidr"),
         ({"network_id": "x", "ip_version": 5, "cidr": "10.0.0.0/24"}, "ip_version"),
         ({"network_id": "x", "ip_version": 4, "cidr": "10.0.0.0/33"}, "not a valid IP subnet"),
         ({"network_id": "x", "ip_version": 4, "cidr": "10.0.0.0/24", "gateway_ip": "x"},

@@ -120,7 +120,9 @@ def test_server_create_validation(client: Client, cloud) -> None:
         ({**good, "networks": "everything"}, "is not one of"),
         ({**good, "networks": [{"net": nid}]}, "networks"),
         ({**good, "security_groups": "default"}, "security_groups"),
-        ({**good, "max_count": 3}, "one server per request"),
+        ({**good, "min_count": 3, "max_count": 2}, "min_count must be <= max_count"),
+        ({**good, "max_count": 2, "networks": [{"uuid": nid, "fixed_ip": "172.16.100.9"}]},
+         "max_count cannot be greater than 1 if an fixed_ip is specified"),
         ({**good, "surprise": 1}, "Additional properties are not allowed"),
         ({**good, "flavorRef": "m1.huge"}, "Invalid flavorRef provided."),
         ({**good, "imageRef": ""}, "Block Device Mapping is Invalid"),
@@ -153,7 +155,7 @@ def test_security_group_actions(client: Client, cloud) -> None:
     r = client.post(f"{C}/servers/{sid}/action", {"removeSecurityGroup": {"name":
                                                                           "allow-icmp-ssh"}})
     assert r.status == 202
-    for body in ({"reboot": {"type": "HARD"}}, {"addSecurityGroup": {}}, [], {"a": 1, "b": 2}):
+    for body in ({"reboot": {"type": "WARM"}}, {"addSecurityGroup": {}}, [], {"a": 1, "b": 2}):
         r = client.post(f"{C}/servers/{sid}/action", body)
         assert r.status == 400 and "badRequest" in r.body, body
     r = client.post(f"{C}/servers/vm_1/action", {"addSecurityGroup": {"name": "default"}})

@@ -237,3 +237,52 @@ def test_issue_16_commands_with_the_real_client(osc: Osc) -> None:
     assert osc.json("router show r -f json")["external_gateway_info"] is None
     assert osc.json("network agent list -f json") == []  # no chassis behind this cloud
     assert len(osc.json("network list --limit 1 -f json")) == 1
+
+
+def test_server_actions_keypairs_groups_and_pools_with_the_real_client(tmp_path: Path) -> None:
+    """What issue 16's second round added, as `openstack` drives it on a whole lab: server
+    stop/start/reboot/rebuild/lock, keypairs, server groups, subnet pools."""
+    import threading
+
+    from ovnlab.lab import Lab
+
+    lab = Lab.build("seed")
+    app = api.make_app(lab.locked_cloud(threading.Lock()))
+    server = api.serve(app, "127.0.0.1", 0, background=True)
+    try:
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(api.clouds_yaml(server.url, PROJECTS))
+        osc = Osc(clouds, tmp_path)
+        osc("subnet pool create --pool-prefix 10.50.0.0/16 --default-prefix-length 24 pool")
+        osc("network create n1")
+        subnet = osc.json("subnet create --network n1 --subnet-pool pool s1 -f json")
+        assert subnet["cidr"] == "10.50.0.0/24"
+        assert "PRIVATE KEY" in osc("keypair create k1").stdout  # made by the client, imported
+        key = osc.json("keypair show k1 -f json")
+        assert key["name"] == "k1" and key["fingerprint"].count(":") == 15
+        group = osc.json("server group create --policy anti-affinity g1 -f json")
+        image = osc.json("image list -f json")[0]["ID"]
+        for name in ("vm1", "vm2"):
+            osc(f"server create --image {image} --flavor 42 --network n1 --key-name k1 "
+                f"--hint group={group['id']} --wait {name}")
+        hosts = {osc.json(f"server show {n} -f json")["OS-EXT-SRV-ATTR:host"]
+                 for n in ("vm1", "vm2")}
+        assert len(hosts) == 2  # anti-affinity
+        osc("server stop vm1")
+        assert osc.json("server show vm1 -f json")["status"] == "SHUTOFF"
+        osc("server start vm1")
+        osc("server reboot --hard vm1")
+        osc("server lock vm1")
+        shown = osc.json("--os-compute-api-version 2.9 server show vm1 -f json")
+        assert shown["locked"] is True
+        osc("server unlock vm1")
+        osc(f"server rebuild --image {image} vm1")
+        assert osc.json("server show vm1 -f json")["status"] == "ACTIVE"
+        actions = osc.json("server event list vm1 -f json")
+        assert [a["Action"] for a in actions][:1] == ["rebuild"]
+        osc("quota set --networks 5 --key-pairs 7 demo")  # Neutron's and Nova's quotas
+        limits = {r["Resource"]: r["Limit"] for r in osc.json("quota show demo -f json")}
+        assert (limits["networks"], limits["key-pairs"], limits["ports"]) == (5, 7, -1)
+    finally:
+        server.close()
+        lab.close()

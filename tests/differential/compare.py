@@ -112,8 +112,10 @@ def ofctl_flows(text: str) -> list[tuple[str, str]]:
                   f"->NXM_NX_REG1{z.group(2)}[]", f))) for g, f in flows]
 
 
-# one local delivery of a multicast group: (the port's zone,) the port, resubmit
-_DELIVERY = r"(?:load:[^,]+->NXM_NX_REG13\[\],)?load:0x[0-9a-f]+->NXM_NX_REG15\[\],resubmit\(,\d+\)"
+# one local delivery of a multicast group: (the port's zone,) the port, resubmit; or the
+# zone alone of a member delivered with the remote ones (a localport, a patch port)
+_DELIVERY = (r"(?:(?:load:[^,]+->NXM_NX_REG13\[\],)?load:0x[0-9a-f]+->NXM_NX_REG15\[\],"
+             r"resubmit\(,\d+\)|load:[^,]+->NXM_NX_REG13\[\])")
 _DELIVERIES = re.compile(rf"{_DELIVERY}(?:,{_DELIVERY})+")
 
 

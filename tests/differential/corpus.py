@@ -39,6 +39,15 @@ def _article(topology: str, *overrides: str) -> Callable[[], Lab]:
     return build
 
 
+def _gateway_mtu() -> Lab:
+    """`[ovn] ovn_emit_need_to_frag` and an external network's MTU lowered below n1's:
+    Neutron sets the gateway port's `gateway_mtu` (check_pkt_larger, frag-needed)."""
+    lab = _article("seed", "ovn.ovn_emit_need_to_frag=true")()
+    ext = next(n for n in lab.cloud.get_networks(lab.admin) if n["name"] == "ext_n2")
+    lab.openstack.cloud.update_network(lab.admin, ext["id"], {"mtu": 1400})
+    return lab
+
+
 def _gw_only() -> Lab:
     lab = _article("gw-only")()
     lab.openstack.server_create("vm_2", network="n1", host="compute2")
@@ -82,6 +91,8 @@ NAMED: tuple[Named, ...] = (
     Named("seed-dvr-on", _article("seed")),
     Named("seed-dvr-off", _article("seed", "ovn.enable_distributed_floating_ip=false")),
     Named("gw-only", _gw_only),
+    Named("seed-metadata", _article("seed", "ovn.ovn_metadata_enabled=true")),
+    Named("seed-gateway-mtu", _gateway_mtu),
     *(Named(f"example-{p.stem}", _example(p)) for p in sorted((REPO / "examples").glob("*.py"))),
     *(Named(name, _cloud(spec)) for name, spec in SCENARIO_CLOUDS.items()),
     Named("cloud-2nets-gw-fips-dvr-off",

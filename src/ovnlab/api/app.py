@@ -135,8 +135,8 @@ class App:
             req = read_request(environ, self.base_url)
         except OvnlabError as e:
             return start(start_response, json_response(400, keystone_error(e)))
-        route, resp = self.handle(req)
         request_id = f"req-{uuid.UUID(int=next(self._request_ids))}"
+        route, resp = self.handle(replace(req, request_id=request_id))
         if req.method == "HEAD":
             resp = Response(resp.status, None, resp.headers)
         ids: tuple[tuple[str, str], ...] = (("X-Openstack-Request-Id", request_id),)

@@ -6,17 +6,23 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from datetime import UTC, datetime
 from typing import Any
 
+from ovnlab.cloud.server_states import Action
 from ovnlab.cloud.services import NovaNetworking as Cloud
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError
 
+from .compute_actions import ServerActions
 from .compute_fips import FloatingIPProxy
 from .compute_hypervisors import Hypervisors
 from .compute_interfaces import ServerInterfaces
+from .compute_keypairs import Keypairs
 from .compute_metadata import ServerMetadata
+from .compute_quotas import QuotaSets
 from .compute_schema import _bad, _validate_metadata, _validate_name, _validate_string
 from .compute_secgroups import SecurityGroupProxy
+from .compute_servergroups import ServerGroups
 from .http import Request, Response, Router, json_response
 from .microversions import (
     MAX_VERSION,
@@ -42,7 +48,7 @@ _SERVER_KEYS = frozenset({
     "block_device_mapping_v2", "min_count", "max_count", "key_name", "user_data", "metadata",
     "config_drive", "description", "tags", "OS-DCF:diskConfig", "adminPass", "hostname",
     "return_reservation_id", "trusted_image_certificates", "host", "hypervisor_hostname",
-    "accessIPv4", "accessIPv6", "personality"})
+    "accessIPv4", "accessIPv6", "personality", "scheduler_hints"})
 _NETWORK_KEYS = frozenset({"uuid", "fixed_ip", "port", "tag"})
 
 
@@ -61,6 +67,8 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
                    "were unexpected)")
     server = dict(body["server"])
+    hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints", {}))
+    server["scheduler_hints"] = _scheduler_hints(hints)
     unknown = sorted(k for k in server if k not in _SERVER_KEYS)
     if unknown:
         raise _bad(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
@@ -116,12 +124,47 @@ def validate_server_create(body: Any) -> dict[str, Any]:
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise _bad(f"Invalid input for field/attribute {key}. Value: {count}.")
-        if count != 1:
-            raise _bad("ovnlab boots one server per request: use min_count = max_count = 1")
         server[key] = count
+    if "max_count" not in body["server"]:
+        server["max_count"] = server["min_count"]
+    if server["min_count"] > server["max_count"]:
+        raise _bad("min_count must be <= max_count")
+    reservation = server.get("return_reservation_id", False)
+    if not isinstance(reservation, bool):
+        raise _bad(f"Invalid input for field/attribute return_reservation_id. Value: "
+                   f"{reservation}. {reservation!r} is not of type 'boolean'")
     if "metadata" in server:
         _validate_metadata(server["metadata"])
+    if "OS-DCF:diskConfig" in server:
+        _disk_config(server["OS-DCF:diskConfig"])
     return server
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+
+
+def _scheduler_hints(hints: Any) -> dict[str, Any]:
+    """Nova's scheduler hints schema, the `group` hint (a server group's UUID) checked;
+    other hints pass as Nova lets them (additionalProperties: true)."""
+    if not isinstance(hints, dict):
+        raise _bad(f"Invalid input for field/attribute os:scheduler_hints. Value: {hints}. "
+                   f"{hints!r} is not of type 'object'")
+    group = hints.get("group")
+    if group is not None and (not isinstance(group, str) or not _UUID.match(group)):
+        raise _bad(f"Invalid input for field/attribute group. Value: {group}. {group!r} is "
+                   "not a 'uuid'")
+    return dict(hints)
+
+
+def _date_time(raw: str, key: str) -> datetime:
+    """A query's ISO 8601 date-time (naive ones are UTC, as Nova's parse_isotime reads
+    them); anything else is the schema's 400."""
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"Invalid input for query parameters {key}. Value: {raw}. '{raw}' is not "
+                   "a 'date-time'") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _limit(raw: str | None) -> int | None:
@@ -166,7 +209,16 @@ def validate_server_update(body: Any, version: tuple[int, int]) -> dict[str, Any
     for key, family in (("accessIPv4", 4), ("accessIPv6", 6)):
         if key in server:
             out[key] = _access_ip(server[key], key, family)
+    if "OS-DCF:diskConfig" in server:
+        out["OS-DCF:diskConfig"] = _disk_config(server["OS-DCF:diskConfig"])
     return out
+
+
+def _disk_config(value: Any) -> str:
+    if value not in ("AUTO", "MANUAL"):
+        raise _bad(f"Invalid input for field/attribute OS-DCF:diskConfig. Value: {value}. "
+                   f"{value!r} is not one of ['AUTO', 'MANUAL']")
+    return str(value)
 
 
 def _access_ip(value: Any, key: str, family: int) -> str:
@@ -198,6 +250,9 @@ class Nova:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
         self.fips = FloatingIPProxy(cloud)
+        self.actions = ServerActions(cloud, self._server_view, (
+            lambda v: _validate_name(_validate_string(v, "name", min_len=1)), _access_ip,
+            _validate_metadata))
 
     def register(self, router: Router, prefix: str) -> None:
         v21 = prefix + "/v2.1"
@@ -216,6 +271,10 @@ class Nova:
         ServerMetadata(self.cloud).register(router, v21)
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         ServerInterfaces(self.cloud).register(router, v21)
+        self.actions.register(router, v21)
+        Keypairs(self.cloud).register(router, v21)
+        ServerGroups(self.cloud).register(router, v21)
+        QuotaSets(self.cloud).register(router, v21)
         SecurityGroupProxy(self.cloud).register(router, v21)
         self.fips.register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
@@ -291,7 +350,7 @@ class Nova:
             "status": "ACTIVE", "addresses": {}, "metadata": {}, "security_groups": [],
             "tenant_id": out.get("project_id"), "user_id": None, "hostId": "",
             "key_name": None, "locked": False, "locked_reason": None, "tags": [],
-            "progress": 0, "description": None, "accessIPv4": "", "accessIPv6": "",
+            "description": None, "accessIPv4": "", "accessIPv6": "",
             "config_drive": "", "created": None, "updated": None,
             "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": "nova",
             "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:task_state": None,
@@ -343,6 +402,13 @@ class Nova:
             if want:
                 field = "status" if key == "status" else "OS-EXT-SRV-ATTR:host"
                 servers = [s for s in servers if str(s.get(field, "")).upper() == want.upper()]
+        since, before = req.q1("changes-since"), req.q1("changes-before")
+        if since is not None:  # updated at or after it
+            when = _date_time(since, "changes-since")
+            servers = [s for s in servers if _date_time(s["updated"], "updated") >= when]
+        if before is not None and microversion(req) >= (2, 66):  # at or before it
+            when = _date_time(before, "changes-before")
+            servers = [s for s in servers if _date_time(s["updated"], "updated") <= when]
         flavor, image, ip = req.q1("flavor"), req.q1("image"), req.q1("ip")
         if flavor:
             servers = [s for s in servers if self._flavor_ref(req, s.get("flavor"))["id"] == flavor]
@@ -394,10 +460,17 @@ class Nova:
             raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
                             "to be performed.")
         try:
-            created = self.cloud.create_server(req.context, {"server": server})
+            reservation, servers = self.cloud.create_servers(
+                req.context, {"server": server}, server["max_count"])
         except NotFound as e:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
+        for one in servers:
+            self.cloud.record_instance_action(req.context, one["id"], Action.CREATE,
+                                              req.request_id)
+        if server.get("return_reservation_id"):
+            return self._respond(req, 202, {"reservation_id": reservation})
+        created = servers[0]
         sid = str(created["id"])
         admin_pass = (server.get("adminPass") or created.get("adminPass")
                       or hashlib.sha256(sid.encode()).hexdigest()[:12])
@@ -405,7 +478,8 @@ class Nova:
             {"name": g["name"]} for g in server.get("security_groups", [])] or [
             {"name": "default"}]
         body = {"server": {"id": sid, "links": self._link(req, "servers", sid),
-                           "OS-DCF:diskConfig": "MANUAL", "adminPass": admin_pass,
+                           "OS-DCF:diskConfig": server.get("OS-DCF:diskConfig", "MANUAL"),
+                           "adminPass": admin_pass,
                            "security_groups": groups}}
         return Response(202, body, version_headers(microversion(req))
                         + (("Location", f"{req.base_url}/compute/v2.1/servers/{sid}"),))
@@ -430,6 +504,8 @@ class Nova:
         version = microversion(req)
         _writer(req, "servers:delete")
         self.cloud.delete_server(req.context, req.params["id"])
+        self.cloud.record_instance_action(req.context, req.params["id"], Action.DELETE,
+                                          req.request_id)
         return Response(204, None, version_headers(version))
 
     def server_action(self, req: Request) -> Response:
@@ -443,6 +519,8 @@ class Nova:
             self.cloud.get_server(req.context, req.params["id"])  # 404 first
             handler = self.fips.add if action == "addFloatingIp" else self.fips.remove
             return handler(req, req.params["id"], arg)
+        if self.actions.handles(action):
+            return self.actions.run(req, req.params["id"], action, arg)
         if action not in ("addSecurityGroup", "removeSecurityGroup"):
             raise BadRequest(f"There is no such action: {action}")
         if not isinstance(arg, dict) or not isinstance(arg.get("name"), str) or not arg["name"]:

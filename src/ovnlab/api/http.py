@@ -38,6 +38,7 @@ class Request:
     base_url: str  # scheme://host[:port] the client used (or the configured one)
     params: Mapping[str, str] = field(default_factory=dict)  # route groups
     context: Any = None  # the cloud Context of the validated token
+    request_id: str = ""  # req-<uuid>: the X-Openstack-Request-Id the answer carries
 
     def json(self) -> Any:
         """The decoded body. A 400 for what is not strict JSON in UTF-8 (RFC 8259): bad bytes

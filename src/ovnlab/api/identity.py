@@ -13,10 +13,12 @@ from http import HTTPStatus
 from typing import Any
 
 from ovnlab.cloud.identity import DOMAIN, domain, role_id
-from ovnlab.cloud.services import Identity as Cloud
+from ovnlab.cloud.services import Keystone as Cloud
 from ovnlab.errors import BadRequest, Forbidden, NotFound, OvnlabError, Unauthorized
 
+from . import identity_appcreds as appcreds
 from .http import Request, Response, Router, json_response
+from .identity_appcreds import ApplicationCredentials
 
 DEFAULT_DOMAIN = {"id": "default", "name": "Default"}
 REGION = "RegionOne"
@@ -155,6 +157,7 @@ class Keystone:
             router.add("GET", v3 + "/roles", self.list_roles)
             router.add("GET", v3 + "/roles/{id}", self.show_role)
             router.add("GET", v3 + "/role_assignments", self.list_role_assignments)
+            ApplicationCredentials(self.cloud, _base).register(router, v3)
 
     def _v3(self, req: Request) -> dict[str, Any]:
         return {"id": f"v{IDENTITY_VERSION}", "status": "stable", "updated": UPDATED,
@@ -247,6 +250,17 @@ class Keystone:
         methods = identity.get("methods")
         if not isinstance(methods, list) or not methods:
             raise _unauthorized()
+        cred = None
+        if appcreds.METHOD in methods:
+            try:
+                ctx, cred = appcreds.login(self.cloud, identity, _dig(body, "auth", "scope"))
+            except NotFound:
+                raise _unauthorized() from None
+            token = self.tokens.issue(ctx, ctx.user_name, ctx.project_name, (appcreds.METHOD,))
+            out = self._token_body(token, req.base_url)
+            out["token"]["application_credential"] = {
+                "id": cred["id"], "name": cred["name"], "restricted": not cred["unrestricted"]}
+            return json_response(201, out, ("X-Subject-Token", token.id))
         project = self._scope(_dig(body, "auth", "scope"))
         try:
             if "password" in methods:

@@ -42,7 +42,7 @@ EMBEDDED_FLAVOR: Version = (2, 47)  # before it, the flavor is {id, links}
 NON_ADMIN_HOSTNAME: Version = (2, 90)  # OS-EXT-SRV-ATTR:hostname shown to the owner too
 
 
-# What Nova's update (PUT /servers/{id}) response leaves out: its view is built with the
+# What Nova's update (PUT /servers/{id}) and rebuild (before 2.75) responses leave out: its view is built with the
 # AZ, config drive, extended attributes and status, host status, key pair, usage, security
 # groups, volumes and server groups all turned off.
 NOT_IN_UPDATE = ("OS-EXT-AZ:", "OS-EXT-SRV-ATTR:", "OS-EXT-STS:", "OS-SRV-USG:",
@@ -51,7 +51,13 @@ NOT_IN_UPDATE = ("OS-EXT-AZ:", "OS-EXT-SRV-ATTR:", "OS-EXT-STS:", "OS-SRV-USG:",
 
 
 def update_view(server: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in server.items() if not k.startswith(NOT_IN_UPDATE)}
+    """Also without the addresses' OS-EXT-IPS extension (extend_address=False): each
+    address is only its `addr` and `version`."""
+    out = {k: v for k, v in server.items() if not k.startswith(NOT_IN_UPDATE)}
+    if isinstance(out.get("addresses"), dict):
+        out["addresses"] = {net: [{"addr": a["addr"], "version": a["version"]} for a in addrs]
+                            for net, addrs in out["addresses"].items()}
+    return out
 
 
 def server_at(server: dict[str, Any], version: Version, *, is_admin: bool,

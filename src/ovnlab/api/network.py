@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ovnlab.cloud.context import Context
 from ovnlab.cloud.exceptions import policy as policy_error
 from ovnlab.cloud.services import Neutron as Cloud
 from ovnlab.cloud.tags import TAGGABLE, validate_tags
@@ -64,7 +65,7 @@ SUBNET = Resource("subnets", "subnet", {
     "description": _DESC,
     "network_id": Attr(_S, put=False, required=True),
     "ip_version": Attr(Enum((4, 6)), put=False, required=True),
-    "cidr": Attr(CIDR(), put=False, required=True),
+    "cidr": Attr(CIDR(), put=False),  # or from `subnetpool_id` / `use_default_subnetpool`
     "gateway_ip": Attr(IP(nullable=True)),
     "allocation_pools": Attr(ListOf(Obj({"start": IP(), "end": IP()}, ("start", "end")))),
     "dns_nameservers": Attr(ListOf(IP())),
@@ -103,7 +104,7 @@ PORT = Resource("ports", "port", {
     "dns_name": Attr(_S),
     "qos_policy_id": Attr(_S_NULL),
     "propagate_uplink_status": Attr(Bool()),
-    "extra_dhcp_opts": Attr(ListOf(Obj({}, extra=True))),
+    "extra_dhcp_opts": Attr(ListOf(Obj({}, extra=True), none_is_empty=True)),
     **_OWNER,
 })
 
@@ -166,8 +167,25 @@ SECURITY_GROUP_RULE = Resource("security-group-rules", "security_group_rule", {
     "project_id": Attr(_S, put=False),
 })
 
+_PREFIXLEN = Attr(Int(0, 128))
+SUBNETPOOL = Resource("subnetpools", "subnetpool", {
+    "id": Attr(_S, put=False),
+    "name": Attr(_S),
+    "description": _DESC,
+    "prefixes": Attr(ListOf(CIDR()), required=True),
+    "default_prefixlen": _PREFIXLEN,
+    "min_prefixlen": _PREFIXLEN,
+    "max_prefixlen": _PREFIXLEN,
+    "default_quota": Attr(Int(0, 2 ** 31 - 1, nullable=True)),
+    "shared": Attr(Bool(), put=False),
+    "is_default": Attr(Bool()),
+    "address_scope_id": Attr(_S_NULL),
+    "ip_version": Attr(Int(4, 6), post=False, put=False),
+    **_OWNER,
+})
+
 RESOURCES: tuple[Resource, ...] = (NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP,
-                                   SECURITY_GROUP_RULE)
+                                   SECURITY_GROUP_RULE, SUBNETPOOL)
 
 # What this emulation actually implements, within ML2/OVN's own list (neutron/common/ovn/
 # extensions.py): so no `dvr` (OVN routing is always distributed; an admin's
@@ -199,6 +217,17 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "trunk, network_segment_range, router, network, policy, subnetpool, port, "
      "security_group, floatingip", "Enables to set tag on resources with standard "
      "attribute."),
+    ("quotas", "Quota management support", "Expose functions for quotas management per "
+     "project"),
+    ("quota_details", "Quota details management support", "Expose functions for quotas "
+     "usage statistics per project"),
+    ("quota-check-limit", "Quota engine limit check", "Support for checking the resource "
+     "usage before applying a new quota limit"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for "
+     "DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
+     "server-ip-address, bootfile-name)"),
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a "
+     "subnet pool"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display "
      "the revision number of neutron resources."),
 )
@@ -304,6 +333,13 @@ class Neutron:
                 router.add("GET", tags + "/{tag}", self._tag(res, "get"))
                 router.add("PUT", tags + "/{tag}", self._tag(res, "put"))
                 router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
+        quotas = v2 + "/quotas"
+        router.add("GET", quotas, self.list_quotas)
+        router.add("GET", quotas + "/{project_id}", self._quota(self.cloud.get_quota))
+        router.add("GET", quotas + "/{project_id}/default", self._quota(self.cloud.get_quota_default))
+        router.add("GET", quotas + "/{project_id}/details", self._quota(self.cloud.get_quota_details))
+        router.add("PUT", quotas + "/{project_id}", self.update_quota)
+        router.add("DELETE", quotas + "/{project_id}", self.delete_quota)
         router.add("GET", v2 + "/agents", self.agents)
         router.add("GET", v2 + "/agents/{id}", self.agent)
         router.add("PUT", v2 + "/routers/{id}/add_router_interface", self.add_interface)
@@ -360,11 +396,22 @@ class Neutron:
                 # Bulk: every item is validated before any is created; the request's one
                 # store transaction makes the creates all or nothing, as Neutron's bulk is.
                 items = [res.validate({res.member: i}, "POST") for i in _bulk(body, res)]
+                self._check_quota(req, res, items)
                 created = [create(req.context, {res.member: data}) for data in items]
                 return json_response(201, {res.plural: created})
             data = res.validate(body, "POST")
+            self._check_quota(req, res, [data])
             return json_response(201, {res.member: create(req.context, {res.member: data})})
         return handler
+
+    def _check_quota(self, req: Request, res: Resource, items: list[dict[str, Any]]) -> None:
+        """Neutron's API layer reserves quota for what a POST creates, per owning project."""
+        per: dict[str, int] = {}
+        for data in items:
+            owner = data.get("project_id") or data.get("tenant_id") or req.context.project_id
+            per[str(owner)] = per.get(str(owner), 0) + 1
+        for owner, count in per.items():
+            self.cloud.check_quota(owner, res.member, count)
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -413,6 +460,24 @@ class Neutron:
             self.cloud.remove_tag(req.context, res.member, rid, tag)
             return Response(204)
         return handler
+
+    # -- quotas (quotasv2, quota_details)
+    def list_quotas(self, req: Request) -> Response:
+        return json_response(200, {"quotas": self.cloud.get_quotas(req.context)})
+
+    def _quota(self, method: Callable[[Context, str], object]) -> Callable[[Request], Response]:
+        def handler(req: Request) -> Response:
+            quota = method(req.context, req.params["project_id"])
+            return json_response(200, {"quota": quota})
+        return handler
+
+    def update_quota(self, req: Request) -> Response:
+        quota = self.cloud.update_quota(req.context, req.params["project_id"], req.json())
+        return json_response(200, {"quota": quota})
+
+    def delete_quota(self, req: Request) -> Response:
+        self.cloud.delete_quota(req.context, req.params["project_id"])
+        return Response(204)
 
     # -- agents (read only: ML2/OVN's come from the SB chassis)
     def agents(self, req: Request) -> Response:

@@ -31,8 +31,16 @@ _SERVER_CREATE = {"type": "object", "required": ["server"], "properties": {"serv
     }}}}
 
 _SERVER_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
-    a: {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
-    for a in ("addSecurityGroup", "removeSecurityGroup")}}
+    **{a: {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+       for a in ("addSecurityGroup", "removeSecurityGroup")},
+    "reboot": {"type": "object", "required": ["type"], "properties": {
+        "type": {"enum": ["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]}}},
+    "rebuild": {"type": "object", "required": ["imageRef"], "properties": {
+        "imageRef": {"type": "string"}, "name": {"type": "string"},
+        "adminPass": {"type": "string"}, "metadata": {"type": "object"}}},
+    "lock": {"type": "object", "nullable": True, "properties": {"locked_reason": {"type": "string"}}},
+    **{a: {"type": "object", "nullable": True} for a in (
+        "os-stop", "os-start", "unlock", "forceDelete", "restore", "os-getConsoleOutput")}}}
 
 _AUTH = {"type": "object", "required": ["auth"], "properties": {"auth": {
     "type": "object", "required": ["identity"], "properties": {

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ovnlab.capture import _services
+from ovnlab.capture import _services, bootp
 from ovnlab.packet import (
     BROADCAST,
     ETH_ARP,
@@ -104,6 +104,8 @@ def timestamp(time: float) -> str:
 # --------------------------------------------------------------------- wire sizes
 def l4_length(packet: Packet) -> int:
     """Bytes after the IPv4 header, as Packet.to_bytes() lays them out."""
+    if packet.is_fragment:  # its piece of the datagram, L4 header (if first) included
+        return len(packet.payload)
     if packet.ip_proto == PROTO_ICMP:
         return 8 + len(packet.payload)
     if packet.ip_proto == PROTO_UDP:
@@ -240,6 +242,10 @@ class Formatter:
         if self.options.verbose:
             out += _ip_header_verbose(packet) + "\n    "
         src, dst = self.host(packet.ip_src), self.host(packet.ip_dst)
+        if packet.ip_frag_off:  # print-ip.c: a later fragment has no L4 header to decode
+            name = f"ip-proto-{packet.ip_proto}" if self.options.numeric else \
+                FRAGMENT_PROTO_NAMES.get(packet.ip_proto, f"ip-proto-{packet.ip_proto}")
+            return out + f"{src} > {dst}: {name}"
         if packet.ip_proto == PROTO_ICMP:
             if _icmp_truncated(packet):  # tcpdump gives up on the whole ICMP text
                 self._cut = _icmp_bails_out(packet)
@@ -259,7 +265,7 @@ class Formatter:
 
     def icmp(self, packet: Packet) -> str:
         itype, code = packet.icmp_type, packet.icmp_code
-        length = 8 + len(packet.payload)
+        length = l4_length(packet)
         if itype in (0, 8):
             text = (f"{ICMP_TYPE_NAMES[itype]}, id {packet.icmp_id}, seq {packet.icmp_seq}")
         elif itype == 3:
@@ -387,9 +393,13 @@ class Formatter:
         if packet.geneve is not None:
             return self.geneve(packet.geneve)
         if {packet.tp_src, packet.tp_dst} & {67, 68} and len(packet.payload) >= 28:
-            return _bootp(packet.payload)
+            if self.options.verbose:
+                return bootp.verbose(packet.payload, self.options.verbose > 1)
+            return bootp.line(packet.payload)
         if packet.tp_dst == BFD_CONTROL_PORT and len(packet.payload) >= 24:
             return _bfd_control(packet.payload, bool(self.options.verbose))
+        if packet.ip_mf and len(packet.payload) >= 8:  # a first fragment: the header's length
+            return f"UDP, length {int.from_bytes(packet.payload[4:6], 'big') - 8}"
         return f"UDP, length {len(packet.payload)}"
 
     def geneve(self, geneve: Geneve) -> str:
@@ -500,12 +510,16 @@ def _ms_of_day(raw: bytes) -> str:
             f"{ms % 1000:03d}")
 
 
+FRAGMENT_PROTO_NAMES = {PROTO_ICMP: "icmp", PROTO_TCP: "tcp", PROTO_UDP: "udp"}
+
+
 def _ip_header_verbose(packet: Packet) -> str:
     total = 20 + l4_length(packet)
     proto = IP_PROTO_NAMES.get(packet.ip_proto, "unknown")
-    return (f"(tos 0x{packet.ip_tos:x}, ttl {packet.ip_ttl}, id {packet.ip_id}, offset 0, "
-            f"flags [{'DF' if packet.ip_df else 'none'}], proto {proto} ({packet.ip_proto}), "
-            f"length {total})")
+    flags = ("DF" if packet.ip_df else "") + ("+" if packet.ip_mf else "")
+    return (f"(tos 0x{packet.ip_tos:x}, ttl {packet.ip_ttl}, id {packet.ip_id}, "
+            f"offset {packet.ip_frag_off}, flags [{flags or 'none'}], proto {proto} "
+            f"({packet.ip_proto}), length {total})")
 
 
 def _tcp_checksum(packet: Packet) -> int:
@@ -552,13 +566,3 @@ def _hexdump(data: bytes) -> str:
         text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
         lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
     return "".join(lines)
-
-
-def _bootp(body: bytes) -> str:
-    """print-bootp.c, without -v: the op, the client's hardware address for a request."""
-    if body[0] == 1:
-        chaddr = ":".join(f"{b:02x}" for b in body[28:34])
-        return f"BOOTP/DHCP, Request from {chaddr}, length {len(body)}"
-    if body[0] == 2:
-        return f"BOOTP/DHCP, Reply, length {len(body)}"
-    return f"BOOTP/DHCP, op-#{body[0]}, length {len(body)}"

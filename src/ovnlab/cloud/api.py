@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from ovnlab.cloud import identity
+from ovnlab.cloud.app_credentials import AppCredentialOps
 from ovnlab.cloud.base import Doc
+from ovnlab.cloud.compute_quotas import ComputeQuotaOps
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
-from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
-from ovnlab.cloud.nova import NovaOps
+from ovnlab.cloud.keypairs import KeypairOps
+from ovnlab.cloud.quotas import QuotaOps
+from ovnlab.cloud.servergroups import ServerGroupOps
 from ovnlab.cloud.store import Store
+from ovnlab.cloud.subnetpools import SubnetPoolOps
 from ovnlab.cloud.tags import TagOps
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.owners import COMPUTE_PREFIX
@@ -22,7 +26,8 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(NovaOps, IdentityOps, TagOps):
+class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
+            QuotaOps, TagOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,

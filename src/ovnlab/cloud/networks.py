@@ -6,12 +6,12 @@ import ipaddress
 from typing import Any
 
 from ovnlab.cloud import exceptions as exc
-from ovnlab.cloud import ipam, policy
+from ovnlab.cloud import ipam, policy, subnetpools
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.secgroups import SecurityGroupOps
 from ovnlab.errors import Conflict
-from ovnlab.owners import ROUTER_OWNERS, DeviceOwner
+from ovnlab.owners import AUTO_DELETE_OWNERS, ROUTER_OWNERS, DeviceOwner
 
 NETWORK_CREATE = {"name", "admin_state_up", "shared", "router:external", "provider:network_type",
                   "provider:physical_network", "provider:segmentation_id", "description", "mtu",
@@ -101,6 +101,7 @@ class NetworkOps(SecurityGroupOps):
             self._save("network", self._stamp(net))
             self._ensure_default_sg(project)
             self.driver.create_network(net)
+            self._sync_metadata_port(net)
         return self._view(ctx, "network", net)
 
     def _segment(self, b: Doc) -> tuple[str, str | None, int | None]:
@@ -230,9 +231,12 @@ class NetworkOps(SecurityGroupOps):
         with self._txn():
             net = self._network_doc(ctx, id)
             self._owned(ctx, "network", net, "delete")
-            if self.store.find("port", network_id=id):
+            ports = self.store.find("port", network_id=id)
+            if any(p["device_owner"] not in AUTO_DELETE_OWNERS for p in ports):
                 raise Conflict(f"Unable to complete operation on network {id}. There are one or "
                                "more ports still in use on the network.", type="NetworkInUse")
+            for port in ports:
+                self._delete_service_port(port)
             for subnet in self.store.find("subnet", network_id=id):
                 self.store.delete("subnet", subnet["id"])
                 self.driver.delete_subnet(subnet)
@@ -245,17 +249,19 @@ class NetworkOps(SecurityGroupOps):
         self._allowed(b, SUBNET_CREATE)
         with self._txn():
             project = policy.check_project(ctx, b)
-            if b.get("subnetpool_id") or b.get("use_default_subnetpool"):
-                raise exc.invalid_input("subnet pools are not supported by this cloud")
-            for attr in ("network_id", "cidr"):
-                if b.get(attr) is None:
-                    raise exc.required(attr)
+            if b.get("network_id") is None:
+                raise exc.required("network_id")
+            pool = subnetpools.pool_for_subnet(self.store, ctx, b)
+            if pool is None and b.get("cidr") is None:
+                raise exc.bad_request("subnets", "a subnetpool must be specified in the "
+                                      "absence of a cidr")
             net = self._network_doc(ctx, b["network_id"])
             if not ctx.is_admin and net["project_id"] != project:
                 if not net["shared"]:
                     raise exc.hidden()
                 raise exc.policy("create_subnet")
-            cidr = ipam.parse_cidr(b["cidr"])
+            cidr = (ipam.parse_cidr(b["cidr"]) if pool is None
+                    else subnetpools.subnet_cidr(self.store, pool, b))
             version = b.get("ip_version", cidr.version)
             if str(version) not in ("4", "6"):
                 raise exc.invalid_attr("ip_version", f"'{version}' is not in [4, 6]")
@@ -284,7 +290,8 @@ class NetworkOps(SecurityGroupOps):
                 "dns_nameservers": _nameservers(b.get("dns_nameservers"), cidr.version),
                 "host_routes": _host_routes(b.get("host_routes"), cidr.version),
                 "ipv6_ra_mode": b.get("ipv6_ra_mode"),
-                "ipv6_address_mode": b.get("ipv6_address_mode"), "subnetpool_id": None,
+                "ipv6_address_mode": b.get("ipv6_address_mode"),
+                "subnetpool_id": None if pool is None else pool["id"],
                 "segment_id": None, "service_types": list(b.get("service_types") or []),
                 "description": self._str(b, "description"),
                 "dns_publish_fixed_ip": self._bool(b, "dns_publish_fixed_ip", False),
@@ -294,6 +301,7 @@ class NetworkOps(SecurityGroupOps):
             net["subnets"] = [*net["subnets"], subnet["id"]]
             self._save("network", self._touch(net))
             self.driver.create_subnet(subnet)
+            self._sync_metadata_port(net)
         return self._view(ctx, "subnet", subnet)
 
     @staticmethod
@@ -356,13 +364,15 @@ class NetworkOps(SecurityGroupOps):
                 subnet["host_routes"] = _host_routes(b["host_routes"], cidr.version)
             self._save("subnet", self._touch(subnet))
             self.driver.update_subnet(subnet, original)
+            self._sync_metadata_port(self._doc("network", subnet["network_id"]))
         return self._view(ctx, "subnet", subnet)
 
     def delete_subnet(self, ctx: Context, id: str) -> None:
         with self._txn():
             subnet = self._subnet_doc(ctx, id)
             self._owned(ctx, "subnet", subnet, "delete")
-            if self._ports_on_subnet(subnet):
+            if any(p["device_owner"] not in AUTO_DELETE_OWNERS
+                   for p in self._ports_on_subnet(subnet)):
                 raise Conflict(f"Unable to complete operation on subnet {id}: One or more ports "
                                "have an IP allocation from this subnet.", type="SubnetInUse")
             self.store.delete("subnet", id)
@@ -370,7 +380,15 @@ class NetworkOps(SecurityGroupOps):
             if net is not None:
                 net["subnets"] = [s for s in net["subnets"] if s != id]
                 self._save("network", self._touch(net))
+            self._sync_metadata_port(net)  # its address there goes first
             self.driver.delete_subnet(subnet)
+
+    # ------------------------------------------------------------ service ports (ports.py)
+    def _sync_metadata_port(self, net: Doc | None) -> None:
+        """Neutron's OVN driver's metadata port for `net` (cloud/metadata_port.py)."""
+
+    def _delete_service_port(self, port: Doc) -> None:
+        """A port that goes with its network (cloud/metadata_port.py)."""
 
     # ------------------------------------------------------------ IPAM state
     def _ports_on_subnet(self, subnet: Doc) -> list[Doc]:

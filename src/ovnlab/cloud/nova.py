@@ -7,10 +7,11 @@ import hashlib
 import re
 from typing import Any
 
-from ovnlab.cloud import catalog, policy
+from ovnlab.cloud import catalog, compute_quotas, keypairs, policy, server_states
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.floatingips import FloatingIPOps
+from ovnlab.cloud.server_states import VmState
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
 from ovnlab.owners import COMPUTE_PREFIX
 
@@ -93,12 +94,14 @@ class NovaOps(FloatingIPOps):
                 if name not in groups:
                     groups.append(name)
         flavor = catalog.find_flavor(s["flavor_id"])
-        active = s["status"] == "ACTIVE"
+        state = server_states.vm_state(s)
+        status = server_states.status(s)
         out: Doc = {
-            "id": s["id"], "name": s["name"], "status": s["status"],
+            "id": s["id"], "name": s["name"], "status": status,
             "tenant_id": s["project_id"], "user_id": s["user_id"],
             "metadata": dict(s["metadata"]),
-            "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest(),
+            "hostId": hashlib.sha224((s["project_id"] + s["host"]).encode()).hexdigest()
+            if s["host"] else "",
             "image": {"id": s["image_id"],
                       "links": [{"rel": "bookmark", "href": f"/images/{s['image_id']}"}]},
             "flavor": catalog.embedded_flavor(flavor) if flavor else {},
@@ -106,7 +109,7 @@ class NovaOps(FloatingIPOps):
             "accessIPv4": s.get("accessIPv4") or "", "accessIPv6": s.get("accessIPv6") or "",
             "links": [{"rel": "self", "href": f"/v2.1/servers/{s['id']}"},
                       {"rel": "bookmark", "href": f"/servers/{s['id']}"}],
-            "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+            "OS-DCF:diskConfig": s.get("OS-DCF:diskConfig", "MANUAL"),
             "OS-EXT-AZ:availability_zone": s["availability_zone"], "config_drive": "",
             "key_name": s["key_name"], "OS-SRV-USG:launched_at": s["launched_at"],
             "OS-SRV-USG:terminated_at": None,
@@ -114,18 +117,26 @@ class NovaOps(FloatingIPOps):
             "OS-EXT-SRV-ATTR:host": s["host"],
             "OS-EXT-SRV-ATTR:instance_name": f"instance-{s['instance_number']:08x}",
             "OS-EXT-SRV-ATTR:hypervisor_hostname": s["host"],
-            "OS-EXT-SRV-ATTR:reservation_id": f"r-{s['id'][:8]}",
-            "OS-EXT-SRV-ATTR:launch_index": 0, "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
+            "OS-EXT-SRV-ATTR:reservation_id": s.get("reservation_id") or f"r-{s['id'][:8]}",
+            "OS-EXT-SRV-ATTR:launch_index": s.get("launch_index", 0),
+            "OS-EXT-SRV-ATTR:hostname": _hostname(s["name"]),
             "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
             "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": None,
-            "OS-EXT-STS:task_state": None if active else "spawning",
-            "OS-EXT-STS:vm_state": "active" if active else "building",
-            "OS-EXT-STS:power_state": 1 if active else 0,
-            "os-extended-volumes:volumes_attached": [], "locked": False, "locked_reason": None,
+            "OS-EXT-STS:task_state": "spawning" if state is VmState.BUILDING else None,
+            "OS-EXT-STS:vm_state": state.value,
+            "OS-EXT-STS:power_state": int(server_states.power_state(s)),
+            "os-extended-volumes:volumes_attached": [],
+            "locked": bool(s.get("locked")), "locked_reason": s.get("locked_reason"),
             "description": s["description"], "tags": [], "trusted_image_certificates": None,
-            "host_status": "UP", "server_groups": [], "pinned_availability_zone": None,
-            "scheduler_hints": {},
+            "host_status": "UP" if s["host"] else "",
+            "server_groups": [s["server_group"]] if s.get("server_group") else [],
+            "pinned_availability_zone": None,
+            "scheduler_hints": dict(s.get("scheduler_hints") or {}),
         }
+        if status in server_states.PROGRESS_STATUSES:
+            out["progress"] = 0
+        if state is VmState.ERROR and s.get("fault"):
+            out["fault"] = dict(s["fault"])
         if not ctx.is_admin:
             for key in ADMIN_ONLY:
                 out.pop(key, None)
@@ -156,6 +167,30 @@ class NovaOps(FloatingIPOps):
                 out.append(view)
         return out
 
+    def create_servers(self, ctx: Context, body: object, count: int
+                       ) -> tuple[str, list[Doc]]:
+        """Nova's multi-create: its reservation id and `count` servers (max_count: ovnlab has no compute quota to
+        stop short of it) sharing one reservation id, each with its launch index; with more
+        than one, each name gets `-<n>` from 1 (the compute API's display-name suffix). A
+        port or fixed IP cannot be given to several."""
+        b = self._body(body, "server")
+        raw = b.get("networks")
+        nets: list[Any] = raw if isinstance(raw, list) else []
+        if count > 1 and any(isinstance(n, dict) and n.get("port") for n in nets):
+            raise BadRequest("Failed to launch instances: Unable to launch multiple instances "
+                             "with a single configured port ID. Please launch your instance "
+                             "one by one with different ports.",
+                             type="MultiplePortsNotApplicable")
+        if count > 1 and any(isinstance(n, dict) and n.get("fixed_ip") for n in nets):
+            raise BadRequest("Failed to launch instances: max_count cannot be greater than 1 "
+                             "if an fixed_ip is specified.",
+                             type="InvalidFixedIpAndMaxCountRequest")
+        reservation = f"r-{self.ids.uuid()[:8]}"
+        with self._txn():
+            return reservation, [self.create_server(ctx, {"server": {
+                **b, "name": f"{b.get('name')}-{i + 1}" if count > 1 else b.get("name"),
+                "reservation_id": reservation, "launch_index": i}}) for i in range(count)]
+
     def create_server(self, ctx: Context, body: object) -> Doc:
         b = self._body(body, "server")
         name = b.get("name")
@@ -169,21 +204,40 @@ class NovaOps(FloatingIPOps):
         if image is None:
             raise BadRequest(f"Image {b.get('imageRef')} could not be found.",
                              type="ImageNotFound")
+        compute_quotas.check_metadata(self.store, ctx.project_id, dict(b.get("metadata") or {}))
+        key_name = b.get("key_name")
+        if key_name is not None and self.store.get(keypairs.KIND,
+                                                   f"{ctx.user_id}/{key_name}") is None:
+            raise BadRequest(f"Keypair {key_name} not found for user {ctx.user_id}",
+                             type="KeypairNotFound")
         with self._txn():
-            host = self._schedule(ctx, b.get("availability_zone"), b.get("host"))
+            hints = dict(b.get("scheduler_hints") or {})
+            host = self._schedule(ctx, b.get("availability_zone"), b.get("host"),
+                                  self._hosts_for_hints(ctx, hints))
             counter = self.store.get("meta", "nova") or {"instances": 0}
             counter["instances"] += 1
             self.store.put("meta", "nova", counter)
             now = self._now()
             server: Doc = {
                 "id": self.ids.uuid(), "name": name, "project_id": ctx.project_id,
-                "user_id": ctx.user_id, "status": "BUILD", "host": host,
+                "user_id": ctx.user_id, "status": "BUILD", "vm_state": VmState.BUILDING.value,
+                "host": host,
                 "availability_zone": AZ, "flavor_id": flavor.id, "image_id": image.id,
                 "instance_number": counter["instances"], "metadata": dict(b.get("metadata") or {}),
                 "key_name": b.get("key_name"), "description": b.get("description"),
                 "accessIPv4": b.get("accessIPv4"), "accessIPv6": b.get("accessIPv6"),
+                "OS-DCF:diskConfig": b.get("OS-DCF:diskConfig") or "MANUAL",
+                "reservation_id": b.get("reservation_id"),
+                "launch_index": int(b.get("launch_index") or 0),
                 "created": now, "updated": now, "launched_at": None, "nics": [],
+                "scheduler_hints": hints, "server_group": hints.get("group"),
             }
+            if host is None:  # NoValidHost: the conductor fails it before any port exists
+                server_states.set_vm_state(server, VmState.ERROR)
+                server["fault"] = {"code": 500, "created": now, "message": (
+                    "No valid host was found. There are not enough hosts available.")}
+                self._save("server", server)
+                return self._server_view(ctx, server)
             self._save("server", server)
             groups = self._server_groups(ctx, b.get("security_groups"))
             for nic in self._nics(ctx, b.get("networks")):
@@ -193,9 +247,16 @@ class NovaOps(FloatingIPOps):
             self._save("server", server)
         return self._server_view(ctx, server)
 
-    def _schedule(self, ctx: Context, az: Any, forced: Any) -> str:
-        """Least-loaded compute node (fewest servers, then topology order), or the host an
-        admin asked for with `--availability-zone nova:HOST`."""
+    def _hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
+        """The hosts the request's scheduler hints leave (None: any); server groups'
+        filters narrow it."""
+        return None
+
+    def _schedule(self, ctx: Context, az: Any, forced: Any,
+                  allowed: set[str] | None = None) -> str | None:
+        """Least-loaded compute node (fewest servers, then topology order) among `allowed`,
+        or the host an admin asked for with `--availability-zone nova:HOST` (a forced
+        host skips the filters, as in Nova); None when no host passes (NoValidHost)."""
         nodes = catalog.compute_nodes(self.topology)
         host = None
         if isinstance(az, str) and ":" in az:
@@ -216,7 +277,9 @@ class NovaOps(FloatingIPOps):
                     return node.hostname
             raise BadRequest(f"Compute host {host} could not be found.",
                              type="ComputeHostNotFound")
-        load = {n.hostname: 0 for n in nodes}
+        load = {n.hostname: 0 for n in nodes if allowed is None or n.hostname in allowed}
+        if not load:
+            return None
         for s in self.store.all("server"):
             if s["host"] in load:
                 load[s["host"]] += 1
@@ -306,9 +369,9 @@ class NovaOps(FloatingIPOps):
             raise BadRequest("Must input network_id when request IP address")
         with self._txn():
             server = self._server_doc(ctx, server_id)
-            if server["status"] != "ACTIVE":
-                raise Conflict(f"Cannot 'attach_interface' instance {server_id} while it is "
-                               "in vm_state building", type="InstanceInvalidState")
+            state = server_states.vm_state(server)
+            if state not in (VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED):
+                raise server_states.invalid_state("attach_interface", server_id, state)
             # ports Nova creates belong to the server's project, whoever asks
             owner = Context(ctx.user_id, server["project_id"], ctx.is_admin)
             nic: Doc = ({"port": port_id} if port_id else {"uuid": net_id, "fixed_ip": fixed_ip}
@@ -351,7 +414,7 @@ class NovaOps(FloatingIPOps):
         validated by the API); nothing Neutron sees changes."""
         with self._txn():
             server = self._server_doc(ctx, id)
-            for key in ("name", "description", "accessIPv4", "accessIPv6"):
+            for key in ("name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"):
                 if key in changes:
                     server[key] = changes[key]
             server["updated"] = self._now()
@@ -364,8 +427,9 @@ class NovaOps(FloatingIPOps):
         what the server has."""
         with self._txn():
             server = self._server_doc(ctx, id)
-            server["metadata"] = dict(metadata) if replace else {**server["metadata"],
-                                                                   **metadata}
+            merged = dict(metadata) if replace else {**server["metadata"], **metadata}
+            compute_quotas.check_metadata(self.store, server["project_id"], merged)
+            server["metadata"] = merged
             server["updated"] = self._now()
             self._save("server", server)
         return dict(server["metadata"])
@@ -395,7 +459,8 @@ class NovaOps(FloatingIPOps):
         ports = self._server_ports(server)
         if ports and any(p["status"] != "ACTIVE" for p in ports):
             return False
-        server.update(status="ACTIVE", launched_at=self._now(), updated=self._now())
+        server_states.set_vm_state(server, VmState.ACTIVE)
+        server.update(launched_at=self._now(), updated=self._now())
         return True
 
     # ------------------------------------------------------------ security groups

@@ -22,6 +22,7 @@ ADMIN_ONLY_WRITE: dict[str, tuple[str, ...]] = {
     "router": ("distributed", "ha", "external_gateway_info:enable_snat",
                "external_gateway_info:external_fixed_ips"),
     "floatingip": ("floating_ip_address",),
+    "subnetpool": ("shared", "is_default"),
 }
 
 # get_<resource>:<attr> rules that are `rule:admin_only`.

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from ovnlab.cloud import exceptions as exc
-from ovnlab.cloud import ipam, policy
+from ovnlab.cloud import extra_dhcp, ipam, policy
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.networks import NetworkOps
@@ -121,7 +121,7 @@ class PortOps(NetworkOps):
             "device_id": self._str(b, "device_id"), "device_owner": device_owner,
             "fixed_ips": fixed_ips,
             "allowed_address_pairs": list(b.get("allowed_address_pairs") or []),
-            "extra_dhcp_opts": list(b.get("extra_dhcp_opts") or []),
+            "extra_dhcp_opts": extra_dhcp.on_create(b.get("extra_dhcp_opts")),
             "security_groups": self._port_sgs(project, b.get("security_groups"), security,
                                               device_owner),
             "port_security_enabled": security, "description": self._str(b, "description"),
@@ -170,9 +170,12 @@ class PortOps(NetworkOps):
                 port[attr] = self._str(b, attr)
         if "admin_state_up" in b:
             port["admin_state_up"] = self._bool(b, "admin_state_up", True)
-        for attr in ("allowed_address_pairs", "extra_dhcp_opts", "tags"):
+        for attr in ("allowed_address_pairs", "tags"):
             if attr in b:
                 port[attr] = list(b[attr] or [])
+        if "extra_dhcp_opts" in b:
+            port["extra_dhcp_opts"] = extra_dhcp.on_update(port["extra_dhcp_opts"],
+                                                           b["extra_dhcp_opts"])
         if "binding:profile" in b:
             port["binding:profile"] = dict(b["binding:profile"] or {})
         if "binding:host_id" in b:

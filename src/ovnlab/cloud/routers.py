@@ -10,7 +10,7 @@ from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import ipam, policy
 from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context, admin_context
-from ovnlab.cloud.ports import PortOps
+from ovnlab.cloud.metadata_port import MetadataPortOps
 from ovnlab.errors import BadRequest, Conflict, NotFound
 from ovnlab.owners import DeviceOwner
 
@@ -24,7 +24,7 @@ GATEWAY = DeviceOwner.ROUTER_GW
 FLOATINGIP = DeviceOwner.FLOATINGIP
 
 
-class RouterOps(PortOps):
+class RouterOps(MetadataPortOps):
     # ------------------------------------------------------------ lookups and views
     def _router_doc(self, ctx: Context, router_id: object) -> Doc:
         router = self._doc("router", router_id)

@@ -11,7 +11,8 @@ from ovnlab.cloud.base import CloudBase
 from ovnlab.cloud.context import Context
 from ovnlab.errors import NotFound
 
-TAGGABLE = ("network", "subnet", "port", "router", "floatingip", "security_group")
+TAGGABLE = ("network", "subnet", "port", "router", "floatingip", "security_group",
+            "subnetpool")
 MAX_TAG_LEN = 255
 
 

@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Callable
 
 from ovnlab.controller import expr as ex
-from ovnlab.controller.assign import parse_assignment
+from ovnlab.controller.assign import OVN_FIELDS, parse_assignment, parse_ovn_field_load
 from ovnlab.controller.encode import (
     OFTABLE_LOG_EGRESS_PIPELINE,
     OFTABLE_LOG_INGRESS_PIPELINE,
@@ -83,6 +83,9 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     word = tok.text
     nxt = cur.peek()
     is_assign = nxt.kind == "punct" and nxt.text in ("=", "<->", "[")
+    if word in OVN_FIELDS and is_assign:
+        parse_ovn_field_load(cur, ep, acts)
+        return
     if word in ex.SYMTAB and (is_assign or (nxt.kind == "punct" and nxt.text == "--")):
         parse_assignment(cur, ep, acts)
         return

@@ -1,9 +1,11 @@
 """Assignments in OVN logical-flow actions (lib/actions.c parse_assignment_action,
 encode_LOAD / MOVE / EXCHANGE / DEC_TTL, and the `dst = f(...)` lookups: lookup_arp,
-lookup_nd, lookup_arp_ip, get_fdb, lookup_fdb, put_dhcp_opts)."""
+lookup_nd, lookup_arp_ip, get_fdb, lookup_fdb, put_dhcp_opts, check_pkt_larger), and the
+OVN field loads (`icmp4.frag_mtu = N`, parse_OVNFIELD_LOAD)."""
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from ovnlab.controller import dhcp
@@ -21,7 +23,20 @@ from ovnlab.controller.encode import (
 )
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
 from ovnlab.controller.ofields import FIELDS
-from ovnlab.controller.ofpacts import DecTtl, Move, Ofpact, Pop, Push, Resubmit, SetField, Sub, load
+from ovnlab.controller.ofpacts import (
+    OPCODE,
+    CheckPktLarger,
+    Controller,
+    DecTtl,
+    Move,
+    Ofpact,
+    Pop,
+    Push,
+    Resubmit,
+    SetField,
+    Sub,
+    load,
+)
 from ovnlab.controller.symtab import MLF_LOOKUP_FDB_BIT, MLF_LOOKUP_MAC_BIT
 
 
@@ -60,6 +75,10 @@ def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
         cur.next()
         acts.append(dhcp.encode_put_dhcpv4_opts(cur, lhs))
         return
+    if tok.kind == "id" and tok.text == "check_pkt_larger":
+        cur.next()
+        _check_pkt_larger(cur, lhs, acts)
+        return
     if tok.kind == "id":
         rhs_ref = field_ref(cur, ep, rw=False)
         rhs = resolve(rhs_ref)
@@ -77,6 +96,36 @@ def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     if c is None:
         raise SyntaxError_(f"Syntax error at `{tok.text}' expecting constant.")
     acts.extend(_load_const(lhs_ref, lhs, c, ep))
+
+
+def _check_pkt_larger(cur: Cursor, lhs: Sub, acts: list[Ofpact]) -> None:
+    """`dst = check_pkt_larger(LEN)`: dst is one bit."""
+    if lhs.nbits != 1:
+        raise SyntaxError_("check_pkt_larger() result must be a single bit.")
+    cur.expect("(")
+    size = ex._int(cur)
+    cur.expect(")")
+    acts.append(CheckPktLarger(size, lhs))
+
+
+# OVN fields (lib/logical-fields.c ovn_fields): set by pinctrl on the packet it holds, as
+# a paused controller action whose userdata carries the value (encode_OVNFIELD_LOAD).
+OVN_FIELDS = {"icmp4.frag_mtu": ("PUT_ICMP4_FRAG_MTU", "icmp4", "!H"),
+              "icmp6.frag_mtu": ("PUT_ICMP6_FRAG_MTU", "icmp6", "!I")}  # ovs_be16 / ovs_be32
+
+
+def parse_ovn_field_load(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+    opcode, prereq, width = OVN_FIELDS[cur.next().text]
+    cur.expect("=")
+    tok = cur.next()
+    if tok.const is None or tok.const.is_string:
+        raise SyntaxError_(f"Syntax error at `{tok.text}' expecting constant.")
+    bits = 8 * struct.calcsize(width)
+    if tok.const.value >> bits:
+        raise SyntaxError_(f"{tok.const.value:#x} exceeds {bits}-bit field.")
+    ep.prereqs.append(prereq)
+    acts.append(Controller(struct.pack("!I4x", OPCODE[opcode]) + struct.pack(width, tok.const.value),
+                           pause=True))
 
 
 def _load_const(ref: ex.FieldRef, dst: Sub, c: Const, ep: EncodeParams) -> list[Ofpact]:

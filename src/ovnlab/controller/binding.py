@@ -212,7 +212,9 @@ class RuntimeData:
         st.ports = self.ports
         self._gateways(st)
         st.local_dps = frozenset(self._local_datapaths(st))
-        st.vif_ofports = {n: o for n, o in self.vifs.items() if n in self.bound}
+        # binding.c: a localport is never claimed, and is local wherever it is plugged
+        st.vif_ofports = {n: o for n, o in self.vifs.items() if n in self.bound
+                          or (n in self.special and self.special[n].type == "localport")}
         st.resident = frozenset(
             {n for n in self.bound if self.ports[n].type != "chassisredirect"} | st.active_cr)
         st.patch_ofports = sync_patches(self.sb, self.vswitch, self.special.values(),

@@ -351,8 +351,8 @@ class LflowOutput:
         related = frozenset(
             [ports[n].key for n in st.vif_ofports if ports[n].dp_uuid == dp]
             + [p.key for p in self.rt.special.values() if p.dp_uuid == dp and p.type in (
-                "patch", "localnet", "l2gateway", "l3gateway", "localport",
-                "chassisredirect", "virtual")])
+                "patch", "localnet", "l2gateway", "l3gateway",
+                "chassisredirect", "virtual")])  # a localport: where plugged (vif_ofports)
         return LflowEnv(
             dp_key=st.dp_keys.get(dp, 0), is_switch=st.dp_switch.get(dp, True),
             lookup_port=lookup, is_chassis_resident=lambda n: n in st.resident,

@@ -194,8 +194,19 @@ class Bundle:
         return f"bundle(eth_src,0,active_backup,ofport,members:{members})"
 
 
+@dataclass(frozen=True, slots=True)
+class CheckPktLarger:
+    """`check_pkt_larger(N)->DST` (OVS 2.12+): DST = the frame is longer than N bytes."""
+
+    pkt_len: int
+    dst: Sub
+
+    def text(self) -> str:
+        return f"check_pkt_larger({self.pkt_len})->{self.dst.text()}"
+
+
 Ofpact = (Bundle | SetField | Move | Push | Pop | Resubmit | Output | Simple | DecTtl | Ct | Controller
-          | Clone | Conjunction)
+          | Clone | Conjunction | CheckPktLarger)
 
 
 def format_actions(acts: tuple[Ofpact, ...] | list[Ofpact], empty: str = "drop") -> str:
@@ -248,6 +259,8 @@ _NXM: dict[str, tuple[int, int, int]] = {
 }
 _BY_HEADER = {(c, f): name for table in (_OXM, _NXM) for name, (c, f, _n) in table.items()}
 NX_VENDOR = 0x00002320
+NXAST_CONTROLLER2 = 37
+NXAC2PT_USERDATA, NXAC2PT_PAUSE = 3, 4
 OFPP_IN_PORT = 0xFFF8
 
 
@@ -302,6 +315,13 @@ def encode_of15(acts: tuple[Ofpact, ...] | list[Ofpact]) -> bytes:
                                dst)
         elif isinstance(a, DecTtl):  # NXAST_DEC_TTL_CNT_IDS, no ids
             out += struct.pack("!HHIHH4x", 0xFFFF, 16, NX_VENDOR, 21, 0)
+        elif isinstance(a, Controller):  # NXAST_CONTROLLER2: userdata and pause properties
+            props = _pad8(struct.pack("!HH", NXAC2PT_USERDATA, 4 + len(a.userdata))
+                          + a.userdata)
+            if a.pause:
+                props += struct.pack("!HH4x", NXAC2PT_PAUSE, 4)
+            out += struct.pack("!HHIH6x", 0xFFFF, 16 + len(props), NX_VENDOR,
+                               NXAST_CONTROLLER2) + props
         else:
             raise ValueError(f"action {a.text()} cannot be nested in a controller action")
     return out
@@ -347,6 +367,8 @@ def decode_of15(data: bytes) -> list[Ofpact]:
                 ofs, header, nbits = struct.unpack_from("!HIH", data, i + 10)
                 s = _sub_from_header(header, ofs, nbits)
                 acts.append(Push(s) if sub == 27 else Pop(s))
+            elif sub == NXAST_CONTROLLER2:
+                acts.append(_decode_controller2(data[i + 16:i + length]))
             else:
                 raise ValueError(f"unsupported NX action subtype {sub}")
         elif typ == 28:
@@ -358,6 +380,20 @@ def decode_of15(data: bytes) -> list[Ofpact]:
             raise ValueError(f"unsupported OpenFlow action type {typ}")
         i += length
     return acts
+
+
+def _decode_controller2(props: bytes) -> Controller:
+    userdata, pause, j = b"", False, 0
+    while j + 4 <= len(props):
+        ptype, plen = struct.unpack_from("!HH", props, j)
+        if plen < 4:
+            raise ValueError("bad controller2 property length")
+        if ptype == NXAC2PT_USERDATA:
+            userdata = props[j + 4:j + plen]
+        elif ptype == NXAC2PT_PAUSE:
+            pause = True
+        j += (plen + 7) // 8 * 8
+    return Controller(userdata, pause)
 
 
 def controller_userdata(opcode: str, nested: tuple[Ofpact, ...] | list[Ofpact] = ()) -> bytes:

@@ -144,10 +144,12 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
     elif p.type not in ("chassisredirect", "patch", "l3gateway"):
-        ofport = ctx.vif_ofports.get(p.name, 0) if p.chassis == ctx.chassis else 0
+        ofport = ctx.vif_ofports.get(p.name, 0) \
+            if p.chassis == ctx.chassis or p.type == "localport" else 0
     if ofport:
         return _local_port_flows(ctx, p, ofport, cookie)
-    if p.type in ("localnet", "l2gateway", "localport"):
+    # a localport plugged elsewhere goes to the localnet port; it is never tunnelled
+    if p.type in ("localnet", "l2gateway"):
         return []
     return _remote_port_flows(ctx, p, cookie)
 
@@ -214,7 +216,7 @@ def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
         ln = ctx.ports[localnet]
         return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
                        (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
-    if localnet:
+    if localnet or p.type == "localport":
         return []
     out: Ofpact
     if len(p.ha_chassis) >= 2:

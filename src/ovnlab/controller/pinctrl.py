@@ -32,6 +32,7 @@ from ovnlab.controller.ofpacts import (
     field_of_header,
     parse_userdata,
 )
+from ovnlab.controller.ofpacts import Controller as ControllerAction
 from ovnlab.packet import (
     ARP_REQUEST,
     BROADCAST,
@@ -114,6 +115,15 @@ class _Machine:
                     self.write(a.sub, self.stack.pop())
             elif isinstance(a, Resubmit):
                 emit(self.packet, dict(self.regs), a.table)
+            elif isinstance(a, ControllerAction):
+                self._ovn_field(a.userdata)
+
+    def _ovn_field(self, userdata: bytes) -> None:
+        """pinctrl_handle_put_icmp_frag_mtu: the held ICMP error gets the next hop's MTU
+        (the second word's low 16 bits, where ovnlab keeps it: icmp_seq)."""
+        if len(userdata) >= 10 and struct.unpack_from("!I", userdata)[0] == \
+                OPCODE["PUT_ICMP4_FRAG_MTU"]:
+            self.packet = self.packet.with_(icmp_seq=struct.unpack_from("!H", userdata, 8)[0])
 
 
 def _regs_of(event: Any) -> dict[str, int]:

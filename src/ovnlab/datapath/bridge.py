@@ -19,6 +19,7 @@ from ovnlab.flows.fields import OFPP_CONTROLLER, OFPP_LOCAL, lookup_field
 from ovnlab.flows.format import format_flow
 from ovnlab.flows.model import Flow, FlowStats, Match
 from ovnlab.flows.parse import parse_flow, parse_flow_full
+from ovnlab.ipfrag import Reassembler
 from ovnlab.packet import Packet
 
 PORT_TYPES = ("", "internal", "system", "patch", "geneve")
@@ -131,6 +132,7 @@ class Bridge:
         self.fail_mode = fail_mode
         self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self.conntrack = conntrack if conntrack is not None else Conntrack(lambda: self.clock())
+        self.ipf = Reassembler()  # fragments held by ct() until their datagram is whole
         self.ports: dict[str, Port] = {}
         self.ports_by_ofport: dict[int, Port] = {}
         self.tables: dict[int, FlowTable] = {}

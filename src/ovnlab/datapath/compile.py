@@ -15,6 +15,7 @@ from ovnlab.datapath import key as K
 from ovnlab.flows.actions import (
     Action,
     Bundle,
+    CheckPktLarger,
     Clone,
     Conjunction,
     Controller,
@@ -283,6 +284,15 @@ def _pop(sf: SubField) -> Op:
     return pop
 
 
+def _check_pkt_larger(pkt_len: int, dst: SubField) -> Op:
+    """odp_execute's check_pkt_len: the frame as the datapath holds it, L2 header included."""
+    w = writer(dst)
+
+    def check(x: Xlate, key: K.Key) -> None:
+        w(key, 1 if x.size > pkt_len else 0)
+    return check
+
+
 def compile_action(a: Action) -> Op:
     if isinstance(a, Output):
         return _output(a.port)
@@ -329,6 +339,8 @@ def compile_action(a: Action) -> Op:
         return _push(a.src)
     if isinstance(a, Pop):
         return _pop(a.dst)
+    if isinstance(a, CheckPktLarger):
+        return _check_pkt_larger(a.pkt_len, a.dst)
     raise TypeError(f"cannot execute {a!r}")  # every Action type is handled above
 
 

@@ -33,6 +33,8 @@ TUN_METADATA0 = SLOT["tun_metadata0"]
 # Not an OpenFlow field: the ICMP echo id rides in the key so conntrack NAT can rewrite it.
 ICMP_ID = N_SLOTS
 KEY_SIZE = N_SLOTS + 1
+# What a fragment's key lacks and its reassembled datagram's has (nw_frag, the L4 header)
+L4_SLOTS = (NW_FRAG, TP_SRC, TP_DST, TCP_FLAGS, ICMP_TYPE, ICMP_CODE, ICMP_ID)
 
 # Slots that are packet headers (rebuilt into the Packet on output).
 HEADER_SLOTS: tuple[tuple[int, str], ...] = (
@@ -71,7 +73,7 @@ def packet_to_key(packet: Packet, in_port: int,
         key[NW_PROTO] = proto
         key[NW_TTL] = packet.ip_ttl
         key[NW_TOS] = packet.ip_tos
-        key[NW_FRAG] = 1 if packet.ip_frag else 0
+        key[NW_FRAG] = packet.ip_frag
         if proto == PROTO_ICMP:
             key[ICMP_TYPE] = packet.icmp_type
             key[ICMP_CODE] = packet.icmp_code
@@ -117,8 +119,8 @@ def packet_length(packet: Packet) -> int:
         return len(packet.to_bytes())
     if packet.eth_type == ETH_ARP:
         return max(base + 28, 42)
-    if packet.eth_type != ETH_IP:
-        return base + len(packet.payload)
+    if packet.eth_type != ETH_IP or packet.is_fragment:
+        return base + (20 if packet.eth_type == ETH_IP else 0) + len(packet.payload)
     if packet.ip_proto == 6:
         l4 = 20
     else:

@@ -19,7 +19,8 @@ from ovnlab.errors import OvnlabError
 from ovnlab.flows.actions import Action, Controller, Resubmit
 from ovnlab.flows.fields import CS_INVALID, CS_TRACKED, lookup_field
 from ovnlab.flows.model import Flow
-from ovnlab.packet import ETH_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
+from ovnlab.ipfrag import fragment
+from ovnlab.packet import ETH_IP, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet, ip_total_length
 
 if TYPE_CHECKING:
     from ovnlab.datapath.bridge import Bridge, Port
@@ -40,6 +41,9 @@ class Output:
     port: str
     packet: Packet
     tunnel: K.TunnelMetadata | None = None
+    # a fragment of a datagram ct() reassembled, cut to this size: a device whose MTU is
+    # smaller drops it (the kernel datapath's do_output drops what it cannot fragment to fit)
+    mru: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,7 @@ RawStep = tuple[str, int, "int | None", "Flow | None", "str | Action", "tuple[in
 class Xlate:
     __slots__ = ("bridge", "packet", "size", "table", "depth", "resubmits", "outputs",
                  "packet_ins", "recircs", "steps", "stack", "now", "indent",
-                 "dp_actions", "committed", "n_recircs", "cookie", "start", "lookups")
+                 "dp_actions", "committed", "n_recircs", "cookie", "start", "lookups", "mru")
 
     def __init__(self, bridge: Bridge, packet: Packet, size: int, trace: bool,
                  now: float, start: K.Key) -> None:
@@ -114,6 +118,7 @@ class Xlate:
         self.committed: list[int] | None = None
         self.n_recircs = 0
         self.cookie = 0
+        self.mru = 0  # the largest fragment of a datagram ct() reassembled (0: none)
 
     # ------------------------------------------------------------ tables
     def run_table(self, key: K.Key, table_id: int) -> None:
@@ -223,7 +228,13 @@ class Xlate:
     def _emit(self, key: K.Key, port: Port) -> None:
         packet = K.key_to_packet(key, self.packet, self.start)
         tunnel = _tunnel_out(key, port) if port.type == "geneve" else None
-        self.outputs.append(Output(port.name, packet, tunnel))
+        if self.mru and ip_total_length(packet) > self.mru:
+            # the kernel datapath's do_output: a datagram ct() reassembled leaves in
+            # fragments of the largest size it came in (a port whose MTU is smaller drops them)
+            for piece in fragment(packet, self.mru):
+                self.outputs.append(Output(port.name, piece, tunnel, self.mru))
+        else:
+            self.outputs.append(Output(port.name, packet, tunnel))
         if self.steps is not None:
             self._commit_headers(key)
             self.dp_actions.append(str(port.ofport))
@@ -290,6 +301,8 @@ class Xlate:
                 mark = (scratch[K.CT_MARK], spec.mark_mask)
             if spec.label_mask:
                 label = (scratch[K.CT_LABEL], spec.label_mask)
+        if key[K.NW_FRAG] and key[K.DL_TYPE] == ETH_IP and not self._defragment(key, zone):
+            return
         if key[K.DL_TYPE] != ETH_IP:
             result = CtResult(CS_TRACKED | CS_INVALID, zone)
         else:
@@ -327,6 +340,25 @@ class Xlate:
                 "ct", self.depth, self.table, None,
                 f"A clone of the packet is forked to recirculate. The forked pipeline will "
                 f"be resumed at table {table}.", tuple(fork), self.indent))
+
+    def _defragment(self, key: K.Key, zone: int) -> bool:
+        """ipf: a fragment reaching ct() is held until its datagram is whole (False: the
+        translation of this one ends here); the fragment that completes it goes on as the
+        whole datagram, its L4 fields in the key."""
+        piece = K.key_to_packet(key, self.packet, self.start)
+        done = self.bridge.ipf.add(piece, self.now, zone)
+        if done is None:
+            self._note("ct: fragment held for reassembly")
+            return False
+        whole, mru = done
+        fresh = K.packet_to_key(whole, key[K.IN_PORT])
+        for slot in K.L4_SLOTS:
+            key[slot] = fresh[slot]
+        self.packet, self.start = whole, fresh
+        self.mru = max(self.mru, mru)
+        self.size = K.packet_length(whole)
+        self._note(f"ct: reassembled a {ip_total_length(whole)}-byte datagram (mru {mru})")
+        return True
 
     # ------------------------------------------------------------ trace helpers
     def _note(self, text: str) -> None:

@@ -18,8 +18,10 @@ from ovnlab.errors import NotFound
 from ovnlab.fabric.bfdlink import BfdRunner
 from ovnlab.fabric.capture import CaptureBuffer
 from ovnlab.fabric.clock import Clock, Periodic
+from ovnlab.fabric.dhcpclient import DhcpClient
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.fabric.link import Interface, Segment, Wire
+from ovnlab.fabric.metadata import MetadataNamespace, MetadataPort, MetadataSource
 from ovnlab.fabric.nodes import (
     CONTROLLER_LATENCY,
     VM,
@@ -64,6 +66,10 @@ class Fabric:
         self.timers: list[Periodic] = []
         self._journey: Journey | None = None
         self._router_uplinks: list[tuple[ExternalRouter, int]] = []
+        self._booting: list[str] = []  # VMs plugged, not yet booted (DHCP pending)
+        # the ovn-metadata-agents' namespaces, by (chassis, network id)
+        self.metadata_namespaces: dict[tuple[str, str], MetadataNamespace] = {}
+        self.metadata_source: MetadataSource = lambda network, address: None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -289,20 +295,24 @@ class Fabric:
     # ------------------------------------------------------------ Nova's VIF plugging
     def add_vm(self, name: str, port: Mapping[str, Any], chassis: str,
                subnet: Mapping[str, Any] | None = None, *,
-               server: Mapping[str, Any] | None = None, mtu: int = GENEVE_MTU) -> VM:
-        """Boot a VM on `chassis` with the Neutron `port` (MAC, first fixed IP): plug
-        `tap<port id[:11]>` into br-int with `iface-id`/`attached-mac`, configure eth0 the
-        way DHCP would from `subnet` (cidr, gateway_ip; found via `subnets` when omitted)."""
+               server: Mapping[str, Any] | None = None, mtu: int = GENEVE_MTU,
+               dhcp: bool = False) -> VM:
+        """Plug a VM on `chassis` with the Neutron `port` (MAC, first fixed IP): plug
+        `tap<port id[:11]>` into br-int with `iface-id`/`attached-mac`. With `dhcp` its eth0
+        is left unaddressed and the VM gets its address as cirros does, by DHCP when it
+        boots (`boot_vms`); without, eth0 is configured statically (as a config drive
+        would) from `subnet` (cidr, gateway_ip; found via `subnets` when omitted). eth0
+        has the network's MTU from the start (Nova gives virtio the tap's `host_mtu`)."""
         host = self.nodes.get(chassis)
         if not isinstance(host, Chassis):
             raise NotFound(f"no chassis {chassis!r} to plug {name!r} into")
         if not port.get("fixed_ips"):
             raise ValueError(f"port {port['id']} has no fixed IP")
-        # the VMs' stacks are IPv4 (DESIGN.md); an IPv6-only port is plugged unaddressed
-        fixed = next((f for f in port["fixed_ips"] if ":" not in f["ip_address"]), None)
-        if fixed is not None and subnet is None and self.subnet_lookup is not None:
+        fixed = _v4_fixed_ip(port)
+        if fixed is not None and subnet is None and self.subnet_lookup is not None \
+                and not dhcp:
             subnet = self.subnet_lookup(fixed["subnet_id"])
-        if fixed is not None and subnet is None:
+        if fixed is not None and subnet is None and not dhcp:
             raise NotFound(f"subnet {fixed['subnet_id']} of port {port['id']} is unknown "
                            "(pass subnet= or Fabric.build(..., subnets=))")
         vm = VM(name, self.clock, self._record, port=dict(port), chassis=chassis,
@@ -315,6 +325,8 @@ class Fabric:
             vm.stack.add_address("eth0", f"{fixed['ip_address']}/{prefixlen}")
             if subnet.get("gateway_ip"):
                 vm.stack.add_route("default", via=subnet["gateway_ip"])
+        if dhcp:
+            self._booting.append(name)
         vm.stack.listen_tcp(*VM_TCP_PORTS)
         tap = tap_name(port["id"])
         # the host side of the tap: OVS's view (fe:16:3e:... like libvirt's tap MAC)
@@ -349,7 +361,8 @@ class Fabric:
         host.interfaces.pop(tap, None)
         del self.nodes[name]
         self.vm_ports.pop(vm.port["id"], None)
-        if self.hosts.get(name) == vm.stack.primary_ip():
+        fixed = _v4_fixed_ip(vm.port)
+        if fixed is not None and self.hosts.get(name) == ip(fixed["ip_address"]):
             del self.hosts[name]
 
     def sync_vms(self, wanted: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any],
@@ -365,9 +378,80 @@ class Fabric:
             name = str(server.get("name") or port_id)
             if name in self.nodes:
                 name = f"{name}-{port_id[:8]}"
-            self.add_vm(name, port, host, server=server)
+            self.add_vm(name, port, host, server=server, dhcp=True)
             changed = True
         return changed
+
+    def boot_vms(self) -> bool:
+        """Boot the VMs plugged since the last call, once their ports' flows are in
+        place (Nova starts a guest after its vif-plugged event): each runs udhcpc on eth0
+        (cirros's `ifup eth0`, busybox's defaults), all at once on the clock, which runs
+        until they are done. Their output is the VM's console log. True if any booted."""
+        booting = [self.nodes[n] for n in self._booting if isinstance(self.nodes.get(n), VM)]
+        self._booting.clear()
+        for vm in booting:
+            assert isinstance(vm, VM)
+            client = DhcpClient(vm.stack, "eth0")
+            vm.console = client.lines
+            client.start()
+        if booting:
+            self.clock.run_until_idle()
+        return bool(booting)
+
+    def freeze_vm(self, port_id: str, frozen: bool) -> None:
+        """A paused guest (Nova's pause): its NIC passes nothing, in or out, while its tap
+        stays in br-int; unfreezing lets it run on."""
+        vm = self.nodes.get(self.vm_ports.get(port_id, ""))
+        if not isinstance(vm, VM) or vm.frozen == frozen:
+            return  # only a change: `link set` on a running guest's NIC stays as set
+        vm.frozen = frozen
+        for iface in vm.interfaces.values():
+            iface.up = not frozen
+
+    # ------------------------------------------------------------ metadata agents
+    def sync_metadata(self, wanted: Mapping[tuple[str, str], MetadataPort]) -> bool:
+        """The ovn-metadata-agent on each chassis: a namespace per (chassis, network) in
+        `wanted`, its veth in br-int; gone ones torn down. True if any changed."""
+        changed = False
+        for key in [k for k, ns in self.metadata_namespaces.items()
+                    if wanted.get(k) != ns.port]:
+            self._teardown_namespace(self.metadata_namespaces.pop(key))
+            changed = True
+        for (chassis, network), port in wanted.items():
+            if (chassis, network) in self.metadata_namespaces:
+                continue
+            host = self.nodes.get(chassis)
+            if not isinstance(host, Chassis):
+                continue
+            self.metadata_namespaces[(chassis, network)] = self._provision_namespace(host, port)
+            changed = True
+        return changed
+
+    def _provision_namespace(self, host: Chassis, port: MetadataPort) -> MetadataNamespace:
+        outer, inner = port.veth
+        ns = MetadataNamespace(host.name, port, self.clock, self._record,
+                               lambda network, address: self.metadata_source(network, address))
+        ns_iface = ns.add_interface(inner, port.mac, mtu=GENEVE_MTU)
+        ns.configure()
+        br_iface = host.add_interface(outer, _mac_from(f"{host.name}/{outer}", 0x020000),
+                                      mtu=GENEVE_MTU, master="ovs-system")
+        self.wires[f"{host.name}/{outer}"] = Wire(outer, br_iface, ns_iface, self.clock)
+        br_int = host.vswitch.bridges["br-int"]
+        if outer not in br_int.ports:
+            br_int.add_port(outer, external_ids={"iface-id": port.port_id})
+        return ns
+
+    def _teardown_namespace(self, ns: MetadataNamespace) -> None:
+        host = self.nodes.get(ns.chassis)
+        outer = ns.port.veth[0]
+        if isinstance(host, Chassis):
+            br_int = host.vswitch.bridges.get("br-int")
+            if br_int is not None and outer in br_int.ports:
+                br_int.del_port(outer)
+            host.interfaces.pop(outer, None)
+        wire = self.wires.pop(f"{ns.chassis}/{outer}", None)
+        if wire is not None:
+            wire.unplug()
 
     # ------------------------------------------------------------ lookups
     def node(self, name: str) -> Node:
@@ -441,6 +525,11 @@ class Fabric:
     def all_interfaces(self) -> Iterable[Interface]:
         for node in self.nodes.values():
             yield from node.interfaces.values()
+
+
+def _v4_fixed_ip(port: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The VMs' stacks are IPv4 (DESIGN.md): an IPv6-only port is plugged unaddressed."""
+    return next((f for f in port.get("fixed_ips") or () if ":" not in f["ip_address"]), None)
 
 
 def _cidr_of(topology: Any, physnet: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ovnlab.fabric.clock import Clock, Timer
 from ovnlab.fabric.link import Interface
+from ovnlab.ipfrag import Reassembler, fragment
 from ovnlab.packet import (
     ARP_REPLY,
     ARP_REQUEST,
@@ -34,6 +35,7 @@ from ovnlab.packet import (
     PROTO_UDP,
     TCP_ACK,
     TCP_FIN,
+    TCP_PSH,
     TCP_RST,
     TCP_SYN,
     Packet,
@@ -56,6 +58,9 @@ MESSAGE_TOO_LONG = "Message too long"  # strerror(EMSGSIZE)
 
 IcmpHandler = Callable[[Packet, Packet | None], None]
 TcpHandler = Callable[[Packet], None]
+# A TCP server application: (the segment that completed it, the request so far) -> its
+# response once the request is complete, else None (haproxy in a metadata namespace).
+TcpApp = Callable[[Packet, bytes], bytes | None]
 UdpHandler = Callable[[Packet], None]
 Tap = Callable[[Packet], bool]
 Observer = Callable[[str, str, Packet, str], None]
@@ -63,8 +68,8 @@ Observer = Callable[[str, str, Packet, str], None]
 
 class Pmtudisc(Enum):
     """IP_MTU_DISCOVER: DF on what fits and fragment the rest (want, Linux's default),
-    DF always and refuse what does not fit (do), never DF (dont). Fragmentation itself is
-    not modelled: what does not fit leaves whole, without DF."""
+    DF always and refuse what does not fit (do), never DF (dont). What does not fit leaves
+    in fragments (ovnlab.ipfrag), which the receiver reassembles."""
 
     WANT = "want"
     DO = "do"
@@ -157,17 +162,22 @@ class HostStack:
         self.routes: list[Route] = []
         self.neighbours: dict[tuple[str, int], Neighbour] = {}
         self.tcp_listening: set[int] = set()
+        self.tcp_apps: dict[int, TcpApp] = {}  # listening ports that exchange data
         self.udp_handlers: dict[int, UdpHandler] = {}
         self.icmp_sockets: dict[int, IcmpHandler] = {}
         self.tcp_clients: dict[tuple[int, int, int], TcpHandler] = {}
         self.taps: list[Tap] = []
         self.packet_sockets: list[Tap] = []  # AF_PACKET: frames before IP (a DHCP client)
         self.observer: Observer | None = None  # the fabric's journey recorder
+        self.nameservers: list[int] = []  # /etc/resolv.conf (a DHCP lease writes it)
+        self.reassembly = Reassembler()  # fragments of datagrams addressed here
+        self.search_domain: str | None = None
         seed = zlib.crc32(name.encode("utf-8", "surrogatepass"))  # any str names a host
         self._ip_id = seed & 0xFFFF
         self._icmp_ident = (seed >> 8) & 0x7FFF or 1
         self._ephemeral = 32768 + seed % 28000
         self._tcp_conns: dict[tuple[int, int, int, int], str] = {}  # server side state
+        self._tcp_streams: dict[tuple[int, int, int, int], _Stream] = {}  # and its data
         # (number of addresses it was made from, local IPs, (dev, IP) pairs): every ARP
         # frame a chassis's eth1 hears on a big underlay asks "is this mine?"
         self._local: tuple[int, frozenset[int], frozenset[tuple[str, int]]] = (
@@ -304,6 +314,10 @@ class HostStack:
             changes["ip_src"] = self.source_for(route, packet.ip_dst)
         if not packet.ip_id:
             changes["ip_id"] = self._next_ip_id()
+        if not fits:  # ip_fragment(): what may be fragmented leaves in pieces
+            for piece in fragment(rewrite(packet, **changes), mtu):
+                self._output(route, piece, local=True)
+            return None
         self._output(route, packet, local=True, changes=changes)
         return None
 
@@ -460,7 +474,8 @@ class HostStack:
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, NET_UNREACH, iface.name)
             return
         mtu = self.interfaces[route.dev].mtu
-        if packet.ip_df and ip_total_length(packet) > mtu:
+        fits = ip_total_length(packet) <= mtu
+        if packet.ip_df and not fits:
             self._note("drop", iface.name, packet, f"needs fragmentation, mtu {mtu}")
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, FRAG_NEEDED, iface.name, mtu=mtu)
             return
@@ -468,9 +483,19 @@ class HostStack:
             self._note("forward", route.dev, packet,
                        f"ttl {packet.ip_ttl}->{packet.ip_ttl - 1}, routed via "
                        f"{ip_str(route.via) if route.via is not None else 'direct'} dev {route.dev}")
+        if not fits:
+            for piece in fragment(rewrite(packet, ip_ttl=packet.ip_ttl - 1), mtu):
+                self._output(route, piece, local=False)
+            return
         self._output(route, packet, local=False, changes={"ip_ttl": packet.ip_ttl - 1})
 
     def _deliver_local(self, iface: Interface | None, packet: Packet) -> None:
+        if packet.ip_mf or packet.ip_frag_off:  # ip_defrag(): wait for the whole datagram
+            whole = self.reassembly.add(packet, self.clock.now)
+            if whole is None:
+                self._note("queue", iface.name if iface else "lo", packet, "fragment queued")
+                return
+            packet = whole[0]
         self._note("deliver", iface.name if iface else "lo", packet)
         for tap in list(self.taps):
             if tap(packet):
@@ -520,10 +545,13 @@ class HostStack:
         flags = packet.tcp_flags
         if flags & TCP_RST:
             self._tcp_conns.pop(key, None)
+            self._tcp_streams.pop(key, None)
             return
         if flags & TCP_SYN and not flags & TCP_ACK:
             if packet.tp_dst in self.tcp_listening:
                 self._tcp_conns[key] = "SYN_RECV"
+                if packet.tp_dst in self.tcp_apps:
+                    self._tcp_streams[key] = _Stream(_isn(key) + 1, packet.tcp_seq + 1)
                 self._tcp_reply(packet, TCP_SYN | TCP_ACK, _isn(key), packet.tcp_seq + 1)
             else:
                 self._tcp_reply(packet, TCP_RST | TCP_ACK, 0, packet.tcp_seq + 1)
@@ -531,11 +559,46 @@ class HostStack:
         state = self._tcp_conns.get(key)
         if state is None:
             self._tcp_reply(packet, TCP_RST, packet.tcp_ack, 0)
-        elif flags & TCP_FIN:
+        elif state == "LAST_ACK":  # the peer acknowledged our FIN: closed
             self._tcp_conns.pop(key)
-            self._tcp_reply(packet, TCP_FIN | TCP_ACK, packet.tcp_ack, packet.tcp_seq + 1)
+        elif flags & TCP_FIN:
+            self._tcp_conns[key] = "LAST_ACK"
+            self._tcp_streams.pop(key, None)
+            self._tcp_reply(packet, TCP_FIN | TCP_ACK, packet.tcp_ack,
+                            packet.tcp_seq + len(packet.payload) + 1)
         elif flags & TCP_ACK:
             self._tcp_conns[key] = "ESTABLISHED"
+            stream = self._tcp_streams.get(key)
+            if stream is not None and packet.payload:
+                self._tcp_data(key, stream, packet)
+
+    def _tcp_data(self, key: tuple[int, int, int, int], stream: _Stream,
+                  packet: Packet) -> None:
+        """In-order data for a server application: acknowledged, and answered (in
+        segments of at most the route's MSS) once the application has a whole request."""
+        if packet.tcp_seq != stream.ack:
+            self._tcp_reply(packet, TCP_ACK, stream.seq, stream.ack)  # a duplicate ACK
+            return
+        stream.data += packet.payload
+        stream.ack += len(packet.payload)
+        app = self.tcp_apps.get(packet.tp_dst)
+        response = app(packet, bytes(stream.data)) if app and not stream.answered else None
+        if response is None:
+            self._tcp_reply(packet, TCP_ACK, stream.seq, stream.ack)
+            return
+        stream.answered = True
+        route = self.lookup_route(packet.ip_src)
+        mss = (self.interfaces[route.dev].mtu if route else 1500) - 40
+        for start in range(0, len(response), mss):
+            chunk = response[start:start + mss]
+            last = start + mss >= len(response)
+            self.send(Packet(eth_type=ETH_IP, ip_src=packet.ip_dst, ip_dst=packet.ip_src,
+                             ip_proto=PROTO_TCP, ip_ttl=DEFAULT_TTL, tp_src=packet.tp_dst,
+                             tp_dst=packet.tp_src,
+                             tcp_flags=TCP_ACK | (TCP_PSH if last else 0),
+                             tcp_seq=stream.seq & 0xFFFFFFFF, tcp_ack=stream.ack & 0xFFFFFFFF,
+                             payload=chunk))
+            stream.seq += len(chunk)
 
     def _tcp_reply(self, packet: Packet, flags: int, seq: int, ack: int) -> None:
         self.send(Packet(eth_type=ETH_IP, ip_src=packet.ip_dst, ip_dst=packet.ip_src,
@@ -606,6 +669,17 @@ class HostStack:
         if timeout is not None:
             timers.append(self.clock.call_later(timeout, finish, "timed out"))
         syn()
+
+
+@dataclass(slots=True)
+class _Stream:
+    """The server side of a connection to a TCP application: next sequence numbers
+    (ours, the peer's), the request so far, whether it has been answered."""
+
+    seq: int
+    ack: int
+    data: bytearray = field(default_factory=bytearray)
+    answered: bool = False
 
 
 def _isn(key: tuple[int, int, int, int]) -> int:

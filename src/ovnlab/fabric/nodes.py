@@ -115,6 +115,8 @@ class VM(IpNode):
         self.port = port
         self.chassis = chassis
         self.server = server or {}
+        self.console: list[str] = []  # what it printed while booting (its DHCP client)
+        self.frozen = False  # paused by Nova: its NIC passes nothing (Fabric.freeze_vm)
 
     @property
     def tap(self) -> str:
@@ -303,13 +305,16 @@ class Chassis(Node):
                      outputs=tuple((o.port, o.packet) for o in outputs),
                      trace=getattr(result, "trace", None), note=note)
         for out in outputs:
-            self.emit(bridge, out.port, out.packet, getattr(out, "tunnel", None), depth)
+            self.emit(bridge, out.port, out.packet, getattr(out, "tunnel", None), depth,
+                      mru=getattr(out, "mru", 0))
         for event in packet_ins:
             self.clock.call_later(CONTROLLER_LATENCY, self._packet_in, bridge, event)
 
     def emit(self, bridge: Any, port_name: str, packet: Packet, tunnel: Any = None,
-             depth: int = 0) -> None:
-        """A bridge output: patch → peer bridge, geneve → underlay, else the wire."""
+             depth: int = 0, *, mru: int = 0) -> None:
+        """A bridge output: patch → peer bridge, geneve → underlay, else the wire. A
+        fragment cut to `mru` (a reassembled datagram's) is dropped by a device whose MTU
+        is smaller, as the kernel datapath drops what it cannot fragment to fit."""
         port = bridge.ports.get(port_name)
         kind = getattr(port, "type", "") if port is not None else ""
         if kind == "patch":
@@ -328,6 +333,10 @@ class Chassis(Node):
             if kind == "internal":  # a bridge's own port: the host sees it, nothing more
                 if iface is not None:
                     iface.absorb(packet)
+            elif iface is not None and mru > iface.mtu:
+                iface.tx_dropped += 1
+                self._drop(packet, f"{bridge.name}: fragments of {mru} bytes do not fit "
+                                   f"{port_name}'s MTU {iface.mtu}")
             elif iface is not None:
                 iface.send(packet)
             else:

@@ -342,8 +342,21 @@ class Bundle:
         return f"bundle({self.fields},{self.basis},{self.algorithm},ofport,members:{members})"
 
 
+@dataclass(frozen=True, slots=True)
+class CheckPktLarger:
+    """`check_pkt_larger(N)->DST`: DST (one bit) = whether the packet is longer than N
+    bytes (its L2 frame, as OVS counts it)."""
+
+    pkt_len: int
+    dst: SubField
+
+    def format(self, namer: PortNamer | None = None) -> str:
+        return f"check_pkt_larger({self.pkt_len})->{self.dst}"
+
+
 Action = (Output | OutputReg | Resubmit | Load | Move | SetField | Mod | DecTtl | Nat | Ct
-          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop | StripVlan | Bundle)
+          | CtClear | Controller | Clone | Conjunction | Note | Push | Pop | StripVlan | Bundle
+          | CheckPktLarger)
 
 
 def format_actions(actions: tuple[Action, ...], namer: PortNamer | None = None) -> str:

@@ -10,6 +10,7 @@ from ovnlab.flows.actions import (
     CONTROLLER_REASONS,
     Action,
     Bundle,
+    CheckPktLarger,
     Clone,
     Conjunction,
     Controller,
@@ -111,6 +112,8 @@ def _name_arg(piece: str) -> tuple[str, str | None, str | None]:
 
 def _parse_action(piece: str, port_map: PortMap | None, in_ct: bool,
                   set_fields: list[str] | None = None) -> list[Action]:
+    if piece.lower().startswith("check_pkt_larger("):
+        return [_check_pkt_larger(piece)]
     name, arg, paren = _name_arg(piece)
     lname = name.lower()
     if lname in ("output", "resubmit", "load", "move", "set_field", "goto_table", "push",
@@ -197,6 +200,18 @@ def _note(arg: str) -> Note:
     except ValueError:
         raise FlowError(f"{arg}: bad hex digit in `note' argument") from None
     return Note(Note.padded(data))
+
+
+def _check_pkt_larger(piece: str) -> CheckPktLarger:
+    """`check_pkt_larger(LEN)->DST`, DST a single bit (ofp-actions.c parse_CHECK_PKT_LARGER)."""
+    size, close, rest = piece[len("check_pkt_larger("):].partition(")")
+    if not close or not rest.startswith("->"):
+        raise FlowError(f"{piece}: expected check_pkt_larger(len)->dst")
+    dst = parse_subfield(rest[2:])
+    if dst.nbits != 1:
+        raise FlowError(f"{piece}: Only 1-bit destination field is allowed")
+    _check_writable(FIELDS[dst.field], False)
+    return CheckPktLarger(parse_int(size.strip(), "check_pkt_larger length"), dst)
 
 
 def _output(arg: str, port_map: PortMap | None) -> Output:

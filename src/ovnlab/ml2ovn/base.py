@@ -44,5 +44,7 @@ class DriverBase:
         def _create_lsp(self, port: Resource) -> Row: ...  # ports
         def _update_lsp(self, port: Resource) -> None: ...  # ports
         def _port_dhcpv4(self, port: Resource) -> str | None: ...  # networks
+        def _drop_port_dhcp_rows(self, port_id: str) -> None: ...  # networks
+        def _sync_subnet_dhcp(self, subnet: Resource) -> None: ...  # networks
         def _sync_default_routes(self, router: Resource) -> None: ...  # routers
         def _router_port_options(self, port: Resource) -> dict[str, str]: ...  # routers

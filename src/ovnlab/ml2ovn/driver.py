@@ -6,7 +6,7 @@ mech_driver.py (`set_port_status_up/down`, `_update_dnat_entry_if_needed`),
 neutron/services/ovn_l3/plugin.py (`schedule_unhosted_gateways`). Function names in the
 comments point at the Neutron code each method mirrors.
 
-Not modelled: metadata ports, DHCPv6, extra DHCP options, DNS records, QoS, allowed-address-pair virtual ports,
+Not modelled: DHCPv6, DNS records, QoS, allowed-address-pair virtual ports,
 IPv6 RA configs, availability zones, port forwarding, OVN load balancers.
 `NAT.gateway_port` stays empty: OVN 22.03 has no such column, and Neutron master only sets
 it for routers using an HA_Chassis_Group (ovnlab schedules with Gateway_Chassis rows).
@@ -53,7 +53,7 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         self.nb = nb
         self.sb = sb
         self.config = config
-        self.emit_need_to_frag = emit_need_to_frag
+        self.emit_need_to_frag = emit_need_to_frag or config.ovn_emit_need_to_frag
         self.api = NbApi(nb)
         self.scheduler = sched.Scheduler(config.ovn_l3_scheduler, seed)
         self.on_port_status: PortStatusCallback | None = None

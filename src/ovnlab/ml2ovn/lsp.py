@@ -55,29 +55,48 @@ def provnet_columns(net: Resource) -> dict[str, Any] | None:
 
 
 def dhcp_columns(view: View, subnet: Resource, server_mac: str | None,
-                 new_mac: Callable[[], str]) -> dict[str, Any] | None:
-    """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet. No metadata
-    port is modelled, so there is no 169.254.169.254 route and a subnet without a
-    gateway gets no options; DNS servers come from the subnet only. The row's existing
+                 new_mac: Callable[[], str], metadata_ip: str | None = None
+                 ) -> dict[str, Any] | None:
+    """`_get_ovn_dhcp_options` / `_get_ovn_dhcpv4_opts` for an IPv4 subnet: the server is
+    the gateway, else the metadata port's address `metadata_ip` (no options without
+    either); the metadata port's address carries the route to 169.254.169.254 (option
+    121, first, then the host routes and, as RFC 3442 makes clients ignore option 3, the
+    default route). DNS servers come from the subnet only. The row's existing
     `server_mac` is kept; `new_mac` is drawn only when there is none."""
     version = int(subnet.get("ip_version") or ipaddress.ip_network(subnet["cidr"]).version)
     if not subnet.get("enable_dhcp", True) or version != 4:
         return None
     options: dict[str, str] = {}
     gw = subnet.get("gateway_ip")
-    if gw:
+    server = gw or metadata_ip
+    if server:
         net = view.get("networks", subnet.get("network_id")) or {}
-        options = {"server_id": gw, "lease_time": "43200", "mtu": str(net.get("mtu", 1500)),
-                   "router": gw, "server_mac": server_mac or new_mac()}
+        options = {"server_id": server, "lease_time": "43200",
+                   "mtu": str(net.get("mtu", 1500))}
+        if gw:
+            options["router"] = gw
+        options["server_mac"] = server_mac or new_mac()
         dns = [d for d in subnet.get("dns_nameservers") or [] if ipaddress.ip_address(d).version == 4]
         if dns:
             options["dns_server"] = "{" + ", ".join(dns) + "}"
-        routes = [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
+        routes = [f"{n.METADATA_V4_CIDR},{metadata_ip}"] if metadata_ip else []
+        routes += [f"{r['destination']},{r['nexthop']}" for r in subnet.get("host_routes") or []]
         if routes:
-            routes.append(f"0.0.0.0/0,{gw}")
+            if gw:
+                routes.append(f"0.0.0.0/0,{gw}")
             options["classless_static_route"] = "{" + ", ".join(routes) + "}"
     return {"cidr": subnet["cidr"], "options": options,
             "external_ids": {"subnet_id": subnet["id"], n.REVISION: rev(subnet)}}
+
+
+def metadata_port_ip(view: View, subnet: Resource) -> str | None:
+    """`_find_metadata_port_ip`: the network's metadata port's address on `subnet`."""
+    for port in view.values("ports"):
+        if port.get("network_id") == subnet.get("network_id") and n.is_metadata_port(port):
+            for fixed in port.get("fixed_ips", []):
+                if fixed.get("subnet_id") == subnet["id"]:
+                    return str(fixed["ip_address"])
+    return None
 
 
 def port_security(port: Resource) -> list[str]:
@@ -116,21 +135,25 @@ def lsp_columns(view: View, port: Resource, *, dhcpv4: str | None, up: bool) -> 
     new_macs = sorted({p["mac_address"] for p in port.get("allowed_address_pairs") or []
                        if p.get("mac_address", port["mac_address"]) != port["mac_address"]}) \
         if security else []
-    addresses = [address, *new_macs] if security or dhcpv4 else []
-    if not security:
+    port_type = LspType.LOCALPORT if n.is_metadata_port(port) else LspType.VIF
+    addresses = [address, *new_macs] if security or port_type or dhcpv4 else []
+    if not security and not port_type:
         addresses.append(n.UNKNOWN_ADDR)
+    # a localport's MTU is the network's
+    mtu = str((view.get("networks", port["network_id"]) or {}).get("mtu", "")) \
+        if port_type else ""
     return {
-        "type": LspType.VIF.value,
+        "type": port_type.value,
         "addresses": tuple(addresses),
         "port_security": tuple(security),
         "enabled": port.get("admin_state_up", True),
         "options": {"requested-chassis": str(port.get("binding:host_id") or "")},
         "dhcpv4_options": dhcpv4,
-        "external_ids": _lsp_external_ids(port, cidrs, up),
+        "external_ids": _lsp_external_ids(port, cidrs, up, mtu),
     }
 
 
-def _lsp_external_ids(port: Resource, cidrs: list[str], up: bool) -> dict[str, str]:
+def _lsp_external_ids(port: Resource, cidrs: list[str], up: bool, mtu: str) -> dict[str, str]:
     host_id = {n.HOST_ID: str(port["binding:host_id"])} if port.get("binding:host_id") and up else {}
     return {
         n.PORT_NAME: str(port.get("name") or ""),
@@ -145,7 +168,7 @@ def _lsp_external_ids(port: Resource, cidrs: list[str], up: bool) -> dict[str, s
         n.REVISION: rev(port),
         n.VNIC_TYPE: str(port.get("binding:vnic_type") or "normal"),
         n.PORT_CAPABILITIES: "",
-        n.MTU: "",
+        n.MTU: mtu,
         **host_id,
     }
 

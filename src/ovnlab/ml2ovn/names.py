@@ -47,6 +47,9 @@ ROUTER_ADDR = "router"  # DEFAULT_ADDR_FOR_LSP_WITH_PEER
 OWNER_ROUTER_INTF = DeviceOwner.ROUTER_INTF
 OWNER_ROUTER_GW = DeviceOwner.ROUTER_GW
 OWNER_FLOATINGIP = DeviceOwner.FLOATINGIP
+OWNER_DISTRIBUTED = DeviceOwner.DISTRIBUTED  # the metadata port
+METADATA_PREFIX = "ovnmeta-"  # OVN_METADATA_PREFIX: its device_id, the agent's namespace
+METADATA_V4_CIDR = "169.254.169.254/32"
 
 
 def ovn_name(neutron_id: str) -> str:
@@ -82,6 +85,12 @@ def gateway_chassis_name(lrp: str, chassis: str) -> str:
 
 def port_id_from_lrp(name: str) -> str:
     return name[len("lrp-"):] if name.startswith("lrp-") else name
+
+
+def is_metadata_port(port: dict[str, object]) -> bool:
+    """utils.is_ovn_metadata_port: the network's `ovnmeta-<network id>` localport."""
+    return (port.get("device_owner") == OWNER_DISTRIBUTED
+            and str(port.get("device_id") or "").startswith(METADATA_PREFIX))
 
 
 def is_trusted(port: dict[str, object]) -> bool:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from ovnlab.ml2ovn import l3
+from ovnlab.ml2ovn import dhcp_opts, l3
 from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
 from ovnlab.ml2ovn.store import Resource
 from ovnlab.ovsdb import Database, Row
-from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX
+from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX, DeviceOwner
 
 
 class NetworkDriver(DriverBase):
@@ -37,6 +37,18 @@ class NetworkDriver(DriverBase):
             for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
                 if subnet.get("network_id") == net["id"]:
                     self._sync_subnet_dhcp(subnet)
+            if original is not None and original.get("mtu") != net.get("mtu") \
+                    and net.get("router:external"):
+                self._set_gateway_mtu(net)
+
+    def _set_gateway_mtu(self, net: Resource) -> None:
+        """`set_gateway_mtu`: the gateway ports on an external network re-derive their
+        options (`gateway_mtu`) when its MTU changes."""
+        for port in self.store.values("ports"):
+            if port.get("network_id") == net["id"] and port.get("device_owner") == DeviceOwner.ROUTER_GW:
+                lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
+                if lrp is not None:
+                    self.api.set(lrp, options=self._router_port_options(port))
 
     def delete_network(self, net: Resource) -> None:
         with self.transaction():
@@ -74,10 +86,11 @@ class NetworkDriver(DriverBase):
                     self._sync_default_routes(router)
 
     def delete_subnet(self, subnet: Resource) -> None:
+        """The subnet's DHCP_Options rows go, its ports' own ones too."""
         with self.transaction():
-            row = self._subnet_dhcp_row(subnet["id"])
-            if row is not None:
-                self.api.delete("DHCP_Options", row.uuid)
+            for row in list(self.nb.rows("DHCP_Options")):
+                if row["external_ids"].get("subnet_id") == subnet["id"]:
+                    self.api.delete("DHCP_Options", row.uuid)
             self.store.drop("subnets", subnet["id"])
 
     def _subnet_dhcp_row(self, subnet_id: str, db: Database | None = None) -> Row | None:
@@ -87,6 +100,12 @@ class NetworkDriver(DriverBase):
                 return row
         return None
 
+    def _metadata_port_ip(self, subnet: Resource) -> str | None:
+        """`_find_metadata_port_ip`, with `[ovn] ovn_metadata_enabled`."""
+        if not self.config.ovn_metadata_enabled:
+            return None
+        return lsp_rules.metadata_port_ip(self.store, subnet)
+
     def _new_mac(self) -> str:
         """`get_random_mac(base_mac)` from a seeded generator."""
         return "fa:16:3e:" + ":".join(f"{self._mac_rng.randrange(256):02x}" for _ in range(3))
@@ -95,7 +114,7 @@ class NetworkDriver(DriverBase):
         row = self._subnet_dhcp_row(subnet["id"])
         old = row or self._subnet_dhcp_row(subnet["id"], self._live)
         cols = lsp_rules.dhcp_columns(self.store, subnet, old["options"].get("server_mac") if old else None,
-                                self._new_mac)
+                                      self._new_mac, self._metadata_port_ip(subnet))
         if cols is None and row is None:
             return
         if cols is None:
@@ -120,5 +139,28 @@ class NetworkDriver(DriverBase):
                 continue
             row = self._subnet_dhcp_row(fixed["subnet_id"])
             if row is not None:
-                return row.uuid
+                return self._port_dhcp_row(port, row)
         return None
+
+    def _port_dhcp_row(self, port: Resource, subnet_row: Row) -> str | None:
+        """`_get_port_dhcp_options`: with extra DHCP options, a row of the port's own (the
+        subnet's options plus them); `dhcp_disabled`: none at all."""
+        disabled, extra = dhcp_opts.lsp_options(port.get("extra_dhcp_opts") or [])
+        subnet_id = subnet_row["external_ids"]["subnet_id"]
+        own = [r for r in self.nb.rows("DHCP_Options")
+               if r["external_ids"].get("port_id") == port["id"]
+               and r["external_ids"].get("subnet_id") == subnet_id]
+        if disabled or not extra:
+            for row in own:
+                self.api.delete("DHCP_Options", row.uuid)
+            return None if disabled else subnet_row.uuid
+        cols = {"cidr": subnet_row["cidr"], "options": {**subnet_row["options"], **extra},
+                "external_ids": {**subnet_row["external_ids"], "port_id": port["id"]}}
+        if own:
+            return self.api.set(own[0], **cols).uuid
+        return self.api.insert("DHCP_Options", **cols).uuid
+
+    def _drop_port_dhcp_rows(self, port_id: str) -> None:
+        for row in list(self.nb.rows("DHCP_Options")):
+            if row["external_ids"].get("port_id") == port_id:
+                self.api.delete("DHCP_Options", row.uuid)

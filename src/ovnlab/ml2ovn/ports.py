@@ -4,6 +4,7 @@ Port_Group memberships (ovn_client.py `create_port`, `update_port`, `delete_port
 from __future__ import annotations
 
 from ovnlab.errors import NotFound
+from ovnlab.ml2ovn import dhcp_opts
 from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
@@ -17,6 +18,7 @@ class PortDriver(DriverBase):
 
     def create_port(self, port: Resource) -> None:
         """`OVNClient.create_port`; floating IP ports get no LSP (`is_lsp_ignored`)."""
+        dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
             self.store.put("ports", port)
             if port.get("device_owner") == n.OWNER_FLOATINGIP:
@@ -25,9 +27,11 @@ class PortDriver(DriverBase):
                 self._create_lsp(port)
             else:
                 self._update_lsp(port)
+            self._metadata_port_changed(port)
 
     def update_port(self, port: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_port`."""
+        dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
             self.store.put("ports", port)
             if port.get("device_owner") == n.OWNER_FLOATINGIP:
@@ -36,14 +40,28 @@ class PortDriver(DriverBase):
                 self._create_lsp(port)
             else:
                 self._update_lsp(port)
+            self._metadata_port_changed(port)
 
     def delete_port(self, port: Resource) -> None:
-        """`OVNClient.delete_port`; a router port's LRP cannot outlive it either."""
+        """`OVNClient.delete_port`; a router port's LRP cannot outlive it either, nor its
+        own DHCP_Options rows."""
         with self.transaction():
             self.api.lsp_del(port["id"])
+            self._drop_port_dhcp_rows(port["id"])
             if port.get("device_owner") == n.OWNER_ROUTER_INTF:
                 self.api.lrp_del(n.lrp_name(port["id"]))
             self.store.drop("ports", port["id"])
+            self._metadata_port_changed(port)
+
+    def _metadata_port_changed(self, port: Resource) -> None:
+        """The metadata port's addresses are its network's DHCP servers and 169.254.169.254
+        routes: the network's DHCP_Options follow it (`update_metadata_port` then
+        `_update_subnet_dhcp_options`)."""
+        if not n.is_metadata_port(port) or not self.config.ovn_metadata_enabled:
+            return
+        for subnet in self.store.values("subnets"):
+            if subnet.get("network_id") == port["network_id"]:
+                self._sync_subnet_dhcp(subnet)
 
     def _create_lsp(self, port: Resource) -> Row:
         ls_name = n.ovn_name(port["network_id"])
