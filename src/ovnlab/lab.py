@@ -136,12 +136,15 @@ class Lab:
     @property
     def openstack(self) -> OpenStack:
         """The article's openstack verbs, as the admin, converging after each."""
-        return OpenStack(_Converging(self.cloud, self.converge), self.admin)
+        return OpenStack(_Converging(self.cloud, self.converge, self._nb_seqno), self.admin)
 
     def locked_cloud(self, lock: AbstractContextManager[Any]) -> Services:
         """The cloud for the REST API: serialised with the control API, converging (the
         proxy forwards every attribute of the cloud, so it serves the cloud's families)."""
-        return cast(Services, _Converging(self.cloud, self.converge, lock))
+        return cast(Services, _Converging(self.cloud, self.converge, self._nb_seqno, lock))
+
+    def _nb_seqno(self) -> int:
+        return self.nb.seqno
 
     # ------------------------------------------------------------ the control loop
     def _port_status(self, port_id: str, up: bool) -> None:
@@ -527,12 +530,16 @@ class _MetadataAgents:
 
 
 class _Converging:
-    """A cloud proxy that converges the lab after every call that may change it."""
+    """A cloud proxy that converges the lab after every call that may change it: every
+    call but reads, and a read that wrote the NB all the same (`get_agents` pings the
+    chassis through NB_Global.nb_cfg, which northd and the controllers answer at once,
+    as the real daemons would, not at the next request)."""
 
-    def __init__(self, cloud: Cloud, converge: Callable[[], None],
+    def __init__(self, cloud: Cloud, converge: Callable[[], None], nb_seqno: Callable[[], int],
                  lock: AbstractContextManager[Any] | None = None) -> None:
         self._cloud = cloud
         self._converge = converge
+        self._nb_seqno = nb_seqno
         self._lock = lock
 
     def __getattr__(self, name: str) -> Any:
@@ -543,10 +550,11 @@ class _Converging:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             with self._locked():
+                seqno = self._nb_seqno()
                 try:
                     return attr(*args, **kwargs)
                 finally:
-                    if mutating:
+                    if mutating or self._nb_seqno() != seqno:
                         self._converge()
 
         return call
