@@ -6,8 +6,9 @@ and wires every layer together.
 
 After every cloud operation the lab *converges*: Nova plugs new VIFs, then every daemon
 that has work runs, round after round, until none has (`incproc.converge`): northd, each
-chassis's ovn-controller, ovs-vswitchd's BFD, the ML2/OVN driver's port events. A daemon
-never calls another: its database writes only queue changes for the others' next run
+chassis's ovn-controller, ovs-vswitchd's BFD, the ML2/OVN driver's port events, the
+ovn-metadata-agents. Once none has, the guests plugged since boot (their DHCP runs on the
+wired flows) and the daemons run again on what that wrote. A daemon never calls another: its database writes only queue changes for the others' next run
 (port claims flow back up to Neutron as port-up events, which may rewrite NAT rows, which
 changes logical flows...).
 """

@@ -1,6 +1,7 @@
 """The agents ML2/OVN reports (neutron/plugins/ml2/drivers/ovn/agent/neutron_agent.py): one
 ovn-controller agent per SB Chassis_Private, a "gateway" one when the chassis is flagged
-`enable-chassis-as-gw`. ovnlab runs no neutron-ovn-metadata-agent, so none is listed."""
+`enable-chassis-as-gw`. The fabric's ovn-metadata-agents (fabric/metadata.py) write no
+`neutron:ovn-metadata-id` to Chassis_Private, so none is listed."""
 
 from __future__ import annotations
 
