@@ -35,6 +35,7 @@ from ovnlab.fabric.journey import Journey
 from ovnlab.gc_pause import gc_paused
 from ovnlab.incproc import converge
 from ovnlab.live import LiveCapture
+from ovnlab.mainloops import BfdSync, ChassisLoop
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.ml2ovn.agents import alive as agent_alive
 from ovnlab.nb.schema import NB_SCHEMA
@@ -80,8 +81,8 @@ class Lab:
                                    subnets=lambda sid: self.cloud.get_subnet(self.admin, sid))
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
         self._announced = -1
-        self._bfd = _BfdSync(self.fabric)
-        self._loops = [_ChassisLoop(self._chassis(h), c, self._bfd.wake)
+        self._bfd = BfdSync(self.fabric)
+        self._loops = [ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
         self._bfd.loops = self._loops
         self._state: StateDir | None = None  # where failures are kept (a lab opened from disk)
@@ -421,62 +422,6 @@ class Heartbeat:
         agent_down_time."""
         return agent_alive(self.nb_cfg, self.reported, self.reported_at, self.now,
                            agent_down_time)
-
-
-class _ChassisLoop:
-    """ovn-controller's main loop on one chassis, as the converger sees it: it has work
-    when the lab woke it (its vswitch may have changed: VIFs plugged, links, BFD) or when
-    its controller has SB changes queued; a killed ovn-controller has none. After each run
-    ovs-vswitchd re-reads the tunnels' `bfd:enable` (`after`)."""
-
-    def __init__(self, chassis: Chassis, controller: Controller,
-                 after: Callable[[], None]) -> None:
-        self.chassis = chassis
-        self.controller = controller
-        self.after = after
-        self.woken = True
-
-    def wake(self) -> None:
-        self.woken = True
-
-    @property
-    def pending(self) -> bool:
-        if not self.chassis.controller_up:
-            return False
-        return self.woken or _controller_has_work(self.controller)
-
-    def run(self) -> None:
-        self.woken = False
-        self.controller.run()
-        self.after()
-
-
-def _controller_has_work(controller: Controller) -> bool:
-    """Controller.pending where the controller has one (on the engine); before, its queue
-    of SB changes (Controller._on_sb) and its recompute request, as run_if_pending reads."""
-    pending = getattr(controller, "pending", None)
-    if isinstance(pending, bool):
-        return pending
-    return bool(getattr(controller, "_pending", None) or getattr(controller, "_dirty_all", False))
-
-
-class _BfdSync:
-    """Every ovs-vswitchd reconfiguring its BFD sessions from OVSDB after ovn-controllers
-    ran; a session that changed wakes the controllers (tunnel liveness is their input)."""
-
-    def __init__(self, fabric: Fabric) -> None:
-        self.fabric = fabric
-        self.loops: list[_ChassisLoop] = []
-        self.pending = True
-
-    def wake(self) -> None:
-        self.pending = True
-
-    def run(self) -> None:
-        self.pending = False
-        if self.fabric.sync_bfd():
-            for loop in self.loops:
-                loop.wake()
 
 
 class _Converging:
