@@ -363,6 +363,17 @@ class Lab:
         return True
 
 
+def open_lab(path: Path | str) -> Any:
+    """The lab in a state directory, on its topology's backend: `Lab` (emulated) or the
+    real programs' `OvnLab` (`ovnlab.backends.ovn`), which serve the same verbs."""
+    topology = StateDir(Path(path)).topology()
+    if topology.backend is topo_mod.Backend.OVN:
+        from ovnlab.backends.ovn.lab import OvnLab
+
+        return OvnLab.open(path)
+    return Lab.open(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     """A chassis's nb_cfg heartbeat: what Neutron's agent liveness compares (times are

@@ -296,7 +296,7 @@ class OvnLab:
             "fips": len(self.cloud.get_floatingips(self.admin)),
         }
         return {"topology": self.topology.name, "nodes": self.node_names(), "counts": counts,
-                "backend": "ovn", "ovn_version": ".".join(map(str, self.programs.version()))}
+                "backend": "ovn", "ovn_version": "{}.{:02d}".format(*self.programs.version())}
 
     def export(self, database: str) -> bytes:
         """The real NB or SB, as `ovsdb-client backup` writes it."""
@@ -319,10 +319,12 @@ class OvnLab:
                          "backend yet; use `ovnlab exec NODE -- ip link set dev IFACE down`")
 
     def live_capture(self, node: str, argv: Sequence[str]) -> Any:
-        from ovnlab.errors import ToolError
+        """The real tcpdump following live in the node's namespace."""
+        from ovnlab.backends.ovn.capture import RealLiveCapture
 
-        raise ToolError("tcpdump: following live is not available on the real backend yet; "
-                        "give -c COUNT (and -w FILE)", 2)
+        name = self._node_name(node)
+        return RealLiveCapture([self.programs["ip"], "netns", "exec", self.layout.ns(name)],
+                               list(argv), {**os.environ, **self.tool_env(name)})
 
 
 def _file_args(args: list[str]) -> list[str]:
