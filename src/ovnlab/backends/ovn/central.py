@@ -1,6 +1,10 @@
-"""The central services: the Northbound and Southbound ovsdb-servers (database files in
-the lab's state, so `down`/`up` resumes) and ovn-northd, as ovn-ctl starts them (sockets
-and pidfiles named ovnnb_db/ovnsb_db in the OVN rundir)."""
+"""The central services: the Northbound and Southbound ovsdb-servers and ovn-northd, as
+ovn-ctl starts them (sockets and pidfiles named ovnnb_db/ovnsb_db in the OVN rundir).
+
+The Northbound's file stays in the lab's state, so `down`/`up` resumes it. The Southbound
+starts empty at each `up`: northd rebuilds it from the Northbound and the chassis register
+again, one after the other, so that gateway scheduling sees them in the topology's order
+(a kept SB would hand them over in no particular order)."""
 
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ class Central:
         self.rundir.mkdir(parents=True, exist_ok=True)
         for db, schema, ctl in (("ovnnb_db", programs.nb_schema, "ovn-nbctl"),
                                 ("ovnsb_db", programs.sb_schema, "ovn-sbctl")):
+            if db == "ovnsb_db":
+                (self.rundir / f"{db}.db").unlink(missing_ok=True)
             self._ensure_db(programs, self.rundir / f"{db}.db", schema)
             pidfile = self.rundir / f"{db}.pid"
             record.pidfile(pidfile)

@@ -27,7 +27,7 @@ from ovnlab.backends.ovn.chassis import ChassisRun
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
 from ovnlab.backends.ovn.northbound import RealNorthbound
-from ovnlab.backends.ovn.procs import Record, run
+from ovnlab.backends.ovn.procs import Record
 from ovnlab.backends.ovn.programs import Programs, locate
 from ovnlab.cloud import Cloud
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
@@ -69,12 +69,10 @@ class OvnLab:
             for n in topology.nodes}
         self._servers: dict[str, tuple[str, hosts_mod.Server]] = {}  # port id -> (host, server)
         self.real: RealNorthbound | None = None
+        self.nb = Database("OVN_Northbound", NB_SCHEMA)
+        self.sb = Database("OVN_Southbound", SB_SCHEMA)
         try:
             self._start()
-            self.nb = Database("OVN_Northbound", NB_SCHEMA)
-            self.sb = Database("OVN_Southbound", SB_SCHEMA)
-            self.real = RealNorthbound(self.central.nb_remote, self.central.sb_remote,
-                                       self.nb, self.sb)
             self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
             self.cloud = Cloud(state_path / "state.db", topology, self.driver)
             self.driver.on_port_status = self._port_status
@@ -98,22 +96,26 @@ class OvnLab:
     def _start(self) -> None:
         self.central.start(self.programs, self.record)
         hosts_mod.Fabric(self.topology, self.layout, self.netns).build()
+        self.real = RealNorthbound(self.central.nb_remote, self.central.sb_remote,
+                                   self.nb, self.sb)
+        # one after the other, in the topology's order: the gateway scheduler breaks ties
+        # by the order chassis registered (as a deployment brings up its nodes)
         for ch in self.chassis.values():
             ch.start(self.programs, self.netns, self.record, self.central)
-        self._wait_chassis()
+            self._wait_chassis(ch)
 
-    def _wait_chassis(self) -> None:
+    def _wait_chassis(self, ch: ChassisRun) -> None:
+        assert self.real is not None
         deadline = time.monotonic() + CHASSIS_WAIT
-        want = {n.system_id for n in self.topology.nodes}
         while True:
-            out = run([self.programs["ovn-sbctl"], "--bare", "--columns=name", "list",
-                       "Chassis"], self.central.env()).stdout
-            if want <= set(out.split()):
+            self.real.pull()
+            if self.sb.find("Chassis", name=ch.spec.system_id):
                 return
             if time.monotonic() > deadline:
-                raise OvnlabError(f"the chassis did not register in the Southbound within "
-                                  f"{CHASSIS_WAIT:.0f} s (see {self.layout.base}/*/ovn-controller.log)")
-            time.sleep(0.1)
+                raise OvnlabError(f"chassis {ch.spec.hostname} did not register in the "
+                                  f"Southbound within {CHASSIS_WAIT:.0f} s (see "
+                                  f"{ch.rundir / 'ovn-controller.log'})")
+            time.sleep(0.02)
 
     def close(self) -> None:
         try:

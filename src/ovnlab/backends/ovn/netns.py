@@ -25,10 +25,14 @@ class Netns:
         self.exec(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
                        "net.ipv6.conf.default.disable_ipv6=1"])
         if hosts:
-            path = NETNS_ETC / ns / "hosts"
-            self.record.etc(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(hosts)
+            # no DNS server in the lab: names come from hosts, and a lookup of any other
+            # name fails at once (nameserver 127.0.0.1, nothing listening) rather than
+            # waiting for the machine's resolver
+            for name, text in (("hosts", hosts), ("resolv.conf", "nameserver 127.0.0.1\n")):
+                path = NETNS_ETC / ns / name
+                self.record.etc(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
 
     def delete(self, ns: str) -> None:
         run([self.ip, "netns", "del", ns], check=False)
