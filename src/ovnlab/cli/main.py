@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--step", action="store_true", help="pause between steps")
     demo.add_argument("--failover", action="store_true",
                       help="the chapter where the network node dies and comes back")
+    demo.add_argument("--backend", choices=[b.value for b in topo_mod.Backend],
+                      default=topo_mod.Backend.EMULATED.value,
+                      help="emulated (default) or ovn: the real programs, in namespaces (root)")
+    demo.add_argument("--ovn-bin", metavar="DIR", default="",
+                      help="the real backend's ovn-* programs (default: from $PATH)")
     return p
 
 
@@ -336,7 +341,15 @@ def _print_node(reply: dict[str, Any]) -> None:
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
     from ovnlab.demo import run_demo, run_failover_demo
 
-    return (run_failover_demo if args.failover else run_demo)(step=args.step)
+    backend = topo_mod.Backend(args.backend)
+    if args.failover:
+        if backend is not topo_mod.Backend.EMULATED:
+            print("ovnlab demo: --failover runs on the emulated backend only (it powers "
+                  "chassis off in virtual time)", file=sys.stderr)
+            return 2
+        return run_failover_demo(step=args.step)
+    ovn_bin = str(Path(args.ovn_bin).resolve()) if args.ovn_bin else ""
+    return run_demo(step=args.step, backend=backend, ovn_bin=ovn_bin)
 
 
 COMMANDS = {

@@ -42,6 +42,11 @@ from ovnlab.topology import Topology
 CHASSIS_WAIT = 30.0  # seconds for every chassis to register in the SB at start
 PORT_UP_WAIT = 15.0  # seconds for a newly plugged port's LSP to go up
 HV_WAIT = 10.0  # seconds for `--wait=hv` after a change
+# After distributed FIPs are switched, the chassis now answering for the FIPs announces
+# them (pinctrl's GARPs); until then the external router still sends their traffic to the
+# old chassis, which drops it. Measured: the first GARP leaves about 0.5 s after
+# `--wait=hv` returns. A neutron-server restart takes longer than this anyway.
+GARP_SETTLE = 1.0
 MAX_ROUNDS = 20
 # the tools `ovnlab exec` runs, and which of them read the central databases
 TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
@@ -277,6 +282,22 @@ class OvnLab:
                     files.write(name, path.read_bytes())
             return ToolResult(proc.returncode, out, err)
 
+    # ------------------------------------------------------------ what the article's checks read
+    def capture_session(self, ifaces: Sequence[str]) -> Any:
+        """Real captures on every chassis's `ifaces` from now on (`observations.Capture`)."""
+        from ovnlab.backends.ovn.wire import WireCapture
+
+        names = {h.ip: h.reverse_name or h.name for h in self.topology.internet_hosts}
+        return WireCapture(self.programs["ip"], {n: ch.ns for n, ch in self.chassis.items()},
+                           ifaces, names)
+
+    @property
+    def nat_tables(self) -> tuple[int, int]:
+        """The OpenFlow tables of the FIP's DNAT and SNAT flows in this OVN release."""
+        from ovnlab.backends.ovn.programs import nat_tables
+
+        return nat_tables(self.programs.version())
+
     # ------------------------------------------------------------ the rest of the lab's verbs
     def config_set(self, key: str, value: str) -> None:
         from ovnlab.lab import CONFIG_KEYS
@@ -289,6 +310,7 @@ class OvnLab:
             raise BadRequest(f"{key}: expected true or false, got {value!r}")
         self.cloud.set_config(enable_distributed_floating_ip=lowered == "true")
         self.converge()
+        time.sleep(GARP_SETTLE)
 
     def status(self) -> dict[str, Any]:
         counts = {

@@ -30,6 +30,21 @@ VSWITCH_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
+# (lr_in_dnat, lr_out_snat) as OpenFlow tables, by OVN release: logical ingress stage N is
+# table 8+N; egress starts at 40 in 22.03 and at 42 from 22.12, where lr_in_dnat also moved
+# from stage 6 to 7 (lflow.h OFTABLE_LOG_*_PIPELINE, northd.c's stage lists)
+NAT_TABLES = {(22, 3): (14, 43), (23, 3): (15, 45)}
+
+
+def nat_tables(version: tuple[int, int]) -> tuple[int, int]:
+    try:
+        return NAT_TABLES[version]
+    except KeyError:
+        raise PreflightError(f"OVN {version[0]}.{version[1]:02d}: its NAT tables are not known "
+                             f"to ovnlab (known: "
+                             f"{', '.join(f'{a}.{b:02d}' for a, b in NAT_TABLES)})") from None
+
+
 class PreflightError(OvnlabError):
     """The real backend cannot start here; the message says what is missing."""
 
