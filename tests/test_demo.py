@@ -1,0 +1,51 @@
+"""`ovnlab demo` on both backends: the article's observations hold on ovnlab's emulation
+and on the real OVN 22.03 programs, and both say the same about which chassis carried
+what. The real one needs root and the programs (tests/ovn22.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from ovn22 import require_real
+
+pytestmark = pytest.mark.slow
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ovnlab.cli.main", "demo", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _summary(out: str) -> str:
+    return out.split("Summary: which chassis carried what", 1)[1].rsplit("observations hold", 1)[0]
+
+
+def _namespaces() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def test_the_article_holds_on_real_ovn_as_on_the_emulation() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the real backend needs root (network namespaces)")
+    bindir = require_real() / "bin"
+    before = _namespaces()
+    real = _demo("--backend", "ovn", "--ovn-bin", str(bindir))
+    assert real.returncode == 0, real.stdout[-3000:] + real.stderr
+    assert "7/7 observations hold" in real.stdout
+    assert "on the real programs: OVN 22.03" in real.stdout
+    assert "DNAT (table 14) and SNAT (table 43) flows" in real.stdout  # 22.03's tables
+    assert _namespaces() == before  # nothing left behind
+
+    emulated = _demo()
+    assert emulated.returncode == 0
+    assert _summary(real.stdout).strip() == _summary(emulated.stdout).strip()
+    assert "eth0 ICMP on compute1; Geneve on none" in _summary(real.stdout)
+
+
+def test_the_failover_chapter_is_the_emulations_alone() -> None:
+    out = _demo("--backend", "ovn", "--failover")
+    assert out.returncode == 2 and "--failover runs on the emulated backend only" in out.stderr
