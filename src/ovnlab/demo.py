@@ -8,19 +8,14 @@ and exits non-zero naming any observation that did not hold.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from ovnlab import observations as obs_mod
 from ovnlab import topology as topo_mod
-from ovnlab.lab import Lab
+from ovnlab.lab import Lab, lab_on
 from ovnlab.observations import Capture, Observation
 from ovnlab.scenario import ARTICLE
 
@@ -53,34 +48,12 @@ class Printer:
                 print(f"      {line}", file=self.out)
 
 
-@contextmanager
-def seed_lab(backend: topo_mod.Backend = topo_mod.Backend.EMULATED,
-             ovn_bin: str = "") -> Iterator[Any]:
-    """The seed lab for the demo: in-process, or on the real programs in a temporary state
-    directory, stopped and removed afterwards (nothing is left behind either way)."""
-    if backend is topo_mod.Backend.EMULATED:
-        yield Lab.build("seed")
-        return
-    from ovnlab.backends.ovn.lab import OvnLab
-
-    topology = replace(topo_mod.load("seed"), backend=backend, ovn_bin=ovn_bin)
-    state = Path(tempfile.mkdtemp(prefix="ovnlab-demo-"))
-    try:
-        lab = OvnLab(topology, state)
-        try:
-            yield lab
-        finally:
-            lab.close()
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-
-
 def run_demo(step: bool = False, out: TextIO = sys.stdout,
              backend: topo_mod.Backend = topo_mod.Backend.EMULATED, ovn_bin: str = "") -> int:
     started = time.monotonic()
     p = Printer(out, step)
     p.line("ovnlab demo: OVN distributed floating IPs (shared/seed), reproduced end to end")
-    with seed_lab(backend, ovn_bin) as lab:
+    with lab_on(backend, ovn_bin=ovn_bin) as lab:
         if backend is not topo_mod.Backend.EMULATED:
             p.line(f"on the real programs: OVN {lab.status()['ovn_version']} "
                    f"({lab.programs.ovn_bin}), Open vSwitch in network namespaces "

@@ -42,6 +42,7 @@ from ovnlab.topology import Topology
 CHASSIS_WAIT = 30.0  # seconds for every chassis to register in the SB at start
 PORT_UP_WAIT = 15.0  # seconds for a newly plugged port's LSP to go up
 HV_WAIT = 10.0  # seconds for `--wait=hv` after a change
+GATEWAY_WAIT = 20.0  # seconds for BFD to elect each router gateway's chassis (lab.sh: ~7 s)
 # After distributed FIPs are switched, the chassis now answering for the FIPs announces
 # them (pinctrl's GARPs); until then the external router still sends their traffic to the
 # old chassis, which drops it. Measured: the first GARP leaves about 0.5 s after
@@ -162,6 +163,15 @@ class OvnLab:
             if not changed and not events and (self.nb.seqno, self.sb.seqno) == seqnos:
                 break
         self._wait_hv()
+        self._wait_gateways()
+
+    def _wait_gateways(self) -> None:
+        """Until each gateway port is held by its highest-priority chassis (bounded: a
+        chassis that is down never takes it, and the lab goes on without)."""
+        assert self.real is not None
+        deadline = time.monotonic() + GATEWAY_WAIT
+        while not self.real.gateways_settled() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _wait_hv(self) -> None:
         """`ovn-nbctl --wait=hv sync`: bump nb_cfg, wait for every chassis to catch up."""

@@ -218,5 +218,22 @@ class RealNorthbound:
             time.sleep(0.02)
         return True
 
-    def chassis_count(self) -> int:
-        return len(_rows(self.sb_api, "Chassis"))
+    def gateways_settled(self) -> bool:
+        """Every router gateway's chassisredirect port is bound to its highest-priority
+        gateway chassis: BFD between the chassis has elected it (what lab.sh waits for
+        before it trusts the lab; until then no chassis, or the wrong one, holds it)."""
+        chassis = {str(r.uuid): r.name for r in _rows(self.sb_api, "Chassis")}
+        lrps = {r["name"]: r for r in self.nb.rows("Logical_Router_Port")}
+        gw_rows = self.nb.tables["Gateway_Chassis"]
+        for pb in _rows(self.sb_api, "Port_Binding"):
+            if pb.type != "chassisredirect":
+                continue
+            lrp = lrps.get(pb.logical_port.removeprefix("cr-"))
+            gws = [gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ()) if u in gw_rows]
+            if not gws:
+                continue
+            best = max(gws, key=lambda g: g["priority"])["chassis_name"]
+            bound = chassis.get(str(pb.chassis[0].uuid)) if pb.chassis else None
+            if bound != best:
+                return False
+        return True
