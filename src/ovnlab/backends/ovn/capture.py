@@ -20,7 +20,9 @@ HEADER_WAIT = 5.0  # seconds for tcpdump to say it listens (or why it cannot)
 class RealLiveCapture:
     def __init__(self, prefix: Sequence[str], argv: list[str], env: Mapping[str, str]) -> None:
         args, self.write_file = _split_write(argv[1:])
-        real = ["tcpdump", *(["-w", "-", "-U"] if self.write_file else ["-l"]), *args]
+        # --immediate-mode: each frame as it comes (libpcap otherwise batches for 1 s)
+        real = ["tcpdump", "--immediate-mode",
+                *(["-w", "-", "-U"] if self.write_file else ["-l"]), *args]
         self._proc = subprocess.Popen([*prefix, *real], stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       env=dict(env))

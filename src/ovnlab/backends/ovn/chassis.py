@@ -10,12 +10,15 @@ MAC, so the namespace's kernel never takes the Geneve frames for itself (lab.sh'
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ovnlab.backends.ovn.central import Central
 from ovnlab.backends.ovn.netns import Netns
-from ovnlab.backends.ovn.procs import Record, run
+from ovnlab.backends.ovn.procs import Record, pid_of, run
 from ovnlab.backends.ovn.programs import Programs
 from ovnlab.topology import NodeSpec
 
@@ -62,24 +65,51 @@ class ChassisRun:
         self.vsctl(programs, netns, "--no-wait", "init", "--", "set", "open_vswitch", ".",
                    f"external_ids:system-id={spec.system_id}",
                    f"external_ids:hostname={spec.hostname}")
-        record.pidfile(d / "ovs-vswitchd.pid")
-        netns.exec(self.ns, ["env", *env, programs["ovs-vswitchd"], self.db, "--detach",
-                             "--no-chdir", f"--pidfile={d / 'ovs-vswitchd.pid'}",
-                             f"--log-file={d / 'ovs-vswitchd.log'}", "-vconsole:off"])
+        self.start_daemon(programs, netns, record, "ovs-vswitchd")
         self._bridges(programs, netns, central)
-        record.pidfile(d / "ovn-controller.pid")
-        netns.exec(self.ns, ["env", *env, programs["ovn-controller"], self.db, "--detach",
-                             "--no-chdir", f"--pidfile={d / 'ovn-controller.pid'}",
-                             f"--log-file={d / 'ovn-controller.log'}", "-vconsole:off"])
+        self.start_daemon(programs, netns, record, "ovn-controller")
+
+    def start_daemon(self, programs: Programs, netns: Netns, record: Record, name: str) -> None:
+        """ovs-vswitchd or ovn-controller, in the namespace, against the chassis's own db
+        (a restarted ovs-vswitchd makes its bridges again from it)."""
+        d = self.rundir
+        env = [f"{k}={v}" for k, v in self.env().items()]
+        record.pidfile(d / f"{name}.pid")
+        netns.exec(self.ns, ["env", *env, programs[name], self.db, "--detach", "--no-chdir",
+                             f"--pidfile={d / f'{name}.pid'}", f"--log-file={d / f'{name}.log'}",
+                             "-vconsole:off"])
+        if name == "ovs-vswitchd" and self.running("ovs-vswitchd"):
+            self._tunnel_address(netns)
+
+    def running(self, name: str) -> bool:
+        return pid_of(self.rundir / f"{name}.pid") is not None
+
+    def kill(self, name: str) -> None:
+        """`kill -9` the daemon (its pidfile stays, as after a crash)."""
+        pid = pid_of(self.rundir / f"{name}.pid")
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            for _ in range(100):
+                if pid_of(self.rundir / f"{name}.pid") is None:
+                    break
+                time.sleep(0.02)
+
+    def _tunnel_address(self, netns: Netns) -> None:
+        """br-phy (the netdev bridge's tap, made by ovs-vswitchd) holds the tunnel address."""
+        for _ in range(100):  # the tap appears once ovs-vswitchd has read its bridges
+            if netns.exec(self.ns, ["ip", "link", "show", TUNNEL_BRIDGE], check=False):
+                break
+            time.sleep(0.02)
+        netns.exec(self.ns, ["ip", "addr", "replace", f"{self.spec.tunnel_ip}/{UNDERLAY_PREFIX}",
+                             "dev", TUNNEL_BRIDGE], check=False)
+        netns.exec(self.ns, ["ip", "link", "set", TUNNEL_BRIDGE, "up"], check=False)
 
     def _bridges(self, programs: Programs, netns: Netns, central: Central) -> None:
         spec = self.spec
         vs = self.vsctl
         vs(programs, netns, "add-br", TUNNEL_BRIDGE, "--", "set", "bridge", TUNNEL_BRIDGE,
            "datapath_type=netdev", "--", "add-port", TUNNEL_BRIDGE, UNDERLAY_NIC)
-        netns.exec(self.ns, ["ip", "addr", "add", f"{spec.tunnel_ip}/{UNDERLAY_PREFIX}",
-                             "dev", TUNNEL_BRIDGE])
-        netns.exec(self.ns, ["ip", "link", "set", TUNNEL_BRIDGE, "up"])
+        self._tunnel_address(netns)
         for physnet, bridge in spec.ovn_bridge_mappings:
             vs(programs, netns, "--may-exist", "add-br", bridge, "--", "set", "bridge", bridge,
                "datapath_type=netdev", "--", "add-port", bridge, self.nics[physnet])

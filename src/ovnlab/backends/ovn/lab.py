@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -166,21 +167,35 @@ class OvnLab:
         self._wait_gateways()
 
     def _wait_gateways(self) -> None:
-        """Until each gateway port is held by its highest-priority chassis (bounded: a
-        chassis that is down never takes it, and the lab goes on without)."""
+        """Until each gateway port is held by its highest-priority running chassis
+        (bounded: the lab goes on without). Not while a chassis runs ovs-vswitchd without
+        ovn-controller: its BFD still says it lives, and nobody updates what it held."""
         assert self.real is not None
+        if any(ch.running("ovs-vswitchd") != ch.running("ovn-controller")
+               for ch in self.chassis.values()):
+            return
+        alive = self._alive()
         deadline = time.monotonic() + GATEWAY_WAIT
-        while not self.real.gateways_settled() and time.monotonic() < deadline:
+        while not self.real.gateways_settled(alive) and time.monotonic() < deadline:
             time.sleep(0.05)
 
+    def _alive(self) -> set[str]:
+        """The system-ids of the chassis whose ovn-controller and ovs-vswitchd run."""
+        return {ch.spec.system_id for ch in self.chassis.values()
+                if ch.running("ovn-controller") and ch.running("ovs-vswitchd")}
+
     def _wait_hv(self) -> None:
-        """`ovn-nbctl --wait=hv sync`: bump nb_cfg, wait for every chassis to catch up."""
+        """`ovn-nbctl --wait=hv sync`: bump nb_cfg, wait for the running chassis (a dead
+        one never reports, and NB_Global.hv_cfg would wait for it)."""
         assert self.real is not None
         nbg = next(iter(self.nb.rows("NB_Global")))
         target = int(nbg["nb_cfg"]) + 1
         with self.nb.transaction() as txn:
             txn.update("NB_Global", nbg.uuid, nb_cfg=target)
-        self.real.wait("hv_cfg", target, HV_WAIT)
+        alive = self._alive()
+        deadline = time.monotonic() + HV_WAIT
+        while not self.real.chassis_caught_up(alive, target) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def _wait_ports_up(self, ports: list[str]) -> None:
         assert self.real is not None
@@ -261,7 +276,7 @@ class OvnLab:
             name = self._node_name(node)
         except OvnlabError as exc:
             return fail(exc.message, exc.exit_code)
-        if args[0] not in TOOLS:
+        if args[0] not in TOOLS or shutil.which(args[0], path=self.tool_env(name)["PATH"]) is None:
             return fail(f"{args[0]}: command not found on {name}", 127)
         try:
             return self._run_tool(name, args, files or LocalFiles(), checkpoint)
@@ -348,9 +363,73 @@ class OvnLab:
                          "`ovnlab exec NODE -- ovs-appctl ofproto/trace br-int FLOW` or "
                          "`ovnlab exec NODE -- ovn-trace ...`")
 
+    # ------------------------------------------------------------ failures
     def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
-        raise BadRequest("`ovnlab node` and `ovnlab link` are not available on the real "
-                         "backend yet; use `ovnlab exec NODE -- ip link set dev IFACE down`")
+        """The control API's `node` verb on real daemons and links: stop (SIGKILL the
+        chassis's ovs-vswitchd and ovn-controller, its NICs and its servers' down: powered
+        off), start (links up, killed daemons started again), kill DAEMON, link-down/up."""
+        from ovnlab.fabric import Daemon
+
+        name = self._node_name(node)
+        if action in ("link-down", "link-up"):
+            self._link(name, arg, action == "link-up")
+            return self.node_state(name) if name in self.chassis else {
+                "node": name, "links": self._links(name)}
+        ch = self.chassis.get(name)
+        if ch is None:
+            raise BadRequest(f"{name!r} is not a chassis (chassis: {', '.join(self.chassis)})")
+        if action == "kill":
+            try:
+                ch.kill(Daemon(arg).value)
+            except ValueError:
+                raise BadRequest(f"unknown daemon {arg!r} (daemons: "
+                                 f"{', '.join(d.value for d in Daemon)})") from None
+        elif action == "stop":
+            for daemon in (Daemon.OVN_CONTROLLER, Daemon.OVS_VSWITCHD):
+                ch.kill(daemon.value)
+            self._power(name, up=False)
+        elif action == "start":
+            self._power(name, up=True)
+            for daemon in (Daemon.OVS_VSWITCHD, Daemon.OVN_CONTROLLER):
+                if not ch.running(daemon.value):
+                    ch.start_daemon(self.programs, self.netns, self.record, daemon.value)
+        else:
+            raise BadRequest(f"unknown node action {action!r} "
+                             "(stop, start, kill, link-down, link-up)")
+        self.converge()
+        return self.node_state(name)
+
+    def node_state(self, node: str) -> dict[str, Any]:
+        from ovnlab.fabric import Daemon
+
+        ch = self.chassis[node]
+        return {"node": node, "daemons": {d.value: ch.running(d.value) for d in Daemon},
+                "links": self._links(node)}
+
+    def _links(self, node: str) -> dict[str, bool]:
+        """The node's NICs (not lo, not OVS's own taps) and whether each is up."""
+        out = self.netns.exec(self.layout.ns(node), [self.programs["ip"], "-br", "link"])
+        links: dict[str, bool] = {}
+        for line in out.splitlines():
+            name, state, *_ = line.split()
+            name = name.split("@")[0]
+            if name.startswith("eth"):
+                links[name] = state != "DOWN"
+        return dict(sorted(links.items()))
+
+    def _link(self, node: str, iface: str, up: bool) -> None:
+        if iface not in self._links(node):
+            raise NotFound(f"{node} has no interface {iface!r} "
+                           f"(interfaces: {', '.join(self._links(node))})")
+        self.netns.exec(self.layout.ns(node), [self.programs["ip"], "link", "set", "dev",
+                                               iface, "up" if up else "down"])
+
+    def _power(self, chassis: str, up: bool) -> None:
+        for iface in self._links(chassis):
+            self._link(chassis, iface, up)
+        for host, srv in self._servers.values():
+            if host == chassis:
+                self._link(srv.name, "eth0", up)
 
     def live_capture(self, node: str, argv: Sequence[str]) -> Any:
         """The real tcpdump following live in the node's namespace."""

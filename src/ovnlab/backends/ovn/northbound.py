@@ -15,7 +15,6 @@ mirrored read-only the same way.
 
 from __future__ import annotations
 
-import time
 import uuid as uuidlib
 from collections.abc import Iterable
 from typing import Any
@@ -205,23 +204,17 @@ class RealNorthbound:
         return self.sb.seqno != seqno
 
     # ------------------------------------------------------------ waiting for OVN
-    def nb_global(self, column: str) -> int:
-        rows = _rows(self.nb_api, "NB_Global")
-        return int(getattr(rows[0], column)) if rows else 0
+    def chassis_caught_up(self, alive: set[str], target: int) -> bool:
+        """Every chassis in `alive` (system-ids) reported nb_cfg >= target (`--wait=hv`
+        for the chassis that run: a dead one never reports, and hv_cfg would wait for it)."""
+        seen = {r.name: int(r.nb_cfg) for r in _rows(self.sb_api, "Chassis_Private")}
+        return all(seen.get(name, -1) >= target for name in alive)
 
-    def wait(self, column: str, target: int, timeout: float) -> bool:
-        """Until NB_Global.`column` (sb_cfg, hv_cfg) reaches `target` (`--wait=hv`)."""
-        deadline = time.monotonic() + timeout
-        while self.nb_global(column) < target:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
-
-    def gateways_settled(self) -> bool:
+    def gateways_settled(self, alive: set[str]) -> bool:
         """Every router gateway's chassisredirect port is bound to its highest-priority
-        gateway chassis: BFD between the chassis has elected it (what lab.sh waits for
-        before it trusts the lab; until then no chassis, or the wrong one, holds it)."""
+        gateway chassis among those `alive`: BFD between the chassis has elected it (what
+        lab.sh waits for before it trusts the lab; until then no chassis, or the wrong
+        one, holds it)."""
         chassis = {str(r.uuid): r.name for r in _rows(self.sb_api, "Chassis")}
         lrps = {r["name"]: r for r in self.nb.rows("Logical_Router_Port")}
         gw_rows = self.nb.tables["Gateway_Chassis"]
@@ -229,7 +222,8 @@ class RealNorthbound:
             if pb.type != "chassisredirect":
                 continue
             lrp = lrps.get(pb.logical_port.removeprefix("cr-"))
-            gws = [gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ()) if u in gw_rows]
+            gws = [gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ()) if u in gw_rows
+                   and gw_rows[u]["chassis_name"] in alive]
             if not gws:
                 continue
             best = max(gws, key=lambda g: g["priority"])["chassis_name"]

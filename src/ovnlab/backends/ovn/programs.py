@@ -77,7 +77,8 @@ class Programs:
 
     def env(self) -> dict[str, str]:
         """$PATH with the ovn-* directory first, as lab.sh sets it."""
-        return {"PATH": f"{self.ovn_bin}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}
+        path = os.environ.get("PATH", "/usr/bin:/bin")
+        return {"PATH": f"{self.ovn_bin}:{path}:/usr/local/sbin:/usr/sbin:/sbin"}
 
 
 def locate(ovn_bin: str = "") -> Programs:

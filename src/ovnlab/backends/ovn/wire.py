@@ -31,7 +31,8 @@ class WireCapture:
                 for direction in DIRECTIONS:
                     self._procs[(node, iface, direction)] = subprocess.Popen(
                         [ip, "netns", "exec", ns, "tcpdump", "-i", iface, "-Q", direction,
-                         "-U", "-w", "-"], stdin=subprocess.DEVNULL,
+                         "-U", "--immediate-mode", "-w", "-"],  # each frame as it comes
+                        stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._frames: dict[tuple[str, str], list[Captured]] | None = None
         self._wait_listening()
