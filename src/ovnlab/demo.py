@@ -57,7 +57,7 @@ def run_demo(step: bool = False, out: TextIO = sys.stdout,
         if backend is not topo_mod.Backend.EMULATED:
             p.line(f"on the real programs: OVN {lab.status()['ovn_version']} "
                    f"({lab.programs.ovn_bin}), Open vSwitch in network namespaces "
-                   f"(up in {lab.startup_seconds:.1f} s)")
+                   f"{lab.layout.prefix}* (up in {lab.startup_seconds:.1f} s)")
         return _article(p, lab, started)
 
 

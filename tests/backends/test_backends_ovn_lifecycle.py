@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from ovn22 import require_real
 
+from ovnlab import topology
+from ovnlab.backends.ovn.layout import Layout
+
 
 def _ovnlab(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ovnlab.cli.main", "--state", str(state), *args],
@@ -26,9 +29,12 @@ def _exec(state: Path, node: str, *argv: str) -> subprocess.CompletedProcess[str
     return _ovnlab(state, "exec", node, "--", *argv)
 
 
-def _namespaces() -> set[str]:
+def _namespaces(state: Path) -> set[str]:
+    """The namespaces of the lab in `state` (named after it: other labs may run beside)."""
+    prefix = Layout.of(state, topology.load("seed")).prefix
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
+    return {ns for line in out.splitlines() if line.strip()
+            if (ns := line.split()[0]).startswith(prefix)}
 
 
 def _lab_daemons(state: Path) -> list[int]:
@@ -64,19 +70,20 @@ def states(tmp_path: Path) -> Iterator[list[Path]]:
 
 
 def test_two_labs_run_the_real_tools_side_by_side(ovn_up: list[str], states: list[Path]) -> None:
-    before = _namespaces()
     for state in states:
         up = _ovnlab(state, *ovn_up)
         assert up.returncode == 0, up.stderr
         assert "is up on real OVN" in up.stdout
-    mine = _namespaces() - before
-    # a namespace per chassis, external router, internet host, external host, and the wires,
-    # per lab, each lab's named after it
-    assert len(mine) == 2 * 7
-    prefixes = {ns.rsplit("-", 1)[0] for ns in mine if ns.endswith("-compute1")}
-    assert len(prefixes) == 2 and all(p.startswith("seed-") for p in prefixes)
-
     a, b = states
+    # a namespace per chassis, external router, internet host, external host, and the
+    # wires, per lab, each lab's named after it
+    expected = {"network", "compute1", "compute2", "extgw", "google-dns", "exthost", "fabric"}
+    for state in states:
+        prefix = Layout.of(state, topology.load("seed")).prefix
+        assert prefix.startswith("seed-")
+        assert {ns.removeprefix(prefix) for ns in _namespaces(state)} == expected
+    assert not _namespaces(a) & _namespaces(b)
+
     for state in states:
         sysid = _exec(state, "compute1", "ovs-vsctl", "get", "open_vswitch", ".",
                       "external_ids:system-id")
@@ -107,8 +114,7 @@ def test_two_labs_run_the_real_tools_side_by_side(ovn_up: list[str], states: lis
     assert len(a_daemons) == 3 + 3 * 3  # NB, SB, northd; per chassis ovsdb, vswitchd, controller
     assert _ovnlab(a, "down").returncode == 0
     assert _lab_daemons(a) == []
-    left = _namespaces() - before
-    assert len(left) == 7 and len({ns.split("-")[1] for ns in left}) == 1  # b's alone
+    assert _namespaces(a) == set() and len(_namespaces(b)) == 7
     assert _exec(b, "network", "ovn-sbctl", "show").stdout.count("Chassis ") == 3
     assert (a / "ovn" / "central" / "ovnnb_db.db").is_file()  # kept: `up` resumes it
 
@@ -116,17 +122,16 @@ def test_two_labs_run_the_real_tools_side_by_side(ovn_up: list[str], states: lis
 def test_a_killed_daemon_leaves_nothing_down_cannot_clean(ovn_up: list[str],
                                                            states: list[Path]) -> None:
     state = states[0]
-    before = _namespaces()
     assert _ovnlab(state, *ovn_up).returncode == 0
     pid = json.loads((state / "lab.json").read_text())["pid"]
     os.kill(pid, signal.SIGKILL)
-    assert _lab_daemons(state) and _namespaces() - before  # what the crash left
+    assert _lab_daemons(state) and _namespaces(state)  # what the crash left
     down = _ovnlab(state, "down")
     assert down.returncode == 2  # no lab is running...
-    assert _lab_daemons(state) == [] and _namespaces() - before == set()  # ...and nothing left
+    assert _lab_daemons(state) == [] and _namespaces(state) == set()  # ...and nothing left
     again = _ovnlab(state, *ovn_up[:1])
     assert again.returncode == 0, again.stderr
     assert _exec(state, "compute2", "ovs-vsctl", "br-exists", "br-int").returncode == 0
     destroyed = _ovnlab(state, "destroy")
     assert destroyed.returncode == 0 and not state.exists()
-    assert _lab_daemons(state) == [] and _namespaces() - before == set()
+    assert _lab_daemons(state) == [] and _namespaces(state) == set()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ovnlab import topology
+from ovnlab.backends.ovn.layout import Layout
 from ovnlab.cli.main import main
 
 
@@ -17,16 +19,18 @@ def _ovnlab(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-def _namespaces() -> set[str]:
+def _namespaces(state: Path) -> set[str]:
+    """Namespaces named after the lab in `state` (other labs may run beside)."""
+    prefix = Layout.of(state, topology.load("seed")).prefix
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
+    return {ns for line in out.splitlines() if line.strip()
+            if (ns := line.split()[0]).startswith(prefix)}
 
 
 def test_missing_programs_are_named_with_the_apt_command(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
     state = tmp_path / "lab"
-    before = _namespaces()
     up = _ovnlab(state, "up", "--backend", "ovn", "--ovn-bin", str(empty))
     assert up.returncode == 1
     for program in ("ovn-northd", "ovn-controller", "ovn-nbctl", "ovn-sbctl", "ovn-trace"):
@@ -34,7 +38,7 @@ def test_missing_programs_are_named_with_the_apt_command(tmp_path: Path) -> None
     assert "install with: apt-get install -y ovn-central ovn-host" in up.stderr
     assert "--ovn-bin DIR" in up.stderr and "nothing was started." in up.stderr
     assert not state.exists()  # no lab was made
-    assert _namespaces() == before
+    assert _namespaces(state) == set()
 
 
 def test_without_root_it_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
