@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -129,9 +130,10 @@ class Record:
             self.namespaces.remove(name)
             self._save()
 
-    def clean(self, ip: str = "ip") -> None:
+    def clean(self, ip: str = "") -> None:
         """Stop every daemon, delete every namespace and /etc/netns file recorded; then
         the record itself. Whatever is already gone is skipped."""
+        ip = ip or shutil.which("ip", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin") or "ip"
         stop([Path(p) for p in self.pidfiles])
         for ns in reversed(self.namespaces):
             subprocess.run([ip, "netns", "del", ns], capture_output=True, check=False)
