@@ -25,7 +25,7 @@ HOST_PROGRAMS = ("ip",)
 PACKAGE = {**dict.fromkeys(("ovn-northd", "ovn-nbctl", "ovn-sbctl", "ovn-trace"), "ovn-central"),
            **dict.fromkeys(("ovn-controller", "ovn-appctl"), "ovn-host"),
            **dict.fromkeys(OVS_PROGRAMS, "openvswitch-switch"), "ip": "iproute2"}
-SCHEMA_DIRS = ("share", "../share", "/usr/share/ovn")  # ovn-nb.ovsschema, beside bin/ or Debian's
+SCHEMA_DIRS = ("share", "../share", "../share/ovn", "/usr/share/ovn")  # beside bin/, or Debian's
 VSWITCH_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
