@@ -51,3 +51,16 @@ def test_the_article_holds_on_real_ovn_as_on_the_emulation() -> None:
 def test_the_failover_chapter_is_the_emulations_alone() -> None:
     out = _demo("--backend", "ovn", "--failover")
     assert out.returncode == 2 and "--failover runs on the emulated backend only" in out.stderr
+
+
+def test_the_article_holds_on_debians_ovn_23_03_where_given() -> None:
+    """Debian 12's OVN 23.03 (`apt-get download ovn-common ovn-central ovn-host`, `dpkg -x`
+    into DIR; OVN23_BIN=DIR/usr/bin), whose NAT flows sit in tables 15 and 45."""
+    bindir = os.environ.get("OVN23_BIN")
+    if not bindir or os.geteuid() != 0:
+        pytest.skip("set OVN23_BIN to Debian's OVN 23.03 programs (and run as root)")
+    real = _demo("--backend", "ovn", "--ovn-bin", bindir)
+    assert real.returncode == 0, real.stdout[-3000:] + real.stderr
+    assert "on the real programs: OVN 23.03" in real.stdout
+    assert "DNAT (table 15) and SNAT (table 45) flows" in real.stdout
+    assert "7/7 observations hold" in real.stdout
