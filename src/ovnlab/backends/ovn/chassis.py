@@ -65,21 +65,25 @@ class ChassisRun:
         self.vsctl(programs, netns, "--no-wait", "init", "--", "set", "open_vswitch", ".",
                    f"external_ids:system-id={spec.system_id}",
                    f"external_ids:hostname={spec.hostname}")
-        self.start_daemon(programs, netns, record, "ovs-vswitchd")
+        self._spawn(programs, netns, record, "ovs-vswitchd")
         self._bridges(programs, netns, central)
-        self.start_daemon(programs, netns, record, "ovn-controller")
+        self._spawn(programs, netns, record, "ovn-controller")
 
     def start_daemon(self, programs: Programs, netns: Netns, record: Record, name: str) -> None:
-        """ovs-vswitchd or ovn-controller, in the namespace, against the chassis's own db
-        (a restarted ovs-vswitchd makes its bridges again from it)."""
+        """Start ovs-vswitchd or ovn-controller again (a restarted ovs-vswitchd makes its
+        bridges again from the chassis's db; br-phy's tap then needs its address back)."""
+        self._spawn(programs, netns, record, name)
+        if name == "ovs-vswitchd" and self.running("ovs-vswitchd"):
+            self._tunnel_address(netns)
+
+    def _spawn(self, programs: Programs, netns: Netns, record: Record, name: str) -> None:
+        """The daemon in the namespace, against the chassis's own db."""
         d = self.rundir
         env = [f"{k}={v}" for k, v in self.env().items()]
         record.pidfile(d / f"{name}.pid")
         netns.exec(self.ns, ["env", *env, programs[name], self.db, "--detach", "--no-chdir",
                              f"--pidfile={d / f'{name}.pid'}", f"--log-file={d / f'{name}.log'}",
                              "-vconsole:off"])
-        if name == "ovs-vswitchd" and self.running("ovs-vswitchd"):
-            self._tunnel_address(netns)
 
     def running(self, name: str) -> bool:
         return pid_of(self.rundir / f"{name}.pid") is not None
