@@ -406,6 +406,47 @@ class Lab:
         return True
 
 
+@contextmanager
+def lab_on(backend: topo_mod.Backend = topo_mod.Backend.EMULATED, topology: str = "seed",
+           overrides: Sequence[str] = (), ovn_bin: str = "") -> Iterator[Any]:
+    """A lab for one session (the demo, tests): `Lab.build` in-process, or on the real
+    programs in a temporary state directory, stopped and removed afterwards."""
+    if backend is topo_mod.Backend.EMULATED:
+        lab = Lab.build(topology, overrides)
+        try:
+            yield lab
+        finally:
+            lab.close()
+        return
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from ovnlab.backends.ovn.lab import OvnLab
+
+    topo = replace(topo_mod.load(topology, list(overrides)), backend=backend, ovn_bin=ovn_bin)
+    state = Path(tempfile.mkdtemp(prefix="ovnlab-lab-"))
+    try:
+        real = OvnLab(topo, state)
+        try:
+            yield real
+        finally:
+            real.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def open_lab(path: Path | str) -> Any:
+    """The lab in a state directory, on its topology's backend: `Lab` (emulated) or the
+    real programs' `OvnLab` (`ovnlab.backends.ovn`), which serve the same verbs."""
+    topology = StateDir(Path(path)).topology()
+    if topology.backend is topo_mod.Backend.OVN:
+        from ovnlab.backends.ovn.lab import OvnLab
+
+        return OvnLab.open(path)
+    return Lab.open(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     """A chassis's nb_cfg heartbeat: what Neutron's agent liveness compares (times are
