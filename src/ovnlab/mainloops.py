@@ -31,21 +31,12 @@ class ChassisLoop:
     def pending(self) -> bool:
         if not self.chassis.controller_up:
             return False
-        return self.woken or _controller_has_work(self.controller)
+        return self.woken or self.controller.pending
 
     def run(self) -> None:
         self.woken = False
         self.controller.run()
         self.after()
-
-
-def _controller_has_work(controller: Controller) -> bool:
-    """Controller.pending where the controller has one (on the engine); before, its queue
-    of SB changes (Controller._on_sb) and its recompute request, as run_if_pending reads."""
-    pending = getattr(controller, "pending", None)
-    if isinstance(pending, bool):
-        return pending
-    return bool(getattr(controller, "_pending", None) or getattr(controller, "_dirty_all", False))
 
 
 class BfdSync:
