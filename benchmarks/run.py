@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 BENCHMARKS = ("datapath", "northd", "controller", "fabric", "lab", "ovn_trace", "api", "web",
-              "failover")
+              "failover", "backends")
 # quick-mode arguments for modules whose run() has no `quick` parameter
 QUICK_ARGS: dict[str, dict[str, Any]] = {
     "northd": {"sizes": ((100, 10),)},

@@ -217,11 +217,11 @@ def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
     the API's address, or on `listen` alone (off loopback it asks for Keystone logins)."""
     from ovnlab.api import clouds_yaml, make_app
     from ovnlab.api import serve as serve_api
-    from ovnlab.lab import Lab
+    from ovnlab.lab import open_lab
     from ovnlab.web import Sessions, is_loopback, web_app
 
     lock = Turns()
-    lab = Lab.open(state.path)
+    lab = open_lab(state.path)
     state.mark_db_initialised()
     servers = []
     try:
@@ -237,7 +237,9 @@ def serve(state: StateDir, host: str = "127.0.0.1", port: int = 0,
     token = state.write_token()
     web_host = listen[0] if listen is not None else host
     web_port = web_server.port if web_server is not None else server.port
-    web = web_app(lab, lock, Sessions(token, token_allowed=is_loopback(web_host)))
+    # the web view draws the emulated fabric; the real backend has none (yet)
+    web = web_app(lab, lock, Sessions(token, token_allowed=is_loopback(web_host))) \
+        if hasattr(lab, "fabric") else _no_web
     server.set_app(route(make_app(lab.locked_cloud(lock), base_url=base_url),
                          control_app(lab, lock, token), None if web_server else web))
     if web_server is not None:
@@ -272,6 +274,14 @@ def _bind(serve_api: Callable[..., Any], host: str, port: int) -> Any:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _no_web(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The real backend's lab has no web view yet."""
+    data = json.dumps({"error": "the web view is not available on the real OVN backend"}).encode()
+    start_response("404 Not Found", [("Content-Type", "application/json"),
+                                     ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def _not_here(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from ovnlab import observations as obs_mod
-from ovnlab.lab import Lab
+from ovnlab import topology as topo_mod
+from ovnlab.lab import Lab, lab_on
 from ovnlab.observations import Capture, Observation
 from ovnlab.scenario import ARTICLE
 
@@ -47,11 +48,20 @@ class Printer:
                 print(f"      {line}", file=self.out)
 
 
-def run_demo(step: bool = False, out: TextIO = sys.stdout) -> int:
+def run_demo(step: bool = False, out: TextIO = sys.stdout,
+             backend: topo_mod.Backend = topo_mod.Backend.EMULATED, ovn_bin: str = "") -> int:
     started = time.monotonic()
     p = Printer(out, step)
     p.line("ovnlab demo: OVN distributed floating IPs (shared/seed), reproduced end to end")
-    lab = Lab.build("seed")
+    with lab_on(backend, ovn_bin=ovn_bin) as lab:
+        if backend is not topo_mod.Backend.EMULATED:
+            p.line(f"on the real programs: OVN {lab.status()['ovn_version']} "
+                   f"({lab.programs.ovn_bin}), Open vSwitch in network namespaces "
+                   f"{lab.layout.prefix}* (up in {lab.startup_seconds:.1f} s)")
+        return _article(p, lab, started)
+
+
+def _article(p: Printer, lab: Any, started: float) -> int:
     p.line("lab 'seed': " + ", ".join(
         f"{n.hostname} ({n.role}, ovn-bridge-mappings={','.join(f'{a}:{b}' for a, b in n.ovn_bridge_mappings)})"
         for n in lab.topology.nodes))

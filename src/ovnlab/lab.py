@@ -30,15 +30,16 @@ from ovnlab.cloud.metadata import InstanceMetadata
 from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.cloud.services import Services
 from ovnlab.controller import Controller
+from ovnlab.converging import ConvergingCloud
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, StateError, ToolError
 from ovnlab.fabric import Chassis, Daemon, Fabric
 from ovnlab.fabric.failures import Failures
 from ovnlab.fabric.journey import Journey
-from ovnlab.fabric.metadata import agent_view as metadata_agent_view
 from ovnlab.gc_pause import gc_paused
 from ovnlab.incproc import Runnable, converge
 from ovnlab.live import LiveCapture
+from ovnlab.mainloops import BfdSync, ChassisLoop, MetadataAgents
 from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.ml2ovn.agents import alive as agent_alive
 from ovnlab.nb.schema import NB_SCHEMA
@@ -85,11 +86,11 @@ class Lab:
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
         self.fabric.metadata_source = self._metadata_for
         self._announced = -1
-        self._bfd = _BfdSync(self.fabric)
-        self._loops = [_ChassisLoop(self._chassis(h), c, self._bfd.wake)
+        self._bfd = BfdSync(self.fabric)
+        self._loops = [ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
         self._bfd.loops = self._loops
-        self._metadata = _MetadataAgents(self.fabric, self.sb, self._loops,
+        self._metadata = MetadataAgents(self.fabric, self.sb, self._loops,
                                          self.topology.neutron.ovn.ovn_metadata_enabled)
         self._state: StateDir | None = None  # where failures are kept (a lab opened from disk)
         self.driver.sync(self.cloud.resources())  # neutron-server's NB resync at start
@@ -137,12 +138,12 @@ class Lab:
     @property
     def openstack(self) -> OpenStack:
         """The article's openstack verbs, as the admin, converging after each."""
-        return OpenStack(_Converging(self.cloud, self.converge, self._nb_seqno), self.admin)
+        return OpenStack(ConvergingCloud(self.cloud, self.converge, self._nb_seqno), self.admin)
 
     def locked_cloud(self, lock: AbstractContextManager[Any]) -> Services:
         """The cloud for the REST API: serialised with the control API, converging (the
         proxy forwards every attribute of the cloud, so it serves the cloud's families)."""
-        return cast(Services, _Converging(self.cloud, self.converge, self._nb_seqno, lock))
+        return cast(Services, ConvergingCloud(self.cloud, self.converge, self._nb_seqno, lock))
 
     def _nb_seqno(self) -> int:
         return self.nb.seqno
@@ -431,6 +432,47 @@ class Lab:
         return True
 
 
+@contextmanager
+def lab_on(backend: topo_mod.Backend = topo_mod.Backend.EMULATED, topology: str = "seed",
+           overrides: Sequence[str] = (), ovn_bin: str = "") -> Iterator[Any]:
+    """A lab for one session (the demo, tests): `Lab.build` in-process, or on the real
+    programs in a temporary state directory, stopped and removed afterwards."""
+    if backend is topo_mod.Backend.EMULATED:
+        lab = Lab.build(topology, overrides)
+        try:
+            yield lab
+        finally:
+            lab.close()
+        return
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from ovnlab.backends.ovn.lab import OvnLab
+
+    topo = replace(topo_mod.load(topology, list(overrides)), backend=backend, ovn_bin=ovn_bin)
+    state = Path(tempfile.mkdtemp(prefix="ovnlab-lab-"))
+    try:
+        real = OvnLab(topo, state)
+        try:
+            yield real
+        finally:
+            real.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def open_lab(path: Path | str) -> Any:
+    """The lab in a state directory, on its topology's backend: `Lab` (emulated) or the
+    real programs' `OvnLab` (`ovnlab.backends.ovn`), which serve the same verbs."""
+    topology = StateDir(Path(path)).topology()
+    if topology.backend is topo_mod.Backend.OVN:
+        from ovnlab.backends.ovn.lab import OvnLab
+
+        return OvnLab.open(path)
+    return Lab.open(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     """A chassis's nb_cfg heartbeat: what Neutron's agent liveness compares (times are
@@ -447,123 +489,3 @@ class Heartbeat:
         agent_down_time."""
         return agent_alive(self.nb_cfg, self.reported, self.reported_at, self.now,
                            agent_down_time)
-
-
-class _ChassisLoop:
-    """ovn-controller's main loop on one chassis, as the converger sees it: it has work
-    when the lab woke it (its vswitch may have changed: VIFs plugged, links, BFD) or when
-    its controller has SB changes queued; a killed ovn-controller has none. After each run
-    ovs-vswitchd re-reads the tunnels' `bfd:enable` (`after`)."""
-
-    def __init__(self, chassis: Chassis, controller: Controller,
-                 after: Callable[[], None]) -> None:
-        self.chassis = chassis
-        self.controller = controller
-        self.after = after
-        self.woken = True
-
-    def wake(self) -> None:
-        self.woken = True
-
-    @property
-    def pending(self) -> bool:
-        if not self.chassis.controller_up:
-            return False
-        return self.woken or _controller_has_work(self.controller)
-
-    def run(self) -> None:
-        self.woken = False
-        self.controller.run()
-        self.after()
-
-
-def _controller_has_work(controller: Controller) -> bool:
-    """Controller.pending where the controller has one (on the engine); before, its queue
-    of SB changes (Controller._on_sb) and its recompute request, as run_if_pending reads."""
-    pending = getattr(controller, "pending", None)
-    if isinstance(pending, bool):
-        return pending
-    return bool(getattr(controller, "_pending", None) or getattr(controller, "_dirty_all", False))
-
-
-class _BfdSync:
-    """Every ovs-vswitchd reconfiguring its BFD sessions from OVSDB after ovn-controllers
-    ran; a session that changed wakes the controllers (tunnel liveness is their input)."""
-
-    def __init__(self, fabric: Fabric) -> None:
-        self.fabric = fabric
-        self.loops: list[_ChassisLoop] = []
-        self.pending = True
-
-    def wake(self) -> None:
-        self.pending = True
-
-    def run(self) -> None:
-        self.pending = False
-        if self.fabric.sync_bfd():
-            for loop in self.loops:
-                loop.wake()
-
-
-class _MetadataAgents:
-    """Every chassis's ovn-metadata-agent following the Southbound (a namespace where a
-    network's VMs are bound, its veth in br-int); only with `[ovn] ovn_metadata_enabled`,
-    as Neutron deploys them. It has work when the SB moved since it last looked; a
-    namespace plugged or unplugged wakes the controllers (their br-int changed)."""
-
-    def __init__(self, fabric: Fabric, sb: Database, loops: list[_ChassisLoop],
-                 enabled: bool) -> None:
-        self.fabric = fabric
-        self.sb = sb
-        self.loops = loops
-        self.enabled = enabled
-        self._seen = -1
-
-    @property
-    def pending(self) -> bool:
-        return self.enabled and self.sb.seqno != self._seen
-
-    def run(self) -> None:
-        self._seen = self.sb.seqno
-        if self.fabric.sync_metadata(metadata_agent_view(self.sb)):
-            for loop in self.loops:
-                loop.wake()
-
-
-class _Converging:
-    """A cloud proxy that converges the lab after every call that may change it: every
-    call but reads, and a read that wrote the NB all the same (`get_agents` pings the
-    chassis through NB_Global.nb_cfg, which northd and the controllers answer at once,
-    as the real daemons would, not at the next request)."""
-
-    def __init__(self, cloud: Cloud, converge: Callable[[], None], nb_seqno: Callable[[], int],
-                 lock: AbstractContextManager[Any] | None = None) -> None:
-        self._cloud = cloud
-        self._converge = converge
-        self._nb_seqno = nb_seqno
-        self._lock = lock
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._cloud, name)
-        if not callable(attr):
-            return attr
-        mutating = not name.startswith(("get_", "authenticate"))
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._locked():
-                seqno = self._nb_seqno()
-                try:
-                    return attr(*args, **kwargs)
-                finally:
-                    if mutating or self._nb_seqno() != seqno:
-                        self._converge()
-
-        return call
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self._lock is None:
-            yield
-        else:
-            with self._lock:
-                yield

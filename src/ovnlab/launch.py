@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ovnlab import topology as topo_mod
@@ -32,10 +34,16 @@ class Started:
 
 
 def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: int,
-       listen: str | None = None) -> Started:
-    """Start the lab in `state` (created from `topology` + `overrides` if it holds none)."""
-    raw = None if state.exists() or state.looks_legacy() else _validated(topology, overrides)
-    if raw is None and (topology or overrides):
+       listen: str | None = None, backend: str | None = None,
+       ovn_bin: str | None = None) -> Started:
+    """Start the lab in `state` (created from `topology` + `overrides` if it holds none;
+    `backend`/`ovn_bin` set its topology's `backend:`/`ovn_bin:`)."""
+    chosen = {k: v for k, v in (("backend", backend),
+                                ("ovn_bin", str(Path(ovn_bin).resolve()) if ovn_bin else None))
+              if v is not None}
+    raw = None if state.exists() or state.looks_legacy() else _validated(
+        topology, overrides, chosen)
+    if raw is None and (topology or overrides or chosen):
         raise OvnlabError(f"{state.path} already holds a lab; its topology is fixed "
                           "(use `ovnlab config set` or `ovnlab destroy` first)")
     created_dir = state.prepare()
@@ -52,6 +60,7 @@ def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: in
             state.create(raw or _validated(topology, overrides), created_dir)
             created = True
         topo = state.check()
+        _preflight(topo)
         return Started(_spawn(state, lock, port, listen), topo)
     except OvnlabError:
         if created:
@@ -65,12 +74,33 @@ def up(state: StateDir, topology: str | None, overrides: Sequence[str], port: in
         os.close(lock)  # the daemon holds its own copy from here on
 
 
-def _validated(topology: str | None, overrides: Sequence[str]) -> dict[str, Any]:
+def _validated(topology: str | None, overrides: Sequence[str],
+               chosen: dict[str, str] | None = None) -> dict[str, Any]:
     raw = topo_mod.load_raw(topology or "seed")
     for item in overrides:
         topo_mod.apply_override(raw, item)
+    raw.update(chosen or {})
     topo_mod.from_dict(raw)  # the whole topology, before any file is written
     return raw
+
+
+def _preflight(topo: topo_mod.Topology) -> None:
+    """The real backend's programs, root and `ip netns`, before anything starts (the
+    daemon finds them again itself)."""
+    if topo.backend is topo_mod.Backend.OVN:
+        from ovnlab.backends.ovn.programs import locate
+
+        locate(topo.ovn_bin)
+
+
+def _clean_backend(state: StateDir) -> None:
+    """What a real-backend daemon that died without its `close()` left: its daemons and
+    namespaces, by the record it wrote before making each."""
+    record_file = state.path / "ovn" / "created.json"
+    if record_file.exists():
+        from ovnlab.backends.ovn.procs import Record
+
+        Record.load(record_file).clean()
 
 
 def _rmdir_if_empty(state: StateDir) -> None:
@@ -153,6 +183,7 @@ class Stopped:
 
 def down(state: StateDir) -> Stopped:
     pid = state.stop()
+    _clean_backend(state)
     if pid is not None:
         return Stopped(pid)
     return Stopped(None, state.clear_stale())
@@ -175,6 +206,8 @@ def destroy(state: StateDir) -> Destroyed:
     stopped = state.stop()
     lock = state.lock()
     try:
+        _clean_backend(state)
+        shutil.rmtree(state.path / "ovn", ignore_errors=True)  # the real backend's databases
         left = state.remove()
     finally:
         os.close(lock)

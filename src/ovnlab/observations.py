@@ -116,15 +116,26 @@ def nat_flows(lab: Lab, f: Fip, node: str) -> list[str]:
     return [line.strip() for line in out.splitlines() if f.fip and f.fip in line and "nat" in line]
 
 
+def nat_tables(lab: Lab) -> tuple[int, int]:
+    """The OpenFlow tables of lr_in_dnat and lr_out_snat: OVN 22.03's (ovnlab's), or the
+    release the real backend runs."""
+    tables: tuple[int, int] = getattr(lab, "nat_tables", (14, 43))
+    return tables
+
+
 def fip_flows(lab: Lab, f: Fip, distributed: bool = True) -> Observation:
-    obs = Observation("3", "DNAT (table 14) and SNAT (table 43) flows where the FIP is handled")
+    dnat_table, snat_table = nat_tables(lab)
+    obs = Observation("3", f"DNAT (table {dnat_table}) and SNAT (table {snat_table}) flows "
+                      "where the FIP is handled")
     where = f.vm_host if distributed else network_node(lab)
     others = [n.hostname for n in lab.topology.nodes if n.hostname != where]
     flows = nat_flows(lab, f, where)
     obs.evidence = [f"[{where}] {line}" for line in flows]
-    dnat = [x for x in flows if "table=14," in x and f"nat(dst={f.vm_ip})" in x and "ct(commit" in x]
-    snat = [x for x in flows if "table=43," in x and f"nat(src={f.fip})" in x]
-    stray = [n for n in others if any("table=43," in x for x in nat_flows(lab, f, n))]
+    dnat = [x for x in flows if f"table={dnat_table}," in x and f"nat(dst={f.vm_ip})" in x
+            and "ct(commit" in x]
+    snat = [x for x in flows if f"table={snat_table}," in x and f"nat(src={f.fip})" in x]
+    stray = [n for n in others
+             if any(f"table={snat_table}," in x for x in nat_flows(lab, f, n))]
     obs.ok = bool(dnat and snat) and not stray and (
         not distributed or all(f"mod_dl_src:{f.fip_mac}" in x for x in snat))
     if stray:
@@ -136,15 +147,24 @@ def fip_flows(lab: Lab, f: Fip, distributed: bool = True) -> Observation:
 
 
 class Capture:
-    """Frames seen on every chassis NIC from now on (what `tcpdump -i IF` would print)."""
+    """Frames seen on every chassis NIC from now on (what `tcpdump -i IF` would print).
+    A lab on the real backend captures with the real tcpdump (its `capture_session`)."""
 
     def __init__(self, lab: Lab, ifaces: Iterable[str] = ("eth0", "eth1")) -> None:
         self.lab = lab
-        captures = {n.hostname: lab.fabric.captures(n.hostname) for n in lab.topology.nodes}
+        real = getattr(lab, "capture_session", None)
+        self._real = real(tuple(ifaces)) if real is not None else None
+        self.resolve_name = (self._real.resolve_name if self._real is not None
+                             else lab.fabric.resolve_name)
+        captures = {} if self._real is not None else {
+            n.hostname: lab.fabric.captures(n.hostname) for n in lab.topology.nodes}
         self.marks = {(node, i): by_iface[i].total
                       for node, by_iface in captures.items() for i in ifaces if i in by_iface}
 
     def frames(self, node: str, iface: str) -> list[Captured]:
+        if self._real is not None:
+            frames: list[Captured] = self._real.frames(node, iface)
+            return frames
         seen = self.lab.fabric.captures(node).get(iface)
         return [] if seen is None else seen.since(self.marks.get((node, iface), 0))
 
@@ -164,7 +184,7 @@ class Capture:
     def tcpdump(self, node: str, frames: list[Captured]) -> list[str]:
         from ovnlab.capture.format import format_packet
 
-        return [f"[{node}] {c.direction:<3} " + format_packet(c.packet, resolver=self.lab.fabric.resolve_name)
+        return [f"[{node}] {c.direction:<3} " + format_packet(c.packet, resolver=self.resolve_name)
                 for c in frames]
 
 

@@ -84,6 +84,9 @@ class Database:
     _listeners: list[Listener] = field(init=False, default_factory=list)
     _rng: random.Random = field(init=False)
     _txn: Transaction | None = field(init=False, default=None)
+    # A server behind this database (the real backend's Northbound, `backends.ovn`): it
+    # commits each transaction's changes first and raises if the server refuses them.
+    backing: Callable[[list[Change]], None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.tables = {t: {} for t in self.schema}
@@ -143,6 +146,8 @@ class Database:
         self._txn = txn
         try:
             yield txn
+            if txn.changes and self.backing is not None:
+                self.backing(txn.changes)
         except BaseException:
             txn.rollback()
             raise

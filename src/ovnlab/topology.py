@@ -6,6 +6,7 @@ in the spirit of Faucet's `_check_unknown_conf`.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 import uuid
@@ -24,6 +25,14 @@ SCHEDULERS = ("leastloaded", "chance")
 MAX_FILE_BYTES = 1 << 20  # a topology is a few KB; anything near this is not one
 _KIND_NAMES = {str: "a string", bool: "true or false", dict: "a mapping", list: "a list"}
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+class Backend(enum.Enum):
+    """What runs the lab's OVN and Open vSwitch: ovnlab's emulation in-process, or the real
+    programs in network namespaces (`ovnlab.backends.ovn`)."""
+
+    EMULATED = "emulated"
+    OVN = "ovn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,8 @@ class Topology:
     internet_hosts: tuple[InternetHost, ...] = ()
     external_hosts: tuple[ExternalHost, ...] = ()
     projects: tuple[Project, ...] = ()
+    backend: Backend = Backend.EMULATED
+    ovn_bin: str = ""  # the real backend's ovn-* programs (empty: from $PATH)
 
     def node(self, name: str) -> NodeSpec:
         """A node by hostname or chassis system-id."""
@@ -248,7 +259,8 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
 
 def from_dict(raw: dict[str, Any]) -> Topology:
     _keys(raw, "", {"name", "neutron", "nodes", "physical_networks", "external_routers",
-                    "internet_hosts", "external_hosts", "projects"}, required={"nodes"})
+                    "internet_hosts", "external_hosts", "projects", "backend", "ovn_bin"},
+          required={"nodes"})
     neutron = _neutron(raw.get("neutron") or {})
     nodes = tuple(_node(n, f"nodes[{i}]") for i, n in enumerate(_list(raw, "nodes")))
     physnets = tuple(
@@ -276,9 +288,27 @@ def from_dict(raw: dict[str, Any]) -> Topology:
         name=name, nodes=nodes, neutron=neutron,
         physical_networks=physnets, external_routers=routers, internet_hosts=inet,
         external_hosts=ext, projects=projects or _default_projects(),
+        backend=_backend(raw.get("backend", Backend.EMULATED.value)),
+        ovn_bin=_ovn_bin(raw.get("ovn_bin")),
     )
     _check_consistency(topo)
     return topo
+
+
+def _backend(value: Any) -> Backend:
+    try:
+        return Backend(value)
+    except ValueError:
+        raise TopologyError(f"backend: expected one of "
+                            f"{', '.join(b.value for b in Backend)}, got {value!r}") from None
+
+
+def _ovn_bin(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TopologyError(f"ovn_bin: expected a directory (a string), got {value!r}")
+    return value
 
 
 def _default_projects() -> tuple[Project, ...]:

@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Neutron config, e.g. ovn.enable_distributed_floating_ip=false")
     up.add_argument("--port", type=_port(0), default=0,
                     help="API port on 127.0.0.1, 1-65535 (default, or 0: any free port)")
+    up.add_argument("--backend", choices=[b.value for b in topo_mod.Backend], default=None,
+                    help="emulated (default: ovnlab's own OVN/OVS, in-process) or ovn (the "
+                         "real programs in network namespaces; needs root)")
+    up.add_argument("--ovn-bin", metavar="DIR", default=None,
+                    help="the real backend's ovn-* programs, e.g. ../shared/ovn-22.03/bin "
+                         "(default: from $PATH, Debian's ovn-central/ovn-host)")
     up.add_argument("--listen", type=_listen, default=None, metavar="ADDR:PORT",
                     help="serve the web view on ADDR:PORT (default: /web/ on the API's "
                          "port); off loopback it asks for the lab's Keystone credentials")
@@ -97,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--step", action="store_true", help="pause between steps")
     demo.add_argument("--failover", action="store_true",
                       help="the chapter where the network node dies and comes back")
+    demo.add_argument("--backend", choices=[b.value for b in topo_mod.Backend],
+                      default=topo_mod.Backend.EMULATED.value,
+                      help="emulated (default) or ovn: the real programs, in namespaces (root)")
+    demo.add_argument("--ovn-bin", metavar="DIR", default="",
+                      help="the real backend's ovn-* programs (default: from $PATH)")
     return p
 
 
@@ -139,9 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_up(args: argparse.Namespace, state: StateDir) -> int:
-    started = launch.up(state, args.topology, args.set, args.port, args.listen)
+    started = launch.up(state, args.topology, args.set, args.port, args.listen,
+                        args.backend, args.ovn_bin)
     rt, topo = started.runtime, started.topology
-    print(f"Lab {topo.name!r} is up (pid {rt.pid}): {', '.join(n.hostname for n in topo.nodes)}")
+    on = "" if topo.backend is topo_mod.Backend.EMULATED else " on real OVN"
+    print(f"Lab {topo.name!r} is up{on} (pid {rt.pid}): "
+          f"{', '.join(n.hostname for n in topo.nodes)}")
     print(f"Web view: {_web_link(state, rt)}  (`ovnlab web` opens it)")
     print(f"OpenStack APIs on {rt.url}; point the openstack client at it with:\n")
     print(f"  export OS_CLIENT_CONFIG_FILE={state.clouds_file}")
@@ -189,6 +203,8 @@ def cmd_status(args: argparse.Namespace, state: StateDir) -> int:
     info = call(control, "status")
     print(f"lab:      {info['topology']} (pid {rt.pid}, {rt.url})")
     print(f"state:    {state.path}")
+    if info.get("backend"):
+        print(f"backend:  {info['backend']} {info.get('ovn_version', '')}".rstrip())
     for node in info["nodes"]:
         print(f"node:     {node}")
     for key, value in info.get("counts", {}).items():
@@ -336,7 +352,15 @@ def _print_node(reply: dict[str, Any]) -> None:
 def cmd_demo(args: argparse.Namespace, state: StateDir) -> int:
     from ovnlab.demo import run_demo, run_failover_demo
 
-    return (run_failover_demo if args.failover else run_demo)(step=args.step)
+    backend = topo_mod.Backend(args.backend)
+    if args.failover:
+        if backend is not topo_mod.Backend.EMULATED:
+            print("ovnlab demo: --failover runs on the emulated backend only (it powers "
+                  "chassis off in virtual time)", file=sys.stderr)
+            return 2
+        return run_failover_demo(step=args.step)
+    ovn_bin = str(Path(args.ovn_bin).resolve()) if args.ovn_bin else ""
+    return run_demo(step=args.step, backend=backend, ovn_bin=ovn_bin)
 
 
 COMMANDS = {

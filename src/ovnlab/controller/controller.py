@@ -279,22 +279,26 @@ def wire(ctl: Controller) -> Engine:
     ct_zones = Node("ct_zones", ctl.zones.recompute, [(sb["Datapath_Binding"], None),
                                                       (runtime, None)],
                     snapshot=lambda: dict(ctl.zones.zones))
-    lflow_changes = ("Logical_Flow", "Address_Set", "Port_Group", "Multicast_Group")
+    # Inputs without a handler come first: their change recomputes the node at once.
+    lflow_tables = ("Logical_Flow", "Address_Set", "Port_Group", "Multicast_Group",
+                    "Port_Binding")
+
+    def lflow_handler() -> Handled:
+        return _handled(lf.handle(tracked(*lflow_tables)))
+
     lflow_output = Node("lflow_output", lf.recompute, [
-        (runtime, lambda: _handled(lf.handle_runtime_data())),
         (sb["Datapath_Binding"], None), (sb["Logical_DP_Group"], None),
-        *((sb[t], lambda: _handled(lf.handle_sb(tracked(*lflow_changes))))
-          for t in lflow_changes),
-        (sb["Port_Binding"], lambda: _handled(lf.handle_port_binding(tracked("Port_Binding")))),
+        (runtime, lflow_handler), *((sb[t], lflow_handler) for t in lflow_tables),
     ], snapshot=lf.snapshot, clear_tracked=lf.clear_tracked)
+    pflow_tables = ("Port_Binding", "Multicast_Group", "MAC_Binding")
+
+    def pflow_handler() -> Handled:
+        return _handled(pf.handle(tracked(*pflow_tables)))
+
     pflow_output = Node("pflow_output", pf.recompute, [
-        (ct_zones, None),
-        (runtime, lambda: _handled(pf.handle_runtime_data())),
-        (sb["Port_Binding"], lambda: _handled(pf.handle_port_binding(tracked("Port_Binding")))),
-        (sb["Multicast_Group"],
-         lambda: _handled(pf.handle_multicast_group(tracked("Multicast_Group")))),
-        (sb["MAC_Binding"], lambda: _handled(pf.handle_mac_binding(tracked("MAC_Binding")))),
-    ], snapshot=pf.snapshot)
+        (ct_zones, None), (runtime, pflow_handler),
+        *((sb[t], pflow_handler) for t in pflow_tables),
+    ], snapshot=pf.snapshot, clear_tracked=pf.clear_tracked)
     flow_output = Node("flow_output", lambda: True, [
         (lflow_output, lambda: Handled.UPDATED), (pflow_output, lambda: Handled.UPDATED),
         (sb["SB_Global"], lambda: Handled.UNCHANGED)],

@@ -37,7 +37,7 @@ class LflowOutput:
         self._by_lflow: dict[str, set[LflowKey]] = {}
         self._envs: dict[str, LflowEnv] = {}
         self._env_state: RuntimeState | None = None  # what _envs were made from
-        self._sb_handled = False  # handle_sb ran in this engine run
+        self._handled = False  # handle() ran in this engine run
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
@@ -62,37 +62,24 @@ class LflowOutput:
         return sorted(f.ofctl() for key in self._lflows for f in units.get(key, ()))
 
     def clear_tracked(self) -> None:
-        self._sb_handled = False
+        self._handled = False
 
-    def handle_sb(self, changes: list[Change]) -> bool:
-        """Logical_Flow, Address_Set, Port_Group and Multicast_Group changes: recompile
-        the lflows they touch (address sets patched where they can be). One handler for
-        the four inputs: it takes all their changes the first time it is called in a run."""
-        if self._sb_handled:
+    def handle(self, changes: list[Change]) -> bool:
+        """The change handler of every input but the datapaths: the runtime data moved
+        (local datapaths, residency, local VIFs) and the SB's Logical_Flow, Address_Set,
+        Port_Group, Multicast_Group and Port_Binding changes, all in one pass the first
+        time it is called in an engine run (its inputs have all run by then), so an lflow
+        touched several ways compiles once; address sets are patched where they can be."""
+        if self._handled:
             return False
-        self._sb_handled = True
-        st = self.rt.state
-        names: set[str] = set()
-        self.index_groups(changes, st, st, names, full=False)
-        self.process(changes, {c.table for c in changes}, st, st, names, full=False)
-        return True
-
-    def handle_port_binding(self, changes: list[Change]) -> bool:
-        """lflow_handle_flows_for_lport: the lflows naming a port whose key moved."""
-        st = self.rt.state
-        names: set[str] = set()
-        changed_lport_names(changes, names)
-        self.process([], set(), st, st, names, full=False)
-        return True
-
-    def handle_runtime_data(self) -> bool:
-        """Local datapaths added or removed, residency and local VIFs changed."""
+        self._handled = True
         st, old = self.rt.state, self.rt.before
         names = {f"resident:{n}" for n in st.resident ^ old.resident}
         # A VIF appearing or leaving changes which switch-port flows are "related" here.
         names |= set(st.vif_ofports.keys() ^ old.vif_ofports.keys())
-        self.index_groups([], st, old, names, full=False)
-        self.process([], set(), st, old, names, full=False)
+        changed_lport_names(changes, names)
+        self.index_groups(changes, st, old, names, full=False)
+        self.process(changes, {c.table for c in changes}, st, old, names, full=False)
         return True
 
     def clear(self) -> None:

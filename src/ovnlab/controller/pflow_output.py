@@ -33,6 +33,7 @@ class PflowOutput:
         self._mc_of_port: dict[str, set[str]] = {}
         self._neighbor_port: dict[str, str] = {}
         self._macb_of_port: dict[str, set[str]] = {}
+        self._handled = False  # handle() ran in this engine run
 
     # ------------------------------------------------------------ engine node
     def recompute(self) -> bool:
@@ -47,27 +48,24 @@ class PflowOutput:
                 *(("nb", u) for u in self._neighbors), ("tunnels",), ("fixed",)]
         return sorted(f.ofctl() for key in keys for f in units.get(key, ()))
 
-    def handle_runtime_data(self) -> bool | None:
-        """None (recompute) when anything every physical flow reads moved."""
+    def clear_tracked(self) -> None:
+        self._handled = False
+
+    def handle(self, changes: list[Change]) -> bool | None:
+        """The change handler of the runtime data and the SB's Port_Binding,
+        Multicast_Group and MAC_Binding changes, in one pass the first time it is called in
+        an engine run. None (recompute) when anything every physical flow reads moved."""
+        if self._handled:
+            return False
+        self._handled = True
         rt = self.rt
         if rt.live_moved or physical_inputs(rt.state) != physical_inputs(rt.before):
             return None
-        return False
-
-    def handle_port_binding(self, changes: list[Change]) -> bool:
         names: set[str] = set()
         pb_names = changed_lport_names(changes, names)
-        pb_changed = {c.uuid for c in changes}
-        self.process(changes, {"Port_Binding"}, self.rt.state, False, names, pb_changed,
+        pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
+        self.process(changes, {c.table for c in changes}, rt.state, False, names, pb_changed,
                      pb_names)
-        return True
-
-    def handle_multicast_group(self, changes: list[Change]) -> bool:
-        self.process(changes, {"Multicast_Group"}, self.rt.state, False, set(), set(), set())
-        return True
-
-    def handle_mac_binding(self, changes: list[Change]) -> bool:
-        self.redo_neighbors(dict.fromkeys(c.uuid for c in changes))
         return True
 
     def clear(self) -> None:

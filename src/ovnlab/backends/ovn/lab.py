@@ -1,0 +1,471 @@
+"""`OvnLab`: the same cloud, ML2/OVN driver and commands as `ovnlab.lab.Lab`, on the real
+programs. Start-up builds every namespace and daemon (recording each first), waits for the
+chassis to register, then connects the driver's Northbound to the real NB (ovsdbapp) and
+resyncs it from the cloud, as neutron-server does at start.
+
+After each cloud operation the lab converges: nova-compute's part (namespaces for new
+servers' ports, taps on their chassis's br-int), then OVN's news pulled back (ports up,
+chassis), handed to the driver, until quiet; then `--wait=hv`, so that a command run next
+finds the flows installed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from ovnlab.backends.ovn import hosts as hosts_mod
+from ovnlab.backends.ovn.central import Central
+from ovnlab.backends.ovn.chassis import ChassisRun
+from ovnlab.backends.ovn.layout import Layout
+from ovnlab.backends.ovn.netns import Netns
+from ovnlab.backends.ovn.northbound import RealNorthbound
+from ovnlab.backends.ovn.procs import Record
+from ovnlab.backends.ovn.programs import Programs, locate
+from ovnlab.cloud import Cloud
+from ovnlab.converging import ConvergingCloud
+from ovnlab.errors import BadRequest, NotFound, OvnlabError
+from ovnlab.ml2ovn import OVNMechanismDriver
+from ovnlab.nb.schema import NB_SCHEMA
+from ovnlab.ovsdb import Database
+from ovnlab.sb.schema import SB_SCHEMA
+from ovnlab.tools import ToolResult, fail
+from ovnlab.tools.files import LocalFiles, ToolFiles
+from ovnlab.topology import Topology
+
+CHASSIS_WAIT = 30.0  # seconds for every chassis to register in the SB at start
+PORT_UP_WAIT = 15.0  # seconds for a newly plugged port's LSP to go up
+HV_WAIT = 10.0  # seconds for `--wait=hv` after a change
+GATEWAY_WAIT = 20.0  # seconds for BFD to elect each router gateway's chassis (lab.sh: ~7 s)
+# After distributed FIPs are switched, the chassis now answering for the FIPs announces
+# them (pinctrl's GARPs); until then the external router still sends their traffic to the
+# old chassis, which drops it. Measured: the first GARP leaves about 0.5 s after
+# `--wait=hv` returns. A neutron-server restart takes longer than this anyway.
+GARP_SETTLE = 1.0
+MAX_ROUNDS = 20
+# the tools `ovnlab exec` runs, and which of them read the central databases
+TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
+         "ovn-appctl", "tcpdump", "ping", "traceroute", "ip", "nc", "curl", "arping")
+FILE_OPTIONS = ("-w", "-r")  # tcpdump's file options: the file lives on the client's side
+
+
+class OvnLab:
+    """Built with `OvnLab.open(state_dir)` (the daemon) and closed with `close()`, which
+    stops every daemon it started and deletes its namespaces."""
+
+    def __init__(self, topology: Topology, state_path: Path) -> None:
+        self.topology = topology
+        self.started = time.monotonic()
+        self.programs: Programs = locate(topology.ovn_bin)
+        self.layout = Layout.of(state_path, topology)
+        self.layout.base.mkdir(parents=True, exist_ok=True)
+        self.record = Record.load(self.layout.record_file)
+        self.record.clean(self.programs["ip"])  # what a crashed run left behind
+        self.netns = Netns(self.record, self.programs["ip"])
+        self.central = Central(self.layout.central)
+        self.chassis = {
+            n.hostname: ChassisRun(n, self.layout.ns(n.hostname), self.layout.rundir(n.hostname),
+                                   hosts_mod.chassis_nics(topology, n.hostname))
+            for n in topology.nodes}
+        self._servers: dict[str, tuple[str, hosts_mod.Server]] = {}  # port id -> (host, server)
+        self.real: RealNorthbound | None = None
+        self.nb = Database("OVN_Northbound", NB_SCHEMA)
+        self.sb = Database("OVN_Southbound", SB_SCHEMA)
+        try:
+            self._start()
+            self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
+            self.cloud = Cloud(state_path / "state.db", topology, self.driver)
+            self.driver.on_port_status = self._port_status
+            self.driver.defer_port_events = True
+            self.admin = self.cloud.admin_context()
+            self.driver.sync(self.cloud.resources())
+            self.converge()
+        except BaseException:
+            self._stop()
+            raise
+        self.startup_seconds = time.monotonic() - self.started
+
+    @classmethod
+    def open(cls, path: Path | str) -> OvnLab:
+        from ovnlab.state import StateDir
+
+        state = StateDir(Path(path))
+        return cls(state.topology(), state.path)
+
+    # ------------------------------------------------------------ start and stop
+    def _start(self) -> None:
+        self.central.start(self.programs, self.record)
+        hosts_mod.Fabric(self.topology, self.layout, self.netns).build()
+        self.real = RealNorthbound(self.central.nb_remote, self.central.sb_remote,
+                                   self.nb, self.sb)
+        # one after the other, in the topology's order: the gateway scheduler breaks ties
+        # by the order chassis registered (as a deployment brings up its nodes)
+        for ch in self.chassis.values():
+            ch.start(self.programs, self.netns, self.record, self.central)
+            self._wait_chassis(ch)
+
+    def _wait_chassis(self, ch: ChassisRun) -> None:
+        assert self.real is not None
+        deadline = time.monotonic() + CHASSIS_WAIT
+        while True:
+            self.real.pull()
+            if self.sb.find("Chassis", name=ch.spec.system_id):
+                return
+            if time.monotonic() > deadline:
+                raise OvnlabError(f"chassis {ch.spec.hostname} did not register in the "
+                                  f"Southbound within {CHASSIS_WAIT:.0f} s (see "
+                                  f"{ch.rundir / 'ovn-controller.log'})")
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        try:
+            self.cloud.close()
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.real is not None:
+            self.real.close()
+            self.real = None
+        self.record.clean(self.programs["ip"])
+
+    # ------------------------------------------------------------ the control loop
+    @property
+    def openstack(self) -> Any:
+        from ovnlab.client import OpenStack
+
+        return OpenStack(ConvergingCloud(self.cloud, self.converge, self._nb_seqno), self.admin)
+
+    def locked_cloud(self, lock: AbstractContextManager[Any]) -> Any:
+        return ConvergingCloud(self.cloud, self.converge, self._nb_seqno, lock)
+
+    def _nb_seqno(self) -> int:
+        return self.nb.seqno
+
+    def _port_status(self, port_id: str, up: bool) -> None:
+        self.cloud.update_port_status(port_id, "ACTIVE" if up else "DOWN")
+
+    def converge(self) -> None:
+        assert self.real is not None
+        plugged = self._plug_vifs()
+        if plugged:
+            self._wait_ports_up(plugged)
+        for _ in range(MAX_ROUNDS):
+            seqnos = (self.nb.seqno, self.sb.seqno)
+            changed = self.real.pull()
+            events = self.driver.run()
+            if not changed and not events and (self.nb.seqno, self.sb.seqno) == seqnos:
+                break
+        self._wait_hv()
+        self._wait_gateways()
+
+    def _wait_gateways(self) -> None:
+        """Until each gateway port is held by its highest-priority running chassis
+        (bounded: the lab goes on without). Not while a chassis runs ovs-vswitchd without
+        ovn-controller: its BFD still says it lives, and nobody updates what it held."""
+        assert self.real is not None
+        if any(ch.running("ovs-vswitchd") != ch.running("ovn-controller")
+               for ch in self.chassis.values()):
+            return
+        alive = self._alive()
+        deadline = time.monotonic() + GATEWAY_WAIT
+        while not self.real.gateways_settled(alive) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _alive(self) -> set[str]:
+        """The system-ids of the chassis whose ovn-controller and ovs-vswitchd run."""
+        return {ch.spec.system_id for ch in self.chassis.values()
+                if ch.running("ovn-controller") and ch.running("ovs-vswitchd")}
+
+    def _wait_hv(self) -> None:
+        """`ovn-nbctl --wait=hv sync`: bump nb_cfg, wait for the running chassis (a dead
+        one never reports, and NB_Global.hv_cfg would wait for it)."""
+        assert self.real is not None
+        nbg = next(iter(self.nb.rows("NB_Global")))
+        target = int(nbg["nb_cfg"]) + 1
+        with self.nb.transaction() as txn:
+            txn.update("NB_Global", nbg.uuid, nb_cfg=target)
+        alive = self._alive()
+        deadline = time.monotonic() + HV_WAIT
+        while not self.real.chassis_caught_up(alive, target) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _wait_ports_up(self, ports: list[str]) -> None:
+        assert self.real is not None
+        deadline = time.monotonic() + PORT_UP_WAIT
+        while time.monotonic() < deadline:
+            self.real.pull()
+            lsps = {r["name"]: r for r in self.nb.rows("Logical_Switch_Port")}
+            if all(lsps.get(p) is not None and lsps[p]["up"] for p in ports):
+                return
+            time.sleep(0.05)
+
+    def _plug_vifs(self) -> list[str]:
+        """nova-compute's part: each server's ports plugged on its host, deleted ones
+        unplugged; the newly plugged port ids."""
+        wanted: dict[str, tuple[str, hosts_mod.Server]] = {}
+        for server, port in self.cloud.get_vifs(self.admin):
+            host = server.get("OS-EXT-SRV-ATTR:host")
+            if host in self.chassis and port.get("fixed_ips"):
+                wanted[port["id"]] = (host, self._server(server, port))
+        for port_id in [p for p in self._servers if p not in wanted]:
+            host, srv = self._servers.pop(port_id)
+            self.chassis[host].unplug(self.programs, self.netns, srv.tap)
+            if not any(s.name == srv.name for _h, s in self._servers.values()):
+                self.netns.delete(self.layout.ns(srv.name))
+        new = [p for p in wanted if p not in self._servers]
+        hosts = hosts_mod.hosts_file(self.topology)
+        for port_id in new:
+            host, srv = wanted[port_id]
+            ch = self.chassis[host]
+            hosts_mod.plug_server(self.netns, self.layout, ch.ns, srv, hosts)
+            ch.plug(self.programs, self.netns, srv.tap, port_id, srv.mac, srv.name)
+            self._servers[port_id] = (host, srv)
+        return new
+
+    def _server(self, server: dict[str, Any], port: dict[str, Any]) -> hosts_mod.Server:
+        fixed = port["fixed_ips"][0]
+        subnet = self.cloud.get_subnet(self.admin, fixed["subnet_id"])
+        network = self.cloud.get_network(self.admin, port["network_id"])
+        prefix = ipaddress.ip_network(subnet["cidr"]).prefixlen
+        return hosts_mod.Server(str(server["name"]), port["id"], port["mac_address"],
+                                f"{fixed['ip_address']}/{prefix}", subnet.get("gateway_ip"),
+                                int(network.get("mtu") or 1500))
+
+    # ------------------------------------------------------------ operator tools
+    def node_names(self) -> list[str]:
+        names = [n.hostname for n in self.topology.nodes]
+        names += [r.name for r in self.topology.external_routers]
+        names += [h.name for h in self.topology.internet_hosts]
+        names += [h.name for h in self.topology.external_hosts]
+        return names + sorted({s.name for _h, s in self._servers.values()})
+
+    def _node_name(self, name: str) -> str:
+        try:
+            return self.topology.node(name).hostname
+        except KeyError:
+            pass
+        if name in self.node_names():
+            return name
+        raise NotFound(f"no node {name!r} in this lab (nodes: {', '.join(self.node_names())})")
+
+    def tool_env(self, node: str) -> dict[str, str]:
+        """The node's own databases and rundirs; the central NB/SB for ovn-nbctl/-sbctl."""
+        env = {**self.programs.env(), **self.central.env()}
+        if node in self.chassis:
+            env.update(self.chassis[node].env())
+        return env
+
+    def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,
+             checkpoint: Callable[[], None] | None = None) -> ToolResult:
+        """Run the real tool in the node's namespace, with its exit code. Files it reads or
+        writes (`tcpdump -r/-w`) go through `files`, the caller's side."""
+        import shlex
+
+        args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+        if not args:
+            return fail("ovnlab exec: missing command", 2)
+        try:
+            name = self._node_name(node)
+        except OvnlabError as exc:
+            return fail(exc.message, exc.exit_code)
+        if args[0] not in TOOLS or shutil.which(args[0], path=self.tool_env(name)["PATH"]) is None:
+            return fail(f"{args[0]}: command not found on {name}", 127)
+        try:
+            return self._run_tool(name, args, files or LocalFiles(), checkpoint)
+        finally:
+            self.converge()
+
+    def _run_tool(self, node: str, args: list[str], files: ToolFiles,
+                  checkpoint: Callable[[], None] | None) -> ToolResult:
+        with tempfile.TemporaryDirectory(prefix="ovnlab-exec-") as work:
+            names = _file_args(args)
+            for name in names:
+                try:
+                    data = files.read(name)
+                except (OSError, FileNotFoundError):
+                    continue  # a file it will write
+                target = Path(work, name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            env = {**os.environ, **self.tool_env(node)}
+            proc = subprocess.Popen(
+                [self.programs["ip"], "netns", "exec", self.layout.ns(node), *args],
+                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+            out, err = _communicate(proc, checkpoint)
+            for name in names:
+                path = Path(work, name)
+                if path.is_file():
+                    files.write(name, path.read_bytes())
+            return ToolResult(proc.returncode, out, err)
+
+    # ------------------------------------------------------------ what the article's checks read
+    def capture_session(self, ifaces: Sequence[str]) -> Any:
+        """Real captures on every chassis's `ifaces` from now on (`observations.Capture`)."""
+        from ovnlab.backends.ovn.wire import WireCapture
+
+        names = {h.ip: h.reverse_name or h.name for h in self.topology.internet_hosts}
+        return WireCapture(self.programs["ip"], {n: ch.ns for n, ch in self.chassis.items()},
+                           ifaces, names)
+
+    @property
+    def nat_tables(self) -> tuple[int, int]:
+        """The OpenFlow tables of the FIP's DNAT and SNAT flows in this OVN release."""
+        from ovnlab.backends.ovn.programs import nat_tables
+
+        return nat_tables(self.programs.version())
+
+    # ------------------------------------------------------------ the rest of the lab's verbs
+    def config_set(self, key: str, value: str) -> None:
+        from ovnlab.lab import CONFIG_KEYS
+
+        if key not in CONFIG_KEYS:
+            raise BadRequest(f"unknown or read-only option {key!r} (settable: "
+                             f"{', '.join(sorted(CONFIG_KEYS))})")
+        lowered = value.strip().lower()
+        if lowered not in ("true", "false"):
+            raise BadRequest(f"{key}: expected true or false, got {value!r}")
+        self.cloud.set_config(enable_distributed_floating_ip=lowered == "true")
+        self.converge()
+        time.sleep(GARP_SETTLE)
+
+    def status(self) -> dict[str, Any]:
+        counts = {
+            "networks": len(self.cloud.get_networks(self.admin)),
+            "routers": len(self.cloud.get_routers(self.admin)),
+            "servers": len(self.cloud.get_servers(self.admin)),
+            "fips": len(self.cloud.get_floatingips(self.admin)),
+        }
+        return {"topology": self.topology.name, "nodes": self.node_names(), "counts": counts,
+                "backend": "ovn", "ovn_version": "{}.{:02d}".format(*self.programs.version())}
+
+    def export(self, database: str) -> bytes:
+        """The real NB or SB, as `ovsdb-client backup` writes it."""
+        from ovnlab.export import DbKind
+
+        kind = DbKind.parse(database)
+        remote, name = ((self.central.nb_remote, "OVN_Northbound") if kind is DbKind.NB
+                        else (self.central.sb_remote, "OVN_Southbound"))
+        client = str(Path(self.programs["ovsdb-tool"]).with_name("ovsdb-client"))
+        return subprocess.run([client, "backup", remote, name], capture_output=True,
+                              check=True).stdout
+
+    def trace_text(self, *args: Any, **kwargs: Any) -> str:
+        raise BadRequest("`ovnlab trace` is not available on the real backend yet; use "
+                         "`ovnlab exec NODE -- ovs-appctl ofproto/trace br-int FLOW` or "
+                         "`ovnlab exec NODE -- ovn-trace ...`")
+
+    # ------------------------------------------------------------ failures
+    def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
+        """The control API's `node` verb on real daemons and links: stop (SIGKILL the
+        chassis's ovs-vswitchd and ovn-controller, its NICs and its servers' down: powered
+        off), start (links up, killed daemons started again), kill DAEMON, link-down/up."""
+        from ovnlab.fabric import Daemon
+
+        name = self._node_name(node)
+        if action in ("link-down", "link-up"):
+            self._link(name, arg, action == "link-up")
+            return self.node_state(name) if name in self.chassis else {
+                "node": name, "links": self._links(name)}
+        ch = self.chassis.get(name)
+        if ch is None:
+            raise BadRequest(f"{name!r} is not a chassis (chassis: {', '.join(self.chassis)})")
+        if action == "kill":
+            try:
+                ch.kill(Daemon(arg).value)
+            except ValueError:
+                raise BadRequest(f"unknown daemon {arg!r} (daemons: "
+                                 f"{', '.join(d.value for d in Daemon)})") from None
+        elif action == "stop":
+            for daemon in (Daemon.OVN_CONTROLLER, Daemon.OVS_VSWITCHD):
+                ch.kill(daemon.value)
+            self._power(name, up=False)
+        elif action == "start":
+            self._power(name, up=True)
+            for daemon in (Daemon.OVS_VSWITCHD, Daemon.OVN_CONTROLLER):
+                if not ch.running(daemon.value):
+                    ch.start_daemon(self.programs, self.netns, self.record, daemon.value)
+        else:
+            raise BadRequest(f"unknown node action {action!r} "
+                             "(stop, start, kill, link-down, link-up)")
+        self.converge()
+        return self.node_state(name)
+
+    def node_state(self, node: str) -> dict[str, Any]:
+        from ovnlab.fabric import Daemon
+
+        ch = self.chassis[node]
+        return {"node": node, "daemons": {d.value: ch.running(d.value) for d in Daemon},
+                "links": self._links(node)}
+
+    def _links(self, node: str) -> dict[str, bool]:
+        """The node's NICs (not lo, not OVS's own taps) and whether each is up."""
+        out = self.netns.exec(self.layout.ns(node), [self.programs["ip"], "-br", "link"])
+        links: dict[str, bool] = {}
+        for line in out.splitlines():
+            name, state, *_ = line.split()
+            name = name.split("@")[0]
+            if name.startswith("eth"):
+                links[name] = state != "DOWN"
+        return dict(sorted(links.items()))
+
+    def _link(self, node: str, iface: str, up: bool) -> None:
+        if iface not in self._links(node):
+            raise NotFound(f"{node} has no interface {iface!r} "
+                           f"(interfaces: {', '.join(self._links(node))})")
+        self.netns.exec(self.layout.ns(node), [self.programs["ip"], "link", "set", "dev",
+                                               iface, "up" if up else "down"])
+
+    def _power(self, chassis: str, up: bool) -> None:
+        for iface in self._links(chassis):
+            self._link(chassis, iface, up)
+        for host, srv in self._servers.values():
+            if host == chassis:
+                self._link(srv.name, "eth0", up)
+
+    def live_capture(self, node: str, argv: Sequence[str]) -> Any:
+        """The real tcpdump following live in the node's namespace."""
+        from ovnlab.backends.ovn.capture import RealLiveCapture
+
+        name = self._node_name(node)
+        return RealLiveCapture([self.programs["ip"], "netns", "exec", self.layout.ns(name)],
+                               list(argv), {**os.environ, **self.tool_env(name)})
+
+
+def _file_args(args: list[str]) -> list[str]:
+    """The files a tcpdump command names (-w FILE, -r FILE, -wFILE)."""
+    if args[0] != "tcpdump":
+        return []
+    names = []
+    for i, arg in enumerate(args):
+        if arg in FILE_OPTIONS and i + 1 < len(args):
+            names.append(args[i + 1])
+        elif arg[:2] in FILE_OPTIONS and len(arg) > 2:
+            names.append(arg[2:])
+    return [n for n in names if n != "-" and not os.path.isabs(n) and ".." not in Path(n).parts]
+
+
+def _communicate(proc: subprocess.Popen[str],
+                 checkpoint: Callable[[], None] | None) -> tuple[str, str]:
+    """Wait for the tool, calling `checkpoint` now and then (the daemon lets queued
+    requests in there, and stops the tool when its client has gone)."""
+    while True:
+        try:
+            return proc.communicate(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            if checkpoint is not None:
+                try:
+                    checkpoint()
+                except BaseException:
+                    proc.terminate()
+                    proc.communicate()
+                    raise
