@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ovnlab import labconfig
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
@@ -53,7 +54,6 @@ from ovnlab.turns import no_slices
 
 MAX_CONVERGE_ROUNDS = 20
 FAILURES_SETTLE = 3.5  # s: BFD's detection time (3 s) and the claims after it
-CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
 # tool name -> module under ovnlab.tools, by what the tool inspects
 CENTRAL_TOOLS = {"ovn-nbctl": "ovn_nbctl", "ovn-sbctl": "ovn_sbctl", "ovn-trace": "ovn_trace"}
 CHASSIS_TOOLS = {"ovs-ofctl": "ovs_ofctl", "ovs-vsctl": "ovs_vsctl", "ovs-appctl": "ovs_appctl"}
@@ -269,12 +269,7 @@ class Lab:
 
     # ------------------------------------------------------------ config, status, trace
     def config_set(self, key: str, value: str) -> None:
-        if key not in CONFIG_KEYS:
-            raise BadRequest(f"unknown or read-only option {key!r} (settable: {', '.join(sorted(CONFIG_KEYS))})")
-        lowered = value.strip().lower()
-        if lowered not in ("true", "false"):
-            raise BadRequest(f"{key}: expected true or false, got {value!r}")
-        self.cloud.set_config(enable_distributed_floating_ip=lowered == "true")
+        labconfig.config_set(self.cloud, key, value)
         self.converge()
 
     def status(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from ovnlab import labconfig
 from ovnlab.backends.ovn import hosts as hosts_mod
 from ovnlab.backends.ovn.central import Central
 from ovnlab.backends.ovn.chassis import ChassisRun
@@ -326,15 +327,7 @@ class OvnLab:
 
     # ------------------------------------------------------------ the rest of the lab's verbs
     def config_set(self, key: str, value: str) -> None:
-        from ovnlab.lab import CONFIG_KEYS
-
-        if key not in CONFIG_KEYS:
-            raise BadRequest(f"unknown or read-only option {key!r} (settable: "
-                             f"{', '.join(sorted(CONFIG_KEYS))})")
-        lowered = value.strip().lower()
-        if lowered not in ("true", "false"):
-            raise BadRequest(f"{key}: expected true or false, got {value!r}")
-        self.cloud.set_config(enable_distributed_floating_ip=lowered == "true")
+        labconfig.config_set(self.cloud, key, value)
         self.converge()
         time.sleep(GARP_SETTLE)
 

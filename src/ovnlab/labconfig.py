@@ -1,0 +1,20 @@
+"""`ovnlab config set`: the options a running lab lets its user change, on either backend
+(as a neutron-server restart with the new neutron.conf would)."""
+
+from __future__ import annotations
+
+from ovnlab.cloud import Cloud
+from ovnlab.errors import BadRequest
+
+CONFIG_KEYS = {"ovn.enable_distributed_floating_ip"}
+
+
+def config_set(cloud: Cloud, key: str, value: str) -> None:
+    """Check `key=value` and apply it to the cloud; a bad one changes nothing."""
+    if key not in CONFIG_KEYS:
+        raise BadRequest(f"unknown or read-only option {key!r} (settable: "
+                         f"{', '.join(sorted(CONFIG_KEYS))})")
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false"):
+        raise BadRequest(f"{key}: expected true or false, got {value!r}")
+    cloud.set_config(enable_distributed_floating_ip=lowered == "true")
