@@ -56,7 +56,10 @@ def test_the_network_node_stops_and_the_gateway_moves_to_compute1(lab: Any) -> N
     assert state["daemons"] == {"ovn-controller": True, "ovs-vswitchd": True}
     assert _gateway_holder(lab, f) == "network"  # back to the highest priority
     cap = O.Capture(lab)
-    assert O.ping(lab, "vm_2", "8.8.8.8", 1)[0] == 0
+    # The real lab loses 0-4 pings at failback (the provider switch learns the gateway's
+    # new port from the GARPs): any reply of five counts.
+    ping = lab.exec("vm_2", ["ping", "-c", "5", "-i", "0.2", "-W", "2", "8.8.8.8"])
+    assert ping.rc == 0, ping.stdout
     assert cap.icmp("network", src=f.gw_ip) and not cap.icmp("compute1", src=f.gw_ip)
 
 
