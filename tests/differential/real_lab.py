@@ -1,11 +1,12 @@
 """The real OVN 22.03 namespace lab (../shared/ovn-22.03/lab.sh) driven from Python for the
 probe comparison: brought up under its own run directory and namespace prefix (so it
-never collides with another user of lab.sh), a second VM added on comp2, probes run in
-its namespaces while tcpdump listens on every chassis's provider NIC, and brought down
-(every daemon by its pidfile, every namespace with the prefix)."""
+never collides with another user of lab.sh), a second VM added on comp2 and a third on
+comp1, probes run in its namespaces while tcpdump listens on every chassis's provider NIC,
+and brought down (every daemon by its pidfile, every namespace with the prefix)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import time
@@ -17,30 +18,45 @@ from ovn22 import require_real
 
 T = TypeVar("T")
 CHASSIS = {"netnode": "network", "comp1": "compute1", "comp2": "compute2"}  # real -> ovnlab
-PREFIX = "pk2-"
+# per process: two runs of the comparison at once (two checkouts) must not share namespaces,
+# or one's `down` deletes the other's
+PREFIX = f"pk{os.getpid()}-"
 REMOTE = "198.51.100.10"  # the lab's "internet" host, on its external router (exthost)
 VM2 = ("vm2port", "fa:16:3e:00:00:20", "172.16.100.20")
+VM3 = ("vm3port", "fa:16:3e:00:00:30", "172.16.100.30")
+P1 = "pg_3455bda8_f6b0_468f_92b6_7609b68ded8e"  # the default security group
+P2 = "pg_4c742fec_c060_4090_9c85_59ca5c4880fc"  # allow-icmp-ssh, vm1's second group
 
-# vm2: a second VM of n1, on comp2, in the default security group, without a FIP
-_VM2 = f"""
+
+def _vm_script(name: str, vm: tuple[str, str, str], chassis: str) -> str:
+    """A VM of n1 on `chassis` as Neutron and Nova make it: the LSP with addresses,
+    port_security and requested-chassis, a namespace on a veth into that chassis's br-int."""
+    port, mac, ip = vm
+    return f"""
 N1=neutron-7f7206ca-ced4-4910-a8a8-21e5cd565b15
-P1=pg_3455bda8_f6b0_468f_92b6_7609b68ded8e
-nbctl lsp-add $N1 {VM2[0]} -- lsp-set-addresses {VM2[0]} "{VM2[1]} {VM2[2]}" \\
-    -- lsp-set-port-security {VM2[0]} "{VM2[1]} {VM2[2]}" \\
-    -- lsp-set-options {VM2[0]} requested-chassis=comp2
-nbctl pg-set-ports $P1 $VM_PORT {VM2[0]}
-nbctl pg-set-ports neutron_pg_drop $VM_PORT {VM2[0]}
-ip netns add ${{P}}vm2
-ns vm2 ip link set lo up
-ip link add eth0 netns ${{P}}vm2 address {VM2[1]} type veth peer name vm2-p netns ${{P}}comp2
-ns vm2 ethtool -K eth0 tx off >/dev/null 2>&1
-ns comp2 ethtool -K vm2-p tx off >/dev/null 2>&1
-ns vm2 ip link set eth0 mtu 1400 up
-ns vm2 ip addr add {VM2[2]}/24 dev eth0
-ns vm2 ip route add default via 172.16.100.1
-ns comp2 ip link set vm2-p up
-vsctl comp2 add-port br-int vm2-p -- set interface vm2-p external_ids:iface-id={VM2[0]}
-nbctl --timeout=60 wait-until Logical_Switch_Port {VM2[0]} up=true
+nbctl lsp-add $N1 {port} -- lsp-set-addresses {port} "{mac} {ip}" \\
+    -- lsp-set-port-security {port} "{mac} {ip}" \\
+    -- lsp-set-options {port} requested-chassis={chassis}
+ip netns add ${{P}}{name}
+ns {name} ip link set lo up
+ip link add eth0 netns ${{P}}{name} address {mac} type veth peer name {name}-p netns ${{P}}{chassis}
+ns {name} ethtool -K eth0 tx off >/dev/null 2>&1
+ns {chassis} ethtool -K {name}-p tx off >/dev/null 2>&1
+ns {name} ip link set eth0 mtu 1400 up
+ns {name} ip addr add {ip}/24 dev eth0
+ns {name} ip route add default via 172.16.100.1
+ns {chassis} ip link set {name}-p up
+vsctl {chassis} add-port br-int {name}-p -- set interface {name}-p external_ids:iface-id={port}
+nbctl --timeout=60 wait-until Logical_Switch_Port {port} up=true
+"""
+
+
+# vm2: on comp2, in the default security group only, without a FIP; vm3: on comp1 beside
+# vm1, in vm1's groups (default + allow-icmp-ssh); the FIP probes give them their FIPs
+_EXTRA_VMS = _vm_script("vm2", VM2, "comp2") + _vm_script("vm3", VM3, "comp1") + f"""
+nbctl pg-set-ports {P1} $VM_PORT {VM2[0]} {VM3[0]}
+nbctl pg-set-ports {P2} $VM_PORT {VM3[0]}
+nbctl pg-set-ports neutron_pg_drop $VM_PORT {VM2[0]} {VM3[0]}
 # populate-seed.sh stores server_mac with its colons escaped: the reply flow would not compile
 nbctl set DHCP_Options $(nbctl --bare --columns=_uuid list DHCP_Options) \\
     options:server_mac=\\"fa:16:3e:20:37:65\\"
@@ -66,13 +82,14 @@ class RealLab:
         if out.returncode != 0:
             self.down()
             raise RuntimeError(f"lab.sh up failed: {out.stdout}\n{out.stderr}")
-        vm2 = self.bash(_VM2)
-        if vm2.returncode != 0:
+        vms = self.bash(_EXTRA_VMS)
+        if vms.returncode != 0:
             self.down()
-            raise RuntimeError(f"adding vm2 failed: {vm2.stdout}\n{vm2.stderr}")
+            raise RuntimeError(f"adding vm2, vm3 failed: {vms.stdout}\n{vms.stderr}")
 
     def down(self) -> None:
-        self.bash("cmd_down; ip netns del ${P}vm2 2>/dev/null; true", timeout=120)
+        self.bash("cmd_down; for n in vm2 vm3; do ip netns del $P$n 2>/dev/null; done; true",
+                  timeout=120)
 
     def ns(self, name: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return self.bash(f"ns {name} {command}", timeout=timeout)

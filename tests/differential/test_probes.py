@@ -1,13 +1,14 @@
 """The probe comparison (issue 14): the same probes in the real OVN 22.03 namespace lab
-(lab.sh, plus a second VM on comp2 without a FIP) and in ovnlab's seed lab (vm_2 added
-alike), compared by outcome: answered or not, by whom, on which chassis's provider NIC
+(lab.sh, plus a second VM on comp2 without a FIP and a third on comp1 in vm1's groups) and
+in ovnlab's seed lab (vm_2 and vm_3 added alike), compared by outcome: answered or not, by whom, on which chassis's provider NIC
 the probe's packets crossed, the VM's address as seen there.
 
 The two labs differ where lab.sh differs from the seed: its external router (10.0.2.2)
 holds the "internet" address itself (198.51.100.10 on its loopback; ovnlab's 8.8.8.8 is
 one hop further, so traceroute shows one hop more), its VMs' MTU is 1400 (ovnlab's 1442,
 Neutron's for Geneve), it runs no DHCP or metadata agent (its DHCP is OVN's native one,
-its server_mac unescaped first), and its NB has no reject ACL (Neutron writes none).
+its server_mac unescaped first). Neutron writes no reject ACL: the reject probes add the same
+one on both sides with `ovn-nbctl acl-add`.
 Probes it cannot run are checked against what Neutron documents instead.
 
 `python tests/differential/test_probes.py` prints the table (real vs ovnlab)."""
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.differential
 OURS_REMOTE = "8.8.8.8"
 FIP, GW_IP, ROUTER_IP = "10.0.2.211", "10.0.2.210", "172.16.100.1"
 FIP2, VM2_IP = "10.0.2.212", "172.16.100.20"  # vm_2's FIP, given by the FIP-to-FIP probe
+FIP3, VM3_IP = "10.0.2.213", "172.16.100.30"  # vm_3 (compute1, vm_1's groups) and its FIP
+REJECT_PORT = 81  # the reject ACL's TCP and UDP port (a port-group ACL of allow-icmp-ssh)
 CHASSIS = ("network", "compute1", "compute2")
 
 
@@ -202,9 +205,75 @@ def fip_to_fip_other_chassis(side: RealSide | OurSide) -> Outcome:
     return _ping(side, _vm(side, 1), FIP2)
 
 
+def fip_to_fip_same_chassis(side: RealSide | OurSide) -> Outcome:
+    """vm_3 (compute1, vm_1's security groups) gets FIP 10.0.2.213, then vm_1 (compute1,
+    FIP 10.0.2.211) pings it: both FIPs distributed on the same chassis."""
+    if isinstance(side, RealSide):
+        side.lab.bash(f"nbctl lr-nat-add $R dnat_and_snat {FIP3} {VM3_IP} vm3port "  # type: ignore[attr-defined]
+                      f"fa:16:3e:00:00:31 && nbctl --wait=hv sync")
+    else:
+        os = side.lab.openstack
+        ext = os.find("network", "ext_n2")
+        os.cloud.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
+                                            "floating_ip_address": FIP3})
+        os.server_add_floating_ip("vm_3", FIP3)
+    return _ping(side, _vm(side, 1), FIP3)
+
+
+def _add_reject_acl(side: RealSide | OurSide) -> None:
+    """The same port-group ACL on both sides, through each side's ovn-nbctl: reject TCP and
+    UDP to REJECT_PORT on allow-icmp-ssh's ports (vm_1), above Neutron's 1002 rules."""
+    from real_lab import P2
+
+    acl = (f"--may-exist --type=port-group acl-add {P2} to-lport 1003 "
+           f"'outport == @{P2} && ip4 && (tcp.dst == {REJECT_PORT} || "
+           f"udp.dst == {REJECT_PORT})' reject")
+    if isinstance(side, RealSide):
+        real = side.lab.bash(f"nbctl {acl} && nbctl --wait=hv sync")  # type: ignore[attr-defined]
+        assert real.returncode == 0, real.stderr
+    else:
+        ours = side.lab.exec("network", f"ovn-nbctl {acl}")
+        assert ours.rc == 0, ours.stderr
+
+
+def _first_source(seen: dict[str, list[str]], pattern: str) -> str:
+    """The source address (without port) of the first NIC line matching `pattern`."""
+    for ch in CHASSIS:
+        for line in seen.get(ch, []):
+            if re.search(pattern, line):
+                return line.split()[1].rsplit(".", 1)[0] if "Flags" in line \
+                    else line.split()[1]
+    return ""
+
+
+def reject_tcp(side: RealSide | OurSide) -> Outcome:
+    """22.03's reject for TCP: a RST (`tcp_reset`) back to the client, as from the VM."""
+    _add_reject_acl(side)
+    target = f"{FIP}/{REJECT_PORT}" if isinstance(side, RealSide) else f"{FIP} {REJECT_PORT}"
+    cmd = (f"timeout 4 bash -c 'exec 3<>/dev/tcp/{target}'" if isinstance(side, RealSide)
+           else f"nc -zv -w 4 {target}")
+    out, seen = side.run(_outside(side), cmd, "Flags")
+    return Outcome("refused" in out, _first_source(seen, r"Flags \[R"), _crossed(seen),
+                   "RST" if _first_source(seen, r"Flags \[R") else "")
+
+
+def reject_udp(side: RealSide | OurSide) -> Outcome:
+    """22.03's reject for UDP: ICMP port unreachable back to the client. One UDP probe
+    (traceroute -U, TTL 3, past the router) to REJECT_PORT on the FIP."""
+    _add_reject_acl(side)
+    out, seen = side.run(_outside(side), f"traceroute -n -U -p {REJECT_PORT} -f 3 -m 3 -q 1 "
+                                          f"-w 2 {FIP}", "ICMP")
+    hops = [line.split()[1] for line in out.splitlines()[1:] if line.strip()]
+    by = _first_source(seen, f"udp port {REJECT_PORT} unreachable")
+    return Outcome(bool(hops) and hops[-1] == FIP, by, _crossed(seen),
+                   "port unreachable" if by else "")
+
+
 def _tcp(side: RealSide | OurSide, port: int) -> Outcome:
     if isinstance(side, RealSide):
-        listener = subprocess.Popen(["ip", "netns", "exec", "pk2-vm1", "busybox", "nc", "-l",
+        from real_lab import PREFIX
+
+        listener = subprocess.Popen(["ip", "netns", "exec", f"{PREFIX}vm1", "busybox", "nc", "-l",
                                      "-p", "22"], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
         try:
@@ -276,6 +345,9 @@ PROBES: tuple[Probe, ...] = (
     Probe("FIP to FIP, other chassis (vm_1 -> vm_2 given FIP 10.0.2.212)",
           fip_to_fip_other_chassis, fip_to_fip_other_chassis,
           "vm_2 is in the default group only: its ingress drops the FIP-sourced echo"),
+    Probe("FIP to FIP, same chassis (vm_1 -> vm_3 on compute1, FIP 10.0.2.213)",
+          fip_to_fip_same_chassis, fip_to_fip_same_chassis,
+          "vm_3 in vm_1's groups: allow-icmp-ssh lets the echo in"),
     Probe("outside TCP -> FIP:22 (allowed)", tcp_allowed, tcp_allowed),
     Probe("outside TCP -> FIP:80 (blocked)", tcp_blocked, tcp_blocked),
     Probe("vm_1 DHCP lease (udhcpc)", dhcp_lease, dhcp_lease),
@@ -285,12 +357,12 @@ PROBES: tuple[Probe, ...] = (
           "the far end's 1500-byte fragments do not fit the VM's port"),
     Probe("vm_1 curl 169.254.169.254 (metadata)", None, metadata,
           "no metadata agent in lab.sh: Neutron's documented behaviour"),
+    Probe(f"ACL reject, outside TCP -> FIP:{REJECT_PORT}", reject_tcp, reject_tcp,
+          "a reject ACL added with ovn-nbctl acl-add: Neutron itself writes none"),
+    Probe(f"ACL reject, outside UDP -> FIP:{REJECT_PORT} (traceroute -U, TTL 3)", reject_udp,
+          reject_udp, "the same reject ACL: Neutron itself writes none"),
 )
-NOT_RUN = (
-    ("FIP to FIP, same chassis", "lab.sh has one VM per compute node"),
-    ("ACL reject", "Neutron writes no reject ACL; 22.03's reject flows are compared in "
-                   "test_lflows/test_openflow and its packets in tests/scenario"),
-)
+NOT_RUN: tuple[tuple[str, str], ...] = ()
 
 
 # ------------------------------------------------------------------ running both
@@ -301,6 +373,8 @@ def run_all(run_dir: Path) -> list[tuple[Probe, Outcome | None, Outcome]]:
     ours = Lab.build("seed")
     run_article(ours.openstack)
     ours.openstack.server_create("vm_2", network="n1", fixed_ip=VM2_IP, host="compute2")
+    ours.openstack.server_create("vm_3", network="n1", fixed_ip=VM3_IP, host="compute1",
+                                 security_groups=("default", "allow-icmp-ssh"))
     real_lab.up()
     try:
         real, mine = RealSide(real_lab), OurSide(ours)

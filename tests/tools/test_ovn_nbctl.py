@@ -350,3 +350,38 @@ def test_json_and_csv_formats(seed: Seed) -> None:
     assert json.loads(res.stdout)["data"][0][0][0] == "set"
     rc, out, _ = seed.nbctl("-f", "csv", "--columns=type,external_ip", "find", "NAT", "type=snat")
     assert out == 'type,external_ip\nsnat,"""10.0.2.211"""\n'
+
+
+def test_acl_add_as_nbctl_acl_add() -> None:
+    seed = Seed()
+    pg = "pg_" + seed.s["allow-icmp-ssh"]["id"].replace("-", "_")
+    match = f"outport == @{pg} && ip4 && udp.dst == 81"
+    before = seed.nbctl("acl-list", pg)[1]
+    for argv, message in (
+            (["acl-add", "nosuch", "to-lport", "1003", "ip", "drop"],
+             "ovn-nbctl: 'nosuch' is not found for port-group or switch.\n"),
+            (["acl-add", pg, "sideways", "1003", match, "reject"],
+             'ovn-nbctl: sideways: direction must be "to-lport" or "from-lport"\n'),
+            (["acl-add", pg, "to-lport", "40000", match, "reject"],
+             "ovn-nbctl: 40000: priority must in range 0...32767\n"),
+            (["acl-add", pg, "to-lport", "1003", match, "bounce"],
+             'ovn-nbctl: bounce: action must be one of "allow", "allow-related", '
+             '"allow-stateless", "drop", and "reject"\n'),
+            (["--severity=loud", "acl-add", pg, "to-lport", "1003", match, "reject"],
+             "ovn-nbctl: bad severity: loud\n")):
+        res = run(seed.nb, argv)
+        assert (res.rc, res.stdout, res.stderr) == (1, "", message)
+    assert seed.nbctl("acl-list", pg)[1] == before  # refused commands change nothing
+
+    # only the direction's first letter counts, as in parse_direction
+    assert seed.nbctl("--type=port-group", "--name=rej", "acl-add", pg, "t", "1003", match,
+                      "reject") == (0, "", "")
+    out = seed.nbctl("acl-list", pg)[1]
+    assert "  to-lport  1003 (outport == @pg_<_SG> && ip4 && udp.dst == 81) reject " \
+           "log(name=rej)\n" in out
+    assert len(out.splitlines()) == len(before.splitlines()) + 1
+    res = run(seed.nb, ["acl-add", pg, "to-lport", "1003", match, "drop"])
+    assert (res.rc, res.stderr) == (1, f"ovn-nbctl: Same ACL already existed on the ls {pg}.\n")
+    assert seed.nbctl("--may-exist", "acl-add", pg, "to-lport", "1003", match, "drop") == \
+        (0, "", "")
+    assert seed.nbctl("acl-list", pg)[1] == out

@@ -56,3 +56,24 @@ def test_config_set_and_errors(lab: Lab) -> None:
     assert len(lab.exec("network", f"ovn-nbctl lr-nat-list {router}").stdout.splitlines()[1].split()) == 5
     res = lab.exec("network", "ovn-nbctl lr-nat-list r")
     assert (res.rc, res.stderr) == (1, "ovn-nbctl: r: router name not found\n")
+
+
+def test_acl_add_reject_answers_tcp_with_rst_and_udp_with_port_unreachable() -> None:
+    """An ACL added with `ovn-nbctl acl-add` takes effect: 22.03's reject (Neutron writes
+    none) answers TCP with a RST and UDP with ICMP port unreachable, where the security
+    group alone drops silently."""
+    lab = Lab.build("seed")
+    run_article(lab.openstack)
+    fip = lab.cloud.get_floatingips(lab.admin)[0]["floating_ip_address"]
+    pg = "pg_" + lab.openstack.find("security_group", "allow-icmp-ssh")["id"].replace("-", "_")
+    udp = f"traceroute -n -U -p 81 -f 3 -m 3 -q 1 -w 2 {fip}"
+    assert "timed out" in lab.exec("extgw", f"nc -zv -w 2 {fip} 81").stderr
+    assert lab.exec("extgw", udp).stdout.splitlines()[1].split() == ["3", "*"]
+    res = lab.exec("network", f"ovn-nbctl --type=port-group acl-add {pg} to-lport 1003 "
+                              f"'outport == @{pg} && ip4 && (tcp.dst == 81 || udp.dst == 81)' "
+                              "reject")
+    assert (res.rc, res.stderr) == (0, "")
+    assert "Connection refused" in lab.exec("extgw", f"nc -zv -w 2 {fip} 81").stderr
+    assert lab.exec("extgw", udp).stdout.splitlines()[1].split()[:2] == ["3", fip]
+    assert "succeeded" in lab.exec("extgw", f"nc -zv -w 2 {fip} 22").stderr + \
+        lab.exec("extgw", f"nc -zv -w 2 {fip} 22").stdout

@@ -3,8 +3,8 @@
 
 Commands: show, ls-list, lsp-list, lsp-get-{up,addresses,type,options,port-security,enabled,
 tag,dhcpv4-options,ls}, lr-list, lrp-list, lrp-get-enabled, lrp-get-gateway-chassis,
-lr-route-list, lr-policy-list, lr-nat-list, lr-nat-add, lr-nat-del, acl-list, dhcp-options-list,
-dhcp-options-get-options, and the database commands list, find, get. Several commands may be
+lr-route-list, lr-policy-list, lr-nat-list, lr-nat-add, lr-nat-del, acl-list, acl-add,
+dhcp-options-list, dhcp-options-get-options, and the database commands list, find, get. Several commands may be
 joined with `--`. Where the real tool prints a map in hash order, ovnlab sorts by key.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 from ovnlab.nb import ctl
 from ovnlab.nb.api import NbApi
@@ -529,7 +530,8 @@ def _print_route(route: Row, ecmp: bool) -> str:
     return line + "\n"
 
 
-def _acl_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
+def _acl_owner(nb: Database, cmd: ctl.Command) -> Row:
+    """acl_cmd_get_pg_or_ls: the port group or switch an ACL command names."""
     ident = cmd.args[0]
     kind = cmd.options.get("--type")
     pg: Row | None = None
@@ -548,7 +550,50 @@ def _acl_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
         ls = _ls(nb, ident)
     else:
         raise CtlError(f"Invalid value '{kind}' for option --type")
-    owner = _must(pg or ls)
+    return _must(pg or ls)
+
+
+_ACL_ACTIONS = ("allow", "allow-related", "allow-stateless", "drop", "reject")
+_SEVERITIES = ("alert", "warning", "notice", "info", "debug")
+
+
+def _acl_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
+    """nbctl_acl_add: {SWITCH | PORTGROUP} DIRECTION PRIORITY MATCH ACTION."""
+    owner = _acl_owner(nb, cmd)
+    direction_arg, priority_arg, match, action = cmd.args[1:5]
+    if direction_arg[:1] not in ("t", "f"):  # only the first letter counts, as in the real one
+        raise CtlError(f'{direction_arg}: direction must be "to-lport" or "from-lport"')
+    direction = "to-lport" if direction_arg[0] == "t" else "from-lport"
+    if not re.fullmatch(r"[+-]?\d+", priority_arg.strip()) or \
+            not 0 <= int(priority_arg) <= 32767:
+        raise CtlError(f"{priority_arg}: priority must in range 0...32767")
+    priority = int(priority_arg)
+    if action not in _ACL_ACTIONS:
+        raise CtlError(f'{action}: action must be one of "allow", "allow-related", '
+                       '"allow-stateless", "drop", and "reject"')
+    opts = cmd.options
+    severity, name, meter = opts.get("--severity"), opts.get("--name"), opts.get("--meter")
+    if severity is not None and severity not in _SEVERITIES:
+        raise CtlError(f"bad severity: {severity}")
+    for acl in _refs(nb, owner, "acls"):  # acl_cmp: direction, priority, match
+        if (acl["direction"], acl["priority"], acl["match"]) == (direction, priority, match):
+            if "--may-exist" in opts:
+                return ""
+            raise CtlError(f"Same ACL already existed on the ls {cmd.args[0]}.")
+    cols: dict[str, Any] = {
+        "direction": direction, "priority": priority, "match": match, "action": action,
+        "log": any(o in opts for o in ("--log", "--severity", "--name", "--meter"))}
+    cols.update({k: v for k, v in (("severity", severity), ("name", name), ("meter", meter))
+                 if v is not None})
+    api = NbApi(nb)
+    with nb.transaction():
+        acl_row = api.insert("ACL", **cols)
+        api.add_ref(owner, "acls", acl_row.uuid)
+    return ""
+
+
+def _acl_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
+    owner = _acl_owner(nb, cmd)
     acls = _refs(nb, owner, "acls")
     acls.sort(key=lambda a: (a["direction"] != "from-lport", a["options"].get("apply-after-lb") == "true",
                              -a["priority"], a["match"]))
@@ -613,6 +658,8 @@ _COMMANDS: dict[str, ctl.Syntax] = {
                                  "--gateway-port="), _lr_nat_add),
     "lr-nat-del": ctl.Syntax(1, 4, ("--if-exists",), _lr_nat_del),
     "acl-list": ctl.Syntax(1, 1, ("--type=",), _acl_list),
+    "acl-add": ctl.Syntax(5, 5, ("--type=", "--log", "--may-exist", "--severity=", "--name=",
+                                 "--meter="), _acl_add),
     "list": ctl.Syntax(1, ctl.MANY, ("--if-exists", "--columns="), _list),
     "find": ctl.Syntax(1, ctl.MANY, ("--columns=",), _find),
     "get": ctl.Syntax(2, ctl.MANY, ("--if-exists", "--id="), _get),
