@@ -52,6 +52,8 @@ GATEWAY_WAIT = 20.0  # seconds for BFD to elect each router gateway's chassis (l
 # `--wait=hv` returns. A neutron-server restart takes longer than this anyway.
 GARP_SETTLE = 1.0
 MAX_ROUNDS = 20
+TRACE_ATTEMPTS = 3  # traces while the first packet's packet-ins still settle
+TRACE_RETRY = 0.5
 # the tools `ovnlab exec` runs, and which of them read the central databases
 TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
          "ovn-appctl", "tcpdump", "ping", "traceroute", "ip", "nc", "curl", "arping")
@@ -392,8 +394,15 @@ class OvnLab:
         taps = {s.tap: s.name for _h, s in servers.values()}
         match = realtrace.request_match(proto, port, srv.mac, dst_mac, srv.cidr.split("/")[0],
                                         dst_ip)
-        hops, disposition = follower.follow(
-            realtrace.Start(host, realtrace.INTEGRATION, srv.tap, match), "request", taps)
+        start = realtrace.Start(host, realtrace.INTEGRATION, srv.tap, match)
+        for _ in range(TRACE_ATTEMPTS):
+            # the packet-in that the first packet caused (ARP for the next hop) lands as a
+            # MAC_Binding, then as flows, a moment later
+            self.converge()
+            hops, disposition = follower.follow(start, "request", taps)
+            if hops[-1].trace.exit is not realtrace.Exit.CONTROLLER:
+                break
+            time.sleep(TRACE_RETRY)
         last = hops[-1]
         if disposition.startswith("left"):
             bridge, nic = follower.exit_port(last.start.chassis, last.trace.ports)

@@ -96,8 +96,8 @@ def parse(text: str) -> OfTrace:
             current, actions = None, []
             bridges[-1] = (bridges[-1][0], steps[-1].bridge)
             continue
-        if (current is not None and stripped and not stripped.startswith(("->", "resubmit("))
-                and not line.startswith(("Final flow", "Megaflow"))):
+        if (current is not None and stripped and line[0].isspace()  # sections start at 0
+                and not stripped.startswith(("->", "resubmit(", "thaw", "Resuming"))):
             actions.append(stripped)
     close()
     proto, packet = _packet(flow_line)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ovnlab.backends.ovn.ofptrace import Exit, OfTrace, parse
+
+__all__ = ["Exit", "Follower", "RealJourney", "Start", "render"]
 from ovnlab.errors import BadRequest, NotFound
 
 Run = Callable[[str, list[str]], str]  # (node, argv) -> stdout, in the node's namespace
@@ -129,6 +131,12 @@ class Follower:
             if t.exit is Exit.CONTROLLER:
                 hops.append(RealHop(start, t, "packet-in to ovn-controller (not followed)", leg))
                 return hops, f"sent to ovn-controller on {start.chassis}"
+            if any(a == "nat" for step in t.steps for a in step.actions):
+                # ct(nat) un-NATs only a connection conntrack knows: the real one knows
+                # the request's, ofproto/trace's stand-in knows none
+                hops.append(RealHop(start, t, "dropped in ofproto/trace, which has no "
+                                    "conntrack entry to un-NAT it (the real one has)", leg))
+                return hops, f"not followed past {start.chassis}'s un-NAT (conntrack)"
             hops.append(RealHop(start, t, "dropped", leg))
             return hops, f"dropped on {start.chassis}"
         raise BadRequest(f"the trace did not leave Open vSwitch within {MAX_HOPS} hops")
