@@ -61,6 +61,8 @@ def test_vm_2_without_fip_tunnels_to_the_gateway_chassis(lab: Any) -> None:
     snat = lab.nat_tables[1]
     assert snat in _tables(summary, "network", "request"), summary
     assert "nat(src=10.0.2.210)" in summary, summary
+    tcp = lab.trace_text("vm_2", "8.8.8.8", proto="tcp", port=53, mode="minimal")
+    assert "(tcp port 53)" in tcp and "compute2:br-int -> network:br-int" in tcp, tcp
     # the reply's un-SNAT needs conntrack's entry, which ofproto/trace does not have
     assert "its reply: not followed past network's un-NAT (conntrack)" in summary, summary
 

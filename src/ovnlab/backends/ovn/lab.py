@@ -358,11 +358,11 @@ class OvnLab:
                    mode: str = "summary") -> str:
         from ovnlab.backends.ovn import realtrace
 
-        return realtrace.render(self.trace(src, dst, proto, port), mode)
+        return realtrace.render(self.real_trace(src, dst, proto, port), mode)
 
-    def trace(self, src: str, dst: str, proto: str = "icmp", port: int = 0) -> Any:
+    def real_trace(self, src: str, dst: str, proto: str = "icmp", port: int = 0) -> Any:
         """One packet SRC (a server) -> DST, followed with each chassis's ofproto/trace
-        (`realtrace.RealJourney`)."""
+        (`realtrace.RealJourney`; not the emulated `Journey` the web view draws)."""
         from ovnlab.backends.ovn import realtrace
         from ovnlab.fabric.trace import PROTOS
 
@@ -377,6 +377,8 @@ class OvnLab:
                              "is not one")
         host, srv = servers[src]
         names = {h.name: h.ip for h in self.topology.internet_hosts}
+        names.update({h.reverse_name: h.ip for h in self.topology.internet_hosts
+                      if h.reverse_name})
         names.update({h.name: h.ip for h in self.topology.external_hosts})
         names.update({s.name: s.cidr.split("/")[0] for _h, s in servers.values()})
         dst_ip = realtrace.destination(dst, names)

@@ -15,7 +15,7 @@ BRIDGE_RE = re.compile(r'^\s*bridge\("([^"]+)"\)$')
 NOTABLE = re.compile(r"nat\(|^output:|^NORMAL|^controller\(|^drop$|tun_id|bundle\(")
 # the packet's own fields in a `Flow:` line (not OVN's registers, conntrack or recirc state)
 PACKET_FIELDS = ("dl_src", "dl_dst", "nw_src", "nw_dst", "nw_ttl", "nw_tos", "icmp_type",
-                 "icmp_code", "tp_src", "tp_dst", "tcp_flags")
+                 "icmp_code", "tp_src", "tp_dst")
 PROTOCOLS = ("icmp", "tcp", "udp", "ip", "arp")
 
 

@@ -172,7 +172,7 @@ def request_match(proto: str, port: int, src_mac: str, dst_mac: str, src_ip: str
     base = f"{proto},dl_src={src_mac},dl_dst={dst_mac},nw_src={src_ip},nw_dst={dst_ip},nw_ttl=64"
     if proto == "icmp":
         return base + ",icmp_type=8,icmp_code=0"
-    flags = ",tcp_flags=+syn" if proto == "tcp" else ""
+    flags = ",tcp_flags=0x002" if proto == "tcp" else ""  # SYN
     return f"{base},tp_src=40000,tp_dst={port}{flags}"
 
 
@@ -186,7 +186,7 @@ def reply_match(trace: OfTrace) -> str:
     elif "tp_src" in p:
         swapped.update(tp_src=p["tp_dst"], tp_dst=p["tp_src"])
         if trace.proto == "tcp":
-            swapped["tcp_flags"] = "+syn+ack"
+            swapped["tcp_flags"] = "0x012"  # SYN+ACK
     return flow_match(trace.proto, swapped)
 
 
