@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TABLE_RE = re.compile(r"^(\s*)(\d+)\. (?:(.*?), )?priority (\d+)(?:, cookie (0x[0-9a-f]+))?$")
+NO_MATCH_RE = re.compile(r"^(\s*)(\d+)\. No match\.$")  # a lookup that found nothing
 BRIDGE_RE = re.compile(r'^\s*bridge\("([^"]+)"\)$')
 # the actions worth a line in the summary: NAT, leaving the bridge, packet-ins, drops
 NOTABLE = re.compile(r"nat\(|^output:|^NORMAL|^controller\(|^drop$|tun_id|bundle\(")
@@ -31,10 +32,12 @@ class TableStep:
     bridge: str
     table: int
     match: str
-    priority: int
+    priority: int  # -1: a lookup that matched nothing
     actions: tuple[str, ...]
 
     def notable(self) -> list[str]:
+        if self.priority < 0:  # its `drop` only ends that lookup (a resubmit returns)
+            return []
         forks = any(a.startswith("ct(") for a in self.actions)  # its `drop` ends a fork
         return [a for a in self.actions if NOTABLE.search(a) and not (forks and a == "drop")]
 
@@ -87,6 +90,10 @@ def parse(text: str) -> OfTrace:
             close()
             current = (len(m.group(1)), int(m.group(2)), m.group(3) or "", int(m.group(4)))
             actions = []
+            continue
+        if m := NO_MATCH_RE.match(line):
+            close()
+            current, actions = (len(m.group(1)), int(m.group(2)), "No match", -1), []
             continue
         stripped = line.strip()
         if stripped == "thaw" and steps and bridges:
