@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,3 +77,23 @@ def test_what_does_not_map_is_refused(lab: Any) -> None:
         lab.trace_text("vm_1", "nowhere")
     with pytest.raises(BadRequest, match="unknown trace mode"):
         lab.trace_text("vm_1", "8.8.8.8", mode="loud")
+
+
+def test_the_cli_relays_the_real_trace_and_its_errors(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the real backend needs root (network namespaces)")
+    state = tmp_path / "lab"
+    try:
+        up = _ovnlab(state, "up", "--backend", "ovn", "--ovn-bin", str(require_real() / "bin"))
+        assert up.returncode == 0, up.stderr
+        # no servers yet: nothing for the real trace to start from
+        out = _ovnlab(state, "trace", "extgw", "8.8.8.8", "--tcp", "80")
+        assert out.returncode == 1 and out.stdout == ""
+        assert "starts from a server (servers: none); 'extgw' is not one" in out.stderr
+    finally:
+        _ovnlab(state, "destroy")
+
+
+def _ovnlab(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ovnlab.cli.main", "--state", str(state), *args],
+                          capture_output=True, text=True, timeout=120)
