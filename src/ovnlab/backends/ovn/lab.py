@@ -52,6 +52,8 @@ GATEWAY_WAIT = 20.0  # seconds for BFD to elect each router gateway's chassis (l
 # `--wait=hv` returns. A neutron-server restart takes longer than this anyway.
 GARP_SETTLE = 1.0
 MAX_ROUNDS = 20
+TRACE_ATTEMPTS = 3  # traces while the first packet's packet-ins still settle
+TRACE_RETRY = 0.5
 # the tools `ovnlab exec` runs, and which of them read the central databases
 TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
          "ovn-appctl", "tcpdump", "ping", "traceroute", "ip", "nc", "curl", "arping")
@@ -352,10 +354,75 @@ class OvnLab:
         return subprocess.run([client, "backup", remote, name], capture_output=True,
                               check=True).stdout
 
-    def trace_text(self, *args: Any, **kwargs: Any) -> str:
-        raise BadRequest("`ovnlab trace` is not available on the real backend yet; use "
-                         "`ovnlab exec NODE -- ovs-appctl ofproto/trace br-int FLOW` or "
-                         "`ovnlab exec NODE -- ovn-trace ...`")
+    def trace_text(self, src: str, dst: str, proto: str = "icmp", port: int = 0,
+                   mode: str = "summary") -> str:
+        from ovnlab.backends.ovn import realtrace
+
+        return realtrace.render(self.real_trace(src, dst, proto, port), mode)
+
+    def real_trace(self, src: str, dst: str, proto: str = "icmp", port: int = 0) -> Any:
+        """One packet SRC (a server) -> DST, followed with each chassis's ofproto/trace
+        (`realtrace.RealJourney`; not the emulated `Journey` the web view draws)."""
+        from ovnlab.backends.ovn import realtrace
+        from ovnlab.fabric.trace import PROTOS
+
+        if proto not in PROTOS:
+            raise BadRequest(f"unknown protocol {proto!r} (expected {', '.join(PROTOS)})")
+        if proto != "icmp" and not 0 < port < 65536:
+            raise BadRequest(f"--{proto} needs a port number (1-65535), got {port}")
+        servers = {s.name: (h, s) for h, s in self._servers.values()}
+        if src not in servers:
+            raise BadRequest(f"on the real backend `ovnlab trace` starts from a server "
+                             f"(servers: {', '.join(sorted(servers)) or 'none'}); {src!r} "
+                             "is not one")
+        host, srv = servers[src]
+        names = {h.name: h.ip for h in self.topology.internet_hosts}
+        names.update({h.reverse_name: h.ip for h in self.topology.internet_hosts
+                      if h.reverse_name})
+        names.update({h.name: h.ip for h in self.topology.external_hosts})
+        names.update({s.name: s.cidr.split("/")[0] for _h, s in servers.values()})
+        dst_ip = realtrace.destination(dst, names)
+        # a real packet first: ARP and OVN's MAC_Binding resolved on the wire
+        self._run(src, ["ping", "-c", "1", "-W", "1", dst_ip], check=False)
+        subnet = ipaddress.ip_interface(srv.cidr).network
+        hop_ip = dst_ip if ipaddress.ip_address(dst_ip) in subnet else srv.gateway
+        neigh = self._run(src, ["ip", "neigh", "show", str(hop_ip)]).split()
+        if "lladdr" not in neigh:
+            raise BadRequest(f"{src} could not resolve {hop_ip}'s MAC address (ARP)")
+        dst_mac = neigh[neigh.index("lladdr") + 1]
+        follower = realtrace.Follower(
+            self._run, [realtrace.Chassis(n.hostname, n.tunnel_ip) for n in self.topology.nodes],
+            ", ".join(r.name for r in self.topology.external_routers) or "the external network")
+        taps = {s.tap: s.name for _h, s in servers.values()}
+        match = realtrace.request_match(proto, port, srv.mac, dst_mac, srv.cidr.split("/")[0],
+                                        dst_ip)
+        start = realtrace.Start(host, realtrace.INTEGRATION, srv.tap, match)
+        for _ in range(TRACE_ATTEMPTS):
+            # the packet-in that the first packet caused (ARP for the next hop) lands as a
+            # MAC_Binding, then as flows, a moment later
+            self.converge()
+            hops, disposition = follower.follow(start, "request", taps)
+            if hops[-1].trace.exit is not realtrace.Exit.CONTROLLER:
+                break
+            time.sleep(TRACE_RETRY)
+        last = hops[-1]
+        if disposition.startswith("left"):
+            bridge, nic = follower.exit_port(last.start.chassis, last.trace.ports)
+            back, reply = follower.follow(
+                realtrace.Start(last.start.chassis, bridge, nic, realtrace.reply_match(last.trace)),
+                "reply", taps)
+            hops += back
+            disposition += f"; its reply: {reply}"
+        return realtrace.RealJourney(src, dst, proto, port, tuple(hops), disposition)
+
+    def _run(self, node: str, argv: list[str], check: bool = True) -> str:
+        """A tool in the node's namespace against its own daemons; its stdout."""
+        proc = subprocess.run([self.programs["ip"], "netns", "exec", self.layout.ns(node), *argv],
+                              env={**os.environ, **self.tool_env(node)}, capture_output=True,
+                              text=True, timeout=30)
+        if check and proc.returncode != 0:
+            raise OvnlabError(f"{argv[0]} on {node}: {proc.stderr.strip()}")
+        return proc.stdout
 
     # ------------------------------------------------------------ failures
     def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
