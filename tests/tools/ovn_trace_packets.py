@@ -142,7 +142,7 @@ def _bucket_tie(want: str, got: str) -> bool:
 def same_trace(want: str, got: str) -> bool:
     """Identical, but for bucket ties between equally good flows (`_bucket_tie`)."""
     wl, gl = want.splitlines(), got.splitlines()
-    return len(wl) == len(gl) and all(w == g or _bucket_tie(w, g) for w, g in zip(wl, gl))
+    return len(wl) == len(gl) and all(w == g or _bucket_tie(w, g) for w, g in zip(wl, gl, strict=True))
 
 
 def diff(real: Trace, ours: Trace, cases: list[TracePacket]) -> dict[str, str]:
