@@ -126,39 +126,47 @@ def _parse(argv: list[str]) -> _Options | ToolResult:
                 return fail(f"ping: invalid -M argument: {inline}", 2)
             opts.pmtudisc = PMTU_MODES[inline]
             continue
-        try:
-            value = float(inline)
-        except ValueError:
-            return fail(f"ping: invalid argument: '{inline}'", 1)
-        if flag == "-c":
-            if value != int(value) or value < 1:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 9223372036854775807", 1)
-            opts.count = int(value)
-        elif flag == "-i":
-            if value < 0:
-                return fail(f"ping: bad timing interval: {inline}", 1)
-            opts.interval = value
-        elif flag == "-W":
-            if value < 0:
-                return fail(f"ping: bad linger time: {inline}", 1)
-            opts.timeout = value
-        elif flag == "-w":
-            if value < 0:
-                return fail(f"ping: bad wait time: {inline}", 1)
-            opts.deadline = value
-        elif flag == "-s":
-            if value != int(value) or not 0 <= value <= 65507:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 0 <= value <= 65507", 1)
-            opts.size = int(value)
-        elif flag == "-t":
-            if value != int(value) or not 0 < value <= 255:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 255", 1)
-            opts.ttl = int(value)
+        error = _set_numeric(opts, flag, inline)
+        if error is not None:
+            return error
     if args and not opts.dest:
         opts.dest = args.pop(0)
     if not opts.dest:
         return fail(f"ping: usage error: Destination address required\n{USAGE}", 1)
     return opts
+
+
+def _set_numeric(opts: _Options, flag: str, text: str) -> ToolResult | None:
+    """A numeric option's value checked as iputils checks it (its messages), then set."""
+    try:
+        value = float(text)
+    except ValueError:
+        return fail(f"ping: invalid argument: '{text}'", 1)
+    if flag == "-c":
+        if value != int(value) or value < 1:
+            return fail(f"ping: invalid argument: '{text}': out of range: 1 <= value <= 9223372036854775807", 1)
+        opts.count = int(value)
+    elif flag == "-i":
+        if value < 0:
+            return fail(f"ping: bad timing interval: {text}", 1)
+        opts.interval = value
+    elif flag == "-W":
+        if value < 0:
+            return fail(f"ping: bad linger time: {text}", 1)
+        opts.timeout = value
+    elif flag == "-w":
+        if value < 0:
+            return fail(f"ping: bad wait time: {text}", 1)
+        opts.deadline = value
+    elif flag == "-s":
+        if value != int(value) or not 0 <= value <= 65507:
+            return fail(f"ping: invalid argument: '{text}': out of range: 0 <= value <= 65507", 1)
+        opts.size = int(value)
+    elif flag == "-t":
+        if value != int(value) or not 0 < value <= 255:
+            return fail(f"ping: invalid argument: '{text}': out of range: 1 <= value <= 255", 1)
+        opts.ttl = int(value)
+    return None
 
 
 def _payload(size: int, now: float) -> bytes:
