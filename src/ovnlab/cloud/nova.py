@@ -71,8 +71,9 @@ class NovaOps(FloatingIPOps):
                 for s in self.store.all("server") if policy.owns(ctx, s)
                 for p in self._server_ports(s)]
 
-    def _server_view(self, ctx: Context, s: Doc) -> Doc:
-        ports = self._server_ports(s)
+    def _addresses(self, ports: list[Doc]) -> dict[str, list[Doc]]:
+        """The view builder's `addresses`: per network name, each port's fixed IPs then the
+        floating IPs on it."""
         addresses: dict[str, list[Doc]] = {}
         for port in ports:
             net = self._doc("network", port["network_id"]) or {"name": port["network_id"]}
@@ -86,6 +87,10 @@ class NovaOps(FloatingIPOps):
                 entries.append({"addr": fip["floating_ip_address"], "version": 4,
                                 "OS-EXT-IPS:type": "floating",
                                 "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+        return addresses
+
+    def _security_group_names(self, ports: list[Doc]) -> list[str]:
+        """The names of the ports' security groups, each once, in port order."""
         groups: list[str] = []
         for port in ports:
             for sg_id in port["security_groups"]:
@@ -93,6 +98,12 @@ class NovaOps(FloatingIPOps):
                 name = sg["name"] if sg else sg_id
                 if name not in groups:
                     groups.append(name)
+        return groups
+
+    def _server_view(self, ctx: Context, s: Doc) -> Doc:
+        ports = self._server_ports(s)
+        addresses = self._addresses(ports)
+        groups = self._security_group_names(ports)
         flavor = catalog.find_flavor(s["flavor_id"])
         state = server_states.vm_state(s)
         status = server_states.status(s)
