@@ -94,7 +94,28 @@ def validate_server_create(body: Any) -> dict[str, Any]:
             server["block_device_mapping_v2"], list):
         raise _bad("Invalid input for field/attribute block_device_mapping_v2. "
                    f"Value: {server['block_device_mapping_v2']}. is not of type 'array'")
-    nets = server.get("networks", "auto")
+    server["networks"] = _networks(server.get("networks", "auto"))
+    sgs = server.get("security_groups", [])
+    if not isinstance(sgs, list) or any(
+            not isinstance(g, dict) or not isinstance(g.get("name"), str) or len(g) != 1
+            for g in sgs):
+        raise _bad(f"Invalid input for field/attribute security_groups. Value: {sgs}.")
+    if "availability_zone" in server:
+        _validate_string(server["availability_zone"], "availability_zone", min_len=1)
+    _counts(server, explicit_max="max_count" in body["server"])
+    reservation = server.get("return_reservation_id", False)
+    if not isinstance(reservation, bool):
+        raise _bad(f"Invalid input for field/attribute return_reservation_id. Value: "
+                   f"{reservation}. {reservation!r} is not of type 'boolean'")
+    if "metadata" in server:
+        _validate_metadata(server["metadata"])
+    if "OS-DCF:diskConfig" in server:
+        _disk_config(server["OS-DCF:diskConfig"])
+    return server
+
+
+def _networks(nets: Any) -> Any:
+    """`networks`: "auto", "none", or a list of {uuid|port, fixed_ip, tag} requests."""
     if isinstance(nets, str):
         if nets not in ("auto", "none"):
             raise _bad(f"Invalid input for field/attribute networks. Value: {nets}. "
@@ -110,14 +131,11 @@ def validate_server_create(body: Any) -> dict[str, Any]:
                 raise _bad("Bad networks format: network uuid is not in proper format ()")
     else:
         raise _bad(f"Invalid input for field/attribute networks. Value: {nets}.")
-    server["networks"] = nets
-    sgs = server.get("security_groups", [])
-    if not isinstance(sgs, list) or any(
-            not isinstance(g, dict) or not isinstance(g.get("name"), str) or len(g) != 1
-            for g in sgs):
-        raise _bad(f"Invalid input for field/attribute security_groups. Value: {sgs}.")
-    if "availability_zone" in server:
-        _validate_string(server["availability_zone"], "availability_zone", min_len=1)
+    return nets
+
+
+def _counts(server: dict[str, Any], explicit_max: bool) -> None:
+    """min_count and max_count, as integers (max_count defaults to min_count)."""
     for key in ("min_count", "max_count"):
         count = server.get(key, 1)
         if isinstance(count, str) and count.isdigit():
@@ -125,19 +143,10 @@ def validate_server_create(body: Any) -> dict[str, Any]:
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise _bad(f"Invalid input for field/attribute {key}. Value: {count}.")
         server[key] = count
-    if "max_count" not in body["server"]:
+    if not explicit_max:
         server["max_count"] = server["min_count"]
     if server["min_count"] > server["max_count"]:
         raise _bad("min_count must be <= max_count")
-    reservation = server.get("return_reservation_id", False)
-    if not isinstance(reservation, bool):
-        raise _bad(f"Invalid input for field/attribute return_reservation_id. Value: "
-                   f"{reservation}. {reservation!r} is not of type 'boolean'")
-    if "metadata" in server:
-        _validate_metadata(server["metadata"])
-    if "OS-DCF:diskConfig" in server:
-        _disk_config(server["OS-DCF:diskConfig"])
-    return server
 
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
