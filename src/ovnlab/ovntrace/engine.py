@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from enum import Enum
 
 from ovnlab.controller import expr as ex
 from ovnlab.controller import ofields
@@ -13,6 +12,7 @@ from ovnlab.controller.ofields import ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6
 from ovnlab.controller.symtab import CT_BITS, MLF_ALLOW_LOOPBACK_BIT
 from ovnlab.ovntrace import acts
 from ovnlab.ovntrace.db import Datapath, LFlow, McGroup, Port, TraceDb
+from ovnlab.ovntrace.node import Node, NodeType
 from ovnlab.ovntrace.uflow import Uflow, evaluate, is_register
 
 CS_TRACKED = 1 << CT_BITS["trk"]
@@ -24,36 +24,6 @@ INPORT, OUTPORT, FLAGS = "reg14", "reg15", "reg10"
 # Nested tables before a trace stops (a patch-port loop: the real tool recurses until it
 # crashes); each costs 4 Python frames, so this stays under the interpreter's limit.
 MAX_DEPTH = 150
-
-
-class NodeType(Enum):
-    OUTPUT = "output"
-    MODIFY = "modify"
-    ACTION = "action"
-    ERROR = "error"
-    PIPELINE = "pipeline"
-    TABLE = "table"
-    TRANSFORMATION = "transformation"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (NodeType.OUTPUT, NodeType.MODIFY, NodeType.ACTION, NodeType.ERROR)
-
-
-@dataclass
-class Node:
-    type: NodeType
-    name: str
-    subs: list[Node] = field(default_factory=list)
-    always_indent: bool = False
-
-    def add(self, type_: NodeType, name: str) -> Node:
-        node = Node(type_, name)
-        self.subs.append(node)
-        return node
-
-    def clone(self) -> Node:
-        return Node(self.type, self.name, [s.clone() for s in self.subs], self.always_indent)
 
 
 def format_ct_state(state: int) -> str:
