@@ -15,7 +15,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ovnlab.capture import _services, bootp
+from ovnlab.capture import _services, bootp, print_ascii, print_bfd, print_icmp
+from ovnlab.capture.print_icmp import ICMP_TYPE_NAMES, ICMP_UNREACH
 from ovnlab.packet import (
     BROADCAST,
     ETH_ARP,
@@ -56,24 +57,6 @@ OUI_NAMES = {
 }
 IP_PROTO_NAMES = {PROTO_ICMP: "ICMP", 2: "IGMP", PROTO_TCP: "TCP", PROTO_UDP: "UDP", 47: "GRE",
                   50: "ESP", 51: "AH", 89: "OSPF", 112: "VRRP", 132: "SCTP"}
-ICMP_TYPE_NAMES = {
-    0: "echo reply", 3: "unreachable", 4: "source quench", 5: "redirect", 8: "echo request",
-    9: "router advertisement", 10: "router solicitation", 11: "time exceeded",
-    12: "parameter problem", 13: "time stamp request", 14: "time stamp reply",
-    15: "information request", 16: "information reply", 17: "address mask request",
-    18: "address mask reply",
-}
-# print-icmp.c's unreach2str; "%s" is the unreachable destination of the quoted datagram.
-ICMP_UNREACH = {
-    0: "net %s unreachable", 1: "host %s unreachable",
-    5: "%s unreachable - source route failed", 6: "net %s unreachable - unknown",
-    7: "host %s unreachable - unknown", 8: "%s unreachable - source host isolated",
-    9: "net %s unreachable - admin prohibited", 10: "host %s unreachable - admin prohibited",
-    11: "net %s unreachable - tos prohibited", 12: "host %s unreachable - tos prohibited",
-    13: "host %s unreachable - admin prohibited filter",
-    14: "host %s unreachable - host precedence violation",
-    15: "host %s unreachable - precedence cutoff",
-}
 TCP_FLAG_CHARS = ((TCP_FIN, "F"), (TCP_SYN, "S"), (TCP_RST, "R"), (0x08, "P"), (TCP_ACK, "."),
                   (0x20, "U"), (0x40, "E"), (0x80, "W"))
 TCP_WINDOW = 65535  # what Packet.to_bytes() puts on the wire
@@ -154,7 +137,7 @@ class Formatter:
             # truncated packet: tcpdump then no longer knows that length and dumps it all
             if self.options.hex_dump == 1 and not self._cut:
                 frame = frame[18 if packet.vlan_tci else 14:]
-            body += _hexdump(frame) if self.options.hex_ascii else _hexwords(frame)
+            body += print_ascii.hexdump(frame) if self.options.hex_ascii else print_ascii.hexwords(frame)
         if time is None or not self.options.timestamps:
             return body
         return f"{timestamp(time)} {body}"
@@ -206,7 +189,7 @@ class Formatter:
             return self.ipv4(packet, prefix=prefix)
         if packet.eth_type == ETH_ARP:
             return self.arp(packet, prefix=prefix)
-        dump = "" if self.options.quiet else _hexdump(packet.payload)
+        dump = "" if self.options.quiet else print_ascii.hexdump(packet.payload)
         if prefix:  # tcpdump shows the link header of frames it cannot decode, even without -e
             return (f"{self.ether(packet.eth_src)} > {self.ether(packet.eth_dst)}, "
                     f"{self._ethertype(packet.eth_type)}, length {frame_length(packet)}: "
@@ -234,7 +217,7 @@ class Formatter:
             out += f"Inverse Reply {self.ether(sha)} at {self.host(packet.arp_spa)}"
         else:
             name = {10: "NACK Reply"}.get(op, f"Unknown ({op})")
-            return out + name + " " + _hexdump(packet.to_bytes()[-28:])
+            return out + name + " " + print_ascii.hexdump(packet.to_bytes()[-28:])
         return out + ", length 28"
 
     def ipv4(self, packet: Packet, *, prefix: bool) -> str:
@@ -247,8 +230,8 @@ class Formatter:
                 FRAGMENT_PROTO_NAMES.get(packet.ip_proto, f"ip-proto-{packet.ip_proto}")
             return out + f"{src} > {dst}: {name}"
         if packet.ip_proto == PROTO_ICMP:
-            if _icmp_truncated(packet):  # tcpdump gives up on the whole ICMP text
-                self._cut = _icmp_bails_out(packet)
+            if print_icmp.icmp_truncated(packet):  # tcpdump gives up on the whole ICMP text
+                self._cut = print_icmp.icmp_bails_out(packet)
                 return out + f"{src} > {dst}:  [|icmp]"
             return out + f"{src} > {dst}: " + self.icmp(packet)
         if packet.ip_proto == PROTO_TCP:
@@ -274,7 +257,7 @@ class Formatter:
             text = {0: "time exceeded in-transit",
                     1: "ip reassembly time exceeded"}.get(code, f"time exceeded-#{code}")
         else:
-            text = _icmp_other(itype, code, packet.payload, self.host)
+            text = print_icmp.icmp_other(itype, code, packet.payload, self.host)
         out = f"ICMP {text}, length {length}"
         if self.options.verbose and itype in (3, 4, 5, 11, 12):
             out += "\n\t" + self._quoted(packet.payload)
@@ -359,7 +342,7 @@ class Formatter:
         if flags & TCP_RST and self.options.verbose and length:
             # tcpdump -v shows the text a RST carries (at most 30 bytes, "+" if cut)
             cut = "+" if length > 30 else ""
-            out += f" [RST{cut} {_printable(packet.payload[:30])}]"
+            out += f" [RST{cut} {print_ascii.printable(packet.payload[:30])}]"
         return out
 
     def _relative(self, packet: Packet, seq: int, ack: int) -> tuple[int, int]:
@@ -396,8 +379,8 @@ class Formatter:
             if self.options.verbose:
                 return bootp.verbose(packet.payload, self.options.verbose > 1)
             return bootp.line(packet.payload)
-        if packet.tp_dst == BFD_CONTROL_PORT and len(packet.payload) >= 24:
-            return _bfd_control(packet.payload, bool(self.options.verbose))
+        if packet.tp_dst == print_bfd.BFD_CONTROL_PORT and len(packet.payload) >= 24:
+            return print_bfd.bfd_control(packet.payload, bool(self.options.verbose))
         if packet.ip_mf and len(packet.payload) >= 8:  # a first fragment: the header's length
             return f"UDP, length {int.from_bytes(packet.payload[4:6], 'big') - 8}"
         return f"UDP, length {len(packet.payload)}"
@@ -421,34 +404,6 @@ class Formatter:
         return out + self.frame(geneve.inner)
 
 
-BFD_CONTROL_PORT = 3784
-_BFD_STATES = ("AdminDown", "Down", "Init", "Up")
-_BFD_DIAGS = {0: "No Diagnostic", 1: "Control Detection Time Expired",
-              2: "Echo Function Failed", 3: "Neighbor Signaled Session Down",
-              4: "Forwarding Plane Reset", 5: "Path Down", 6: "Concatenated Path Down",
-              7: "Administratively Down", 8: "Reverse Concatenated Path Down"}
-_BFD_FLAGS = ((0x20, "Poll"), (0x10, "Final"), (0x08, "Control Plane Independent"),
-              (0x04, "Authentication Present"), (0x02, "Demand"), (0x01, "Multipoint"))
-
-
-def _bfd_control(payload: bytes, verbose: bool) -> str:
-    """print-bfd.c's forms of a BFD v1 Control message (checked against tcpdump 4.99)."""
-    vd, flags, mult, length, my, your, tx, rx, echo = struct.unpack("!BBBBIIIII", payload[:24])
-    names = ", ".join(n for bit, n in _BFD_FLAGS if flags & bit) or "none"
-    state = f"State {_BFD_STATES[flags >> 6]}, Flags: [{names}]"
-    if not verbose:
-        return f"BFDv{vd >> 5}, Control, {state}, length: {len(payload)}"
-    diag = vd & 0x1F
-    return (f"BFDv{vd >> 5}, length: {len(payload)}\n"
-            f"\tControl, {state}, Diagnostic: {_BFD_DIAGS.get(diag, 'unknown')} (0x{diag:02x})\n"
-            f"\tDetection Timer Multiplier: {mult} ({mult * tx // 1000} ms Detection time), "
-            f"BFD Length: {length}\n"
-            f"\tMy Discriminator: 0x{my:08x}, Your Discriminator: 0x{your:08x}\n"
-            f"\t  Desired min Tx Interval:    {tx // 1000:4d} ms\n"
-            f"\t  Required min Rx Interval:   {rx // 1000:4d} ms\n"
-            f"\t  Required min Echo Interval: {echo // 1000:4d} ms")
-
-
 def format_packet(packet: Packet, time: float | None = None, *,
                   options: FormatOptions = FormatOptions(),
                   resolver: Reverse | None = None) -> str:
@@ -459,55 +414,6 @@ def format_packet(packet: Packet, time: float | None = None, *,
 # --------------------------------------------------------------------- helpers
 def _ethertype(value: int) -> str:
     return f"ethertype {ETHERTYPE_NAMES.get(value, 'Unknown')} (0x{value:04x})"
-
-
-def _icmp_truncated(packet: Packet) -> bool:
-    """An ICMP error whose quoted datagram is too short for what tcpdump reads from it."""
-    if packet.icmp_type not in (3, 5, 11):
-        return False
-    quoted = packet.payload
-    if len(quoted) < 20:
-        return True
-    if packet.icmp_type == 3 and packet.icmp_code == 3:  # reads the quoted ports
-        return len(quoted) < (quoted[0] & 0x0F) * 4 + 4
-    return False
-
-
-def _icmp_bails_out(packet: Packet) -> bool:
-    """Whether print-icmp.c leaves a truncated packet by longjmp (GET_* macros) rather than
-    by its trunc label; only matters for where -x starts its dump."""
-    if packet.icmp_type == 11:
-        return False
-    return not (packet.icmp_type == 3 and packet.icmp_code == 3 and not packet.payload)
-
-
-def _icmp_other(itype: int, code: int, payload: bytes, host: Callable[[int], str]) -> str:
-    # Packet.to_bytes() writes zeros in the 4 bytes after the checksum for these types, so
-    # tcpdump reads a zero gateway / pointer / id / seq there.
-    if itype == 5:
-        dst = host(int.from_bytes(payload[16:20], "big")) if len(payload) >= 20 else "?"
-        kind = {0: "redirect %s to net %s", 1: "redirect %s to host %s",
-                2: "redirect-tos %s to net %s", 3: "redirect-tos %s to host %s"}.get(
-                    code, f"redirect-#{code} %s to net %s")
-        return kind % (dst, host(0))
-    if itype == 12:
-        return "parameter problem - octet 0" if code == 0 else f"parameter problem - code {code}"
-    if itype == 9:  # zero addresses, lifetime and entry size: tcpdump stops at the size
-        return "router advertisement lifetime 0 0: [size 0]"
-    if itype == 13:
-        return "time stamp query id 0 seq 0"
-    if itype == 14 and len(payload) >= 12:
-        org, recv, xmit = (_ms_of_day(payload[i:i + 4]) for i in (0, 4, 8))
-        return f"time stamp reply id 0 seq 0: org {org}, recv {recv}, xmit {xmit}"
-    if itype == 18 and len(payload) >= 4:
-        return f"address mask is 0x{int.from_bytes(payload[:4], 'big'):08x}"
-    return ICMP_TYPE_NAMES.get(itype, f"type-#{itype}")
-
-
-def _ms_of_day(raw: bytes) -> str:
-    ms = int.from_bytes(raw, "big")
-    return (f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}."
-            f"{ms % 1000:03d}")
 
 
 FRAGMENT_PROTO_NAMES = {PROTO_ICMP: "icmp", PROTO_TCP: "tcp", PROTO_UDP: "udp"}
@@ -534,35 +440,3 @@ def _geneve_option(cls: int, otype: int, data: bytes, verbose: int) -> str:
     if verbose > 1 and data:
         out += " data " + " ".join(data[i:i + 4].hex() for i in range(0, len(data), 4))
     return out
-
-
-def _printable(data: bytes) -> str:
-    """tcpdump's fn_print_char: M- for 8-bit bytes, ^X for control characters."""
-    out = []
-    for b in data:
-        prefix = ""
-        if b & 0x80:
-            prefix, b = "M-", b & 0x7F
-        out.append(prefix + (chr(b) if 0x20 <= b < 0x7F else "^" + chr(b ^ 0x40)))
-    return "".join(out)
-
-
-def _hexwords(data: bytes) -> str:
-    """tcpdump's hex_print (-x): 16 bytes a line in 2-byte words, no ASCII column."""
-    lines = []
-    for off in range(0, len(data), 16):
-        chunk = data[off:off + 16]
-        words = "".join(" " + chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
-        lines.append(f"\n\t0x{off:04x}: {words}")
-    return "".join(lines)
-
-
-def _hexdump(data: bytes) -> str:
-    """tcpdump's hex_and_ascii_print: 16 bytes a line, hex words then printable ASCII."""
-    lines = []
-    for off in range(0, len(data), 16):
-        chunk = data[off:off + 16]
-        words = "".join(" " + chunk[i:i + 2].hex() for i in range(0, len(chunk), 2))
-        text = "".join(chr(b) if 0x20 < b < 0x7F else "." for b in chunk)  # isgraph()
-        lines.append(f"\n\t0x{off:04x}: {words:<40}  {text}")
-    return "".join(lines)

@@ -28,22 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lab state directory (default: $OVNLAB_STATE or ./.ovnlab)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start the lab in the background")
-    up.add_argument("--topology", default=None, metavar="NAME|FILE",
-                    help=f"built-in ({', '.join(topo_mod.BUILTIN)}) or YAML file (default: seed)")
-    up.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                    help="Neutron config, e.g. ovn.enable_distributed_floating_ip=false")
-    up.add_argument("--port", type=_port(0), default=0,
-                    help="API port on 127.0.0.1, 1-65535 (default, or 0: any free port)")
-    up.add_argument("--backend", choices=[b.value for b in topo_mod.Backend], default=None,
-                    help="emulated (default: ovnlab's own OVN/OVS, in-process) or ovn (the "
-                         "real programs in network namespaces; needs root)")
-    up.add_argument("--ovn-bin", metavar="DIR", default=None,
-                    help="the real backend's ovn-* programs, e.g. ../shared/ovn-22.03/bin "
-                         "(default: from $PATH, Debian's ovn-central/ovn-host)")
-    up.add_argument("--listen", type=_listen, default=None, metavar="ADDR:PORT",
-                    help="serve the web view on ADDR:PORT (default: /web/ on the API's "
-                         "port); off loopback it asks for the lab's Keystone credentials")
+    _add_up(sub)
 
     web = sub.add_parser("web", help="open the lab's web view in a browser (or print its URL)")
     web.add_argument("--no-browser", action="store_true", help="only print the URL")
@@ -65,6 +50,49 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="print export OS_... lines for the openstack client")
     env.add_argument("--project", default="admin")
 
+    _add_trace(sub)
+
+    exp = sub.add_parser("export", help="write the lab's NB or SB as an OVSDB database file")
+    exp.add_argument("database", choices=("nb", "sb"))
+    exp.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+
+    _add_node(sub)
+
+    link = sub.add_parser("link", help="set a node's interface down or up")
+    link.add_argument("updown", metavar="down|up", choices=("down", "up"))
+    link.add_argument("node")
+    link.add_argument("iface")
+
+    wait = sub.add_parser("wait", help="let SECONDS of the lab's virtual time pass (BFD, "
+                                       "failover, agent liveness)")
+    wait.add_argument("seconds", type=float)
+
+    _add_demo(sub)
+    return p
+
+
+def _add_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`up`: the topology, Neutron config, API port, backend and web view."""
+    up = sub.add_parser("up", help="start the lab in the background")
+    up.add_argument("--topology", default=None, metavar="NAME|FILE",
+                    help=f"built-in ({', '.join(topo_mod.BUILTIN)}) or YAML file (default: seed)")
+    up.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="Neutron config, e.g. ovn.enable_distributed_floating_ip=false")
+    up.add_argument("--port", type=_port(0), default=0,
+                    help="API port on 127.0.0.1, 1-65535 (default, or 0: any free port)")
+    up.add_argument("--backend", choices=[b.value for b in topo_mod.Backend], default=None,
+                    help="emulated (default: ovnlab's own OVN/OVS, in-process) or ovn (the "
+                         "real programs in network namespaces; needs root)")
+    up.add_argument("--ovn-bin", metavar="DIR", default=None,
+                    help="the real backend's ovn-* programs, e.g. ../shared/ovn-22.03/bin "
+                         "(default: from $PATH, Debian's ovn-central/ovn-host)")
+    up.add_argument("--listen", type=_listen, default=None, metavar="ADDR:PORT",
+                    help="serve the web view on ADDR:PORT (default: /web/ on the API's "
+                         "port); off loopback it asks for the lab's Keystone credentials")
+
+
+def _add_trace(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`trace SRC DST`: the packet's protocol and how much of its path to show."""
     tr = sub.add_parser("trace", help="send one packet and show its path across the chassis")
     tr.add_argument("src")
     tr.add_argument("dst")
@@ -76,10 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     for m in ("minimal", "summary", "detailed"):
         mode.add_argument(f"--{m}", action="store_const", dest="mode", const=m)
 
-    exp = sub.add_parser("export", help="write the lab's NB or SB as an OVSDB database file")
-    exp.add_argument("database", choices=("nb", "sb"))
-    exp.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
 
+def _add_node(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`node stop|start|show NODE`, `node kill NODE DAEMON`."""
     node = sub.add_parser("node", help="fail a chassis: stop|start NODE, kill NODE DAEMON")
     node_sub = node.add_subparsers(dest="action", required=True)
     for action, text in (("stop", "power the chassis off (daemons, links, its VMs)"),
@@ -90,15 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_argument("node")
     kill.add_argument("daemon", help="ovn-controller or ovs-vswitchd")
 
-    link = sub.add_parser("link", help="set a node's interface down or up")
-    link.add_argument("updown", metavar="down|up", choices=("down", "up"))
-    link.add_argument("node")
-    link.add_argument("iface")
 
-    wait = sub.add_parser("wait", help="let SECONDS of the lab's virtual time pass (BFD, "
-                                       "failover, agent liveness)")
-    wait.add_argument("seconds", type=float)
-
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`demo`: the article's scenario, on either backend."""
     demo = sub.add_parser("demo", help="run the article's scenario end to end and check it")
     demo.add_argument("--step", action="store_true", help="pause between steps")
     demo.add_argument("--failover", action="store_true",
@@ -108,7 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="emulated (default) or ovn: the real programs, in namespaces (root)")
     demo.add_argument("--ovn-bin", metavar="DIR", default="",
                       help="the real backend's ovn-* programs (default: from $PATH)")
-    return p
 
 
 def _port(lowest: int) -> Callable[[str], int]:

@@ -610,65 +610,80 @@ class HostStack:
                     timeout: float | None = None) -> None:
         """A client connect() then close(): `on_done` gets "open", "Connection refused",
         "No route to host", "Network is unreachable" or "timed out"/"Connection timed out"."""
-        sport = self.next_port()
-        key = (sport, dst, dport)
-        isn = _isn((0, sport, dst, dport))
-        state = {"done": False, "tries": 0}
-        timers: list[Timer] = []
+        _TcpConnect(self, dst, dport, on_done).start(timeout)
 
-        def finish(result: str, linger: bool = False) -> None:
-            if state["done"]:
-                return
-            state["done"] = True
-            for t in timers:
-                t.cancel()
-            if not linger:
-                self.tcp_clients.pop(key, None)
-            on_done(result)
 
-        def syn() -> None:
-            if state["done"]:
-                return
-            err = self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
-                                   ip_ttl=DEFAULT_TTL, tp_src=sport, tp_dst=dport,
-                                   tcp_flags=TCP_SYN, tcp_seq=isn))
-            if err is not None:
-                finish(err)
-                return
-            if state["tries"] < TCP_SYN_RETRIES:
-                timers.append(self.clock.call_later(float(2 ** state["tries"]), syn))
-                state["tries"] += 1
-            else:
-                timers.append(self.clock.call_later(float(2 ** state["tries"]), finish,
-                                                    "Connection timed out"))
+class _TcpConnect:
+    """One connect() then close() of a TCP client: SYNs on the kernel's backoff until an
+    answer, an ICMP error or the timeout; on SYN+ACK it acknowledges and closes at once."""
 
-        def segment(packet: Packet) -> None:
-            if packet.ip_proto == PROTO_ICMP:
-                if packet.icmp_type == ICMP_DEST_UNREACH and not state["done"]:
-                    finish("No route to host" if packet.icmp_code in (NET_UNREACH, HOST_UNREACH)
-                           else "Connection refused")
-                return
-            flags = packet.tcp_flags
-            if state["done"]:  # closing: acknowledge the server's FIN
-                if flags & TCP_FIN:
-                    self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
-                                     tp_src=sport, tp_dst=dport, tcp_flags=TCP_ACK,
-                                     tcp_seq=packet.tcp_ack, tcp_ack=packet.tcp_seq + 1))
-                    self.tcp_clients.pop(key, None)
-                return
-            if flags & TCP_RST:
-                finish("Connection refused")
-            elif flags & TCP_SYN and flags & TCP_ACK:
-                for fl in (TCP_ACK, TCP_FIN | TCP_ACK):
-                    self.send(Packet(eth_type=ETH_IP, ip_dst=dst, ip_proto=PROTO_TCP,
-                                     tp_src=sport, tp_dst=dport, tcp_flags=fl,
-                                     tcp_seq=isn + 1, tcp_ack=packet.tcp_seq + 1))
-                finish("open", linger=True)
+    __slots__ = ("stack", "dst", "dport", "sport", "key", "isn", "on_done", "done", "tries",
+                 "timers")
 
-        self.tcp_clients[key] = segment
+    def __init__(self, stack: HostStack, dst: int, dport: int,
+                 on_done: Callable[[str], None]) -> None:
+        self.stack, self.dst, self.dport, self.on_done = stack, dst, dport, on_done
+        self.sport = stack.next_port()
+        self.key = (self.sport, dst, dport)
+        self.isn = _isn((0, self.sport, dst, dport))
+        self.done = False
+        self.tries = 0
+        self.timers: list[Timer] = []
+
+    def start(self, timeout: float | None) -> None:
+        self.stack.tcp_clients[self.key] = self.segment
         if timeout is not None:
-            timers.append(self.clock.call_later(timeout, finish, "timed out"))
-        syn()
+            self.timers.append(self.stack.clock.call_later(timeout, self.finish, "timed out"))
+        self.syn()
+
+    def finish(self, result: str, linger: bool = False) -> None:
+        if self.done:
+            return
+        self.done = True
+        for t in self.timers:
+            t.cancel()
+        if not linger:
+            self.stack.tcp_clients.pop(self.key, None)
+        self.on_done(result)
+
+    def _send(self, flags: int, seq: int, ack: int = 0) -> str | None:
+        return self.stack.send(Packet(eth_type=ETH_IP, ip_dst=self.dst, ip_proto=PROTO_TCP,
+                                      ip_ttl=DEFAULT_TTL, tp_src=self.sport, tp_dst=self.dport,
+                                      tcp_flags=flags, tcp_seq=seq, tcp_ack=ack))
+
+    def syn(self) -> None:
+        if self.done:
+            return
+        err = self._send(TCP_SYN, self.isn)
+        if err is not None:
+            self.finish(err)
+            return
+        clock = self.stack.clock
+        if self.tries < TCP_SYN_RETRIES:
+            self.timers.append(clock.call_later(float(2 ** self.tries), self.syn))
+            self.tries += 1
+        else:
+            self.timers.append(clock.call_later(float(2 ** self.tries), self.finish,
+                                                "Connection timed out"))
+
+    def segment(self, packet: Packet) -> None:
+        if packet.ip_proto == PROTO_ICMP:
+            if packet.icmp_type == ICMP_DEST_UNREACH and not self.done:
+                self.finish("No route to host" if packet.icmp_code in (NET_UNREACH, HOST_UNREACH)
+                            else "Connection refused")
+            return
+        flags = packet.tcp_flags
+        if self.done:  # closing: acknowledge the server's FIN
+            if flags & TCP_FIN:
+                self._send(TCP_ACK, packet.tcp_ack, packet.tcp_seq + 1)
+                self.stack.tcp_clients.pop(self.key, None)
+            return
+        if flags & TCP_RST:
+            self.finish("Connection refused")
+        elif flags & TCP_SYN and flags & TCP_ACK:
+            for fl in (TCP_ACK, TCP_FIN | TCP_ACK):
+                self._send(fl, self.isn + 1, packet.tcp_seq + 1)
+            self.finish("open", linger=True)
 
 
 @dataclass(slots=True)

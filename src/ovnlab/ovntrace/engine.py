@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from enum import Enum
 
 from ovnlab.controller import expr as ex
 from ovnlab.controller import ofields
 from ovnlab.controller.ofields import ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6
 from ovnlab.controller.symtab import CT_BITS, MLF_ALLOW_LOOPBACK_BIT
 from ovnlab.ovntrace import acts
-from ovnlab.ovntrace.db import Datapath, LFlow, TraceDb
+from ovnlab.ovntrace.db import Datapath, LFlow, McGroup, Port, TraceDb
+from ovnlab.ovntrace.node import Node, NodeType
 from ovnlab.ovntrace.uflow import Uflow, evaluate, is_register
 
 CS_TRACKED = 1 << CT_BITS["trk"]
@@ -24,36 +24,6 @@ INPORT, OUTPORT, FLAGS = "reg14", "reg15", "reg10"
 # Nested tables before a trace stops (a patch-port loop: the real tool recurses until it
 # crashes); each costs 4 Python frames, so this stays under the interpreter's limit.
 MAX_DEPTH = 150
-
-
-class NodeType(Enum):
-    OUTPUT = "output"
-    MODIFY = "modify"
-    ACTION = "action"
-    ERROR = "error"
-    PIPELINE = "pipeline"
-    TABLE = "table"
-    TRANSFORMATION = "transformation"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (NodeType.OUTPUT, NodeType.MODIFY, NodeType.ACTION, NodeType.ERROR)
-
-
-@dataclass
-class Node:
-    type: NodeType
-    name: str
-    subs: list[Node] = field(default_factory=list)
-    always_indent: bool = False
-
-    def add(self, type_: NodeType, name: str) -> Node:
-        node = Node(type_, name)
-        self.subs.append(node)
-        return node
-
-    def clone(self) -> Node:
-        return Node(self.type, self.name, [s.clone() for s in self.subs], self.always_indent)
 
 
 def format_ct_state(state: int) -> str:
@@ -207,19 +177,7 @@ class Tracer:
         if port is None and group is None:
             sup.add(NodeType.ERROR, f"*** unknown port or multicast group {key}")
         if not ingress:
-            sup.add(NodeType.OUTPUT, f'/* output to "{out_name}", type '
-                                     f'"{port.type if port else ""}" */')
-            peer = self.db.ports.get(port.peer) if port and port.peer else None
-            if peer is not None:
-                peer_dp = self.db.datapaths[peer.dp]
-                node = sup.add(NodeType.PIPELINE, f'ingress(dp="{peer_dp.friendly}", '
-                                                  f'inport="{peer.friendly}")')
-                new = uflow.copy()
-                new.put(INPORT, peer.tunnel_key)
-                new.put(OUTPORT, 0)
-                self.trace(peer_dp, new, 0, True, node)
-            else:
-                sup.add(NodeType.MODIFY, f'output("{out_name}")')
+            self._output_from_egress(port, out_name, uflow, sup)
             return
         egress = uflow.copy()
         for i in range(16):
@@ -229,21 +187,7 @@ class Tracer:
         in_name = self.db.port_key_to_name(dp, in_key)
         loopback = bool(uflow.field(FLAGS) >> MLF_ALLOW_LOOPBACK_BIT & 1)
         if group is not None:
-            mc = sup.add(NodeType.PIPELINE, f'multicast(dp="{dp.friendly}", '
-                                            f'mcgroup="{group.name}")')
-            for name in group.ports:
-                p = self.db.ports[name]
-                node = mc.add(NodeType.PIPELINE, f'egress(dp="{dp.friendly}", '
-                                                 f'inport="{in_name}", outport="{p.friendly}")')
-                if p.tunnel_key != in_key or loopback:
-                    node.always_indent = True
-                    egress.put(OUTPORT, p.tunnel_key)
-                    # one packet for all members, as in the real tool: what a member's
-                    # egress pipeline changes, the next member sees
-                    self.trace(dp, egress, 0, False, node)
-                else:
-                    node.add(NodeType.OUTPUT, "/* omitting output because inport == outport "
-                                              "&& !flags.loopback */")
+            self._output_mcgroup(dp, group, egress, in_key, in_name, loopback, sup)
             return
         if port is not None and port.type == "chassisredirect":
             dist = self.db.ports.get(port.distributed_port) if port.distributed_port else None
@@ -263,6 +207,43 @@ class Tracer:
         else:
             sup.add(NodeType.OUTPUT, "/* omitting output because inport == outport && "
                                      "!flags.loopback */")
+
+    def _output_from_egress(self, port: Port | None, out_name: str, uflow: Uflow,
+                            sup: Node) -> None:
+        """Output at the end of an egress pipeline: into the patch peer's ingress, or out."""
+        sup.add(NodeType.OUTPUT, f'/* output to "{out_name}", type '
+                                 f'"{port.type if port else ""}" */')
+        peer = self.db.ports.get(port.peer) if port and port.peer else None
+        if peer is not None:
+            peer_dp = self.db.datapaths[peer.dp]
+            node = sup.add(NodeType.PIPELINE, f'ingress(dp="{peer_dp.friendly}", '
+                                              f'inport="{peer.friendly}")')
+            new = uflow.copy()
+            new.put(INPORT, peer.tunnel_key)
+            new.put(OUTPORT, 0)
+            self.trace(peer_dp, new, 0, True, node)
+        else:
+            sup.add(NodeType.MODIFY, f'output("{out_name}")')
+
+    def _output_mcgroup(self, dp: Datapath, group: McGroup, egress: Uflow, in_key: int,
+                        in_name: str, loopback: bool, sup: Node) -> None:
+        """Output to a multicast group: each member's egress pipeline (the inport's only
+        with flags.loopback)."""
+        mc = sup.add(NodeType.PIPELINE, f'multicast(dp="{dp.friendly}", '
+                                        f'mcgroup="{group.name}")')
+        for name in group.ports:
+            p = self.db.ports[name]
+            node = mc.add(NodeType.PIPELINE, f'egress(dp="{dp.friendly}", '
+                                             f'inport="{in_name}", outport="{p.friendly}")')
+            if p.tunnel_key != in_key or loopback:
+                node.always_indent = True
+                egress.put(OUTPORT, p.tunnel_key)
+                # one packet for all members, as in the real tool: what a member's
+                # egress pipeline changes, the next member sees
+                self.trace(dp, egress, 0, False, node)
+            else:
+                node.add(NodeType.OUTPUT, "/* omitting output because inport == outport "
+                                          "&& !flags.loopback */")
 
     def ct_next(self, a: acts.CtNext, dp: Datapath, uflow: Uflow, ingress: bool,
                 sup: Node) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ovnlab.ovntrace.engine import Node, NodeType
+from ovnlab.ovntrace.node import Node, NodeType
 
 _TITLES = (NodeType.PIPELINE, NodeType.TRANSFORMATION)
 

@@ -10,8 +10,9 @@ from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import SyntaxError_
 from ovnlab.ovntrace import render
 from ovnlab.ovntrace.db import Datapath, TraceDb
-from ovnlab.ovntrace.engine import Node, NodeType, Tracer
+from ovnlab.ovntrace.engine import Tracer
 from ovnlab.ovntrace.exprfmt import annotated
+from ovnlab.ovntrace.node import Node, NodeType
 from ovnlab.ovntrace.uflow import Uflow, flow_format
 
 INPORT = "reg14"

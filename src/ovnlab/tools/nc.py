@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ovnlab.errors import NotFound
@@ -25,8 +26,16 @@ SERVICES = {21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "h
             8080: "http-alt"}  # /etc/services
 
 
-def run(fabric: Any, node: str, argv: list[str],
-        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
+@dataclass(frozen=True, slots=True)
+class _Options:
+    zero: bool  # -z: scan, send no data
+    verbose: bool
+    timeout: float | None  # -w
+    positional: tuple[str, ...]
+
+
+def _parse(argv: list[str]) -> _Options | ToolResult:
+    """netcat-openbsd's getopt loop over the flags ovnlab knows (-z -v -n -w)."""
     args = list(argv)
     zero = verbose = False
     timeout: float | None = None
@@ -54,6 +63,15 @@ def run(fabric: Any, node: str, argv: list[str],
                     return ToolResult(1, "", f"nc: invalid option -- '{flag}'\n{USAGE}\n")
         else:
             positional.append(arg)
+    return _Options(zero, verbose, timeout, tuple(positional))
+
+
+def run(fabric: Any, node: str, argv: list[str],
+        checkpoint: Callable[[], None] = no_slices) -> ToolResult:
+    opts = _parse(argv)
+    if isinstance(opts, ToolResult):
+        return opts
+    zero, verbose, timeout, positional = opts.zero, opts.verbose, opts.timeout, opts.positional
     if len(positional) != 2 or not zero:
         return ToolResult(1, "", f"{USAGE}\n" if len(positional) != 2 else
                           "nc: only port scans (-z) are emulated in ovnlab\n")

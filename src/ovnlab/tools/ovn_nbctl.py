@@ -17,9 +17,10 @@ from typing import Any
 from ovnlab.nb import ctl
 from ovnlab.nb.api import NbApi
 from ovnlab.nb.ctl import CtlError, Style
-from ovnlab.nb.types import NatType
 from ovnlab.ovsdb import Database, Row
 from ovnlab.tools import ToolResult, fail, ok
+from ovnlab.tools import nbctl_lookup as lookup
+from ovnlab.tools.nbctl_nat import lr_nat_add, lr_nat_del, lr_nat_list
 
 PROG = "ovn-nbctl"
 
@@ -71,54 +72,6 @@ def _parse(argv: list[str]) -> tuple[Style, list[ctl.Command]]:
     return style, [ctl.check_command(raw, _COMMANDS) for raw in commands]
 
 
-# ------------------------------------------------------------------ lookups (ovn-nbctl.c)
-def _by_name_or_uuid(nb: Database, table: str, ident: str, noun: str, must_exist: bool = True,
-                     multiple: str | None = None) -> Row | None:
-    """The `*_by_name_or_uuid` helpers: a UUID, else the name (`multiple` names the rows
-    in the error when a name is ambiguous; without it the first match wins)."""
-    row = nb.tables[table].get(ident.lower()) if ctl.is_uuid(ident) else None
-    if row is None:
-        found = [r for r in _ordered(nb.rows(table)) if r["name"] == ident]
-        if len(found) > 1 and multiple:
-            raise CtlError(f"Multiple {multiple} named '{ident}'.  Use a UUID.")
-        row = found[0] if found else None
-    if row is None and must_exist:
-        raise CtlError(f"{ident}: {noun} {'UUID' if ctl.is_uuid(ident) else 'name'} not found")
-    return row
-
-
-def _lr(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
-    return _by_name_or_uuid(nb, "Logical_Router", ident, "router", must_exist, "logical routers")
-
-
-def _ls(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
-    return _by_name_or_uuid(nb, "Logical_Switch", ident, "switch", must_exist, "logical switches")
-
-
-def _lrp(nb: Database, ident: str) -> Row | None:
-    return _by_name_or_uuid(nb, "Logical_Router_Port", ident, "port")
-
-
-def _pg(nb: Database, ident: str, must_exist: bool = True) -> Row | None:
-    return _by_name_or_uuid(nb, "Port_Group", ident, "port group", must_exist)
-
-
-def _ordered(rows: list[Row]) -> list[Row]:
-    return sorted(rows, key=lambda r: r.uuid)
-
-
-def _refs(nb: Database, parent: Row, column: str) -> list[Row]:
-    """A reference set in OVSDB order (sorted by UUID), as the IDL hands it to ovn-nbctl."""
-    table = nb.schema[parent.table][column].ref_table
-    assert table is not None
-    return _ordered([nb.tables[table][u] for u in parent[column] if u in nb.tables[table]])
-
-
-def _must(row: Row | None) -> Row:
-    assert row is not None
-    return row
-
-
 # ------------------------------------------------------------------ show
 def _alias(row: Row, key: str) -> str:
     alias = row["external_ids"].get(key)
@@ -127,7 +80,7 @@ def _alias(row: Row, key: str) -> str:
 
 def _print_ls(nb: Database, ls: Row) -> str:
     out = [f"switch {ls.uuid} ({ls['name']}){_alias(ls, 'neutron:network_name')}\n"]
-    for lsp in _refs(nb, ls, "ports"):
+    for lsp in lookup.refs(nb, ls, "ports"):
         out.append(f"    port {lsp['name']}{_alias(lsp, 'neutron:port_name')}\n")
         if lsp["type"]:
             out.append(f"        type: {lsp['type']}\n")
@@ -145,13 +98,13 @@ def _print_ls(nb: Database, ls: Row) -> str:
 
 def _gw_chassis_ordered(nb: Database, lrp: Row) -> list[Row]:
     """get_ordered_gw_chassis_prio_list: priority, then name, both descending."""
-    gcs = _refs(nb, lrp, "gateway_chassis")
+    gcs = lookup.refs(nb, lrp, "gateway_chassis")
     return sorted(gcs, key=lambda g: (g["priority"], g["name"]), reverse=True)
 
 
 def _print_lr(nb: Database, lr: Row) -> str:
     out = [f"router {lr.uuid} ({lr['name']}){_alias(lr, 'neutron:router_name')}\n"]
-    for lrp in _refs(nb, lr, "ports"):
+    for lrp in lookup.refs(nb, lr, "ports"):
         out.append(f"    port {lrp['name']}\n")
         out.append(f'        mac: "{lrp["mac"]}"\n')
         if lrp["networks"]:
@@ -161,7 +114,7 @@ def _print_lr(nb: Database, lr: Row) -> str:
         gcs = _gw_chassis_ordered(nb, lrp)
         if gcs:
             out.append("        gateway chassis: [" + " ".join(g["chassis_name"] for g in gcs) + "]\n")
-    for nat in _refs(nb, lr, "nat"):
+    for nat in lookup.refs(nb, lr, "nat"):
         out.append(f"    nat {nat.uuid}\n")
         out.append(f'        external ip: "{nat["external_ip"]}"\n')
         if nat["external_port_range"]:
@@ -173,11 +126,11 @@ def _print_lr(nb: Database, lr: Row) -> str:
 
 def _show(nb: Database, cmd: ctl.Command, style: Style) -> str:
     if cmd.args:
-        ls = _ls(nb, cmd.args[0], must_exist=False)
-        lr = _lr(nb, cmd.args[0], must_exist=False)
+        ls = lookup.ls_by_name_or_uuid(nb, cmd.args[0], must_exist=False)
+        lr = lookup.lr_by_name_or_uuid(nb, cmd.args[0], must_exist=False)
         return (_print_ls(nb, ls) if ls else "") + (_print_lr(nb, lr) if lr else "")
-    return "".join(_print_ls(nb, ls) for ls in _ordered(nb.rows("Logical_Switch"))) + \
-        "".join(_print_lr(nb, lr) for lr in _ordered(nb.rows("Logical_Router")))
+    return "".join(_print_ls(nb, ls) for ls in lookup.ordered(nb.rows("Logical_Switch"))) + \
+        "".join(_print_lr(nb, lr) for lr in lookup.ordered(nb.rows("Logical_Router")))
 
 
 # ------------------------------------------------------------------ lists
@@ -195,32 +148,28 @@ def _lr_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
 
 
 def _lsp_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return _name_list(_refs(nb, _must(_ls(nb, cmd.args[0])), "ports"))
+    return _name_list(lookup.refs(nb, lookup.must(lookup.ls_by_name_or_uuid(nb, cmd.args[0])), "ports"))
 
 
 def _lrp_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return _name_list(_refs(nb, _must(_lr(nb, cmd.args[0])), "ports"))
-
-
-def _lsp(nb: Database, ident: str) -> Row:
-    return _must(_by_name_or_uuid(nb, "Logical_Switch_Port", ident, "port"))
+    return _name_list(lookup.refs(nb, lookup.must(lookup.lr_by_name_or_uuid(nb, cmd.args[0])), "ports"))
 
 
 def _lsp_get_up(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return "up\n" if _lsp(nb, cmd.args[0])["up"] is True else "down\n"
+    return "up\n" if lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["up"] is True else "down\n"
 
 
 def _lsp_get_addresses(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["addresses"]))
+    return "".join(f"{a}\n" for a in sorted(lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["addresses"]))
 
 
 def _lrp_get_gateway_chassis(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    lrp = _must(_lrp(nb, cmd.args[0]))
+    lrp = lookup.must(lookup.lrp_by_name_or_uuid(nb, cmd.args[0]))
     return "".join(f"{g['name']} {g['priority']:5d}\n" for g in _gw_chassis_ordered(nb, lrp))
 
 
 def _lsp_get_type(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return f"{_lsp(nb, cmd.args[0])['type']}\n"
+    return f"{lookup.lsp_by_name_or_uuid(nb, cmd.args[0])['type']}\n"
 
 
 def _kv_lines(smap: dict[str, str]) -> str:
@@ -229,36 +178,36 @@ def _kv_lines(smap: dict[str, str]) -> str:
 
 
 def _lsp_get_options(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return _kv_lines(_lsp(nb, cmd.args[0])["options"])
+    return _kv_lines(lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["options"])
 
 
 def _lsp_get_port_security(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return "".join(f"{a}\n" for a in sorted(_lsp(nb, cmd.args[0])["port_security"]))
+    return "".join(f"{a}\n" for a in sorted(lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["port_security"]))
 
 
 def _lsp_get_enabled(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return "disabled\n" if _lsp(nb, cmd.args[0])["enabled"] is False else "enabled\n"
+    return "disabled\n" if lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["enabled"] is False else "enabled\n"
 
 
 def _lsp_get_tag(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    tag = _lsp(nb, cmd.args[0])["tag"]
+    tag = lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["tag"]
     return f"{tag}\n" if tag is not None else ""
 
 
 def _lsp_get_dhcpv4_options(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    ref = _lsp(nb, cmd.args[0])["dhcpv4_options"]
+    ref = lookup.lsp_by_name_or_uuid(nb, cmd.args[0])["dhcpv4_options"]
     row = nb.tables["DHCP_Options"].get(ref) if ref else None
     return f"{row.uuid} ({row['cidr']})\n" if row is not None else ""
 
 
 def _lsp_get_ls(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    lsp = _lsp(nb, cmd.args[0])
-    return "".join(f"{ls.uuid} ({ls['name']})\n" for ls in _ordered(nb.rows("Logical_Switch"))
+    lsp = lookup.lsp_by_name_or_uuid(nb, cmd.args[0])
+    return "".join(f"{ls.uuid} ({ls['name']})\n" for ls in lookup.ordered(nb.rows("Logical_Switch"))
                    if lsp.uuid in ls["ports"])
 
 
 def _lrp_get_enabled(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    return "disabled\n" if _must(_lrp(nb, cmd.args[0]))["enabled"] is False else "enabled\n"
+    return "disabled\n" if lookup.must(lookup.lrp_by_name_or_uuid(nb, cmd.args[0]))["enabled"] is False else "enabled\n"
 
 
 def _dhcp_options_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
@@ -275,13 +224,13 @@ def _dhcp_options_get_options(nb: Database, cmd: ctl.Command, style: Style) -> s
 
 
 def _lr_policy_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    lr = _must(_lr(nb, cmd.args[0]))
-    policies = sorted(_refs(nb, lr, "policies"), key=lambda p: (-p["priority"], p["match"]))
+    lr = lookup.must(lookup.lr_by_name_or_uuid(nb, cmd.args[0]))
+    policies = sorted(lookup.refs(nb, lr, "policies"), key=lambda p: (-p["priority"], p["match"]))
     out = ["Routing Policies\n"] if policies else []
     for p in policies:
         line = f"{p['priority']:10d} {p['match']:>50} {p['action']:>15}"
         for i, hop in enumerate(sorted(p["nexthops"])):
-            text = _normalize_prefix(hop) or ""
+            text = lookup.normalize_prefix_str(hop) or ""
             line += f", {text}" if i else f" {text:>25}"
         if p["options"]:
             line += f"{'':15}" + ",".join(f"{k}={v}" for k, v in sorted(p["options"].items()))
@@ -289,203 +238,13 @@ def _lr_policy_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return "".join(out)
 
 
-# ------------------------------------------------------------------ NAT
-def _c(fmt_width: int, trunc: int, text: str) -> str:
-    """printf `%-W.Ts`."""
-    return f"{text[:trunc]:<{fmt_width}}"
-
-
-def _lr_nat_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    lr = _must(_lr(nb, cmd.args[0]))
-    entries = []
-    for nat in _refs(nb, lr, "nat"):
-        gw = nb.tables["Logical_Router_Port"].get(nat["gateway_port"] or "")
-        key = _c(17, 13, nat["type"]) + _c(22, 18, gw["name"] if gw else "") + nat["external_ip"]
-        if nat["external_mac"] is not None and nat["logical_port"] is not None:
-            value = (_c(17, 13, nat["external_port_range"]) + _c(20, 16, nat["logical_ip"])
-                     + _c(21, 17, nat["external_mac"]) + nat["logical_port"])
-        else:
-            value = _c(17, 13, nat["external_port_range"]) + nat["logical_ip"]
-        entries.append((key, value))
-    if not entries:
-        return ""
-    header = (_c(17, 13, "TYPE") + _c(22, 18, "GATEWAY_PORT") + _c(19, 15, "EXTERNAL_IP")
-              + _c(17, 13, "EXTERNAL_PORT") + _c(20, 16, "LOGICAL_IP") + _c(21, 17, "EXTERNAL_MAC")
-              + "LOGICAL_PORT\n")
-    return header + "".join(_c(58, 54, k) + v + "\n" for k, v in sorted(entries, key=lambda e: e[0]))
-
-
-def _normalize_prefix(text: str) -> str | None:
-    """normalize_prefix_str: `a.b.c.d` for /32, else the masked network."""
-    try:
-        net = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-    if net.prefixlen == net.max_prefixlen:
-        return str(net.network_address)
-    return str(net)
-
-
-def _addr(text: str, version: int | None = None) -> str | None:
-    """normalize_ipv{4,6}_addr_str."""
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    return str(ip) if version in (None, ip.version) else None
-
-
-def _lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    """nbctl_lr_nat_add: ROUTER TYPE EXTERNAL_IP LOGICAL_IP [LOGICAL_PORT EXTERNAL_MAC]
-    [EXTERNAL_PORT_RANGE]."""
-    lr = _must(_lr(nb, cmd.args[0]))
-    nat_type, external_ip, logical_ip = cmd.args[1:4]
-    opts = cmd.options
-    if nat_type not in set(NatType):
-        raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
-    new_ext = _addr(external_ip)
-    if new_ext is None:
-        raise CtlError(f"{external_ip}: Not a valid IPv4 or IPv6 address.")
-    version = ipaddress.ip_address(new_ext).version
-    family = "IPv6" if version == 6 else "IPv4"
-    if nat_type != NatType.SNAT:
-        new_log = _addr(logical_ip, version)
-        if new_log is None:
-            raise CtlError(f"{logical_ip}: Not a valid {family} address.")
-    else:
-        new_log = _normalize_prefix(logical_ip)
-        if new_log is None or ipaddress.ip_network(new_log).version != version:
-            raise CtlError(f"{logical_ip}: should be an {family} address or network.")
-    logical_port = external_mac = port_range = None
-    rest = cmd.args[4:]
-    if len(rest) == 1:
-        if "--portrange" not in opts:
-            raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
-        port_range = _port_range(rest[0])
-    elif len(rest) >= 2:
-        if nat_type != NatType.DNAT_AND_SNAT:
-            raise CtlError('logical_port and external_mac are only valid when type is "dnat_and_snat".')
-        if len(rest) == 2 and "--portrange" in opts:
-            raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
-        logical_port = rest[0]
-        _lsp(nb, logical_port)
-        external_mac = rest[1]
-        if not re.fullmatch(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}", external_mac):
-            raise CtlError(f"invalid mac address {external_mac}.")
-        if len(rest) > 2:
-            port_range = _port_range(rest[2])
-    stateless = "--stateless" in opts
-    if nat_type != NatType.DNAT_AND_SNAT and stateless:
-        raise CtlError("stateless is not applicable to dnat or snat types")
-    if nat_type == NatType.SNAT and "--add-route" in opts:
-        raise CtlError("routes cannot be added for snat types.")
-    dgps = [p for p in _refs(nb, lr, "ports") if p["gateway_chassis"] or p["ha_chassis_group"]]
-    dgw: Row | None = None
-    if opts.get("--gateway-port"):
-        name = str(opts["--gateway-port"])
-        dgw = _must(_lrp(nb, name))
-        if dgw.uuid not in lr["ports"]:
-            raise CtlError(f"{name} is not a router port of logical router: {cmd.args[0]}.")
-        if dgw not in dgps:
-            raise CtlError(f"{name} is not a distributed gateway router port.")
-    else:
-        inside = [p for p in dgps if any(ipaddress.ip_address(new_ext) in ipaddress.ip_interface(n).network
-                                         for n in p["networks"])]
-        dgw = inside[-1] if inside else None
-        if len(dgps) > 1 and dgw is None:
-            raise CtlError(f"logical router: {cmd.args[0]} has multiple distributed gateway ports "
-                           "and gateway_port can not be determined from external IP of NAT rule.")
-    snat = nat_type == NatType.SNAT
-    for nat in _refs(nb, lr, "nat"):
-        old_ext, old_log = _normalize_prefix(nat["external_ip"]), _normalize_prefix(nat["logical_ip"])
-        if old_ext is None or old_log is None:
-            continue
-        if nat["type"] == nat_type and (len(dgps) <= 1 or nat["gateway_port"] == (dgw.uuid if dgw else None)):
-            if (new_log if snat else new_ext) == (old_log if snat else old_ext):
-                if (new_ext if snat else new_log) == (old_ext if snat else old_log):
-                    if "--may-exist" not in opts:
-                        raise CtlError(f"{new_ext}, {new_log}: a NAT with this external_ip and "
-                                       "logical_ip already exists")
-                    with nb.transaction() as txn:
-                        txn.update("NAT", nat.uuid, logical_port=logical_port, external_mac=external_mac)
-                    return ""
-                raise CtlError(f"a NAT with this type ({nat_type}), "
-                               f"{'logical_ip' if snat else 'external_ip'} "
-                               f"({new_log if snat else new_ext}) already exists")
-        if NatType.DNAT_AND_SNAT in (nat_type, nat["type"]) and old_ext == new_ext and \
-                (nat["options"].get("stateless") == "true" or stateless):
-            if "--may-exist" not in opts:
-                raise CtlError(f"{new_ext}, {new_log}: External ip cannot be shared across "
-                               "stateless and stateful NATs")
-            return ""
-    options = {"stateless": "true" if stateless else "false"}
-    if "--add-route" in opts:
-        options["add_route"] = "true"
-    api = NbApi(nb)
-    with nb.transaction():
-        nat = api.insert("NAT", type=nat_type, external_ip=external_ip, logical_ip=new_log,
-                         logical_port=logical_port, external_mac=external_mac,
-                         external_port_range=port_range or "", options=options,
-                         gateway_port=dgw.uuid if dgw is not None and opts.get("--gateway-port") else None)
-        api.add_ref(lr, "nat", nat.uuid)
-    return ""
-
-
-def _port_range(text: str) -> str:
-    m = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
-    lo, hi = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (0, -1)
-    if not m or not (1 <= lo <= hi <= 65535):
-        raise CtlError(f"invalid port range {text}.")
-    return text
-
-
-def _lr_nat_del(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    """nbctl_lr_nat_del: ROUTER [TYPE [IP] [GATEWAY_PORT]]."""
-    lr = _must(_lr(nb, cmd.args[0]))
-    api = NbApi(nb)
-    nats = _refs(nb, lr, "nat")
-    doomed: list[Row] = []
-    if len(cmd.args) == 1:
-        doomed = nats
-    else:
-        nat_type = cmd.args[1]
-        if nat_type not in set(NatType):
-            raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
-        typed = [n for n in nats if n["type"] == nat_type]
-
-        def ip_of(nat: Row) -> str | None:
-            return _normalize_prefix(nat["logical_ip"] if nat_type == NatType.SNAT else nat["external_ip"])
-
-        ip = _normalize_prefix(cmd.args[2]) if len(cmd.args) > 2 else None
-        if len(cmd.args) == 2:
-            doomed = typed
-        elif len(cmd.args) == 3 and ip is None:
-            port = _must(_lrp(nb, cmd.args[2]))
-            doomed = [n for n in typed if n["gateway_port"] == port.uuid]
-        elif len(cmd.args) == 3:
-            doomed = [n for n in typed if ip_of(n) == ip]
-        else:
-            if ip is None:
-                raise CtlError(f"{cmd.args[2]}: Invalid IP address or CIDR")
-            port = _must(_lrp(nb, cmd.args[3]))
-            doomed = [n for n in typed if ip_of(n) == ip and n["gateway_port"] == port.uuid][:1]
-            if not doomed and "--if-exists" not in cmd.options:
-                raise CtlError(f"no matching NAT with the type ({nat_type}), "
-                               f"{'logical_ip' if nat_type == 'snat' else 'external_ip'} ({ip}) "
-                               f"and gateway_port ({cmd.args[3]})")
-    with nb.transaction():
-        for nat in doomed:
-            api.delete("NAT", nat.uuid)
-    return ""
-
-
 # ------------------------------------------------------------------ routes, ACLs
 def _lr_route_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
-    lr = _must(_lr(nb, cmd.args[0]))
+    lr = lookup.must(lookup.lr_by_name_or_uuid(nb, cmd.args[0]))
     table = cmd.options.get("--route-table")
     v4: list[tuple[tuple[str, int, int], Row]] = []
     v6: list[tuple[tuple[str, int, int], Row]] = []
-    for route in _refs(nb, lr, "static_routes"):
+    for route in lookup.refs(nb, lr, "static_routes"):
         if table is not None and route["route_table"] != table:
             continue
         try:
@@ -513,9 +272,9 @@ def _lr_route_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
 
 
 def _print_route(route: Row, ecmp: bool) -> str:
-    prefix = _normalize_prefix(route["ip_prefix"]) or ""
+    prefix = lookup.normalize_prefix_str(route["ip_prefix"]) or ""
     nexthop = route["nexthop"]
-    nh = "discard" if nexthop == "discard" else (_normalize_prefix(nexthop) or "") if nexthop else ""
+    nh = "discard" if nexthop == "discard" else (lookup.normalize_prefix_str(nexthop) or "") if nexthop else ""
     line = f"{prefix:>25} {nh:>25} {route['policy'] or 'dst-ip'}"
     if route["output_port"] is not None:
         line += f" {route['output_port']}"
@@ -537,20 +296,20 @@ def _acl_owner(nb: Database, cmd: ctl.Command) -> Row:
     pg: Row | None = None
     ls: Row | None = None
     if kind is None:
-        pg = _pg(nb, ident, must_exist=False)
-        ls = _ls(nb, ident, must_exist=False)
+        pg = lookup.pg_by_name_or_uuid(nb, ident, must_exist=False)
+        ls = lookup.ls_by_name_or_uuid(nb, ident, must_exist=False)
         if pg and ls:
             raise CtlError(f"Same name '{ident}' exists in both port-groups and logical switches. "
                            "Specify --type=port-group or switch, or use a UUID.")
         if not pg and not ls:
             raise CtlError(f"'{ident}' is not found for port-group or switch.")
     elif kind == "port-group":
-        pg = _pg(nb, ident)
+        pg = lookup.pg_by_name_or_uuid(nb, ident)
     elif kind == "switch":
-        ls = _ls(nb, ident)
+        ls = lookup.ls_by_name_or_uuid(nb, ident)
     else:
         raise CtlError(f"Invalid value '{kind}' for option --type")
-    return _must(pg or ls)
+    return lookup.must(pg or ls)
 
 
 _ACL_ACTIONS = ("allow", "allow-related", "allow-stateless", "drop", "reject")
@@ -575,7 +334,7 @@ def _acl_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
     severity, name, meter = opts.get("--severity"), opts.get("--name"), opts.get("--meter")
     if severity is not None and severity not in _SEVERITIES:
         raise CtlError(f"bad severity: {severity}")
-    for acl in _refs(nb, owner, "acls"):  # acl_cmp: direction, priority, match
+    for acl in lookup.refs(nb, owner, "acls"):  # acl_cmp: direction, priority, match
         if (acl["direction"], acl["priority"], acl["match"]) == (direction, priority, match):
             if "--may-exist" in opts:
                 return ""
@@ -594,7 +353,7 @@ def _acl_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
 
 def _acl_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     owner = _acl_owner(nb, cmd)
-    acls = _refs(nb, owner, "acls")
+    acls = lookup.refs(nb, owner, "acls")
     acls.sort(key=lambda a: (a["direction"] != "from-lport", a["options"].get("apply-after-lb") == "true",
                              -a["priority"], a["match"]))
     out = []
@@ -653,10 +412,10 @@ _COMMANDS: dict[str, ctl.Syntax] = {
     "lrp-list": ctl.Syntax(1, 1, (), _lrp_list),
     "lrp-get-gateway-chassis": ctl.Syntax(1, 1, (), _lrp_get_gateway_chassis),
     "lr-route-list": ctl.Syntax(1, 1, ("--route-table=",), _lr_route_list),
-    "lr-nat-list": ctl.Syntax(1, 1, (), _lr_nat_list),
+    "lr-nat-list": ctl.Syntax(1, 1, (), lr_nat_list),
     "lr-nat-add": ctl.Syntax(4, 7, ("--may-exist", "--stateless", "--portrange", "--add-route",
-                                 "--gateway-port="), _lr_nat_add),
-    "lr-nat-del": ctl.Syntax(1, 4, ("--if-exists",), _lr_nat_del),
+                                 "--gateway-port="), lr_nat_add),
+    "lr-nat-del": ctl.Syntax(1, 4, ("--if-exists",), lr_nat_del),
     "acl-list": ctl.Syntax(1, 1, ("--type=",), _acl_list),
     "acl-add": ctl.Syntax(5, 5, ("--type=", "--log", "--may-exist", "--severity=", "--name=",
                                  "--meter="), _acl_add),

@@ -126,39 +126,47 @@ def _parse(argv: list[str]) -> _Options | ToolResult:
                 return fail(f"ping: invalid -M argument: {inline}", 2)
             opts.pmtudisc = PMTU_MODES[inline]
             continue
-        try:
-            value = float(inline)
-        except ValueError:
-            return fail(f"ping: invalid argument: '{inline}'", 1)
-        if flag == "-c":
-            if value != int(value) or value < 1:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 9223372036854775807", 1)
-            opts.count = int(value)
-        elif flag == "-i":
-            if value < 0:
-                return fail(f"ping: bad timing interval: {inline}", 1)
-            opts.interval = value
-        elif flag == "-W":
-            if value < 0:
-                return fail(f"ping: bad linger time: {inline}", 1)
-            opts.timeout = value
-        elif flag == "-w":
-            if value < 0:
-                return fail(f"ping: bad wait time: {inline}", 1)
-            opts.deadline = value
-        elif flag == "-s":
-            if value != int(value) or not 0 <= value <= 65507:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 0 <= value <= 65507", 1)
-            opts.size = int(value)
-        elif flag == "-t":
-            if value != int(value) or not 0 < value <= 255:
-                return fail(f"ping: invalid argument: '{inline}': out of range: 1 <= value <= 255", 1)
-            opts.ttl = int(value)
+        error = _set_numeric(opts, flag, inline)
+        if error is not None:
+            return error
     if args and not opts.dest:
         opts.dest = args.pop(0)
     if not opts.dest:
         return fail(f"ping: usage error: Destination address required\n{USAGE}", 1)
     return opts
+
+
+def _set_numeric(opts: _Options, flag: str, text: str) -> ToolResult | None:
+    """A numeric option's value checked as iputils checks it (its messages), then set."""
+    try:
+        value = float(text)
+    except ValueError:
+        return fail(f"ping: invalid argument: '{text}'", 1)
+    if flag == "-c":
+        if value != int(value) or value < 1:
+            return fail(f"ping: invalid argument: '{text}': out of range: 1 <= value <= 9223372036854775807", 1)
+        opts.count = int(value)
+    elif flag == "-i":
+        if value < 0:
+            return fail(f"ping: bad timing interval: {text}", 1)
+        opts.interval = value
+    elif flag == "-W":
+        if value < 0:
+            return fail(f"ping: bad linger time: {text}", 1)
+        opts.timeout = value
+    elif flag == "-w":
+        if value < 0:
+            return fail(f"ping: bad wait time: {text}", 1)
+        opts.deadline = value
+    elif flag == "-s":
+        if value != int(value) or not 0 <= value <= 65507:
+            return fail(f"ping: invalid argument: '{text}': out of range: 0 <= value <= 65507", 1)
+        opts.size = int(value)
+    elif flag == "-t":
+        if value != int(value) or not 0 < value <= 255:
+            return fail(f"ping: invalid argument: '{text}': out of range: 1 <= value <= 255", 1)
+        opts.ttl = int(value)
+    return None
 
 
 def _payload(size: int, now: float) -> bytes:
@@ -182,6 +190,15 @@ def format_rtt(seconds: float) -> str:
     return f"{us // 1000}.{us % 1000:03d}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """When a run sends and how long it waits, fixed before the first send."""
+    start: float
+    count: int | None  # None: until the deadline
+    total: int  # the sends that fit before the deadline
+    deadline: float  # math.inf without -w
+
+
 def run(fabric: Any, node: str, argv: list[str],
         checkpoint: Callable[[], None] = no_slices) -> ToolResult:
     parsed = _parse(argv)
@@ -195,60 +212,34 @@ def run(fabric: Any, node: str, argv: list[str],
     target = fabric.resolve(opts.dest)
     if target is None:
         return fail(f"ping: {opts.dest}: Name or service not known", 2)
-    numeric = opts.numeric or fabric.resolve(opts.dest) is not None and _is_literal(opts.dest)
     if stack.lookup_route(target) is None and target not in stack.local_ips and target >> 24 != 127:
         return fail("ping: connect: Network is unreachable", 2)
+    numeric = opts.numeric or _is_literal(opts.dest)
 
     def pr_addr(address: int) -> str:
         if numeric:
             return ip_str(address)
         return f"{fabric.resolve_name(address) or ip_str(address)} ({ip_str(address)})"
 
-    clock = fabric.clock
-    start = clock.now
-    count = opts.count if opts.count is not None else (None if opts.deadline else DEFAULT_COUNT)
+    plan = _plan(opts, fabric.clock.now)
     state = _Run()
     out = [f"PING {opts.dest} ({ip_str(target)}) {opts.size}({opts.size + 28}) bytes of data."]
-    ident = stack.next_icmp_ident()
+    _main_loop(fabric.clock, stack, target, opts, plan, state, pr_addr, out, checkpoint)
+    return _finish(opts, plan, state, out)
 
-    def on_icmp(packet: Packet, original: Packet | None) -> None:
-        now = clock.now
-        if original is None:  # an echo reply
-            seq = packet.icmp_seq
-            if seq not in state.sent_at:
-                return
-            dup = seq in state.answered
-            rtt = now - state.sent_at[seq]
-            if not dup:
-                state.answered.add(seq)
-                state.received += 1
-                state.add_rtt(rtt)
-            line = (f"{len(packet.payload) + 8} bytes from {pr_addr(packet.ip_src)}: "
-                    f"icmp_seq={seq} ttl={packet.ip_ttl}")
-            if opts.size >= 16:
-                line += f" time={format_rtt(rtt)} ms"
-            if dup:
-                line += " (DUP!)"
-            if packet.ip_src != target:
-                line += " (DIFFERENT ADDRESS!)"
-            state.lines.append(line)
-            return
-        if original.icmp_type != ICMP_ECHO_REQUEST or original.icmp_seq not in state.sent_at:
-            return
-        state.errors += 1
-        if packet.icmp_type == ICMP_DEST_UNREACH:
-            text = UNREACH_TEXT.get(packet.icmp_code, f"Dest Unreachable, Bad Code: {packet.icmp_code}")
-            if packet.icmp_code == 4:  # the next hop's MTU rides in the header's last 16 bits
-                text += f" (mtu = {packet.icmp_seq})"
-        elif packet.icmp_type == ICMP_TIME_EXCEEDED:
-            text = EXCEEDED_TEXT.get(packet.icmp_code, f"Time exceeded, Bad Code: {packet.icmp_code}")
-        else:
-            text = f"Bad ICMP type: {packet.icmp_type}"
-        state.lines.append(f"From {pr_addr(packet.ip_src)} icmp_seq={original.icmp_seq} {text}")
 
+def _plan(opts: _Options, start: float) -> _Plan:
+    count = opts.count if opts.count is not None else (None if opts.deadline else DEFAULT_COUNT)
     deadline = start + opts.deadline if opts.deadline is not None else math.inf
     n_sends = count if count is not None else int(opts.deadline / max(opts.interval, 1e-3)) + 1  # type: ignore[operator]
-    total = _sends(start, opts.interval, n_sends, deadline)
+    return _Plan(start, count, _sends(start, opts.interval, n_sends, deadline), deadline)
+
+
+def _main_loop(clock: Any, stack: HostStack, target: int, opts: _Options, plan: _Plan,
+               state: _Run, pr_addr: Callable[[int], str], out: list[str],
+               checkpoint: Callable[[], None]) -> None:
+    """ping_common.c main_loop: send on the interval's timer, print replies as they come."""
+    ident = stack.next_icmp_ident()
     pending: list[Any] = []  # the next send's timer: one at a time, however long the run
     sender: list[Callable[[int], None]] = []  # `send`, which schedules itself through this
 
@@ -258,8 +249,8 @@ def run(fabric: Any, node: str, argv: list[str],
         state.answered.discard(seq)
         state.transmitted += 1
         state.last_sent = clock.now
-        if i + 1 < total:
-            pending[:] = [clock.call_at(start + (i + 1) * opts.interval, sender[0], i + 1)]
+        if i + 1 < plan.total:
+            pending[:] = [clock.call_at(plan.start + (i + 1) * opts.interval, sender[0], i + 1)]
         error = stack.send(Packet(eth_type=ETH_IP, ip_dst=target, ip_proto=PROTO_ICMP,
                                   ip_ttl=opts.ttl, icmp_type=ICMP_ECHO_REQUEST,
                                   icmp_id=ident, icmp_seq=seq,
@@ -271,29 +262,11 @@ def run(fabric: Any, node: str, argv: list[str],
                 state.errors_text.append(f"ping: local error: {error[0].lower()}{error[1:]}")
 
     sender.append(send)
-    stack.icmp_sockets[ident] = on_icmp
+    stack.icmp_sockets[ident] = _icmp_handler(clock, target, opts, state, pr_addr)
     try:
-        if total:
-            pending.append(clock.call_at(start, send, 0))
-        last_send = start + (total - 1) * opts.interval
-        linger = opts.timeout if opts.timeout is not None else DEFAULT_LINGER
-        end = min(deadline, last_send + linger)
-        while True:
-            if state.transmitted and state.transmitted == total and \
-                    state.received + state.errors >= total:
-                break
-            if count is None and state.transmitted and state.received >= 1 and opts.deadline \
-                    and clock.now >= deadline:
-                break
-            nxt = clock.next_time()
-            if nxt is None or nxt > end:
-                clock.run_until(end)
-                break
-            checkpoint()
-            clock.step()
-            if not opts.quiet:
-                out.extend(state.lines)
-            state.lines.clear()
+        if plan.total:
+            pending.append(clock.call_at(plan.start, send, 0))
+        _wait(clock, opts, plan, state, out, checkpoint)
     finally:
         for t in pending:
             t.cancel()
@@ -303,10 +276,87 @@ def run(fabric: Any, node: str, argv: list[str],
         pending.clear()
         sender.clear()
         stack.icmp_sockets.pop(ident, None)
+
+
+def _wait(clock: Any, opts: _Options, plan: _Plan, state: _Run, out: list[str],
+          checkpoint: Callable[[], None]) -> None:
+    """Run the clock until every probe is answered (or failed), the deadline passes, or the
+    linger after the last send runs out."""
+    last_send = plan.start + (plan.total - 1) * opts.interval
+    linger = opts.timeout if opts.timeout is not None else DEFAULT_LINGER
+    end = min(plan.deadline, last_send + linger)
+    while True:
+        if state.transmitted and state.transmitted == plan.total and \
+                state.received + state.errors >= plan.total:
+            break
+        if plan.count is None and state.transmitted and state.received >= 1 and opts.deadline \
+                and clock.now >= plan.deadline:
+            break
+        nxt = clock.next_time()
+        if nxt is None or nxt > end:
+            clock.run_until(end)
+            break
+        checkpoint()
+        clock.step()
+        if not opts.quiet:
+            out.extend(state.lines)
+        state.lines.clear()
+
+
+def _icmp_handler(clock: Any, target: int, opts: _Options, state: _Run,
+                  pr_addr: Callable[[int], str]) -> Callable[[Packet, Packet | None], None]:
+    """ping4_parse_reply: the ICMP socket's receiver, an echo reply or an error quoting one
+    of our requests."""
+    def on_icmp(packet: Packet, original: Packet | None) -> None:
+        if original is None:
+            _echo_reply(packet, clock.now, target, opts, state, pr_addr)
+        elif original.icmp_type == ICMP_ECHO_REQUEST and original.icmp_seq in state.sent_at:
+            state.errors += 1
+            state.lines.append(f"From {pr_addr(packet.ip_src)} icmp_seq={original.icmp_seq} "
+                               f"{_error_text(packet)}")
+    return on_icmp
+
+
+def _echo_reply(packet: Packet, now: float, target: int, opts: _Options, state: _Run,
+                pr_addr: Callable[[int], str]) -> None:
+    seq = packet.icmp_seq
+    if seq not in state.sent_at:
+        return
+    dup = seq in state.answered
+    rtt = now - state.sent_at[seq]
+    if not dup:
+        state.answered.add(seq)
+        state.received += 1
+        state.add_rtt(rtt)
+    line = (f"{len(packet.payload) + 8} bytes from {pr_addr(packet.ip_src)}: "
+            f"icmp_seq={seq} ttl={packet.ip_ttl}")
+    if opts.size >= 16:
+        line += f" time={format_rtt(rtt)} ms"
+    if dup:
+        line += " (DUP!)"
+    if packet.ip_src != target:
+        line += " (DIFFERENT ADDRESS!)"
+    state.lines.append(line)
+
+
+def _error_text(packet: Packet) -> str:
+    """pr_icmph: an ICMP error's text."""
+    if packet.icmp_type == ICMP_DEST_UNREACH:
+        text = UNREACH_TEXT.get(packet.icmp_code, f"Dest Unreachable, Bad Code: {packet.icmp_code}")
+        if packet.icmp_code == 4:  # the next hop's MTU rides in the header's last 16 bits
+            text += f" (mtu = {packet.icmp_seq})"
+        return text
+    if packet.icmp_type == ICMP_TIME_EXCEEDED:
+        return EXCEEDED_TEXT.get(packet.icmp_code, f"Time exceeded, Bad Code: {packet.icmp_code}")
+    return f"Bad ICMP type: {packet.icmp_type}"
+
+
+def _finish(opts: _Options, plan: _Plan, state: _Run, out: list[str]) -> ToolResult:
+    """ping_common.c finish: the statistics, and the exit status."""
     transmitted = state.transmitted
     received = state.received
-    elapsed_ms = int(round(((state.last_sent if state.last_sent is not None else start)
-                            - start) * 1000))
+    elapsed_ms = int(round(((state.last_sent if state.last_sent is not None else plan.start)
+                            - plan.start) * 1000))
     loss = (transmitted - received) * 100.0 / transmitted if transmitted else 0.0
     errors = f", +{state.errors} errors" if state.errors else ""
     out.append("")
