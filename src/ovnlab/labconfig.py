@@ -1,7 +1,10 @@
-"""`ovnlab config set`: the options a running lab lets its user change, on either backend
-(as a neutron-server restart with the new neutron.conf would)."""
+"""What a running lab takes and tells on either backend: the options `ovnlab config set`
+changes (as a neutron-server restart with the new neutron.conf would) and the counts
+`ovnlab status` shows."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ovnlab.cloud import Cloud
 from ovnlab.errors import BadRequest
@@ -18,3 +21,9 @@ def config_set(cloud: Cloud, key: str, value: str) -> None:
     if lowered not in ("true", "false"):
         raise BadRequest(f"{key}: expected true or false, got {value!r}")
     cloud.set_config(enable_distributed_floating_ip=lowered == "true")
+
+
+def resource_counts(cloud: Cloud, admin: Any) -> dict[str, int]:
+    """`ovnlab status`'s counts, as the admin sees them."""
+    return {"networks": len(cloud.get_networks(admin)), "routers": len(cloud.get_routers(admin)),
+            "servers": len(cloud.get_servers(admin)), "fips": len(cloud.get_floatingips(admin))}

@@ -18,19 +18,15 @@ class PortDriver(DriverBase):
 
     def create_port(self, port: Resource) -> None:
         """`OVNClient.create_port`; floating IP ports get no LSP (`is_lsp_ignored`)."""
-        dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
-        with self.transaction():
-            self.store.put("ports", port)
-            if port.get("device_owner") == n.OWNER_FLOATINGIP:
-                return
-            if self.api.by_name("Logical_Switch_Port", port["id"]) is None:
-                self._create_lsp(port)
-            else:
-                self._update_lsp(port)
-            self._metadata_port_changed(port)
+        self._write_port(port)
 
     def update_port(self, port: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_port`."""
+        self._write_port(port)
+
+    def _write_port(self, port: Resource) -> None:
+        """The port's LSP created or brought up to date (create and update alike, as a
+        resync finds either)."""
         dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
             self.store.put("ports", port)

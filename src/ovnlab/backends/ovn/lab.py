@@ -334,12 +334,7 @@ class OvnLab:
         time.sleep(GARP_SETTLE)
 
     def status(self) -> dict[str, Any]:
-        counts = {
-            "networks": len(self.cloud.get_networks(self.admin)),
-            "routers": len(self.cloud.get_routers(self.admin)),
-            "servers": len(self.cloud.get_servers(self.admin)),
-            "fips": len(self.cloud.get_floatingips(self.admin)),
-        }
+        counts = labconfig.resource_counts(self.cloud, self.admin)
         return {"topology": self.topology.name, "nodes": self.node_names(), "counts": counts,
                 "backend": "ovn", "ovn_version": "{}.{:02d}".format(*self.programs.version())}
 
