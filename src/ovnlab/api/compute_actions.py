@@ -131,9 +131,13 @@ class ServerActions:
         self.view = view
         self.validators = validators
         self.handlers: dict[str, Callable[[Request, str, Any], Response]] = {
-            "reboot": self.reboot, "os-stop": self.stop, "os-start": self.start,
-            "rebuild": self.rebuild, "lock": self.lock, "unlock": self.unlock,
-            "forceDelete": self.force_delete, "restore": self.restore,
+            "reboot": self.reboot, "rebuild": self.rebuild, "lock": self.lock,
+            "restore": self.restore,
+            "os-stop": self._simple("os-stop", self.cloud.stop_server, Action.STOP),
+            "os-start": self._simple("os-start", self.cloud.start_server, Action.START),
+            "unlock": self._simple("unlock", self.cloud.unlock_server, Action.UNLOCK),
+            "forceDelete": self._simple("forceDelete", self.cloud.force_delete_server,
+                                        Action.DELETE),
             "os-getConsoleOutput": self.console_output,
             "pause": self._simple("pause", self.cloud.pause_server, Action.PAUSE),
             "unpause": self._simple("unpause", self.cloud.unpause_server, Action.UNPAUSE),
@@ -165,16 +169,6 @@ class ServerActions:
         hard = _reboot_type(arg)
         self.cloud.reboot_server(req.context, server_id, hard)
         return self._done(req, server_id, Action.REBOOT)
-
-    def stop(self, req: Request, server_id: str, arg: Any) -> Response:
-        _no_body("os-stop", arg)
-        self.cloud.stop_server(req.context, server_id)
-        return self._done(req, server_id, Action.STOP)
-
-    def start(self, req: Request, server_id: str, arg: Any) -> Response:
-        _no_body("os-start", arg)
-        self.cloud.start_server(req.context, server_id)
-        return self._done(req, server_id, Action.START)
 
     def _simple(self, name: str, method: Callable[[Context, str], None], action: Action
                 ) -> Callable[[Request, str, Any], Response]:
@@ -208,17 +202,7 @@ class ServerActions:
         self.cloud.lock_server(req.context, server_id, reason)
         return self._done(req, server_id, Action.LOCK)
 
-    def unlock(self, req: Request, server_id: str, arg: Any) -> Response:
-        _no_body("unlock", arg)
-        self.cloud.unlock_server(req.context, server_id)
-        return self._done(req, server_id, Action.UNLOCK)
-
     # -- deferred delete (reclaim_instance_interval = 0: nothing is ever soft-deleted)
-    def force_delete(self, req: Request, server_id: str, arg: Any) -> Response:
-        _no_body("forceDelete", arg)
-        self.cloud.force_delete_server(req.context, server_id)
-        return self._done(req, server_id, Action.DELETE)
-
     def restore(self, req: Request, server_id: str, arg: Any) -> Response:
         _no_body("restore", arg)
         self.cloud.restore_server(req.context, server_id)
