@@ -168,20 +168,27 @@ class OvnLab:
             if not changed and not events and (self.nb.seqno, self.sb.seqno) == seqnos:
                 break
         self._wait_hv()
-        self._wait_gateways()
+        if self._wait_gateways():
+            # A gateway moved meanwhile: every chassis must have seen the move too (the one
+            # that released it would otherwise still SNAT as the gateway for a moment).
+            self._wait_hv()
 
-    def _wait_gateways(self) -> None:
+    def _wait_gateways(self) -> bool:
         """Until each gateway port is held by its highest-priority running chassis
         (bounded: the lab goes on without). Not while a chassis runs ovs-vswitchd without
-        ovn-controller: its BFD still says it lives, and nobody updates what it held."""
+        ovn-controller: its BFD still says it lives, and nobody updates what it held.
+        True if it had to wait."""
         assert self.real is not None
         if any(ch.running("ovs-vswitchd") != ch.running("ovn-controller")
                for ch in self.chassis.values()):
-            return
+            return False
         alive = self._alive()
         deadline = time.monotonic() + GATEWAY_WAIT
+        waited = False
         while not self.real.gateways_settled(alive) and time.monotonic() < deadline:
+            waited = True
             time.sleep(0.05)
+        return waited
 
     def _alive(self) -> set[str]:
         """The system-ids of the chassis whose ovn-controller and ovs-vswitchd run."""
