@@ -7,6 +7,12 @@ arguments and renders; the lab dispatches `argv[0]` to the right module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ovnlab.errors import NotFound
+
+if TYPE_CHECKING:
+    from ovnlab.fabric.host import HostStack
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +28,13 @@ def ok(stdout: str = "") -> ToolResult:
 
 def fail(message: str, rc: int = 1) -> ToolResult:
     return ToolResult(rc, "", message if message.endswith("\n") else message + "\n")
+
+
+def host_stack(fabric: Any, node: str, prog: str, rc: int) -> HostStack | ToolResult:
+    """The IP stack a host tool runs on, or the tool's error (`prog: ...`, exit `rc`) for
+    a node that has none."""
+    try:
+        stack: HostStack = fabric.ip_node(node).stack
+    except NotFound as exc:
+        return fail(f"{prog}: {exc.message}", rc)
+    return stack

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ovnlab.errors import NotFound
 from ovnlab.packet import ip_str
-from ovnlab.tools import ToolResult
+from ovnlab.tools import ToolResult, host_stack
 from ovnlab.turns import no_slices
 
 USAGE = "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n" \
@@ -83,10 +82,9 @@ def run(fabric: Any, node: str, argv: list[str],
         return ToolResult(1, "", f"nc: port number invalid: {port_text}\n")
     if not ports or ports.start < 1 or ports.stop > 65536:
         return ToolResult(1, "", f"nc: port range not valid: {port_text}\n")
-    try:
-        stack = fabric.ip_node(node).stack
-    except NotFound as exc:
-        return ToolResult(1, "", f"nc: {exc.message}\n")
+    stack = host_stack(fabric, node, "nc", 1)
+    if isinstance(stack, ToolResult):
+        return stack
     target = fabric.resolve(host)
     if target is None:
         return ToolResult(1, "", f"nc: getaddrinfo for host \"{host}\" port {port_text}: "

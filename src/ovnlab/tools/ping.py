@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovnlab.errors import NotFound
 from ovnlab.fabric.host import MESSAGE_TOO_LONG, HostStack, Pmtudisc
 from ovnlab.packet import (
     ETH_IP,
@@ -31,7 +30,7 @@ from ovnlab.packet import (
     Packet,
     ip_str,
 )
-from ovnlab.tools import ToolResult, fail
+from ovnlab.tools import ToolResult, fail, host_stack
 from ovnlab.turns import no_slices
 
 DEFAULT_COUNT = 4
@@ -205,10 +204,9 @@ def run(fabric: Any, node: str, argv: list[str],
     if isinstance(parsed, ToolResult):
         return parsed
     opts = parsed
-    try:
-        stack: HostStack = fabric.ip_node(node).stack
-    except NotFound as exc:
-        return fail(f"ping: {exc.message}", 2)
+    stack = host_stack(fabric, node, "ping", 2)
+    if isinstance(stack, ToolResult):
+        return stack
     target = fabric.resolve(opts.dest)
     if target is None:
         return fail(f"ping: {opts.dest}: Name or service not known", 2)

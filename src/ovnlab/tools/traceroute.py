@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ovnlab.errors import NotFound
 from ovnlab.fabric.host import HostStack, Pmtudisc, embedded_packet
 from ovnlab.packet import (
     ETH_IP,
@@ -37,7 +36,7 @@ from ovnlab.packet import (
     Packet,
     ip_str,
 )
-from ovnlab.tools import ToolResult, fail
+from ovnlab.tools import ToolResult, fail, host_stack
 from ovnlab.turns import no_slices
 
 USAGE = ("Usage:\n  traceroute [ -46dFITnreAUDV ] [ -f first_ttl ] [ -g gate,... ] [ -i device ] "
@@ -190,10 +189,9 @@ def run(fabric: Any, node: str, argv: list[str],
     if isinstance(parsed, ToolResult):
         return parsed
     opts = parsed
-    try:
-        stack: HostStack = fabric.ip_node(node).stack
-    except NotFound as exc:
-        return fail(f"traceroute: {exc.message}", 2)
+    stack = host_stack(fabric, node, "traceroute", 2)
+    if isinstance(stack, ToolResult):
+        return stack
     target = fabric.resolve(opts.dest)
     if target is None:
         return fail(f"{opts.dest}: Name or service not known\nCannot handle \"host\" cmdline "

@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ovnlab.errors import NotFound
 from ovnlab.fabric.dhcpclient import DhcpClient, State
-from ovnlab.fabric.host import HostStack
-from ovnlab.tools import ToolResult, fail
+from ovnlab.tools import ToolResult, fail, host_stack
 from ovnlab.turns import no_slices
 
 
@@ -63,10 +61,9 @@ def run(fabric: Any, node: str, argv: list[str],
     if isinstance(parsed, ToolResult):
         return parsed
     opts = parsed
-    try:
-        stack: HostStack = fabric.ip_node(node).stack
-    except NotFound as exc:
-        return fail(f"udhcpc: {exc.message}", 1)
+    stack = host_stack(fabric, node, "udhcpc", 1)
+    if isinstance(stack, ToolResult):
+        return stack
     if opts.iface not in stack.interfaces:
         return fail("udhcpc: ioctl 0x8933 failed: No such device", 1)
     client = DhcpClient(stack, opts.iface, discovers=opts.discovers, timeout=opts.timeout)
