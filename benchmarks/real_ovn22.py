@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ovnlab.backends.ovn.procs import stop
 from ovnlab.export import DbKind
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,19 +103,8 @@ class Daemons:
         raise RuntimeError(f"no VmHWM for {name}")
 
     def stop(self) -> None:
-        """SIGTERM each daemon by its pidfile, then wait for it to go."""
-        pids = []
-        for pidfile in self.pidfiles.values():
-            if pidfile.exists():
-                pid = int(pidfile.read_text())
-                try:
-                    os.kill(pid, 15)
-                    pids.append(pid)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 10
-        while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Each daemon stopped by its pidfile (procs.stop: SIGTERM, then SIGKILL)."""
+        stop(list(self.pidfiles.values()))
 
 
 class Central:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ovn22 import VSWITCH_SCHEMA, ovn22_dir
 
+from ovnlab.backends.ovn.procs import stop
+
 TIMEOUT = 60.0
 
 
@@ -38,22 +40,6 @@ def _daemon(run_dir: Path, name: str, argv: list[str | Path],
     run(*argv, "--detach", "--no-chdir", f"--pidfile={pidfile}",
         f"--log-file={run_dir / (name + '.log')}", *ctl, "-vconsole:off", env=env)
     return pidfile
-
-
-def stop(pidfiles: list[Path]) -> None:
-    """SIGTERM each daemon by its pidfile, then wait for it to go."""
-    pids = []
-    for pidfile in pidfiles:
-        if pidfile.exists():
-            pid = int(pidfile.read_text())
-            try:
-                os.kill(pid, 15)
-                pids.append(pid)
-            except ProcessLookupError:
-                pass
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _rows(csv: str) -> list[tuple[str, str]]:
