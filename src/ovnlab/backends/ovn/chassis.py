@@ -10,6 +10,7 @@ MAC, so the namespace's kernel never takes the Geneve frames for itself (lab.sh'
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -48,6 +49,21 @@ class ChassisRun:
 
     def vsctl(self, programs: Programs, netns: Netns, *args: str) -> str:
         return netns.exec(self.ns, [programs["ovs-vsctl"], f"--db={self.db}", *args])
+
+    def bfd_sessions(self, programs: Programs, netns: Netns) -> dict[str, str]:
+        """The BFD state (`bfd_status:state`) of each tunnel that ovn-controller enabled
+        BFD on, by the chassis at its far end (`ovn-chassis-id`), as this chassis's own
+        vswitchd sees it."""
+        out = self.vsctl(programs, netns, "--format=json",
+                         "--columns=name,external_ids", "list", "Port", "--",
+                         "--columns=name,bfd,bfd_status,options", "list", "Interface")
+        ports_json, ifaces_json = out.splitlines()[:2]
+        peer = {name: dict(ids[1]).get("ovn-chassis-id", "").split("@")[0]
+                for name, ids in json.loads(ports_json)["data"]}
+        return {peer[name]: dict(status[1]).get("state", "down")
+                for name, bfd, status, options in json.loads(ifaces_json)["data"]
+                if "remote_ip" in dict(options[1]) and dict(bfd[1]).get("enable") == "true"
+                and peer.get(name)}
 
     def start(self, programs: Programs, netns: Netns, record: Record, central: Central) -> None:
         d = self.rundir
@@ -142,3 +158,20 @@ class ChassisRun:
     def unplug(self, programs: Programs, netns: Netns, tap: str) -> None:
         self.vsctl(programs, netns, "--if-exists", "del-port", "br-int", tap)
 
+
+
+def active_tunnels(sessions: dict[str, str]) -> set[str]:
+    """bfd_calculate_active_tunnels: the far ends of the sessions that are up. Each
+    chassis decides from these whether it holds a gateway, whatever the Southbound
+    binding says."""
+    return {peer for peer, state in sessions.items() if state == "up"}
+
+
+def bfd_settled(views: dict[str, dict[str, str]]) -> bool:
+    """Between the chassis of `views` (each one's sessions by far end), every BFD session
+    is in the same final state at both ends: both up, both down, or not enabled at
+    either. Until then some chassis is about to see another come or go, and change its
+    mind about which gateway it holds."""
+    return all(sessions.get(peer) == views[peer].get(me) and state in ("up", "down")
+               for me, sessions in views.items()
+               for peer, state in sessions.items() if peer in views)

@@ -25,7 +25,7 @@ from typing import Any
 from ovnlab import labconfig
 from ovnlab.backends.ovn import hosts as hosts_mod
 from ovnlab.backends.ovn.central import Central
-from ovnlab.backends.ovn.chassis import ChassisRun
+from ovnlab.backends.ovn.chassis import ChassisRun, active_tunnels, bfd_settled
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
 from ovnlab.backends.ovn.northbound import RealNorthbound
@@ -174,26 +174,32 @@ class OvnLab:
             self._wait_hv()
 
     def _wait_gateways(self) -> bool:
-        """Until each gateway port is held by its highest-priority running chassis
-        (bounded: the lab goes on without). Not while a chassis runs ovs-vswitchd without
-        ovn-controller: its BFD still says it lives, and nobody updates what it held.
-        True if it had to wait."""
+        """Until BFD between the running chassis has settled and each gateway port is
+        held by its highest-priority running chassis, in the Southbound and in every
+        running chassis's own BFD view (bounded: the lab goes on without). Not while a
+        chassis runs ovs-vswitchd without ovn-controller: its BFD still says it lives, and
+        nobody updates what it held. True if it had to wait."""
         assert self.real is not None
         if any(ch.running("ovs-vswitchd") != ch.running("ovn-controller")
                for ch in self.chassis.values()):
             return False
-        alive = self._alive()
+        alive = self._running()
         deadline = time.monotonic() + GATEWAY_WAIT
         waited = False
-        while not self.real.gateways_settled(alive) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            views = {ch.spec.system_id: ch.bfd_sessions(self.programs, self.netns)
+                     for ch in alive}
+            if bfd_settled(views) and self.real.gateways_settled(
+                    {me: active_tunnels(sessions) for me, sessions in views.items()}):
+                break
             waited = True
             time.sleep(0.05)
         return waited
 
-    def _alive(self) -> set[str]:
-        """The system-ids of the chassis whose ovn-controller and ovs-vswitchd run."""
-        return {ch.spec.system_id for ch in self.chassis.values()
-                if ch.running("ovn-controller") and ch.running("ovs-vswitchd")}
+    def _running(self) -> list[ChassisRun]:
+        """The chassis whose ovn-controller and ovs-vswitchd run."""
+        return [ch for ch in self.chassis.values()
+                if ch.running("ovn-controller") and ch.running("ovs-vswitchd")]
 
     def _wait_hv(self) -> None:
         """`ovn-nbctl --wait=hv sync`: bump nb_cfg, wait for the running chassis (a dead
@@ -203,7 +209,7 @@ class OvnLab:
         target = int(nbg["nb_cfg"]) + 1
         with self.nb.transaction() as txn:
             txn.update("NB_Global", nbg.uuid, nb_cfg=target)
-        alive = self._alive()
+        alive = {ch.spec.system_id for ch in self._running()}
         deadline = time.monotonic() + HV_WAIT
         while not self.real.chassis_caught_up(alive, target) and time.monotonic() < deadline:
             time.sleep(0.02)

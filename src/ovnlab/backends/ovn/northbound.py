@@ -16,13 +16,14 @@ mirrored read-only the same way.
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import command, connection, idlutils
 from ovsdbapp.schema.ovn_northbound.impl_idl import OvnNbApiIdlImpl
 from ovsdbapp.schema.ovn_southbound.impl_idl import OvnSbApiIdlImpl
 
+from ovnlab.controller import ha_chassis
 from ovnlab.errors import Conflict, OvnlabError
 from ovnlab.ovsdb import Change, Column, Database
 
@@ -74,6 +75,11 @@ def to_local(spec: Column, value: Any) -> Any:
     if spec.optional:
         return atom(value[0]) if value else None
     return atom(value)
+
+
+def _holds(me: str, order: list[str], active_tunnels: set[str]) -> bool:
+    """Whether chassis `me` believes it is the gateway of a group in priority `order`."""
+    return ha_chassis.is_active(me, True, order, lambda: active_tunnels)
 
 
 def _rows(api: Any, table: str) -> list[Any]:
@@ -210,11 +216,13 @@ class RealNorthbound:
         seen = {r.name: int(r.nb_cfg) for r in _rows(self.sb_api, "Chassis_Private")}
         return all(seen.get(name, -1) >= target for name in alive)
 
-    def gateways_settled(self, alive: set[str]) -> bool:
-        """Every router gateway's chassisredirect port is bound to its highest-priority
-        gateway chassis among those `alive`: BFD between the chassis has elected it (what
-        lab.sh waits for before it trusts the lab; until then no chassis, or the wrong
-        one, holds it)."""
+    def gateways_settled(self, active_tunnels: Mapping[str, set[str]]) -> bool:
+        """Every router gateway's chassisredirect port is held by its highest-priority
+        gateway chassis among the running ones (the keys of `active_tunnels`, each
+        chassis's BFD view): bound to it in the Southbound, and by each running chassis's
+        own view the active one (ha_chassis_group_is_active). Until BFD has come up
+        between all of them, one that has not heard the best yet believes it is the
+        gateway and SNATs as it (what lab.sh waits out before it trusts the lab)."""
         chassis = {str(r.uuid): r.name for r in _rows(self.sb_api, "Chassis")}
         lrps = {r["name"]: r for r in self.nb.rows("Logical_Router_Port")}
         gw_rows = self.nb.tables["Gateway_Chassis"]
@@ -222,12 +230,16 @@ class RealNorthbound:
             if pb.type != "chassisredirect":
                 continue
             lrp = lrps.get(pb.logical_port.removeprefix("cr-"))
-            gws = [gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ()) if u in gw_rows
-                   and gw_rows[u]["chassis_name"] in alive]
-            if not gws:
+            gws = sorted((gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ())
+                          if u in gw_rows), key=lambda g: -g["priority"])
+            order = [g["chassis_name"] for g in gws]
+            best = next((name for name in order if name in active_tunnels), None)
+            if best is None:
                 continue
-            best = max(gws, key=lambda g: g["priority"])["chassis_name"]
             bound = chassis.get(str(pb.chassis[0].uuid)) if pb.chassis else None
             if bound != best:
+                return False
+            if any(_holds(me, order, tunnels) != (me == best)
+                   for me, tunnels in active_tunnels.items() if me in order):
                 return False
         return True
