@@ -26,6 +26,9 @@ from ovnlab.topology import NodeSpec
 UNDERLAY_PREFIX = 24  # the tunnel_ip's subnet on the underlay segment
 UNDERLAY_NIC = "eth1"
 TUNNEL_BRIDGE = "br-phy"
+# OVS's BFD sends at most every second while a session is not up (bfd.c bfd_min_tx),
+# with up to 25% jitter; a live pair down at both ends hears each other within that.
+BFD_DOWN_QUIET = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +170,19 @@ def active_tunnels(sessions: dict[str, str]) -> set[str]:
     return {peer for peer, state in sessions.items() if state == "up"}
 
 
-def bfd_settled(views: dict[str, dict[str, str]]) -> bool:
+def bfd_settled(views: dict[str, dict[str, str]], quiet_for: float) -> bool:
     """Between the chassis of `views` (each one's sessions by far end), every BFD session
-    is in the same final state at both ends: both up, both down, or not enabled at
+    is in the same final state at both ends: up at both, down at both and quiet for
+    longer than a down session's transmit interval (a pair that is down at both ends
+    only because neither has heard the other yet moves on within it), or not enabled at
     either. Until then some chassis is about to see another come or go, and change its
     mind about which gateway it holds."""
-    return all(sessions.get(peer) == views[peer].get(me) and state in ("up", "down")
-               for me, sessions in views.items()
-               for peer, state in sessions.items() if peer in views)
+    for me, sessions in views.items():
+        for peer, state in sessions.items():
+            if peer not in views:
+                continue
+            if views[peer].get(me) != state or state not in ("up", "down"):
+                return False
+            if state == "down" and quiet_for < BFD_DOWN_QUIET:
+                return False
+    return True

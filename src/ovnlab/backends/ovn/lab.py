@@ -175,8 +175,8 @@ class OvnLab:
 
     def _wait_gateways(self) -> bool:
         """Until BFD between the running chassis has settled and each gateway port is
-        held by its highest-priority running chassis, in the Southbound and in every
-        running chassis's own BFD view (bounded: the lab goes on without). Not while a
+        held by the one running chassis that BFD elects, in its own view and in the
+        Southbound (bounded: the lab goes on without). Not while a
         chassis runs ovs-vswitchd without ovn-controller: its BFD still says it lives, and
         nobody updates what it held. True if it had to wait."""
         assert self.real is not None
@@ -186,10 +186,14 @@ class OvnLab:
         alive = self._running()
         deadline = time.monotonic() + GATEWAY_WAIT
         waited = False
+        last: dict[str, dict[str, str]] = {}
+        since = time.monotonic()
         while time.monotonic() < deadline:
             views = {ch.spec.system_id: ch.bfd_sessions(self.programs, self.netns)
                      for ch in alive}
-            if bfd_settled(views) and self.real.gateways_settled(
+            if views != last:
+                last, since = views, time.monotonic()
+            if bfd_settled(views, time.monotonic() - since) and self.real.gateways_settled(
                     {me: active_tunnels(sessions) for me, sessions in views.items()}):
                 break
             waited = True

@@ -217,12 +217,12 @@ class RealNorthbound:
         return all(seen.get(name, -1) >= target for name in alive)
 
     def gateways_settled(self, active_tunnels: Mapping[str, set[str]]) -> bool:
-        """Every router gateway's chassisredirect port is held by its highest-priority
-        gateway chassis among the running ones (the keys of `active_tunnels`, each
-        chassis's BFD view): bound to it in the Southbound, and by each running chassis's
-        own view the active one (ha_chassis_group_is_active). Until BFD has come up
-        between all of them, one that has not heard the best yet believes it is the
-        gateway and SNATs as it (what lab.sh waits out before it trusts the lab)."""
+        """Every router gateway's chassisredirect port is held by exactly one of the
+        running chassis (the keys of `active_tunnels`, each chassis's BFD view) by that
+        chassis's own reckoning (ha_chassis_group_is_active: the first in priority order
+        it can reach), and bound to it in the Southbound. While BFD comes up, a chassis
+        that has not heard the best one yet believes it is the gateway and SNATs as it;
+        before any session is up, none does (what lab.sh waits out)."""
         chassis = {str(r.uuid): r.name for r in _rows(self.sb_api, "Chassis")}
         lrps = {r["name"]: r for r in self.nb.rows("Logical_Router_Port")}
         gw_rows = self.nb.tables["Gateway_Chassis"]
@@ -233,13 +233,11 @@ class RealNorthbound:
             gws = sorted((gw_rows[u] for u in (lrp["gateway_chassis"] if lrp else ())
                           if u in gw_rows), key=lambda g: -g["priority"])
             order = [g["chassis_name"] for g in gws]
-            best = next((name for name in order if name in active_tunnels), None)
-            if best is None:
-                continue
+            if not any(name in active_tunnels for name in order):
+                continue  # none of its chassis runs: nobody can hold it
+            holders = [me for me, tunnels in active_tunnels.items()
+                       if me in order and _holds(me, order, tunnels)]
             bound = chassis.get(str(pb.chassis[0].uuid)) if pb.chassis else None
-            if bound != best:
-                return False
-            if any(_holds(me, order, tunnels) != (me == best)
-                   for me, tunnels in active_tunnels.items() if me in order):
+            if holders != [bound]:
                 return False
         return True
