@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from ovnlab.controller.ha_chassis import ha_groups
-from ovnlab.controller.physical import PortInfo
 from ovnlab.ovsdb import Database
 
 
@@ -60,61 +59,19 @@ class Liveness:
         return self._active
 
 
-def bfd_peers(me: str, sb: Database, local_dps: frozenset[str],
-              special: Iterable[PortInfo], refs: dict[tuple[str, ...], set[str]]) -> set[str]:
+def bfd_peers(me: str, sb: Database) -> set[str]:
     """bfd_calculate_chassis: for each HA chassis group of two or more, a member runs BFD
-    to the other members and to the group's ref_chassis; a ref chassis (one whose local
-    datapaths the group's gateway port serves) to the members."""
-    served = {p.ha_chassis for p in special
-              if p.type == "chassisredirect" and p.dp_uuid in local_dps}
+    to the other members and to the group's ref_chassis; a ref chassis to the members."""
     peers: set[str] = set()
     for group in ha_groups(sb):
-        if len(group) < 2:
+        if len(group.members) < 2:
             continue
-        if me in group:
-            peers |= set(group) | refs.get(group, set())
-        elif group in served:
-            peers |= set(group)
+        if me in group.members:
+            peers |= set(group.members) | group.ref_chassis
+        elif me in group.ref_chassis:
+            peers |= set(group.members)
     peers.discard(me)
     return peers
-
-
-def ref_chassis(sb: Database, special: Iterable[PortInfo]) -> dict[tuple[str, ...], set[str]]:
-    """What northd's HA_Chassis_Group.ref_chassis holds in real OVN (ovnlab's northd
-    leaves it empty): by group, the chassis with ports bound on the switches attached
-    to any router of the gateway router's lr_group (the routers it reaches through
-    switches)."""
-    pbs = sb.tables["Port_Binding"].values()
-    dp_of = {pb["logical_port"]: pb["datapath"] for pb in pbs}
-    links: dict[str, set[str]] = {}  # datapath -> datapaths its patch ports reach
-    bound: dict[str, set[str]] = {}  # datapath -> chassis (uuids) with ports bound
-    for pb in pbs:
-        peer = pb["options"].get("peer") if pb["type"] == "patch" else None
-        if peer in dp_of:
-            links.setdefault(pb["datapath"], set()).add(dp_of[peer])
-            links.setdefault(dp_of[peer], set()).add(pb["datapath"])
-        if pb["chassis"] and pb["type"] in ("", "virtual", "external"):
-            bound.setdefault(pb["datapath"], set()).add(pb["chassis"])
-    chassis = sb.tables["Chassis"]
-    refs: dict[tuple[str, ...], set[str]] = {}
-    for p in special:
-        if p.type == "chassisredirect" and p.ha_chassis:
-            names = refs.setdefault(p.ha_chassis, set())
-            for dp in _reachable(p.dp_uuid, links):
-                names.update(chassis[c]["name"] for c in bound.get(dp, ()) if c in chassis)
-    return refs
-
-
-def _reachable(start: str, links: dict[str, set[str]]) -> set[str]:
-    """The datapaths connected to `start` through patch ports (a router's lr_group and
-    every switch attached to one of its routers)."""
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in links.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def sync_bfd(port: Any, enabled: bool, alive: bool, driven: bool) -> None:

@@ -69,7 +69,6 @@ class RuntimeData:
         self.claimed_vifs: dict[str, int] = {}
         self.vifs: dict[str, int] = {}  # iface-id → ofport on br-int, read by each run
         self._chassis_uuid = ""
-        self._ref_memo: tuple[int, dict[tuple[str, ...], set[str]]] | None = None
         # tracked data of this engine run, for the nodes that read this one's changes
         self.prev: RuntimeState | None = None  # the state before this run's changes
         self.live_moved = False  # liveness changed: everything physical is redone
@@ -127,16 +126,7 @@ class RuntimeData:
                                     lambda: lv.active_tunnels(self.bfd_peers()))
 
     def bfd_peers(self) -> set[str]:
-        return bfd.bfd_peers(self.name, self.sb, self.state.local_dps, self.special.values(),
-                             self._ref_chassis())
-
-    def _ref_chassis(self) -> dict[tuple[str, ...], set[str]]:
-        """bfd.ref_chassis, recomputed once per SB change."""
-        if self._ref_memo is not None and self._ref_memo[0] == self.sb.seqno:
-            return self._ref_memo[1]
-        refs = bfd.ref_chassis(self.sb, self.special.values())
-        self._ref_memo = (self.sb.seqno, refs)
-        return refs
+        return bfd.bfd_peers(self.name, self.sb)
 
     # ------------------------------------------------------------ claims
     def _claim_candidates(self, pending: list[Change], full: bool) -> list[Row]:

@@ -4,6 +4,7 @@ chassis is the active one of its group."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from ovnlab.ovsdb import Database, Row
 
@@ -32,8 +33,16 @@ def ha_order(sb: Database, pb: Row) -> list[str]:
     return [n for _p, n in items]
 
 
-def ha_groups(sb: Database) -> list[tuple[str, ...]]:
-    """Each SB HA_Chassis_Group's chassis names, highest priority first."""
+@dataclass(frozen=True, slots=True)
+class HaGroup:
+    """An SB HA_Chassis_Group as bfd_calculate_chassis reads it (chassis names)."""
+
+    members: tuple[str, ...]  # highest priority first
+    ref_chassis: frozenset[str]  # northd's: chassis with ports behind the group's gateway
+
+
+def ha_groups(sb: Database) -> list[HaGroup]:
+    """Each SB HA_Chassis_Group's members and ref_chassis."""
     groups = []
     for grp in sb.rows("HA_Chassis_Group"):
         members: list[tuple[int, str]] = []
@@ -44,7 +53,9 @@ def ha_groups(sb: Database) -> list[tuple[str, ...]]:
             if hrow is not None and ch is not None:
                 members.append((hrow["priority"], ch["name"]))
         members.sort(key=lambda t: (-t[0], t[1]))
-        groups.append(tuple(n for _p, n in members))
+        refs = (sb.lookup("Chassis", u) for u in grp["ref_chassis"])
+        groups.append(HaGroup(tuple(n for _p, n in members),
+                              frozenset(r["name"] for r in refs if r is not None)))
     return groups
 
 

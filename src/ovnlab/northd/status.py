@@ -1,7 +1,7 @@
 """What northd writes back into the NB (ovnnb_db_run's globals, and ovnsb_db_run's
 handling of Port_Binding changes in 22.03; en-sync-from-sb in later releases): NB_Global's
 generated options and sb_cfg, SB_Global, a switch port's `up` and a gateway router port's
-`status:hosting-chassis`."""
+`status:hosting-chassis`; and into the SB, HA_Chassis_Group.ref_chassis (ha_ref.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Protocol
 from ovnlab.incproc import ChangeSource, Handled
 from ovnlab.northd.bindings import Bindings
 from ovnlab.northd.env import Env
+from ovnlab.northd.ha_ref import sync_ref_chassis
 from ovnlab.northd.handlers import Dirty
 from ovnlab.northd.model import parse_mac
 from ovnlab.ovsdb import Change, Database, Row, Transaction
@@ -119,19 +120,25 @@ class PortStatus:
 
     def run(self) -> bool:
         self._sync_lsps(r.uuid for r in self.northd.nb.rows("Logical_Switch_Port"))
-        return False  # it writes the NB; no node reads it
+        sync_ref_chassis(self.northd.sb)
+        return False  # it writes the NB and ref_chassis; no node reads them
 
     def on_northd(self) -> Handled:
         d = self.northd.tracked
         lsps = (r.uuid for r in self.northd.nb.rows("Logical_Switch_Port")) if d.full \
             else d.lsps()
         self._sync_lsps(lsps)
+        if d.full or d.ports or d.dps:  # ports, routers or HA groups came or went
+            sync_ref_chassis(self.northd.sb)
         return Handled.UNCHANGED
 
     def on_port_binding(self) -> Handled:
         pbs = [c.uuid for c in self.pb_input.tracked if status_changed(c.old, c.new)]
         if pbs:
             sync_port_status(self.northd.env, self.northd.sb, pbs)
+        if any(c.old is None or c.new is None or c.old["chassis"] != c.new["chassis"]
+               for c in self.pb_input.tracked):
+            sync_ref_chassis(self.northd.sb)  # a port claimed or released
         return Handled.UNCHANGED
 
     def _sync_lsps(self, lsp_uuids: Iterable[str]) -> None:
@@ -141,6 +148,7 @@ class PortStatus:
             sync_port_status(self.northd.env, self.northd.sb, pbs)
 
     def snapshot(self) -> object:
-        nb = self.northd.nb
+        nb, sb = self.northd.nb, self.northd.sb
         return ({r.uuid: r["up"] for r in nb.rows("Logical_Switch_Port")},
-                {r.uuid: r["status"] for r in nb.rows("Logical_Router_Port")})
+                {r.uuid: r["status"] for r in nb.rows("Logical_Router_Port")},
+                {r.uuid: r["ref_chassis"] for r in sb.rows("HA_Chassis_Group")})
