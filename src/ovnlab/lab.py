@@ -86,6 +86,7 @@ class Lab:
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
         self.fabric.metadata_source = self._metadata_for
         self._announced = -1
+        self._plugged_at = -1  # the cloud store's write count when VIFs were last synced
         self._bfd = BfdSync(self.fabric)
         self._loops = [ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
@@ -191,12 +192,18 @@ class Lab:
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted (and
-        powered-off) ones, freeze paused guests."""
+        powered-off) ones, freeze paused guests. Only the cloud decides these: with its
+        store unwritten since the last time, there is nothing to look at (a boot must not
+        cost a scan of every server)."""
+        writes = self.cloud.store.writes
+        if writes == self._plugged_at:
+            return False
         wanted = {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
                   for server, port in self.cloud.get_vifs(self.admin)}
         changed = bool(self.fabric.sync_vms(wanted))
         for port_id, (server, _, _) in wanted.items():  # a paused guest runs nothing
             self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
+        self._plugged_at = writes
         return changed
 
     # ------------------------------------------------------------ operator tools

@@ -52,6 +52,7 @@ class Store:
         self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._depth = 0
+        self.writes = 0  # puts and deletes so far: readers skip a rescan when unchanged
         if self.path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -107,6 +108,7 @@ class Store:
         except ValueError:  # NaN or an infinity: not JSON, SQLite's JSON functions fail on it
             raise BadRequest("NaN and infinite numbers are not JSON values",
                              type="HTTPBadRequest") from None
+        self.writes += 1
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO docs(kind, id, doc) VALUES (?, ?, ?) "
@@ -115,6 +117,7 @@ class Store:
             )
 
     def delete(self, kind: str, id: str) -> bool:
+        self.writes += 1
         with self.transaction():
             cur = self._conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, id))
             return cur.rowcount > 0
