@@ -9,7 +9,7 @@ data and lookups: the stack in `host.py` owns the lists and edits them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ovnlab.packet import ip_str
@@ -89,11 +89,9 @@ def source_on(addresses: Iterable[Address], dev: str, target: int) -> int | None
     return on_dev[0].ip if on_dev else None
 
 
-def source_for(addresses: Iterable[Address], route: Route, dst: int) -> int:
+def source_for(addresses: Sequence[Address], route: Route, dst: int) -> int:
     """The source address `route` gives a packet to `dst` that has none yet."""
     if route.src is not None:
         return route.src
-    hop = route.via if route.via is not None else dst
-    addresses = tuple(addresses)
-    found = source_on(addresses, route.dev, hop)
+    found = source_on(addresses, route.dev, route.via if route.via is not None else dst)
     return found if found is not None else primary(addresses) or 0

@@ -209,7 +209,7 @@ class HostStack:
             self.note("loopback", "lo", packet)
             self.clock.call_later(0.0, self._deliver_local, None, packet)
             return None
-        route = self.lookup_route(packet.ip_dst)
+        route = fib.lookup(self.routes, packet.ip_dst)  # per packet: no wrapper call
         if route is None:
             self.note("drop", "", packet, "no route to host: Network is unreachable")
             return "Network is unreachable"
@@ -224,7 +224,7 @@ class HostStack:
         if df != packet.ip_df:
             changes["ip_df"] = df
         if not packet.ip_src:
-            changes["ip_src"] = self.source_for(route, packet.ip_dst)
+            changes["ip_src"] = fib.source_for(self.addresses, route, packet.ip_dst)
         if not packet.ip_id:
             changes["ip_id"] = self._next_ip_id()
         if not fits:  # ip_fragment(): what may be fragmented leaves in pieces
@@ -303,7 +303,7 @@ class HostStack:
             self.note("drop", iface.name, packet, "TTL exceeded")
             self._send_icmp_error(packet, ICMP_TIME_EXCEEDED, 0, iface.name)
             return
-        route = self.lookup_route(packet.ip_dst)
+        route = fib.lookup(self.routes, packet.ip_dst)
         if route is None:
             self.note("drop", iface.name, packet, "no route")
             self._send_icmp_error(packet, ICMP_DEST_UNREACH, NET_UNREACH, iface.name)

@@ -60,6 +60,10 @@ class Nud(StrEnum):
     FAILED = "FAILED"
 
 
+# Module-level names for the per-packet path: an Enum member lookup costs ~70 ns on 3.11.
+INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED = Nud
+
+
 @dataclass(slots=True)
 class Neighbour:
     """An ARP cache entry (`ip neigh`), with the packets waiting for it to resolve
@@ -92,16 +96,17 @@ class ArpHost(Protocol):
 class ArpTable:
     """The neighbours of one host, by (device, IPv4 address)."""
 
-    __slots__ = ("host", "entries")
+    __slots__ = ("host", "clock", "entries")
 
     def __init__(self, host: ArpHost) -> None:
         self.host = host
+        self.clock = host.clock
         self.entries: dict[tuple[str, int], Neighbour] = {}
 
     def state(self, n: Neighbour) -> Nud:
         """The entry's state now (REACHABLE turns STALE when its time is up)."""
-        if n.state is Nud.REACHABLE and self.host.clock.now - n.confirmed >= REACHABLE_TIME:
-            n.state = Nud.STALE
+        if n.state is REACHABLE and self.clock.now - n.confirmed >= REACHABLE_TIME:
+            n.state = STALE
         return n.state
 
     # ------------------------------------------------------------ output
@@ -112,19 +117,19 @@ class ArpTable:
         key = (iface.name, hop)
         n = self.entries.get(key)
         state = self.state(n) if n is not None else None
-        if n is not None and n.mac is not None and state is not Nud.FAILED \
-                and state is not Nud.INCOMPLETE:
-            if state is Nud.STALE:
+        if n is not None and n.mac is not None and state is not FAILED \
+                and state is not INCOMPLETE:
+            if state is STALE:
                 self._start_delay(n)
             changes["eth_dst"] = n.mac
             iface.send(rewrite(packet, **changes))
             return
         packet = rewrite(packet, **changes)
-        if n is None or state is Nud.FAILED:
+        if n is None or state is FAILED:
             n = self.entries[key] = Neighbour(hop, iface.name)
             n.pending.append((packet, local))
             self._solicit(n)
-            n.timer = self.host.clock.call_later(ARP_RETRANS, self._retry, n)
+            n.timer = self.clock.call_later(ARP_RETRANS, self._retry, n)
         elif len(n.pending) < UNRES_QLEN:
             n.pending.append((packet, local))
 
@@ -144,7 +149,7 @@ class ArpTable:
             self._fail(n)
             return
         self._solicit(n, n.mac if n.state is Nud.PROBE else None)
-        n.timer = self.host.clock.call_later(ARP_RETRANS, self._retry, n)
+        n.timer = self.clock.call_later(ARP_RETRANS, self._retry, n)
 
     def _fail(self, n: Neighbour) -> None:
         n.state, n.mac, n.timer = Nud.FAILED, None, None
@@ -155,17 +160,17 @@ class ArpTable:
 
     def _start_delay(self, n: Neighbour) -> None:
         n.state = Nud.DELAY
-        n.timer = self.host.clock.call_later(DELAY_FIRST_PROBE, self._delay_expired, n)
+        n.timer = self.clock.call_later(DELAY_FIRST_PROBE, self._delay_expired, n)
 
     def _delay_expired(self, n: Neighbour) -> None:
         if n.state is not Nud.DELAY:
             return
-        if self.host.clock.now - n.confirmed < DELAY_FIRST_PROBE:
+        if self.clock.now - n.confirmed < DELAY_FIRST_PROBE:
             n.state = Nud.REACHABLE
             return
         n.state, n.probes = Nud.PROBE, 0
         self._solicit(n, n.mac)
-        n.timer = self.host.clock.call_later(ARP_RETRANS, self._retry, n)
+        n.timer = self.clock.call_later(ARP_RETRANS, self._retry, n)
 
     # ------------------------------------------------------------ input
     def input(self, iface: Interface, packet: Packet) -> None:
@@ -189,7 +194,7 @@ class ArpTable:
         if n.timer is not None:
             n.timer.cancel()
             n.timer = None
-        n.mac, n.state, n.confirmed, n.probes = mac, Nud.REACHABLE, self.host.clock.now, 0
+        n.mac, n.state, n.confirmed, n.probes = mac, Nud.REACHABLE, self.clock.now, 0
         pending, n.pending = n.pending, []
         iface = self.host.interfaces[dev]
         for queued, _local in pending:
