@@ -42,6 +42,8 @@ SubnetLookup = Callable[[str], Mapping[str, Any] | None]
 
 
 class Fabric(Inventory):
+    """The physical world of one lab: its inventory, and what changes it after the build."""
+
     def __init__(self, clock: Clock | None = None) -> None:
         super().__init__(clock)
         self.vm_ports: dict[str, str] = {}  # Neutron port id -> VM node name

@@ -26,6 +26,8 @@ N = TypeVar("N", bound=Node)
 
 
 class Inventory:
+    """The parts of one lab's fabric by name, and the clock they run on."""
+
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.nodes: dict[str, Node] = {}
