@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovnlab import topology
+from ovnlab.datapath import TunnelMetadata
 from ovnlab.fabric import Fabric
-from ovnlab.fabric.ovs import TunnelMetadata
 from ovnlab.packet import PROTO_ICMP, Packet, ip
 
 PINGS = 2000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ovnlab.fabric import Fabric
-from ovnlab.fabric.host import embedded_packet
+from ovnlab.fabric.icmp import embedded_packet
 from ovnlab.packet import (
     ARP_REPLY,
     ARP_REQUEST,
@@ -208,7 +208,7 @@ def test_tcp_connect_to_silent_host_times_out() -> None:
     f = world()
     results: list[str] = []
     f.node("exthost").stack.connect_tcp(ip("10.0.2.101"), 9, results.append, 2.0)  # type: ignore[attr-defined]
-    f.node("other").stack.tcp_listening.clear()  # type: ignore[attr-defined]
+    f.node("other").stack.tcp.listening.clear()  # type: ignore[attr-defined]
     f.run_until_idle()
     assert results == ["Connection refused"]  # a host without the port answers RST
     f.interface("other", "eth0").medium = None  # pull the cable

@@ -7,6 +7,30 @@ captures and packet journeys.
     ping.run(fabric, "vm_1", ["-c", "3", "dns.google"])  # runs the virtual clock
     fabric.captures("compute1")["eth0"]                  # [Captured(time, iface, dir, pkt)]
     trace.render(trace.trace(fabric, "vm_1", "8.8.8.8", "icmp", 0, resolver), "summary")
+
+Where each part lives, bottom-up: a module imports only modules listed before it.
+
+| part | module |
+|---|---|
+| the virtual clock and its event queue | `clock.py` |
+| what an interface saw (tcpdump's record, a ring per interface) | `capture.py` |
+| NICs, point-to-point wires, L2 segments (a learning switch) | `link.py` |
+| one packet's causal chain, as recorded | `journey.py` |
+| a host's addresses and routes (Linux's FIB) | `fib.py` |
+| ICMP errors, built and parsed | `icmp.py` |
+| the ARP cache: NUD states, solicitations, replies, the L2 header write | `neigh.py` |
+| TCP: listeners, server streams, connect() | `tcp.py` |
+| the IPv4 layer: output, fragmentation, forwarding, local delivery, echo | `host.py` (`HostStack`) |
+| clients on a host's stack: busybox udhcpc, curl's connection | `dhcpclient.py`, `tcpclient.py` |
+| Geneve encapsulation, the OVS/controller contract | `ovs.py` |
+| ovs-vswitchd's tunnel ARP (tnl-neigh-cache), its BFD sessions | `tnlneigh.py`, `bfdlink.py` |
+| nodes: VMs, routers, hosts, chassis (br-int glue, daemons) | `nodes.py` |
+| the ovn-metadata-agent's namespaces and haproxy | `metadata.py` |
+| the parts by name, the name service, lookups, journeys | `inventory.py` |
+| a topology cabled: chassis NICs, underlay, internet, external hosts | `wiring.py` |
+| `Fabric`: Nova's VIF plugging, metadata namespaces, node stop/start, BFD sync | `core.py` |
+| operator failures as data (kept across `ovnlab down`/`up`) | `failures.py` |
+| `ovnlab trace`: one packet sent, followed and rendered | `trace.py` |
 """
 
 from ovnlab.fabric import trace

@@ -1,29 +1,27 @@
 """The fabric: every node, wire and segment of a lab, on one virtual clock.
 
-`Fabric.build(topology, vswitches, controllers)` makes the physical world of a topology:
-the provider segments (each chassis's NIC on its mapped bridge, the external routers' and
-hosts' NICs), the underlay segment (each chassis's `eth1` with its tunnel IP), and the
-emulated internet behind the external routers. Nova's part (`add_vm` / `sync_vms`) plugs a
-VM's tap into br-int. Everything after that is packets moving on the clock.
+`Fabric.build(topology, vswitches, controllers)` makes the physical world of a topology
+(cabled by `wiring.py` into the parts `inventory.py` holds and finds). This module is what
+changes that world afterwards: Nova plugging a VM's tap into br-int (`add_vm` /
+`sync_vms`) and booting it, the ovn-metadata-agent's namespaces, an operator stopping and
+starting a chassis, ovs-vswitchd reconfiguring BFD. Everything else is packets moving on
+the clock.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ovnlab.errors import NotFound
-from ovnlab.fabric.bfdlink import BfdRunner
-from ovnlab.fabric.capture import CaptureBuffer
-from ovnlab.fabric.clock import Clock, Periodic
+from ovnlab.fabric import wiring
+from ovnlab.fabric.clock import Clock
 from ovnlab.fabric.dhcpclient import DhcpClient
-from ovnlab.fabric.journey import Hop, Journey
-from ovnlab.fabric.link import Interface, Segment, Wire
+from ovnlab.fabric.inventory import Inventory
+from ovnlab.fabric.link import Interface, Wire
 from ovnlab.fabric.metadata import MetadataNamespace, MetadataPort, MetadataSource
 from ovnlab.fabric.nodes import (
-    CONTROLLER_LATENCY,
     VM,
     Chassis,
     Daemon,
@@ -34,38 +32,22 @@ from ovnlab.fabric.nodes import (
     Node,
     tap_name,
 )
-from ovnlab.packet import ip, ip_str, mac
+from ovnlab.fabric.wiring import mac_from
+from ovnlab.packet import ip, mac
 
-UNDERLAY = "underlay"
-INTERNET = "internet"
-UNDERLAY_PREFIX = 24
-CONTROLLER_PERIOD = 1.0  # how often ovn-controller's timers (GARPs) are given a chance
 VM_TCP_PORTS = (22,)  # a cloud image runs sshd
-HOST_TCP_PORTS = (22,)
-INTERNET_TCP_PORTS = (53, 80, 443)
 GENEVE_MTU = 1442  # Neutron's MTU for geneve tenant networks on a 1500 underlay
 
 SubnetLookup = Callable[[str], Mapping[str, Any] | None]
 
 
-def _mac_from(seed: str, oui: int = 0x525400) -> int:
-    """A stable locally administered MAC for NICs the topology does not specify."""
-    return (oui << 24) | (zlib.crc32(seed.encode()) & 0xFFFFFF)
+class Fabric(Inventory):
+    """The physical world of one lab: its inventory, and what changes it after the build."""
 
-
-class Fabric:
     def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock or Clock()
-        self.nodes: dict[str, Node] = {}
-        self.segments: dict[str, Segment] = {}
-        self.wires: dict[str, Wire] = {}
-        self.hosts: dict[str, int] = {}  # /etc/hosts + DNS: name -> IPv4
-        self.ptr: dict[int, str] = {}  # reverse DNS (PTR records of the emulated internet)
+        super().__init__(clock)
         self.vm_ports: dict[str, str] = {}  # Neutron port id -> VM node name
         self.subnet_lookup: SubnetLookup | None = None
-        self.timers: list[Periodic] = []
-        self._journey: Journey | None = None
-        self._router_uplinks: list[tuple[ExternalRouter, int]] = []
         self._booting: list[str] = []  # VMs plugged, not yet booted (DHCP pending)
         # the ovn-metadata-agents' namespaces, by (chassis, network id)
         self.metadata_namespaces: dict[tuple[str, str], MetadataNamespace] = {}
@@ -81,91 +63,29 @@ class Fabric:
         dict (cidr, gateway_ip), used to configure VMs as DHCP would."""
         fabric = cls(clock)
         fabric.subnet_lookup = subnets
-        for physnet in topology.physical_networks:
-            fabric.add_segment(physnet.name)
-        fabric.add_segment(UNDERLAY)
-        for spec in topology.nodes:
-            fabric.add_chassis(spec, vswitches[spec.hostname],
-                               (controllers or {}).get(spec.hostname))
-        for router in topology.external_routers:
-            fabric.add_external_router(router.name, router.physical_network, router.ip,
-                                       router.mac, _cidr_of(topology, router.physical_network))
-        for host in topology.internet_hosts:
-            fabric.add_internet_host(host.name, host.ip, host.reverse_name)
-        for host in topology.external_hosts:
-            fabric.add_external_host(host.name, host.physical_network, host.ip, host.mac,
-                                     host.gateway, _cidr_of(topology, host.physical_network))
+        wiring.cable(fabric, topology, vswitches, controllers)
         return fabric
 
-    def add_segment(self, name: str) -> Segment:
-        if name not in self.segments:
-            self.segments[name] = Segment(name, self.clock)
-        return self.segments[name]
-
-    def _add_node(self, node: Node) -> Node:
-        if node.name in self.nodes:
-            raise ValueError(f"duplicate node name {node.name!r}")
-        self.nodes[node.name] = node
-        return node
-
+    # the parts one at a time (see wiring.py)
     def add_chassis(self, spec: Any, vswitch: Any, controller: Any = None) -> Chassis:
-        """A chassis from a topology NodeSpec: br-int, one bridge + NIC per bridge mapping
-        (`eth0`, then `eth2`...), `eth1` on the underlay with the tunnel IP."""
-        name = spec.hostname
-        chassis = Chassis(name, self.clock, self._record, vswitch=vswitch, controller=controller,
-                          tunnel_ip=spec.tunnel_ip)
-        self._add_node(chassis)
-        if hasattr(vswitch, "set_clock"):
-            vswitch.set_clock(self.clock)  # conntrack, MAC and flow ageing on lab time
-        ext = vswitch.external_ids
-        for key, value in (("system-id", spec.system_id), ("hostname", name),
-                           ("ovn-encap-type", "geneve"), ("ovn-encap-ip", spec.tunnel_ip),
-                           ("ovn-bridge-mappings",
-                            ",".join(f"{p}:{b}" for p, b in spec.ovn_bridge_mappings))):
-            ext.setdefault(key, value)
-        if spec.ovn_cms_options:
-            ext.setdefault("ovn-cms-options", ",".join(spec.ovn_cms_options))
-        if "br-int" not in vswitch.bridges:
-            vswitch.add_bridge("br-int", fail_mode="secure")
-        nic_names = iter(["eth0"] + [f"eth{i}" for i in range(2, 64)])
-        for physnet, bridge_name in spec.ovn_bridge_mappings:
-            nic = next(nic_names)
-            bridge = vswitch.bridges.get(bridge_name) or vswitch.add_bridge(bridge_name)
-            if nic not in bridge.ports:
-                bridge.add_port(nic, type="system")
-            iface = chassis.add_interface(nic, _mac_from(f"{name}/{nic}"), master="ovs-system")
-            self.add_segment(physnet).attach(iface)
-        for bridge_name, bridge in vswitch.bridges.items():
-            # the bridge's LOCAL port as the host sees it (`tcpdump -i br-ex`)
-            if bridge_name in bridge.ports and bridge_name not in chassis.interfaces:
-                chassis.add_interface(bridge_name, _mac_from(f"{name}/{bridge_name}"),
-                                      internal=True)
-        eth1 = chassis.add_interface("eth1", _mac_from(f"{name}/eth1"))
-        chassis.stack.add_address("eth1", f"{spec.tunnel_ip}/{UNDERLAY_PREFIX}")
-        self.add_segment(UNDERLAY).attach(eth1)
-        self.hosts.setdefault(name, ip(spec.tunnel_ip))
-        self._attach_bfd(chassis, eth1.mac)
-        if controller is not None and hasattr(controller, "periodic"):
-            self.timers.append(self.clock.every(CONTROLLER_PERIOD, chassis.run_periodic))
-        if controller is not None and hasattr(controller, "take_ready"):
-            controller.on_ready = lambda: self.clock.call_later(CONTROLLER_LATENCY,
-                                                                chassis.run_ready)
-            controller.clock = self.clock  # pinctrl times out held packets
-        return chassis
+        return wiring.add_chassis(self, spec, vswitch, controller)
 
-    def _attach_bfd(self, chassis: Chassis, mac_addr: int) -> None:
-        chassis.bfd = BfdRunner(chassis.name, self.clock, chassis.vswitch, chassis.tunnel_ip,
-                                mac_addr, chassis.tunnel_send, chassis.wake_controller,
-                                self._bfd_of)
-        chassis.vswitch.runs_bfd = True  # bfd_status now comes from real sessions
-        chassis.vswitch.bfd_show = chassis.bfd.show
+    def add_external_router(self, name: str, physnet: str, address: str, mac_text: str,
+                            cidr: str) -> ExternalRouter:
+        return wiring.add_external_router(self, name, physnet, address, mac_text, cidr)
 
-    def _bfd_of(self, tunnel_ip: int) -> BfdRunner | None:
-        for node in self.nodes.values():
-            if isinstance(node, Chassis) and node.bfd is not None \
-                    and node.bfd.tunnel_ip == tunnel_ip:
-                return node.bfd
-        return None
+    def add_internet_host(self, name: str, address: str, reverse_name: str = "") -> InternetHost:
+        return wiring.add_internet_host(self, name, address, reverse_name)
+
+    def add_external_host(self, name: str, physnet: str, address: str, mac_text: str,
+                          gateway: str, cidr: str) -> ExternalHost:
+        return wiring.add_external_host(self, name, physnet, address, mac_text, gateway, cidr)
+
+    def add_host(self, name: str, nics: Sequence[tuple[str, str, str | None]], *,
+                 routes: Sequence[tuple[str, str]] = (), forwarding: bool = False,
+                 tcp_ports: Sequence[int] = ()) -> IpNode:
+        return wiring.add_host(self, name, nics, routes=routes, forwarding=forwarding,
+                               tcp_ports=tcp_ports)
 
     def sync_bfd(self) -> bool:
         """Every ovs-vswitchd reconfigures its BFD sessions from OVSDB (after
@@ -177,15 +97,6 @@ class Fabric:
         return changed
 
     # ------------------------------------------------------------ failures
-    def chassis(self, name: str) -> Chassis:
-        node = self.node(name)
-        if not isinstance(node, Chassis):
-            raise NotFound(f"{name!r} is not a chassis (nodes: {', '.join(self.chassis_names())})")
-        return node
-
-    def chassis_names(self) -> list[str]:
-        return [n for n, node in self.nodes.items() if isinstance(node, Chassis)]
-
     def stop_node(self, name: str) -> None:
         """Power off a chassis: its daemons, its links and the VMs it hosts."""
         chassis = self.chassis(name)
@@ -216,82 +127,6 @@ class Fabric:
         return [chassis] + [n for n in self.nodes.values()
                             if isinstance(n, VM) and n.chassis == chassis.name]
 
-    def add_external_router(self, name: str, physnet: str, address: str, mac_text: str,
-                            cidr: str) -> ExternalRouter:
-        """A router on `physnet` that forwards to the emulated internet (its `eth1`)."""
-        router = ExternalRouter(name, self.clock, self._record)
-        self._add_node(router)
-        eth0 = router.add_interface("eth0", mac(mac_text))
-        router.stack.add_address("eth0", f"{address}/{_prefixlen(cidr)}")
-        self.add_segment(physnet).attach(eth0)
-        uplink = ip("100.64.0.0") + len(self._router_uplinks) + 1  # RFC 6598 transit space
-        eth1 = router.add_interface("eth1", _mac_from(f"{name}/eth1", 0x020000))
-        router.stack.add_address("eth1", f"{ip_str(uplink)}/32")
-        self.add_segment(INTERNET).attach(eth1)
-        self._router_uplinks.append((router, uplink))
-        for node in self.nodes.values():
-            if isinstance(node, InternetHost):
-                router.stack.add_route(f"{ip_str(node.stack.primary_ip() or 0)}/32", dev="eth1")
-                node.stack.add_route(f"{ip_str(uplink)}/32", dev="eth0")
-                if node.stack.lookup_route(0) is None:
-                    node.stack.add_route("default", via=ip_str(uplink))
-        router.stack.listen_tcp(*HOST_TCP_PORTS)
-        self.hosts.setdefault(name, ip(address))
-        return router
-
-    def add_internet_host(self, name: str, address: str, reverse_name: str = "") -> InternetHost:
-        """A host on the internet, reached through the external routers."""
-        host = InternetHost(name, self.clock, self._record)
-        self._add_node(host)
-        eth0 = host.add_interface("eth0", _mac_from(f"{name}/eth0", 0x020000))
-        host.stack.add_address("eth0", f"{address}/32")
-        self.add_segment(INTERNET).attach(eth0)
-        for i, (router, uplink) in enumerate(self._router_uplinks):
-            host.stack.add_route(f"{ip_str(uplink)}/32", dev="eth0")
-            if i == 0:
-                host.stack.add_route("default", via=ip_str(uplink))
-            router.stack.add_route(f"{address}/32", dev="eth1")
-        host.stack.listen_tcp(*INTERNET_TCP_PORTS)
-        self.hosts.setdefault(name, ip(address))
-        if reverse_name:
-            self.hosts.setdefault(reverse_name, ip(address))
-            self.ptr[ip(address)] = reverse_name
-        return host
-
-    def add_external_host(self, name: str, physnet: str, address: str, mac_text: str,
-                          gateway: str, cidr: str) -> ExternalHost:
-        host = ExternalHost(name, self.clock, self._record)
-        self._add_node(host)
-        eth0 = host.add_interface("eth0", mac(mac_text))
-        host.stack.add_address("eth0", f"{address}/{_prefixlen(cidr)}")
-        if gateway:
-            host.stack.add_route("default", via=gateway)
-        self.add_segment(physnet).attach(eth0)
-        host.stack.listen_tcp(*HOST_TCP_PORTS)
-        self.hosts.setdefault(name, ip(address))
-        return host
-
-    def add_host(self, name: str, nics: Sequence[tuple[str, str, str | None]], *,
-                 routes: Sequence[tuple[str, str]] = (), forwarding: bool = False,
-                 tcp_ports: Sequence[int] = ()) -> IpNode:
-        """A plain Linux host or router: `nics` = (segment, CIDR, MAC or None) become
-        eth0, eth1...; `routes` = (destination, gateway) pairs."""
-        node: IpNode = ExternalRouter(name, self.clock, self._record) if forwarding else \
-            ExternalHost(name, self.clock, self._record)
-        self._add_node(node)
-        for i, (segment, cidr, mac_text) in enumerate(nics):
-            dev = f"eth{i}"
-            iface = node.add_interface(dev, mac(mac_text) if mac_text else
-                                       _mac_from(f"{name}/{dev}", 0x020000))
-            node.stack.add_address(dev, cidr)
-            self.add_segment(segment).attach(iface)
-        for dst, via in routes:
-            node.stack.add_route(dst, via=via)
-        node.stack.listen_tcp(*tcp_ports)
-        if nics:
-            self.hosts.setdefault(name, ip(nics[0][1].partition("/")[0]))
-        return node
-
     # ------------------------------------------------------------ Nova's VIF plugging
     def add_vm(self, name: str, port: Mapping[str, Any], chassis: str,
                subnet: Mapping[str, Any] | None = None, *,
@@ -315,9 +150,9 @@ class Fabric:
         if fixed is not None and subnet is None and not dhcp:
             raise NotFound(f"subnet {fixed['subnet_id']} of port {port['id']} is unknown "
                            "(pass subnet= or Fabric.build(..., subnets=))")
-        vm = VM(name, self.clock, self._record, port=dict(port), chassis=chassis,
+        vm = VM(name, self.clock, self.record, port=dict(port), chassis=chassis,
                 server=dict(server or {}))
-        self._add_node(vm)
+        self.add_node(vm)
         vm_mac = mac(port["mac_address"])
         eth0 = vm.add_interface("eth0", vm_mac, mtu=mtu)
         if fixed is not None and subnet is not None:
@@ -330,15 +165,10 @@ class Fabric:
         vm.stack.listen_tcp(*VM_TCP_PORTS)
         tap = tap_name(port["id"])
         # the host side of the tap: OVS's view (fe:16:3e:... like libvirt's tap MAC)
-        tap_iface = host.add_interface(tap, (vm_mac & ~(0xFF << 40)) | (0xFE << 40), mtu=mtu,
-                                       master="ovs-system")
-        self.wires[tap] = Wire(tap, eth0, tap_iface, self.clock)
-        br_int = host.vswitch.bridges["br-int"]
-        if tap not in br_int.ports:
-            br_int.add_port(tap, external_ids={
-                "iface-id": port["id"], "attached-mac": port["mac_address"],
-                "iface-status": "active", "vm-id": str(port.get("device_id", "")),
-            })
+        self._plug(host, tap, tap, (vm_mac & ~(0xFF << 40)) | (0xFE << 40), eth0, {
+            "iface-id": port["id"], "attached-mac": port["mac_address"],
+            "iface-status": "active", "vm-id": str(port.get("device_id", "")),
+        }, mtu=mtu)
         self.vm_ports[port["id"]] = name
         if fixed is not None:
             self.hosts.setdefault(name, ip(fixed["ip_address"]))
@@ -349,16 +179,7 @@ class Fabric:
         vm = self.nodes.get(name)
         if not isinstance(vm, VM):
             raise NotFound(f"no VM {name!r}")
-        host = self.nodes[vm.chassis]
-        assert isinstance(host, Chassis)
-        tap = vm.tap
-        br_int = host.vswitch.bridges.get("br-int")
-        if br_int is not None and tap in br_int.ports:
-            br_int.del_port(tap)
-        wire = self.wires.pop(tap, None)
-        if wire is not None:
-            wire.unplug()
-        host.interfaces.pop(tap, None)
+        self._unplug(self.nodes[vm.chassis], vm.tap, vm.tap)
         del self.nodes[name]
         self.vm_ports.pop(vm.port["id"], None)
         fixed = _v4_fixed_ip(vm.port)
@@ -429,115 +250,44 @@ class Fabric:
 
     def _provision_namespace(self, host: Chassis, port: MetadataPort) -> MetadataNamespace:
         outer, inner = port.veth
-        ns = MetadataNamespace(host.name, port, self.clock, self._record,
+        ns = MetadataNamespace(host.name, port, self.clock, self.record,
                                lambda network, address: self.metadata_source(network, address))
         ns_iface = ns.add_interface(inner, port.mac, mtu=GENEVE_MTU)
         ns.configure()
-        br_iface = host.add_interface(outer, _mac_from(f"{host.name}/{outer}", 0x020000),
-                                      mtu=GENEVE_MTU, master="ovs-system")
-        self.wires[f"{host.name}/{outer}"] = Wire(outer, br_iface, ns_iface, self.clock)
-        br_int = host.vswitch.bridges["br-int"]
-        if outer not in br_int.ports:
-            br_int.add_port(outer, external_ids={"iface-id": port.port_id})
+        self._plug(host, outer, f"{host.name}/{outer}",
+                   mac_from(f"{host.name}/{outer}", 0x020000), ns_iface,
+                   {"iface-id": port.port_id}, mtu=GENEVE_MTU)
         return ns
 
     def _teardown_namespace(self, ns: MetadataNamespace) -> None:
-        host = self.nodes.get(ns.chassis)
         outer = ns.port.veth[0]
+        self._unplug(self.nodes.get(ns.chassis), outer, f"{ns.chassis}/{outer}")
+
+    # ------------------------------------------------------------ br-int ports
+    def _plug(self, host: Chassis, name: str, wire: str, mac_addr: int, peer: Interface,
+              external_ids: dict[str, str], *, mtu: int) -> None:
+        """os-vif's OVS plug: the host's end of a tap or veth (`name`), wired to `peer`
+        (the guest's or namespace's end), and a br-int port with the external_ids
+        ovn-controller binds it by (an existing port is kept)."""
+        iface = host.add_interface(name, mac_addr, mtu=mtu, master="ovs-system")
+        self.wires[wire] = Wire(name, peer, iface, self.clock)
+        br_int = host.vswitch.bridges["br-int"]
+        if name not in br_int.ports:
+            br_int.add_port(name, external_ids=external_ids)
+
+    def _unplug(self, host: Node | None, name: str, wire: str) -> None:
+        """The br-int port, the host's end and the wire of a tap or veth, gone."""
         if isinstance(host, Chassis):
             br_int = host.vswitch.bridges.get("br-int")
-            if br_int is not None and outer in br_int.ports:
-                br_int.del_port(outer)
-            host.interfaces.pop(outer, None)
-        wire = self.wires.pop(f"{ns.chassis}/{outer}", None)
-        if wire is not None:
-            wire.unplug()
-
-    # ------------------------------------------------------------ lookups
-    def node(self, name: str) -> Node:
-        node = self.nodes.get(name)
-        if node is None:
-            raise NotFound(f"no node {name!r} in this lab")
-        return node
-
-    def has_node(self, name: str) -> bool:
-        return name in self.nodes
-
-    def host_names(self) -> list[str]:
-        """Every node that is not a chassis (VMs, routers, external and internet hosts)."""
-        return [n for n, node in self.nodes.items() if not isinstance(node, Chassis)]
-
-    def ip_node(self, name: str) -> IpNode | Chassis:
-        node = self.node(name)
-        if not isinstance(node, IpNode | Chassis):
-            raise NotFound(f"{name!r} has no IP stack")
-        return node
-
-    def has_interface(self, node: str, iface: str) -> bool:
-        return node in self.nodes and iface in self.nodes[node].interfaces
-
-    def interface(self, node: str, iface: str) -> Interface:
-        if not self.has_interface(node, iface):
-            raise NotFound(f"{node}: no interface {iface!r}")
-        return self.nodes[node].interfaces[iface]
-
-    def captures(self, node: str) -> dict[str, CaptureBuffer]:
-        """What each interface of `node` recorded, by interface name (the live rings)."""
-        return {name: iface.captures for name, iface in self.node(node).interfaces.items()}
-
-    def resolve(self, name: str) -> int | None:
-        """A name as the lab's resolver sees it (IPv4 literal, node name, DNS name)."""
-        try:
-            return int(ipaddress.IPv4Address(name))
-        except ValueError:
-            return self.hosts.get(name)
-
-    def resolve_name(self, address: int | str) -> str | None:
-        """Reverse DNS (PTR) for `address`, as tcpdump and ping print it; None if none."""
-        value = address if isinstance(address, int) else ip(address)
-        return self.ptr.get(value)
-
-    # ------------------------------------------------------------ time
-    @property
-    def now(self) -> float:
-        return self.clock.now
-
-    def run(self, seconds: float) -> None:
-        self.clock.run_until(self.clock.now + seconds)
-
-    def run_until_idle(self, max_time: float = 60.0) -> bool:
-        return self.clock.run_until_idle(self.clock.now + max_time)
-
-    # ------------------------------------------------------------ journeys
-    def start_journey(self, journey: Journey) -> object:
-        """Record every hop caused by events run under the returned tag into `journey`."""
-        self._journey = journey
-        return journey
-
-    def stop_journey(self) -> None:
-        self._journey = None
-
-    def _record(self, hop: Hop) -> None:
-        journey = self._journey
-        if journey is not None and self.clock.tag is journey:
-            journey.hops.append(hop)
-
-    def all_interfaces(self) -> Iterable[Interface]:
-        for node in self.nodes.values():
-            yield from node.interfaces.values()
+            if br_int is not None and name in br_int.ports:
+                br_int.del_port(name)
+            host.interfaces.pop(name, None)
+        unplugged = self.wires.pop(wire, None)
+        if unplugged is not None:
+            unplugged.unplug()
 
 
 def _v4_fixed_ip(port: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The VMs' stacks are IPv4 (DESIGN.md): an IPv6-only port is plugged unaddressed."""
     return next((f for f in port.get("fixed_ips") or () if ":" not in f["ip_address"]), None)
 
-
-def _cidr_of(topology: Any, physnet: str) -> str:
-    for p in topology.physical_networks:
-        if p.name == physnet:
-            return str(p.cidr)
-    raise NotFound(f"unknown physical network {physnet!r}")
-
-
-def _prefixlen(cidr: str) -> int:
-    return ipaddress.ip_network(cidr, strict=False).prefixlen

@@ -80,7 +80,7 @@ class MetadataNamespace(IpNode):
             self.stack.add_address(inner, cidr)
         self.stack.add_address(inner, f"{METADATA_IP}/32")
         self.stack.listen_tcp(HTTP_PORT)
-        self.stack.tcp_apps[HTTP_PORT] = self._http
+        self.stack.tcp.apps[HTTP_PORT] = self._http
 
     def _http(self, segment: Packet, data: bytes) -> bytes | None:
         """haproxy (X-OVN-Network-ID added) → the agent → Nova, as one HTTP/1.1 reply."""

@@ -11,18 +11,13 @@ working path would deliver).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from enum import Enum
 
 from ovnlab.fabric.clock import Timer
-from ovnlab.fabric.host import (
-    DEFAULT_TTL,
-    HOST_UNREACH,
-    NET_UNREACH,
-    TCP_SYN_RETRIES,
-    HostStack,
-)
+from ovnlab.fabric.host import HostStack
+from ovnlab.fabric.icmp import DEFAULT_TTL, HOST_UNREACH, NET_UNREACH
+from ovnlab.fabric.tcp import TCP_SYN_RETRIES, isn
 from ovnlab.packet import (
     ETH_IP,
     ICMP_DEST_UNREACH,
@@ -67,7 +62,7 @@ class TcpExchange:
         self.connect_timeout = connect_timeout
         self.sport = stack.next_port()
         self.key = (self.sport, dst, dport)
-        self.isn = zlib.crc32(repr((0, self.sport, dst, dport)).encode())
+        self.isn = isn((0, self.sport, dst, dport))
         self.started = self.clock.now
         self.connected = False
         self.response = bytearray()
@@ -81,7 +76,7 @@ class TcpExchange:
         return self.clock.now - self.started
 
     def start(self) -> None:
-        self.stack.tcp_clients[self.key] = self._segment
+        self.stack.tcp.clients[self.key] = self._segment
         if self.timeout is not None:
             self._timers.append(self.clock.call_later(self.timeout, self._finish,
                                                       Outcome.TIMEOUT))
@@ -106,7 +101,7 @@ class TcpExchange:
         for timer in self._timers:
             timer.cancel()
         if not linger:
-            self.stack.tcp_clients.pop(self.key, None)
+            self.stack.tcp.clients.pop(self.key, None)
         self.on_done(outcome)
 
     def _send(self, flags: int, seq: int, ack: int = 0, payload: bytes = b"") -> str | None:
@@ -142,7 +137,7 @@ class TcpExchange:
             if flags & TCP_FIN:
                 self._send(TCP_ACK, self.isn + 1 + len(self.request) + 1,
                            packet.tcp_seq + len(packet.payload) + 1)
-                self.stack.tcp_clients.pop(self.key, None)
+                self.stack.tcp.clients.pop(self.key, None)
             return
         if flags & TCP_RST:
             self._finish(Outcome.RESET if self.connected else Outcome.REFUSED)

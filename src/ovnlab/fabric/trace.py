@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from ovnlab.errors import BadRequest, NotFound
-from ovnlab.fabric.host import embedded_packet
+from ovnlab.fabric.icmp import embedded_packet
 from ovnlab.fabric.journey import Hop, Journey
 from ovnlab.packet import (
     ARP_REQUEST,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ovnlab.fabric.host import HostStack, Pmtudisc, embedded_packet
+from ovnlab.fabric.host import HostStack, Pmtudisc
+from ovnlab.fabric.icmp import embedded_packet
 from ovnlab.packet import (
     ETH_IP,
     ICMP_DEST_UNREACH,
