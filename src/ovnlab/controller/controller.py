@@ -264,15 +264,28 @@ def _handled(updated: bool | None) -> Handled:
     return Handled.UPDATED if updated else Handled.UNCHANGED
 
 
+def _ref_chassis_only(changes: list[Change], bfd_driven: bool) -> Handled:
+    """northd rewrote only groups' ref_chassis: the BFD peers, worked out again at every
+    iteration (bfd_run), follow; what is bound here does not change until BFD does (a
+    controller without a switch running BFD counts every peer up: it recomputes)."""
+    if bfd_driven and all(c.op == "update" and c.old is not None and c.new is not None
+           and {k: v for k, v in c.old.items() if k != "ref_chassis"}
+           == {k: v for k, v in c.new.items() if k != "ref_chassis"} for c in changes):
+        return Handled.UNCHANGED
+    return Handled.UNHANDLED
+
+
 def wire(ctl: Controller) -> Engine:
     """ovn-controller.c's engine: the nodes and, per input, the change handler that
     copes with it (none: the node recomputes)."""
     sb, rt, lf, pf = ctl.inputs.sb, ctl.runtime, ctl.lflow, ctl.pflow
     tracked = ctl.inputs.tracked
     runtime = Node("runtime_data", rt.recompute, [
-        *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding", "HA_Chassis_Group",
-                                  "HA_Chassis", "Gateway_Chassis")),
+        *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding", "HA_Chassis",
+                                  "Gateway_Chassis")),
         (ctl.inputs.bfd, None),
+        (sb["HA_Chassis_Group"], lambda: _ref_chassis_only(
+            tracked("HA_Chassis_Group"), ctl.liveness.bfd_driven)),
         (sb["Port_Binding"], lambda: _handled(rt.handle_port_binding(tracked("Port_Binding")))),
         (ctl.inputs.ovs_interface, lambda: _handled(rt.handle_vifs())),
     ], snapshot=lambda: rt.state, clear_tracked=rt.clear_tracked)
