@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ovnlab.errors import Conflict, NotFound
+from ovnlab.nb.nat import check_nat_columns
 from ovnlab.nb.schema import NB_ROOT_TABLES, NB_SCHEMA, NB_WEAK_REFS
 from ovnlab.ovsdb import Database, Row, Schema
 
@@ -232,10 +233,14 @@ class NbApi:
         self.add_ref(lr, "static_routes", route.uuid)
         return route
 
-    def lr_nat_add(self, router: str, uuid: str | None = None, **cols: Any) -> Row:
-        lr = self.must("Logical_Router", router)
-        nat = self.insert("NAT", uuid=uuid, **cols)
-        self.add_ref(lr, "nat", nat.uuid)
+    def lr_nat_add(self, router: str | Row, uuid: str | None = None, **cols: Any) -> Row:
+        """A NAT on the router (by name or row), its columns checked first (nb/nat.py:
+        NatError)."""
+        check_nat_columns(cols)
+        lr = router if isinstance(router, Row) else self.must("Logical_Router", router)
+        with self.db.transaction():  # the row and its reference, or neither
+            nat = self.insert("NAT", uuid=uuid, **cols)
+            self.add_ref(lr, "nat", nat.uuid)
         return nat
 
     def lr_nat_find(self, router: Row, **cond: Any) -> list[Row]:

@@ -3,10 +3,9 @@ order the IDL hands them over, shared by the ovn-nbctl commands."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from ovnlab.nb import ctl
 from ovnlab.nb.ctl import CtlError
+from ovnlab.nb.nat import normalize_prefix
 from ovnlab.ovsdb import Database, Row
 
 
@@ -63,12 +62,4 @@ def lsp_by_name_or_uuid(nb: Database, ident: str) -> Row:
     return must(by_name_or_uuid(nb, "Logical_Switch_Port", ident, "port"))
 
 
-def normalize_prefix_str(text: str) -> str | None:
-    """normalize_prefix_str: `a.b.c.d` for /32, else the masked network."""
-    try:
-        net = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-    if net.prefixlen == net.max_prefixlen:
-        return str(net.network_address)
-    return str(net)
+normalize_prefix_str = normalize_prefix  # ovn-nbctl's name for it

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from enum import Enum
 
 from ovnlab.nb import ctl
 from ovnlab.nb.api import NbApi
 from ovnlab.nb.ctl import CtlError, Style
+from ovnlab.nb.nat import NatAddresses, NatError, check_port_and_mac, check_stateless
 from ovnlab.nb.types import NatType
 from ovnlab.ovsdb import Database, Row
 from ovnlab.tools import nbctl_lookup as lookup
@@ -41,84 +41,39 @@ def lr_nat_list(nb: Database, cmd: ctl.Command, style: Style) -> str:
     return header + "".join(_c(58, 54, k) + v + "\n" for k, v in sorted(entries, key=lambda e: e[0]))
 
 
-def _addr(text: str, version: int | None = None) -> str | None:
-    """normalize_ipv{4,6}_addr_str."""
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    return str(ip) if version in (None, ip.version) else None
-
-
-@dataclass(frozen=True)
-class _NewNat:
-    """The NAT `lr-nat-add` asks for, its addresses normalized as ovn-nbctl.c does."""
-    type: str
-    external_ip: str
-    logical_ip: str
-    stateless: bool
-
-    @property
-    def key_ips(self) -> tuple[str, str]:
-        """(the IP that names the NAT for its type, the other): SNATs by their logical IP."""
-        if self.type == NatType.SNAT:
-            return self.logical_ip, self.external_ip
-        return self.external_ip, self.logical_ip
-
-
 def lr_nat_add(nb: Database, cmd: ctl.Command, style: Style) -> str:
     """nbctl_lr_nat_add: ROUTER TYPE EXTERNAL_IP LOGICAL_IP [LOGICAL_PORT EXTERNAL_MAC]
     [EXTERNAL_PORT_RANGE]."""
     lr = lookup.must(lookup.lr_by_name_or_uuid(nb, cmd.args[0]))
     opts = cmd.options
-    new = _new_nat(cmd.args[1], cmd.args[2], cmd.args[3], stateless="--stateless" in opts)
-    logical_port, external_mac, port_range = _port_and_mac(nb, new.type, cmd.args[4:], opts)
-    if new.type != NatType.DNAT_AND_SNAT and new.stateless:
-        raise CtlError("stateless is not applicable to dnat or snat types")
+    stateless = "--stateless" in opts
+    try:  # in ovn-nbctl.c's order: the addresses, the port and MAC, statelessness
+        new = NatAddresses.checked(cmd.args[1], cmd.args[2], cmd.args[3])
+        logical_port, external_mac, port_range = _port_and_mac(nb, new.type, cmd.args[4:], opts)
+        check_stateless(new.type, stateless)
+    except NatError as err:
+        raise CtlError(str(err)) from None
     if new.type == NatType.SNAT and "--add-route" in opts:
         raise CtlError("routes cannot be added for snat types.")
     dgps = [p for p in lookup.refs(nb, lr, "ports") if p["gateway_chassis"] or p["ha_chassis_group"]]
     dgw = _gateway_port(nb, lr, cmd.args[0], dgps, new.external_ip, opts.get("--gateway-port"))
     for nat in lookup.refs(nb, lr, "nat"):
-        found = _existing_nat(nat, new, dgw, many_dgps=len(dgps) > 1,
+        found = _existing_nat(nat, new, stateless, dgw, many_dgps=len(dgps) > 1,
                               may_exist="--may-exist" in opts)
         if found is _Existing.SAME:
             with nb.transaction() as txn:
                 txn.update("NAT", nat.uuid, logical_port=logical_port, external_mac=external_mac)
         if found is not _Existing.UNRELATED:
             return ""
-    options = {"stateless": "true" if new.stateless else "false"}
+    options = {"stateless": "true" if stateless else "false"}
     if "--add-route" in opts:
         options["add_route"] = "true"
-    api = NbApi(nb)
-    with nb.transaction():
-        row = api.insert("NAT", type=new.type, external_ip=cmd.args[2], logical_ip=new.logical_ip,
-                         logical_port=logical_port, external_mac=external_mac,
-                         external_port_range=port_range or "", options=options,
-                         gateway_port=dgw.uuid if dgw is not None and opts.get("--gateway-port") else None)
-        api.add_ref(lr, "nat", row.uuid)
+    NbApi(nb).lr_nat_add(
+        lr, type=new.type.value, external_ip=cmd.args[2], logical_ip=new.logical_ip,
+        logical_port=logical_port, external_mac=external_mac,
+        external_port_range=port_range or "", options=options,
+        gateway_port=dgw.uuid if dgw is not None and opts.get("--gateway-port") else None)
     return ""
-
-
-def _new_nat(nat_type: str, external_ip: str, logical_ip: str, stateless: bool) -> _NewNat:
-    """The type and addresses checked: an IP for the external side, and for the logical side
-    an IP of the same family (a network too for an SNAT)."""
-    if nat_type not in set(NatType):
-        raise CtlError(f'{nat_type}: type must be one of "dnat", "snat" and "dnat_and_snat".')
-    new_ext = _addr(external_ip)
-    if new_ext is None:
-        raise CtlError(f"{external_ip}: Not a valid IPv4 or IPv6 address.")
-    version = ipaddress.ip_address(new_ext).version
-    family = "IPv6" if version == 6 else "IPv4"
-    if nat_type != NatType.SNAT:
-        new_log = _addr(logical_ip, version)
-        if new_log is None:
-            raise CtlError(f"{logical_ip}: Not a valid {family} address.")
-    else:
-        new_log = lookup.normalize_prefix_str(logical_ip)
-        if new_log is None or ipaddress.ip_network(new_log).version != version:
-            raise CtlError(f"{logical_ip}: should be an {family} address or network.")
-    return _NewNat(nat_type, new_ext, new_log, stateless)
 
 
 def _port_and_mac(nb: Database, nat_type: str, rest: list[str],
@@ -131,15 +86,12 @@ def _port_and_mac(nb: Database, nat_type: str, rest: list[str],
             raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
         port_range = _port_range(rest[0])
     elif len(rest) >= 2:
-        if nat_type != NatType.DNAT_AND_SNAT:
-            raise CtlError('logical_port and external_mac are only valid when type is "dnat_and_snat".')
+        check_port_and_mac(nat_type, rest[0], None)
         if len(rest) == 2 and "--portrange" in opts:
             raise CtlError("lr-nat-add with logical_port must also specify external_mac.")
-        logical_port = rest[0]
+        logical_port, external_mac = rest[0], rest[1]
         lookup.lsp_by_name_or_uuid(nb, logical_port)
-        external_mac = rest[1]
-        if not re.fullmatch(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}", external_mac):
-            raise CtlError(f"invalid mac address {external_mac}.")
+        check_port_and_mac(nat_type, logical_port, external_mac)
         if len(rest) > 2:
             port_range = _port_range(rest[2])
     return logical_port, external_mac, port_range
@@ -173,8 +125,8 @@ class _Existing(Enum):
     SHARED_IP = "shared-ip"  # its external IP in a stateless NAT beside a stateful one
 
 
-def _existing_nat(nat: Row, new: _NewNat, dgw: Row | None, many_dgps: bool,
-                  may_exist: bool) -> _Existing:
+def _existing_nat(nat: Row, new: NatAddresses, stateless: bool, dgw: Row | None,
+                  many_dgps: bool, may_exist: bool) -> _Existing:
     """How `nat` stands to the NAT asked for; an error where they clash (or, without
     --may-exist, where it already is that NAT)."""
     old_ext = lookup.normalize_prefix_str(nat["external_ip"])
@@ -194,7 +146,7 @@ def _existing_nat(nat: Row, new: _NewNat, dgw: Row | None, many_dgps: bool,
                            "logical_ip already exists")
         return _Existing.SAME
     if NatType.DNAT_AND_SNAT in (new.type, nat["type"]) and old_ext == new.external_ip and \
-            (nat["options"].get("stateless") == "true" or new.stateless):
+            (nat["options"].get("stateless") == "true" or stateless):
         if not may_exist:
             raise CtlError(f"{new.external_ip}, {new.logical_ip}: External ip cannot be shared "
                            "across stateless and stateful NATs")
