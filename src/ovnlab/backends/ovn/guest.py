@@ -5,7 +5,9 @@ What ovn-controller's pinctrl answers (the port's DHCP_Options) is applied by a 
 the manner of cirros's udhcpc script: the address with its prefix, the MTU (option 26),
 the routes (option 121's classless static routes when present, else the router option:
 RFC 3442 tells a client to ignore option 3 then) and the name servers (option 6, the
-namespace's own resolv.conf).
+namespace's own resolv.conf). Once up, the guest listens on TCP 22 as a cloud image's sshd
+does (the emulated VMs do too): busybox's `nc` as a persistent listener that accepts each
+connection and closes it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ DHCP_IFACE = "eth0"
 BOOT_ARGS = ("-n", "-q")  # fail without a lease, exit with one: nothing left running
 BOOT_TIMEOUT = 30.0  # s: busybox's defaults give up after about 9 s without an answer
 SCRIPT_NAME = "udhcpc.script"
+SSH_PORT = 22
+TRUE = "/bin/true"  # what the listener runs for each connection: nothing, then close
 VALUE_FLAGS = set("VFHhipsTtAOxr")  # busybox udhcpc's options that take a value
 
 # busybox udhcpc calls it with the event in $1 and the lease in the environment
@@ -97,6 +101,11 @@ class Guest:
             raise UdhcpcError("udhcpc: -s: the lab's script applies the lease "
                               "(no other script may be given)")
         return [self.busybox, "udhcpc", *BOOT_ARGS, "-s", str(self.script), *args]
+
+    def sshd(self, pidfile: Path) -> list[str]:
+        """The listener on TCP 22; the pidfile rides as `true`'s ignored argument, so
+        that `procs.stop` recognises the process by its command line."""
+        return [self.busybox, "nc", "-ll", "-p", str(SSH_PORT), "-e", TRUE, str(pidfile)]
 
     def boot(self, namespaces: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
         """Boot the servers (name -> namespace) at once, each running udhcpc on eth0

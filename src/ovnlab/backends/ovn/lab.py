@@ -81,7 +81,8 @@ class OvnLab:
             n.hostname: ChassisRun(n, self.layout.ns(n.hostname), self.layout.rundir(n.hostname),
                                    hosts_mod.chassis_nics(topology, n.hostname))
             for n in topology.nodes}
-        self.compute = Compute(topology, self.layout, self.netns, self.programs, self.chassis)
+        self.compute = Compute(topology, self.layout, self.netns, self.programs, self.record,
+                               self.chassis)
         self.nodes = Nodes(self.programs, self.netns, self.record, self.layout, self.chassis,
                            self._servers_on)
         self.real: RealNorthbound | None = None
@@ -145,6 +146,7 @@ class OvnLab:
             self.real.close()
             self.real = None
         self.record.clean(self.programs["ip"])
+        self.compute.close()
 
     # ------------------------------------------------------------ the control loop
     @property

@@ -2,10 +2,12 @@
 namespace per server, its eth0 a veth whose peer `tap<port id>` os-vif puts on the
 chassis's br-int with the port's iface-id), deleted ones unplugged; then, once OVN has
 the new ports' flows (Nova starts a guest after its vif-plugged event), the new servers
-boot and ask for their address by DHCP (guest.py), as on the emulated backend."""
+boot and ask for their address by DHCP (guest.py), as on the emulated backend, then
+listen on TCP 22 (their sshd)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,22 +17,26 @@ from ovnlab.backends.ovn.chassis import ChassisRun
 from ovnlab.backends.ovn.guest import Guest
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
+from ovnlab.backends.ovn.procs import Record, stop
 from ovnlab.backends.ovn.programs import Programs
 from ovnlab.topology import Topology
 
 CONSOLE = "console.log"  # in the server's run directory: what its udhcpc printed at boot
+SSHD_PID = "sshd.pid"
 
 
 class Compute:
     """The servers plugged on the lab's chassis, by port id."""
 
     def __init__(self, topology: Topology, layout: Layout, netns: Netns, programs: Programs,
-                 chassis: Mapping[str, ChassisRun]) -> None:
+                 record: Record, chassis: Mapping[str, ChassisRun]) -> None:
         self.topology = topology
         self.layout = layout
         self.netns = netns
         self.programs = programs
+        self.record = record
         self.chassis = chassis
+        self._sshd: dict[str, subprocess.Popen[bytes]] = {}  # server name -> its listener
         self.guest = Guest(programs["busybox"], (programs["ip"], "netns", "exec"), layout.base)
         self.servers: dict[str, tuple[str, hosts_mod.Server]] = {}  # port id -> (host, server)
 
@@ -65,6 +71,8 @@ class Compute:
         host, srv = self.servers.pop(port_id)
         self.chassis[host].unplug(self.programs, self.netns, srv.tap)
         if not any(s.name == srv.name for _h, s in self.servers.values()):
+            stop([self._sshd_pidfile(srv.name)])
+            self._reap()
             self.netns.delete(self.layout.ns(srv.name))
 
     def boot(self, port_ids: list[str], env: Mapping[str, str]) -> None:
@@ -76,6 +84,32 @@ class Compute:
             path = self.console_path(name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+            self._start_sshd(name)
+
+    def _start_sshd(self, name: str) -> None:
+        pidfile = self._sshd_pidfile(name)
+        self.record.pidfile(pidfile)
+        proc = subprocess.Popen([self.programs["ip"], "netns", "exec", self.layout.ns(name),
+                                 *self.guest.sshd(pidfile)],  # `ip netns exec` execs it
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        pidfile.write_text(f"{proc.pid}\n")
+        self._sshd[name] = proc
+
+    def _sshd_pidfile(self, name: str) -> Path:
+        return self.layout.rundir(name) / SSHD_PID
+
+    def _reap(self) -> None:
+        """Collect the listeners that were stopped (`procs.stop` signals, not waits)."""
+        for name, proc in list(self._sshd.items()):
+            if proc.poll() is not None:
+                del self._sshd[name]
+
+    def close(self) -> None:
+        """After the lab's record stopped every listener: reap them."""
+        for proc in self._sshd.values():
+            proc.wait(timeout=10)
+        self._sshd.clear()
 
     def console_path(self, name: str) -> Path:
         return self.layout.rundir(name) / CONSOLE
