@@ -2,7 +2,7 @@
 backend's VMs do: busybox's udhcpc in its namespace, answered by ovn-controller's pinctrl
 from Neutron's DHCP_Options; the lease gives the address, the MTU, the routes and the name
 servers. A subnet without DHCP leaves the server unaddressed. Once up, the server listens
-on TCP 22 (its sshd). Needs root and the real OVN 22.03 programs (tests/ovn22.py)."""
+on TCP 22 (its sshd); a host powered off and on restarts its servers, which ask again. Needs root and the real OVN 22.03 programs (tests/ovn22.py)."""
 
 from __future__ import annotations
 
@@ -125,3 +125,14 @@ def test_a_booted_server_listens_on_ssh_until_deleted(lab: Any) -> None:
     os_.server_delete("vm_gone")
     assert not _sshd_running(lab, "vm_gone")
     assert "vm_gone" not in lab.node_names()
+
+
+def test_a_host_powered_on_again_restarts_its_servers(lab: Any) -> None:
+    """`node stop` powers compute1 off (its servers' NICs down: the kernel drops their
+    routes); `node start` brings the servers back, asking for their lease again."""
+    lab.node_action("stop", "compute1")
+    assert lab.exec("vm_1", "ip route").stdout == ""
+    lab.node_action("start", "compute1")
+    assert _out(lab, "vm_1", "ip route").splitlines()[0].split() == \
+        ["default", "via", "172.16.100.1", "dev", "eth0"]
+    assert " 0% packet loss" in _out(lab, "vm_1", "ping -c 1 -W 2 dns.google")

@@ -177,7 +177,7 @@ class OvnLab:
                 break
         self._wait_hv()
         if plugged:
-            self.compute.boot(plugged, self.programs.env())
+            self.compute.boot(self.compute.names(plugged), self.programs.env())
         if self._wait_gateways():
             # A gateway moved meanwhile: every chassis must have seen the move too (the one
             # that released it would otherwise still SNAT as the gateway for a moment).
@@ -435,9 +435,15 @@ class OvnLab:
     def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
         """The control API's `node` verb on real daemons and links (nodes.py)."""
         name = self._node_name(node)
+        # a host powered on again restarts its guests: they ask for their lease again
+        # (the kernel dropped their routes with their NIC)
+        restarting = [s for s in self._servers_on(name) if not self.nodes.links(s).get("eth0")] \
+            if action == "start" else []
         self.nodes.act(action, name, arg)
         if action not in ("link-down", "link-up"):  # a link's news is BFD's, in its time
             self.converge()
+        if restarting:
+            self.compute.boot(restarting, self.programs.env())
         return self.nodes.state(name)
 
     def node_state(self, node: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ovnlab.backends.ovn.chassis import ChassisRun
 from ovnlab.backends.ovn.guest import Guest
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
-from ovnlab.backends.ovn.procs import Record, stop
+from ovnlab.backends.ovn.procs import Record, pid_of, stop
 from ovnlab.backends.ovn.programs import Programs
 from ovnlab.topology import Topology
 
@@ -75,11 +75,14 @@ class Compute:
             self._reap()
             self.netns.delete(self.layout.ns(srv.name))
 
-    def boot(self, port_ids: list[str], env: Mapping[str, str]) -> None:
-        """The servers of `port_ids` boot: udhcpc on eth0, all at once; each one's output
-        kept as its console log."""
-        names = {self.servers[p][1].name for p in port_ids if p in self.servers}
-        consoles = self.guest.boot({n: self.layout.ns(n) for n in sorted(names)}, env)
+    def names(self, port_ids: list[str]) -> list[str]:
+        """The servers of `port_ids`."""
+        return sorted({self.servers[p][1].name for p in port_ids if p in self.servers})
+
+    def boot(self, names: list[str], env: Mapping[str, str]) -> None:
+        """The servers `names` boot: udhcpc on eth0, all at once, each one's output kept
+        as its console log; then their sshd."""
+        consoles = self.guest.boot({n: self.layout.ns(n) for n in names}, env)
         for name, text in consoles.items():
             path = self.console_path(name)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +91,8 @@ class Compute:
 
     def _start_sshd(self, name: str) -> None:
         pidfile = self._sshd_pidfile(name)
+        if pid_of(pidfile) is not None:
+            return  # still listening (its host was powered off and on)
         self.record.pidfile(pidfile)
         proc = subprocess.Popen([self.programs["ip"], "netns", "exec", self.layout.ns(name),
                                  *self.guest.sshd(pidfile)],  # `ip netns exec` execs it
