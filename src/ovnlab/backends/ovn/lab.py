@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,6 +25,7 @@ from ovnlab import labconfig
 from ovnlab.backends.ovn import hosts as hosts_mod
 from ovnlab.backends.ovn.central import Central
 from ovnlab.backends.ovn.chassis import ChassisRun, active_tunnels, bfd_settled
+from ovnlab.backends.ovn.execs import TOOLS, run_tool
 from ovnlab.backends.ovn.guest import UdhcpcError
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
@@ -57,10 +57,6 @@ GARP_SETTLE = 1.0
 MAX_ROUNDS = 20
 TRACE_ATTEMPTS = 3  # traces while the first packet's packet-ins still settle
 TRACE_RETRY = 0.5
-# the tools `ovnlab exec` runs (udhcpc: busybox's)
-TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
-         "ovn-appctl", "tcpdump", "ping", "traceroute", "ip", "nc", "curl", "arping", "udhcpc")
-FILE_OPTIONS = ("-w", "-r")  # tcpdump's file options: the file lives on the client's side
 
 
 class OvnLab:
@@ -284,33 +280,11 @@ class OvnLab:
         elif args[0] not in TOOLS or shutil.which(args[0], path=self.tool_env(name)["PATH"]) is None:
             return fail(f"{args[0]}: command not found on {name}", 127)
         try:
-            return self._run_tool(name, args, files or LocalFiles(), checkpoint)
+            return run_tool([self.programs["ip"], "netns", "exec", self.layout.ns(name)], args,
+                            {**os.environ, **self.tool_env(name)}, files or LocalFiles(),
+                            checkpoint)
         finally:
             self.converge()
-
-    def _run_tool(self, node: str, args: list[str], files: ToolFiles,
-                  checkpoint: Callable[[], None] | None) -> ToolResult:
-        with tempfile.TemporaryDirectory(prefix="ovnlab-exec-") as work:
-            names = _file_args(args)
-            for name in names:
-                try:
-                    data = files.read(name)
-                except (OSError, FileNotFoundError):
-                    continue  # a file it will write
-                target = Path(work, name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            env = {**os.environ, **self.tool_env(node)}
-            proc = subprocess.Popen(
-                [self.programs["ip"], "netns", "exec", self.layout.ns(node), *args],
-                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True)
-            out, err = _communicate(proc, checkpoint)
-            for name in names:
-                path = Path(work, name)
-                if path.is_file():
-                    files.write(name, path.read_bytes())
-            return ToolResult(proc.returncode, out, err)
 
     # ------------------------------------------------------------ what the article's checks read
     def capture_session(self, ifaces: Sequence[str]) -> Any:
@@ -456,33 +430,3 @@ class OvnLab:
         name = self._node_name(node)
         return RealLiveCapture([self.programs["ip"], "netns", "exec", self.layout.ns(name)],
                                list(argv), {**os.environ, **self.tool_env(name)})
-
-
-def _file_args(args: list[str]) -> list[str]:
-    """The files a tcpdump command names (-w FILE, -r FILE, -wFILE)."""
-    if args[0] != "tcpdump":
-        return []
-    names = []
-    for i, arg in enumerate(args):
-        if arg in FILE_OPTIONS and i + 1 < len(args):
-            names.append(args[i + 1])
-        elif arg[:2] in FILE_OPTIONS and len(arg) > 2:
-            names.append(arg[2:])
-    return [n for n in names if n != "-" and not os.path.isabs(n) and ".." not in Path(n).parts]
-
-
-def _communicate(proc: subprocess.Popen[str],
-                 checkpoint: Callable[[], None] | None) -> tuple[str, str]:
-    """Wait for the tool, calling `checkpoint` now and then (the daemon lets queued
-    requests in there, and stops the tool when its client has gone)."""
-    while True:
-        try:
-            return proc.communicate(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            if checkpoint is not None:
-                try:
-                    checkpoint()
-                except BaseException:
-                    proc.terminate()
-                    proc.communicate()
-                    raise
