@@ -1,6 +1,8 @@
-"""The probe comparison (issue 14): the same probes in the real OVN 22.03 namespace lab
-(lab.sh, plus a second VM on comp2 without a FIP and a third on comp1 in vm1's groups) and
-in ovnlab's seed lab (vm_2 and vm_3 added alike), compared by outcome: answered or not, by whom, on which chassis's provider NIC
+"""The probe comparison (issues 14 and 17): the same probes in the real OVN 22.03 namespace
+lab (lab.sh, plus a second VM on comp2 without a FIP and a third on comp1 in vm1's groups),
+in ovnlab's seed lab (vm_2 and vm_3 added alike), and in that same seed lab on ovnlab's
+real backend (`--backend ovn`: the real OVN 22.03 programs, run through the same Lab
+interface), compared by outcome: answered or not, by whom, on which chassis's provider NIC
 the probe's packets crossed, the VM's address as seen there.
 
 The two labs differ where lab.sh differs from the seed: its external router (10.0.2.2)
@@ -11,22 +13,28 @@ its server_mac unescaped first). Neutron writes no reject ACL: the reject probes
 one on both sides with `ovn-nbctl acl-add`.
 Probes it cannot run are checked against what Neutron documents instead.
 
-`python tests/differential/test_probes.py` prints the table (real vs ovnlab)."""
+`python tests/differential/test_probes.py` prints the table (real vs ovnlab vs ovnlab on
+the real backend)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ovnlab.capture.format import FormatOptions, Formatter
-from ovnlab.lab import Lab
+from ovnlab.lab import Lab, lab_on
+from ovnlab.observations import Capture
 from ovnlab.scenario import run_article
+from ovnlab.topology import Backend
 
 pytestmark = pytest.mark.differential
 
@@ -36,6 +44,8 @@ FIP2, VM2_IP = "10.0.2.212", "172.16.100.20"  # vm_2's FIP, given by the FIP-to-
 FIP3, VM3_IP = "10.0.2.213", "172.16.100.30"  # vm_3 (compute1, vm_1's groups) and its FIP
 REJECT_PORT = 81  # the reject ACL's TCP and UDP port (a port-group ACL of allow-icmp-ssh)
 CHASSIS = ("network", "compute1", "compute2")
+SETTLE = 0.7  # s after a probe on the real backend: with the captures' own, lab.sh's 1 s
+PAUSE = 1.0  # s before a probe on the real backend, as lab.sh's
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class Probe:
     real: Callable[[RealSide], Outcome] | None
     ours: Callable[[OurSide], Outcome]
     note: str = ""
+    on_ovn: bool = True  # also run on ovnlab's real backend
 
 
 # ------------------------------------------------------------------ the two sides
@@ -77,18 +88,39 @@ class RealSide:
 
 
 class OurSide:
-    def __init__(self, lab: Lab) -> None:
+    """ovnlab's lab through its Lab interface (the emulated backend here, the real one in
+    OvnSide): `exec` and the captures of `observations.Capture`."""
+
+    def __init__(self, lab: Any) -> None:
         self.lab = lab
         self.fmt = Formatter(FormatOptions(numeric=True))
 
     def run(self, node: str, command: str, mark: str) -> tuple[str, dict[str, list[str]]]:
-        start = self.lab.fabric.now
+        capture = Capture(self.lab, ("eth0",))
         r = self.lab.exec(node, command)
-        self.lab.fabric.run(1.0)  # what is still in flight, as the real capture waits
-        seen = {ch: [line for c in self.lab.fabric.captures(ch)["eth0"] if c.time >= start
+        self.settle()
+        seen = {ch: [line for c in capture.frames(ch, "eth0")
                      for line in [self.fmt.format(c.packet, c.time).split(" ", 1)[1]]
                      if mark in line] for ch in CHASSIS}
         return r.stdout + r.stderr, seen
+
+    def settle(self) -> None:
+        self.lab.fabric.run(1.0)  # what is still in flight, as the real capture waits
+
+
+class OvnSide(OurSide):
+    """The same seed lab on ovnlab's real backend (real OVN 22.03 in namespaces)."""
+
+    def run(self, node: str, command: str, mark: str) -> tuple[str, dict[str, list[str]]]:
+        # a pause first, as lab.sh's capture (real_lab.capture) waits before each probe:
+        # pinctrl's GARPs for a FIP just added leave about 0.5 s after `--wait=hv`, and
+        # until the provider segment's bridge has learnt the FIP's MAC from them it
+        # floods the FIP's traffic to every chassis's NIC
+        time.sleep(PAUSE)
+        return super().run(node, command, mark)
+
+    def settle(self) -> None:
+        time.sleep(SETTLE)  # the real captures wait the rest themselves (wire.SETTLE)
 
 
 def _crossed(seen: dict[str, list[str]]) -> tuple[str, ...]:
@@ -166,15 +198,24 @@ def vm_arp_for_gateway(side: RealSide | OurSide) -> Outcome:
         rows = side.lab.bash("sbctl --bare --columns=logical_ip list mac_binding").stdout  # type: ignore[attr-defined]
         return Outcome(m is not None, m.group(1) if m else "", _crossed(seen),
                        "MAC_Binding for the VM" if "172.16.100.10" in rows else "")
+    if isinstance(side, OvnSide):  # the ARP a first packet to the gateway sends
+        side.lab.exec("vm_1", "ip neigh flush dev eth0")
+        _out, seen = side.run("vm_1", f"ping -c 1 -W 2 {ROUTER_IP}", "ARP")
+        neigh = side.lab.exec("vm_1", f"ip neigh show {ROUTER_IP}").stdout.split()
+        mac = neigh[neigh.index("lladdr") + 1] if "lladdr" in neigh else ""
+        return Outcome(bool(mac), mac, _crossed(seen), _mac_binding(side))
     vm = side.lab.fabric.node("vm_1")
     replies = [c.packet for c in vm.interfaces["eth0"].captures
                if c.packet.is_arp and c.packet.arp_op == 2 and c.packet.arp_spa == 0xAC106401]
-    rows = side.lab.exec("network", "ovn-sbctl --bare --columns=logical_ip list "
-                                    "mac_binding").stdout
     mac = ":".join(f"{replies[0].arp_sha:012x}"[i:i + 2] for i in range(0, 12, 2)) \
         if replies else ""
-    return Outcome(bool(replies), mac, (), "MAC_Binding for the VM" if "172.16.100.10" in rows
-                   else "")
+    return Outcome(bool(replies), mac, (), _mac_binding(side))
+
+
+def _mac_binding(side: OurSide) -> str:
+    rows = side.lab.exec("network", "ovn-sbctl --bare --columns=logical_ip list "
+                                    "mac_binding").stdout
+    return "MAC_Binding for the VM" if "172.16.100.10" in rows else ""
 
 
 def vm_hairpin_own_fip(side: RealSide | OurSide) -> Outcome:
@@ -356,7 +397,8 @@ PROBES: tuple[Probe, ...] = (
     Probe("vm_1 ping -s 1500 remote (fragments)", oversized_no_df, oversized_no_df,
           "the far end's 1500-byte fragments do not fit the VM's port"),
     Probe("vm_1 curl 169.254.169.254 (metadata)", None, metadata,
-          "no metadata agent in lab.sh: Neutron's documented behaviour"),
+          "no metadata agent in lab.sh or on the real backend: Neutron's documented "
+          "behaviour", on_ovn=False),
     Probe(f"ACL reject, outside TCP -> FIP:{REJECT_PORT}", reject_tcp, reject_tcp,
           "a reject ACL added with ovn-nbctl acl-add: Neutron itself writes none"),
     Probe(f"ACL reject, outside UDP -> FIP:{REJECT_PORT} (traceroute -U, TTL 3)", reject_udp,
@@ -365,52 +407,90 @@ PROBES: tuple[Probe, ...] = (
 NOT_RUN: tuple[tuple[str, str], ...] = ()
 
 
-# ------------------------------------------------------------------ running both
-def run_all(run_dir: Path) -> list[tuple[Probe, Outcome | None, Outcome]]:
+# ------------------------------------------------------------------ running all three
+@dataclass(frozen=True)
+class Row:
+    probe: Probe
+    real: Outcome | None  # lab.sh's (None: documented behaviour instead)
+    ours: Outcome  # ovnlab's, emulated
+    ovn: Outcome | None  # ovnlab's on the real backend (None: not run there)
+
+
+def _seed(lab: Any) -> None:
+    """The article, then vm_2 (compute2, no FIP) and vm_3 (compute1, vm_1's groups)."""
+    run_article(lab.openstack)
+    lab.openstack.server_create("vm_2", network="n1", fixed_ip=VM2_IP, host="compute2")
+    lab.openstack.server_create("vm_3", network="n1", fixed_ip=VM3_IP, host="compute1",
+                                security_groups=("default", "allow-icmp-ssh"))
+
+
+def run_all(run_dir: Path) -> list[Row]:
+    """lab.sh's lab and the emulated one side by side, then (lab.sh's stopped, so that two
+    real labs never share the machine's cores) the real backend's."""
+    from ovn22 import require_real
     from real_lab import RealLab
 
     real_lab = RealLab(run_dir / "lab")  # lab.sh makes it (and refuses an existing one)
     ours = Lab.build("seed")
-    run_article(ours.openstack)
-    ours.openstack.server_create("vm_2", network="n1", fixed_ip=VM2_IP, host="compute2")
-    ours.openstack.server_create("vm_3", network="n1", fixed_ip=VM3_IP, host="compute1",
-                                 security_groups=("default", "allow-icmp-ssh"))
+    _seed(ours)
     real_lab.up()
     try:
         real, mine = RealSide(real_lab), OurSide(ours)
-        return [(p, p.real(real) if p.real else None, p.ours(mine)) for p in PROBES]
+        both = [(p, p.real(real) if p.real else None, p.ours(mine)) for p in PROBES]
     finally:
         real_lab.down()
+    if os.geteuid() != 0:
+        pytest.skip("the real backend needs root (network namespaces)")
+    with lab_on(Backend.OVN, "seed", (), str(require_real() / "bin")) as on_ovn:
+        _seed(on_ovn)
+        side = OvnSide(on_ovn)
+        return [Row(p, real, o, p.ours(side) if p.on_ovn else None) for p, real, o in both]
 
 
-def render(rows: list[tuple[Probe, Outcome | None, Outcome]]) -> str:
-    lines = ["| probe | real OVN 22.03 (lab.sh) | ovnlab | same |", "|---|---|---|---|"]
-    for probe, real, ours in rows:
-        same = "n/a" if real is None else ("yes" if real == ours else "no")
-        note = f" ({probe.note})" if probe.note else ""
-        lines.append(f"| {probe.name}{note} | {real.cell() if real else 'not run'} | "
-                     f"{ours.cell()} | {same} |")
+def render(rows: list[Row]) -> str:
+    lines = ["| probe | real OVN 22.03 (lab.sh) | ovnlab | ovnlab --backend ovn | same |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        cells = [o for o in (row.real, row.ours, row.ovn) if o is not None]
+        same = "n/a" if len(cells) < 2 else ("yes" if len(set(cells)) == 1 else "no")
+        note = f" ({row.probe.note})" if row.probe.note else ""
+        lines.append(f"| {row.probe.name}{note} | {row.real.cell() if row.real else 'not run'} "
+                     f"| {row.ours.cell()} | {row.ovn.cell() if row.ovn else 'not run'} "
+                     f"| {same} |")
     for name, why in NOT_RUN:
-        lines.append(f"| {name} | not run | not run | n/a ({why}) |")
+        lines.append(f"| {name} | not run | not run | not run | n/a ({why}) |")
     return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        list[tuple[Probe, Outcome | None, Outcome]]]:
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Row]]:
     rows = run_all(tmp_path_factory.mktemp("probes"))
     print("\n" + render(rows))
     yield rows
 
 
 @pytest.mark.parametrize("index", range(len(PROBES)), ids=[p.name for p in PROBES])
-def test_probe_outcome_agrees(outcomes: list[tuple[Probe, Outcome | None, Outcome]],
-                              index: int) -> None:
-    probe, real, ours = outcomes[index]
-    if real is None:  # documented behaviour instead of the real lab
-        assert ours.answered, probe.name
+def test_probe_outcome_agrees(outcomes: list[Row], index: int) -> None:
+    row = outcomes[index]
+    if row.real is None:  # documented behaviour instead of the real lab
+        assert row.ours.answered, row.probe.name
         return
-    assert ours == real, f"{probe.name}: real {real.cell()} / ovnlab {ours.cell()}"
+    assert row.ours == row.real, \
+        f"{row.probe.name}: real {row.real.cell()} / ovnlab {row.ours.cell()}"
+
+
+ON_OVN = [i for i, p in enumerate(PROBES) if p.on_ovn]
+
+
+@pytest.mark.parametrize("index", ON_OVN, ids=[PROBES[i].name for i in ON_OVN])
+def test_probe_on_the_real_backend_agrees_with_both(outcomes: list[Row], index: int) -> None:
+    row = outcomes[index]
+    assert row.ovn is not None
+    assert row.ovn == row.ours, \
+        f"{row.probe.name}: ovnlab {row.ours.cell()} / --backend ovn {row.ovn.cell()}"
+    if row.real is not None:
+        assert row.ovn == row.real, \
+            f"{row.probe.name}: real {row.real.cell()} / --backend ovn {row.ovn.cell()}"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 one namespace `fabric` holding a Linux bridge per L2 segment (each physical network, the
 Geneve underlay, the internet), the external router (eth0 on its physical network, eth1
 towards the internet, forwarding), each internet host, each external host, and each Nova
-server (eth0 with its port's MAC, the peer `tap<port id>` on its chassis's br-int).
+server (eth0 with its port's MAC, the peer `tap<port id>` on its chassis's br-int,
+addressed by DHCP when it boots).
 """
 
 from __future__ import annotations
@@ -107,9 +108,8 @@ class Server:
     name: str  # the namespace's lab name (the server's name)
     port_id: str
     mac: str
-    cidr: str  # address/prefix
-    gateway: str | None
-    mtu: int
+    ip: str  # the port's fixed address (the server's name in traces); DHCP gives it
+    mtu: int  # the network's: Nova gives the guest's NIC the tap's MTU (host_mtu)
 
     @property
     def tap(self) -> str:
@@ -117,11 +117,10 @@ class Server:
 
 
 def plug_server(netns: Netns, layout: Layout, chassis_ns: str, server: Server, hosts: str) -> None:
+    """The server's NIC, unaddressed: the guest asks for its address by DHCP when it
+    boots (guest.py)."""
     ns = layout.ns(server.name)
     if not netns.exists(ns):
         netns.add(ns, hosts)
     netns.veth(ns, "eth0", chassis_ns, server.tap, server.mac)
     netns.exec(ns, ["ip", "link", "set", "eth0", "mtu", str(server.mtu)])
-    netns.exec(ns, ["ip", "addr", "add", server.cidr, "dev", "eth0"])
-    if server.gateway:
-        netns.exec(ns, ["ip", "route", "add", "default", "via", server.gateway])

@@ -4,18 +4,17 @@ chassis to register, then connects the driver's Northbound to the real NB (ovsdb
 resyncs it from the cloud, as neutron-server does at start.
 
 After each cloud operation the lab converges: nova-compute's part (namespaces for new
-servers' ports, taps on their chassis's br-int), then OVN's news pulled back (ports up,
-chassis), handed to the driver, until quiet; then `--wait=hv`, so that a command run next
-finds the flows installed.
+servers' ports, taps on their chassis's br-int: nova.py), then OVN's news pulled back
+(ports up, chassis), handed to the driver, until quiet; then `--wait=hv`, so that the new
+servers boot (DHCP from ovn-controller's pinctrl) and a command run next finds the flows
+installed. Node failures are nodes.py's.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,9 +25,13 @@ from ovnlab import labconfig
 from ovnlab.backends.ovn import hosts as hosts_mod
 from ovnlab.backends.ovn.central import Central
 from ovnlab.backends.ovn.chassis import ChassisRun, active_tunnels, bfd_settled
+from ovnlab.backends.ovn.execs import TOOLS, run_tool
+from ovnlab.backends.ovn.guest import UdhcpcError
 from ovnlab.backends.ovn.layout import Layout
 from ovnlab.backends.ovn.netns import Netns
+from ovnlab.backends.ovn.nodes import Nodes
 from ovnlab.backends.ovn.northbound import RealNorthbound
+from ovnlab.backends.ovn.nova import Compute
 from ovnlab.backends.ovn.procs import Record
 from ovnlab.backends.ovn.programs import Programs, locate
 from ovnlab.cloud import Cloud
@@ -54,10 +57,6 @@ GARP_SETTLE = 1.0
 MAX_ROUNDS = 20
 TRACE_ATTEMPTS = 3  # traces while the first packet's packet-ins still settle
 TRACE_RETRY = 0.5
-# the tools `ovnlab exec` runs, and which of them read the central databases
-TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl", "ovn-trace",
-         "ovn-appctl", "tcpdump", "ping", "traceroute", "ip", "nc", "curl", "arping")
-FILE_OPTIONS = ("-w", "-r")  # tcpdump's file options: the file lives on the client's side
 
 
 class OvnLab:
@@ -78,7 +77,10 @@ class OvnLab:
             n.hostname: ChassisRun(n, self.layout.ns(n.hostname), self.layout.rundir(n.hostname),
                                    hosts_mod.chassis_nics(topology, n.hostname))
             for n in topology.nodes}
-        self._servers: dict[str, tuple[str, hosts_mod.Server]] = {}  # port id -> (host, server)
+        self.compute = Compute(topology, self.layout, self.netns, self.programs, self.record,
+                               self.chassis)
+        self.nodes = Nodes(self.programs, self.netns, self.record, self.layout, self.chassis,
+                           self._servers_on)
         self.real: RealNorthbound | None = None
         self.nb = Database("OVN_Northbound", NB_SCHEMA)
         self.sb = Database("OVN_Southbound", SB_SCHEMA)
@@ -107,6 +109,7 @@ class OvnLab:
     def _start(self) -> None:
         self.central.start(self.programs, self.record)
         hosts_mod.Fabric(self.topology, self.layout, self.netns).build()
+        self.compute.start()
         self.real = RealNorthbound(self.central.nb_remote, self.central.sb_remote,
                                    self.nb, self.sb)
         # one after the other, in the topology's order: the gateway scheduler breaks ties
@@ -139,6 +142,7 @@ class OvnLab:
             self.real.close()
             self.real = None
         self.record.clean(self.programs["ip"])
+        self.compute.close()
 
     # ------------------------------------------------------------ the control loop
     @property
@@ -158,7 +162,7 @@ class OvnLab:
 
     def converge(self) -> None:
         assert self.real is not None
-        plugged = self._plug_vifs()
+        plugged = self.compute.plug(self.cloud, self.admin)
         if plugged:
             self._wait_ports_up(plugged)
         for _ in range(MAX_ROUNDS):
@@ -168,6 +172,8 @@ class OvnLab:
             if not changed and not events and (self.nb.seqno, self.sb.seqno) == seqnos:
                 break
         self._wait_hv()
+        if plugged:
+            self.compute.boot(self.compute.names(plugged), self.programs.env())
         if self._wait_gateways():
             # A gateway moved meanwhile: every chassis must have seen the move too (the one
             # that released it would otherwise still SNAT as the gateway for a moment).
@@ -228,45 +234,16 @@ class OvnLab:
                 return
             time.sleep(0.05)
 
-    def _plug_vifs(self) -> list[str]:
-        """nova-compute's part: each server's ports plugged on its host, deleted ones
-        unplugged; the newly plugged port ids."""
-        wanted: dict[str, tuple[str, hosts_mod.Server]] = {}
-        for server, port in self.cloud.get_vifs(self.admin):
-            host = server.get("OS-EXT-SRV-ATTR:host")
-            if host in self.chassis and port.get("fixed_ips"):
-                wanted[port["id"]] = (host, self._server(server, port))
-        for port_id in [p for p in self._servers if p not in wanted]:
-            host, srv = self._servers.pop(port_id)
-            self.chassis[host].unplug(self.programs, self.netns, srv.tap)
-            if not any(s.name == srv.name for _h, s in self._servers.values()):
-                self.netns.delete(self.layout.ns(srv.name))
-        new = [p for p in wanted if p not in self._servers]
-        hosts = hosts_mod.hosts_file(self.topology)
-        for port_id in new:
-            host, srv = wanted[port_id]
-            ch = self.chassis[host]
-            hosts_mod.plug_server(self.netns, self.layout, ch.ns, srv, hosts)
-            ch.plug(self.programs, self.netns, srv.tap, port_id, srv.mac, srv.name)
-            self._servers[port_id] = (host, srv)
-        return new
-
-    def _server(self, server: dict[str, Any], port: dict[str, Any]) -> hosts_mod.Server:
-        fixed = port["fixed_ips"][0]
-        subnet = self.cloud.get_subnet(self.admin, fixed["subnet_id"])
-        network = self.cloud.get_network(self.admin, port["network_id"])
-        prefix = ipaddress.ip_network(subnet["cidr"]).prefixlen
-        return hosts_mod.Server(str(server["name"]), port["id"], port["mac_address"],
-                                f"{fixed['ip_address']}/{prefix}", subnet.get("gateway_ip"),
-                                int(network.get("mtu") or 1500))
-
     # ------------------------------------------------------------ operator tools
     def node_names(self) -> list[str]:
         names = [n.hostname for n in self.topology.nodes]
         names += [r.name for r in self.topology.external_routers]
         names += [h.name for h in self.topology.internet_hosts]
         names += [h.name for h in self.topology.external_hosts]
-        return names + sorted({s.name for _h, s in self._servers.values()})
+        return names + sorted(self.compute.by_name())
+
+    def _servers_on(self, chassis: str) -> list[str]:
+        return [name for name, (host, _s) in self.compute.by_name().items() if host == chassis]
 
     def _node_name(self, name: str) -> str:
         try:
@@ -282,6 +259,8 @@ class OvnLab:
         env = {**self.programs.env(), **self.central.env()}
         if node in self.chassis:
             env.update(self.chassis[node].env())
+        if node in self.compute.by_name():
+            env.update(self.compute.guest.env(self.layout.ns(node)))
         return env
 
     def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,
@@ -297,36 +276,19 @@ class OvnLab:
             name = self._node_name(node)
         except OvnlabError as exc:
             return fail(exc.message, exc.exit_code)
-        if args[0] not in TOOLS or shutil.which(args[0], path=self.tool_env(name)["PATH"]) is None:
+        if args[0] == "udhcpc":  # busybox's, with the lab's lease script (guest.py)
+            try:
+                args = self.compute.guest.udhcpc(args[1:])
+            except UdhcpcError as exc:
+                return fail(str(exc), 1)
+        elif args[0] not in TOOLS or shutil.which(args[0], path=self.tool_env(name)["PATH"]) is None:
             return fail(f"{args[0]}: command not found on {name}", 127)
         try:
-            return self._run_tool(name, args, files or LocalFiles(), checkpoint)
+            return run_tool([self.programs["ip"], "netns", "exec", self.layout.ns(name)], args,
+                            {**os.environ, **self.tool_env(name)}, files or LocalFiles(),
+                            checkpoint)
         finally:
             self.converge()
-
-    def _run_tool(self, node: str, args: list[str], files: ToolFiles,
-                  checkpoint: Callable[[], None] | None) -> ToolResult:
-        with tempfile.TemporaryDirectory(prefix="ovnlab-exec-") as work:
-            names = _file_args(args)
-            for name in names:
-                try:
-                    data = files.read(name)
-                except (OSError, FileNotFoundError):
-                    continue  # a file it will write
-                target = Path(work, name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            env = {**os.environ, **self.tool_env(node)}
-            proc = subprocess.Popen(
-                [self.programs["ip"], "netns", "exec", self.layout.ns(node), *args],
-                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True)
-            out, err = _communicate(proc, checkpoint)
-            for name in names:
-                path = Path(work, name)
-                if path.is_file():
-                    files.write(name, path.read_bytes())
-            return ToolResult(proc.returncode, out, err)
 
     # ------------------------------------------------------------ what the article's checks read
     def capture_session(self, ifaces: Sequence[str]) -> Any:
@@ -382,7 +344,7 @@ class OvnLab:
             raise BadRequest(f"unknown protocol {proto!r} (expected {', '.join(PROTOS)})")
         if proto != "icmp" and not 0 < port < 65536:
             raise BadRequest(f"--{proto} needs a port number (1-65535), got {port}")
-        servers = {s.name: (h, s) for h, s in self._servers.values()}
+        servers = self.compute.by_name()
         if src not in servers:
             raise BadRequest(f"on the real backend `ovnlab trace` starts from a server "
                              f"(servers: {', '.join(sorted(servers)) or 'none'}); {src!r} "
@@ -392,12 +354,11 @@ class OvnLab:
         names.update({h.reverse_name: h.ip for h in self.topology.internet_hosts
                       if h.reverse_name})
         names.update({h.name: h.ip for h in self.topology.external_hosts})
-        names.update({s.name: s.cidr.split("/")[0] for _h, s in servers.values()})
+        names.update({s.name: s.ip for _h, s in servers.values()})
         dst_ip = realtrace.destination(dst, names)
         # a real packet first: ARP and OVN's MAC_Binding resolved on the wire
         self._run(src, ["ping", "-c", "1", "-W", "1", dst_ip], check=False)
-        subnet = ipaddress.ip_interface(srv.cidr).network
-        hop_ip = dst_ip if ipaddress.ip_address(dst_ip) in subnet else srv.gateway
+        hop_ip, src_ip = self._route(src, dst_ip)
         neigh = self._run(src, ["ip", "neigh", "show", str(hop_ip)]).split()
         if "lladdr" not in neigh:
             raise BadRequest(f"{src} could not resolve {hop_ip}'s MAC address (ARP)")
@@ -406,8 +367,7 @@ class OvnLab:
             self._run, [realtrace.Chassis(n.hostname, n.tunnel_ip) for n in self.topology.nodes],
             ", ".join(r.name for r in self.topology.external_routers) or "the external network")
         taps = {s.tap: s.name for _h, s in servers.values()}
-        match = realtrace.request_match(proto, port, srv.mac, dst_mac, srv.cidr.split("/")[0],
-                                        dst_ip)
+        match = realtrace.request_match(proto, port, srv.mac, dst_mac, src_ip, dst_ip)
         start = realtrace.Start(host, realtrace.INTEGRATION, srv.tap, match)
         for _ in range(TRACE_ATTEMPTS):
             # the packet-in that the first packet caused (ARP for the next hop) lands as a
@@ -427,6 +387,19 @@ class OvnLab:
             disposition += f"; its reply: {reply}"
         return realtrace.RealJourney(src, dst, proto, port, tuple(hops), disposition)
 
+    def _route(self, server: str, dst_ip: str) -> tuple[str, str]:
+        """(next hop, source address) of the server's route to `dst_ip`, from what its
+        own stack holds (its DHCP lease): `ip route get`."""
+        proc = subprocess.run([self.programs["ip"], "netns", "exec", self.layout.ns(server),
+                               self.programs["ip"], "-4", "route", "get", dst_ip],
+                              capture_output=True, text=True, timeout=30)
+        words = proc.stdout.split()
+        if proc.returncode != 0 or "src" not in words:
+            raise BadRequest(f"{server} has no route to {dst_ip} "
+                             f"({proc.stderr.strip() or 'no source address'})")
+        hop = words[words.index("via") + 1] if "via" in words else dst_ip
+        return hop, words[words.index("src") + 1]
+
     def _run(self, node: str, argv: list[str], check: bool = True) -> str:
         """A tool in the node's namespace against its own daemons; its stdout."""
         proc = subprocess.run([self.programs["ip"], "netns", "exec", self.layout.ns(node), *argv],
@@ -438,71 +411,21 @@ class OvnLab:
 
     # ------------------------------------------------------------ failures
     def node_action(self, action: str, node: str, arg: str = "") -> dict[str, Any]:
-        """The control API's `node` verb on real daemons and links: stop (SIGKILL the
-        chassis's ovs-vswitchd and ovn-controller, its NICs and its servers' down: powered
-        off), start (links up, killed daemons started again), kill DAEMON, link-down/up."""
-        from ovnlab.fabric import Daemon
-
+        """The control API's `node` verb on real daemons and links (nodes.py)."""
         name = self._node_name(node)
-        if action in ("link-down", "link-up"):
-            self._link(name, arg, action == "link-up")
-            return self.node_state(name) if name in self.chassis else {
-                "node": name, "links": self._links(name)}
-        ch = self.chassis.get(name)
-        if ch is None:
-            raise BadRequest(f"{name!r} is not a chassis (chassis: {', '.join(self.chassis)})")
-        if action == "kill":
-            try:
-                ch.kill(Daemon(arg).value)
-            except ValueError:
-                raise BadRequest(f"unknown daemon {arg!r} (daemons: "
-                                 f"{', '.join(d.value for d in Daemon)})") from None
-        elif action == "stop":
-            for daemon in (Daemon.OVN_CONTROLLER, Daemon.OVS_VSWITCHD):
-                ch.kill(daemon.value)
-            self._power(name, up=False)
-        elif action == "start":
-            self._power(name, up=True)
-            for daemon in (Daemon.OVS_VSWITCHD, Daemon.OVN_CONTROLLER):
-                if not ch.running(daemon.value):
-                    ch.start_daemon(self.programs, self.netns, self.record, daemon.value)
-        else:
-            raise BadRequest(f"unknown node action {action!r} "
-                             "(stop, start, kill, link-down, link-up)")
-        self.converge()
-        return self.node_state(name)
+        # a host powered on again restarts its guests: they ask for their lease again
+        # (the kernel dropped their routes with their NIC)
+        restarting = [s for s in self._servers_on(name) if not self.nodes.links(s).get("eth0")] \
+            if action == "start" else []
+        self.nodes.act(action, name, arg)
+        if action not in ("link-down", "link-up"):  # a link's news is BFD's, in its time
+            self.converge()
+        if restarting:
+            self.compute.boot(restarting, self.programs.env())
+        return self.nodes.state(name)
 
     def node_state(self, node: str) -> dict[str, Any]:
-        from ovnlab.fabric import Daemon
-
-        ch = self.chassis[node]
-        return {"node": node, "daemons": {d.value: ch.running(d.value) for d in Daemon},
-                "links": self._links(node)}
-
-    def _links(self, node: str) -> dict[str, bool]:
-        """The node's NICs (not lo, not OVS's own taps) and whether each is up."""
-        out = self.netns.exec(self.layout.ns(node), [self.programs["ip"], "-br", "link"])
-        links: dict[str, bool] = {}
-        for line in out.splitlines():
-            name, state, *_ = line.split()
-            name = name.split("@")[0]
-            if name.startswith("eth"):
-                links[name] = state != "DOWN"
-        return dict(sorted(links.items()))
-
-    def _link(self, node: str, iface: str, up: bool) -> None:
-        if iface not in self._links(node):
-            raise NotFound(f"{node} has no interface {iface!r} "
-                           f"(interfaces: {', '.join(self._links(node))})")
-        self.netns.exec(self.layout.ns(node), [self.programs["ip"], "link", "set", "dev",
-                                               iface, "up" if up else "down"])
-
-    def _power(self, chassis: str, up: bool) -> None:
-        for iface in self._links(chassis):
-            self._link(chassis, iface, up)
-        for host, srv in self._servers.values():
-            if host == chassis:
-                self._link(srv.name, "eth0", up)
+        return self.nodes.state(node)
 
     def live_capture(self, node: str, argv: Sequence[str]) -> Any:
         """The real tcpdump following live in the node's namespace."""
@@ -511,33 +434,3 @@ class OvnLab:
         name = self._node_name(node)
         return RealLiveCapture([self.programs["ip"], "netns", "exec", self.layout.ns(name)],
                                list(argv), {**os.environ, **self.tool_env(name)})
-
-
-def _file_args(args: list[str]) -> list[str]:
-    """The files a tcpdump command names (-w FILE, -r FILE, -wFILE)."""
-    if args[0] != "tcpdump":
-        return []
-    names = []
-    for i, arg in enumerate(args):
-        if arg in FILE_OPTIONS and i + 1 < len(args):
-            names.append(args[i + 1])
-        elif arg[:2] in FILE_OPTIONS and len(arg) > 2:
-            names.append(arg[2:])
-    return [n for n in names if n != "-" and not os.path.isabs(n) and ".." not in Path(n).parts]
-
-
-def _communicate(proc: subprocess.Popen[str],
-                 checkpoint: Callable[[], None] | None) -> tuple[str, str]:
-    """Wait for the tool, calling `checkpoint` now and then (the daemon lets queued
-    requests in there, and stops the tool when its client has gone)."""
-    while True:
-        try:
-            return proc.communicate(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            if checkpoint is not None:
-                try:
-                    checkpoint()
-                except BaseException:
-                    proc.terminate()
-                    proc.communicate()
-                    raise

@@ -20,11 +20,12 @@ OVN_PROGRAMS = ("ovn-northd", "ovn-controller", "ovn-nbctl", "ovn-sbctl", "ovn-t
                 "ovn-appctl")
 OVS_PROGRAMS = ("ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl",
                 "ovs-appctl")
-HOST_PROGRAMS = ("ip",)
+HOST_PROGRAMS = ("ip", "busybox")  # busybox: the servers' udhcpc (cirros's DHCP client)
 # Debian package of each program (what `apt-get install` needs)
 PACKAGE = {**dict.fromkeys(("ovn-northd", "ovn-nbctl", "ovn-sbctl", "ovn-trace"), "ovn-central"),
            **dict.fromkeys(("ovn-controller", "ovn-appctl"), "ovn-host"),
-           **dict.fromkeys(OVS_PROGRAMS, "openvswitch-switch"), "ip": "iproute2"}
+           **dict.fromkeys(OVS_PROGRAMS, "openvswitch-switch"), "ip": "iproute2",
+           "busybox": "busybox"}
 SCHEMA_DIRS = ("share", "../share", "../share/ovn", "/usr/share/ovn")  # beside bin/, or Debian's
 VSWITCH_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
