@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ovnlab.cloud.store import Store
+from ovnlab.cloud.store import JOURNAL, Store
 
 
 def test_put_get_find_all_delete() -> None:
@@ -170,3 +170,20 @@ def test_nan_and_infinities_are_refused_and_the_operation_undone() -> None:
         assert cloud.store.snapshot() == before
     assert cloud.get_ports(admin, filters={"device_id": ["x"]}) == []
     cloud.close()
+
+
+def test_written_since_names_what_changed_and_says_when_it_forgot() -> None:
+    s = Store(None)
+    mark = s.writes
+    assert s.written_since(mark) == set()
+    s.put("server", "a", {"id": "a"})
+    s.put("port", "p", {"id": "p"})
+    s.delete("server", "a")
+    assert s.written_since(mark) == {("server", "a"), ("port", "p")}
+    later = s.writes
+    s.put("port", "q", {"id": "q"})
+    assert s.written_since(later) == {("port", "q")}
+    for i in range(JOURNAL):
+        s.put("network", str(i), {"id": str(i)})
+    assert s.written_since(later) is None  # further back than the journal reaches
+    assert s.written_since(-1) is None  # never read: the caller scans everything

@@ -9,9 +9,11 @@ or none of it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,8 @@ DEFAULT_INDEXES = (
     "name", "project_id", "network_id", "device_id", "device_owner", "mac_address",
     "security_group_id", "floating_network_id", "port_id", "router_id",
 )
+
+JOURNAL = 4096  # writes remembered for `written_since`
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -53,6 +57,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self.writes = 0  # puts and deletes so far: readers skip a rescan when unchanged
+        self._written: deque[tuple[str, str]] = deque(maxlen=JOURNAL)  # the last (kind, id)
         if self.path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -108,7 +113,7 @@ class Store:
         except ValueError:  # NaN or an infinity: not JSON, SQLite's JSON functions fail on it
             raise BadRequest("NaN and infinite numbers are not JSON values",
                              type="HTTPBadRequest") from None
-        self.writes += 1
+        self._note(kind, id)
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO docs(kind, id, doc) VALUES (?, ?, ?) "
@@ -117,10 +122,22 @@ class Store:
             )
 
     def delete(self, kind: str, id: str) -> bool:
-        self.writes += 1
+        self._note(kind, id)
         with self.transaction():
             cur = self._conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, id))
             return cur.rowcount > 0
+
+    def _note(self, kind: str, id: str) -> None:
+        self.writes += 1
+        self._written.append((kind, id))
+
+    def written_since(self, mark: int) -> set[tuple[str, str]] | None:
+        """The (kind, id) of the documents put or deleted since `writes` was `mark` (a
+        rolled-back write included), or None when that is further back than remembered."""
+        n = self.writes - mark
+        if mark < 0 or n > len(self._written):
+            return None
+        return set(itertools.islice(self._written, len(self._written) - n, None))
 
     # ------------------------------------------------------------ reads
     def get(self, kind: str, id: str) -> dict[str, Any] | None:
