@@ -27,6 +27,7 @@ from ovnlab import labconfig
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
+from ovnlab.cloud.base import Doc
 from ovnlab.cloud.metadata import InstanceMetadata
 from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.cloud.services import Services
@@ -87,6 +88,7 @@ class Lab:
         self.fabric.metadata_source = self._metadata_for
         self._announced = -1
         self._plugged_at = -1  # the cloud store's write count when VIFs were last synced
+        self._vifs: dict[str, tuple[Doc, Doc, str | None]] = {}  # what they were synced to
         self._bfd = BfdSync(self.fabric)
         self._loops = [ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
@@ -192,19 +194,33 @@ class Lab:
 
     def _plug_vifs(self) -> bool:
         """nova-compute's part: plug each server's ports on its host, unplug deleted (and
-        powered-off) ones, freeze paused guests. Only the cloud decides these: with its
-        store unwritten since the last time, there is nothing to look at (a boot must not
-        cost a scan of every server)."""
-        writes = self.cloud.store.writes
+        powered-off) ones, freeze paused guests. Only the cloud decides these, so only the
+        servers whose documents (or whose ports') were written since the last time are
+        looked at again: a boot costs one server, not a pass over the whole cloud."""
+        store = self.cloud.store
+        writes = store.writes
         if writes == self._plugged_at:
             return False
-        wanted = {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
-                  for server, port in self.cloud.get_vifs(self.admin)}
-        changed = bool(self.fabric.sync_vms(wanted))
-        for port_id, (server, _, _) in wanted.items():  # a paused guest runs nothing
+        touched = store.written_since(self._plugged_at)
+        if touched is None:  # the first time, or further back than the store remembers
+            self._vifs = self._wanted(None)
+        else:
+            servers = {i for kind, i in touched if kind == "server"}
+            servers |= {self._vifs[i][0]["id"] for kind, i in touched
+                        if kind == "port" and i in self._vifs}
+            if servers:
+                self._vifs = {p: v for p, v in self._vifs.items() if v[0]["id"] not in servers}
+                self._vifs.update(self._wanted(servers))
+        changed = bool(self.fabric.sync_vms(self._vifs))
+        for port_id, (server, _, _) in self._vifs.items():  # a paused guest runs nothing
             self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
         self._plugged_at = writes
         return changed
+
+    def _wanted(self, servers: set[str] | None) -> dict[str, tuple[Doc, Doc, str | None]]:
+        """{port id: (server, port, host)} of the servers' VIFs (all servers': None)."""
+        return {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
+                for server, port in self.cloud.get_vifs(self.admin, servers)}
 
     # ------------------------------------------------------------ operator tools
     def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 
 from ovnlab.cloud import catalog, policy, server_states
 from ovnlab.cloud.base import Doc, Filters
@@ -62,11 +63,14 @@ class NovaViewOps(FloatingIPOps):
                 out.append(port)
         return out
 
-    def get_vifs(self, ctx: Context) -> list[tuple[Doc, Doc]]:
-        """(server, port) for every interface nova-compute plugs: what the lab wires."""
+    def get_vifs(self, ctx: Context, servers: Collection[str] | None = None
+                 ) -> list[tuple[Doc, Doc]]:
+        """(server, port) for every interface nova-compute plugs (of just `servers` if
+        given, by id): what the lab wires."""
+        docs = self.store.all("server") if servers is None else [
+            d for d in (self.store.get("server", i) for i in servers) if d is not None]
         return [(self._server_view(ctx, s), self._view(ctx, "port", p))
-                for s in self.store.all("server") if policy.owns(ctx, s)
-                for p in self._server_ports(s)]
+                for s in docs if policy.owns(ctx, s) for p in self._server_ports(s)]
 
     def _addresses(self, ports: list[Doc]) -> dict[str, list[Doc]]:
         """The view builder's `addresses`: per network name, each port's fixed IPs then the

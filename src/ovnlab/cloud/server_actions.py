@@ -10,6 +10,8 @@ ports."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ovnlab.cloud import catalog, compute_quotas
 from ovnlab.cloud.base import Doc
 from ovnlab.cloud.context import Context
@@ -175,9 +177,10 @@ class ServerActionOps(NovaOps):
                        "found", type="InstanceActionNotFound")
 
     # ------------------------------------------------------------ what the lab plugs
-    def get_vifs(self, ctx: Context) -> list[tuple[Doc, Doc]]:
+    def get_vifs(self, ctx: Context, servers: Collection[str] | None = None
+                 ) -> list[tuple[Doc, Doc]]:
         """Only powered-on servers have their taps in br-int."""
-        return [(server, port) for server, port in super().get_vifs(ctx)
+        return [(server, port) for server, port in super().get_vifs(ctx, servers)
                 if self._powered(server["id"])]
 
     def _powered(self, server_id: str) -> bool:
