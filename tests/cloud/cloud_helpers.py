@@ -22,6 +22,10 @@ class RecordingDriver:
         self.depth = 0
         self.fail_on: str | None = None
 
+    def bind(self, plugin: Any) -> None:
+        """The cloud's read-only view of its resources (set up, not a hook: not recorded)."""
+        self.plugin = plugin
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         outer = self.depth == 0

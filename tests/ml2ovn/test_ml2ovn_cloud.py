@@ -124,3 +124,43 @@ def test_unwinding_the_article_empties_the_nb(world: World) -> None:
         world.cloud.delete_network(world.ctx, world.os.find("network", net)["id"])
     assert world.nb.rows("Logical_Switch") == []
     assert world.nb.rows("Logical_Switch_Port") == []
+
+
+def _fresh_sync(world: World) -> dict:  # type: ignore[type-arg]
+    fresh = new_nb(seed=5)
+    OVNMechanismDriver(fresh, world.sb, world.topo.neutron.ovn).sync(world.cloud.resources())
+    return canonical(fresh, revisions=False)
+
+
+def test_removing_the_last_overlay_interface_makes_the_gateway_bridged(world: World) -> None:
+    """The driver reads the interface ports from the cloud after the interface port is gone
+    (Neutron's order: delete_port, then delete_router_port), so the gateway port's options
+    are re-derived from the interfaces that remain."""
+    c, ctx = world.cloud, world.ctx
+    net = c.create_network(ctx, {"name": "v", "provider:network_type": "vlan",
+                                 "provider:physical_network": "extnet0",
+                                 "provider:segmentation_id": 100})
+    sub = c.create_subnet(ctx, {"network_id": net["id"], "cidr": "172.16.200.0/24",
+                                "ip_version": 4})
+    router = world.os.find("router", "r")
+    c.add_router_interface(ctx, router["id"], {"subnet_id": sub["id"]})
+    gw = c.get_ports(ctx, filters={"device_owner": ["network:router_gateway"]})[0]
+    lrp = world.driver.api.must("Logical_Router_Port", f"lrp-{gw['id']}")
+    assert "redirect-type" not in lrp["options"]  # n1 is geneve
+    world.os.floating_ip_delete(c.get_floatingips(ctx)[0]["floating_ip_address"])
+    world.os.router_remove_subnet("r", "n1subnet")
+    lrp = world.driver.api.must("Logical_Router_Port", f"lrp-{gw['id']}")
+    assert lrp["options"]["redirect-type"] == "bridged"
+
+
+def test_resync_after_a_rolled_back_request_reads_the_cloud_as_it_is(world: World) -> None:
+    """A request rolled back after its driver transaction committed leaves the NB ahead of
+    the cloud; the resync reads the cloud's own store (there is no other copy) and repairs."""
+    with pytest.raises(RuntimeError), world.cloud.store.transaction():
+        doomed = world.cloud.create_network(world.ctx, {"name": "doomed"})
+        raise RuntimeError("the request failed after the operation")
+    assert world.nb.find("Logical_Switch", name=f"neutron-{doomed['id']}") != []
+    assert world.driver.plugin.get("networks", doomed["id"]) is None
+    world.cloud.sync_driver()
+    assert world.nb.find("Logical_Switch", name=f"neutron-{doomed['id']}") == []
+    assert canonical(world.nb, revisions=False) == _fresh_sync(world)

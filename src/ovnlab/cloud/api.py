@@ -12,6 +12,7 @@ from ovnlab.cloud.base import Doc
 from ovnlab.cloud.compute_quotas import ComputeQuotaOps
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
+from ovnlab.cloud.driver_view import STORE_KINDS, DriverView, Form
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairOps
 from ovnlab.cloud.quotas import QuotaOps
@@ -34,6 +35,10 @@ class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, Compute
                  driver: Driver | None = None, **kwargs: Any) -> None:
         super().__init__(store, topology, driver, **kwargs)
         self._seed_identity(topology)
+
+    def _driver_forms(self) -> dict[str, Form]:
+        return {"router": self._router_driver_dict, "floatingip": self._fip_driver_dict,
+                "security_group": self._sg_dict}
 
     def admin_context(self) -> Context:
         """The topology's first admin user, scoped to its project."""
@@ -102,22 +107,16 @@ class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, Compute
         """Everything the driver needs to resync the NB (neutron-server's start-up sync), in
         the driver's form, and the config (the driver takes its option from `sync_driver`,
         not from here: it is listed so a snapshot of the cloud is whole)."""
-        return {
-            "networks": self.store.all("network"),
-            "subnets": self.store.all("subnet"),
-            "ports": self.store.all("port"),
-            "routers": [self._router_driver_dict(r) for r in self.store.all("router")],
-            "floatingips": [self._fip_driver_dict(f) for f in self.store.all("floatingip")],
-            "security_groups": [self._sg_dict(sg) for sg in self.store.all("security_group")],
-            "security_group_rules": self.store.all("security_group_rule"),
-            "config": [self.config()],
-        }
+        view = DriverView(self.store, self._driver_forms())
+        return {**{kind: view.values(kind) for kind in STORE_KINDS},
+                "security_group_rules": self.store.all("security_group_rule"),
+                "config": [self.config()]}
 
     def sync_driver(self) -> None:
         """Neutron's resync, with the `[ovn]` option as this cloud holds it (a rolled-back
         `set_config` may have left the driver ahead of it)."""
         with self._txn():
-            self.driver.sync(self.resources(), distributed=bool(
+            self.driver.sync(distributed=bool(
                 self.config().get("enable_distributed_floating_ip")))
 
 

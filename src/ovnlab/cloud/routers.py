@@ -315,10 +315,11 @@ class RouterOps(MetadataPortOps):
                                    f"{subnet_id}", type="RouterInterfaceNotFoundForSubnet")
             subnet = self._doc("subnet", subnet_id) or {"id": subnet_id}
             self._check_interface_unused(router, port)
-            full = self._router_driver_dict(router)
-            self.driver.remove_router_interface(full, port, subnet)
+            # Neutron's L3 DB deletes the port (ML2's delete_port) and then tells the OVN L3
+            # plugin (ROUTER_INTERFACE AFTER_DELETE -> `delete_router_port`).
             self._delete_port(port)
             self._save("router", self._touch(router))
+            self.driver.remove_router_interface(self._router_driver_dict(router), port, subnet)
         return _interface_info(router, port, subnet)
 
     def _check_interface_unused(self, router: Doc, port: Doc) -> None:
