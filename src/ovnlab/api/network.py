@@ -8,7 +8,7 @@ from typing import Any
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.exceptions import policy as policy_error
 from ovnlab.cloud.services import Neutron as Cloud
-from ovnlab.cloud.tags import TAGGABLE, validate_tags
+from ovnlab.cloud.tags import TAGGABLE, Taggable, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
@@ -221,31 +221,33 @@ class Neutron:
 
     # -- tags (standard-attr-tag)
     def _tags(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        kind = Taggable(res.member)
+
         def handler(req: Request) -> Response:
             rid = req.params["id"]
             if verb == "get":
-                return json_response(200, {"tags": self.cloud.get_tags(req.context,
-                                                                        res.member, rid)})
+                return json_response(200, {"tags": self.cloud.tags.get_tags(req.context, kind, rid)})
             _writer(req, f"update_{res.member}")
             if verb == "put":
-                tags = self.cloud.update_tags(req.context, res.member, rid,
-                                              validate_tags(req.json()))
+                tags = self.cloud.tags.update_tags(req.context, kind, rid, validate_tags(req.json()))
                 return json_response(200, {"tags": tags})
-            self.cloud.update_tags(req.context, res.member, rid, [])
+            self.cloud.tags.update_tags(req.context, kind, rid, [])
             return Response(204)
         return handler
 
     def _tag(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        kind = Taggable(res.member)
+
         def handler(req: Request) -> Response:
             rid, tag = req.params["id"], req.params["tag"]
             if verb == "get":
-                self.cloud.check_tag(req.context, res.member, rid, tag)
+                self.cloud.tags.check_tag(req.context, kind, rid, tag)
                 return Response(204)
             _writer(req, f"update_{res.member}")
             if verb == "put":
-                self.cloud.add_tag(req.context, res.member, rid, tag)
+                self.cloud.tags.add_tag(req.context, kind, rid, tag)
                 return Response(201)
-            self.cloud.remove_tag(req.context, res.member, rid, tag)
+            self.cloud.tags.remove_tag(req.context, kind, rid, tag)
             return Response(204)
         return handler
 

@@ -19,7 +19,7 @@ from ovnlab.cloud.quotas import QuotaOps
 from ovnlab.cloud.servergroups import ServerGroupOps
 from ovnlab.cloud.store import Store
 from ovnlab.cloud.subnetpools import SubnetPoolOps
-from ovnlab.cloud.tags import TagOps
+from ovnlab.cloud.tags import Taggable, TagService
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.owners import COMPUTE_PREFIX
 from ovnlab.topology import Topology
@@ -28,13 +28,19 @@ PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
 class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
-            QuotaOps, TagOps):
+            QuotaOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
         super().__init__(store, topology, driver, **kwargs)
         self._seed_identity(topology)
+        self.tags = TagService(self, {
+            Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
+            Taggable.PORT: self.get_port, Taggable.ROUTER: self.get_router,
+            Taggable.FLOATINGIP: self.get_floatingip,
+            Taggable.SECURITY_GROUP: self.get_security_group,
+            Taggable.SUBNETPOOL: self.get_subnetpool})
 
     def _driver_forms(self) -> dict[str, Form]:
         return {"router": self._router_driver_dict, "floatingip": self._fip_driver_dict,

@@ -14,6 +14,7 @@ from ovnlab.cloud.context import Context
 from ovnlab.cloud.keypairs import KeyType
 from ovnlab.cloud.server_states import Action
 from ovnlab.cloud.servergroups import Policy
+from ovnlab.cloud.tags import Taggable
 
 
 class Networks(Protocol):
@@ -101,13 +102,20 @@ class NetworkQuotas(Protocol):
 
 
 class Tags(Protocol):
-    """standard-attr-tag on the taggable Neutron resources (`kind` is the resource member)."""
+    """standard-attr-tag on the taggable Neutron resources (`cloud.tags`, a service of its
+    own: `ovnlab.cloud.tags.TagService`)."""
 
-    def get_tags(self, ctx: Context, kind: str, id: str) -> list[str]: ...
-    def check_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
-    def update_tags(self, ctx: Context, kind: str, id: str, tags: list[str]) -> list[str]: ...
-    def add_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
-    def remove_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
+    def get_tags(self, ctx: Context, kind: Taggable, id: str) -> list[str]: ...
+    def check_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+    def update_tags(self, ctx: Context, kind: Taggable, id: str,
+                    tags: list[str]) -> list[str]: ...
+    def add_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+    def remove_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+
+
+class TagsService(Protocol):
+    @property
+    def tags(self) -> Tags: ...
 
 
 class Agents(Protocol):
@@ -230,7 +238,7 @@ class AppCredentials(Protocol):
 
 
 class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, SubnetPools,
-              NetworkQuotas, Tags, Agents, Protocol):
+              NetworkQuotas, TagsService, Agents, Protocol):
     """Everything Neutron's v2.0 API calls."""
 
 

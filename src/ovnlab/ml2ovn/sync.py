@@ -1,8 +1,8 @@
 """Resync of the NB from the cloud's full state (Neutron's `ovn_db_sync.py`, repair mode).
 
-`build` replays the resources a `View` holds (the cloud's own) through a scratch driver into an empty NB, reading LSP `up`
-and existing gateway chassis from the live NB; `reconcile` then applies the differences
-to the live NB, matching rows by their natural keys so their UUIDs survive. `canonical`
+`build` replays the resources a `View` holds (the cloud's own: no copy) through a scratch
+driver into an empty NB, reading LSP `up` and existing gateway chassis from the live NB;
+`reconcile` then applies the differences to the live NB, matching rows by their natural keys so their UUIDs survive. `canonical`
 gives a UUID-free view of the driver-managed tables, for comparing two databases.
 """
 
