@@ -120,7 +120,7 @@ class Nova:
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         ServerInterfaces(self.cloud).register(router, v21)
         self.actions.register(router, v21)
-        Keypairs(self.cloud).register(router, v21)
+        Keypairs(self.cloud.keypairs).register(router, v21)
         ServerGroups(self.cloud).register(router, v21)
         QuotaSets(self.cloud).register(router, v21)
         SecurityGroupProxy(self.cloud).register(router, v21)

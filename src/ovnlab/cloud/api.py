@@ -14,7 +14,7 @@ from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.driver_view import STORE_KINDS, DriverView, Form
 from ovnlab.cloud.ids import META
-from ovnlab.cloud.keypairs import KeypairOps
+from ovnlab.cloud.keypairs import KeypairService
 from ovnlab.cloud.quotas import QuotaOps
 from ovnlab.cloud.servergroups import ServerGroupOps
 from ovnlab.cloud.store import Store
@@ -27,14 +27,14 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, KeypairOps, ComputeQuotaOps,
-            QuotaOps):
+class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, ComputeQuotaOps, QuotaOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
         super().__init__(store, topology, driver, **kwargs)
         self._seed_identity(topology)
+        self.keypairs = KeypairService(self)
         self.tags = TagService(self, {
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
             Taggable.PORT: self.get_port, Taggable.ROUTER: self.get_router,

@@ -242,7 +242,12 @@ class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, Su
     """Everything Neutron's v2.0 API calls."""
 
 
-class NovaNetworking(Servers, ServerActions, Keypairs, ServerGroups, ComputeQuotas, Networks,
+class KeypairsService(Protocol):
+    @property
+    def keypairs(self) -> Keypairs: ...
+
+
+class NovaNetworking(Servers, ServerActions, KeypairsService, ServerGroups, ComputeQuotas, Networks,
                      Ports, FloatingIPs, SecurityGroups, Protocol):
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
