@@ -53,16 +53,16 @@ def test_a_lock_refuses_the_owner_not_an_admin(cloud: Cloud, admin: Context,
 
 
 def test_anti_affinity_runs_out_of_hosts(cloud: Cloud, admin: Context) -> None:
-    group = cloud.create_server_group(admin, "g", Policy.ANTI_AFFINITY)
+    group = cloud.server_groups.create_server_group(admin, "g", Policy.ANTI_AFFINITY)
     hosts = [cloud.get_server(admin, _server(cloud, admin, f"vm{i}", scheduler_hints={
         "group": group["id"]}))["OS-EXT-SRV-ATTR:host"] for i in range(3)]
     assert hosts[0] != hosts[1] and hosts[0] and hosts[1]
     assert hosts[2] is None  # NoValidHost: no port, no host
-    assert len(cloud.get_server_group(admin, group["id"])["members"]) == 3
+    assert len(cloud.server_groups.get_server_group(admin, group["id"])["members"]) == 3
 
 
 def test_a_pools_subnets_come_from_its_prefixes(cloud: Cloud, admin: Context) -> None:
-    pool = cloud.create_subnetpool(admin, {"subnetpool": {
+    pool = cloud.subnetpools.create_subnetpool(admin, {"subnetpool": {
         "name": "p", "prefixes": ["10.60.0.0/23"], "default_prefixlen": 24}})
     cidrs = []
     for i in range(2):

@@ -14,7 +14,7 @@ from ovnlab.errors import NotFound
 def test_every_taggable_kind_is_tagged_through_its_family(cloud: Cloud, admin: Context,
                                                           driver: RecordingDriver) -> None:
     made = article(cloud, admin)
-    pool = cloud.create_subnetpool(admin, {"name": "p", "prefixes": ["10.9.0.0/16"]})
+    pool = cloud.subnetpools.create_subnetpool(admin, {"name": "p", "prefixes": ["10.9.0.0/16"]})
     port = cloud.get_port(admin, made["vm_port"]["id"])
     ids = {Taggable.NETWORK: made["n1"]["id"], Taggable.SUBNET: made["n1subnet"]["id"],
            Taggable.PORT: port["id"], Taggable.ROUTER: made["router"]["id"],

@@ -123,9 +123,9 @@ class Neutron:
                 router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
         quotas = v2 + "/quotas"
         router.add("GET", quotas, self.list_quotas)
-        router.add("GET", quotas + "/{project_id}", self._quota(self.cloud.get_quota))
-        router.add("GET", quotas + "/{project_id}/default", self._quota(self.cloud.get_quota_default))
-        router.add("GET", quotas + "/{project_id}/details", self._quota(self.cloud.get_quota_details))
+        router.add("GET", quotas + "/{project_id}", self._quota(self.cloud.quotas.get_quota))
+        router.add("GET", quotas + "/{project_id}/default", self._quota(self.cloud.quotas.get_quota_default))
+        router.add("GET", quotas + "/{project_id}/details", self._quota(self.cloud.quotas.get_quota_details))
         router.add("PUT", quotas + "/{project_id}", self.update_quota)
         router.add("DELETE", quotas + "/{project_id}", self.delete_quota)
         router.add("GET", v2 + "/agents", self.agents)
@@ -199,7 +199,7 @@ class Neutron:
             owner = data.get("project_id") or data.get("tenant_id") or req.context.project_id
             per[str(owner)] = per.get(str(owner), 0) + 1
         for owner, count in per.items():
-            self.cloud.check_quota(owner, res.member, count)
+            self.cloud.quotas.check_quota(owner, res.member, count)
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -253,7 +253,7 @@ class Neutron:
 
     # -- quotas (quotasv2, quota_details)
     def list_quotas(self, req: Request) -> Response:
-        return json_response(200, {"quotas": self.cloud.get_quotas(req.context)})
+        return json_response(200, {"quotas": self.cloud.quotas.get_quotas(req.context)})
 
     def _quota(self, method: Callable[[Context, str], object]) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -262,11 +262,11 @@ class Neutron:
         return handler
 
     def update_quota(self, req: Request) -> Response:
-        quota = self.cloud.update_quota(req.context, req.params["project_id"], req.json())
+        quota = self.cloud.quotas.update_quota(req.context, req.params["project_id"], req.json())
         return json_response(200, {"quota": quota})
 
     def delete_quota(self, req: Request) -> Response:
-        self.cloud.delete_quota(req.context, req.params["project_id"])
+        self.cloud.quotas.delete_quota(req.context, req.params["project_id"])
         return Response(204)
 
     # -- agents (read only: ML2/OVN's come from the SB chassis)

@@ -48,8 +48,9 @@ def crud(cloud: Cloud, res: Resource) -> Crud:
             return Crud(c.get_security_groups, c.get_security_group, c.create_security_group,
                         c.update_security_group, c.delete_security_group)
         case "subnetpool":
-            return Crud(c.get_subnetpools, c.get_subnetpool, c.create_subnetpool,
-                        c.update_subnetpool, c.delete_subnetpool)
+            pools = c.subnetpools
+            return Crud(pools.get_subnetpools, pools.get_subnetpool, pools.create_subnetpool,
+                        pools.update_subnetpool, pools.delete_subnetpool)
         case "security_group_rule":
             return Crud(c.get_security_group_rules, c.get_security_group_rule,
                         c.create_security_group_rule, None, c.delete_security_group_rule)

@@ -9,16 +9,17 @@ from typing import Any
 from ovnlab.cloud import identity
 from ovnlab.cloud.app_credentials import AppCredentialOps
 from ovnlab.cloud.base import Doc
-from ovnlab.cloud.compute_quotas import ComputeQuotaOps
+from ovnlab.cloud.compute_quotas import ComputeQuotaService
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.driver_view import STORE_KINDS, DriverView, Form
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairService
-from ovnlab.cloud.quotas import QuotaOps
-from ovnlab.cloud.servergroups import ServerGroupOps
+from ovnlab.cloud.quotas import NetworkQuotaService
+from ovnlab.cloud.server_actions import ServerActionOps
+from ovnlab.cloud.servergroups import ServerGroupService
 from ovnlab.cloud.store import Store
-from ovnlab.cloud.subnetpools import SubnetPoolOps
+from ovnlab.cloud.subnetpools import SubnetPoolService
 from ovnlab.cloud.tags import Taggable, TagService
 from ovnlab.errors import BadRequest, NotFound
 from ovnlab.owners import COMPUTE_PREFIX
@@ -27,20 +28,29 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerGroupOps, AppCredentialOps, SubnetPoolOps, ComputeQuotaOps, QuotaOps):
-    """`Cloud(store_path | None, topology, driver)`; every operation is one transaction."""
+class Cloud(ServerActionOps, AppCredentialOps):
+    """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
+
+    The families with no part in the others' operations are services of their own,
+    composed here over the cloud's core (store, driver, transaction, clock):
+    `subnetpools`, `quotas`, `tags`, `keypairs`, `server_groups` (Nova's scheduler asks it
+    for its group filters) and `compute_quotas`."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
         super().__init__(store, topology, driver, **kwargs)
         self._seed_identity(topology)
+        self.subnetpools = SubnetPoolService(self)
+        self.quotas = NetworkQuotaService(self)
         self.keypairs = KeypairService(self)
+        self.server_groups = ServerGroupService(self)
+        self.compute_quotas = ComputeQuotaService(self)
         self.tags = TagService(self, {
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
             Taggable.PORT: self.get_port, Taggable.ROUTER: self.get_router,
             Taggable.FLOATINGIP: self.get_floatingip,
             Taggable.SECURITY_GROUP: self.get_security_group,
-            Taggable.SUBNETPOOL: self.get_subnetpool})
+            Taggable.SUBNETPOOL: self.subnetpools.get_subnetpool})
 
     def _driver_forms(self) -> dict[str, Form]:
         return {"router": self._router_driver_dict, "floatingip": self._fip_driver_dict,

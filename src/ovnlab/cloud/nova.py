@@ -11,11 +11,14 @@ from ovnlab.cloud.base import Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.nova_views import NovaViewOps
 from ovnlab.cloud.server_states import VmState
+from ovnlab.cloud.servergroups import ServerGroupService
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, OvnlabError
 from ovnlab.owners import COMPUTE_PREFIX
 
 AZ = "nova"
 class NovaOps(NovaViewOps):
+    server_groups: ServerGroupService  # the scheduler's group filters (set by `Cloud`)
+
     # ------------------------------------------------------------ servers
     def get_server(self, ctx: Context, id: str) -> Doc:
         return self._server_view(ctx, self._server_doc(ctx, id))
@@ -122,9 +125,9 @@ class NovaOps(NovaViewOps):
         return self._server_view(ctx, server)
 
     def _hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
-        """The hosts the request's scheduler hints leave (None: any); server groups'
+        """The hosts the request's scheduler hints leave (None: any): server groups'
         filters narrow it."""
-        return None
+        return self.server_groups.hosts_for_hints(ctx, hints)
 
     def _schedule(self, ctx: Context, az: Any, forced: Any,
                   allowed: set[str] | None = None) -> str | None:

@@ -113,7 +113,13 @@ class Tags(Protocol):
     def remove_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
 
 
-class TagsService(Protocol):
+class NeutronServices(Protocol):
+    """Neutron's families that are services of their own (`cloud.<family>`)."""
+
+    @property
+    def subnetpools(self) -> SubnetPools: ...
+    @property
+    def quotas(self) -> NetworkQuotas: ...
     @property
     def tags(self) -> Tags: ...
 
@@ -237,18 +243,24 @@ class AppCredentials(Protocol):
     def get_users(self) -> list[Doc]: ...
 
 
-class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, SubnetPools,
-              NetworkQuotas, TagsService, Agents, Protocol):
+class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, NeutronServices,
+              Agents, Protocol):
     """Everything Neutron's v2.0 API calls."""
 
 
-class KeypairsService(Protocol):
+class NovaServices(Protocol):
+    """Nova's families that are services of their own (`cloud.<family>`)."""
+
     @property
     def keypairs(self) -> Keypairs: ...
+    @property
+    def server_groups(self) -> ServerGroups: ...
+    @property
+    def compute_quotas(self) -> ComputeQuotas: ...
 
 
-class NovaNetworking(Servers, ServerActions, KeypairsService, ServerGroups, ComputeQuotas, Networks,
-                     Ports, FloatingIPs, SecurityGroups, Protocol):
+class NovaNetworking(Servers, ServerActions, NovaServices, Networks, Ports, FloatingIPs,
+                     SecurityGroups, Protocol):
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
