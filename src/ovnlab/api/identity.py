@@ -157,7 +157,7 @@ class Keystone:
             router.add("GET", v3 + "/roles", self.list_roles)
             router.add("GET", v3 + "/roles/{id}", self.show_role)
             router.add("GET", v3 + "/role_assignments", self.list_role_assignments)
-            ApplicationCredentials(self.cloud, _base).register(router, v3)
+            ApplicationCredentials(self.cloud.app_credentials, _base).register(router, v3)
 
     def _v3(self, req: Request) -> dict[str, Any]:
         return {"id": f"v{IDENTITY_VERSION}", "status": "stable", "updated": UPDATED,

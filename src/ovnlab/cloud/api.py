@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from ovnlab.cloud import identity
-from ovnlab.cloud.app_credentials import AppCredentialOps
+from ovnlab.cloud.app_credentials import AppCredentialService
 from ovnlab.cloud.base import Doc
 from ovnlab.cloud.compute_quotas import ComputeQuotaService
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.driver_view import STORE_KINDS, DriverView, Form
+from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairService
 from ovnlab.cloud.quotas import NetworkQuotaService
@@ -28,13 +29,13 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerActionOps, AppCredentialOps):
+class Cloud(ServerActionOps, IdentityOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
 
     The families with no part in the others' operations are services of their own,
     composed here over the cloud's core (store, driver, transaction, clock):
     `subnetpools`, `quotas`, `tags`, `keypairs`, `server_groups` (Nova's scheduler asks it
-    for its group filters) and `compute_quotas`."""
+    for its group filters), `compute_quotas` and `app_credentials` (over the identity)."""
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
@@ -45,6 +46,7 @@ class Cloud(ServerActionOps, AppCredentialOps):
         self.keypairs = KeypairService(self)
         self.server_groups = ServerGroupService(self)
         self.compute_quotas = ComputeQuotaService(self)
+        self.app_credentials = AppCredentialService(self, self)
         self.tags = TagService(self, {
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
             Taggable.PORT: self.get_port, Taggable.ROUTER: self.get_router,

@@ -85,6 +85,11 @@ def _check(body: Any, kind: str, allowed: set[str], *, create: bool) -> Doc:
     return b
 
 
+def role_by_id(rid: str) -> Doc | None:
+    """The role with id `rid` (None: no such role)."""
+    return next((role(n) for n in ROLES if role_id(n) == rid), None)
+
+
 class IdentityOps(SecurityGroupOps):
     """Projects, users and role assignments in the store (kinds `project`, `user`,
     `role_assignment`); passwords only as salted hashes."""
@@ -273,7 +278,7 @@ class IdentityOps(SecurityGroupOps):
 
     @staticmethod
     def _role(rid: str) -> Doc | None:
-        return next((role(n) for n in ROLES if role_id(n) == rid), None)
+        return role_by_id(rid)
 
     def _assignment_key(self, pid: str, uid: str, rid: str) -> str:
         self._project(pid)

@@ -240,7 +240,6 @@ class AppCredentials(Protocol):
     def authenticate_application_credential(self, *, secret: str, cred_id: str | None = None,
                                             name: str | None = None,
                                             user: str | None = None) -> tuple[Context, Doc]: ...
-    def get_users(self) -> list[Doc]: ...
 
 
 class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, NeutronServices,
@@ -264,7 +263,12 @@ class NovaNetworking(Servers, ServerActions, NovaServices, Networks, Ports, Floa
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
-class Keystone(Identity, AppCredentials, Protocol):
+class KeystoneServices(Protocol):
+    @property
+    def app_credentials(self) -> AppCredentials: ...
+
+
+class Keystone(Identity, KeystoneServices, Protocol):
     """Everything Keystone's v3 API calls."""
 
 
