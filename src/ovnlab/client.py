@@ -20,7 +20,8 @@ class OpenStack:
     def find(self, kind: str, name_or_id: str) -> dict[str, Any]:
         """`kind` is the Neutron resource (network, subnet, port, router, floatingip,
         security_group) or `server`."""
-        getter = getattr(self.cloud, "get_servers" if kind == "server" else f"get_{kind}s")
+        getter = self.cloud.nova.get_servers if kind == "server" else getattr(
+            self.cloud, f"get_{kind}s")
         label = "floating_ip_address" if kind == "floatingip" else "name"
         found = [r for r in getter(self.ctx) if name_or_id in (r["id"], r.get(label))]
         if not found:
@@ -102,19 +103,19 @@ class OpenStack:
             body["availability_zone"] = f"nova:{host}"
         if security_groups:
             body["security_groups"] = [{"name": sg} for sg in security_groups]
-        return dict(self.cloud.create_server(self.ctx, body))
+        return dict(self.cloud.nova.create_server(self.ctx, body))
 
     def server_delete(self, server: str) -> None:
-        self.cloud.delete_server(self.ctx, self._id("server", server))
+        self.cloud.nova.delete_server(self.ctx, self._id("server", server))
 
     def _image_id(self, name_or_id: str) -> str:
-        for image in self.cloud.get_images(self.ctx):
+        for image in self.cloud.nova.get_images(self.ctx):
             if name_or_id in (image["id"], image["name"]):
                 return str(image["id"])
         raise NotFound(f"No Image found for {name_or_id}")
 
     def _flavor_id(self, name_or_id: str) -> str:
-        for flavor in self.cloud.get_flavors(self.ctx):
+        for flavor in self.cloud.nova.get_flavors(self.ctx):
             if name_or_id in (flavor["id"], flavor["name"]):
                 return str(flavor["id"])
         raise NotFound(f"No Flavor found for {name_or_id}")
@@ -162,7 +163,7 @@ class OpenStack:
         return dict(self.cloud.create_security_group_rule(self.ctx, body))
 
     def server_add_security_group(self, server: str, group: str) -> None:
-        self.cloud.server_add_security_group(self.ctx, self._id("server", server), group)
+        self.cloud.nova.server_add_security_group(self.ctx, self._id("server", server), group)
 
 
 def _title(kind: str) -> str:

@@ -26,4 +26,4 @@ def config_set(cloud: Cloud, key: str, value: str) -> None:
 def resource_counts(cloud: Cloud, admin: Any) -> dict[str, int]:
     """`ovnlab status`'s counts, as the admin sees them."""
     return {"networks": len(cloud.get_networks(admin)), "routers": len(cloud.get_routers(admin)),
-            "servers": len(cloud.get_servers(admin)), "fips": len(cloud.get_floatingips(admin))}
+            "servers": len(cloud.nova.get_servers(admin)), "fips": len(cloud.get_floatingips(admin))}

@@ -45,7 +45,7 @@ for i in range(10000):
     ack("router", router)
     cloud.add_router_interface(admin, router, {{"subnet_id": sub}})
     ack("interface", router + "/" + sub)
-    server = cloud.create_server(admin, {{"server": {{"name": f"vm{{i}}", "imageRef": "cirros",
+    server = cloud.nova.create_server(admin, {{"server": {{"name": f"vm{{i}}", "imageRef": "cirros",
         "flavorRef": "42", "networks": [{{"uuid": net}}]}}}})["id"]
     ack("server", server)
     port = cloud.get_ports(admin, filters={{"device_id": [server]}})[0]["id"]
@@ -78,7 +78,7 @@ def test_killed_during_a_create_stream_loses_no_ack_and_leaves_nothing_half_made
     nets = {n["id"]: n for n in cloud.get_networks(admin)}
     subnets = {s["id"]: s for s in cloud.get_subnets(admin)}
     routers = {r["id"]: r for r in cloud.get_routers(admin)}
-    servers = {s["id"]: s for s in cloud.get_servers(admin)}
+    servers = {s["id"]: s for s in cloud.nova.get_servers(admin)}
     fips = {f["id"]: f for f in cloud.get_floatingips(admin)}
     ports = cloud.get_ports(admin)
     interfaces = {(p["device_id"], ip["subnet_id"]) for p in ports

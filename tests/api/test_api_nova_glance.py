@@ -11,7 +11,7 @@ MV = {"OpenStack-API-Version": "compute 2.96", "X-OpenStack-Nova-API-Version": "
 
 
 def _image(cloud: Any) -> str:
-    return str(cloud.get_images(cloud.admin_context(), {"name": ["cirros"]})[0]["id"])
+    return str(cloud.nova.get_images(cloud.admin_context(), {"name": ["cirros"]})[0]["id"])
 
 
 def _project(cloud: Any, name: str) -> str:

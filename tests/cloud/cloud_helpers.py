@@ -91,9 +91,9 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
         "name": "extsubnet", "network_id": ext["id"], "cidr": "10.0.2.0/24", "ip_version": 4,
         "enable_dhcp": False, "gateway_ip": "10.0.2.2",
         "allocation_pools": [{"start": "10.0.2.210", "end": "10.0.2.220"}]})
-    image = cloud.get_images(ctx, {"name": ["cirros"]})[0]
-    flavor = next(f for f in cloud.get_flavors(ctx) if f["name"] == "m1.nano")
-    vm = cloud.create_server(ctx, {"server": {
+    image = cloud.nova.get_images(ctx, {"name": ["cirros"]})[0]
+    flavor = next(f for f in cloud.nova.get_flavors(ctx) if f["name"] == "m1.nano")
+    vm = cloud.nova.create_server(ctx, {"server": {
         "name": "vm_1", "imageRef": image["id"], "flavorRef": flavor["id"],
         "networks": [{"uuid": n1["id"], "fixed_ip": "172.16.100.10"}]}})
     router = cloud.create_router(ctx, {"name": "r", "admin_state_up": True})
@@ -112,7 +112,7 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
                                            "ethertype": "IPv4", "protocol": "tcp",
                                            "port_range_min": 22, "port_range_max": 22,
                                            "remote_ip_prefix": "0.0.0.0/0"})
-    cloud.server_add_security_group(ctx, vm["id"], "allow-icmp-ssh")
+    cloud.nova.server_add_security_group(ctx, vm["id"], "allow-icmp-ssh")
     return {"n1": n1, "n1subnet": n1subnet, "ext": ext, "extsubnet": extsubnet, "vm": vm,
             "router": router, "fip": fip, "vm_port": vm_port, "sg": sg}
 

@@ -61,7 +61,7 @@ def test_article_through_the_real_driver() -> None:
 
     # the chassis claims the port: the driver's event reaches the cloud, and back
     _set_lsp_up(nb, r["vm_port"]["id"], True)
-    assert cloud.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
+    assert cloud.nova.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
     assert cloud.get_floatingip(admin, fip["id"])["status"] == "ACTIVE"
     fip_port_mac = next(p["mac_address"] for p in cloud.get_ports(admin)
                         if p["device_owner"] == "network:floatingip")

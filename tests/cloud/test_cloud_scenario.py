@@ -22,7 +22,7 @@ def test_article_resources(cloud: Cloud, admin: Context, driver: RecordingDriver
     assert ipaddress.ip_address(gw_ip) in pool and ipaddress.ip_address(fip_ip) in pool
     assert ipaddress.ip_address(gw_ip) < ipaddress.ip_address(fip_ip)
     assert r["router"]["external_gateway_info"]["enable_snat"] is True
-    vm = cloud.get_server(admin, r["vm"]["id"])
+    vm = cloud.nova.get_server(admin, r["vm"]["id"])
     port = r["vm_port"]
     assert port["fixed_ips"][0]["ip_address"] == "172.16.100.10"
     assert (port["device_owner"], port["device_id"]) == ("compute:nova", vm["id"])
@@ -48,7 +48,7 @@ def test_port_up_makes_the_server_and_fip_active(cloud: Cloud, admin: Context) -
     r = article(cloud, admin)
     assert cloud.get_floatingip(admin, r["fip"]["id"])["status"] == "DOWN"
     cloud.update_port_status(r["vm_port"]["id"], "ACTIVE")
-    assert cloud.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
+    assert cloud.nova.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
     fip = cloud.get_floatingip(admin, r["fip"]["id"])
     assert fip["status"] == "ACTIVE" and fip["port_details"]["status"] == "ACTIVE"
     cloud.update_port_status(r["vm_port"]["id"], "DOWN")
@@ -88,7 +88,7 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     first.close()
     second = Cloud(path, seed, RecordingDriver(), clock=Clock())  # type: ignore[arg-type]
     assert second.resources() == before
-    vm = second.get_server(admin, r["vm"]["id"])
+    vm = second.nova.get_server(admin, r["vm"]["id"])
     assert vm["addresses"]["n1"][1]["addr"] == r["fip"]["floating_ip_address"]
     # allocation continues where it stopped: no id or address is handed out twice
     fip2 = second.create_floatingip(admin, {"floating_network_id": r["ext"]["id"]})
@@ -122,14 +122,14 @@ def test_driver_failure_rolls_back_the_cloud(cloud: Cloud, admin: Context,
     before = cloud.store.snapshot()
     calls = list(driver.calls)
     for hook, call in [
-        ("create_port", lambda: cloud.create_server(admin, {"server": {
+        ("create_port", lambda: cloud.nova.create_server(admin, {"server": {
             "name": "vm_2", "imageRef": r["vm"]["image"]["id"], "flavorRef": "42",
             "networks": [{"uuid": r["n1"]["id"]}]}})),
         ("delete_floatingip", lambda: cloud.delete_floatingip(admin, r["fip"]["id"])),
         ("update_floatingip", lambda: cloud.update_floatingip(admin, r["fip"]["id"],
                                                               {"port_id": None})),
         ("update_router", lambda: cloud.update_router(admin, r["router"]["id"], {"name": "r2"})),
-        ("update_port", lambda: cloud.server_remove_security_group(admin, r["vm"]["id"],
+        ("update_port", lambda: cloud.nova.server_remove_security_group(admin, r["vm"]["id"],
                                                                    "allow-icmp-ssh")),
         ("create_network", lambda: cloud.create_network(admin, {"name": "x"})),
         ("set_distributed_floating_ip",

@@ -107,7 +107,7 @@ class FloatingIPProxy:
         version = _version(req, LAST_ACTION_VERSION)
         fip = self._by_address(req, arg, "addFloatingIp")
         wanted = arg.get("fixed_address")
-        for iface in self.cloud.get_server_interfaces(req.context, server_id):
+        for iface in self.cloud.nova.get_server_interfaces(req.context, server_id):
             for ip in iface.get("fixed_ips", []):
                 v4 = ipaddress.ip_address(ip["ip_address"]).version == 4
                 if (wanted is None and v4) or ip["ip_address"] == wanted:
@@ -125,7 +125,7 @@ class FloatingIPProxy:
     def remove(self, req: Request, server_id: str, arg: Any) -> Response:
         version = _version(req, LAST_ACTION_VERSION)
         fip = self._by_address(req, arg, "removeFloatingIp")
-        ports = {i["port_id"] for i in self.cloud.get_server_interfaces(req.context, server_id)}
+        ports = {i["port_id"] for i in self.cloud.nova.get_server_interfaces(req.context, server_id)}
         if fip.get("port_id") not in ports:
             raise Conflict(f"Floating IP {fip['floating_ip_address']} is not associated with "
                            f"instance {server_id}.")

@@ -235,7 +235,7 @@ class SecurityGroupProxy:
 
     def server_groups(self, req: Request) -> Response:
         _version(req)
-        server = self.cloud.get_server(req.context, req.params["id"])
+        server = self.cloud.nova.get_server(req.context, req.params["id"])
         groups = self._groups(req)
         names = {g["name"] for g in server["security_groups"]}
         return self._respond(req, 200, {"security_groups": [

@@ -13,6 +13,7 @@ from ovnlab.cloud.compute_quotas import ComputeQuotaService
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver
 from ovnlab.cloud.driver_view import STORE_KINDS, DriverView, Form
+from ovnlab.cloud.floatingips import FloatingIPOps
 from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairService
@@ -29,13 +30,19 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(ServerActionOps, IdentityOps):
+class Cloud(FloatingIPOps, IdentityOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
 
     The families with no part in the others' operations are services of their own,
     composed here over the cloud's core (store, driver, transaction, clock):
     `subnetpools`, `quotas`, `tags`, `keypairs`, `server_groups` (Nova's scheduler asks it
-    for its group filters), `compute_quotas` and `app_credentials` (over the identity)."""
+    for its group filters), `compute_quotas`, `app_credentials` (over the identity) and
+    `nova` (servers, their actions, the catalog: over Neutron's ports, as Nova calls
+    Neutron). What stays here is Neutron (its core and L3 plugins) and Keystone."""
+
+    # The composed services, by attribute (what a proxy of the cloud proxies as well).
+    SERVICES = frozenset({"subnetpools", "quotas", "tags", "keypairs", "server_groups",
+                          "compute_quotas", "app_credentials", "nova"})
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
@@ -45,6 +52,7 @@ class Cloud(ServerActionOps, IdentityOps):
         self.quotas = NetworkQuotaService(self)
         self.keypairs = KeypairService(self)
         self.server_groups = ServerGroupService(self)
+        self.nova = ServerActionOps(self, self, self.server_groups)
         self.compute_quotas = ComputeQuotaService(self)
         self.app_credentials = AppCredentialService(self, self)
         self.tags = TagService(self, {
@@ -118,8 +126,12 @@ class Cloud(ServerActionOps, IdentityOps):
                 self._save("floatingip", self._touch(fip))
             if port["device_owner"].startswith(COMPUTE_PREFIX) and port["device_id"]:
                 server = self._doc("server", port["device_id"])
-                if server is not None and self._refresh_server(server):
+                if server is not None and self.nova._refresh_server(server):
                     self._save("server", server)
+
+    def get_vifs(self, ctx: Context) -> list[tuple[Doc, Doc]]:
+        """Every server's VIF ports (what the lab's hypervisors plug), from Nova."""
+        return self.nova.get_vifs(ctx)
 
     def resources(self) -> dict[str, list[Doc]]:
         """Everything the driver needs to resync the NB (neutron-server's start-up sync), in

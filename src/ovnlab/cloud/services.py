@@ -247,8 +247,15 @@ class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, Ne
     """Everything Neutron's v2.0 API calls."""
 
 
+class Nova(Servers, ServerActions, Images, Protocol):
+    """Nova (`cloud.nova`): servers, their actions, the flavor/image/hypervisor catalog."""
+
+
 class NovaServices(Protocol):
-    """Nova's families that are services of their own (`cloud.<family>`)."""
+    """Nova's families, services of their own (`cloud.<family>`)."""
+
+    @property
+    def nova(self) -> Nova: ...
 
     @property
     def keypairs(self) -> Keypairs: ...
@@ -258,8 +265,7 @@ class NovaServices(Protocol):
     def compute_quotas(self) -> ComputeQuotas: ...
 
 
-class NovaNetworking(Servers, ServerActions, NovaServices, Networks, Ports, FloatingIPs,
-                     SecurityGroups, Protocol):
+class NovaNetworking(NovaServices, Networks, Ports, FloatingIPs, SecurityGroups, Protocol):
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
@@ -281,7 +287,7 @@ class Requests(Protocol):
     def sync_driver(self) -> None: ...
 
 
-class Services(Neutron, NovaNetworking, Images, Keystone, Requests, Protocol):
+class Services(Neutron, NovaNetworking, Keystone, Requests, Protocol):
     """The whole cloud as the REST API sees it."""
 
 
