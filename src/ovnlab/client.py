@@ -20,8 +20,14 @@ class OpenStack:
     def find(self, kind: str, name_or_id: str) -> dict[str, Any]:
         """`kind` is the Neutron resource (network, subnet, port, router, floatingip,
         security_group) or `server`."""
-        getter = self.cloud.nova.get_servers if kind == "server" else getattr(
-            self.cloud, f"get_{kind}s")
+        listers = {"network": lambda: self.cloud.get_networks, "subnet": lambda: self.cloud.get_subnets,
+                   "port": lambda: self.cloud.get_ports, "router": lambda: self.cloud.l3.get_routers,
+                   "floatingip": lambda: self.cloud.l3.get_floatingips,
+                   "security_group": lambda: self.cloud.get_security_groups,
+                   "server": lambda: self.cloud.nova.get_servers}
+        if kind not in listers:
+            raise ValueError(f"no such resource kind: {kind}")
+        getter = listers[kind]()
         label = "floating_ip_address" if kind == "floatingip" else "name"
         found = [r for r in getter(self.ctx) if name_or_id in (r["id"], r.get(label))]
         if not found:
@@ -72,19 +78,19 @@ class OpenStack:
 
     # ------------------------------------------------------------ routers
     def router_create(self, name: str) -> dict[str, Any]:
-        return dict(self.cloud.create_router(self.ctx, {"name": name, "admin_state_up": True}))
+        return dict(self.cloud.l3.create_router(self.ctx, {"name": name, "admin_state_up": True}))
 
     def router_add_subnet(self, router: str, subnet: str) -> dict[str, Any]:
-        return dict(self.cloud.add_router_interface(
+        return dict(self.cloud.l3.add_router_interface(
             self.ctx, self._id("router", router), {"subnet_id": self._id("subnet", subnet)}))
 
     def router_remove_subnet(self, router: str, subnet: str) -> dict[str, Any]:
-        return dict(self.cloud.remove_router_interface(
+        return dict(self.cloud.l3.remove_router_interface(
             self.ctx, self._id("router", router), {"subnet_id": self._id("subnet", subnet)}))
 
     def router_set_external_gateway(self, router: str, network: str) -> dict[str, Any]:
         gw = {"network_id": self._id("network", network)}
-        return dict(self.cloud.update_router(
+        return dict(self.cloud.l3.update_router(
             self.ctx, self._id("router", router), {"external_gateway_info": gw}))
 
     # ------------------------------------------------------------ servers
@@ -122,7 +128,7 @@ class OpenStack:
 
     # ------------------------------------------------------------ floating IPs
     def floating_ip_create(self, network: str) -> dict[str, Any]:
-        return dict(self.cloud.create_floatingip(
+        return dict(self.cloud.l3.create_floatingip(
             self.ctx, {"floating_network_id": self._id("network", network)}))
 
     def server_add_floating_ip(self, server: str, address: str) -> dict[str, Any]:
@@ -134,7 +140,7 @@ class OpenStack:
         error: Exception | None = None
         for port in ports:  # as the client does: the first port that can reach the FIP's network
             try:
-                return dict(self.cloud.update_floatingip(self.ctx, fip["id"], {"port_id": port["id"]}))
+                return dict(self.cloud.l3.update_floatingip(self.ctx, fip["id"], {"port_id": port["id"]}))
             except NotFound as exc:
                 error = exc
         assert error is not None
@@ -142,10 +148,10 @@ class OpenStack:
 
     def server_remove_floating_ip(self, address: str) -> dict[str, Any]:
         fip = self.find("floatingip", address)
-        return dict(self.cloud.update_floatingip(self.ctx, fip["id"], {"port_id": None}))
+        return dict(self.cloud.l3.update_floatingip(self.ctx, fip["id"], {"port_id": None}))
 
     def floating_ip_delete(self, address: str) -> None:
-        self.cloud.delete_floatingip(self.ctx, self.find("floatingip", address)["id"])
+        self.cloud.l3.delete_floatingip(self.ctx, self.find("floatingip", address)["id"])
 
     # ------------------------------------------------------------ security groups
     def security_group_create(self, name: str) -> dict[str, Any]:

@@ -96,13 +96,13 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
     vm = cloud.nova.create_server(ctx, {"server": {
         "name": "vm_1", "imageRef": image["id"], "flavorRef": flavor["id"],
         "networks": [{"uuid": n1["id"], "fixed_ip": "172.16.100.10"}]}})
-    router = cloud.create_router(ctx, {"name": "r", "admin_state_up": True})
-    cloud.add_router_interface(ctx, router["id"], {"subnet_id": n1subnet["id"]})
-    router = cloud.update_router(ctx, router["id"],
+    router = cloud.l3.create_router(ctx, {"name": "r", "admin_state_up": True})
+    cloud.l3.add_router_interface(ctx, router["id"], {"subnet_id": n1subnet["id"]})
+    router = cloud.l3.update_router(ctx, router["id"],
                                  {"router": {"external_gateway_info": {"network_id": ext["id"]}}})
-    fip = cloud.create_floatingip(ctx, {"floating_network_id": ext["id"]})
+    fip = cloud.l3.create_floatingip(ctx, {"floating_network_id": ext["id"]})
     vm_port = cloud.get_ports(ctx, {"device_id": [vm["id"]]})[0]
-    fip = cloud.update_floatingip(ctx, fip["id"], {"port_id": vm_port["id"]})
+    fip = cloud.l3.update_floatingip(ctx, fip["id"], {"port_id": vm_port["id"]})
     sg = cloud.create_security_group(ctx, {"name": "allow-icmp-ssh",
                                            "description": "allow-icmp-ssh"})
     cloud.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",

@@ -45,6 +45,9 @@ OPERATIONS = ["create_network", "update_network", "create_subnet", "update_subne
               "delete_server", "server_add_security_group", "server_remove_security_group"]
 
 
+L3_OPERATIONS = {"create_router", "update_router", "add_router_interface",
+                 "remove_router_interface", "create_floatingip", "update_floatingip",
+                 "delete_router", "delete_floatingip"}
 NOVA_OPERATIONS = {"create_server", "delete_server", "server_add_security_group",
                    "server_remove_security_group"}
 
@@ -70,7 +73,8 @@ def test_operations_fail_cleanly(op: str, body: dict[str, Any], target: str, who
                 "remote_group_id"):
         if key in body and data.draw(st.booleans()):
             body[key] = data.draw(st.sampled_from(IDS))
-    method = getattr(cloud.nova if op in NOVA_OPERATIONS else cloud, op)
+    family = cloud.nova if op in NOVA_OPERATIONS else cloud.l3 if op in L3_OPERATIONS else cloud
+    method = getattr(family, op)
     if op.startswith("create_"):
         args: tuple[Any, ...] = (body,)
     elif op.startswith("delete_"):

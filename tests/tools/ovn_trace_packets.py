@@ -48,7 +48,7 @@ def lab_ids(lab: Lab) -> Ids:
     admin, cloud = lab.admin, lab.cloud
     router = lab.openstack.find("router", "r")
     rports = cloud.get_ports(admin, filters={"device_id": [router["id"]]})
-    fips = {f["port_id"]: f["floating_ip_address"] for f in cloud.get_floatingips(admin)
+    fips = {f["port_id"]: f["floating_ip_address"] for f in cloud.l3.get_floatingips(admin)
             if f.get("port_id")}
     vms = []
     for server in sorted(cloud.nova.get_servers(admin), key=lambda s: s["name"]):

@@ -284,13 +284,13 @@ class Neutron:
     def add_interface(self, req: Request) -> Response:
         _writer(req, "add_router_interface")
         body = _interface_body(req.json())
-        info = self.cloud.add_router_interface(req.context, req.params["id"], body)
+        info = self.cloud.l3.add_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
     def remove_interface(self, req: Request) -> Response:
         _writer(req, "remove_router_interface")
         body = _interface_body(req.json())
-        info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
+        info = self.cloud.l3.remove_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
 

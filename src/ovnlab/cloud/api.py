@@ -17,6 +17,7 @@ from ovnlab.cloud.floatingips import FloatingIPOps
 from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairService
+from ovnlab.cloud.metadata_port import MetadataPortOps
 from ovnlab.cloud.quotas import NetworkQuotaService
 from ovnlab.cloud.server_actions import ServerActionOps
 from ovnlab.cloud.servergroups import ServerGroupService
@@ -30,40 +31,45 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(FloatingIPOps, IdentityOps):
+class Cloud(MetadataPortOps, IdentityOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
 
-    The families with no part in the others' operations are services of their own,
-    composed here over the cloud's core (store, driver, transaction, clock):
-    `subnetpools`, `quotas`, `tags`, `keypairs`, `server_groups` (Nova's scheduler asks it
-    for its group filters), `compute_quotas`, `app_credentials` (over the identity) and
+    `Cloud` itself is Neutron's core plugin (networks, subnets, ports, security groups)
+    and Keystone, over the cloud's core (`base.CloudBase`: store, driver, transaction,
+    clock). The other families are services of their own composed over that core:
+    `l3` (routers, floating IPs: Neutron's L3 service plugin, over the core plugin's ports),
     `nova` (servers, their actions, the catalog: over Neutron's ports, as Nova calls
-    Neutron). What stays here is Neutron (its core and L3 plugins) and Keystone."""
+    Neutron), `server_groups` (Nova's scheduler asks it for its group filters),
+    `keypairs`, `compute_quotas`, `subnetpools`, `quotas`, `tags`, `app_credentials`."""
 
     # The composed services, by attribute (what a proxy of the cloud proxies as well).
-    SERVICES = frozenset({"subnetpools", "quotas", "tags", "keypairs", "server_groups",
-                          "compute_quotas", "app_credentials", "nova"})
+    SERVICES = frozenset({"l3", "nova", "server_groups", "keypairs", "compute_quotas",
+                          "subnetpools", "quotas", "tags", "app_credentials"})
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
-        super().__init__(store, topology, driver, **kwargs)
-        self._seed_identity(topology)
-        self.subnetpools = SubnetPoolService(self)
-        self.quotas = NetworkQuotaService(self)
-        self.keypairs = KeypairService(self)
+        # The services keep references only: they exist before the core opens the store
+        # (its start-up already reads routers and floating IPs through the driver's view).
+        self.l3 = FloatingIPOps(self, self)
+        self._l3 = self.l3
         self.server_groups = ServerGroupService(self)
         self.nova = ServerActionOps(self, self, self.server_groups)
+        self.keypairs = KeypairService(self)
         self.compute_quotas = ComputeQuotaService(self)
+        self.subnetpools = SubnetPoolService(self)
+        self.quotas = NetworkQuotaService(self)
         self.app_credentials = AppCredentialService(self, self)
         self.tags = TagService(self, {
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
-            Taggable.PORT: self.get_port, Taggable.ROUTER: self.get_router,
-            Taggable.FLOATINGIP: self.get_floatingip,
+            Taggable.PORT: self.get_port, Taggable.ROUTER: self.l3.get_router,
+            Taggable.FLOATINGIP: self.l3.get_floatingip,
             Taggable.SECURITY_GROUP: self.get_security_group,
             Taggable.SUBNETPOOL: self.subnetpools.get_subnetpool})
+        super().__init__(store, topology, driver, **kwargs)
+        self._seed_identity(topology)
 
     def _driver_forms(self) -> dict[str, Form]:
-        return {"router": self._router_driver_dict, "floatingip": self._fip_driver_dict,
+        return {"router": self.l3._router_driver_dict, "floatingip": self.l3._fip_driver_dict,
                 "security_group": self._sg_dict}
 
     def admin_context(self) -> Context:
@@ -122,7 +128,7 @@ class Cloud(FloatingIPOps, IdentityOps):
             port["status"] = status
             self._save("port", self._touch(port))
             for fip in self.store.find("floatingip", port_id=port_id):
-                fip["status"] = self._fip_status(port_id)
+                fip["status"] = self.l3._fip_status(port_id)
                 self._save("floatingip", self._touch(fip))
             if port["device_owner"].startswith(COMPUTE_PREFIX) and port["device_id"]:
                 server = self._doc("server", port["device_id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Protocol
 
 from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import ipam, policy, subnetpools
@@ -40,7 +40,17 @@ MTU = {"geneve": GLOBAL_PHYSNET_MTU - 58, "vxlan": GLOBAL_PHYSNET_MTU - 50,
        "flat": GLOBAL_PHYSNET_MTU, "vlan": GLOBAL_PHYSNET_MTU}
 
 
+class L3Hooks(Protocol):
+    """What ML2 asks of the L3 service plugin (Neutron's ML2 finds it in the plugin
+    directory): its floating IPs follow a port's and a network's deletion."""
+
+    def disassociate_floatingips(self, port_id: str) -> None: ...
+    def delete_disassociated_floatingips(self, network_id: str) -> None: ...
+
+
 class NetworkOps(SecurityGroupOps):
+    _l3: L3Hooks  # the L3 plugin (`Cloud` composes it)
+
     # ------------------------------------------------------------ lookups
     def _network_doc(self, ctx: Context, net_id: object) -> Doc:
         net = self._doc("network", net_id)
@@ -231,6 +241,9 @@ class NetworkOps(SecurityGroupOps):
         with self._txn():
             net = self._network_doc(ctx, id)
             self._owned(ctx, "network", net, "delete")
+            # ML2's delete_network first has the L3 plugin delete the network's floating IPs
+            # that no port uses; associated ones keep their ports, and the network is in use.
+            self._l3.delete_disassociated_floatingips(id)
             ports = self.store.find("port", network_id=id)
             if any(p["device_owner"] not in AUTO_DELETE_OWNERS for p in ports):
                 raise Conflict(f"Unable to complete operation on network {id}. There are one or "

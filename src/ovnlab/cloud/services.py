@@ -113,8 +113,15 @@ class Tags(Protocol):
     def remove_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
 
 
+class L3(Routers, FloatingIPs, Protocol):
+    """Neutron's L3 service plugin (`cloud.l3`)."""
+
+
 class NeutronServices(Protocol):
     """Neutron's families that are services of their own (`cloud.<family>`)."""
+
+    @property
+    def l3(self) -> L3: ...
 
     @property
     def subnetpools(self) -> SubnetPools: ...
@@ -242,8 +249,7 @@ class AppCredentials(Protocol):
                                             user: str | None = None) -> tuple[Context, Doc]: ...
 
 
-class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, NeutronServices,
-              Agents, Protocol):
+class Neutron(Networks, Subnets, Ports, SecurityGroups, NeutronServices, Agents, Protocol):
     """Everything Neutron's v2.0 API calls."""
 
 
@@ -265,7 +271,10 @@ class NovaServices(Protocol):
     def compute_quotas(self) -> ComputeQuotas: ...
 
 
-class NovaNetworking(NovaServices, Networks, Ports, FloatingIPs, SecurityGroups, Protocol):
+class NovaNetworking(NovaServices, Networks, Ports, SecurityGroups, Protocol):
+    @property
+    def l3(self) -> L3: ...
+
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
