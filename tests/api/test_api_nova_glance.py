@@ -15,7 +15,7 @@ def _image(cloud: Any) -> str:
 
 
 def _project(cloud: Any, name: str) -> str:
-    return str(next(p["id"] for p in cloud.get_projects() if p["name"] == name))
+    return str(next(p["id"] for p in cloud.identity.get_projects() if p["name"] == name))
 
 
 def _network(client: Client) -> str:

@@ -68,7 +68,7 @@ IDS = [v["id"] for v in WORLD.values()] + [
 def test_operations_fail_cleanly(op: str, body: dict[str, Any], target: str, who: str,
                                  data: st.DataObject) -> None:
     cloud = CLOUD
-    ctx = cloud.authenticate(who, "secret", who)
+    ctx = cloud.identity.authenticate(who, "secret", who)
     for key in ("network_id", "subnet_id", "port_id", "security_group_id", "floating_network_id",
                 "remote_group_id"):
         if key in body and data.draw(st.booleans()):

@@ -110,7 +110,7 @@ def test_external_gateway(cloud: Cloud, admin: Context, lab: dict[str, Any],
     assert cloud.get_ports(admin, {"device_owner": ["network:router_gateway"]})[0]["id"] == gw["id"]
     cloud.l3.update_router(admin, rid, {"external_gateway_info": {}})
     assert cloud.get_ports(admin, {"device_owner": ["network:router_gateway"]}) == []
-    fails(cloud, lambda: cloud.l3.update_router(cloud.authenticate("demo", "secret", "demo"), rid,
+    fails(cloud, lambda: cloud.l3.update_router(cloud.identity.authenticate("demo", "secret", "demo"), rid,
                                              {"name": "x"}), 404, "RouterNotFound")
 
 

@@ -165,10 +165,10 @@ def test_resources_snapshot_for_resync(cloud: Cloud, admin: Context) -> None:
 
 
 def test_identity(cloud: Cloud) -> None:
-    ctx = cloud.authenticate("demo", "secret", "demo")
+    ctx = cloud.identity.authenticate("demo", "secret", "demo")
     assert (ctx.is_admin, ctx.project_name, len(ctx.project_id)) == (False, "demo", 32)
-    assert cloud.authenticate("demo", "secret", ctx.project_id) == ctx
-    fails(cloud, lambda: cloud.authenticate("demo", "wrong", "demo"), 401, "Unauthorized")
-    fails(cloud, lambda: cloud.authenticate("demo", "secret", "admin"), 401, "Unauthorized")
-    assert {p["name"] for p in cloud.get_projects()} == {"admin", "demo"}
+    assert cloud.identity.authenticate("demo", "secret", ctx.project_id) == ctx
+    fails(cloud, lambda: cloud.identity.authenticate("demo", "wrong", "demo"), 401, "Unauthorized")
+    fails(cloud, lambda: cloud.identity.authenticate("demo", "secret", "admin"), 401, "Unauthorized")
+    assert {p["name"] for p in cloud.identity.get_projects()} == {"admin", "demo"}
     assert cloud.admin_context().is_admin

@@ -26,7 +26,7 @@ class World:
             port_id, "ACTIVE" if up else "DOWN")
         admin = next(u for p in self.topo.projects for u in p.users if u.admin)
         project = next(p for p in self.topo.projects if admin in p.users)
-        self.ctx = self.cloud.authenticate(admin.name, admin.password, project.name)
+        self.ctx = self.cloud.identity.authenticate(admin.name, admin.password, project.name)
         self.os = OpenStack(self.cloud, self.ctx)
 
     def vm_port(self) -> dict:  # type: ignore[type-arg]

@@ -69,7 +69,7 @@ def login(cloud: Keystone, identity: dict[str, Any], scope: Any) -> tuple[Any, d
     user: dict[str, Any] = raw if isinstance(raw, dict) else {}
     uid = user.get("id")
     if uid is None and isinstance(user.get("name"), str):
-        found = next((u for u in cloud.get_users() if u["name"] == user["name"]), None)
+        found = next((u for u in cloud.identity.get_users() if u["name"] == user["name"]), None)
         uid = found["id"] if found else None
     return cloud.app_credentials.authenticate_application_credential(
         secret=cred["secret"], cred_id=cred.get("id") if isinstance(cred.get("id"), str)

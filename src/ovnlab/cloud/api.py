@@ -31,25 +31,27 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(MetadataPortOps, IdentityOps):
+class Cloud(MetadataPortOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
 
-    `Cloud` itself is Neutron's core plugin (networks, subnets, ports, security groups)
-    and Keystone, over the cloud's core (`base.CloudBase`: store, driver, transaction,
-    clock). The other families are services of their own composed over that core:
+    `Cloud` itself is Neutron's core plugin (networks, subnets, ports, security groups),
+    over the cloud's core (`base.CloudBase`: store, driver, transaction, clock). The
+    other families are services of their own composed over that core: `identity`
+    (Keystone: a new project gets Neutron's default security group),
     `l3` (routers, floating IPs: Neutron's L3 service plugin, over the core plugin's ports),
     `nova` (servers, their actions, the catalog: over Neutron's ports, as Nova calls
     Neutron), `server_groups` (Nova's scheduler asks it for its group filters),
     `keypairs`, `compute_quotas`, `subnetpools`, `quotas`, `tags`, `app_credentials`."""
 
     # The composed services, by attribute (what a proxy of the cloud proxies as well).
-    SERVICES = frozenset({"l3", "nova", "server_groups", "keypairs", "compute_quotas",
-                          "subnetpools", "quotas", "tags", "app_credentials"})
+    SERVICES = frozenset({"identity", "l3", "nova", "server_groups", "keypairs",
+                          "compute_quotas", "subnetpools", "quotas", "tags", "app_credentials"})
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
         # The services keep references only: they exist before the core opens the store
         # (its start-up already reads routers and floating IPs through the driver's view).
+        self.identity = IdentityOps(self, self)
         self.l3 = FloatingIPOps(self, self)
         self._l3 = self.l3
         self.server_groups = ServerGroupService(self)
@@ -58,7 +60,7 @@ class Cloud(MetadataPortOps, IdentityOps):
         self.compute_quotas = ComputeQuotaService(self)
         self.subnetpools = SubnetPoolService(self)
         self.quotas = NetworkQuotaService(self)
-        self.app_credentials = AppCredentialService(self, self)
+        self.app_credentials = AppCredentialService(self, self.identity)
         self.tags = TagService(self, {
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
             Taggable.PORT: self.get_port, Taggable.ROUTER: self.l3.get_router,
@@ -66,7 +68,7 @@ class Cloud(MetadataPortOps, IdentityOps):
             Taggable.SECURITY_GROUP: self.get_security_group,
             Taggable.SUBNETPOOL: self.subnetpools.get_subnetpool})
         super().__init__(store, topology, driver, **kwargs)
-        self._seed_identity(topology)
+        self.identity.seed(topology)
 
     def _driver_forms(self) -> dict[str, Form]:
         return {"router": self.l3._router_driver_dict, "floatingip": self.l3._fip_driver_dict,
@@ -77,7 +79,7 @@ class Cloud(MetadataPortOps, IdentityOps):
         for project in self.topology.projects:
             for user in project.users:
                 if user.admin:
-                    return self.scope(identity.user_id(user.name),
+                    return self.identity.scope(identity.user_id(user.name),
                                       identity.project_id(project.name))
         raise BadRequest("the topology has no admin user")
 

@@ -278,13 +278,13 @@ class NovaNetworking(NovaServices, Networks, Ports, SecurityGroups, Protocol):
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
-class KeystoneServices(Protocol):
+class Keystone(Protocol):
+    """Keystone's families (`cloud.identity`, `cloud.app_credentials`)."""
+
+    @property
+    def identity(self) -> Identity: ...
     @property
     def app_credentials(self) -> AppCredentials: ...
-
-
-class Keystone(Identity, KeystoneServices, Protocol):
-    """Everything Keystone's v3 API calls."""
 
 
 class Requests(Protocol):
