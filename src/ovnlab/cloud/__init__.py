@@ -8,10 +8,12 @@
 
 The REST API sees it through `ovnlab.cloud.services`: one Protocol per resource family
 (networks, subnets, ports, routers, floating IPs, security groups, tags, agents, servers,
-images, identity), checked by mypy. `Cloud` is Neutron (core and L3 plugins) and Keystone
-over the core of `base.py` (store, driver, one transaction per operation); the other
-families are services composed over that core: `cloud.nova` (servers, their actions, the
-catalog; it plugs servers into Neutron's ports), `cloud.keypairs`, `cloud.server_groups`,
+images, identity), checked by mypy. `Cloud` is Neutron's core plugin (networks, subnets,
+ports, security groups) over the core of `base.py` (store, driver, one transaction per
+operation); the other families are services composed over that core: `cloud.l3`
+(routers, floating IPs: Neutron's L3 plugin, over the core plugin's ports), `cloud.nova`
+(servers, their actions, the catalog; it plugs servers into Neutron's ports),
+`cloud.identity` (Keystone), `cloud.keypairs`, `cloud.server_groups`,
 `cloud.compute_quotas`, `cloud.subnetpools`, `cloud.quotas`, `cloud.tags`,
 `cloud.app_credentials`. The driver below it is the `Driver` protocol of
 `ovnlab.cloud.driver`; it reads the store through `driver_view.DriverView` (no copy).
