@@ -1,5 +1,6 @@
-"""`Cloud`: Neutron's core and L3 plugins, the Nova/Glance parts networking needs, Keystone's
-projects, the `[ovn]` config, and the hooks the lab's control loop calls."""
+"""`Cloud`: Neutron's core plugin with the services composed around it (Neutron's L3
+plugin, the Nova/Glance parts networking needs, Keystone's projects...), the `[ovn]`
+config, and the hooks the lab's control loop calls."""
 
 from __future__ import annotations
 
