@@ -20,14 +20,7 @@ class OpenStack:
     def find(self, kind: str, name_or_id: str) -> dict[str, Any]:
         """`kind` is the Neutron resource (network, subnet, port, router, floatingip,
         security_group) or `server`."""
-        listers = {"network": lambda: self.cloud.get_networks, "subnet": lambda: self.cloud.get_subnets,
-                   "port": lambda: self.cloud.get_ports, "router": lambda: self.cloud.l3.get_routers,
-                   "floatingip": lambda: self.cloud.l3.get_floatingips,
-                   "security_group": lambda: self.cloud.get_security_groups,
-                   "server": lambda: self.cloud.nova.get_servers}
-        if kind not in listers:
-            raise ValueError(f"no such resource kind: {kind}")
-        getter = listers[kind]()
+        getter = self._lister(kind)
         label = "floating_ip_address" if kind == "floatingip" else "name"
         found = [r for r in getter(self.ctx) if name_or_id in (r["id"], r.get(label))]
         if not found:
@@ -35,6 +28,26 @@ class OpenStack:
         if len(found) > 1:
             raise Conflict(f"More than one {_title(kind)} exists with the name '{name_or_id}'.")
         return found[0]
+
+    def _lister(self, kind: str) -> Any:
+        """The list call of the family that owns `kind`."""
+        c = self.cloud
+        match kind:
+            case "network":
+                return c.get_networks
+            case "subnet":
+                return c.get_subnets
+            case "port":
+                return c.get_ports
+            case "router":
+                return c.l3.get_routers
+            case "floatingip":
+                return c.l3.get_floatingips
+            case "security_group":
+                return c.security_groups.get_security_groups
+            case "server":
+                return c.nova.get_servers
+        raise ValueError(f"no such resource kind: {kind}")
 
     def _id(self, kind: str, name_or_id: str) -> str:
         return str(self.find(kind, name_or_id)["id"])
@@ -155,7 +168,7 @@ class OpenStack:
 
     # ------------------------------------------------------------ security groups
     def security_group_create(self, name: str) -> dict[str, Any]:
-        return dict(self.cloud.create_security_group(self.ctx, {"name": name, "description": name}))
+        return dict(self.cloud.security_groups.create_security_group(self.ctx, {"name": name, "description": name}))
 
     def security_group_rule_create(self, group: str, *, protocol: str,
                                    dst_port: int | None = None, direction: str = "ingress",
@@ -166,7 +179,7 @@ class OpenStack:
         }
         if dst_port is not None:
             body["port_range_min"] = body["port_range_max"] = dst_port
-        return dict(self.cloud.create_security_group_rule(self.ctx, body))
+        return dict(self.cloud.security_groups.create_security_group_rule(self.ctx, body))
 
     def server_add_security_group(self, server: str, group: str) -> None:
         self.cloud.nova.server_add_security_group(self.ctx, self._id("server", server), group)

@@ -103,12 +103,12 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
     fip = cloud.l3.create_floatingip(ctx, {"floating_network_id": ext["id"]})
     vm_port = cloud.get_ports(ctx, {"device_id": [vm["id"]]})[0]
     fip = cloud.l3.update_floatingip(ctx, fip["id"], {"port_id": vm_port["id"]})
-    sg = cloud.create_security_group(ctx, {"name": "allow-icmp-ssh",
+    sg = cloud.security_groups.create_security_group(ctx, {"name": "allow-icmp-ssh",
                                            "description": "allow-icmp-ssh"})
-    cloud.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
+    cloud.security_groups.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
                                            "ethertype": "IPv4", "protocol": "icmp",
                                            "remote_ip_prefix": "0.0.0.0/0"})
-    cloud.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
+    cloud.security_groups.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
                                            "ethertype": "IPv4", "protocol": "tcp",
                                            "port_range_min": 22, "port_range_max": 22,
                                            "remote_ip_prefix": "0.0.0.0/0"})

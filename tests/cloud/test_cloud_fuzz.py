@@ -73,7 +73,8 @@ def test_operations_fail_cleanly(op: str, body: dict[str, Any], target: str, who
                 "remote_group_id"):
         if key in body and data.draw(st.booleans()):
             body[key] = data.draw(st.sampled_from(IDS))
-    family = cloud.nova if op in NOVA_OPERATIONS else cloud.l3 if op in L3_OPERATIONS else cloud
+    family = (cloud.nova if op in NOVA_OPERATIONS else cloud.l3 if op in L3_OPERATIONS
+              else cloud.security_groups if "security_group" in op else cloud)
     method = getattr(family, op)
     if op.startswith("create_"):
         args: tuple[Any, ...] = (body,)

@@ -115,7 +115,7 @@ def test_network_auto_and_port_nics(cloud: Cloud, demo: Context, net: dict[str, 
 def test_security_group_actions(cloud: Cloud, demo: Context, admin: Context,
                                 net: dict[str, Any], driver: RecordingDriver) -> None:
     vm = cloud.nova.create_server(demo, _server("vm", net))
-    sg = cloud.create_security_group(demo, {"name": "allow-icmp-ssh"})
+    sg = cloud.security_groups.create_security_group(demo, {"name": "allow-icmp-ssh"})
     cloud.nova.server_add_security_group(demo, vm["id"], "allow-icmp-ssh")
     port = cloud.get_ports(demo, {"device_id": vm["id"]})[0]
     assert port["security_groups"][-1] == sg["id"]
@@ -131,8 +131,8 @@ def test_security_group_actions(cloud: Cloud, demo: Context, admin: Context,
     assert cloud.nova.get_server(demo, vm["id"])["security_groups"] == [{"name": "default"}]
     fails(cloud, lambda: cloud.nova.server_remove_security_group(demo, vm["id"], sg["id"]), 400,
           "SecurityGroupNotExistsForInstance")
-    other = cloud.create_security_group(demo, {"name": "dup"})
-    cloud.create_security_group(demo, {"name": "dup"})
+    other = cloud.security_groups.create_security_group(demo, {"name": "dup"})
+    cloud.security_groups.create_security_group(demo, {"name": "dup"})
     fails(cloud, lambda: cloud.nova.server_add_security_group(demo, vm["id"], "dup"), 409,
           "NoUniqueMatch")
     cloud.nova.server_add_security_group(demo, vm["id"], other["id"])  # by id is unambiguous

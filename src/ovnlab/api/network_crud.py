@@ -45,13 +45,16 @@ def crud(cloud: Cloud, res: Resource) -> Crud:
             return Crud(c.l3.get_floatingips, c.l3.get_floatingip, c.l3.create_floatingip,
                         c.l3.update_floatingip, c.l3.delete_floatingip)
         case "security_group":
-            return Crud(c.get_security_groups, c.get_security_group, c.create_security_group,
-                        c.update_security_group, c.delete_security_group)
+            sgs = c.security_groups
+            return Crud(sgs.get_security_groups, sgs.get_security_group,
+                        sgs.create_security_group, sgs.update_security_group,
+                        sgs.delete_security_group)
         case "subnetpool":
             pools = c.subnetpools
             return Crud(pools.get_subnetpools, pools.get_subnetpool, pools.create_subnetpool,
                         pools.update_subnetpool, pools.delete_subnetpool)
         case "security_group_rule":
-            return Crud(c.get_security_group_rules, c.get_security_group_rule,
-                        c.create_security_group_rule, None, c.delete_security_group_rule)
+            sgs = c.security_groups
+            return Crud(sgs.get_security_group_rules, sgs.get_security_group_rule,
+                        sgs.create_security_group_rule, None, sgs.delete_security_group_rule)
     raise KeyError(f"no plugin methods for the {res.member} collection: add them here")

@@ -18,8 +18,10 @@ from ovnlab.cloud.floatingips import FloatingIPOps
 from ovnlab.cloud.identity import IdentityOps
 from ovnlab.cloud.ids import META
 from ovnlab.cloud.keypairs import KeypairService
-from ovnlab.cloud.metadata_port import MetadataPortOps
+from ovnlab.cloud.metadata_port import MetadataPortService
+from ovnlab.cloud.ports import PortOps
 from ovnlab.cloud.quotas import NetworkQuotaService
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.cloud.server_actions import ServerActionOps
 from ovnlab.cloud.servergroups import ServerGroupService
 from ovnlab.cloud.store import Store
@@ -32,31 +34,36 @@ from ovnlab.topology import Topology
 PORT_STATUSES = ("ACTIVE", "DOWN", "BUILD")
 
 
-class Cloud(MetadataPortOps):
+class Cloud(PortOps):
     """`Cloud(store_path | None, topology, driver)`; every operation is one transaction.
 
-    `Cloud` itself is Neutron's core plugin (networks, subnets, ports, security groups),
-    over the cloud's core (`base.CloudBase`: store, driver, transaction, clock). The
-    other families are services of their own composed over that core: `identity`
-    (Keystone: a new project gets Neutron's default security group),
+    `Cloud` itself is Neutron's core plugin API (networks, subnets, ports), over the
+    cloud's core (`base.CloudBase`: store, driver, transaction, clock). The other families
+    are services of their own composed over that core: `security_groups` (a project's
+    default group is made on first use), the OVN driver's metadata ports (over the core
+    plugin's ports), `identity` (Keystone: a new project gets its default group),
     `l3` (routers, floating IPs: Neutron's L3 service plugin, over the core plugin's ports),
     `nova` (servers, their actions, the catalog: over Neutron's ports, as Nova calls
     Neutron), `server_groups` (Nova's scheduler asks it for its group filters),
     `keypairs`, `compute_quotas`, `subnetpools`, `quotas`, `tags`, `app_credentials`."""
 
     # The composed services, by attribute (what a proxy of the cloud proxies as well).
-    SERVICES = frozenset({"identity", "l3", "nova", "server_groups", "keypairs",
-                          "compute_quotas", "subnetpools", "quotas", "tags", "app_credentials"})
+    SERVICES = frozenset({"security_groups", "identity", "l3", "nova", "server_groups",
+                          "keypairs", "compute_quotas", "subnetpools", "quotas", "tags",
+                          "app_credentials"})
 
     def __init__(self, store: Store | str | Path | None, topology: Topology,
                  driver: Driver | None = None, **kwargs: Any) -> None:
         # The services keep references only: they exist before the core opens the store
         # (its start-up already reads routers and floating IPs through the driver's view).
-        self.identity = IdentityOps(self, self)
+        self.security_groups = SecurityGroupService(self)
+        self._security_groups = self.security_groups
+        self._service_ports = MetadataPortService(self, self)
+        self.identity = IdentityOps(self, self.security_groups)
         self.l3 = FloatingIPOps(self, self)
         self._l3 = self.l3
         self.server_groups = ServerGroupService(self)
-        self.nova = ServerActionOps(self, self, self.server_groups)
+        self.nova = ServerActionOps(self, self, self.security_groups, self.server_groups)
         self.keypairs = KeypairService(self)
         self.compute_quotas = ComputeQuotaService(self)
         self.subnetpools = SubnetPoolService(self)
@@ -66,14 +73,14 @@ class Cloud(MetadataPortOps):
             Taggable.NETWORK: self.get_network, Taggable.SUBNET: self.get_subnet,
             Taggable.PORT: self.get_port, Taggable.ROUTER: self.l3.get_router,
             Taggable.FLOATINGIP: self.l3.get_floatingip,
-            Taggable.SECURITY_GROUP: self.get_security_group,
+            Taggable.SECURITY_GROUP: self.security_groups.get_security_group,
             Taggable.SUBNETPOOL: self.subnetpools.get_subnetpool})
         super().__init__(store, topology, driver, **kwargs)
         self.identity.seed(topology)
 
     def _driver_forms(self) -> dict[str, Form]:
         return {"router": self.l3._router_driver_dict, "floatingip": self.l3._fip_driver_dict,
-                "security_group": self._sg_dict}
+                "security_group": self.security_groups.sg_dict}
 
     def admin_context(self) -> Context:
         """The topology's first admin user, scoped to its project."""

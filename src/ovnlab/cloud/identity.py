@@ -12,7 +12,7 @@ from typing import Any
 from ovnlab.cloud.base import CloudBase, Doc
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.ids import stable_hex
-from ovnlab.cloud.secgroups import SecurityGroupOps
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.errors import BadRequest, Conflict, NotFound, Unauthorized
 from ovnlab.topology import Topology
 
@@ -95,9 +95,9 @@ class IdentityOps:
     role assignments in the store (kinds `project`, `user`, `role_assignment`), passwords
     only as salted hashes; a new project gets Neutron's default security group."""
 
-    def __init__(self, core: CloudBase, neutron: SecurityGroupOps) -> None:
+    def __init__(self, core: CloudBase, security_groups: SecurityGroupService) -> None:
         self._core = core
-        self._neutron = neutron
+        self._security_groups = security_groups
 
     # ------------------------------------------------------------ seeding
     def seed(self, topology: Topology) -> None:
@@ -163,7 +163,7 @@ class IdentityOps:
         with self._core._txn():
             self._unique("project", b["name"])
             project = self._save_project({**b, "id": self._core.ids.uuid().replace("-", "")})
-            self._neutron._ensure_default_sg(project["id"])  # Neutron creates it on first use
+            self._security_groups.ensure_default_sg(project["id"])  # Neutron creates it on first use
         return self._project_view(project)
 
     def update_project(self, pid: str, body: Any) -> Doc:

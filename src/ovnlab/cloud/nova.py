@@ -160,7 +160,7 @@ class NovaOps(NovaViewOps):
         return min(load, key=lambda h: (load[h], list(load).index(h)))
 
     def _server_groups(self, ctx: Context, raw: Any) -> list[str]:
-        self._neutron._ensure_default_sg(ctx.project_id)
+        self._security_groups.ensure_default_sg(ctx.project_id)
         names = [g.get("name") for g in raw] if isinstance(raw, list) else ["default"]
         return [self._resolve_sg(ctx.project_id, str(n), create=True)["id"] for n in names]
 

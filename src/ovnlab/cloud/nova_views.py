@@ -15,6 +15,7 @@ from ovnlab.cloud import catalog, policy, server_states
 from ovnlab.cloud.base import CloudBase, Doc, Filters
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.ports import PortOps
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.cloud.server_states import VmState
 from ovnlab.cloud.servergroups import ServerGroupService
 from ovnlab.errors import NotFound
@@ -29,12 +30,14 @@ ADMIN_ONLY = ("OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname",
 
 class NovaBase:
     """What Nova's parts share: the cloud's core (store, transaction, clock), Neutron (the
-    ports a server is plugged into) and the server groups (the scheduler's filters)."""
+    ports a server is plugged into, the project's default security group) and the server
+    groups (the scheduler's filters)."""
 
-    def __init__(self, core: CloudBase, neutron: PortOps,
+    def __init__(self, core: CloudBase, neutron: PortOps, security_groups: SecurityGroupService,
                  server_groups: ServerGroupService) -> None:
         self._core = core
         self._neutron = neutron
+        self._security_groups = security_groups
         self.server_groups = server_groups
 
 

@@ -211,7 +211,7 @@ class PortOps(NetworkOps):
         if requested is None:
             if not security or is_network_owned(device_owner):
                 return []
-            default = self._ensure_default_sg(project)
+            default = self._security_groups.ensure_default_sg(project)
             return [default["id"]] if default else []
         if not isinstance(requested, list):
             raise exc.invalid_attr("security_groups", f"'{requested}' is not a list")

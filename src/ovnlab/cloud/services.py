@@ -121,6 +121,9 @@ class NeutronServices(Protocol):
     """Neutron's families that are services of their own (`cloud.<family>`)."""
 
     @property
+    def security_groups(self) -> SecurityGroups: ...
+
+    @property
     def l3(self) -> L3: ...
 
     @property
@@ -249,7 +252,7 @@ class AppCredentials(Protocol):
                                             user: str | None = None) -> tuple[Context, Doc]: ...
 
 
-class Neutron(Networks, Subnets, Ports, SecurityGroups, NeutronServices, Agents, Protocol):
+class Neutron(Networks, Subnets, Ports, NeutronServices, Agents, Protocol):
     """Everything Neutron's v2.0 API calls."""
 
 
@@ -271,9 +274,11 @@ class NovaServices(Protocol):
     def compute_quotas(self) -> ComputeQuotas: ...
 
 
-class NovaNetworking(NovaServices, Networks, Ports, SecurityGroups, Protocol):
+class NovaNetworking(NovaServices, Networks, Ports, Protocol):
     @property
     def l3(self) -> L3: ...
+    @property
+    def security_groups(self) -> SecurityGroups: ...
 
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
