@@ -8,9 +8,10 @@
 
 The REST API sees it through `ovnlab.cloud.services`: one Protocol per resource family
 (networks, subnets, ports, routers, floating IPs, security groups, tags, agents, servers,
-images, identity), checked by mypy. `Cloud` is Neutron's core plugin (networks, subnets,
-ports, security groups) over the core of `base.py` (store, driver, one transaction per
-operation); the other families are services composed over that core: `cloud.l3`
+images, identity), checked by mypy. `Cloud` is Neutron's core plugin API (networks,
+subnets, ports) over the core of `base.py` (store, driver, one transaction per
+operation); the other families are services composed over that core:
+`cloud.security_groups`, the OVN driver's metadata ports (`metadata_port.py`), `cloud.l3`
 (routers, floating IPs: Neutron's L3 plugin, over the core plugin's ports), `cloud.nova`
 (servers, their actions, the catalog; it plugs servers into Neutron's ports),
 `cloud.identity` (Keystone), `cloud.keypairs`, `cloud.server_groups`,
