@@ -64,7 +64,6 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         self.plugin = plugin
         self._seed = seed
         self._mac_rng = random.Random(f"ovn-dhcp-server-mac:{seed}")
-        self._depth = 0
         # Where `up` and the existing gateway chassis are read: the NB itself, except for
         # the scratch driver `sync` replays the cloud into.
         self._live = _live or nb
@@ -97,26 +96,18 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         """The NB transaction a cloud operation runs in; nested calls join it. The driver
         keeps nothing of its own to roll back but the NB and the `[ovn]` options: the
         resources it read are the caller's, rolled back by the caller's transaction."""
-        if self._depth:
-            self._depth += 1
-            try:
-                with self.nb.transaction() as txn:
-                    yield txn
-            finally:
-                self._depth -= 1
+        if self.nb.in_transaction:
+            with self.nb.transaction() as txn:
+                yield txn
             return
-        self._depth = 1
         config = self.config
         try:
             with self.nb.transaction() as txn:
                 yield txn
-                self._depth = 0  # before the NB commits: its listeners may call back
         except BaseException:
             self.api.reset()
             self.config = config
             raise
-        finally:
-            self._depth = 0
 
     def set_port_status_up(self, port_id: str) -> None:
         """`OVNMechanismDriver.set_port_status_up`."""
@@ -200,7 +191,7 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
                 relevant = True
             elif sched.chassis_info(ch.old) != sched.chassis_info(ch.new):
                 relevant = True
-        if relevant and self._depth == 0:
+        if relevant and not self.nb.in_transaction:
             self.schedule_unhosted_gateways()
 
     def sync(self, snapshot: Mapping[str, Any] | None = None, *,
