@@ -165,10 +165,10 @@ def bench_seed_path(pings: int = SEED_PINGS) -> dict[str, Any]:
     """vm_1 ↔ 8.8.8.8 through vm_1's distributed FIP, `pings` round trips 1 ms apart."""
     lab = Lab.build("seed")
     run_article(lab.openstack)
-    vm = next(s for s in lab.cloud.get_servers(lab.admin) if s["name"] == "vm_1")
+    vm = next(s for s in lab.cloud.nova.get_servers(lab.admin) if s["name"] == "vm_1")
     host = vm["OS-EXT-SRV-ATTR:host"]
     warm = lab.exec("vm_1", ["ping", "-c", "3", "-i", "0.2", PING_DEST])  # ARP, MAC_Binding
-    fip = lab.cloud.get_floatingips(lab.admin)[0]["floating_ip_address"]
+    fip = lab.cloud.l3.get_floatingips(lab.admin)[0]["floating_ip_address"]
     eth0 = {n.hostname: len(lab.fabric.captures(n.hostname)["eth0"]) for n in lab.topology.nodes}
     before = _frames(lab)
     start = _clock()

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ("datapath", "northd", "controller", "fabric", "lab", "ovn_trace", "api", "web",
+BENCHMARKS = ("datapath", "northd", "controller", "fabric", "cloud", "lab", "ovn_trace", "api", "web",
               "failover", "backends")
 # quick-mode arguments for modules whose run() has no `quick` parameter
 QUICK_ARGS: dict[str, dict[str, Any]] = {

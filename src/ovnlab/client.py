@@ -20,7 +20,7 @@ class OpenStack:
     def find(self, kind: str, name_or_id: str) -> dict[str, Any]:
         """`kind` is the Neutron resource (network, subnet, port, router, floatingip,
         security_group) or `server`."""
-        getter = getattr(self.cloud, "get_servers" if kind == "server" else f"get_{kind}s")
+        getter = self._lister(kind)
         label = "floating_ip_address" if kind == "floatingip" else "name"
         found = [r for r in getter(self.ctx) if name_or_id in (r["id"], r.get(label))]
         if not found:
@@ -28,6 +28,26 @@ class OpenStack:
         if len(found) > 1:
             raise Conflict(f"More than one {_title(kind)} exists with the name '{name_or_id}'.")
         return found[0]
+
+    def _lister(self, kind: str) -> Any:
+        """The list call of the family that owns `kind`."""
+        c = self.cloud
+        match kind:
+            case "network":
+                return c.get_networks
+            case "subnet":
+                return c.get_subnets
+            case "port":
+                return c.get_ports
+            case "router":
+                return c.l3.get_routers
+            case "floatingip":
+                return c.l3.get_floatingips
+            case "security_group":
+                return c.security_groups.get_security_groups
+            case "server":
+                return c.nova.get_servers
+        raise ValueError(f"no such resource kind: {kind}")
 
     def _id(self, kind: str, name_or_id: str) -> str:
         return str(self.find(kind, name_or_id)["id"])
@@ -71,19 +91,19 @@ class OpenStack:
 
     # ------------------------------------------------------------ routers
     def router_create(self, name: str) -> dict[str, Any]:
-        return dict(self.cloud.create_router(self.ctx, {"name": name, "admin_state_up": True}))
+        return dict(self.cloud.l3.create_router(self.ctx, {"name": name, "admin_state_up": True}))
 
     def router_add_subnet(self, router: str, subnet: str) -> dict[str, Any]:
-        return dict(self.cloud.add_router_interface(
+        return dict(self.cloud.l3.add_router_interface(
             self.ctx, self._id("router", router), {"subnet_id": self._id("subnet", subnet)}))
 
     def router_remove_subnet(self, router: str, subnet: str) -> dict[str, Any]:
-        return dict(self.cloud.remove_router_interface(
+        return dict(self.cloud.l3.remove_router_interface(
             self.ctx, self._id("router", router), {"subnet_id": self._id("subnet", subnet)}))
 
     def router_set_external_gateway(self, router: str, network: str) -> dict[str, Any]:
         gw = {"network_id": self._id("network", network)}
-        return dict(self.cloud.update_router(
+        return dict(self.cloud.l3.update_router(
             self.ctx, self._id("router", router), {"external_gateway_info": gw}))
 
     # ------------------------------------------------------------ servers
@@ -102,26 +122,26 @@ class OpenStack:
             body["availability_zone"] = f"nova:{host}"
         if security_groups:
             body["security_groups"] = [{"name": sg} for sg in security_groups]
-        return dict(self.cloud.create_server(self.ctx, body))
+        return dict(self.cloud.nova.create_server(self.ctx, body))
 
     def server_delete(self, server: str) -> None:
-        self.cloud.delete_server(self.ctx, self._id("server", server))
+        self.cloud.nova.delete_server(self.ctx, self._id("server", server))
 
     def _image_id(self, name_or_id: str) -> str:
-        for image in self.cloud.get_images(self.ctx):
+        for image in self.cloud.nova.get_images(self.ctx):
             if name_or_id in (image["id"], image["name"]):
                 return str(image["id"])
         raise NotFound(f"No Image found for {name_or_id}")
 
     def _flavor_id(self, name_or_id: str) -> str:
-        for flavor in self.cloud.get_flavors(self.ctx):
+        for flavor in self.cloud.nova.get_flavors(self.ctx):
             if name_or_id in (flavor["id"], flavor["name"]):
                 return str(flavor["id"])
         raise NotFound(f"No Flavor found for {name_or_id}")
 
     # ------------------------------------------------------------ floating IPs
     def floating_ip_create(self, network: str) -> dict[str, Any]:
-        return dict(self.cloud.create_floatingip(
+        return dict(self.cloud.l3.create_floatingip(
             self.ctx, {"floating_network_id": self._id("network", network)}))
 
     def server_add_floating_ip(self, server: str, address: str) -> dict[str, Any]:
@@ -133,7 +153,7 @@ class OpenStack:
         error: Exception | None = None
         for port in ports:  # as the client does: the first port that can reach the FIP's network
             try:
-                return dict(self.cloud.update_floatingip(self.ctx, fip["id"], {"port_id": port["id"]}))
+                return dict(self.cloud.l3.update_floatingip(self.ctx, fip["id"], {"port_id": port["id"]}))
             except NotFound as exc:
                 error = exc
         assert error is not None
@@ -141,14 +161,14 @@ class OpenStack:
 
     def server_remove_floating_ip(self, address: str) -> dict[str, Any]:
         fip = self.find("floatingip", address)
-        return dict(self.cloud.update_floatingip(self.ctx, fip["id"], {"port_id": None}))
+        return dict(self.cloud.l3.update_floatingip(self.ctx, fip["id"], {"port_id": None}))
 
     def floating_ip_delete(self, address: str) -> None:
-        self.cloud.delete_floatingip(self.ctx, self.find("floatingip", address)["id"])
+        self.cloud.l3.delete_floatingip(self.ctx, self.find("floatingip", address)["id"])
 
     # ------------------------------------------------------------ security groups
     def security_group_create(self, name: str) -> dict[str, Any]:
-        return dict(self.cloud.create_security_group(self.ctx, {"name": name, "description": name}))
+        return dict(self.cloud.security_groups.create_security_group(self.ctx, {"name": name, "description": name}))
 
     def security_group_rule_create(self, group: str, *, protocol: str,
                                    dst_port: int | None = None, direction: str = "ingress",
@@ -159,10 +179,10 @@ class OpenStack:
         }
         if dst_port is not None:
             body["port_range_min"] = body["port_range_max"] = dst_port
-        return dict(self.cloud.create_security_group_rule(self.ctx, body))
+        return dict(self.cloud.security_groups.create_security_group_rule(self.ctx, body))
 
     def server_add_security_group(self, server: str, group: str) -> None:
-        self.cloud.server_add_security_group(self.ctx, self._id("server", server), group)
+        self.cloud.nova.server_add_security_group(self.ctx, self._id("server", server), group)
 
 
 def _title(kind: str) -> str:

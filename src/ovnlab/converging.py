@@ -16,7 +16,7 @@ class ConvergingCloud:
     chassis through NB_Global.nb_cfg, which northd and the controllers answer at once,
     as the real daemons would, not at the next request)."""
 
-    def __init__(self, cloud: Cloud, converge: Callable[[], None], nb_seqno: Callable[[], int],
+    def __init__(self, cloud: Any, converge: Callable[[], None], nb_seqno: Callable[[], int],
                  lock: AbstractContextManager[Any] | None = None) -> None:
         self._cloud = cloud
         self._converge = converge
@@ -25,6 +25,8 @@ class ConvergingCloud:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._cloud, name)
+        if name in Cloud.SERVICES:  # a composed service (`cloud.nova`...): its calls converge too
+            return ConvergingCloud(attr, self._converge, self._nb_seqno, self._lock)
         if not callable(attr):
             return attr
         mutating = not name.startswith(("get_", "authenticate"))

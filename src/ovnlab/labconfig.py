@@ -25,5 +25,5 @@ def config_set(cloud: Cloud, key: str, value: str) -> None:
 
 def resource_counts(cloud: Cloud, admin: Any) -> dict[str, int]:
     """`ovnlab status`'s counts, as the admin sees them."""
-    return {"networks": len(cloud.get_networks(admin)), "routers": len(cloud.get_routers(admin)),
-            "servers": len(cloud.get_servers(admin)), "fips": len(cloud.get_floatingips(admin))}
+    return {"networks": len(cloud.get_networks(admin)), "routers": len(cloud.l3.get_routers(admin)),
+            "servers": len(cloud.nova.get_servers(admin)), "fips": len(cloud.l3.get_floatingips(admin))}

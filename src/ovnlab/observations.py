@@ -59,7 +59,7 @@ def facts(lab: Lab, router: str = "r", server: str = "vm_1") -> Fip:
     vm_port = ports[0]
     gw = lab.cloud.get_ports(lab.admin, filters={"device_id": [r["id"]],
                                                   "device_owner": [DeviceOwner.ROUTER_GW]})[0]
-    fips = [f for f in lab.cloud.get_floatingips(lab.admin) if f["port_id"] == vm_port["id"]]
+    fips = [f for f in lab.cloud.l3.get_floatingips(lab.admin) if f["port_id"] == vm_port["id"]]
     fip_mac = None
     if fips:
         fport = lab.cloud.get_ports(lab.admin, filters={

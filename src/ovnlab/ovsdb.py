@@ -136,6 +136,11 @@ class Database:
     def new_uuid(self) -> str:
         return str(uuidlib.UUID(int=self._rng.getrandbits(128), version=4))
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (a new `transaction()` would join it)."""
+        return self._txn is not None
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One atomic batch; nested calls join the open transaction (as ovsdbapp's do)."""

@@ -40,16 +40,16 @@ for i in range(10000):
     sub = cloud.create_subnet(admin, {{"subnet": {{"network_id": net, "ip_version": 4,
         "cidr": f"10.{{i // 250}}.{{i % 250}}.0/24"}}}})["id"]
     ack("subnet", sub)
-    router = cloud.create_router(admin, {{"router": {{"name": f"r{{i}}",
+    router = cloud.l3.create_router(admin, {{"router": {{"name": f"r{{i}}",
         "external_gateway_info": {{"network_id": ext}}}}}})["id"]
     ack("router", router)
-    cloud.add_router_interface(admin, router, {{"subnet_id": sub}})
+    cloud.l3.add_router_interface(admin, router, {{"subnet_id": sub}})
     ack("interface", router + "/" + sub)
-    server = cloud.create_server(admin, {{"server": {{"name": f"vm{{i}}", "imageRef": "cirros",
+    server = cloud.nova.create_server(admin, {{"server": {{"name": f"vm{{i}}", "imageRef": "cirros",
         "flavorRef": "42", "networks": [{{"uuid": net}}]}}}})["id"]
     ack("server", server)
     port = cloud.get_ports(admin, filters={{"device_id": [server]}})[0]["id"]
-    fip = cloud.create_floatingip(admin, {{"floatingip": {{"floating_network_id": ext,
+    fip = cloud.l3.create_floatingip(admin, {{"floatingip": {{"floating_network_id": ext,
         "port_id": port}}}})["id"]
     ack("floatingip", fip)
 """
@@ -77,9 +77,9 @@ def test_killed_during_a_create_stream_loses_no_ack_and_leaves_nothing_half_made
     admin = cloud.admin_context()
     nets = {n["id"]: n for n in cloud.get_networks(admin)}
     subnets = {s["id"]: s for s in cloud.get_subnets(admin)}
-    routers = {r["id"]: r for r in cloud.get_routers(admin)}
-    servers = {s["id"]: s for s in cloud.get_servers(admin)}
-    fips = {f["id"]: f for f in cloud.get_floatingips(admin)}
+    routers = {r["id"]: r for r in cloud.l3.get_routers(admin)}
+    servers = {s["id"]: s for s in cloud.nova.get_servers(admin)}
+    fips = {f["id"]: f for f in cloud.l3.get_floatingips(admin)}
     ports = cloud.get_ports(admin)
     interfaces = {(p["device_id"], ip["subnet_id"]) for p in ports
                   if p["device_owner"] == "network:router_interface" for ip in p["fixed_ips"]}

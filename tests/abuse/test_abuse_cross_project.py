@@ -38,7 +38,7 @@ def _matrix(a: Project, d: Project, w: World) -> list[tuple[str, str, Any, int]]
     out = [r for r in out if not (r[1].startswith(f"{N}/security-group-rules/")
                                   and r[0] == "PUT")]  # rules have no update
     r = f"{N}/routers"
-    pid = {p["name"]: p["id"] for p in w.lab.cloud.get_projects()}
+    pid = {p["name"]: p["id"] for p in w.lab.cloud.identity.get_projects()}
     out += [
         # the admin's router with demo's subnet or port, demo's router with the admin's
         ("PUT", f"{r}/{a.router}/add_router_interface", {"subnet_id": d.subnet}, 404),

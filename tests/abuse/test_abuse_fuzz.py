@@ -120,9 +120,9 @@ def _ids(w: World) -> dict[str, list[str]]:
     out["subnet"].append(w.ext_subnet)
     out["port"] += [w.demo.server_port, w.admin.server_port]
     out["agent"] = [n.system_id for n in w.lab.topology.nodes]
-    out["project"] = [p["id"] for p in w.lab.cloud.get_projects()]
-    out["user"] = [u["id"] for u in w.lab.cloud.get_users()]
-    out["role"] = [r["id"] for r in w.lab.cloud.get_roles()]
+    out["project"] = [p["id"] for p in w.lab.cloud.identity.get_projects()]
+    out["user"] = [u["id"] for u in w.lab.cloud.identity.get_users()]
+    out["role"] = [r["id"] for r in w.lab.cloud.identity.get_roles()]
     out["domain"] = ["default"]
     out["tag"] = ["red", "x" * 300]
     out["subnetpool"] = [w.demo.subnet]  # no pool in the world: an id of another kind

@@ -40,6 +40,10 @@ class RecordingDriver:
     def agents(self, now: str) -> list[dict[str, Any]]:
         return []  # no chassis behind this driver
 
+    def bind(self, plugin: Any) -> None:
+        """The cloud's read-only view of its resources (set up, not a hook: not recorded)."""
+        self.plugin = plugin
+
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("_"):
             raise AttributeError(name)

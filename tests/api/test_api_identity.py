@@ -44,7 +44,7 @@ def test_configured_base_url_wins_over_host_header(cloud) -> None:
 def test_project_scope_by_id_and_legacy_v3_path(cloud, make_client) -> None:
     c: Client = make_client()
     body = auth_body("demo", "secret", "demo")
-    pid = next(p["id"] for p in cloud.get_projects() if p["name"] == "demo")
+    pid = next(p["id"] for p in cloud.identity.get_projects() if p["name"] == "demo")
     body["auth"]["scope"]["project"] = {"id": pid}
     r = c.post("/v3/auth/tokens", body, token=False)
     assert r.status == 201 and r.body["token"]["project"]["name"] == "demo"

@@ -65,7 +65,7 @@ def test_a_surrogate_name_is_refused_and_the_lab_keeps_working_and_restarts(
         assert lab.exec("network", argv).rc == 0
     lab.close()
     restarted = Lab(TOPOLOGY, tmp_path / "cloud.db")  # what `ovnlab down; ovnlab up` does
-    assert [s["name"] for s in restarted.cloud.get_servers(restarted.admin)] == ["vm-ok"]
+    assert [s["name"] for s in restarted.cloud.nova.get_servers(restarted.admin)] == ["vm-ok"]
     assert sum(map(len, _taps(restarted).values())) == 1
     restarted.close()
 

@@ -11,11 +11,11 @@ MV = {"OpenStack-API-Version": "compute 2.96", "X-OpenStack-Nova-API-Version": "
 
 
 def _image(cloud: Any) -> str:
-    return str(cloud.get_images(cloud.admin_context(), {"name": ["cirros"]})[0]["id"])
+    return str(cloud.nova.get_images(cloud.admin_context(), {"name": ["cirros"]})[0]["id"])
 
 
 def _project(cloud: Any, name: str) -> str:
-    return str(next(p["id"] for p in cloud.get_projects() if p["name"] == name))
+    return str(next(p["id"] for p in cloud.identity.get_projects() if p["name"] == name))
 
 
 def _network(client: Client) -> str:

@@ -22,6 +22,10 @@ class RecordingDriver:
         self.depth = 0
         self.fail_on: str | None = None
 
+    def bind(self, plugin: Any) -> None:
+        """The cloud's read-only view of its resources (set up, not a hook: not recorded)."""
+        self.plugin = plugin
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         outer = self.depth == 0
@@ -87,28 +91,28 @@ def article(cloud: Cloud, ctx: Context) -> dict[str, Any]:
         "name": "extsubnet", "network_id": ext["id"], "cidr": "10.0.2.0/24", "ip_version": 4,
         "enable_dhcp": False, "gateway_ip": "10.0.2.2",
         "allocation_pools": [{"start": "10.0.2.210", "end": "10.0.2.220"}]})
-    image = cloud.get_images(ctx, {"name": ["cirros"]})[0]
-    flavor = next(f for f in cloud.get_flavors(ctx) if f["name"] == "m1.nano")
-    vm = cloud.create_server(ctx, {"server": {
+    image = cloud.nova.get_images(ctx, {"name": ["cirros"]})[0]
+    flavor = next(f for f in cloud.nova.get_flavors(ctx) if f["name"] == "m1.nano")
+    vm = cloud.nova.create_server(ctx, {"server": {
         "name": "vm_1", "imageRef": image["id"], "flavorRef": flavor["id"],
         "networks": [{"uuid": n1["id"], "fixed_ip": "172.16.100.10"}]}})
-    router = cloud.create_router(ctx, {"name": "r", "admin_state_up": True})
-    cloud.add_router_interface(ctx, router["id"], {"subnet_id": n1subnet["id"]})
-    router = cloud.update_router(ctx, router["id"],
+    router = cloud.l3.create_router(ctx, {"name": "r", "admin_state_up": True})
+    cloud.l3.add_router_interface(ctx, router["id"], {"subnet_id": n1subnet["id"]})
+    router = cloud.l3.update_router(ctx, router["id"],
                                  {"router": {"external_gateway_info": {"network_id": ext["id"]}}})
-    fip = cloud.create_floatingip(ctx, {"floating_network_id": ext["id"]})
+    fip = cloud.l3.create_floatingip(ctx, {"floating_network_id": ext["id"]})
     vm_port = cloud.get_ports(ctx, {"device_id": [vm["id"]]})[0]
-    fip = cloud.update_floatingip(ctx, fip["id"], {"port_id": vm_port["id"]})
-    sg = cloud.create_security_group(ctx, {"name": "allow-icmp-ssh",
+    fip = cloud.l3.update_floatingip(ctx, fip["id"], {"port_id": vm_port["id"]})
+    sg = cloud.security_groups.create_security_group(ctx, {"name": "allow-icmp-ssh",
                                            "description": "allow-icmp-ssh"})
-    cloud.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
+    cloud.security_groups.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
                                            "ethertype": "IPv4", "protocol": "icmp",
                                            "remote_ip_prefix": "0.0.0.0/0"})
-    cloud.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
+    cloud.security_groups.create_security_group_rule(ctx, {"security_group_id": sg["id"], "direction": "ingress",
                                            "ethertype": "IPv4", "protocol": "tcp",
                                            "port_range_min": 22, "port_range_max": 22,
                                            "remote_ip_prefix": "0.0.0.0/0"})
-    cloud.server_add_security_group(ctx, vm["id"], "allow-icmp-ssh")
+    cloud.nova.server_add_security_group(ctx, vm["id"], "allow-icmp-ssh")
     return {"n1": n1, "n1subnet": n1subnet, "ext": ext, "extsubnet": extsubnet, "vm": vm,
             "router": router, "fip": fip, "vm_port": vm_port, "sg": sg}
 

@@ -30,9 +30,9 @@ def cloud(seed: topology.Topology, driver: RecordingDriver) -> Iterator[Cloud]:
 
 @pytest.fixture
 def admin(cloud: Cloud) -> Context:
-    return cloud.authenticate("admin", "secret", "admin")
+    return cloud.identity.authenticate("admin", "secret", "admin")
 
 
 @pytest.fixture
 def demo(cloud: Cloud) -> Context:
-    return cloud.authenticate("demo", "secret", "demo")
+    return cloud.identity.authenticate("demo", "secret", "demo")

@@ -41,9 +41,9 @@ def test_killed_mid_operation(tmp_path: Path, hook: str) -> None:
     cloud = Cloud(path, topology.load("seed"))
     admin = cloud.admin_context()
     ports = cloud.get_ports(admin)
-    routers = {r["id"]: r for r in cloud.get_routers(admin)}
-    fips = {f["id"] for f in cloud.get_floatingips(admin)}
-    servers = {s["id"] for s in cloud.get_servers(admin)}
+    routers = {r["id"]: r for r in cloud.l3.get_routers(admin)}
+    fips = {f["id"] for f in cloud.l3.get_floatingips(admin)}
+    servers = {s["id"] for s in cloud.nova.get_servers(admin)}
     for port in ports:  # every port's device exists: no half-made FIP, interface or gateway
         owner = port["device_owner"]
         if owner == "network:floatingip":

@@ -45,6 +45,13 @@ OPERATIONS = ["create_network", "update_network", "create_subnet", "update_subne
               "delete_server", "server_add_security_group", "server_remove_security_group"]
 
 
+L3_OPERATIONS = {"create_router", "update_router", "add_router_interface",
+                 "remove_router_interface", "create_floatingip", "update_floatingip",
+                 "delete_router", "delete_floatingip"}
+NOVA_OPERATIONS = {"create_server", "delete_server", "server_add_security_group",
+                   "server_remove_security_group"}
+
+
 def _world() -> tuple[Cloud, dict[str, Any]]:
     cloud = Cloud(None, topology.load("seed"), RecordingDriver(), clock=Clock())  # type: ignore[arg-type]
     return cloud, article(cloud, cloud.admin_context())
@@ -61,12 +68,14 @@ IDS = [v["id"] for v in WORLD.values()] + [
 def test_operations_fail_cleanly(op: str, body: dict[str, Any], target: str, who: str,
                                  data: st.DataObject) -> None:
     cloud = CLOUD
-    ctx = cloud.authenticate(who, "secret", who)
+    ctx = cloud.identity.authenticate(who, "secret", who)
     for key in ("network_id", "subnet_id", "port_id", "security_group_id", "floating_network_id",
                 "remote_group_id"):
         if key in body and data.draw(st.booleans()):
             body[key] = data.draw(st.sampled_from(IDS))
-    method = getattr(cloud, op)
+    family = (cloud.nova if op in NOVA_OPERATIONS else cloud.l3 if op in L3_OPERATIONS
+              else cloud.security_groups if "security_group" in op else cloud)
+    method = getattr(family, op)
     if op.startswith("create_"):
         args: tuple[Any, ...] = (body,)
     elif op.startswith("delete_"):

@@ -22,8 +22,8 @@ def _server(cloud: Cloud, ctx: Context, name: str = "vm", **extra: Any) -> str:
     net = cloud.create_network(ctx, {"network": {"name": f"n-{name}"}})
     cloud.create_subnet(ctx, {"subnet": {"network_id": net["id"], "cidr": "10.3.0.0/24",
                                          "ip_version": 4}})
-    image = cloud.get_images(ctx)[0]["id"]
-    server = cloud.create_server(ctx, {"server": {
+    image = cloud.nova.get_images(ctx)[0]["id"]
+    server = cloud.nova.create_server(ctx, {"server": {
         "name": name, "imageRef": image, "flavorRef": "42",
         "networks": [{"uuid": net["id"]}], **extra}})
     for port in cloud.get_ports(ctx, {"device_id": [server["id"]]}):
@@ -33,36 +33,36 @@ def _server(cloud: Cloud, ctx: Context, name: str = "vm", **extra: Any) -> str:
 
 def test_stop_start_and_what_the_lab_plugs(cloud: Cloud, admin: Context) -> None:
     sid = _server(cloud, admin)
-    assert cloud.get_server(admin, sid)["status"] == "ACTIVE"
-    cloud.stop_server(admin, sid)
-    assert cloud.get_server(admin, sid)["OS-EXT-STS:power_state"] == 4
+    assert cloud.nova.get_server(admin, sid)["status"] == "ACTIVE"
+    cloud.nova.stop_server(admin, sid)
+    assert cloud.nova.get_server(admin, sid)["OS-EXT-STS:power_state"] == 4
     assert cloud.get_vifs(admin) == []
-    fails(cloud, lambda: cloud.stop_server(admin, sid), 409, "InstanceInvalidState")
-    cloud.reboot_server(admin, sid, hard=True)
+    fails(cloud, lambda: cloud.nova.stop_server(admin, sid), 409, "InstanceInvalidState")
+    cloud.nova.reboot_server(admin, sid, hard=True)
     assert [s["id"] for s, _ in cloud.get_vifs(admin)] == [sid]
 
 
 def test_a_lock_refuses_the_owner_not_an_admin(cloud: Cloud, admin: Context,
                                                demo: Context) -> None:
     sid = _server(cloud, demo)
-    cloud.lock_server(demo, sid, None)
-    fails(cloud, lambda: cloud.stop_server(demo, sid), 409, "InstanceIsLocked")
-    fails(cloud, lambda: cloud.delete_server(demo, sid), 409, "InstanceIsLocked")
-    cloud.stop_server(admin, sid)
-    assert cloud.get_server(demo, sid)["status"] == "SHUTOFF"
+    cloud.nova.lock_server(demo, sid, None)
+    fails(cloud, lambda: cloud.nova.stop_server(demo, sid), 409, "InstanceIsLocked")
+    fails(cloud, lambda: cloud.nova.delete_server(demo, sid), 409, "InstanceIsLocked")
+    cloud.nova.stop_server(admin, sid)
+    assert cloud.nova.get_server(demo, sid)["status"] == "SHUTOFF"
 
 
 def test_anti_affinity_runs_out_of_hosts(cloud: Cloud, admin: Context) -> None:
-    group = cloud.create_server_group(admin, "g", Policy.ANTI_AFFINITY)
-    hosts = [cloud.get_server(admin, _server(cloud, admin, f"vm{i}", scheduler_hints={
+    group = cloud.server_groups.create_server_group(admin, "g", Policy.ANTI_AFFINITY)
+    hosts = [cloud.nova.get_server(admin, _server(cloud, admin, f"vm{i}", scheduler_hints={
         "group": group["id"]}))["OS-EXT-SRV-ATTR:host"] for i in range(3)]
     assert hosts[0] != hosts[1] and hosts[0] and hosts[1]
     assert hosts[2] is None  # NoValidHost: no port, no host
-    assert len(cloud.get_server_group(admin, group["id"])["members"]) == 3
+    assert len(cloud.server_groups.get_server_group(admin, group["id"])["members"]) == 3
 
 
 def test_a_pools_subnets_come_from_its_prefixes(cloud: Cloud, admin: Context) -> None:
-    pool = cloud.create_subnetpool(admin, {"subnetpool": {
+    pool = cloud.subnetpools.create_subnetpool(admin, {"subnetpool": {
         "name": "p", "prefixes": ["10.60.0.0/23"], "default_prefixlen": 24}})
     cidrs = []
     for i in range(2):

@@ -61,8 +61,8 @@ def test_article_through_the_real_driver() -> None:
 
     # the chassis claims the port: the driver's event reaches the cloud, and back
     _set_lsp_up(nb, r["vm_port"]["id"], True)
-    assert cloud.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
-    assert cloud.get_floatingip(admin, fip["id"])["status"] == "ACTIVE"
+    assert cloud.nova.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
+    assert cloud.l3.get_floatingip(admin, fip["id"])["status"] == "ACTIVE"
     fip_port_mac = next(p["mac_address"] for p in cloud.get_ports(admin)
                         if p["device_owner"] == "network:floatingip")
     assert _nat(nb, "dnat_and_snat")[0]["external_mac"] == fip_port_mac
@@ -72,7 +72,7 @@ def test_article_through_the_real_driver() -> None:
     cloud.set_config(enable_distributed_floating_ip=True)
     assert _nat(nb, "dnat_and_snat")[0]["external_mac"] == fip_port_mac
 
-    cloud.update_floatingip(admin, fip["id"], {"port_id": None})
+    cloud.l3.update_floatingip(admin, fip["id"], {"port_id": None})
     assert _nat(nb, "dnat_and_snat") == []
 
 
@@ -84,7 +84,7 @@ def test_failed_operation_leaves_cloud_and_nb_untouched() -> None:
     before_nb = {t: [dict(row) for row in nb.rows(t)] for t in ("NAT", "Logical_Router_Port",
                                                                  "Logical_Switch_Port")}
     with pytest.raises(OvnlabError):
-        cloud.remove_router_interface(admin, r["router"]["id"], {"subnet_id": r["n1subnet"]["id"]})
+        cloud.l3.remove_router_interface(admin, r["router"]["id"], {"subnet_id": r["n1subnet"]["id"]})
     assert cloud.store.snapshot() == before_store
     assert {t: [dict(row) for row in nb.rows(t)] for t in before_nb} == before_nb
 

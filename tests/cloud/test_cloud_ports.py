@@ -22,7 +22,7 @@ def test_port_defaults(cloud: Cloud, admin: Context, net: dict[str, Any],
     assert re.fullmatch(r"fa:16:3e(:[0-9a-f]{2}){3}", port["mac_address"])
     assert port["fixed_ips"] == [{"subnet_id": net["subnet"]["id"], "ip_address": "10.1.0.2"}]
     assert port["status"] == "DOWN" and port["port_security_enabled"] is True
-    default = cloud.get_security_groups(admin, {"name": ["default"]})[0]
+    default = cloud.security_groups.get_security_groups(admin, {"name": ["default"]})[0]
     assert port["security_groups"] == [default["id"]]
     assert (port["binding:host_id"], port["binding:vif_type"]) == ("", "unbound")
     assert (port["device_owner"], port["device_id"]) == ("", "")
@@ -89,7 +89,7 @@ def test_mac_and_security(cloud: Cloud, admin: Context, net: dict[str, Any]) -> 
           400, "HTTPBadRequest")
     insecure = cloud.create_port(admin, {"network_id": nid, "port_security_enabled": False})
     assert insecure["security_groups"] == []
-    sg = cloud.create_security_group(admin, {"name": "web"})
+    sg = cloud.security_groups.create_security_group(admin, {"name": "web"})
     fails(cloud, lambda: cloud.create_port(admin, {"network_id": nid,
                                                    "port_security_enabled": False,
                                                    "security_groups": [sg["id"]]}),

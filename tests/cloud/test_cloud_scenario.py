@@ -22,7 +22,7 @@ def test_article_resources(cloud: Cloud, admin: Context, driver: RecordingDriver
     assert ipaddress.ip_address(gw_ip) in pool and ipaddress.ip_address(fip_ip) in pool
     assert ipaddress.ip_address(gw_ip) < ipaddress.ip_address(fip_ip)
     assert r["router"]["external_gateway_info"]["enable_snat"] is True
-    vm = cloud.get_server(admin, r["vm"]["id"])
+    vm = cloud.nova.get_server(admin, r["vm"]["id"])
     port = r["vm_port"]
     assert port["fixed_ips"][0]["ip_address"] == "172.16.100.10"
     assert (port["device_owner"], port["device_id"]) == ("compute:nova", vm["id"])
@@ -46,13 +46,13 @@ def test_article_resources(cloud: Cloud, admin: Context, driver: RecordingDriver
 
 def test_port_up_makes_the_server_and_fip_active(cloud: Cloud, admin: Context) -> None:
     r = article(cloud, admin)
-    assert cloud.get_floatingip(admin, r["fip"]["id"])["status"] == "DOWN"
+    assert cloud.l3.get_floatingip(admin, r["fip"]["id"])["status"] == "DOWN"
     cloud.update_port_status(r["vm_port"]["id"], "ACTIVE")
-    assert cloud.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
-    fip = cloud.get_floatingip(admin, r["fip"]["id"])
+    assert cloud.nova.get_server(admin, r["vm"]["id"])["status"] == "ACTIVE"
+    fip = cloud.l3.get_floatingip(admin, r["fip"]["id"])
     assert fip["status"] == "ACTIVE" and fip["port_details"]["status"] == "ACTIVE"
     cloud.update_port_status(r["vm_port"]["id"], "DOWN")
-    assert cloud.get_floatingip(admin, r["fip"]["id"])["status"] == "DOWN"
+    assert cloud.l3.get_floatingip(admin, r["fip"]["id"])["status"] == "DOWN"
     cloud.update_port_status("no-such-port", "ACTIVE")  # a late event for a deleted port
 
 
@@ -68,7 +68,7 @@ def test_set_config_persists_and_reaches_the_driver(tmp_path: Path) -> None:
     name, (enabled, lsp_up) = driver.calls[-1]
     assert name == "set_distributed_floating_ip" and enabled is False
     assert lsp_up(r["vm_port"]["id"]) is True and lsp_up(r["router"]["id"]) is False
-    assert cloud.get_router(admin, r["router"]["id"])["distributed"] is False
+    assert cloud.l3.get_router(admin, r["router"]["id"])["distributed"] is False
     cloud.close()
     # a restart keeps the option, and tells a driver built from the topology about it
     again_driver = RecordingDriver()
@@ -88,10 +88,10 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     first.close()
     second = Cloud(path, seed, RecordingDriver(), clock=Clock())  # type: ignore[arg-type]
     assert second.resources() == before
-    vm = second.get_server(admin, r["vm"]["id"])
+    vm = second.nova.get_server(admin, r["vm"]["id"])
     assert vm["addresses"]["n1"][1]["addr"] == r["fip"]["floating_ip_address"]
     # allocation continues where it stopped: no id or address is handed out twice
-    fip2 = second.create_floatingip(admin, {"floating_network_id": r["ext"]["id"]})
+    fip2 = second.l3.create_floatingip(admin, {"floating_network_id": r["ext"]["id"]})
     assert fip2["floating_ip_address"] not in {r["fip"]["floating_ip_address"],
                                                r["router"]["external_gateway_info"]
                                                ["external_fixed_ips"][0]["ip_address"]}
@@ -122,14 +122,14 @@ def test_driver_failure_rolls_back_the_cloud(cloud: Cloud, admin: Context,
     before = cloud.store.snapshot()
     calls = list(driver.calls)
     for hook, call in [
-        ("create_port", lambda: cloud.create_server(admin, {"server": {
+        ("create_port", lambda: cloud.nova.create_server(admin, {"server": {
             "name": "vm_2", "imageRef": r["vm"]["image"]["id"], "flavorRef": "42",
             "networks": [{"uuid": r["n1"]["id"]}]}})),
-        ("delete_floatingip", lambda: cloud.delete_floatingip(admin, r["fip"]["id"])),
-        ("update_floatingip", lambda: cloud.update_floatingip(admin, r["fip"]["id"],
+        ("delete_floatingip", lambda: cloud.l3.delete_floatingip(admin, r["fip"]["id"])),
+        ("update_floatingip", lambda: cloud.l3.update_floatingip(admin, r["fip"]["id"],
                                                               {"port_id": None})),
-        ("update_router", lambda: cloud.update_router(admin, r["router"]["id"], {"name": "r2"})),
-        ("update_port", lambda: cloud.server_remove_security_group(admin, r["vm"]["id"],
+        ("update_router", lambda: cloud.l3.update_router(admin, r["router"]["id"], {"name": "r2"})),
+        ("update_port", lambda: cloud.nova.server_remove_security_group(admin, r["vm"]["id"],
                                                                    "allow-icmp-ssh")),
         ("create_network", lambda: cloud.create_network(admin, {"name": "x"})),
         ("set_distributed_floating_ip",
@@ -145,9 +145,9 @@ def test_driver_failure_rolls_back_the_cloud(cloud: Cloud, admin: Context,
 
 def test_validation_failures_consume_no_ids(cloud: Cloud, admin: Context) -> None:
     r = article(cloud, admin)
-    fails(cloud, lambda: cloud.create_floatingip(admin, {"floating_network_id": r["n1"]["id"]}),
+    fails(cloud, lambda: cloud.l3.create_floatingip(admin, {"floating_network_id": r["n1"]["id"]}),
           400, "BadRequest")
-    fails(cloud, lambda: cloud.add_router_interface(admin, r["router"]["id"],
+    fails(cloud, lambda: cloud.l3.add_router_interface(admin, r["router"]["id"],
                                                     {"subnet_id": r["n1subnet"]["id"]}),
           400, "BadRequest")
 
@@ -165,10 +165,10 @@ def test_resources_snapshot_for_resync(cloud: Cloud, admin: Context) -> None:
 
 
 def test_identity(cloud: Cloud) -> None:
-    ctx = cloud.authenticate("demo", "secret", "demo")
+    ctx = cloud.identity.authenticate("demo", "secret", "demo")
     assert (ctx.is_admin, ctx.project_name, len(ctx.project_id)) == (False, "demo", 32)
-    assert cloud.authenticate("demo", "secret", ctx.project_id) == ctx
-    fails(cloud, lambda: cloud.authenticate("demo", "wrong", "demo"), 401, "Unauthorized")
-    fails(cloud, lambda: cloud.authenticate("demo", "secret", "admin"), 401, "Unauthorized")
-    assert {p["name"] for p in cloud.get_projects()} == {"admin", "demo"}
+    assert cloud.identity.authenticate("demo", "secret", ctx.project_id) == ctx
+    fails(cloud, lambda: cloud.identity.authenticate("demo", "wrong", "demo"), 401, "Unauthorized")
+    fails(cloud, lambda: cloud.identity.authenticate("demo", "secret", "admin"), 401, "Unauthorized")
+    assert {p["name"] for p in cloud.identity.get_projects()} == {"admin", "demo"}
     assert cloud.admin_context().is_admin

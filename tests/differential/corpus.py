@@ -278,7 +278,7 @@ def _sg(remote: bool) -> Callable[[Cloud, int], None]:
             c.groups.add(group)
             if remote:  # an ACL over the group's own address set
                 sg = os.find("security_group", group)["id"]
-                c.lab.cloud.create_security_group_rule(c.lab.admin, {
+                c.lab.cloud.security_groups.create_security_group_rule(c.lab.admin, {
                     "security_group_id": sg, "direction": "ingress", "ethertype": "IPv4",
                     "protocol": "icmp", "remote_group_id": sg})
                 c.lab.converge()

@@ -240,7 +240,7 @@ def fip_to_fip_other_chassis(side: RealSide | OurSide) -> Outcome:
     else:
         os = side.lab.openstack
         ext = os.find("network", "ext_n2")
-        os.cloud.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
+        os.cloud.l3.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
                                             "floating_ip_address": FIP2})
         os.server_add_floating_ip("vm_2", FIP2)
     return _ping(side, _vm(side, 1), FIP2)
@@ -255,7 +255,7 @@ def fip_to_fip_same_chassis(side: RealSide | OurSide) -> Outcome:
     else:
         os = side.lab.openstack
         ext = os.find("network", "ext_n2")
-        os.cloud.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
+        os.cloud.l3.create_floatingip(os.ctx, {"floating_network_id": ext["id"],
                                             "floating_ip_address": FIP3})
         os.server_add_floating_ip("vm_3", FIP3)
     return _ping(side, _vm(side, 1), FIP3)

@@ -26,7 +26,7 @@ class World:
             port_id, "ACTIVE" if up else "DOWN")
         admin = next(u for p in self.topo.projects for u in p.users if u.admin)
         project = next(p for p in self.topo.projects if admin in p.users)
-        self.ctx = self.cloud.authenticate(admin.name, admin.password, project.name)
+        self.ctx = self.cloud.identity.authenticate(admin.name, admin.password, project.name)
         self.os = OpenStack(self.cloud, self.ctx)
 
     def vm_port(self) -> dict:  # type: ignore[type-arg]
@@ -60,7 +60,7 @@ def test_article_gives_observation_1(world: World) -> None:
 
 def test_article_gives_observation_2_once_the_vm_port_is_up(world: World) -> None:
     vm = world.vm_port()
-    fip = world.cloud.get_floatingips(world.ctx)[0]
+    fip = world.cloud.l3.get_floatingips(world.ctx)[0]
     fport = world.cloud.get_ports(world.ctx, filters={"device_owner": ["network:floatingip"]})[0]
     lines = nbctl(world.nb, ["lr-nat-list", world.router_name()]).stdout.splitlines()
     # Not claimed by a chassis yet: the FIP is centralized for now.
@@ -86,7 +86,7 @@ def test_config_set_rewrites_external_mac(world: World) -> None:
 
 
 def test_removing_the_fip_leaves_only_snat(world: World) -> None:
-    fip = world.cloud.get_floatingips(world.ctx)[0]
+    fip = world.cloud.l3.get_floatingips(world.ctx)[0]
     world.os.server_remove_floating_ip(fip["floating_ip_address"])
     assert [n["type"] for n in world.nb.rows("NAT")] == ["snat"]
     world.os.floating_ip_delete(fip["floating_ip_address"])
@@ -108,19 +108,59 @@ def test_restart_resync_from_the_cloud_equals_the_incremental_nb(world: World) -
 
 
 def test_unwinding_the_article_empties_the_nb(world: World) -> None:
-    fip = world.cloud.get_floatingips(world.ctx)[0]
+    fip = world.cloud.l3.get_floatingips(world.ctx)[0]
     world.os.floating_ip_delete(fip["floating_ip_address"])
     world.os.server_delete("vm_1")
     world.os.router_remove_subnet("r", "n1subnet")
     r = world.os.find("router", "r")
-    world.cloud.update_router(world.ctx, r["id"], {"external_gateway_info": None})
+    world.cloud.l3.update_router(world.ctx, r["id"], {"external_gateway_info": None})
     assert world.nb.rows("Gateway_Chassis") == []
     assert world.nb.rows("NAT") == []
     assert world.nb.rows("Logical_Router_Static_Route") == []
     assert world.nb.rows("Logical_Router_Port") == []
-    world.cloud.delete_router(world.ctx, r["id"])
+    world.cloud.l3.delete_router(world.ctx, r["id"])
     assert world.nb.rows("Logical_Router") == []
     for net in ("n1", "ext_n2"):
         world.cloud.delete_network(world.ctx, world.os.find("network", net)["id"])
     assert world.nb.rows("Logical_Switch") == []
     assert world.nb.rows("Logical_Switch_Port") == []
+
+
+def _fresh_sync(world: World) -> dict:  # type: ignore[type-arg]
+    fresh = new_nb(seed=5)
+    OVNMechanismDriver(fresh, world.sb, world.topo.neutron.ovn).sync(world.cloud.resources())
+    return canonical(fresh, revisions=False)
+
+
+def test_removing_the_last_overlay_interface_makes_the_gateway_bridged(world: World) -> None:
+    """The driver reads the interface ports from the cloud after the interface port is gone
+    (Neutron's order: delete_port, then delete_router_port), so the gateway port's options
+    are re-derived from the interfaces that remain."""
+    c, ctx = world.cloud, world.ctx
+    net = c.create_network(ctx, {"name": "v", "provider:network_type": "vlan",
+                                 "provider:physical_network": "extnet0",
+                                 "provider:segmentation_id": 100})
+    sub = c.create_subnet(ctx, {"network_id": net["id"], "cidr": "172.16.200.0/24",
+                                "ip_version": 4})
+    router = world.os.find("router", "r")
+    c.l3.add_router_interface(ctx, router["id"], {"subnet_id": sub["id"]})
+    gw = c.get_ports(ctx, filters={"device_owner": ["network:router_gateway"]})[0]
+    lrp = world.driver.api.must("Logical_Router_Port", f"lrp-{gw['id']}")
+    assert "redirect-type" not in lrp["options"]  # n1 is geneve
+    world.os.floating_ip_delete(c.l3.get_floatingips(ctx)[0]["floating_ip_address"])
+    world.os.router_remove_subnet("r", "n1subnet")
+    lrp = world.driver.api.must("Logical_Router_Port", f"lrp-{gw['id']}")
+    assert lrp["options"]["redirect-type"] == "bridged"
+
+
+def test_resync_after_a_rolled_back_request_reads_the_cloud_as_it_is(world: World) -> None:
+    """A request rolled back after its driver transaction committed leaves the NB ahead of
+    the cloud; the resync reads the cloud's own store (there is no other copy) and repairs."""
+    with pytest.raises(RuntimeError), world.cloud.store.transaction():
+        doomed = world.cloud.create_network(world.ctx, {"name": "doomed"})
+        raise RuntimeError("the request failed after the operation")
+    assert world.nb.find("Logical_Switch", name=f"neutron-{doomed['id']}") != []
+    assert world.driver.plugin.get("networks", doomed["id"]) is None
+    world.cloud.sync_driver()
+    assert world.nb.find("Logical_Switch", name=f"neutron-{doomed['id']}") == []
+    assert canonical(world.nb, revisions=False) == _fresh_sync(world)

@@ -6,7 +6,7 @@ metadata port's `localport` row (ovn_client.py `_get_ovn_dhcpv4_opts`,
 from __future__ import annotations
 
 from ovnlab.ml2ovn import lsp, names
-from ovnlab.ml2ovn.store import Store
+from ovnlab.ml2ovn.view import DictView
 
 NET = {"id": "n1", "name": "private", "mtu": 1442}
 SUBNET = {"id": "s1", "network_id": "n1", "cidr": "10.0.0.0/24", "ip_version": 4,
@@ -18,13 +18,9 @@ METADATA_PORT = {"id": "m1", "network_id": "n1", "mac_address": "fa:16:3e:00:00:
                  "port_security_enabled": True}
 
 
-def _view(*ports: dict[str, object]) -> Store:
-    store = Store()
-    store.put("networks", NET)
-    store.put("subnets", SUBNET)
-    for port in ports:
-        store.put("ports", dict(port))
-    return store
+def _view(*ports: dict[str, object]) -> DictView:
+    return DictView.of_lists({"networks": [NET], "subnets": [SUBNET],
+                              "ports": [dict(port) for port in ports]})
 
 
 def _mac() -> str:

@@ -131,7 +131,7 @@ def test_fip_on_a_port_that_is_down_has_no_external_mac_until_it_comes_up() -> N
     net = lab.openstack.find("network", "n1")
     port = lab.cloud.create_port(lab.admin, {"network_id": net["id"], "name": "spare"})
     fip = lab.openstack.floating_ip_create("ext_n2")
-    lab.cloud.update_floatingip(lab.admin, fip["id"], {"port_id": port["id"]})
+    lab.cloud.l3.update_floatingip(lab.admin, fip["id"], {"port_id": port["id"]})
     lab.converge()
     nat = next(n for n in lab.nb.rows("NAT") if n["type"] == "dnat_and_snat")
     assert lab.cloud.get_port(lab.admin, port["id"])["status"] == "DOWN"

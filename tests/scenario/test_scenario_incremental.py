@@ -55,7 +55,7 @@ def _apply(lab: Lab, op: str, arg: int, state: dict[str, Any]) -> None:
             if op == "sg_web":
                 os.security_group_rule_create(group, protocol="tcp", dst_port=22)
             else:  # a remote-group rule: an ACL over the group's address set
-                lab.cloud.create_security_group_rule(lab.admin, {
+                lab.cloud.security_groups.create_security_group_rule(lab.admin, {
                     "security_group_id": os.find("security_group", group)["id"],
                     "direction": "ingress", "ethertype": "IPv4", "protocol": "icmp",
                     "remote_group_id": os.find("security_group", group)["id"]})

@@ -61,7 +61,7 @@ def test_the_lease_routes_metadata_through_the_port(lab: Lab) -> None:
 
 
 def test_ec2_metadata_of_vm_1(lab: Lab) -> None:
-    server = next(s for s in lab.cloud.get_servers(lab.admin) if s["name"] == "vm_1")
+    server = next(s for s in lab.cloud.nova.get_servers(lab.admin) if s["name"] == "vm_1")
     listing = _curl(lab, "vm_1", "/latest/meta-data/").split("\n")
     assert {"instance-id", "hostname", "local-ipv4", "public-ipv4", "placement/"} <= set(listing)
     number = int(server["OS-EXT-SRV-ATTR:instance_name"].split("-")[1], 16)

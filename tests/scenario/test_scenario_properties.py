@@ -104,7 +104,7 @@ def vm_ip(lab: Lab, vm: str) -> str:
 def vm_fip(lab: Lab, vm: str) -> str | None:
     server = lab.openstack.find("server", vm)
     port = lab.cloud.get_ports(lab.admin, filters={"device_id": [server["id"]]})[0]
-    fips = [f for f in lab.cloud.get_floatingips(lab.admin) if f["port_id"] == port["id"]]
+    fips = [f for f in lab.cloud.l3.get_floatingips(lab.admin) if f["port_id"] == port["id"]]
     return str(fips[0]["floating_ip_address"]) if fips else None
 
 

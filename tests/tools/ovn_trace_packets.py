@@ -48,10 +48,10 @@ def lab_ids(lab: Lab) -> Ids:
     admin, cloud = lab.admin, lab.cloud
     router = lab.openstack.find("router", "r")
     rports = cloud.get_ports(admin, filters={"device_id": [router["id"]]})
-    fips = {f["port_id"]: f["floating_ip_address"] for f in cloud.get_floatingips(admin)
+    fips = {f["port_id"]: f["floating_ip_address"] for f in cloud.l3.get_floatingips(admin)
             if f.get("port_id")}
     vms = []
-    for server in sorted(cloud.get_servers(admin), key=lambda s: s["name"]):
+    for server in sorted(cloud.nova.get_servers(admin), key=lambda s: s["name"]):
         port = cloud.get_ports(admin, filters={"device_id": [server["id"]]})[0]
         fixed = port["fixed_ips"][0]
         subnet = cloud.get_subnet(admin, fixed["subnet_id"])

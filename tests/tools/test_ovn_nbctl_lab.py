@@ -36,7 +36,7 @@ def test_observation_1_gateway_chassis(lab: Lab) -> None:
 
 def test_observation_2_nat_rows(lab: Lab) -> None:
     router, gw_ip, vm_port, fip_mac = _ids(lab)
-    fip = lab.cloud.get_floatingips(lab.admin)[0]["floating_ip_address"]
+    fip = lab.cloud.l3.get_floatingips(lab.admin)[0]["floating_ip_address"]
     res = lab.exec("network", f"ovn-nbctl lr-nat-list {router}")
     assert res.rc == 0
     lines = [line.split() for line in res.stdout.splitlines()]
@@ -64,7 +64,7 @@ def test_acl_add_reject_answers_tcp_with_rst_and_udp_with_port_unreachable() -> 
     group alone drops silently."""
     lab = Lab.build("seed")
     run_article(lab.openstack)
-    fip = lab.cloud.get_floatingips(lab.admin)[0]["floating_ip_address"]
+    fip = lab.cloud.l3.get_floatingips(lab.admin)[0]["floating_ip_address"]
     pg = "pg_" + lab.openstack.find("security_group", "allow-icmp-ssh")["id"].replace("-", "_")
     udp = f"traceroute -n -U -p 81 -f 3 -m 3 -q 1 -w 2 {fip}"
     assert "timed out" in lab.exec("extgw", f"nc -zv -w 2 {fip} 81").stderr

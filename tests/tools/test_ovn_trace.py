@@ -26,7 +26,7 @@ def _ids(lab: Lab) -> dict[str, str]:
     router = lab.openstack.find("router", "r")
     ri = lab.cloud.get_ports(lab.admin, filters={"device_id": [router["id"]],
                                                   "device_owner": ["network:router_interface"]})[0]
-    fip = lab.cloud.get_floatingips(lab.admin)[0]
+    fip = lab.cloud.l3.get_floatingips(lab.admin)[0]
     fip_port = lab.cloud.get_ports(lab.admin, filters={"device_owner": ["network:floatingip"]})[0]
     return {"vm": vm_port["id"], "vm_mac": vm_port["mac_address"], "ri_mac": ri["mac_address"],
             "fip": fip["floating_ip_address"], "fip_mac": fip_port["mac_address"],

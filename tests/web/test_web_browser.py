@@ -31,7 +31,7 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
 
 
 def _fip(lab: Lab) -> str:
-    return str(lab.cloud.get_floatingips(lab.admin)[0]["floating_ip_address"])
+    return str(lab.cloud.l3.get_floatingips(lab.admin)[0]["floating_ip_address"])
 
 
 def _trace(page: Any, src: str, dst: str) -> list[dict[str, str]]:

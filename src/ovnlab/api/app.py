@@ -62,7 +62,7 @@ class App:
         self.keystone.register(self.router)
         Neutron(cloud).register(self.router, "/networking")
         Nova(cloud).register(self.router, "/compute")
-        Glance(cloud).register(self.router, "/image")
+        Glance(cloud.nova).register(self.router, "/image")
         self.router.add("GET", "/openapi.json", self._openapi, auth=False)
         self.timings: deque[Timing] = deque(maxlen=timings)
         self._request_ids = itertools.count(1)

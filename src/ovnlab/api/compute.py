@@ -120,9 +120,9 @@ class Nova:
         router.add("POST", v21 + "/servers/{id}/action", self.server_action)
         ServerInterfaces(self.cloud).register(router, v21)
         self.actions.register(router, v21)
-        Keypairs(self.cloud).register(router, v21)
-        ServerGroups(self.cloud).register(router, v21)
-        QuotaSets(self.cloud).register(router, v21)
+        Keypairs(self.cloud.keypairs).register(router, v21)
+        ServerGroups(self.cloud.server_groups).register(router, v21)
+        QuotaSets(self.cloud.compute_quotas).register(router, v21)
         SecurityGroupProxy(self.cloud).register(router, v21)
         self.fips.register(router, v21)
         router.add("GET", v21 + "/flavors", self.list_flavors)
@@ -166,14 +166,14 @@ class Nova:
         return out
 
     def _flavors(self, req: Request) -> list[dict[str, Any]]:
-        return [self._flavor_view(req, f) for f in self.cloud.get_flavors(req.context)]
+        return [self._flavor_view(req, f) for f in self.cloud.nova.get_flavors(req.context)]
 
     def _embedded_flavor(self, req: Request, flavor: Any) -> dict[str, Any]:
         """mv >= 2.47 embeds the flavor; accept an id or {id} from the model too."""
         if isinstance(flavor, dict) and "original_name" in flavor:
             return flavor
         fid = flavor.get("id") if isinstance(flavor, dict) else flavor
-        found = next((f for f in self.cloud.get_flavors(req.context)
+        found = next((f for f in self.cloud.nova.get_flavors(req.context)
                       if str(f.get("id")) == str(fid) or f.get("name") == fid), None)
         src = found or (flavor if isinstance(flavor, dict) else {"id": fid})
         return {"vcpus": src.get("vcpus", 1), "ram": src.get("ram", 0),
@@ -221,7 +221,7 @@ class Nova:
         """The pre-2.47 server flavor: its id and bookmark link."""
         name = flavor.get("original_name") if isinstance(flavor, dict) else None
         fid = flavor.get("id") if isinstance(flavor, dict) else flavor
-        found = next((f for f in self.cloud.get_flavors(req.context)
+        found = next((f for f in self.cloud.nova.get_flavors(req.context)
                       if (name is not None and f.get("name") == name)
                       or (fid is not None and str(f.get("id")) == str(fid))), None)
         ref = str(found["id"]) if found else str(fid or "")
@@ -237,7 +237,7 @@ class Nova:
             rule = "detail" if detail else "index"
             raise Forbidden(f"Policy doesn't allow os_compute_api:servers:{rule}:get_all_tenants "
                             "to be performed.", type="PolicyNotAuthorized")
-        servers = self.cloud.get_servers(req.context, None)
+        servers = self.cloud.nova.get_servers(req.context, None)
         pattern = req.q1("name")
         if pattern:
             try:
@@ -296,7 +296,7 @@ class Nova:
 
     def show_server(self, req: Request) -> Response:
         microversion(req)
-        server = self.cloud.get_server(req.context, req.params["id"])
+        server = self.cloud.nova.get_server(req.context, req.params["id"])
         return self._respond(req, 200, {"server": self._server_view(req, server)})
 
     def create_server(self, req: Request) -> Response:
@@ -308,13 +308,13 @@ class Nova:
             raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host "
                             "to be performed.")
         try:
-            reservation, servers = self.cloud.create_servers(
+            reservation, servers = self.cloud.nova.create_servers(
                 req.context, {"server": server}, server["max_count"])
         except NotFound as e:
             # Nova reports an unknown network, flavor or image in the request as a 400.
             raise BadRequest(e.message, type=e.type) from None
         for one in servers:
-            self.cloud.record_instance_action(req.context, one["id"], Action.CREATE,
+            self.cloud.nova.record_instance_action(req.context, one["id"], Action.CREATE,
                                               req.request_id)
         if server.get("return_reservation_id"):
             return self._respond(req, 202, {"reservation_id": reservation})
@@ -336,11 +336,11 @@ class Nova:
         version = microversion(req)
         _writer(req, "servers:update")
         changes = validate_server_update(req.json(), version)
-        server = self.cloud.update_server(req.context, req.params["id"], changes)
+        server = self.cloud.nova.update_server(req.context, req.params["id"], changes)
         return self._respond(req, 200, {"server": update_view(self._server_view(req, server))})
 
     def server_ips(self, req: Request) -> Response:
-        addresses = self.cloud.get_server(req.context, req.params["id"])["addresses"]
+        addresses = self.cloud.nova.get_server(req.context, req.params["id"])["addresses"]
         network = req.params.get("network")
         if network is None:
             return self._respond(req, 200, {"addresses": addresses})
@@ -351,8 +351,8 @@ class Nova:
     def delete_server(self, req: Request) -> Response:
         version = microversion(req)
         _writer(req, "servers:delete")
-        self.cloud.delete_server(req.context, req.params["id"])
-        self.cloud.record_instance_action(req.context, req.params["id"], Action.DELETE,
+        self.cloud.nova.delete_server(req.context, req.params["id"])
+        self.cloud.nova.record_instance_action(req.context, req.params["id"], Action.DELETE,
                                           req.request_id)
         return Response(204, None, version_headers(version))
 
@@ -364,7 +364,7 @@ class Nova:
             raise BadRequest("Malformed request body")
         (action, arg), = body.items()
         if action in ("addFloatingIp", "removeFloatingIp"):
-            self.cloud.get_server(req.context, req.params["id"])  # 404 first
+            self.cloud.nova.get_server(req.context, req.params["id"])  # 404 first
             handler = self.fips.add if action == "addFloatingIp" else self.fips.remove
             return handler(req, req.params["id"], arg)
         if self.actions.handles(action):
@@ -375,11 +375,11 @@ class Nova:
             raise BadRequest(f"Invalid input for field/attribute {action}. Value: {arg}. "
                              "'name' is a required property")
         server_id = req.params["id"]
-        self.cloud.get_server(req.context, server_id)  # 404 for an unknown server first
+        self.cloud.nova.get_server(req.context, server_id)  # 404 for an unknown server first
         if action == "addSecurityGroup":
-            self.cloud.server_add_security_group(req.context, server_id, arg["name"])
+            self.cloud.nova.server_add_security_group(req.context, server_id, arg["name"])
         else:
-            self.cloud.server_remove_security_group(req.context, server_id, arg["name"])
+            self.cloud.nova.server_remove_security_group(req.context, server_id, arg["name"])
         return Response(202, None, version_headers(version))
 
     # -- flavors

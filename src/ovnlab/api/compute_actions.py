@@ -133,16 +133,16 @@ class ServerActions:
         self.handlers: dict[str, Callable[[Request, str, Any], Response]] = {
             "reboot": self.reboot, "rebuild": self.rebuild, "lock": self.lock,
             "restore": self.restore,
-            "os-stop": self._simple("os-stop", self.cloud.stop_server, Action.STOP),
-            "os-start": self._simple("os-start", self.cloud.start_server, Action.START),
-            "unlock": self._simple("unlock", self.cloud.unlock_server, Action.UNLOCK),
-            "forceDelete": self._simple("forceDelete", self.cloud.force_delete_server,
+            "os-stop": self._simple("os-stop", self.cloud.nova.stop_server, Action.STOP),
+            "os-start": self._simple("os-start", self.cloud.nova.start_server, Action.START),
+            "unlock": self._simple("unlock", self.cloud.nova.unlock_server, Action.UNLOCK),
+            "forceDelete": self._simple("forceDelete", self.cloud.nova.force_delete_server,
                                         Action.DELETE),
             "os-getConsoleOutput": self.console_output,
-            "pause": self._simple("pause", self.cloud.pause_server, Action.PAUSE),
-            "unpause": self._simple("unpause", self.cloud.unpause_server, Action.UNPAUSE),
-            "suspend": self._simple("suspend", self.cloud.suspend_server, Action.SUSPEND),
-            "resume": self._simple("resume", self.cloud.resume_server, Action.RESUME),
+            "pause": self._simple("pause", self.cloud.nova.pause_server, Action.PAUSE),
+            "unpause": self._simple("unpause", self.cloud.nova.unpause_server, Action.UNPAUSE),
+            "suspend": self._simple("suspend", self.cloud.nova.suspend_server, Action.SUSPEND),
+            "resume": self._simple("resume", self.cloud.nova.resume_server, Action.RESUME),
         }
 
     def register(self, router: Router, v21: str) -> None:
@@ -161,13 +161,13 @@ class ServerActions:
 
     def _done(self, req: Request, server_id: str, action: Action,
               body: Any = None) -> Response:
-        self.cloud.record_instance_action(req.context, server_id, action, req.request_id)
+        self.cloud.nova.record_instance_action(req.context, server_id, action, req.request_id)
         return Response(202, body, version_headers(microversion(req)))
 
     # -- power
     def reboot(self, req: Request, server_id: str, arg: Any) -> Response:
         hard = _reboot_type(arg)
-        self.cloud.reboot_server(req.context, server_id, hard)
+        self.cloud.nova.reboot_server(req.context, server_id, hard)
         return self._done(req, server_id, Action.REBOOT)
 
     def _simple(self, name: str, method: Callable[[Context, str], None], action: Action
@@ -184,7 +184,7 @@ class ServerActions:
         version = microversion(req)
         changes = validate_rebuild(arg, version, *self.validators)
         try:
-            server = self.cloud.rebuild_server(req.context, server_id, changes)
+            server = self.cloud.nova.rebuild_server(req.context, server_id, changes)
         except NotFound as e:
             if e.type != "ImageNotFound":
                 raise
@@ -199,19 +199,19 @@ class ServerActions:
     # -- lock
     def lock(self, req: Request, server_id: str, arg: Any) -> Response:
         reason = _lock_reason(arg, microversion(req))
-        self.cloud.lock_server(req.context, server_id, reason)
+        self.cloud.nova.lock_server(req.context, server_id, reason)
         return self._done(req, server_id, Action.LOCK)
 
     # -- deferred delete (reclaim_instance_interval = 0: nothing is ever soft-deleted)
     def restore(self, req: Request, server_id: str, arg: Any) -> Response:
         _no_body("restore", arg)
-        self.cloud.restore_server(req.context, server_id)
+        self.cloud.nova.restore_server(req.context, server_id)
         return Response(202, None, version_headers(microversion(req)))
 
     def console_output(self, req: Request, server_id: str, arg: Any) -> Response:
         """The emulated guests have no serial console: Nova's answer for a driver without
         get_console_output, once the server is found."""
-        self.cloud.get_server(req.context, server_id)
+        self.cloud.nova.get_server(req.context, server_id)
         raise NotImplementedFault("Action get_console_output is not supported.",
                                   type="HTTPNotImplemented")
 
@@ -231,12 +231,12 @@ class ServerActions:
         return out
 
     def list_actions(self, req: Request) -> Response:
-        found = self.cloud.get_instance_actions(req.context, req.params["id"])
+        found = self.cloud.nova.get_instance_actions(req.context, req.params["id"])
         body = {"instanceActions": [self._action_view(req, a, events=False) for a in found]}
         return Response(200, body, version_headers(microversion(req)))
 
     def show_action(self, req: Request) -> Response:
-        found = self.cloud.get_instance_action(req.context, req.params["id"],
+        found = self.cloud.nova.get_instance_action(req.context, req.params["id"],
                                                req.params["request_id"])
         body = {"instanceAction": self._action_view(req, found, events=True)}
         return Response(200, body, version_headers(microversion(req)))
@@ -244,10 +244,10 @@ class ServerActions:
     # -- os-server-password: what the guest posted to the metadata service (encrypted
     # with its key pair). The emulated guests post none, so it is always empty.
     def show_password(self, req: Request) -> Response:
-        self.cloud.get_server(req.context, req.params["id"])
+        self.cloud.nova.get_server(req.context, req.params["id"])
         return Response(200, {"password": ""}, version_headers(microversion(req)))
 
     def clear_password(self, req: Request) -> Response:
         _writer(req, "os-server-password:clear")
-        self.cloud.get_server(req.context, req.params["id"])
+        self.cloud.nova.get_server(req.context, req.params["id"])
         return Response(204, None, version_headers(microversion(req)))

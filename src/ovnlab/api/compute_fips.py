@@ -52,14 +52,14 @@ class FloatingIPProxy:
 
     def _fip(self, req: Request, fip_id: str) -> dict[str, Any]:
         try:
-            return dict(self.cloud.get_floatingip(req.context, fip_id))
+            return dict(self.cloud.l3.get_floatingip(req.context, fip_id))
         except NotFound:
             raise NotFound(f"Floating IP not found for ID {fip_id}") from None
 
     def list(self, req: Request) -> Response:
         _version(req)
         return self._respond(req, 200, {"floating_ips": [
-            self._view(req, f) for f in self.cloud.get_floatingips(req.context)]})
+            self._view(req, f) for f in self.cloud.l3.get_floatingips(req.context)]})
 
     def show(self, req: Request) -> Response:
         _version(req)
@@ -77,7 +77,7 @@ class FloatingIPProxy:
         if net is None:
             raise NotFound("Floating IP pool not found.")
         try:
-            fip = self.cloud.create_floatingip(req.context, {"floatingip": {
+            fip = self.cloud.l3.create_floatingip(req.context, {"floatingip": {
                 "floating_network_id": net["id"]}})
         except Conflict:
             raise NotFound(f"No more floating IPs in pool {pool}.") from None
@@ -87,7 +87,7 @@ class FloatingIPProxy:
         _version(req)
         _writer(req, "os-floating-ips:delete")
         fip = self._fip(req, req.params["id"])
-        self.cloud.delete_floatingip(req.context, fip["id"])
+        self.cloud.l3.delete_floatingip(req.context, fip["id"])
         return self._respond(req, 202, None)
 
     # -- the server actions
@@ -98,7 +98,7 @@ class FloatingIPProxy:
         except ValueError:
             raise BadRequest(f"Invalid input for field/attribute {action}. Value: {arg}. "
                              "'address' is a required property") from None
-        for fip in self.cloud.get_floatingips(req.context):
+        for fip in self.cloud.l3.get_floatingips(req.context):
             if fip["floating_ip_address"] == address:
                 return dict(fip)
         raise NotFound("floating IP not found")
@@ -107,12 +107,12 @@ class FloatingIPProxy:
         version = _version(req, LAST_ACTION_VERSION)
         fip = self._by_address(req, arg, "addFloatingIp")
         wanted = arg.get("fixed_address")
-        for iface in self.cloud.get_server_interfaces(req.context, server_id):
+        for iface in self.cloud.nova.get_server_interfaces(req.context, server_id):
             for ip in iface.get("fixed_ips", []):
                 v4 = ipaddress.ip_address(ip["ip_address"]).version == 4
                 if (wanted is None and v4) or ip["ip_address"] == wanted:
                     try:
-                        self.cloud.update_floatingip(req.context, fip["id"], {"floatingip": {
+                        self.cloud.l3.update_floatingip(req.context, fip["id"], {"floatingip": {
                             "port_id": iface["port_id"],
                             "fixed_ip_address": ip["ip_address"]}})
                     except OvnlabError as e:
@@ -125,9 +125,9 @@ class FloatingIPProxy:
     def remove(self, req: Request, server_id: str, arg: Any) -> Response:
         version = _version(req, LAST_ACTION_VERSION)
         fip = self._by_address(req, arg, "removeFloatingIp")
-        ports = {i["port_id"] for i in self.cloud.get_server_interfaces(req.context, server_id)}
+        ports = {i["port_id"] for i in self.cloud.nova.get_server_interfaces(req.context, server_id)}
         if fip.get("port_id") not in ports:
             raise Conflict(f"Floating IP {fip['floating_ip_address']} is not associated with "
                            f"instance {server_id}.")
-        self.cloud.update_floatingip(req.context, fip["id"], {"floatingip": {"port_id": None}})
+        self.cloud.l3.update_floatingip(req.context, fip["id"], {"floatingip": {"port_id": None}})
         return Response(202, None, version_headers(version))

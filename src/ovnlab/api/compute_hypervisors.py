@@ -46,7 +46,7 @@ class Hypervisors:
             raise Forbidden("Policy doesn't allow os_compute_api:os-hypervisors:list-detail to "
                             "be performed.")
         out = []
-        for h in self.cloud.get_hypervisors(req.context):
+        for h in self.cloud.nova.get_hypervisors(req.context):
             hostname = h.get("hypervisor_hostname") or h.get("hostname") or h.get("host")
             view = {"id": str(h["id"]), "hypervisor_hostname": hostname,
                     "hypervisor_type": h.get("hypervisor_type", "QEMU"),

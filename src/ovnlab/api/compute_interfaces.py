@@ -59,13 +59,13 @@ class ServerInterfaces:
     # -- interfaces (os-interface)
     def list_interfaces(self, req: Request) -> Response:
         version = microversion(req)
-        found = self.cloud.get_server_interfaces(req.context, req.params["id"])
+        found = self.cloud.nova.get_server_interfaces(req.context, req.params["id"])
         return Response(200, {"interfaceAttachments": found}, version_headers(version))
 
     def show_interface(self, req: Request) -> Response:
         version = microversion(req)
         port_id = req.params["port_id"]
-        for found in self.cloud.get_server_interfaces(req.context, req.params["id"]):
+        for found in self.cloud.nova.get_server_interfaces(req.context, req.params["id"]):
             if found["port_id"] == port_id:
                 return Response(200, {"interfaceAttachment": found}, version_headers(version))
         raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
@@ -75,7 +75,7 @@ class ServerInterfaces:
         _writer(req, "os-attach-interfaces:create")
         attachment = validate_interface_attach(req.json() if req.body else {})
         fixed_ips = attachment.get("fixed_ips") or [{}]
-        found = self.cloud.server_add_interface(
+        found = self.cloud.nova.server_add_interface(
             req.context, req.params["id"], port_id=attachment.get("port_id"),
             net_id=attachment.get("net_id"), fixed_ip=fixed_ips[0].get("ip_address"))
         return Response(200, {"interfaceAttachment": found}, version_headers(version))
@@ -83,5 +83,5 @@ class ServerInterfaces:
     def detach_interface(self, req: Request) -> Response:
         version = microversion(req)
         _writer(req, "os-attach-interfaces:delete")
-        self.cloud.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
+        self.cloud.nova.server_remove_interface(req.context, req.params["id"], req.params["port_id"])
         return Response(202, None, version_headers(version))

@@ -33,7 +33,7 @@ class ServerMetadata:
 
     # -- server metadata (nova/api/openstack/compute/server_metadata.py)
     def show_metadata(self, req: Request) -> Response:
-        server = self.cloud.get_server(req.context, req.params["id"])
+        server = self.cloud.nova.get_server(req.context, req.params["id"])
         return self._respond(req, 200, {"metadata": server["metadata"]})
 
     def _set_metadata(self, req: Request, *, replace: bool) -> Response:
@@ -42,7 +42,7 @@ class ServerMetadata:
         if not isinstance(body, dict) or "metadata" not in body:
             raise BadRequest("Malformed request body")
         _validate_metadata(body["metadata"])
-        metadata = self.cloud.set_server_metadata(req.context, req.params["id"],
+        metadata = self.cloud.nova.set_server_metadata(req.context, req.params["id"],
                                                   body["metadata"], replace=replace)
         return self._respond(req, 200, {"metadata": metadata})
 
@@ -53,7 +53,7 @@ class ServerMetadata:
         return self._set_metadata(req, replace=True)
 
     def show_metadata_item(self, req: Request) -> Response:
-        metadata = self.cloud.get_server(req.context, req.params["id"])["metadata"]
+        metadata = self.cloud.nova.get_server(req.context, req.params["id"])["metadata"]
         key = req.params["key"]
         if key not in metadata:
             raise NotFound("Metadata item was not found")
@@ -70,11 +70,11 @@ class ServerMetadata:
             raise BadRequest("Request body contains too many items")
         if req.params["key"] not in meta:
             raise BadRequest("Request body and URI mismatch")
-        self.cloud.set_server_metadata(req.context, req.params["id"], meta, replace=False)
+        self.cloud.nova.set_server_metadata(req.context, req.params["id"], meta, replace=False)
         return self._respond(req, 200, {"meta": meta})
 
     def delete_metadata_item(self, req: Request) -> Response:
         version = microversion(req)
         _writer(req, "server-metadata:delete")
-        self.cloud.delete_server_metadata(req.context, req.params["id"], req.params["key"])
+        self.cloud.nova.delete_server_metadata(req.context, req.params["id"], req.params["key"])
         return Response(204, None, version_headers(version))

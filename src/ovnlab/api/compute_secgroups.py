@@ -143,11 +143,11 @@ class SecurityGroupProxy:
         router.add("GET", v21 + "/servers/{id}/os-security-groups", self.server_groups)
 
     def _groups(self, req: Request) -> dict[str, dict[str, Any]]:
-        return {g["id"]: g for g in self.cloud.get_security_groups(req.context)}
+        return {g["id"]: g for g in self.cloud.security_groups.get_security_groups(req.context)}
 
     def _group(self, req: Request, sg_id: str) -> dict[str, Any]:
         try:
-            return dict(self.cloud.get_security_group(req.context, _sg_id(sg_id)))
+            return dict(self.cloud.security_groups.get_security_group(req.context, _sg_id(sg_id)))
         except NotFound:
             raise NotFound(f"Security group {sg_id} not found.") from None
 
@@ -178,7 +178,7 @@ class SecurityGroupProxy:
         _writer(req, "os-security-groups:create")
         name, description = self._body(req)
         try:
-            sg = self.cloud.create_security_group(req.context, {"security_group": {
+            sg = self.cloud.security_groups.create_security_group(req.context, {"security_group": {
                 "name": name, "description": description}})
         except OvnlabError as e:
             raise _as_nova(e) from None
@@ -191,7 +191,7 @@ class SecurityGroupProxy:
         name, description = self._body(req)
         self._group(req, sg_id)
         try:
-            sg = self.cloud.update_security_group(req.context, sg_id, {"security_group": {
+            sg = self.cloud.security_groups.update_security_group(req.context, sg_id, {"security_group": {
                 "name": name, "description": description}})
         except OvnlabError as e:
             raise _as_nova(e) from None
@@ -202,7 +202,7 @@ class SecurityGroupProxy:
         _writer(req, "os-security-groups:delete")
         sg_id = self._group(req, req.params["id"])["id"]
         try:
-            self.cloud.delete_security_group(req.context, sg_id)
+            self.cloud.security_groups.delete_security_group(req.context, sg_id)
         except OvnlabError as e:
             raise _as_nova(e) from None
         return self._respond(req, 202, None)
@@ -215,7 +215,7 @@ class SecurityGroupProxy:
         if rule.get("remote_group_id"):
             self._group(req, rule["remote_group_id"])
         try:
-            created = self.cloud.create_security_group_rule(
+            created = self.cloud.security_groups.create_security_group_rule(
                 req.context, {"security_group_rule": rule})
         except OvnlabError as e:
             raise _as_nova(e) from None
@@ -228,14 +228,14 @@ class SecurityGroupProxy:
         rule_id = req.params["id"]
         try:
             uuid.UUID(rule_id)
-            self.cloud.delete_security_group_rule(req.context, rule_id)
+            self.cloud.security_groups.delete_security_group_rule(req.context, rule_id)
         except (ValueError, NotFound):
             raise NotFound(f"Security group rule {rule_id} not found.") from None
         return self._respond(req, 202, None)
 
     def server_groups(self, req: Request) -> Response:
         _version(req)
-        server = self.cloud.get_server(req.context, req.params["id"])
+        server = self.cloud.nova.get_server(req.context, req.params["id"])
         groups = self._groups(req)
         names = {g["name"] for g in server["security_groups"]}
         return self._respond(req, 200, {"security_groups": [

@@ -157,7 +157,7 @@ class Keystone:
             router.add("GET", v3 + "/roles", self.list_roles)
             router.add("GET", v3 + "/roles/{id}", self.show_role)
             router.add("GET", v3 + "/role_assignments", self.list_role_assignments)
-            ApplicationCredentials(self.cloud, _base).register(router, v3)
+            ApplicationCredentials(self.cloud.app_credentials, _base).register(router, v3)
 
     def _v3(self, req: Request) -> dict[str, Any]:
         return {"id": f"v{IDENTITY_VERSION}", "status": "stable", "updated": UPDATED,
@@ -225,10 +225,10 @@ class Keystone:
         if (uid is None and name is None) or password is None:
             raise _unauthorized()
         if uid is not None:
-            return self.cloud.authenticate(uid, password, project, by_id=True)
+            return self.cloud.identity.authenticate(uid, password, project, by_id=True)
         if name is None:  # (excluded above; said again for the type checker)
             raise _unauthorized()
-        return self.cloud.authenticate(name, password, project)
+        return self.cloud.identity.authenticate(name, password, project)
 
     def _token_login(self, identity: dict[str, Any], project: str | None) -> Any:
         """`methods: ["token"]`: rescoping an existing token (the user's, to a project)."""
@@ -237,7 +237,7 @@ class Keystone:
             old = self.tokens.validate(tid or "")
         except Unauthorized:
             raise _unauthorized() from None
-        return self.cloud.scope(old.context.user_id, project)
+        return self.cloud.identity.scope(old.context.user_id, project)
 
     def create_token(self, req: Request) -> Response:
         body = req.json()
@@ -309,7 +309,7 @@ class Keystone:
 
     def auth_projects(self, req: Request) -> Response:
         return self._listing(req, "projects",
-                             self.cloud.user_projects(req.context.user_id), "auth/projects")
+                             self.cloud.identity.user_projects(req.context.user_id), "auth/projects")
 
     # -- the admin API (identity:* rules are admin-only, as Keystone's defaults for projects)
     def _admin(self, req: Request, action: str) -> None:
@@ -345,89 +345,89 @@ class Keystone:
 
     def list_projects(self, req: Request) -> Response:
         self._admin(req, "list_projects")
-        return self._listing(req, "projects", self.cloud.get_projects())
+        return self._listing(req, "projects", self.cloud.identity.get_projects())
 
     def show_project(self, req: Request) -> Response:
         if req.params["id"] != getattr(req.context, "project_id", None):
             self._admin(req, "get_project")
-        return self._one(req, "project", self.cloud.get_project(req.params["id"]))
+        return self._one(req, "project", self.cloud.identity.get_project(req.params["id"]))
 
     def create_project(self, req: Request) -> Response:
         self._admin(req, "create_project")
-        return self._one(req, "project", self.cloud.create_project(req.json()), 201)
+        return self._one(req, "project", self.cloud.identity.create_project(req.json()), 201)
 
     def update_project(self, req: Request) -> Response:
         self._admin(req, "update_project")
         return self._one(req, "project",
-                         self.cloud.update_project(req.params["id"], req.json()))
+                         self.cloud.identity.update_project(req.params["id"], req.json()))
 
     def delete_project(self, req: Request) -> Response:
         self._admin(req, "delete_project")
-        self.cloud.delete_project(req.params["id"])
+        self.cloud.identity.delete_project(req.params["id"])
         return Response(204)
 
     def list_users(self, req: Request) -> Response:
         self._admin(req, "list_users")
-        return self._listing(req, "users", self.cloud.get_users())
+        return self._listing(req, "users", self.cloud.identity.get_users())
 
     def show_user(self, req: Request) -> Response:
         if req.params["id"] != getattr(req.context, "user_id", None):
             self._admin(req, "get_user")
-        return self._one(req, "user", self.cloud.get_user(req.params["id"]))
+        return self._one(req, "user", self.cloud.identity.get_user(req.params["id"]))
 
     def create_user(self, req: Request) -> Response:
         self._admin(req, "create_user")
-        return self._one(req, "user", self.cloud.create_user(req.json()), 201)
+        return self._one(req, "user", self.cloud.identity.create_user(req.json()), 201)
 
     def update_user(self, req: Request) -> Response:
         self._admin(req, "update_user")
-        return self._one(req, "user", self.cloud.update_user(req.params["id"], req.json()))
+        return self._one(req, "user", self.cloud.identity.update_user(req.params["id"], req.json()))
 
     def delete_user(self, req: Request) -> Response:
         self._admin(req, "delete_user")
-        self.cloud.delete_user(req.params["id"])
+        self.cloud.identity.delete_user(req.params["id"])
         return Response(204)
 
     def user_projects(self, req: Request) -> Response:
         if req.params["id"] != getattr(req.context, "user_id", None):
             self._admin(req, "list_user_projects")
-        return self._listing(req, "projects", self.cloud.user_projects(req.params["id"]),
+        return self._listing(req, "projects", self.cloud.identity.user_projects(req.params["id"]),
                              f"users/{req.params['id']}/projects")
 
     def list_roles(self, req: Request) -> Response:
         self._admin(req, "list_roles")
-        return self._listing(req, "roles", self.cloud.get_roles())
+        return self._listing(req, "roles", self.cloud.identity.get_roles())
 
     def show_role(self, req: Request) -> Response:
         self._admin(req, "get_role")
-        return self._one(req, "role", self.cloud.get_role(req.params["id"]))
+        return self._one(req, "role", self.cloud.identity.get_role(req.params["id"]))
 
     def _grant_args(self, req: Request) -> tuple[str, str, str]:
         return req.params["project"], req.params["user"], req.params["role"]
 
     def list_grants(self, req: Request) -> Response:
         self._admin(req, "list_grants")
-        roles = self.cloud.project_user_roles(req.params["project"], req.params["user"])
+        roles = self.cloud.identity.project_user_roles(req.params["project"], req.params["user"])
         return self._listing(req, "roles", roles, req.path.split("/v3/", 1)[-1])
 
     def check_grant(self, req: Request) -> Response:
         self._admin(req, "check_grant")
-        self.cloud.check_grant(*self._grant_args(req))
+        self.cloud.identity.check_grant(*self._grant_args(req))
         return Response(204)
 
     def grant(self, req: Request) -> Response:
         self._admin(req, "create_grant")
-        self.cloud.grant_role(*self._grant_args(req))
+        self.cloud.identity.grant_role(*self._grant_args(req))
         return Response(204)
 
     def revoke(self, req: Request) -> Response:
         self._admin(req, "revoke_grant")
-        self.cloud.revoke_role(*self._grant_args(req))
+        self.cloud.identity.revoke_role(*self._grant_args(req))
         return Response(204)
 
     def list_role_assignments(self, req: Request) -> Response:
         self._admin(req, "list_role_assignments")
-        found = self.cloud.role_assignments(user=req.q1("user.id"),
+        found = self.cloud.identity.role_assignments(user=req.q1("user.id"),
                                             project=req.q1("scope.project.id"),
                                             role_=req.q1("role.id"))
         base = _base(req)
@@ -439,10 +439,10 @@ class Keystone:
             user: dict[str, Any] = {"id": a["user_id"]}
             project: dict[str, Any] = {"id": a["project_id"]}
             if names:  # ?include_names: names and domains, as `role assignment list --names`
-                role["name"] = self.cloud.get_role(a["role_id"])["name"]
-                user.update(name=self.cloud.get_user(a["user_id"])["name"],
+                role["name"] = self.cloud.identity.get_role(a["role_id"])["name"]
+                user.update(name=self.cloud.identity.get_user(a["user_id"])["name"],
                             domain=DEFAULT_DOMAIN)
-                project.update(name=self.cloud.get_project(a["project_id"])["name"],
+                project.update(name=self.cloud.identity.get_project(a["project_id"])["name"],
                                domain=DEFAULT_DOMAIN)
             out.append({"role": role, "user": user, "scope": {"project": project},
                         "links": {"assignment": f"{base}/projects/{a['project_id']}/users/"

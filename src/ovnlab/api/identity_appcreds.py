@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ovnlab.cloud.services import AppCredentials as Cloud
+from ovnlab.cloud.services import Keystone
 from ovnlab.errors import BadRequest, Unauthorized
 
 from .http import Request, Response, Router, json_response
@@ -55,7 +56,7 @@ class ApplicationCredentials:
         return Response(204)
 
 
-def login(cloud: Cloud, identity: dict[str, Any], scope: Any) -> tuple[Any, dict[str, Any]]:
+def login(cloud: Keystone, identity: dict[str, Any], scope: Any) -> tuple[Any, dict[str, Any]]:
     """`identity.application_credential`: {id, secret} or {name, secret, user: {id} or
     {name, domain}}; the credential fixes the scope, so asking for one is refused."""
     if scope is not None:
@@ -68,9 +69,9 @@ def login(cloud: Cloud, identity: dict[str, Any], scope: Any) -> tuple[Any, dict
     user: dict[str, Any] = raw if isinstance(raw, dict) else {}
     uid = user.get("id")
     if uid is None and isinstance(user.get("name"), str):
-        found = next((u for u in cloud.get_users() if u["name"] == user["name"]), None)
+        found = next((u for u in cloud.identity.get_users() if u["name"] == user["name"]), None)
         uid = found["id"] if found else None
-    return cloud.authenticate_application_credential(
+    return cloud.app_credentials.authenticate_application_credential(
         secret=cred["secret"], cred_id=cred.get("id") if isinstance(cred.get("id"), str)
         else None, name=cred.get("name") if isinstance(cred.get("name"), str) else None,
         user=uid if isinstance(uid, str) else None)

@@ -8,7 +8,7 @@ from typing import Any
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.exceptions import policy as policy_error
 from ovnlab.cloud.services import Neutron as Cloud
-from ovnlab.cloud.tags import TAGGABLE, validate_tags
+from ovnlab.cloud.tags import TAGGABLE, Taggable, validate_tags
 from ovnlab.errors import BadRequest, NotFound, OvnlabError
 
 from .attrs import (
@@ -123,9 +123,9 @@ class Neutron:
                 router.add("DELETE", tags + "/{tag}", self._tag(res, "delete"))
         quotas = v2 + "/quotas"
         router.add("GET", quotas, self.list_quotas)
-        router.add("GET", quotas + "/{project_id}", self._quota(self.cloud.get_quota))
-        router.add("GET", quotas + "/{project_id}/default", self._quota(self.cloud.get_quota_default))
-        router.add("GET", quotas + "/{project_id}/details", self._quota(self.cloud.get_quota_details))
+        router.add("GET", quotas + "/{project_id}", self._quota(self.cloud.quotas.get_quota))
+        router.add("GET", quotas + "/{project_id}/default", self._quota(self.cloud.quotas.get_quota_default))
+        router.add("GET", quotas + "/{project_id}/details", self._quota(self.cloud.quotas.get_quota_details))
         router.add("PUT", quotas + "/{project_id}", self.update_quota)
         router.add("DELETE", quotas + "/{project_id}", self.delete_quota)
         router.add("GET", v2 + "/agents", self.agents)
@@ -199,7 +199,7 @@ class Neutron:
             owner = data.get("project_id") or data.get("tenant_id") or req.context.project_id
             per[str(owner)] = per.get(str(owner), 0) + 1
         for owner, count in per.items():
-            self.cloud.check_quota(owner, res.member, count)
+            self.cloud.quotas.check_quota(owner, res.member, count)
 
     def _update(self, res: Resource) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -221,37 +221,39 @@ class Neutron:
 
     # -- tags (standard-attr-tag)
     def _tags(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        kind = Taggable(res.member)
+
         def handler(req: Request) -> Response:
             rid = req.params["id"]
             if verb == "get":
-                return json_response(200, {"tags": self.cloud.get_tags(req.context,
-                                                                        res.member, rid)})
+                return json_response(200, {"tags": self.cloud.tags.get_tags(req.context, kind, rid)})
             _writer(req, f"update_{res.member}")
             if verb == "put":
-                tags = self.cloud.update_tags(req.context, res.member, rid,
-                                              validate_tags(req.json()))
+                tags = self.cloud.tags.update_tags(req.context, kind, rid, validate_tags(req.json()))
                 return json_response(200, {"tags": tags})
-            self.cloud.update_tags(req.context, res.member, rid, [])
+            self.cloud.tags.update_tags(req.context, kind, rid, [])
             return Response(204)
         return handler
 
     def _tag(self, res: Resource, verb: str) -> Callable[[Request], Response]:
+        kind = Taggable(res.member)
+
         def handler(req: Request) -> Response:
             rid, tag = req.params["id"], req.params["tag"]
             if verb == "get":
-                self.cloud.check_tag(req.context, res.member, rid, tag)
+                self.cloud.tags.check_tag(req.context, kind, rid, tag)
                 return Response(204)
             _writer(req, f"update_{res.member}")
             if verb == "put":
-                self.cloud.add_tag(req.context, res.member, rid, tag)
+                self.cloud.tags.add_tag(req.context, kind, rid, tag)
                 return Response(201)
-            self.cloud.remove_tag(req.context, res.member, rid, tag)
+            self.cloud.tags.remove_tag(req.context, kind, rid, tag)
             return Response(204)
         return handler
 
     # -- quotas (quotasv2, quota_details)
     def list_quotas(self, req: Request) -> Response:
-        return json_response(200, {"quotas": self.cloud.get_quotas(req.context)})
+        return json_response(200, {"quotas": self.cloud.quotas.get_quotas(req.context)})
 
     def _quota(self, method: Callable[[Context, str], object]) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -260,11 +262,11 @@ class Neutron:
         return handler
 
     def update_quota(self, req: Request) -> Response:
-        quota = self.cloud.update_quota(req.context, req.params["project_id"], req.json())
+        quota = self.cloud.quotas.update_quota(req.context, req.params["project_id"], req.json())
         return json_response(200, {"quota": quota})
 
     def delete_quota(self, req: Request) -> Response:
-        self.cloud.delete_quota(req.context, req.params["project_id"])
+        self.cloud.quotas.delete_quota(req.context, req.params["project_id"])
         return Response(204)
 
     # -- agents (read only: ML2/OVN's come from the SB chassis)
@@ -282,13 +284,13 @@ class Neutron:
     def add_interface(self, req: Request) -> Response:
         _writer(req, "add_router_interface")
         body = _interface_body(req.json())
-        info = self.cloud.add_router_interface(req.context, req.params["id"], body)
+        info = self.cloud.l3.add_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
     def remove_interface(self, req: Request) -> Response:
         _writer(req, "remove_router_interface")
         body = _interface_body(req.json())
-        info = self.cloud.remove_router_interface(req.context, req.params["id"], body)
+        info = self.cloud.l3.remove_router_interface(req.context, req.params["id"], body)
         return json_response(200, info)
 
 

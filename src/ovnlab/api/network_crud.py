@@ -39,18 +39,22 @@ def crud(cloud: Cloud, res: Resource) -> Crud:
         case "port":
             return Crud(c.get_ports, c.get_port, c.create_port, c.update_port, c.delete_port)
         case "router":
-            return Crud(c.get_routers, c.get_router, c.create_router, c.update_router,
-                        c.delete_router)
+            return Crud(c.l3.get_routers, c.l3.get_router, c.l3.create_router,
+                        c.l3.update_router, c.l3.delete_router)
         case "floatingip":
-            return Crud(c.get_floatingips, c.get_floatingip, c.create_floatingip,
-                        c.update_floatingip, c.delete_floatingip)
+            return Crud(c.l3.get_floatingips, c.l3.get_floatingip, c.l3.create_floatingip,
+                        c.l3.update_floatingip, c.l3.delete_floatingip)
         case "security_group":
-            return Crud(c.get_security_groups, c.get_security_group, c.create_security_group,
-                        c.update_security_group, c.delete_security_group)
+            sgs = c.security_groups
+            return Crud(sgs.get_security_groups, sgs.get_security_group,
+                        sgs.create_security_group, sgs.update_security_group,
+                        sgs.delete_security_group)
         case "subnetpool":
-            return Crud(c.get_subnetpools, c.get_subnetpool, c.create_subnetpool,
-                        c.update_subnetpool, c.delete_subnetpool)
+            pools = c.subnetpools
+            return Crud(pools.get_subnetpools, pools.get_subnetpool, pools.create_subnetpool,
+                        pools.update_subnetpool, pools.delete_subnetpool)
         case "security_group_rule":
-            return Crud(c.get_security_group_rules, c.get_security_group_rule,
-                        c.create_security_group_rule, None, c.delete_security_group_rule)
+            sgs = c.security_groups
+            return Crud(sgs.get_security_group_rules, sgs.get_security_group_rule,
+                        sgs.create_security_group_rule, None, sgs.delete_security_group_rule)
     raise KeyError(f"no plugin methods for the {res.member} collection: add them here")

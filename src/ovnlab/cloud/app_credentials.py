@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ovnlab.cloud.base import Doc
+from ovnlab.cloud.base import CloudBase, Doc
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.identity import IMPLIES, ROLES, UNAUTHORIZED, IdentityOps, _hash
+from ovnlab.cloud.identity import IMPLIES, ROLES, UNAUTHORIZED, IdentityOps, _hash, role_by_id
 from ovnlab.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 KIND = "application_credential"
@@ -46,7 +46,14 @@ def not_found(cred_id: str) -> NotFound:
                     type="ApplicationCredentialNotFound")
 
 
-class AppCredentialOps(IdentityOps):
+class AppCredentialService:
+    """Keystone's application credentials (`cloud.app_credentials`), a service of its own
+    over the cloud's core and its identity (a user's scope, the roles)."""
+
+    def __init__(self, core: CloudBase, identity: IdentityOps) -> None:
+        self._core = core
+        self._identity = identity
+
     def _own(self, ctx: Context, uid: str, action: str) -> None:
         """identity:*_application_credential: the user itself (or an admin reading)."""
         if uid != ctx.user_id and not (ctx.is_admin and action.startswith(("get", "list"))):
@@ -77,19 +84,19 @@ class AppCredentialOps(IdentityOps):
         secret = b.get("secret") or secrets.token_urlsafe(64)
         if not isinstance(secret, str):
             raise _bad("secret")
-        with self._txn():
-            if self.store.find_one(KIND, user_id=uid, name=name) is not None:
+        with self._core._txn():
+            if self._core.store.find_one(KIND, user_id=uid, name=name) is not None:
                 raise Conflict(f"Conflict occurred attempting to store application_credential"
                                f" - Duplicate entry found with name {name}.",
                                type="Conflict")
-            cred_id = self.ids.uuid().replace("-", "")
+            cred_id = self._core.ids.uuid().replace("-", "")
             doc: Doc = {"id": cred_id, "name": name, "user_id": uid,
                         "description": b.get("description"), "project_id": ctx.project_id,
                         "system": None, "expires_at": _expiry(b.get("expires_at")),
                         "unrestricted": bool(b.get("unrestricted", False)),
                         "roles": roles, "access_rules": [],
                         "salt": cred_id, "secret_hash": _hash(secret, cred_id)}
-            self.store.put(KIND, cred_id, doc)
+            self._core.store.put(KIND, cred_id, doc)
         return {**self._cred_view(doc), "secret": secret}
 
     def _delegated(self, ctx: Context, raw: Any) -> list[Doc]:
@@ -99,8 +106,8 @@ class AppCredentialOps(IdentityOps):
         elif isinstance(raw, list) and all(isinstance(r, dict) for r in raw):
             names = []
             for r in raw:
-                role = self._role(r["id"]) if isinstance(r.get("id"), str) else next(
-                    (x for x in self.get_roles() if x["name"] == r.get("name")), None)
+                role = role_by_id(r["id"]) if isinstance(r.get("id"), str) else next(
+                    (x for x in self._identity.get_roles() if x["name"] == r.get("name")), None)
                 if role is None:
                     raise NotFound(f"Could not find role: {r.get('id') or r.get('name')}.",
                                    type="RoleNotFound")
@@ -112,7 +119,7 @@ class AppCredentialOps(IdentityOps):
         else:
             raise _bad("roles")
         return [{"id": role["id"], "name": role["name"], "domain_id": None}
-                for role in self.get_roles() if role["name"] in names]
+                for role in self._identity.get_roles() if role["name"] in names]
 
     @staticmethod
     def _cred_view(doc: Doc) -> Doc:
@@ -121,38 +128,38 @@ class AppCredentialOps(IdentityOps):
     def get_application_credentials(self, ctx: Context, uid: str,
                                     name: str | None = None) -> list[Doc]:
         self._own(ctx, uid, "list_application_credentials")
-        return [self._cred_view(d) for d in self.store.find(KIND, user_id=uid)
+        return [self._cred_view(d) for d in self._core.store.find(KIND, user_id=uid)
                 if name is None or d["name"] == name]
 
     def get_application_credential(self, ctx: Context, uid: str, cred_id: str) -> Doc:
         self._own(ctx, uid, "get_application_credential")
-        doc = self.store.get(KIND, cred_id)
+        doc = self._core.store.get(KIND, cred_id)
         if doc is None or doc["user_id"] != uid:
             raise not_found(cred_id)
         return self._cred_view(doc)
 
     def delete_application_credential(self, ctx: Context, uid: str, cred_id: str) -> None:
         self._own(ctx, uid, "delete_application_credential")
-        with self._txn():
-            doc = self.store.get(KIND, cred_id)
+        with self._core._txn():
+            doc = self._core.store.get(KIND, cred_id)
             if doc is None or doc["user_id"] != uid:
                 raise not_found(cred_id)
-            self.store.delete(KIND, cred_id)
+            self._core.store.delete(KIND, cred_id)
 
     def authenticate_application_credential(self, *, secret: str, cred_id: str | None = None,
                                             name: str | None = None,
                                             user: str | None = None) -> tuple[Context, Doc]:
         """The credential's context: its user on its project with only its roles (and
         what they imply); expired, deleted or a wrong secret is a 401."""
-        doc = (self.store.get(KIND, cred_id) if cred_id else
-               self.store.find_one(KIND, user_id=user, name=name) if user and name else None)
+        doc = (self._core.store.get(KIND, cred_id) if cred_id else
+               self._core.store.find_one(KIND, user_id=user, name=name) if user and name else None)
         if doc is None or not hmac.compare_digest(_hash(secret, doc["salt"]),
                                                   doc["secret_hash"]):
             raise Unauthorized(UNAUTHORIZED, type="Unauthorized")
         if doc["expires_at"] is not None and datetime.fromisoformat(
-                doc["expires_at"]).replace(tzinfo=UTC).timestamp() <= self.clock():
+                doc["expires_at"]).replace(tzinfo=UTC).timestamp() <= self._core.clock():
             raise Unauthorized(UNAUTHORIZED, type="Unauthorized")
-        ctx = self.scope(doc["user_id"], doc["project_id"])  # 401 once the user lost it
+        ctx = self._identity.scope(doc["user_id"], doc["project_id"])  # 401 once the user lost it
         granted = {r["name"] for r in doc["roles"]} & set(ctx.roles)
         roles = tuple(n for n in ROLES if any(n in IMPLIES[m] for m in granted))
         return replace(ctx, roles=roles, is_admin="admin" in roles), self._cred_view(doc)

@@ -14,6 +14,7 @@ from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import policy
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.driver import Driver, NullDriver, WriteCounting
+from ovnlab.cloud.driver_view import DriverView, Form
 from ovnlab.cloud.ids import META, IdGenerator
 from ovnlab.cloud.store import Store
 from ovnlab.topology import Topology
@@ -40,6 +41,7 @@ class CloudBase:
             driver if driver is not None else NullDriver()))
         self.ids = IdGenerator(self.store, seed)
         self.clock = clock or time.time
+        self.driver.bind(DriverView(self.store, self._driver_forms()))
         ovn = topology.neutron.ovn
         with self.store.transaction():
             if self.store.get(META, CONFIG_ID) is None:
@@ -53,6 +55,10 @@ class CloudBase:
         if driver is not None and persisted != ovn.enable_distributed_floating_ip:
             with self._txn():
                 self.driver.set_distributed_floating_ip(persisted, self._port_active)
+
+    def _driver_forms(self) -> dict[str, Form]:
+        """How a stored document of a kind reads in the driver's form (none: as stored)."""
+        return {}
 
     def _port_active(self, port_id: str) -> bool:
         port = self.store.get("port", port_id)

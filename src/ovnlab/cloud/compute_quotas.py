@@ -35,20 +35,25 @@ def check_metadata(store: Store, project_id: str, metadata: dict[str, str]) -> N
                         type="MetadataLimitExceeded")
 
 
-class ComputeQuotaOps(CloudBase):
+class ComputeQuotaService:
+    """Nova's quota sets (`cloud.compute_quotas`), a service of its own over the cloud's core."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     def get_compute_quotas(self, ctx: Context, project_id: str) -> Doc:
         """The project's limits; another project's are an admin's to read."""
         if project_id != ctx.project_id and not ctx.is_admin:
             raise Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:show to be "
                             "performed.", type="PolicyNotAuthorized")
-        return {k: limit(self.store, project_id, k) for k in DEFAULTS}
+        return {k: limit(self._core.store, project_id, k) for k in DEFAULTS}
 
     def get_compute_quota_usage(self, ctx: Context, project_id: str) -> dict[str, int]:
         """What counts against each limit (`detail`): servers, key pairs and groups."""
-        servers = self.store.find("server", project_id=project_id)
+        servers = self._core.store.find("server", project_id=project_id)
         return {"instances": len(servers), "server_groups": len(
-            self.store.find("server_group", project_id=project_id)),
-            "key_pairs": len(self.store.find("keypair", user_id=ctx.user_id))}
+            self._core.store.find("server_group", project_id=project_id)),
+            "key_pairs": len(self._core.store.find("keypair", user_id=ctx.user_id))}
 
     def update_compute_quotas(self, ctx: Context, project_id: str,
                               changes: dict[str, int]) -> Doc:
@@ -65,10 +70,10 @@ class ComputeQuotaOps(CloudBase):
                 raise BadRequest(f"Invalid input for field/attribute {key}. Value: {value}. "
                                  f"{value!r} is less than the minimum of -1",
                                  type="ValidationError")
-        with self._txn():
-            doc = self.store.get(KIND, project_id) or {}
+        with self._core._txn():
+            doc = self._core.store.get(KIND, project_id) or {}
             doc.update(changes)
-            self.store.put(KIND, project_id, doc)
+            self._core.store.put(KIND, project_id, doc)
         return self.get_compute_quotas(ctx, project_id)
 
     def delete_compute_quotas(self, ctx: Context, project_id: str) -> None:
@@ -76,5 +81,5 @@ class ComputeQuotaOps(CloudBase):
         if not ctx.is_admin:
             raise Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:delete to be "
                             "performed.", type="PolicyNotAuthorized")
-        with self._txn():
-            self.store.delete(KIND, project_id)
+        with self._core._txn():
+            self._core.store.delete(KIND, project_id)

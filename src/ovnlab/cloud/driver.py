@@ -8,6 +8,10 @@ hides:
 - floating IP: `floating_port_id` and `floating_port_mac` (its `network:floatingip` port).
 - security group: `security_group_rules` embedded (a new group's rules are not announced
   one by one).
+The driver reads the resources back through `bind`'s view (`ovnlab.cloud.driver_view`, in
+this same form), never from a copy of its own; the cloud writes its store before it calls a
+hook, so what the driver reads is the operation's outcome (`remove_router_interface` comes
+after the interface port's `delete_port`, as in Neutron's L3 DB).
 Every port is announced (`create_port`), including the `network:floatingip` ports, which
 Neutron's OVN driver ignores (`is_lsp_ignored`). Port status changes reported back through
 `Cloud.update_port_status` are not announced again.
@@ -22,7 +26,17 @@ from typing import Any, Protocol
 Resource = dict[str, Any]
 
 
+class ResourceView(Protocol):
+    """The cloud's resources, read only, as the driver reads them (`networks`, `subnets`,
+    `ports`, `routers`, `floatingips`, `security_groups`)."""
+
+    def get(self, kind: str, rid: str | None) -> Resource | None: ...
+    def values(self, kind: str) -> list[Resource]: ...
+    def find(self, kind: str, **attrs: Any) -> list[Resource]: ...
+
+
 class Driver(Protocol):
+    def bind(self, plugin: ResourceView) -> None: ...
     def transaction(self) -> AbstractContextManager[Any]: ...
 
     def create_network(self, net: Resource) -> None: ...
@@ -57,7 +71,7 @@ class Driver(Protocol):
 
     def set_distributed_floating_ip(self, enabled: bool,
                                     lsp_up: Callable[[str], bool]) -> None: ...
-    def sync(self, snapshot: dict[str, list[Resource]], *,
+    def sync(self, snapshot: dict[str, list[Resource]] | None = None, *,
              distributed: bool | None = None) -> None: ...
     def agents(self, now: str) -> list[Resource]: ...
     def ping_all_chassis(self) -> bool: ...
@@ -80,12 +94,12 @@ class NullDriver:
 
 
 class WriteCounting:
-    """The driver as the cloud holds it: every call but `transaction` and `agents` writes
+    """The driver as the cloud holds it: every call but `bind`, `transaction` and `agents` writes
     to the backend (the NB) and is counted, so the cloud knows whether an operation's
     transaction wrote anything there (a read-only one needs no resync when its request
     is rolled back)."""
 
-    READS = frozenset({"transaction", "agents"})
+    READS = frozenset({"bind", "transaction", "agents"})
 
     def __init__(self, driver: Any) -> None:
         self.wrapped = driver

@@ -24,48 +24,48 @@ FIP_UPDATE = {"port_id", "fixed_ip_address", "description", "qos_policy_id", "ta
 
 class FloatingIPOps(RouterOps):
     def _fip_doc(self, ctx: Context, fip_id: object) -> Doc:
-        fip = self._doc("floatingip", fip_id)
+        fip = self._core._doc("floatingip", fip_id)
         if fip is None or not policy.owns(ctx, fip):
             raise exc.not_found("floatingip", str(fip_id))
         return fip
 
     def _fip_full(self, fip: Doc) -> Doc:
-        port = self._doc("port", fip["port_id"]) if fip.get("port_id") else None
+        port = self._core._doc("port", fip["port_id"]) if fip.get("port_id") else None
         details = None if port is None else {
             k: port[k] for k in ("name", "network_id", "mac_address", "admin_state_up",
                                  "status", "device_id", "device_owner")}
         return {**fip, "port_details": details}
 
     def _fip_view(self, ctx: Context, fip: Doc, fields: list[str] | None = None) -> Doc:
-        return self._view(ctx, "floatingip", self._fip_full(fip), fields)
+        return self._core._view(ctx, "floatingip", self._fip_full(fip), fields)
 
     def _fip_driver_dict(self, fip: Doc) -> Doc:
-        fip_port = self._doc("port", fip["floating_port_id"]) or {}
+        fip_port = self._core._doc("port", fip["floating_port_id"]) or {}
         return {**self._fip_full(fip), "floating_port_mac": fip_port.get("mac_address")}
 
     def _fip_status(self, port_id: str | None) -> str:
-        port = self._doc("port", port_id) if port_id else None
+        port = self._core._doc("port", port_id) if port_id else None
         return "ACTIVE" if port is not None and port["status"] == "ACTIVE" else "DOWN"
 
     def create_floatingip(self, ctx: Context, body: object) -> Doc:
-        b = self._body(body, "floatingip")
-        self._allowed(b, FIP_CREATE)
+        b = self._core._body(body, "floatingip")
+        self._core._allowed(b, FIP_CREATE)
         policy.check_write(ctx, "create", "floatingip", b)
-        with self._txn():
+        with self._core._txn():
             project = policy.check_project(ctx, b)
             if not b.get("floating_network_id"):
                 raise exc.required("floating_network_id")
-            net = self._network_doc(ctx, b["floating_network_id"])
+            net = self._neutron._network_doc(ctx, b["floating_network_id"])
             if not net["router:external"]:
                 raise exc.bad_request("floatingip",
                                       f"Network {net['id']} is not a valid external network")
-            if not any(s["ip_version"] == 4 for s in self.store.find("subnet", network_id=net["id"])):
+            if not any(s["ip_version"] == 4 for s in self._core.store.find("subnet", network_id=net["id"])):
                 raise exc.bad_request("floatingip",
                                       f"Network {net['id']} does not contain any IPv4 subnet")
-            fip: Doc = {"id": self.ids.uuid(), "project_id": project, "tenant_id": project,
+            fip: Doc = {"id": self._core.ids.uuid(), "project_id": project, "tenant_id": project,
                         "floating_network_id": net["id"], "router_id": None, "port_id": None,
                         "fixed_ip_address": None, "status": "DOWN",
-                        "description": self._str(b, "description"), "port_forwardings": [],
+                        "description": self._core._str(b, "description"), "port_forwardings": [],
                         "dns_domain": "", "dns_name": "", "qos_policy_id": None,
                         "qos_network_policy_id": None, "tags": list(b.get("tags") or [])}
             if b.get("fixed_ip_address") and not b.get("port_id"):
@@ -78,7 +78,7 @@ class FloatingIPOps(RouterOps):
                 fixed["subnet_id"] = b["subnet_id"]
             if b.get("floating_ip_address"):
                 fixed["ip_address"] = b["floating_ip_address"]
-            port = self._create_port(_ADMIN, {
+            port = self._neutron._create_port(_ADMIN, {
                 "network_id": net["id"], "fixed_ips": [fixed] if fixed else None,
                 "device_owner": FLOATINGIP, "device_id": fip["id"], "name": "",
                 "admin_state_up": True}, project="", net=net, status="N/A")
@@ -88,13 +88,13 @@ class FloatingIPOps(RouterOps):
                                  type="ExternalIpAddressExhausted")
             fip["floating_ip_address"] = v4[0]["ip_address"]
             fip["floating_port_id"] = port["id"]
-            self._save("floatingip", self._stamp(fip))
-            self.driver.create_floatingip(self._fip_driver_dict(fip))
+            self._core._save("floatingip", self._core._stamp(fip))
+            self._core.driver.create_floatingip(self._fip_driver_dict(fip))
         return self._fip_view(ctx, fip)
 
     def _associate(self, ctx: Context, fip: Doc, port_id: object, fixed_ip: Any) -> None:
         """Checks and sets `port_id`, `fixed_ip_address`, `router_id`, `status`."""
-        port = self._port_doc(ctx, port_id)
+        port = self._neutron._port_doc(ctx, port_id)
         if port["project_id"] != fip["project_id"] and not ctx.is_admin:
             raise exc.bad_request("floatingip", "Cannot process floating IP association with "
                                   f"Port {port['id']}, since that port is owned by a different "
@@ -125,7 +125,7 @@ class FloatingIPOps(RouterOps):
             chosen = v4[0]
         router_id = self._router_for_fip(port, chosen["subnet_id"], fip["floating_network_id"])
         if port["id"] != fip.get("port_id"):
-            for other in self.store.find("floatingip", port_id=port["id"]):
+            for other in self._core.store.find("floatingip", port_id=port["id"]):
                 if (other["id"] != fip["id"] and other["fixed_ip_address"] == chosen["ip_address"]
                         and other["floating_network_id"] == fip["floating_network_id"]):
                     raise Conflict(
@@ -140,12 +140,12 @@ class FloatingIPOps(RouterOps):
     def _router_for_fip(self, port: Doc, subnet_id: str, ext_net_id: str) -> str:
         """`get_router_for_floatingip`: a router with an interface on the port's subnet and
         its gateway on the FIP's network; the one owning the subnet's gateway IP first."""
-        subnet = self._doc("subnet", subnet_id) or {}
+        subnet = self._core._doc("subnet", subnet_id) or {}
         first = None
-        for iface in self.store.find("port", network_id=port["network_id"],
+        for iface in self._core.store.find("port", network_id=port["network_id"],
                                      device_owner=INTERFACE):
-            router = self._doc("router", iface["device_id"])
-            gw = self._doc("port", router["gw_port_id"]) if router and router["gw_port_id"] else None
+            router = self._core._doc("router", iface["device_id"])
+            gw = self._core._doc("port", router["gw_port_id"]) if router and router["gw_port_id"] else None
             if gw is None or gw["network_id"] != ext_net_id:
                 continue
             for ip in iface["fixed_ips"]:
@@ -165,15 +165,15 @@ class FloatingIPOps(RouterOps):
 
     def get_floatingips(self, ctx: Context, filters: Filters | None = None,
                         fields: list[str] | None = None) -> list[Doc]:
-        return [self._fip_view(ctx, f, fields) for f in self.store.all("floatingip")
-                if policy.owns(ctx, f) and self._matches(f, filters)]
+        return [self._fip_view(ctx, f, fields) for f in self._core.store.all("floatingip")
+                if policy.owns(ctx, f) and self._core._matches(f, filters)]
 
     def update_floatingip(self, ctx: Context, id: str, body: object) -> Doc:
-        b = self._body(body, "floatingip")
-        self._allowed(b, FIP_UPDATE)
-        with self._txn():
+        b = self._core._body(body, "floatingip")
+        self._core._allowed(b, FIP_UPDATE)
+        with self._core._txn():
             fip = self._fip_doc(ctx, id)
-            self._immutable({k: v for k, v in b.items() if v != fip.get(k)},
+            self._core._immutable({k: v for k, v in b.items() if v != fip.get(k)},
                             ("floating_ip_address", "floating_network_id", "subnet_id",
                              "tenant_id", "project_id"))
             original = self._fip_driver_dict(fip)
@@ -187,32 +187,35 @@ class FloatingIPOps(RouterOps):
                 else:
                     fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
             if "description" in b:
-                fip["description"] = self._str(b, "description")
+                fip["description"] = self._core._str(b, "description")
             if "tags" in b:
                 fip["tags"] = list(b["tags"] or [])
-            self._save("floatingip", self._touch(fip))
-            self.driver.update_floatingip(self._fip_driver_dict(fip), original)
+            self._core._save("floatingip", self._core._touch(fip))
+            self._core.driver.update_floatingip(self._fip_driver_dict(fip), original)
         return self._fip_view(ctx, fip)
 
     def delete_floatingip(self, ctx: Context, id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._remove_floatingip(self._fip_doc(ctx, id))
 
     def _remove_floatingip(self, fip: Doc) -> None:
-        self.store.delete("floatingip", fip["id"])
-        self.driver.delete_floatingip(self._fip_driver_dict(fip))
-        port = self._doc("port", fip["floating_port_id"])
+        self._core.store.delete("floatingip", fip["id"])
+        self._core.driver.delete_floatingip(self._fip_driver_dict(fip))
+        port = self._core._doc("port", fip["floating_port_id"])
         if port is not None:
-            self._delete_port(port)
+            self._neutron._delete_port(port)
 
-    def delete_network(self, ctx: Context, id: str) -> None:
-        """ML2's delete_network first has the L3 plugin delete the network's floating IPs
-        that no port uses (`delete_disassociated_floatingips`); associated ones keep their
-        ports there, and the network is then in use."""
-        with self._txn():
-            net = self._network_doc(ctx, id)
-            self._owned(ctx, "network", net, "delete")
-            for fip in self.store.find("floatingip", floating_network_id=id):
-                if fip["port_id"] is None:
-                    self._remove_floatingip(fip)
-            super().delete_network(ctx, id)
+    # ------------------------------------------------------------ what ML2 asks of L3
+    def delete_disassociated_floatingips(self, network_id: str) -> None:
+        """The network's floating IPs that no port uses go (ML2's delete_network)."""
+        for fip in self._core.store.find("floatingip", floating_network_id=network_id):
+            if fip["port_id"] is None:
+                self._remove_floatingip(fip)
+
+    def disassociate_floatingips(self, port_id: str) -> None:
+        """The port's floating IPs lose it (ML2's delete_port, before the port goes)."""
+        for fip in self._core.store.find("floatingip", port_id=port_id):
+            original = self._fip_driver_dict(fip)
+            fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+            self._core._save("floatingip", self._core._touch(fip))
+            self._core.driver.update_floatingip(self._fip_driver_dict(fip), original)

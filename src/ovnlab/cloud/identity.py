@@ -9,10 +9,10 @@ import hashlib
 import hmac
 from typing import Any
 
-from ovnlab.cloud.base import Doc
+from ovnlab.cloud.base import CloudBase, Doc
 from ovnlab.cloud.context import Context
 from ovnlab.cloud.ids import stable_hex
-from ovnlab.cloud.secgroups import SecurityGroupOps
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.errors import BadRequest, Conflict, NotFound, Unauthorized
 from ovnlab.topology import Topology
 
@@ -85,21 +85,32 @@ def _check(body: Any, kind: str, allowed: set[str], *, create: bool) -> Doc:
     return b
 
 
-class IdentityOps(SecurityGroupOps):
-    """Projects, users and role assignments in the store (kinds `project`, `user`,
-    `role_assignment`); passwords only as salted hashes."""
+def role_by_id(rid: str) -> Doc | None:
+    """The role with id `rid` (None: no such role)."""
+    return next((role(n) for n in ROLES if role_id(n) == rid), None)
+
+
+class IdentityOps:
+    """Keystone (`cloud.identity`), a service of the cloud of its own: projects, users and
+    role assignments in the store (kinds `project`, `user`, `role_assignment`), passwords
+    only as salted hashes; a new project gets Neutron's default security group."""
+
+    def __init__(self, core: CloudBase, security_groups: SecurityGroupService) -> None:
+        self._core = core
+        self._security_groups = security_groups
 
     # ------------------------------------------------------------ seeding
-    def _seed_identity(self, topology: Topology) -> None:
-        with self._txn():
+    def seed(self, topology: Topology) -> None:
+        """The topology's projects, users and roles (at every start: idempotent)."""
+        with self._core._txn():
             for p in topology.projects:
                 pid = project_id(p.name)
-                new_project = self.store.get("project", pid) is None
+                new_project = self._core.store.get("project", pid) is None
                 if new_project:
                     self._save_project({"id": pid, "name": p.name})
                 for u in p.users:
                     uid = user_id(u.name)
-                    new_user = self.store.get("user", uid) is None
+                    new_user = self._core.store.get("user", uid) is None
                     if new_user:
                         self._save_user({"id": uid, "name": u.name, "password": u.password,
                                          "default_project_id": pid})
@@ -111,8 +122,8 @@ class IdentityOps(SecurityGroupOps):
                      *, by_id: bool = False) -> Context:
         """A password login (user by name, or by id with by_id), scoped to a project by name
         or id where the user has a role, or unscoped (project None)."""
-        u = (self.store.get("user", user) if by_id
-             else self.store.find_one("user", name=user, domain_id=DOMAIN))
+        u = (self._core.store.get("user", user) if by_id
+             else self._core.store.find_one("user", name=user, domain_id=DOMAIN))
         if u is None or not u["enabled"] or not hmac.compare_digest(
                 _hash(password, u["salt"]), u["password_hash"]):
             raise Unauthorized(UNAUTHORIZED, type="Unauthorized")
@@ -121,12 +132,12 @@ class IdentityOps(SecurityGroupOps):
     def scope(self, uid: str, project: str | None) -> Context:
         """The user's context on a project (by name or id), or unscoped; Unauthorized when
         the user has no role there (what rescoping a token checks too)."""
-        u = self.store.get("user", uid)
+        u = self._core.store.get("user", uid)
         if u is None or not u["enabled"]:
             raise Unauthorized(UNAUTHORIZED, type="Unauthorized")
         if project is None:
             return Context(uid, "", False, u["name"], "", ())
-        p = self.store.get("project", project) or self.store.find_one(
+        p = self._core.store.get("project", project) or self._core.store.find_one(
             "project", name=project, domain_id=DOMAIN)
         roles = self.effective_roles(uid, p["id"]) if p is not None and p["enabled"] else ()
         if not roles or p is None:
@@ -135,45 +146,45 @@ class IdentityOps(SecurityGroupOps):
 
     def effective_roles(self, uid: str, pid: str) -> tuple[str, ...]:
         """Role names on the project, implied ones included (admin ⊃ member ⊃ reader)."""
-        names = {r["name"] for a in self.store.find("role_assignment", user_id=uid,
+        names = {r["name"] for a in self._core.store.find("role_assignment", user_id=uid,
                                                     project_id=pid)
                  if (r := self._role(a["role_id"])) is not None}
         return tuple(n for n in ROLES if any(n in IMPLIES[m] for m in names))
 
     # ------------------------------------------------------------ projects
     def get_projects(self) -> list[Doc]:
-        return [self._project_view(p) for p in self.store.all("project")]
+        return [self._project_view(p) for p in self._core.store.all("project")]
 
     def get_project(self, pid: str) -> Doc:
         return self._project_view(self._project(pid))
 
     def create_project(self, body: Any) -> Doc:
         b = _check(body, "project", PROJECT_ATTRS, create=True)
-        with self._txn():
+        with self._core._txn():
             self._unique("project", b["name"])
-            project = self._save_project({**b, "id": self.ids.uuid().replace("-", "")})
-            self._ensure_default_sg(project["id"])  # Neutron creates it on first use
+            project = self._save_project({**b, "id": self._core.ids.uuid().replace("-", "")})
+            self._security_groups.ensure_default_sg(project["id"])  # Neutron creates it on first use
         return self._project_view(project)
 
     def update_project(self, pid: str, body: Any) -> Doc:
         b = _check(body, "project", PROJECT_ATTRS, create=False)
-        with self._txn():
+        with self._core._txn():
             project = self._project(pid)
             if "name" in b and b["name"] != project["name"]:
                 self._unique("project", b["name"])
             project.update({k: v for k, v in b.items() if k not in ("id", "domain_id")})
-            self.store.put("project", pid, project)
+            self._core.store.put("project", pid, project)
         return self._project_view(project)
 
     def delete_project(self, pid: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._project(pid)
-            for a in self.store.find("role_assignment", project_id=pid):
-                self.store.delete("role_assignment", a["id"])
-            self.store.delete("project", pid)
+            for a in self._core.store.find("role_assignment", project_id=pid):
+                self._core.store.delete("role_assignment", a["id"])
+            self._core.store.delete("project", pid)
 
     def _project(self, pid: str) -> Doc:
-        project = self.store.get("project", pid)
+        project = self._core.store.get("project", pid)
         if project is None:
             raise NotFound(f"Could not find project: {pid}.", type="ProjectNotFound")
         return project
@@ -181,7 +192,7 @@ class IdentityOps(SecurityGroupOps):
     def _save_project(self, b: Doc) -> Doc:
         project = {"description": "", "enabled": True, "tags": [], "options": {}, **b,
                    "domain_id": DOMAIN, "parent_id": DOMAIN, "is_domain": False}
-        self.store.put("project", project["id"], project)
+        self._core.store.put("project", project["id"], project)
         return project
 
     @staticmethod
@@ -190,46 +201,46 @@ class IdentityOps(SecurityGroupOps):
 
     # ------------------------------------------------------------ users
     def get_users(self) -> list[Doc]:
-        return [self._user_view(u) for u in self.store.all("user")]
+        return [self._user_view(u) for u in self._core.store.all("user")]
 
     def get_user(self, uid: str) -> Doc:
         return self._user_view(self._user(uid))
 
     def create_user(self, body: Any) -> Doc:
         b = _check(body, "user", USER_ATTRS, create=True)
-        with self._txn():
+        with self._core._txn():
             self._unique("user", b["name"])
             if b.get("default_project_id"):
                 self._project(b["default_project_id"])
-            user = self._save_user({**b, "id": self.ids.uuid().replace("-", "")})
+            user = self._save_user({**b, "id": self._core.ids.uuid().replace("-", "")})
         return self._user_view(user)
 
     def update_user(self, uid: str, body: Any) -> Doc:
         b = _check(body, "user", USER_ATTRS, create=False)
-        with self._txn():
+        with self._core._txn():
             user = self._user(uid)
             if "name" in b and b["name"] != user["name"]:
                 self._unique("user", b["name"])
             if "password" in b:
                 user.update(self._password(uid, b.pop("password")))
             user.update({k: v for k, v in b.items() if k not in ("id", "domain_id")})
-            self.store.put("user", uid, user)
+            self._core.store.put("user", uid, user)
         return self._user_view(user)
 
     def delete_user(self, uid: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._user(uid)
-            for a in self.store.find("role_assignment", user_id=uid):
-                self.store.delete("role_assignment", a["id"])
-            self.store.delete("user", uid)
+            for a in self._core.store.find("role_assignment", user_id=uid):
+                self._core.store.delete("role_assignment", a["id"])
+            self._core.store.delete("user", uid)
 
     def user_projects(self, uid: str) -> list[Doc]:
         self._user(uid)
-        pids = {a["project_id"] for a in self.store.find("role_assignment", user_id=uid)}
-        return [self._project_view(p) for p in self.store.all("project") if p["id"] in pids]
+        pids = {a["project_id"] for a in self._core.store.find("role_assignment", user_id=uid)}
+        return [self._project_view(p) for p in self._core.store.all("project") if p["id"] in pids]
 
     def _user(self, uid: str) -> Doc:
-        user = self.store.get("user", uid)
+        user = self._core.store.get("user", uid)
         if user is None:
             raise NotFound(f"Could not find user: {uid}.", type="UserNotFound")
         return user
@@ -245,7 +256,7 @@ class IdentityOps(SecurityGroupOps):
         password = b.pop("password", None)
         user = {"enabled": True, "password_expires_at": None, "options": {}, **b,
                 "domain_id": DOMAIN, **self._password(b["id"], password)}
-        self.store.put("user", user["id"], user)
+        self._core.store.put("user", user["id"], user)
         return user
 
     @staticmethod
@@ -253,7 +264,7 @@ class IdentityOps(SecurityGroupOps):
         return {k: v for k, v in u.items() if k not in ("salt", "password_hash")}
 
     def _unique(self, kind: str, name: str) -> None:
-        if self.store.find_one(kind, name=name, domain_id=DOMAIN) is None:
+        if self._core.store.find_one(kind, name=name, domain_id=DOMAIN) is None:
             return
         detail = (f"it is not permitted to have two projects with the same name in the same "
                   f"domain : {name}" if kind == "project" else
@@ -273,7 +284,7 @@ class IdentityOps(SecurityGroupOps):
 
     @staticmethod
     def _role(rid: str) -> Doc | None:
-        return next((role(n) for n in ROLES if role_id(n) == rid), None)
+        return role_by_id(rid)
 
     def _assignment_key(self, pid: str, uid: str, rid: str) -> str:
         self._project(pid)
@@ -283,34 +294,34 @@ class IdentityOps(SecurityGroupOps):
 
     def _assign(self, pid: str, uid: str, rid: str) -> None:
         key = f"{pid}:{uid}:{rid}"
-        self.store.put("role_assignment", key, {"id": key, "project_id": pid, "user_id": uid,
+        self._core.store.put("role_assignment", key, {"id": key, "project_id": pid, "user_id": uid,
                                                 "role_id": rid})
 
     def grant_role(self, pid: str, uid: str, rid: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._assignment_key(pid, uid, rid)
             self._assign(pid, uid, rid)
 
     def check_grant(self, pid: str, uid: str, rid: str) -> None:
         key = self._assignment_key(pid, uid, rid)
-        if self.store.get("role_assignment", key) is None:
+        if self._core.store.get("role_assignment", key) is None:
             raise NotFound(f"Could not find role assignment with role: {rid}, user or group: "
                            f"{uid}, project, domain, or system: {pid}.",
                            type="RoleAssignmentNotFound")
 
     def revoke_role(self, pid: str, uid: str, rid: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self.check_grant(pid, uid, rid)
-            self.store.delete("role_assignment", f"{pid}:{uid}:{rid}")
+            self._core.store.delete("role_assignment", f"{pid}:{uid}:{rid}")
 
     def project_user_roles(self, pid: str, uid: str) -> list[Doc]:
         self._project(pid)
         self._user(uid)
-        return [r for a in self.store.find("role_assignment", project_id=pid, user_id=uid)
+        return [r for a in self._core.store.find("role_assignment", project_id=pid, user_id=uid)
                 if (r := self._role(a["role_id"])) is not None]
 
     def role_assignments(self, *, user: str | None = None, project: str | None = None,
                          role_: str | None = None) -> list[Doc]:
         want = {k: v for k, v in (("user_id", user), ("project_id", project),
                                   ("role_id", role_)) if v is not None}
-        return [a for a in self.store.find("role_assignment", **want)]
+        return [a for a in self._core.store.find("role_assignment", **want)]

@@ -66,7 +66,13 @@ def name_is_valid(name: Any, *, wide: bool) -> bool:
         (_NAME_292 if wide else _NAME).match(name))
 
 
-class KeypairOps(CloudBase):
+class KeypairService:
+    """Nova's key pairs (`cloud.keypairs`), a service of its own over the cloud's core (its
+    store, transaction and clock): nothing else of the cloud is involved."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     def _owner(self, ctx: Context, user_id: str | None) -> str:
         return user_id or ctx.user_id
 
@@ -79,37 +85,37 @@ class KeypairOps(CloudBase):
             private, public_key = generate()
         print_ = fingerprint(public_key) if key_type is KeyType.SSH else _x509_fingerprint(
             public_key)
-        with self._txn():
-            if self.store.get(KIND, f"{owner}/{name}") is not None:
+        with self._core._txn():
+            if self._core.store.get(KIND, f"{owner}/{name}") is not None:
                 raise Conflict(f"Key pair '{name}' already exists.", type="KeyPairExists")
-            allowed = compute_quotas.limit(self.store, ctx.project_id, "key_pairs")
-            if 0 <= allowed <= len(self.store.find(KIND, user_id=owner)):
+            allowed = compute_quotas.limit(self._core.store, ctx.project_id, "key_pairs")
+            if 0 <= allowed <= len(self._core.store.find(KIND, user_id=owner)):
                 raise Forbidden("Quota exceeded, too many key pairs.",
                                 type="KeypairLimitExceeded")
-            counter = self.store.get("meta", "keypairs") or {"ids": 0}
+            counter = self._core.store.get("meta", "keypairs") or {"ids": 0}
             counter["ids"] += 1
-            self.store.put("meta", "keypairs", counter)
+            self._core.store.put("meta", "keypairs", counter)
             doc: Doc = {"id": counter["ids"], "name": name, "user_id": owner,
                         "public_key": public_key, "fingerprint": print_,
-                        "type": key_type.value, "created_at": self._now()}
-            self.store.put(KIND, f"{owner}/{name}", doc)
+                        "type": key_type.value, "created_at": self._core._now()}
+            self._core.store.put(KIND, f"{owner}/{name}", doc)
         return {**doc, **({"private_key": private} if private else {})}
 
     def get_keypairs(self, ctx: Context, user_id: str | None = None) -> list[Doc]:
-        return self.store.find(KIND, user_id=self._owner(ctx, user_id))
+        return self._core.store.find(KIND, user_id=self._owner(ctx, user_id))
 
     def get_keypair(self, ctx: Context, name: str, user_id: str | None = None) -> Doc:
         owner = self._owner(ctx, user_id)
-        doc = self.store.get(KIND, f"{owner}/{name}")
+        doc = self._core.store.get(KIND, f"{owner}/{name}")
         if doc is None:
             raise NotFound(f"Keypair {name} not found for user {owner}",
                            type="KeypairNotFound")
         return doc
 
     def delete_keypair(self, ctx: Context, name: str, user_id: str | None = None) -> None:
-        with self._txn():
+        with self._core._txn():
             doc = self.get_keypair(ctx, name, user_id)
-            self.store.delete(KIND, f"{doc['user_id']}/{name}")
+            self._core.store.delete(KIND, f"{doc['user_id']}/{name}")
 
 
 def _x509_fingerprint(certificate: str) -> str:

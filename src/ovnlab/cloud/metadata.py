@@ -165,7 +165,7 @@ def lookup(cloud: Any, ctx: Any, network_id: str, address: str) -> InstanceMetad
             continue
         if any(ip["ip_address"] == address for ip in port["fixed_ips"]):
             try:
-                server = cloud.get_server(ctx, port["device_id"])
+                server = cloud.nova.get_server(ctx, port["device_id"])
             except NotFound:  # a port whose server is gone: no metadata
                 return None
             return InstanceMetadata.from_server(server, port, address)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Protocol
 
 from ovnlab.cloud import exceptions as exc
 from ovnlab.cloud import ipam, policy, subnetpools
-from ovnlab.cloud.base import Doc, Filters
+from ovnlab.cloud.base import CloudBase, Doc, Filters
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.secgroups import SecurityGroupOps
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.errors import Conflict
 from ovnlab.owners import AUTO_DELETE_OWNERS, ROUTER_OWNERS, DeviceOwner
 
@@ -40,7 +40,28 @@ MTU = {"geneve": GLOBAL_PHYSNET_MTU - 58, "vxlan": GLOBAL_PHYSNET_MTU - 50,
        "flat": GLOBAL_PHYSNET_MTU, "vlan": GLOBAL_PHYSNET_MTU}
 
 
-class NetworkOps(SecurityGroupOps):
+class ServicePorts(Protocol):
+    """The ports the OVN driver keeps on a network (its metadata port: created and kept
+    on the network's DHCP subnets through the plugin, as Neutron's OVN driver does)."""
+
+    def sync_metadata_port(self, net: Doc | None) -> None: ...
+    def delete_service_port(self, port: Doc) -> None: ...
+
+
+class L3Hooks(Protocol):
+    """What ML2 asks of the L3 service plugin (Neutron's ML2 finds it in the plugin
+    directory): its floating IPs follow a port's and a network's deletion."""
+
+    def disassociate_floatingips(self, port_id: str) -> None: ...
+    def delete_disassociated_floatingips(self, network_id: str) -> None: ...
+
+
+class NetworkOps(CloudBase):
+    # What `Cloud` composes around the core plugin, and the core plugin asks of them.
+    _l3: L3Hooks  # the L3 plugin
+    _security_groups: SecurityGroupService  # a project's default group, made on first use
+    _service_ports: ServicePorts  # the metadata port of a network
+
     # ------------------------------------------------------------ lookups
     def _network_doc(self, ctx: Context, net_id: object) -> Doc:
         net = self._doc("network", net_id)
@@ -99,9 +120,9 @@ class NetworkOps(SecurityGroupOps):
                 "provider:segmentation_id": segid,
             }
             self._save("network", self._stamp(net))
-            self._ensure_default_sg(project)
+            self._security_groups.ensure_default_sg(project)
             self.driver.create_network(net)
-            self._sync_metadata_port(net)
+            self._service_ports.sync_metadata_port(net)
         return self._view(ctx, "network", net)
 
     def _segment(self, b: Doc) -> tuple[str, str | None, int | None]:
@@ -231,12 +252,15 @@ class NetworkOps(SecurityGroupOps):
         with self._txn():
             net = self._network_doc(ctx, id)
             self._owned(ctx, "network", net, "delete")
+            # ML2's delete_network first has the L3 plugin delete the network's floating IPs
+            # that no port uses; associated ones keep their ports, and the network is in use.
+            self._l3.delete_disassociated_floatingips(id)
             ports = self.store.find("port", network_id=id)
             if any(p["device_owner"] not in AUTO_DELETE_OWNERS for p in ports):
                 raise Conflict(f"Unable to complete operation on network {id}. There are one or "
                                "more ports still in use on the network.", type="NetworkInUse")
             for port in ports:
-                self._delete_service_port(port)
+                self._service_ports.delete_service_port(port)
             for subnet in self.store.find("subnet", network_id=id):
                 self.store.delete("subnet", subnet["id"])
                 self.driver.delete_subnet(subnet)
@@ -301,7 +325,7 @@ class NetworkOps(SecurityGroupOps):
             net["subnets"] = [*net["subnets"], subnet["id"]]
             self._save("network", self._touch(net))
             self.driver.create_subnet(subnet)
-            self._sync_metadata_port(net)
+            self._service_ports.sync_metadata_port(net)
         return self._view(ctx, "subnet", subnet)
 
     @staticmethod
@@ -364,7 +388,7 @@ class NetworkOps(SecurityGroupOps):
                 subnet["host_routes"] = _host_routes(b["host_routes"], cidr.version)
             self._save("subnet", self._touch(subnet))
             self.driver.update_subnet(subnet, original)
-            self._sync_metadata_port(self._doc("network", subnet["network_id"]))
+            self._service_ports.sync_metadata_port(self._doc("network", subnet["network_id"]))
         return self._view(ctx, "subnet", subnet)
 
     def delete_subnet(self, ctx: Context, id: str) -> None:
@@ -380,15 +404,8 @@ class NetworkOps(SecurityGroupOps):
             if net is not None:
                 net["subnets"] = [s for s in net["subnets"] if s != id]
                 self._save("network", self._touch(net))
-            self._sync_metadata_port(net)  # its address there goes first
+            self._service_ports.sync_metadata_port(net)  # its address there goes first
             self.driver.delete_subnet(subnet)
-
-    # ------------------------------------------------------------ service ports (ports.py)
-    def _sync_metadata_port(self, net: Doc | None) -> None:
-        """Neutron's OVN driver's metadata port for `net` (cloud/metadata_port.py)."""
-
-    def _delete_service_port(self, port: Doc) -> None:
-        """A port that goes with its network (cloud/metadata_port.py)."""
 
     # ------------------------------------------------------------ IPAM state
     def _ports_on_subnet(self, subnet: Doc) -> list[Doc]:

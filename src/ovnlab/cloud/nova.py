@@ -31,13 +31,13 @@ class NovaOps(NovaViewOps):
         if "project_id" in wanted:
             wanted["tenant_id"] = wanted.pop("project_id")
         out = []
-        for s in self.store.all("server"):
+        for s in self._core.store.all("server"):
             if not policy.owns(ctx, s):
                 continue
             view = self._server_view(ctx, s)
             if pattern is not None and not _name_matches(view["name"], pattern):
                 continue
-            if self._matches(view, wanted):
+            if self._core._matches(view, wanted):
                 out.append(view)
         return out
 
@@ -47,7 +47,7 @@ class NovaOps(NovaViewOps):
         stop short of it) sharing one reservation id, each with its launch index; with more
         than one, each name gets `-<n>` from 1 (the compute API's display-name suffix). A
         port or fixed IP cannot be given to several."""
-        b = self._body(body, "server")
+        b = self._core._body(body, "server")
         raw = b.get("networks")
         nets: list[Any] = raw if isinstance(raw, list) else []
         if count > 1 and any(isinstance(n, dict) and n.get("port") for n in nets):
@@ -59,14 +59,14 @@ class NovaOps(NovaViewOps):
             raise BadRequest("Failed to launch instances: max_count cannot be greater than 1 "
                              "if an fixed_ip is specified.",
                              type="InvalidFixedIpAndMaxCountRequest")
-        reservation = f"r-{self.ids.uuid()[:8]}"
-        with self._txn():
+        reservation = f"r-{self._core.ids.uuid()[:8]}"
+        with self._core._txn():
             return reservation, [self.create_server(ctx, {"server": {
                 **b, "name": f"{b.get('name')}-{i + 1}" if count > 1 else b.get("name"),
                 "reservation_id": reservation, "launch_index": i}}) for i in range(count)]
 
     def create_server(self, ctx: Context, body: object) -> Doc:
-        b = self._body(body, "server")
+        b = self._core._body(body, "server")
         name = b.get("name")
         if not isinstance(name, str) or not name.strip():
             raise BadRequest("Invalid input for field/attribute server. Value: "
@@ -78,22 +78,22 @@ class NovaOps(NovaViewOps):
         if image is None:
             raise BadRequest(f"Image {b.get('imageRef')} could not be found.",
                              type="ImageNotFound")
-        compute_quotas.check_metadata(self.store, ctx.project_id, dict(b.get("metadata") or {}))
+        compute_quotas.check_metadata(self._core.store, ctx.project_id, dict(b.get("metadata") or {}))
         key_name = b.get("key_name")
-        if key_name is not None and self.store.get(keypairs.KIND,
+        if key_name is not None and self._core.store.get(keypairs.KIND,
                                                    f"{ctx.user_id}/{key_name}") is None:
             raise BadRequest(f"Keypair {key_name} not found for user {ctx.user_id}",
                              type="KeypairNotFound")
-        with self._txn():
+        with self._core._txn():
             hints = dict(b.get("scheduler_hints") or {})
             host = self._schedule(ctx, b.get("availability_zone"), b.get("host"),
                                   self._hosts_for_hints(ctx, hints))
-            counter = self.store.get("meta", "nova") or {"instances": 0}
+            counter = self._core.store.get("meta", "nova") or {"instances": 0}
             counter["instances"] += 1
-            self.store.put("meta", "nova", counter)
-            now = self._now()
+            self._core.store.put("meta", "nova", counter)
+            now = self._core._now()
             server: Doc = {
-                "id": self.ids.uuid(), "name": name, "project_id": ctx.project_id,
+                "id": self._core.ids.uuid(), "name": name, "project_id": ctx.project_id,
                 "user_id": ctx.user_id, "status": "BUILD", "vm_state": VmState.BUILDING.value,
                 "host": host,
                 "availability_zone": AZ, "flavor_id": flavor.id, "image_id": image.id,
@@ -110,28 +110,28 @@ class NovaOps(NovaViewOps):
                 server_states.set_vm_state(server, VmState.ERROR)
                 server["fault"] = {"code": 500, "created": now, "message": (
                     "No valid host was found. There are not enough hosts available.")}
-                self._save("server", server)
+                self._core._save("server", server)
                 return self._server_view(ctx, server)
-            self._save("server", server)
+            self._core._save("server", server)
             groups = self._server_groups(ctx, b.get("security_groups"))
             for nic in self._nics(ctx, b.get("networks")):
                 port = self._plug(ctx, server, nic, groups)
                 server["nics"].append({"port_id": port["id"], "preexisting": "port" in nic})
             self._refresh_server(server)
-            self._save("server", server)
+            self._core._save("server", server)
         return self._server_view(ctx, server)
 
     def _hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
-        """The hosts the request's scheduler hints leave (None: any); server groups'
+        """The hosts the request's scheduler hints leave (None: any): server groups'
         filters narrow it."""
-        return None
+        return self.server_groups.hosts_for_hints(ctx, hints)
 
     def _schedule(self, ctx: Context, az: Any, forced: Any,
                   allowed: set[str] | None = None) -> str | None:
         """Least-loaded compute node (fewest servers, then topology order) among `allowed`,
         or the host an admin asked for with `--availability-zone nova:HOST` (a forced
         host skips the filters, as in Nova); None when no host passes (NoValidHost)."""
-        nodes = catalog.compute_nodes(self.topology)
+        nodes = catalog.compute_nodes(self._core.topology)
         host = None
         if isinstance(az, str) and ":" in az:
             zone, _, rest = az.partition(":")
@@ -154,21 +154,21 @@ class NovaOps(NovaViewOps):
         load = {n.hostname: 0 for n in nodes if allowed is None or n.hostname in allowed}
         if not load:
             return None
-        for s in self.store.all("server"):
+        for s in self._core.store.all("server"):
             if s["host"] in load:
                 load[s["host"]] += 1
         return min(load, key=lambda h: (load[h], list(load).index(h)))
 
     def _server_groups(self, ctx: Context, raw: Any) -> list[str]:
-        self._ensure_default_sg(ctx.project_id)
+        self._security_groups.ensure_default_sg(ctx.project_id)
         names = [g.get("name") for g in raw] if isinstance(raw, list) else ["default"]
         return [self._resolve_sg(ctx.project_id, str(n), create=True)["id"] for n in names]
 
     def _resolve_sg(self, project: str, name_or_id: str, create: bool = False) -> Doc:
-        sg = self._doc("security_group", name_or_id)
+        sg = self._core._doc("security_group", name_or_id)
         if sg is not None and sg["project_id"] == project:
             return sg
-        found = self.store.find("security_group", project_id=project, name=name_or_id)
+        found = self._core.store.find("security_group", project_id=project, name=name_or_id)
         if len(found) > 1:
             raise Conflict(f"Multiple security groups found matching '{name_or_id}'. Use an ID "
                            "to be more specific.", type="NoUniqueMatch")
@@ -182,7 +182,7 @@ class NovaOps(NovaViewOps):
 
     def _nics(self, ctx: Context, raw: Any) -> list[Doc]:
         if raw is None or raw == "auto":
-            nets = [n for n in self.store.all("network") if policy.network_visible(ctx, n)
+            nets = [n for n in self._core.store.all("network") if policy.network_visible(ctx, n)
                     and not n["router:external"]]
             if len(nets) > 1:
                 raise Conflict("Multiple possible networks found, use a Network ID to be more "
@@ -205,14 +205,14 @@ class NovaOps(NovaViewOps):
                    "binding:host_id": server["host"]}
         if nic.get("port"):
             try:
-                port = self._port_doc(ctx, nic["port"])
+                port = self._neutron._port_doc(ctx, nic["port"])
             except NotFound as e:
                 raise BadRequest(e.message, type=e.type) from None
             if port["device_id"]:
                 raise Conflict(f"Port {port['id']} is still in use.", type="PortInUse")
-            return self._update_port(ctx.elevated(), port, binding)
+            return self._neutron._update_port(ctx.elevated(), port, binding)
         try:
-            net = self._network_doc(ctx, nic.get("uuid"))
+            net = self._neutron._network_doc(ctx, nic.get("uuid"))
         except NotFound:
             raise BadRequest(f"Network {nic.get('uuid')} could not be found.",
                              type="NetworkNotFound") from None
@@ -223,9 +223,9 @@ class NovaOps(NovaViewOps):
                 "fixed_ips": [{"ip_address": fixed}] if fixed else None,
                 "security_groups": groups if net["port_security_enabled"] else None}
         try:
-            return self._create_port(ctx.elevated(), body, project=ctx.project_id, net=net)
+            return self._neutron._create_port(ctx.elevated(), body, project=ctx.project_id, net=net)
         except OvnlabError as e:
-            raise _nova_error(e, fixed, net["id"], self.store.all("port")) from None
+            raise _nova_error(e, fixed, net["id"], self._core.store.all("port")) from None
 
     # ------------------------------------------------------------ interfaces
     def get_server_interfaces(self, ctx: Context, server_id: str) -> list[Doc]:
@@ -241,7 +241,7 @@ class NovaOps(NovaViewOps):
             raise BadRequest("Must not input both network_id and port_id")
         if fixed_ip and not net_id:
             raise BadRequest("Must input network_id when request IP address")
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             state = server_states.vm_state(server)
             if state not in (VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED):
@@ -260,70 +260,70 @@ class NovaOps(NovaViewOps):
                     raise Conflict(e.message, type=e.type) from None
                 raise
             server["nics"].append({"port_id": port["id"], "preexisting": bool(port_id)})
-            self._save("server", server)
+            self._core._save("server", server)
         return _attachment(port)
 
     def server_remove_interface(self, ctx: Context, server_id: str, port_id: str) -> None:
         """Nova's interface detach: a port Nova created is deleted, one it was given is
         unbound; a port Nova did not attach is not its to detach."""
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             nic = next((n for n in server["nics"] if n["port_id"] == port_id), None)
-            port = self._doc("port", port_id)
+            port = self._core._doc("port", port_id)
             if nic is None or port is None or port["device_id"] != server["id"]:
                 raise NotFound(f"Port {port_id} is not attached", type="PortNotFound")
             self._release(ctx, port, nic["preexisting"])
             server["nics"] = [n for n in server["nics"] if n is not nic]
-            self._save("server", server)
+            self._core._save("server", server)
 
     def _release(self, ctx: Context, port: Doc, preexisting: bool) -> None:
         if preexisting:
-            self._update_port(ctx.elevated(), port, {
+            self._neutron._update_port(ctx.elevated(), port, {
                 "device_id": "", "device_owner": "", "binding:host_id": ""})
         else:
-            self._delete_port(port)
+            self._neutron._delete_port(port)
 
     def update_server(self, ctx: Context, id: str, changes: Doc) -> Doc:
         """`PUT /servers/{id}`: name, description and the access addresses (already
         validated by the API); nothing Neutron sees changes."""
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, id)
             for key in ("name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"):
                 if key in changes:
                     server[key] = changes[key]
-            server["updated"] = self._now()
-            self._save("server", server)
+            server["updated"] = self._core._now()
+            self._core._save("server", server)
         return self._server_view(ctx, server)
 
     def set_server_metadata(self, ctx: Context, id: str, metadata: dict[str, str],
                             *, replace: bool) -> dict[str, str]:
         """Nova's server metadata: merged into (POST, PUT of one item) or replacing (PUT)
         what the server has."""
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, id)
             merged = dict(metadata) if replace else {**server["metadata"], **metadata}
-            compute_quotas.check_metadata(self.store, server["project_id"], merged)
+            compute_quotas.check_metadata(self._core.store, server["project_id"], merged)
             server["metadata"] = merged
-            server["updated"] = self._now()
-            self._save("server", server)
+            server["updated"] = self._core._now()
+            self._core._save("server", server)
         return dict(server["metadata"])
 
     def delete_server_metadata(self, ctx: Context, id: str, key: str) -> None:
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, id)
             if key not in server["metadata"]:
                 raise NotFound("Metadata item was not found", type="HTTPNotFound")
             del server["metadata"][key]
-            server["updated"] = self._now()
-            self._save("server", server)
+            server["updated"] = self._core._now()
+            self._core._save("server", server)
 
     def delete_server(self, ctx: Context, id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, id)
             preexisting = {n["port_id"] for n in server["nics"] if n["preexisting"]}
             for port in self._server_ports(server):
                 self._release(ctx, port, port["id"] in preexisting)
-            self.store.delete("server", id)
+            self._core.store.delete("server", id)
 
     def _refresh_server(self, server: Doc) -> bool:
         """BUILD → ACTIVE once every port of the server is up (Nova waits for
@@ -334,12 +334,12 @@ class NovaOps(NovaViewOps):
         if ports and any(p["status"] != "ACTIVE" for p in ports):
             return False
         server_states.set_vm_state(server, VmState.ACTIVE)
-        server.update(launched_at=self._now(), updated=self._now())
+        server.update(launched_at=self._core._now(), updated=self._core._now())
         return True
 
     # ------------------------------------------------------------ security groups
     def server_add_security_group(self, ctx: Context, server_id: str, name_or_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             sg = self._resolve_sg(server["project_id"], name_or_id)
             ports = self._server_ports(server)
@@ -352,12 +352,12 @@ class NovaOps(NovaViewOps):
                                  f"instance {server['id']}", type="SecurityGroupExistsForInstance")
             for port in ports:
                 if sg["id"] not in port["security_groups"]:
-                    self._update_port(ctx.elevated(), port, {
+                    self._neutron._update_port(ctx.elevated(), port, {
                         "security_groups": [*port["security_groups"], sg["id"]]})
 
     def server_remove_security_group(self, ctx: Context, server_id: str,
                                      name_or_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             sg = self._resolve_sg(server["project_id"], name_or_id)
             ports = [p for p in self._server_ports(server) if sg["id"] in p["security_groups"]]
@@ -365,7 +365,7 @@ class NovaOps(NovaViewOps):
                 raise BadRequest(f"Security group {sg['name']} not associated with the instance "
                                  f"{server['id']}", type="SecurityGroupNotExistsForInstance")
             for port in ports:
-                self._update_port(ctx.elevated(), port, {
+                self._neutron._update_port(ctx.elevated(), port, {
                     "security_groups": [g for g in port["security_groups"] if g != sg["id"]]})
 
 

@@ -1,5 +1,10 @@
 """Nova's read side: the flavor, image and hypervisor catalog, and servers as its API
-shows them (the view builder, in microversion 2.100's format)."""
+shows them (the view builder, in microversion 2.100's format).
+
+Nova is a service of the cloud of its own (`cloud.nova`, built from `NovaBase` up:
+`NovaViewOps` here, `NovaOps` in nova.py, `ServerActionOps` in server_actions.py): it
+shares the cloud's core and plugs servers into Neutron through Neutron's port operations,
+as Nova calls Neutron's API."""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ import re
 from collections.abc import Collection
 
 from ovnlab.cloud import catalog, policy, server_states
-from ovnlab.cloud.base import Doc, Filters
+from ovnlab.cloud.base import CloudBase, Doc, Filters
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.floatingips import FloatingIPOps
+from ovnlab.cloud.ports import PortOps
+from ovnlab.cloud.secgroups import SecurityGroupService
 from ovnlab.cloud.server_states import VmState
+from ovnlab.cloud.servergroups import ServerGroupService
 from ovnlab.errors import NotFound
 
 # Attributes Nova's default policy shows to admins only.
@@ -22,10 +29,23 @@ ADMIN_ONLY = ("OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:hypervisor_hostname",
               "OS-EXT-SRV-ATTR:user_data", "host_status")
 
 
-class NovaViewOps(FloatingIPOps):
+class NovaBase:
+    """What Nova's parts share: the cloud's core (store, transaction, clock), Neutron (the
+    ports a server is plugged into, the project's default security group) and the server
+    groups (the scheduler's filters)."""
+
+    def __init__(self, core: CloudBase, neutron: PortOps, security_groups: SecurityGroupService,
+                 server_groups: ServerGroupService) -> None:
+        self._core = core
+        self._neutron = neutron
+        self._security_groups = security_groups
+        self.server_groups = server_groups
+
+
+class NovaViewOps(NovaBase):
     # ------------------------------------------------------------ catalog
     def get_flavors(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
-        return [f for f in map(catalog.flavor_dict, catalog.FLAVORS) if self._matches(f, filters)]
+        return [f for f in map(catalog.flavor_dict, catalog.FLAVORS) if self._core._matches(f, filters)]
 
     def get_flavor(self, ctx: Context, id: str) -> Doc:
         flavor = catalog.find_flavor(id)
@@ -34,7 +54,7 @@ class NovaViewOps(FloatingIPOps):
         return catalog.flavor_dict(flavor)
 
     def get_images(self, ctx: Context, filters: Filters | None = None) -> list[Doc]:
-        return [i for i in map(catalog.image_dict, catalog.IMAGES) if self._matches(i, filters)]
+        return [i for i in map(catalog.image_dict, catalog.IMAGES) if self._core._matches(i, filters)]
 
     def get_image(self, ctx: Context, id: str) -> Doc:
         image = catalog.find_image(id)
@@ -43,11 +63,11 @@ class NovaViewOps(FloatingIPOps):
         return catalog.image_dict(image)
 
     def get_hypervisors(self, ctx: Context) -> list[Doc]:
-        return [catalog.hypervisor_dict(n) for n in catalog.compute_nodes(self.topology)]
+        return [catalog.hypervisor_dict(n) for n in catalog.compute_nodes(self._core.topology)]
 
     # ------------------------------------------------------------ lookups and views
     def _server_doc(self, ctx: Context, server_id: object) -> Doc:
-        server = self._doc("server", server_id)
+        server = self._core._doc("server", server_id)
         if server is None or not policy.owns(ctx, server):
             raise NotFound(f"Instance {server_id} could not be found.", type="InstanceNotFound")
         return server
@@ -58,7 +78,7 @@ class NovaViewOps(FloatingIPOps):
         `device_id` was merely set to the server through Neutron is not one of them."""
         out = []
         for nic in server["nics"]:
-            port = self._doc("port", nic["port_id"])
+            port = self._core._doc("port", nic["port_id"])
             if port is not None and port["device_id"] == server["id"]:
                 out.append(port)
         return out
@@ -67,9 +87,10 @@ class NovaViewOps(FloatingIPOps):
                  ) -> list[tuple[Doc, Doc]]:
         """(server, port) for every interface nova-compute plugs (of just `servers` if
         given, by id): what the lab wires."""
-        docs = self.store.all("server") if servers is None else [
-            d for d in (self.store.get("server", i) for i in servers) if d is not None]
-        return [(self._server_view(ctx, s), self._view(ctx, "port", p))
+        store = self._core.store
+        docs = store.all("server") if servers is None else [
+            d for d in (store.get("server", i) for i in servers) if d is not None]
+        return [(self._server_view(ctx, s), self._core._view(ctx, "port", p))
                 for s in docs if policy.owns(ctx, s) for p in self._server_ports(s)]
 
     def _addresses(self, ports: list[Doc]) -> dict[str, list[Doc]]:
@@ -77,14 +98,14 @@ class NovaViewOps(FloatingIPOps):
         floating IPs on it."""
         addresses: dict[str, list[Doc]] = {}
         for port in ports:
-            net = self._doc("network", port["network_id"]) or {"name": port["network_id"]}
+            net = self._core._doc("network", port["network_id"]) or {"name": port["network_id"]}
             entries = addresses.setdefault(net["name"], [])
             for ip in port["fixed_ips"]:
                 entries.append({"addr": ip["ip_address"],
                                 "version": 6 if ":" in ip["ip_address"] else 4,
                                 "OS-EXT-IPS:type": "fixed",
                                 "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
-            for fip in self.store.find("floatingip", port_id=port["id"]):
+            for fip in self._core.store.find("floatingip", port_id=port["id"]):
                 entries.append({"addr": fip["floating_ip_address"], "version": 4,
                                 "OS-EXT-IPS:type": "floating",
                                 "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
@@ -95,7 +116,7 @@ class NovaViewOps(FloatingIPOps):
         groups: list[str] = []
         for port in ports:
             for sg_id in port["security_groups"]:
-                sg = self._doc("security_group", sg_id)
+                sg = self._core._doc("security_group", sg_id)
                 name = sg["name"] if sg else sg_id
                 if name not in groups:
                     groups.append(name)

@@ -185,18 +185,11 @@ class PortOps(NetworkOps):
         return port
 
     def _delete_port(self, port: Doc) -> None:
-        """Remove a port; its floating IPs are disassociated first, as Neutron does."""
-        for fip in self.store.find("floatingip", port_id=port["id"]):
-            original = self._fip_driver_dict(fip)
-            fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
-            self._save("floatingip", self._touch(fip))
-            self.driver.update_floatingip(self._fip_driver_dict(fip), original)
+        """Remove a port; the L3 plugin disassociates its floating IPs first, as ML2's
+        delete_port has it do (`disassociate_floatingips`)."""
+        self._l3.disassociate_floatingips(port["id"])
         self.store.delete("port", port["id"])
         self.driver.delete_port(port)
-
-    def _fip_driver_dict(self, fip: Doc) -> Doc:
-        fip_port = self._doc("port", fip["floating_port_id"]) or {}
-        return {**fip, "floating_port_mac": fip_port.get("mac_address")}
 
     def _mac(self, net: Doc, requested: Any) -> str:
         if requested is not None:
@@ -218,7 +211,7 @@ class PortOps(NetworkOps):
         if requested is None:
             if not security or is_network_owned(device_owner):
                 return []
-            default = self._ensure_default_sg(project)
+            default = self._security_groups.ensure_default_sg(project)
             return [default["id"]] if default else []
         if not isinstance(requested, list):
             raise exc.invalid_attr("security_groups", f"'{requested}' is not a list")

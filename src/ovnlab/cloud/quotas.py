@@ -38,13 +38,18 @@ def _limit_value(resource: str, value: object) -> int:
     return value
 
 
-class QuotaOps(CloudBase):
+class NetworkQuotaService:
+    """Neutron's quotas (`cloud.quotas`), a service of its own over the cloud's core."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     def _limits(self, project_id: str) -> dict[str, int]:
-        set_ = self.store.get(KIND, project_id) or {}
+        set_ = self._core.store.get(KIND, project_id) or {}
         return {r: int(set_.get(r, DEFAULT)) for r in RESOURCES}
 
     def _used(self, project_id: str) -> dict[str, int]:
-        return {r: len(self.store.pluck(kind, "id", project_id=project_id))
+        return {r: len(self._core.store.pluck(kind, "id", project_id=project_id))
                 for r, kind in RESOURCES.items()}
 
     def _quota_reader(self, ctx: Context, project_id: str) -> None:
@@ -56,7 +61,7 @@ class QuotaOps(CloudBase):
         if not ctx.is_admin:
             raise exc.policy("get_quota")
         return [{**self._limits(d["project_id"]), "project_id": d["project_id"],
-                 "tenant_id": d["project_id"]} for d in self.store.all(KIND)]
+                 "tenant_id": d["project_id"]} for d in self._core.store.all(KIND)]
 
     def get_quota(self, ctx: Context, project_id: str) -> dict[str, int]:
         self._quota_reader(ctx, project_id)
@@ -75,9 +80,9 @@ class QuotaOps(CloudBase):
     def update_quota(self, ctx: Context, project_id: str, body: object) -> dict[str, int]:
         if not ctx.is_admin:
             raise exc.policy("update_quota")
-        b = self._body(body, "quota")
-        self._allowed(b, {*RESOURCES, "check_limit"})
-        check = self._bool(b, "check_limit", False)
+        b = self._core._body(body, "quota")
+        self._core._allowed(b, {*RESOURCES, "check_limit"})
+        check = self._core._bool(b, "check_limit", False)
         b.pop("check_limit", None)
         if not b:
             raise BadRequest("Resource body required for quota", type="HTTPBadRequest")
@@ -88,18 +93,18 @@ class QuotaOps(CloudBase):
             if unders:
                 raise Conflict("Change would make usage less than 0 for the following "
                                f"resources: {unders}.", type="InvalidQuotaValue")
-        with self._txn():
-            doc = self.store.get(KIND, project_id) or {"project_id": project_id}
+        with self._core._txn():
+            doc = self._core.store.get(KIND, project_id) or {"project_id": project_id}
             doc.update(changes)
-            self.store.put(KIND, project_id, doc)
+            self._core.store.put(KIND, project_id, doc)
         return self._limits(project_id)
 
     def delete_quota(self, ctx: Context, project_id: str) -> None:
         """Back to the defaults."""
         if not ctx.is_admin:
             raise exc.policy("delete_quota")
-        with self._txn():
-            self.store.delete(KIND, project_id)
+        with self._core._txn():
+            self._core.store.delete(KIND, project_id)
 
     def check_quota(self, project_id: str, resource: str, count: int = 1) -> None:
         """Before the API creates `count` of `resource` for the project."""
@@ -108,6 +113,6 @@ class QuotaOps(CloudBase):
         limit = self._limits(project_id)[resource]
         if limit < 0:
             return
-        used = len(self.store.pluck(RESOURCES[resource], "id", project_id=project_id))
+        used = len(self._core.store.pluck(RESOURCES[resource], "id", project_id=project_id))
         if used + count > limit:
             raise over_quota([resource])

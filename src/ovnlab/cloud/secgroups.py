@@ -30,12 +30,19 @@ ICMP_PROTOCOLS = {1, 58}
 DEFAULT_SG = "default"
 
 
-class SecurityGroupOps(CloudBase):
+class SecurityGroupService:
+    """Neutron's security groups and their rules (`cloud.security_groups`), a service of
+    its own over the cloud's core; networks, ports, servers and new projects ask it for a
+    project's default group (`ensure_default_sg`)."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     # ------------------------------------------------------------ default group
-    def _ensure_default_sg(self, project_id: str) -> Doc | None:
+    def ensure_default_sg(self, project_id: str) -> Doc | None:
         if not project_id:
             return None
-        found = self.store.find_one("security_group", project_id=project_id, name=DEFAULT_SG)
+        found = self._core.store.find_one("security_group", project_id=project_id, name=DEFAULT_SG)
         if found:
             return found
         sg = self._new_sg(project_id, DEFAULT_SG, "Default security group")
@@ -43,18 +50,18 @@ class SecurityGroupOps(CloudBase):
             self._new_rule(sg, "egress", ethertype)
         for ethertype in ("IPv4", "IPv6"):
             self._new_rule(sg, "ingress", ethertype, remote_group_id=sg["id"])
-        self.driver.create_security_group(self._sg_dict(sg))
+        self._core.driver.create_security_group(self.sg_dict(sg))
         return sg
 
     def _new_sg(self, project_id: str, name: str, description: str,
                 stateful: bool = True) -> Doc:
-        sg = self._stamp({"id": self.ids.uuid(), "name": name, "description": description,
+        sg = self._core._stamp({"id": self._core.ids.uuid(), "name": name, "description": description,
                           "project_id": project_id, "tenant_id": project_id,
                           "stateful": stateful, "shared": False, "tags": []})
-        return self._save("security_group", sg)
+        return self._core._save("security_group", sg)
 
     def _new_rule(self, sg: Doc, direction: str, ethertype: str, **attrs: Any) -> Doc:
-        rule = {"id": self.ids.uuid(), "security_group_id": sg["id"],
+        rule = {"id": self._core.ids.uuid(), "security_group_id": sg["id"],
                 "project_id": sg["project_id"], "tenant_id": sg["project_id"],
                 "direction": direction, "ethertype": ethertype, "protocol": None,
                 "port_range_min": None, "port_range_max": None, "remote_ip_prefix": None,
@@ -62,60 +69,60 @@ class SecurityGroupOps(CloudBase):
                 "normalized_cidr": None, "description": "",
                 "belongs_to_default_sg": sg["name"] == DEFAULT_SG}
         rule.update(attrs)
-        return self._save("security_group_rule", self._stamp(rule))
+        return self._core._save("security_group_rule", self._core._stamp(rule))
 
-    def _sg_dict(self, sg: Doc) -> Doc:
+    def sg_dict(self, sg: Doc) -> Doc:
         """The group in API form: its rules embedded."""
-        return {**sg, "security_group_rules": self.store.find("security_group_rule",
+        return {**sg, "security_group_rules": self._core.store.find("security_group_rule",
                                                                security_group_id=sg["id"])}
 
     def _sg_doc(self, ctx: Context, sg_id: object) -> Doc:
-        sg = self._doc("security_group", sg_id)
+        sg = self._core._doc("security_group", sg_id)
         if sg is None or not policy.owns(ctx, sg):
             raise exc.not_found("security_group", str(sg_id))
         return sg
 
     # ------------------------------------------------------------ groups
     def create_security_group(self, ctx: Context, body: object) -> Doc:
-        b = self._body(body, "security_group")
-        self._allowed(b, SG_CREATE)
-        with self._txn():
+        b = self._core._body(body, "security_group")
+        self._core._allowed(b, SG_CREATE)
+        with self._core._txn():
             project = policy.check_project(ctx, b)
-            default = self._ensure_default_sg(project)
-            name = self._str(b, "name")
+            default = self.ensure_default_sg(project)
+            name = self._core._str(b, "name")
             if name == DEFAULT_SG and default is not None:
                 raise Conflict("Default security group already exists.",
                                type="SecurityGroupDefaultAlreadyExists")
-            sg = self._new_sg(project, name, self._str(b, "description"),
-                              self._bool(b, "stateful", True))
+            sg = self._new_sg(project, name, self._core._str(b, "description"),
+                              self._core._bool(b, "stateful", True))
             for ethertype in ("IPv4", "IPv6"):
                 self._new_rule(sg, "egress", ethertype)
-            full = self._sg_dict(sg)
-            self.driver.create_security_group(full)
-        return self._view(ctx, "security_group", full)
+            full = self.sg_dict(sg)
+            self._core.driver.create_security_group(full)
+        return self._core._view(ctx, "security_group", full)
 
     def get_security_group(self, ctx: Context, id: str,
                            fields: list[str] | None = None) -> Doc:
-        with self._txn():
-            self._ensure_default_sg(ctx.project_id)
+        with self._core._txn():
+            self.ensure_default_sg(ctx.project_id)
             sg = self._sg_doc(ctx, id)
-        return self._view(ctx, "security_group", self._sg_dict(sg), fields)
+        return self._core._view(ctx, "security_group", self.sg_dict(sg), fields)
 
     def get_security_groups(self, ctx: Context, filters: Filters | None = None,
                             fields: list[str] | None = None) -> list[Doc]:
-        with self._txn():
-            self._ensure_default_sg(ctx.project_id)
-        groups = [self._sg_dict(sg) for sg in self.store.all("security_group")
+        with self._core._txn():
+            self.ensure_default_sg(ctx.project_id)
+        groups = [self.sg_dict(sg) for sg in self._core.store.all("security_group")
                   if policy.owns(ctx, sg)]
-        return [self._view(ctx, "security_group", g, fields) for g in groups
-                if self._matches(g, filters)]
+        return [self._core._view(ctx, "security_group", g, fields) for g in groups
+                if self._core._matches(g, filters)]
 
     def update_security_group(self, ctx: Context, id: str, body: object) -> Doc:
-        b = self._body(body, "security_group")
-        self._allowed(b, SG_UPDATE)
-        with self._txn():
+        b = self._core._body(body, "security_group")
+        self._core._allowed(b, SG_UPDATE)
+        with self._core._txn():
             sg = self._sg_doc(ctx, id)
-            original = self._sg_dict(sg)
+            original = self.sg_dict(sg)
             if sg["name"] == DEFAULT_SG and b.get("name", DEFAULT_SG) != DEFAULT_SG:
                 raise Conflict("Updating default security group not allowed.",
                                type="SecurityGroupCannotUpdateDefault")
@@ -124,41 +131,41 @@ class SecurityGroupOps(CloudBase):
                                type="SecurityGroupDefaultAlreadyExists")
             for attr in ("name", "description"):
                 if attr in b:
-                    sg[attr] = self._str(b, attr)
+                    sg[attr] = self._core._str(b, attr)
             if "stateful" in b:
-                sg["stateful"] = self._bool(b, "stateful", True)
-            self._save("security_group", self._touch(sg))
-            full = self._sg_dict(sg)
-            self.driver.update_security_group(full, original)
-        return self._view(ctx, "security_group", full)
+                sg["stateful"] = self._core._bool(b, "stateful", True)
+            self._core._save("security_group", self._core._touch(sg))
+            full = self.sg_dict(sg)
+            self._core.driver.update_security_group(full, original)
+        return self._core._view(ctx, "security_group", full)
 
     def delete_security_group(self, ctx: Context, id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             sg = self._sg_doc(ctx, id)
             if sg["name"] == DEFAULT_SG and not ctx.is_admin:
                 raise Conflict("Insufficient rights for removing default security group.",
                                type="SecurityGroupCannotRemoveDefault")
-            if any(id in p.get("security_groups", []) for p in self.store.all("port")):
+            if any(id in p.get("security_groups", []) for p in self._core.store.all("port")):
                 raise Conflict(f"Security Group {id} in use.", type="SecurityGroupInUse")
-            full = self._sg_dict(sg)
+            full = self.sg_dict(sg)
             for rule in full["security_group_rules"]:
-                self.store.delete("security_group_rule", rule["id"])
+                self._core.store.delete("security_group_rule", rule["id"])
             # Rules of other groups that name this one as their remote group go with it.
-            for rule in self.store.find("security_group_rule", remote_group_id=id):
-                self.store.delete("security_group_rule", rule["id"])
-                self.driver.delete_security_group_rule(rule)
-            self.store.delete("security_group", id)
-            self.driver.delete_security_group(full)
+            for rule in self._core.store.find("security_group_rule", remote_group_id=id):
+                self._core.store.delete("security_group_rule", rule["id"])
+                self._core.driver.delete_security_group_rule(rule)
+            self._core.store.delete("security_group", id)
+            self._core.driver.delete_security_group(full)
 
     # ------------------------------------------------------------ rules
     def create_security_group_rule(self, ctx: Context, body: object) -> Doc:
-        b = self._body(body, "security_group_rule")
-        self._allowed(b, RULE_CREATE)
-        with self._txn():
+        b = self._core._body(body, "security_group_rule")
+        self._core._allowed(b, RULE_CREATE)
+        with self._core._txn():
             policy.check_project(ctx, b)
             if not b.get("security_group_id"):
                 raise exc.required("security_group_id")
-            self._ensure_default_sg(ctx.project_id)
+            self.ensure_default_sg(ctx.project_id)
             sg = self._sg_doc(ctx, b["security_group_id"])
             attrs = self._rule_attrs(ctx, b)
             duplicate = self._duplicate_rule(sg["id"], attrs)
@@ -166,33 +173,33 @@ class SecurityGroupOps(CloudBase):
                 raise Conflict(f"Security group rule already exists. Rule id is {duplicate}.",
                                type="SecurityGroupRuleExists")
             rule = self._new_rule(sg, attrs.pop("direction"), attrs.pop("ethertype"), **attrs)
-            self._save("security_group", self._touch(sg))
-            self.driver.create_security_group_rule(rule)
-        return self._view(ctx, "security_group_rule", rule)
+            self._core._save("security_group", self._core._touch(sg))
+            self._core.driver.create_security_group_rule(rule)
+        return self._core._view(ctx, "security_group_rule", rule)
 
     def get_security_group_rule(self, ctx: Context, id: str,
                                 fields: list[str] | None = None) -> Doc:
-        rule = self._doc("security_group_rule", id)
+        rule = self._core._doc("security_group_rule", id)
         if rule is None or not policy.owns(ctx, rule):
             raise exc.not_found("security_group_rule", id)
-        return self._view(ctx, "security_group_rule", rule, fields)
+        return self._core._view(ctx, "security_group_rule", rule, fields)
 
     def get_security_group_rules(self, ctx: Context, filters: Filters | None = None,
                                  fields: list[str] | None = None) -> list[Doc]:
-        return [self._view(ctx, "security_group_rule", r, fields)
-                for r in self.store.all("security_group_rule")
-                if policy.owns(ctx, r) and self._matches(r, filters)]
+        return [self._core._view(ctx, "security_group_rule", r, fields)
+                for r in self._core.store.all("security_group_rule")
+                if policy.owns(ctx, r) and self._core._matches(r, filters)]
 
     def delete_security_group_rule(self, ctx: Context, id: str) -> None:
-        with self._txn():
-            rule = self._doc("security_group_rule", id)
+        with self._core._txn():
+            rule = self._core._doc("security_group_rule", id)
             if rule is None or not policy.owns(ctx, rule):
                 raise exc.not_found("security_group_rule", id)
-            self.store.delete("security_group_rule", id)
-            sg = self._doc("security_group", rule["security_group_id"])
+            self._core.store.delete("security_group_rule", id)
+            sg = self._core._doc("security_group", rule["security_group_id"])
             if sg is not None:
-                self._save("security_group", self._touch(sg))
-            self.driver.delete_security_group_rule(rule)
+                self._core._save("security_group", self._core._touch(sg))
+            self._core.driver.delete_security_group_rule(rule)
 
     def _rule_attrs(self, ctx: Context, b: Doc) -> dict[str, Any]:
         direction = b.get("direction")
@@ -243,7 +250,7 @@ class SecurityGroupOps(CloudBase):
                 "port_range_min": pmin, "port_range_max": pmax, "remote_ip_prefix": prefix,
                 "remote_group_id": remote_group, "normalized_cidr": normalized,
                 "remote_address_group_id": None,
-                "description": self._str(b, "description")}
+                "description": self._core._str(b, "description")}
 
     def _duplicate_rule(self, sg_id: str, attrs: dict[str, Any]) -> str | None:
         def key(r: Doc) -> tuple[Any, ...]:
@@ -251,7 +258,7 @@ class SecurityGroupOps(CloudBase):
                     r["port_range_min"], r["port_range_max"], r["normalized_cidr"],
                     r["remote_group_id"])
 
-        for rule in self.store.find("security_group_rule", security_group_id=sg_id):
+        for rule in self._core.store.find("security_group_rule", security_group_id=sg_id):
             if key(rule) == key(attrs):
                 return str(rule["id"])
         return None

@@ -55,13 +55,13 @@ class ServerActionOps(NovaOps):
 
     def _changed(self, server: Doc, state: VmState) -> None:
         set_vm_state(server, state)
-        server["updated"] = self._now()
-        self._save("server", server)
+        server["updated"] = self._core._now()
+        self._core._save("server", server)
 
     # ------------------------------------------------------------ power
     def reboot_server(self, ctx: Context, server_id: str, hard: bool) -> None:
         """SOFT needs a running guest; HARD also powers on a stopped one."""
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             is_locked(ctx, server)
             state = vm_state(server)
@@ -70,27 +70,27 @@ class ServerActionOps(NovaOps):
             self._changed(server, VmState.ACTIVE)
 
     def stop_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.STOP), VmState.STOPPED)
 
     def start_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.START), VmState.ACTIVE)
 
     def pause_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.PAUSE), VmState.PAUSED)
 
     def unpause_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.UNPAUSE), VmState.ACTIVE)
 
     def suspend_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.SUSPEND), VmState.SUSPENDED)
 
     def resume_server(self, ctx: Context, server_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._changed(self._acting_on(ctx, server_id, Action.RESUME), VmState.ACTIVE)
 
     # ------------------------------------------------------------ rebuild
@@ -98,7 +98,7 @@ class ServerActionOps(NovaOps):
         """A new root disk from `imageRef` (and the given name, metadata, access addresses,
         description, key pair); the ports stay; a stopped server stays stopped."""
         image = catalog.find_image(changes.get("imageRef"))
-        with self._txn():
+        with self._core._txn():
             server = self._acting_on(ctx, server_id, Action.REBUILD)
             if image is None:
                 raise BadRequest(f"Image {changes.get('imageRef')} could not be found.",
@@ -109,7 +109,7 @@ class ServerActionOps(NovaOps):
                 if key in changes:
                     server[key] = changes[key]
             if "metadata" in changes:
-                compute_quotas.check_metadata(self.store, server["project_id"],
+                compute_quotas.check_metadata(self._core.store, server["project_id"],
                                               changes["metadata"])
                 server["metadata"] = dict(changes["metadata"])
             self._changed(server, vm_state(server))
@@ -117,22 +117,22 @@ class ServerActionOps(NovaOps):
 
     # ------------------------------------------------------------ lock
     def lock_server(self, ctx: Context, server_id: str, reason: str | None) -> None:
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             server.update(locked=True, locked_reason=reason,
                           locked_by="admin" if ctx.is_admin and ctx.project_id != server[
                               "project_id"] else "owner")
-            self._save("server", server)
+            self._core._save("server", server)
 
     def unlock_server(self, ctx: Context, server_id: str) -> None:
         """An owner may not lift an admin's lock (os-lock-server:unlock:unlock_override)."""
-        with self._txn():
+        with self._core._txn():
             server = self._server_doc(ctx, server_id)
             if server.get("locked_by") == "admin" and not ctx.is_admin:
                 raise Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:"
                                 "unlock_override to be performed.", type="PolicyNotAuthorized")
             server.update(locked=False, locked_reason=None, locked_by=None)
-            self._save("server", server)
+            self._core._save("server", server)
 
     # ------------------------------------------------------------ deletion
     def restore_server(self, ctx: Context, server_id: str) -> None:
@@ -149,11 +149,11 @@ class ServerActionOps(NovaOps):
                                request_id: str) -> None:
         """What the compute API records for each action (InstanceAction.action_start) and
         the compute manager's one event, finished at once."""
-        server = self.store.get("server", server_id)
+        server = self._core.store.get("server", server_id)
         project = server["project_id"] if server else ctx.project_id
-        now = self._now()
+        now = self._core._now()
         event = _EVENTS.get(action)
-        self.store.put(ACTION_KIND, f"{server_id}/{request_id}", {
+        self._core.store.put(ACTION_KIND, f"{server_id}/{request_id}", {
             "instance_uuid": server_id, "action": action.value, "request_id": request_id,
             "user_id": ctx.user_id, "project_id": project, "start_time": now,
             "updated_at": now, "message": None,
@@ -163,7 +163,7 @@ class ServerActionOps(NovaOps):
 
     def get_instance_actions(self, ctx: Context, server_id: str) -> list[Doc]:
         """Newest first; a deleted server's actions stay (read_deleted='yes')."""
-        found = self.store.find(ACTION_KIND, instance_uuid=server_id)
+        found = self._core.store.find(ACTION_KIND, instance_uuid=server_id)
         if not found or not (ctx.is_admin or found[0]["project_id"] == ctx.project_id):
             self._server_doc(ctx, server_id)  # the 404 for a server never seen
             return []
@@ -184,7 +184,7 @@ class ServerActionOps(NovaOps):
                 if self._powered(server["id"])]
 
     def _powered(self, server_id: str) -> bool:
-        server = self.store.get("server", server_id)
+        server = self._core.store.get("server", server_id)
         return server is not None and powered_on(server)
 
     def delete_server(self, ctx: Context, id: str) -> None:

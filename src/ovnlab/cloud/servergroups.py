@@ -10,9 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from ovnlab.cloud import catalog, policy
-from ovnlab.cloud.base import Doc
+from ovnlab.cloud.base import CloudBase, Doc
 from ovnlab.cloud.context import Context
-from ovnlab.cloud.server_actions import ServerActionOps
 from ovnlab.errors import BadRequest, NotFound
 
 KIND = "server_group"
@@ -30,15 +29,20 @@ def not_found(group_id: object) -> NotFound:
                     type="InstanceGroupNotFound")
 
 
-class ServerGroupOps(ServerActionOps):
+class ServerGroupService:
+    """Nova's server groups (`cloud.server_groups`), a service of its own over the cloud's core; Nova's scheduler asks it which hosts a request's hints leave."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     def _group_doc(self, ctx: Context, group_id: object) -> Doc:
-        group = self._doc(KIND, group_id)
+        group = self._core._doc(KIND, group_id)
         if group is None or not policy.owns(ctx, group):
             raise not_found(group_id)
         return group
 
     def _members(self, group_id: str) -> list[Doc]:
-        return self.store.find("server", server_group=group_id)
+        return self._core.store.find("server", server_group=group_id)
 
     def _group_view(self, group: Doc) -> Doc:
         return {**group, "members": [s["id"] for s in self._members(group["id"])]}
@@ -48,39 +52,41 @@ class ServerGroupOps(ServerActionOps):
         if rules and group_policy is not Policy.ANTI_AFFINITY:
             raise BadRequest("Only anti-affinity policy supports rules.",
                              type="ValidationError")
-        with self._txn():
-            group: Doc = {"id": self.ids.uuid(), "name": name, "policy": group_policy.value,
+        with self._core._txn():
+            group: Doc = {"id": self._core.ids.uuid(), "name": name, "policy": group_policy.value,
                           "rules": dict(rules or {}), "project_id": ctx.project_id,
-                          "user_id": ctx.user_id, "created_at": self._now()}
-            self._save(KIND, group)
+                          "user_id": ctx.user_id, "created_at": self._core._now()}
+            self._core._save(KIND, group)
         return self._group_view(group)
 
     def get_server_groups(self, ctx: Context, all_projects: bool = False) -> list[Doc]:
         """The caller's project's groups (an admin's `all_projects`: everyone's)."""
-        return [self._group_view(g) for g in self.store.all(KIND)
+        return [self._group_view(g) for g in self._core.store.all(KIND)
                 if g["project_id"] == ctx.project_id or (all_projects and ctx.is_admin)]
 
     def get_server_group(self, ctx: Context, group_id: str) -> Doc:
         return self._group_view(self._group_doc(ctx, group_id))
 
     def delete_server_group(self, ctx: Context, group_id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             self._group_doc(ctx, group_id)
             for server in self._members(group_id):
                 server["server_group"] = None
-                self._save("server", server)
-            self.store.delete(KIND, group_id)
+                self._core._save("server", server)
+            self._core.store.delete(KIND, group_id)
 
     # ------------------------------------------------------------ the scheduler's filters
-    def _hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
+    def hosts_for_hints(self, ctx: Context, hints: Doc) -> set[str] | None:
+        """The hosts a request's `group` scheduler hint leaves (None: any): Nova's
+        ServerGroupAffinityFilter / AntiAffinityFilter and the soft weighers."""
         group_id = hints.get("group")
         if group_id is None:
             return None
-        group = self._doc(KIND, group_id)
+        group = self._core._doc(KIND, group_id)
         if group is None or group["project_id"] != ctx.project_id:
             raise BadRequest(f"Instance group {group_id} could not be found.",
                              type="InstanceGroupNotFound")
-        nodes = [n.hostname for n in catalog.compute_nodes(self.topology)]
+        nodes = [n.hostname for n in catalog.compute_nodes(self._core.topology)]
         used: dict[str, int] = {}
         for member in self._members(group["id"]):
             if member["host"]:

@@ -14,6 +14,7 @@ from ovnlab.cloud.context import Context
 from ovnlab.cloud.keypairs import KeyType
 from ovnlab.cloud.server_states import Action
 from ovnlab.cloud.servergroups import Policy
+from ovnlab.cloud.tags import Taggable
 
 
 class Networks(Protocol):
@@ -101,13 +102,36 @@ class NetworkQuotas(Protocol):
 
 
 class Tags(Protocol):
-    """standard-attr-tag on the taggable Neutron resources (`kind` is the resource member)."""
+    """standard-attr-tag on the taggable Neutron resources (`cloud.tags`, a service of its
+    own: `ovnlab.cloud.tags.TagService`)."""
 
-    def get_tags(self, ctx: Context, kind: str, id: str) -> list[str]: ...
-    def check_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
-    def update_tags(self, ctx: Context, kind: str, id: str, tags: list[str]) -> list[str]: ...
-    def add_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
-    def remove_tag(self, ctx: Context, kind: str, id: str, tag: str) -> None: ...
+    def get_tags(self, ctx: Context, kind: Taggable, id: str) -> list[str]: ...
+    def check_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+    def update_tags(self, ctx: Context, kind: Taggable, id: str,
+                    tags: list[str]) -> list[str]: ...
+    def add_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+    def remove_tag(self, ctx: Context, kind: Taggable, id: str, tag: str) -> None: ...
+
+
+class L3(Routers, FloatingIPs, Protocol):
+    """Neutron's L3 service plugin (`cloud.l3`)."""
+
+
+class NeutronServices(Protocol):
+    """Neutron's families that are services of their own (`cloud.<family>`)."""
+
+    @property
+    def security_groups(self) -> SecurityGroups: ...
+
+    @property
+    def l3(self) -> L3: ...
+
+    @property
+    def subnetpools(self) -> SubnetPools: ...
+    @property
+    def quotas(self) -> NetworkQuotas: ...
+    @property
+    def tags(self) -> Tags: ...
 
 
 class Agents(Protocol):
@@ -226,21 +250,46 @@ class AppCredentials(Protocol):
     def authenticate_application_credential(self, *, secret: str, cred_id: str | None = None,
                                             name: str | None = None,
                                             user: str | None = None) -> tuple[Context, Doc]: ...
-    def get_users(self) -> list[Doc]: ...
 
 
-class Neutron(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups, SubnetPools,
-              NetworkQuotas, Tags, Agents, Protocol):
+class Neutron(Networks, Subnets, Ports, NeutronServices, Agents, Protocol):
     """Everything Neutron's v2.0 API calls."""
 
 
-class NovaNetworking(Servers, ServerActions, Keypairs, ServerGroups, ComputeQuotas, Networks,
-                     Ports, FloatingIPs, SecurityGroups, Protocol):
+class Nova(Servers, ServerActions, Images, Protocol):
+    """Nova (`cloud.nova`): servers, their actions, the flavor/image/hypervisor catalog."""
+
+
+class NovaServices(Protocol):
+    """Nova's families, services of their own (`cloud.<family>`)."""
+
+    @property
+    def nova(self) -> Nova: ...
+
+    @property
+    def keypairs(self) -> Keypairs: ...
+    @property
+    def server_groups(self) -> ServerGroups: ...
+    @property
+    def compute_quotas(self) -> ComputeQuotas: ...
+
+
+class NovaNetworking(NovaServices, Networks, Ports, Protocol):
+    @property
+    def l3(self) -> L3: ...
+    @property
+    def security_groups(self) -> SecurityGroups: ...
+
     """Everything Nova's v2.1 API calls (its network proxies go to Neutron's families)."""
 
 
-class Keystone(Identity, AppCredentials, Protocol):
-    """Everything Keystone's v3 API calls."""
+class Keystone(Protocol):
+    """Keystone's families (`cloud.identity`, `cloud.app_credentials`)."""
+
+    @property
+    def identity(self) -> Identity: ...
+    @property
+    def app_credentials(self) -> AppCredentials: ...
 
 
 class Requests(Protocol):
@@ -252,7 +301,7 @@ class Requests(Protocol):
     def sync_driver(self) -> None: ...
 
 
-class Services(Neutron, NovaNetworking, Images, Keystone, Requests, Protocol):
+class Services(Neutron, NovaNetworking, Keystone, Requests, Protocol):
     """The whole cloud as the REST API sees it."""
 
 

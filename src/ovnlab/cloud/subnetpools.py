@@ -171,59 +171,64 @@ def subnet_cidr(store: Store, pool: Doc, b: Doc) -> ipam.IPNetwork:
                     prefixlen, cidr)
 
 
-class SubnetPoolOps(CloudBase):
+class SubnetPoolService:
+    """Neutron's subnet pools (`cloud.subnetpools`), a service of its own over the cloud's core (subnets allocate from a pool through this module's functions)."""
+
+    def __init__(self, core: CloudBase) -> None:
+        self._core = core
+
     def _subnetpool_doc(self, ctx: Context, id: object) -> Doc:
-        pool = self._doc(KIND, id)
+        pool = self._core._doc(KIND, id)
         if pool is None or not visible(ctx, pool):
             raise not_found(id)
         return pool
 
     def create_subnetpool(self, ctx: Context, body: object) -> Doc:
-        b = self._body(body, KIND)
-        self._allowed(b, CREATE)
+        b = self._core._body(body, KIND)
+        self._core._allowed(b, CREATE)
         policy.check_write(ctx, "create", KIND, b)
-        with self._txn():
+        with self._core._txn():
             project = policy.check_project(ctx, b)
             if "prefixes" not in b:
                 raise exc.required("prefixes")
             version, prefixes = _prefixes(b["prefixes"])
             pool: Doc = {
-                "id": self.ids.uuid(), "name": self._str(b, "name"),
-                "description": self._str(b, "description"), "project_id": project,
+                "id": self._core.ids.uuid(), "name": self._core._str(b, "name"),
+                "description": self._core._str(b, "description"), "project_id": project,
                 "tenant_id": project, "ip_version": version,
                 "prefixes": [str(p) for p in prefixes], **read_bounds(b, version),
                 "default_quota": b.get("default_quota"),
-                "shared": self._bool(b, "shared", False),
-                "is_default": self._bool(b, "is_default", False),
+                "shared": self._core._bool(b, "shared", False),
+                "is_default": self._core._bool(b, "is_default", False),
                 "address_scope_id": b.get("address_scope_id"),
                 "tags": list(b.get("tags") or []),
             }
             self._check_default(pool)
-            self._save(KIND, self._stamp(pool))
-        return self._view(ctx, KIND, pool)
+            self._core._save(KIND, self._core._stamp(pool))
+        return self._core._view(ctx, KIND, pool)
 
     def _check_default(self, pool: Doc) -> None:
         """One default pool per IP version (_validate_default_subnetpool)."""
         if not pool["is_default"]:
             return
-        for other in self.store.find(KIND, is_default=True):
+        for other in self._core.store.find(KIND, is_default=True):
             if other["id"] != pool["id"] and other["ip_version"] == pool["ip_version"]:
                 raise exc.invalid_input("A default subnetpool for this IP family has already "
                                         "been set. Only one default may exist per IP family")
 
     def get_subnetpool(self, ctx: Context, id: str, fields: list[str] | None = None) -> Doc:
-        return self._view(ctx, KIND, self._subnetpool_doc(ctx, id), fields)
+        return self._core._view(ctx, KIND, self._subnetpool_doc(ctx, id), fields)
 
     def get_subnetpools(self, ctx: Context, filters: Filters | None = None,
                         fields: list[str] | None = None) -> list[Doc]:
-        return [self._view(ctx, KIND, p, fields) for p in self.store.all(KIND)
-                if visible(ctx, p) and self._matches(p, filters)]
+        return [self._core._view(ctx, KIND, p, fields) for p in self._core.store.all(KIND)
+                if visible(ctx, p) and self._core._matches(p, filters)]
 
     def update_subnetpool(self, ctx: Context, id: str, body: object) -> Doc:
-        b = self._body(body, KIND)
-        self._allowed(b, UPDATE)
+        b = self._core._body(body, KIND)
+        self._core._allowed(b, UPDATE)
         policy.check_write(ctx, "update", KIND, b)
-        with self._txn():
+        with self._core._txn():
             pool = self._subnetpool_doc(ctx, id)
             if not policy.owns(ctx, pool):
                 raise exc.policy("update_subnetpool")
@@ -240,22 +245,22 @@ class SubnetPoolOps(CloudBase):
             pool.update(read_bounds(b, pool["ip_version"], pool))
             for attr in ("name", "description"):
                 if attr in b:
-                    pool[attr] = self._str(b, attr)
+                    pool[attr] = self._core._str(b, attr)
             if "is_default" in b:
-                pool["is_default"] = self._bool(b, "is_default", False)
+                pool["is_default"] = self._core._bool(b, "is_default", False)
                 self._check_default(pool)
             for attr in ("default_quota", "address_scope_id"):
                 if attr in b:
                     pool[attr] = b[attr]
-            self._save(KIND, self._touch(pool))
-        return self._view(ctx, KIND, pool)
+            self._core._save(KIND, self._core._touch(pool))
+        return self._core._view(ctx, KIND, pool)
 
     def delete_subnetpool(self, ctx: Context, id: str) -> None:
-        with self._txn():
+        with self._core._txn():
             pool = self._subnetpool_doc(ctx, id)
             if not policy.owns(ctx, pool):
                 raise exc.policy("delete_subnetpool")
-            if self.store.find("subnet", subnetpool_id=id):
+            if self._core.store.find("subnet", subnetpool_id=id):
                 raise BadRequest("Unable to delete subnet pool: Subnet pool has existing "
                                  "allocations.", type="SubnetPoolDeleteError")
-            self.store.delete(KIND, id)
+            self._core.store.delete(KIND, id)

@@ -12,8 +12,8 @@ Where each decision lives (one hop from here):
   gateway info, router port networks/options), `fip` (**the one rule for distributed
   floating IPs**: `external_mac`, and a FIP's NAT columns), `acl` (security group rules),
   `scheduler` (gateway chassis candidates and priorities).
-- `store`: the Neutron resources the driver was given, journaled with the cloud's
-  transaction, read through `store.View`; `names`: Neutron's NB names and external_ids keys.
+- `view`: the Neutron resources as the driver reads them, where they live (the cloud's
+  store, read-only, in its transaction: no copy); `names`: Neutron's NB names and external_ids keys.
 - `sync`: `ovn_db_sync` (replay into a scratch NB, then reconcile); `agents`: `agent list`;
   `scenario`: `MiniNeutron`, a driver's caller without the cloud (tests, benchmarks).
 - `[ovn] enable_distributed_floating_ip` lives in the cloud's config; the driver holds it as

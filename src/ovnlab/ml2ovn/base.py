@@ -1,5 +1,5 @@
 """What the driver's resource families share: the NB they write, the Neutron resources they
-read (`store`, a `View`), the `[ovn]` options as a value, and the few operations one family
+read (`plugin`, a read-only `View` of the caller's own resources), the `[ovn]` options as a value, and the few operations one family
 asks of another (declared here for the type checker, implemented by their family)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from ovnlab.ml2ovn import scheduler as sched
-from ovnlab.ml2ovn.store import Resource, Store
+from ovnlab.ml2ovn.view import Resource, View
 from ovnlab.nb.api import NbApi
 from ovnlab.ovsdb import Database, Row, Transaction
 from ovnlab.topology import OvnConfig
@@ -25,7 +25,7 @@ class DriverBase:
     emit_need_to_frag: bool
     api: NbApi
     scheduler: sched.Scheduler
-    store: Store
+    plugin: View  # Neutron's resources, read where they live (`self._plugin` in Neutron)
     _mac_rng: random.Random
     # Where `up` and the existing gateway chassis are read: the NB itself, except for the
     # scratch driver `sync` replays the cloud into.

@@ -31,8 +31,8 @@ from ovnlab.ml2ovn.networks import NetworkDriver
 from ovnlab.ml2ovn.ports import PortDriver
 from ovnlab.ml2ovn.routers import L3Driver
 from ovnlab.ml2ovn.secgroups import SecurityGroupDriver
-from ovnlab.ml2ovn.store import Resource, Store
 from ovnlab.ml2ovn.sync import build, reconcile
+from ovnlab.ml2ovn.view import EMPTY, DictView, Kind, Resource, View
 from ovnlab.nb.api import NbApi, merged
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.ovsdb import Change, Database, Transaction
@@ -49,7 +49,8 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
     """
 
     def __init__(self, nb: Database, sb: Database, config: OvnConfig, *, seed: int = 0,
-                 emit_need_to_frag: bool = False, _live: Database | None = None) -> None:
+                 emit_need_to_frag: bool = False, plugin: View = EMPTY,
+                 _live: Database | None = None) -> None:
         self.nb = nb
         self.sb = sb
         self.config = config
@@ -60,10 +61,9 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
         self.defer_port_events = False
         self._pending_status: list[tuple[str, bool]] = []
         self.clock: Callable[[], float] = lambda: 0.0  # the lab's virtual seconds
-        self.store = Store()
+        self.plugin = plugin
         self._seed = seed
         self._mac_rng = random.Random(f"ovn-dhcp-server-mac:{seed}")
-        self._depth = 0
         # Where `up` and the existing gateway chassis are read: the NB itself, except for
         # the scratch driver `sync` replays the cloud into.
         self._live = _live or nb
@@ -77,6 +77,11 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
                 self.api.insert("NB_Global")
             self._ensure_drop_port_group()
 
+    def bind(self, plugin: View) -> None:
+        """Read the Neutron resources from `plugin` from now on (the cloud binds its store at
+        start, as ML2 hands its mechanism drivers the core plugin)."""
+        self.plugin = plugin
+
     def agents(self, now: str) -> list[Resource]:
         """The agents Neutron's OVN driver reports from the SB chassis (`agent list`)."""
         return agent_list(self._live, self.sb, now, self.clock())
@@ -88,31 +93,21 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """The NB transaction a cloud operation runs in; nested calls join it."""
-        if self._depth:
-            self._depth += 1
-            try:
-                with self.nb.transaction() as txn:
-                    yield txn
-            finally:
-                self._depth -= 1
+        """The NB transaction a cloud operation runs in; nested calls join it. The driver
+        keeps nothing of its own to roll back but the NB and the `[ovn]` options: the
+        resources it read are the caller's, rolled back by the caller's transaction."""
+        if self.nb.in_transaction:
+            with self.nb.transaction() as txn:
+                yield txn
             return
-        self._depth = 1
-        self.store.begin()
         config = self.config
         try:
             with self.nb.transaction() as txn:
                 yield txn
-                # Commit the journal before the NB commits: its listeners may call back.
-                self._depth = 0
-                self.store.commit()
         except BaseException:
-            self.store.rollback()
             self.api.reset()
             self.config = config
             raise
-        finally:
-            self._depth = 0
 
     def set_port_status_up(self, port_id: str) -> None:
         """`OVNMechanismDriver.set_port_status_up`."""
@@ -132,7 +127,7 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
     def _update_lsp_host_info(self, port_id: str, up: bool) -> None:
         """`update_lsp_host_info` (LP#2020058): `neutron:host_id` while the port is up."""
         lsp = self.api.by_name("Logical_Switch_Port", port_id)
-        port = self.store.get("ports", port_id)
+        port = self.plugin.get(Kind.PORTS, port_id)
         if lsp is None or lsp_rules.lsp_on(lsp) != up:
             return
         host = str((port or {}).get("binding:host_id") or "")
@@ -196,27 +191,25 @@ class OVNMechanismDriver(NetworkDriver, PortDriver, L3Driver, FloatingIPDriver, 
                 relevant = True
             elif sched.chassis_info(ch.old) != sched.chassis_info(ch.new):
                 relevant = True
-        if relevant and self._depth == 0:
+        if relevant and not self.nb.in_transaction:
             self.schedule_unhosted_gateways()
 
-    def sync(self, snapshot: Mapping[str, Any], *, distributed: bool | None = None) -> None:
-        """`ovn_db_sync` (mode repair): rebuild what the NB must hold for the cloud's full
-        state, then apply only the differences (row UUIDs, LSP `up` and kept gateway
-        chassis survive). See `ovnlab.ml2ovn.sync`. `distributed` is the cloud's
-        `[ovn] enable_distributed_floating_ip` as neutron-server restarts with it (None:
-        the driver's as it is); the snapshot holds resources only."""
+    def sync(self, snapshot: Mapping[str, Any] | None = None, *,
+             distributed: bool | None = None) -> None:
+        """`ovn_db_sync` (mode repair): rebuild what the NB must hold for every resource the
+        plugin holds (or `snapshot`'s lists of them), then apply only the differences (row
+        UUIDs, LSP `up` and kept gateway chassis survive). See `ovnlab.ml2ovn.sync`.
+        `distributed` is the cloud's `[ovn] enable_distributed_floating_ip` as neutron-server
+        restarts with it (None: the driver's as it is)."""
+        view = self.plugin if snapshot is None else DictView.of_lists(snapshot)
         with self.transaction():
             if distributed is not None:
                 self.config = replace(self.config, enable_distributed_floating_ip=distributed)
-            scratch = build(snapshot, lambda: OVNMechanismDriver(
+            scratch = build(view, lambda plugin: OVNMechanismDriver(
                 new_nb(self._seed), self.sb, self.config, seed=self._seed,
-                emit_need_to_frag=self.emit_need_to_frag, _live=self.nb))
+                emit_need_to_frag=self.emit_need_to_frag, plugin=plugin, _live=self.nb))
             reconcile(self.nb, scratch.nb)
             self.api.reset()
-            self.store.clear()
-            for kind in ("networks", "subnets", "ports", "routers", "floatingips", "security_groups"):
-                for res in scratch.store.values(kind):
-                    self.store.put(kind, res)
 
 
 def new_nb(seed: int = 0) -> Database:

@@ -11,7 +11,7 @@ from ovnlab.errors import OvnlabError
 from ovnlab.ml2ovn import fip as fip_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
-from ovnlab.ml2ovn.store import Resource
+from ovnlab.ml2ovn.view import Kind, Resource
 from ovnlab.nb.api import merged
 from ovnlab.nb.types import NatType
 from ovnlab.ovsdb import Row
@@ -23,14 +23,12 @@ class FloatingIPDriver(DriverBase):
     def create_floatingip(self, fip: Resource) -> None:
         """`OVNClient.create_floatingip`."""
         with self.transaction():
-            self.store.put("floatingips", fip)
             self._create_or_update_floatingip(fip)
 
     def update_floatingip(self, fip: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_floatingip`: the NAT row is re-created (and external_mac
         recomputed) whenever the FIP changes."""
         with self.transaction():
-            self.store.put("floatingips", fip)
             self._delete_floatingip(fip["id"])
             if fip.get("port_id"):
                 self._create_or_update_floatingip(fip)
@@ -38,7 +36,6 @@ class FloatingIPDriver(DriverBase):
     def delete_floatingip(self, fip: Resource) -> None:
         with self.transaction():
             self._delete_floatingip(fip["id"])
-            self.store.drop("floatingips", fip["id"])
 
     def _fip_nat_row(self, fip_id: str) -> Row | None:
         row = self.nb.tables["NAT"].get(fip_id)
@@ -56,7 +53,7 @@ class FloatingIPDriver(DriverBase):
             return
         mac = fip.get("floating_port_mac")
         if not mac:
-            fport = self.store.get("ports", fip.get("floating_port_id"))
+            fport = self.plugin.get(Kind.PORTS, fip.get("floating_port_id"))
             if fport is None:
                 raise OvnlabError(f"floating IP {fip['id']} has no floating_port_mac")
             mac = fport["mac_address"]
@@ -122,9 +119,9 @@ class FloatingIPDriver(DriverBase):
                     fip_mac=nat["external_ids"].get(n.FIP_EXTERNAL_MAC) or nat["external_mac"],
                     current=nat["external_mac"])
                 self._set_external_mac(nat, mac)
-            for router in self.store.values("routers"):
+            for router in self.plugin.values(Kind.ROUTERS):
                 lr = self.api.by_name("Logical_Router", n.ovn_name(router["id"]))
                 for lrp in self.api.children(lr, "ports") if lr is not None else []:
-                    port = self.store.get("ports", n.port_id_from_lrp(lrp["name"]))
+                    port = self.plugin.get(Kind.PORTS, n.port_id_from_lrp(lrp["name"]))
                     if port is not None:
                         self.api.set(lrp, options=self._router_port_options(port))

@@ -11,7 +11,7 @@ from typing import Any
 
 from ovnlab.errors import NotFound, OvnlabError
 from ovnlab.ml2ovn import names as n
-from ovnlab.ml2ovn.store import Resource, View
+from ovnlab.ml2ovn.view import Kind, Resource, View
 
 PROVIDER_TYPES = ("flat", "vlan")
 
@@ -33,7 +33,7 @@ def snat_enabled(router: Resource) -> bool:
 
 
 def subnet(view: View, subnet_id: str) -> Resource:
-    found = view.get("subnets", subnet_id)
+    found = view.get(Kind.SUBNETS, subnet_id)
     if found is None:
         raise NotFound(f"Subnet {subnet_id} could not be found.", type="SubnetNotFound")
     return found
@@ -58,12 +58,10 @@ def router_columns(view: View, router: Resource) -> dict[str, Any]:
 
 def gw_port(view: View, router: Resource) -> Resource:
     """The router's `network:router_gateway` port (`router['gw_port_id']`)."""
-    port = view.get("ports", router.get("gw_port_id")) or router.get("gw_port")
+    port = view.get(Kind.PORTS, router.get("gw_port_id")) or router.get("gw_port")
     if port is None:
-        for p in view.values("ports"):
-            if p.get("device_owner") == n.OWNER_ROUTER_GW and p.get("device_id") == router["id"]:
-                port = p
-                break
+        found = view.find(Kind.PORTS, device_owner=n.OWNER_ROUTER_GW, device_id=router["id"])
+        port = found[0] if found else None
     if port is None:
         raise OvnlabError(f"gateway port of router {router['id']} is unknown to the OVN driver "
                           "(create_port must be called for it first)")
@@ -84,8 +82,7 @@ def gw_info(view: View, router: Resource) -> list[GwInfo]:
 
 
 def interface_ports(view: View, router_id: str) -> list[Resource]:
-    return [p for p in view.values("ports")
-            if p.get("device_owner") == n.OWNER_ROUTER_INTF and p.get("device_id") == router_id]
+    return view.find(Kind.PORTS, device_owner=n.OWNER_ROUTER_INTF, device_id=router_id)
 
 
 def router_v4_networks(view: View, router_id: str) -> list[str]:
@@ -94,7 +91,7 @@ def router_v4_networks(view: View, router_id: str) -> list[str]:
     for port in interface_ports(view, router_id):
         cidr = None
         for fixed in port.get("fixed_ips", []):
-            sub = view.get("subnets", fixed.get("subnet_id"))
+            sub = view.get(Kind.SUBNETS, fixed.get("subnet_id"))
             if sub is not None and ipaddress.ip_network(sub["cidr"]).version == 4:
                 cidr = sub["cidr"]
         if cidr:
@@ -127,12 +124,12 @@ def router_port_options(view: View, port: Resource, *, distributed: bool,
                         emit_need_to_frag: bool) -> dict[str, str]:
     """`_gen_router_port_options`."""
     options: dict[str, str] = {}
-    net = view.get("networks", port["network_id"]) or {}
+    net = view.get(Kind.NETWORKS, port["network_id"]) or {}
     router_id = str(port.get("device_id") or "")
     if net.get("provider:network_type") == "vlan":
         options["reside-on-redirect-chassis"] = reside_redir(view, router_id, distributed)
     if port.get("device_owner") == n.OWNER_ROUTER_GW and (distributed or emit_need_to_frag):
-        nets = [view.get("networks", p["network_id"]) or {} for p in interface_ports(view, router_id)]
+        nets = [view.get(Kind.NETWORKS, p["network_id"]) or {} for p in interface_ports(view, router_id)]
         if emit_need_to_frag:
             for other in nets:
                 if int(other.get("mtu", 1500)) > int(net.get("mtu", 1500)):
@@ -154,13 +151,13 @@ def reside_redir(view: View, router_id: str, distributed: bool) -> str:
 
 
 def network_type(view: View, network_id: str) -> str | None:
-    net = view.get("networks", network_id)
+    net = view.get(Kind.NETWORKS, network_id)
     return net.get("provider:network_type") if net else None
 
 
 def physnet(view: View, network_id: str) -> str | None:
     """`_get_physnet`: only flat/vlan networks have one."""
-    net = view.get("networks", network_id) or {}
+    net = view.get(Kind.NETWORKS, network_id) or {}
     if net.get("provider:network_type") in PROVIDER_TYPES:
         return net.get("provider:physical_network")
     return None

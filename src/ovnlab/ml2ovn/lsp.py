@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovnlab.ml2ovn import names as n
-from ovnlab.ml2ovn.store import Resource, View
+from ovnlab.ml2ovn.view import Kind, Resource, View
 from ovnlab.nb.types import LspType
 from ovnlab.ovsdb import Row
 
@@ -70,7 +70,7 @@ def dhcp_columns(view: View, subnet: Resource, server_mac: str | None,
     gw = subnet.get("gateway_ip")
     server = gw or metadata_ip
     if server:
-        net = view.get("networks", subnet.get("network_id")) or {}
+        net = view.get(Kind.NETWORKS, subnet.get("network_id")) or {}
         options = {"server_id": server, "lease_time": "43200",
                    "mtu": str(net.get("mtu", 1500))}
         if gw:
@@ -91,8 +91,8 @@ def dhcp_columns(view: View, subnet: Resource, server_mac: str | None,
 
 def metadata_port_ip(view: View, subnet: Resource) -> str | None:
     """`_find_metadata_port_ip`: the network's metadata port's address on `subnet`."""
-    for port in view.values("ports"):
-        if port.get("network_id") == subnet.get("network_id") and n.is_metadata_port(port):
+    for port in view.find(Kind.PORTS, network_id=subnet.get("network_id")):
+        if n.is_metadata_port(port):
             for fixed in port.get("fixed_ips", []):
                 if fixed.get("subnet_id") == subnet["id"]:
                     return str(fixed["ip_address"])
@@ -124,7 +124,7 @@ def lsp_columns(view: View, port: Resource, *, dhcpv4: str | None, up: bool) -> 
     address = str(port["mac_address"])
     cidrs = []
     for ip in port.get("fixed_ips", []):
-        subnet = view.get("subnets", ip.get("subnet_id"))
+        subnet = view.get(Kind.SUBNETS, ip.get("subnet_id"))
         if subnet is None:
             continue
         address += f" {ip['ip_address']}"
@@ -140,7 +140,7 @@ def lsp_columns(view: View, port: Resource, *, dhcpv4: str | None, up: bool) -> 
     if not security and not port_type:
         addresses.append(n.UNKNOWN_ADDR)
     # a localport's MTU is the network's
-    mtu = str((view.get("networks", port["network_id"]) or {}).get("mtu", "")) \
+    mtu = str((view.get(Kind.NETWORKS, port["network_id"]) or {}).get("mtu", "")) \
         if port_type else ""
     return {
         "type": port_type.value,

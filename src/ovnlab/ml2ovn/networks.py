@@ -10,7 +10,7 @@ from ovnlab.ml2ovn import dhcp_opts, l3
 from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
-from ovnlab.ml2ovn.store import Resource
+from ovnlab.ml2ovn.view import Kind, Resource
 from ovnlab.ovsdb import Database, Row
 from ovnlab.owners import NETWORK_PREFIX, NEUTRON_PREFIX, DeviceOwner
 
@@ -21,22 +21,19 @@ class NetworkDriver(DriverBase):
     def create_network(self, net: Resource) -> None:
         """`OVNClient.create_network`: LS `neutron-<id>` + localnet port for provider nets."""
         with self.transaction():
-            self.store.put("networks", net)
             self.api.ls_add(n.ovn_name(net["id"]), **lsp_rules.network_columns(net))
             self._sync_provnet(net)
 
     def update_network(self, net: Resource, original: Resource | None = None) -> None:
         with self.transaction():
-            self.store.put("networks", net)
             ls = self.api.by_name("Logical_Switch", n.ovn_name(net["id"]))
             if ls is None:
                 self.api.ls_add(n.ovn_name(net["id"]), **lsp_rules.network_columns(net))
             else:
                 self.api.set(ls, **lsp_rules.network_columns(net))
             self._sync_provnet(net)
-            for subnet in self.store.values("subnets"):  # DHCP `mtu` follows the network
-                if subnet.get("network_id") == net["id"]:
-                    self._sync_subnet_dhcp(subnet)
+            for subnet in self.plugin.find(Kind.SUBNETS, network_id=net["id"]):
+                self._sync_subnet_dhcp(subnet)  # DHCP `mtu` follows the network
             if original is not None and original.get("mtu") != net.get("mtu") \
                     and net.get("router:external"):
                 self._set_gateway_mtu(net)
@@ -44,16 +41,14 @@ class NetworkDriver(DriverBase):
     def _set_gateway_mtu(self, net: Resource) -> None:
         """`set_gateway_mtu`: the gateway ports on an external network re-derive their
         options (`gateway_mtu`) when its MTU changes."""
-        for port in self.store.values("ports"):
-            if port.get("network_id") == net["id"] and port.get("device_owner") == DeviceOwner.ROUTER_GW:
-                lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
-                if lrp is not None:
-                    self.api.set(lrp, options=self._router_port_options(port))
+        for port in self.plugin.find(Kind.PORTS, network_id=net["id"], device_owner=DeviceOwner.ROUTER_GW):
+            lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
+            if lrp is not None:
+                self.api.set(lrp, options=self._router_port_options(port))
 
     def delete_network(self, net: Resource) -> None:
         with self.transaction():
             self.api.ls_del(n.ovn_name(net["id"]))
-            self.store.drop("networks", net["id"])
 
     def _sync_provnet(self, net: Resource) -> None:
         """`create_provnet_port`: localnet LSP for a flat/vlan segment (named after the
@@ -72,17 +67,15 @@ class NetworkDriver(DriverBase):
     def create_subnet(self, subnet: Resource) -> None:
         """`OVNClient.create_subnet`: a DHCP_Options row for a DHCP-enabled subnet."""
         with self.transaction():
-            self.store.put("subnets", subnet)
             self._sync_subnet_dhcp(subnet)
 
     def update_subnet(self, subnet: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_subnet` (`_modify_subnet_dhcp_options`)."""
         with self.transaction():
-            self.store.put("subnets", subnet)
             self._sync_subnet_dhcp(subnet)
             # A new gateway_ip on an external subnet moves the routers' default routes.
-            for router in self.store.values("routers"):
-                if any(g.subnet_id == subnet["id"] for g in l3.gw_info(self.store, router)):
+            for router in self.plugin.values(Kind.ROUTERS):
+                if any(g.subnet_id == subnet["id"] for g in l3.gw_info(self.plugin, router)):
                     self._sync_default_routes(router)
 
     def delete_subnet(self, subnet: Resource) -> None:
@@ -91,7 +84,6 @@ class NetworkDriver(DriverBase):
             for row in list(self.nb.rows("DHCP_Options")):
                 if row["external_ids"].get("subnet_id") == subnet["id"]:
                     self.api.delete("DHCP_Options", row.uuid)
-            self.store.drop("subnets", subnet["id"])
 
     def _subnet_dhcp_row(self, subnet_id: str, db: Database | None = None) -> Row | None:
         for row in (db or self.nb).rows("DHCP_Options"):
@@ -104,7 +96,7 @@ class NetworkDriver(DriverBase):
         """`_find_metadata_port_ip`, with `[ovn] ovn_metadata_enabled`."""
         if not self.config.ovn_metadata_enabled:
             return None
-        return lsp_rules.metadata_port_ip(self.store, subnet)
+        return lsp_rules.metadata_port_ip(self.plugin, subnet)
 
     def _new_mac(self) -> str:
         """`get_random_mac(base_mac)` from a seeded generator."""
@@ -113,7 +105,7 @@ class NetworkDriver(DriverBase):
     def _sync_subnet_dhcp(self, subnet: Resource) -> None:
         row = self._subnet_dhcp_row(subnet["id"])
         old = row or self._subnet_dhcp_row(subnet["id"], self._live)
-        cols = lsp_rules.dhcp_columns(self.store, subnet, old["options"].get("server_mac") if old else None,
+        cols = lsp_rules.dhcp_columns(self.plugin, subnet, old["options"].get("server_mac") if old else None,
                                       self._new_mac, self._metadata_port_ip(subnet))
         if cols is None and row is None:
             return
@@ -124,7 +116,7 @@ class NetworkDriver(DriverBase):
             self.api.insert("DHCP_Options", **cols)
         else:
             self.api.set(row, **cols)
-        for port in self.store.values("ports"):
+        for port in self.plugin.find(Kind.PORTS, network_id=subnet.get("network_id")):
             if any(f.get("subnet_id") == subnet["id"] for f in port.get("fixed_ips", [])) \
                     and self.api.by_name("Logical_Switch_Port", port["id"]) is not None:
                 self._update_lsp(port)

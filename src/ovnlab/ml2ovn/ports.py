@@ -8,7 +8,7 @@ from ovnlab.ml2ovn import dhcp_opts
 from ovnlab.ml2ovn import lsp as lsp_rules
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
-from ovnlab.ml2ovn.store import Resource
+from ovnlab.ml2ovn.view import Kind, Resource
 from ovnlab.nb.types import LspType
 from ovnlab.ovsdb import Row
 
@@ -29,7 +29,6 @@ class PortDriver(DriverBase):
         resync finds either)."""
         dhcp_opts.check_supported(port["id"], port.get("extra_dhcp_opts") or [])
         with self.transaction():
-            self.store.put("ports", port)
             if port.get("device_owner") == n.OWNER_FLOATINGIP:
                 return
             if self.api.by_name("Logical_Switch_Port", port["id"]) is None:
@@ -46,7 +45,6 @@ class PortDriver(DriverBase):
             self._drop_port_dhcp_rows(port["id"])
             if port.get("device_owner") == n.OWNER_ROUTER_INTF:
                 self.api.lrp_del(n.lrp_name(port["id"]))
-            self.store.drop("ports", port["id"])
             self._metadata_port_changed(port)
 
     def _metadata_port_changed(self, port: Resource) -> None:
@@ -55,15 +53,14 @@ class PortDriver(DriverBase):
         `_update_subnet_dhcp_options`)."""
         if not n.is_metadata_port(port) or not self.config.ovn_metadata_enabled:
             return
-        for subnet in self.store.values("subnets"):
-            if subnet.get("network_id") == port["network_id"]:
-                self._sync_subnet_dhcp(subnet)
+        for subnet in self.plugin.find(Kind.SUBNETS, network_id=port["network_id"]):
+            self._sync_subnet_dhcp(subnet)
 
     def _create_lsp(self, port: Resource) -> Row:
         ls_name = n.ovn_name(port["network_id"])
         if self.api.by_name("Logical_Switch", ls_name) is None:
             raise NotFound(f"Logical Switch {ls_name} does not exist")
-        cols = lsp_rules.lsp_columns(self.store, port, dhcpv4=self._port_dhcpv4(port),
+        cols = lsp_rules.lsp_columns(self.plugin, port, dhcpv4=self._port_dhcpv4(port),
                                      up=self._lsp_up(port["id"]))
         lsp = self.api.lsp_add(ls_name, port["id"], **cols)
         self._sync_port_groups(port, lsp)
@@ -71,7 +68,7 @@ class PortDriver(DriverBase):
 
     def _update_lsp(self, port: Resource) -> None:
         lsp = self.api.must("Logical_Switch_Port", port["id"])
-        cols = lsp_rules.lsp_columns(self.store, port, dhcpv4=self._port_dhcpv4(port),
+        cols = lsp_rules.lsp_columns(self.plugin, port, dhcpv4=self._port_dhcpv4(port),
                                      up=self._lsp_up(port["id"]))
         # Keys Neutron did not write this time (neutron:port_fip) are kept.
         cols["external_ids"] = {**lsp["external_ids"], **cols["external_ids"]}

@@ -11,7 +11,7 @@ from ovnlab.ml2ovn import l3
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn import scheduler as sched
 from ovnlab.ml2ovn.base import DriverBase
-from ovnlab.ml2ovn.store import Resource
+from ovnlab.ml2ovn.view import Kind, Resource
 from ovnlab.nb.api import NbApi
 from ovnlab.nb.types import LspType, NatType
 from ovnlab.ovsdb import Row
@@ -23,22 +23,20 @@ class L3Driver(DriverBase):
     def create_router(self, router: Resource) -> None:
         """`OVNClient.create_router`."""
         with self.transaction():
-            self.store.put("routers", router)
-            self.api.lr_add(n.ovn_name(router["id"]), **l3.router_columns(self.store, router))
+            self.api.lr_add(n.ovn_name(router["id"]), **l3.router_columns(self.plugin, router))
             if router.get("external_gateway_info"):
-                self._add_router_ext_gw(router, l3.router_v4_networks(self.store, router["id"]))
+                self._add_router_ext_gw(router, l3.router_v4_networks(self.plugin, router["id"]))
 
     def update_router(self, router: Resource, original: Resource | None = None) -> None:
         """`OVNClient.update_router`: gateway set / cleared / changed, SNAT toggled."""
         with self.transaction():
-            self.store.put("routers", router)
             name = n.ovn_name(router["id"])
             lr = self.api.by_name("Logical_Router", name)
             if lr is None:
-                lr = self.api.lr_add(name, **l3.router_columns(self.store, router))
+                lr = self.api.lr_add(name, **l3.router_columns(self.plugin, router))
             gw_new = router.get("external_gateway_info")
             gw_lrps = self._gw_lrps(lr)
-            networks = l3.router_v4_networks(self.store, router["id"])
+            networks = l3.router_v4_networks(self.plugin, router["id"])
             if not gw_new:
                 self._delete_router_ext_gw(lr)
             elif not gw_lrps or self._external_ips_changed(lr, router):
@@ -50,25 +48,24 @@ class L3Driver(DriverBase):
                 if has_snat != snat and networks:
                     self._update_nat_rules(router, networks, snat)
             lr = self.nb.tables["Logical_Router"][lr.uuid]
-            self.api.set(lr, external_ids=l3.router_columns(self.store, router)["external_ids"],
+            self.api.set(lr, external_ids=l3.router_columns(self.plugin, router)["external_ids"],
                          enabled=bool(router.get("admin_state_up", True)))
             self._sync_extra_routes(router)
 
     def delete_router(self, router: Resource) -> None:
         with self.transaction():
             self.api.lr_del(n.ovn_name(router["id"]))
-            self.store.drop("routers", router["id"])
 
     def _gw_lrps(self, lr: Row) -> list[Row]:
         return [p for p in self.api.children(lr, "ports") if p["external_ids"].get(n.IS_EXT_GW) == "True"]
 
     def _external_ips_changed(self, lr: Row, router: Resource) -> bool:
         """`_check_external_ips_changed`."""
-        gws = l3.gw_info(self.store, router)
+        gws = l3.gw_info(self.plugin, router)
         routes = self.api.children(lr, "static_routes")
         gw_subnets = [r["external_ids"].get(n.SUBNET_ID) for r in routes]
         snats = [nat for nat in self.api.children(lr, "nat") if nat["type"] == NatType.SNAT]
-        gw_port = l3.gw_port(self.store, router)
+        gw_port = l3.gw_port(self.plugin, router)
         if not any(p["name"] == n.lrp_name(gw_port["id"]) for p in self._gw_lrps(lr)):
             return True
         for gw in gws:
@@ -82,7 +79,7 @@ class L3Driver(DriverBase):
 
     def _add_router_ext_gw(self, router: Resource, networks: list[str]) -> None:
         """`_add_router_ext_gw`: gateway LRP, default route, SNAT per attached subnet."""
-        self._create_lrouter_port(router, l3.gw_port(self.store, router))
+        self._create_lrouter_port(router, l3.gw_port(self.plugin, router))
         self._sync_default_routes(router)
         if l3.snat_enabled(router) and networks:
             self._update_nat_rules(router, networks, True)
@@ -92,7 +89,7 @@ class L3Driver(DriverBase):
         for route in self.api.children(lr, "static_routes"):
             if route["external_ids"].get(n.IS_EXT_GW) == "true":
                 self.api.delete("Logical_Router_Static_Route", route.uuid)
-        for gw in l3.gw_info(self.store, router):
+        for gw in l3.gw_info(self.plugin, router):
             if gw.gateway_ip is None:
                 continue
             self.api.lr_route_add(lr["name"], ip_prefix=gw.ip_prefix, nexthop=gw.gateway_ip,
@@ -114,12 +111,11 @@ class L3Driver(DriverBase):
             if lsp is not None and lsp["type"] == LspType.ROUTER:
                 # The Neutron gateway port goes with the gateway.
                 self.api.delete("Logical_Switch_Port", lsp.uuid)
-            self.store.drop("ports", port_id)
 
     def _update_nat_rules(self, router: Resource, networks: list[str], enable_snat: bool) -> None:
         """`update_nat_rules`: one snat row per (v4 gateway IP, attached v4 CIDR)."""
         lr = self.api.must("Logical_Router", n.ovn_name(router["id"]))
-        for gw in l3.gw_info(self.store, router):
+        for gw in l3.gw_info(self.plugin, router):
             if gw.ip_version == 6:
                 continue
             for cidr in networks:
@@ -147,10 +143,6 @@ class L3Driver(DriverBase):
     def add_router_interface(self, router: Resource, port: Resource, subnet: Resource | None = None) -> None:
         """`OVNClient.create_router_port`."""
         with self.transaction():
-            self.store.put("routers", router)
-            if subnet is not None:
-                self.store.put("subnets", subnet)
-            self.store.put("ports", port)
             if self.api.by_name("Logical_Switch_Port", port["id"]) is None:
                 self._create_lsp(port)
             lrp = self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"]))
@@ -161,7 +153,7 @@ class L3Driver(DriverBase):
             if router.get("external_gateway_info"):
                 cidr = None
                 for fixed in port.get("fixed_ips", []):
-                    s = self.store.get("subnets", fixed.get("subnet_id"))
+                    s = self.plugin.get(Kind.SUBNETS, fixed.get("subnet_id"))
                     if s is None or (subnet is not None and s["id"] != subnet["id"]):
                         continue
                     if ipaddress.ip_network(s["cidr"]).version == 4:
@@ -171,32 +163,29 @@ class L3Driver(DriverBase):
                 self._refresh_gw_port_options(router)
 
     def remove_router_interface(self, router: Resource, port: Resource, subnet: Resource | None = None) -> None:
-        """`OVNClient.delete_router_port`. `port` is the interface port as it was; with a
-        `subnet`, only that subnet's address leaves it, else the whole port goes."""
+        """`OVNClient.delete_router_port`, after the plugin has deleted the interface port or
+        taken `subnet`'s address off it: `port` is the port as it was; what the plugin holds
+        now decides whether its LRP is updated or goes."""
         with self.transaction():
-            self.store.put("routers", router)
-            remaining = [f for f in port.get("fixed_ips", [])
-                         if subnet is not None and f.get("subnet_id") != subnet["id"]]
-            removed = [f for f in port.get("fixed_ips", []) if f not in remaining]
+            current = self.plugin.get(Kind.PORTS, port["id"])
+            kept = {f.get("subnet_id") for f in (current or {}).get("fixed_ips", [])}
+            removed = [f for f in port.get("fixed_ips", []) if f.get("subnet_id") not in kept]
             if router.get("external_gateway_info") and l3.snat_enabled(router):
                 for fixed in removed:
-                    s = self.store.get("subnets", fixed.get("subnet_id"))
+                    s = self.plugin.get(Kind.SUBNETS, fixed.get("subnet_id"))
                     if s is not None and ipaddress.ip_network(s["cidr"]).version == 4:
                         self._update_nat_rules(router, [s["cidr"]], False)
                         break
-            if remaining:
-                updated = {**port, "fixed_ips": remaining}
-                self.store.put("ports", updated)
-                self._update_lrouter_port(updated)
+            if current is not None and self.api.by_name("Logical_Router_Port", n.lrp_name(port["id"])):
+                self._update_lrouter_port(current)
             else:
                 self.api.lrp_del(n.lrp_name(port["id"]))
                 self.api.lsp_del(port["id"])
-                self.store.drop("ports", port["id"])
             if router.get("external_gateway_info"):
                 self._refresh_gw_port_options(router)
 
     def _router_port_options(self, port: Resource) -> dict[str, str]:
-        return l3.router_port_options(self.store, port, distributed=self.distributed,
+        return l3.router_port_options(self.plugin, port, distributed=self.distributed,
                                       emit_need_to_frag=self.emit_need_to_frag)
 
     def _create_lrouter_port(self, router: Resource, port: Resource) -> Row:
@@ -208,17 +197,17 @@ class L3Driver(DriverBase):
             if self.api.by_name("Logical_Switch_Port", port["id"]) is None:
                 self._create_lsp(port)
             lrp = self.api.lrp_add(n.ovn_name(router["id"]), name, mac=str(port["mac_address"]),
-                                   networks=l3.lrp_networks(self.store, port), options=self._router_port_options(port),
+                                   networks=l3.lrp_networks(self.plugin, port), options=self._router_port_options(port),
                                    external_ids=l3.lrp_external_ids(port))
             if is_gw:
-                lrp = self._schedule(lrp, l3.physnet(self.store, port["network_id"]))
+                lrp = self._schedule(lrp, l3.physnet(self.plugin, port["network_id"]))
         self._set_lsp_router(port, name, is_gw)
         return lrp
 
     def _update_lrouter_port(self, port: Resource) -> None:
         """`_update_lrouter_port`."""
         lrp = self.api.must("Logical_Router_Port", n.lrp_name(port["id"]))
-        self.api.set(lrp, networks=l3.lrp_networks(self.store, port), external_ids=l3.lrp_external_ids(port),
+        self.api.set(lrp, networks=l3.lrp_networks(self.plugin, port), external_ids=l3.lrp_external_ids(port),
                      options=self._router_port_options(port))
         self._set_lsp_router(port, lrp["name"], port.get("device_owner") == n.OWNER_ROUTER_GW)
 
@@ -230,7 +219,7 @@ class L3Driver(DriverBase):
         if lr is None:
             return
         for lrp in self._gw_lrps(lr):
-            port = self.store.get("ports", n.port_id_from_lrp(lrp["name"]))
+            port = self.plugin.get(Kind.PORTS, n.port_id_from_lrp(lrp["name"]))
             if port is not None:
                 self.api.set(lrp, options=self._router_port_options(port))
 
@@ -267,7 +256,7 @@ class L3Driver(DriverBase):
                 if lrp["external_ids"].get(n.IS_EXT_GW) != "True":
                     continue
                 net_name = lrp["external_ids"].get(n.NETWORK_NAME, "")
-                physnet = l3.physnet(self.store, net_name[len("neutron-"):])
+                physnet = l3.physnet(self.plugin, net_name[len("neutron-"):])
                 current = [g["chassis_name"] for g in self.api.gateway_chassis(lrp)]
                 valid = [c for c in current if not sched.is_invalid(c, by_name, physnet)]
                 if len(valid) >= n.MAX_GW_CHASSIS:

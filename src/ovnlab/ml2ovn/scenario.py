@@ -12,6 +12,7 @@ import uuid as uuidlib
 from typing import Any
 
 from ovnlab.ml2ovn.driver import OVNMechanismDriver
+from ovnlab.ml2ovn.view import DictView, Kind
 from ovnlab.ovsdb import Database
 from ovnlab.owners import DeviceOwner, is_network_owned
 from ovnlab.topology import Topology
@@ -52,6 +53,11 @@ class MiniNeutron:
         self.routers: dict[str, Resource] = {}
         self.floatingips: dict[str, Resource] = {}
         self.security_groups: dict[str, Resource] = {}
+        # The driver reads these dicts as Neutron's driver reads the plugin's DB.
+        driver.bind(DictView({
+            Kind.NETWORKS: self.networks, Kind.SUBNETS: self.subnets, Kind.PORTS: self.ports,
+            Kind.ROUTERS: self.routers, Kind.FLOATINGIPS: self.floatingips,
+            Kind.SECURITY_GROUPS: self.security_groups}))
 
     def new_id(self) -> str:
         return str(uuidlib.UUID(int=self._rng.getrandbits(128), version=4))
@@ -169,9 +175,9 @@ class MiniNeutron:
         for port in list(self.ports.values()):
             if port["device_id"] == router["id"] and port["device_owner"] == DeviceOwner.ROUTER_INTF \
                     and any(f["subnet_id"] == subnet["id"] for f in port["fixed_ips"]):
-                del self.ports[port["id"]]
-                self.driver.remove_router_interface(router, port, subnet)
+                del self.ports[port["id"]]  # the port goes first, as in Neutron's L3 DB
                 self.driver.delete_port(port)
+                self.driver.remove_router_interface(router, port, subnet)
 
     def set_gateway(self, router: Resource, ext: Resource, ext_subnet: Resource, ip: str,
                     enable_snat: bool = True) -> Resource:

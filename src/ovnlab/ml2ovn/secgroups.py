@@ -9,7 +9,7 @@ from typing import Any
 from ovnlab.ml2ovn import acl as acls
 from ovnlab.ml2ovn import names as n
 from ovnlab.ml2ovn.base import DriverBase
-from ovnlab.ml2ovn.store import Resource
+from ovnlab.ml2ovn.view import Kind, Resource
 
 
 class SecurityGroupDriver(DriverBase):
@@ -24,35 +24,29 @@ class SecurityGroupDriver(DriverBase):
     def create_security_group(self, sg: Resource) -> None:
         """`OVNClient.create_security_group`: Port_Group `pg_<id>` + one ACL per rule."""
         with self.transaction():
-            self.store.put("security_groups", sg)
             pg = self.api.pg_add(n.port_group_name(sg["id"]), external_ids={n.SG_ID: sg["id"]})
             for rule in sg.get("security_group_rules") or []:
                 self.api.pg_acl_add(pg, **acls.rule_acl(pg["name"], rule, _stateful(sg)))
 
     def update_security_group(self, sg: Resource, original: Resource | None = None) -> None:
         with self.transaction():
-            self.store.put("security_groups", sg)
             if self.api.by_name("Port_Group", n.port_group_name(sg["id"])) is None:
                 self.create_security_group(sg)
 
     def delete_security_group(self, sg: Resource) -> None:
         with self.transaction():
             self.api.pg_del(n.port_group_name(sg["id"]))
-            self.store.drop("security_groups", sg["id"])
 
     def create_security_group_rule(self, rule: Resource) -> None:
         with self.transaction():
-            sg = self.store.get("security_groups", rule["security_group_id"]) or {}
+            sg = self.plugin.get(Kind.SECURITY_GROUPS, rule["security_group_id"]) or {}
             pg = self.api.must("Port_Group", n.port_group_name(rule["security_group_id"]))
             self.api.pg_acl_add(pg, **acls.rule_acl(pg["name"], rule, _stateful(sg)))
-            if sg:
-                rules = [r for r in sg.get("security_group_rules") or [] if r["id"] != rule["id"]]
-                self.store.put("security_groups", {**sg, "security_group_rules": [*rules, rule]})
 
     def delete_security_group_rule(self, rule: Resource) -> None:
         """`pg_acl_del` by (direction, priority, match), as Neutron deletes it."""
         with self.transaction():
-            sg = self.store.get("security_groups", rule["security_group_id"]) or {}
+            sg = self.plugin.get(Kind.SECURITY_GROUPS, rule["security_group_id"]) or {}
             pg = self.api.by_name("Port_Group", n.port_group_name(rule["security_group_id"]))
             if pg is not None:
                 want = acls.rule_acl(pg["name"], rule, _stateful(sg))
@@ -60,10 +54,6 @@ class SecurityGroupDriver(DriverBase):
                     if (acl["direction"], acl["priority"], acl["match"]) == \
                             (want["direction"], want["priority"], want["match"]):
                         self.api.delete("ACL", acl.uuid)
-            if sg:
-                rules = [r for r in sg.get("security_group_rules") or [] if r["id"] != rule["id"]]
-                self.store.put("security_groups", {**sg, "security_group_rules": rules})
-
 
 
 def _stateful(sg: Mapping[str, Any]) -> bool:

@@ -1,8 +1,8 @@
 """Resync of the NB from the cloud's full state (Neutron's `ovn_db_sync.py`, repair mode).
 
-`build` replays the snapshot through a scratch driver into an empty NB, reading LSP `up`
-and existing gateway chassis from the live NB; `reconcile` then applies the differences
-to the live NB, matching rows by their natural keys so their UUIDs survive. `canonical`
+`build` replays the resources a `View` holds (the cloud's own: no copy) through a scratch
+driver into an empty NB, reading LSP `up` and existing gateway chassis from the live NB;
+`reconcile` then applies the differences to the live NB, matching rows by their natural keys so their UUIDs survive. `canonical`
 gives a UUID-free view of the driver-managed tables, for comparing two databases.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ovnlab.ml2ovn import names as n
+from ovnlab.ml2ovn.view import Kind, View
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.ovsdb import Database, Row
 
@@ -34,40 +35,38 @@ _PARENT = {
 }
 
 
-def build(snapshot: Mapping[str, Any], scratch: Callable[[], OVNMechanismDriver]) -> OVNMechanismDriver:
-    """Replay the cloud (`networks`, `subnets`, `security_groups` with their rules, `ports`,
-    `routers`, `floatingips`: lists of API dicts) into a scratch driver's empty NB (one
-    reading LSP `up` and existing gateway chassis from the live NB)."""
-    drv = scratch()
-    res = {k: list(snapshot.get(k) or []) for k in
-           ("networks", "subnets", "security_groups", "ports", "routers", "floatingips")}
-    for net in res["networks"]:
+def build(view: View, scratch: Callable[[View], OVNMechanismDriver]) -> OVNMechanismDriver:
+    """Replay every resource `view` holds into a scratch driver's empty NB (one reading LSP
+    `up` and existing gateway chassis from the live NB, and the resources from `view`)."""
+    drv = scratch(view)
+    ports = list(view.values(Kind.PORTS))
+    routers = list(view.values(Kind.ROUTERS))
+    for net in view.values(Kind.NETWORKS):
         drv.create_network(net)
-    for subnet in res["subnets"]:
+    for subnet in view.values(Kind.SUBNETS):
         drv.create_subnet(subnet)
-    for sg in res["security_groups"]:
+    for sg in view.values(Kind.SECURITY_GROUPS):
         drv.create_security_group(sg)
-    for port in res["ports"]:
+    for port in ports:
         drv.create_port(port)
-    for router in res["routers"]:
+    for router in routers:
         plain = {**router, "external_gateway_info": None}
         drv.create_router(plain)
-        for port in res["ports"]:
+        for port in ports:
             if port.get("device_owner") == n.OWNER_ROUTER_INTF and port.get("device_id") == router["id"]:
                 drv.add_router_interface(plain, port)
-        drv.store.put("routers", router)
     # Gateways last, in the order their ports were created: the order they were set, which
     # is the order the least-loaded scheduler saw them in.
-    position = {p["id"]: i for i, p in enumerate(res["ports"])}
+    position = {p["id"]: i for i, p in enumerate(ports)}
 
     def gw_order(router: dict[str, Any]) -> int:
         gw = router.get("gw_port_id") or (router.get("gw_port") or {}).get("id")
         return position.get(gw, len(position)) if gw else len(position)
 
-    for router in sorted(res["routers"], key=gw_order):
+    for router in sorted(routers, key=gw_order):
         if router.get("external_gateway_info"):
             drv.update_router(router)
-    for fip in res["floatingips"]:
+    for fip in view.values(Kind.FLOATINGIPS):
         drv.create_floatingip(fip)
     return drv
 

@@ -114,7 +114,7 @@ def _keystone_login(lab: Any, lock: Any) -> Callable[[str, str, str], Any]:
 
     def login(user: str, password: str, project: str) -> Any:
         with lock:
-            return lab.cloud.authenticate(user, password, project)
+            return lab.cloud.identity.authenticate(user, password, project)
 
     return login
 

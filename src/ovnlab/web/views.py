@@ -158,7 +158,7 @@ def _logical(lab: Any) -> Iterator[Element]:
         physnet = net.get("provider:physical_network")
         if physnet and physnet in lab.fabric.segments:
             yield _edge(f"net:{net['id']}", f"segment:{physnet}", Kind.LOGICAL, "flat")
-    for router in cloud.get_routers(ctx):
+    for router in cloud.l3.get_routers(ctx):
         yield _node(f"router:{router['id']}", f"router {router['name']}", Kind.ROUTER)
     for port in cloud.get_ports(ctx):
         owner = port["device_owner"]
@@ -170,7 +170,7 @@ def _logical(lab: Any) -> Iterator[Element]:
     for name in vms.values():
         net_id = lab.fabric.node(name).port["network_id"]
         yield _edge(name, f"net:{net_id}", Kind.LOGICAL)
-    for fip in cloud.get_floatingips(ctx):
+    for fip in cloud.l3.get_floatingips(ctx):
         fid = f"fip:{fip['id']}"
         yield _node(fid, f"FIP {fip['floating_ip_address']}", Kind.FIP,
                     address=fip["floating_ip_address"], associated=bool(fip["port_id"]))
