@@ -406,15 +406,12 @@ def set_field_of10(a: SetField) -> list[Action]:
     if a.field.startswith("tun_metadata"):
         return [a]
     out: list[Action] = []
-    bit = 0
-    while bit < f.width:
-        if not mask >> bit & 1:
-            bit += 1
-            continue
-        start = bit
-        while bit < f.width and mask >> bit & 1:
-            bit += 1
-        out.extend(loads(a.field, start, bit - start, (a.value >> start) & ((1 << (bit - start)) - 1)))
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        run = mask >> start
+        n = (~run & (run + 1)).bit_length() - 1  # the run of 1-bits starting there
+        out.extend(loads(a.field, start, n, (a.value >> start) & ((1 << n) - 1)))
+        mask &= ~(((1 << n) - 1) << start)
     return out
 
 
