@@ -275,3 +275,12 @@ def test_put_dhcp_opts_and_dhcpv6_reply_encode_as_real_ovn() -> None:
         acts("reg0[3] = put_dhcp_opts(router = 172.16.100.1);")
     with pytest.raises(SyntaxError_, match="bogus"):
         acts("reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, bogus = 1);")
+
+
+def test_ipv6_nat_is_refused_at_compile_time() -> None:
+    """The flow model's nat() is IPv4 only: the lflow is an error, not a flow the switch
+    would refuse later."""
+    with pytest.raises(SyntaxError_, match="IPv6 NAT"):
+        acts("ct_dnat(fd00::5);")
+    assert acts("ct_snat(10.0.0.5, 1000-2000);") == (
+        "ct(commit,table=15,zone=NXM_NX_REG12[0..15],nat(src=10.0.0.5:1000-2000,random))")

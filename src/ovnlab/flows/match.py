@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ovnlab.flows.fields import SLOT_WIDTH, SLOTS, Field, lookup_field
+from ovnlab.flows.fields import SLOTS, Field
 from ovnlab.flows.model import Match, canonical_match
 
 
@@ -63,18 +63,3 @@ class MatchBuilder:
             self._hash = hash(frozenset(self.slots.items()))
         return self._hash
 
-
-def match_of(**fields: int | tuple[int, int]) -> Match:
-    """A match from field names (any alias) or slots (`conj_id`):
-    `match_of(metadata=3, reg15=(1, 0xffff))`."""
-    b = MatchBuilder()
-    for name, spec in fields.items():
-        value, mask = spec if isinstance(spec, tuple) else (spec, None)
-        f = lookup_field(name)
-        if f is not None:
-            b.set_field(f, value, mask)
-        elif name in SLOT_WIDTH:
-            b.set(name, value, (1 << SLOT_WIDTH[name]) - 1 if mask is None else mask)
-        else:
-            raise ValueError(f"unknown OpenFlow field {name!r}")
-    return b.match()
