@@ -6,7 +6,6 @@ OVN field loads (`icmp4.frag_mtu = N`, parse_OVNFIELD_LOAD)."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from ovnlab.controller import dhcp
 from ovnlab.controller import expr as ex
@@ -17,6 +16,7 @@ from ovnlab.controller.encode import (
     OFTABLE_MAC_LOOKUP,
     EncodeParams,
     field_ref,
+    masked_loads,
     resolve,
     restore_args,
     setup_args,
@@ -137,30 +137,9 @@ def _load_const(ref: ex.FieldRef, dst: SubField, c: Const, ep: EncodeParams) -> 
     if c.value >> dst.nbits:
         raise SyntaxError_(f"{c.value:#x} exceeds {dst.nbits}-bit field {ref.text()}.")
     if c.mask is not None:
-        return [set_field(dst.field, s_val, dst.ofs + s.ofs, s.nbits)
-                for s, s_val in _mask_segments(c.value, c.mask, dst.nbits)]
+        mask = c.mask & ((1 << dst.nbits) - 1)
+        return masked_loads(dst.field, c.value << dst.ofs, mask << dst.ofs)
     return [set_field(dst.field, c.value, dst.ofs, dst.nbits)]
-
-
-@dataclass(frozen=True, slots=True)
-class _Seg:
-    ofs: int
-    nbits: int
-
-
-def _mask_segments(value: int, mask: int, width: int) -> list[tuple[_Seg, int]]:
-    out = []
-    i = 0
-    while i < width:
-        if mask >> i & 1:
-            j = i
-            while j < width and mask >> j & 1:
-                j += 1
-            out.append((_Seg(i, j - i), (value >> i) & ((1 << (j - i)) - 1)))
-            i = j
-        else:
-            i += 1
-    return out
 
 
 def _fdb(cur: Cursor, ep: EncodeParams, dst: SubField, acts: list[Action], fn: str) -> None:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Cursor, SyntaxError_
-from ovnlab.flows.actions import Action, Pop, Push, SubField, set_field
-from ovnlab.flows.fields import FIELDS
+from ovnlab.flows.actions import Action, Pop, Push, SubField, mask_runs, set_field
 
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 OFTABLE_REMOTE_OUTPUT = 37
@@ -66,20 +65,10 @@ def zone(name: str) -> SubField:
 
 
 def masked_loads(name: str, value: int, mask: int) -> list[Action]:
-    """One set_field per contiguous run of mask bits (OVN's encode of a masked load)."""
-    width = FIELDS[name].width
-    out: list[Action] = []
-    i = 0
-    while i < width:
-        if mask >> i & 1:
-            j = i
-            while j < width and mask >> j & 1:
-                j += 1
-            out.append(set_field(name, (value >> i) & ((1 << (j - i)) - 1), i, j - i))
-            i = j
-        else:
-            i += 1
-    return out
+    """A masked constant load: one set_field per contiguous run of mask bits (as OVN's
+    encode_LOAD gives them to OVS)."""
+    return [set_field(name, (value >> ofs) & ((1 << n) - 1), ofs, n)
+            for ofs, n in mask_runs(mask)]
 
 
 def setup_args(args: list[tuple[SubField, str]]) -> list[Action]:

@@ -406,11 +406,19 @@ def set_field_of10(a: SetField) -> list[Action]:
     if a.field.startswith("tun_metadata"):
         return [a]
     out: list[Action] = []
+    for start, n in mask_runs(mask):
+        out.extend(loads(a.field, start, n, (a.value >> start) & ((1 << n) - 1)))
+    return out
+
+
+def mask_runs(mask: int) -> list[tuple[int, int]]:
+    """The runs of contiguous 1-bits of a mask, low bits first: (offset, nbits)."""
+    out = []
     while mask:
         start = (mask & -mask).bit_length() - 1
         run = mask >> start
-        n = (~run & (run + 1)).bit_length() - 1  # the run of 1-bits starting there
-        out.extend(loads(a.field, start, n, (a.value >> start) & ((1 << n) - 1)))
+        n = (~run & (run + 1)).bit_length() - 1
+        out.append((start, n))
         mask &= ~(((1 << n) - 1) << start)
     return out
 

@@ -1,8 +1,9 @@
 """The flow model: `Flow(table, priority, cookie, match, actions)`.
 
 `match` is a tuple of `(slot, value, mask)` in OVS's printing order, values already
-masked, so equal matches compare equal and hash alike. `make_flow` is the controller's fast
-path: no text parsing, field names and aliases normalised, prerequisites checked.
+masked, so equal matches compare equal and hash alike. `make_flow` builds one from field
+names without text (aliases normalised, prerequisites checked); `check_flow` checks one
+built another way (ovn-controller's, through flows/match.py) as ovs-vswitchd would.
 """
 
 from __future__ import annotations
