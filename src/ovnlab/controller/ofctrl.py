@@ -2,8 +2,8 @@
 unit (an lflow on a datapath, a port binding, a multicast group...), and the installed
 table it is diffed against: the first put installs everything, later ones only the flows
 whose key (table, priority, match) changed (ofctrl_put). Flows are the flow model's
-(`ovnlab.flows.Flow`), handed to the bridge as they are; like ovs-vswitchd, the bridge
-side refuses a flow whose actions its match does not allow (`install_errors`).
+(`ovnlab.flows.Flow`), handed to the bridge as they are; one that ovs-vswitchd would
+refuse (a field its match does not guarantee) goes to `install_errors` instead.
 """
 
 from __future__ import annotations
