@@ -120,15 +120,15 @@ def _local_common(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     dpm = (p.dp_key, FULL64)
     out = [
         _flow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-               (*_zone_loads(ctx, p), Resubmit(None, OFTABLE_CHECK_LOOPBACK)), cookie),
+              (*_zone_loads(ctx, p), Resubmit(None, OFTABLE_CHECK_LOOPBACK)), cookie),
         _flow(OFTABLE_CHECK_LOOPBACK, 100,
-               _m(metadata=dpm, reg10=(0, 1 << MLF_ALLOW_LOOPBACK_BIT), reg14=(p.key, FULL32),
-                  reg15=(p.key, FULL32)), (), cookie),
+              _m(metadata=dpm, reg10=(0, 1 << MLF_ALLOW_LOOPBACK_BIT), reg14=(p.key, FULL32),
+                 reg15=(p.key, FULL32)), (), cookie),
         _flow(OFTABLE_SAVE_INPORT, 100,
-               _m(metadata=dpm, reg10=(1 << MLF_ALLOW_LOOPBACK_BIT, 1 << MLF_ALLOW_LOOPBACK_BIT),
-                  reg15=(p.key, FULL32)),
-               (Push(SubField.whole("in_port")), set_field("in_port", OFPP_NONE),
-                Resubmit(None, OFTABLE_LOG_TO_PHY), Pop(SubField.whole("in_port"))), cookie),
+              _m(metadata=dpm, reg10=(1 << MLF_ALLOW_LOOPBACK_BIT, 1 << MLF_ALLOW_LOOPBACK_BIT),
+                 reg15=(p.key, FULL32)),
+              (Push(SubField.whole("in_port")), set_field("in_port", OFPP_NONE),
+               Resubmit(None, OFTABLE_LOG_TO_PHY), Pop(SubField.whole("in_port"))), cookie),
     ]
     return out
 
@@ -147,7 +147,7 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[Flow]:
             acts = (set_field("reg15", dist.key), *_zone_loads(ctx, dist),
                     Resubmit(None, OFTABLE_CHECK_LOOPBACK))
         return [_flow(OFTABLE_LOCAL_OUTPUT, 100,
-                       _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)), acts, cookie)]
+                      _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)), acts, cookie)]
     ofport = 0
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
@@ -175,8 +175,8 @@ def _patch_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     inner += [set_field(f"reg{i}", 0) for i in range(N_LOG_REGS)]
     inner.append(Resubmit(None, OFTABLE_LOG_INGRESS_PIPELINE))
     flows.append(_flow(OFTABLE_LOG_TO_PHY, 100,
-                        _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)),
-                        (Clone(tuple(inner)),), cookie))
+                       _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)),
+                       (Clone(tuple(inner)),), cookie))
     return flows
 
 
@@ -192,26 +192,26 @@ def _local_port_flows(ctx: PhysCtx, p: PortInfo, ofport: int, cookie: int) -> li
     if p.type in ("localnet", "l2gateway") or p.tag:
         tag = p.tag or 0
         flows.append(_flow(0, 150 if tag else 100,
-                            _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
-                            (StripVlan(), *meta), cookie))
+                           _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
+                           (StripVlan(), *meta), cookie))
         if not tag:
             flows.append(_flow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
-                                tuple(meta), cookie))
+                               tuple(meta), cookie))
         if p.type == "localnet":
             flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
     else:
         flows.append(_flow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
     flows.append(_flow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                        (Output(ofport),), cookie))
+                       (Output(ofport),), cookie))
     if p.type == "localnet":
         for bit in (MLF_LOCALPORT_BIT, MLF_LOCAL_ONLY_BIT):
             flows.append(_flow(OFTABLE_CHECK_LOOPBACK, 160,
-                                _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
-                                   reg15=(p.key, FULL32)), (), cookie))
+                               _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
+                                  reg15=(p.key, FULL32)), (), cookie))
     if p.type == "localport":
         flows.append(_flow(OFTABLE_REMOTE_OUTPUT, 150,
-                            _m(metadata=dpm, reg14=(p.key, FULL32)),
-                            (Resubmit(None, OFTABLE_LOCAL_OUTPUT),), cookie))
+                           _m(metadata=dpm, reg14=(p.key, FULL32)),
+                           (Resubmit(None, OFTABLE_LOCAL_OUTPUT),), cookie))
     return flows
 
 
@@ -223,7 +223,7 @@ def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     if localnet and localnet in ctx.patch_ofports:
         ln = ctx.ports[localnet]
         return [_flow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                       (set_field("reg15", ln.key), Resubmit(None, OFTABLE_LOCAL_OUTPUT)), cookie)]
+                      (set_field("reg15", ln.key), Resubmit(None, OFTABLE_LOCAL_OUTPUT)), cookie)]
     if localnet or p.type == "localport":
         return []
     out: Action
@@ -239,7 +239,7 @@ def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     else:
         return []
     return [_flow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                   (*_encap(p.dp_key, p.key), out), cookie)]
+                  (*_encap(p.dp_key, p.key), out), cookie)]
 
 
 CHASSIS_MAC_TO_ROUTER_MAC_CONJID = 100
@@ -257,11 +257,11 @@ def _replace_chassis_mac(ctx: PhysCtx, p: PortInfo, ofport: int,
     for uuid, mac in ctx.peer_router_macs.get(p.dp_uuid, ()):
         cookie = cookie_of(uuid)
         flows.append(_flow(0, 180, _m(in_port=(ofport, 0xFFFF), vlan_tci=vlan,
-                                       conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
-                            (*strip, *meta[:-1], set_field("eth_src", _mac_int(mac)), meta[-1]),
-                            cookie))
+                                      conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
+                           (*strip, *meta[:-1], set_field("eth_src", _mac_int(mac)), meta[-1]),
+                           cookie))
         flows.append(_flow(0, 180, _m(vlan_tci=vlan),
-                            (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
+                           (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
     return flows
 
 
@@ -316,7 +316,7 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[Flow]:
     has_local = any(isinstance(a, Resubmit) for a in local)
     if has_local:
         flows.append(_flow(OFTABLE_LOCAL_OUTPUT, 100, match,
-                            (*local, set_field("reg15", mc.key)), cookie))
+                           (*local, set_field("reg15", mc.key)), cookie))
     # fanout_to_chassis: SSET_FOR_EACH, the hash order of the chassis names
     tunnels = [ctx.tunnels[c] for c in sset_order(remote_chassis) if c in ctx.tunnels]
     if tunnels or remote:
@@ -347,13 +347,13 @@ def fixed_flows() -> list[Flow]:
     local_only = 1 << MLF_LOCAL_ONLY_BIT
     return [
         _flow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(ramp, ramp)),
-               (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
+              (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
         _flow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(local_only, local_only)),
-               (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
+              (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
         _flow(OFTABLE_REMOTE_OUTPUT, 0, (), (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
         _flow(OFTABLE_CHECK_LOOPBACK, 0, (),
-               (*(set_field(f"reg{i}", 0) for i in range(N_LOG_REGS)),
-                Resubmit(None, OFTABLE_LOG_EGRESS_PIPELINE))),
+              (*(set_field(f"reg{i}", 0) for i in range(N_LOG_REGS)),
+               Resubmit(None, OFTABLE_LOG_EGRESS_PIPELINE))),
         _flow(OFTABLE_SAVE_INPORT, 0, (), (Resubmit(None, OFTABLE_LOG_TO_PHY),)),
     ]
 
@@ -373,7 +373,7 @@ def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> 
     look = _m(dl_type=(0x0806, 0xFFFF), reg0=(ipv, FULL32), reg14=(port_key, FULL32),
               metadata=(dp_key, FULL64), dl_src=(macv, (1 << 48) - 1))
     return [_flow(OFTABLE_MAC_BINDING, 100, get,
-                   (set_field("eth_dst", macv), set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)), cookie),
+                  (set_field("eth_dst", macv), set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)), cookie),
             _flow(OFTABLE_MAC_LOOKUP, 100, look, (set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1),),
-                   cookie)]
+                  cookie)]
 
