@@ -251,7 +251,7 @@ def _parse_put_arp(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str)
     args = [(port, "reg14"), (ip, "reg0" if word == "put_arp" else "xxreg0"), (mac, "eth_src")]
     acts.extend(setup_args(args))
     acts.append(Controller(userdata=controller_userdata("PUT_ARP" if word == "put_arp"
-                                               else "PUT_ND")))
+                                                        else "PUT_ND")))
     acts.extend(restore_args(args))
 
 
@@ -261,7 +261,7 @@ def _parse_put_fdb(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str)
     args = list(zip(fields, ("reg14", "eth_src"), strict=False))
     acts.extend(setup_args(args))
     acts.append(Controller(userdata=controller_userdata("PUT_FDB" if word == "put_fdb"
-                                               else "HANDLE_SVC_CHECK")))
+                                                        else "HANDLE_SVC_CHECK")))
     acts.extend(restore_args(args))
 
 

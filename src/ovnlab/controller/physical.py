@@ -372,8 +372,7 @@ def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> 
     get = _m(reg0=(ipv, FULL32), reg15=(port_key, FULL32), metadata=(dp_key, FULL64))
     look = _m(dl_type=(0x0806, 0xFFFF), reg0=(ipv, FULL32), reg14=(port_key, FULL32),
               metadata=(dp_key, FULL64), dl_src=(macv, (1 << 48) - 1))
-    return [_flow(OFTABLE_MAC_BINDING, 100, get,
-                  (set_field("eth_dst", macv), set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)), cookie),
-            _flow(OFTABLE_MAC_LOOKUP, 100, look, (set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1),),
-                  cookie)]
+    found = set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)
+    return [_flow(OFTABLE_MAC_BINDING, 100, get, (set_field("eth_dst", macv), found), cookie),
+            _flow(OFTABLE_MAC_LOOKUP, 100, look, (found,), cookie)]
 
