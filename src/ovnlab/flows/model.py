@@ -191,8 +191,8 @@ def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
 
 # Fields whose prerequisite is one protocol, not just the slot's (MFP_TCP, MFP_ICMPV4...).
 _PROTO_NEEDS = {"tcp_src": ["tcp"], "tcp_dst": ["tcp"], "udp_src": ["udp"], "udp_dst": ["udp"],
-                "sctp_src": ["sctp"], "sctp_dst": ["sctp"], "icmp_type": ["icmp4"], "icmp_code": ["icmp4"], "icmpv6_type": ["icmp6"],
-                "icmpv6_code": ["icmp6"]}
+                "sctp_src": ["sctp"], "sctp_dst": ["sctp"], "icmp_type": ["icmp4"],
+                "icmp_code": ["icmp4"], "icmpv6_type": ["icmp6"], "icmpv6_code": ["icmp6"]}
 
 
 def _action_needs(action: Action) -> list[str]:
