@@ -34,6 +34,7 @@ from benchmarks import real_ovn22
 from ovnlab.controller import Controller
 from ovnlab.datapath import Vswitch
 from ovnlab.export import DbKind, export_db
+from ovnlab.flows import format_match
 from ovnlab.northd import Northd
 from ovnlab.northd.samples import fip_cloud, fip_row
 from ovnlab.ovsdb import Database
@@ -127,7 +128,7 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
     ctl.run()  # its engine over the SB changes northd's commit queued
     total_s = time.perf_counter() - t0
     fip = nb.get("NAT", new)["external_ip"]
-    assert any(fip in f.match_text() for f in ctl.flows())
+    assert any(fip in format_match(f.match, f.priority) for f in ctl.flows())
     out = {
         "chassis": n_chassis, "fips": n_fips, "sb_lflows": n_lflows,
         "northd_full_s": round(northd_s, 3),

@@ -7,12 +7,13 @@ import pytest
 
 from ovnlab.controller.actions import EncodeParams, compile_actions
 from ovnlab.controller.lexer import SyntaxError_
-from ovnlab.controller.ofpacts import Controller
+from ovnlab.flows import Controller, format_actions
+from ovnlab.flows.actions import to_of10
 
 
 def _text(actions: str, table: int = 19, switch: bool = True) -> str:
     acts, _ = compile_actions(actions, EncodeParams(cur_table=table, is_switch=switch))
-    return ",".join(a.text() for a in acts)
+    return format_actions(to_of10(acts))
 
 
 def _userdata(actions: str) -> bytes:

@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from ovnlab.controller import expr as ex
 from ovnlab.controller.actions import EncodeParams, compile_actions
 from ovnlab.controller.lexer import SyntaxError_
-from ovnlab.controller.ofpacts import decode_of15, format_actions, parse_userdata
+from ovnlab.controller.userdata import parse_userdata
+from ovnlab.flows import format_actions, format_match
+from ovnlab.flows.actions import to_of10
+from ovnlab.flows.oxm import decode_of15
 
 PORTS = {"lrp-r-gw": 1, "vm_1": 2, "cr-lrp-r-gw": 3, "_MC_flood": 32768}
 
@@ -24,12 +27,12 @@ def ctx(resident: tuple[str, ...] = ("vm_1",)) -> ex.Context:
 
 def matches(text: str, **kw: tuple[str, ...]) -> list[str]:
     ms, _n = ex.compile_match(text, ctx(**kw))
-    return sorted(m.match.format() + ("" if not m.conj else f" conj={m.conj}") for m in ms)
+    return sorted(format_match(m.match.match()) + ("" if not m.conj else f" conj={m.conj}") for m in ms)
 
 
 def acts(text: str, ingress: bool = True, table: int = 6, switch: bool = False) -> str:
     ep = EncodeParams(ingress=ingress, cur_table=table, is_switch=switch, lookup_port=PORTS.get)
-    return format_actions(compile_actions(text, ep)[0])
+    return format_actions(to_of10(compile_actions(text, ep)[0]))
 
 
 def test_fip_dnat_match_and_action() -> None:
@@ -142,7 +145,7 @@ def test_nested_arp_userdata_roundtrip() -> None:
         "output; };", ep)
     opcode, inner = parse_userdata(ctrl.userdata)  # type: ignore[union-attr]
     assert opcode == "ARP"
-    assert format_actions(inner) == (
+    assert format_actions(to_of10(inner)) == (
         "mod_dl_dst:ff:ff:ff:ff:ff:ff,move:NXM_NX_XXREG0[64..95]->NXM_OF_ARP_SPA[],"
         "move:NXM_NX_XXREG0[96..127]->NXM_OF_ARP_TPA[],load:0x1->NXM_OF_ARP_OP[],resubmit(,37)")
     assert decode_of15(ctrl.userdata[8:]) == inner  # type: ignore[union-attr]
@@ -152,7 +155,7 @@ def test_action_prerequisites_join_the_match() -> None:
     ep = EncodeParams(ingress=True, cur_table=3, is_switch=False, lookup_port=PORTS.get)
     _acts, pre = compile_actions("arp.op = 2; next;", ep)
     ms, _ = ex.compile_match('inport == "vm_1"', ctx(), pre)
-    assert [m.match.format() for m in ms] == ["arp,reg14=0x2"]
+    assert [format_match(m.match.match()) for m in ms] == ["arp,reg14=0x2"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,7 +177,7 @@ def test_prefix_match_semantics(plen: int, net: int, probe: int) -> None:
     network = ipaddress.IPv4Network((net, plen), strict=False)
     ms, _ = ex.compile_match(f"ip4.dst == {network}", ctx())
     if plen == 0:
-        assert [m.match.format() for m in ms] == ["ip"]
+        assert [format_match(m.match.match()) for m in ms] == ["ip"]
         return
     (m,) = ms
     v, mask = m.match.slots["nw_dst"]
@@ -272,3 +275,12 @@ def test_put_dhcp_opts_and_dhcpv6_reply_encode_as_real_ovn() -> None:
         acts("reg0[3] = put_dhcp_opts(router = 172.16.100.1);")
     with pytest.raises(SyntaxError_, match="bogus"):
         acts("reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, bogus = 1);")
+
+
+def test_ipv6_nat_is_refused_at_compile_time() -> None:
+    """The flow model's nat() is IPv4 only: the lflow is an error, not a flow the switch
+    would refuse later."""
+    with pytest.raises(SyntaxError_, match="IPv6 NAT"):
+        acts("ct_dnat(fd00::5);")
+    assert acts("ct_snat(10.0.0.5, 1000-2000);") == (
+        "ct(commit,table=15,zone=NXM_NX_REG12[0..15],nat(src=10.0.0.5:1000-2000,random))")

@@ -8,10 +8,11 @@ import pytest
 from ctl_seed import lflow, seed_lab
 
 from ovnlab.controller.pinctrl import put_mac_binding
+from ovnlab.flows.format import format_flow_mod
 
 
 def _snapshot(c) -> list[str]:  # type: ignore[no-untyped-def]
-    return sorted(f.ofctl() for f in c.flows())
+    return sorted(format_flow_mod(f) for f in c.flows())
 
 
 def _step(lab, rng: random.Random, i: int) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ import pytest
 from ctl_seed import FIP, FIP_MAC, GW_IP, GW_MAC, VM_IP, VM_MAC, seed_lab
 
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT, EncodeParams, compile_actions
-from ovnlab.controller.ofpacts import Controller as CtlAction
+from ovnlab.flows import Controller as CtlAction
 from ovnlab.packet import (
     ARP_REQUEST,
     ETH_ARP,

@@ -66,6 +66,15 @@ def test_mod_actions_rewrite_the_output_packet(br: Bridge) -> None:
     assert out.packet.icmp_id == 9 and out.packet.icmp_seq == 1  # untouched fields kept
 
 
+def test_dscp_and_ecn_are_the_two_parts_of_the_tos_byte(br: Bridge) -> None:
+    """ip_dscp lives in nw_tos's upper six bits, nw_ecn in its lower two (meta-flow's
+    MFF_IP_DSCP_SHIFTED and MFF_IP_ECN), whether set whole or in part."""
+    r = run(br, ["ip,nw_tos=40,actions=load:0x1->OXM_OF_IP_DSCP[0],load:0x3->NXM_NX_IP_ECN[],"
+                 "output:2"], icmp().with_(ip_tos=40))
+    (out,) = r.outputs
+    assert out.packet.ip_tos == (11 << 2) | 3
+
+
 def test_dec_ttl_expiry_drops_and_only_reports_when_asked(br: Bridge) -> None:
     r = run(br, ["ip,actions=dec_ttl,output:2"], icmp(ttl=1))
     assert r.outputs == () and r.packet_ins == ()

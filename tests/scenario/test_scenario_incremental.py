@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from scenario_clouds import CloudSpec, make_cloud
 
 from ovnlab.errors import OvnlabError
+from ovnlab.flows.format import format_flow_mod
 from ovnlab.lab import Lab
 
 HOSTS = ("compute1", "compute2")
@@ -83,7 +84,7 @@ def _tables(lab: Lab) -> dict[str, tuple[list[str], list[str]]]:
     """Per chassis: (desired flows, flows installed on br-int), both sorted."""
     out = {}
     for host, c in lab.controllers.items():
-        desired = sorted(f.ofctl() for f in c.flows())
+        desired = sorted(format_flow_mod(f) for f in c.flows())
         installed = sorted(lab.vswitches[host].bridges["br-int"].dump_flows(stats=False))
         out[host] = (desired, installed)
     return out

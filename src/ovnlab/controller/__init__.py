@@ -3,7 +3,8 @@
 Public API: `Controller(sb, vswitch)` (the chassis named by the vswitch's Open_vSwitch
 external_ids) with `.run()`, `.pending`, `.flows()`, `.dump_flows()`, `.recompute()`,
 `.set_chassis_alive(name, alive)`, `.packet_in(event)`, `.periodic(now)`,
-`.engine_stats()`; `PacketOut`; the pure compiler `compile_lflow(...)` and `OFFlow`.
+`.engine_stats()`; `PacketOut`; the pure compiler `compile_lflow(...)`. Flows are the
+flow model's `ovnlab.flows.Flow`, built directly (no text), as the datapath runs them.
 
 Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, controller/):
 
@@ -23,11 +24,12 @@ Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, control
 | physical.c, en_pflow_output (and lflow.c's neighbour flows) | flows: `physical.py`; kept per row: `pflow_output.py` |
 | ofctrl.c: desired vs installed flows, the diff sent to br-int | `ofctrl.py` |
 | pinctrl.c: packet-ins, GARPs, buffered packets, DHCP replies, ICMP errors | `pinctrl.py`, `dhcp_reply.py`, `icmp.py` |
-| OpenFlow fields and actions as ovn-controller emits them | `ofields.py`, `ofpacts.py` (handed to `ovnlab.flows` by `ofctrl`) |
+| OpenFlow fields, matches and actions (lib/meta-flow, ofp-actions) | `ovnlab.flows` (`fields.py`, `match.py`, `actions.py`, `oxm.py` for the OpenFlow 1.5 nested in userdata) |
+| actions.h opcodes, controller userdata | `userdata.py` |
 """
 
 from ovnlab.controller.controller import Controller
-from ovnlab.controller.lflow import LflowEnv, OFFlow, compile_lflow, cookie_of
+from ovnlab.controller.lflow import LflowEnv, compile_lflow, cookie_of
 from ovnlab.controller.ofctrl import PacketOut
 
-__all__ = ["Controller", "LflowEnv", "OFFlow", "PacketOut", "compile_lflow", "cookie_of"]
+__all__ = ["Controller", "LflowEnv", "PacketOut", "compile_lflow", "cookie_of"]

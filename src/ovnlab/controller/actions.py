@@ -25,19 +25,17 @@ from ovnlab.controller.encode import (
     zone,
 )
 from ovnlab.controller.lexer import Cursor, SyntaxError_
-from ovnlab.controller.ofields import FIELDS
-from ovnlab.controller.ofpacts import (
+from ovnlab.controller.userdata import controller_userdata
+from ovnlab.flows.actions import (
+    Action,
     Clone,
     Controller,
     Ct,
+    CtClear,
     Nat,
-    Ofpact,
     Resubmit,
-    SetField,
-    Simple,
-    Sub,
-    controller_userdata,
-    load,
+    SubField,
+    set_field,
 )
 
 # what callers import from here: the entry point and the encoding parameters
@@ -45,7 +43,7 @@ __all__ = ["OFTABLE_LOG_EGRESS_PIPELINE", "OFTABLE_LOG_INGRESS_PIPELINE",
            "OFTABLE_REMOTE_OUTPUT", "EncodeParams", "compile_actions"]
 
 
-def compile_actions(text: str, ep: EncodeParams) -> tuple[list[Ofpact], ex.Expr]:
+def compile_actions(text: str, ep: EncodeParams) -> tuple[list[Action], ex.Expr]:
     """Parse and encode one lflow's actions; also the match prerequisites they imply."""
     cur = Cursor(text)
     acts = _parse_actions(cur, ep, "end")
@@ -55,8 +53,8 @@ def compile_actions(text: str, ep: EncodeParams) -> tuple[list[Ofpact], ex.Expr]
     return acts, prereq
 
 
-def _parse_actions(cur: Cursor, ep: EncodeParams, sentinel: str) -> list[Ofpact]:
-    acts: list[Ofpact] = []
+def _parse_actions(cur: Cursor, ep: EncodeParams, sentinel: str) -> list[Action]:
+    acts: list[Action] = []
     while True:
         if sentinel == "end" and cur.at_end():
             return acts
@@ -67,7 +65,7 @@ def _parse_actions(cur: Cursor, ep: EncodeParams, sentinel: str) -> list[Ofpact]
             cur.error("expecting `;'")
 
 
-def _nested(cur: Cursor, ep: EncodeParams, prereq: str | None) -> list[Ofpact]:
+def _nested(cur: Cursor, ep: EncodeParams, prereq: str | None) -> list[Action]:
     if prereq:
         ep.prereqs.append(prereq)
     cur.expect("{")
@@ -76,7 +74,7 @@ def _nested(cur: Cursor, ep: EncodeParams, prereq: str | None) -> list[Ofpact]:
     return _parse_actions(cur, inner, "}")
 
 
-def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Action]) -> None:
     tok = cur.tok
     if tok.kind != "id":
         cur.error("expecting action")
@@ -96,7 +94,7 @@ def _parse_action(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     parse(cur, ep, acts, word)
 
 
-ActionParser = Callable[[Cursor, EncodeParams, list[Ofpact], str], None]
+ActionParser = Callable[[Cursor, EncodeParams, list[Action], str], None]
 
 
 def _next_table(cur: Cursor, ep: EncodeParams) -> tuple[int, bool]:
@@ -120,68 +118,67 @@ def _next_table(cur: Cursor, ep: EncodeParams) -> tuple[int, bool]:
     return table, ingress
 
 
-def _parse_next(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_next(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     table, ingress = _next_table(cur, ep)
     if table >= ep.n_tables:
         raise SyntaxError_(f"\"next\" argument must be in range 0 to {ep.n_tables - 1}.")
     first = OFTABLE_LOG_INGRESS_PIPELINE if ingress else OFTABLE_LOG_EGRESS_PIPELINE
-    acts.append(Resubmit(first + table))
+    acts.append(Resubmit(None, first + table))
 
 
-def _parse_output(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
-    acts.append(Resubmit(ep.output_ptable))
+def _parse_output(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
+    acts.append(Resubmit(None, ep.output_ptable))
 
 
-def _parse_drop(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_drop(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     pass
 
 
-def _ct_zone(ep: EncodeParams) -> Sub:
+def _ct_zone(ep: EncodeParams) -> SubField:
     """The zone of ct_next and friends: the switch's port zone, the router's DNAT zone."""
     return zone("reg13" if ep.is_switch else "reg11")
 
 
-def _parse_ct_next(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_ct_next(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     ep.prereqs.append("ip")
-    acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1, zone=_ct_zone(ep)))
+    acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1, zone_src=_ct_zone(ep)))
 
 
-def _ct_commit_args(cur: Cursor) -> list[Ofpact]:
+def _ct_commit_args(cur: Cursor) -> list[Action]:
     """ct_commit(ct_mark=..., ct_label=...): the loads run inside the commit."""
-    execs: list[Ofpact] = []
+    execs: list[Action] = []
     while not cur.match(")"):
         name = cur.next().text
         cur.expect("=")
         c = cur.next().const
         if c is None or name not in ("ct_mark", "ct_label"):
             raise SyntaxError_(f"Syntax error at `{name}'.")
-        mf = FIELDS[name]
         if c.mask is None:
-            execs.append(SetField(Sub(mf, 0, mf.bits), c.value))
+            execs.append(set_field(name, c.value))
         else:
-            execs.extend(masked_loads(mf.name, c.value, c.mask))
+            execs.extend(masked_loads(name, c.value, c.mask))
         cur.match(",")
     return execs
 
 
-def _parse_ct_commit(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_ct_commit(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     ep.prereqs.append("ip")
     ct_zone = _ct_zone(ep)
     if cur.tok.kind == "punct" and cur.tok.text == "{":
         inner = _nested(cur, ep, None)
-        acts.append(Ct(commit=True, zone=ct_zone, nat=ZERO_SNAT, exec_=tuple(inner)))
+        acts.append(Ct(commit=True, zone_src=ct_zone, actions=(ZERO_SNAT, *inner)))
     elif cur.match("("):
         execs = _ct_commit_args(cur)
-        acts.append(Ct(commit=True, zone=zone("reg13"), nat=ZERO_SNAT, exec_=tuple(execs)))
+        acts.append(Ct(commit=True, zone_src=zone("reg13"), actions=(ZERO_SNAT, *execs)))
     else:
-        acts.append(Ct(commit=True, zone=ct_zone, nat=ZERO_SNAT))
+        acts.append(Ct(commit=True, zone_src=ct_zone, actions=(ZERO_SNAT,)))
 
 
-def _parse_ct_commit_nat(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_ct_commit_nat(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     # encode_CT_COMMIT_NAT: commit, un-NAT as the connection it relates to, next table.
     ep.prereqs.append("ip")
     acts.append(Ct(commit=True, table=ep.first_ptable + ep.cur_table + 1,
-                   zone=_ct_zone(ep), nat=Nat()))
+                   zone_src=_ct_zone(ep), actions=(Nat(),)))
 
 
 def _nat_target(cur: Cursor, snat: bool) -> Nat:
@@ -189,18 +186,21 @@ def _nat_target(cur: Cursor, snat: bool) -> Nat:
     t = cur.next()
     if t.const is None or t.const.fmt not in ("ipv4", "ipv6"):
         raise SyntaxError_(f"Syntax error at `{t.text}' expecting IPv4 or IPv6 address.")
-    addr = ipaddress.IPv4Address(t.const.value) if t.const.fmt == "ipv4" else \
-        ipaddress.IPv6Address(t.const.value)
+    if t.const.fmt == "ipv6":  # the flow model's nat() carries IPv4 addresses only
+        raise SyntaxError_(f"IPv6 NAT to {ipaddress.IPv6Address(t.const.value)} is not "
+                           "supported by ovnlab's datapath.")
     lo = hi = 0
     if cur.match(","):
         lo = ex._int(cur)
         if cur.match("-"):
             hi = ex._int(cur)
     cur.expect(")")
-    return Nat("src" if snat else "dst", str(addr), lo, hi)
+    # encode_ct_nat: a port range asks OVS to pick ports at random
+    return Nat("src" if snat else "dst", t.const.value, None, lo or None,
+               hi if hi and hi != lo else None, ("random",) if hi else ())
 
 
-def _parse_ct_nat(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_ct_nat(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     """ct_dnat, ct_snat and their _in_czone forms (the common zone of a router)."""
     ep.prereqs.append("ip")
     snat = word.startswith("ct_snat")
@@ -212,18 +212,18 @@ def _parse_ct_nat(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) 
         nat = _nat_target(cur, snat)
         commit = True
     acts.append(Ct(commit=commit, table=ep.first_ptable + ep.cur_table + 1,
-                   zone=zone(zone_reg), nat=nat))
+                   zone_src=zone(zone_reg), actions=(nat,)))
 
 
-def _parse_dhcpv6_reply(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
-    acts.append(Controller(controller_userdata("DHCP6_SERVER")))
+def _parse_dhcpv6_reply(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
+    acts.append(Controller(userdata=controller_userdata("DHCP6_SERVER")))
 
 
-def _parse_ct_clear(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
-    acts.append(Simple("ct_clear"))
+def _parse_ct_clear(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
+    acts.append(CtClear())
 
 
-def _field_args(cur: Cursor, ep: EncodeParams, n: int) -> list[Sub]:
+def _field_args(cur: Cursor, ep: EncodeParams, n: int) -> list[SubField]:
     """`(FIELD, FIELD...)`: `n` read-only field arguments."""
     cur.expect("(")
     out = []
@@ -235,42 +235,43 @@ def _field_args(cur: Cursor, ep: EncodeParams, n: int) -> list[Sub]:
     return out
 
 
-def _parse_get_arp(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_get_arp(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     """get_arp / get_nd: look the neighbour up in the MAC_Binding table."""
     port, ip = _field_args(cur, ep, 2)
     args = [(port, "reg15"), (ip, "reg0" if word == "get_arp" else "xxreg0")]
     acts.extend(setup_args(args))
-    acts.append(load("eth_dst", 0))
-    acts.append(Resubmit(OFTABLE_MAC_BINDING))
+    acts.append(set_field("eth_dst", 0))
+    acts.append(Resubmit(None, OFTABLE_MAC_BINDING))
     acts.extend(restore_args(args))
 
 
-def _parse_put_arp(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_put_arp(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     """put_arp / put_nd: the controller learns a MAC_Binding."""
     port, ip, mac = _field_args(cur, ep, 3)
     args = [(port, "reg14"), (ip, "reg0" if word == "put_arp" else "xxreg0"), (mac, "eth_src")]
     acts.extend(setup_args(args))
-    acts.append(Controller(controller_userdata("PUT_ARP" if word == "put_arp"
-                                               else "PUT_ND")))
+    acts.append(Controller(userdata=controller_userdata("PUT_ARP" if word == "put_arp"
+                                                        else "PUT_ND")))
     acts.extend(restore_args(args))
 
 
-def _parse_put_fdb(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_put_fdb(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     """put_fdb(port, mac) / handle_svc_check(port): to the controller."""
     fields = _field_args(cur, ep, 2 if word == "put_fdb" else 1)
     args = list(zip(fields, ("reg14", "eth_src"), strict=False))
     acts.extend(setup_args(args))
-    acts.append(Controller(controller_userdata("PUT_FDB" if word == "put_fdb"
-                                               else "HANDLE_SVC_CHECK")))
+    acts.append(Controller(userdata=controller_userdata("PUT_FDB" if word == "put_fdb"
+                                                        else "HANDLE_SVC_CHECK")))
     acts.extend(restore_args(args))
 
 
-def _parse_ct_lb(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_ct_lb(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     # Without backends both are a NAT lookup of an established connection.
     ep.prereqs.append("ip")
     if cur.tok.kind == "punct" and cur.tok.text == "(":
         raise SyntaxError_(f"{word} with backends needs OpenFlow groups (not supported).")
-    acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1, zone=_ct_zone(ep), nat=Nat()))
+    acts.append(Ct(table=ep.first_ptable + ep.cur_table + 1, zone_src=_ct_zone(ep),
+                   actions=(Nat(),)))
 
 
 # Nested actions: their prerequisite, and the controller opcode (none: clone)
@@ -282,13 +283,13 @@ _NESTED = {"arp": ("ip4", "ARP"), "icmp4": ("ip4", "ICMP"),
            "nd_na": ("nd_ns", "ND_NA"), "nd_na_router": ("nd_ns", "ND_NA_ROUTER")}
 
 
-def _parse_nested(cur: Cursor, ep: EncodeParams, acts: list[Ofpact], word: str) -> None:
+def _parse_nested(cur: Cursor, ep: EncodeParams, acts: list[Action], word: str) -> None:
     prereq, opcode = _NESTED[word]
     inner = _nested(cur, ep, prereq)
     if opcode is None:
         acts.append(Clone(tuple(inner)))
     else:
-        acts.append(Controller(controller_userdata(opcode, inner)))
+        acts.append(Controller(userdata=controller_userdata(opcode, inner)))
 
 
 _ACTIONS: dict[str, ActionParser] = {

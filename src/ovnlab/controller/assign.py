@@ -6,7 +6,6 @@ OVN field loads (`icmp4.frag_mtu = N`, parse_OVNFIELD_LOAD)."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from ovnlab.controller import dhcp
 from ovnlab.controller import expr as ex
@@ -17,37 +16,36 @@ from ovnlab.controller.encode import (
     OFTABLE_MAC_LOOKUP,
     EncodeParams,
     field_ref,
+    masked_loads,
     resolve,
     restore_args,
     setup_args,
 )
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
-from ovnlab.controller.ofields import FIELDS
-from ovnlab.controller.ofpacts import (
-    OPCODE,
+from ovnlab.controller.symtab import MLF_LOOKUP_FDB_BIT, MLF_LOOKUP_MAC_BIT
+from ovnlab.controller.userdata import action_header
+from ovnlab.flows.actions import (
+    Action,
     CheckPktLarger,
     Controller,
     DecTtl,
     Move,
-    Ofpact,
     Pop,
     Push,
     Resubmit,
-    SetField,
-    Sub,
-    load,
+    SubField,
+    set_field,
 )
-from ovnlab.controller.symtab import MLF_LOOKUP_FDB_BIT, MLF_LOOKUP_MAC_BIT
 
 
-def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Action]) -> None:
     lhs_ref = field_ref(cur, ep)
     lhs = resolve(lhs_ref)
     if cur.match("--"):
         if lhs_ref.symbol.name != "ip.ttl":
             raise SyntaxError_("Syntax error at `--' expecting `='.")
         ep.prereqs.append("ip")
-        acts.append(DecTtl())
+        acts.append(DecTtl(()))  # no controller ids: dumped as `dec_ttl()`
         return
     if cur.match("<->"):
         rhs = resolve(field_ref(cur, ep))
@@ -98,7 +96,7 @@ def parse_assignment(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
     acts.extend(_load_const(lhs_ref, lhs, c, ep))
 
 
-def _check_pkt_larger(cur: Cursor, lhs: Sub, acts: list[Ofpact]) -> None:
+def _check_pkt_larger(cur: Cursor, lhs: SubField, acts: list[Action]) -> None:
     """`dst = check_pkt_larger(LEN)`: dst is one bit."""
     if lhs.nbits != 1:
         raise SyntaxError_("check_pkt_larger() result must be a single bit.")
@@ -114,7 +112,7 @@ OVN_FIELDS = {"icmp4.frag_mtu": ("PUT_ICMP4_FRAG_MTU", "icmp4", "!H"),
               "icmp6.frag_mtu": ("PUT_ICMP6_FRAG_MTU", "icmp6", "!I")}  # ovs_be16 / ovs_be32
 
 
-def parse_ovn_field_load(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> None:
+def parse_ovn_field_load(cur: Cursor, ep: EncodeParams, acts: list[Action]) -> None:
     opcode, prereq, width = OVN_FIELDS[cur.next().text]
     cur.expect("=")
     tok = cur.next()
@@ -124,48 +122,27 @@ def parse_ovn_field_load(cur: Cursor, ep: EncodeParams, acts: list[Ofpact]) -> N
     if tok.const.value >> bits:
         raise SyntaxError_(f"{tok.const.value:#x} exceeds {bits}-bit field.")
     ep.prereqs.append(prereq)
-    acts.append(Controller(struct.pack("!I4x", OPCODE[opcode]) + struct.pack(width, tok.const.value),
+    acts.append(Controller(userdata=action_header(opcode) + struct.pack(width, tok.const.value),
                            pause=True))
 
 
-def _load_const(ref: ex.FieldRef, dst: Sub, c: Const, ep: EncodeParams) -> list[Ofpact]:
+def _load_const(ref: ex.FieldRef, dst: SubField, c: Const, ep: EncodeParams) -> list[Action]:
     if ref.symbol.string:
         if not c.is_string:
             raise SyntaxError_(f"{ref.symbol.name} requires string value.")
         key = ep.lookup_port(c.string) or 0
-        return [SetField(dst, key)]
+        return [set_field(dst.field, key, dst.ofs, dst.nbits)]
     if c.is_string:
         raise SyntaxError_(f"{ref.symbol.name} requires integer value.")
     if c.value >> dst.nbits:
         raise SyntaxError_(f"{c.value:#x} exceeds {dst.nbits}-bit field {ref.text()}.")
     if c.mask is not None:
-        return [SetField(Sub(dst.mf, dst.ofs + s.ofs, s.nbits), s_val)
-                for s, s_val in _mask_segments(c.value, c.mask, dst.nbits)]
-    return [SetField(dst, c.value)]
+        mask = c.mask & ((1 << dst.nbits) - 1)
+        return masked_loads(dst.field, c.value << dst.ofs, mask << dst.ofs)
+    return [set_field(dst.field, c.value, dst.ofs, dst.nbits)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Seg:
-    ofs: int
-    nbits: int
-
-
-def _mask_segments(value: int, mask: int, width: int) -> list[tuple[_Seg, int]]:
-    out = []
-    i = 0
-    while i < width:
-        if mask >> i & 1:
-            j = i
-            while j < width and mask >> j & 1:
-                j += 1
-            out.append((_Seg(i, j - i), (value >> i) & ((1 << (j - i)) - 1)))
-            i = j
-        else:
-            i += 1
-    return out
-
-
-def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -> None:
+def _fdb(cur: Cursor, ep: EncodeParams, dst: SubField, acts: list[Action], fn: str) -> None:
     """encode_GET_FDB / encode_LOOKUP_FDB."""
     cur.expect("(")
     if fn == "get_fdb":
@@ -177,20 +154,20 @@ def _fdb(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact], fn: str) -
     cur.expect(")")
     acts.extend(setup_args(args))
     if fn == "get_fdb":
-        acts.append(load("reg15", 0))
-        acts.append(Resubmit(OFTABLE_GET_FDB))
+        acts.append(set_field("reg15", 0))
+        acts.append(Resubmit(None, OFTABLE_GET_FDB))
         acts.extend(restore_args(args))
-        if dst.mf.name != "reg15" or dst.nbits != 32:
-            acts.append(Move(Sub.whole("reg15"), dst))
+        if dst.field != "reg15" or dst.nbits != 32:
+            acts.append(Move(SubField.whole("reg15"), dst))
         return
-    acts.append(load("reg10", 0, MLF_LOOKUP_FDB_BIT, 1))
-    acts.append(Resubmit(OFTABLE_LOOKUP_FDB))
-    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_FDB_BIT, 1), dst))
+    acts.append(set_field("reg10", 0, MLF_LOOKUP_FDB_BIT, 1))
+    acts.append(Resubmit(None, OFTABLE_LOOKUP_FDB))
+    acts.append(Move(SubField("reg10", MLF_LOOKUP_FDB_BIT, 1), dst))
     acts.extend(restore_args(args))
 
 
 def _lookup_args(cur: Cursor, ep: EncodeParams, port_reg: str, ip_reg: str,
-                 with_mac: bool) -> list[tuple[Sub, str]]:
+                 with_mac: bool) -> list[tuple[SubField, str]]:
     cur.expect("(")
     port = field_ref(cur, ep, rw=False)
     cur.expect(",")
@@ -203,20 +180,20 @@ def _lookup_args(cur: Cursor, ep: EncodeParams, port_reg: str, ip_reg: str,
     return args
 
 
-def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+def _lookup_arp(cur: Cursor, ep: EncodeParams, dst: SubField, acts: list[Action],
                 ip_reg: str) -> None:
     """encode_LOOKUP_ARP / encode_LOOKUP_ND: is (inport, ip, mac) a known binding?"""
     args = _lookup_args(cur, ep, "reg14", ip_reg, with_mac=True)
     if dst.nbits != 1:
         raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
     acts.extend(setup_args(args))
-    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
-    acts.append(Resubmit(OFTABLE_MAC_LOOKUP))
-    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.append(set_field("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(None, OFTABLE_MAC_LOOKUP))
+    acts.append(Move(SubField("reg10", MLF_LOOKUP_MAC_BIT, 1), dst))
     acts.extend(restore_args(args))
 
 
-def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpact],
+def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: SubField, acts: list[Action],
                         ip_reg: str) -> None:
     """encode_lookup_mac_bind_ip (lookup_arp_ip / lookup_nd_ip): is there a binding for
     (port, ip) at all? Asks the get_arp table (as outport), keeping eth.dst aside."""
@@ -224,9 +201,9 @@ def _lookup_mac_bind_ip(cur: Cursor, ep: EncodeParams, dst: Sub, acts: list[Ofpa
     if dst.nbits != 1:
         raise SyntaxError_("Cannot use 1-bit result in a wider destination.")
     acts.extend(setup_args(args))
-    acts.append(Push(Sub.whole("eth_dst")))
-    acts.append(load("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
-    acts.append(Resubmit(OFTABLE_MAC_BINDING))
-    acts.append(Move(Sub(FIELDS["reg10"], MLF_LOOKUP_MAC_BIT, 1), dst))
-    acts.append(Pop(Sub.whole("eth_dst")))
+    acts.append(Push(SubField.whole("eth_dst")))
+    acts.append(set_field("reg10", 0, MLF_LOOKUP_MAC_BIT, 1))
+    acts.append(Resubmit(None, OFTABLE_MAC_BINDING))
+    acts.append(Move(SubField("reg10", MLF_LOOKUP_MAC_BIT, 1), dst))
+    acts.append(Pop(SubField.whole("eth_dst")))
     acts.extend(restore_args(args))

@@ -17,12 +17,13 @@ from ovnlab.controller import chassis as ch
 from ovnlab.controller.binding import RuntimeData, vif_ports
 from ovnlab.controller.chassis import BR_INT, ChassisConfig
 from ovnlab.controller.ct_zones import CtZones
-from ovnlab.controller.lflow import OFFlow
 from ovnlab.controller.lflow_output import LflowOutput
-from ovnlab.controller.ofctrl import Ofctrl, PacketOut
+from ovnlab.controller.ofctrl import Ofctrl, PacketOut, dump_text
 from ovnlab.controller.pflow_output import PflowOutput
 from ovnlab.controller.physical import PortInfo
 from ovnlab.controller.pinctrl import HeldPackets, run_buffered
+from ovnlab.flows import OFPP_NORMAL, Flow, Output
+from ovnlab.flows.format import format_flow_mod, format_match
 from ovnlab.gc_pause import gc_paused
 from ovnlab.incproc import ChangeSource, Engine, Handled, Node, NodeStats
 from ovnlab.ovsdb import Change, Database
@@ -61,8 +62,7 @@ class Controller:
         ch.register_chassis(sb, self.cfg)
         for bridge in ch.ensure_bridges(vswitch, self.cfg):
             if hasattr(bridge, "replace_flows"):
-                bridge.replace_flows(self.ofctrl.to_engine(
-                    [], ["table=0,priority=0,actions=NORMAL"]))
+                bridge.replace_flows([Flow(0, 0, 0, (), (Output(OFPP_NORMAL),))])
         sb.subscribe(self._on_sb)
         self.run()
 
@@ -90,7 +90,7 @@ class Controller:
         l3gateway...), in SB order: few, whatever the number of VMs."""
         return list(self.runtime.special.values())
 
-    def flows(self) -> list[OFFlow]:
+    def flows(self) -> list[Flow]:
         """The desired br-int flow table once this chassis has caught up with the SB and
         its vswitch (what `ovn-nbctl --wait=hv` waits for)."""
         self.run_if_pending()
@@ -99,8 +99,9 @@ class Controller:
     def dump_flows(self) -> list[str]:
         """`ovs-ofctl dump-flows br-int` lines without cookie/duration/counters, sorted
         by table, then priority descending."""
-        fl = sorted(self.flows(), key=lambda f: (f.table, -f.priority, f.match_text()))
-        return [f.dump_text() for f in fl]
+        fl = sorted(self.flows(),
+                    key=lambda f: (f.table, -f.priority, format_match(f.match, f.priority)))
+        return [dump_text(f) for f in fl]
 
     def engine_stats(self) -> str:
         """`ovn-appctl -t ovn-controller inc-engine/show-stats`."""
@@ -315,6 +316,6 @@ def wire(ctl: Controller) -> Engine:
     flow_output = Node("flow_output", lambda: True, [
         (lflow_output, lambda: Handled.UPDATED), (pflow_output, lambda: Handled.UPDATED),
         (sb["SB_Global"], lambda: Handled.UNCHANGED)],
-        snapshot=lambda: sorted(f.ofctl() for f in ctl.ofctrl.flows()))
+        snapshot=lambda: sorted(format_flow_mod(f) for f in ctl.ofctrl.flows()))
     return Engine(flow_output)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import struct
 
 from ovnlab.controller.lexer import Const, Cursor, SyntaxError_
-from ovnlab.controller.ofpacts import Controller, Sub, controller_userdata, nxm_header
+from ovnlab.controller.userdata import controller_userdata
+from ovnlab.flows.actions import Controller, SubField
+from ovnlab.flows.oxm import nxm_header
 
 # name → (DHCP option code, type), lib/ovn-l7.h (22.03) supported_dhcp_opts.
 DHCPV4_OPTS: dict[str, tuple[int, str]] = {
@@ -69,7 +71,7 @@ def _option(name: str, values: list[Const]) -> bytes:
     return bytes([code, len(body) & 0xFF]) + body
 
 
-def encode_put_dhcpv4_opts(cur: Cursor, dst: Sub) -> Controller:
+def encode_put_dhcpv4_opts(cur: Cursor, dst: SubField) -> Controller:
     """`dst = put_dhcp_opts(offerip = IP, name = value...)`: dst must be one bit; offerip
     goes first, the other options follow in the order written."""
     if dst.nbits != 1:
@@ -86,6 +88,6 @@ def encode_put_dhcpv4_opts(cur: Cursor, dst: Sub) -> Controller:
     offer = next((v for n, v in opts if n == "offerip"), None)
     if offer is None:
         raise SyntaxError_("put_dhcp_opts requires offerip to be specified.")
-    data = nxm_header(dst.mf.name) + struct.pack("!II", dst.ofs, offer[0].value)
+    data = nxm_header(dst.field) + struct.pack("!II", dst.ofs, offer[0].value)
     data += b"".join(_option(n, v) for n, v in opts if n != "offerip")
-    return Controller(controller_userdata("PUT_DHCP_OPTS") + data, pause=True)
+    return Controller(userdata=controller_userdata("PUT_DHCP_OPTS") + data, pause=True)

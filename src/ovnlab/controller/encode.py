@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Cursor, SyntaxError_
-from ovnlab.controller.ofields import FIELDS
-from ovnlab.controller.ofpacts import Ofpact, Pop, Push, SetField, Sub
+from ovnlab.flows.actions import Action, Pop, Push, SubField, mask_runs, set_field
 
 OFTABLE_LOG_INGRESS_PIPELINE = 8
 OFTABLE_REMOTE_OUTPUT = 37
@@ -47,9 +46,9 @@ class EncodeParams:
         return OFTABLE_REMOTE_OUTPUT if self.ingress else OFTABLE_SAVE_INPORT
 
 
-def resolve(ref: ex.FieldRef) -> Sub:
+def resolve(ref: ex.FieldRef) -> SubField:
     sym = ref.symbol
-    return Sub(FIELDS[sym.mf], sym.ofs + ref.ofs, ref.nbits)
+    return SubField(sym.mf, sym.ofs + ref.ofs, ref.nbits)
 
 
 def field_ref(cur: Cursor, ep: EncodeParams, rw: bool = True) -> ex.FieldRef:
@@ -61,35 +60,26 @@ def field_ref(cur: Cursor, ep: EncodeParams, rw: bool = True) -> ex.FieldRef:
     return ref
 
 
-def zone(name: str) -> Sub:
-    return Sub(FIELDS[name], 0, 16)
+def zone(name: str) -> SubField:
+    return SubField(name, 0, 16)
 
 
-def masked_loads(name: str, value: int, mask: int) -> list[Ofpact]:
-    mf = FIELDS[name]
-    out: list[Ofpact] = []
-    i = 0
-    while i < mf.bits:
-        if mask >> i & 1:
-            j = i
-            while j < mf.bits and mask >> j & 1:
-                j += 1
-            out.append(SetField(Sub(mf, i, j - i), (value >> i) & ((1 << (j - i)) - 1)))
-            i = j
-        else:
-            i += 1
-    return out
+def masked_loads(name: str, value: int, mask: int) -> list[Action]:
+    """A masked constant load: one set_field per contiguous run of mask bits (as OVN's
+    encode_LOAD gives them to OVS)."""
+    return [set_field(name, (value >> ofs) & ((1 << n) - 1), ofs, n)
+            for ofs, n in mask_runs(mask)]
 
 
-def setup_args(args: list[tuple[Sub, str]]) -> list[Ofpact]:
+def setup_args(args: list[tuple[SubField, str]]) -> list[Action]:
     """encode_setup_args: stash destinations, then move sources in through the stack."""
-    acts: list[Ofpact] = []
-    moving = [(src, Sub.whole(dst)) for src, dst in args if src.mf.name != dst]
+    acts: list[Action] = []
+    moving = [(src, SubField.whole(dst)) for src, dst in args if src.field != dst]
     acts.extend(Push(dst) for _src, dst in moving)
     acts.extend(Push(src) for src, _dst in reversed(moving))
     acts.extend(Pop(dst) for _src, dst in moving)
     return acts
 
 
-def restore_args(args: list[tuple[Sub, str]]) -> list[Ofpact]:
-    return [Pop(Sub.whole(dst)) for src, dst in reversed(args) if src.mf.name != dst]
+def restore_args(args: list[tuple[SubField, str]]) -> list[Action]:
+    return [Pop(SubField.whole(dst)) for src, dst in reversed(args) if src.field != dst]

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ovnlab.controller import ofields
 from ovnlab.controller.expr_parse import (  # the parsed tree, annotated here
     NEGATE,
     AndOr,
@@ -34,6 +33,9 @@ from ovnlab.controller.expr_parse import (  # the parsed tree, annotated here
 )
 from ovnlab.controller.lexer import Const, SyntaxError_
 from ovnlab.controller.symtab import SYMTAB, Symbol
+from ovnlab.flows.fields import FIELDS
+from ovnlab.flows.fields import field as of_field
+from ovnlab.flows.match import Conflict, MatchBuilder
 
 __all__ = ["FALSE", "TRUE", "And", "AndOr", "BoolLit", "Cmp", "Context", "Eq", "Expr",
            "ExprMatch", "FieldRef", "Node", "Not", "Or", "Pred", "Resident", "_int",
@@ -110,7 +112,7 @@ def _annotate_cmp(node: Cmp, ctx: Context, negate: bool, depth: int) -> Expr:
     ref = node.ref
     sym = ref.symbol
     consts = _expand_sets(node.values, sym, ctx)
-    mf = ofields.field(sym.mf)
+    mf = of_field(sym.mf)
     base = sym.ofs + ref.ofs
     width = ref.nbits
     full = (1 << width) - 1
@@ -249,7 +251,7 @@ def _or(subs: tuple[Expr, ...]) -> Expr:
 
 @dataclass
 class _Term:
-    fixed: ofields.Match
+    fixed: MatchBuilder
     clauses: list[list[Eq]]
 
 
@@ -265,19 +267,19 @@ def _unique_mf(e: Or) -> str | None:
     return None if mf in _CROSS else mf
 
 
-def _constrain(m: ofields.Match, e: Eq) -> bool:
+def _constrain(m: MatchBuilder, e: Eq) -> bool:
     try:
-        m.set_field(ofields.field(e.mf), e.value, e.mask)
+        m.set_field(FIELDS[e.mf], e.value, e.mask)
         return True
-    except ofields.Conflict:
+    except Conflict:
         return False
 
 
 def _dnf(e: Expr, limit: int) -> list[_Term]:
     if isinstance(e, BoolLit):
-        return [_Term(ofields.Match(), [])] if e.value else []
+        return [_Term(MatchBuilder(), [])] if e.value else []
     if isinstance(e, Eq):
-        m = ofields.Match()
+        m = MatchBuilder()
         _constrain(m, e)
         return [_Term(m, [])]
     if isinstance(e, Or):
@@ -285,7 +287,7 @@ def _dnf(e: Expr, limit: int) -> list[_Term]:
         for s in e.subs:
             out.extend(_dnf(s, limit))
         return out
-    terms = [_Term(ofields.Match(), [])]
+    terms = [_Term(MatchBuilder(), [])]
     for s in e.subs:
         if isinstance(s, Eq):
             terms = [t for t in terms if _constrain(t.fixed, s)]
@@ -301,7 +303,7 @@ def _dnf(e: Expr, limit: int) -> list[_Term]:
                     try:
                         for slot, (v, mk) in u.fixed.slots.items():
                             m.set(slot, v, mk)
-                    except ofields.Conflict:
+                    except Conflict:
                         continue
                     new.append(_Term(m, [list(c) for c in t.clauses + u.clauses]))
             terms = new
@@ -336,17 +338,17 @@ class ExprMatch:
     """One OpenFlow match of a logical flow; `conj` lists (conj_id, clause, n_clauses) when
     the flow is part of a conjunctive match (its actions are then `conjunction(...)`)."""
 
-    match: ofields.Match
+    match: MatchBuilder
     conj: tuple[tuple[int, int, int], ...] = ()
 
 
 def to_matches(e: Expr, limit: int = 100000) -> tuple[list[ExprMatch], int]:
     """Normalized matches and the number of conjunction ids used (ids are 1..n; the caller
     adds its offset).  `conj_id` matches carry a `conj_id` slot."""
-    out: dict[ofields.Match, ExprMatch] = {}
+    out: dict[MatchBuilder, ExprMatch] = {}
     n_conjs = 0
 
-    def plain(m: ofields.Match) -> None:
+    def plain(m: MatchBuilder) -> None:
         # A plain flow subsumes a conjunctive clause flow with the same match: the packets
         # it covers get the actions anyway.
         out[m] = ExprMatch(m)
@@ -376,7 +378,7 @@ def to_matches(e: Expr, limit: int = 100000) -> tuple[list[ExprMatch], int]:
                         out[m] = ExprMatch(m, (entry,))
                     elif prev.conj and entry not in prev.conj:
                         out[m] = ExprMatch(m, prev.conj + (entry,))
-            cm = ofields.Match({"conj_id": (n_conjs, 0xFFFFFFFF)})
+            cm = MatchBuilder({"conj_id": (n_conjs, 0xFFFFFFFF)})
             out[cm] = ExprMatch(cm)
     return list(out.values()), n_conjs
 

@@ -1,5 +1,5 @@
-"""One SB Logical_Flow → OpenFlow flows for one local datapath (controller/lflow.c
-`consider_logical_flow__` + `add_matches_to_flow_table`, OVN 22.03)."""
+"""One SB Logical_Flow → OpenFlow flows (the flow model's `Flow`) for one local datapath
+(controller/lflow.c `consider_logical_flow__` + `add_matches_to_flow_table`, OVN 22.03)."""
 
 from __future__ import annotations
 
@@ -13,42 +13,8 @@ from ovnlab.controller.encode import (
     OFTABLE_LOG_INGRESS_PIPELINE,
     EncodeParams,
 )
-from ovnlab.controller.ofields import Match, format_match
-from ovnlab.controller.ofpacts import Conjunction, Ofpact, format_actions
-
-OFP_DEFAULT_PRIORITY = 32768
-
-
-@dataclass(frozen=True, slots=True)
-class OFFlow:
-    """One OpenFlow flow as ovn-controller installs it."""
-
-    table: int
-    priority: int
-    match: Match
-    actions: tuple[Ofpact, ...]
-    cookie: int = 0
-
-    def match_text(self) -> str:
-        prio = None if self.priority == OFP_DEFAULT_PRIORITY else self.priority
-        return format_match(self.match.slots, prio)
-
-    def actions_text(self) -> str:
-        return format_actions(self.actions)
-
-    def dump_text(self) -> str:
-        """`ovs-ofctl dump-flows` line without cookie/duration/counters."""
-        m = self.match_text()
-        return f"table={self.table}, {m + ' ' if m else ''}actions={self.actions_text()}"
-
-    def ofctl(self) -> str:
-        """`ovs-ofctl add-flow` syntax (what `ovs-ofctl parse-flow` accepts)."""
-        m = self.match_text()
-        return (f"cookie={self.cookie:#x},table={self.table},{m + ',' if m else ''}"
-                f"actions={self.actions_text()}")
-
-    def key(self) -> tuple[int, int, tuple[tuple[str, int, int], ...]]:
-        return (self.table, self.priority, self.match.key())
+from ovnlab.flows.actions import Action, Conjunction, to_of10
+from ovnlab.flows.model import Flow
 
 
 def cookie_of(uuid: str) -> int:
@@ -72,7 +38,7 @@ class LflowEnv:
 
 @dataclass
 class Compiled:
-    flows: list[OFFlow]
+    flows: list[Flow]
     refs: set[str]  # port names, "$as", "@pg", "resident:<port>" the result depends on
     error: str = ""
 
@@ -93,7 +59,8 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
     ptable = (OFTABLE_LOG_INGRESS_PIPELINE if ingress else OFTABLE_LOG_EGRESS_PIPELINE) + table_id
     cookie = cookie_of(uuid)
     base = (cookie if conj_base is None else conj_base) - 1
-    flows: list[OFFlow] = []
+    of_acts = to_of10(acts)  # as the switch gives them back (mod_*, load:)
+    flows: list[Flow] = []
     reg = "reg14" if ingress else "reg15"
     for m in matches:
         mm = m.match.copy()
@@ -107,11 +74,11 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
             if port and port[1] == 0xFFFFFFFF and port[0] not in env.related_port_keys:
                 continue  # lflow.c: "port in match is not local, skip"
         if m.conj:
-            conj_acts: tuple[Ofpact, ...] = tuple(
+            conj_acts: tuple[Action, ...] = tuple(
                 Conjunction((cid + base) & 0xFFFFFFFF, k, n) for cid, k, n in m.conj)
-            flows.append(OFFlow(ptable, priority, mm, conj_acts, 0))
+            flows.append(Flow(ptable, priority, 0, mm.match(), conj_acts))
         else:
-            flows.append(OFFlow(ptable, priority, mm, tuple(acts), cookie))
+            flows.append(Flow(ptable, priority, cookie, mm.match(), of_acts))
     return Compiled(flows, ctx.refs)
 
 

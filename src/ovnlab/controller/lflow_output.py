@@ -14,8 +14,10 @@ from typing import Any
 
 from ovnlab.controller.binding import RuntimeData, RuntimeState
 from ovnlab.controller.expr import parse_address
-from ovnlab.controller.lflow import Compiled, LflowEnv, OFFlow, compile_lflow
+from ovnlab.controller.lflow import Compiled, LflowEnv, compile_lflow
 from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.flows import Flow
+from ovnlab.flows.format import format_flow_mod
 from ovnlab.ovsdb import Change, Database, Row
 
 _PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
@@ -41,7 +43,7 @@ class LflowOutput:
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
-        self._as_base: dict[LflowKey, tuple[tuple[str, tuple[str, ...]], set[OFFlow]]] = {}
+        self._as_base: dict[LflowKey, tuple[tuple[str, tuple[str, ...]], set[Flow]]] = {}
         self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
         self.mc_index: dict[tuple[str, str], int] = {}
         self._mc_rows: dict[str, tuple[str, str]] = {}
@@ -59,7 +61,7 @@ class LflowOutput:
     def snapshot(self) -> list[str]:
         """This node's flows, as text (Engine.check's picture of it)."""
         units = self.ofctrl.units
-        return sorted(f.ofctl() for key in self._lflows for f in units.get(key, ()))
+        return sorted(format_flow_mod(f) for key in self._lflows for f in units.get(key, ()))
 
     def clear_tracked(self) -> None:
         self._handled = False
@@ -281,7 +283,7 @@ class LflowOutput:
             return False  # other sets, or this one twice: the flows cross-multiply
         env = self._env(key[1])
 
-        def flows(addresses: tuple[str, ...]) -> set[OFFlow] | None:
+        def flows(addresses: tuple[str, ...]) -> set[Flow] | None:
             sub = dataclasses.replace(env, address_sets={delta.name: addresses})
             out = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
                                 priority=lf["priority"], match=lf["match"],
@@ -290,7 +292,7 @@ class LflowOutput:
 
         cached = self._as_base.get(key)
         if cached is not None and cached[0] == (delta.name, delta.placeholders):
-            base: set[OFFlow] | None = cached[1]
+            base: set[Flow] | None = cached[1]
         else:
             base = flows(delta.placeholders)
             if base is not None:

@@ -1,51 +1,30 @@
 """ofctrl (controller/ofctrl.c, OVN 22.03): the desired br-int table, kept per producing
 unit (an lflow on a datapath, a port binding, a multicast group...), and the installed
 table it is diffed against: the first put installs everything, later ones only the flows
-whose key (table, priority, match) changed (ofctrl_put).
+whose key (table, priority, match) changed (ofctrl_put). Flows are the flow model's
+(`ovnlab.flows.Flow`), handed to the bridge as they are; one that ovs-vswitchd would
+refuse (a field its match does not guarantee) goes to `install_errors` instead.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ovnlab.controller.chassis import BR_INT
-from ovnlab.controller.lflow import OFFlow
-from ovnlab.controller.ofpacts import Conjunction
-from ovnlab.flows import Flow, FlowError, parse_actions, parse_flow, parse_match
-from ovnlab.flows.parse import check_actions
+from ovnlab.flows import Conjunction, Flow, FlowError, format_actions
+from ovnlab.flows.format import format_flow_mod, format_match
+from ovnlab.flows.model import Match, check_flow
 from ovnlab.packet import Packet
 
-FlowKey = tuple[int, int, Any]  # (table, priority, match): one installed flow per key
-# OFFlow (without its cookie) → the engine's Flow, or why the engine refused it; its
-# match and its actions alone → parsed. Pure functions of their keys, so shared by all
-# chassis, which share most matches and actions even where whole flows differ (the
-# number of a tunnel port, a conntrack zone).
-_FLOW_CACHE: dict[tuple[Any, ...], Flow | str] = {}
-_MATCH_CACHE: dict[Any, tuple[Any, dict[str, tuple[int, int]]]] = {}
-_ACTIONS_CACHE: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[str, ...]]] = {}
-_CACHE_LIMIT = 200_000
+FlowKey = tuple[int, int, Match]  # (table, priority, match): one installed flow per key
 
 
-def engine_flow(f: OFFlow) -> Flow | str:
-    """`f` as the flow engine's Flow, exactly what `parse_flow(f.ofctl())` gives, or why
-    the engine refuses it (an action it lacks)."""
-    try:
-        match = _MATCH_CACHE.get(f.match)
-        if match is None:
-            parsed = parse_match(f.match_text())
-            match = _MATCH_CACHE[f.match] = (parsed, {n: (v, m) for n, v, m in parsed})
-        actions = _ACTIONS_CACHE.get(f.actions)
-        if actions is None:
-            set_fields: list[str] = []
-            actions = _ACTIONS_CACHE[f.actions] = (
-                parse_actions(f.actions_text(), set_fields=set_fields), tuple(set_fields))
-        check_actions(match[1], *actions)
-    except (FlowError, ValueError) as err:
-        return str(err)
-    return Flow(f.table, f.priority, f.cookie, match[0], actions[0])
+def dump_text(f: Flow) -> str:
+    """ovn-controller's flow as a `dump-flows` line without cookie/duration/counters."""
+    m = format_match(f.match, f.priority)
+    return f"table={f.table}, {m + ' ' if m else ''}actions={format_actions(f.actions)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +46,10 @@ class Ofctrl:
 
     def __init__(self) -> None:
         # unit → the flows it wants; flow key → the contributions of every unit there
-        self.units: dict[Hashable, dict[OFFlow, None]] = {}
-        self._contrib: dict[FlowKey, list[OFFlow]] = {}
+        self.units: dict[Hashable, dict[Flow, None]] = {}
+        self._contrib: dict[FlowKey, list[Flow]] = {}
         self._dirty_keys: set[FlowKey] = set()
-        self._installed: dict[FlowKey, OFFlow] | None = None
+        self._installed: dict[FlowKey, Flow] | None = None
         self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
 
     @property
@@ -85,7 +64,7 @@ class Ofctrl:
         for unit in list(self.units):
             self.set_unit(unit, [])
 
-    def set_unit(self, unit: Hashable, flows: Iterable[OFFlow]) -> None:
+    def set_unit(self, unit: Hashable, flows: Iterable[Flow]) -> None:
         """Replace what one unit contributes to the desired table, noting the keys touched."""
         old = self.units.pop(unit, None)
         if old:
@@ -97,7 +76,7 @@ class Ofctrl:
             for f in new:
                 self._contribute(f)
 
-    def patch_unit(self, unit: Hashable, removed: set[OFFlow], added: set[OFFlow]) -> None:
+    def patch_unit(self, unit: Hashable, removed: set[Flow], added: set[Flow]) -> None:
         flows = self.units.setdefault(unit, {})
         for f in removed:
             if f in flows:
@@ -110,12 +89,12 @@ class Ofctrl:
         if not flows:
             del self.units[unit]
 
-    def _contribute(self, f: OFFlow) -> None:
+    def _contribute(self, f: Flow) -> None:
         k = (f.table, f.priority, f.match)
         self._contrib.setdefault(k, []).append(f)
         self._dirty_keys.add(k)
 
-    def _withdraw(self, f: OFFlow) -> None:
+    def _withdraw(self, f: Flow) -> None:
         """Take back one contribution equal to `f` (equal flows are interchangeable)."""
         k = (f.table, f.priority, f.match)
         lst = self._contrib.get(k)
@@ -128,7 +107,7 @@ class Ofctrl:
                 del self._contrib[k]
         self._dirty_keys.add(k)
 
-    def _effective(self, key: FlowKey) -> OFFlow | None:
+    def _effective(self, key: FlowKey) -> Flow | None:
         """The one flow installed for a key: conjunction flows from several lflows merge
         (ofctrl_add_or_append_flow); otherwise the lowest cookie wins, deterministically."""
         lst = self._contrib.get(key)
@@ -139,12 +118,12 @@ class Ofctrl:
         plain = [f for f in lst if not (f.actions and all(type(a) is Conjunction
                                                           for a in f.actions))]
         if plain:
-            return min(plain, key=lambda f: (f.cookie, f.actions_text()))
+            return min(plain, key=lambda f: (f.cookie, format_actions(f.actions)))
         acts = sorted({a for f in lst for a in f.actions},
                       key=lambda a: (a.id, a.clause))  # type: ignore[union-attr]
-        return OFFlow(lst[0].table, lst[0].priority, lst[0].match, tuple(acts), 0)
+        return Flow(lst[0].table, lst[0].priority, 0, lst[0].match, tuple(acts))
 
-    def flows(self) -> list[OFFlow]:
+    def flows(self) -> list[Flow]:
         """The desired table (what ovn-controller would install)."""
         out = []
         for k in self._contrib:
@@ -161,12 +140,12 @@ class Ofctrl:
         prev = self._installed
         if prev is None or not hasattr(br, "add_flow") or not hasattr(br, "del_flows"):
             desired = {(f.table, f.priority, f.match): f for f in self.flows()}
-            br.replace_flows(self.to_engine(desired.values()))
+            br.replace_flows(self._valid(desired.values()))
             self._installed = desired
             self._dirty_keys.clear()
             return
-        added: list[OFFlow] = []
-        removed: list[OFFlow] = []
+        added: list[Flow] = []
+        removed: list[Flow] = []
         for k in self._dirty_keys:
             new = self._effective(k)
             old = prev.get(k)
@@ -178,29 +157,20 @@ class Ofctrl:
                 added.append(new)
                 prev[k] = new
         self._dirty_keys.clear()
-        for f in removed:
-            for obj in self.to_engine([f]):
-                br.del_flows(obj, strict=True)
-        for obj in self.to_engine(added):
-            br.add_flow(obj)
+        for f in self._valid(removed):
+            br.del_flows(f, strict=True)
+        for f in self._valid(added):
+            br.add_flow(f)
 
-    def to_engine(self, flows: Iterable[OFFlow], texts: Iterable[str] = ()) -> list[Flow]:
+    def _valid(self, flows: Iterable[Flow]) -> list[Flow]:
+        """The flows the switch accepts; the others go to install_errors, as ovs-vswitchd
+        answers OFPBAC_MATCH_INCONSISTENT (ofpacts_check_consistency)."""
         out: list[Flow] = []
         for f in flows:
-            # Keyed without the cookie: a replaced lflow often yields the same flows under a
-            # new cookie. Shared by every chassis: most flows are the same on all of them.
-            key = (f.table, f.priority, f.match, f.actions)
-            obj = _FLOW_CACHE.get(key)
-            if obj is None:
-                if len(_FLOW_CACHE) > _CACHE_LIMIT:
-                    for cache in (_FLOW_CACHE, _MATCH_CACHE, _ACTIONS_CACHE):
-                        cache.clear()
-                obj = _FLOW_CACHE[key] = engine_flow(f)
-            if isinstance(obj, str):
-                self.install_errors[f.ofctl()] = obj
+            try:
+                check_flow(f)
+            except FlowError as err:
+                self.install_errors[format_flow_mod(f)] = str(err)
                 continue
-            if obj.cookie != f.cookie:
-                obj = dataclasses.replace(obj, cookie=f.cookie)
-            out.append(obj)
-        out.extend(parse_flow(t) for t in texts)
+            out.append(f)
         return out

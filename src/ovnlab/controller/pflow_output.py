@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from ovnlab.controller import physical as ph
 from ovnlab.controller.binding import RuntimeData, RuntimeState
-from ovnlab.controller.lflow import OFFlow
 from ovnlab.controller.lflow_output import changed_lport_names
 from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.flows import Flow
+from ovnlab.flows.format import format_flow_mod
 from ovnlab.ovsdb import Change, Database, Row
 
 
@@ -26,9 +27,9 @@ class PflowOutput:
         self.ofctrl = ofctrl
         self.ct_zones = ct_zones
         self.name = rt.name
-        self._phys_ports: dict[str, list[OFFlow]] = {}
-        self._phys_mc: dict[str, list[OFFlow]] = {}
-        self._neighbors: dict[str, list[OFFlow]] = {}
+        self._phys_ports: dict[str, list[Flow]] = {}
+        self._phys_mc: dict[str, list[Flow]] = {}
+        self._neighbors: dict[str, list[Flow]] = {}
         self._mc_members: dict[str, tuple[str, ...]] = {}
         self._mc_of_port: dict[str, set[str]] = {}
         self._neighbor_port: dict[str, str] = {}
@@ -46,7 +47,7 @@ class PflowOutput:
         units = self.ofctrl.units
         keys = [*(("pb", u) for u in self._phys_ports), *(("mc", u) for u in self._phys_mc),
                 *(("nb", u) for u in self._neighbors), ("tunnels",), ("fixed",)]
-        return sorted(f.ofctl() for key in keys for f in units.get(key, ()))
+        return sorted(format_flow_mod(f) for key in keys for f in units.get(key, ()))
 
     def clear_tracked(self) -> None:
         self._handled = False
@@ -168,14 +169,14 @@ class PflowOutput:
                          self.rt.state.dp_keys.get(mc["datapath"], 0), mc["tunnel_key"],
                          tuple(names))
 
-    def _neighbor(self, row: Row) -> list[OFFlow]:
+    def _neighbor(self, row: Row) -> list[Flow]:
         p = self.rt.state.ports.get(row["logical_port"])
         if p is None or p.dp_uuid not in self.rt.state.local_dps:
             return []
         return ph.neighbor_flows(row.uuid, p.dp_key, p.key, row["ip"], row["mac"])
 
-    def _put(self, group: dict[str, list[OFFlow]], kind: str, uuid: str,
-             flows: list[OFFlow] | None) -> None:
+    def _put(self, group: dict[str, list[Flow]], kind: str, uuid: str,
+             flows: list[Flow] | None) -> None:
         if flows is None:
             group.pop(uuid, None)
             self.ofctrl.set_unit((kind, uuid), [])

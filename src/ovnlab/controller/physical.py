@@ -23,22 +23,7 @@ from ovnlab.controller.encode import (
     OFTABLE_REMOTE_OUTPUT,
     OFTABLE_SAVE_INPORT,
 )
-from ovnlab.controller.lflow import OFFlow, cookie_of
-from ovnlab.controller.ofields import FIELDS, Match
-from ovnlab.controller.ofpacts import (
-    Bundle,
-    Clone,
-    Conjunction,
-    Move,
-    Ofpact,
-    Output,
-    Pop,
-    Push,
-    Resubmit,
-    Simple,
-    Sub,
-    load,
-)
+from ovnlab.controller.lflow import cookie_of
 from ovnlab.controller.ovshash import sset_order
 from ovnlab.controller.symtab import (
     MLF_ALLOW_LOOPBACK_BIT,
@@ -47,6 +32,23 @@ from ovnlab.controller.symtab import (
     MLF_LOOKUP_MAC_BIT,
     MLF_RCV_FROM_RAMP_BIT,
 )
+from ovnlab.flows.actions import (
+    Action,
+    Bundle,
+    Clone,
+    Conjunction,
+    CtClear,
+    Move,
+    Output,
+    Pop,
+    Push,
+    Resubmit,
+    StripVlan,
+    SubField,
+    set_field,
+    to_of10,
+)
+from ovnlab.flows.model import Flow, Match, canonical_match
 
 OFPP_NONE = 0xFFFF
 N_LOG_REGS = 10
@@ -87,45 +89,51 @@ class PhysCtx:
 
 
 def _m(**slots: tuple[int, int]) -> Match:
-    return Match(slots)
+    return canonical_match(slots)
 
 
-def _zone_loads(ctx: PhysCtx, p: PortInfo) -> list[Ofpact]:
-    acts: list[Ofpact] = []
+def _flow(table: int, priority: int, match: Match, actions: tuple[Action, ...],
+           cookie: int = 0) -> Flow:
+    """A physical flow, its set_fields as the switch gives them back (mod_*, load:)."""
+    return Flow(table, priority, cookie, match, to_of10(actions))
+
+
+def _zone_loads(ctx: PhysCtx, p: PortInfo) -> list[Action]:
+    acts: list[Action] = []
     ct = ctx.ct_zones.get(p.name)
     dnat = ctx.ct_zones.get(f"{p.dp_uuid}_dnat")
     snat = ctx.ct_zones.get(f"{p.dp_uuid}_snat")
     if ct:
-        acts.append(load("reg13", ct))
+        acts.append(set_field("reg13", ct))
     if dnat:
-        acts.append(load("reg11", dnat))
+        acts.append(set_field("reg11", dnat))
     if snat:
-        acts.append(load("reg12", snat))
+        acts.append(set_field("reg12", snat))
     return acts
 
 
-def _ingress_metadata(ctx: PhysCtx, p: PortInfo) -> list[Ofpact]:
-    return [*_zone_loads(ctx, p), load("metadata", p.dp_key), load("reg14", p.key)]
+def _ingress_metadata(ctx: PhysCtx, p: PortInfo) -> list[Action]:
+    return [*_zone_loads(ctx, p), set_field("metadata", p.dp_key), set_field("reg14", p.key)]
 
 
-def _local_common(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+def _local_common(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     dpm = (p.dp_key, FULL64)
     out = [
-        OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-               (*_zone_loads(ctx, p), Resubmit(OFTABLE_CHECK_LOOPBACK)), cookie),
-        OFFlow(OFTABLE_CHECK_LOOPBACK, 100,
-               _m(metadata=dpm, reg10=(0, 1 << MLF_ALLOW_LOOPBACK_BIT), reg14=(p.key, FULL32),
-                  reg15=(p.key, FULL32)), (), cookie),
-        OFFlow(OFTABLE_SAVE_INPORT, 100,
-               _m(metadata=dpm, reg10=(1 << MLF_ALLOW_LOOPBACK_BIT, 1 << MLF_ALLOW_LOOPBACK_BIT),
-                  reg15=(p.key, FULL32)),
-               (Push(Sub.whole("in_port")), load("in_port", OFPP_NONE),
-                Resubmit(OFTABLE_LOG_TO_PHY), Pop(Sub.whole("in_port"))), cookie),
+        _flow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+              (*_zone_loads(ctx, p), Resubmit(None, OFTABLE_CHECK_LOOPBACK)), cookie),
+        _flow(OFTABLE_CHECK_LOOPBACK, 100,
+              _m(metadata=dpm, reg10=(0, 1 << MLF_ALLOW_LOOPBACK_BIT), reg14=(p.key, FULL32),
+                 reg15=(p.key, FULL32)), (), cookie),
+        _flow(OFTABLE_SAVE_INPORT, 100,
+              _m(metadata=dpm, reg10=(1 << MLF_ALLOW_LOOPBACK_BIT, 1 << MLF_ALLOW_LOOPBACK_BIT),
+                 reg15=(p.key, FULL32)),
+              (Push(SubField.whole("in_port")), set_field("in_port", OFPP_NONE),
+               Resubmit(None, OFTABLE_LOG_TO_PHY), Pop(SubField.whole("in_port"))), cookie),
     ]
     return out
 
 
-def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
+def port_flows(ctx: PhysCtx, p: PortInfo) -> list[Flow]:
     """consider_port_binding()."""
     if p.dp_uuid not in ctx.local_dps:
         return []
@@ -134,12 +142,12 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
         return _patch_flows(ctx, p, cookie)
     if p.type == "chassisredirect" and (p.chassis == ctx.chassis or p.name in ctx.active_cr):
         dist = ctx.ports.get(p.distributed_port)
-        acts: tuple[Ofpact, ...] = ()
+        acts: tuple[Action, ...] = ()
         if dist is not None and dist.dp_uuid == p.dp_uuid:
-            acts = (load("reg15", dist.key), *_zone_loads(ctx, dist),
-                    Resubmit(OFTABLE_CHECK_LOOPBACK))
-        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100,
-                       _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)), acts, cookie)]
+            acts = (set_field("reg15", dist.key), *_zone_loads(ctx, dist),
+                    Resubmit(None, OFTABLE_CHECK_LOOPBACK))
+        return [_flow(OFTABLE_LOCAL_OUTPUT, 100,
+                      _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)), acts, cookie)]
     ofport = 0
     if p.type in ("localnet", "l2gateway"):
         ofport = ctx.patch_ofports.get(p.name, 0)
@@ -154,106 +162,106 @@ def port_flows(ctx: PhysCtx, p: PortInfo) -> list[OFFlow]:
     return _remote_port_flows(ctx, p, cookie)
 
 
-def _patch_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+def _patch_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     """A patch (or local l3gateway) port: output clones the packet into its peer's
     datapath, as if it entered there."""
     peer = ctx.ports.get(p.peer)
     if peer is None or peer.type != p.type or peer.peer != p.name:
         return []
     flows = _local_common(ctx, p, cookie)
-    inner: list[Ofpact] = [Simple("ct_clear"), load("reg11", 0), load("reg12", 0),
-                           load("reg13", 0), *_ingress_metadata(ctx, peer),
-                           load("reg10", 0), load("reg15", 0)]
-    inner += [load(f"reg{i}", 0) for i in range(N_LOG_REGS)]
-    inner.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
-    flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100,
-                        _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)),
-                        (Clone(tuple(inner)),), cookie))
+    inner: list[Action] = [CtClear(), set_field("reg11", 0), set_field("reg12", 0),
+                           set_field("reg13", 0), *_ingress_metadata(ctx, peer),
+                           set_field("reg10", 0), set_field("reg15", 0)]
+    inner += [set_field(f"reg{i}", 0) for i in range(N_LOG_REGS)]
+    inner.append(Resubmit(None, OFTABLE_LOG_INGRESS_PIPELINE))
+    flows.append(_flow(OFTABLE_LOG_TO_PHY, 100,
+                       _m(metadata=(p.dp_key, FULL64), reg15=(p.key, FULL32)),
+                       (Clone(tuple(inner)),), cookie))
     return flows
 
 
-def _local_port_flows(ctx: PhysCtx, p: PortInfo, ofport: int, cookie: int) -> list[OFFlow]:
+def _local_port_flows(ctx: PhysCtx, p: PortInfo, ofport: int, cookie: int) -> list[Flow]:
     """A port with an ofport here (a VIF bound here, a localnet or l2gateway patch):
     table 0 classifies what enters from it, table 65 outputs to it."""
     dpm = (p.dp_key, FULL64)
     flows = _local_common(ctx, p, cookie)
     meta = _ingress_metadata(ctx, p)
     if p.type == "localport":
-        meta.append(load("reg10", 1, MLF_LOCALPORT_BIT, 1))
-    meta.append(Resubmit(OFTABLE_LOG_INGRESS_PIPELINE))
+        meta.append(set_field("reg10", 1, MLF_LOCALPORT_BIT, 1))
+    meta.append(Resubmit(None, OFTABLE_LOG_INGRESS_PIPELINE))
     if p.type in ("localnet", "l2gateway") or p.tag:
         tag = p.tag or 0
-        flows.append(OFFlow(0, 150 if tag else 100,
-                            _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
-                            (Simple("strip_vlan"), *meta), cookie))
+        flows.append(_flow(0, 150 if tag else 100,
+                           _m(in_port=(ofport, 0xFFFF), vlan_tci=(0x1000 | tag, 0x1FFF)),
+                           (StripVlan(), *meta), cookie))
         if not tag:
-            flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
-                                tuple(meta), cookie))
+            flows.append(_flow(0, 100, _m(in_port=(ofport, 0xFFFF), vlan_tci=(0, 0x1000)),
+                               tuple(meta), cookie))
         if p.type == "localnet":
             flows.extend(_replace_chassis_mac(ctx, p, ofport, meta))
     else:
-        flows.append(OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
-    flows.append(OFFlow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                        (Output(ofport),), cookie))
+        flows.append(_flow(0, 100, _m(in_port=(ofport, 0xFFFF)), tuple(meta), cookie))
+    flows.append(_flow(OFTABLE_LOG_TO_PHY, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                       (Output(ofport),), cookie))
     if p.type == "localnet":
         for bit in (MLF_LOCALPORT_BIT, MLF_LOCAL_ONLY_BIT):
-            flows.append(OFFlow(OFTABLE_CHECK_LOOPBACK, 160,
-                                _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
-                                   reg15=(p.key, FULL32)), (), cookie))
+            flows.append(_flow(OFTABLE_CHECK_LOOPBACK, 160,
+                               _m(metadata=dpm, reg10=(1 << bit, 1 << bit),
+                                  reg15=(p.key, FULL32)), (), cookie))
     if p.type == "localport":
-        flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 150,
-                            _m(metadata=dpm, reg14=(p.key, FULL32)),
-                            (Resubmit(OFTABLE_LOCAL_OUTPUT),), cookie))
+        flows.append(_flow(OFTABLE_REMOTE_OUTPUT, 150,
+                           _m(metadata=dpm, reg14=(p.key, FULL32)),
+                           (Resubmit(None, OFTABLE_LOCAL_OUTPUT),), cookie))
     return flows
 
 
-def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[OFFlow]:
+def _remote_port_flows(ctx: PhysCtx, p: PortInfo, cookie: int) -> list[Flow]:
     """A port elsewhere: through the localnet port if the datapath has one, else a
     tunnel (a bundle over the HA chassis of a distributed gateway port)."""
     dpm = (p.dp_key, FULL64)
     localnet = ctx.localnet_of_dp.get(p.dp_uuid)
     if localnet and localnet in ctx.patch_ofports:
         ln = ctx.ports[localnet]
-        return [OFFlow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                       (load("reg15", ln.key), Resubmit(OFTABLE_LOCAL_OUTPUT)), cookie)]
+        return [_flow(OFTABLE_LOCAL_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                      (set_field("reg15", ln.key), Resubmit(None, OFTABLE_LOCAL_OUTPUT)), cookie)]
     if localnet or p.type == "localport":
         return []
-    out: Ofpact
+    out: Action
     if len(p.ha_chassis) >= 2:
         # Distributed over an HA chassis group: the datapath's bundle picks the first
         # tunnel (by priority) whose BFD says it forwards.
         members = tuple(ctx.tunnels[c] for c in p.ha_chassis if c in ctx.tunnels)
         if not members:
             return []
-        out = Bundle(members)
+        out = Bundle("eth_src", 0, "active_backup", members)
     elif p.chassis is not None and p.chassis in ctx.tunnels:
         out = Output(ctx.tunnels[p.chassis])
     else:
         return []
-    return [OFFlow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
-                   (*_encap(p.dp_key, p.key), out), cookie)]
+    return [_flow(OFTABLE_REMOTE_OUTPUT, 100, _m(metadata=dpm, reg15=(p.key, FULL32)),
+                  (*_encap(p.dp_key, p.key), out), cookie)]
 
 
 CHASSIS_MAC_TO_ROUTER_MAC_CONJID = 100
 
 
 def _replace_chassis_mac(ctx: PhysCtx, p: PortInfo, ofport: int,
-                         meta: list[Ofpact]) -> list[OFFlow]:
+                         meta: list[Action]) -> list[Flow]:
     """put_replace_chassis_mac_flows: a frame from the localnet port whose source is a
     remote chassis MAC (ovn-chassis-mac-mappings, the conjunction's other clause) was
     routed there; it enters with the router port's MAC instead."""
     tag = p.tag or 0
     vlan = (0x1000 | tag, 0x1FFF) if tag else (0, 0x1000)
-    strip: tuple[Ofpact, ...] = (Simple("strip_vlan"),) if tag else ()
+    strip: tuple[Action, ...] = (StripVlan(),) if tag else ()
     flows = []
     for uuid, mac in ctx.peer_router_macs.get(p.dp_uuid, ()):
         cookie = cookie_of(uuid)
-        flows.append(OFFlow(0, 180, _m(in_port=(ofport, 0xFFFF), vlan_tci=vlan,
-                                       conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
-                            (*strip, *meta[:-1], load("eth_src", _mac_int(mac)), meta[-1]),
-                            cookie))
-        flows.append(OFFlow(0, 180, _m(vlan_tci=vlan),
-                            (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
+        flows.append(_flow(0, 180, _m(in_port=(ofport, 0xFFFF), vlan_tci=vlan,
+                                      conj_id=(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, FULL32)),
+                           (*strip, *meta[:-1], set_field("eth_src", _mac_int(mac)), meta[-1]),
+                           cookie))
+        flows.append(_flow(0, 180, _m(vlan_tci=vlan),
+                           (Conjunction(CHASSIS_MAC_TO_ROUTER_MAC_CONJID, 2, 2),), cookie))
     return flows
 
 
@@ -261,9 +269,9 @@ def _mac_int(mac: str) -> int:
     return int(mac.replace(":", ""), 16)
 
 
-def _encap(dp_key: int, outport: int) -> list[Ofpact]:
-    return [load("tun_id", dp_key, 0, 24), load("tun_metadata0", outport, 0, 32),
-            Move(Sub(FIELDS["reg14"], 0, 15), Sub(FIELDS["tun_metadata0"], 16, 15))]
+def _encap(dp_key: int, outport: int) -> list[Action]:
+    return [set_field("tun_id", dp_key, 0, 24), set_field("tun_metadata0", outport, 0, 32),
+            Move(SubField("reg14", 0, 15), SubField("tun_metadata0", 16, 15))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,12 +284,12 @@ class McInfo:
     ports: tuple[str, ...]  # logical port names
 
 
-def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
+def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[Flow]:
     """consider_mc_group()."""
     if mc.dp_uuid not in ctx.local_dps:
         return []
-    local: list[Ofpact] = []
-    remote: list[Ofpact] = []
+    local: list[Action] = []
+    remote: list[Action] = []
     remote_chassis: list[str] = []  # in sset_add() order
     has_localnet = mc.dp_uuid in ctx.localnet_of_dp
     members = [p for p in (ctx.ports.get(name) for name in mc.ports)
@@ -289,68 +297,68 @@ def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[OFFlow]:
     for p in sorted(members, key=lambda p: p.uuid):  # the IDL's order: a set of UUIDs
         zone = ctx.ct_zones.get(p.name)
         if zone:
-            local.append(load("reg13", zone))
+            local.append(set_field("reg13", zone))
         if p.type in ("patch", "localport"):
-            remote += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+            remote += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
         elif p.chassis == ctx.chassis and (p.name in ctx.vif_ofports or p.type == "l3gateway"):
-            local += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+            local += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
         elif p.name in ctx.patch_ofports:
-            local += [load("reg15", p.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+            local += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
         elif p.type == "chassisredirect" and p.chassis == ctx.chassis:
             dist = ctx.ports.get(p.distributed_port)
             if dist is not None and dist.dp_uuid == p.dp_uuid:
-                local += [load("reg15", dist.key), Resubmit(OFTABLE_CHECK_LOOPBACK)]
+                local += [set_field("reg15", dist.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
         elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
             remote_chassis.append(p.chassis)
     cookie = cookie_of(mc.uuid)
     match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
-    flows: list[OFFlow] = []
+    flows: list[Flow] = []
     has_local = any(isinstance(a, Resubmit) for a in local)
     if has_local:
-        flows.append(OFFlow(OFTABLE_LOCAL_OUTPUT, 100, match,
-                            (*local, load("reg15", mc.key)), cookie))
+        flows.append(_flow(OFTABLE_LOCAL_OUTPUT, 100, match,
+                           (*local, set_field("reg15", mc.key)), cookie))
     # fanout_to_chassis: SSET_FOR_EACH, the hash order of the chassis names
     tunnels = [ctx.tunnels[c] for c in sset_order(remote_chassis) if c in ctx.tunnels]
     if tunnels or remote:
-        acts: list[Ofpact] = list(remote)
+        acts: list[Action] = list(remote)
         if remote:
-            acts.append(load("reg15", mc.key))
+            acts.append(set_field("reg15", mc.key))
         if tunnels:
             acts += _encap(mc.dp_key, mc.key)
             acts += [Output(t) for t in tunnels]
         if has_local:
-            acts.append(Resubmit(OFTABLE_LOCAL_OUTPUT))
-        flows.append(OFFlow(OFTABLE_REMOTE_OUTPUT, 100, match, tuple(acts), cookie))
+            acts.append(Resubmit(None, OFTABLE_LOCAL_OUTPUT))
+        flows.append(_flow(OFTABLE_REMOTE_OUTPUT, 100, match, tuple(acts), cookie))
     return flows
 
 
-def tunnel_flows(ctx: PhysCtx) -> list[OFFlow]:
-    acts: tuple[Ofpact, ...] = (
-        Move(Sub(FIELDS["tun_id"], 0, 24), Sub(FIELDS["metadata"], 0, 24)),
-        Move(Sub(FIELDS["tun_metadata0"], 16, 15), Sub(FIELDS["reg14"], 0, 15)),
-        Move(Sub(FIELDS["tun_metadata0"], 0, 16), Sub(FIELDS["reg15"], 0, 16)),
-        Resubmit(OFTABLE_LOCAL_OUTPUT))
-    return [OFFlow(0, 100, _m(in_port=(ofport, 0xFFFF)), acts, 0)
+def tunnel_flows(ctx: PhysCtx) -> list[Flow]:
+    acts: tuple[Action, ...] = (
+        Move(SubField("tun_id", 0, 24), SubField("metadata", 0, 24)),
+        Move(SubField("tun_metadata0", 16, 15), SubField("reg14", 0, 15)),
+        Move(SubField("tun_metadata0", 0, 16), SubField("reg15", 0, 16)),
+        Resubmit(None, OFTABLE_LOCAL_OUTPUT))
+    return [_flow(0, 100, _m(in_port=(ofport, 0xFFFF)), acts, 0)
             for _ch, ofport in sorted(ctx.tunnels.items(), key=lambda kv: kv[1])]
 
 
-def fixed_flows() -> list[OFFlow]:
+def fixed_flows() -> list[Flow]:
     ramp = 1 << MLF_RCV_FROM_RAMP_BIT
     local_only = 1 << MLF_LOCAL_ONLY_BIT
     return [
-        OFFlow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(ramp, ramp)),
-               (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
-        OFFlow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(local_only, local_only)),
-               (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
-        OFFlow(OFTABLE_REMOTE_OUTPUT, 0, Match(), (Resubmit(OFTABLE_LOCAL_OUTPUT),)),
-        OFFlow(OFTABLE_CHECK_LOOPBACK, 0, Match(),
-               (*(load(f"reg{i}", 0) for i in range(N_LOG_REGS)),
-                Resubmit(OFTABLE_LOG_EGRESS_PIPELINE))),
-        OFFlow(OFTABLE_SAVE_INPORT, 0, Match(), (Resubmit(OFTABLE_LOG_TO_PHY),)),
+        _flow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(ramp, ramp)),
+              (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
+        _flow(OFTABLE_REMOTE_OUTPUT, 150, _m(reg10=(local_only, local_only)),
+              (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
+        _flow(OFTABLE_REMOTE_OUTPUT, 0, (), (Resubmit(None, OFTABLE_LOCAL_OUTPUT),)),
+        _flow(OFTABLE_CHECK_LOOPBACK, 0, (),
+              (*(set_field(f"reg{i}", 0) for i in range(N_LOG_REGS)),
+               Resubmit(None, OFTABLE_LOG_EGRESS_PIPELINE))),
+        _flow(OFTABLE_SAVE_INPORT, 0, (), (Resubmit(None, OFTABLE_LOG_TO_PHY),)),
     ]
 
 
-def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> list[OFFlow]:
+def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> list[Flow]:
     """MAC_Binding → tables 66 (get_arp) and 67 (lookup_arp)."""
     try:
         addr = ipaddress.ip_address(ip)
@@ -361,13 +369,10 @@ def neighbor_flows(uuid: str, dp_key: int, port_key: int, ip: str, mac: str) -> 
         return []
     cookie = cookie_of(uuid)
     ipv = int(addr)
-    get = Match({"reg0": (ipv, FULL32), "reg15": (port_key, FULL32),
-                 "metadata": (dp_key, FULL64)})
-    look = Match({"dl_type": (0x0806, 0xFFFF), "reg0": (ipv, FULL32),
-                  "reg14": (port_key, FULL32), "metadata": (dp_key, FULL64),
-                  "dl_src": (macv, (1 << 48) - 1)})
-    return [OFFlow(OFTABLE_MAC_BINDING, 100, get,
-                   (load("eth_dst", macv), load("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)), cookie),
-            OFFlow(OFTABLE_MAC_LOOKUP, 100, look, (load("reg10", 1, MLF_LOOKUP_MAC_BIT, 1),),
-                   cookie)]
+    get = _m(reg0=(ipv, FULL32), reg15=(port_key, FULL32), metadata=(dp_key, FULL64))
+    look = _m(dl_type=(0x0806, 0xFFFF), reg0=(ipv, FULL32), reg14=(port_key, FULL32),
+              metadata=(dp_key, FULL64), dl_src=(macv, (1 << 48) - 1))
+    found = set_field("reg10", 1, MLF_LOOKUP_MAC_BIT, 1)
+    return [_flow(OFTABLE_MAC_BINDING, 100, get, (set_field("eth_dst", macv), found), cookie),
+            _flow(OFTABLE_MAC_LOOKUP, 100, look, (found,), cookie)]
 

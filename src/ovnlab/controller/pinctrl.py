@@ -19,20 +19,11 @@ from typing import TYPE_CHECKING, Any
 from ovnlab.controller import dhcp_reply, icmp
 from ovnlab.controller.actions import OFTABLE_REMOTE_OUTPUT
 from ovnlab.controller.ofctrl import PacketOut
-from ovnlab.controller.ofields import FIELDS
-from ovnlab.controller.ofpacts import (
-    OPCODE,
-    Move,
-    Ofpact,
-    Pop,
-    Push,
-    Resubmit,
-    SetField,
-    Sub,
-    field_of_header,
-    parse_userdata,
-)
-from ovnlab.controller.ofpacts import Controller as ControllerAction
+from ovnlab.controller.userdata import OPCODE, parse_userdata
+from ovnlab.flows.actions import Action, Move, Pop, Push, Resubmit, SetField, SubField
+from ovnlab.flows.actions import Controller as ControllerAction
+from ovnlab.flows.fields import FIELDS
+from ovnlab.flows.oxm import field_of_header
 from ovnlab.packet import (
     ARP_REQUEST,
     BROADCAST,
@@ -56,7 +47,7 @@ BUFFER_MAP_TIMEOUT = 10.0  # seconds a next hop's held packets wait for its MAC
 _PKT_FIELD = {"eth_src": "eth_src", "eth_dst": "eth_dst", "eth_type": "eth_type",
               "arp_op": "arp_op", "arp_spa": "arp_spa", "arp_tpa": "arp_tpa",
               "arp_sha": "arp_sha", "arp_tha": "arp_tha", "ip_src": "ip_src",
-              "ip_dst": "ip_dst", "ip_ttl": "ip_ttl", "ip_proto": "ip_proto",
+              "ip_dst": "ip_dst", "nw_ttl": "ip_ttl", "nw_proto": "ip_proto",
               "icmp_type": "icmp_type", "icmp_code": "icmp_code", "tcp_src": "tp_src",
               "tcp_dst": "tp_dst", "udp_src": "tp_src", "udp_dst": "tp_dst"}
 
@@ -94,26 +85,29 @@ class _Machine:
         else:
             self.regs[name] = value
 
-    def read(self, s: Sub) -> int:
-        return (self._read_whole(s.mf.name) >> s.ofs) & ((1 << s.nbits) - 1)
+    def read(self, s: SubField) -> int:
+        return (self._read_whole(s.field) >> s.ofs) & ((1 << s.nbits) - 1)
 
-    def write(self, s: Sub, value: int) -> None:
-        mask = ((1 << s.nbits) - 1) << s.ofs
-        old = self._read_whole(s.mf.name)
-        self._write_whole(s.mf.name, (old & ~mask) | ((value << s.ofs) & mask))
+    def write(self, s: SubField, value: int) -> None:
+        self._write_masked(s.field, value << s.ofs, ((1 << s.nbits) - 1) << s.ofs)
 
-    def run(self, acts: list[Ofpact], emit: Any) -> None:
+    def _write_masked(self, name: str, value: int, mask: int) -> None:
+        old = self._read_whole(name)
+        self._write_whole(name, (old & ~mask) | (value & mask))
+
+    def run(self, acts: list[Action], emit: Any) -> None:
         for a in acts:
             if isinstance(a, SetField):
-                self.write(a.dst, a.value)
+                full = (1 << FIELDS[a.field].width) - 1
+                self._write_masked(a.field, a.value, full if a.mask is None else a.mask)
             elif isinstance(a, Move):
                 self.write(a.dst, self.read(a.src))
             elif isinstance(a, Push):
-                self.stack.append(self.read(a.sub))
+                self.stack.append(self.read(a.src))
             elif isinstance(a, Pop):
                 if self.stack:
-                    self.write(a.sub, self.stack.pop())
-            elif isinstance(a, Resubmit):
+                    self.write(a.dst, self.stack.pop())
+            elif isinstance(a, Resubmit) and a.table is not None:
                 emit(self.packet, dict(self.regs), a.table)
             elif isinstance(a, ControllerAction):
                 self._ovn_field(a.userdata)
@@ -191,7 +185,7 @@ def _put_dhcp_opts(event: Any, data: bytes) -> list[PacketOut]:
     regs = _regs_of(event)
     answer = dhcp_reply.reply(event.packet, action)
     machine = _Machine(answer or event.packet, regs)
-    machine.write(Sub(FIELDS[name], action.result_ofs, 1), int(answer is not None))
+    machine.write(SubField(name, action.result_ofs, 1), int(answer is not None))
     return [PacketOut(packet=machine.packet, in_port="CONTROLLER",
                       table=int(getattr(event, "table", 0)) + 1, regs=machine.regs)]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Symbol:
     name: str
-    mf: str = ""  # meta-flow field (ofields.FIELDS key); "" for predicates
+    mf: str = ""  # OpenFlow field (flows.fields.FIELDS key); "" for predicates
     ofs: int = 0
     nbits: int = 0
     prereq: str = ""
@@ -140,10 +140,10 @@ def _ip(t: _Table) -> None:
     t.pred("ip4", "eth.type == 0x800")
     t.pred("ip6", "eth.type == 0x86dd")
     t.pred("ip", "ip4 || ip6")
-    t.fld("ip.proto", "ip_proto", 8, "ip", cross=True, rw=False)
+    t.fld("ip.proto", "nw_proto", 8, "ip", cross=True, rw=False)
     t.fld("ip.dscp", "ip_dscp", 6, "ip")
-    t.fld("ip.ecn", "ip_ecn", 2, "ip")
-    t.fld("ip.ttl", "ip_ttl", 8, "ip")
+    t.fld("ip.ecn", "nw_ecn", 2, "ip")
+    t.fld("ip.ttl", "nw_ttl", 8, "ip")
     t.fld("ip4.src", "ip_src", 32, "ip4")
     t.fld("ip4.dst", "ip_dst", 32, "ip4")
     t.pred("ip4.src_mcast", "ip4.src[28..31] == 0xe")

@@ -62,13 +62,14 @@ Pieces = tuple[tuple[int, int, int, int], ...]  # slot, keep, value_shift, value
 def _pieces(field: str, ofs: int, nbits: int) -> Pieces:
     """How bits [ofs, ofs+nbits) of a field map onto key slots."""
     out = []
-    for slot, seg_ofs, seg_bits in FIELDS[field].segments:
+    f = FIELDS[field]
+    for slot, seg_ofs, seg_bits in f.segments:
         lo = max(ofs, seg_ofs)
         hi = min(ofs + nbits, seg_ofs + seg_bits)
         if lo >= hi:
             continue
         width = hi - lo
-        slot_shift = lo - seg_ofs  # where these bits sit inside the slot
+        slot_shift = lo - seg_ofs + f.slot_shift  # where these bits sit inside the slot
         value_shift = lo - ofs  # where they sit inside the written value
         slot_mask = ((1 << width) - 1) << slot_shift
         out.append((slot, ~slot_mask, value_shift - slot_shift, slot_mask))

@@ -363,3 +363,74 @@ def format_actions(actions: tuple[Action, ...], namer: PortNamer | None = None) 
     if not actions:
         return "drop"
     return ",".join(a.format(namer) for a in actions)
+
+
+# ----------------------------------------------------------------------------- set_field
+def set_field(field: str, value: int, ofs: int = 0, nbits: int | None = None) -> SetField:
+    """OpenFlow's set_field of bits [ofs, ofs+nbits) of `field` (the whole field when
+    nbits is None), as ovn-controller builds it (an ofpact_set_field: value and mask)."""
+    width = FIELDS[field].width
+    n = width - ofs if nbits is None else nbits
+    if ofs == 0 and n == width:
+        return SetField(field, value)
+    return SetField(field, value << ofs, ((1 << n) - 1) << ofs)
+
+
+def to_of10(actions: tuple[Action, ...] | list[Action]) -> tuple[Action, ...]:
+    """The actions as OVS gives them back in OpenFlow 1.0 + NXM (what dump-flows prints):
+    each set_field becomes `mod_*` or `load:` actions (ofp-actions.c
+    set_field_to_legacy_openflow), inside ct(exec(...)) and clone(...) too."""
+    out: list[Action] = []
+    for a in actions:
+        if isinstance(a, SetField):
+            out.extend(set_field_of10(a))
+        elif isinstance(a, Ct) and a.actions:
+            out.append(Ct(a.commit, a.force, a.table, a.zone, a.zone_src,
+                          to_of10(a.actions), a.alg))
+        elif isinstance(a, Clone):
+            out.append(Clone(to_of10(a.actions)))
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def set_field_of10(a: SetField) -> list[Action]:
+    """One set_field in OpenFlow 1.0 form: `mod_dl_src:...` for a whole field that has a
+    legacy action, `set_field` for tunnel metadata (NXAST_REG_LOAD2), otherwise one
+    `load:` per contiguous run of mask bits (NXAST_REG_LOAD carries at most 64 bits)."""
+    f = FIELDS[a.field]
+    full = (1 << f.width) - 1
+    mask = full if a.mask is None else a.mask
+    if f.mod and mask == full:
+        return [Mod(f.mod, a.value << f.slot_shift)]
+    if a.field.startswith("tun_metadata"):
+        return [a]
+    out: list[Action] = []
+    for start, n in mask_runs(mask):
+        out.extend(loads(a.field, start, n, (a.value >> start) & ((1 << n) - 1)))
+    return out
+
+
+def mask_runs(mask: int) -> list[tuple[int, int]]:
+    """The runs of contiguous 1-bits of a mask, low bits first: (offset, nbits)."""
+    out = []
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        run = mask >> start
+        n = (~run & (run + 1)).bit_length() - 1
+        out.append((start, n))
+        mask &= ~(((1 << n) - 1) << start)
+    return out
+
+
+def loads(field: str, ofs: int, nbits: int, value: int) -> list[Action]:
+    """`load:` of `value` into field[ofs..ofs+nbits), split in 64-bit pieces as OVS does."""
+    if field.startswith("tun_metadata"):
+        return [set_field(field, value, ofs, nbits)]
+    out: list[Action] = []
+    pos = 0
+    while pos < nbits:
+        n = min(64, nbits - pos)
+        out.append(Load(SubField(field, ofs + pos, n), (value >> pos) & ((1 << n) - 1)))
+        pos += n
+    return out

@@ -25,7 +25,7 @@ SLOTS: tuple[str, ...] = (
     "ct_state", "ct_zone", "ct_mark", "ct_label",
     "tun_id", "tun_src", "tun_dst",
     *(f"tun_metadata{i}" for i in range(N_TUN_METADATA)),
-    "ipv6_src", "ipv6_dst", "nd_target", "nd_sll", "nd_tll",
+    "ipv6_src", "ipv6_dst", "nd_target", "nd_sll", "nd_tll", "ipv6_label",
 )
 SLOT: dict[str, int] = {name: i for i, name in enumerate(SLOTS)}
 N_SLOTS = len(SLOTS)
@@ -38,7 +38,7 @@ SLOT_WIDTH: dict[str, int] = {
     "arp_op": 16, "arp_spa": 32, "arp_tpa": 32, "arp_sha": 48, "arp_tha": 48,
     "ct_state": 32, "ct_zone": 16, "ct_mark": 32, "ct_label": 128,
     "tun_id": 64, "tun_src": 32, "tun_dst": 32, "ipv6_src": 128, "ipv6_dst": 128,
-    "nd_target": 128, "nd_sll": 48, "nd_tll": 48,
+    "nd_target": 128, "nd_sll": 48, "nd_tll": 48, "ipv6_label": 20,
     **{f"reg{i}": 32 for i in range(N_REGS)},
     **{f"tun_metadata{i}": 32 for i in range(N_TUN_METADATA)},
 }
@@ -46,7 +46,7 @@ SLOT_WIDTH: dict[str, int] = {
 # Fields OVS refuses to match with an arbitrary mask.
 UNMASKABLE = frozenset({
     "in_port", "conj_id", "dl_type", "nw_proto", "nw_ttl", "icmp_type", "icmp_code",
-    "arp_op", "ct_zone",
+    "arp_op", "ct_zone", "ipv6_label",
 })
 
 # OVS's printing order of match fields (lib/match.c match_format), by slot.
@@ -57,7 +57,7 @@ MATCH_ORDER: tuple[str, ...] = (
     "tun_id", "tun_src", "tun_dst",
     *(f"tun_metadata{i}" for i in range(N_TUN_METADATA)),
     "metadata", "in_port", "vlan_tci", "dl_src", "dl_dst", "dl_type",
-    "ipv6_src", "ipv6_dst", "nw_src", "nw_dst", "arp_spa", "arp_tpa",
+    "ipv6_src", "ipv6_dst", "ipv6_label", "nw_src", "nw_dst", "arp_spa", "arp_tpa",
     "nw_proto", "arp_op", "arp_sha", "arp_tha", "nw_tos", "nw_ttl", "nw_frag",
     "icmp_type", "icmp_code", "nd_target", "nd_sll", "nd_tll", "tp_src", "tp_dst", "tcp_flags",
 )
@@ -105,7 +105,8 @@ RESERVED_PORT_NAMES: dict[int, str] = {
 # ----------------------------------------------------------------------------- fields
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A field as actions name it: where its bits live in the key and how OVS prints it."""
+    """An OVS meta-flow field (MFF_*): its width, the NXM/OXM name OVS prints in subfields,
+    where its bits live in the flow key, and how a whole-field set_field is printed."""
 
     name: str
     width: int
@@ -113,56 +114,72 @@ class Field:
     # (slot index, bit offset of this segment inside the field, nbits), low bits first
     segments: tuple[tuple[int, int, int], ...]
     writable: bool = True
+    slot_shift: int = 0  # where a one-slot field sits in its slot (ip_dscp: nw_tos >> 2)
+    # The OpenFlow 1.0 action a whole-field set_field becomes (set_field_to_legacy_openflow:
+    # `mod_dl_src`...): the Mod slot, or "" when OVS prints a `load:` instead.
+    mod: str = ""
 
 
-def _simple(name: str, nxm: str, slot: str | None = None, writable: bool = True) -> Field:
+def _simple(name: str, nxm: str, slot: str | None = None, writable: bool = True,
+            width: int | None = None, shift: int = 0, mod: str = "") -> Field:
     s = slot or name
-    w = SLOT_WIDTH[s]
-    return Field(name, w, nxm, ((SLOT[s], 0, w),), writable)
+    w = SLOT_WIDTH[s] if width is None else width
+    return Field(name, w, nxm, ((SLOT[s], 0, w),), writable, shift, mod)
+
+
+# The fields held in one slot (OVS meta-flow names; the ones OVN's symbols use included).
+_ONE_SLOT: tuple[Field, ...] = (
+    _simple("in_port", "NXM_OF_IN_PORT"),
+    _simple("metadata", "OXM_OF_METADATA"),
+    _simple("pkt_mark", "NXM_NX_PKT_MARK"),
+    _simple("eth_src", "NXM_OF_ETH_SRC", "dl_src", mod="dl_src"),
+    _simple("eth_dst", "NXM_OF_ETH_DST", "dl_dst", mod="dl_dst"),
+    _simple("eth_type", "NXM_OF_ETH_TYPE", "dl_type", writable=False),
+    _simple("vlan_tci", "NXM_OF_VLAN_TCI"),
+    _simple("ip_src", "NXM_OF_IP_SRC", "nw_src", mod="nw_src"),
+    _simple("ip_dst", "NXM_OF_IP_DST", "nw_dst", mod="nw_dst"),
+    _simple("nw_proto", "NXM_OF_IP_PROTO", writable=False),
+    _simple("nw_ttl", "NXM_NX_IP_TTL"),
+    _simple("nw_tos", "NXM_OF_IP_TOS", mod="nw_tos"),
+    # MFF_IP_DSCP_SHIFTED and MFF_IP_ECN: the two parts of the TOS byte.
+    _simple("ip_dscp", "OXM_OF_IP_DSCP", "nw_tos", width=6, shift=2, mod="nw_tos"),
+    _simple("nw_ecn", "NXM_NX_IP_ECN", "nw_tos", width=2),
+    _simple("ip_frag", "NXM_NX_IP_FRAG", "nw_frag", writable=False),
+    _simple("ipv6_label", "NXM_NX_IPV6_LABEL"),
+    _simple("tcp_src", "NXM_OF_TCP_SRC", "tp_src", mod="tp_src"),
+    _simple("tcp_dst", "NXM_OF_TCP_DST", "tp_dst", mod="tp_dst"),
+    _simple("udp_src", "NXM_OF_UDP_SRC", "tp_src", mod="tp_src"),
+    _simple("udp_dst", "NXM_OF_UDP_DST", "tp_dst", mod="tp_dst"),
+    _simple("sctp_src", "OXM_OF_SCTP_SRC", "tp_src"),
+    _simple("sctp_dst", "OXM_OF_SCTP_DST", "tp_dst"),
+    _simple("tcp_flags", "NXM_NX_TCP_FLAGS", writable=False),
+    _simple("icmp_type", "NXM_OF_ICMP_TYPE"),
+    _simple("icmp_code", "NXM_OF_ICMP_CODE"),
+    # ICMPv6 type/code share the ICMP slots (OVS keeps both in tp_src / tp_dst).
+    _simple("icmpv6_type", "NXM_NX_ICMPV6_TYPE", "icmp_type"),
+    _simple("icmpv6_code", "NXM_NX_ICMPV6_CODE", "icmp_code"),
+    _simple("arp_op", "NXM_OF_ARP_OP"),
+    _simple("arp_spa", "NXM_OF_ARP_SPA"),
+    _simple("arp_tpa", "NXM_OF_ARP_TPA"),
+    _simple("arp_sha", "NXM_NX_ARP_SHA"),
+    _simple("arp_tha", "NXM_NX_ARP_THA"),
+    _simple("ct_state", "NXM_NX_CT_STATE", writable=False),
+    _simple("ct_zone", "NXM_NX_CT_ZONE", writable=False),
+    _simple("ct_mark", "NXM_NX_CT_MARK"),
+    _simple("ct_label", "NXM_NX_CT_LABEL"),
+    _simple("tun_id", "NXM_NX_TUN_ID"),
+    _simple("tun_src", "NXM_NX_TUN_IPV4_SRC"),
+    _simple("tun_dst", "NXM_NX_TUN_IPV4_DST"),
+    _simple("ipv6_src", "NXM_NX_IPV6_SRC"),
+    _simple("ipv6_dst", "NXM_NX_IPV6_DST"),
+    _simple("nd_target", "NXM_NX_ND_TARGET"),
+    _simple("nd_sll", "NXM_NX_ND_SLL"),
+    _simple("nd_tll", "NXM_NX_ND_TLL"),
+)
 
 
 def _build_fields() -> dict[str, Field]:
-    fields: list[Field] = [
-        _simple("in_port", "NXM_OF_IN_PORT"),
-        _simple("metadata", "OXM_OF_METADATA"),
-        _simple("pkt_mark", "NXM_NX_PKT_MARK"),
-        _simple("eth_src", "NXM_OF_ETH_SRC", "dl_src"),
-        _simple("eth_dst", "NXM_OF_ETH_DST", "dl_dst"),
-        _simple("eth_type", "NXM_OF_ETH_TYPE", "dl_type", writable=False),
-        _simple("vlan_tci", "NXM_OF_VLAN_TCI"),
-        _simple("ip_src", "NXM_OF_IP_SRC", "nw_src"),
-        _simple("ip_dst", "NXM_OF_IP_DST", "nw_dst"),
-        _simple("nw_proto", "NXM_OF_IP_PROTO", writable=False),
-        _simple("nw_ttl", "NXM_NX_IP_TTL"),
-        _simple("nw_tos", "NXM_OF_IP_TOS"),
-        _simple("tcp_src", "NXM_OF_TCP_SRC", "tp_src"),
-        _simple("tcp_dst", "NXM_OF_TCP_DST", "tp_dst"),
-        _simple("udp_src", "NXM_OF_UDP_SRC", "tp_src"),
-        _simple("udp_dst", "NXM_OF_UDP_DST", "tp_dst"),
-        _simple("tcp_flags", "NXM_NX_TCP_FLAGS", writable=False),
-        _simple("icmp_type", "NXM_OF_ICMP_TYPE"),
-        _simple("icmp_code", "NXM_OF_ICMP_CODE"),
-        # ICMPv6 type/code share the ICMP slots (OVS keeps both in tp_src / tp_dst).
-        _simple("icmpv6_type", "NXM_NX_ICMPV6_TYPE", "icmp_type"),
-        _simple("icmpv6_code", "NXM_NX_ICMPV6_CODE", "icmp_code"),
-        _simple("arp_op", "NXM_OF_ARP_OP"),
-        _simple("arp_spa", "NXM_OF_ARP_SPA"),
-        _simple("arp_tpa", "NXM_OF_ARP_TPA"),
-        _simple("arp_sha", "NXM_NX_ARP_SHA"),
-        _simple("arp_tha", "NXM_NX_ARP_THA"),
-        _simple("ct_state", "NXM_NX_CT_STATE", writable=False),
-        _simple("ct_zone", "NXM_NX_CT_ZONE", writable=False),
-        _simple("ct_mark", "NXM_NX_CT_MARK"),
-        _simple("ct_label", "NXM_NX_CT_LABEL"),
-        _simple("tun_id", "NXM_NX_TUN_ID"),
-        _simple("tun_src", "NXM_NX_TUN_IPV4_SRC"),
-        _simple("tun_dst", "NXM_NX_TUN_IPV4_DST"),
-        _simple("ipv6_src", "NXM_NX_IPV6_SRC"),
-        _simple("ipv6_dst", "NXM_NX_IPV6_DST"),
-        _simple("nd_target", "NXM_NX_ND_TARGET"),
-        _simple("nd_sll", "NXM_NX_ND_SLL"),
-        _simple("nd_tll", "NXM_NX_ND_TLL"),
-    ]
+    fields: list[Field] = list(_ONE_SLOT)
     fields += [_simple(f"reg{i}", f"NXM_NX_REG{i}") for i in range(N_REGS)]
     fields += [_simple(f"tun_metadata{i}", f"NXM_NX_TUN_METADATA{i}")
                for i in range(N_TUN_METADATA)]
@@ -183,7 +200,8 @@ FIELD_BY_NXM: dict[str, Field] = {f.nxm: f for f in FIELDS.values()}
 FIELD_ALIASES: dict[str, str] = {
     "dl_src": "eth_src", "dl_dst": "eth_dst", "dl_type": "eth_type",
     "nw_src": "ip_src", "nw_dst": "ip_dst", "ipv4_src": "ip_src", "ipv4_dst": "ip_dst",
-    "ip_proto": "nw_proto", "ip_ttl": "nw_ttl", "ip_tos": "nw_tos",
+    "ip_proto": "nw_proto", "ip_ttl": "nw_ttl", "ip_tos": "nw_tos", "ip_ecn": "nw_ecn",
+    "nw_frag": "ip_frag",
     "tun_ipv4_src": "tun_src", "tun_ipv4_dst": "tun_dst", "tunnel_id": "tun_id",
     "arp_sha": "arp_sha", "icmpv4_type": "icmp_type", "icmpv4_code": "icmp_code",
 }
@@ -206,6 +224,14 @@ def lookup_field(name: str) -> Field | None:
     if f is not None:
         return f
     return FIELD_BY_NXM.get(NXM_ALIASES.get(name, name))
+
+
+def field(name: str) -> Field:
+    """A field by name or alias; ValueError (as OVS's mf_from_name failing) otherwise."""
+    f = lookup_field(name)
+    if f is None:
+        raise ValueError(f"unknown OpenFlow field {name!r}")
+    return f
 
 
 def full_mask(slot: str) -> int:

@@ -84,6 +84,8 @@ def format_value(name: str, value: int, mask: int) -> str:
         if plen is not None:
             return f"{addr}/{plen}"
         return f"{addr}/{ipaddress.IPv6Address(mask)}"
+    if name == "ipv6_label":
+        return f"{value:#07x}" if mask == full else f"{value:#07x}/{mask:#07x}"
     if name in _BE16:
         return str(value) if mask == full else f"{value:#x}/{mask:#x}"
     if name in _DEC:
@@ -211,3 +213,11 @@ def format_flow(flow: Flow, stats: FlowStats | None = None, *,
     if match:
         head += match + " "
     return head + "actions=" + format_actions(flow.actions, namer)
+
+
+def format_flow_mod(flow: Flow) -> str:
+    """The flow in `ovs-ofctl add-flow` syntax, cookie and table included (what
+    `ovs-ofctl parse-flow` accepts and `parse_flow` reads back)."""
+    match = format_match(flow.match, flow.priority)
+    return (f"cookie={flow.cookie:#x},table={flow.table},{match + ',' if match else ''}"
+            f"actions={format_actions(flow.actions)}")

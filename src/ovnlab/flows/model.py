@@ -1,8 +1,9 @@
 """The flow model: `Flow(table, priority, cookie, match, actions)`.
 
 `match` is a tuple of `(slot, value, mask)` in OVS's printing order, values already
-masked, so equal matches compare equal and hash alike. `make_flow` is the controller's fast
-path: no text parsing, field names and aliases normalised, prerequisites checked.
+masked, so equal matches compare equal and hash alike. `make_flow` builds one from field
+names without text (aliases normalised, prerequisites checked); `check_flow` checks one
+built another way (ovn-controller's, through flows/match.py) as ovs-vswitchd would.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def _satisfied(name: str, dl_type: int | None, proto: int | None) -> bool:
         return dl_type == ETH_TYPE_IP
     if name in _IPANY:
         return dl_type in (ETH_TYPE_IP, ETH_TYPE_IPV6)
-    if name in ("ipv6_src", "ipv6_dst"):
+    if name in ("ipv6_src", "ipv6_dst", "ipv6_label"):
         return dl_type == ETH_TYPE_IPV6
     if name in _ARP:
         return dl_type in (ETH_TYPE_ARP, ETH_TYPE_RARP)
@@ -190,8 +191,8 @@ def check_prerequisites(items: Mapping[str, tuple[int, int]]) -> None:
 
 # Fields whose prerequisite is one protocol, not just the slot's (MFP_TCP, MFP_ICMPV4...).
 _PROTO_NEEDS = {"tcp_src": ["tcp"], "tcp_dst": ["tcp"], "udp_src": ["udp"], "udp_dst": ["udp"],
-                "icmp_type": ["icmp4"], "icmp_code": ["icmp4"], "icmpv6_type": ["icmp6"],
-                "icmpv6_code": ["icmp6"]}
+                "sctp_src": ["sctp"], "sctp_dst": ["sctp"], "icmp_type": ["icmp4"],
+                "icmp_code": ["icmp4"], "icmpv6_type": ["icmp6"], "icmpv6_code": ["icmp6"]}
 
 
 def _action_needs(action: Action) -> list[str]:
@@ -228,6 +229,8 @@ def check_action_prerequisites(items: Mapping[str, tuple[int, int]],
                 ok = proto == IPPROTO_TCP
             elif need == "udp":
                 ok = proto == IPPROTO_UDP
+            elif need == "sctp":
+                ok = proto == IPPROTO_SCTP
             elif need == "icmp4":
                 ok = dl_type == ETH_TYPE_IP and proto == IPPROTO_ICMP
             elif need == "icmp6":
@@ -237,6 +240,14 @@ def check_action_prerequisites(items: Mapping[str, tuple[int, int]],
             if not ok:
                 raise FlowError("actions are invalid with specified match "
                                 "(OFPBAC_MATCH_INCONSISTENT)")
+
+
+def check_flow(flow: Flow) -> None:
+    """What ovs-vswitchd checks of a flow_mod built without text: the match's
+    prerequisites and the actions' (FlowError as ovs-ofctl words it)."""
+    items = {n: (v, m) for n, v, m in flow.match}
+    check_prerequisites(items)
+    check_action_prerequisites(items, flow.actions)
 
 
 def canonical_match(items: Mapping[str, tuple[int, int]]) -> Match:

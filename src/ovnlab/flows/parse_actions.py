@@ -30,6 +30,8 @@ from ovnlab.flows.actions import (
     SetField,
     StripVlan,
     SubField,
+    loads,
+    set_field_of10,
 )
 from ovnlab.flows.fields import (
     FIELDS,
@@ -265,27 +267,7 @@ def _load(arg: str, in_ct: bool) -> list[Action]:
     _check_writable(f, in_ct)
     if value >> dst.nbits:
         raise FlowError(f"{arg}: value {value:#x} does not fit into {dst.nbits} bits")
-    return _loads_for(dst.field, dst.ofs, dst.nbits, value)
-
-
-def _loads_for(field: str, ofs: int, nbits: int, value: int) -> list[Action]:
-    f = FIELDS[field]
-    if field.startswith("tun_metadata"):
-        if ofs == 0 and nbits == f.width:
-            return [SetField(field, value)]
-        return [SetField(field, value << ofs, ((1 << nbits) - 1) << ofs)]
-    out: list[Action] = []
-    pos = 0
-    while pos < nbits:  # NXAST_REG_LOAD carries at most 64 bits
-        n = min(64, nbits - pos)
-        out.append(Load(SubField(field, ofs + pos, n), (value >> pos) & ((1 << n) - 1)))
-        pos += n
-    return out
-
-
-_MOD_SET_FIELDS = {"eth_src": "dl_src", "eth_dst": "dl_dst", "ip_src": "nw_src",
-                   "ip_dst": "nw_dst", "tcp_src": "tp_src", "tcp_dst": "tp_dst",
-                   "udp_src": "tp_src", "udp_dst": "tp_dst", "nw_tos": "nw_tos"}
+    return loads(dst.field, dst.ofs, dst.nbits, value)
 
 
 def _set_field_value(f: Field, text: str) -> int:
@@ -313,29 +295,12 @@ def _set_field(arg: str, in_ct: bool) -> list[Action]:
     full = (1 << f.width) - 1
     if value > full:
         raise FlowError(f"{v_t} is not a valid value for field {f.name}")
-    mod = _MOD_SET_FIELDS.get(f.name)
-    if mod is not None:
+    if f.mod:
         if mask is not None and mask != full:
             raise FlowError(f"{arg}: masked set_field to {f.name} is not supported")
-        if mod == "nw_tos" and value & 3:
+        if f.name == "nw_tos" and value & 3:
             raise FlowError(f"{v_t} is not a valid value for field nw_tos")
-        return [Mod(mod, value)]
-    if f.name.startswith("tun_metadata"):
-        return [SetField(f.name, value & (mask if mask is not None else full), mask)]
-    if mask is None:
-        mask = full
-    out: list[Action] = []
-    bit = 0
-    while bit < f.width:  # one load per contiguous run of mask bits
-        if not mask >> bit & 1:
-            bit += 1
-            continue
-        start = bit
-        while bit < f.width and mask >> bit & 1:
-            bit += 1
-        n = bit - start
-        out.extend(_loads_for(f.name, start, n, (value >> start) & ((1 << n) - 1)))
-    return out
+    return set_field_of10(SetField(f.name, value & (full if mask is None else mask), mask))
 
 
 def _mod(name: str, arg: str, piece: str) -> list[Action]:

@@ -7,9 +7,8 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ovnlab.controller import expr as ex
-from ovnlab.controller import ofields
-from ovnlab.controller.ofields import ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6
 from ovnlab.controller.symtab import CT_BITS, MLF_ALLOW_LOOPBACK_BIT
+from ovnlab.flows.fields import ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, FIELDS, Field
 from ovnlab.ovntrace import acts
 from ovnlab.ovntrace.db import Datapath, LFlow, McGroup, Port, TraceDb
 from ovnlab.ovntrace.node import Node, NodeType
@@ -144,7 +143,7 @@ class Tracer:
 
     # ------------------------------------------------------------ execute_*
     def load(self, a: acts.Load, dp: Datapath, uflow: Uflow, sup: Node) -> None:
-        mf = ofields.FIELDS[a.dst.symbol.mf]
+        mf = FIELDS[a.dst.symbol.mf]
         if not is_register(mf):
             sup.add(NodeType.MODIFY, self.db.friendly(a.text()).rstrip(";"))
         if a.dst.symbol.string:
@@ -378,13 +377,13 @@ def _ip_of(value: int, nbits: int) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(value)
 
 
-def _format_field_value(mf: ofields.MF, value: int) -> str:
+def _format_field_value(mf: Field, value: int) -> str:
     """mf_format() of a whole field: MACs, IP addresses, else decimal."""
-    if mf.bits == 48:
+    if mf.width == 48:
         return _mac(value)
     if mf.name in ("ip_src", "ip_dst", "arp_spa", "arp_tpa"):
         return str(ipaddress.IPv4Address(value))
-    if mf.bits == 128 and not mf.name.startswith(("xxreg", "ct_label")):
+    if mf.width == 128 and not mf.name.startswith(("xxreg", "ct_label")):
         return str(ipaddress.IPv6Address(value))
     if is_register(mf) or mf.name in ("ct_mark", "ct_label", "pkt_mark", "metadata"):
         return f"{value:#x}"
@@ -392,12 +391,12 @@ def _format_field_value(mf: ofields.MF, value: int) -> str:
 
 
 def _summarize_move(src: ex.FieldRef, dst: ex.FieldRef, uflow: Uflow, sup: Node) -> None:
-    dst_mf = ofields.FIELDS[dst.symbol.mf]
+    dst_mf = FIELDS[dst.symbol.mf]
     if is_register(dst_mf):
         return
-    src_mf = ofields.FIELDS[src.symbol.mf]
+    src_mf = FIELDS[src.symbol.mf]
     ofs = src.symbol.ofs + src.ofs
-    if ofs == 0 and src.nbits >= src_mf.bits:
+    if ofs == 0 and src.nbits >= src_mf.width:
         value = _format_field_value(src_mf, uflow.get(src_mf))
     else:  # ds_put_hex() of the subvalue
         raw = uflow.read(src)
@@ -433,22 +432,25 @@ def _transform(name: str, uflow: Uflow, loopback: bool) -> Uflow | None:
         for slot in ("nw_frag", "nw_tos", "nw_ttl", "tcp_flags"):
             n[slot] = 0
         n["dl_type"] = ETH_TYPE_ARP
-        n["nw_proto"] = 1
+        # struct flow keeps an ARP's op and addresses where IPv4 keeps proto and addresses
+        n["arp_op"] = 1
+        n["arp_spa"], n["arp_tpa"] = n.pop("nw_src", 0), n.pop("nw_dst", 0)
+        n.pop("nw_proto", None)
         n["arp_sha"] = s.get("dl_src", 0)
         n["arp_tha"] = 0
         return new
     if name in ("nd_na", "nd_na_router"):
         n["dl_src"], n["dl_dst"] = s.get("dl_dst", 0), s.get("dl_src", 0)
         n["ipv6_dst"], n["ipv6_src"] = s.get("ipv6_src", 0), s.get("nd_target", 0)
-        n["tp_src"] = 136
-        n["arp_sha"], n["arp_tha"] = 0, s.get("dl_dst", 0)
+        n["icmp_type"] = 136
+        n["nd_sll"], n["nd_tll"] = 0, s.get("dl_dst", 0)
         return new
     if name == "nd_ns":
         target = s.get("ipv6_dst", 0)
         solicited = (0xFF02 << 112) | (1 << 32) | (0xFF << 24) | (target & 0xFFFFFF)
         n["dl_dst"] = 0x333300000000 | (solicited & 0xFFFFFFFF)
-        n["tp_src"] = 135
-        n["arp_sha"], n["arp_tha"] = 0, s.get("dl_dst", 0)
+        n["icmp_type"] = 135
+        n["nd_sll"], n["nd_tll"] = 0, s.get("dl_dst", 0)
         return new
     ip6 = uflow.dl_type == ETH_TYPE_IPV6
     src_slot, dst_slot = ("ipv6_src", "ipv6_dst") if ip6 else ("nw_src", "nw_dst")
@@ -457,11 +459,13 @@ def _transform(name: str, uflow: Uflow, loopback: bool) -> Uflow | None:
     n["nw_ttl"] = 255
     if name in ("icmp4", "icmp4_error", "icmp6", "icmp6_error"):
         unreach = 1 if name.startswith("icmp6") else 3
-        if loopback and s.get("tp_src") == unreach:
+        if loopback and s.get("icmp_type") == unreach:
             return None  # avoid recirculation
         n["nw_proto"] = 58 if name.startswith("icmp6") else 1
-        n["tp_src"] = unreach
-        n["tp_dst"] = 4 if name.startswith("icmp6") else 1
+        n.pop("tp_src", None)  # the ICMP type and code take the ports' place
+        n.pop("tp_dst", None)
+        n["icmp_type"] = unreach
+        n["icmp_code"] = 4 if name.startswith("icmp6") else 1
         return new
     if name == "tcp_reset":
         if loopback and s.get("tcp_flags") == 0x004:

@@ -11,8 +11,8 @@ from functools import cache
 
 from ovnlab.controller import expr as ex
 from ovnlab.controller.lexer import Const
-from ovnlab.controller.ofields import FIELDS
 from ovnlab.controller.symtab import SYMTAB, Symbol
+from ovnlab.flows.fields import FIELDS
 
 Tree = str | tuple[str, tuple["Tree", ...]]
 _NEG = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
@@ -23,7 +23,7 @@ def _root(mf: str) -> Symbol | None:
     """The symbol that is the whole meta-flow field (the top of OVN's subfield chain)."""
     for sym in SYMTAB.values():
         if sym.mf == mf and not sym.is_predicate and not sym.string and sym.ofs == 0 \
-                and sym.nbits == FIELDS[mf].bits:
+                and sym.nbits == FIELDS[mf].width:
             return sym
     return None
 
