@@ -27,7 +27,6 @@ from ovnlab import labconfig
 from ovnlab import topology as topo_mod
 from ovnlab.client import OpenStack
 from ovnlab.cloud import Cloud
-from ovnlab.cloud.base import Doc
 from ovnlab.cloud.metadata import InstanceMetadata
 from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.cloud.services import Services
@@ -46,6 +45,7 @@ from ovnlab.ml2ovn import OVNMechanismDriver
 from ovnlab.ml2ovn.agents import alive as agent_alive
 from ovnlab.nb.schema import NB_SCHEMA
 from ovnlab.northd import Northd
+from ovnlab.novacompute import NovaCompute
 from ovnlab.ovsdb import Database
 from ovnlab.sb.schema import SB_SCHEMA
 from ovnlab.state import StateDir
@@ -87,8 +87,7 @@ class Lab:
         self.driver.clock = self.fabric.clock  # agent liveness on the lab's time
         self.fabric.metadata_source = self._metadata_for
         self._announced = -1
-        self._plugged_at = -1  # the cloud store's write count when VIFs were last synced
-        self._vifs: dict[str, tuple[Doc, Doc, str | None]] = {}  # what they were synced to
+        self._nova = NovaCompute(self.cloud, self.admin, self.fabric)
         self._bfd = BfdSync(self.fabric)
         self._loops = [ChassisLoop(self._chassis(h), c, self._bfd.wake)
                        for h, c in self.controllers.items()]
@@ -162,7 +161,7 @@ class Lab:
     def _converge(self) -> None:
         # Only cloud operations add or remove servers and ports; what converging writes
         # back (port status) never does, so VIFs are plugged once, before the daemons run.
-        self._plug_vifs()
+        self._nova.sync()
         self._bfd.wake()
         for loop in self._loops:  # the fabric may have changed under every chassis
             loop.wake()
@@ -191,36 +190,6 @@ class Lab:
     def _metadata_for(self, network_id: str, address: str) -> InstanceMetadata | None:
         """Nova's metadata for the instance the agent found (cloud/metadata.py)."""
         return metadata_lookup(self.cloud, self.admin, network_id, address)
-
-    def _plug_vifs(self) -> bool:
-        """nova-compute's part: plug each server's ports on its host, unplug deleted (and
-        powered-off) ones, freeze paused guests. Only the cloud decides these, so only the
-        servers whose documents (or whose ports') were written since the last time are
-        looked at again: a boot costs one server, not a pass over the whole cloud."""
-        store = self.cloud.store
-        writes = store.writes
-        if writes == self._plugged_at:
-            return False
-        touched = store.written_since(self._plugged_at)
-        if touched is None:  # the first time, or further back than the store remembers
-            self._vifs = self._wanted(None)
-        else:
-            servers = {i for kind, i in touched if kind == "server"}
-            servers |= {self._vifs[i][0]["id"] for kind, i in touched
-                        if kind == "port" and i in self._vifs}
-            if servers:
-                self._vifs = {p: v for p, v in self._vifs.items() if v[0]["id"] not in servers}
-                self._vifs.update(self._wanted(servers))
-        changed = bool(self.fabric.sync_vms(self._vifs))
-        for port_id, (server, _, _) in self._vifs.items():  # a paused guest runs nothing
-            self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
-        self._plugged_at = writes
-        return changed
-
-    def _wanted(self, servers: set[str] | None) -> dict[str, tuple[Doc, Doc, str | None]]:
-        """{port id: (server, port, host)} of the servers' VIFs (all servers': None)."""
-        return {port["id"]: (server, port, server.get("OS-EXT-SRV-ATTR:host"))
-                for server, port in self.cloud.get_vifs(self.admin, servers)}
 
     # ------------------------------------------------------------ operator tools
     def exec(self, node: str, argv: Sequence[str] | str, files: ToolFiles | None = None, *,
