@@ -5,6 +5,7 @@ Murmur-based hash_bytes, as OVS builds without SSE 4.2; lib/hmap.c's growth)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 _M32 = 0xFFFFFFFF
@@ -43,7 +44,10 @@ def hash_bytes(data: bytes, basis: int = 0) -> int:
     return _mhash_finish(h ^ len(data))
 
 
+@functools.lru_cache(maxsize=65536)
 def hash_string(s: str, basis: int = 0) -> int:
+    """Remembered: the same few chassis names are hashed for every multicast group of
+    every chassis at every change."""
     return hash_bytes(s.encode(), basis)
 
 
