@@ -80,3 +80,22 @@ def test_an_interrupted_tcpdump_keeps_what_it_wrote(state_dir: Path, tmp_path: P
     real = subprocess.run(["tcpdump", "-r", str(pcap), "-n"], capture_output=True, text=True)
     assert real.returncode == 0, real.stderr
     assert real.stdout.count("ICMP echo") == 4
+
+
+def test_sigint_stops_a_capture_that_inherited_it_ignored(state_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """Started in the background of a script, a command inherits SIGINT ignored; tcpdump
+    installs its own handler (setsignal(SIGINT, cleanup)), so `kill -INT` still stops it."""
+    import signal
+
+    assert ovnlab(state_dir, "up").returncode == 0
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "ovnlab.cli.main", "--state", str(state_dir), "exec", "exthost",
+         "--", "tcpdump", "-i", "eth0", "-w", "bg.pcap", "icmp"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert follower.stderr is not None
+    assert "listening on eth0" in _read_until(follower.stderr, "listening on eth0", timeout=60)
+    follower.send_signal(signal.SIGINT)
+    _out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 0 and "packets captured" in err

@@ -6,6 +6,7 @@ import argparse
 import base64
 import io
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -269,6 +270,10 @@ def cmd_exec(args: argparse.Namespace, state: StateDir) -> int:
     control = Control.of(state)
     rc, lines = 1, 0
     body = {"node": args.node, "argv": argv, "files": uploads(argv)}
+    if argv[0] == "tcpdump":
+        # tcpdump catches ^C whatever it inherited (setsignal(SIGINT, cleanup)): a capture
+        # started in the background of a script, where SIGINT comes in ignored, still stops
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for event in stream(control, "exec", body):
             if "file" in event:
