@@ -69,6 +69,7 @@ class RuntimeData:
         self.claimed_vifs: dict[str, int] = {}
         self.vifs: dict[str, int] = {}  # iface-id → ofport on br-int, read by each run
         self._chassis_uuid = ""
+        self._peers_memo: tuple[int, set[str]] | None = None  # (SB seqno, BFD peers)
         # tracked data of this engine run, for the nodes that read this one's changes
         self.prev: RuntimeState | None = None  # the state before this run's changes
         self.live_moved = False  # liveness changed: everything physical is redone
@@ -126,7 +127,11 @@ class RuntimeData:
                                     lambda: lv.active_tunnels(self.bfd_peers()))
 
     def bfd_peers(self) -> set[str]:
-        return bfd.bfd_peers(self.name, self.sb)
+        """bfd.bfd_peers, worked out once per SB change (it reads every HA group's members
+        and ref_chassis, and is asked at every iteration)."""
+        if self._peers_memo is None or self._peers_memo[0] != self.sb.seqno:
+            self._peers_memo = (self.sb.seqno, bfd.bfd_peers(self.name, self.sb))
+        return self._peers_memo[1]
 
     # ------------------------------------------------------------ claims
     def _claim_candidates(self, pending: list[Change], full: bool) -> list[Row]:
