@@ -31,16 +31,17 @@ class NovaCompute:
             return False
         touched = store.written_since(self._seen)
         if touched is None:  # the first time, or further back than the store remembers
-            self._vifs = self._wanted(None)
+            fresh = self._vifs = self._wanted(None)
         else:
             servers = {i for kind, i in touched if kind == "server"}
             servers |= {self._vifs[i][0]["id"] for kind, i in touched
                         if kind == "port" and i in self._vifs}
+            fresh = self._wanted(servers) if servers else {}
             if servers:
                 self._vifs = {p: v for p, v in self._vifs.items() if v[0]["id"] not in servers}
-                self._vifs.update(self._wanted(servers))
+                self._vifs.update(fresh)
         changed = bool(self.fabric.sync_vms(self._vifs))
-        for port_id, (server, _, _) in self._vifs.items():  # a paused guest runs nothing
+        for port_id, (server, _, _) in fresh.items():  # a paused guest runs nothing
             self.fabric.freeze_vm(port_id, server.get("OS-EXT-STS:vm_state") == "paused")
         self._seen = writes
         return changed

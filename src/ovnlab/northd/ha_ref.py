@@ -27,6 +27,7 @@ def ref_chassis(sb: Database) -> dict[str, tuple[str, ...]]:
         peer = pb["options"].get("peer") if pb["type"] == "patch" else None
         if peer in dp_of:
             links.setdefault(pb["datapath"], set()).add(dp_of[peer])
+            links.setdefault(dp_of[peer], set()).add(pb["datapath"])
         if pb["chassis"] and pb["type"] in BOUND_TYPES:
             bound.setdefault(pb["datapath"], set()).add(pb["chassis"])
         if pb["type"] == "chassisredirect" and pb["ha_chassis_group"]:
@@ -45,19 +46,14 @@ def ref_chassis(sb: Database) -> dict[str, tuple[str, ...]]:
 def _components(links: dict[str, set[str]]) -> list[set[str]]:
     """The datapaths that patch ports connect, as connected sets (a router's lr_group
     with the switches attached to its routers)."""
-    undirected: dict[str, set[str]] = {}
-    for a, bs in links.items():
-        for b in bs:
-            undirected.setdefault(a, set()).add(b)
-            undirected.setdefault(b, set()).add(a)
     seen: set[str] = set()
     components = []
-    for start in undirected:
+    for start in links:
         if start in seen:
             continue
         component, todo = {start}, [start]
         while todo:
-            for nxt in undirected[todo.pop()]:
+            for nxt in links[todo.pop()]:
                 if nxt not in component:
                     component.add(nxt)
                     todo.append(nxt)
