@@ -116,6 +116,7 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
                    nat=tuple(u for u in router["nat"] if u != nat.uuid))
         txn.delete("NAT", nat.uuid)
     northd.run()
+    northd.run()  # the ports' `up`, written back to the NB by the run before
     ctl.run()
     before = ctl.stats["lflows_compiled"]
     t0 = time.perf_counter()

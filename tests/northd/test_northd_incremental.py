@@ -223,3 +223,27 @@ def test_a_change_is_handled_without_recompute_and_status_writes_dirty_nothing()
     computed = nodes["lflow"].stats.compute
     assert northd.run() == type(stats)()
     assert nodes["lflow"].stats.compute == computed  # en_northd handled it: nothing dirty
+
+
+def test_a_fip_rewrites_the_fip_mac_set_in_place() -> None:
+    """The flows matching the set of every FIP MAC (ls_in_l2_lkup's ARP/ND flood) keep
+    their SB row when a FIP comes or goes: northd rewrites the match, so ovn-controller
+    patches the one MAC's flows (the SB equals a fresh northd's all the same)."""
+    nb = fip_cloud(5, 3)
+    sb = new_sb()
+    northd = Northd(nb, sb)
+    northd.run()
+    sets = {f.uuid: f["match"] for f in sb.rows("Logical_Flow") if "{" in f["match"]
+            and "arp.op == 1" in f["match"]}
+    assert sets
+    apply(nb, "add_fip", 7)
+    stats = northd.run()
+    new_mac = max(nb.rows("NAT"), key=lambda r: r["external_ip"])["external_mac"]
+    assert stats.lflows_rematched == len(sets)
+    for uuid, before in sets.items():
+        after = sb.tables["Logical_Flow"][uuid]["match"]
+        assert new_mac not in before and new_mac in after
+    fresh = new_sb()
+    Northd(nb, fresh).run()
+    assert sb_state(sb) == sb_state(fresh)
+    assert northd.check() == []

@@ -135,3 +135,29 @@ def test_address_set_change_patches_only_its_addresses() -> None:
            if f"nw_src={new_ip}" in f and "table=44" in f]
     assert acl, "compute1's to-lport ACLs admit the new member of the default group"
     _assert_equals_recompute(lab, "after the fourth boot")
+
+
+def test_a_fip_patches_the_fip_mac_set() -> None:
+    """A third FIP adds its MAC to ls_in_l2_lkup's flood of ARP requests and NS from
+    the router's MACs: every chassis adds the flows of that MAC alone instead of
+    compiling the set again, and the result equals a recompute."""
+    lab = _cloud()
+    state: dict[str, Any] = {"vms": [], "next": 0, "fips": {}, "groups": set(),
+                             "detached": set()}
+    for arg in range(3):
+        _apply(lab, "boot", arg, state)
+    for arg in range(2):
+        _apply(lab, "fip_add", arg, state)
+    before = {h: (c.stats["inline_set_patches"], c.stats["lflows_compiled"])
+              for h, c in lab.controllers.items()}
+    _apply(lab, "fip_add", 2, state)
+    fip = state["fips"]["vm2"]
+    mac = next(r["external_mac"] for r in lab.nb.rows("NAT") if r["external_ip"] == fip)
+    for host, c in lab.controllers.items():
+        patches, compiled = before[host]
+        assert c.stats["inline_set_patches"] > patches, host
+        assert c.stats["lflows_compiled"] - compiled < 40, host
+        flood = [f for f in lab.vswitches[host].bridges["br-int"].dump_flows(stats=False)
+                 if f"dl_src={mac}" in f and "arp_op=1" in f]
+        assert flood, f"{host} floods ARP requests from the new FIP's MAC"
+    _assert_equals_recompute(lab, "after the third FIP")

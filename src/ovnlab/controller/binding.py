@@ -133,6 +133,16 @@ class RuntimeData:
             self._peers_memo = (self.sb.seqno, bfd.bfd_peers(self.name, self.sb))
         return self._peers_memo[1]
 
+    def ha_orders_unchanged(self) -> bool:
+        """Whether every gateway port's HA chassis, by priority, are still those it was
+        indexed with: 22.03's northd re-creates a gateway port's HA_Chassis rows at each
+        of its runs, which moves nothing here (its ovn-controller does not even watch
+        these tables: they are read when a binding changes)."""
+        pbs = self.sb.tables["Port_Binding"]
+        return all(p.uuid in pbs and tuple(ha_chassis.ha_order(self.sb, pbs[p.uuid]))
+                   == p.ha_chassis for p in self.special.values()
+                   if p.type == "chassisredirect")
+
     # ------------------------------------------------------------ claims
     def _claim_candidates(self, pending: list[Change], full: bool) -> list[Row]:
         """Only candidates are looked at: the bindings that changed, VIFs plugged or

@@ -42,6 +42,7 @@ class Controller:
         self.install_enabled = install
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "address_set_patches": 0,
+                                        "inline_set_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.liveness = bfd.Liveness(self.name, vswitch)
         self.runtime = RuntimeData(sb, vswitch, self.cfg, self.liveness)
@@ -265,15 +266,18 @@ def _handled(updated: bool | None) -> Handled:
     return Handled.UPDATED if updated else Handled.UNCHANGED
 
 
-def _ref_chassis_only(changes: list[Change], bfd_driven: bool) -> Handled:
-    """northd rewrote only groups' ref_chassis: the BFD peers, worked out again at every
-    iteration (bfd_run), follow; what is bound here does not change until BFD does (a
-    controller without a switch running BFD counts every peer up: it recomputes)."""
-    if bfd_driven and all(c.op == "update" and c.old is not None and c.new is not None
-           and {k: v for k, v in c.old.items() if k != "ref_chassis"}
-           == {k: v for k, v in c.new.items() if k != "ref_chassis"} for c in changes):
-        return Handled.UNCHANGED
-    return Handled.UNHANDLED
+def _ha_rows_handler(rt: RuntimeData, changes: list[Change], bfd_driven: bool) -> Handled:
+    """HA_Chassis_Group, HA_Chassis and Gateway_Chassis rewritten without moving any
+    gateway port's chassis order: nothing to redo, unless a group's ref_chassis moved
+    on a controller without a switch running BFD (it counts every peer up, so the peers
+    decide who leads). The BFD peers themselves are worked out again at every iteration
+    (bfd_run)."""
+    ref_moved = any(c.table == "HA_Chassis_Group" and (
+        c.old is None or c.new is None or c.old["ref_chassis"] != c.new["ref_chassis"])
+        for c in changes)
+    if (ref_moved and not bfd_driven) or not rt.ha_orders_unchanged():
+        return Handled.UNHANDLED
+    return Handled.UNCHANGED
 
 
 def wire(ctl: Controller) -> Engine:
@@ -281,12 +285,15 @@ def wire(ctl: Controller) -> Engine:
     copes with it (none: the node recomputes)."""
     sb, rt, lf, pf = ctl.inputs.sb, ctl.runtime, ctl.lflow, ctl.pflow
     tracked = ctl.inputs.tracked
+    ha_tables = ("HA_Chassis_Group", "HA_Chassis", "Gateway_Chassis")
+
+    def ha_handler() -> Handled:
+        return _ha_rows_handler(rt, tracked(*ha_tables), ctl.liveness.bfd_driven)
+
     runtime = Node("runtime_data", rt.recompute, [
-        *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding", "HA_Chassis",
-                                  "Gateway_Chassis")),
+        *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding")),
         (ctl.inputs.bfd, None),
-        (sb["HA_Chassis_Group"], lambda: _ref_chassis_only(
-            tracked("HA_Chassis_Group"), ctl.liveness.bfd_driven)),
+        *((sb[t], ha_handler) for t in ha_tables),
         (sb["Port_Binding"], lambda: _handled(rt.handle_port_binding(tracked("Port_Binding")))),
         (ctl.inputs.ovs_interface, lambda: _handled(rt.handle_vifs())),
     ], snapshot=lambda: rt.state, clear_tracked=rt.clear_tracked)

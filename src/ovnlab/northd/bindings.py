@@ -72,6 +72,9 @@ class Bindings:
         self.name_owner: dict[str, str] = {}  # logical port name -> NB row holding it
         self.pg_sync = PortGroupSync(env, sb)
         self._mc: dict[str, dict[str, SortedView]] = {}  # LS -> group -> members
+        # Writes that may move HA_Chassis_Group.ref_chassis (a binding that came or went,
+        # or changed its type, options or group; a group's members), counted.
+        self.topology_writes = 0
         self._adopt()
 
     def _adopt(self) -> None:
@@ -190,10 +193,13 @@ class Bindings:
             new = txn.insert("Port_Binding", logical_port=name, datapath=dp,
                              tunnel_key=pool.alloc(), up=False, **cols)
             self.pb_of[name] = new.uuid
+            self.topology_writes += 1
         else:
             changed = {k: v for k, v in cols.items() if pb[k] != v}
             if changed:
                 txn.update("Port_Binding", pb.uuid, **changed)
+                if changed.keys() & {"type", "options", "ha_chassis_group"}:
+                    self.topology_writes += 1
 
     def _delete_port(self, txn: Transaction, name: str) -> None:
         pb_uuid = self.pb_of.pop(name, None)
@@ -207,6 +213,7 @@ class Bindings:
             pool.free(pb["tunnel_key"])
         hcg = pb["ha_chassis_group"]
         txn.delete("Port_Binding", pb_uuid)
+        self.topology_writes += 1
         for mb in self.sb.find("MAC_Binding", logical_port=name):
             txn.delete("MAC_Binding", mb.uuid)
         if hcg is not None:
@@ -358,6 +365,7 @@ class Bindings:
                 uuids.append(txn.insert("HA_Chassis", chassis=ch, priority=p,
                                         external_ids={"chassis-name": c}).uuid)
             txn.update("HA_Chassis_Group", grp.uuid, ha_chassis=tuple(uuids))
+            self.topology_writes += 1
         return grp.uuid
 
     def _delete_ha_group(self, txn: Transaction, uuid: str) -> None:

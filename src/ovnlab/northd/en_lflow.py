@@ -19,12 +19,12 @@ class LflowNode:
         nb = self.northd.nb
         owners = all_owners(nb)
         stale = set(self.table.owner_flows) - set(owners)
-        before = (self.stats.lflows_added, self.stats.lflows_deleted)
+        before = self.stats.writes()
         self.stats.full = True
         with self.northd.sb.transaction() as txn:
             self.table.sync(txn, self.northd.env, owners + sorted(stale), self.stats)
             self.table.drop_unwanted(txn, self.stats)
-        return (self.stats.lflows_added, self.stats.lflows_deleted) != before
+        return self.stats.writes() != before
 
     def on_northd(self) -> Handled:
         """The owners en_northd dirtied, and every owner of a datapath whose context
@@ -37,8 +37,8 @@ class LflowNode:
             owners.update(self.table.dp_owners.get(dp, ()))
         if not owners:
             return Handled.UNCHANGED
-        before = (self.stats.lflows_added, self.stats.lflows_deleted)
+        before = self.stats.writes()
         with self.northd.sb.transaction() as txn:
             self.table.sync(txn, self.northd.env, sorted(owners), self.stats)
-        changed = (self.stats.lflows_added, self.stats.lflows_deleted) != before
+        changed = self.stats.writes() != before
         return Handled.UPDATED if changed else Handled.UNCHANGED

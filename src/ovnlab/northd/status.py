@@ -117,10 +117,11 @@ class PortStatus:
     def __init__(self, northd: NorthdView, pb_input: ChangeSource[Change]) -> None:
         self.northd = northd  # en_northd's data: env, bindings, tracked
         self.pb_input = pb_input
+        self._topology_seen = -1  # northd.bindings.topology_writes at the last ref sync
 
     def run(self) -> bool:
         self._sync_lsps(r.uuid for r in self.northd.nb.rows("Logical_Switch_Port"))
-        sync_ref_chassis(self.northd.sb)
+        self._sync_ref_chassis()
         return False  # it writes the NB and ref_chassis; no node reads them
 
     def on_northd(self) -> Handled:
@@ -128,8 +129,8 @@ class PortStatus:
         lsps = (r.uuid for r in self.northd.nb.rows("Logical_Switch_Port")) if d.full \
             else d.lsps()
         self._sync_lsps(lsps)
-        if d.full or d.ports or d.dps:  # ports, routers or HA groups came or went
-            sync_ref_chassis(self.northd.sb)
+        if d.full or d.dps or self.northd.bindings.topology_writes != self._topology_seen:
+            self._sync_ref_chassis()  # ports, routers or HA groups came, went or moved
         return Handled.UNCHANGED
 
     def on_port_binding(self) -> Handled:
@@ -138,8 +139,12 @@ class PortStatus:
             sync_port_status(self.northd.env, self.northd.sb, pbs)
         if any(c.old is None or c.new is None or c.old["chassis"] != c.new["chassis"]
                for c in self.pb_input.tracked):
-            sync_ref_chassis(self.northd.sb)  # a port claimed or released
+            self._sync_ref_chassis()  # a port claimed or released
         return Handled.UNCHANGED
+
+    def _sync_ref_chassis(self) -> None:
+        self._topology_seen = self.northd.bindings.topology_writes
+        sync_ref_chassis(self.northd.sb)
 
     def _sync_lsps(self, lsp_uuids: Iterable[str]) -> None:
         pb_of_lsp = self.northd.bindings.pb_of_lsp
