@@ -397,19 +397,12 @@ class _AddressSetDelta:
            after: tuple[str, ...]) -> _AddressSetDelta | None:
         if len(before) < 2 or len(after) < 2:
             return None  # a set of 0 or 1 compiles to another shape
-        try:
-            parsed_before = {parse_address(a) for a in before}
-            parsed_after = {parse_address(a) for a in after}
-        except ValueError:
-            return None
-        if len(parsed_before) != len(before) or len(parsed_after) != len(after):
-            return None  # two spellings of one address: their flows coincide
-        family = parse_address(after[0]).fmt
-        placeholders = _PLACEHOLDERS.get(family)
-        if placeholders is None or {parse_address(a) for a in placeholders} & (
-                parsed_before | parsed_after):
-            return None
         old, new = set(before), set(after)
+        if len(old) != len(before) or len(new) != len(after):
+            return None
+        placeholders = _placeholders(old | new)
+        if placeholders is None:
+            return None
         return cls(name, tuple(a for a in before if a not in new),
                    tuple(a for a in after if a not in old), placeholders)
 
@@ -451,9 +444,30 @@ def _common_length(a: str, b: str, same: Callable[[int], bool], most: int | None
 
 
 def _members(inner: str) -> tuple[str, ...]:
-    return tuple([m for m in [x.strip() for x in inner.split(",")] if m])
+    # An address has no blank in it; a member that is not an address is refused later.
+    return tuple([m for m in inner.replace(" ", "").split(",") if m])
 
 
+def _placeholders(addresses: set[str]) -> tuple[str, ...] | None:
+    """Two addresses of the set's family that it does not hold; None when two members
+    spell one address (their flows coincide) or a member is not an address."""
+    if _CANONICAL_MACS.fullmatch(",".join(addresses)):
+        # one spelling per MAC: distinct texts are distinct addresses (a FIP MAC set)
+        mac = _PLACEHOLDERS["mac"]
+        return None if addresses.intersection(mac) else mac
+    try:
+        parsed = {parse_address(a) for a in addresses}
+    except ValueError:
+        return None
+    family = next(iter(parsed)).fmt
+    found = _PLACEHOLDERS.get(family)
+    if len(parsed) != len(addresses) or found is None \
+            or {parse_address(a) for a in found} & parsed:
+        return None
+    return found
+
+
+_CANONICAL_MACS = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}(?:,[0-9a-f]{2}(?::[0-9a-f]{2}){5})*")
 _PLACEHOLDERS = {"ipv4": ("0.0.0.1", "0.0.0.2"), "ipv6": ("100::1", "100::2"),
                  "mac": ("00:00:00:00:00:01", "00:00:00:00:00:02")}
 

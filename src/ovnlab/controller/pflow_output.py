@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from ovnlab.controller import physical as ph
 from ovnlab.controller.binding import RuntimeData, RuntimeState
 from ovnlab.controller.lflow_output import changed_lport_names
+from ovnlab.controller.mc_groups import McGroups
 from ovnlab.controller.ofctrl import Ofctrl
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
@@ -30,8 +31,7 @@ class PflowOutput:
         self._phys_ports: dict[str, list[Flow]] = {}
         self._phys_mc: dict[str, list[Flow]] = {}
         self._neighbors: dict[str, list[Flow]] = {}
-        self._mc_members: dict[str, tuple[str, ...]] = {}
-        self._mc_of_port: dict[str, set[str]] = {}
+        self._mc = McGroups()
         self._neighbor_port: dict[str, str] = {}
         self._macb_of_port: dict[str, set[str]] = {}
         self._handled = False  # handle() ran in this engine run
@@ -86,10 +86,10 @@ class PflowOutput:
                 self._put(self._phys_mc, "mc", uuid, None)
             for p in st.ports.values():
                 self._put(self._phys_ports, "pb", p.uuid, ph.port_flows(ctx, p))
-            self._mc_of_port, self._mc_members = {}, {}
+            self._mc.clear()
             for mc in mcs.values():
-                self._index_mc(mc.uuid, mc)
-                self._put(self._phys_mc, "mc", mc.uuid, ph.mc_flows(ctx, self._mc_info(mc)))
+                self._mc.set_group(ctx, mc, st.dp_keys.get(mc["datapath"], 0), self.rt.pb_names)
+                self._put(self._phys_mc, "mc", mc.uuid, self._mc.flows(ctx, mc.uuid))
         else:
             for uuid in pb_changed:
                 self._put(self._phys_ports, "pb", uuid, None)
@@ -99,16 +99,7 @@ class PflowOutput:
                 name = self.rt.pb_names.get(uuid)
                 if name is not None:
                     self._put(self._phys_ports, "pb", uuid, ph.port_flows(ctx, st.ports[name]))
-            mc_touch = {c.uuid for c in changes if c.table == "Multicast_Group"}
-            for uuid in pb_changed:
-                mc_touch |= self._mc_of_port.get(uuid, set())
-            for uuid in mc_touch:
-                self._put(self._phys_mc, "mc", uuid, None)
-                group = mcs.get(uuid)
-                self._index_mc(uuid, group)
-                if group is not None:
-                    self._put(self._phys_mc, "mc", uuid,
-                              ph.mc_flows(ctx, self._mc_info(group)))
+            self._redo_mc(ctx, changes, pb_changed, pb_names)
         if full_phys or "MAC_Binding" in tables or "Port_Binding" in tables:
             touched = {c.uuid for c in changes if c.table == "MAC_Binding"}
             if full_phys:
@@ -121,20 +112,31 @@ class PflowOutput:
         if ("fixed",) not in self.ofctrl.units:
             self.ofctrl.set_unit(("fixed",), ph.fixed_flows())
 
-    def _index_mc(self, uuid: str, row: Row | None) -> None:
-        """Multicast groups by member port binding: a binding's change redoes its groups."""
-        old = set(self._mc_members.pop(uuid, ()))
-        new = set(row["ports"]) if row is not None else set()
-        for pu in old - new:
-            groups = self._mc_of_port.get(pu)
-            if groups is not None:
-                groups.discard(uuid)
-                if not groups:
-                    del self._mc_of_port[pu]
-        for pu in new - old:
-            self._mc_of_port.setdefault(pu, set()).add(uuid)
-        if row is not None:
-            self._mc_members[uuid] = tuple(row["ports"])
+    def _redo_mc(self, ctx: ph.PhysCtx, changes: list[Change], pb_changed: set[str],
+                 pb_names: set[str]) -> None:
+        """Groups whose row changed, and the parts of members whose binding changed (a
+        gateway port's part reads its distributed port too)."""
+        mcs = self.sb.tables["Multicast_Group"]
+        names = self.rt.pb_names
+        dirty: set[str] = set()
+        for c in changes:
+            if c.table != "Multicast_Group":
+                continue
+            row = mcs.get(c.uuid)
+            if row is None:
+                self._mc.drop_group(c.uuid)
+                self._put(self._phys_mc, "mc", c.uuid, None)
+                continue
+            if c.old is None or not self._mc.update_members(ctx, row, names):
+                key = self.rt.state.dp_keys.get(row["datapath"], 0)
+                self._mc.set_group(ctx, row, key, names)
+            dirty.add(c.uuid)
+        members = set(pb_changed)
+        members |= {p.uuid for p in self.rt.special.values() if p.distributed_port in pb_names}
+        for pb in members:
+            dirty |= self._mc.update_port(ctx, pb, names)
+        for uuid in dirty:
+            self._put(self._phys_mc, "mc", uuid, self._mc.flows(ctx, uuid))
 
     def _index_neighbor(self, uuid: str, row: Row | None) -> None:
         """MAC_Bindings by logical port: a neighbour flow names its port's keys."""
@@ -162,12 +164,6 @@ class PflowOutput:
                           tunnels=st.tunnels, ct_zones=self.ct_zones, active_cr=st.active_cr,
                           localnet_of_dp=st.localnet_of_dp,
                           peer_router_macs=st.peer_router_macs)
-
-    def _mc_info(self, mc: Row) -> ph.McInfo:
-        names = [n for n in map(self.rt.pb_names.get, mc["ports"]) if n is not None]
-        return ph.McInfo(mc.uuid, mc["name"], mc["datapath"],
-                         self.rt.state.dp_keys.get(mc["datapath"], 0), mc["tunnel_key"],
-                         tuple(names))
 
     def _neighbor(self, row: Row) -> list[Flow]:
         p = self.rt.state.ports.get(row["logical_port"])

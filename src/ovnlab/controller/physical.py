@@ -9,7 +9,7 @@ list of flows so the controller can recompute one row at a time.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ovnlab.controller.encode import (
@@ -275,41 +275,60 @@ def _encap(dp_key: int, outport: int) -> list[Action]:
 
 
 @dataclass(frozen=True, slots=True)
-class McInfo:
+class McGroup:
+    """A Multicast_Group as its flows name it."""
+
     uuid: str
-    name: str
     dp_uuid: str
     dp_key: int
     key: int
-    ports: tuple[str, ...]  # logical port names
 
 
-def mc_flows(ctx: PhysCtx, mc: McInfo) -> list[Flow]:
-    """consider_mc_group()."""
+@dataclass(frozen=True, slots=True)
+class McMember:
+    """One member port's part in its group's flows on this chassis (the body of
+    consider_mc_group's loop): actions for the local and the remote output table, and
+    the remote chassis to tunnel to."""
+
+    local: tuple[Action, ...] = ()
+    remote: tuple[Action, ...] = ()
+    chassis: str | None = None
+
+
+NO_PART = McMember()
+
+
+def mc_member(ctx: PhysCtx, dp_uuid: str, p: PortInfo | None) -> McMember:
+    """What member `p` of a group on `dp_uuid` adds to the group's flows here."""
+    if p is None or p.dp_uuid != dp_uuid:
+        return NO_PART
+    zone = ctx.ct_zones.get(p.name)
+    local: tuple[Action, ...] = (set_field("reg13", zone),) if zone else ()
+    out = (set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK))
+    if p.type in ("patch", "localport"):
+        return McMember(local, out)
+    if p.chassis == ctx.chassis and (p.name in ctx.vif_ofports or p.type == "l3gateway") \
+            or p.name in ctx.patch_ofports:
+        return McMember(local + out)
+    if p.type == "chassisredirect" and p.chassis == ctx.chassis:
+        dist = ctx.ports.get(p.distributed_port)
+        if dist is not None and dist.dp_uuid == p.dp_uuid:
+            local += (set_field("reg15", dist.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK))
+        return McMember(local)
+    if p.chassis and dp_uuid not in ctx.localnet_of_dp and p.chassis != ctx.chassis:
+        return McMember(local, (), p.chassis)
+    return McMember(local) if local else NO_PART
+
+
+def mc_flows(ctx: PhysCtx, mc: McGroup, parts: Iterable[McMember],
+             remote_chassis: Iterable[str]) -> list[Flow]:
+    """consider_mc_group(): `parts` are the members' parts in the IDL's order (a set of
+    UUIDs: sorted), `remote_chassis` the chassis to tunnel to in sset_add() order (that of
+    their first member)."""
     if mc.dp_uuid not in ctx.local_dps:
         return []
-    local: list[Action] = []
-    remote: list[Action] = []
-    remote_chassis: list[str] = []  # in sset_add() order
-    has_localnet = mc.dp_uuid in ctx.localnet_of_dp
-    members = [p for p in (ctx.ports.get(name) for name in mc.ports)
-               if p is not None and p.dp_uuid == mc.dp_uuid]
-    for p in sorted(members, key=lambda p: p.uuid):  # the IDL's order: a set of UUIDs
-        zone = ctx.ct_zones.get(p.name)
-        if zone:
-            local.append(set_field("reg13", zone))
-        if p.type in ("patch", "localport"):
-            remote += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
-        elif p.chassis == ctx.chassis and (p.name in ctx.vif_ofports or p.type == "l3gateway"):
-            local += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
-        elif p.name in ctx.patch_ofports:
-            local += [set_field("reg15", p.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
-        elif p.type == "chassisredirect" and p.chassis == ctx.chassis:
-            dist = ctx.ports.get(p.distributed_port)
-            if dist is not None and dist.dp_uuid == p.dp_uuid:
-                local += [set_field("reg15", dist.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK)]
-        elif p.chassis and not has_localnet and p.chassis != ctx.chassis:
-            remote_chassis.append(p.chassis)
+    local = [a for part in parts for a in part.local]
+    remote = [a for part in parts for a in part.remote]
     cookie = cookie_of(mc.uuid)
     match = _m(metadata=(mc.dp_key, FULL64), reg15=(mc.key, FULL32))
     flows: list[Flow] = []
