@@ -30,7 +30,7 @@ from ovnlab.cloud import Cloud
 from ovnlab.cloud.metadata import InstanceMetadata
 from ovnlab.cloud.metadata import lookup as metadata_lookup
 from ovnlab.cloud.services import Services
-from ovnlab.controller import Controller
+from ovnlab.controller import Controller, SharedCompiles
 from ovnlab.converging import ConvergingCloud
 from ovnlab.datapath import Vswitch
 from ovnlab.errors import BadRequest, NotFound, StateError, ToolError
@@ -73,8 +73,11 @@ class Lab:
         self.vswitches = {n.hostname: Vswitch(n.hostname) for n in topology.nodes}
         for n in topology.nodes:  # what a deployment tool sets with ovs-vsctl
             self.vswitches[n.hostname].external_ids.update(n.ovs_external_ids())
+        self.compiles = SharedCompiles(self.sb)  # every chassis's compiled logical flows
         self.controllers = {
-            n.hostname: Controller(self.sb, self.vswitches[n.hostname]) for n in topology.nodes
+            n.hostname: Controller(self.sb, self.vswitches[n.hostname],
+                                   compiles=self.compiles)
+            for n in topology.nodes
         }
         self.driver = OVNMechanismDriver(self.nb, self.sb, topology.neutron.ovn)
         self.cloud = Cloud(store_path, topology, self.driver)

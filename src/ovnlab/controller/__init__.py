@@ -3,7 +3,9 @@
 Public API: `Controller(sb, vswitch)` (the chassis named by the vswitch's Open_vSwitch
 external_ids) with `.run()`, `.pending`, `.flows()`, `.dump_flows()`, `.recompute()`,
 `.set_chassis_alive(name, alive)`, `.packet_in(event)`, `.periodic(now)`,
-`.engine_stats()`; `PacketOut`; the pure compiler `compile_lflow(...)`. Flows are the
+`.engine_stats()`; `SharedCompiles(sb)`, handed to every `Controller(...,
+compiles=)` of one process so that they share compiled logical flows; `PacketOut`; the
+pure compiler `compile_lflow(...)`. Flows are the
 flow model's `ovnlab.flows.Flow`, built directly (no text), as the datapath runs them.
 
 Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, controller/):
@@ -18,10 +20,10 @@ Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, control
 | encaps.c: a Geneve port per remote chassis | `encaps.py` |
 | patch.c: localnet patch ports to the provider bridges | `patch.py` |
 | en_ct_zones (update_ct_zones) | `ct_zones.py` |
-| lflow.c, en_lflow_output: lflows compiled per local datapath, address-set patching | `lflow_output.py`; one lflow → flows: `lflow.py` |
+| lflow.c, en_lflow_output: lflows compiled per local datapath, address-set patching | `lflow_output.py`; one lflow → flows: `lflow.py`; lflow-cache.c, shared by the chassis of the process: `lflow_cache.py` |
 | lib/expr.c (parse, annotate, normalize, to matches) | `expr_parse.py`, `expr.py`; symbols (lib/logical-fields.c) `symtab.py`; lexer `lexer.py` |
 | lib/actions.c | `actions.py` (per-action parsers), `assign.py` (assignments, lookups), `encode.py` (table numbers, shared plumbing), `dhcp.py` |
-| physical.c, en_pflow_output (and lflow.c's neighbour flows) | flows: `physical.py`; kept per row: `pflow_output.py` |
+| physical.c, en_pflow_output (and lflow.c's neighbour flows) | flows: `physical.py`; kept per row: `pflow_output.py`; multicast groups per member: `mc_groups.py` |
 | ofctrl.c: desired vs installed flows, the diff sent to br-int | `ofctrl.py` |
 | pinctrl.c: packet-ins, GARPs, buffered packets, DHCP replies, ICMP errors | `pinctrl.py`, `dhcp_reply.py`, `icmp.py` |
 | OpenFlow fields, matches and actions (lib/meta-flow, ofp-actions) | `ovnlab.flows` (`fields.py`, `match.py`, `actions.py`, `oxm.py` for the OpenFlow 1.5 nested in userdata) |
@@ -30,6 +32,8 @@ Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, control
 
 from ovnlab.controller.controller import Controller
 from ovnlab.controller.lflow import LflowEnv, compile_lflow, cookie_of
+from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.ofctrl import PacketOut
 
-__all__ = ["Controller", "LflowEnv", "PacketOut", "compile_lflow", "cookie_of"]
+__all__ = ["Controller", "LflowEnv", "PacketOut", "SharedCompiles", "compile_lflow",
+           "cookie_of"]

@@ -17,6 +17,7 @@ from ovnlab.controller import chassis as ch
 from ovnlab.controller.binding import RuntimeData, vif_ports
 from ovnlab.controller.chassis import BR_INT, ChassisConfig
 from ovnlab.controller.ct_zones import CtZones
+from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.lflow_output import LflowOutput
 from ovnlab.controller.ofctrl import Ofctrl, PacketOut, dump_text
 from ovnlab.controller.pflow_output import PflowOutput
@@ -34,7 +35,8 @@ __all__ = ["BR_INT", "Controller", "PacketOut"]
 class Controller:
     """`Controller(sb, vswitch)`: the chassis named by the vswitch's external_ids."""
 
-    def __init__(self, sb: Database, vswitch: Any, *, install: bool = True) -> None:
+    def __init__(self, sb: Database, vswitch: Any, *, install: bool = True,
+                 compiles: SharedCompiles | None = None) -> None:
         self.sb = sb
         self.vswitch = vswitch
         self.cfg = ChassisConfig.of(vswitch)
@@ -49,7 +51,9 @@ class Controller:
         self.zones = CtZones(sb, lambda: (self.runtime.state.local_dps, [
             *self.runtime.state.vif_ofports, *self.runtime.state.patch_ofports]))
         self.ofctrl = Ofctrl()
-        self.lflow = LflowOutput(sb, self.runtime, self.ofctrl, self.stats)
+        # compiled flows are shared with the other chassis of this process, if given
+        self.lflow = LflowOutput(sb, self.runtime, self.ofctrl, self.stats,
+                                 compiles if compiles is not None else SharedCompiles(sb))
         self.pflow = PflowOutput(sb, self.runtime, self.ofctrl, self.zones.zones)
         self.inputs = _Inputs()
         self.engine = wire(self)

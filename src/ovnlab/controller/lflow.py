@@ -41,10 +41,35 @@ class Compiled:
     flows: list[Flow]
     refs: set[str]  # port names, "$as", "@pg", "resident:<port>" the result depends on
     error: str = ""
+    # each flow's logical in/out port key when its match pins it (reg14 on ingress,
+    # reg15 on egress), for related_only(); empty once filtered
+    ports: tuple[int | None, ...] = ()
 
 
 def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, match: str,
                   actions: str, env: LflowEnv, conj_base: int | None = None) -> Compiled:
+    """The flows of one logical flow on one datapath of this chassis."""
+    return related_only(compile_all_ports(
+        uuid=uuid, pipeline=pipeline, table_id=table_id, priority=priority, match=match,
+        actions=actions, env=env, conj_base=conj_base), env)
+
+
+def related_only(comp: Compiled, env: LflowEnv) -> Compiled:
+    """lflow.c: on a switch, a flow whose match pins a port that is not local to this
+    chassis is skipped ("port in match is not local, skip")."""
+    related = env.related_port_keys
+    if not env.is_switch or related is None or all(
+            p is None or p in related for p in comp.ports):
+        return Compiled(comp.flows, comp.refs, comp.error)
+    return Compiled([f for f, p in zip(comp.flows, comp.ports, strict=True)
+                     if p is None or p in related],
+                    comp.refs, comp.error)
+
+
+def compile_all_ports(*, uuid: str, pipeline: str, table_id: int, priority: int, match: str,
+                      actions: str, env: LflowEnv, conj_base: int | None = None) -> Compiled:
+    """compile_lflow before related_only(): what any chassis with the same answers to
+    the lookups in `refs` compiles (env.related_port_keys is not read)."""
     ingress = pipeline == "ingress"
     ctx = ex.Context(lookup_port=env.lookup_port, is_chassis_resident=env.is_chassis_resident,
                      address_sets=env.address_sets, port_groups=env.port_groups)
@@ -61,6 +86,7 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
     base = (cookie if conj_base is None else conj_base) - 1
     of_acts = to_of10(acts)  # as the switch gives them back (mod_*, load:)
     flows: list[Flow] = []
+    ports: list[int | None] = []
     reg = "reg14" if ingress else "reg15"
     for m in matches:
         mm = m.match.copy()
@@ -69,17 +95,15 @@ def compile_lflow(*, uuid: str, pipeline: str, table_id: int, priority: int, mat
             del mm.slots["conj_id"]
             mm.set("conj_id", (conj_slot[0] + base) & 0xFFFFFFFF, 0xFFFFFFFF)
         mm.set("metadata", env.dp_key, (1 << 64) - 1)
-        if env.is_switch and env.related_port_keys is not None:
-            port = mm.slots.get(reg)
-            if port and port[1] == 0xFFFFFFFF and port[0] not in env.related_port_keys:
-                continue  # lflow.c: "port in match is not local, skip"
+        port = mm.slots.get(reg)
+        ports.append(port[0] if port and port[1] == 0xFFFFFFFF else None)
         if m.conj:
             conj_acts: tuple[Action, ...] = tuple(
                 Conjunction((cid + base) & 0xFFFFFFFF, k, n) for cid, k, n in m.conj)
             flows.append(Flow(ptable, priority, 0, mm.match(), conj_acts))
         else:
             flows.append(Flow(ptable, priority, cookie, mm.match(), of_acts))
-    return Compiled(flows, ctx.refs)
+    return Compiled(flows, ctx.refs, ports=tuple(ports))
 
 
 def _tracking(lookup: Callable[[str], int | None], refs: set[str]) -> Callable[[str], int | None]:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ovnlab.controller.binding import RuntimeData, RuntimeState
 from ovnlab.controller.expr import parse_address
-from ovnlab.controller.lflow import Compiled, LflowEnv, compile_lflow
+from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
+from ovnlab.controller.lflow_cache import INLINE_SET, SharedCompiles
 from ovnlab.controller.ofctrl import Ofctrl
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
@@ -29,8 +30,9 @@ class LflowOutput:
     """The compiled logical flows, their dependencies, and the indexes they read."""
 
     def __init__(self, sb: Database, rt: RuntimeData, ofctrl: Ofctrl,
-                 stats: dict[str, float]) -> None:
+                 stats: dict[str, float], compiles: SharedCompiles) -> None:
         self.sb = sb
+        self.compiles = compiles
         self.rt = rt
         self.ofctrl = ofctrl
         self.stats = stats
@@ -189,6 +191,9 @@ class LflowOutput:
             for key in list(self._lflows):
                 if key[1] in dps_removed:
                     self._drop(key)
+        for c in changes:
+            if c.table == "Logical_Flow":
+                self.compiles.forget_stale(c.uuid)
         redo: set[str] = {c.uuid for c in changes if c.table == "Logical_Flow"
                           and not self._patch_inline_set(c)}
         for n in names:
@@ -254,9 +259,7 @@ class LflowOutput:
                 self._refs.setdefault(tagged, set()).add(key)
                 continue
             self.stats["lflows_compiled"] += 1
-            comp = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
-                                 priority=lf["priority"], match=lf["match"],
-                                 actions=lf["actions"], env=env)
+            comp = related_only(self.compiles.compile(lf, env), env)
             if comp.error:
                 self.errors[lf.uuid] = comp.error
             else:
@@ -280,7 +283,7 @@ class LflowOutput:
         if not keys or moved is None:
             return False
         template, before, after = moved
-        delta = _AddressSetDelta.of(_INLINE_AS, before, after)
+        delta = _AddressSetDelta.of(INLINE_SET, before, after)
         if not all(self._patch_set(key, template, delta, "inline_set_patches")
                    for key in keys):
             # Some datapaths may have been patched: recompile them all from the new row.
@@ -315,9 +318,7 @@ class LflowOutput:
 
         def flows(addresses: tuple[str, ...]) -> set[Flow] | None:
             sub = dataclasses.replace(env, address_sets={delta.name: addresses})
-            out = compile_lflow(uuid=lf.uuid, pipeline=lf["pipeline"], table_id=lf["table_id"],
-                                priority=lf["priority"], match=match,
-                                actions=lf["actions"], env=sub)
+            out = related_only(self.compiles.compile(lf, sub, template=match), sub)
             return None if out.error else set(out.flows)
 
         shape = (delta.name, delta.placeholders, match)
@@ -406,7 +407,6 @@ class _AddressSetDelta:
         return cls(name, tuple(a for a in before if a not in new),
                    tuple(a for a in after if a not in old), placeholders)
 
-_INLINE_AS = "_inline_set"  # the name an inline set is patched under (no `$` in SB names)
 
 
 def _one_set_moved(before: str, after: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
@@ -426,7 +426,7 @@ def _one_set_moved(before: str, after: str) -> tuple[str, tuple[str, ...], tuple
             c in text for c in "{}" for text in (before[p:end_b], after[p:end_a],
                                                  before[end_b:close_b])):
         return None
-    template = after[:start] + "$" + _INLINE_AS + after[close_a + 1:]
+    template = after[:start] + "$" + INLINE_SET + after[close_a + 1:]
     return (template, _members(before[start + 1:close_b]), _members(after[start + 1:close_a]))
 
 
