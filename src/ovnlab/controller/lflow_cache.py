@@ -19,7 +19,6 @@ from ovnlab.controller.lflow import Compiled, LflowEnv, compile_all_ports
 from ovnlab.ovsdb import Database, Row
 
 MAX_VARIANTS = 8  # answer sets kept per (flow, datapath): resident or not, pg members...
-INLINE_SET = "_inline_set"  # the address set name an inline set is patched under
 @dataclass(frozen=True, slots=True)
 class _Entry:
     answers: tuple[tuple[str, Any], ...]  # (ref, what the chassis answered)

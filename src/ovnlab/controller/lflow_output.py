@@ -8,16 +8,14 @@ patched in place (lflow_handle_addr_set_update).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ovnlab.controller.binding import RuntimeData, RuntimeState
-from ovnlab.controller.expr import parse_address
 from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
-from ovnlab.controller.lflow_cache import INLINE_SET, SharedCompiles
+from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.ofctrl import Ofctrl
+from ovnlab.controller.set_patch import INLINE_SET, SetDelta, member_flows, one_set_moved
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
 from ovnlab.ovsdb import Change, Database, Row
@@ -205,7 +203,7 @@ class LflowOutput:
                     redo.add(lf.uuid)
         lflows = self.sb.tables["Logical_Flow"]
         for name, (before, after) in self._as_delta.items():
-            delta = _AddressSetDelta.of(name, before, after)
+            delta = SetDelta.of(name, before, after)
             for key in list(self._refs.get("$" + name, ())):
                 if key[0] not in redo and not self._patch_address_set(key, delta):
                     redo.add(key[0])
@@ -279,18 +277,18 @@ class LflowOutput:
                 c.old[k] != c.new[k] for k in c.new.keys() if k != "match"):
             return False
         keys = list(self._by_lflow.get(c.uuid, ()))
-        moved = _one_set_moved(c.old["match"], c.new["match"])
+        moved = one_set_moved(c.old["match"], c.new["match"])
         if not keys or moved is None:
             return False
         template, before, after = moved
-        delta = _AddressSetDelta.of(INLINE_SET, before, after)
+        delta = SetDelta.of(INLINE_SET, before, after)
         if not all(self._patch_set(key, template, delta, "inline_set_patches")
                    for key in keys):
             # Some datapaths may have been patched: recompile them all from the new row.
             return False
         return True
 
-    def _patch_address_set(self, key: LflowKey, delta: _AddressSetDelta | None) -> bool:
+    def _patch_address_set(self, key: LflowKey, delta: SetDelta | None) -> bool:
         lf = self.sb.tables["Logical_Flow"].get(key[0])
         comp = self._lflows.get(key)
         if delta is None or lf is None or comp is None:
@@ -301,15 +299,11 @@ class LflowOutput:
             return False  # other sets, or this one twice: the flows cross-multiply
         return self._patch_set(key, lf["match"], delta, "address_set_patches")
 
-    def _patch_set(self, key: LflowKey, match: str, delta: _AddressSetDelta | None,
+    def _patch_set(self, key: LflowKey, match: str, delta: SetDelta | None,
                    stat: str) -> bool:
-        """lflow.c lflow_handle_addr_set_update: when a set only gained or lost addresses,
-        add and remove just the flows of those addresses instead of compiling the whole
-        set again. `match` names the set once, as `$<delta.name>`, and no other address
-        set. Each side is compiled with the changed addresses plus two placeholder
-        addresses, so the expression keeps the shape it has for the whole set (a set of
-        one would not produce conjunctions); the flows that the placeholders alone
-        produce are subtracted. False: not applicable, recompile the lflow."""
+        """Add and remove just the flows of the members `delta` names (set_patch), the
+        set being named once in `match`, as `$<delta.name>`, with no other address set.
+        False: not applicable, recompile the lflow."""
         lf = self.sb.tables["Logical_Flow"].get(key[0])
         comp = self._lflows.get(key)
         if delta is None or lf is None or comp is None or comp.error:
@@ -329,16 +323,21 @@ class LflowOutput:
             base = flows(delta.placeholders)
             if base is not None:
                 self._as_base[key] = (shape, base)
-        removed = flows(delta.removed + delta.placeholders) if delta.removed else base
-        added = flows(delta.added + delta.placeholders) if delta.added else base
-        if base is None or removed is None or added is None:
+        if base is None:
             return False
+        moved = member_flows(base, delta)
+        if moved is None:  # compiled with the members, the placeholders' flows taken out
+            removed = flows(delta.removed + delta.placeholders) if delta.removed else base
+            added = flows(delta.added + delta.placeholders) if delta.added else base
+            if removed is None or added is None:
+                return False
+            moved = (removed - base, added - base)
+        gone, new = moved
         unit = self.ofctrl.units.get(key, {})
-        gone = removed - base
         if any(f not in unit for f in gone):
             return False
         self.stats[stat] += 1
-        self.ofctrl.patch_unit(key, gone, added - base)
+        self.ofctrl.patch_unit(key, gone, new)
         return True
 
     def _related(self, dp: str, port: str) -> bool:
@@ -381,96 +380,6 @@ class LflowOutput:
             port_groups=_PortGroups(self._pg_local, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _AddressSetDelta:
-    """An address set that gained and lost addresses, with two placeholder addresses of
-    its family that it does not hold."""
-
-    name: str
-    removed: tuple[str, ...]
-    added: tuple[str, ...]
-    placeholders: tuple[str, ...]
-
-    @classmethod
-    @functools.lru_cache(maxsize=64)  # every chassis sees the same change
-    def of(cls, name: str, before: tuple[str, ...],
-           after: tuple[str, ...]) -> _AddressSetDelta | None:
-        if len(before) < 2 or len(after) < 2:
-            return None  # a set of 0 or 1 compiles to another shape
-        old, new = set(before), set(after)
-        if len(old) != len(before) or len(new) != len(after):
-            return None
-        placeholders = _placeholders(old | new)
-        if placeholders is None:
-            return None
-        return cls(name, tuple(a for a in before if a not in new),
-                   tuple(a for a in after if a not in old), placeholders)
-
-
-
-def _one_set_moved(before: str, after: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
-    """Two matches that differ only in the members of one inline set: the match with
-    that set written as `$_inline_set`, and the set's members before and after. Found
-    from the common prefix and suffix (a set of 10k FIP MACs is 200 kB of match)."""
-    if "$" in after or before == after:
-        return None  # an address set: the patch compiles with this one set alone
-    p = _common_length(before, after, lambda n: before[:n] == after[:n])
-    rest = min(len(before), len(after)) - p
-    q = _common_length(before, after, lambda n: before[len(before) - n:]
-                       == after[len(after) - n:], rest)
-    start = before.rfind("{", 0, p)
-    end_b, end_a = len(before) - q, len(after) - q
-    close_b, close_a = before.find("}", end_b), after.find("}", end_a)
-    if start < 0 or close_b < 0 or "}" in before[start:p] or any(
-            c in text for c in "{}" for text in (before[p:end_b], after[p:end_a],
-                                                 before[end_b:close_b])):
-        return None
-    template = after[:start] + "$" + INLINE_SET + after[close_a + 1:]
-    return (template, _members(before[start + 1:close_b]), _members(after[start + 1:close_a]))
-
-
-def _common_length(a: str, b: str, same: Callable[[int], bool], most: int | None = None) -> int:
-    """The longest n ≤ `most` for which same(n) holds (it holds for every shorter n),
-    by halving: each test compares slices in C."""
-    lo, hi = 0, min(len(a), len(b)) if most is None else most
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if same(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _members(inner: str) -> tuple[str, ...]:
-    # An address has no blank in it; a member that is not an address is refused later.
-    return tuple([m for m in inner.replace(" ", "").split(",") if m])
-
-
-def _placeholders(addresses: set[str]) -> tuple[str, ...] | None:
-    """Two addresses of the set's family that it does not hold; None when two members
-    spell one address (their flows coincide) or a member is not an address."""
-    if _CANONICAL_MACS.fullmatch(",".join(addresses)):
-        # one spelling per MAC: distinct texts are distinct addresses (a FIP MAC set)
-        mac = _PLACEHOLDERS["mac"]
-        return None if addresses.intersection(mac) else mac
-    try:
-        parsed = {parse_address(a) for a in addresses}
-    except ValueError:
-        return None
-    family = next(iter(parsed)).fmt
-    found = _PLACEHOLDERS.get(family)
-    if len(parsed) != len(addresses) or found is None \
-            or {parse_address(a) for a in found} & parsed:
-        return None
-    return found
-
-
-_CANONICAL_MACS = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}(?:,[0-9a-f]{2}(?::[0-9a-f]{2}){5})*")
-_PLACEHOLDERS = {"ipv4": ("0.0.0.1", "0.0.0.2"), "ipv6": ("100::1", "100::2"),
-                 "mac": ("00:00:00:00:00:01", "00:00:00:00:00:02")}
-
 
 class _PortGroups(dict):
     """SB Port_Group by name.  OVN 22.03's northd writes one group per datapath,
