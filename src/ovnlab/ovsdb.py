@@ -81,6 +81,7 @@ class Database:
     seed: int = 0
     tables: dict[str, dict[str, Row]] = field(init=False)
     seqno: int = field(init=False, default=0)
+    table_seqno: dict[str, int] = field(init=False, default_factory=dict)  # last change's
     _listeners: list[Listener] = field(init=False, default_factory=list)
     _rng: random.Random = field(init=False)
     _txn: Transaction | None = field(init=False, default=None)
@@ -160,6 +161,8 @@ class Database:
             self._txn = None
         if txn.changes:
             self.seqno += 1
+            for table in {c.table for c in txn.changes}:
+                self.table_seqno[table] = self.seqno
             changes = list(txn.changes)  # one list for every listener: they only read it
             for listener in list(self._listeners):
                 listener(changes)

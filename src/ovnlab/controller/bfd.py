@@ -59,6 +59,9 @@ class Liveness:
         return self._active
 
 
+PEER_TABLES = ("HA_Chassis_Group", "HA_Chassis", "Chassis")  # what bfd_peers reads
+
+
 def bfd_peers(me: str, sb: Database) -> set[str]:
     """bfd_calculate_chassis: for each HA chassis group of two or more, a member runs BFD
     to the other members and to the group's ref_chassis; a ref chassis to the members."""

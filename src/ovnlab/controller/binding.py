@@ -69,7 +69,7 @@ class RuntimeData:
         self.claimed_vifs: dict[str, int] = {}
         self.vifs: dict[str, int] = {}  # iface-id → ofport on br-int, read by each run
         self._chassis_uuid = ""
-        self._peers_memo: tuple[int, set[str]] | None = None  # (SB seqno, BFD peers)
+        self._peers_memo: tuple[tuple[int, ...], set[str]] | None = None  # (seqnos, peers)
         # tracked data of this engine run, for the nodes that read this one's changes
         self.prev: RuntimeState | None = None  # the state before this run's changes
         self.live_moved = False  # liveness changed: everything physical is redone
@@ -127,10 +127,11 @@ class RuntimeData:
                                     lambda: lv.active_tunnels(self.bfd_peers()))
 
     def bfd_peers(self) -> set[str]:
-        """bfd.bfd_peers, worked out once per SB change (it reads every HA group's members
-        and ref_chassis, and is asked at every iteration)."""
-        if self._peers_memo is None or self._peers_memo[0] != self.sb.seqno:
-            self._peers_memo = (self.sb.seqno, bfd.bfd_peers(self.name, self.sb))
+        """bfd.bfd_peers, worked out again only when a table it reads changed (it reads
+        every HA group's members and ref_chassis, and is asked at every iteration)."""
+        seen = tuple(self.sb.table_seqno.get(t, 0) for t in bfd.PEER_TABLES)
+        if self._peers_memo is None or self._peers_memo[0] != seen:
+            self._peers_memo = (seen, bfd.bfd_peers(self.name, self.sb))
         return self._peers_memo[1]
 
     def ha_orders_unchanged(self) -> bool:
