@@ -8,6 +8,7 @@ list of flows so the controller can recompute one row at a time.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -316,8 +317,15 @@ def mc_member(ctx: PhysCtx, dp_uuid: str, p: PortInfo | None) -> McMember:
             local += (set_field("reg15", dist.key), Resubmit(None, OFTABLE_CHECK_LOOPBACK))
         return McMember(local)
     if p.chassis and dp_uuid not in ctx.localnet_of_dp and p.chassis != ctx.chassis:
-        return McMember(local, (), p.chassis)
+        return McMember(local, (), p.chassis) if local else _tunnel_to(p.chassis)
     return McMember(local) if local else NO_PART
+
+
+@functools.lru_cache(maxsize=4096)
+def _tunnel_to(chassis: str) -> McMember:
+    """The part of a member on a remote chassis: one object per chassis, held by every
+    group of every chassis (most members of a large network are such)."""
+    return McMember((), (), chassis)
 
 
 def mc_flows(ctx: PhysCtx, mc: McGroup, parts: Iterable[McMember],
