@@ -321,7 +321,7 @@ def wire(ctl: Controller) -> Engine:
         return _handled(pf.handle(tracked(*pflow_tables)))
 
     pflow_output = Node("pflow_output", pf.recompute, [
-        (ct_zones, None), (runtime, pflow_handler),
+        (ct_zones, pflow_handler), (runtime, pflow_handler),
         *((sb[t], pflow_handler) for t in pflow_tables),
     ], snapshot=pf.snapshot, clear_tracked=pf.clear_tracked)
     flow_output = Node("flow_output", lambda: True, [

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from ovnlab.controller import expr as ex
@@ -36,10 +37,10 @@ class LflowEnv:
     common_nat_zone: str = "reg11"
 
 
-@dataclass
+@dataclass(slots=True)
 class Compiled:
     flows: list[Flow]
-    refs: set[str]  # port names, "$as", "@pg", "resident:<port>" the result depends on
+    refs: AbstractSet[str]  # port names, "$as", "@pg", "resident:<port>" it depends on
     error: str = ""
     # each flow's logical in/out port key when its match pins it (reg14 on ingress,
     # reg15 on egress), for related_only(); empty once filtered

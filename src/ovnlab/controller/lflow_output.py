@@ -8,6 +8,7 @@ patched in place (lflow_handle_addr_set_update).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Any
 
@@ -37,7 +38,8 @@ class LflowOutput:
         self.errors: dict[str, str] = {}  # lflow uuid → why it was skipped
         self._lflows: dict[LflowKey, Compiled] = {}  # (lflow, dp) → flows
         self._refs: dict[str, set[LflowKey]] = {}
-        self._by_lflow: dict[str, set[LflowKey]] = {}
+        # lflow → its keys (a tuple: nearly always one datapath, and a set costs 4× more)
+        self._by_lflow: dict[str, tuple[LflowKey, ...]] = {}
         self._envs: dict[str, LflowEnv] = {}
         self._env_state: RuntimeState | None = None  # what _envs were made from
         self._handled = False  # handle() ran in this engine run
@@ -231,8 +233,10 @@ class LflowOutput:
         self.ofctrl.set_unit(key, [])
         keys = self._by_lflow.get(key[0])
         if keys is not None:
-            keys.discard(key)
-            if not keys:
+            rest = tuple(k for k in keys if k != key)
+            if rest:
+                self._by_lflow[key[0]] = rest
+            else:
                 del self._by_lflow[key[0]]
         for ref in comp.refs:
             s = self._refs.get(ref)
@@ -252,8 +256,8 @@ class LflowOutput:
                 # A flow for a port of another chassis: OVN's conditional monitoring never
                 # even sends it (tags:in_out_port); remember the port to revisit it.
                 key = (lf.uuid, dp)
-                self._lflows[key] = Compiled([], {tagged})
-                self._by_lflow.setdefault(lf.uuid, set()).add(key)
+                self._lflows[key] = _unrelated(tagged)
+                self._add_key(key)
                 self._refs.setdefault(tagged, set()).add(key)
                 continue
             self.stats["lflows_compiled"] += 1
@@ -265,9 +269,14 @@ class LflowOutput:
             key = (lf.uuid, dp)
             self._lflows[key] = comp
             self.ofctrl.set_unit(key, comp.flows)
-            self._by_lflow.setdefault(lf.uuid, set()).add(key)
+            self._add_key(key)
             for ref in comp.refs:
                 self._refs.setdefault(ref, set()).add(key)
+
+    def _add_key(self, key: LflowKey) -> None:
+        keys = self._by_lflow.get(key[0], ())
+        if key not in keys:
+            self._by_lflow[key[0]] = (*keys, key)
 
     def _patch_inline_set(self, c: Change) -> bool:
         """A Logical_Flow whose match northd rewrote in place, only the members of one
@@ -380,6 +389,13 @@ class LflowOutput:
             port_groups=_PortGroups(self._pg_local, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
+
+@functools.lru_cache(maxsize=65536)
+def _unrelated(port: str) -> Compiled:
+    """What a flow tagged with another chassis's port compiles to here: nothing, until
+    that port's binding moves (one object per port, for every such flow and chassis)."""
+    return Compiled([], frozenset((port,)))
+
 
 class _PortGroups(dict):
     """SB Port_Group by name.  OVN 22.03's northd writes one group per datapath,

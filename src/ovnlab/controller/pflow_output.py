@@ -35,6 +35,7 @@ class PflowOutput:
         self._neighbor_port: dict[str, str] = {}
         self._macb_of_port: dict[str, set[str]] = {}
         self._handled = False  # handle() ran in this engine run
+        self._zones_used: dict[str, int] = {}  # the ct zones the flows were built with
 
     # ------------------------------------------------------------ engine node
     def recompute(self) -> bool:
@@ -62,12 +63,29 @@ class PflowOutput:
         rt = self.rt
         if rt.live_moved or physical_inputs(rt.state) != physical_inputs(rt.before):
             return None
-        names: set[str] = set()
-        pb_names = changed_lport_names(changes, names)
+        moved = self._ports_moved(rt.state, rt.before)
+        if moved is None:
+            return None
+        names: set[str] = set(moved)
+        pb_names = changed_lport_names(changes, names) | moved
         pb_changed = {c.uuid for c in changes if c.table == "Port_Binding"}
+        pb_changed |= {rt.state.ports[n].uuid for n in moved if n in rt.state.ports}
         self.process(changes, {c.table for c in changes}, rt.state, False, names, pb_changed,
                      pb_names)
         return True
+
+    def _ports_moved(self, st: RuntimeState, old: RuntimeState) -> set[str] | None:
+        """The ports whose VIF (plugged, unplugged, another ofport) or conntrack zone
+        moved: a claim handled here, as pflow_output_runtime_data_handler and
+        pflow_output_ct_zones_handler do, not a recompute. None: a datapath's zone
+        moved (every flow of it reads it)."""
+        zones, used = self.ct_zones, self._zones_used
+        moved = {n for n in zones.keys() | used.keys() if zones.get(n) != used.get(n)}
+        if any(n[-5:] in ("_dnat", "_snat") and n[:-5] in st.dp_keys for n in moved):
+            return None
+        self._zones_used = dict(zones)
+        vifs, before = st.vif_ofports, old.vif_ofports
+        return moved | {n for n in vifs.keys() | before.keys() if vifs.get(n) != before.get(n)}
 
     def clear(self) -> None:
         self._phys_ports.clear()
@@ -80,6 +98,7 @@ class PflowOutput:
         ctx = self._phys_ctx()
         mcs = self.sb.tables["Multicast_Group"]
         if full_phys:
+            self._zones_used = dict(self.ct_zones)
             for uuid in list(self._phys_ports):
                 self._put(self._phys_ports, "pb", uuid, None)
             for uuid in list(self._phys_mc):
@@ -94,7 +113,8 @@ class PflowOutput:
             for uuid in pb_changed:
                 self._put(self._phys_ports, "pb", uuid, None)
             touch = set(pb_changed)
-            touch |= {p.uuid for p in self.rt.special.values() if p.peer in names}
+            touch |= {p.uuid for p in self.rt.special.values()
+                      if p.peer in names or p.distributed_port in names}
             for uuid in touch:
                 name = self.rt.pb_names.get(uuid)
                 if name is not None:
@@ -182,6 +202,7 @@ class PflowOutput:
 
 
 def physical_inputs(st: RuntimeState) -> tuple[object, ...]:
-    """What every physical flow may read: a change in any redoes them all."""
-    return (st.local_dps, st.tunnels, st.patch_ofports, st.vif_ofports, st.active_cr,
+    """What many physical flows read: a change in any redoes them all (a VIF or a port's
+    zone only redoes its port: PflowOutput._ports_moved)."""
+    return (st.local_dps, st.tunnels, st.patch_ofports, st.active_cr,
             st.dp_keys, st.localnet_of_dp, st.peer_router_macs)
