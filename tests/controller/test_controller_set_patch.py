@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from ovnlab.controller import LflowEnv, compile_lflow
-from ovnlab.controller.set_patch import SetDelta, member_flows
+from ovnlab.controller.expr import Const
+from ovnlab.controller.set_patch import (
+    PORT_FIELDS,
+    PORT_PLACEHOLDER_KEYS,
+    PORT_PLACEHOLDERS,
+    SetDelta,
+    member_flows,
+    placeholders_of,
+    substitute,
+)
 from ovnlab.flows import Flow
 
 PORTS = {"p1": 1, "p2": 2, "p3": 3}
@@ -57,3 +66,30 @@ def test_a_set_in_no_field_of_its_own_is_compiled_instead() -> None:
     assert delta is not None
     base = _flows("reg0 == $as", (), delta.placeholders)
     assert member_flows(base, delta) is None
+
+
+@pytest.mark.parametrize(("pipeline", "match"), [
+    ("egress", "outport == @pg && ip4 && ip4.src == $as"),
+    ("ingress", "inport == @pg && ip4 && ip4.dst == $as && tcp.dst == {22, 80}"),
+])
+def test_a_port_groups_ports_are_what_a_compile_gives(pipeline: str, match: str) -> None:
+    """Ports joining and leaving a group, from one compile with placeholder ports and
+    placeholder addresses (the lflow_output patch of a port group)."""
+    addresses = ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+    stand_in = dict(zip(PORT_PLACEHOLDERS, PORT_PLACEHOLDER_KEYS, strict=True))
+    env = LflowEnv(dp_key=5, is_switch=True,
+                   lookup_port=lambda n: stand_in.get(n, PORTS.get(n)),
+                   is_chassis_resident=lambda _: True,
+                   address_sets={"as": placeholders_of(addresses) or ()},
+                   port_groups={"pg": PORT_PLACEHOLDERS})
+    base = compile_lflow(uuid="0a0b0c0d-0000-0000-0000-000000000000", pipeline=pipeline,
+                         table_id=4, priority=2001, match=match, actions="next;", env=env)
+    assert not base.error, base.error
+    moved = substitute(set(base.flows), PORT_FIELDS, 0xFFFFFFFF, PORT_PLACEHOLDER_KEYS,
+                       [Const(PORTS["p2"])], [Const(PORTS["p3"])])
+    assert moved is not None
+    gone, added = moved
+    old = _flows(match, ("p1", "p2"), addresses, pipeline)
+    new = _flows(match, ("p1", "p3"), addresses, pipeline)
+    assert gone <= old
+    assert (old - gone) | added == new

@@ -163,3 +163,19 @@ def test_a_fip_patches_the_fip_mac_set() -> None:
                  if f"dl_src={mac}" in f and "arp_op=1" in f]
         assert flood, f"{host} floods ARP requests from the new FIP's MAC"
     _assert_equals_recompute(lab, "after the third FIP")
+
+
+def test_a_third_local_port_patches_the_remote_group_acls() -> None:
+    """A third VM of the default security group on compute1: its remote-group ACLs
+    (`outport == @pg && ip4.src == $as`) get the flows of that one port, from a compile
+    with placeholder ports and addresses, and the result equals a recompute."""
+    lab = _cloud()
+    state: dict[str, Any] = {"vms": [], "next": 0, "fips": {}, "groups": set(),
+                             "detached": set()}
+    for _ in range(2):
+        _apply(lab, "boot", 0, state)  # vm0, vm1: network n0, compute1
+    compute1 = lab.controllers["compute1"]
+    patches = compute1.stats["port_group_patches"]
+    _apply(lab, "boot", 0, state)  # vm2
+    assert compute1.stats["port_group_patches"] > patches
+    _assert_equals_recompute(lab, "after the third boot")

@@ -45,6 +45,7 @@ class Controller:
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "address_set_patches": 0,
                                         "inline_set_patches": 0,
+                                        "port_group_patches": 0,
                                         "last_run_s": 0.0, "last_install_s": 0.0}
         self.liveness = bfd.Liveness(self.name, vswitch)
         self.runtime = RuntimeData(sb, vswitch, self.cfg, self.liveness)

@@ -13,10 +13,22 @@ import re
 from typing import Any
 
 from ovnlab.controller.binding import RuntimeData, RuntimeState
+from ovnlab.controller.expr import Const
 from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.ofctrl import Ofctrl
-from ovnlab.controller.set_patch import INLINE_SET, SetDelta, member_flows, one_set_moved
+from ovnlab.controller.set_patch import (
+    INLINE_SET,
+    PORT_FIELDS,
+    PORT_PLACEHOLDER_KEYS,
+    PORT_PLACEHOLDERS,
+    SetDelta,
+    holds_placeholder,
+    member_flows,
+    one_set_moved,
+    placeholders_of,
+    substitute,
+)
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
 from ovnlab.ovsdb import Change, Database, Row
@@ -45,6 +57,9 @@ class LflowOutput:
         self._handled = False  # handle() ran in this engine run
         self._as_index: dict[str, tuple[str, ...]] = {}
         self._as_delta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        # a datapath's port group whose ports bound here only came or went (it and the
+        # lflows' name for it, the ports before and after), patched like an address set
+        self._pg_delta: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
         # (lflow, datapath) → the flows its placeholders alone compile to, while it stands
         self._as_base: dict[LflowKey, tuple[tuple[str, tuple[str, ...], str], set[Flow]]] = {}
         self._pg_local: dict[str, tuple[str, ...]] = {}  # SB Port_Group → its ports bound here
@@ -167,6 +182,10 @@ class LflowOutput:
             else:
                 self._pg_local[name] = members
             short = _PG_DP_PREFIX.sub("", name)
+            if not full and short != name and short not in self._pg_local \
+                    and len(before or ()) >= 2 and len(members or ()) >= 2:
+                self._pg_delta[name] = (short, before or (), members or ())
+                continue
             # A datapath's group created or deleted with no port here expands as before
             # (to nothing), unless the name falls back to a plain group of that name.
             if (members or ()) != (before or ()) or (short != name and short in self._pg_local):
@@ -180,6 +199,7 @@ class LflowOutput:
                 or st.dp_snat_zone != old.dp_snat_zone or st.dp_switch != old.dp_switch:
             self.stats["full_recomputes"] += 1
             self._as_delta.clear()
+            self._pg_delta.clear()
             for key in list(self._lflows):
                 self._drop(key)
             for lf in self.sb.rows("Logical_Flow"):
@@ -204,6 +224,13 @@ class LflowOutput:
                 if set(self._lflow_dps(lf)) & dps_added:
                     redo.add(lf.uuid)
         lflows = self.sb.tables["Logical_Flow"]
+        for name, (short, before, after) in self._pg_delta.items():
+            dp_key = int(name.split("_", 1)[0])
+            for key in list(self._refs.get("@" + short, ())):
+                if st.dp_keys.get(key[1]) == dp_key and key[0] not in redo \
+                        and not self._patch_port_group(key, short, before, after):
+                    redo.add(key[0])  # (on another datapath, @short is another group)
+        self._pg_delta.clear()
         for name, (before, after) in self._as_delta.items():
             delta = SetDelta.of(name, before, after)
             for key in list(self._refs.get("$" + name, ())):
@@ -349,6 +376,55 @@ class LflowOutput:
         self.ofctrl.patch_unit(key, gone, new)
         return True
 
+    def _patch_port_group(self, key: LflowKey, short: str, before: tuple[str, ...],
+                          after: tuple[str, ...]) -> bool:
+        """A port group whose local ports came or went, named once in the lflow's match
+        (`outport == @pg && ip4.src == $as`, a remote-group ACL): the flows of those
+        ports, from a compile with two placeholder ports for the group and two
+        placeholder addresses for each address set, the same on every chassis (so
+        compiled once). The sets keep their shape: two or more members each."""
+        lf = self.sb.tables["Logical_Flow"].get(key[0])
+        comp = self._lflows.get(key)
+        if lf is None or comp is None or comp.error or sum(
+                1 for r in comp.refs if r.startswith("@")) != 1 or len(re.findall(
+                    re.escape("@" + short) + r"(?![\w.-])", lf["match"])) != 1:
+            return False
+        env = self._env(key[1])
+        sets: dict[str, tuple[str, ...]] = {}
+        for ref in comp.refs:
+            if ref.startswith("$"):
+                found = placeholders_of(tuple(env.address_sets.get(ref[1:], ())))
+                if found is None:
+                    return False
+                sets[ref[1:]] = found
+        stand_in = dict(zip(PORT_PLACEHOLDERS, PORT_PLACEHOLDER_KEYS, strict=True))
+        real = env.lookup_port
+        sub = dataclasses.replace(
+            env, address_sets=sets, port_groups={short: PORT_PLACEHOLDERS},
+            lookup_port=lambda n: stand_in[n] if n in stand_in else real(n))
+        base = self.compiles.compile(lf, sub, template=lf["match"])
+        if base.error or any(holds_placeholder(f) for f in base.flows
+                             if any(n in PORT_FIELDS and v == PORT_PLACEHOLDER_KEYS[0]
+                                    for n, v, _m in f.match)):
+            return False  # a port's flows carry addresses: the sets cross-multiply
+
+        def ports(names: set[str]) -> list[Const]:  # a port unknown here has no flows
+            return [Const(k) for k in map(real, names) if k is not None]
+
+        moved = substitute(set(base.flows), PORT_FIELDS, 0xFFFFFFFF, PORT_PLACEHOLDER_KEYS,
+                           ports(set(before) - set(after)), ports(set(after) - set(before)))
+        if moved is None:
+            return False
+        gone, added = (set(related_only(Compiled(list(fs), set(), ports=tuple(
+            _port_of(f, lf["pipeline"]) for f in fs)), env).flows)
+            for fs in (list(moved[0]), list(moved[1])))
+        unit = self.ofctrl.units.get(key, {})
+        if any(f not in unit for f in gone):
+            return False
+        self.stats["port_group_patches"] += 1
+        self.ofctrl.patch_unit(key, gone, added)
+        return True
+
     def _related(self, dp: str, port: str) -> bool:
         p = self.rt.state.ports.get(port)
         if p is None or p.dp_uuid != dp:
@@ -395,6 +471,12 @@ def _unrelated(port: str) -> Compiled:
     """What a flow tagged with another chassis's port compiles to here: nothing, until
     that port's binding moves (one object per port, for every such flow and chassis)."""
     return Compiled([], frozenset((port,)))
+
+
+def _port_of(f: Flow, pipeline: str) -> int | None:
+    """The logical port a flow's match pins (related_only's question)."""
+    reg = "reg14" if pipeline == "ingress" else "reg15"
+    return next((v for n, v, m in f.match if n == reg and m == 0xFFFFFFFF), None)
 
 
 class _PortGroups(dict):

@@ -59,6 +59,24 @@ def member_flows(base: set[Flow], delta: SetDelta) -> tuple[set[Flow], set[Flow]
     mirror each other, compile the members instead."""
     fields, full = _FIELDS[delta.family]
     p1, p2 = (parse_address(p).value for p in delta.placeholders)
+    return substitute(base, fields, full, (p1, p2),
+                      [parse_address(a) for a in delta.removed],
+                      [parse_address(a) for a in delta.added])
+
+
+# A port group's members in the flows: the port's key in the logical in/out port register.
+PORT_FIELDS = frozenset(("reg14", "reg15"))
+PORT_PLACEHOLDERS = ("_port_placeholder_1", "_port_placeholder_2")
+PORT_PLACEHOLDER_KEYS = (0x1FFFE, 0x1FFFF)  # above every real key (16 bits)
+
+
+def substitute(base: set[Flow], fields: frozenset[str], full: int, marks: tuple[int, int],
+               removed: list[Const], added: list[Const]) -> tuple[set[Flow], set[Flow]] | None:
+    """The flows of the `removed` and the `added` members: those of `base` (compiled with
+    the two placeholders `marks` for the whole set, in `fields`) that hold the first
+    placeholder, with each member in its place. None when the second placeholder's flows
+    do not mirror the first's, or a member's flow also holds an address placeholder."""
+    p1, p2 = marks
     with_p1 = [f for f in base if _holds(f, fields, full, p1)]
     with_p2 = [f for f in base if _holds(f, fields, full, p2)]
     if not with_p1 or len(with_p1) != len(with_p2) or \
@@ -66,10 +84,16 @@ def member_flows(base: set[Flow], delta: SetDelta) -> tuple[set[Flow], set[Flow]
             {_put(f, fields, full, p2, None) for f in with_p2}:
         return None
 
-    def flows_of(addresses: tuple[str, ...]) -> set[Flow]:
-        return {_put(f, fields, full, p1, parse_address(a)) for a in addresses for f in with_p1}
+    def flows_of(members: list[Const]) -> set[Flow]:
+        return {_put(f, fields, full, p1, c) for c in members for f in with_p1}
 
-    return flows_of(delta.removed), flows_of(delta.added)
+    return flows_of(removed), flows_of(added)
+
+
+def holds_placeholder(f: Flow) -> bool:
+    """Whether `f` matches one of the address placeholders (of any family)."""
+    return any(n in fields and m == full and v in _PLACEHOLDER_VALUES[family]
+               for family, (fields, full) in _FIELDS.items() for n, v, m in f.match)
 
 
 def _holds(f: Flow, fields: frozenset[str], full: int, value: int) -> bool:
@@ -83,6 +107,15 @@ def _put(f: Flow, fields: frozenset[str], full: int, value: int, c: Const | None
     return Flow(f.table, f.priority, f.cookie, tuple(
         (n, new, mask) if n in fields and v == value and m == full else (n, v, m)
         for n, v, m in f.match), f.actions)
+
+
+def placeholders_of(addresses: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Two placeholder addresses for a set of two or more (the shape the whole set
+    compiles to); None for a smaller set or one that is not addresses of one family."""
+    if len(addresses) < 2:
+        return None
+    found = _family(set(addresses))
+    return None if found is None else found[1]
 
 
 def one_set_moved(before: str, after: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
@@ -157,3 +190,5 @@ _FIELDS = {
     "mac": (frozenset(("dl_src", "dl_dst", "arp_sha", "arp_tha", "nd_sll", "nd_tll")),
             (1 << 48) - 1),
 }
+_PLACEHOLDER_VALUES = {family: {parse_address(p).value for p in pair}
+                       for family, pair in _PLACEHOLDERS.items()}
