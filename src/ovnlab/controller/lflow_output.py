@@ -182,8 +182,8 @@ class LflowOutput:
             else:
                 self._pg_local[name] = members
             short = _PG_DP_PREFIX.sub("", name)
-            if not full and short != name and short not in self._pg_local \
-                    and len(before or ()) >= 2 and len(members or ()) >= 2:
+            if not full and short != name and short not in self._pg_local:
+                # only the lflows of this group's datapath see it move
                 self._pg_delta[name] = (short, before or (), members or ())
                 continue
             # A datapath's group created or deleted with no port here expands as before
@@ -361,6 +361,9 @@ class LflowOutput:
                 self._as_base[key] = (shape, base)
         if base is None:
             return False
+        unit = self.ofctrl.units.get(key, {})
+        if not base and not unit:
+            return True  # nothing in this shape has flows here (no port of @pg is local)
         moved = member_flows(base, delta)
         if moved is None:  # compiled with the members, the placeholders' flows taken out
             removed = flows(delta.removed + delta.placeholders) if delta.removed else base
@@ -369,7 +372,6 @@ class LflowOutput:
                 return False
             moved = (removed - base, added - base)
         gone, new = moved
-        unit = self.ofctrl.units.get(key, {})
         if any(f not in unit for f in gone):
             return False
         self.stats[stat] += 1
@@ -385,6 +387,8 @@ class LflowOutput:
         compiled once). The sets keep their shape: two or more members each."""
         lf = self.sb.tables["Logical_Flow"].get(key[0])
         comp = self._lflows.get(key)
+        if len(before) < 2 or len(after) < 2:
+            return False  # a group of 0 or 1 compiles to another shape
         if lf is None or comp is None or comp.error or sum(
                 1 for r in comp.refs if r.startswith("@")) != 1 or len(re.findall(
                     re.escape("@" + short) + r"(?![\w.-])", lf["match"])) != 1:
