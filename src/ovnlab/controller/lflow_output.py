@@ -13,21 +13,15 @@ import re
 from typing import Any
 
 from ovnlab.controller.binding import RuntimeData, RuntimeState
-from ovnlab.controller.expr import Const
 from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.ofctrl import Ofctrl
 from ovnlab.controller.set_patch import (
     INLINE_SET,
-    PORT_FIELDS,
-    PORT_PLACEHOLDER_KEYS,
-    PORT_PLACEHOLDERS,
     SetDelta,
-    holds_placeholder,
     member_flows,
     one_set_moved,
-    placeholders_of,
-    substitute,
+    port_group_moves,
 )
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
@@ -380,53 +374,19 @@ class LflowOutput:
 
     def _patch_port_group(self, key: LflowKey, short: str, before: tuple[str, ...],
                           after: tuple[str, ...]) -> bool:
-        """A port group whose local ports came or went, named once in the lflow's match
-        (`outport == @pg && ip4.src == $as`, a remote-group ACL): the flows of those
-        ports, from a compile with two placeholder ports for the group and two
-        placeholder addresses for each address set, the same on every chassis (so
-        compiled once). The sets keep their shape: two or more members each."""
+        """A port group whose local ports came or went: just the flows of those ports
+        (set_patch.port_group_moves). False: recompile the lflow."""
         lf = self.sb.tables["Logical_Flow"].get(key[0])
         comp = self._lflows.get(key)
-        if len(before) < 2 or len(after) < 2:
-            return False  # a group of 0 or 1 compiles to another shape
-        if lf is None or comp is None or comp.error or sum(
-                1 for r in comp.refs if r.startswith("@")) != 1 or len(re.findall(
-                    re.escape("@" + short) + r"(?![\w.-])", lf["match"])) != 1:
+        if lf is None or comp is None or comp.error:
             return False
-        env = self._env(key[1])
-        sets: dict[str, tuple[str, ...]] = {}
-        for ref in comp.refs:
-            if ref.startswith("$"):
-                found = placeholders_of(tuple(env.address_sets.get(ref[1:], ())))
-                if found is None:
-                    return False
-                sets[ref[1:]] = found
-        stand_in = dict(zip(PORT_PLACEHOLDERS, PORT_PLACEHOLDER_KEYS, strict=True))
-        real = env.lookup_port
-        sub = dataclasses.replace(
-            env, address_sets=sets, port_groups={short: PORT_PLACEHOLDERS},
-            lookup_port=lambda n: stand_in[n] if n in stand_in else real(n))
-        base = self.compiles.compile(lf, sub, template=lf["match"])
-        if base.error or any(holds_placeholder(f) for f in base.flows
-                             if any(n in PORT_FIELDS and v == PORT_PLACEHOLDER_KEYS[0]
-                                    for n, v, _m in f.match)):
-            return False  # a port's flows carry addresses: the sets cross-multiply
-
-        def ports(names: set[str]) -> list[Const]:  # a port unknown here has no flows
-            return [Const(k) for k in map(real, names) if k is not None]
-
-        moved = substitute(set(base.flows), PORT_FIELDS, 0xFFFFFFFF, PORT_PLACEHOLDER_KEYS,
-                           ports(set(before) - set(after)), ports(set(after) - set(before)))
-        if moved is None:
-            return False
-        gone, added = (set(related_only(Compiled(list(fs), set(), ports=tuple(
-            _port_of(f, lf["pipeline"]) for f in fs)), env).flows)
-            for fs in (list(moved[0]), list(moved[1])))
+        moved = port_group_moves(self.compiles, lf, self._env(key[1]), comp.refs, short,
+                                 before, after)
         unit = self.ofctrl.units.get(key, {})
-        if any(f not in unit for f in gone):
+        if moved is None or any(f not in unit for f in moved[0]):
             return False
         self.stats["port_group_patches"] += 1
-        self.ofctrl.patch_unit(key, gone, added)
+        self.ofctrl.patch_unit(key, *moved)
         return True
 
     def _related(self, dp: str, port: str) -> bool:
@@ -475,12 +435,6 @@ def _unrelated(port: str) -> Compiled:
     """What a flow tagged with another chassis's port compiles to here: nothing, until
     that port's binding moves (one object per port, for every such flow and chassis)."""
     return Compiled([], frozenset((port,)))
-
-
-def _port_of(f: Flow, pipeline: str) -> int | None:
-    """The logical port a flow's match pins (related_only's question)."""
-    reg = "reg14" if pipeline == "ingress" else "reg15"
-    return next((v for n, v, m in f.match if n == reg and m == 0xFFFFFFFF), None)
 
 
 class _PortGroups(dict):

@@ -10,17 +10,25 @@ of a member that came or went are those, with the member's address in the placeh
 place. When the two placeholders' flows do not mirror each other (the member is not in
 a field of its own), each side is compiled instead, with the changed members plus the
 placeholders, and the placeholders' own flows subtracted.
+
+A port group whose local ports came or went is patched the same way, with placeholder
+ports (keys no real port has) in the logical port registers (port_group_moves).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ovnlab.controller.expr import Const, parse_address
+from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
+from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.flows import Flow
+from ovnlab.ovsdb import Row
 
 INLINE_SET = "_inline_set"  # the address set name an inline set is patched under
 
@@ -68,6 +76,53 @@ def member_flows(base: set[Flow], delta: SetDelta) -> tuple[set[Flow], set[Flow]
 PORT_FIELDS = frozenset(("reg14", "reg15"))
 PORT_PLACEHOLDERS = ("_port_placeholder_1", "_port_placeholder_2")
 PORT_PLACEHOLDER_KEYS = (0x1FFFE, 0x1FFFF)  # above every real key (16 bits)
+
+
+def port_group_moves(compiles: SharedCompiles, lf: Row, env: LflowEnv,
+                     refs: AbstractSet[str], short: str, before: tuple[str, ...],
+                     after: tuple[str, ...]) -> tuple[set[Flow], set[Flow]] | None:
+    """A port group whose local ports came or went, named once in the lflow's match
+    (`outport == @pg && ip4.src == $as`, a remote-group ACL): (the flows of the ports
+    that went, those of the ports that came), from a compile with two placeholder ports
+    for the group and two placeholder addresses for each address set: the same on every
+    chassis, so compiled once. The sets keep their shape: two or more members each.
+    `refs`: what the lflow's compile depends on. None: recompile it."""
+    if len(before) < 2 or len(after) < 2 or sum(1 for r in refs if r.startswith("@")) != 1 \
+            or len(re.findall(re.escape("@" + short) + r"(?![\w.-])", lf["match"])) != 1:
+        return None
+    sets: dict[str, tuple[str, ...]] = {}
+    for ref in refs:
+        if ref.startswith("$"):
+            found = placeholders_of(tuple(env.address_sets.get(ref[1:], ())))
+            if found is None:
+                return None
+            sets[ref[1:]] = found
+    stand_in = dict(zip(PORT_PLACEHOLDERS, PORT_PLACEHOLDER_KEYS, strict=True))
+    real = env.lookup_port
+    sub = dataclasses.replace(
+        env, address_sets=sets, port_groups={short: PORT_PLACEHOLDERS},
+        lookup_port=lambda n: stand_in[n] if n in stand_in else real(n))
+    base = compiles.compile(lf, sub, template=lf["match"])
+    if base.error or any(holds_placeholder(f) for f in base.flows
+                         if _holds(f, PORT_FIELDS, 0xFFFFFFFF, PORT_PLACEHOLDER_KEYS[0])):
+        return None  # a port's flows carry addresses: the sets cross-multiply
+
+    def ports(names: set[str]) -> list[Const]:  # a port unknown here has no flows
+        return [Const(k) for k in map(real, names) if k is not None]
+
+    moved = substitute(set(base.flows), PORT_FIELDS, 0xFFFFFFFF, PORT_PLACEHOLDER_KEYS,
+                       ports(set(before) - set(after)), ports(set(after) - set(before)))
+    if moved is None:
+        return None
+    reg = "reg14" if lf["pipeline"] == "ingress" else "reg15"
+
+    def local(flows: set[Flow]) -> set[Flow]:  # related_only, on the ports' real keys
+        fs = list(flows)
+        pinned = tuple(next((v for n, v, m in f.match if n == reg and m == 0xFFFFFFFF),
+                            None) for f in fs)
+        return set(related_only(Compiled(fs, frozenset(), ports=pinned), env).flows)
+
+    return local(moved[0]), local(moved[1])
 
 
 def substitute(base: set[Flow], fields: frozenset[str], full: int, marks: tuple[int, int],
