@@ -58,25 +58,28 @@ def _cloud() -> tuple[Cloud, OpenStack, OVNMechanismDriver]:
     return cloud, OpenStack(cloud, cloud.admin_context()), driver
 
 
-def _networks(os: OpenStack, size: Size) -> None:
+def build_networks(os: OpenStack, routers: int, networks: int) -> None:
+    """The generated clouds' networks: a flat external network, `routers` routers with
+    their gateway on it, and `networks` Geneve tenant networks spread over the routers
+    (also what `bench_lab` builds its 100-chassis cloud on)."""
     os.network_create("ext", provider_network_type="flat", provider_physical_network="extnet0",
                       external=True)
     os.subnet_create("ext-subnet", network="ext", subnet_range="10.0.0.0/16", dhcp=False,
                      gateway="10.0.0.1", allocation_pool=("10.0.1.1", "10.0.255.254"))
-    for r in range(size.routers):
+    for r in range(routers):
         os.router_create(f"router-{r}")
         os.router_set_external_gateway(f"router-{r}", "ext")
-    for k in range(size.networks):
+    for k in range(networks):
         os.network_create(f"tenant-{k}", provider_network_type="geneve")
         os.subnet_create(f"tenant-{k}-subnet", network=f"tenant-{k}",
                          subnet_range=f"172.16.{4 * k}.0/22")
-        os.router_add_subnet(f"router-{k % size.routers}", f"tenant-{k}-subnet")
+        os.router_add_subnet(f"router-{k % routers}", f"tenant-{k}-subnet")
 
 
 def measure(size: Size) -> dict[str, Any]:
     cloud, os, driver = _cloud()
     t0 = _cpu()
-    _networks(os, size)
+    build_networks(os, size.routers, size.networks)
     networks_cpu = _cpu() - t0
     boot_cpu = fip_cpu = 0.0
     fips = 0

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.bench_cloud import build_networks
 from ovnlab import topology
 from ovnlab.lab import Lab
 from ovnlab.packet import (
@@ -258,18 +259,7 @@ def build_cloud(scale: Scale, profile_ops: int = 3) -> Built:
     lab_wall, lab_cpu = _since(t_lab)
     os = lab.openstack
     t_net = _clock()
-    os.network_create("ext", provider_network_type="flat", provider_physical_network="extnet0",
-                      external=True)
-    os.subnet_create("ext-subnet", network="ext", subnet_range="10.0.0.0/16", dhcp=False,
-                     gateway="10.0.0.1", allocation_pool=("10.0.1.1", "10.0.255.254"))
-    for r in range(scale.routers):
-        os.router_create(f"router-{r}")
-        os.router_set_external_gateway(f"router-{r}", "ext")
-    for k in range(scale.tenant_networks):
-        os.network_create(f"tenant-{k}", provider_network_type="geneve")
-        os.subnet_create(f"tenant-{k}-subnet", network=f"tenant-{k}",
-                         subnet_range=f"172.16.{4 * k}.0/22")
-        os.router_add_subnet(f"router-{k % scale.routers}", f"tenant-{k}-subnet")
+    build_networks(os, scale.routers, scale.tenant_networks)
     net_wall, net_cpu = _since(t_net)
 
     computes = [n.hostname for n in lab.topology.compute_nodes]
