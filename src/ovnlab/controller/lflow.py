@@ -88,7 +88,7 @@ def compile_all_ports(*, uuid: str, pipeline: str, table_id: int, priority: int,
     of_acts = to_of10(acts)  # as the switch gives them back (mod_*, load:)
     flows: list[Flow] = []
     ports: list[int | None] = []
-    reg = "reg14" if ingress else "reg15"
+    reg = port_register(ingress)
     for m in matches:
         mm = m.match.copy()
         conj_slot = mm.slots.get("conj_id")
@@ -96,8 +96,7 @@ def compile_all_ports(*, uuid: str, pipeline: str, table_id: int, priority: int,
             del mm.slots["conj_id"]
             mm.set("conj_id", (conj_slot[0] + base) & 0xFFFFFFFF, 0xFFFFFFFF)
         mm.set("metadata", env.dp_key, (1 << 64) - 1)
-        port = mm.slots.get(reg)
-        ports.append(port[0] if port and port[1] == 0xFFFFFFFF else None)
+        ports.append(pinned_port(mm.slots.get(reg)))
         if m.conj:
             conj_acts: tuple[Action, ...] = tuple(
                 Conjunction((cid + base) & 0xFFFFFFFF, k, n) for cid, k, n in m.conj)
@@ -105,6 +104,17 @@ def compile_all_ports(*, uuid: str, pipeline: str, table_id: int, priority: int,
         else:
             flows.append(Flow(ptable, priority, cookie, mm.match(), of_acts))
     return Compiled(flows, ctx.refs, ports=tuple(ports))
+
+
+def port_register(ingress: bool) -> str:
+    """Where a flow holds its logical port: inport (reg14) on ingress, outport (reg15)
+    on egress."""
+    return "reg14" if ingress else "reg15"
+
+
+def pinned_port(slot: tuple[int, int] | None) -> int | None:
+    """The port key a match on port_register() pins, if it matches it exactly."""
+    return slot[0] if slot and slot[1] == 0xFFFFFFFF else None
 
 
 def _tracking(lookup: Callable[[str], int | None], refs: set[str]) -> Callable[[str], int | None]:

@@ -45,8 +45,6 @@ class SharedCompiles:
         self.sb = sb
         self._entries: dict[tuple[Any, ...], list[_Entry]] = {}
         self._keys_of: dict[str, set[tuple[Any, ...]]] = {}  # lflow uuid → its keys
-        self.hits = 0
-        self.misses = 0
 
     def clear(self) -> None:
         self._entries.clear()
@@ -60,9 +58,7 @@ class SharedCompiles:
         variants = self._entries.get(key)
         for e in variants or ():
             if all(answer(env, ref) == said for ref, said in e.answers):
-                self.hits += 1
                 return e.compiled
-        self.misses += 1
         comp = compile_all_ports(uuid=lf.uuid, pipeline=lf["pipeline"],
                                  table_id=lf["table_id"], priority=lf["priority"],
                                  match=lf["match"] if template is None else template,

@@ -83,7 +83,8 @@ class PflowOutput:
         moved = {n for n in zones.keys() | used.keys() if zones.get(n) != used.get(n)}
         if any(n[-5:] in ("_dnat", "_snat") and n[:-5] in st.dp_keys for n in moved):
             return None
-        self._zones_used = dict(zones)
+        if moved:
+            self._zones_used = dict(zones)
         vifs, before = st.vif_ofports, old.vif_ofports
         return moved | {n for n in vifs.keys() | before.keys() if vifs.get(n) != before.get(n)}
 

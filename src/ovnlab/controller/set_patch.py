@@ -25,7 +25,13 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ovnlab.controller.expr import Const, parse_address
-from ovnlab.controller.lflow import Compiled, LflowEnv, related_only
+from ovnlab.controller.lflow import (
+    Compiled,
+    LflowEnv,
+    pinned_port,
+    port_register,
+    related_only,
+)
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.flows import Flow
 from ovnlab.ovsdb import Row
@@ -114,12 +120,11 @@ def port_group_moves(compiles: SharedCompiles, lf: Row, env: LflowEnv,
                        ports(set(before) - set(after)), ports(set(after) - set(before)))
     if moved is None:
         return None
-    reg = "reg14" if lf["pipeline"] == "ingress" else "reg15"
+    reg = port_register(lf["pipeline"] == "ingress")
 
     def local(flows: set[Flow]) -> set[Flow]:  # related_only, on the ports' real keys
         fs = list(flows)
-        pinned = tuple(next((v for n, v, m in f.match if n == reg and m == 0xFFFFFFFF),
-                            None) for f in fs)
+        pinned = tuple(pinned_port(f.get(reg)) for f in fs)
         return set(related_only(Compiled(fs, frozenset(), ports=pinned), env).flows)
 
     return local(moved[0]), local(moved[1])
