@@ -48,10 +48,15 @@ def _gateway_mtu() -> Lab:
     return lab
 
 
-def _gw_only() -> Lab:
-    lab = _article("gw-only")()
-    lab.openstack.server_create("vm_2", network="n1", host="compute2")
-    return lab
+def _gw_only(*overrides: str) -> Callable[[], Lab]:
+    """The network node alone flagged as a gateway, a second VM on a compute node."""
+
+    def build() -> Lab:
+        lab = _article("gw-only", *overrides)()
+        lab.openstack.server_create("vm_2", network="n1", host="compute2")
+        return lab
+
+    return build
 
 
 def _example(path: Path) -> Callable[[], Lab]:
@@ -90,7 +95,10 @@ SCENARIO_CLOUDS = {
 NAMED: tuple[Named, ...] = (
     Named("seed-dvr-on", _article("seed")),
     Named("seed-dvr-off", _article("seed", "ovn.enable_distributed_floating_ip=false")),
-    Named("gw-only", _gw_only),
+    Named("gw-only", _gw_only()),
+    # centralized FIPs: the gateway port redirects always, and ovn-controller stops its
+    # local datapaths there on the chassis that cannot hold it (need_add_peer_to_local)
+    Named("gw-only-dvr-off", _gw_only("ovn.enable_distributed_floating_ip=false")),
     Named("seed-metadata", _article("seed", "ovn.ovn_metadata_enabled=true")),
     Named("seed-gateway-mtu", _gateway_mtu),
     *(Named(f"example-{p.stem}", _example(p)) for p in sorted((REPO / "examples").glob("*.py"))),

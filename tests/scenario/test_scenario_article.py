@@ -175,3 +175,40 @@ def test_flagging_a_gateway_with_ovs_vsctl_reschedules_the_router() -> None:
     assert [(r["chassis_name"], r["priority"]) for r in rows] == [
         (lab.topology.node("network").system_id, 1)]
     assert O.outbound_distributed(lab, f).ok
+
+
+def _provider_patch_ports(lab: Lab, host: str) -> list[str]:
+    """The localnet patch ports ovn-controller created on `host`'s br-int: there only
+    while the provider network is one of its local datapaths."""
+    show = lab.exec(host, "ovs-vsctl list-ports br-int")
+    assert show.rc == 0, show.stderr
+    return [p for p in show.stdout.split() if p.startswith("patch-br-int-to-")]
+
+
+def test_a_compute_node_not_a_gateway_reaches_the_provider_network_only_with_distributed_fips() -> None:
+    """local_data.c need_add_peer_to_local: with centralized NAT only, the router's gateway
+    port redirects always, so a chassis that cannot hold it stops its local datapaths
+    there; a distributed FIP makes the provider network local again."""
+    lab = Lab.build("gw-only", ["ovn.enable_distributed_floating_ip=false"])
+    run_article(lab.openstack)
+    f = O.facts(lab)
+    assert f.vm_host == "compute1"
+    assert _provider_patch_ports(lab, "network")
+    assert not _provider_patch_ports(lab, "compute1")
+    flows = lab.exec("compute1", "ovs-ofctl dump-flows br-int").stdout
+    assert not re.search(rf"metadata={_provider_key(lab):#x}\b", flows)
+    assert O.outbound_fip_centralized(lab, f).ok
+
+    lab.config_set("ovn.enable_distributed_floating_ip", "true")
+    assert _provider_patch_ports(lab, "compute1")
+    o = O.outbound_distributed(lab, f)
+    assert o.ok, o.evidence
+
+
+def _provider_key(lab: Lab) -> int:
+    out = lab.exec("network", "ovn-sbctl --bare --columns=tunnel_key,external_ids "
+                   "list Datapath_Binding")
+    assert out.rc == 0, out.stderr
+    records = [r for r in out.stdout.strip().split("\n\n") if "ext_n2" in r]
+    assert len(records) == 1, out.stdout
+    return int(records[0].split()[0])

@@ -281,7 +281,7 @@ class RuntimeData:
         seeds |= {ports[n].dp_uuid for n in st.active_cr}
         peers: dict[str, list[str]] = {}
         for p in self.special.values():
-            if p.type in ("patch", "l3gateway") and p.peer in ports:
+            if p.peer in ports and self._floods_to_peer(p):
                 peers.setdefault(p.dp_uuid, []).append(ports[p.peer].dp_uuid)
         local: set[str] = set()
         todo = list(seeds)
@@ -291,6 +291,22 @@ class RuntimeData:
                 local.add(dpu)
                 todo.extend(peers.get(dpu, ()))
         return local
+
+    def _floods_to_peer(self, p: PortInfo) -> bool:
+        """local_data.c need_add_peer_to_local: an l3gateway port leads on where it is
+        bound here, a patch port always, except a distributed gateway port whose
+        chassisredirect port redirects always (centralized NAT only) and may not be held
+        here: beyond it (the provider network) nothing is processed locally."""
+        if p.type == "l3gateway":
+            return p.chassis == self.name
+        if p.type != "patch":
+            return False
+        if not p.chassis_redirect_port:
+            return True
+        cr = self.ports.get(p.chassis_redirect_port)
+        if cr is None:
+            return False
+        return not cr.always_redirect or self.name in cr.ha_chassis
 
     def _index_port(self, pb: Row, dp_keys: dict[str, int]) -> None:
         order = ha_chassis.ha_order(self.sb, pb) if pb["type"] == "chassisredirect" else []
@@ -302,6 +318,8 @@ class RuntimeData:
             peer=pb["options"].get("peer", ""),
             mac=pb["mac"][0].split(" ", 1)[0] if pb["mac"] and pb["type"] == "patch" else "",
             distributed_port=pb["options"].get("distributed-port", ""), tag=pb["tag"],
+            chassis_redirect_port=pb["options"].get("chassis-redirect-port", ""),
+            always_redirect=pb["options"].get("always-redirect") == "true",
             ha_chassis=tuple(order))
         self.ports[info.name] = info
         self.pb_names[pb.uuid] = info.name

@@ -71,6 +71,8 @@ class PortInfo:
     peer: str = ""  # patch options:peer
     mac: str = ""  # a patch port's MAC (a router port's, on the router side)
     distributed_port: str = ""  # chassisredirect options:distributed-port
+    chassis_redirect_port: str = ""  # a distributed gateway port's chassisredirect port
+    always_redirect: bool = False  # chassisredirect options:always-redirect
     tag: int | None = None
     ha_chassis: tuple[str, ...] = ()  # HA chassis names, highest priority first
 
