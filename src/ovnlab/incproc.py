@@ -138,6 +138,11 @@ class Engine:
         return self._force or any(isinstance(n, ChangeSource) and n.pending
                                   for n in self.nodes)
 
+    @property
+    def forced(self) -> bool:
+        """Whether the next run recomputes every node."""
+        return self._force
+
     def force_recompute(self) -> None:
         """inc-engine/recompute: the next run recomputes every node."""
         self._force = True

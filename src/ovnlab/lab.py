@@ -208,9 +208,12 @@ class Lab:
             return fail("ovnlab exec: missing command", 2)
         try:
             name = self._node_name(node)
-            if not self.fabric.node(name).powered:  # as ssh to a host that is off
+            target = self.fabric.node(name)
+            if not target.powered:  # as ssh to a host that is off
                 return fail(f"ovnlab exec: {name} is powered off "
                             f"(`ovnlab node start {self._powering(name)}`)", 255)
+            if isinstance(target, Chassis):
+                target.catch_up()  # its tools see the flows of all it has received
             return self._dispatch(name, args, files or LocalFiles(), checkpoint)
         except ToolError as exc:
             return fail(exc.message, exc.exit_code)

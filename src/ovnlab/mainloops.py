@@ -16,7 +16,8 @@ from ovnlab.ovsdb import Database
 class ChassisLoop:
     """ovn-controller's main loop on one chassis, as the converger sees it: it has work
     when the lab woke it (its vswitch may have changed: VIFs plugged, links, BFD) or when
-    its controller has SB changes queued; a killed ovn-controller has none. After each run
+    its controller has SB changes queued that cannot wait for an observer
+    (controller/deferral.py); a killed ovn-controller has none. After each run
     ovs-vswitchd re-reads the tunnels' `bfd:enable` (`after`)."""
 
     def __init__(self, chassis: Chassis, controller: Controller,
@@ -37,7 +38,7 @@ class ChassisLoop:
 
     def run(self) -> None:
         self.woken = False
-        self.controller.run()
+        self.controller.run_urgent()
         self.after()
 
 

@@ -17,6 +17,7 @@ from ovnlab.controller import chassis as ch
 from ovnlab.controller.binding import RuntimeData, vif_ports
 from ovnlab.controller.chassis import BR_INT, ChassisConfig
 from ovnlab.controller.ct_zones import CtZones
+from ovnlab.controller.deferral import Me, can_wait
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.lflow_output import LflowOutput
 from ovnlab.controller.ofctrl import Ofctrl, PacketOut, dump_text
@@ -59,6 +60,8 @@ class Controller:
         self.inputs = _Inputs()
         self.engine = wire(self)
         self._ovs_seen: tuple[Any, ...] | None = None
+        self._sb_urgent = True  # SB changes queued that cannot wait for an observer
+        self._running = False  # ofctrl's writes to br-int do not catch up again
         self.garp: Any = None  # pinctrl's GARP state, created lazily
         # pinctrl's buffered packets: (datapath key, next-hop IP) -> held packets
         self.buffered: dict[tuple[int, int], HeldPackets] = {}
@@ -138,6 +141,8 @@ class Controller:
         """The SB listener only queues the changes for the engine's next run; pinctrl,
         a thread of its own in OVN, releases packets a new MAC_Binding was awaited for."""
         self.inputs.push(changes)
+        if not self._sb_urgent and not can_wait(changes, self._me(), self.runtime.vifs):
+            self._sb_urgent = True
         if self.buffered and run_buffered(self) and self.on_ready is not None:
             self.on_ready()
 
@@ -151,18 +156,33 @@ class Controller:
 
     @property
     def pending(self) -> bool:
-        """Whether a run has work: SB changes queued, the vswitch changed, or the flows
-        are not installed yet."""
-        return self._has_work(self._ovs_view())
+        """Whether a run has work that cannot wait for an observer: the vswitch changed,
+        SB changes that do more than move this chassis's flows (deferral.py), or the
+        flows are not installed yet."""
+        view = self._ovs_view()
+        return self._has_work(view) and not self._can_wait(view)
 
     def _has_work(self, view: tuple[Any, ...]) -> bool:
         return (self.engine.pending or view != self._ovs_seen
                 or (self.install_enabled and not self.ofctrl.installed))
 
+    def _can_wait(self, view: tuple[Any, ...]) -> bool:
+        """Only SB changes that move flows are queued (the engine has nothing else)."""
+        return (not self._sb_urgent and view == self._ovs_seen and self.inputs.queued
+                and (self.ofctrl.installed or not self.install_enabled)
+                and not self.engine.forced)
+
+    def run_urgent(self) -> None:
+        """The main loop as the lab's converger runs it: what can wait for an observer
+        waits (deferral.py)."""
+        view = self._ovs_view()
+        if not self._can_wait(view):
+            self._run(view)
+
     def run_if_pending(self) -> None:
-        """ovn-controller's main loop woken by an SB update, before a packet is handled
-        (cheap: the vswitch is not read; its changes wait for the next run)."""
-        if self.inputs.queued:
+        """Catch up before the flows are read or a packet crosses them (cheap: the
+        vswitch is not read; its changes wait for the next run)."""
+        if self.inputs.queued and not self._running:
             self.run()
 
     def take_ready(self) -> list[PacketOut]:
@@ -187,13 +207,27 @@ class Controller:
         self.engine.force_recompute()
         self.run()
 
+    def _me(self) -> Me:
+        return Me(self.runtime.chassis_uuid(), self.name, self.cfg.hostname)
+
     def run(self) -> None:
         """One ovn-controller iteration: the engine over what changed, until the claims
         it makes stop writing new changes; then the flows go to br-int (ofctrl_put)."""
-        view = self._ovs_view()
+        self._run(self._ovs_view())
+
+    def _run(self, view: tuple[Any, ...]) -> None:
         if not self._has_work(view):
             return  # nothing this chassis watches has changed (the poll loop's no-op)
         t0 = time.perf_counter()
+        self._running = True
+        try:
+            self._iterate(view)
+        finally:
+            self._running = False
+        self.stats["last_run_s"] = time.perf_counter() - t0
+        self.stats["runs"] += 1
+
+    def _iterate(self, view: tuple[Any, ...]) -> None:
         # The compiled state is millions of small acyclic objects: cyclic GC passes over
         # them would dominate an incremental run, so collection waits until we are done.
         with gc_paused():
@@ -204,13 +238,12 @@ class Controller:
                 self.engine.run()
                 bfd.sync_bfd_all(self.br_int, self.runtime.bfd_peers(), self.liveness)
             self.inputs.queued = any(s.pending for s in self.inputs.sb.values())
+            self._sb_urgent = self.inputs.queued
             t1 = time.perf_counter()
             if self.install_enabled:
                 self.ofctrl.put(self.br_int)
             ch.store_nb_cfg(self.sb, self.vswitch, self.name)
         self.stats["last_install_s"] = time.perf_counter() - t1
-        self.stats["last_run_s"] = time.perf_counter() - t0
-        self.stats["runs"] += 1
 
     def _poll_ovs(self, view: tuple[Any, ...]) -> None:
         """The vswitch's changes since the last look, into the engine's OVS inputs."""
@@ -231,8 +264,10 @@ class Controller:
         return packet_in(self, event)
 
     def periodic(self, now: float) -> list[PacketOut]:
+        """pinctrl's timers: what they read (claims, gateway ports, NAT addresses) never
+        waits, so the flows may (a GARP sent catches up as it enters br-int)."""
         from ovnlab.controller.pinctrl import periodic
-        self.run()
+        self.run_urgent()
         return periodic(self, now)
 
 

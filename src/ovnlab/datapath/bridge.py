@@ -127,8 +127,12 @@ RESERVED_PORTS = {"CONTROLLER": OFPP_CONTROLLER, "LOCAL": OFPP_LOCAL}
 class Bridge:
     def __init__(self, name: str, *, fail_mode: str | None = None,
                  conntrack: Conntrack | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 before_read: Callable[[], None] | None = None) -> None:
         self.name = name
+        # brings the OpenFlow controller's flows in before the table is read or run
+        # (a controller may leave its work until then: controller/deferral.py)
+        self.before_read: Callable[[], None] = before_read or _nothing
         self.fail_mode = fail_mode
         self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self.conntrack = conntrack if conntrack is not None else Conntrack(lambda: self.clock())
@@ -203,6 +207,7 @@ class Bridge:
     # ------------------------------------------------------------ flows
     @property
     def n_flows(self) -> int:
+        self.before_read()
         return sum(len(t) for t in self.tables.values())
 
     def _table(self, table_id: int) -> FlowTable:
@@ -363,6 +368,7 @@ class Bridge:
 
     def entries(self, table: int | None = None) -> list[Entry]:
         """Installed entries in dump order: by table, then priority (highest first)."""
+        self.before_read()
         if self._timed_flows:
             self.expire()
         tables = sorted(self.tables) if table is None else [table]
@@ -430,6 +436,7 @@ class Bridge:
                 regs: Mapping[str, int] | Sequence[int] | None = None,
                 tunnel: K.TunnelMetadata | None = None, trace: bool = True) -> ProcessResult:
         """Runs `packet` arriving on `in_port` from `table` (then any ct recirculations)."""
+        self.before_read()
         ofport = self.ofport(in_port)
         if self._timed_flows and self._has_timeouts():
             self.expire()
@@ -488,3 +495,6 @@ def _outputs_to(flow: Flow, port: int) -> bool:
     return any(isinstance(a, OutputAction) and a.port == port for a in flow.actions) or any(
         isinstance(a, OutputReg) for a in flow.actions)
 
+
+def _nothing() -> None:
+    pass

@@ -22,9 +22,15 @@ class Vswitch:
         # Interface.bfd_status is theirs, no longer ovn-controller's belief.
         self.runs_bfd = False
         self.bfd_show: Callable[[str | None], str] | None = None  # `ovs-appctl bfd/show`
+        # what brings the OpenFlow controller's flows in before a bridge's table is read
+        # or run (the fabric's chassis sets it: controller/deferral.py)
+        self.before_read: Callable[[], None] = lambda: None
 
     def now(self) -> float:
         return self._clock()
+
+    def _before_read(self) -> None:
+        self.before_read()
 
     def set_clock(self, clock: Callable[[], float]) -> None:
         """Use the lab's virtual clock for flow ages, MAC aging and conntrack timeouts."""
@@ -34,7 +40,8 @@ class Vswitch:
         if name in self.bridges:
             raise Conflict(f"cannot create a bridge named {name} because a bridge named "
                            f"{name} already exists")
-        bridge = Bridge(name, fail_mode=fail_mode, conntrack=self.conntrack, clock=self.now)
+        bridge = Bridge(name, fail_mode=fail_mode, conntrack=self.conntrack, clock=self.now,
+                        before_read=self._before_read)
         self.bridges[name] = bridge
         return bridge
 

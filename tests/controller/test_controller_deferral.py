@@ -1,0 +1,52 @@
+"""Which Southbound changes a chassis may leave for its first observer (deferral.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ovnlab.controller.deferral import Me, can_wait
+from ovnlab.ovsdb import Change, Row
+
+ME = Me("uuid-me", "chassis-me", "host-me")
+
+
+def _pb(name: str = "vm9", *, type: str = "", chassis: str | None = "uuid-other",
+        **options: str) -> Row:
+    return Row("Port_Binding", f"pb-{name}", {
+        "logical_port": name, "type": type, "chassis": chassis, "options": options})
+
+
+def _update(old: Row, new: Row) -> Change:
+    return Change("Port_Binding", "update", old.uuid, old, new)
+
+
+@pytest.mark.parametrize("change", [
+    Change("Logical_Flow", "insert", "lf", None, Row("Logical_Flow", "lf", {})),
+    Change("Address_Set", "update", "as", Row("Address_Set", "as", {}),
+           Row("Address_Set", "as", {})),
+    Change("MAC_Binding", "delete", "mb", Row("MAC_Binding", "mb", {}), None),
+    Change("Port_Binding", "insert", "pb-vm9", None, _pb(chassis=None)),
+    _update(_pb(chassis=None), _pb()),  # claimed by another chassis
+    _update(_pb(), _pb(**{"requested-chassis": "chassis-other"})),
+], ids=["lflow", "address-set", "mac-binding", "vif-created", "vif-claimed-elsewhere",
+        "vif-requested-elsewhere"])
+def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
+    assert can_wait([change], ME, {"vm1": 5})
+
+
+@pytest.mark.parametrize("change", [
+    _update(_pb(chassis=None), _pb(chassis="uuid-me")),  # our own claim
+    _update(_pb(chassis="uuid-me"), _pb(chassis=None)),  # a release
+    _update(_pb(), _pb(**{"requested-chassis": "host-me"})),
+    _update(_pb(), _pb(**{"requested-chassis": "chassis-me"})),
+    Change("Port_Binding", "insert", "pb-vm1", None, _pb("vm1", chassis=None)),  # plugged here
+    Change("Port_Binding", "insert", "pb-p", None, _pb("p", type="patch", chassis=None)),
+    _update(_pb("cr", type="chassisredirect"), _pb("cr", type="chassisredirect")),
+    Change("Chassis", "insert", "ch", None, Row("Chassis", "ch", {})),
+    Change("SB_Global", "update", "g", Row("SB_Global", "g", {}), Row("SB_Global", "g", {})),
+    Change("Datapath_Binding", "insert", "dp", None, Row("Datapath_Binding", "dp", {})),
+], ids=["claim-here", "release-here", "requested-by-hostname", "requested-by-name",
+        "plugged-here", "patch-port", "gateway-port", "chassis", "sb-global", "datapath"])
+def test_what_claims_configures_or_announces_cannot(change: Change) -> None:
+    flow_only = Change("Logical_Flow", "insert", "lf", None, Row("Logical_Flow", "lf", {}))
+    assert not can_wait([flow_only, change], ME, {"vm1": 5})
