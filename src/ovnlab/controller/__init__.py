@@ -1,18 +1,20 @@
 """ovn-controller: per chassis, Southbound → OpenFlow for br-int (OVN 22.03 layout).
 
 Public API: `Controller(sb, vswitch)` (the chassis named by the vswitch's Open_vSwitch
-external_ids) with `.run()`, `.pending`, `.flows()`, `.dump_flows()`, `.recompute()`,
+external_ids) with `.run()`, `.run_urgent()` and `.pending` (what cannot wait for an
+observer), `.run_if_pending()`, `.flows()`, `.dump_flows()`, `.recompute()`,
 `.set_chassis_alive(name, alive)`, `.packet_in(event)`, `.periodic(now)`,
 `.engine_stats()`; `SharedCompiles(sb)`, handed to every `Controller(...,
 compiles=)` of one process so that they share compiled logical flows; `PacketOut`; the
-pure compiler `compile_lflow(...)`. Flows are the
-flow model's `ovnlab.flows.Flow`, built directly (no text), as the datapath runs them.
+pure compiler `compile_lflow(...)`. Flows are the flow model's `ovnlab.flows.Flow`,
+built directly (no text), as the datapath runs them.
 
 Where each part of OVN's ovn-controller lives (ovn-org/ovn branch-22.03, controller/):
 
 | OVN | here |
 |---|---|
 | ovn-controller.c: main loop, engine nodes and their wiring | `controller.py` (`Controller.run`, `wire`) on `ovnlab.incproc` (lib/inc-proc-eng.c) |
+| (none: the lab's) SB changes left until a packet or a tool observes the chassis | `deferral.py`, `Controller.run_urgent` |
 | chassis.c: settings from Open_vSwitch external_ids, Chassis/Encap/Chassis_Private rows, nb_cfg | `chassis.py` |
 | binding.c, en_runtime_data: port claims, local datapaths, residency | `binding.py` |
 | ha-chassis.c: gateway chassis order, is this chassis active | `ha_chassis.py` |

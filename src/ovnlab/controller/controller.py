@@ -60,6 +60,7 @@ class Controller:
         self.inputs = _Inputs()
         self.engine = wire(self)
         self._ovs_seen: tuple[Any, ...] | None = None
+        self._ports_seen: tuple[Any, ...] | None = None  # (key, VIFs, liveness) read last
         self._sb_urgent = True  # SB changes queued that cannot wait for an observer
         self._running = False  # ofctrl's writes to br-int do not catch up again
         self.garp: Any = None  # pinctrl's GARP state, created lazily
@@ -148,11 +149,17 @@ class Controller:
 
     def _ovs_view(self) -> tuple[Any, ...]:
         """What this chassis watches in its vswitch: the VIFs on br-int, the BFD state of
-        its tunnels, and ovn-cms-options (OVS is read once per iteration)."""
-        live = self.liveness.read(self.br_int)
-        vifs = vif_ports(self.br_int)
+        its tunnels, and ovn-cms-options. The ports are read again only when br-int's
+        port generation (or the liveness overrides) moved since the last look."""
+        br = self.br_int
+        key = (br, getattr(br, "port_generation", None), self.liveness.bfd_driven,
+               tuple(self.liveness.overrides.items()))
+        if self._ports_seen is None or self._ports_seen[0] != key or key[1] is None:
+            live = self.liveness.read(br)
+            self._ports_seen = (key, tuple(sorted(vif_ports(br).items())),
+                                tuple(sorted(live.items())))
         cms = self.vswitch.external_ids.get("ovn-cms-options", "")
-        return tuple(sorted(vifs.items())), tuple(sorted(live.items())), cms
+        return self._ports_seen[1], self._ports_seen[2], cms
 
     @property
     def pending(self) -> bool:

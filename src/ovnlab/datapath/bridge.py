@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ovnlab.datapath import key as K
 from ovnlab.datapath.classifier import Classifier, Entry
@@ -26,9 +27,67 @@ PORT_TYPES = ("", "internal", "system", "patch", "geneve")
 OFP_MAX_PORT_NAME_LEN = 16  # ofp10_phy_port.name, NUL included
 
 
+def _nothing() -> None:
+    pass
+
+
+class MapColumn(dict[str, str]):
+    """A Port's map column (options, external_ids, bfd, bfd_status) that says when it
+    changes, so that the bridge's port generation moves (see Bridge.port_generation)."""
+
+    __slots__ = ("_changed",)
+
+    def __init__(self, data: Mapping[str, str], changed: Callable[[], None]) -> None:
+        super().__init__(data)
+        self._changed = changed
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if key not in self or self[key] != value:
+            super().__setitem__(key, value)
+            self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def clear(self) -> None:
+        if self:
+            super().clear()
+            self._changed()
+
+    def update(self, *args: Any, **kwargs: str) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        had = key in self
+        value = super().pop(key, *default)
+        if had:
+            self._changed()
+        return value
+
+    def popitem(self) -> tuple[str, str]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, key: str, default: str = "") -> str:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other: Any) -> MapColumn:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
+MAP_COLUMNS = frozenset(("options", "external_ids", "bfd", "bfd_status"))
+
+
 @dataclass(slots=True)
 class Port:
-    """A bridge port (OVSDB Port + Interface): `type` "" is a VIF or system NIC."""
+    """A bridge port (OVSDB Port + Interface): `type` "" is a VIF or system NIC. Any
+    change to it calls `changed` (its bridge's port generation moves)."""
 
     name: str
     ofport: int
@@ -39,6 +98,17 @@ class Port:
     # Interface.bfd_status: no BFD packets are exchanged here; the session's verdict is
     # set by who knows whether the peer is up (the controller, from set_chassis_alive).
     bfd_status: dict[str, str] = field(default_factory=dict)
+    changed: Callable[[], None] = field(default=_nothing, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in MAP_COLUMNS:
+            value = MapColumn(value, self._changed)
+        object.__setattr__(self, name, value)
+        if name != "changed":
+            self._changed()
+
+    def _changed(self) -> None:
+        getattr(self, "changed", _nothing)()  # unset while __init__ runs
 
     @property
     def may_enable(self) -> bool:
@@ -145,6 +215,9 @@ class Bridge:
         self.mac_aging = 300.0
         self.external_ids: dict[str, str] = {}
         self._sorted_ports: list[Port] | None = None
+        # moves at every change to a port (added, removed, any column): what reads the
+        # ports often (ovn-controller's VIF and BFD view) reads them again only then
+        self.port_generation = 0
         self._timed_flows = False  # set once a flow with a timeout is installed
         self.add_port(name, type="internal", ofport=OFPP_LOCAL)
 
@@ -166,19 +239,25 @@ class Bridge:
                 ofport += 1
         elif ofport in self.ports_by_ofport:
             raise Conflict(f"{name}: ofport {ofport} is already in use")
-        port = Port(name, ofport, type, dict(options or {}), dict(external_ids or {}))
+        port = Port(name, ofport, type, dict(options or {}), dict(external_ids or {}),
+                    changed=self._port_changed)
         self.ports[name] = port
         self.ports_by_ofport[ofport] = port
-        self._sorted_ports = None
+        self._port_changed()
         return port
+
+    def _port_changed(self) -> None:
+        self._sorted_ports = None
+        self.port_generation += 1
 
     def del_port(self, name: str) -> None:
         port = self.ports.pop(name, None)
         if port is None:
             raise NotFound(f"no port named {name}")
         del self.ports_by_ofport[port.ofport]
+        port.changed = _nothing
+        self._port_changed()
         self.mac_table = {m: v for m, v in self.mac_table.items() if v[0] != port.ofport}
-        self._sorted_ports = None
 
     def ports_sorted(self) -> list[Port]:
         if self._sorted_ports is None:
@@ -207,7 +286,7 @@ class Bridge:
     # ------------------------------------------------------------ flows
     @property
     def n_flows(self) -> int:
-        self.before_read()
+        """The flows installed now (what the controller has deferred is not counted)."""
         return sum(len(t) for t in self.tables.values())
 
     def _table(self, table_id: int) -> FlowTable:
@@ -494,7 +573,3 @@ def _covers(filt: Match, flow: Flow) -> bool:
 def _outputs_to(flow: Flow, port: int) -> bool:
     return any(isinstance(a, OutputAction) and a.port == port for a in flow.actions) or any(
         isinstance(a, OutputReg) for a in flow.actions)
-
-
-def _nothing() -> None:
-    pass
