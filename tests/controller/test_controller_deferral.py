@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from ovnlab.controller.deferral import Me, can_wait
+from ovnlab.controller.deferral import Here, can_wait
 from ovnlab.ovsdb import Change, Row
 
-ME = Me("uuid-me", "chassis-me", "host-me")
+HERE = Here("uuid-me", "chassis-me", "host-me", {"vm1": 5}, frozenset({"vm1", "cr-lrp"}))
 
 
 def _pb(name: str = "vm9", *, type: str = "", chassis: str | None = "uuid-other",
-        **options: str) -> Row:
+        nat: tuple[str, ...] = (), **options: str) -> Row:
     return Row("Port_Binding", f"pb-{name}", {
-        "logical_port": name, "type": type, "chassis": chassis, "options": options})
+        "logical_port": name, "type": type, "chassis": chassis, "options": options,
+        "nat_addresses": nat})
+
+
+def _fip(port: str) -> str:
+    return f'fa:16:3e:00:00:01 172.24.4.10 is_chassis_resident("{port}")'
+
+
+def _router_port(*nat: str, peer: str = "lsp") -> Row:
+    return _pb("lrp", type="patch", chassis=None, nat=nat, peer=peer)
 
 
 def _update(old: Row, new: Row) -> Change:
@@ -28,10 +37,12 @@ def _update(old: Row, new: Row) -> Change:
     Change("Port_Binding", "insert", "pb-vm9", None, _pb(chassis=None)),
     _update(_pb(chassis=None), _pb()),  # claimed by another chassis
     _update(_pb(), _pb(**{"requested-chassis": "chassis-other"})),
+    _update(_router_port(), _router_port(_fip("vm9"))),  # a FIP of a VM elsewhere
+    _update(_router_port(_fip("vm9")), _router_port()),
 ], ids=["lflow", "address-set", "mac-binding", "vif-created", "vif-claimed-elsewhere",
-        "vif-requested-elsewhere"])
+        "vif-requested-elsewhere", "fip-elsewhere-added", "fip-elsewhere-removed"])
 def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
-    assert can_wait([change], ME, {"vm1": 5})
+    assert can_wait([change], HERE)
 
 
 @pytest.mark.parametrize("change", [
@@ -45,8 +56,13 @@ def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
     Change("Chassis", "insert", "ch", None, Row("Chassis", "ch", {})),
     Change("SB_Global", "update", "g", Row("SB_Global", "g", {}), Row("SB_Global", "g", {})),
     Change("Datapath_Binding", "insert", "dp", None, Row("Datapath_Binding", "dp", {})),
+    _update(_router_port(), _router_port(_fip("vm1"))),  # a FIP announced here
+    _update(_router_port(_fip("vm1")), _router_port()),
+    _update(_router_port(), _router_port(_fip("cr-lrp"))),  # centralized, gateway here
+    _update(_router_port(_fip("vm9")), _router_port(_fip("vm9"), peer="other")),
 ], ids=["claim-here", "release-here", "requested-by-hostname", "requested-by-name",
-        "plugged-here", "patch-port", "gateway-port", "chassis", "sb-global", "datapath"])
+        "plugged-here", "patch-port", "gateway-port", "chassis", "sb-global", "datapath",
+        "fip-here-added", "fip-here-removed", "nat-on-active-gateway", "patch-peer"])
 def test_what_claims_configures_or_announces_cannot(change: Change) -> None:
     flow_only = Change("Logical_Flow", "insert", "lf", None, Row("Logical_Flow", "lf", {}))
-    assert not can_wait([flow_only, change], ME, {"vm1": 5})
+    assert not can_wait([flow_only, change], HERE)

@@ -17,7 +17,7 @@ from ovnlab.controller import chassis as ch
 from ovnlab.controller.binding import RuntimeData, vif_ports
 from ovnlab.controller.chassis import BR_INT, ChassisConfig
 from ovnlab.controller.ct_zones import CtZones
-from ovnlab.controller.deferral import Me, can_wait
+from ovnlab.controller.deferral import Here, can_wait
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.lflow_output import LflowOutput
 from ovnlab.controller.ofctrl import Ofctrl, PacketOut, dump_text
@@ -142,7 +142,7 @@ class Controller:
         """The SB listener only queues the changes for the engine's next run; pinctrl,
         a thread of its own in OVN, releases packets a new MAC_Binding was awaited for."""
         self.inputs.push(changes)
-        if not self._sb_urgent and not can_wait(changes, self._me(), self.runtime.vifs):
+        if not self._sb_urgent and not can_wait(changes, self._here()):
             self._sb_urgent = True
         if self.buffered and run_buffered(self) and self.on_ready is not None:
             self.on_ready()
@@ -214,8 +214,10 @@ class Controller:
         self.engine.force_recompute()
         self.run()
 
-    def _me(self) -> Me:
-        return Me(self.runtime.chassis_uuid(), self.name, self.cfg.hostname)
+    def _here(self) -> Here:
+        rt = self.runtime
+        return Here(rt.chassis_uuid(), self.name, self.cfg.hostname, rt.vifs,
+                    rt.state.resident)
 
     def run(self) -> None:
         """One ovn-controller iteration: the engine over what changed, until the claims

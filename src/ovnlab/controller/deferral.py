@@ -7,8 +7,9 @@ a view reads its flows, or a change that cannot wait arrives (then the whole que
 processed, as one iteration of a busy ovn-controller would). A change waits only if it
 cannot make the chassis write to the Southbound (claims, `nb_cfg`), reconfigure its
 vswitch (tunnels, BFD, localnet patch ports, conntrack zones) or send packets of its own
-(GARPs): the logical flows and the sets they match, multicast groups, MAC bindings, and
-the VIF bindings of other chassis.
+(GARPs): the logical flows and the sets they match, multicast groups, MAC bindings, the
+VIF bindings of other chassis, and the NAT addresses of a router port that another
+chassis announces (a FIP of a VM elsewhere).
 """
 
 from __future__ import annotations
@@ -16,34 +17,53 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ovnlab.controller.pinctrl import announcing_port
 from ovnlab.ovsdb import Change, Row
 
 FLOW_ONLY_TABLES = frozenset(("Logical_Flow", "Logical_DP_Group", "Address_Set",
                               "Port_Group", "Multicast_Group", "MAC_Binding"))
+# columns of a patch port's binding that only say what is announced, and where
+ANNOUNCED_COLUMNS = frozenset(("nat_addresses", "external_ids"))
 
 
 @dataclass(frozen=True, slots=True)
-class Me:
-    """How bindings name this chassis: its Chassis row, its name and its hostname."""
+class Here:
+    """This chassis as bindings name it (its Chassis row, name and hostname), the VIFs
+    plugged on its br-int and the logical ports resident on it."""
 
     chassis_uuid: str | None
     name: str
     hostname: str
+    vifs: Mapping[str, int]
+    resident: frozenset[str]
 
 
-def can_wait(changes: Iterable[Change], me: Me, vifs: Mapping[str, int]) -> bool:
+def can_wait(changes: Iterable[Change], here: Here) -> bool:
     """Whether every change only moves this chassis's flow tables (see the module)."""
     for c in changes:
         if c.table in FLOW_ONLY_TABLES:
             continue
-        if c.table != "Port_Binding" or not all(
-                _remote_vif(row, me, vifs) for row in (c.old, c.new) if row is not None):
+        if c.table != "Port_Binding":
+            return False
+        if c.old is not None and c.new is not None and _announced_elsewhere(c.old, c.new, here):
+            continue
+        if not all(_remote_vif(row, here) for row in (c.old, c.new) if row is not None):
             return False
     return True
 
 
-def _remote_vif(pb: Row, me: Me, vifs: Mapping[str, int]) -> bool:
+def _remote_vif(pb: Row, here: Here) -> bool:
     """A VIF binding neither held, requested nor plugged here."""
-    return (pb["type"] == "" and pb["chassis"] != me.chassis_uuid
-            and pb["logical_port"] not in vifs
-            and pb["options"].get("requested-chassis") not in (me.name, me.hostname))
+    return (pb["type"] == "" and pb["chassis"] != here.chassis_uuid
+            and pb["logical_port"] not in here.vifs
+            and pb["options"].get("requested-chassis") not in (here.name, here.hostname))
+
+
+def _announced_elsewhere(old: Row, new: Row, here: Here) -> bool:
+    """A patch port whose NAT addresses alone changed, none of them announced here."""
+    if old["type"] != "patch" or new["type"] != "patch":
+        return False
+    if any(old[k] != new[k] for k in new if k not in ANNOUNCED_COLUMNS):
+        return False
+    return all(announcing_port(entry) not in here.resident
+               for entry in (*old["nat_addresses"], *new["nat_addresses"]))

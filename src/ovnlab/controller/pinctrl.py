@@ -277,6 +277,13 @@ def put_mac_binding(ctl: Controller, dp_key: int, port_key: int, ip_text: str,
 _RESIDENT = re.compile(r'is_chassis_resident\("([^"]*)"\)')
 
 
+def announcing_port(entry: str) -> str | None:
+    """The logical port a `nat_addresses` entry is announced where it resides (its
+    `is_chassis_resident("...")`), if it names one."""
+    m = _RESIDENT.search(entry)
+    return m.group(1) if m else None
+
+
 @dataclass
 class _Garp:
     mac: int
