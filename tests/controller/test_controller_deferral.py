@@ -39,8 +39,10 @@ def _update(old: Row, new: Row) -> Change:
     _update(_pb(), _pb(**{"requested-chassis": "chassis-other"})),
     _update(_router_port(), _router_port(_fip("vm9"))),  # a FIP of a VM elsewhere
     _update(_router_port(_fip("vm9")), _router_port()),
+    _update(_router_port(_fip("vm1")), _router_port(_fip("vm1"), _fip("vm9"))),
 ], ids=["lflow", "address-set", "mac-binding", "vif-created", "vif-claimed-elsewhere",
-        "vif-requested-elsewhere", "fip-elsewhere-added", "fip-elsewhere-removed"])
+        "vif-requested-elsewhere", "fip-elsewhere-added", "fip-elsewhere-removed",
+        "fip-elsewhere-beside-one-here"])
 def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
     assert can_wait([change], HERE)
 

@@ -60,10 +60,11 @@ def _remote_vif(pb: Row, here: Here) -> bool:
 
 
 def _announced_elsewhere(old: Row, new: Row, here: Here) -> bool:
-    """A patch port whose NAT addresses alone changed, none of them announced here."""
+    """A patch port whose NAT addresses alone changed, none of those that came or went
+    announced here (the others are announced as before)."""
     if old["type"] != "patch" or new["type"] != "patch":
         return False
     if any(old[k] != new[k] for k in new if k not in ANNOUNCED_COLUMNS):
         return False
-    return all(announcing_port(entry) not in here.resident
-               for entry in (*old["nat_addresses"], *new["nat_addresses"]))
+    moved = set(old["nat_addresses"]) ^ set(new["nat_addresses"])
+    return all(announcing_port(entry) not in here.resident for entry in moved)
