@@ -155,10 +155,13 @@ class Cloud:
         return f"{prefix}{self.counter}"
 
 
-def start_cloud() -> Cloud:
-    """The seed with an external network and one tenant network on a router with a
+TOPOLOGIES = ("seed", "gw-only")  # every node a gateway candidate, or the network node alone
+
+
+def start_cloud(topology: str = "seed") -> Cloud:
+    """`topology` with an external network and one tenant network on a router with a
     gateway (make_cloud's), from which operations start."""
-    lab = Lab.build("seed")
+    lab = Lab.build(topology)
     make_cloud(lab, CloudSpec(networks=1, gateway=True, vms=()))
     return Cloud(lab, ["n0"], ["n0-subnet"], ["r"], [], {}, set())
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from compare import GROUP_COLUMNS, ROW_COLUMNS, Comparison, Tracker, lflow_rows, lflows, stale
-from corpus import NAMED, OPS, SAMPLES, Named, Sample, apply, start_cloud
+from corpus import NAMED, OPS, SAMPLES, TOPOLOGIES, Named, Sample, apply, start_cloud
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from real_ovn import Central
@@ -86,13 +86,15 @@ def _one_per_datapath(side: list[tuple[str, str]],
 
 @settings(max_examples=GENERATED_EXAMPLES, derandomize=True, database=None,
           phases=(Phase.generate,))  # each failure names its steps: no slow shrinking
-@given(ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 7)), min_size=8, max_size=14))
-def test_generated_clouds(ops: list[tuple[str, int]], central: Central, tracker: Tracker) -> None:
-    cloud = start_cloud()
+@given(topology=st.sampled_from(TOPOLOGIES),
+       ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 7)), min_size=8, max_size=14))
+def test_generated_clouds(topology: str, ops: list[tuple[str, int]], central: Central,
+                          tracker: Tracker) -> None:
+    cloud = start_cloud(topology)
     for i, (op, arg) in enumerate(ops):
         apply(cloud, op, arg)
-        _check(compare_lflows(cloud.lab, central, f"after steps {ops[:i + 1]}"), tracker,
-               "generated")
+        what = f"{topology} after steps {ops[:i + 1]}"
+        _check(compare_lflows(cloud.lab, central, what), tracker, "generated")
 
 
 def test_every_lflow_allowance_still_matches(tracker: Tracker) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from compare import Comparison, Tracker, ofctl_flows, stale
-from corpus import NAMED, OPS, Named, apply, start_cloud
+from corpus import NAMED, OPS, TOPOLOGIES, Named, apply, start_cloud
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from real_ovn import Central, Keys, RealChassis, Underlay, Vif, close_all
@@ -159,14 +159,15 @@ def test_named_state(state: Named, central: Central, underlay: Underlay, real_di
 
 @settings(max_examples=GENERATED_EXAMPLES, derandomize=True, database=None,
           phases=(Phase.generate,))
-@given(ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 7)), min_size=8, max_size=14))
-def test_generated_clouds(ops: list[tuple[str, int]], central: Central, underlay: Underlay,
-                          real_dir: Path, tracker: Tracker) -> None:
-    cloud = start_cloud()
+@given(topology=st.sampled_from(TOPOLOGIES),
+       ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 7)), min_size=8, max_size=14))
+def test_generated_clouds(topology: str, ops: list[tuple[str, int]], central: Central,
+                          underlay: Underlay, real_dir: Path, tracker: Tracker) -> None:
+    cloud = start_cloud(topology)
     for op, arg in ops:
         apply(cloud, op, arg)
     _check(compare_openflow(cloud.lab, central, underlay, real_dir / "chassis",
-                            f"after steps {ops}"), tracker, "openflow-generated")
+                            f"{topology} after steps {ops}"), tracker, "openflow-generated")
 
 
 def test_every_openflow_allowance_still_matches(tracker: Tracker) -> None:
