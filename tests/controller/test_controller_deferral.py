@@ -7,7 +7,9 @@ import pytest
 from ovnlab.controller.deferral import Here, can_wait
 from ovnlab.ovsdb import Change, Row
 
-HERE = Here("uuid-me", "chassis-me", "host-me", {"vm1": 5}, frozenset({"vm1", "cr-lrp"}))
+HERE = Here("uuid-me", "chassis-me", "host-me", {"vm1": 5}, frozenset({"vm1", "cr-lrp"}),
+            ha_member=False)
+GATEWAY = Here("uuid-me", "chassis-me", "host-me", {}, frozenset(), ha_member=True)
 
 
 def _pb(name: str = "vm9", *, type: str = "", chassis: str | None = "uuid-other",
@@ -19,6 +21,15 @@ def _pb(name: str = "vm9", *, type: str = "", chassis: str | None = "uuid-other"
 
 def _fip(port: str) -> str:
     return f'fa:16:3e:00:00:01 172.24.4.10 is_chassis_resident("{port}")'
+
+
+def _group(*ref_chassis: str, ha_chassis: tuple[str, ...] = ("hc1",)) -> Row:
+    return Row("HA_Chassis_Group", "g", {"name": "lrp", "ha_chassis": ha_chassis,
+                                         "ref_chassis": ref_chassis})
+
+
+def _group_update(old: Row, new: Row) -> Change:
+    return Change("HA_Chassis_Group", "update", "g", old, new)
 
 
 def _router_port(*nat: str, peer: str = "lsp") -> Row:
@@ -40,9 +51,10 @@ def _update(old: Row, new: Row) -> Change:
     _update(_router_port(), _router_port(_fip("vm9"))),  # a FIP of a VM elsewhere
     _update(_router_port(_fip("vm9")), _router_port()),
     _update(_router_port(_fip("vm1")), _router_port(_fip("vm1"), _fip("vm9"))),
+    _group_update(_group("uuid-a"), _group("uuid-a", "uuid-b")),  # serves one more
 ], ids=["lflow", "address-set", "mac-binding", "vif-created", "vif-claimed-elsewhere",
         "vif-requested-elsewhere", "fip-elsewhere-added", "fip-elsewhere-removed",
-        "fip-elsewhere-beside-one-here"])
+        "fip-elsewhere-beside-one-here", "gateway-serves-another"])
 def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
     assert can_wait([change], HERE)
 
@@ -62,9 +74,20 @@ def test_what_moves_only_this_chassis_flows_can_wait(change: Change) -> None:
     _update(_router_port(_fip("vm1")), _router_port()),
     _update(_router_port(), _router_port(_fip("cr-lrp"))),  # centralized, gateway here
     _update(_router_port(_fip("vm9")), _router_port(_fip("vm9"), peer="other")),
+    _group_update(_group("uuid-a"), _group("uuid-a", "uuid-me")),  # serves this one now
+    _group_update(_group("uuid-me"), _group()),
+    _group_update(_group("uuid-a"), _group("uuid-a", ha_chassis=("hc1", "hc2"))),
 ], ids=["claim-here", "release-here", "requested-by-hostname", "requested-by-name",
         "plugged-here", "patch-port", "gateway-port", "chassis", "sb-global", "datapath",
-        "fip-here-added", "fip-here-removed", "nat-on-active-gateway", "patch-peer"])
+        "fip-here-added", "fip-here-removed", "nat-on-active-gateway", "patch-peer",
+        "gateway-serves-this-one", "gateway-no-longer-serves-it", "gateway-members"])
 def test_what_claims_configures_or_announces_cannot(change: Change) -> None:
     flow_only = Change("Logical_Flow", "insert", "lf", None, Row("Logical_Flow", "lf", {}))
     assert not can_wait([flow_only, change], HERE)
+
+
+def test_a_gateway_runs_bfd_with_every_chassis_its_group_serves() -> None:
+    """A member of the group: a chassis it serves coming changes its BFD peers."""
+    change = _group_update(_group("uuid-a"), _group("uuid-a", "uuid-b"))
+    assert can_wait([change], HERE)
+    assert not can_wait([change], GATEWAY)

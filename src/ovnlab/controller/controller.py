@@ -216,8 +216,9 @@ class Controller:
 
     def _here(self) -> Here:
         rt = self.runtime
-        return Here(rt.chassis_uuid(), self.name, self.cfg.hostname, rt.vifs,
-                    rt.state.resident)
+        me = rt.chassis_uuid()
+        ha_member = any(hc["chassis"] == me for hc in self.sb.tables["HA_Chassis"].values())
+        return Here(me, self.name, self.cfg.hostname, rt.vifs, rt.state.resident, ha_member)
 
     def run(self) -> None:
         """One ovn-controller iteration: the engine over what changed, until the claims

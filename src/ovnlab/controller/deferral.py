@@ -8,8 +8,10 @@ processed, as one iteration of a busy ovn-controller would). A change waits only
 cannot make the chassis write to the Southbound (claims, `nb_cfg`), reconfigure its
 vswitch (tunnels, BFD, localnet patch ports, conntrack zones) or send packets of its own
 (GARPs): the logical flows and the sets they match, multicast groups, MAC bindings, the
-VIF bindings of other chassis, and the NAT addresses of a router port that another
-chassis announces (a FIP of a VM elsewhere).
+VIF bindings of other chassis, the NAT addresses of a router port that another chassis
+announces (a FIP of a VM elsewhere), and, on a chassis that is no gateway, the chassis
+a gateway group serves coming or going when this chassis is not one of them (its BFD
+peers stay the same).
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ class Here:
     hostname: str
     vifs: Mapping[str, int]
     resident: frozenset[str]
+    ha_member: bool  # in an HA chassis group: it runs BFD with every chassis it serves
 
 
 def can_wait(changes: Iterable[Change], here: Here) -> bool:
     """Whether every change only moves this chassis's flow tables (see the module)."""
     for c in changes:
         if c.table in FLOW_ONLY_TABLES:
+            continue
+        if c.table == "HA_Chassis_Group" and c.old is not None and c.new is not None \
+                and _served_elsewhere(c.old, c.new, here):
             continue
         if c.table != "Port_Binding":
             return False
@@ -68,3 +74,12 @@ def _announced_elsewhere(old: Row, new: Row, here: Here) -> bool:
         return False
     moved = set(old["nat_addresses"]) ^ set(new["nat_addresses"])
     return all(announcing_port(entry) not in here.resident for entry in moved)
+
+
+def _served_elsewhere(old: Row, new: Row, here: Here) -> bool:
+    """A gateway group's ref_chassis alone changed, neither gaining nor losing this
+    chassis, which is no gateway: its BFD peers (bfd_calculate_chassis) stay the same."""
+    if any(old[k] != new[k] for k in new if k not in ("ref_chassis", "external_ids")):
+        return False
+    moved = set(old["ref_chassis"]) ^ set(new["ref_chassis"])
+    return not here.ha_member and here.chassis_uuid not in moved
