@@ -47,7 +47,8 @@ class Ofctrl:
     def __init__(self) -> None:
         # unit → the flows it wants; flow key → the contributions of every unit there
         self.units: dict[Hashable, dict[Flow, None]] = {}
-        self._contrib: dict[FlowKey, list[Flow]] = {}
+        # one flow where one unit contributes (nearly every key: no list), else a list
+        self._contrib: dict[FlowKey, Flow | list[Flow]] = {}
         self._dirty_keys: set[FlowKey] = set()
         self._installed: dict[FlowKey, Flow] | None = None
         self.install_errors: dict[str, str] = {}  # flow text → why the engine refused it
@@ -91,30 +92,36 @@ class Ofctrl:
 
     def _contribute(self, f: Flow) -> None:
         k = (f.table, f.priority, f.match)
-        self._contrib.setdefault(k, []).append(f)
+        cur = self._contrib.get(k)
+        if cur is None:
+            self._contrib[k] = f
+        elif isinstance(cur, list):
+            cur.append(f)
+        else:
+            self._contrib[k] = [cur, f]
         self._dirty_keys.add(k)
 
     def _withdraw(self, f: Flow) -> None:
         """Take back one contribution equal to `f` (equal flows are interchangeable)."""
         k = (f.table, f.priority, f.match)
-        lst = self._contrib.get(k)
-        if lst is not None:
-            for i, g in enumerate(lst):
+        cur = self._contrib.get(k)
+        if isinstance(cur, list):
+            for i, g in enumerate(cur):
                 if g is f or g == f:
-                    del lst[i]
+                    del cur[i]
                     break
-            if not lst:
-                del self._contrib[k]
+            if len(cur) == 1:
+                self._contrib[k] = cur[0]
+        elif cur is not None and (cur is f or cur == f):
+            del self._contrib[k]
         self._dirty_keys.add(k)
 
     def _effective(self, key: FlowKey) -> Flow | None:
         """The one flow installed for a key: conjunction flows from several lflows merge
         (ofctrl_add_or_append_flow); otherwise the lowest cookie wins, deterministically."""
         lst = self._contrib.get(key)
-        if not lst:
-            return None
-        if len(lst) == 1:
-            return lst[0]
+        if not isinstance(lst, list):
+            return lst
         plain = [f for f in lst if not (f.actions and all(type(a) is Conjunction
                                                           for a in f.actions))]
         if plain:

@@ -24,13 +24,26 @@ Signature = tuple[tuple[int, int], ...]
 
 def flow_rank(flow: Flow) -> int:
     """Priority first; a deterministic tie-break among equal priorities."""
-    return (flow.priority << 32) | zlib.crc32(repr(flow.match).encode())
+    return (flow.priority << 32) | _match_hash(flow.match)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _match_hash(match: Any) -> int:
+    # every chassis installs the same flows: each match is hashed once for all of them
+    return zlib.crc32(repr(match).encode())
+
+
+_SIGNATURES: dict[Signature, Signature] = {}  # one tuple per signature, for every entry
+MAX_SIGNATURES = 1 << 16
 
 
 def signature(flow: Flow) -> Signature:
     """The (slot, mask) set a flow matches on; match tuples are canonically ordered, so
-    flows over the same fields and masks share one signature."""
-    return tuple((SLOT[name], mask) for name, _v, mask in flow.match)
+    flows over the same fields and masks share one signature (and one tuple)."""
+    sig = tuple((SLOT[name], mask) for name, _v, mask in flow.match)
+    if len(_SIGNATURES) < MAX_SIGNATURES:
+        return _SIGNATURES.setdefault(sig, sig)
+    return _SIGNATURES.get(sig, sig)
 
 
 def _values(flow: Flow) -> Any:
