@@ -53,6 +53,22 @@ def test_a_packet_crossing_the_chassis_catches_it_up() -> None:
     assert lab.controllers["compute1"].inputs.queued is False
 
 
+def test_a_killed_controller_had_installed_all_it_received() -> None:
+    """kill -9 ovn-controller on compute1 after a boot elsewhere: br-int keeps the flows
+    of every update it had received, the new VM's included, as a real one would have
+    installed them before it died."""
+    lab = Lab.build("seed")
+    make_cloud(lab, CloudSpec(networks=2, gateway=True, vms=()))
+    os = lab.openstack
+    os.server_create("vm0", network="n0", host="compute1")
+    os.server_create("vm1", network="n1", host="compute2")
+    os.server_create("vm2", network="n1", host="compute2")
+    assert lab.controllers["compute1"].inputs.queued
+    lab.node_kill("compute1", "ovn-controller")
+    dump = lab.exec("compute1", "ovs-ofctl dump-flows br-int")
+    assert dump.rc == 0 and f"dl_dst={_mac_of(lab, 'vm2')}" in dump.stdout
+
+
 def _port(lab: Lab, server: str) -> dict[str, Any]:
     device = lab.openstack.find("server", server)["id"]
     ports: list[dict[str, Any]] = lab.cloud.get_ports(lab.admin, filters={"device_id": [device]})
