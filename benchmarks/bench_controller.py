@@ -130,7 +130,7 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
     total_s = time.perf_counter() - t0
     fip = nb.get("NAT", new)["external_ip"]
     assert any(fip in format_match(f.match, f.priority) for f in ctl.flows())
-    out = {
+    out: dict[str, Any] = {
         "chassis": n_chassis, "fips": n_fips, "sb_lflows": n_lflows,
         "northd_full_s": round(northd_s, 3),
         "controller_compile_s": round(compile_s, 3),
@@ -147,16 +147,16 @@ def one_size(n_chassis: int, n_fips: int, real: bool = False) -> dict[str, Any]:
         # the exported SB keeps ovnlab's row UUIDs: the Chassis rows are referenced by them
         bound = {pb["logical_port"]: pb["chassis"] for pb in sb.rows("Port_Binding")
                  if pb["type"] == "" and pb["chassis"]}
-        real = measure_real(n_chassis, n_fips, *exported, bound, mine, _fip_command(nb, vm))
-        out["real_ovn_22_03"] = real
+        theirs = measure_real(n_chassis, n_fips, *exported, bound, mine, _fip_command(nb, vm))
+        out["real_ovn_22_03"] = theirs
         out["ratio_real_over_ovnlab"] = {
-            "northd_full_s": real_ovn22.ratio(out["northd_full_s"], real["northd_full_s"]),
+            "northd_full_s": real_ovn22.ratio(out["northd_full_s"], theirs["northd_full_s"]),
             "one_fip_sb_current_s": real_ovn22.ratio(out["one_fip_sb_current_s"],
-                                                     real["one_fip_sb_current_s"]),
+                                                     theirs["one_fip_sb_current_s"]),
             "one_fip_total_s": real_ovn22.ratio(out["one_fip_total_s"],
-                                                real["one_fip_hv_current_s"]),
+                                                theirs["one_fip_hv_current_s"]),
             "peak_rss_mib": real_ovn22.ratio(out["peak_rss_mib"],
-                                             real["peak_rss_mib"]["all_daemons"])}
+                                             theirs["peak_rss_mib"]["all_daemons"])}
     return out
 
 
@@ -186,7 +186,8 @@ def measure_real(n_chassis: int, n_fips: int, nb_file: bytes, sb_file: bytes,
         first_hv_s = central.wait("hv")
         flows = chassis.flow_count()
         fip_del = ["lr-nat-del", fip_add[1], "dnat_and_snat", fip_add[3]]
-        sb_times, hv_times = [], []
+        sb_times: list[float] = []
+        hv_times: list[float] = []
         for times, level in ((sb_times, "sb"), *((hv_times, "hv"),) * REAL_REPEATS):
             central.wait("hv", *fip_del)
             times.append(central.wait(level, *fip_add))

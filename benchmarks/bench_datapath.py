@@ -35,6 +35,7 @@ def ovn_like_flows(n: int, rng: random.Random, table: int = 0) -> list[Flow]:
     while len(flows) < n:
         dp = rng.randrange(1, n_dp + 1)
         shape = rng.randrange(5)
+        match: dict[str, int | tuple[int, int]]
         addr = ip("10.0.0.0") + rng.randrange(1 << 16)
         mac = 0xFA163E000000 + rng.randrange(1 << 24)
         port = rng.randrange(1, 200)
