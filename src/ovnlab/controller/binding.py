@@ -100,6 +100,12 @@ class RuntimeData:
         own input)."""
         return self._update(changes, full=False)
 
+    def handle_liveness(self) -> bool:
+        """The tunnels' BFD state moved: which gateway ports this chassis leads, and so
+        claims and holds resident, is worked out again. Nothing else derived here, and no
+        physical flow, reads it (the datapath's bundle() follows BFD by itself)."""
+        return self._update([], full=False)
+
     def handle_vifs(self) -> bool:
         """runtime_data_ovs_interface_handler: VIFs plugged or unplugged."""
         if self.vifs == self.claimed_vifs:

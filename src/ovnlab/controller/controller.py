@@ -342,7 +342,7 @@ def wire(ctl: Controller) -> Engine:
 
     runtime = Node("runtime_data", rt.recompute, [
         *((sb[t], None) for t in ("Chassis", "Encap", "Datapath_Binding")),
-        (ctl.inputs.bfd, None),
+        (ctl.inputs.bfd, lambda: _handled(rt.handle_liveness())),
         *((sb[t], ha_handler) for t in ha_tables),
         (sb["Port_Binding"], lambda: _handled(rt.handle_port_binding(tracked("Port_Binding")))),
         (ctl.inputs.ovs_interface, lambda: _handled(rt.handle_vifs())),
