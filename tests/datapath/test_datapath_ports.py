@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ovnlab.datapath.bridge import Port
+from ovnlab.datapath.port import Port
 from ovnlab.datapath.vswitch import Vswitch
 from ovnlab.tools import ovs_vsctl
 

@@ -4,14 +4,14 @@ and `process()` to run a packet through the tables."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ovnlab.datapath import key as K
 from ovnlab.datapath.classifier import Classifier, Entry
 from ovnlab.datapath.compile import Program, program_for
 from ovnlab.datapath.conntrack import Conntrack
 from ovnlab.datapath.pipeline import Output, PacketIn, Xlate
+from ovnlab.datapath.port import PORT_TYPES, Port, nothing
 from ovnlab.datapath.trace import Trace, TracePass
 from ovnlab.errors import Conflict, NotFound
 from ovnlab.flows.actions import Action, Conjunction, Note, OutputReg
@@ -23,97 +23,7 @@ from ovnlab.flows.parse import parse_flow, parse_flow_full
 from ovnlab.ipfrag import Reassembler
 from ovnlab.packet import Packet
 
-PORT_TYPES = ("", "internal", "system", "patch", "geneve")
 OFP_MAX_PORT_NAME_LEN = 16  # ofp10_phy_port.name, NUL included
-
-
-def _nothing() -> None:
-    pass
-
-
-class MapColumn(dict[str, str]):
-    """A Port's map column (options, external_ids, bfd, bfd_status) that says when it
-    changes, so that the bridge's port generation moves (see Bridge.port_generation)."""
-
-    __slots__ = ("_changed",)
-
-    def __init__(self, data: Mapping[str, str], changed: Callable[[], None]) -> None:
-        super().__init__(data)
-        self._changed = changed
-
-    def __setitem__(self, key: str, value: str) -> None:
-        if key not in self or self[key] != value:
-            super().__setitem__(key, value)
-            self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        if self:
-            super().clear()
-            self._changed()
-
-    def update(self, *args: Any, **kwargs: str) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, key: str, *default: Any) -> Any:
-        had = key in self
-        value = super().pop(key, *default)
-        if had:
-            self._changed()
-        return value
-
-    def popitem(self) -> tuple[str, str]:
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def setdefault(self, key: str, default: str = "") -> str:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def __ior__(self, other: Any) -> MapColumn:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
-
-MAP_COLUMNS = frozenset(("options", "external_ids", "bfd", "bfd_status"))
-
-
-@dataclass(slots=True)
-class Port:
-    """A bridge port (OVSDB Port + Interface): `type` "" is a VIF or system NIC. Any
-    change to it calls `changed` (its bridge's port generation moves)."""
-
-    name: str
-    ofport: int
-    type: str = ""
-    options: dict[str, str] = field(default_factory=dict)
-    external_ids: dict[str, str] = field(default_factory=dict)
-    bfd: dict[str, str] = field(default_factory=dict)  # Interface.bfd (enable=true...)
-    # Interface.bfd_status: no BFD packets are exchanged here; the session's verdict is
-    # set by who knows whether the peer is up (the controller, from set_chassis_alive).
-    bfd_status: dict[str, str] = field(default_factory=dict)
-    changed: Callable[[], None] = field(default=_nothing, repr=False, compare=False)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in MAP_COLUMNS:
-            value = MapColumn(value, self._changed)
-        object.__setattr__(self, name, value)
-        if name != "changed":
-            self._changed()
-
-    def _changed(self) -> None:
-        getattr(self, "changed", _nothing)()  # unset while __init__ runs
-
-    @property
-    def may_enable(self) -> bool:
-        """OVS's xport->may_enable, which bundle() members are chosen by."""
-        return self.bfd_status.get("forwarding") != "false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +112,7 @@ class Bridge:
         self.name = name
         # brings the OpenFlow controller's flows in before the table is read or run
         # (a controller may leave its work until then: controller/deferral.py)
-        self.before_read: Callable[[], None] = before_read or _nothing
+        self.before_read: Callable[[], None] = before_read or nothing
         self.fail_mode = fail_mode
         self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self.conntrack = conntrack if conntrack is not None else Conntrack(lambda: self.clock())
@@ -255,7 +165,7 @@ class Bridge:
         if port is None:
             raise NotFound(f"no port named {name}")
         del self.ports_by_ofport[port.ofport]
-        port.changed = _nothing
+        port.changed = nothing
         self._port_changed()
         self.mac_table = {m: v for m, v in self.mac_table.items() if v[0] != port.ofport}
 
