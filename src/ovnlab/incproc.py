@@ -99,11 +99,13 @@ class ChangeSource(Node, Generic[T]):
     events): `push` queues, the engine's run moves the queue to `tracked` for this run's
     handlers, and the next run clears it."""
 
-    def __init__(self, name: str, on_push: Callable[[], None] | None = None) -> None:
+    def __init__(self, name: str, on_push: Callable[[], None] | None = None,
+                 net: Callable[[list[T]], list[T]] | None = None) -> None:
         super().__init__(name, run=self._take)
         self.pending: list[T] = []
         self.tracked: list[T] = []
         self._on_push = on_push
+        self._net = net  # what the queue amounts to, when the run takes it
 
     def push(self, items: Iterable[T]) -> None:
         before = len(self.pending)
@@ -112,7 +114,8 @@ class ChangeSource(Node, Generic[T]):
             self._on_push()
 
     def _take(self) -> bool:
-        self.tracked, self.pending = self.pending, []
+        taken, self.pending = self.pending, []
+        self.tracked = self._net(taken) if self._net is not None and len(taken) > 1 else taken
         return bool(self.tracked)
 
     def clear_tracked(self) -> None:

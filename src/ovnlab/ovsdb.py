@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid as uuidlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +69,29 @@ class Change:
     uuid: str
     old: Row | None
     new: Row | None
+
+
+def net_changes(changes: Iterable[Change]) -> list[Change]:
+    """What a sequence of changes did to each row, as an IDL's change tracking reports it
+    between two runs: one change per row, from its state before the first to its state
+    after the last (a row inserted then deleted is gone), rows in order of first change."""
+    first: dict[tuple[str, str], Change] = {}
+    last: dict[tuple[str, str], Change] = {}
+    for c in changes:
+        key = (c.table, c.uuid)
+        first.setdefault(key, c)
+        last[key] = c
+    out: list[Change] = []
+    for key, a in first.items():
+        b = last[key]
+        if a is b:
+            out.append(a)
+        elif a.old is None and b.new is None:
+            continue
+        else:
+            op = "insert" if a.old is None else "delete" if b.new is None else "update"
+            out.append(Change(a.table, op, a.uuid, a.old, b.new))
+    return out
 
 
 Listener = Callable[[list[Change]], None]

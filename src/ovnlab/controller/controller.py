@@ -28,7 +28,7 @@ from ovnlab.flows import OFPP_NORMAL, Flow, Output
 from ovnlab.flows.format import format_flow_mod, format_match
 from ovnlab.gc_pause import gc_paused
 from ovnlab.incproc import ChangeSource, Engine, Handled, Node, NodeStats
-from ovnlab.ovsdb import Change, Database
+from ovnlab.ovsdb import Change, Database, net_changes
 
 __all__ = ["BR_INT", "Controller", "PacketOut"]
 
@@ -292,7 +292,9 @@ class _Inputs:
 
     def __init__(self) -> None:
         self.sb: dict[str, ChangeSource[Change]] = {
-            t: ChangeSource(f"SB_{t.lower()}") for t in self.TABLES}
+            # a row changed several times since the last run is seen once, as the IDL
+            # tracks it (a chassis catching up on many boots handles each row once)
+            t: ChangeSource(f"SB_{t.lower()}", net=net_changes) for t in self.TABLES}
         self.ovs_interface: ChangeSource[Any] = ChangeSource("OVS_interface")
         self.bfd: ChangeSource[Any] = ChangeSource("bfd_chassis")
         self.queued = False  # SB changes pushed since the last run (a cheap `pending`)
