@@ -297,6 +297,21 @@ class _Garp:
 @dataclass
 class GarpState:
     entries: dict[str, _Garp] = field(default_factory=dict)
+    # nat_addresses' answer and what it read: this chassis's row, the runtime state and
+    # the special ports' bindings (each an immutable object until its row changes)
+    chassis: str = ""
+    read: tuple[Any, ...] = ()
+    wanted: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+    def wanted_now(self, ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
+        """nat_addresses, worked out again only when something it reads moved."""
+        rows = ctl.sb.tables["Port_Binding"]
+        chassis = ctl.runtime.chassis_uuid()
+        read = (ctl.runtime.state, *(rows.get(p.uuid) for p in ctl.special_ports()))
+        if chassis != self.chassis or len(read) != len(self.read) or any(
+                a is not b for a, b in zip(read, self.read, strict=True)):
+            self.chassis, self.read, self.wanted = chassis, read, nat_addresses(ctl)
+        return self.wanted
 
 
 def nat_addresses(ctl: Controller) -> dict[str, tuple[int, int, int, int]]:
@@ -345,7 +360,7 @@ def periodic(ctl: Controller, now: float) -> list[PacketOut]:
     if ctl.garp is None:
         ctl.garp = GarpState()
     state: GarpState = ctl.garp
-    wanted = nat_addresses(ctl)
+    wanted = state.wanted_now(ctl)
     for key in list(state.entries):
         if key not in wanted:
             del state.entries[key]
