@@ -346,11 +346,21 @@ def compile_action(a: Action) -> Op:
 
 
 def compile_actions(actions: tuple[Action, ...]) -> Program:
-    return tuple(compile_action(a) for a in actions)
+    return tuple(_op_for(a) for a in actions)
 
 
 PROGRAM_CACHE_LIMIT = 500_000
 _programs: dict[tuple[Action, ...], Program] = {}
+_ops: dict[Action, Op] = {}  # one closure per distinct action, whatever list it is in
+
+
+def _op_for(a: Action) -> Op:
+    op = _ops.get(a)
+    if op is None:
+        if len(_ops) >= PROGRAM_CACHE_LIMIT:
+            _ops.clear()
+        op = _ops[a] = compile_action(a)
+    return op
 
 
 def program_for(actions: tuple[Action, ...]) -> Program:
