@@ -16,9 +16,11 @@ from ovnlab.controller.chassis import BR_INT
 from ovnlab.flows import Conjunction, Flow, FlowError, format_actions
 from ovnlab.flows.format import format_flow_mod, format_match
 from ovnlab.flows.model import Match, check_flow
+from ovnlab.interning import Interner
 from ovnlab.packet import Packet
 
 FlowKey = tuple[int, int, Match]  # (table, priority, match): one installed flow per key
+_shared_key: Interner[FlowKey] = Interner()  # one key tuple for every chassis's flow
 
 
 def dump_text(f: Flow) -> str:
@@ -91,7 +93,7 @@ class Ofctrl:
             del self.units[unit]
 
     def _contribute(self, f: Flow) -> None:
-        k = (f.table, f.priority, f.match)
+        k = _shared_key((f.table, f.priority, f.match))
         cur = self._contrib.get(k)
         if cur is None:
             self._contrib[k] = f

@@ -20,10 +20,13 @@ from ovnlab.flows.fields import OFPP_CONTROLLER, OFPP_LOCAL, lookup_field
 from ovnlab.flows.format import format_flow
 from ovnlab.flows.model import Flow, FlowStats, Match
 from ovnlab.flows.parse import parse_flow, parse_flow_full
+from ovnlab.interning import Interner
 from ovnlab.ipfrag import Reassembler
 from ovnlab.packet import Packet
 
 OFP_MAX_PORT_NAME_LEN = 16  # ofp10_phy_port.name, NUL included
+# one (priority, match) key per distinct flow, shared by the tables of every bridge
+_shared_key: Interner[tuple[int, Match]] = Interner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class FlowTable:
 
     def insert(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).insert(entry)
-        self.by_match[(entry.flow.priority, entry.flow.match)] = entry
+        self.by_match[_shared_key((entry.flow.priority, entry.flow.match))] = entry
         if entry.flow.idle_timeout or entry.flow.hard_timeout:
             self.timed.add(entry)
         self._pick_lookup()

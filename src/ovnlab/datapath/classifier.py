@@ -17,6 +17,7 @@ from typing import Any
 from ovnlab.flows.fields import SLOT, SLOT_WIDTH
 from ovnlab.flows.fields import SLOTS as SLOT_NAMES
 from ovnlab.flows.model import Flow
+from ovnlab.interning import Interner
 
 Key = list[int]
 Signature = tuple[tuple[int, int], ...]
@@ -33,17 +34,13 @@ def _match_hash(match: Any) -> int:
     return zlib.crc32(repr(match).encode())
 
 
-_SIGNATURES: dict[Signature, Signature] = {}  # one tuple per signature, for every entry
-MAX_SIGNATURES = 1 << 16
+_shared_signature: Interner[Signature] = Interner(1 << 16)
 
 
 def signature(flow: Flow) -> Signature:
     """The (slot, mask) set a flow matches on; match tuples are canonically ordered, so
     flows over the same fields and masks share one signature (and one tuple)."""
-    sig = tuple((SLOT[name], mask) for name, _v, mask in flow.match)
-    if len(_SIGNATURES) < MAX_SIGNATURES:
-        return _SIGNATURES.setdefault(sig, sig)
-    return _SIGNATURES.get(sig, sig)
+    return _shared_signature(tuple((SLOT[name], mask) for name, _v, mask in flow.match))
 
 
 def _values(flow: Flow) -> Any:

@@ -31,6 +31,7 @@ from ovnlab.flows.fields import (
     SLOTS,
     UNMASKABLE,
 )
+from ovnlab.interning import Interner
 
 OFP_DEFAULT_PRIORITY = 32768
 
@@ -250,22 +251,14 @@ def check_flow(flow: Flow) -> None:
     check_action_prerequisites(items, flow.actions)
 
 
-# One tuple per distinct match: the chassis of a big lab build the same physical flows'
-# matches (a remote port's key on a datapath) each for itself. Bounded, then begun again.
-_MATCHES: dict[Match, Match] = {}
-MATCH_INTERN_LIMIT = 1 << 18
+# one tuple per distinct match: every chassis builds its physical flows' matches (a
+# remote port's key on a datapath) for itself
+_shared_match: Interner[Match] = Interner()
 
 
 def canonical_match(items: Mapping[str, tuple[int, int]]) -> Match:
-    match = tuple(sorted(((n, v, m) for n, (v, m) in items.items()),
-                         key=lambda item: MATCH_RANK[item[0]]))
-    shared = _MATCHES.get(match)
-    if shared is not None:
-        return shared
-    if len(_MATCHES) >= MATCH_INTERN_LIMIT:
-        _MATCHES.clear()
-    _MATCHES[match] = match
-    return match
+    return _shared_match(tuple(sorted(((n, v, m) for n, (v, m) in items.items()),
+                                      key=lambda item: MATCH_RANK[item[0]])))
 
 
 def make_match(fields: Mapping[str, int | tuple[int, int]], *, check: bool = True) -> Match:
