@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid as uuidlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +69,11 @@ class Change:
     uuid: str
     old: Row | None
     new: Row | None
+
+
+def moved_only(old: Row, new: Row, columns: Collection[str]) -> bool:
+    """Whether two states of a row differ in no column but `columns`."""
+    return all(old[k] == new[k] for k in new if k not in columns)
 
 
 def net_changes(changes: Iterable[Change]) -> list[Change]:

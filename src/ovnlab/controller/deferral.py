@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ovnlab.controller.pinctrl import announcing_port
-from ovnlab.ovsdb import Change, Row
+from ovnlab.ovsdb import Change, Row, moved_only
 
 FLOW_ONLY_TABLES = frozenset(("Logical_Flow", "Logical_DP_Group", "Address_Set",
                               "Port_Group", "Multicast_Group", "MAC_Binding"))
@@ -70,7 +70,7 @@ def _announced_elsewhere(old: Row, new: Row, here: Here) -> bool:
     announced here (the others are announced as before)."""
     if old["type"] != "patch" or new["type"] != "patch":
         return False
-    if any(old[k] != new[k] for k in new if k not in ANNOUNCED_COLUMNS):
+    if not moved_only(old, new, ANNOUNCED_COLUMNS):
         return False
     moved = set(old["nat_addresses"]) ^ set(new["nat_addresses"])
     return all(announcing_port(entry) not in here.resident for entry in moved)
@@ -79,7 +79,7 @@ def _announced_elsewhere(old: Row, new: Row, here: Here) -> bool:
 def _served_elsewhere(old: Row, new: Row, here: Here) -> bool:
     """A gateway group's ref_chassis alone changed, neither gaining nor losing this
     chassis, which is no gateway: its BFD peers (bfd_calculate_chassis) stay the same."""
-    if any(old[k] != new[k] for k in new if k not in ("ref_chassis", "external_ids")):
+    if not moved_only(old, new, ("ref_chassis", "external_ids")):
         return False
     moved = set(old["ref_chassis"]) ^ set(new["ref_chassis"])
     return not here.ha_member and here.chassis_uuid not in moved

@@ -25,7 +25,7 @@ from ovnlab.controller.set_patch import (
 )
 from ovnlab.flows import Flow
 from ovnlab.flows.format import format_flow_mod
-from ovnlab.ovsdb import Change, Database, Row
+from ovnlab.ovsdb import Change, Database, Row, moved_only
 
 _PG_DP_PREFIX = re.compile(r"^\d+_")  # northd 22.03 names a datapath's group <key>_<name>
 LflowKey = tuple[str, str]  # (lflow uuid, datapath uuid)
@@ -303,8 +303,8 @@ class LflowOutput:
         """A Logical_Flow whose match northd rewrote in place, only the members of one
         inline `{...}` set moving: patched like an address set, through a template that
         names that set. False: recompile it."""
-        if c.op != "update" or c.old is None or c.new is None or any(
-                c.old[k] != c.new[k] for k in c.new.keys() if k != "match"):
+        if c.op != "update" or c.old is None or c.new is None \
+                or not moved_only(c.old, c.new, ("match",)):
             return False
         keys = list(self._by_lflow.get(c.uuid, ()))
         moved = one_set_moved(c.old["match"], c.new["match"])

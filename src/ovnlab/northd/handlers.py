@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ovnlab.nb import NatType
 from ovnlab.northd.env import Env
 from ovnlab.northd.owners import Owner, OwnerKind, PortRef
-from ovnlab.ovsdb import Change, Row
+from ovnlab.ovsdb import Change, Row, moved_only
 
 LSP_TABLE = "Logical_Switch_Port"
 LRP_TABLE = "Logical_Router_Port"
@@ -257,7 +257,7 @@ def _only_fip_membership(env: Env, ch: Change) -> bool:
     its context (gateway port, SNAT IPs, has-NAT) as it was."""
     if ch.old is None or ch.new is None:
         return False
-    if any(ch.old[k] != ch.new[k] for k in ch.new if k != "nat"):
+    if not moved_only(ch.old, ch.new, ("nat",)):
         return False
     if bool(ch.old["nat"]) != bool(ch.new["nat"]):
         return False
