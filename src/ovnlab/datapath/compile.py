@@ -7,6 +7,7 @@ OVS's `dec_ttl` does when the TTL expires). Field writes are precomputed per key
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -350,27 +351,18 @@ def compile_actions(actions: tuple[Action, ...]) -> Program:
 
 
 PROGRAM_CACHE_LIMIT = 500_000
-_programs: dict[tuple[Action, ...], Program] = {}
-_ops: dict[Action, Op] = {}  # one closure per distinct action, whatever list it is in
 
 
+@functools.lru_cache(maxsize=PROGRAM_CACHE_LIMIT)
 def _op_for(a: Action) -> Op:
-    op = _ops.get(a)
-    if op is None:
-        if len(_ops) >= PROGRAM_CACHE_LIMIT:
-            _ops.clear()
-        op = _ops[a] = compile_action(a)
-    return op
+    """One closure per distinct action, whatever list it is in."""
+    return compile_action(a)
 
 
+@functools.lru_cache(maxsize=PROGRAM_CACHE_LIMIT)
 def program_for(actions: tuple[Action, ...]) -> Program:
     """`compile_actions`, shared by every flow with equal actions in every bridge of the
     process. Programs are pure (their only state is the packet's key and Xlate), and the
     100 br-ints of a big lab hold mostly the same OVN action lists: one set of closures
     for all of them stays in the CPU caches while a packet crosses chassis after chassis."""
-    program = _programs.get(actions)
-    if program is None:
-        if len(_programs) >= PROGRAM_CACHE_LIMIT:
-            _programs.clear()
-        program = _programs[actions] = compile_actions(actions)
-    return program
+    return compile_actions(actions)
