@@ -23,6 +23,10 @@ FlowKey = tuple[int, int, Match]  # (table, priority, match): one installed flow
 _shared_key: Interner[FlowKey] = Interner()  # one key tuple for every chassis's flow
 
 
+def flow_key(f: Flow) -> FlowKey:
+    return _shared_key((f.table, f.priority, f.match))
+
+
 def dump_text(f: Flow) -> str:
     """ovn-controller's flow as a `dump-flows` line without cookie/duration/counters."""
     m = format_match(f.match, f.priority)
@@ -93,7 +97,7 @@ class Ofctrl:
             del self.units[unit]
 
     def _contribute(self, f: Flow) -> None:
-        k = _shared_key((f.table, f.priority, f.match))
+        k = flow_key(f)
         cur = self._contrib.get(k)
         if cur is None:
             self._contrib[k] = f
@@ -105,7 +109,7 @@ class Ofctrl:
 
     def _withdraw(self, f: Flow) -> None:
         """Take back one contribution equal to `f` (equal flows are interchangeable)."""
-        k = (f.table, f.priority, f.match)
+        k = flow_key(f)
         cur = self._contrib.get(k)
         if isinstance(cur, list):
             for i, g in enumerate(cur):
@@ -148,7 +152,7 @@ class Ofctrl:
             return
         prev = self._installed
         if prev is None or not hasattr(br, "add_flow") or not hasattr(br, "del_flows"):
-            desired = {(f.table, f.priority, f.match): f for f in self.flows()}
+            desired = {flow_key(f): f for f in self.flows()}
             br.replace_flows(self._valid(desired.values()))
             self._installed = desired
             self._dirty_keys.clear()
