@@ -8,7 +8,6 @@ patched in place (lflow_handle_addr_set_update).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from typing import Any
 
@@ -213,6 +212,7 @@ class LflowOutput:
         for n in names:
             for key in self._refs.get(n, ()):
                 redo.add(key[0])
+            redo |= self.compiles.tagged(n)  # flows of a port that may be related now
         if dps_added:
             for lf in self.sb.rows("Logical_Flow"):
                 if set(self._lflow_dps(lf)) & dps_added:
@@ -274,12 +274,8 @@ class LflowOutput:
                 continue
             env = self._env(dp)
             if tagged and env.is_switch and not self._related(dp, tagged):
-                # A flow for a port of another chassis: OVN's conditional monitoring never
-                # even sends it (tags:in_out_port); remember the port to revisit it.
-                key = (lf.uuid, dp)
-                self._lflows[key] = _unrelated(tagged)
-                self._add_key(key)
-                self._refs.setdefault(tagged, set()).add(key)
+                # A flow for a port of another chassis (tags:in_out_port): nothing here,
+                # until that port's binding moves (SharedCompiles.tagged finds it then).
                 continue
             self.stats["lflows_compiled"] += 1
             comp = related_only(self.compiles.compile(lf, env), env)
@@ -429,13 +425,6 @@ class LflowOutput:
             port_groups=_PortGroups(self._pg_local, st.dp_keys.get(dp, 0)),
             related_port_keys=related,
             common_nat_zone="reg12" if st.dp_snat_zone.get(dp) else "reg11")
-
-@functools.lru_cache(maxsize=65536)
-def _unrelated(port: str) -> Compiled:
-    """What a flow tagged with another chassis's port compiles to here: nothing, until
-    that port's binding moves (one object per port, for every such flow and chassis)."""
-    return Compiled([], frozenset((port,)))
-
 
 class _PortGroups(dict):
     """SB Port_Group by name.  OVN 22.03's northd writes one group per datapath,
