@@ -94,7 +94,9 @@ class Subtable:
     def __init__(self, sig: Signature) -> None:
         self.sig = sig
         self.extract = compile_extractor(sig)
-        self.buckets: dict[Any, list[Entry]] = {}
+        # masked values → the entry there, or a list of them by rank (the same match at
+        # several priorities; rare, so a lone entry is held without a list)
+        self.buckets: dict[Any, Entry | list[Entry]] = {}
         self.max_rank = -1
         self.count = 0
 
@@ -112,7 +114,10 @@ class Classifier:
     def __iter__(self) -> Iterator[Entry]:
         for st in self._subtables.values():
             for bucket in st.buckets.values():
-                yield from bucket
+                if isinstance(bucket, Entry):
+                    yield bucket
+                else:
+                    yield from bucket
 
     def insert(self, entry: Entry) -> None:
         sig = entry.sig
@@ -121,10 +126,12 @@ class Classifier:
             st = self._subtables[sig] = Subtable(sig)
         bucket = st.buckets.get(entry.values)
         if bucket is None:
-            st.buckets[entry.values] = [entry]
+            st.buckets[entry.values] = entry
         else:
-            bucket.append(entry)
-            bucket.sort(key=lambda e: -e.rank)
+            entries = [bucket] if isinstance(bucket, Entry) else bucket
+            entries.append(entry)
+            entries.sort(key=lambda e: -e.rank)
+            st.buckets[entry.values] = entries
         st.count += 1
         self._count += 1
         if entry.rank > st.max_rank:
@@ -136,15 +143,18 @@ class Classifier:
         st = self._subtables[sig]
         values = entry.values
         bucket = st.buckets[values]
-        bucket.remove(entry)
-        if not bucket:
+        if isinstance(bucket, Entry):
             del st.buckets[values]
+        else:
+            bucket.remove(entry)
+            if len(bucket) == 1:
+                st.buckets[values] = bucket[0]
         st.count -= 1
         self._count -= 1
         if not st.count:
             del self._subtables[sig]
         elif entry.rank == st.max_rank:
-            st.max_rank = max(b[0].rank for b in st.buckets.values())
+            st.max_rank = max(_first(b).rank for b in st.buckets.values())
         self._dirty = True
 
     def _resort(self) -> None:
@@ -161,7 +171,7 @@ class Classifier:
                 break
             bucket = st.buckets.get(st.extract(key))
             if bucket is not None:
-                e = bucket[0]
+                e = bucket if isinstance(bucket, Entry) else bucket[0]
                 if e.rank > best_rank:
                     best = e
                     best_rank = e.rank
@@ -176,13 +186,20 @@ class Classifier:
             if st.max_rank <= min_rank:
                 break
             bucket = st.buckets.get(st.extract(key))
-            if bucket is not None:
+            if isinstance(bucket, Entry):
+                if bucket.rank > min_rank:
+                    out.append(bucket)
+            elif bucket is not None:
                 out.extend(e for e in bucket if e.rank > min_rank)
         return out
 
     @property
     def n_subtables(self) -> int:
         return len(self._subtables)
+
+
+def _first(bucket: Entry | list[Entry]) -> Entry:
+    return bucket if isinstance(bucket, Entry) else bucket[0]
 
 
 def matches(flow: Flow, key: Key) -> bool:
