@@ -34,9 +34,11 @@ from ovnlab.controller.lflow import (
 )
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.flows import Flow
+from ovnlab.interning import Interner
 from ovnlab.ovsdb import Row
 
 INLINE_SET = "_inline_set"  # the address set name an inline set is patched under
+_shared_flow: Interner[Flow] = Interner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +163,14 @@ def _holds(f: Flow, fields: frozenset[str], full: int, value: int) -> bool:
 
 
 def _put(f: Flow, fields: frozenset[str], full: int, value: int, c: Const | None) -> Flow:
-    """`f` with the address `c` (None: a mark) where it matches the placeholder `value`."""
+    """`f` with the address `c` (None: a mark) where it matches the placeholder `value`.
+    A member's flow is the same object on every chassis that patches it."""
     mask = full if c is None or c.mask is None else c.mask
     new = -1 if c is None else c.value & mask
-    return Flow(f.table, f.priority, f.cookie, tuple(
+    flow = Flow(f.table, f.priority, f.cookie, tuple(
         (n, new, mask) if n in fields and v == value and m == full else (n, v, m)
         for n, v, m in f.match), f.actions)
+    return flow if c is None else _shared_flow(flow)
 
 
 def placeholders_of(addresses: tuple[str, ...]) -> tuple[str, ...] | None:
