@@ -15,16 +15,8 @@ from typing import Any
 from ovnlab.controller.chassis import BR_INT
 from ovnlab.flows import Conjunction, Flow, FlowError, format_actions
 from ovnlab.flows.format import format_flow_mod, format_match
-from ovnlab.flows.model import Match, check_flow
-from ovnlab.interning import Interner
+from ovnlab.flows.model import FlowKey, check_flow, flow_key
 from ovnlab.packet import Packet
-
-FlowKey = tuple[int, int, Match]  # (table, priority, match): one installed flow per key
-_shared_key: Interner[FlowKey] = Interner()  # one key tuple for every chassis's flow
-
-
-def flow_key(f: Flow) -> FlowKey:
-    return _shared_key((f.table, f.priority, f.match))
 
 
 def dump_text(f: Flow) -> str:
@@ -51,8 +43,10 @@ class Ofctrl:
     """The desired flow table by unit, and what was installed on the bridge."""
 
     def __init__(self) -> None:
-        # unit → the flows it wants; flow key → the contributions of every unit there
-        self.units: dict[Hashable, dict[Flow, None]] = {}
+        # unit → the flows it wants: a tuple (most units never change in place; a tuple
+        # is a fifth of a dict's size), a dict once patched; flow key → the
+        # contributions of every unit there
+        self.units: dict[Hashable, tuple[Flow, ...] | dict[Flow, None]] = {}
         # one flow where one unit contributes (nearly every key: no list), else a list
         self._contrib: dict[FlowKey, Flow | list[Flow]] = {}
         self._dirty_keys: set[FlowKey] = set()
@@ -77,14 +71,16 @@ class Ofctrl:
         if old:
             for f in old:
                 self._withdraw(f)
-        new = dict.fromkeys(flows)
+        new = tuple(dict.fromkeys(flows))
         if new:
             self.units[unit] = new
             for f in new:
                 self._contribute(f)
 
     def patch_unit(self, unit: Hashable, removed: set[Flow], added: set[Flow]) -> None:
-        flows = self.units.setdefault(unit, {})
+        flows = self.units.get(unit)
+        if not isinstance(flows, dict):
+            flows = self.units[unit] = dict.fromkeys(flows or ())
         for f in removed:
             if f in flows:
                 del flows[f]

@@ -18,15 +18,12 @@ from ovnlab.flows.actions import Action, Conjunction, Note, OutputReg
 from ovnlab.flows.actions import Output as OutputAction
 from ovnlab.flows.fields import OFPP_CONTROLLER, OFPP_LOCAL, lookup_field
 from ovnlab.flows.format import format_flow
-from ovnlab.flows.model import Flow, FlowStats, Match
+from ovnlab.flows.model import Flow, FlowKey, FlowStats, Match, flow_key
 from ovnlab.flows.parse import parse_flow, parse_flow_full
-from ovnlab.interning import Interner
 from ovnlab.ipfrag import Reassembler
 from ovnlab.packet import Packet
 
 OFP_MAX_PORT_NAME_LEN = 16  # ofp10_phy_port.name, NUL included
-# one (priority, match) key per distinct flow, shared by the tables of every bridge
-_shared_key: Interner[tuple[int, Match]] = Interner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +49,7 @@ class FlowTable:
         self.id = table_id
         self.main = Classifier()
         self.conj = Classifier()
-        self.by_match: dict[tuple[int, Match], Entry] = {}
+        self.by_match: dict[FlowKey, Entry] = {}  # (this table, priority, match)
         # Tables without conjunctive flows look up the main classifier directly.
         self.lookup: Callable[[K.Key], Entry | None] = self.main.lookup
         self.timed: set[Entry] = set()  # entries with an idle or hard timeout
@@ -62,14 +59,14 @@ class FlowTable:
 
     def insert(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).insert(entry)
-        self.by_match[_shared_key((entry.flow.priority, entry.flow.match))] = entry
+        self.by_match[flow_key(entry.flow)] = entry
         if entry.flow.idle_timeout or entry.flow.hard_timeout:
             self.timed.add(entry)
         self._pick_lookup()
 
     def remove(self, entry: Entry) -> None:
         (self.conj if _is_conjunctive(entry.flow) else self.main).remove(entry)
-        del self.by_match[(entry.flow.priority, entry.flow.match)]
+        del self.by_match[flow_key(entry.flow)]
         self.timed.discard(entry)
         self._pick_lookup()
 
@@ -230,7 +227,7 @@ class Bridge:
         self._note_timeouts(f)
         table = self._table(f.table)
         now = self.clock()
-        old = table.by_match.get((f.priority, f.match))
+        old = table.by_match.get((f.table, f.priority, f.match))
         entry = Entry(f, self._program(f.actions), now)
         if old is not None:
             table.remove(old)
@@ -246,21 +243,21 @@ class Bridge:
     def replace_flows(self, flows: Iterable[Flow]) -> tuple[int, int]:
         """Makes the tables hold exactly `flows` (ovs-ofctl replace-flows / a controller's
         full recompute); unchanged flows keep their counters. Returns (added, removed)."""
-        wanted: dict[tuple[int, int, Match], Flow] = {}
+        wanted: dict[FlowKey, Flow] = {}
         for f in flows:
-            wanted[(f.table, f.priority, f.match)] = f
+            wanted[flow_key(f)] = f
             self._note_timeouts(f)
         removed = 0
         for table in list(self.tables.values()):
-            for (prio, match), entry in list(table.by_match.items()):
-                if wanted.get((table.id, prio, match)) != entry.flow:
+            for key, entry in list(table.by_match.items()):
+                if wanted.get(key) != entry.flow:
                     table.remove(entry)
                     removed += 1
         added = 0
-        for (table_id, prio, match), f in wanted.items():
-            cur = self.tables.get(table_id)
-            if cur is None or (prio, match) not in cur.by_match:
-                self._table(table_id).insert(Entry(f, self._program(f.actions), self.clock()))
+        for key, f in wanted.items():
+            cur = self.tables.get(f.table)
+            if cur is None or key not in cur.by_match:
+                self._table(f.table).insert(Entry(f, self._program(f.actions), self.clock()))
                 added += 1
         self._sync_lookups()
         return added, removed
@@ -275,7 +272,7 @@ class Bridge:
             if strict:
                 if match is None:
                     continue
-                e = t.by_match.get((priority if priority is not None else 32768, match))
+                e = t.by_match.get((t.id, priority if priority is not None else 32768, match))
                 candidates = [e] if e is not None else []
             else:
                 candidates = [e for e in t.by_match.values()

@@ -64,6 +64,16 @@ class Flow:
         return None
 
 
+FlowKey = tuple[int, int, Match]  # (table, priority, match): one flow per key in a table
+_shared_key: Interner[FlowKey] = Interner()
+
+
+def flow_key(f: Flow) -> FlowKey:
+    """What identifies `f` in its table, one tuple for every holder of an equal flow
+    (every chassis's ofctrl and br-int hold the same flows)."""
+    return _shared_key((f.table, f.priority, f.match))
+
+
 @dataclass(frozen=True, slots=True)
 class FlowStats:
     """What dump-flows adds to a flow. Times in seconds on the bridge's clock."""
