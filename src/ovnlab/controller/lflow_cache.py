@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovnlab.controller.lflow import Compiled, LflowEnv, compile_all_ports
-from ovnlab.ovsdb import Change, Database, Row
+from ovnlab.controller.sb_index import SbIndex
+from ovnlab.ovsdb import Database, Row
 
 MAX_VARIANTS = 8  # answer sets kept per (flow, datapath): resident or not, pg members...
 @dataclass(frozen=True, slots=True)
@@ -45,40 +46,12 @@ class SharedCompiles:
         self.sb = sb
         self._entries: dict[tuple[Any, ...], list[_Entry]] = {}
         self._keys_of: dict[str, set[tuple[Any, ...]]] = {}  # lflow uuid → its keys
-        # port → the logical flows tagged with it (tags:in_out_port), for every chassis:
-        # a chassis keeps nothing for the flows of ports not related to it, and finds
-        # them here when one becomes related (22.03 keeps a reference per chassis)
-        self._tagged: dict[str, set[str]] = {}
-        for row in sb.rows("Logical_Flow"):
-            self._tag(row, add=True)
-        sb.subscribe(self._on_sb)
+        # the SB indexes every chassis reads, kept once like the compiles
+        self.index = SbIndex(sb)
 
     def clear(self) -> None:
         self._entries.clear()
         self._keys_of.clear()
-
-    def tagged(self, port: str) -> set[str]:
-        """The logical flows tagged with `port` (tags:in_out_port), by uuid."""
-        return self._tagged.get(port, set())
-
-    def _on_sb(self, changes: list[Change]) -> None:
-        for c in changes:
-            if c.table == "Logical_Flow":
-                if c.old is not None:
-                    self._tag(c.old, add=False)
-                if c.new is not None:
-                    self._tag(c.new, add=True)
-
-    def _tag(self, row: Row, add: bool) -> None:
-        port = row["tags"].get("in_out_port") if row["tags"] else None
-        if port is None:
-            return
-        if add:
-            self._tagged.setdefault(port, set()).add(row.uuid)
-        elif (uuids := self._tagged.get(port)) is not None:
-            uuids.discard(row.uuid)
-            if not uuids:
-                del self._tagged[port]
 
     def compile(self, lf: Row, env: LflowEnv, template: str | None = None) -> Compiled:
         """`lf` on the datapath `env` describes, before related_only(); `template`: its

@@ -212,7 +212,7 @@ class LflowOutput:
         for n in names:
             for key in self._refs.get(n, ()):
                 redo.add(key[0])
-            redo |= self.compiles.tagged(n)  # flows of a port that may be related now
+            redo |= self.compiles.index.tagged(n)  # flows of a port that may be related now
         if dps_added:
             for lf in self.sb.rows("Logical_Flow"):
                 if set(self._lflow_dps(lf)) & dps_added:
@@ -275,7 +275,7 @@ class LflowOutput:
             env = self._env(dp)
             if tagged and env.is_switch and not self._related(dp, tagged):
                 # A flow for a port of another chassis (tags:in_out_port): nothing here,
-                # until that port's binding moves (SharedCompiles.tagged finds it then).
+                # until that port's binding moves (SbIndex.tagged finds it then).
                 continue
             self.stats["lflows_compiled"] += 1
             comp = related_only(self.compiles.compile(lf, env), env)
