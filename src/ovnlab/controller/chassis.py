@@ -1,9 +1,9 @@
 """chassis.c and the start of ovn-controller.c (OVN 22.03): this chassis's settings, read
 from the vswitch's Open_vSwitch row as real ovn-controller reads them (external_ids
-system-id, hostname, ovn-encap-type, ovn-encap-ip, ovn-bridge-mappings, ovn-cms-options;
-a deployment tool writes them with `ovs-vsctl set open . external_ids:...`), its Chassis,
-Encap and Chassis_Private rows, the integration and provider bridges, and the nb_cfg
-heartbeat.
+system-id, hostname, ovn-encap-type, ovn-encap-ip, ovn-bridge-mappings, ovn-cms-options,
+ovn-monitor-all; a deployment tool writes them with `ovs-vsctl set open .
+external_ids:...`), its Chassis, Encap and Chassis_Private rows, the integration and
+provider bridges, and the nb_cfg heartbeat.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from ovnlab.ovsdb import Database
 from ovnlab.sb.features import advertised
 
 BR_INT = "br-int"
+# The columns of the vswitch tables ovn-controller's OVS IDL holds rows of
+# (vswitch.ovsschema of OVS 3.0, which the 22.03 programs are built with).
+OVS_IDL_COLUMNS = {"Open_vSwitch": 17, "Bridge": 22, "Port": 22, "Interface": 35}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,38 +57,55 @@ class ChassisConfig:
         return ",".join(f"{p}:{b}" for p, b in self.bridge_mappings)
 
 
-def register_chassis(sb: Database, cfg: ChassisConfig) -> None:
+def monitor_all(vswitch: Any) -> bool:
+    """external_ids:ovn-monitor-all (default false: conditional monitoring)."""
+    return _external_ids(vswitch).get("ovn-monitor-all", "false") == "true"
+
+
+def _external_ids(vswitch: Any) -> dict[str, str]:
+    ext = getattr(vswitch, "external_ids", None)
+    return ext if isinstance(ext, dict) else {}
+
+
+def _published(vswitch: Any, cms_options: str) -> dict[str, str]:
+    """What chassis_build_other_config copies from the Open_vSwitch row."""
+    return {"ovn-cms-options": cms_options,
+            "ovn-monitor-all": _external_ids(vswitch).get("ovn-monitor-all", "false")}
+
+
+def register_chassis(sb: Database, cfg: ChassisConfig, vswitch: Any) -> None:
     """chassis_run: this chassis's Chassis (with its Encap) and Chassis_Private rows."""
     opts = {"ovn-bridge-mappings": cfg.mappings_text, "ovn-cms-options": cfg.cms_options}
+    other = {**opts, **_published(vswitch, cfg.cms_options), **advertised()}
     with sb.transaction() as txn:
         row = sb.lookup("Chassis", cfg.system_id)
         if row is None:
             encap = txn.insert("Encap", type=cfg.encap_type, ip=cfg.encap_ip,
                                options={"csum": "true"}, chassis_name=cfg.system_id)
             txn.insert("Chassis", name=cfg.system_id, hostname=cfg.hostname,
-                       encaps=(encap.uuid,), other_config={**opts, **advertised()},
-                       external_ids=dict(opts))
+                       encaps=(encap.uuid,), other_config=other, external_ids=dict(opts))
         else:
             txn.update("Chassis", row.uuid, hostname=cfg.hostname,
-                       other_config={**opts, **advertised()}, external_ids=dict(opts))
+                       other_config=other, external_ids=dict(opts))
         if not sb.find("Chassis_Private", name=cfg.system_id):
             ch = sb.get("Chassis", cfg.system_id)
             txn.insert("Chassis_Private", name=cfg.system_id, chassis=ch.uuid)
 
 
-def sync_cms_options(sb: Database, vswitch: Any, chassis_uuid: str) -> None:
-    """`ovs-vsctl set open . external_ids:ovn-cms-options=...` reaches the Chassis row
-    (as ovn-controller's chassis_run does), so Neutron can reschedule gateways."""
-    ext = getattr(vswitch, "external_ids", None)
+def sync_other_config(sb: Database, vswitch: Any, chassis_uuid: str) -> None:
+    """`ovs-vsctl set open . external_ids:ovn-cms-options=...` (or ovn-monitor-all)
+    reaches the Chassis row (as ovn-controller's chassis_run does), so Neutron can
+    reschedule gateways."""
     row = sb.tables["Chassis"].get(chassis_uuid)
-    if not isinstance(ext, dict) or row is None:
+    if row is None:
         return
-    cms = ext.get("ovn-cms-options", "")
-    if row["other_config"].get("ovn-cms-options", "") == cms:
+    cms = _external_ids(vswitch).get("ovn-cms-options", "")
+    wanted = _published(vswitch, cms)
+    if all(row["other_config"].get(k) == v for k, v in wanted.items()):
         return
     with sb.transaction() as txn:
         txn.update("Chassis", row.uuid,
-                   other_config={**row["other_config"], "ovn-cms-options": cms},
+                   other_config={**row["other_config"], **wanted},
                    external_ids={**row["external_ids"], "ovn-cms-options": cms})
 
 
@@ -118,3 +138,12 @@ def store_nb_cfg(sb: Database, vswitch: Any, name: str) -> None:
     stamp = round(clock() * 1000) if callable(clock) else 0
     with sb.transaction() as txn:
         txn.update("Chassis_Private", mine.uuid, nb_cfg=cur, nb_cfg_timestamp=stamp)
+
+
+def ovs_idl_cells(vswitch: Any) -> int:
+    """memory/show's idl-cells of the OVS IDL: one Open_vSwitch row, the bridges, and
+    their ports with one interface each."""
+    bridges = list(vswitch.bridges.values())
+    ports = sum(len(br.ports) for br in bridges)
+    return (OVS_IDL_COLUMNS["Open_vSwitch"] + len(bridges) * OVS_IDL_COLUMNS["Bridge"]
+            + ports * (OVS_IDL_COLUMNS["Port"] + OVS_IDL_COLUMNS["Interface"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ovnlab.controller import bfd
 from ovnlab.controller import chassis as ch
@@ -20,6 +20,7 @@ from ovnlab.controller.ct_zones import CtZones
 from ovnlab.controller.deferral import Here, can_wait
 from ovnlab.controller.lflow_cache import SharedCompiles
 from ovnlab.controller.lflow_output import LflowOutput
+from ovnlab.controller.monitor import Condition, Monitor, idl_cells
 from ovnlab.controller.ofctrl import Ofctrl, PacketOut, dump_text
 from ovnlab.controller.pflow_output import PflowOutput
 from ovnlab.controller.physical import PortInfo
@@ -38,10 +39,17 @@ class Controller:
 
     def __init__(self, sb: Database, vswitch: Any, *, install: bool = True,
                  compiles: SharedCompiles | None = None) -> None:
-        self.sb = sb
         self.vswitch = vswitch
         self.cfg = ChassisConfig.of(vswitch)
         self.name = self.cfg.system_id
+        compiles = compiles if compiles is not None else SharedCompiles(sb)
+        ch.register_chassis(sb, self.cfg, vswitch)
+        # every part of this controller reads the SB as its IDL holds it (monitor.py)
+        self.monitor = Monitor(sb, compiles.index, Condition(
+            monitor_all=ch.monitor_all(vswitch), chassis=sb.get("Chassis", self.name).uuid,
+            name=self.name))
+        # (MonitoredSb answers Database's reads and hands it everything else)
+        self.sb = sb = cast(Database, self.monitor.view)
         self.install_enabled = install
         self.stats: dict[str, float] = {"runs": 0, "full_recomputes": 0, "lflows_compiled": 0,
                                         "address_set_patches": 0,
@@ -54,8 +62,7 @@ class Controller:
             *self.runtime.state.vif_ofports, *self.runtime.state.patch_ofports]))
         self.ofctrl = Ofctrl()
         # compiled flows are shared with the other chassis of this process, if given
-        self.lflow = LflowOutput(sb, self.runtime, self.ofctrl, self.stats,
-                                 compiles if compiles is not None else SharedCompiles(sb))
+        self.lflow = LflowOutput(sb, self.runtime, self.ofctrl, self.stats, compiles)
         self.pflow = PflowOutput(sb, self.runtime, self.ofctrl, self.zones.zones)
         self.inputs = _Inputs()
         self.engine = wire(self)
@@ -69,7 +76,6 @@ class Controller:
         self.clock: Callable[[], float] = lambda: 0.0  # the fabric gives its clock
         self.ready: list[PacketOut] = []
         self.on_ready: Callable[[], None] | None = None  # the fabric's wake-up for `ready`
-        ch.register_chassis(sb, self.cfg)
         for bridge in ch.ensure_bridges(vswitch, self.cfg):
             if hasattr(bridge, "replace_flows"):
                 bridge.replace_flows([Flow(0, 0, 0, (), (Output(OFPP_NORMAL),))])
@@ -117,6 +123,12 @@ class Controller:
         """`ovn-appctl -t ovn-controller inc-engine/show-stats`."""
         return self.engine.stats()
 
+    def memory_usage(self) -> dict[str, int]:
+        """`ovn-appctl -t ovn-controller memory/show`'s IDL counters: the cells of the SB
+        rows this chassis monitors and of the vswitch rows it reads."""
+        return {"idl-cells": idl_cells(self.sb) + ch.ovs_idl_cells(self.vswitch),
+                "idl-outstanding-txns": 0}
+
     def clear_engine_stats(self) -> None:
         """`inc-engine/clear-stats`."""
         for node in self.engine.nodes:
@@ -141,16 +153,18 @@ class Controller:
     def _on_sb(self, changes: list[Change]) -> None:
         """The SB listener only queues the changes for the engine's next run; pinctrl,
         a thread of its own in OVN, releases packets a new MAC_Binding was awaited for."""
+        changes = self.monitor.filter(changes)
         self.inputs.push(changes)
-        if not self._sb_urgent and not can_wait(changes, self._here()):
+        if changes and not self._sb_urgent and not can_wait(changes, self._here()):
             self._sb_urgent = True
         if self.buffered and run_buffered(self) and self.on_ready is not None:
             self.on_ready()
 
     def _ovs_view(self) -> tuple[Any, ...]:
         """What this chassis watches in its vswitch: the VIFs on br-int, the BFD state of
-        its tunnels, and ovn-cms-options. The ports are read again only when br-int's
-        port generation (or the liveness overrides) moved since the last look."""
+        its tunnels, ovn-cms-options and ovn-monitor-all. The ports are read again only
+        when br-int's port generation (or the liveness overrides) moved since the last
+        look."""
         br = self.br_int
         key = (br, getattr(br, "port_generation", None), self.liveness.bfd_driven,
                tuple(self.liveness.overrides.items()))
@@ -158,8 +172,9 @@ class Controller:
             live = self.liveness.read(br)
             self._ports_seen = (key, tuple(sorted(vif_ports(br).items())),
                                 tuple(sorted(live.items())))
-        cms = self.vswitch.external_ids.get("ovn-cms-options", "")
-        return self._ports_seen[1], self._ports_seen[2], cms
+        ext = self.vswitch.external_ids
+        settings = (ext.get("ovn-cms-options", ""), ext.get("ovn-monitor-all", ""))
+        return self._ports_seen[1], self._ports_seen[2], settings
 
     @property
     def pending(self) -> bool:
@@ -247,6 +262,8 @@ class Controller:
                     break
                 self.engine.run()
                 bfd.sync_bfd_all(self.br_int, self.runtime.bfd_peers(), self.liveness)
+                # update_sb_monitors: the rows the new condition admits come next
+                self.inputs.push(self.monitor.move_to(self._condition()))
             self.inputs.queued = any(s.pending for s in self.inputs.sb.values())
             self._sb_urgent = self.inputs.queued
             t1 = time.perf_counter()
@@ -255,12 +272,18 @@ class Controller:
             ch.store_nb_cfg(self.sb, self.vswitch, self.name)
         self.stats["last_install_s"] = time.perf_counter() - t1
 
+    def _condition(self) -> Condition:
+        rt = self.runtime
+        return Condition(monitor_all=ch.monitor_all(self.vswitch), chassis=rt.chassis_uuid(),
+                         name=self.name, local_lports=frozenset(rt.vifs.keys() | rt.bound),
+                         local_dps=rt.state.local_dps)
+
     def _poll_ovs(self, view: tuple[Any, ...]) -> None:
         """The vswitch's changes since the last look, into the engine's OVS inputs."""
         if view == self._ovs_seen:
             return
         old, self._ovs_seen = self._ovs_seen, view
-        ch.sync_cms_options(self.sb, self.vswitch, self.runtime.chassis_uuid())
+        ch.sync_other_config(self.sb, self.vswitch, self.runtime.chassis_uuid())
         self.liveness.update(dict(view[1]))
         self.runtime.vifs = dict(view[0])
         if old is None or old[0] != view[0]:

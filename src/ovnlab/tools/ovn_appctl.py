@@ -1,6 +1,6 @@
 """`ovn-appctl -t ovn-controller COMMAND` on a chassis: the incremental engine's
-`inc-engine/show-stats`, `inc-engine/recompute` and `inc-engine/clear-stats`, with the
-real 22.03 daemon's output and errors."""
+`inc-engine/show-stats`, `inc-engine/recompute` and `inc-engine/clear-stats`, and
+`memory/show` (its IDL counters only), with the real 22.03 daemon's output and errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Protocol
 from ovnlab.tools import ToolResult, fail, ok
 
 TARGET = "ovn-controller"
-COMMANDS = ("inc-engine/show-stats", "inc-engine/recompute", "inc-engine/clear-stats")
+COMMANDS = ("inc-engine/show-stats", "inc-engine/recompute", "inc-engine/clear-stats",
+            "memory/show")
 
 
 class Daemon(Protocol):
@@ -18,6 +19,8 @@ class Daemon(Protocol):
     def recompute(self) -> None: ...
 
     def clear_engine_stats(self) -> None: ...
+
+    def memory_usage(self) -> dict[str, int]: ...
 
 
 def run(controller: Daemon, argv: list[str]) -> ToolResult:
@@ -41,6 +44,9 @@ def run(controller: Daemon, argv: list[str]) -> ToolResult:
         return _error(f'"{cmd}" command takes at most 0 arguments')
     if cmd == "inc-engine/show-stats":
         return ok(controller.engine_stats())
+    if cmd == "memory/show":  # memory.c compose_report: name:value, sorted by name
+        usage = controller.memory_usage()
+        return ok(" ".join(f"{k}:{usage[k]}" for k in sorted(usage)))
     if cmd == "inc-engine/recompute":
         controller.recompute()
     else:
