@@ -13,9 +13,11 @@ from ovnlab.lab import Lab
 
 
 def _idl_cells(lab: Lab, host: str) -> int:
+    """The cells of the SB rows the chassis's IDL holds."""
     out = lab.exec(host, "ovn-appctl -t ovn-controller memory/show")
     assert out.rc == 0, out.stderr
-    found = re.fullmatch(r"idl-cells:(\d+) idl-outstanding-txns:0\n", out.stdout)
+    found = re.fullmatch(r"idl-cells-OVN_Southbound:(\d+) idl-cells-Open_vSwitch:\d+\n",
+                         out.stdout)
     assert found, out.stdout
     return int(found.group(1))
 

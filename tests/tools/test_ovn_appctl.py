@@ -28,6 +28,34 @@ def test_show_stats_recompute_and_clear_stats() -> None:
         in cleared.stdout
 
 
+def test_memory_show_counts_the_idl_cells_as_the_real_daemon() -> None:
+    """One line of name:value sorted by name, zero counters left out (the real 22.03
+    chassis prints `idl-cells-OVN_Southbound:3481 idl-cells-Open_vSwitch:661 ...` on the
+    article's lab). A Logical_Flow row is 11 cells (the IDL's `hash` column), a VIF
+    plugged on br-int 57 (a Port and an Interface)."""
+    lab = Lab.build("seed")
+
+    def cells() -> dict[str, int]:
+        out = lab.exec("compute1", "ovn-appctl -t ovn-controller memory/show").stdout
+        assert out.endswith("\n") and out.count("\n") == 1 and "  " not in out
+        pairs = [item.split(":") for item in out.split()]
+        assert [k for k, _v in pairs] == sorted(k for k, _v in pairs)
+        return {k: int(v) for k, v in pairs}
+
+    before = cells()
+    assert set(before) == {"idl-cells-OVN_Southbound", "idl-cells-Open_vSwitch"}
+    sb = lab.sb
+    with sb.transaction() as txn:  # a flow on a datapath group every chassis monitors
+        group = txn.insert("Logical_DP_Group", datapaths=())
+        txn.insert("Logical_Flow", logical_dp_group=group.uuid, pipeline="ingress",
+                   table_id=0, priority=0, match="0", actions="drop;")
+    lab.exec("compute1", "ovs-vsctl add-port br-int tap-probe -- set interface tap-probe "
+                         "external_ids:iface-id=probe")
+    after = cells()
+    assert after["idl-cells-OVN_Southbound"] == before["idl-cells-OVN_Southbound"] + 11 + 1
+    assert after["idl-cells-Open_vSwitch"] == before["idl-cells-Open_vSwitch"] + 22 + 35
+
+
 def test_errors_as_the_real_tool() -> None:
     lab = Lab.build("seed")
     bad = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/bogus")

@@ -68,7 +68,8 @@ def _external_ids(vswitch: Any) -> dict[str, str]:
 
 
 def _published(vswitch: Any, cms_options: str) -> dict[str, str]:
-    """What chassis_build_other_config copies from the Open_vSwitch row."""
+    """What chassis_build_other_config copies from the Open_vSwitch row (22.03 writes
+    it to external_ids as well)."""
     return {"ovn-cms-options": cms_options,
             "ovn-monitor-all": _external_ids(vswitch).get("ovn-monitor-all", "false")}
 
@@ -76,17 +77,18 @@ def _published(vswitch: Any, cms_options: str) -> dict[str, str]:
 def register_chassis(sb: Database, cfg: ChassisConfig, vswitch: Any) -> None:
     """chassis_run: this chassis's Chassis (with its Encap) and Chassis_Private rows."""
     opts = {"ovn-bridge-mappings": cfg.mappings_text, "ovn-cms-options": cfg.cms_options}
-    other = {**opts, **_published(vswitch, cfg.cms_options), **advertised()}
+    ext = {**opts, **_published(vswitch, cfg.cms_options)}
+    other = {**ext, **advertised()}
     with sb.transaction() as txn:
         row = sb.lookup("Chassis", cfg.system_id)
         if row is None:
             encap = txn.insert("Encap", type=cfg.encap_type, ip=cfg.encap_ip,
                                options={"csum": "true"}, chassis_name=cfg.system_id)
             txn.insert("Chassis", name=cfg.system_id, hostname=cfg.hostname,
-                       encaps=(encap.uuid,), other_config=other, external_ids=dict(opts))
+                       encaps=(encap.uuid,), other_config=other, external_ids=ext)
         else:
             txn.update("Chassis", row.uuid, hostname=cfg.hostname,
-                       other_config=other, external_ids=dict(opts))
+                       other_config=other, external_ids=ext)
         if not sb.find("Chassis_Private", name=cfg.system_id):
             ch = sb.get("Chassis", cfg.system_id)
             txn.insert("Chassis_Private", name=cfg.system_id, chassis=ch.uuid)
@@ -104,9 +106,8 @@ def sync_other_config(sb: Database, vswitch: Any, chassis_uuid: str) -> None:
     if all(row["other_config"].get(k) == v for k, v in wanted.items()):
         return
     with sb.transaction() as txn:
-        txn.update("Chassis", row.uuid,
-                   other_config={**row["other_config"], **wanted},
-                   external_ids={**row["external_ids"], "ovn-cms-options": cms})
+        txn.update("Chassis", row.uuid, other_config={**row["other_config"], **wanted},
+                   external_ids={**row["external_ids"], **wanted})
 
 
 def ensure_bridges(vswitch: Any, cfg: ChassisConfig) -> list[Any]:
@@ -141,8 +142,8 @@ def store_nb_cfg(sb: Database, vswitch: Any, name: str) -> None:
 
 
 def ovs_idl_cells(vswitch: Any) -> int:
-    """memory/show's idl-cells of the OVS IDL: one Open_vSwitch row, the bridges, and
-    their ports with one interface each."""
+    """memory/show's idl-cells-Open_vSwitch: one Open_vSwitch row, the bridges, and their
+    ports (each bridge's own internal one included) with one interface each."""
     bridges = list(vswitch.bridges.values())
     ports = sum(len(br.ports) for br in bridges)
     return (OVS_IDL_COLUMNS["Open_vSwitch"] + len(bridges) * OVS_IDL_COLUMNS["Bridge"]

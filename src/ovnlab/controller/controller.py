@@ -125,9 +125,10 @@ class Controller:
 
     def memory_usage(self) -> dict[str, int]:
         """`ovn-appctl -t ovn-controller memory/show`'s IDL counters: the cells of the SB
-        rows this chassis monitors and of the vswitch rows it reads."""
-        return {"idl-cells": idl_cells(self.sb) + ch.ovs_idl_cells(self.vswitch),
-                "idl-outstanding-txns": 0}
+        rows this chassis monitors and of the vswitch rows it reads (no transaction is
+        ever outstanding: idl-outstanding-txns-* are 0, which memory/show leaves out)."""
+        return {"idl-cells-OVN_Southbound": idl_cells(self.sb),
+                "idl-cells-Open_vSwitch": ch.ovs_idl_cells(self.vswitch)}
 
     def clear_engine_stats(self) -> None:
         """`inc-engine/clear-stats`."""

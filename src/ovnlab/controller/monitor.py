@@ -135,17 +135,21 @@ class Monitor:
 
 
 def idl_cells(sb: Database) -> int:
-    """memory/show's idl-cells for an SB IDL holding `sb`'s rows: rows × the columns of
-    their table in the real schema (ovsdb_idl_get_memory_usage counts the IDL class's
-    columns, monitored or not)."""
-    columns = _sb_columns()
+    """memory/show's idl-cells-OVN_Southbound for an IDL holding `sb`'s rows: rows × the
+    columns of their table in the IDL class (ovsdb_idl_get_memory_usage counts them all,
+    monitored or not)."""
+    columns = _sb_idl_columns()
     return sum(len(sb.tables[t]) * columns.get(t, 0) for t in sb.tables)
 
 
 @functools.cache
-def _sb_columns() -> dict[str, int]:
+def _sb_idl_columns() -> dict[str, int]:
+    """The real schema's columns per table; the IDL class adds Logical_Flow's `hash`
+    (lib/ovn-sb-idl.ann), a column the server does not have."""
     text = resources.files("ovnlab").joinpath("schemas", "ovn-sb.ovsschema").read_text()
-    return {t: len(spec["columns"]) for t, spec in json.loads(text)["tables"].items()}
+    columns = {t: len(spec["columns"]) for t, spec in json.loads(text)["tables"].items()}
+    columns["Logical_Flow"] += 1
+    return columns
 
 
 class MonitoredSb:

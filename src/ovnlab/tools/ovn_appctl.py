@@ -44,9 +44,9 @@ def run(controller: Daemon, argv: list[str]) -> ToolResult:
         return _error(f'"{cmd}" command takes at most 0 arguments')
     if cmd == "inc-engine/show-stats":
         return ok(controller.engine_stats())
-    if cmd == "memory/show":  # memory.c compose_report: name:value, sorted by name
+    if cmd == "memory/show":  # memory.c compose_report: name:value by name, zeros left out
         usage = controller.memory_usage()
-        return ok(" ".join(f"{k}:{usage[k]}" for k in sorted(usage)))
+        return ok(" ".join(f"{k}:{v}" for k, v in sorted(usage.items()) if v))
     if cmd == "inc-engine/recompute":
         controller.recompute()
     else:
