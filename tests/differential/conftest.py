@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from compare import Tracker
 from ovn22 import require_real
-from real_ovn import Central
+from real_ovn import Central, Underlay
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,15 @@ def central(real_dir: Path) -> Iterator[Central]:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture(scope="session")
+def underlay(real_dir: Path) -> Iterator[Underlay]:
+    u = Underlay(real_dir / "underlay")
+    try:
+        yield u
+    finally:
+        u.close()
 
 
 @pytest.fixture(scope="session")

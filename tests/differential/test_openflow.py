@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.differential
 
 GENERATED_EXAMPLES = 10
 SETTLE = 45.0  # seconds for BFD to elect the HA gateways and the flows to stop changing
-
-
-@pytest.fixture(scope="session")
-def underlay(real_dir: Path) -> Iterator[Underlay]:
-    u = Underlay(real_dir / "underlay")
-    try:
-        yield u
-    finally:
-        u.close()
 
 
 def keys_of(lab: Lab) -> Keys:

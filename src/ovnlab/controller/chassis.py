@@ -67,47 +67,57 @@ def _external_ids(vswitch: Any) -> dict[str, str]:
     return ext if isinstance(ext, dict) else {}
 
 
-def _published(vswitch: Any, cms_options: str) -> dict[str, str]:
-    """What chassis_build_other_config copies from the Open_vSwitch row (22.03 writes
-    it to external_ids as well)."""
-    return {"ovn-cms-options": cms_options,
-            "ovn-monitor-all": _external_ids(vswitch).get("ovn-monitor-all", "false")}
+# chassis.c's getters: the Open_vSwitch external_ids it copies, and their defaults
+_COPIED = (("ovn-cms-options", ""), ("ovn-monitor-all", "false"),
+           ("ovn-enable-lflow-cache", "true"), ("ovn-limit-lflow-cache", ""),
+           ("ovn-memlimit-lflow-cache-kb", ""), ("ovn-trim-limit-lflow-cache", ""),
+           ("ovn-trim-wmark-perc-lflow-cache", ""), ("ovn-trim-timeout-ms", ""),
+           ("ovn-chassis-mac-mappings", ""))
+
+
+def chassis_config(vswitch: Any, cfg: ChassisConfig) -> dict[str, str]:
+    """chassis_build_other_config: the Chassis row's other_config, which 22.03 writes as
+    its external_ids too. The bridge mappings are those read at start (ovnlab does not
+    re-read them); br-int has no datapath_type (the system datapath)."""
+    ext = _external_ids(vswitch)
+    config = {"ovn-bridge-mappings": cfg.mappings_text, "datapath-type": ""}
+    config.update((key, ext.get(key, default)) for key, default in _COPIED)
+    config["iface-types"] = ",".join(getattr(vswitch, "iface_types", ()))
+    config["is-interconn"] = "true" if ext.get("ovn-is-interconn") == "true" else "false"
+    return {**config, **advertised()}
 
 
 def register_chassis(sb: Database, cfg: ChassisConfig, vswitch: Any) -> None:
     """chassis_run: this chassis's Chassis (with its Encap) and Chassis_Private rows."""
-    opts = {"ovn-bridge-mappings": cfg.mappings_text, "ovn-cms-options": cfg.cms_options}
-    ext = {**opts, **_published(vswitch, cfg.cms_options)}
-    other = {**ext, **advertised()}
+    config = chassis_config(vswitch, cfg)
     with sb.transaction() as txn:
         row = sb.lookup("Chassis", cfg.system_id)
         if row is None:
             encap = txn.insert("Encap", type=cfg.encap_type, ip=cfg.encap_ip,
                                options={"csum": "true"}, chassis_name=cfg.system_id)
             txn.insert("Chassis", name=cfg.system_id, hostname=cfg.hostname,
-                       encaps=(encap.uuid,), other_config=other, external_ids=ext)
+                       encaps=(encap.uuid,), other_config=config, external_ids=config)
         else:
             txn.update("Chassis", row.uuid, hostname=cfg.hostname,
-                       other_config=other, external_ids=ext)
+                       other_config=config, external_ids=config)
         if not sb.find("Chassis_Private", name=cfg.system_id):
             ch = sb.get("Chassis", cfg.system_id)
             txn.insert("Chassis_Private", name=cfg.system_id, chassis=ch.uuid)
 
 
-def sync_other_config(sb: Database, vswitch: Any, chassis_uuid: str) -> None:
-    """`ovs-vsctl set open . external_ids:ovn-cms-options=...` (or ovn-monitor-all)
-    reaches the Chassis row (as ovn-controller's chassis_run does), so Neutron can
-    reschedule gateways."""
+def sync_chassis_config(sb: Database, vswitch: Any, cfg: ChassisConfig,
+                        chassis_uuid: str) -> None:
+    """`ovs-vsctl set open . external_ids:ovn-cms-options=...` (or any other setting
+    chassis_build_other_config copies) reaches the Chassis row, as chassis_run does, so
+    Neutron can reschedule gateways."""
     row = sb.tables["Chassis"].get(chassis_uuid)
     if row is None:
         return
-    cms = _external_ids(vswitch).get("ovn-cms-options", "")
-    wanted = _published(vswitch, cms)
-    if all(row["other_config"].get(k) == v for k, v in wanted.items()):
+    config = chassis_config(vswitch, cfg)
+    if row["other_config"] == config and row["external_ids"] == config:
         return
     with sb.transaction() as txn:
-        txn.update("Chassis", row.uuid, other_config={**row["other_config"], **wanted},
-                   external_ids={**row["external_ids"], **wanted})
+        txn.update("Chassis", row.uuid, other_config=config, external_ids=config)
 
 
 def ensure_bridges(vswitch: Any, cfg: ChassisConfig) -> list[Any]:

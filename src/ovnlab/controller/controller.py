@@ -68,6 +68,7 @@ class Controller:
         self.engine = wire(self)
         self._ovs_seen: tuple[Any, ...] | None = None
         self._ports_seen: tuple[Any, ...] | None = None  # (key, VIFs, liveness) read last
+        self._ext_seen: dict[str, str] | None = None  # the external_ids read last
         self._sb_urgent = True  # SB changes queued that cannot wait for an observer
         self._running = False  # ofctrl's writes to br-int do not catch up again
         self.garp: Any = None  # pinctrl's GARP state, created lazily
@@ -163,7 +164,8 @@ class Controller:
 
     def _ovs_view(self) -> tuple[Any, ...]:
         """What this chassis watches in its vswitch: the VIFs on br-int, the BFD state of
-        its tunnels, ovn-cms-options and ovn-monitor-all. The ports are read again only
+        its tunnels, and the Open_vSwitch external_ids (ovn-cms-options, ovn-monitor-all
+        and the other settings the Chassis row copies). The ports are read again only
         when br-int's port generation (or the liveness overrides) moved since the last
         look."""
         br = self.br_int
@@ -174,8 +176,9 @@ class Controller:
             self._ports_seen = (key, tuple(sorted(vif_ports(br).items())),
                                 tuple(sorted(live.items())))
         ext = self.vswitch.external_ids
-        settings = (ext.get("ovn-cms-options", ""), ext.get("ovn-monitor-all", ""))
-        return self._ports_seen[1], self._ports_seen[2], settings
+        if ext != self._ext_seen:  # a copy only when it moved: views compare cheaply
+            self._ext_seen = dict(ext)
+        return self._ports_seen[1], self._ports_seen[2], self._ext_seen
 
     @property
     def pending(self) -> bool:
@@ -284,7 +287,7 @@ class Controller:
         if view == self._ovs_seen:
             return
         old, self._ovs_seen = self._ovs_seen, view
-        ch.sync_other_config(self.sb, self.vswitch, self.runtime.chassis_uuid())
+        ch.sync_chassis_config(self.sb, self.vswitch, self.cfg, self.runtime.chassis_uuid())
         self.liveness.update(dict(view[1]))
         self.runtime.vifs = dict(view[0])
         if old is None or old[0] != view[0]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ovnlab.datapath.bridge import Bridge
 from ovnlab.datapath.conntrack import Conntrack
+from ovnlab.datapath.port import PORT_TYPES
 from ovnlab.errors import Conflict, NotFound
 
 
@@ -18,6 +19,8 @@ class Vswitch:
         self.bridges: dict[str, Bridge] = {}
         self.external_ids: dict[str, str] = {"hostname": hostname}
         self.ovs_version = "3.1.0"
+        # Open_vSwitch:iface_types, the interface types this switch can create
+        self.iface_types = tuple(sorted(t for t in PORT_TYPES if t))
         # True once BFD sessions run on this switch's tunnels (the fabric's BfdRunner):
         # Interface.bfd_status is theirs, no longer ovn-controller's belief.
         self.runs_bfd = False
