@@ -56,6 +56,21 @@ def test_memory_show_counts_the_idl_cells_as_the_real_daemon() -> None:
     assert after["idl-cells-Open_vSwitch"] == before["idl-cells-Open_vSwitch"] + 22 + 35
 
 
+def test_list_commands_in_the_real_daemons_layout() -> None:
+    """The real 22.03 daemon lists 37 commands, one per line as `  %-23s %s`, sorted
+    (`  memory/show             ` with its trailing blanks); ovnlab lists the ones it has."""
+    lab = Lab.build("seed")
+    out = lab.exec("compute1", "ovn-appctl -t ovn-controller list-commands").stdout
+    lines = out.splitlines()
+    assert lines[0] == "The available commands are:"
+    assert "  memory/show             " in lines and "  list-commands           " in lines
+    assert lines[1:] == sorted(lines[1:]) and out.endswith(" \n")
+    for line in lines[1:]:  # every listed command runs
+        command = line.strip()
+        if command != "inc-engine/recompute":
+            assert lab.exec("compute1", f"ovn-appctl -t ovn-controller {command}").rc == 0
+
+
 def test_errors_as_the_real_tool() -> None:
     lab = Lab.build("seed")
     bad = lab.exec("compute1", "ovn-appctl -t ovn-controller inc-engine/bogus")

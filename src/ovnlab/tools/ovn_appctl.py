@@ -1,6 +1,7 @@
 """`ovn-appctl -t ovn-controller COMMAND` on a chassis: the incremental engine's
-`inc-engine/show-stats`, `inc-engine/recompute` and `inc-engine/clear-stats`, and
-`memory/show` (its IDL counters only), with the real 22.03 daemon's output and errors."""
+`inc-engine/show-stats`, `inc-engine/recompute` and `inc-engine/clear-stats`,
+`memory/show` (its IDL counters only) and `list-commands` (of these), with the real
+22.03 daemon's output and errors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ovnlab.tools import ToolResult, fail, ok
 
 TARGET = "ovn-controller"
 COMMANDS = ("inc-engine/show-stats", "inc-engine/recompute", "inc-engine/clear-stats",
-            "memory/show")
+            "memory/show", "list-commands")
 
 
 class Daemon(Protocol):
@@ -44,6 +45,9 @@ def run(controller: Daemon, argv: list[str]) -> ToolResult:
         return _error(f'"{cmd}" command takes at most 0 arguments')
     if cmd == "inc-engine/show-stats":
         return ok(controller.engine_stats())
+    if cmd == "list-commands":  # unixctl's list, sorted, "  %-23s %s" (no arguments here)
+        return ok("The available commands are:\n"
+                  + "".join(f"  {name:<23} \n" for name in sorted(COMMANDS)))
     if cmd == "memory/show":  # memory.c compose_report: name:value by name, zeros left out
         usage = controller.memory_usage()
         return ok(" ".join(f"{k}:{v}" for k, v in sorted(usage.items()) if v))
