@@ -1,9 +1,10 @@
 """ovn-controller for one chassis (ovn-controller.c, OVN 22.03): wires its parts, each in
-the module named for OVN's file — chassis settings and rows (chassis), port claims and the
-per-chassis runtime data (binding, ha_chassis, bfd), tunnels (encaps), provider patch
-ports (patch), conntrack zones (ct_zones), logical flows compiled to OpenFlow
-(lflow_output), physical flows (pflow_output), the desired vs installed table (ofctrl),
-and the controller-side actions (pinctrl).
+the module named for OVN's file — chassis settings and rows (chassis), the SB rows it is
+sent (monitor: update_sb_monitors), port claims and the per-chassis runtime data
+(binding, ha_chassis, bfd), tunnels (encaps), provider patch ports (patch), conntrack
+zones (ct_zones), logical flows compiled to OpenFlow (lflow_output), physical flows
+(pflow_output), the desired vs installed table (ofctrl), and the controller-side actions
+(pinctrl).
 """
 
 from __future__ import annotations
