@@ -5,6 +5,7 @@ are absent, FAIL instead when OVNLAB_REQUIRE_REAL=1, so CI can never silently sk
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,20 +22,14 @@ def real_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def central(real_dir: Path) -> Iterator[Central]:
-    c = Central(real_dir / "central")
-    try:
+    with closing(Central(real_dir / "central")) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture(scope="session")
 def underlay(real_dir: Path) -> Iterator[Underlay]:
-    u = Underlay(real_dir / "underlay")
-    try:
+    with closing(Underlay(real_dir / "underlay")) as u:
         yield u
-    finally:
-        u.close()
 
 
 @pytest.fixture(scope="session")
