@@ -59,7 +59,8 @@ class ChassisConfig:
 
 def monitor_all(vswitch: Any) -> bool:
     """external_ids:ovn-monitor-all (default false: conditional monitoring)."""
-    return _external_ids(vswitch).get("ovn-monitor-all", "false") == "true"
+    key = "ovn-monitor-all"
+    return _external_ids(vswitch).get(key, _COPIED[key]) == "true"
 
 
 def _external_ids(vswitch: Any) -> dict[str, str]:
@@ -68,11 +69,11 @@ def _external_ids(vswitch: Any) -> dict[str, str]:
 
 
 # chassis.c's getters: the Open_vSwitch external_ids it copies, and their defaults
-_COPIED = (("ovn-cms-options", ""), ("ovn-monitor-all", "false"),
-           ("ovn-enable-lflow-cache", "true"), ("ovn-limit-lflow-cache", ""),
-           ("ovn-memlimit-lflow-cache-kb", ""), ("ovn-trim-limit-lflow-cache", ""),
-           ("ovn-trim-wmark-perc-lflow-cache", ""), ("ovn-trim-timeout-ms", ""),
-           ("ovn-chassis-mac-mappings", ""))
+_COPIED = {"ovn-cms-options": "", "ovn-monitor-all": "false",
+           "ovn-enable-lflow-cache": "true", "ovn-limit-lflow-cache": "",
+           "ovn-memlimit-lflow-cache-kb": "", "ovn-trim-limit-lflow-cache": "",
+           "ovn-trim-wmark-perc-lflow-cache": "", "ovn-trim-timeout-ms": "",
+           "ovn-chassis-mac-mappings": ""}
 
 
 def chassis_config(vswitch: Any, cfg: ChassisConfig) -> dict[str, str]:
@@ -81,7 +82,7 @@ def chassis_config(vswitch: Any, cfg: ChassisConfig) -> dict[str, str]:
     re-read them); br-int has no datapath_type (the system datapath)."""
     ext = _external_ids(vswitch)
     config = {"ovn-bridge-mappings": cfg.mappings_text, "datapath-type": ""}
-    config.update((key, ext.get(key, default)) for key, default in _COPIED)
+    config.update((key, ext.get(key, default)) for key, default in _COPIED.items())
     config["iface-types"] = ",".join(getattr(vswitch, "iface_types", ()))
     config["is-interconn"] = "true" if ext.get("ovn-is-interconn") == "true" else "false"
     return {**config, **advertised()}
