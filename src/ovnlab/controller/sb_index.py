@@ -7,8 +7,6 @@ name and by parent port, and the logical flows by the port they are tagged with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ovnlab.ovsdb import Change, Database, Row
 
 # the column a table's rows name their datapath in (update_sb_monitors' clauses)
@@ -19,10 +17,6 @@ DATAPATH_COLUMN = {"Port_Binding": "datapath", "Logical_Flow": "logical_datapath
 def _tag(row: Row) -> str | None:
     tags = row["tags"]
     return tags.get("in_out_port") if tags else None
-
-
-def _parent(row: Row) -> str | None:
-    return row["parent_port"] or None
 
 
 class SbIndex:
@@ -63,13 +57,11 @@ class SbIndex:
 
     def _index(self, table: str, row: Row, add: bool) -> None:
         _put(self._by_dp[table], row[DATAPATH_COLUMN[table]] or None, row.uuid, add)
-        extra: tuple[dict[str, set[str]], Callable[[Row], str | None]] | None = (
-            (self._tagged, _tag) if table == "Logical_Flow"
-            else (self._children, _parent) if table == "Port_Binding" else None)
-        if extra is not None:
-            _put(extra[0], extra[1](row), row.uuid, add)
-        if table == "Port_Binding":
+        if table == "Logical_Flow":
+            _put(self._tagged, _tag(row), row.uuid, add)
+        elif table == "Port_Binding":
             _put(self._named, row["logical_port"], row.uuid, add)
+            _put(self._children, row["parent_port"] or None, row.uuid, add)
 
 
 def _put(index: dict[str, set[str]], key: str | None, uuid: str, add: bool) -> None:
